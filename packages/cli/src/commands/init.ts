@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { Agent, request } from 'node:https';
+import { createOrganisation, dataPaths, readServerInfo, ProblemError, slugify } from '@parapet/server';
+import { CliError, type Command } from '../command.js';
+import { cliConfig, withDatabase } from '../context.js';
+
+async function readPasswordFile(path: string): Promise<string> {
+  try {
+    // One trailing newline is how editors and `echo` end files; it is not part of the password.
+    return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+  } catch (e) {
+    throw new CliError(`Cannot read the password file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+  }
+}
+
+/** POST to a running embedded server, trusting exactly the certificate it announced. */
+async function postToServer(url: string, pin: string, token: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const { spkiSha256 } = await import('@parapet/server');
+  const data = Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/api/v1/bootstrap/organisations`,
+      {
+        method: 'POST',
+        agent: new Agent({ rejectUnauthorized: false }),
+        headers: { 'content-type': 'application/json', 'content-length': data.length, authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        const cert = (res.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        const pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64')}\n-----END CERTIFICATE-----\n`;
+        if (spkiSha256(pem) !== pin) {
+          res.destroy();
+          reject(new CliError('The server on the recorded port is not the one that wrote the data dir (certificate mismatch).'));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || '{}') }));
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+export const init: Command = {
+  path: ['init'],
+  summary: 'Create an organisation and its first admin.',
+  usage: 'parapet init --org NAME --email EMAIL --password-file FILE [--slug SLUG] [--json]',
+  options: { org: { type: 'string' }, email: { type: 'string' }, 'password-file': { type: 'string' }, slug: { type: 'string' }, name: { type: 'string' } },
+  async run({ values, io }) {
+    const org = (values.org as string | undefined) ?? (await io.prompt('Organisation name: '));
+    const email = (values.email as string | undefined) ?? (await io.prompt('Admin email: '));
+    const password = values['password-file'] ? await readPasswordFile(values['password-file'] as string) : await io.prompt('Admin password (12+ characters): ', true);
+    const slug = (values.slug as string | undefined) ?? slugify(org);
+    const config = cliConfig();
+
+    let result: { tenantId: string; slug: string; adminId: string };
+    const running = config.databaseUrl ? undefined : await readServerInfo(config.dataDir);
+    if (running) {
+      // PGlite is single-process: go through the running server's bootstrap API.
+      const token = (await readFile(dataPaths(config.dataDir).bootstrapToken, 'utf8')).trim();
+      const r = await postToServer(running.url, running.spkiSha256, token, { name: org, slug, admin_email: email, admin_password: password, admin_name: values.name });
+      if (r.status !== 201) throw new CliError(String(r.json.detail ?? `The server answered ${r.status}.`));
+      result = { tenantId: String(r.json.tenant_id), slug: String(r.json.slug), adminId: String(r.json.admin_id) };
+    } else {
+      try {
+        const r = await withDatabase(config, async (db) => {
+          if (db.engine === 'pglite') await db.migrate();
+          return createOrganisation(db, { name: org, slug, adminEmail: email, adminPassword: password, adminName: values.name as string | undefined });
+        });
+        result = { tenantId: r.tenant.id, slug: r.tenant.slug, adminId: r.adminId };
+      } catch (e) {
+        if (e instanceof ProblemError) throw new CliError(e.detail);
+        throw e;
+      }
+    }
+    if (io.json) io.out(JSON.stringify({ tenant_id: result.tenantId, slug: result.slug, admin_id: result.adminId }));
+    else io.out(`Created organisation "${org}" (slug ${result.slug}, id ${result.tenantId}) with admin ${email.toLowerCase()}. Sign in at ${running?.url ?? `https://localhost:${config.port}`}.`);
+  },
+};

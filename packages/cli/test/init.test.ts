@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startTestServer } from '@parapet/server/testing';
+import { tenantBySlug } from '@parapet/server';
+import { createTestDatabase, usingPostgres } from '@parapet/db/testing';
+
+const BIN = fileURLToPath(new URL('../bin/parapet.js', import.meta.url));
+
+function run(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+test('parapet init creates an organisation and its admin (direct database access)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parapet-cli-'));
+  const t = usingPostgres() ? await createTestDatabase() : undefined;
+  const env: Record<string, string> = { PARAPET_DATA_DIR: dir, DATABASE_URL: t?.urls?.app ?? '', DATABASE_ADMIN_URL: t?.urls?.admin ?? '' };
+  try {
+    await writeFile(join(dir, 'pw'), 'correct horse battery staple\n');
+    const r = await run(['init', '--org', 'Acme Corp', '--email', 'Admin@Acme.example', '--password-file', join(dir, 'pw'), '--json'], env);
+    assert.equal(r.code, 0, r.err);
+    const out = JSON.parse(r.out);
+    assert.equal(out.slug, 'acme-corp');
+    const again = await run(['init', '--org', 'Acme Corp', '--email', 'x@acme.example', '--password-file', join(dir, 'pw')], env);
+    assert.equal(again.code, 1);
+    assert.equal(again.err.trim(), 'An organisation with slug "acme-corp" already exists.');
+    if (t) {
+      const found = await tenantBySlug(t.db, 'acme-corp');
+      assert.equal(found?.id, out.tenant_id);
+      const admin = await t.db.tx({ tenantId: out.tenant_id }, (q) => q.query<{ email: string; roles: string[]; password_hash: string }>(`SELECT email, roles, password_hash FROM users`));
+      assert.equal(admin.rows[0]!.email, 'admin@acme.example');
+      assert.deepEqual(admin.rows[0]!.roles, ['admin']);
+      assert.match(admin.rows[0]!.password_hash, /^\$argon2id\$v=19\$m=65536,t=3,p=4\$/);
+    }
+  } finally {
+    await t?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('parapet init goes through a running embedded server (PGlite is single-process)', { skip: usingPostgres() ? 'PGlite only' : false }, async () => {
+  const s = await startTestServer();
+  try {
+    await writeFile(join(s.dataDir, 'pw'), 'correct horse battery staple');
+    const r = await run(['init', '--org', 'Beta', '--email', 'a@beta.example', '--password-file', join(s.dataDir, 'pw')], { PARAPET_DATA_DIR: s.dataDir, DATABASE_URL: '' });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /Created organisation "Beta" \(slug beta/);
+    assert.ok(await tenantBySlug(s.db, 'beta'));
+  } finally {
+    await s.close();
+  }
+});
+
+test('bad input exits non-zero with one plain sentence', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parapet-cli-'));
+  try {
+    const env = { PARAPET_DATA_DIR: dir, DATABASE_URL: '' };
+    const missing = await run(['init', '--org', 'X', '--email', 'a@x.example', '--password-file', join(dir, 'nope')], env);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.err.trim().split('\n').length, 1);
+    assert.match(missing.err, /^Cannot read the password file .*ENOENT\.$/m);
+    await writeFile(join(dir, 'short'), 'short');
+    const weak = await run(['init', '--org', 'X', '--email', 'a@x.example', '--password-file', join(dir, 'short')], env);
+    assert.equal(weak.code, 1);
+    assert.equal(weak.err.trim(), 'A password needs at least 12 characters.');
+    const unknown = await run(['frobnicate'], env);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /Unknown command "frobnicate"/);
+    const badFlag = await run(['init', '--nope'], env);
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.err, /Unknown option '--nope'/);
+    const noTty = spawnSync(process.execPath, [BIN, 'init'], { env: { ...process.env, ...env }, input: '' });
+    assert.equal(noTty.status, 1);
+    assert.match(noTty.stderr.toString(), /Organisation name is required \(no terminal to ask on\)\./);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

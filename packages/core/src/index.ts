@@ -1,0 +1,2 @@
+export * as envelope from './crypto/envelope.js';
+export { KeyRing, DecryptError, type KeyProvider, type Binding } from './crypto/envelope.js';

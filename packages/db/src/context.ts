@@ -1,0 +1,22 @@
+import type { Queryable, TxContext } from './types.js';
+
+/** Settings a transaction context maps to. Names are the contract with the SQL policies. */
+export const SETTING = {
+  tenantId: 'app.tenant_id',
+  actor: 'app.actor',
+  purpose: 'app.purpose',
+  tenantSlug: 'app.tenant_slug',
+} as const;
+
+/** Applies the context transaction-locally (is_local = true) in one round trip. */
+export async function applyContext(q: Queryable, ctx: TxContext): Promise<void> {
+  await q.query(
+    `SELECT set_config($1, $2, true), set_config($3, $4, true), set_config($5, $6, true), set_config($7, $8, true)`,
+    [
+      SETTING.tenantId, ctx.tenantId ?? '',
+      SETTING.actor, ctx.actor ?? '',
+      SETTING.purpose, ctx.purpose ?? '',
+      SETTING.tenantSlug, ctx.tenantSlug ?? '',
+    ],
+  );
+}

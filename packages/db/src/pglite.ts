@@ -1,0 +1,79 @@
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { applyContext } from './context.js';
+import { runMigrations, pendingVersions, type AdminSession } from './migrate.js';
+import { APP_ROLE, ident } from './roles.js';
+import type { Database, MigrationReport, Queryable, QueryResult, TxContext } from './types.js';
+
+// Same shapes as the pg driver gives, so one test suite passes on both engines.
+const parsers = {
+  17: (v: string) => Buffer.from(v.slice(2), 'hex'),
+};
+
+type PgliteLike = Pick<PGlite, 'query' | 'exec'> | Transaction;
+
+function wrap(c: PgliteLike): Queryable {
+  return {
+    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+      const r = await c.query<R>(sql, params as unknown[] | undefined);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    },
+  };
+}
+
+function adminOf(db: PGlite, c: PgliteLike = db): AdminSession {
+  return {
+    ...wrap(c),
+    async exec(sql: string) {
+      await c.exec(sql);
+    },
+    async transaction<T>(fn: (s: AdminSession) => Promise<T>): Promise<T> {
+      return db.transaction((tx) => fn(adminOf(db, tx)));
+    },
+  };
+}
+
+/**
+ * Embedded PostgreSQL. Evaluation only: everything runs in this process as one superuser
+ * connection, and each transaction drops to the app role with SET LOCAL ROLE. That makes
+ * RLS apply to our queries, but it is not a boundary: code in the process can SET ROLE back.
+ */
+export class PgliteDatabase implements Database {
+  readonly engine = 'pglite' as const;
+  private constructor(private readonly db: PGlite) {}
+
+  /** `dataDir` undefined means in-memory. */
+  static async open(dataDir?: string): Promise<PgliteDatabase> {
+    const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), parsers });
+    return new PgliteDatabase(db);
+  }
+
+  async tx<T>(ctx: TxContext, fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (t) => {
+      await t.query(`SET LOCAL ROLE ${ident(APP_ROLE)}`);
+      const q = wrap(t);
+      await applyContext(q, ctx);
+      return fn(q);
+    });
+  }
+
+  /** Superuser access for migrations and tests that play the attacker. */
+  admin(): AdminSession {
+    return adminOf(this.db);
+  }
+
+  migrate(): Promise<MigrationReport> {
+    return runMigrations(this.admin());
+  }
+
+  pendingMigrations(): Promise<string[]> {
+    return this.tx({}, (q) => pendingVersions(q));
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.closed) await this.db.close();
+  }
+}

@@ -1,0 +1,44 @@
+/** The smallest query surface both engines share. */
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+}
+
+/**
+ * What a transaction runs as. Every field is set with set_config(..., true), so it lives
+ * exactly as long as the transaction and never leaks to the next user of the connection.
+ */
+export interface TxContext {
+  /** The tenant every RLS policy is keyed on. Absent: the transaction sees no tenant rows. */
+  tenantId?: string | null;
+  /** Who acts, e.g. `user:<id>`, `device:<id>`, `system:<job>`. Read by audit triggers. */
+  actor?: string | null;
+  /** Declared purpose for data reads (Pulse). */
+  purpose?: string | null;
+  /** Pre-authentication lookup of one tenant by its slug (login form). */
+  tenantSlug?: string | null;
+}
+
+export type Engine = 'pglite' | 'postgres';
+
+export interface Database {
+  readonly engine: Engine;
+  /** Run `fn` in one transaction as the application role with `ctx` applied. */
+  tx<T>(ctx: TxContext, fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** Run migrations (needs owner / migrator rights). */
+  migrate(): Promise<MigrationReport>;
+  /** Versions known to the code that the database has not applied yet. */
+  pendingMigrations(): Promise<string[]>;
+  /** A cheap round trip, for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface MigrationReport {
+  applied: string[];
+  alreadyApplied: number;
+}

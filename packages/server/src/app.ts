@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { AppDeps } from './deps.js';
+import { registerMetrics } from './http/metrics.js';
+import { PROBLEM_CONTENT_TYPE, ProblemError, problemBody, problemSchema } from './http/problem.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
+import { domainModules } from './modules.js';
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger'];
+  /** Serve HTTPS with these (TLS 1.3 minimum). Absent: plain handler for app.inject() tests. */
+  https?: { key: string; cert: string };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Fastify's own 4xx errors, mapped to stable codes. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_CTP_EMPTY_TYPE: 'unsupported_media_type',
+};
+
+export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: o.logger ?? false,
+    ...(o.https ? { https: { key: o.https.key, cert: o.https.cert, minVersion: 'TLSv1.3' as const } } : {}),
+    // Accept a caller's request id only when it is harmless to log; otherwise make one.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }) as unknown as FastifyInstance;
+
+  app.addSchema(problemSchema);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  await registerSecurityHeaders(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Parapet API', version: '1', description: 'Pulse and Probe on one security core. Errors are RFC 9457 problem details with a stable `code`.' },
+      components: {
+        securitySchemes: {
+          bootstrapToken: { type: 'http', scheme: 'bearer', description: 'Token from the data dir; creates organisations.' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  registerMetrics(app);
+
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .code(404)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send({ ...problemBody(404, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`), instance: req.url.split('?')[0], request_id: req.id });
+  });
+
+  app.setErrorHandler((err: FastifyError | ProblemError, req, reply) => {
+    let body;
+    if (err instanceof ProblemError) {
+      for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+      body = problemBody(err.status, err.code, err.detail, err.extensions);
+    } else if ((err as FastifyError).validation) {
+      body = problemBody(400, 'invalid_request', `Request ${(err as FastifyError).validationContext ?? ''} ${err.message.replace(/^(body|querystring|params|headers)\s*/, '')}`.replace(/\s+/g, ' ').trim(), {
+        errors: (err as FastifyError).validation,
+      });
+    } else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
+      const fe = err as FastifyError;
+      const code = FASTIFY_CODES[fe.code] ?? (fe.statusCode === 400 && /JSON/i.test(fe.message) ? 'invalid_json' : `http_${fe.statusCode}`);
+      body = problemBody(fe.statusCode!, code, fe.message);
+    } else {
+      req.log.error({ err }, 'unhandled error');
+      body = problemBody(500, 'internal_error', 'The server failed to handle this request; it has been logged with its request id.');
+    }
+    reply
+      .code(body.status)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send({ ...body, instance: req.url.split('?')[0], request_id: req.id });
+  });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  for (const mod of domainModules) {
+    await app.register(async (child) => mod(child, deps));
+  }
+  return app;
+}

@@ -1,0 +1,32 @@
+import { ConfigError, loadConfig } from './config.js';
+import { startServer } from './main.js';
+
+// `npm start`: run until SIGTERM / SIGINT, then drain and exit 0.
+try {
+  const config = loadConfig();
+  const server = await startServer(config);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(JSON.stringify({ level: 30, time: Date.now(), msg: `received ${signal}, draining` }) + '\n');
+    const force = setTimeout(() => {
+      process.stderr.write('Shutdown grace period ended with requests still open; exiting.\n');
+      process.exit(1);
+    }, config.shutdownGraceSeconds * 1000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        process.stderr.write(`Shutdown failed: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+} catch (e) {
+  const msg = e instanceof ConfigError || (e as Error).name === 'UnsafeRoleError' || (e as Error).name === 'MigrationError' ? (e as Error).message : `Parapet failed to start: ${(e as Error).message}`;
+  process.stderr.write(msg.endsWith('.') ? msg + '\n' : msg + '.\n');
+  process.exit(1);
+}

@@ -1,0 +1,17 @@
+import type { KeyProvider } from '@parapet/core';
+import type { Database } from '@parapet/db';
+import type { TlsMaterial } from './tls/certificate.js';
+
+/** What every domain module may use. Modules get it as their plugin options. */
+export interface AppDeps {
+  db: Database;
+  /** Key-encryption keys for CORE-CRYPTO envelopes. */
+  keys: KeyProvider;
+  /** The serving certificate (absent when a test injects requests without TLS). */
+  tls?: TlsMaterial | undefined;
+  dataDir: string;
+  /** Token that authorizes the bootstrap API (held in the data dir). */
+  bootstrapToken?: string | undefined;
+  /** Clock, replaceable in tests. */
+  now: () => Date;
+}

@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import type { Database } from '@parapet/db';
+import { ProblemError } from '../http/problem.js';
+
+export async function healthRoutes(app: FastifyInstance, opts: { db: Database }): Promise<void> {
+  const ok = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } as const;
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness: the process answers.', response: { 200: ok } } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: the database answers and every migration is applied.',
+        response: { 200: { ...ok, properties: { ...ok.properties, engine: { type: 'string' } } }, 503: { $ref: 'Problem#' } },
+      },
+    },
+    async () => {
+      try {
+        await opts.db.ping();
+      } catch (e) {
+        throw new ProblemError(503, 'database_unreachable', `The database is unreachable: ${(e as Error).message}`);
+      }
+      const pending = await opts.db.pendingMigrations();
+      if (pending.length) {
+        throw new ProblemError(503, 'migrations_pending', `The database lacks ${pending.length} migration(s); run "parapet db migrate".`, { pending });
+      }
+      return { status: 'ready', engine: opts.db.engine };
+    },
+  );
+}

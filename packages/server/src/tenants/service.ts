@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { isUniqueViolation, type Database, type Queryable } from '@parapet/db';
+import { ProblemError } from '../http/problem.js';
+import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/password.js';
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+}
+
+export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function slugify(name: string): string {
+  return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+}
+
+/** Finds a tenant by slug before anyone is signed in (the only pre-auth tenant lookup). */
+export async function tenantBySlug(db: Database, slug: string): Promise<Tenant | undefined> {
+  return db.tx({ tenantSlug: slug }, async (q) => {
+    const { rows } = await q.query<Tenant>(`SELECT id, slug, name FROM tenants WHERE slug = $1`, [slug]);
+    return rows[0];
+  });
+}
+
+export interface NewOrganisation {
+  name: string;
+  slug?: string | undefined;
+  adminEmail: string;
+  adminPassword: string;
+  adminName?: string | undefined;
+}
+
+/**
+ * Creates a tenant and its first admin in one transaction. The transaction's tenant is the
+ * new id, which is what the tenants INSERT policy demands.
+ */
+export async function createOrganisation(db: Database, o: NewOrganisation): Promise<{ tenant: Tenant; adminId: string }> {
+  const slug = o.slug ?? slugify(o.name);
+  if (!SLUG_PATTERN.test(slug)) throw new ProblemError(400, 'invalid_slug', `"${slug}" is not a valid organisation slug (lower-case letters, digits and hyphens, at most 63).`);
+  const email = o.adminEmail.trim().toLowerCase();
+  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new ProblemError(400, 'invalid_email', `"${o.adminEmail}" is not an email address.`);
+  try {
+    checkPasswordPolicy(o.adminPassword);
+  } catch (e) {
+    if (e instanceof WeakPasswordError) throw new ProblemError(400, 'weak_password', e.message);
+    throw e;
+  }
+  const passwordHash = await hashPassword(o.adminPassword);
+  const id = randomUUID();
+  try {
+    return await db.tx({ tenantId: id, actor: 'system:init' }, async (q: Queryable) => {
+      await q.query(`INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $3)`, [id, slug, o.name]);
+      const u = await q.query<{ id: string }>(
+        `INSERT INTO users (tenant_id, email, display_name, roles, password_hash) VALUES ($1, $2, $3, ARRAY['admin'], $4) RETURNING id`,
+        [id, email, o.adminName ?? email, passwordHash],
+      );
+      return { tenant: { id, slug, name: o.name }, adminId: u.rows[0]!.id };
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new ProblemError(409, 'slug_taken', `An organisation with slug "${slug}" already exists.`);
+    throw e;
+  }
+}

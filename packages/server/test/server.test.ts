@@ -1,0 +1,160 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:tls';
+import { request as httpRequest } from 'node:http';
+import { startTestServer, type TestServer } from '../src/testing.js';
+
+let s: TestServer;
+before(async () => {
+  s = await startTestServer();
+});
+after(() => s.close());
+
+function handshake(version: 'TLSv1.2' | 'TLSv1.3'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port: s.port, ca: s.ca, servername: 'localhost', minVersion: version, maxVersion: version }, () => {
+      const v = sock.getProtocol() ?? '';
+      sock.end();
+      resolve(v);
+    });
+    sock.on('error', reject);
+  });
+}
+
+test('TLS 1.3 handshakes; a TLS 1.2-only client is refused', async () => {
+  assert.equal(await handshake('TLSv1.3'), 'TLSv1.3');
+  await assert.rejects(handshake('TLSv1.2'), /protocol version|alert/i);
+});
+
+test('the certificate verifies for localhost against the self-signed cert', async () => {
+  const r = await s.client().get('/healthz');
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json, { status: 'ok' });
+});
+
+function assertStrictHeaders(h: Record<string, unknown>, what: string) {
+  const hsts = String(h['strict-transport-security']);
+  const maxAge = Number(/max-age=(\d+)/.exec(hsts)?.[1]);
+  assert.ok(maxAge >= 31536000, `${what}: HSTS max-age ${maxAge}`);
+  assert.match(hsts, /includeSubDomains/, what);
+  const csp = String(h['content-security-policy']);
+  assert.match(csp, /frame-ancestors 'none'/, what);
+  assert.match(csp, /script-src 'self'(;|$)/, what);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, what);
+  assert.equal(h['x-content-type-options'], 'nosniff', what);
+  assert.equal(h['referrer-policy'], 'no-referrer', what);
+  assert.equal(h['x-frame-options'], 'DENY', what);
+  assert.ok(h['x-request-id'], `${what}: request id`);
+}
+
+test('every response carries HSTS, a strict CSP, nosniff and a referrer policy (200, 404, 400, 401, 503-capable routes)', async () => {
+  const c = s.client();
+  const cases = [
+    await c.get('/healthz'),
+    await c.get('/readyz'),
+    await c.get('/does-not-exist'),
+    await c.request('POST', '/api/v1/bootstrap/organisations', { body: '{not json', headers: { 'content-type': 'application/json' } }),
+    await c.post('/api/v1/bootstrap/organisations', { name: 'x', admin_email: 'a@b.c', admin_password: 'x' }),
+    await c.get('/metrics'),
+    await c.get('/api/v1/openapi.json'),
+  ];
+  for (const r of cases) assertStrictHeaders(r.headers, `status ${r.status}`);
+});
+
+test('errors are RFC 9457 problem details with a stable code', async () => {
+  const c = s.client();
+  const nf = await c.get('/nope?x=1');
+  assert.equal(nf.status, 404);
+  assert.match(String(nf.headers['content-type']), /^application\/problem\+json/);
+  assert.equal(nf.json.code, 'not_found');
+  assert.equal(nf.json.status, 404);
+  assert.equal(nf.json.type, 'https://parapet.dev/problems/not_found');
+  assert.equal(nf.json.instance, '/nope');
+  const bad = await c.request('POST', '/api/v1/bootstrap/organisations', { body: '{not json', headers: { 'content-type': 'application/json' } });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.code, 'invalid_json');
+  const invalid = await c.post('/api/v1/bootstrap/organisations', { name: 'x' });
+  assert.equal(invalid.status, 400);
+  assert.equal(invalid.json.code, 'invalid_request');
+  assert.match(invalid.json.detail, /admin_email/);
+  const unauth = await c.post('/api/v1/bootstrap/organisations', { name: 'x', admin_email: 'a@b.c', admin_password: 'correct horse battery' });
+  assert.equal(unauth.status, 401);
+  assert.equal(unauth.json.code, 'bootstrap_token_invalid');
+  const media = await c.request('POST', '/api/v1/bootstrap/organisations', { body: '<x/>', headers: { 'content-type': 'application/xml' } });
+  assert.equal(media.status, 415);
+  assert.equal(media.json.code, 'unsupported_media_type');
+});
+
+test('a sane incoming request id is echoed; a hostile one is replaced', async () => {
+  const c = s.client();
+  assert.equal((await c.get('/healthz', { 'x-request-id': 'abc-123' })).headers['x-request-id'], 'abc-123');
+  const r = await c.get('/healthz', { 'x-request-id': 'evil\tlog line' });
+  assert.notEqual(r.headers['x-request-id'], 'evil\tlog line');
+  assert.match(String(r.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+});
+
+test('readyz reports the engine once migrations are current', async () => {
+  const r = await s.client().get('/readyz');
+  assert.equal(r.status, 200);
+  assert.equal(r.json.status, 'ready');
+  assert.equal(r.json.engine, s.db.engine);
+});
+
+test('readyz answers 503 migrations_pending when a migration is missing', async () => {
+  await s.asAdmin((a) => a.exec(`SET ROLE parapet_owner; DELETE FROM parapet_schema_migrations WHERE version = '0001'; RESET ROLE;`));
+  try {
+    const r = await s.client().get('/readyz');
+    assert.equal(r.status, 503);
+    assert.equal(r.json.code, 'migrations_pending');
+    assert.deepEqual(r.json.pending, ['0001_tenants_and_users']);
+  } finally {
+    await s.asAdmin(async (a) => {
+      const { loadMigrations } = await import('@parapet/db');
+      const m = (await loadMigrations())[0]!;
+      await a.exec('SET ROLE parapet_owner');
+      await a.query(`INSERT INTO parapet_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, [m.version, m.name, m.checksum]);
+      await a.exec('RESET ROLE');
+    });
+  }
+});
+
+test('metrics are Prometheus text and count requests by route pattern', async () => {
+  const c = s.client();
+  await c.get('/healthz');
+  const r = await c.get('/metrics');
+  assert.equal(r.status, 200);
+  assert.match(String(r.headers['content-type']), /^text\/plain/);
+  assert.match(r.text, /parapet_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
+  assert.match(r.text, /# TYPE parapet_http_request_duration_seconds histogram/);
+});
+
+test('the OpenAPI document describes the routes, with problem details for errors', async () => {
+  const r = await s.client().get('/api/v1/openapi.json');
+  assert.equal(r.status, 200);
+  assert.equal(r.json.openapi, '3.1.0');
+  assert.ok(r.json.paths['/readyz']);
+  assert.ok(r.json.paths['/api/v1/bootstrap/organisations'].post.requestBody);
+});
+
+test('the plain-HTTP port only redirects to HTTPS', async () => {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const s2 = await startTestServer({ PARAPET_HTTP_PORT: String(port) });
+  try {
+    for (const [method, path] of [['GET', '/healthz'], ['POST', '/api/v1/bootstrap/organisations'], ['GET', '/anything?a=b']] as const) {
+      const r = await new Promise<{ status: number; location: string; body: string }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { host: 'localhost' } }, (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode!, location: String(res.headers.location), body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(r.status, 308);
+      assert.equal(r.location, `https://localhost:${s2.port}${path}`);
+      assert.equal(r.body, '');
+    }
+  } finally {
+    await s2.close();
+  }
+});
