@@ -6,6 +6,7 @@ import { registerMetrics } from './http/metrics.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemBody, problemSchema } from './http/problem.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { domainModules } from './modules.js';
+import { registerAuthHooks } from './auth/hooks.js';
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
@@ -55,6 +56,7 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   registerMetrics(app);
+  await registerAuthHooks(app, deps);
 
   app.setNotFoundHandler((req, reply) => {
     reply

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './deps.js';
 import { healthRoutes } from './health/routes.js';
 import { bootstrapRoutes } from './tenants/routes.js';
+import { authRoutes } from './auth/routes.js';
 
 /**
  * Every domain module, in registration order. A module is an encapsulated Fastify plugin
@@ -10,4 +11,5 @@ import { bootstrapRoutes } from './tenants/routes.js';
 export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promise<void>> = [
   healthRoutes,
   bootstrapRoutes,
+  authRoutes,
 ];

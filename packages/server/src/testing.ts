@@ -12,6 +12,9 @@ import { PgliteDatabase, type AdminSession, type Database } from '@parapet/db';
 import { loadConfig, type Config } from './config.js';
 import { startServer, type RunningServer } from './main.js';
 import { loadTls } from './tls/certificate.js';
+import { createSession, CSRF_HEADER, SESSION_COOKIE } from './auth/sessions.js';
+import type { Role } from './auth/principal.js';
+import { randomUUID } from 'node:crypto';
 
 export interface TestServer {
   url: string;
@@ -116,4 +119,34 @@ export class TestClient {
   post(path: string, json?: unknown, headers?: Record<string, string>) {
     return this.request('POST', path, { json: json ?? {}, ...(headers ? { headers } : {}) });
   }
+}
+
+/** Creates a tenant (slug derived from a random id) with no users; returns its id. */
+export async function createTenant(db: Database, slug = 't-' + randomUUID().slice(0, 8)): Promise<string> {
+  const id = randomUUID();
+  await db.tx({ tenantId: id }, (q) => q.query(`INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $2)`, [id, slug]));
+  return id;
+}
+
+/** Creates a user directly in the database (no password unless given as a hash). */
+export async function createUser(db: Database, tenantId: string, o: { roles: Role[]; email?: string; passwordHash?: string }): Promise<{ userId: string; email: string }> {
+  const email = o.email ?? `${o.roles.join('-') || 'user'}-${randomUUID().slice(0, 8)}@example.test`;
+  const { rows } = await db.tx({ tenantId }, (q) =>
+    q.query<{ id: string }>(`INSERT INTO users (tenant_id, email, roles, password_hash) VALUES ($1, $2, $3, $4) RETURNING id`, [tenantId, email, o.roles, o.passwordHash ?? null]),
+  );
+  return { userId: rows[0]!.id, email };
+}
+
+/**
+ * A client signed in as a new user with `roles` (in `tenantId`, or a new tenant). `mfaFresh`
+ * marks the session as MFA-verified now, so step-up routes pass.
+ */
+export async function loginAs(s: TestServer, o: { roles: Role[]; tenantId?: string; email?: string; mfaFresh?: boolean }): Promise<{ client: TestClient; tenantId: string; userId: string; email: string; sessionId: string }> {
+  const tenantId = o.tenantId ?? (await createTenant(s.db));
+  const u = await createUser(s.db, tenantId, { roles: o.roles, ...(o.email ? { email: o.email } : {}) });
+  const sess = await s.db.tx({ tenantId }, (q) => createSession(q, { tenantId, userId: u.userId, mfaVerifiedAt: o.mfaFresh ? new Date() : null }));
+  const client = s.client();
+  client.cookies.set(SESSION_COOKIE, sess.cookie);
+  client.headers[CSRF_HEADER] = sess.csrfToken;
+  return { client, tenantId, userId: u.userId, email: u.email, sessionId: sess.id };
 }

@@ -1,0 +1,9 @@
+/**
+ * The one catalogue of audit event names. Each domain declares its own events in its folder
+ * (`<domain>/audit-events.ts`, an `as const` array of names) and is listed here, so the type
+ * of `AuditEntry.action` is the union of them all and a typo does not compile.
+ */
+import { CORE_EVENTS } from './core-events.js';
+
+export const AUDIT_ACTIONS = [...CORE_EVENTS] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -1,0 +1,8 @@
+export const CORE_EVENTS = [
+  'tenant.created',
+  'user.created',
+  'auth.login',
+  'auth.logout',
+  'auth.step_up',
+  'authz.denied',
+] as const;
