@@ -3,7 +3,7 @@
 // with Node's test runner through tsx. Arguments narrow the set: `npm test -- audit` runs
 // files whose path contains "audit".
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -17,7 +17,7 @@ function walk(dir) {
     else if (name.endsWith('.test.ts') && (p.includes('/test/') || p.startsWith(join(root, 'e2e')))) files.push(relative(root, p));
   }
 }
-for (const r of roots) walk(join(root, r));
+for (const r of roots) if (existsSync(join(root, r))) walk(join(root, r));
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const selected = files.sort().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (selected.length === 0) {

@@ -73,7 +73,14 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
     close() {
       closing ??= (async () => {
         redirect?.close();
-        await app.close(); // stops accepting, lets in-flight requests finish
+        // Stop accepting, let in-flight requests finish; keep-alive connections that become
+        // idle once their response is out are closed as they go idle, so they cannot hold us.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+        }
         await db.close();
         await clearServerInfo(config.dataDir);
       })();
