@@ -21,10 +21,13 @@ CREATE TABLE tenants (
 ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 -- A tenant sees itself. Before sign-in the login form names one tenant by slug
--- (app.tenant_slug), and only that row becomes visible.
+-- (app.tenant_slug), and only that row becomes visible. System jobs (hourly checkpoints,
+-- retention) list tenants with app.list_tenants = 'on'; that opens this table only, never
+-- another tenant's data, since every other table is keyed on app.tenant_id alone.
 CREATE POLICY tenants_read ON tenants FOR SELECT
   USING (id = NULLIF(current_setting('app.tenant_id', true), '')::uuid
-         OR slug = NULLIF(current_setting('app.tenant_slug', true), ''));
+         OR slug = NULLIF(current_setting('app.tenant_slug', true), '')
+         OR current_setting('app.list_tenants', true) = 'on');
 -- Creating a tenant means setting app.tenant_id to the new id first.
 CREATE POLICY tenants_insert ON tenants FOR INSERT
   WITH CHECK (id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);

@@ -6,17 +6,19 @@ export const SETTING = {
   actor: 'app.actor',
   purpose: 'app.purpose',
   tenantSlug: 'app.tenant_slug',
+  listTenants: 'app.list_tenants',
 } as const;
 
 /** Applies the context transaction-locally (is_local = true) in one round trip. */
 export async function applyContext(q: Queryable, ctx: TxContext): Promise<void> {
   await q.query(
-    `SELECT set_config($1, $2, true), set_config($3, $4, true), set_config($5, $6, true), set_config($7, $8, true)`,
+    `SELECT set_config($1, $2, true), set_config($3, $4, true), set_config($5, $6, true), set_config($7, $8, true), set_config($9, $10, true)`,
     [
       SETTING.tenantId, ctx.tenantId ?? '',
       SETTING.actor, ctx.actor ?? '',
       SETTING.purpose, ctx.purpose ?? '',
       SETTING.tenantSlug, ctx.tenantSlug ?? '',
+      SETTING.listTenants, ctx.listTenants ? 'on' : '',
     ],
   );
 }

@@ -21,6 +21,8 @@ export interface TxContext {
   purpose?: string | null;
   /** Pre-authentication lookup of one tenant by its slug (login form). */
   tenantSlug?: string | null;
+  /** System jobs: make the tenants table (only) list every tenant. */
+  listTenants?: boolean;
 }
 
 export type Engine = 'pglite' | 'postgres';

@@ -88,6 +88,15 @@ test('the pre-auth slug lookup reveals exactly one tenant and none of its users'
   });
 });
 
+test('listing tenants for system jobs opens the tenants table only', async () => {
+  await t.db.tx({ listTenants: true }, async (q) => {
+    const ids = (await q.query<{ id: string }>(`SELECT id FROM tenants`)).rows.map((r) => r.id);
+    assert.ok(ids.includes(A) && ids.includes(B));
+    assert.equal((await q.query(`SELECT 1 FROM users`)).rows.length, 0);
+    await assert.rejects(q.query(`UPDATE tenants SET name = 'x' WHERE id = $1 RETURNING id`, [A]).then((r) => { if (r.rowCount === 0) throw Object.assign(new Error('no row'), { code: 'none' }); }));
+  });
+});
+
 test('settings are transaction-local: the next transaction on the same connection sees nothing', async () => {
   await asA(async (q) => {
     assert.equal((await q.query(`SELECT 1 FROM users`)).rows.length, 1);

@@ -62,3 +62,8 @@ export async function createOrganisation(db: Database, o: NewOrganisation): Prom
     throw e;
   }
 }
+
+/** Every tenant id, for system jobs that then work tenant by tenant in their own transactions. */
+export async function listTenantIds(db: Database): Promise<string[]> {
+  return db.tx({ listTenants: true, actor: 'system:jobs' }, async (q) => (await q.query<{ id: string }>(`SELECT id FROM tenants ORDER BY created_at, id`)).rows.map((r) => r.id));
+}
