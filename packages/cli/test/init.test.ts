@@ -87,3 +87,29 @@ test('bad input exits non-zero with one plain sentence', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('parapet keys rotate / retire: a new active key, the old one retired only when unused', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parapet-cli-'));
+  const t = usingPostgres() ? await createTestDatabase() : undefined;
+  const env: Record<string, string> = { PARAPET_DATA_DIR: dir, DATABASE_URL: t?.urls?.app ?? '', DATABASE_ADMIN_URL: t?.urls?.admin ?? '' };
+  try {
+    const { loadKeyFile } = await import('@parapet/server');
+    const first = (await loadKeyFile(join(dir, 'keys', 'kek.json'))).activeKeyId();
+    const r = await run(['keys', 'rotate', '--json'], env);
+    assert.equal(r.code, 0, r.err);
+    const out = JSON.parse(r.out);
+    assert.notEqual(out.active_key, first);
+    const missing = await run(['keys', 'retire', 'k-nope'], env);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.err.trim(), 'There is no key k-nope in the key file.');
+    const active = await run(['keys', 'retire', out.active_key], env);
+    assert.equal(active.code, 1);
+    assert.match(active.err, /active key cannot be retired/);
+    const ok = await run(['keys', 'retire', first], env);
+    assert.equal(ok.code, 0, ok.err);
+    assert.deepEqual((await loadKeyFile(join(dir, 'keys', 'kek.json'))).keyIds(), [out.active_key]);
+  } finally {
+    await t?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

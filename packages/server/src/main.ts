@@ -3,7 +3,7 @@ import pino from 'pino';
 import { openDatabase, PostgresDatabase, type Database } from '@parapet/db';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
-import { loadKeyFile } from './crypto/keyfile.js';
+import { FileKeyProvider } from './crypto/keyfile.js';
 import { clearServerInfo, dataPaths, ensureDataDir, loadOrCreateBootstrapToken, writeServerInfo } from './datadir.js';
 import { loadTls } from './tls/certificate.js';
 
@@ -21,7 +21,7 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
   await ensureDataDir(config.dataDir);
   const tls = await loadTls({ dataDir: config.dataDir, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile });
   if (tls.selfSigned) log.warn({ spki_sha256: tls.spkiSha256 }, 'serving a self-signed certificate; set PARAPET_TLS_CERT_FILE and PARAPET_TLS_KEY_FILE in production');
-  const keys = await loadKeyFile(dataPaths(config.dataDir).keyFile);
+  const keys = await FileKeyProvider.open(dataPaths(config.dataDir).keyFile);
 
   const db = await openDatabase({ databaseUrl: config.databaseUrl, databaseAdminUrl: config.databaseAdminUrl, dataDir: config.dataDir });
   try {
@@ -38,6 +38,7 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
     if (pending.length) log.error({ pending }, 'database migrations are pending; run "parapet db migrate" (readyz answers 503 until then)');
   } catch (e) {
     await db.close();
+    keys.close();
     throw e;
   }
 
@@ -82,6 +83,7 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
           clearInterval(sweep);
         }
         await db.close();
+        keys.close();
         await clearServerInfo(config.dataDir);
       })();
       return closing;

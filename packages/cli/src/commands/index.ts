@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { dbMigrate } from './db.js';
 import { init } from './init.js';
+import { keysRetire, keysRewrap, keysRotate } from './keys.js';
 
 /** Every command the CLI knows. Domain commands live in their own files; list them here. */
-export const commands: Command[] = [init, dbMigrate];
+export const commands: Command[] = [init, dbMigrate, keysRotate, keysRewrap, keysRetire];

@@ -66,7 +66,6 @@ export const init: Command = {
     } else {
       try {
         const r = await withDatabase(config, async (db) => {
-          if (db.engine === 'pglite') await db.migrate();
           return createOrganisation(db, { name: org, slug, adminEmail: email, adminPassword: password, adminName: values.name as string | undefined });
         });
         result = { tenantId: r.tenant.id, slug: r.tenant.slug, adminId: r.adminId };

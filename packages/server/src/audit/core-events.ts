@@ -5,4 +5,5 @@ export const CORE_EVENTS = [
   'auth.logout',
   'auth.step_up',
   'authz.denied',
+  'crypto.keys_rewrapped',
 ] as const;

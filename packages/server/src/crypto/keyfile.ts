@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { KeyRing } from '@parapet/core';
+import { KeyRing, DecryptError, type KeyProvider } from '@parapet/core';
 
 /**
  * The local key provider: key-encryption keys in a JSON file that only the server's user can
@@ -79,7 +79,53 @@ export async function rotateKeyFile(path: string): Promise<{ ring: KeyRing; newK
 export async function retireKey(path: string, keyId: string): Promise<void> {
   const kf = await read(path);
   if (!kf) throw new KeyFileError(`No key file at ${path}.`);
+  if (!kf.keys.some((k) => k.id === keyId)) throw new KeyFileError(`There is no key ${keyId} in ${path}.`);
   if (kf.active === keyId) throw new KeyFileError('The active key cannot be retired; rotate first.');
   kf.keys = kf.keys.filter((k) => k.id !== keyId);
   await write(path, kf);
+}
+
+/**
+ * The key file as a live KeyProvider: when an envelope names a key this process has not
+ * loaded (another process rotated), it re-reads the file once before giving up, and it
+ * re-reads periodically so a new active key is picked up without a restart.
+ */
+export class FileKeyProvider implements KeyProvider {
+  private timer: NodeJS.Timeout | undefined;
+  private constructor(private readonly path: string, private ring: KeyRing) {}
+
+  static async open(path: string, refreshMs = 60_000): Promise<FileKeyProvider> {
+    const p = new FileKeyProvider(path, await loadKeyFile(path));
+    if (refreshMs > 0) {
+      p.timer = setInterval(() => void p.reload().catch(() => undefined), refreshMs);
+      p.timer.unref();
+    }
+    return p;
+  }
+
+  async reload(): Promise<void> {
+    this.ring = await loadKeyFile(this.path);
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  activeKeyId(): string {
+    return this.ring.activeKeyId();
+  }
+
+  keyIds(): string[] {
+    return this.ring.keyIds();
+  }
+
+  wrap(keyId: string, dek: Buffer, aad: Buffer): Promise<Buffer> {
+    return this.ring.wrap(keyId, dek, aad);
+  }
+
+  async unwrap(keyId: string, wrapped: Buffer, aad: Buffer): Promise<Buffer> {
+    if (!this.ring.keyIds().includes(keyId)) await this.reload();
+    if (!this.ring.keyIds().includes(keyId)) throw new DecryptError(`Key-encryption key ${keyId} is not available.`);
+    return this.ring.unwrap(keyId, wrapped, aad);
+  }
 }
