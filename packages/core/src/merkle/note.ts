@@ -36,9 +36,10 @@ export class NoteError extends Error {
 }
 
 export function parseVerifierKey(vkey: string): Verifier {
-  const parts = vkey.trim().split('+');
-  if (parts.length !== 3) throw new NoteError('A verifier key has the form name+keyid+base64key.');
-  const [name, hex, b64] = parts as [string, string, string];
+  // The base64 part may itself contain '+'; the name never does.
+  const m = /^([^+\s]+)\+([0-9a-f]{8})\+(\S+)$/.exec(vkey.trim());
+  if (!m) throw new NoteError('A verifier key has the form name+keyid+base64key.');
+  const [, name, hex, b64] = m as unknown as [string, string, string, string];
   const raw = Buffer.from(b64, 'base64');
   if (!/^[0-9a-f]{8}$/.test(hex) || raw.length !== 33 || raw.toString('base64') !== b64) throw new NoteError('The verifier key is malformed.');
   const type = raw[0]!;
