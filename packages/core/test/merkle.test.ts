@@ -87,7 +87,7 @@ function damage(p: Buffer[], pick: number, bit: number): Buffer[][] {
   if (p.length) {
     const j = pick % p.length;
     const flipped = p.map((x) => Buffer.from(x));
-    flipped[j]![bit % 32] ^= 1 << (bit % 8);
+    flipped[j]![bit % 32]! ^= 1 << (bit % 8);
     out.push(flipped, [...p.slice(0, j), ...p.slice(j + 1)]);
     const k = (j + 1) % p.length;
     if (k !== j && !p[j]!.equals(p[k]!)) {
