@@ -1,0 +1,173 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../deps.js';
+import { authorize, defineActions } from '../auth/pdp.js';
+import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { ProblemError } from '../http/problem.js';
+import { dirtyTenants, recordAudit } from './record.js';
+import { merkle } from '@parapet/core';
+import { buildExport, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, leafHashes, logOrigin, startCheckpointTimer, treeSize, type StoredCheckpoint } from './service.js';
+
+defineActions({
+  'audit.read': { roles: ['admin', 'auditor'] },
+  'audit.checkpoint': { roles: ['admin', 'auditor'] },
+  'audit.export': { roles: ['admin', 'auditor'], stepUp: true },
+});
+
+export const CHECKPOINT_INTERVAL_MS = 3600_000;
+
+const b64 = { type: 'string', contentEncoding: 'base64' } as const;
+const problems = { '4xx': { $ref: 'Problem#' } } as const;
+const checkpointSchema = {
+  type: 'object',
+  required: ['tree_size', 'root_hash', 'key_id', 'note', 'created_at'],
+  properties: { tree_size: { type: 'integer' }, root_hash: b64, key_id: { type: 'string' }, note: { type: 'string' }, created_at: { type: 'string', format: 'date-time' } },
+} as const;
+const recordSchema = {
+  type: 'object',
+  properties: {
+    tenant_id: { type: 'string' },
+    seq: { type: 'integer' },
+    at: { type: 'string' },
+    actor: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, name: { type: ['string', 'null'] }, ip: { type: ['string', 'null'] }, user_agent: { type: ['string', 'null'] } } },
+    action: { type: 'string' },
+    outcome: { type: 'string' },
+    target: { type: ['object', 'null'], properties: { type: { type: 'string' }, id: { type: 'string' } } },
+    purpose: { type: ['string', 'null'] },
+    details: { type: 'object', additionalProperties: true },
+  },
+} as const;
+const entrySchema = {
+  type: 'object',
+  required: ['seq', 'leaf', 'prev_hash', 'entry_hash', 'record'],
+  properties: { seq: { type: 'integer' }, leaf: b64, prev_hash: { type: 'string' }, entry_hash: { type: 'string' }, record: recordSchema },
+} as const;
+const proofSchema = { type: 'array', items: b64 } as const;
+
+const cpJson = (c: StoredCheckpoint) => ({ tree_size: c.treeSize, root_hash: c.rootHash.toString('base64'), key_id: c.keyId, note: c.note, created_at: c.createdAt.toISOString() });
+
+/**
+ * The audit API: read-only for auditors and admins. There is no route that changes an
+ * entry; issuing a checkpoint only signs what is already there.
+ */
+export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const stop = startCheckpointTimer({
+    db: deps.db,
+    keys: deps.keys,
+    dirty: dirtyTenants,
+    intervalMs: CHECKPOINT_INTERVAL_MS,
+    onError: (e, tenantId) => app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed'),
+  });
+  app.addHook('onClose', async () => stop());
+
+  /** authorize(), recording a denial in the tenant's audit log before it is answered. */
+  async function allow(req: FastifyRequest, action: string): Promise<UserPrincipal> {
+    const p = requireUser(req);
+    try {
+      authorize(p, action, { type: 'audit_log', tenantId: p.tenantId }, {}, deps.now());
+    } catch (e) {
+      if (e instanceof ProblemError) {
+        await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
+          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', target: { type: 'audit_log', id: p.tenantId }, details: { action, code: e.code } }),
+        );
+      }
+      throw e;
+    }
+    return p;
+  }
+  const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
+
+  app.get('/api/v1/audit/checkpoint', {
+    schema: { tags: ['audit'], summary: 'The latest signed checkpoint (C2SP tlog-checkpoint signed note).', response: { 200: checkpointSchema, ...problems } },
+  }, async (req) => {
+    const p = await allow(req, 'audit.read');
+    const c = await deps.db.tx(ctx(p), (q) => latestCheckpoint(q));
+    if (!c) throw new ProblemError(404, 'no_checkpoint', 'No checkpoint has been issued yet; POST /api/v1/audit/checkpoints issues one.');
+    return cpJson(c);
+  });
+
+  app.post('/api/v1/audit/checkpoints', {
+    schema: { tags: ['audit'], summary: 'Sign a checkpoint of the log as it is now (idempotent per tree size).', body: { type: 'object', additionalProperties: false, properties: {} }, response: { 201: checkpointSchema, ...problems } },
+  }, async (req, reply) => {
+    const p = await allow(req, 'audit.checkpoint');
+    const c = await issueCheckpoint(deps.db, deps.keys, p.tenantId);
+    reply.code(201);
+    return cpJson(c);
+  });
+
+  app.get('/api/v1/audit/key', {
+    schema: {
+      tags: ['audit'],
+      summary: "The log's public key as a signed-note verifier key.",
+      response: { 200: { type: 'object', required: ['origin', 'verifier_key', 'key_id', 'public_key'], properties: { origin: { type: 'string' }, verifier_key: { type: 'string' }, key_id: { type: 'string' }, public_key: b64 } }, ...problems },
+    },
+  }, async (req) => {
+    const p = await allow(req, 'audit.read');
+    const k = await deps.db.tx(ctx(p), (q) => ensureLogKey(q, deps.keys, p.tenantId));
+    return { origin: logOrigin(p.tenantId), verifier_key: k.verifierKey, key_id: k.keyId, public_key: k.publicKey.toString('base64') };
+  });
+
+  app.get<{ Querystring: { from?: number; limit?: number } }>('/api/v1/audit/entries', {
+    schema: {
+      tags: ['audit'],
+      summary: 'A range of entries with their exact leaf bytes.',
+      querystring: { type: 'object', additionalProperties: false, properties: { from: { type: 'integer', minimum: 1, default: 1 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
+      response: { 200: { type: 'object', required: ['entries', 'tree_size'], properties: { tree_size: { type: 'integer' }, entries: { type: 'array', items: entrySchema } } }, ...problems },
+    },
+  }, async (req) => {
+    const p = await allow(req, 'audit.read');
+    return deps.db.tx(ctx(p), async (q) => ({ tree_size: await treeSize(q), entries: await entriesRange(q, req.query.from ?? 1, req.query.limit ?? 100) }));
+  });
+
+  app.get<{ Querystring: { index: number; tree_size: number } }>('/api/v1/audit/proof/inclusion', {
+    schema: {
+      tags: ['audit'],
+      summary: 'RFC 9162 inclusion proof of the entry at 0-based leaf index in the tree of tree_size entries.',
+      querystring: { type: 'object', additionalProperties: false, required: ['index', 'tree_size'], properties: { index: { type: 'integer', minimum: 0 }, tree_size: { type: 'integer', minimum: 1 } } },
+      response: { 200: { type: 'object', required: ['leaf_index', 'tree_size', 'leaf_hash', 'root_hash', 'proof'], properties: { leaf_index: { type: 'integer' }, tree_size: { type: 'integer' }, leaf_hash: b64, root_hash: b64, proof: proofSchema } }, ...problems },
+    },
+  }, async (req) => {
+    const p = await allow(req, 'audit.read');
+    const { index, tree_size: size } = req.query;
+    if (index >= size) throw new ProblemError(400, 'index_out_of_range', `Leaf index ${index} is not below tree size ${size}.`);
+    const hashes = await deps.db.tx(ctx(p), (q) => leafHashes(q, size));
+    if (hashes.length < size) throw new ProblemError(400, 'tree_size_too_large', `The log has ${hashes.length} entries, fewer than ${size}.`);
+    return { leaf_index: index, tree_size: size, leaf_hash: hashes[index]!.toString('base64'), root_hash: merkle.rootHash(hashes).toString('base64'), proof: merkle.inclusionProof(hashes, index).map((h) => h.toString('base64')) };
+  });
+
+  app.get<{ Querystring: { old: number; new: number } }>('/api/v1/audit/proof/consistency', {
+    schema: {
+      tags: ['audit'],
+      summary: 'RFC 9162 consistency proof between tree sizes old and new.',
+      querystring: { type: 'object', additionalProperties: false, required: ['old', 'new'], properties: { old: { type: 'integer', minimum: 0 }, new: { type: 'integer', minimum: 0 } } },
+      response: { 200: { type: 'object', required: ['old', 'new', 'old_root', 'new_root', 'proof'], properties: { old: { type: 'integer' }, new: { type: 'integer' }, old_root: b64, new_root: b64, proof: proofSchema } }, ...problems },
+    },
+  }, async (req) => {
+    const p = await allow(req, 'audit.read');
+    const { old, new: size } = req.query;
+    if (old > size) throw new ProblemError(400, 'sizes_out_of_order', `Old size ${old} is larger than new size ${size}.`);
+    const hashes = await deps.db.tx(ctx(p), (q) => leafHashes(q, size));
+    if (hashes.length < size) throw new ProblemError(400, 'tree_size_too_large', `The log has ${hashes.length} entries, fewer than ${size}.`);
+    return { old, new: size, old_root: merkle.rootHash(hashes, old).toString('base64'), new_root: merkle.rootHash(hashes).toString('base64'), proof: merkle.consistencyProof(hashes, old).map((h) => h.toString('base64')) };
+  });
+
+  app.get('/api/v1/audit/export', {
+    schema: {
+      tags: ['audit'],
+      summary: 'The whole log for offline verification (parapet audit verify): entries with leaf bytes, checkpoints, log keys. Needs a fresh MFA.',
+      response: {
+        200: {
+          type: 'object',
+          required: ['format', 'tenant_id', 'origin', 'log_keys', 'entries', 'checkpoints'],
+          properties: { format: { type: 'string' }, tenant_id: { type: 'string' }, origin: { type: 'string' }, log_keys: { type: 'array', items: { type: 'string' } }, entries: { type: 'array', items: entrySchema }, checkpoints: { type: 'array', items: { type: 'string' } } },
+        },
+        ...problems,
+      },
+    },
+  }, async (req) => {
+    const p = await allow(req, 'audit.export');
+    // Record the export first, then sign a checkpoint that covers it, so the file proves itself.
+    await deps.db.tx(ctx(p), (q) => recordAudit(q, p.tenantId, actorOf(req), { action: 'audit.exported', outcome: 'success', target: { type: 'audit_log', id: p.tenantId } }));
+    await issueCheckpoint(deps.db, deps.keys, p.tenantId);
+    return deps.db.tx(ctx(p), (q) => buildExport(q, p.tenantId));
+  });
+}

@@ -1,0 +1,124 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { merkle, signedNote, verifyExport } from '@parapet/core';
+import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
+import { recordAudit } from '../src/audit/record.js';
+import { latestCheckpoint, startCheckpointTimer } from '../src/audit/service.js';
+import { loadKeyFile } from '../src/crypto/keyfile.js';
+import { dataPaths } from '../src/datadir.js';
+
+let s: TestServer;
+before(async () => {
+  s = await startTestServer();
+});
+after(() => s.close());
+
+const b = (x: string) => Buffer.from(x, 'base64');
+
+async function addEntries(tenantId: string, n: number) {
+  await s.db.tx({ tenantId }, async (q) => {
+    for (let i = 0; i < n; i++) await recordAudit(q, tenantId, { type: 'system', id: 'test', name: 'filler' }, { action: 'auth.login', outcome: 'success', details: { i } });
+  });
+}
+
+test('checkpoints are signed notes under the published verifier key; proofs verify against them', async () => {
+  const a = await loginAs(s, { roles: ['admin'] });
+  await addEntries(a.tenantId, 5);
+  const c1 = await a.client.post('/api/v1/audit/checkpoints', {});
+  assert.equal(c1.status, 201, c1.text);
+  assert.equal(c1.json.tree_size, 5);
+  const key = await a.client.get('/api/v1/audit/key');
+  assert.equal(key.status, 200);
+  assert.match(key.json.verifier_key, new RegExp(`^parapet\\.audit/${a.tenantId}\\+[0-9a-f]{8}\\+`));
+  const v = signedNote.parseVerifierKey(key.json.verifier_key);
+  const note = signedNote.parseNote(c1.json.note);
+  assert.ok(signedNote.noteSignedBy(note, v));
+  const cp = signedNote.parseCheckpoint(note.text);
+  assert.deepEqual([cp.origin, cp.size, cp.root.toString('base64')], [`parapet.audit/${a.tenantId}`, 5, c1.json.root_hash]);
+  // Same size again: the same checkpoint (idempotent), and GET returns it.
+  assert.equal((await a.client.post('/api/v1/audit/checkpoints', {})).json.note, c1.json.note);
+  assert.equal((await a.client.get('/api/v1/audit/checkpoint')).json.note, c1.json.note);
+
+  const entries = await a.client.get('/api/v1/audit/entries?from=1&limit=10');
+  assert.equal(entries.status, 200);
+  assert.equal(entries.json.entries.length, 5);
+  for (let i = 0; i < 5; i++) {
+    const e = entries.json.entries[i];
+    assert.equal(e.entry_hash, merkle.leafHash(b(e.leaf)).toString('hex'));
+    const pr = await a.client.get(`/api/v1/audit/proof/inclusion?index=${i}&tree_size=5`);
+    assert.equal(pr.status, 200, pr.text);
+    assert.ok(merkle.verifyInclusion(merkle.leafHash(b(e.leaf)), i, 5, pr.json.proof.map(b), cp.root), `entry ${i}`);
+  }
+
+  await addEntries(a.tenantId, 4);
+  const c2 = await a.client.post('/api/v1/audit/checkpoints', {});
+  assert.equal(c2.json.tree_size, 9);
+  const cons = await a.client.get('/api/v1/audit/proof/consistency?old=5&new=9');
+  assert.equal(cons.status, 200);
+  assert.ok(merkle.verifyConsistency(5, 9, cp.root, b(c2.json.root_hash), cons.json.proof.map(b)));
+  assert.equal((await a.client.get('/api/v1/audit/proof/inclusion?index=9&tree_size=9')).json.code, 'index_out_of_range');
+  assert.equal((await a.client.get('/api/v1/audit/proof/inclusion?index=0&tree_size=99')).json.code, 'tree_size_too_large');
+});
+
+test('the private log key is sealed with envelope encryption, bound to its tenant', async () => {
+  const a = await loginAs(s, { roles: ['admin'] });
+  await a.client.get('/api/v1/audit/key');
+  const rows = await s.asAdmin(async (x) => (await x.query<{ private_sealed: string }>(`SELECT private_sealed FROM audit_log_keys WHERE tenant_id = $1`, [a.tenantId])).rows);
+  assert.equal(rows.length, 1);
+  assert.match(rows[0]!.private_sealed, /^pe1\./);
+  const { envelope } = await import('@parapet/core');
+  const keys = await loadKeyFile(dataPaths(s.dataDir).keyFile);
+  const kid = (await a.client.get('/api/v1/audit/key')).json.key_id;
+  assert.ok((await envelope.open(keys, rows[0]!.private_sealed, { tenantId: a.tenantId, record: `audit_log_key/${kid}` })).length > 0);
+  await assert.rejects(envelope.open(keys, rows[0]!.private_sealed, { tenantId: '00000000-0000-0000-0000-000000000000', record: `audit_log_key/${kid}` }));
+});
+
+test('auditors read; other roles are refused and the refusal is itself audited; nobody can change the log', async () => {
+  const admin = await loginAs(s, { roles: ['admin'], mfaFresh: true });
+  const auditor = await loginAs(s, { roles: ['auditor'], tenantId: admin.tenantId });
+  const employee = await loginAs(s, { roles: ['employee'], tenantId: admin.tenantId });
+  await addEntries(admin.tenantId, 2);
+  assert.equal((await auditor.client.get('/api/v1/audit/entries')).status, 200);
+  assert.equal((await auditor.client.post('/api/v1/audit/checkpoints', {})).status, 201);
+  const denied = await employee.client.get('/api/v1/audit/entries');
+  assert.equal(denied.status, 403);
+  assert.equal(denied.json.code, 'forbidden');
+  assert.equal((await s.client().get('/api/v1/audit/entries')).status, 401);
+  const last = await admin.client.get('/api/v1/audit/entries?from=1&limit=1000');
+  const rec = last.json.entries.at(-1).record;
+  assert.equal(rec.action, 'authz.denied');
+  assert.equal(rec.outcome, 'denied');
+  assert.equal(rec.actor.id, employee.userId);
+  for (const m of ['PUT', 'PATCH', 'DELETE']) {
+    const r = await admin.client.request(m, '/api/v1/audit/entries', { json: {} });
+    assert.equal(r.status, 404, `${m} must not exist`);
+  }
+  // Export needs a fresh MFA verification.
+  const noMfa = await auditor.client.get('/api/v1/audit/export');
+  assert.equal(noMfa.status, 401);
+  assert.equal(noMfa.json.code, 'step_up_required');
+  const ex = await admin.client.get('/api/v1/audit/export');
+  assert.equal(ex.status, 200, ex.text);
+  const r = verifyExport(ex.json);
+  assert.ok(r.ok, r.reason);
+  assert.equal(ex.json.entries.at(-1).record.action, 'audit.exported');
+  // The export is covered by a checkpoint that includes the export's own entry.
+  assert.equal(signedNote.parseCheckpoint(signedNote.parseNote(ex.json.checkpoints.at(-1)).text).size, ex.json.entries.length);
+});
+
+test('the checkpoint timer signs only logs that grew, and stops', async () => {
+  const a = await loginAs(s, { roles: ['admin'] });
+  await addEntries(a.tenantId, 3);
+  const keys = await loadKeyFile(dataPaths(s.dataDir).keyFile);
+  const dirty = new Set([a.tenantId]);
+  const stop = startCheckpointTimer({ db: s.db, keys, dirty, intervalMs: 20 });
+  try {
+    for (let i = 0; i < 100 && dirty.size; i++) await sleep(20);
+    await sleep(50);
+    const cp = await s.db.tx({ tenantId: a.tenantId }, (q) => latestCheckpoint(q));
+    assert.equal(cp?.treeSize, 3);
+  } finally {
+    stop();
+  }
+});
