@@ -64,8 +64,9 @@ export function decide(p: Principal, action: string, r: Resource, ctx: DecisionC
 /** Throws 401 step_up_required or 403 forbidden unless allowed. */
 export function authorize(p: Principal, action: string, r: Resource, ctx: DecisionContext = {}, now = new Date(), stepUpSeconds?: number): Decision {
   const mfaAgeSeconds = ctx.mfaAgeSeconds !== undefined ? ctx.mfaAgeSeconds : p.kind === 'user' && p.mfaVerifiedAt ? (now.getTime() - p.mfaVerifiedAt.getTime()) / 1000 : null;
-  const d = decide(p, action, r, { ...ctx, mfaAgeSeconds }, stepUpSeconds);
+  const maxAge = stepUpSeconds ?? (p.kind === 'user' ? p.stepUpSeconds : undefined) ?? DEFAULT_STEP_UP_SECONDS;
+  const d = decide(p, action, r, { ...ctx, mfaAgeSeconds }, maxAge);
   if (d.allowed) return d;
-  if (d.stepUpRequired) throw new ProblemError(401, 'step_up_required', 'This action needs a fresh MFA verification; verify and repeat the request.', { max_age_seconds: stepUpSeconds ?? DEFAULT_STEP_UP_SECONDS });
+  if (d.stepUpRequired) throw new ProblemError(401, 'step_up_required', 'This action needs a fresh MFA verification; verify and repeat the request.', { max_age_seconds: maxAge });
   throw new ProblemError(403, 'forbidden', `You may not ${action.replace(/[._]/g, ' ')}.`);
 }
