@@ -5,6 +5,7 @@
  */
 import { CORE_EVENTS } from './core-events.js';
 import { AUDIT_EVENTS } from './audit-events.js';
+import { AUTH_EVENTS } from '../auth/audit-events.js';
 
-export const AUDIT_ACTIONS = [...CORE_EVENTS, ...AUDIT_EVENTS] as const;
+export const AUDIT_ACTIONS = [...CORE_EVENTS, ...AUDIT_EVENTS, ...AUTH_EVENTS] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

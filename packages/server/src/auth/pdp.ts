@@ -1,16 +1,31 @@
 /**
- * The policy decision point (CORE-PDP). Every route asks `authorize(...)`; no route checks
- * roles by hand. This first version evaluates a role table; the identity issue replaces the
- * evaluation with Cedar policies without changing this signature.
+ * The policy decision point (CORE-PDP), on Cedar (@cedar-policy/cedar-wasm). Every route asks
+ * `authorize(...)`; no route checks roles by hand.
+ *
+ * The policy set is (1) one generated permit per action a module declared with
+ * `defineActions` (its roles, and fresh MFA when `stepUp`), plus (2) the hand-written,
+ * versioned `.cedar` files in packages/server/policies/ (tenant walls, manager chain,
+ * delegations, purpose, scope environment). Nothing permitted means deny. The schema is
+ * policies/schema.cedarschema plus one generated declaration per action; the set is
+ * validated against it (strict) whenever it is rebuilt, and pre-parsed for evaluation.
  */
-import type { Principal, Role } from './principal.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { isIP } from 'node:net';
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import type { Queryable } from '@parapet/db';
+import type { Principal, Role, UserPrincipal } from './principal.js';
 import { ProblemError } from '../http/problem.js';
+import { recordAudit, type AuditActor } from '../audit/record.js';
 
 export interface Resource {
   type: string;
   id?: string | undefined;
   tenantId: string;
-  /** Attributes policies may read (owner, environment, app category…). */
+  /**
+   * Attributes policies may read: owner (user id), subject (user id the data is about),
+   * managerChain (the subject's managers, nearest first; see subjectRelations), category
+   * (app category), environment (scope environment).
+   */
   attrs?: Record<string, unknown> | undefined;
 }
 
@@ -19,6 +34,10 @@ export interface DecisionContext {
   ip?: string | undefined;
   /** Seconds since the session's last MFA verification; null when never. */
   mfaAgeSeconds?: number | null | undefined;
+  /** Scope environment (production, staging…), when the request concerns one. */
+  environment?: string | undefined;
+  /** App categories delegated to the principal (see delegatedCategories). */
+  delegatedCategories?: string[] | undefined;
   [k: string]: unknown;
 }
 
@@ -30,42 +49,278 @@ export interface Decision {
   reasons: string[];
 }
 
-/** action → roles allowed, and whether it needs MFA no older than the step-up age. */
-interface Rule {
+export const ACTION_GROUPS = ['subject_data', 'scope_change'] as const;
+export type ActionGroup = (typeof ACTION_GROUPS)[number];
+
+/** What a module declares for an action. */
+export interface Rule {
   roles: Role[];
+  /** Needs an MFA verification no older than the tenant's step-up age. */
   stepUp?: boolean;
+  /** Groups hand-written policies refer to (subject_data, scope_change). */
+  groups?: ActionGroup[];
+  /** Decisions are audited (authorizeAudited) even when allowed; subject_data implies it. */
+  sensitive?: boolean;
 }
-const RULES: Record<string, Rule> = {};
+const RULES = new Map<string, Rule>();
+let rulesVersion = 0;
+
+const ACTION_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
 
 /** Registers rules for actions (domains call this at module load). */
 export function defineActions(rules: Record<string, Rule>): void {
   for (const [action, rule] of Object.entries(rules)) {
-    if (RULES[action]) throw new Error(`Action ${action} is defined twice.`);
-    RULES[action] = rule;
+    if (RULES.has(action)) throw new Error(`Action ${action} is defined twice.`);
+    if (!ACTION_NAME.test(action) || (ACTION_GROUPS as readonly string[]).includes(action)) throw new Error(`Action name ${action} is not allowed.`);
+    RULES.set(action, rule);
   }
+  rulesVersion++;
+}
+
+export function actionRule(action: string): Rule | undefined {
+  return RULES.get(action);
 }
 
 export const DEFAULT_STEP_UP_SECONDS = 5 * 60;
+export const POLICY_DIR = new URL('../../policies/', import.meta.url);
+
+// ---------------------------------------------------------------------------------------
+// Policy set: generated + hand-written
+// ---------------------------------------------------------------------------------------
+
+const q = (s: string) => JSON.stringify(s); // Cedar string literals share JSON's escapes
+
+/** The permit a declaration stands for: its roles, same tenant (a forbid), fresh MFA if stepUp. */
+export function generatedPolicy(action: string, rule: Rule): string {
+  const conds = [`principal.roles.containsAny([${rule.roles.map(q).join(', ')}])`];
+  if (rule.stepUp) conds.push('context.mfa_verified', 'context.mfa_age_seconds <= context.step_up_max_age_seconds');
+  return `@id(${q('role:' + action)})\npermit (principal is User, action == Action::${q(action)}, resource is Resource)\nwhen { ${conds.join(' && ')} };\n`;
+}
+
+export function generatedSchema(): string {
+  const lines = [...RULES].map(([action, rule]) => {
+    const groups = rule.groups?.length ? ` in [${rule.groups.map(q).join(', ')}]` : '';
+    return `action ${q(action)}${groups} appliesTo { principal: [User], resource: [Resource], context: RequestContext };`;
+  });
+  return lines.join('\n') + '\n';
+}
+
+export interface PolicyFiles {
+  schema: string;
+  /** policy id -> policy text, from every *.cedar file in order. */
+  policies: Record<string, string>;
+}
+
+/** Reads the versioned policy files; each policy must carry a unique @id("...") annotation. */
+export function loadPolicyFiles(dir: URL = POLICY_DIR): PolicyFiles {
+  const schema = readFileSync(new URL('schema.cedarschema', dir), 'utf8');
+  const policies: Record<string, string> = {};
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.cedar')).sort()) {
+    const parts = cedar.policySetTextToParts(readFileSync(new URL(f, dir), 'utf8'));
+    if (parts.type !== 'success') throw new Error(`${f}: ${parts.errors.map((e) => e.message).join('; ')}`);
+    if (parts.policy_templates.length) throw new Error(`${f}: templates are not used.`);
+    for (const p of parts.policies) {
+      const id = /@id\("([^"]+)"\)/.exec(p)?.[1];
+      if (!id) throw new Error(`${f}: every policy needs an @id("...") annotation.`);
+      if (policies[id] || id.startsWith('role:')) throw new Error(`${f}: policy id ${id} is taken.`);
+      policies[id] = p;
+    }
+  }
+  return { schema, policies };
+}
+
+export interface CompiledPolicies {
+  schema: string;
+  policies: Record<string, string>;
+}
+
+/** The complete policy set and schema for today's declarations. */
+export function compilePolicies(files: PolicyFiles = loadPolicyFiles()): CompiledPolicies {
+  const policies: Record<string, string> = { ...files.policies };
+  for (const [action, rule] of RULES) policies[`role:${action}`] = generatedPolicy(action, rule);
+  return { schema: files.schema + '\n' + generatedSchema(), policies };
+}
+
+/** Strict validation of the policy set against the schema; returns the problems (empty: valid). */
+export function validatePolicies(c: CompiledPolicies): string[] {
+  const r = cedar.validate({ schema: c.schema, policies: { staticPolicies: c.policies }, validationSettings: { mode: 'strict' } });
+  if (r.type === 'failure') return r.errors.map((e) => e.message);
+  return [...r.validationErrors.map((e) => `${e.policyId}: ${e.error.message}`)];
+}
+
+let files: PolicyFiles | undefined;
+let loaded = -1;
+const PSET = 'parapet';
+const SCHEMA = 'parapet';
+
+/** Rebuilds, validates and pre-parses the set when declarations changed since last time. */
+function ensureLoaded(): void {
+  if (loaded === rulesVersion) return;
+  files ??= loadPolicyFiles();
+  const c = compilePolicies(files);
+  const problems = validatePolicies(c);
+  if (problems.length) throw new Error(`Cedar policies do not validate: ${problems.join('; ')}`);
+  const s = cedar.preparseSchema(SCHEMA, c.schema);
+  if (s.type !== 'success') throw new Error(`Cedar schema: ${s.errors.map((e) => e.message).join('; ')}`);
+  const p = cedar.preparsePolicySet(PSET, { staticPolicies: c.policies });
+  if (p.type !== 'success') throw new Error(`Cedar policies: ${p.errors.map((e) => e.message).join('; ')}`);
+  loaded = rulesVersion;
+}
+
+// ---------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------
+
+type EntityJson = cedar.EntityJson;
+const uid = (type: string, id: string) => ({ type, id });
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+function entitiesFor(p: UserPrincipal, r: Resource, ctx: DecisionContext): EntityJson[] {
+  const users = new Map<string, EntityJson>();
+  const user = (id: string, tenantId: string): EntityJson => {
+    let e = users.get(id);
+    if (!e) users.set(id, (e = { uid: uid('User', id), attrs: { tenant: { __entity: uid('Tenant', tenantId) }, roles: [], delegated_categories: [] }, parents: [] }));
+    return e;
+  };
+  const me = user(p.userId, p.tenantId);
+  me.attrs.roles = [...p.roles];
+  me.attrs.delegated_categories = [...(ctx.delegatedCategories ?? [])];
+  const a = r.attrs ?? {};
+  const attrs: Record<string, cedar.CedarValueJson> = { tenant: { __entity: uid('Tenant', r.tenantId) }, type: r.type };
+  const subject = str(a.subject);
+  if (subject) {
+    attrs.subject = { __entity: uid('User', subject) };
+    // The chain as parent links: subject -> manager -> manager's manager -> ...
+    let below = user(subject, r.tenantId);
+    for (const m of Array.isArray(a.managerChain) ? a.managerChain : []) {
+      if (typeof m !== 'string' || m === subject) break;
+      below.parents.push(uid('User', m));
+      below = user(m, r.tenantId);
+    }
+  }
+  const owner = str(a.owner);
+  if (owner) {
+    attrs.owner = { __entity: uid('User', owner) };
+    user(owner, r.tenantId);
+  }
+  for (const k of ['category', 'environment'] as const) if (str(a[k])) attrs[k] = a[k] as string;
+  const tenants = new Set([p.tenantId, r.tenantId]);
+  return [
+    ...[...tenants].map((t) => ({ uid: uid('Tenant', t), attrs: {}, parents: [] })),
+    ...users.values(),
+    { uid: uid('Resource', `${r.type}:${r.id ?? '*'}`), attrs, parents: [] },
+  ];
+}
+
+function contextFor(r: Resource, ctx: DecisionContext, maxAge: number, freshMfa: boolean): cedar.Context {
+  const age = ctx.mfaAgeSeconds;
+  const c: cedar.Context = {
+    purpose: ctx.purpose ?? '',
+    mfa_verified: freshMfa || (age !== null && age !== undefined),
+    mfa_age_seconds: freshMfa ? 0 : age === null || age === undefined ? 2 ** 31 : Math.max(0, Math.ceil(age)),
+    step_up_max_age_seconds: Math.floor(maxAge),
+  };
+  if (ctx.ip && isIP(ctx.ip)) c.ip = { __extn: { fn: 'ip', arg: ctx.ip } };
+  const env = ctx.environment ?? str(r.attrs?.environment);
+  if (env) c.environment = env;
+  return c;
+}
+
+function evaluate(p: UserPrincipal, action: string, r: Resource, ctx: DecisionContext, maxAge: number, freshMfa: boolean): { allow: boolean; reasons: string[] } {
+  const ans = cedar.statefulIsAuthorized({
+    principal: uid('User', p.userId),
+    action: uid('Action', action),
+    resource: uid('Resource', `${r.type}:${r.id ?? '*'}`),
+    context: contextFor(r, ctx, maxAge, freshMfa),
+    entities: entitiesFor(p, r, ctx),
+    preparsedPolicySetId: PSET,
+    preparsedSchemaName: SCHEMA,
+    validateRequest: true,
+  });
+  if (ans.type !== 'success') return { allow: false, reasons: [`error: ${ans.errors.map((e) => e.message).join('; ')}`] };
+  const d = ans.response.diagnostics;
+  return { allow: ans.response.decision === 'allow', reasons: [...d.reason, ...d.errors.map((e) => `error:${e.policyId}`)] };
+}
 
 export function decide(p: Principal, action: string, r: Resource, ctx: DecisionContext, stepUpSeconds = DEFAULT_STEP_UP_SECONDS): Decision {
-  const rule = RULES[action];
-  if (!rule) return { allowed: false, stepUpRequired: false, reasons: [`no rule for ${action}`] }; // deny by default
-  if (p.tenantId !== r.tenantId) return { allowed: false, stepUpRequired: false, reasons: ['cross-tenant'] };
-  if (p.kind !== 'user' || !p.roles.some((role) => rule.roles.includes(role))) {
-    return { allowed: false, stepUpRequired: false, reasons: [`role not in ${rule.roles.join('|')}`] };
-  }
-  if (rule.stepUp) {
-    const age = ctx.mfaAgeSeconds;
-    if (age === null || age === undefined || age > stepUpSeconds) return { allowed: false, stepUpRequired: true, reasons: ['mfa too old'] };
-  }
-  return { allowed: true, stepUpRequired: false, reasons: [`rule ${action}`] };
+  if (!RULES.has(action)) return { allowed: false, stepUpRequired: false, reasons: [`no rule for ${action}`] }; // deny by default
+  if (p.kind !== 'user') return { allowed: false, stepUpRequired: false, reasons: ['not a user'] };
+  ensureLoaded();
+  const now = evaluate(p, action, r, ctx, stepUpSeconds, false);
+  if (now.allow) return { allowed: true, stepUpRequired: false, reasons: now.reasons };
+  // Would a fresh MFA verification change the answer? Then it is a step-up, not a denial.
+  const fresh = (ctx.mfaAgeSeconds ?? Infinity) > 0 ? evaluate(p, action, r, ctx, stepUpSeconds, true) : now;
+  return { allowed: false, stepUpRequired: fresh.allow, reasons: now.reasons.length ? now.reasons : ['default-deny'] };
+}
+
+function decideAt(p: Principal, action: string, r: Resource, ctx: DecisionContext, now: Date, stepUpSeconds?: number): { d: Decision; maxAge: number } {
+  const mfaAgeSeconds = ctx.mfaAgeSeconds !== undefined ? ctx.mfaAgeSeconds : p.kind === 'user' && p.mfaVerifiedAt ? (now.getTime() - p.mfaVerifiedAt.getTime()) / 1000 : null;
+  const maxAge = stepUpSeconds ?? (p.kind === 'user' ? p.stepUpSeconds : undefined) ?? DEFAULT_STEP_UP_SECONDS;
+  return { d: decide(p, action, r, { ...ctx, mfaAgeSeconds }, maxAge), maxAge };
 }
 
 /** Throws 401 step_up_required or 403 forbidden unless allowed. */
 export function authorize(p: Principal, action: string, r: Resource, ctx: DecisionContext = {}, now = new Date(), stepUpSeconds?: number): Decision {
-  const mfaAgeSeconds = ctx.mfaAgeSeconds !== undefined ? ctx.mfaAgeSeconds : p.kind === 'user' && p.mfaVerifiedAt ? (now.getTime() - p.mfaVerifiedAt.getTime()) / 1000 : null;
-  const d = decide(p, action, r, { ...ctx, mfaAgeSeconds }, stepUpSeconds);
+  const { d, maxAge } = decideAt(p, action, r, ctx, now, stepUpSeconds);
   if (d.allowed) return d;
-  if (d.stepUpRequired) throw new ProblemError(401, 'step_up_required', 'This action needs a fresh MFA verification; verify and repeat the request.', { max_age_seconds: stepUpSeconds ?? DEFAULT_STEP_UP_SECONDS });
-  throw new ProblemError(403, 'forbidden', `You may not ${action.replace(/[._]/g, ' ')}.`);
+  throw denial(action, d, maxAge);
+}
+
+function denial(action: string, d: Decision, maxAge: number): ProblemError {
+  if (d.stepUpRequired) return new ProblemError(401, 'step_up_required', 'This action needs a fresh MFA verification; verify and repeat the request.', { max_age_seconds: maxAge });
+  return new ProblemError(403, 'forbidden', `You may not ${action.replace(/[._]/g, ' ')}.`);
+}
+
+/**
+ * authorize(), audited in the caller's tenant transaction `q`: denials always, allowed
+ * decisions when the action is sensitive (or in subject_data), with principal (the actor),
+ * action, resource, purpose and the deciding policy ids. Throws like authorize() after
+ * recording; a denial entry is kept only if `q` commits, so run it in its own transaction
+ * (or catch, commit, rethrow).
+ */
+export async function authorizeAudited(q: Queryable, actor: AuditActor, p: Principal, action: string, r: Resource, ctx: DecisionContext = {}, now = new Date(), stepUpSeconds?: number): Promise<Decision> {
+  const { d, maxAge } = decideAt(p, action, r, ctx, now, stepUpSeconds);
+  const rule = RULES.get(action);
+  if (!d.allowed || rule?.sensitive || rule?.groups?.includes('subject_data')) {
+    await recordAudit(q, r.tenantId, actor, {
+      action: d.allowed ? 'authz.decision' : 'authz.denied',
+      outcome: d.allowed ? 'success' : 'denied',
+      target: { type: r.type, id: r.id ?? '*' },
+      purpose: ctx.purpose,
+      details: { action, decision: d.allowed ? 'allow' : d.stepUpRequired ? 'step_up_required' : 'deny', policies: d.reasons, ...(typeof r.attrs?.subject === 'string' ? { subject: r.attrs.subject } : {}) },
+    });
+  }
+  if (!d.allowed) throw denial(action, d, maxAge);
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------
+// Relations from the database
+// ---------------------------------------------------------------------------------------
+
+/** The subject and their manager chain (nearest first), ready to spread into Resource.attrs. */
+export async function subjectRelations(q: Queryable, subjectUserId: string): Promise<{ subject: string; managerChain: string[] }> {
+  const { rows } = await q.query<{ id: string }>(
+    `WITH RECURSIVE chain(id, depth, path) AS (
+       SELECT manager_id, 1, ARRAY[id] FROM users WHERE id = $1 AND manager_id IS NOT NULL
+       UNION ALL
+       SELECT u.manager_id, c.depth + 1, c.path || u.id FROM users u JOIN chain c ON u.id = c.id
+        WHERE u.manager_id IS NOT NULL AND NOT u.manager_id = ANY(c.path) AND c.depth < 64
+     ) SELECT id FROM chain ORDER BY depth`,
+    [subjectUserId],
+  );
+  return { subject: subjectUserId, managerChain: rows.map((r) => r.id) };
+}
+
+let groupTable: boolean | undefined;
+/** App categories delegated to a user, directly or through a directory group. */
+export async function delegatedCategories(q: Queryable, userId: string): Promise<string[]> {
+  // Groups come with SCIM (group_members); without that table only direct delegations count.
+  if (groupTable === undefined) {
+    const { rows } = await q.query<{ ok: boolean }>(`SELECT to_regclass('group_members') IS NOT NULL AS ok`);
+    groupTable = rows[0]!.ok;
+  }
+  const viaGroups = groupTable ? ` OR (grantee_type = 'group' AND grantee_id IN (SELECT group_id FROM group_members WHERE user_id = $1))` : '';
+  const { rows } = await q.query<{ category: string }>(`SELECT DISTINCT category FROM delegations WHERE (grantee_type = 'user' AND grantee_id = $1)${viaGroups} ORDER BY category`, [userId]);
+  return rows.map((r) => r.category);
 }

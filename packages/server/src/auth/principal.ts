@@ -15,6 +15,8 @@ export interface UserPrincipal {
   /** When this session last passed an MFA check (login with MFA, or step-up). */
   mfaVerifiedAt: Date | null;
   csrfToken: string;
+  /** The tenant's step-up age (CORE-MFA setting); absent means the 5-minute default. */
+  stepUpSeconds?: number;
 }
 
 /** An enrolled agent or worker, resolved from its signed request. */

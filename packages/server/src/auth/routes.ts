@@ -1,8 +1,49 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { recordAudit } from '../audit/record.js';
-import { actorOf, requireUser } from './principal.js';
-import { SESSION_COOKIE, revokeSession, sessionCookieOptions } from './sessions.js';
+import { ProblemError } from '../http/problem.js';
+import { actorOf, requireUser, ROLES, type UserPrincipal } from './principal.js';
+import { CSRF_HEADER, SESSION_COOKIE, listUserSessions, resolveAnySession, revokeSession, revokeUserSessions, rotateSession, sessionCookieOptions, type SessionState } from './sessions.js';
+import { completeSecondFactor, passwordLogin } from './login.js';
+import { beginTotpEnrolment, getTotp, issueRecoveryCodes, otpauthUri, remainingRecoveryCodes, verifyUserTotp } from './totp.js';
+import { authorize, defineActions } from './pdp.js';
+import { getAuthSettings, setAuthSettings } from './settings.js';
+
+defineActions({
+  // Self-service on one's own account: every role; the resource is the caller's own user.
+  'auth.self.read': { roles: [...ROLES] },
+  'auth.self.manage': { roles: [...ROLES] },
+  // Removing a factor or re-issuing recovery codes weakens or resets MFA: fresh MFA first.
+  'auth.self.mfa.reset': { roles: [...ROLES], stepUp: true },
+  'auth.settings.read': { roles: ['admin', 'auditor'] },
+  'auth.settings.update': { roles: ['admin'], stepUp: true },
+});
+
+const problem = { $ref: 'Problem#' };
+const sessionState = { type: 'string', enum: ['full', 'mfa_pending', 'mfa_enroll'] };
+const secondFactorBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { code: { type: 'string', minLength: 6, maxLength: 6 }, recovery_code: { type: 'string', minLength: 16, maxLength: 32 } },
+} as const;
+const self = (p: UserPrincipal) => ({ type: 'user', id: p.userId, tenantId: p.tenantId, attrs: { owner: p.userId } });
+
+/**
+ * The session behind the cookie in any state (the MFA routes serve half-signed-in sessions).
+ * Half sessions are not resolved by the global hook, so the CSRF check is repeated here.
+ */
+async function anySession(req: FastifyRequest, deps: AppDeps, states: SessionState[]): Promise<{ principal: UserPrincipal; state: SessionState }> {
+  if (req.principal?.kind === 'user' && states.includes('full')) return { principal: req.principal, state: 'full' };
+  const raw = req.cookies[SESSION_COOKIE];
+  const r = raw ? await resolveAnySession(deps.db, raw) : undefined;
+  if (!r || !states.includes(r.state)) throw new ProblemError(401, 'unauthenticated', 'Sign in to use this endpoint.');
+  if (req.headers[CSRF_HEADER] !== r.principal.csrfToken) throw new ProblemError(403, 'csrf_token_invalid', `Send the session's CSRF token in the ${CSRF_HEADER} header.`);
+  return r;
+}
+
+function setCookie(reply: FastifyReply, cookie: string) {
+  reply.setCookie(SESSION_COOKIE, cookie, sessionCookieOptions());
+}
 
 export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get(
@@ -23,7 +64,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
               csrf_token: { type: 'string' },
             },
           },
-          401: { $ref: 'Problem#' },
+          401: problem,
         },
       },
     },
@@ -33,7 +74,219 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  app.post('/api/v1/auth/logout', { schema: { tags: ['auth'], summary: 'End this session.', response: { 204: { type: 'null' }, '4xx': { $ref: 'Problem#' } } } }, async (req, reply) => {
+  app.post<{ Body: { org: string; email: string; password: string } }>(
+    '/api/v1/auth/login',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign in with organisation slug, email and password. With MFA enrolled the answer is state mfa_required and the session completes at /auth/mfa/verify.',
+        body: {
+          type: 'object',
+          required: ['org', 'email', 'password'],
+          additionalProperties: false,
+          properties: { org: { type: 'string', minLength: 1, maxLength: 63 }, email: { type: 'string', minLength: 3, maxLength: 320 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              state: { type: 'string', enum: ['authenticated', 'mfa_required', 'mfa_enrollment_required'] },
+              tenant_id: { type: 'string' },
+              user_id: { type: 'string' },
+              csrf_token: { type: 'string' },
+            },
+          },
+          '4xx': problem,
+        },
+      },
+    },
+    async (req, reply) => {
+      const r = await passwordLogin(deps, { ...req.body, previousCookie: req.cookies[SESSION_COOKIE] }, actorOf(req));
+      setCookie(reply, r.cookie);
+      const state = r.state === 'full' ? 'authenticated' : r.state === 'mfa_pending' ? 'mfa_required' : 'mfa_enrollment_required';
+      return { state, tenant_id: r.tenantId, user_id: r.userId, csrf_token: r.csrfToken };
+    },
+  );
+
+  const factorResponse = {
+    200: { type: 'object', properties: { state: { type: 'string' }, csrf_token: { type: 'string' }, mfa_verified_at: { type: 'string' }, method: { type: 'string' } } },
+    '4xx': problem,
+  };
+
+  app.post<{ Body: { code?: string; recovery_code?: string } }>(
+    '/api/v1/auth/mfa/verify',
+    { schema: { tags: ['auth'], summary: 'Second factor of a login (TOTP code or recovery code); the session becomes full and its cookie rotates.', body: secondFactorBody, response: factorResponse } },
+    async (req, reply) => {
+      const { principal: p } = await anySession(req, deps, ['mfa_pending']);
+      const r = await completeSecondFactor(deps, p, req.body, actorOf(req), 'login');
+      setCookie(reply, r.cookie);
+      return { state: 'authenticated', csrf_token: r.csrfToken, mfa_verified_at: r.mfaVerifiedAt.toISOString(), method: r.method };
+    },
+  );
+
+  app.post<{ Body: { code?: string; recovery_code?: string } }>(
+    '/api/v1/auth/step-up',
+    { schema: { tags: ['auth'], summary: 'Fresh MFA verification for step-up actions; the session cookie and CSRF token rotate.', body: secondFactorBody, response: factorResponse } },
+    async (req, reply) => {
+      const p = requireUser(req);
+      const r = await completeSecondFactor(deps, p, req.body, actorOf(req), 'step_up');
+      setCookie(reply, r.cookie);
+      return { state: 'authenticated', csrf_token: r.csrfToken, mfa_verified_at: r.mfaVerifiedAt.toISOString(), method: r.method };
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/mfa/totp/enroll',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Start TOTP enrolment: a new secret and its otpauth URI (for a QR code). Confirm with a code.',
+        response: { 200: { type: 'object', properties: { secret: { type: 'string' }, otpauth_uri: { type: 'string' } } }, '4xx': problem },
+      },
+    },
+    async (req) => {
+      const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
+      if (state === 'full') authorize(p, 'auth.self.manage', self(p));
+      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const existing = await getTotp(q, p.userId);
+        if (existing?.confirmed_at) throw new ProblemError(409, 'totp_already_enrolled', 'An authenticator is already enrolled; remove it first (needs step-up).');
+        const secret = await beginTotpEnrolment(q, deps.keys, p.tenantId, p.userId);
+        const t = await q.query<{ slug: string }>(`SELECT slug FROM tenants WHERE id = $1`, [p.tenantId]);
+        return { secret, otpauth_uri: otpauthUri(secret, `Parapet (${t.rows[0]!.slug})`, p.email) };
+      });
+    },
+  );
+
+  app.post<{ Body: { code: string } }>(
+    '/api/v1/auth/mfa/totp/confirm',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Confirm TOTP enrolment with a current code; answers the one-time recovery codes (shown once).',
+        body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: { type: 'string', minLength: 6, maxLength: 6 } } },
+        response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } }, csrf_token: { type: 'string' } } }, '4xx': problem },
+      },
+    },
+    async (req, reply) => {
+      const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
+      if (state === 'full') authorize(p, 'auth.self.manage', self(p));
+      const out = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const existing = await getTotp(q, p.userId);
+        if (!existing || existing.confirmed_at) return { error: new ProblemError(409, 'no_pending_enrolment', 'Start an enrolment first.') };
+        if (!(await verifyUserTotp(q, deps.keys, p.tenantId, p.userId, req.body.code, deps.now(), false))) {
+          return { error: new ProblemError(400, 'mfa_code_invalid', 'The code does not match the new authenticator; check the device clock and try again.') };
+        }
+        const codes = await issueRecoveryCodes(q, p.tenantId, p.userId);
+        // Enrolment proves the factor: the session counts as MFA-verified now, and rotates.
+        const rot = await rotateSession(q, p.tenantId, p.sessionId, { state: 'full', mfaVerifiedAt: deps.now() });
+        const actor = { ...actorOf(req), type: 'user' as const, id: p.userId, name: p.email };
+        await recordAudit(q, p.tenantId, actor, { action: 'auth.mfa_enrolled', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'totp' } });
+        await recordAudit(q, p.tenantId, actor, { action: 'auth.recovery_codes_issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });
+        if (state === 'mfa_enroll') await recordAudit(q, p.tenantId, actor, { action: 'auth.login', outcome: 'success', target: { type: 'session', id: p.sessionId }, details: { stage: 'mfa_enrolment', method: 'totp' } });
+        return { ok: { codes, rot } };
+      });
+      if ('error' in out) throw out.error;
+      setCookie(reply, out.ok!.rot.cookie);
+      return { recovery_codes: out.ok!.codes, csrf_token: out.ok!.rot.csrfToken };
+    },
+  );
+
+  app.delete(
+    '/api/v1/auth/mfa/totp',
+    { schema: { tags: ['auth'], summary: 'Remove the TOTP authenticator and recovery codes (needs step-up).', response: { 204: { type: 'null' }, '4xx': problem } } },
+    async (req, reply) => {
+      const p = requireUser(req);
+      authorize(p, 'auth.self.mfa.reset', self(p));
+      await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        if ((await getAuthSettings(q, p.tenantId)).mfaRequired) throw new ProblemError(409, 'mfa_required_by_tenant', 'Your organisation requires MFA; enrol another factor instead of removing this one.');
+        await q.query(`DELETE FROM mfa_totp WHERE user_id = $1`, [p.userId]);
+        await q.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [p.userId]);
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.mfa_removed', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'totp' } });
+      });
+      reply.code(204);
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/mfa/recovery-codes',
+    { schema: { tags: ['auth'], summary: 'Issue new recovery codes, voiding the old ones (needs step-up).', response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } } } }, '4xx': problem } } },
+    async (req) => {
+      const p = requireUser(req);
+      authorize(p, 'auth.self.mfa.reset', self(p));
+      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        if (!(await getTotp(q, p.userId))?.confirmed_at) throw new ProblemError(409, 'no_mfa', 'Enrol an authenticator before asking for recovery codes.');
+        const codes = await issueRecoveryCodes(q, p.tenantId, p.userId);
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.recovery_codes_issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });
+        return { recovery_codes: codes };
+      });
+    },
+  );
+
+  app.get(
+    '/api/v1/auth/mfa',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'My MFA factors.',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              factors: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, created_at: { type: 'string' }, confirmed_at: { type: ['string', 'null'] } } } },
+              recovery_codes_remaining: { type: 'integer' },
+            },
+          },
+          '4xx': problem,
+        },
+      },
+    },
+    async (req) => {
+      const p = requireUser(req);
+      authorize(p, 'auth.self.read', self(p));
+      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const t = await q.query<{ created_at: Date; confirmed_at: Date | null }>(`SELECT created_at, confirmed_at FROM mfa_totp WHERE user_id = $1`, [p.userId]);
+        return {
+          factors: t.rows.map((r) => ({ type: 'totp', created_at: r.created_at.toISOString(), confirmed_at: r.confirmed_at?.toISOString() ?? null })),
+          recovery_codes_remaining: await remainingRecoveryCodes(q, p.userId),
+        };
+      });
+    },
+  );
+
+  app.get(
+    '/api/v1/auth/sessions',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'My signed-in sessions.',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              sessions: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { id: { type: 'string' }, current: { type: 'boolean' }, created_at: { type: 'string' }, last_seen_at: { type: 'string' }, expires_at: { type: 'string' }, ip: { type: ['string', 'null'] }, user_agent: { type: ['string', 'null'] } },
+                },
+              },
+            },
+          },
+          '4xx': problem,
+        },
+      },
+    },
+    async (req) => {
+      const p = requireUser(req);
+      authorize(p, 'auth.self.read', self(p));
+      const rows = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => listUserSessions(q, p.userId));
+      return {
+        sessions: rows.map((r) => ({ id: r.id, current: r.id === p.sessionId, created_at: r.created_at.toISOString(), last_seen_at: r.last_seen_at.toISOString(), expires_at: r.expires_at.toISOString(), ip: r.ip, user_agent: r.user_agent })),
+      };
+    },
+  );
+
+  app.post('/api/v1/auth/logout', { schema: { tags: ['auth'], summary: 'End this session.', response: { 204: { type: 'null' }, '4xx': problem } } }, async (req, reply) => {
     const p = requireUser(req);
     await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
       await revokeSession(q, p.sessionId);
@@ -42,4 +295,46 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     reply.clearCookie(SESSION_COOKIE, sessionCookieOptions());
     reply.code(204);
   });
+
+  app.post(
+    '/api/v1/auth/logout-all',
+    { schema: { tags: ['auth'], summary: 'Sign out everywhere: end every session of the signed-in user.', response: { 200: { type: 'object', properties: { ended: { type: 'integer' } } }, '4xx': problem } } },
+    async (req, reply) => {
+      const p = requireUser(req);
+      authorize(p, 'auth.self.manage', self(p));
+      const ended = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const n = await revokeUserSessions(q, p.userId);
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.logout_all', outcome: 'success', target: { type: 'user', id: p.userId }, details: { ended: n } });
+        return n;
+      });
+      reply.clearCookie(SESSION_COOKIE, sessionCookieOptions());
+      return { ended };
+    },
+  );
+
+  const settingsSchema = {
+    type: 'object',
+    properties: { step_up_max_age_seconds: { type: 'integer', minimum: 30, maximum: 86_400 }, mfa_required: { type: 'boolean' } },
+  } as const;
+  app.get('/api/v1/auth/settings', { schema: { tags: ['auth'], summary: "The organisation's sign-in settings.", response: { 200: settingsSchema, '4xx': problem } } }, async (req) => {
+    const p = requireUser(req);
+    authorize(p, 'auth.settings.read', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId });
+    const s = await deps.db.tx({ tenantId: p.tenantId }, (q) => getAuthSettings(q, p.tenantId));
+    return { step_up_max_age_seconds: s.stepUpMaxAgeSeconds, mfa_required: s.mfaRequired };
+  });
+  app.put<{ Body: { step_up_max_age_seconds?: number; mfa_required?: boolean } }>(
+    '/api/v1/auth/settings',
+    { schema: { tags: ['auth'], summary: 'Change the step-up age and whether MFA is required for everyone (admin, step-up).', body: { ...settingsSchema, additionalProperties: false }, response: { 200: settingsSchema, '4xx': problem } } },
+    async (req) => {
+      const p = requireUser(req);
+      authorize(p, 'auth.settings.update', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId });
+      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const cur = await getAuthSettings(q, p.tenantId);
+        const next = { stepUpMaxAgeSeconds: req.body.step_up_max_age_seconds ?? cur.stepUpMaxAgeSeconds, mfaRequired: req.body.mfa_required ?? cur.mfaRequired };
+        await setAuthSettings(q, p.tenantId, next);
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.settings_changed', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { before: cur, after: next } });
+        return { step_up_max_age_seconds: next.stepUpMaxAgeSeconds, mfa_required: next.mfaRequired };
+      });
+    },
+  );
 }
