@@ -4,6 +4,7 @@
  * of `AuditEntry.action` is the union of them all and a typo does not compile.
  */
 import { CORE_EVENTS } from './core-events.js';
+import { SCIM_EVENTS } from '../scim/audit-events.js';
 
-export const AUDIT_ACTIONS = [...CORE_EVENTS] as const;
+export const AUDIT_ACTIONS = [...CORE_EVENTS, ...SCIM_EVENTS] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
