@@ -5,6 +5,7 @@
  */
 import { CORE_EVENTS } from './core-events.js';
 import { SCIM_EVENTS } from '../scim/audit-events.js';
+import { SSO_EVENTS } from '../sso/audit-events.js';
 
-export const AUDIT_ACTIONS = [...CORE_EVENTS, ...SCIM_EVENTS] as const;
+export const AUDIT_ACTIONS = [...CORE_EVENTS, ...SCIM_EVENTS, ...SSO_EVENTS] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
