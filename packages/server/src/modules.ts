@@ -4,6 +4,8 @@ import { healthRoutes } from './health/routes.js';
 import { bootstrapRoutes } from './tenants/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { auditRoutes } from './audit/routes.js';
+import { scimRoutes } from './scim/routes.js';
+import { ssoRoutes } from './sso/routes.js';
 
 /**
  * Every domain module, in registration order. A module is an encapsulated Fastify plugin
@@ -14,4 +16,6 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   bootstrapRoutes,
   authRoutes,
   auditRoutes,
+  scimRoutes,
+  ssoRoutes,
 ];

@@ -6,6 +6,8 @@
 import { CORE_EVENTS } from './core-events.js';
 import { AUDIT_EVENTS } from './audit-events.js';
 import { AUTH_EVENTS } from '../auth/audit-events.js';
+import { SCIM_EVENTS } from '../scim/audit-events.js';
+import { SSO_EVENTS } from '../sso/audit-events.js';
 
-export const AUDIT_ACTIONS = [...CORE_EVENTS, ...AUDIT_EVENTS, ...AUTH_EVENTS] as const;
+export const AUDIT_ACTIONS = [...CORE_EVENTS, ...AUDIT_EVENTS, ...AUTH_EVENTS, ...SCIM_EVENTS, ...SSO_EVENTS] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -1,0 +1,152 @@
+/**
+ * SCIM PATCH (RFC 7644 §3.5.2) applied to a resource's JSON representation. The service
+ * renders the stored resource, applies the operations here, and saves the result the same way
+ * a PUT would, so PATCH and PUT share one validation path.
+ */
+import { FilterError, matches, parsePatchPath, type Filter, type PatchPath } from './filter.js';
+import { ScimError } from './errors.js';
+
+type Obj = Record<string, unknown>;
+export interface PatchOperation {
+  op: string;
+  path?: string | undefined;
+  value?: unknown;
+}
+
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** The existing key matching `name` case-insensitively, or `name` itself. */
+function keyOf(o: Obj, name: string): string {
+  const l = name.toLowerCase();
+  return Object.keys(o).find((k) => k.toLowerCase() === l) ?? name;
+}
+
+/** The object a path's attribute lives in: the resource, or its extension (created on write). */
+function container(res: Obj, p: PatchPath, create: boolean): Obj | undefined {
+  const urn = p.path.urn;
+  const core = Array.isArray(res.schemas) ? String(res.schemas[0] ?? '') : '';
+  if (!urn || urn.toLowerCase() === core.toLowerCase()) return res;
+  const k = keyOf(res, urn);
+  if (!isObj(res[k])) {
+    if (!create) return undefined;
+    res[k] = {};
+    if (Array.isArray(res.schemas) && !res.schemas.includes(k)) res.schemas.push(k);
+  }
+  return res[k] as Obj;
+}
+
+/** Values for multi-valued adds: elements equal by `value` are not added twice. */
+function mergeMulti(existing: unknown[], add: unknown[]): unknown[] {
+  const out = [...existing];
+  for (const v of add) {
+    const dup = out.some((e) => JSON.stringify(e) === JSON.stringify(v) || (isObj(e) && isObj(v) && e.value !== undefined && e.value === v.value));
+    if (!dup) out.push(v);
+  }
+  return out;
+}
+
+/** `type eq "work" and primary eq true` → { type: 'work', primary: true }, to create a missing element. */
+function seedFrom(f: Filter): Obj | undefined {
+  if (f.op === 'eq' && !f.path.urn && !f.path.sub) return { [f.path.attr]: f.value };
+  if (f.op === 'and') {
+    const a = seedFrom(f.left);
+    const b = seedFrom(f.right);
+    return a && b ? { ...a, ...b } : undefined;
+  }
+  return undefined;
+}
+
+function applyOne(res: Obj, opName: 'add' | 'replace' | 'remove', p: PatchPath, value: unknown): void {
+  const c = container(res, p, opName !== 'remove');
+  if (!c) return;
+  const k = keyOf(c, p.path.attr);
+  if (p.filter) {
+    const arr = Array.isArray(c[k]) ? (c[k] as unknown[]) : [];
+    const hit = arr.filter((el) => matches(el, p.filter!));
+    if (opName === 'remove') {
+      if (p.sub) {
+        for (const el of hit) if (isObj(el)) delete el[keyOf(el, p.sub)];
+      } else {
+        c[k] = arr.filter((el) => !hit.includes(el));
+      }
+      return;
+    }
+    if (hit.length === 0) {
+      // Identity providers (Entra ID) send `emails[type eq "work"].value` to set a value that is
+      // not there yet; create the element the filter describes.
+      const seed = seedFrom(p.filter);
+      if (!seed) throw new ScimError(400, 'No value matches the path filter.', 'noTarget');
+      const el = p.sub ? { ...seed, [p.sub]: value } : { ...seed, ...(isObj(value) ? value : {}) };
+      c[k] = [...arr, el];
+      return;
+    }
+    for (const el of hit) {
+      if (!isObj(el)) continue;
+      if (p.sub) el[keyOf(el, p.sub)] = value;
+      else if (isObj(value)) {
+        if (opName === 'replace') for (const key of Object.keys(el)) if (!(key in value)) delete el[key];
+        Object.assign(el, value);
+      } else throw new ScimError(400, 'A filtered path needs an object value.', 'invalidValue');
+    }
+    return;
+  }
+  if (p.path.sub) {
+    const parent = c[k];
+    if (opName === 'remove') {
+      if (isObj(parent)) delete parent[keyOf(parent, p.path.sub)];
+      else if (Array.isArray(parent)) for (const el of parent) if (isObj(el)) delete el[keyOf(el, p.path.sub)];
+      return;
+    }
+    if (Array.isArray(parent)) {
+      for (const el of parent) if (isObj(el)) el[keyOf(el, p.path.sub)] = value;
+      return;
+    }
+    const obj = isObj(parent) ? parent : (c[k] = {} as Obj);
+    obj[keyOf(obj, p.path.sub)] = value;
+    return;
+  }
+  if (opName === 'remove') {
+    // Entra ID removes members as `{path: "members", value: [{value: id}]}`: only those go.
+    if (Array.isArray(c[k]) && Array.isArray(value) && value.length > 0) {
+      const drop = new Set(value.map((v) => (isObj(v) ? String(v.value) : String(v))));
+      c[k] = (c[k] as unknown[]).filter((el) => !(isObj(el) && drop.has(String(el.value))));
+    } else delete c[k];
+    return;
+  }
+  const cur = c[k];
+  if (opName === 'add' && Array.isArray(cur)) c[k] = mergeMulti(cur, Array.isArray(value) ? value : [value]);
+  else if (opName === 'add' && isObj(cur) && isObj(value)) Object.assign(cur, value);
+  else c[k] = value;
+}
+
+/** Applies `ops` to a copy of `resource`; throws ScimError on a malformed operation. */
+export function applyPatch(resource: Obj, ops: PatchOperation[]): Obj {
+  const res = structuredClone(resource);
+  for (const o of ops) {
+    const opName = String(o.op ?? '').toLowerCase();
+    if (opName !== 'add' && opName !== 'replace' && opName !== 'remove') throw new ScimError(400, `"${o.op}" is not a PATCH operation.`, 'invalidSyntax');
+    if (o.path === undefined || o.path === '') {
+      if (opName === 'remove') throw new ScimError(400, 'A remove operation needs a path.', 'noTarget');
+      if (!isObj(o.value)) throw new ScimError(400, 'An operation without a path needs an object value.', 'invalidValue');
+      // Each key is itself a path (Entra ID sends `name.givenName` and URN-qualified keys here).
+      for (const [key, v] of Object.entries(o.value)) {
+        if (isObj(v) && /^urn:.*:(User|Group)$/i.test(key)) {
+          // The extension object itself: merge its attributes one by one.
+          for (const [sub, sv] of Object.entries(v)) applyOne(res, opName, parse(`${key}:${sub}`), sv);
+        } else applyOne(res, opName, parse(key), v);
+      }
+      continue;
+    }
+    applyOne(res, opName, parse(o.path), o.value);
+  }
+  return res;
+}
+
+function parse(path: string): PatchPath {
+  try {
+    return parsePatchPath(path);
+  } catch (e) {
+    if (e instanceof FilterError) throw new ScimError(400, e.message, 'invalidPath');
+    throw e;
+  }
+}

@@ -1,0 +1,333 @@
+/**
+ * SCIM 2.0 service provider at /scim/v2 (RFC 7643/7644) and the admin API that issues its
+ * bearer tokens (/api/v1/scim/tokens). SCIM routes authenticate by token only; the token is the
+ * tenant's grant to its identity provider, so there is no user principal to authorize.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Queryable } from '@parapet/db';
+import type { AppDeps } from '../deps.js';
+import { recordAudit, type AuditActor } from '../audit/record.js';
+import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { authorize, defineActions } from '../auth/pdp.js';
+import { ProblemError } from '../http/problem.js';
+import { ScimError } from './errors.js';
+import { FilterError, matches, parseFilter, type Filter } from './filter.js';
+import { applyPatch, type PatchOperation } from './patch.js';
+import {
+  DEFAULT_COUNT, ERROR_SCHEMA, LIST_SCHEMA, MAX_RESULTS, PATCH_SCHEMA, SCIM_CONTENT_TYPE,
+  resourceTypesDocument, schemasDocument, serviceProviderConfig,
+} from './schema.js';
+import * as svc from './service.js';
+import { claimedTenant, issueScimToken, resolveScimToken, type ScimTokenInfo } from './tokens.js';
+
+defineActions({
+  'scim.token.create': { roles: ['admin'], stepUp: true },
+  'scim.token.list': { roles: ['admin'] },
+  'scim.token.revoke': { roles: ['admin'] },
+});
+
+type Obj = Record<string, unknown>;
+const anyObject = { type: 'object', additionalProperties: true } as const;
+const scimResponses = { '2xx': anyObject, '4xx': anyObject, '5xx': anyObject } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 100 } } } as const;
+const listQuery = {
+  type: 'object',
+  properties: {
+    filter: { type: 'string', maxLength: 4096 },
+    startIndex: { type: 'integer' },
+    count: { type: 'integer' },
+    attributes: { type: 'string', maxLength: 2000 },
+    excludedAttributes: { type: 'string', maxLength: 2000 },
+  },
+} as const;
+const projQuery = { type: 'object', properties: { attributes: listQuery.properties.attributes, excludedAttributes: listQuery.properties.excludedAttributes } } as const;
+
+function scimBody(status: number, detail: string, scimType?: string): Obj {
+  return { schemas: [ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail };
+}
+
+/** `attributes` / `excludedAttributes` on top-level names; id, schemas and meta always stay. */
+function project(r: Obj, q: { attributes?: string | undefined; excludedAttributes?: string | undefined }): Obj {
+  const names = (s: string) => s.split(',').map((x) => x.trim().toLowerCase().split('.')[0]!).filter(Boolean);
+  const keep = new Set(['id', 'schemas', 'meta']);
+  if (q.attributes) {
+    const want = new Set(names(q.attributes));
+    return Object.fromEntries(Object.entries(r).filter(([k]) => keep.has(k) || want.has(k.toLowerCase())));
+  }
+  if (q.excludedAttributes) {
+    const drop = new Set(names(q.excludedAttributes));
+    return Object.fromEntries(Object.entries(r).filter(([k]) => keep.has(k) || !drop.has(k.toLowerCase())));
+  }
+  return r;
+}
+
+/** Both parts, each in its own encapsulated context: SCIM errors on /scim/v2, problem details on /api. */
+export async function scimRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  await app.register(async (c) => scimProtocolRoutes(c, deps));
+  await app.register(async (c) => scimAdminRoutes(c, deps));
+}
+
+async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  // SCIM clients send application/scim+json; parse it like JSON (this plugin only).
+  app.addContentTypeParser('application/scim+json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, app.getDefaultJsonParser('error', 'error'));
+
+  app.setErrorHandler((err: Error, req, reply) => {
+    let status = 500;
+    let body: Obj;
+    if (err instanceof ScimError) {
+      status = err.status;
+      body = scimBody(err.status, err.detail, err.scimType);
+    } else if (err instanceof FilterError) {
+      status = 400;
+      body = scimBody(400, err.message, 'invalidFilter');
+    } else if (err instanceof ProblemError) {
+      status = err.status;
+      for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+      body = scimBody(err.status, err.detail);
+    } else if ((err as { validation?: unknown }).validation) {
+      status = 400;
+      body = scimBody(400, `Request ${err.message}`, 'invalidSyntax');
+    } else if (((err as Error & { statusCode?: number }).statusCode ?? 500) < 500) {
+      status = (err as Error & { statusCode: number }).statusCode;
+      body = scimBody(status, err.message, status === 400 ? 'invalidSyntax' : undefined);
+    } else {
+      req.log.error({ err }, 'unhandled SCIM error');
+      body = scimBody(500, 'The server failed to handle this request; it has been logged with its request id.');
+    }
+    reply.code(status).type(SCIM_CONTENT_TYPE).send(body);
+  });
+
+  /** Authenticates the bearer token; a failure naming an existing tenant is audited there. */
+  async function auth(req: FastifyRequest): Promise<ScimTokenInfo> {
+    const h = req.headers.authorization ?? '';
+    const token = /^Bearer\s+(\S+)$/i.exec(h)?.[1];
+    const info = token ? await resolveScimToken(deps.db, token) : undefined;
+    if (info) return info;
+    const tenantId = token ? claimedTenant(token) : undefined;
+    if (tenantId) {
+      await deps.db.tx({ tenantId, actor: 'system:scim' }, async (q) => {
+        const t = await q.query(`SELECT 1 FROM tenants WHERE id = $1`, [tenantId]);
+        if (t.rows.length) await recordAudit(q, tenantId, { ...actorOf(req), type: 'system', id: 'scim:unknown-token' }, { action: 'scim.auth_failed', outcome: 'denied', details: { path: req.url.split('?')[0] } });
+      });
+    }
+    throw new ScimError(401, 'A valid SCIM bearer token is required.');
+  }
+
+  const base = (req: FastifyRequest) => `https://${req.headers.host ?? 'localhost'}/scim/v2`;
+  const tokenActor = (req: FastifyRequest, t: ScimTokenInfo): AuditActor => {
+    const a = actorOf(req);
+    return { type: 'system', id: `scim-token:${t.tokenId}`, name: `SCIM: ${t.name}`, ip: a.ip, userAgent: a.userAgent };
+  };
+
+  /** Runs `fn` in the token's tenant; a SCIM error is audited as a rejected request. */
+  async function withScim<T>(req: FastifyRequest, fn: (c: svc.Ctx) => Promise<T>): Promise<T> {
+    const t = await auth(req);
+    const actor = tokenActor(req, t);
+    try {
+      return await deps.db.tx({ tenantId: t.tenantId, actor: `scim:${t.tokenId}` }, (q: Queryable) => fn({ q, tenantId: t.tenantId, actor, base: base(req) }));
+    } catch (e) {
+      if ((e instanceof ScimError || e instanceof FilterError) && req.method !== 'GET') {
+        await deps.db.tx({ tenantId: t.tenantId, actor: `scim:${t.tokenId}` }, (q) =>
+          recordAudit(q, t.tenantId, actor, { action: 'scim.request_rejected', outcome: 'failure', details: { method: req.method, path: req.url.split('?')[0], error: e.message } }),
+        );
+      }
+      throw e;
+    }
+  }
+
+  const send = (reply: FastifyReply, status: number, body: Obj) => {
+    reply.code(status).type(SCIM_CONTENT_TYPE);
+    if (status === 201 && typeof (body.meta as Obj | undefined)?.location === 'string') reply.header('location', (body.meta as Obj).location as string);
+    return body;
+  };
+
+  // ---------------------------------------------------------------------- discovery
+  const discovery = (path: string, doc: (b: string) => unknown) =>
+    app.get(`/scim/v2/${path}`, { schema: { tags: ['scim'], summary: `SCIM ${path}`, response: scimResponses } }, async (req, reply) => {
+      await auth(req);
+      const d = doc(base(req));
+      reply.type(SCIM_CONTENT_TYPE);
+      return Array.isArray(d) ? { schemas: [LIST_SCHEMA], totalResults: d.length, startIndex: 1, itemsPerPage: d.length, Resources: d } : d;
+    });
+  discovery('ServiceProviderConfig', serviceProviderConfig);
+  discovery('ResourceTypes', resourceTypesDocument);
+  discovery('Schemas', schemasDocument);
+  app.get('/scim/v2/Schemas/:id', { schema: { tags: ['scim'], params: idParams, response: scimResponses } }, async (req, reply) => {
+    await auth(req);
+    const { id } = req.params as { id: string };
+    const s = schemasDocument(base(req)).find((x) => x.id === id);
+    if (!s) throw new ScimError(404, `Schema ${id} not found.`);
+    reply.type(SCIM_CONTENT_TYPE);
+    return s;
+  });
+  app.get('/scim/v2/ResourceTypes/:id', { schema: { tags: ['scim'], params: idParams, response: scimResponses } }, async (req, reply) => {
+    await auth(req);
+    const { id } = req.params as { id: string };
+    const s = resourceTypesDocument(base(req)).find((x) => x.id === id);
+    if (!s) throw new ScimError(404, `Resource type ${id} not found.`);
+    reply.type(SCIM_CONTENT_TYPE);
+    return s;
+  });
+
+  // ---------------------------------------------------------------------- resources
+  type Kind = {
+    path: 'Users' | 'Groups';
+    list: (c: svc.Ctx) => Promise<Obj[]>;
+    get: (c: svc.Ctx, id: string) => Promise<Obj>;
+    create: (c: svc.Ctx, rep: Obj) => Promise<Obj>;
+    save: (c: svc.Ctx, id: string, rep: Obj, via: 'put' | 'patch') => Promise<Obj>;
+    del: (c: svc.Ctx, id: string) => Promise<void>;
+  };
+  const kinds: Kind[] = [
+    { path: 'Users', list: svc.listUsers, get: svc.getUser, create: svc.createUser, save: svc.saveUser, del: svc.deleteUser },
+    { path: 'Groups', list: svc.listGroups, get: svc.getGroup, create: svc.createGroup, save: svc.saveGroup, del: svc.deleteGroup },
+  ];
+
+  for (const k of kinds) {
+    app.get(`/scim/v2/${k.path}`, { schema: { tags: ['scim'], summary: `List ${k.path} (filter, startIndex, count)`, querystring: listQuery, response: scimResponses } }, async (req, reply) => {
+      const qs = req.query as { filter?: string; startIndex?: number; count?: number; attributes?: string; excludedAttributes?: string };
+      let filter: Filter | undefined;
+      if (qs.filter !== undefined) filter = parseFilter(qs.filter); // before auth work: a bad filter is the caller's error either way
+      const all = await withScim(req, (c) => k.list(c));
+      const hits = filter ? all.filter((r) => matches(r, filter!)) : all;
+      const startIndex = Math.max(1, qs.startIndex ?? 1);
+      const count = Math.min(MAX_RESULTS, Math.max(0, qs.count ?? DEFAULT_COUNT));
+      const page = hits.slice(startIndex - 1, startIndex - 1 + count).map((r) => project(r, qs));
+      reply.type(SCIM_CONTENT_TYPE);
+      return { schemas: [LIST_SCHEMA], totalResults: hits.length, startIndex, itemsPerPage: page.length, Resources: page };
+    });
+
+    app.get(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, querystring: projQuery, response: scimResponses } }, async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const r = await withScim(req, (c) => k.get(c, id));
+      return send(reply, 200, project(r, req.query as Obj as { attributes?: string }));
+    });
+
+    app.post(`/scim/v2/${k.path}`, { schema: { tags: ['scim'], body: anyObject, response: scimResponses } }, async (req, reply) => {
+      const r = await withScim(req, (c) => k.create(c, req.body as Obj));
+      return send(reply, 201, r);
+    });
+
+    app.put(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, body: anyObject, response: scimResponses } }, async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const r = await withScim(req, async (c) => {
+        await k.get(c, id);
+        return k.save(c, id, req.body as Obj, 'put');
+      });
+      return send(reply, 200, r);
+    });
+
+    app.patch(
+      `/scim/v2/${k.path}/:id`,
+      {
+        schema: {
+          tags: ['scim'],
+          params: idParams,
+          body: {
+            type: 'object',
+            required: ['Operations'],
+            properties: { schemas: { type: 'array', items: { type: 'string' } }, Operations: { type: 'array', maxItems: 1000, items: { type: 'object', required: ['op'], additionalProperties: true } } },
+            additionalProperties: true,
+          },
+          response: scimResponses,
+        },
+      },
+      async (req, reply) => {
+        const { id } = req.params as { id: string };
+        const body = req.body as { schemas?: string[]; Operations: PatchOperation[] };
+        if (body.schemas && !body.schemas.includes(PATCH_SCHEMA)) throw new ScimError(400, `A PATCH body names the schema ${PATCH_SCHEMA}.`, 'invalidSyntax');
+        const r = await withScim(req, async (c) => {
+          const cur = await k.get(c, id);
+          return k.save(c, id, applyPatch(cur, body.Operations), 'patch');
+        });
+        return send(reply, 200, r);
+      },
+    );
+
+    app.delete(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, response: { 204: { type: 'null' }, '4xx': anyObject } } }, async (req, reply) => {
+      const { id } = req.params as { id: string };
+      await withScim(req, (c) => k.del(c, id));
+      reply.code(204);
+    });
+  }
+}
+
+async function scimAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const tokenView = {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      name: { type: 'string' },
+      created_at: { type: 'string' },
+      last_used_at: { type: ['string', 'null'] },
+      revoked_at: { type: ['string', 'null'] },
+    },
+  } as const;
+
+  /** authorize(), with the denial written to the audit log before it is answered. */
+  async function authorizeAudited(req: FastifyRequest, p: UserPrincipal, action: string): Promise<void> {
+    try {
+      authorize(p, action, { type: 'scim_token', tenantId: p.tenantId }, {}, deps.now());
+    } catch (e) {
+      if (e instanceof ProblemError) {
+        await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
+          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', details: { action, code: e.code } }),
+        );
+      }
+      throw e;
+    }
+  }
+
+  app.post(
+    '/api/v1/scim/tokens',
+    {
+      schema: {
+        tags: ['scim'],
+        summary: 'Issue a SCIM bearer token for this tenant (shown once). Needs step-up.',
+        body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 200 } } },
+        response: { 201: { type: 'object', properties: { ...tokenView.properties, token: { type: 'string' } } }, '4xx': { $ref: 'Problem#' } },
+      },
+    },
+    async (req, reply) => {
+      const p = requireUser(req);
+      await authorizeAudited(req, p, 'scim.token.create');
+      const { name } = req.body as { name: string };
+      const out = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const t = await issueScimToken(q, p.tenantId, name, p.userId);
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'scim.token.created', outcome: 'success', target: { type: 'scim_token', id: t.id }, details: { name } });
+        return t;
+      });
+      reply.code(201);
+      return { id: out.id, name, token: out.token, created_at: deps.now().toISOString(), last_used_at: null, revoked_at: null };
+    },
+  );
+
+  app.get(
+    '/api/v1/scim/tokens',
+    { schema: { tags: ['scim'], summary: 'SCIM tokens of this tenant (never the secrets).', response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: tokenView } } }, '4xx': { $ref: 'Problem#' } } } },
+    async (req) => {
+      const p = requireUser(req);
+      await authorizeAudited(req, p, 'scim.token.list');
+      const { rows } = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
+        q.query<{ id: string; name: string; created_at: Date; last_used_at: Date | null; revoked_at: Date | null }>(`SELECT id, name, created_at, last_used_at, revoked_at FROM scim_tokens ORDER BY created_at`),
+      );
+      return { tokens: rows.map((r) => ({ id: r.id, name: r.name, created_at: r.created_at.toISOString(), last_used_at: r.last_used_at?.toISOString() ?? null, revoked_at: r.revoked_at?.toISOString() ?? null })) };
+    },
+  );
+
+  app.delete(
+    '/api/v1/scim/tokens/:id',
+    { schema: { tags: ['scim'], summary: 'Revoke a SCIM token at once.', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, response: { 204: { type: 'null' }, '4xx': { $ref: 'Problem#' } } } },
+    async (req, reply) => {
+      const p = requireUser(req);
+      await authorizeAudited(req, p, 'scim.token.revoke');
+      const { id } = req.params as { id: string };
+      await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const r = await q.query(`UPDATE scim_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id]);
+        if (!r.rowCount) throw new ProblemError(404, 'scim_token_not_found', 'No active SCIM token has that id in this tenant.');
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'scim.token.revoked', outcome: 'success', target: { type: 'scim_token', id } });
+      });
+      reply.code(204);
+    },
+  );
+}

@@ -1,0 +1,137 @@
+/** SCIM schema URNs and the discovery documents (RFC 7643 §5-7, RFC 7644 §4). */
+export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+export const ENTERPRISE_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+export const SCIM_CONTENT_TYPE = 'application/scim+json';
+export const MAX_RESULTS = 1000;
+export const DEFAULT_COUNT = 100;
+
+type Attr = {
+  name: string;
+  type: 'string' | 'boolean' | 'complex' | 'reference' | 'dateTime';
+  multiValued?: boolean;
+  required?: boolean;
+  mutability?: 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly';
+  uniqueness?: 'none' | 'server';
+  caseExact?: boolean;
+  subAttributes?: Attr[];
+  referenceTypes?: string[];
+};
+
+function attr(a: Attr): Record<string, unknown> {
+  return {
+    multiValued: false,
+    required: false,
+    caseExact: false,
+    mutability: 'readWrite',
+    returned: 'default',
+    uniqueness: 'none',
+    ...a,
+    ...(a.subAttributes ? { subAttributes: a.subAttributes.map(attr) } : {}),
+  };
+}
+
+const multi = (name: string, extra: Attr[] = []): Attr => ({
+  name,
+  type: 'complex',
+  multiValued: true,
+  subAttributes: [{ name: 'value', type: 'string' }, { name: 'display', type: 'string' }, { name: 'type', type: 'string' }, { name: 'primary', type: 'boolean' }, ...extra],
+});
+
+export function schemasDocument(base: string) {
+  const meta = (id: string) => ({ resourceType: 'Schema', location: `${base}/Schemas/${id}` });
+  return [
+    {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Schema'],
+      id: USER_SCHEMA,
+      name: 'User',
+      description: 'User account',
+      attributes: [
+        { name: 'userName', type: 'string', required: true, uniqueness: 'server' },
+        { name: 'externalId', type: 'string', caseExact: true },
+        { name: 'name', type: 'complex', subAttributes: ['formatted', 'familyName', 'givenName', 'middleName', 'honorificPrefix', 'honorificSuffix'].map((n) => ({ name: n, type: 'string' as const })) },
+        { name: 'displayName', type: 'string' },
+        { name: 'nickName', type: 'string' },
+        { name: 'title', type: 'string' },
+        { name: 'userType', type: 'string' },
+        { name: 'preferredLanguage', type: 'string' },
+        { name: 'locale', type: 'string' },
+        { name: 'timezone', type: 'string' },
+        { name: 'active', type: 'boolean' },
+        multi('emails'),
+        multi('phoneNumbers'),
+        { name: 'groups', type: 'complex', multiValued: true, mutability: 'readOnly', subAttributes: [{ name: 'value', type: 'string', mutability: 'readOnly' }, { name: 'display', type: 'string', mutability: 'readOnly' }] },
+      ].map((a) => attr(a as Attr)),
+      meta: meta(USER_SCHEMA),
+    },
+    {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Schema'],
+      id: GROUP_SCHEMA,
+      name: 'Group',
+      description: 'Group',
+      attributes: [
+        { name: 'displayName', type: 'string', required: true },
+        { name: 'externalId', type: 'string', caseExact: true },
+        { name: 'members', type: 'complex', multiValued: true, subAttributes: [{ name: 'value', type: 'string', mutability: 'immutable' }, { name: 'display', type: 'string', mutability: 'readOnly' }, { name: '$ref', type: 'reference', referenceTypes: ['User'], mutability: 'immutable' }] },
+      ].map((a) => attr(a as Attr)),
+      meta: meta(GROUP_SCHEMA),
+    },
+    {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Schema'],
+      id: ENTERPRISE_SCHEMA,
+      name: 'EnterpriseUser',
+      description: 'Enterprise User',
+      attributes: [
+        { name: 'employeeNumber', type: 'string' },
+        { name: 'department', type: 'string' },
+        { name: 'costCenter', type: 'string' },
+        { name: 'organization', type: 'string' },
+        { name: 'division', type: 'string' },
+        { name: 'manager', type: 'complex', subAttributes: [{ name: 'value', type: 'string' }, { name: '$ref', type: 'reference', referenceTypes: ['User'] }, { name: 'displayName', type: 'string', mutability: 'readOnly' }] },
+      ].map((a) => attr(a as Attr)),
+      meta: meta(ENTERPRISE_SCHEMA),
+    },
+  ];
+}
+
+export function resourceTypesDocument(base: string) {
+  return [
+    {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+      id: 'User',
+      name: 'User',
+      endpoint: '/Users',
+      schema: USER_SCHEMA,
+      schemaExtensions: [{ schema: ENTERPRISE_SCHEMA, required: false }],
+      meta: { resourceType: 'ResourceType', location: `${base}/ResourceTypes/User` },
+    },
+    {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+      id: 'Group',
+      name: 'Group',
+      endpoint: '/Groups',
+      schema: GROUP_SCHEMA,
+      meta: { resourceType: 'ResourceType', location: `${base}/ResourceTypes/Group` },
+    },
+  ];
+}
+
+export function serviceProviderConfig(base: string) {
+  return {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
+    documentationUri: 'https://parapet.dev/docs/sso-scim',
+    patch: { supported: true },
+    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    filter: { supported: true, maxResults: MAX_RESULTS },
+    changePassword: { supported: false },
+    sort: { supported: false },
+    etag: { supported: false },
+    authenticationSchemes: [
+      { type: 'oauthbearertoken', name: 'Bearer token', description: 'Per-tenant token `pscim_<tenant id>_<secret>` created by a tenant admin.', primary: true },
+    ],
+    meta: { resourceType: 'ServiceProviderConfig', location: `${base}/ServiceProviderConfig` },
+  };
+}

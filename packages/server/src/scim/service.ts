@@ -1,0 +1,386 @@
+/**
+ * SCIM resources over Parapet's tables. Every function runs inside the caller's tenant
+ * transaction (RLS scopes every statement); PUT and PATCH both end in saveUser/saveGroup.
+ */
+import type { Queryable } from '@parapet/db';
+import { recordAudit, type AuditActor } from '../audit/record.js';
+import { revokeUserSessions } from '../auth/sessions.js';
+import { ScimError } from './errors.js';
+import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './schema.js';
+
+type Obj = Record<string, unknown>;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+export function getCI(o: unknown, name: string): unknown {
+  if (!isObj(o)) return undefined;
+  const l = name.toLowerCase();
+  for (const [k, v] of Object.entries(o)) if (k.toLowerCase() === l) return v;
+  return undefined;
+}
+
+function str(v: unknown, what: string, max = 1000): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' || v.length > max) throw new ScimError(400, `${what} must be a string of at most ${max} characters.`, 'invalidValue');
+  return v;
+}
+
+/** `active` arrives as a boolean, or as "True"/"False" from some providers. */
+function bool(v: unknown, dflt: boolean): boolean {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
+  throw new ScimError(400, 'active must be a boolean.', 'invalidValue');
+}
+
+export interface Ctx {
+  q: Queryable;
+  tenantId: string;
+  actor: AuditActor;
+  /** https://host/scim/v2, for meta.location. */
+  base: string;
+}
+
+// ------------------------------------------------------------------------------------ Users
+
+interface UserRow {
+  id: string;
+  email: string;
+  display_name: string;
+  status: 'active' | 'deactivated';
+  created_at: Date;
+  updated_at: Date;
+  manager_id: string | null;
+  manager_name: string | null;
+  external_id: string | null;
+  department: string | null;
+  employee_number: string | null;
+  attributes: Obj | null;
+  s_updated_at: Date | null;
+}
+
+const USER_SELECT = `
+  SELECT u.id, u.email, u.display_name, u.status, u.created_at, u.updated_at, u.manager_id,
+         m.display_name AS manager_name, s.external_id, s.department, s.employee_number, s.attributes,
+         s.updated_at AS s_updated_at
+    FROM users u
+    LEFT JOIN scim_users s ON s.tenant_id = u.tenant_id AND s.user_id = u.id
+    LEFT JOIN users m ON m.tenant_id = u.tenant_id AND m.id = u.manager_id
+   WHERE s.deleted_at IS NULL`;
+
+async function userGroups(q: Queryable, ids: string[] | null): Promise<Map<string, Array<{ value: string; display: string }>>> {
+  const { rows } = await q.query<{ user_id: string; id: string; display_name: string }>(
+    `SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
+      ${ids ? 'WHERE gm.user_id = ANY($1::uuid[])' : ''} ORDER BY g.display_name`,
+    ids ? [ids] : [],
+  );
+  const m = new Map<string, Array<{ value: string; display: string }>>();
+  for (const r of rows) m.set(r.user_id, [...(m.get(r.user_id) ?? []), { value: r.id, display: r.display_name }]);
+  return m;
+}
+
+function renderUser(r: UserRow, groups: Array<{ value: string; display: string }>, base: string): Obj {
+  const attrs = { ...(r.attributes ?? {}) };
+  const extOther = isObj(attrs[ENTERPRISE_SCHEMA]) ? (attrs[ENTERPRISE_SCHEMA] as Obj) : {};
+  delete attrs[ENTERPRISE_SCHEMA];
+  const ext: Obj = { ...extOther };
+  if (r.department) ext.department = r.department;
+  if (r.employee_number) ext.employeeNumber = r.employee_number;
+  if (r.manager_id) ext.manager = { value: r.manager_id, $ref: `${base}/Users/${r.manager_id}`, ...(r.manager_name ? { displayName: r.manager_name } : {}) };
+  const lastModified = r.s_updated_at && r.s_updated_at > r.updated_at ? r.s_updated_at : r.updated_at;
+  return {
+    schemas: [USER_SCHEMA, ...(Object.keys(ext).length ? [ENTERPRISE_SCHEMA] : [])],
+    id: r.id,
+    ...(r.external_id ? { externalId: r.external_id } : {}),
+    ...attrs,
+    userName: typeof attrs.userName === 'string' ? attrs.userName : r.email,
+    ...(attrs.displayName || r.display_name ? { displayName: attrs.displayName ?? r.display_name } : {}),
+    active: r.status === 'active',
+    emails: Array.isArray(attrs.emails) && attrs.emails.length ? attrs.emails : [{ value: r.email, type: 'work', primary: true }],
+    groups: groups.map((g) => ({ ...g, $ref: `${base}/Groups/${g.value}` })),
+    ...(Object.keys(ext).length ? { [ENTERPRISE_SCHEMA]: ext } : {}),
+    meta: {
+      resourceType: 'User',
+      created: r.created_at.toISOString(),
+      lastModified: lastModified.toISOString(),
+      location: `${base}/Users/${r.id}`,
+      version: `W/"${lastModified.getTime()}"`,
+    },
+  };
+}
+
+export async function listUsers(c: Ctx): Promise<Obj[]> {
+  const { rows } = await c.q.query<UserRow>(`${USER_SELECT} ORDER BY u.created_at, u.id`);
+  const groups = await userGroups(c.q, null);
+  return rows.map((r) => renderUser(r, groups.get(r.id) ?? [], c.base));
+}
+
+export async function getUser(c: Ctx, id: string): Promise<Obj> {
+  if (!UUID.test(id)) throw new ScimError(404, `User ${id} not found.`);
+  const { rows } = await c.q.query<UserRow>(`${USER_SELECT} AND u.id = $1`, [id]);
+  if (!rows[0]) throw new ScimError(404, `User ${id} not found.`);
+  return renderUser(rows[0], (await userGroups(c.q, [id])).get(id) ?? [], c.base);
+}
+
+interface UserFields {
+  userName: string;
+  email: string;
+  displayName: string;
+  active: boolean;
+  externalId: string | undefined;
+  department: string | undefined;
+  employeeNumber: string | undefined;
+  managerId: string | null;
+  attributes: Obj;
+}
+
+/** Validates a SCIM User representation and splits it into columns and stored attributes. */
+export function userFields(rep: Obj): UserFields {
+  const userName = str(getCI(rep, 'userName'), 'userName', 320);
+  if (!userName) throw new ScimError(400, 'userName is required.', 'invalidValue');
+  const emails = getCI(rep, 'emails');
+  if (emails !== undefined && !Array.isArray(emails)) throw new ScimError(400, 'emails must be an array.', 'invalidValue');
+  const list = (emails ?? []) as unknown[];
+  const primary = list.find((e) => isObj(e) && e.primary === true) ?? list[0];
+  const candidates = [userName, isObj(primary) ? primary.value : undefined];
+  const email = candidates.find((v): v is string => typeof v === 'string' && EMAIL.test(v))?.toLowerCase();
+  if (!email) throw new ScimError(400, 'userName or the primary email must be an email address.', 'invalidValue');
+  const name = getCI(rep, 'name');
+  const fromName = isObj(name) ? (typeof name.formatted === 'string' ? name.formatted : [name.givenName, name.familyName].filter((x) => typeof x === 'string').join(' ')) : '';
+  const displayName = (str(getCI(rep, 'displayName'), 'displayName', 400) ?? fromName).slice(0, 400);
+  const extKey = Object.keys(rep).find((k) => k.toLowerCase() === ENTERPRISE_SCHEMA.toLowerCase());
+  const ext = extKey && isObj(rep[extKey]) ? (rep[extKey] as Obj) : {};
+  const mgr = getCI(ext, 'manager');
+  const managerRaw = isObj(mgr) ? mgr.value : mgr;
+  let managerId: string | null = null;
+  if (managerRaw !== undefined && managerRaw !== null && managerRaw !== '') {
+    if (typeof managerRaw !== 'string' || !UUID.test(managerRaw)) throw new ScimError(400, 'manager.value must be the id of a User.', 'invalidValue');
+    managerId = managerRaw.toLowerCase();
+  }
+  const attributes: Obj = {};
+  for (const [k, v] of Object.entries(rep)) {
+    const l = k.toLowerCase();
+    if (['schemas', 'id', 'meta', 'groups', 'externalid', 'active', 'password', ENTERPRISE_SCHEMA.toLowerCase()].includes(l)) continue;
+    attributes[k] = v;
+  }
+  const extOther: Obj = {};
+  for (const [k, v] of Object.entries(ext)) if (!['department', 'employeenumber', 'manager'].includes(k.toLowerCase())) extOther[k] = v;
+  if (Object.keys(extOther).length) attributes[ENTERPRISE_SCHEMA] = extOther;
+  if (JSON.stringify(attributes).length > 64 * 1024) throw new ScimError(400, 'The user has more than 64 KiB of attributes.', 'invalidValue');
+  return {
+    userName,
+    email,
+    displayName,
+    active: bool(getCI(rep, 'active'), true),
+    externalId: str(getCI(rep, 'externalId'), 'externalId', 400),
+    department: str(getCI(ext, 'department'), 'department', 400),
+    employeeNumber: str(getCI(ext, 'employeeNumber'), 'employeeNumber', 200),
+    managerId,
+    attributes,
+  };
+}
+
+async function checkManager(q: Queryable, userId: string, managerId: string | null): Promise<void> {
+  if (!managerId) return;
+  const { rows } = await q.query<{ ok: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM users u LEFT JOIN scim_users s ON s.tenant_id = u.tenant_id AND s.user_id = u.id WHERE u.id = $1 AND s.deleted_at IS NULL) AS ok`,
+    [managerId],
+  );
+  if (!rows[0]!.ok) throw new ScimError(400, `Manager ${managerId} is not a User of this tenant.`, 'invalidValue');
+  // The manager chain must stay a tree: the user may not appear above themselves.
+  const cyc = await q.query(
+    `WITH RECURSIVE chain(id, depth) AS (
+       SELECT $2::uuid, 0
+       UNION ALL
+       SELECT u.manager_id, c.depth + 1 FROM users u JOIN chain c ON u.id = c.id WHERE u.manager_id IS NOT NULL AND c.depth < 64
+     ) SELECT 1 FROM chain WHERE id = $1 LIMIT 1`,
+    [userId, managerId],
+  );
+  if (cyc.rows.length > 0) throw new ScimError(400, 'That manager would make the manager chain a loop.', 'invalidValue');
+}
+
+function uniqueViolation(e: unknown): boolean {
+  return (e as { code?: string }).code === '23505';
+}
+
+export async function createUser(c: Ctx, rep: Obj): Promise<Obj> {
+  const f = userFields(rep);
+  let id: string;
+  try {
+    const { rows } = await c.q.query<{ id: string }>(
+      `INSERT INTO users (tenant_id, email, display_name, roles, status) VALUES ($1, $2, $3, '{employee}', $4) RETURNING id`,
+      [c.tenantId, f.email, f.displayName, f.active ? 'active' : 'deactivated'],
+    );
+    id = rows[0]!.id;
+  } catch (e) {
+    if (uniqueViolation(e)) throw new ScimError(409, `A user with userName ${f.userName} already exists.`, 'uniqueness');
+    throw e;
+  }
+  await checkManager(c.q, id, f.managerId);
+  await c.q.query(`UPDATE users SET manager_id = $2 WHERE id = $1`, [id, f.managerId]);
+  await c.q.query(
+    `INSERT INTO scim_users (tenant_id, user_id, external_id, department, employee_number, attributes) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [c.tenantId, id, f.externalId ?? null, f.department ?? null, f.employeeNumber ?? null, JSON.stringify(f.attributes)],
+  );
+  await recordAudit(c.q, c.tenantId, c.actor, {
+    action: 'scim.user.created',
+    outcome: 'success',
+    target: { type: 'user', id },
+    details: { userName: f.userName, active: f.active, externalId: f.externalId ?? null, manager_id: f.managerId },
+  });
+  return getUser(c, id);
+}
+
+/** Replaces a user's SCIM state with `rep` (PUT, and PATCH after applying its operations). */
+export async function saveUser(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch'): Promise<Obj> {
+  const before = await getUser(c, id);
+  const f = userFields(rep);
+  await checkManager(c.q, id, f.managerId);
+  const { rows } = await c.q.query<{ status: string }>(`SELECT status FROM users WHERE id = $1 FOR UPDATE`, [id]);
+  const wasActive = rows[0]!.status === 'active';
+  try {
+    await c.q.query(`UPDATE users SET email = $2, display_name = $3, status = $4, manager_id = $5, updated_at = now() WHERE id = $1`, [
+      id, f.email, f.displayName, f.active ? 'active' : 'deactivated', f.managerId,
+    ]);
+  } catch (e) {
+    if (uniqueViolation(e)) throw new ScimError(409, `A user with userName ${f.userName} already exists.`, 'uniqueness');
+    throw e;
+  }
+  await c.q.query(
+    `INSERT INTO scim_users (tenant_id, user_id, external_id, department, employee_number, attributes) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (tenant_id, user_id) DO UPDATE SET external_id = EXCLUDED.external_id, department = EXCLUDED.department,
+       employee_number = EXCLUDED.employee_number, attributes = EXCLUDED.attributes, updated_at = now()`,
+    [c.tenantId, id, f.externalId ?? null, f.department ?? null, f.employeeNumber ?? null, JSON.stringify(f.attributes)],
+  );
+  const after = await getUser(c, id);
+  const changed = Object.keys({ ...before, ...after }).filter((k) => k !== 'meta' && JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.updated', outcome: 'success', target: { type: 'user', id }, details: { via, changed } });
+  if (wasActive && !f.active) await deactivate(c, id, via);
+  return after;
+}
+
+/** Ends the user's sessions at once; the account stays (deactivated) for the audit trail. */
+async function deactivate(c: Ctx, id: string, via: string): Promise<void> {
+  await c.q.query(`UPDATE users SET status = 'deactivated', updated_at = now() WHERE id = $1`, [id]);
+  const sessions = await revokeUserSessions(c.q, id);
+  await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.deactivated', outcome: 'success', target: { type: 'user', id }, details: { via, sessions_revoked: sessions } });
+}
+
+export async function deleteUser(c: Ctx, id: string): Promise<void> {
+  await getUser(c, id); // 404 when absent or already deleted
+  const { rows } = await c.q.query<{ status: string }>(`SELECT status FROM users WHERE id = $1 FOR UPDATE`, [id]);
+  if (rows[0]!.status === 'active') await deactivate(c, id, 'delete');
+  else await revokeUserSessions(c.q, id);
+  await c.q.query(`DELETE FROM group_members WHERE user_id = $1`, [id]);
+  await c.q.query(
+    `INSERT INTO scim_users (tenant_id, user_id, deleted_at) VALUES ($1, $2, now())
+     ON CONFLICT (tenant_id, user_id) DO UPDATE SET deleted_at = now(), updated_at = now()`,
+    [c.tenantId, id],
+  );
+  await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.deleted', outcome: 'success', target: { type: 'user', id } });
+}
+
+// ----------------------------------------------------------------------------------- Groups
+
+interface GroupRow {
+  id: string;
+  display_name: string;
+  external_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+async function groupMembers(q: Queryable, ids: string[] | null): Promise<Map<string, Array<{ value: string; display: string }>>> {
+  const { rows } = await q.query<{ group_id: string; user_id: string; display_name: string; email: string }>(
+    `SELECT gm.group_id, gm.user_id, u.display_name, u.email FROM group_members gm JOIN users u ON u.tenant_id = gm.tenant_id AND u.id = gm.user_id
+      ${ids ? 'WHERE gm.group_id = ANY($1::uuid[])' : ''} ORDER BY u.email`,
+    ids ? [ids] : [],
+  );
+  const m = new Map<string, Array<{ value: string; display: string }>>();
+  for (const r of rows) m.set(r.group_id, [...(m.get(r.group_id) ?? []), { value: r.user_id, display: r.display_name || r.email }]);
+  return m;
+}
+
+function renderGroup(g: GroupRow, members: Array<{ value: string; display: string }>, base: string): Obj {
+  return {
+    schemas: [GROUP_SCHEMA],
+    id: g.id,
+    ...(g.external_id ? { externalId: g.external_id } : {}),
+    displayName: g.display_name,
+    members: members.map((m) => ({ ...m, type: 'User', $ref: `${base}/Users/${m.value}` })),
+    meta: { resourceType: 'Group', created: g.created_at.toISOString(), lastModified: g.updated_at.toISOString(), location: `${base}/Groups/${g.id}`, version: `W/"${g.updated_at.getTime()}"` },
+  };
+}
+
+export async function listGroups(c: Ctx): Promise<Obj[]> {
+  const { rows } = await c.q.query<GroupRow>(`SELECT id, display_name, external_id, created_at, updated_at FROM groups ORDER BY created_at, id`);
+  const members = await groupMembers(c.q, null);
+  return rows.map((g) => renderGroup(g, members.get(g.id) ?? [], c.base));
+}
+
+export async function getGroup(c: Ctx, id: string): Promise<Obj> {
+  if (!UUID.test(id)) throw new ScimError(404, `Group ${id} not found.`);
+  const { rows } = await c.q.query<GroupRow>(`SELECT id, display_name, external_id, created_at, updated_at FROM groups WHERE id = $1`, [id]);
+  if (!rows[0]) throw new ScimError(404, `Group ${id} not found.`);
+  return renderGroup(rows[0], (await groupMembers(c.q, [id])).get(id) ?? [], c.base);
+}
+
+function groupFields(rep: Obj): { displayName: string; externalId: string | undefined; members: string[] } {
+  const displayName = str(getCI(rep, 'displayName'), 'displayName', 400);
+  if (!displayName) throw new ScimError(400, 'displayName is required.', 'invalidValue');
+  const raw = getCI(rep, 'members') ?? [];
+  if (!Array.isArray(raw)) throw new ScimError(400, 'members must be an array.', 'invalidValue');
+  const members = new Set<string>();
+  for (const m of raw) {
+    const v = isObj(m) ? m.value : undefined;
+    if (typeof v !== 'string' || !UUID.test(v)) throw new ScimError(400, 'Each member needs the id of a User as value.', 'invalidValue');
+    if (isObj(m) && typeof m.type === 'string' && m.type !== 'User') throw new ScimError(400, 'Only Users can be group members.', 'invalidValue');
+    members.add(v.toLowerCase());
+  }
+  return { displayName, externalId: str(getCI(rep, 'externalId'), 'externalId', 400), members: [...members] };
+}
+
+async function setMembers(c: Ctx, groupId: string, members: string[]): Promise<void> {
+  if (members.length) {
+    const { rows } = await c.q.query<{ id: string }>(
+      `SELECT u.id FROM users u LEFT JOIN scim_users s ON s.tenant_id = u.tenant_id AND s.user_id = u.id WHERE u.id = ANY($1::uuid[]) AND s.deleted_at IS NULL`,
+      [members],
+    );
+    const found = new Set(rows.map((r) => r.id));
+    const missing = members.filter((m) => !found.has(m));
+    if (missing.length) throw new ScimError(400, `Not Users of this tenant: ${missing.slice(0, 5).join(', ')}.`, 'invalidValue');
+  }
+  await c.q.query(`DELETE FROM group_members WHERE group_id = $1 AND NOT (user_id = ANY($2::uuid[]))`, [groupId, members]);
+  await c.q.query(
+    `INSERT INTO group_members (tenant_id, group_id, user_id) SELECT $1, $2, unnest($3::uuid[]) ON CONFLICT DO NOTHING`,
+    [c.tenantId, groupId, members],
+  );
+}
+
+export async function createGroup(c: Ctx, rep: Obj): Promise<Obj> {
+  const f = groupFields(rep);
+  const { rows } = await c.q.query<{ id: string }>(`INSERT INTO groups (tenant_id, display_name, external_id) VALUES ($1, $2, $3) RETURNING id`, [c.tenantId, f.displayName, f.externalId ?? null]);
+  const id = rows[0]!.id;
+  await setMembers(c, id, f.members);
+  await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.group.created', outcome: 'success', target: { type: 'group', id }, details: { displayName: f.displayName, members: f.members.length } });
+  return getGroup(c, id);
+}
+
+export async function saveGroup(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch'): Promise<Obj> {
+  const before = await getGroup(c, id);
+  const f = groupFields(rep);
+  await c.q.query(`UPDATE groups SET display_name = $2, external_id = $3, updated_at = now() WHERE id = $1`, [id, f.displayName, f.externalId ?? null]);
+  await setMembers(c, id, f.members);
+  const oldIds = new Set((before.members as Array<{ value: string }>).map((m) => m.value));
+  const added = f.members.filter((m) => !oldIds.has(m));
+  const removed = [...oldIds].filter((m) => !f.members.includes(m));
+  await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.group.updated', outcome: 'success', target: { type: 'group', id }, details: { via, displayName: f.displayName, added, removed } });
+  return getGroup(c, id);
+}
+
+export async function deleteGroup(c: Ctx, id: string): Promise<void> {
+  await getGroup(c, id);
+  await c.q.query(`DELETE FROM groups WHERE id = $1`, [id]);
+  await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.group.deleted', outcome: 'success', target: { type: 'group', id } });
+}

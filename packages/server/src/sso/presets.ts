@@ -1,0 +1,66 @@
+/**
+ * IdP presets: where the issuer is, which scopes to ask for and which ID-token claim carries
+ * groups. Admins still supply client id and secret; presets only fill in what is fixed.
+ */
+export const PRESETS = ['entra', 'okta', 'google', 'jumpcloud', 'generic'] as const;
+export type Preset = (typeof PRESETS)[number];
+
+export interface PresetInfo {
+  name: string;
+  /** How the issuer is found: fixed, from the IdP's directory (tenant) id, or given. */
+  issuer: { kind: 'fixed'; url: string } | { kind: 'directory'; template: string } | { kind: 'given' };
+  scopes: string;
+  groupsClaim: string | null;
+  notes: string;
+}
+
+export const PRESET_INFO: Record<Preset, PresetInfo> = {
+  entra: {
+    name: 'Microsoft Entra ID',
+    issuer: { kind: 'directory', template: 'https://login.microsoftonline.com/{directory}/v2.0' },
+    scopes: 'openid email profile',
+    groupsClaim: 'groups',
+    notes: 'Set "groupMembershipClaims" in the app manifest; group claims carry object ids, so map ids to roles.',
+  },
+  okta: {
+    name: 'Okta',
+    issuer: { kind: 'given' },
+    scopes: 'openid email profile groups',
+    groupsClaim: 'groups',
+    notes: 'Issuer is the org (https://<org>.okta.com) or an authorization server (…/oauth2/default); add a "groups" claim filter.',
+  },
+  google: {
+    name: 'Google Workspace',
+    issuer: { kind: 'fixed', url: 'https://accounts.google.com' },
+    scopes: 'openid email profile',
+    groupsClaim: null,
+    notes: 'Google ID tokens carry no groups; restrict sign-in with allowed_domains (checked against the hd claim and email).',
+  },
+  jumpcloud: {
+    name: 'JumpCloud',
+    issuer: { kind: 'fixed', url: 'https://oauth.id.jumpcloud.com/' },
+    scopes: 'openid email profile',
+    groupsClaim: 'memberOf',
+    notes: 'Enable the "Include group attribute" option in the JumpCloud OIDC app and name it memberOf.',
+  },
+  generic: {
+    name: 'Generic OpenID Connect (discovery)',
+    issuer: { kind: 'given' },
+    scopes: 'openid email profile',
+    groupsClaim: 'groups',
+    notes: 'Any provider with /.well-known/openid-configuration.',
+  },
+};
+
+/** The issuer URL for a preset, or an error message. */
+export function resolveIssuer(preset: Preset, o: { issuer?: string | undefined; directory?: string | undefined }): string | { error: string } {
+  const p = PRESET_INFO[preset].issuer;
+  if (p.kind === 'fixed') return o.issuer ?? p.url;
+  if (p.kind === 'directory') {
+    if (o.issuer) return o.issuer;
+    if (!o.directory || !/^[A-Za-z0-9.-]{1,100}$/.test(o.directory)) return { error: `The ${PRESET_INFO[preset].name} preset needs the directory (tenant) id.` };
+    return p.template.replace('{directory}', o.directory);
+  }
+  if (!o.issuer) return { error: `The ${PRESET_INFO[preset].name} preset needs the issuer URL.` };
+  return o.issuer;
+}
