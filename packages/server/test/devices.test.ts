@@ -228,7 +228,7 @@ test('pin announcement is signed by the serving key over the current and backup 
   assert.ok(verify('sha256', payload, certKey, Buffer.from(r.json.signature, 'base64')));
   const body = JSON.parse(payload.toString('utf8'));
   assert.equal(body.pins.length, 2);
-  payload[2] ^= 1;
+  payload[2] = payload[2]! ^ 1;
   assert.equal(verify('sha256', payload, certKey, Buffer.from(r.json.signature, 'base64')), false);
 });
 
