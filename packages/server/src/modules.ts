@@ -6,6 +6,7 @@ import { authRoutes } from './auth/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { scimRoutes } from './scim/routes.js';
 import { ssoRoutes } from './sso/routes.js';
+import { deviceRoutes } from './devices/routes.js';
 
 /**
  * Every domain module, in registration order. A module is an encapsulated Fastify plugin
@@ -18,4 +19,5 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   auditRoutes,
   scimRoutes,
   ssoRoutes,
+  deviceRoutes,
 ];

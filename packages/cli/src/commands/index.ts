@@ -5,3 +5,7 @@ import { keysRetire, keysRewrap, keysRotate } from './keys.js';
 
 /** Every command the CLI knows. Domain commands live in their own files; list them here. */
 export const commands: Command[] = [init, dbMigrate, keysRotate, keysRewrap, keysRetire];
+import { devicesList, devicesRevoke, devicesTokenCreate } from './devices.js';
+
+export const commands: Command[] = [init, dbMigrate];
+commands.push(devicesTokenCreate, devicesList, devicesRevoke);

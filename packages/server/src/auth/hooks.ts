@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { ProblemError } from '../http/problem.js';
 import { CSRF_HEADER, SESSION_COOKIE, resolveSession } from './sessions.js';
+import { registerDeviceAuth } from '../devices/verify.js';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -25,4 +26,5 @@ export async function registerAuthHooks(app: FastifyInstance, deps: AppDeps): Pr
     }
     req.principal = p;
   });
+  await registerDeviceAuth(app, deps);
 }

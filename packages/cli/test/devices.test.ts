@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDatabase, type Database } from '@parapet/db';
+import { createTestDatabase, usingPostgres } from '@parapet/db/testing';
+
+const BIN = fileURLToPath(new URL('../bin/parapet.js', import.meta.url));
+
+function run(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+test('parapet devices token create / list / revoke, audited as the CLI', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parapet-cli-dev-'));
+  const t = usingPostgres() ? await createTestDatabase() : undefined;
+  const env: Record<string, string> = { PARAPET_DATA_DIR: dir, DATABASE_URL: t?.urls?.app ?? '', DATABASE_ADMIN_URL: t?.urls?.admin ?? '' };
+  // PGlite is single-process: open it only between CLI runs.
+  const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
+    if (t) return fn(t.db);
+    const db = await openDatabase({ databaseUrl: undefined, databaseAdminUrl: undefined, dataDir: dir });
+    try {
+      return await fn(db);
+    } finally {
+      await db.close();
+    }
+  };
+  try {
+    await writeFile(join(dir, 'pw'), 'correct horse battery staple\n');
+    const init = await run(['init', '--org', 'Devco', '--email', 'a@devco.example', '--password-file', join(dir, 'pw'), '--json'], env);
+    assert.equal(init.code, 0, init.err);
+    const tenantId = JSON.parse(init.out).tenant_id as string;
+
+    const bad = await run(['devices', 'token', 'create', '--org', 'devco', '--kind', 'printer'], env);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.err.trim(), 'Give --kind agent or --kind worker.');
+    assert.equal((await run(['devices', 'list', '--org', 'nope'], env)).err.trim(), 'No organisation with slug "nope".');
+
+    const made = await run(['devices', 'token', 'create', '--org', 'devco', '--kind', 'worker', '--expires', '30m', '--json'], env);
+    assert.equal(made.code, 0, made.err);
+    const tok = JSON.parse(made.out);
+    assert.match(tok.token, new RegExp(`^pet_${tenantId}_[A-Za-z0-9_-]{43}$`));
+    const ttl = (Date.parse(tok.expires_at) - Date.now()) / 1000;
+    assert.ok(ttl > 1700 && ttl <= 1800, String(ttl));
+
+    // A device enrolled with that token (inserted directly; enrollment itself is tested in the server).
+    const deviceId = await withDb(async (db) =>
+      db.tx({ tenantId }, async (q) => {
+        const { rows } = await q.query<{ id: string }>(`SELECT id FROM device_enrollment_tokens WHERE token_hash = $1`, [createHash('sha256').update(tok.token.split('_').slice(2).join('_')).digest()]);
+        const raw = Buffer.from(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!, 'base64url');
+        const d = await q.query<{ id: string }>(`INSERT INTO devices (tenant_id, kind, name, public_key, enrollment_token_id, key_store) VALUES ($1, 'worker', 'scanner-1', $2, $3, 'os') RETURNING id`, [tenantId, raw, rows[0]!.id]);
+        return d.rows[0]!.id;
+      }),
+    );
+
+    const list = await run(['devices', 'list', '--org', 'devco', '--json'], env);
+    assert.equal(list.code, 0, list.err);
+    assert.deepEqual(JSON.parse(list.out).devices.map((d: { id: string; status: string }) => [d.id, d.status]), [[deviceId, 'active']]);
+
+    const rv = await run(['devices', 'revoke', deviceId, '--org', 'devco'], env);
+    assert.equal(rv.code, 0, rv.err);
+    assert.match(rv.out, /Revoked device .* \(scanner-1\)\./);
+    assert.match((await run(['devices', 'list', '--org', 'devco'], env)).out, /revoked/);
+    assert.equal((await run(['devices', 'revoke', '00000000-0000-4000-8000-000000000000', '--org', 'devco'], env)).code, 1);
+
+    const audit = await withDb((db) => db.tx({ tenantId }, async (q) => (await q.query<{ action: string; actor_type: string; actor_id: string; outcome: string }>(`SELECT action, actor_type, actor_id, outcome FROM audit_log WHERE action LIKE 'device.%' ORDER BY seq`)).rows));
+    assert.deepEqual(
+      audit.map((a) => [a.action, a.actor_type, a.actor_id, a.outcome]),
+      [
+        ['device.token_created', 'system', 'cli', 'success'],
+        ['device.listed', 'system', 'cli', 'success'],
+        ['device.revoked', 'system', 'cli', 'success'],
+        ['device.listed', 'system', 'cli', 'success'],
+        ['device.revoked', 'system', 'cli', 'failure'],
+      ],
+    );
+  } finally {
+    await t?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

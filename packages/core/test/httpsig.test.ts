@@ -1,0 +1,163 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import fc from 'fast-check';
+import { httpsig } from '../src/index.js';
+
+const { contentDigest, verifyContentDigest, signatureBase, serializeSignatureParams, signRequest, parseSignature, checkPolicy, verifySignature, SignatureError } = httpsig;
+
+// RFC 9421 Appendix B.1.4, test-key-ed25519.
+const RFC_PRIVATE = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n-----END PRIVATE KEY-----\n';
+const RFC_PUBLIC = '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAJrQLj5P/89iXES9+vFgrIy29clF9CC/oPPsw3c5D0bs=\n-----END PUBLIC KEY-----\n';
+// RFC 9421 Appendix B.2 test-request (the parts B.2.6 covers).
+const testRequest = () => ({
+  method: 'POST',
+  authority: 'example.com',
+  target: '/foo?param=Value&Pet=dog',
+  headers: {
+    host: 'example.com',
+    date: 'Tue, 20 Apr 2021 02:07:55 GMT',
+    'content-type': 'application/json',
+    'content-digest': 'sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:',
+    'content-length': '18',
+  } as Record<string, string>,
+});
+const B26_BASE = [
+  '"date": Tue, 20 Apr 2021 02:07:55 GMT',
+  '"@method": POST',
+  '"@path": /foo',
+  '"@authority": example.com',
+  '"content-type": application/json',
+  '"content-length": 18',
+  '"@signature-params": ("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"',
+].join('\n');
+const B26_INPUT = 'sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"';
+const B26_SIG = 'sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:';
+const B26_COMPONENTS = ['date', '@method', '@path', '@authority', 'content-type', 'content-length'];
+
+test('RFC 9421 B.2.6: signature base, Signature-Input and Signature match the RFC byte for byte', () => {
+  const req = testRequest();
+  const params = serializeSignatureParams(B26_COMPONENTS, { created: 1618884473, keyid: 'test-key-ed25519' });
+  assert.equal(signatureBase(req, B26_COMPONENTS, params), B26_BASE);
+  const h = signRequest(req, { label: 'sig-b26', components: B26_COMPONENTS, params: { created: 1618884473, keyid: 'test-key-ed25519' }, privateKey: createPrivateKey(RFC_PRIVATE) });
+  assert.equal(h['signature-input'], B26_INPUT);
+  assert.equal(h.signature, B26_SIG); // Ed25519 is deterministic
+});
+
+test('RFC 9421 B.2.6: the RFC signature verifies with test-key-ed25519, and fails after any change', () => {
+  const req = { ...testRequest(), headers: { ...testRequest().headers, 'signature-input': B26_INPUT, signature: B26_SIG } };
+  const p = parseSignature(req);
+  assert.equal(p.label, 'sig-b26');
+  assert.deepEqual(p.components, B26_COMPONENTS);
+  assert.deepEqual(p.params, { created: 1618884473, keyid: 'test-key-ed25519' });
+  verifySignature(req, p, createPublicKey(RFC_PUBLIC));
+  for (const bad of [{ method: 'PUT' }, { target: '/bar' }, { authority: 'evil.example' }, { headers: { ...req.headers, 'content-length': '19' } }]) {
+    assert.throws(() => verifySignature({ ...req, ...bad }, p, createPublicKey(RFC_PUBLIC)), (e: unknown) => e instanceof SignatureError && e.code === 'signature_invalid');
+  }
+  const other = generateKeyPairSync('ed25519').publicKey;
+  assert.throws(() => verifySignature(req, p, other), (e: unknown) => e instanceof SignatureError && e.code === 'signature_invalid');
+});
+
+test('RFC 9421 §2.2: derived components @method, @authority, @path, @query (also for an absent query)', () => {
+  const req = { method: 'post', authority: 'WWW.Example.com', target: '/path?param=value&foo=bar&baz=bat%2Dman', headers: {} };
+  const base = signatureBase(req, ['@method', '@authority', '@path', '@query'], '()');
+  assert.equal(base, '"@method": POST\n"@authority": www.example.com\n"@path": /path\n"@query": ?param=value&foo=bar&baz=bat%2Dman\n"@signature-params": ()');
+  assert.match(signatureBase({ ...req, target: '/path' }, ['@query'], '()'), /^"@query": \?\n/);
+});
+
+test('RFC 9530: Content-Digest sha-256 of the RFC examples; mismatches and missing sha-256 are refused', () => {
+  // RFC 9530 examples: {"hello": "world"} with and without a trailing LF.
+  assert.equal(contentDigest(Buffer.from('{"hello": "world"}')), 'sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:');
+  assert.equal(contentDigest(Buffer.from('{"hello": "world"}\n')), 'sha-256=:RK/0qy18MlBSVnWgjwz6lZEWjP/lF5HF9bvEF8FabDg=:');
+  assert.ok(verifyContentDigest('sha-256=:RK/0qy18MlBSVnWgjwz6lZEWjP/lF5HF9bvEF8FabDg=:, sha-512=:YMAam51Jz/jOATT6/zvHrLVgOYTGFy1d6GJiOHTohq4yP+pgk4vf2aCsyRZOtw8MjkM7iw7yZ/WkppmM44T3qg==:', Buffer.from('{"hello": "world"}\n')));
+  assert.equal(verifyContentDigest('sha-256=:RK/0qy18MlBSVnWgjwz6lZEWjP/lF5HF9bvEF8FabDg=:', Buffer.from('{"hello": "world!"}\n')), false);
+  // sha-512 alone is not enough: the verifier insists on sha-256.
+  assert.equal(verifyContentDigest('sha-512=:YMAam51Jz/jOATT6/zvHrLVgOYTGFy1d6GJiOHTohq4yP+pgk4vf2aCsyRZOtw8MjkM7iw7yZ/WkppmM44T3qg==:', Buffer.from('{"hello": "world"}\n')), false);
+  assert.equal(verifyContentDigest('sha-256=garbage', Buffer.from('')), false);
+  assert.equal(verifyContentDigest(undefined, Buffer.from('')), false);
+});
+
+test('property: Content-Digest verifies its own body and no other', () => {
+  fc.assert(
+    fc.property(fc.uint8Array(), fc.uint8Array(), (a, b) => {
+      const h = contentDigest(a);
+      assert.ok(verifyContentDigest(h, a));
+      assert.equal(verifyContentDigest(h, b), Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0);
+    }),
+  );
+});
+
+const fieldValue = fc.stringMatching(/^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/);
+const pathSeg = fc.stringMatching(/^[A-Za-z0-9._~%-]{0,12}$/);
+
+test('property: sign then parse then verify round-trips; any change of a covered part breaks it', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  fc.assert(
+    fc.property(
+      fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'),
+      fc.array(pathSeg, { minLength: 1, maxLength: 4 }),
+      fc.option(fc.stringMatching(/^[A-Za-z0-9=&%._-]{0,30}$/), { nil: undefined }),
+      fieldValue,
+      fc.string({ minLength: 1, maxLength: 40 }).filter((s) => /^[\x20-\x7e]+$/.test(s) && !s.includes('\\') && !s.includes('"')),
+      fc.integer({ min: 0, max: 2 ** 31 }),
+      (method, segs, query, xv, nonce, created) => {
+        const req = { method, authority: 'api.example.test:8443', target: '/' + segs.join('/') + (query === undefined ? '' : '?' + query), headers: { 'x-thing': xv } as Record<string, string> };
+        const comps = ['@method', '@authority', '@path', '@query', 'x-thing'];
+        const h = signRequest(req, { components: comps, params: { created, expires: created + 60, nonce, keyid: 't.d', alg: 'ed25519' }, privateKey });
+        const signed = { ...req, headers: { ...req.headers, ...h } };
+        const p = parseSignature(signed);
+        assert.deepEqual(p.params, { created, expires: created + 60, nonce, keyid: 't.d', alg: 'ed25519' });
+        verifySignature(signed, p, publicKey);
+        const broken = { ...signed, headers: { ...signed.headers, 'x-thing': xv + 'x' } };
+        assert.throws(() => verifySignature(broken, p, publicKey), SignatureError);
+        assert.throws(() => verifySignature({ ...signed, target: signed.target + '/x' }, p, publicKey), SignatureError);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test('property: the structured-field parser never throws anything but SignatureError on junk headers', () => {
+  fc.assert(
+    fc.property(fc.string(), fc.string(), (si, s) => {
+      try {
+        parseSignature({ method: 'GET', authority: 'a', target: '/', headers: { 'signature-input': si, signature: s } });
+      } catch (e) {
+        assert.ok(e instanceof SignatureError, String(e));
+      }
+    }),
+  );
+});
+
+test('policy: required components, created window with skew, expires, nonce, alg', () => {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const now = 1_700_000_000;
+  const req = { method: 'GET', authority: 'h', target: '/x', headers: {} as Record<string, string> };
+  const parsed = (params: httpsig.SignatureParams, comps = ['@method', '@authority', '@path', '@query']) => parseSignature({ ...req, headers: signRequest(req, { components: comps, params, privateKey }) });
+  const policy = { required: ['@method', '@authority', '@path', '@query'], now, skewSeconds: 30, maxAgeSeconds: 300, requireParams: ['expires', 'nonce', 'keyid'] as Array<'expires' | 'nonce' | 'keyid'> };
+  const ok = { created: now, expires: now + 60, nonce: 'n', keyid: 'k', alg: 'ed25519' };
+  checkPolicy(parsed(ok), policy);
+  checkPolicy(parsed({ ...ok, created: now + 30, expires: now + 90 }), policy); // within skew
+  const code = (params: httpsig.SignatureParams, c: string, comps?: string[]) => assert.throws(() => checkPolicy(parsed(params, comps), policy), (e: unknown) => e instanceof SignatureError && e.code === c);
+  code({ ...ok, created: now + 31, expires: now + 91 }, 'signature_future');
+  code({ ...ok, created: now - 400, expires: now - 340 }, 'signature_expired');
+  code({ ...ok, created: now - 100, expires: now - 31 }, 'signature_expired');
+  code({ ...ok, expires: now + 3600 }, 'signature_malformed');
+  code({ ...ok, nonce: undefined }, 'signature_params_missing');
+  code({ ...ok, keyid: undefined }, 'signature_params_missing');
+  code({ ...ok, expires: undefined }, 'signature_params_missing');
+  code({ ...ok, created: undefined }, 'signature_params_missing');
+  code({ ...ok, alg: 'hmac-sha256' }, 'signature_alg_unsupported');
+  code(ok, 'signature_component_missing', ['@method', '@authority', '@path']);
+});
+
+test('parse: several signatures without a label, a component with parameters, and missing headers are refused', () => {
+  const base = { method: 'GET', authority: 'h', target: '/', headers: {} as Record<string, string> };
+  const code = (headers: Record<string, string>, c: string) => assert.throws(() => parseSignature({ ...base, headers }), (e: unknown) => e instanceof SignatureError && e.code === c);
+  code({}, 'signature_missing');
+  code({ 'signature-input': 'a=();created=1, b=();created=1', signature: 'a=:AA==:, b=:AA==:' }, 'signature_malformed');
+  code({ 'signature-input': 'a=("x";sf);created=1', signature: 'a=:AA==:' }, 'signature_component_unsupported');
+  code({ 'signature-input': 'a=();created=1', signature: 'b=:AA==:' }, 'signature_missing');
+  code({ 'signature-input': 'a=();created=1', signature: 'a="text"' }, 'signature_malformed');
+  assert.equal(createHash('sha256').update('').digest().length, 32);
+});

@@ -1,0 +1,3 @@
+export * from './keystore.js';
+export * from './transport.js';
+export * from './client.js';

@@ -1,0 +1,77 @@
+/**
+ * HTTPS with public-key pinning: every connection's server certificate must have an SPKI
+ * SHA-256 in the pin set, checked in checkServerIdentity (after the usual chain and name
+ * checks), so a certificate that chains to a trusted CA but carries another key is refused.
+ * No connection reuse and no TLS session cache: each request is a fresh, fully checked handshake.
+ */
+import { createHash, type KeyObject } from 'node:crypto';
+import { request } from 'node:https';
+import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+
+export class PinMismatchError extends Error {
+  override name = 'PinMismatchError';
+  readonly code = 'server_pin_mismatch';
+  constructor(readonly host: string, readonly got: string, readonly pins: string[]) {
+    super(`The server ${host} presented a certificate whose key (sha256/${got}) is not pinned; refusing to talk to it. If the server's key really changed, re-enroll this device.`);
+  }
+}
+
+export const spkiSha256OfDer = (spkiDer: Buffer) => createHash('sha256').update(spkiDer).digest('base64');
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  /** The server certificate's public key on this connection. */
+  serverKey: KeyObject;
+  json(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export interface TransportOptions {
+  /** Extra trust anchors (PEM); default the system store. */
+  ca?: string | string[] | undefined;
+  /** Pins (base64 SHA-256 of SPKI). Empty: chain validation only (first contact at enrollment). */
+  pins: string[];
+  /** TLS server name when the URL has an IP address. */
+  servername?: string | undefined;
+}
+
+export function httpsRequest(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, o: TransportOptions): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    let pinError: PinMismatchError | undefined;
+    const req = request(
+      url,
+      {
+        method,
+        headers: { ...headers, host: url.host, ...(body ? { 'content-length': String(body.length) } : {}) },
+        ...(o.ca ? { ca: o.ca } : {}),
+        ...(o.servername ? { servername: o.servername } : {}),
+        agent: false,
+        minVersion: 'TLSv1.3',
+        checkServerIdentity: (host: string, cert: PeerCertificate) => {
+          const err = checkServerIdentity(host, cert);
+          if (err) return err;
+          if (o.pins.length === 0) return undefined;
+          const got = spkiSha256OfDer(new X509Certificate(cert.raw).publicKey.export({ type: 'spki', format: 'der' }));
+          if (!o.pins.includes(got)) return (pinError = new PinMismatchError(url.host, got, o.pins));
+          return undefined;
+        },
+      },
+      (res) => {
+        const socket = res.socket as TLSSocket;
+        const peer = socket.getPeerCertificate();
+        const serverKey = new X509Certificate(peer.raw).publicKey;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const b = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: b, serverKey, json: () => (b.length ? JSON.parse(b.toString('utf8')) : undefined) });
+        });
+      },
+    );
+    req.on('error', (e) => reject(pinError ?? e));
+    req.end(body);
+  });
+}

@@ -1,0 +1,255 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { httpsig } from '@parapet/core';
+import type { AppDeps } from '../deps.js';
+import { ProblemError } from '../http/problem.js';
+import { recordAudit } from '../audit/record.js';
+import { actorOf, requireDevice, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { authorize, defineActions } from '../auth/pdp.js';
+import { createEnrollmentToken, DEFAULT_TOKEN_SECONDS, hashSecret, MAX_TOKEN_SECONDS, parseToken, type DeviceKind } from './tokens.js';
+import { listDevices, revokeDevice } from './fleet.js';
+import { announcePins, serverPins } from './pins.js';
+import { auditRefusal, ed25519PublicKey, policy, refuse, signableOf } from './verify.js';
+
+defineActions({
+  'device.token.create': { roles: ['admin'], stepUp: true },
+  'device.list': { roles: ['admin', 'security_lead', 'auditor'] },
+  'device.revoke': { roles: ['admin', 'security_lead'], stepUp: true },
+});
+
+const problem = { $ref: 'Problem#' };
+const kind = { type: 'string', enum: ['agent', 'worker'] };
+const deviceSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    kind,
+    name: { type: 'string' },
+    status: { type: 'string', enum: ['active', 'revoked'] },
+    enrolled_at: { type: 'string' },
+    revoked_at: { type: ['string', 'null'] },
+    last_seen_at: { type: ['string', 'null'] },
+    version: { type: ['string', 'null'] },
+    platform: { type: ['string', 'null'] },
+    key_store: { type: ['string', 'null'] },
+  },
+};
+const statusBody = {
+  version: { type: 'string', maxLength: 64 },
+  platform: { type: 'string', maxLength: 64 },
+  key_store: { type: 'string', enum: ['os', 'file'] },
+};
+
+/** authorize(), with the denial audited in the caller's tenant. */
+async function authorizeAudited(deps: AppDeps, req: FastifyRequest, p: UserPrincipal, action: string, id?: string): Promise<void> {
+  try {
+    authorize(p, action, { type: 'device', id, tenantId: p.tenantId }, {}, deps.now());
+  } catch (e) {
+    await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
+      recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', target: { type: 'device', id: id ?? '*' }, details: { action, code: (e as ProblemError).code } }),
+    );
+    throw e;
+  }
+}
+
+export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.post<{ Body: { kind: DeviceKind; expires_in_seconds?: number } }>(
+    '/api/v1/devices/enrollment-tokens',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Create a single-use enrollment token for an agent or worker; the token is shown only in this response.',
+        body: { type: 'object', required: ['kind'], additionalProperties: false, properties: { kind, expires_in_seconds: { type: 'integer', minimum: 60, maximum: MAX_TOKEN_SECONDS, default: DEFAULT_TOKEN_SECONDS } } },
+        response: { 201: { type: 'object', properties: { id: { type: 'string' }, token: { type: 'string' }, kind, expires_at: { type: 'string' } } }, '4xx': problem },
+      },
+    },
+    async (req, reply) => {
+      const p = requireUser(req);
+      await authorizeAudited(deps, req, p, 'device.token.create');
+      const t = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const t = await createEnrollmentToken(q, { tenantId: p.tenantId, kind: req.body.kind, expiresInSeconds: req.body.expires_in_seconds, createdBy: `user:${p.userId}` });
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'device.token_created', outcome: 'success', target: { type: 'enrollment_token', id: t.id }, details: { kind: t.kind, expires_at: t.expiresAt.toISOString() } });
+        return t;
+      });
+      reply.code(201);
+      return { id: t.id, token: t.token, kind: t.kind, expires_at: t.expiresAt.toISOString() };
+    },
+  );
+
+  app.post<{ Body: { token: string; kind: DeviceKind; name: string; public_key: string; version?: string; platform?: string; key_store: 'os' | 'file' } }>(
+    '/api/v1/devices/enroll',
+    {
+      config: { deviceAuth: 'enroll' },
+      schema: {
+        tags: ['devices'],
+        summary: 'Enroll a device with a token; the request must be signed (RFC 9421, ed25519) by the key being enrolled.',
+        body: {
+          type: 'object',
+          required: ['token', 'kind', 'name', 'public_key', 'key_store'],
+          additionalProperties: false,
+          properties: { token: { type: 'string', maxLength: 200 }, kind, name: { type: 'string', minLength: 1, maxLength: 200 }, public_key: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' }, ...statusBody },
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              device_id: { type: 'string' },
+              tenant_id: { type: 'string' },
+              keyid: { type: 'string' },
+              kind,
+              pins: { type: 'object', properties: { current: { type: 'string' }, backup: { type: 'string' } } },
+            },
+          },
+          '4xx': problem,
+        },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const parsedToken = parseToken(b.token);
+      if (!parsedToken) throw new ProblemError(401, 'enrollment_token_invalid', 'The enrollment token is not valid.');
+      const { tenantId, secret } = parsedToken;
+      const sig = req.deviceSignature;
+      const publicKey = Buffer.from(b.public_key, 'base64url');
+      const refusal = (code: string, detail: string, status = 401) => ({ refused: new ProblemError(status, code, detail, {}, status === 401 ? { 'www-authenticate': 'Signature' } : {}) });
+      const pins = await serverPins(deps);
+      const outcome = await deps.db
+        .tx({ tenantId, actor: 'system:enroll' }, async (q) => {
+          // Proof of possession first: the body (token included) is signed by the new key.
+          if (!sig) return refusal('signature_missing', 'Sign the enrollment request with the key being enrolled.');
+          try {
+            httpsig.checkPolicy(sig.parsed, { ...policy(deps.now(), ['expires']), required: [...policy(deps.now(), []).required, 'content-digest'] });
+            httpsig.verifySignature(signableOf(req), sig.parsed, ed25519PublicKey(publicKey));
+          } catch (e) {
+            if (!(e instanceof httpsig.SignatureError)) throw e;
+            return refusal(e.code, e.message);
+          }
+          const { rows } = await q.query<{ id: string; kind: DeviceKind; used_at: Date | null; expired: boolean }>(
+            `SELECT id, kind, used_at, expires_at <= now() AS expired FROM device_enrollment_tokens WHERE token_hash = $1 FOR UPDATE`,
+            [hashSecret(secret)],
+          );
+          const t = rows[0];
+          if (!t) return refusal('enrollment_token_invalid', 'The enrollment token is not valid.');
+          if (t.used_at) return { ...refusal('enrollment_token_used', 'This enrollment token has already been used; ask for a new one.'), tokenId: t.id };
+          if (t.expired) return { ...refusal('enrollment_token_expired', 'This enrollment token has expired; ask for a new one.'), tokenId: t.id };
+          if (t.kind !== b.kind) return { ...refusal('enrollment_token_wrong_kind', `This token enrolls a ${t.kind}, not a ${b.kind}.`), tokenId: t.id };
+          const dup = await q.query(`SELECT 1 FROM devices WHERE public_key = $1`, [publicKey]);
+          if (dup.rowCount) return { ...refusal('device_key_in_use', 'This public key is already enrolled; make a new key pair.', 409), tokenId: t.id };
+          const d = await q.query<{ id: string }>(
+            `INSERT INTO devices (tenant_id, kind, name, public_key, enrollment_token_id, version, platform, key_store, last_seen_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) RETURNING id`,
+            [tenantId, b.kind, b.name, publicKey, t.id, b.version ?? null, b.platform ?? null, b.key_store],
+          );
+          const deviceId = d.rows[0]!.id;
+          await q.query(`UPDATE device_enrollment_tokens SET used_at = now(), device_id = $2 WHERE id = $1`, [t.id, deviceId]);
+          await recordAudit(q, tenantId, { ...actorOf(req), type: 'device', id: deviceId, name: b.name }, {
+            action: 'device.enrolled',
+            outcome: 'success',
+            target: { type: 'device', id: deviceId },
+            details: { kind: b.kind, token_id: t.id, key_store: b.key_store, platform: b.platform ?? null, version: b.version ?? null },
+          });
+          return { deviceId };
+        })
+        .catch((e: unknown) => {
+          // A token naming a tenant that does not exist fails on RLS/foreign keys: same answer as a bad token.
+          if (e instanceof ProblemError) throw e;
+          req.log.warn({ err: e }, 'enrollment failed');
+          return refusal('enrollment_token_invalid', 'The enrollment token is not valid.');
+        });
+      if ('refused' in outcome) {
+        await auditRefusal(deps.db, req, tenantId, 'device.enrolled', outcome.refused.code, 'tokenId' in outcome && outcome.tokenId ? { type: 'enrollment_token', id: outcome.tokenId } : undefined);
+        throw outcome.refused;
+      }
+      reply.code(201);
+      return { device_id: outcome.deviceId, tenant_id: tenantId, keyid: `${tenantId}.${outcome.deviceId}`, kind: b.kind, pins };
+    },
+  );
+
+  app.post<{ Body: { version?: string; platform?: string; key_store?: 'os' | 'file' } }>(
+    '/api/v1/devices/heartbeat',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Device heartbeat (signed): records last seen, version, platform and key store.',
+        body: { type: 'object', additionalProperties: false, properties: statusBody },
+        response: { 200: { type: 'object', properties: { device_id: { type: 'string' }, status: { type: 'string' }, server_time: { type: 'string' } } }, '4xx': problem },
+      },
+    },
+    async (req) => {
+      const d = requireDevice(req);
+      const b = req.body ?? {};
+      await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
+        const before = (await q.query<{ version: string | null; platform: string | null; key_store: string | null }>(`SELECT version, platform, key_store FROM devices WHERE id = $1`, [d.deviceId])).rows[0]!;
+        await q.query(
+          `UPDATE devices SET last_seen_at = now(), version = COALESCE($2, version), platform = COALESCE($3, platform), key_store = COALESCE($4, key_store) WHERE id = $1`,
+          [d.deviceId, b.version ?? null, b.platform ?? null, b.key_store ?? null],
+        );
+        const changed = (['version', 'platform', 'key_store'] as const).filter((k) => b[k] !== undefined && b[k] !== before[k]);
+        // Heartbeats are frequent; the audit trail records status changes, not every beat.
+        if (changed.length) {
+          await recordAudit(q, d.tenantId, actorOf(req), { action: 'device.heartbeat', outcome: 'success', target: { type: 'device', id: d.deviceId }, details: Object.fromEntries(changed.map((k) => [k, { from: before[k], to: b[k] }])) });
+        }
+      });
+      return { device_id: d.deviceId, status: 'active', server_time: deps.now().toISOString() };
+    },
+  );
+
+  app.get(
+    '/api/v1/devices/pins',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Pin announcement (signed device request): the pins to hold, signed by the serving key.',
+        response: { 200: { type: 'object', properties: { payload: { type: 'string' }, signature: { type: 'string' } } }, '4xx': problem },
+      },
+    },
+    async (req) => {
+      requireDevice(req);
+      return announcePins(deps);
+    },
+  );
+
+  app.get(
+    '/api/v1/devices',
+    { schema: { tags: ['devices'], summary: 'The fleet: every enrolled device with its status.', response: { 200: { type: 'object', properties: { devices: { type: 'array', items: deviceSchema } } }, '4xx': problem } } },
+    async (req) => {
+      const p = requireUser(req);
+      await authorizeAudited(deps, req, p, 'device.list');
+      const devices = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const list = await listDevices(q);
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'device.listed', outcome: 'success', details: { count: list.length } });
+        return list;
+      });
+      return { devices };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/devices/:id/revoke',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Revoke a device: its next signed request is refused.',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        response: { 200: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' }, revoked_at: { type: 'string' } } }, '4xx': problem },
+      },
+    },
+    async (req) => {
+      const p = requireUser(req);
+      await authorizeAudited(deps, req, p, 'device.revoke', req.params.id);
+      const r = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const r = await revokeDevice(q, req.params.id, `user:${p.userId}`);
+        await recordAudit(q, p.tenantId, actorOf(req), {
+          action: 'device.revoked',
+          outcome: r ? 'success' : 'failure',
+          target: { type: 'device', id: req.params.id },
+          details: r ? { already_revoked: r.alreadyRevoked, name: r.name } : { code: 'device_not_found' },
+        });
+        return r;
+      });
+      if (!r) throw new ProblemError(404, 'device_not_found', 'No device with this id in your organisation.');
+      return { id: r.id, status: 'revoked', revoked_at: r.revokedAt };
+    },
+  );
+}
+
+export { refuse };

@@ -1,0 +1,154 @@
+/**
+ * Device request authentication (CORE-ENROLL): every device request carries an RFC 9421
+ * ed25519 signature. Root-level hooks (registered by auth/hooks.ts) so any domain's routes can
+ * call requireDevice(req):
+ *   onRequest   parse the signature, check coverage and time window, look the device up by
+ *               keyid `<tenantId>.<deviceId>`, refuse revoked devices, verify, record the nonce
+ *               (a second use of a nonce fails on the unique key: replay);
+ *   preParsing  read the body and check it against the signed Content-Digest; a body without
+ *               a covered Content-Digest is refused.
+ * Every refusal is a 401 problem with a stable code and an audit entry in the named tenant.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { httpsig } from '@parapet/core';
+import type { Database } from '@parapet/db';
+import type { AppDeps } from '../deps.js';
+import { ProblemError } from '../http/problem.js';
+import { recordAudit } from '../audit/record.js';
+import { actorOf } from '../auth/principal.js';
+
+export const SKEW_SECONDS = 60;
+export const MAX_AGE_SECONDS = 300;
+export const REQUIRED_COMPONENTS = ['@method', '@authority', '@path', '@query'];
+const MAX_SIGNED_BODY = 10 * 1024 * 1024;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** 'enroll': the route verifies the signature itself with the key from the body. */
+    deviceAuth?: 'enroll';
+  }
+  interface FastifyRequest {
+    deviceSignature?: { parsed: httpsig.ParsedSignature; tenantId?: string; deviceId?: string };
+  }
+}
+
+/** Raw 32-byte Ed25519 public key → KeyObject (via its fixed SPKI prefix). */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+export function ed25519PublicKey(raw: Buffer): KeyObject {
+  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+export function signableOf(req: FastifyRequest): httpsig.SignableRequest {
+  return { method: req.method, authority: req.headers.host ?? '', target: req.url, scheme: 'https', headers: req.headers };
+}
+
+export function parseKeyId(keyid: string | undefined): { tenantId: string; deviceId: string } | undefined {
+  const [t, d, ...rest] = (keyid ?? '').split('.');
+  return t && d && rest.length === 0 && UUID.test(t) && UUID.test(d) ? { tenantId: t, deviceId: d } : undefined;
+}
+
+/** Audits a refused device request in the named tenant (best effort: the tenant may not exist). */
+export async function auditRefusal(db: Database, req: FastifyRequest, tenantId: string | undefined, action: 'device.request_refused' | 'device.enrolled', code: string, target?: { type: string; id: string }, actor?: { type: 'device'; id: string }): Promise<void> {
+  if (!tenantId) return;
+  try {
+    await db.tx({ tenantId, actor: 'system:device-auth' }, (q) =>
+      recordAudit(q, tenantId, { ...actorOf(req), ...(actor ?? {}) }, { action, outcome: 'denied', ...(target ? { target } : {}), details: { code, method: req.method, path: req.url.split('?')[0] } }),
+    );
+  } catch (e) {
+    req.log.warn({ err: e, tenantId }, 'could not audit a refused device request');
+  }
+}
+
+export function policy(now: Date, requireParams: Array<'expires' | 'nonce' | 'keyid'>): httpsig.VerifyPolicy {
+  return { required: REQUIRED_COMPONENTS, now: Math.floor(now.getTime() / 1000), skewSeconds: SKEW_SECONDS, maxAgeSeconds: MAX_AGE_SECONDS, requireParams };
+}
+
+export function refuse(code: string, detail: string): ProblemError {
+  return new ProblemError(401, code, detail, {}, { 'www-authenticate': 'Signature' });
+}
+
+export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.addHook('onRequest', async (req) => {
+    if (req.headers['signature-input'] === undefined && req.headers.signature === undefined) return;
+    if (req.principal) return; // a session already authenticated this request; signatures are for devices
+    const enroll = req.routeOptions.config?.deviceAuth === 'enroll';
+    const msg = signableOf(req);
+    let parsed: httpsig.ParsedSignature;
+    let named: { tenantId: string; deviceId: string } | undefined;
+    try {
+      parsed = httpsig.parseSignature(msg);
+      if (enroll) {
+        // The enroll route checks the window and verifies with the key in the body, where
+        // the token tells which tenant to audit in.
+        req.deviceSignature = { parsed };
+        return;
+      }
+      named = parseKeyId(parsed.params.keyid);
+      httpsig.checkPolicy(parsed, policy(deps.now(), ['expires', 'nonce', 'keyid']));
+    } catch (e) {
+      if (!(e instanceof httpsig.SignatureError)) throw e;
+      await auditRefusal(deps.db, req, named?.tenantId, 'device.request_refused', e.code, named && { type: 'device', id: named.deviceId });
+      throw refuse(e.code, e.message);
+    }
+    if (!named) {
+      throw refuse('signature_keyid_invalid', 'The keyid must be <tenant id>.<device id>.');
+    }
+    const { tenantId, deviceId } = named;
+    const nonce = parsed.params.nonce!;
+    const outcome = await deps.db.tx({ tenantId, actor: `device:${deviceId}` }, async (q) => {
+      const { rows } = await q.query<{ kind: 'agent' | 'worker'; name: string; status: string; public_key: Buffer }>(`SELECT kind, name, status, public_key FROM devices WHERE id = $1`, [deviceId]);
+      const d = rows[0];
+      if (!d) return { code: 'device_unknown', detail: 'No enrolled device has this keyid.' } as const;
+      try {
+        httpsig.verifySignature(msg, parsed, ed25519PublicKey(Buffer.from(d.public_key)));
+      } catch (e) {
+        if (!(e instanceof httpsig.SignatureError)) throw e;
+        return { code: e.code, detail: e.message } as const;
+      }
+      if (d.status !== 'active') return { code: 'device_revoked', detail: 'This device has been revoked; enroll it again with a new token.' } as const;
+      if (nonce.length < 16 || nonce.length > 128) return { code: 'signature_nonce_invalid', detail: 'The nonce must be 16 to 128 characters.' } as const;
+      // Keep the nonce until a signature created with it could no longer pass the window.
+      const expires = parsed.params.created! + MAX_AGE_SECONDS + 2 * SKEW_SECONDS;
+      await q.query(`DELETE FROM device_nonces WHERE device_id = $1 AND expires_at < now()`, [deviceId]);
+      const ins = await q.query(
+        `INSERT INTO device_nonces (tenant_id, device_id, nonce, expires_at) VALUES ($1, $2, $3, to_timestamp($4)) ON CONFLICT (tenant_id, device_id, nonce) DO NOTHING`,
+        [tenantId, deviceId, nonce, expires],
+      );
+      if (ins.rowCount === 0) return { code: 'signature_replayed', detail: 'This signature nonce has been used before; the request looks replayed.' } as const;
+      return { principal: { kind: 'device' as const, tenantId, deviceId, deviceKind: d.kind, name: d.name } };
+    });
+    if (!outcome.principal) {
+      await auditRefusal(deps.db, req, tenantId, 'device.request_refused', outcome.code!, { type: 'device', id: deviceId });
+      throw refuse(outcome.code!, outcome.detail!);
+    }
+    req.principal = outcome.principal;
+    req.deviceSignature = { parsed, tenantId, deviceId };
+  });
+
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    const sig = req.deviceSignature;
+    if (!sig) return payload;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of payload as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > MAX_SIGNED_BODY) throw new ProblemError(413, 'body_too_large', 'The signed body is too large.');
+      chunks.push(c);
+    }
+    const body = Buffer.concat(chunks);
+    const covered = sig.parsed.components.includes('content-digest');
+    const digestHeader = req.headers['content-digest'];
+    const code = body.length > 0 && !covered ? 'content_digest_missing' : covered && !httpsig.verifyContentDigest(Array.isArray(digestHeader) ? digestHeader.join(', ') : digestHeader, body) ? 'content_digest_mismatch' : undefined;
+    if (code !== undefined) {
+      const tenantId = sig.tenantId ?? parseKeyId(sig.parsed.params.keyid)?.tenantId;
+      await auditRefusal(deps.db, req, tenantId, 'device.request_refused', code, sig.deviceId ? { type: 'device', id: sig.deviceId } : undefined);
+      throw refuse(code, code === 'content_digest_missing' ? 'A signed request with a body must cover a Content-Digest.' : 'The body does not match the signed Content-Digest; it was changed after signing.');
+    }
+    const out = Readable.from(body.length ? [body] : []) as Readable & { receivedEncodedLength?: number };
+    out.receivedEncodedLength = body.length;
+    return out;
+  });
+}

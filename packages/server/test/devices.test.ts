@@ -1,0 +1,239 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomBytes, randomUUID, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { httpsig } from '@parapet/core';
+import { startTestServer, loginAs, type TestServer, type TestClient } from '../src/testing.js';
+
+let s: TestServer;
+before(async () => {
+  s = await startTestServer();
+});
+after(() => s.close());
+
+interface Device {
+  privateKey: KeyObject;
+  publicRaw: string;
+}
+const newKey = (): Device => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { privateKey, publicRaw: publicKey.export({ format: 'jwk' }).x! };
+};
+
+/** Signs like a device: @method @authority @path @query (+ content-digest with a body). */
+function sign(o: { method: string; path: string; body?: Buffer; key: KeyObject; keyid: string; created?: number; nonce?: string }): Record<string, string> {
+  const created = o.created ?? Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {};
+  const components = ['@method', '@authority', '@path', '@query'];
+  if (o.body) {
+    headers['content-digest'] = httpsig.contentDigest(o.body);
+    components.push('content-digest');
+  }
+  const sig = httpsig.signRequest(
+    { method: o.method, authority: `127.0.0.1:${s.port}`, target: o.path, headers },
+    { components, params: { created, expires: created + 60, nonce: o.nonce ?? randomBytes(16).toString('base64url'), keyid: o.keyid, alg: 'ed25519' }, privateKey: o.key },
+  );
+  return { ...headers, ...sig };
+}
+
+function send(c: TestClient, method: string, path: string, json: unknown, key: KeyObject, keyid: string, extra: { created?: number } = {}) {
+  const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
+  const headers = sign({ method, path, key, keyid, ...(body ? { body } : {}), ...extra });
+  if (body) headers['content-type'] = 'application/json';
+  return { headers, body, go: () => c.request(method, path, { ...(body ? { body } : {}), headers }) };
+}
+
+async function admin(tenantId?: string) {
+  return loginAs(s, { roles: ['admin'], mfaFresh: true, ...(tenantId ? { tenantId } : {}) });
+}
+async function newToken(a: Awaited<ReturnType<typeof admin>>, kind: 'agent' | 'worker' = 'agent', expires?: number) {
+  const r = await a.client.post('/api/v1/devices/enrollment-tokens', { kind, ...(expires ? { expires_in_seconds: expires } : {}) });
+  assert.equal(r.status, 201, r.text);
+  return r.json.token as string;
+}
+async function enroll(token: string, dev = newKey(), kind: 'agent' | 'worker' = 'agent') {
+  const r = await send(s.client(), 'POST', '/api/v1/devices/enroll', { token, kind, name: 'laptop-1', public_key: dev.publicRaw, key_store: 'file', platform: 'linux', version: '0.1.0' }, dev.privateKey, 'enroll').go();
+  return { r, dev };
+}
+async function audit(tenantId: string, action: string) {
+  return s.asAdmin(async (q) => (await q.query<{ outcome: string; details: Record<string, unknown>; target_id: string | null }>(`SELECT outcome, details, target_id FROM audit_log WHERE tenant_id = $1 AND action = $2 ORDER BY seq`, [tenantId, action])).rows);
+}
+const codes = (rows: Array<{ details: Record<string, unknown> }>) => rows.map((r) => r.details.code);
+
+test('token: 256-bit secret naming its tenant, stored only as a hash, single use, audited', async () => {
+  const a = await admin();
+  const token = await newToken(a);
+  assert.match(token, new RegExp(`^pet_${a.tenantId}_[A-Za-z0-9_-]{43}$`));
+  const stored = await s.asAdmin(async (q) => (await q.query<{ token_hash: Buffer }>(`SELECT token_hash FROM device_enrollment_tokens WHERE tenant_id = $1`, [a.tenantId])).rows);
+  assert.equal(stored.length, 1);
+  assert.equal(stored[0]!.token_hash.length, 32);
+  assert.ok(!JSON.stringify(await s.asAdmin((q) => q.query(`SELECT * FROM device_enrollment_tokens`))).includes(token.split('_').pop()!));
+  assert.equal((await audit(a.tenantId, 'device.token_created'))[0]?.outcome, 'success');
+});
+
+test('token creation needs an admin with fresh MFA; the denial is audited', async () => {
+  const op = await loginAs(s, { roles: ['operator'], mfaFresh: true });
+  const r = await op.client.post('/api/v1/devices/enrollment-tokens', { kind: 'agent' });
+  assert.equal(r.status, 403);
+  assert.equal(r.json.code, 'forbidden');
+  const stale = await loginAs(s, { roles: ['admin'] });
+  assert.equal((await stale.client.post('/api/v1/devices/enrollment-tokens', { kind: 'agent' })).json.code, 'step_up_required');
+  assert.equal((await audit(op.tenantId, 'authz.denied')).length, 1);
+});
+
+test('enrollment: proof of possession, device id and pins; then signed heartbeat and fleet list', async () => {
+  const a = await admin();
+  const { r, dev } = await enroll(await newToken(a));
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.tenant_id, a.tenantId);
+  assert.equal(r.json.keyid, `${a.tenantId}.${r.json.device_id}`);
+  const certSpki = new X509Certificate(s.ca).publicKey.export({ type: 'spki', format: 'der' });
+  const { createHash } = await import('node:crypto');
+  assert.equal(r.json.pins.current, createHash('sha256').update(certSpki).digest('base64'));
+  assert.match(r.json.pins.backup, /^[A-Za-z0-9+/]{43}=$/);
+  assert.notEqual(r.json.pins.backup, r.json.pins.current);
+  const hb = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '0.2.0', platform: 'linux', key_store: 'os' }, dev.privateKey, r.json.keyid).go();
+  assert.equal(hb.status, 200, hb.text);
+  assert.equal(hb.json.device_id, r.json.device_id);
+  const list = await a.client.get('/api/v1/devices');
+  assert.equal(list.status, 200);
+  assert.equal(list.json.devices.length, 1);
+  assert.equal(list.json.devices[0].version, '0.2.0');
+  assert.equal(list.json.devices[0].key_store, 'os');
+  assert.ok(list.json.devices[0].last_seen_at);
+  assert.deepEqual((await audit(a.tenantId, 'device.enrolled')).map((x) => x.outcome), ['success']);
+  assert.equal((await audit(a.tenantId, 'device.heartbeat')).length, 1);
+});
+
+test('enrollment refuses a reused token, an expired token and a token of the wrong kind; each audited', async () => {
+  const a = await admin();
+  const t = await newToken(a, 'agent');
+  assert.equal((await enroll(t)).r.status, 201);
+  const reused = (await enroll(t)).r;
+  assert.equal(reused.status, 401);
+  assert.equal(reused.json.code, 'enrollment_token_used');
+  const wrong = (await enroll(await newToken(a, 'worker'), newKey(), 'agent')).r;
+  assert.equal(wrong.status, 401);
+  assert.equal(wrong.json.code, 'enrollment_token_wrong_kind');
+  const old = await newToken(a, 'agent');
+  await s.asAdmin((q) => q.query(`UPDATE device_enrollment_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = sha256(convert_to($1, 'UTF8'))`, [old.split('_').slice(2).join('_')]));
+  const expired = (await enroll(old)).r;
+  assert.equal(expired.status, 401);
+  assert.equal(expired.json.code, 'enrollment_token_expired');
+  const bogus = (await enroll(`pet_${a.tenantId}_${randomBytes(32).toString('base64url')}`)).r;
+  assert.equal(bogus.json.code, 'enrollment_token_invalid');
+  const noTenant = (await enroll(`pet_${randomUUID()}_${randomBytes(32).toString('base64url')}`)).r;
+  assert.equal(noTenant.status, 401);
+  assert.equal(noTenant.json.code, 'enrollment_token_invalid');
+  assert.deepEqual(codes((await audit(a.tenantId, 'device.enrolled')).filter((x) => x.outcome === 'denied')), ['enrollment_token_used', 'enrollment_token_wrong_kind', 'enrollment_token_expired', 'enrollment_token_invalid']);
+});
+
+test('enrollment must be signed by the key being enrolled (not another key), over the body', async () => {
+  const a = await admin();
+  const token = await newToken(a);
+  const dev = newKey();
+  const other = newKey();
+  const body = { token, kind: 'agent', name: 'x', public_key: dev.publicRaw, key_store: 'file' };
+  const r = await send(s.client(), 'POST', '/api/v1/devices/enroll', body, other.privateKey, 'enroll').go();
+  assert.equal(r.status, 401);
+  assert.equal(r.json.code, 'signature_invalid');
+  const unsigned = await s.client().post('/api/v1/devices/enroll', body);
+  assert.equal(unsigned.json.code, 'signature_missing');
+  // The token is still usable by its rightful holder.
+  assert.equal((await enroll(token, dev)).r.status, 201);
+  assert.deepEqual(codes((await audit(a.tenantId, 'device.enrolled')).filter((x) => x.outcome === 'denied')), ['signature_invalid', 'signature_missing']);
+});
+
+async function enrolled() {
+  const a = await admin();
+  const { r, dev } = await enroll(await newToken(a));
+  assert.equal(r.status, 201, r.text);
+  return { a, dev, keyid: r.json.keyid as string, deviceId: r.json.device_id as string };
+}
+
+test('a captured request replayed verbatim is refused (nonce seen) and audited', async () => {
+  const { a, dev, keyid } = await enrolled();
+  const req = send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '1' }, dev.privateKey, keyid);
+  assert.equal((await req.go()).status, 200);
+  const again = await req.go();
+  assert.equal(again.status, 401);
+  assert.equal(again.json.code, 'signature_replayed');
+  assert.deepEqual(codes(await audit(a.tenantId, 'device.request_refused')), ['signature_replayed']);
+});
+
+test('a body changed after signing is refused (content digest) and audited', async () => {
+  const { a, dev, keyid } = await enrolled();
+  const req = send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '1.0.0' }, dev.privateKey, keyid);
+  const tampered = await s.client().request('POST', '/api/v1/devices/heartbeat', { body: Buffer.from(JSON.stringify({ version: '6.6.6' })), headers: { ...req.headers, 'content-type': 'application/json' } });
+  assert.equal(tampered.status, 401);
+  assert.equal(tampered.json.code, 'content_digest_mismatch');
+  // Recomputing the digest does not help: the digest header is signed.
+  const redigested = await s.client().request('POST', '/api/v1/devices/heartbeat', {
+    body: Buffer.from(JSON.stringify({ version: '6.6.6' })),
+    headers: { ...req.headers, 'content-type': 'application/json', 'content-digest': httpsig.contentDigest(Buffer.from(JSON.stringify({ version: '6.6.6' }))) },
+  });
+  assert.equal(redigested.json.code, 'signature_invalid');
+  assert.deepEqual(codes(await audit(a.tenantId, 'device.request_refused')), ['content_digest_mismatch', 'signature_invalid']);
+});
+
+test("a request signed by another device's key is refused and audited", async () => {
+  const one = await enrolled();
+  const two = await enrolled();
+  const r = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, two.dev.privateKey, one.keyid).go();
+  assert.equal(r.status, 401);
+  assert.equal(r.json.code, 'signature_invalid');
+  const rows = await audit(one.a.tenantId, 'device.request_refused');
+  assert.deepEqual(codes(rows), ['signature_invalid']);
+  assert.equal(rows[0]!.target_id, one.deviceId);
+});
+
+test('expired, future-dated and unsigned-body requests are refused', async () => {
+  const { dev, keyid } = await enrolled();
+  const now = Math.floor(Date.now() / 1000);
+  assert.equal((await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, dev.privateKey, keyid, { created: now - 600 }).go()).json.code, 'signature_expired');
+  assert.equal((await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, dev.privateKey, keyid, { created: now + 600 }).go()).json.code, 'signature_future');
+  // Signed without a Content-Digest, then a body attached.
+  const headers = sign({ method: 'POST', path: '/api/v1/devices/heartbeat', key: dev.privateKey, keyid });
+  const r = await s.client().request('POST', '/api/v1/devices/heartbeat', { body: '{"version":"9"}', headers: { ...headers, 'content-type': 'application/json' } });
+  assert.equal(r.json.code, 'content_digest_missing');
+});
+
+test('a revoked device is refused on its next request; revocation is audited', async () => {
+  const { a, dev, keyid, deviceId } = await enrolled();
+  const rv = await a.client.post(`/api/v1/devices/${deviceId}/revoke`);
+  assert.equal(rv.status, 200, rv.text);
+  assert.equal(rv.json.status, 'revoked');
+  const r = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, dev.privateKey, keyid).go();
+  assert.equal(r.status, 401);
+  assert.equal(r.json.code, 'device_revoked');
+  assert.equal((await audit(a.tenantId, 'device.revoked'))[0]?.outcome, 'success');
+  assert.deepEqual(codes(await audit(a.tenantId, 'device.request_refused')), ['device_revoked']);
+  // Another tenant's admin cannot see or revoke it.
+  const b = await admin();
+  assert.equal((await b.client.post(`/api/v1/devices/${deviceId}/revoke`)).status, 404);
+});
+
+test('a keyid naming another tenant finds no device (RLS), and is refused', async () => {
+  const { dev, deviceId } = await enrolled();
+  const other = await admin();
+  const r = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, dev.privateKey, `${other.tenantId}.${deviceId}`).go();
+  assert.equal(r.json.code, 'device_unknown');
+});
+
+test('pin announcement is signed by the serving key over the current and backup pins', async () => {
+  const { dev, keyid } = await enrolled();
+  const r = await send(s.client(), 'GET', '/api/v1/devices/pins', undefined, dev.privateKey, keyid).go();
+  assert.equal(r.status, 200, r.text);
+  const payload = Buffer.from(r.json.payload, 'base64');
+  const certKey = new X509Certificate(s.ca).publicKey;
+  assert.ok(verify('sha256', payload, certKey, Buffer.from(r.json.signature, 'base64')));
+  const body = JSON.parse(payload.toString('utf8'));
+  assert.equal(body.pins.length, 2);
+  payload[2] = payload[2]! ^ 1;
+  assert.equal(verify('sha256', payload, certKey, Buffer.from(r.json.signature, 'base64')), false);
+});
+
+test('device endpoints need a device; user endpoints refuse devices', async () => {
+  const { dev, keyid } = await enrolled();
+  assert.equal((await s.client().post('/api/v1/devices/heartbeat', {})).json.code, 'device_unauthenticated');
+  assert.equal((await send(s.client(), 'GET', '/api/v1/devices', undefined, dev.privateKey, keyid).go()).json.code, 'unauthenticated');
+});
