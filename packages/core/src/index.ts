@@ -6,3 +6,4 @@ export { DsseError, type DsseEnvelope } from './crypto/dsse.js';
 export * as probeCidr from './probe/cidr.js';
 export { ScopeMatcher, parseCidr, parseAddress, AddressError, SPECIAL_RANGES, type Cidr, type ContainmentResult, type ContainmentRule } from './probe/cidr.js';
 export { parseScope, checkWhen, portAllowed, localTime, ScopeError, SCOPE_SCHEMA, SCOPE_PAYLOAD_TYPE, PROBE_TYPES, type Scope, type ProbeType, type ValidityRule } from './probe/scope.js';
+export { exampleScope } from './probe/example.js';
