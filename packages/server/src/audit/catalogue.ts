@@ -4,6 +4,10 @@
  * of `AuditEntry.action` is the union of them all and a typo does not compile.
  */
 import { CORE_EVENTS } from './core-events.js';
+import { PROBE_EVENTS } from '../probe/audit-events.js';
 
-export const AUDIT_ACTIONS = [...CORE_EVENTS] as const;
+export const AUDIT_ACTIONS = [
+  ...CORE_EVENTS,
+  ...PROBE_EVENTS,
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
