@@ -7,6 +7,7 @@ import { auditRoutes } from './audit/routes.js';
 import { scimRoutes } from './scim/routes.js';
 import { ssoRoutes } from './sso/routes.js';
 import { deviceRoutes } from './devices/routes.js';
+import { probeRoutes } from './probe/routes.js';
 
 /**
  * Every domain module, in registration order. A module is an encapsulated Fastify plugin
@@ -20,4 +21,5 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   scimRoutes,
   ssoRoutes,
   deviceRoutes,
+  probeRoutes,
 ];

@@ -1,0 +1,18 @@
+export const PROBE_EVENTS = [
+  'probe.key.registered',
+  'probe.key.revoked',
+  'probe.scope.uploaded',
+  'probe.scope.revoked',
+  'probe.scan.refused',
+  'probe.scan.requested',
+  'probe.scan.approval',
+  'probe.scan.approved',
+  'probe.scan.queued',
+  'probe.scan.leased',
+  'probe.scan.running',
+  'probe.scan.finished',
+  'probe.scan.failed',
+  'probe.scan.cancelled',
+  'probe.scan.rejected',
+  'probe.scan.expired',
+] as const;

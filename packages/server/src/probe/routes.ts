@@ -1,0 +1,194 @@
+/**
+ * Probe API under /api/v1/probe: signing keys, signed scopes, scan requests and approvals.
+ * Every refusal (problem) is audited with the caller as actor, in its own transaction since
+ * the refused change rolled back.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PROBE_TYPES } from '@parapet/core';
+import type { AppDeps } from '../deps.js';
+import { authorize, defineActions } from '../auth/pdp.js';
+import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { recordAudit } from '../audit/record.js';
+import type { AuditAction } from '../audit/catalogue.js';
+import { ProblemError } from '../http/problem.js';
+import { systemResolver, type Resolver } from './checks.js';
+import * as svc from './service.js';
+
+defineActions({
+  'probe.key.register': { roles: ['security_lead'], stepUp: true },
+  'probe.key.revoke': { roles: ['security_lead', 'admin'], stepUp: true },
+  'probe.key.read': { roles: ['security_lead', 'admin', 'auditor'] },
+  'probe.scope.upload': { roles: ['security_lead', 'admin'] },
+  'probe.scope.read': { roles: ['operator', 'security_lead', 'admin', 'auditor'] },
+  // Revoking only ever stops scans, so it does not wait for a step-up.
+  'probe.scope.revoke': { roles: ['security_lead', 'admin'] },
+  'probe.scan.request': { roles: ['operator', 'security_lead', 'admin'] },
+  'probe.scan.read': { roles: ['operator', 'security_lead', 'admin', 'auditor'] },
+  'probe.scan.approve': { roles: ['security_lead', 'admin'], stepUp: true },
+  'probe.scan.reject': { roles: ['security_lead', 'admin'] },
+  'probe.scan.cancel': { roles: ['operator', 'security_lead', 'admin'] },
+});
+
+const problems = { '4xx': { $ref: 'Problem#' } } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+const scanView = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' }, state: { type: 'string' }, scope: { type: 'object', additionalProperties: true }, requested_by: { type: 'string' },
+    targets: { type: 'array', items: { type: 'string' } }, addresses: { type: 'array', items: { type: 'string' } }, ports: { type: 'array', items: { type: 'integer' } },
+    probe_types: { type: 'array', items: { type: 'string' } }, rate_pps: { type: 'integer' }, approvals_required: { type: 'integer' },
+    approvals: { type: 'array', items: { type: 'object', additionalProperties: true } }, note: { type: 'string' },
+    created_at: { type: 'string' }, updated_at: { type: 'string' }, expires_at: { type: 'string' }, queued_at: { type: ['string', 'null'] },
+  },
+} as const;
+
+export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  // Tests may inject a resolver through deps (`probeResolver`); production uses the system one.
+  const resolve: Resolver = (deps as AppDeps & { probeResolver?: Resolver }).probeResolver ?? systemResolver;
+  const ctx = { db: deps.db, now: deps.now, resolve };
+
+  /** Runs `fn` as the signed-in user after authorize(); audits any refusal under `action`. */
+  async function audited<T>(req: FastifyRequest, pdpAction: string, action: AuditAction, target: { type: string; id: string } | undefined, fn: (p: UserPrincipal) => Promise<T>): Promise<T> {
+    const p = requireUser(req);
+    try {
+      authorize(p, pdpAction, { type: target?.type ?? 'probe', id: target?.id, tenantId: p.tenantId }, {}, deps.now());
+      return await fn(p);
+    } catch (e) {
+      if (e instanceof ProblemError && e.status < 500) {
+        await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
+          recordAudit(q, p.tenantId, actorOf(req), {
+            action, outcome: e.status === 401 || e.status === 403 ? 'denied' : 'failure', ...(target ? { target } : {}),
+            details: { code: e.code, detail: e.detail, ...e.extensions },
+          }),
+        );
+      }
+      throw e;
+    }
+  }
+
+  // ---- signing keys ----
+  app.post<{ Body: { name: string; public_key_pem: string } }>(
+    '/api/v1/probe/keys',
+    {
+      schema: {
+        tags: ['probe'], summary: 'Register an Ed25519 scope-signing key (security lead, step-up MFA).',
+        body: { type: 'object', additionalProperties: false, required: ['name', 'public_key_pem'], properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, public_key_pem: { type: 'string', maxLength: 4096 } } },
+        response: { 201: { type: 'object', properties: { id: { type: 'string' }, key_id: { type: 'string' } } }, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const r = await audited(req, 'probe.key.register', 'probe.key.registered', undefined, (p) => svc.registerKey(ctx, p, actorOf(req), req.body.name, req.body.public_key_pem));
+      reply.code(201);
+      return r;
+    },
+  );
+  app.get('/api/v1/probe/keys', { schema: { tags: ['probe'], summary: 'Registered scope-signing keys.', response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
+    const p = requireUser(req);
+    authorize(p, 'probe.key.read', { type: 'probe_signing_key', tenantId: p.tenantId }, {}, deps.now());
+    return svc.listKeys(ctx, p.tenantId);
+  });
+  app.post<{ Params: { id: string } }>('/api/v1/probe/keys/:id/revoke', { schema: { tags: ['probe'], summary: 'Revoke a scope-signing key (step-up MFA).', params: idParams, response: { 204: { type: 'null' }, ...problems } } }, async (req, reply) => {
+    await audited(req, 'probe.key.revoke', 'probe.key.revoked', { type: 'probe_signing_key', id: req.params.id }, (p) => svc.revokeKey(ctx, p, actorOf(req), req.params.id));
+    reply.code(204);
+  });
+
+  // ---- scopes ----
+  const envelopeSchema = {
+    type: 'object', required: ['payload', 'payloadType', 'signatures'],
+    properties: { payload: { type: 'string', maxLength: 1_000_000 }, payloadType: { type: 'string', maxLength: 200 }, signatures: { type: 'array', maxItems: 16, items: { type: 'object', required: ['sig'], properties: { keyid: { type: 'string', maxLength: 200 }, sig: { type: 'string', maxLength: 200 } } } } },
+  } as const;
+  app.post<{ Body: { envelope: unknown } }>(
+    '/api/v1/probe/scopes',
+    {
+      bodyLimit: 2 * 1024 * 1024,
+      schema: {
+        tags: ['probe'], summary: 'Upload a signed scope (DSSE envelope).',
+        body: { type: 'object', additionalProperties: false, required: ['envelope'], properties: { envelope: envelopeSchema } },
+        response: { 201: { type: 'object', properties: { id: { type: 'string' }, scope_id: { type: 'string' }, version: { type: 'integer' }, environment: { type: 'string' } } }, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const r = await audited(req, 'probe.scope.upload', 'probe.scope.uploaded', undefined, (p) => svc.uploadScope(ctx, p, actorOf(req), req.body.envelope));
+      reply.code(201);
+      return { id: r.id, scope_id: r.scope.id, version: r.scope.version, environment: r.scope.environment };
+    },
+  );
+  app.get('/api/v1/probe/scopes', { schema: { tags: ['probe'], summary: 'Uploaded scopes.', response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
+    const p = requireUser(req);
+    authorize(p, 'probe.scope.read', { type: 'probe_scope', tenantId: p.tenantId }, {}, deps.now());
+    return svc.listScopes(ctx, p.tenantId);
+  });
+  app.get<{ Params: { id: string } }>('/api/v1/probe/scopes/:id', { schema: { tags: ['probe'], summary: 'One scope with its envelope.', params: idParams, response: { 200: { type: 'object', additionalProperties: true }, ...problems } } }, async (req) => {
+    const p = requireUser(req);
+    authorize(p, 'probe.scope.read', { type: 'probe_scope', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+    return svc.getScope(ctx, p.tenantId, req.params.id);
+  });
+  app.post<{ Params: { id: string }; Body: { reason?: string } }>(
+    '/api/v1/probe/scopes/:id/revoke',
+    {
+      schema: {
+        tags: ['probe'], summary: 'Revoke a scope; its queued and future scans stop.', params: idParams,
+        body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 } } },
+        response: { 200: { type: 'object', properties: { cancelled: { type: 'array', items: { type: 'string' } } } }, ...problems },
+      },
+    },
+    async (req) => audited(req, 'probe.scope.revoke', 'probe.scope.revoked', { type: 'probe_scope', id: req.params.id }, (p) => svc.revokeScope(ctx, p, actorOf(req), req.params.id, req.body?.reason ?? '')),
+  );
+
+  // ---- scans ----
+  app.post<{ Body: svc.ScanRequest }>(
+    '/api/v1/probe/scans',
+    {
+      schema: {
+        tags: ['probe'], summary: 'Request a scan; refused before queueing unless every target, port, probe, rate and the time are inside the scope.',
+        body: {
+          type: 'object', additionalProperties: false, required: ['scope_id', 'version', 'targets', 'ports', 'probe_types', 'rate_pps'],
+          properties: {
+            scope_id: { type: 'string', maxLength: 100 }, version: { type: 'integer', minimum: 1 },
+            targets: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', minLength: 1, maxLength: 253 } },
+            ports: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'integer', minimum: 1, maximum: 65535 } },
+            probe_types: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...PROBE_TYPES] } },
+            rate_pps: { type: 'integer', minimum: 1, maximum: 100000 }, note: { type: 'string', maxLength: 2000 },
+          },
+        },
+        response: { 201: scanView, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const r = await audited(req, 'probe.scan.request', 'probe.scan.refused', undefined, (p) => svc.requestScan(ctx, p, actorOf(req), req.body));
+      reply.code(201);
+      return r;
+    },
+  );
+  app.get<{ Querystring: { state?: string } }>(
+    '/api/v1/probe/scans',
+    { schema: { tags: ['probe'], summary: 'Scans, newest first.', querystring: { type: 'object', additionalProperties: false, properties: { state: { enum: [...svc.SCAN_STATES] } } }, response: { 200: { type: 'array', items: scanView }, ...problems } } },
+    async (req) => {
+      const p = requireUser(req);
+      authorize(p, 'probe.scan.read', { type: 'probe_scan', tenantId: p.tenantId }, {}, deps.now());
+      return svc.listScans(ctx, p.tenantId, req.query.state);
+    },
+  );
+  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id', { schema: { tags: ['probe'], summary: 'One scan with its approvals.', params: idParams, response: { 200: scanView, ...problems } } }, async (req) => {
+    const p = requireUser(req);
+    authorize(p, 'probe.scan.read', { type: 'probe_scan', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+    return svc.getScan(ctx, p.tenantId, req.params.id);
+  });
+  const commentBody = { type: 'object', additionalProperties: false, properties: { comment: { type: 'string', maxLength: 2000 } } } as const;
+  app.post<{ Params: { id: string }; Body: { comment?: string } }>(
+    '/api/v1/probe/scans/:id/approve',
+    { schema: { tags: ['probe'], summary: 'Approve a scan (approver role, step-up MFA within 5 minutes, not the requester).', params: idParams, body: commentBody, response: { 200: scanView, ...problems } } },
+    async (req) => audited(req, 'probe.scan.approve', 'probe.scan.approval', { type: 'probe_scan', id: req.params.id }, (p) => svc.decideScan(ctx, p, actorOf(req), req.params.id, 'approve', req.body?.comment ?? '')),
+  );
+  app.post<{ Params: { id: string }; Body: { comment?: string } }>(
+    '/api/v1/probe/scans/:id/reject',
+    { schema: { tags: ['probe'], summary: 'Reject a scan; one rejection stops it.', params: idParams, body: commentBody, response: { 200: scanView, ...problems } } },
+    async (req) => audited(req, 'probe.scan.reject', 'probe.scan.approval', { type: 'probe_scan', id: req.params.id }, (p) => svc.decideScan(ctx, p, actorOf(req), req.params.id, 'reject', req.body?.comment ?? '')),
+  );
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/probe/scans/:id/cancel',
+    { schema: { tags: ['probe'], summary: 'Cancel a scan that has not finished.', params: idParams, response: { 200: scanView, ...problems } } },
+    async (req) => audited(req, 'probe.scan.cancel', 'probe.scan.cancelled', { type: 'probe_scan', id: req.params.id }, (p) => svc.cancelScan(ctx, p, actorOf(req), req.params.id)),
+  );
+}
