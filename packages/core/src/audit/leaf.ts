@@ -4,7 +4,9 @@
  * next entry names in `prev`. Absent optional fields are null, never missing, so one
  * record has exactly one leaf.
  */
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../crypto/canonical-json.js';
+
+export { canonicalJson };
 
 export const LEAF_VERSION = 1;
 export const ZERO_HASH = Buffer.alloc(32);
@@ -22,11 +24,6 @@ export interface AuditRecord {
   details: Record<string, unknown>;
 }
 
-export function canonicalJson(v: unknown): string {
-  const s = canonicalize(v);
-  if (s === undefined) throw new TypeError('Value cannot be canonicalized.');
-  return s;
-}
 
 /** Leaf bytes of `r`, chained to the entry whose leaf hash is `prev`. */
 export function leafBytes(r: AuditRecord, prev: Uint8Array): Buffer {
