@@ -42,7 +42,8 @@ async function launch(extraEnv: Record<string, string> = {}, tdb?: TestDatabase)
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setInterval(() => {
       const m = /"url":"https:\/\/localhost:(\d+)"/.exec(out);
-      if (m) {
+      // The first-run hint is the last start-up line.
+      if (m && out.includes('npx parapet init')) {
         clearInterval(timer);
         resolve(Number(m[1]));
       }
