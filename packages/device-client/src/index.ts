@@ -1,3 +1,4 @@
 export * from './keystore.js';
 export * from './transport.js';
 export * from './client.js';
+export * from './enroll-command.js';

@@ -107,3 +107,19 @@ test('pin rotation: accepted only when signed by the current server key, newer, 
   // Replaying an older announcement: refused.
   assert.throws(() => acceptPinAnnouncement(a, r.serverKey, new Date(Date.now() + 60_000).toISOString()), /older/);
 });
+
+test('runEnroll (shared by parapet-agent and parapet-worker): --ca for first contact, --pin checked on it', async () => {
+  const { writeFile } = await import('node:fs/promises');
+  const { runEnroll } = await import('../src/index.js');
+  const a = await loginAs(s, { roles: ['admin'], mfaFresh: true });
+  const caFile = join(dir, 'server.pem');
+  await writeFile(caFile, s.ca);
+  const lines: string[] = [];
+  // A wrong out-of-band pin stops enrollment at the first handshake, and the token is not spent.
+  const token = (await a.client.post('/api/v1/devices/enrollment-tokens', { kind: 'agent' })).json.token;
+  await assert.rejects(runEnroll('agent', ['--server', s.url, '--token', token, '--ca', caFile, '--pin', 'A'.repeat(43) + '=', '--state-dir', join(dir, 'cli'), '--key-store', 'file'], { out: (l) => lines.push(l) }), PinMismatchError);
+  const c = await runEnroll('agent', ['--server', s.url, '--token', token, '--ca', caFile, '--state-dir', join(dir, 'cli'), '--key-store', 'file', '--name', 'host-a'], { out: (l) => lines.push(l), version: '9.9.9' });
+  assert.match(lines[0]!, /^Enrolled as agent [0-9a-f-]{36}; key in the encrypted file/);
+  assert.equal((await c.heartbeat()).status, 'active');
+  assert.equal((await a.client.get('/api/v1/devices')).json.devices[0].name, 'host-a');
+});

@@ -237,3 +237,21 @@ test('device endpoints need a device; user endpoints refuse devices', async () =
   assert.equal((await s.client().post('/api/v1/devices/heartbeat', {})).json.code, 'device_unauthenticated');
   assert.equal((await send(s.client(), 'GET', '/api/v1/devices', undefined, dev.privateKey, keyid).go()).json.code, 'unauthenticated');
 });
+
+test('replay race: the same captured request sent twice at once is accepted exactly once', async () => {
+  const { dev, keyid } = await enrolled();
+  const req = send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, dev.privateKey, keyid);
+  const rs = await Promise.all([req.go(), req.go(), req.go()]);
+  assert.deepEqual(rs.map((r) => r.status).sort(), [200, 401, 401]);
+  assert.ok(rs.filter((r) => r.status === 401).every((r) => r.json.code === 'signature_replayed'));
+});
+
+test('the replay store keeps a nonce only until its signature would fail the time window anyway', async () => {
+  const { a, dev, keyid } = await enrolled();
+  const created = Math.floor(Date.now() / 1000);
+  assert.equal((await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, dev.privateKey, keyid, { created }).go()).status, 200);
+  const rows = await s.asAdmin(async (q) => (await q.query<{ expires_at: Date }>(`SELECT expires_at FROM device_nonces WHERE tenant_id = $1`, [a.tenantId])).rows);
+  assert.equal(rows.length, 1);
+  // created + max age (300 s) + twice the skew (60 s): past that, checkPolicy refuses the signature.
+  assert.equal(new Date(rows[0]!.expires_at).getTime() / 1000, created + 300 + 120);
+});
