@@ -248,3 +248,29 @@ test('non-production scans queue at once; workers lease with SKIP LOCKED; revoki
   const list = await op.client.get('/api/v1/probe/scans?state=finished');
   assert.deepEqual(list.json.map((x: { id: string }) => x.id), [ids[0]]);
 });
+
+test('optional tenant rule: the two approvers must come from two different groups', async () => {
+  const t2 = await loginAs(s, { roles: ['security_lead'], mfaFresh: true });
+  const tid = t2.tenantId;
+  const k = dsse.generateEd25519();
+  assert.equal((await t2.client.post('/api/v1/probe/keys', { name: 'k', public_key_pem: k.publicKeyPem })).status, 201);
+  assert.equal((await t2.client.post('/api/v1/probe/scopes', { envelope: sign({ ...scope('grp'), tenant: tid }, k.privateKeyPem) })).status, 201);
+  await s.asAdmin((x) => x.query(`UPDATE tenants SET settings = '{"probe":{"require_distinct_approver_groups":true}}' WHERE id = $1`, [tid]));
+  const admin = await loginAs(s, { roles: ['admin'], tenantId: tid, mfaFresh: true });
+  const a = await loginAs(s, { roles: ['security_lead'], tenantId: tid, mfaFresh: true });
+  const b = await loginAs(s, { roles: ['security_lead'], tenantId: tid, mfaFresh: true });
+  const c = await loginAs(s, { roles: ['admin'], tenantId: tid, mfaFresh: true });
+  const op = await loginAs(s, { roles: ['operator'], tenantId: tid });
+  for (const [who, g] of [[a, 'security'], [b, 'security'], [c, 'operations']] as const) {
+    const r = await admin.client.request('PUT', `/api/v1/probe/approver-groups/${who.userId}`, { json: { group: g } });
+    assert.equal(r.status, 204, r.text);
+  }
+  const scan = (await op.client.post('/api/v1/probe/scans', scanBody('grp'))).json;
+  const approve = (who: typeof a) => who.client.post(`/api/v1/probe/scans/${scan.id}/approve`, {});
+  assert.equal((await approve(admin)).json.code, 'approver_group_missing');
+  assert.equal((await approve(a)).json.state, 'requested');
+  const same = await approve(b);
+  assert.equal(same.status, 409);
+  assert.equal(same.json.code, 'approver_same_group');
+  assert.equal((await approve(c)).json.state, 'queued');
+});
