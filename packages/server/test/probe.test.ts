@@ -274,3 +274,17 @@ test('optional tenant rule: the two approvers must come from two different group
   assert.equal(same.json.code, 'approver_same_group');
   assert.equal((await approve(c)).json.state, 'queued');
 });
+
+test('revoking a signing key refuses new uploads and new scans of the scopes it signed', async () => {
+  const k2 = dsse.generateEd25519();
+  const reg = await lead.client.post('/api/v1/probe/keys', { name: 'second', public_key_pem: k2.publicKeyPem });
+  assert.equal((await upload(lead.client, scope('by-k2'), k2.privateKeyPem)).status, 201);
+  const op = await loginAs(s, { roles: ['operator'], tenantId });
+  const stale = await loginAs(s, { roles: ['security_lead'], tenantId, mfaFresh: false });
+  assert.equal((await stale.client.post(`/api/v1/probe/keys/${reg.json.id}/revoke`, {})).json.code, 'step_up_required');
+  assert.equal((await lead.client.post(`/api/v1/probe/keys/${reg.json.id}/revoke`, {})).status, 204);
+  assert.equal((await upload(lead.client, scope('by-k2-again'), k2.privateKeyPem)).json.code, 'scope_signing_key_revoked');
+  assert.equal((await op.client.post('/api/v1/probe/scans', scanBody('by-k2'))).json.code, 'scope_signing_key_revoked');
+  const keys = (await lead.client.get('/api/v1/probe/keys')).json;
+  assert.ok(keys.find((k: { id: string; revoked_at: string | null }) => k.id === reg.json.id).revoked_at);
+});
