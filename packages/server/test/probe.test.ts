@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJsonBytes, dsse, exampleScope, SCOPE_PAYLOAD_TYPE, type Scope } from '@parapet/core';
 import { startTestServer, loginAs, type TestServer, type TestClient } from '../src/testing.js';
-import { leaseNextScan, reportScan } from '../src/probe/service.js';
+import { expireOverdue, leaseNextScan, reportScan } from '../src/probe/service.js';
 
 let s: TestServer;
 let tenantId: string;
@@ -287,4 +287,28 @@ test('revoking a signing key refuses new uploads and new scans of the scopes it 
   assert.equal((await op.client.post('/api/v1/probe/scans', scanBody('by-k2'))).json.code, 'scope_signing_key_revoked');
   const keys = (await lead.client.get('/api/v1/probe/keys')).json;
   assert.ok(keys.find((k: { id: string; revoked_at: string | null }) => k.id === reg.json.id).revoked_at);
+});
+
+test('sweeps: overdue requests expire; a lapsed lease goes back to the queue for another worker', async () => {
+  assert.equal((await upload(lead.client, scope('sweep'))).status, 201);
+  assert.equal((await upload(lead.client, scope('sweep-lab', { environment: 'non-production' }))).status, 201);
+  const op = await loginAs(s, { roles: ['operator'], tenantId });
+  const prod = (await op.client.post('/api/v1/probe/scans', scanBody('sweep'))).json;
+  const later = new Date(Date.now() + 25 * 3600_000);
+  const expired = await expireOverdue({ db: s.db, now: () => later }, tenantId);
+  assert.ok(expired.includes(prod.id));
+  assert.equal((await op.client.get(`/api/v1/probe/scans/${prod.id}`)).json.state, 'expired');
+
+  // Drain anything earlier tests left queued, then lease one job with a 1-second lease.
+  const t0 = new Date();
+  while (await leaseNextScan({ db: s.db, now: () => t0 }, tenantId, { id: 'drain' }, 3600));
+  const lab = (await op.client.post('/api/v1/probe/scans', scanBody('sweep-lab'))).json;
+  const first = await leaseNextScan({ db: s.db, now: () => t0 }, tenantId, { id: 'w-a' }, 1);
+  assert.equal(first?.scan.id, lab.id);
+  assert.equal(await leaseNextScan({ db: s.db, now: () => t0 }, tenantId, { id: 'w-b' }), null, 'a live lease is not handed out twice');
+  const again = await leaseNextScan({ db: s.db, now: () => new Date(t0.getTime() + 5000) }, tenantId, { id: 'w-b' });
+  assert.equal(again?.scan.id, lab.id);
+  await assert.rejects(reportScan({ db: s.db, now: () => new Date() }, tenantId, { id: 'w-a' }, lab.id, 'running'), /no lease/);
+  const trail = await s.asAdmin(async (x) => (await x.query<{ action: string; actor_id: string }>(`SELECT action, actor_id FROM audit_log WHERE tenant_id = $1 AND target_id = $2 ORDER BY seq`, [tenantId, lab.id])).rows);
+  assert.deepEqual(trail.slice(-3).map((t) => [t.action, t.actor_id]), [['probe.scan.leased', 'w-a'], ['probe.scan.queued', 'w-b'], ['probe.scan.leased', 'w-b']]);
 });
