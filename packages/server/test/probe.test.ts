@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJsonBytes, dsse, exampleScope, SCOPE_PAYLOAD_TYPE, type Scope } from '@parapet/core';
 import { startTestServer, loginAs, type TestServer, type TestClient } from '../src/testing.js';
-import { leaseNextScan, reportScan } from '../src/probe/service.js';
+import { expireOverdue, leaseNextScan, reportScan } from '../src/probe/service.js';
 
 let s: TestServer;
 let tenantId: string;
@@ -247,4 +247,68 @@ test('non-production scans queue at once; workers lease with SKIP LOCKED; revoki
   assert.equal(after.json.code, 'scope_revoked');
   const list = await op.client.get('/api/v1/probe/scans?state=finished');
   assert.deepEqual(list.json.map((x: { id: string }) => x.id), [ids[0]]);
+});
+
+test('optional tenant rule: the two approvers must come from two different groups', async () => {
+  const t2 = await loginAs(s, { roles: ['security_lead'], mfaFresh: true });
+  const tid = t2.tenantId;
+  const k = dsse.generateEd25519();
+  assert.equal((await t2.client.post('/api/v1/probe/keys', { name: 'k', public_key_pem: k.publicKeyPem })).status, 201);
+  assert.equal((await t2.client.post('/api/v1/probe/scopes', { envelope: sign({ ...scope('grp'), tenant: tid }, k.privateKeyPem) })).status, 201);
+  await s.asAdmin((x) => x.query(`UPDATE tenants SET settings = '{"probe":{"require_distinct_approver_groups":true}}' WHERE id = $1`, [tid]));
+  const admin = await loginAs(s, { roles: ['admin'], tenantId: tid, mfaFresh: true });
+  const a = await loginAs(s, { roles: ['security_lead'], tenantId: tid, mfaFresh: true });
+  const b = await loginAs(s, { roles: ['security_lead'], tenantId: tid, mfaFresh: true });
+  const c = await loginAs(s, { roles: ['admin'], tenantId: tid, mfaFresh: true });
+  const op = await loginAs(s, { roles: ['operator'], tenantId: tid });
+  for (const [who, g] of [[a, 'security'], [b, 'security'], [c, 'operations']] as const) {
+    const r = await admin.client.request('PUT', `/api/v1/probe/approver-groups/${who.userId}`, { json: { group: g } });
+    assert.equal(r.status, 204, r.text);
+  }
+  const scan = (await op.client.post('/api/v1/probe/scans', scanBody('grp'))).json;
+  const approve = (who: typeof a) => who.client.post(`/api/v1/probe/scans/${scan.id}/approve`, {});
+  assert.equal((await approve(admin)).json.code, 'approver_group_missing');
+  assert.equal((await approve(a)).json.state, 'requested');
+  const same = await approve(b);
+  assert.equal(same.status, 409);
+  assert.equal(same.json.code, 'approver_same_group');
+  assert.equal((await approve(c)).json.state, 'queued');
+});
+
+test('revoking a signing key refuses new uploads and new scans of the scopes it signed', async () => {
+  const k2 = dsse.generateEd25519();
+  const reg = await lead.client.post('/api/v1/probe/keys', { name: 'second', public_key_pem: k2.publicKeyPem });
+  assert.equal((await upload(lead.client, scope('by-k2'), k2.privateKeyPem)).status, 201);
+  const op = await loginAs(s, { roles: ['operator'], tenantId });
+  const stale = await loginAs(s, { roles: ['security_lead'], tenantId, mfaFresh: false });
+  assert.equal((await stale.client.post(`/api/v1/probe/keys/${reg.json.id}/revoke`, {})).json.code, 'step_up_required');
+  assert.equal((await lead.client.post(`/api/v1/probe/keys/${reg.json.id}/revoke`, {})).status, 204);
+  assert.equal((await upload(lead.client, scope('by-k2-again'), k2.privateKeyPem)).json.code, 'scope_signing_key_revoked');
+  assert.equal((await op.client.post('/api/v1/probe/scans', scanBody('by-k2'))).json.code, 'scope_signing_key_revoked');
+  const keys = (await lead.client.get('/api/v1/probe/keys')).json;
+  assert.ok(keys.find((k: { id: string; revoked_at: string | null }) => k.id === reg.json.id).revoked_at);
+});
+
+test('sweeps: overdue requests expire; a lapsed lease goes back to the queue for another worker', async () => {
+  assert.equal((await upload(lead.client, scope('sweep'))).status, 201);
+  assert.equal((await upload(lead.client, scope('sweep-lab', { environment: 'non-production' }))).status, 201);
+  const op = await loginAs(s, { roles: ['operator'], tenantId });
+  const prod = (await op.client.post('/api/v1/probe/scans', scanBody('sweep'))).json;
+  const later = new Date(Date.now() + 25 * 3600_000);
+  const expired = await expireOverdue({ db: s.db, now: () => later }, tenantId);
+  assert.ok(expired.includes(prod.id));
+  assert.equal((await op.client.get(`/api/v1/probe/scans/${prod.id}`)).json.state, 'expired');
+
+  // Drain anything earlier tests left queued, then lease one job with a 1-second lease.
+  const t0 = new Date();
+  while (await leaseNextScan({ db: s.db, now: () => t0 }, tenantId, { id: 'drain' }, 3600));
+  const lab = (await op.client.post('/api/v1/probe/scans', scanBody('sweep-lab'))).json;
+  const first = await leaseNextScan({ db: s.db, now: () => t0 }, tenantId, { id: 'w-a' }, 1);
+  assert.equal(first?.scan.id, lab.id);
+  assert.equal(await leaseNextScan({ db: s.db, now: () => t0 }, tenantId, { id: 'w-b' }), null, 'a live lease is not handed out twice');
+  const again = await leaseNextScan({ db: s.db, now: () => new Date(t0.getTime() + 5000) }, tenantId, { id: 'w-b' });
+  assert.equal(again?.scan.id, lab.id);
+  await assert.rejects(reportScan({ db: s.db, now: () => new Date() }, tenantId, { id: 'w-a' }, lab.id, 'running'), /no lease/);
+  const trail = await s.asAdmin(async (x) => (await x.query<{ action: string; actor_id: string }>(`SELECT action, actor_id FROM audit_log WHERE tenant_id = $1 AND target_id = $2 ORDER BY seq`, [tenantId, lab.id])).rows);
+  assert.deepEqual(trail.slice(-3).map((t) => [t.action, t.actor_id]), [['probe.scan.leased', 'w-a'], ['probe.scan.queued', 'w-b'], ['probe.scan.leased', 'w-b']]);
 });

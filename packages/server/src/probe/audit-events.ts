@@ -15,4 +15,5 @@ export const PROBE_EVENTS = [
   'probe.scan.cancelled',
   'probe.scan.rejected',
   'probe.scan.expired',
+  'probe.approver_group.set',
 ] as const;

@@ -27,6 +27,8 @@ defineActions({
   'probe.scan.approve': { roles: ['security_lead', 'admin'], stepUp: true },
   'probe.scan.reject': { roles: ['security_lead', 'admin'] },
   'probe.scan.cancel': { roles: ['operator', 'security_lead', 'admin'] },
+  'probe.approver_group.set': { roles: ['admin'], stepUp: true },
+  'probe.approver_group.read': { roles: ['admin', 'security_lead', 'auditor'] },
 });
 
 const problems = { '4xx': { $ref: 'Problem#' } } as const;
@@ -191,4 +193,26 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     { schema: { tags: ['probe'], summary: 'Cancel a scan that has not finished.', params: idParams, response: { 200: scanView, ...problems } } },
     async (req) => audited(req, 'probe.scan.cancel', 'probe.scan.cancelled', { type: 'probe_scan', id: req.params.id }, (p) => svc.cancelScan(ctx, p, actorOf(req), req.params.id)),
   );
+
+  // ---- approver groups (for the optional "two different groups" rule) ----
+  app.put<{ Params: { userId: string }; Body: { group: string | null } }>(
+    '/api/v1/probe/approver-groups/:userId',
+    {
+      schema: {
+        tags: ['probe'], summary: 'Put a user in an approver group (null removes them).',
+        params: { type: 'object', required: ['userId'], properties: { userId: { type: 'string', format: 'uuid' } } },
+        body: { type: 'object', additionalProperties: false, required: ['group'], properties: { group: { type: ['string', 'null'], minLength: 1, maxLength: 100 } } },
+        response: { 204: { type: 'null' }, ...problems },
+      },
+    },
+    async (req, reply) => {
+      await audited(req, 'probe.approver_group.set', 'probe.approver_group.set', { type: 'user', id: req.params.userId }, (p) => svc.setApproverGroup(ctx, p, actorOf(req), req.params.userId, req.body.group));
+      reply.code(204);
+    },
+  );
+  app.get('/api/v1/probe/approver-groups', { schema: { tags: ['probe'], summary: 'Approver groups.', response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
+    const p = requireUser(req);
+    authorize(p, 'probe.approver_group.read', { type: 'probe_approver_group', tenantId: p.tenantId }, {}, deps.now());
+    return svc.listApproverGroups(ctx, p.tenantId);
+  });
 }

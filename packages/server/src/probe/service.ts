@@ -182,11 +182,45 @@ async function transition(q: Queryable, tenantId: string, actor: AuditActor, sca
   await recordAudit(q, tenantId, actor, { action: EVENT[to], outcome: 'success', target: { type: 'probe_scan', id: scanId }, details: { from, to, ...details } });
 }
 
-async function tenantSettings(q: Queryable, tenantId: string): Promise<{ ttlHours: number }> {
+/** Tenant settings under settings.probe: approval_ttl_hours, require_distinct_approver_groups. */
+async function tenantSettings(q: Queryable, tenantId: string): Promise<{ ttlHours: number; distinctGroups: boolean }> {
   const r = await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants WHERE id = $1`, [tenantId]);
-  const probe = (r.rows[0]?.settings?.probe ?? {}) as { approval_ttl_hours?: unknown };
+  const probe = (r.rows[0]?.settings?.probe ?? {}) as { approval_ttl_hours?: unknown; require_distinct_approver_groups?: unknown };
   const ttl = typeof probe.approval_ttl_hours === 'number' && probe.approval_ttl_hours > 0 && probe.approval_ttl_hours <= 24 * 30 ? probe.approval_ttl_hours : DEFAULT_APPROVAL_TTL_HOURS;
-  return { ttlHours: ttl };
+  return { ttlHours: ttl, distinctGroups: probe.require_distinct_approver_groups === true };
+}
+
+export async function setApproverGroup(c: Ctx, p: UserPrincipal, actor: AuditActor, userId: string, group: string | null): Promise<void> {
+  await c.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+    const u = await q.query(`SELECT 1 FROM users WHERE id = $1`, [userId]);
+    if (!u.rows.length) throw new ProblemError(404, 'user_not_found', 'No such user in this organisation.');
+    if (group === null) await q.query(`DELETE FROM probe_approver_groups WHERE user_id = $1`, [userId]);
+    else {
+      await q.query(
+        `INSERT INTO probe_approver_groups (tenant_id, user_id, group_name, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, user_id) DO UPDATE SET group_name = EXCLUDED.group_name, updated_at = EXCLUDED.updated_at`,
+        [p.tenantId, userId, group, c.now()],
+      );
+    }
+    await recordAudit(q, p.tenantId, actor, { action: 'probe.approver_group.set', outcome: 'success', target: { type: 'user', id: userId }, details: { group } });
+  });
+}
+
+export async function listApproverGroups(c: Ctx, tenantId: string) {
+  return (await c.db.tx({ tenantId }, (q) => q.query(`SELECT g.user_id, u.email, g.group_name, g.updated_at FROM probe_approver_groups g JOIN users u ON u.tenant_id = g.tenant_id AND u.id = g.user_id ORDER BY g.group_name, u.email`))).rows;
+}
+
+/** With distinct groups required, this approver needs a group no earlier approver shares. */
+async function checkApproverGroup(q: Queryable, scanId: string, userId: string): Promise<void> {
+  const mine = await q.query<{ group_name: string }>(`SELECT group_name FROM probe_approver_groups WHERE user_id = $1`, [userId]);
+  const group = mine.rows[0]?.group_name;
+  if (!group) throw new ProblemError(403, 'approver_group_missing', 'This organisation requires approvers from two different groups, and you are in no approver group.');
+  const same = await q.query(
+    `SELECT 1 FROM probe_scan_approvals a JOIN probe_approver_groups g ON g.tenant_id = a.tenant_id AND g.user_id = a.user_id
+      WHERE a.scan_id = $1 AND a.decision = 'approve' AND g.group_name = $2`,
+    [scanId, group],
+  );
+  if (same.rows.length) throw new ProblemError(409, 'approver_same_group', `The other approval already comes from group ${group}; the second approval must come from another group.`);
 }
 
 export interface ScanRequest extends ScanRequestInput {
@@ -309,6 +343,7 @@ export async function decideScan(c: Ctx, p: UserPrincipal, actor: AuditActor, sc
       await transition(q, p.tenantId, actor, scanId, 'requested', 'expired', now, { reason: 'approval deadline passed' });
       return true;
     }
+    if (decision === 'approve' && scan.approvals_required > 1 && (await tenantSettings(q, p.tenantId)).distinctGroups) await checkApproverGroup(q, scanId, p.userId);
     await q.query(`INSERT INTO probe_scan_approvals (tenant_id, scan_id, user_id, decision, mfa_verified_at, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [p.tenantId, scanId, p.userId, decision, p.mfaVerifiedAt, comment, now]);
     await recordAudit(q, p.tenantId, actor, { action: 'probe.scan.approval', outcome: 'success', target: { type: 'probe_scan', id: scanId }, details: { decision, comment, mfa_verified_at: p.mfaVerifiedAt?.toISOString() ?? null } });
     if (decision === 'reject') {
@@ -367,7 +402,7 @@ export async function leaseNextScan(c: Ctx, tenantId: string, worker: { id: stri
   const leased = await c.db.tx({ tenantId, actor: `device:${worker.id}` }, async (q) => {
     const r = await q.query<{ id: string; state: ScanState; envelope: unknown }>(
       `SELECT c.id, c.state, s.envelope FROM probe_scans c JOIN probe_scopes s ON s.tenant_id = c.tenant_id AND s.id = c.scope
-        WHERE (c.state = 'queued' OR (c.state = 'leased' AND c.lease_expires_at < $1)) AND s.revoked_at IS NULL
+        WHERE (c.state = 'queued' OR (c.state = 'leased' AND c.lease_expires_at < $1)) AND s.revoked_at IS NULL AND s.valid_until > $1
         ORDER BY c.queued_at, c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED`,
       [now],
     );
