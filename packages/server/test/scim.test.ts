@@ -225,6 +225,27 @@ test('deactivation (active=false or DELETE) ends the user\'s sessions at once an
   assert.deepEqual(rows.rows.map((r) => [r.status, r.open]), [['deactivated', 0], ['deactivated', 0]]);
   const audit = await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ action: string; details: { sessions_revoked?: number } }>(`SELECT action, details FROM audit_log WHERE action IN ('scim.user.deactivated', 'scim.user.deleted') ORDER BY seq`));
   assert.deepEqual(audit.rows.map((r) => [r.action, r.details.sessions_revoked]), [['scim.user.deactivated', 1], ['scim.user.deactivated', 1], ['scim.user.deleted', undefined]]);
+  // A deactivated account can be reactivated; the session store stays revoked.
+  const on = await send(scim, 'PATCH', `/Users/${u.json.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: true }] });
+  assert.equal(on.json.active, true);
+  assert.equal((await c1.get('/api/v1/auth/session')).status, 401);
+});
+
+test('DELETE clears the reports\' manager; re-creating a deleted userName restores the same account', async () => {
+  const { scim } = await setup();
+  const boss = await send(scim, 'POST', '/Users', newUser('boss2@example.com'));
+  const rep = await send(scim, 'POST', '/Users', newUser('rep2@example.com', { [ENT]: { manager: { value: boss.json.id } } }));
+  assert.equal(rep.json[ENT].manager.value, boss.json.id);
+  assert.equal((await scim.request('DELETE', `/scim/v2/Users/${boss.json.id}`)).status, 204);
+  assert.equal((await scim.get(`/scim/v2/Users/${rep.json.id}`)).json[ENT]?.manager, undefined);
+  const list = await scim.get('/scim/v2/Users?filter=' + encodeURIComponent('userName eq "boss2@example.com"'));
+  assert.equal(list.json.totalResults, 0, 'a deleted user is not listed');
+  const again = await send(scim, 'POST', '/Users', newUser('boss2@example.com'));
+  assert.equal(again.status, 201, again.text);
+  assert.equal(again.json.id, boss.json.id);
+  assert.equal(again.json.active, true);
+  assert.equal((await scim.request('DELETE', `/scim/v2/Users/${boss.json.id}`)).status, 204);
+  assert.equal((await scim.request('DELETE', `/scim/v2/Users/${boss.json.id}`)).status, 404);
 });
 
 test('Groups: create with members, filter, PATCH add/remove members, PUT, DELETE; users list their groups', async () => {

@@ -172,7 +172,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   // ---------------------------------------------------------------------- resources
   type Kind = {
     path: 'Users' | 'Groups';
-    list: (c: svc.Ctx) => Promise<Obj[]>;
+    list: (c: svc.Ctx, narrow: { email?: string | undefined }) => Promise<Obj[]>;
     get: (c: svc.Ctx, id: string) => Promise<Obj>;
     create: (c: svc.Ctx, rep: Obj) => Promise<Obj>;
     save: (c: svc.Ctx, id: string, rep: Obj, via: 'put' | 'patch') => Promise<Obj>;
@@ -188,7 +188,9 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       const qs = req.query as { filter?: string; startIndex?: number; count?: number; attributes?: string; excludedAttributes?: string };
       let filter: Filter | undefined;
       if (qs.filter !== undefined) filter = parseFilter(qs.filter); // before auth work: a bad filter is the caller's error either way
-      const all = await withScim(req, (c) => k.list(c));
+      // `userName eq "<email>"` (how providers look a user up before creating it) uses the index.
+      const email = filter?.op === 'eq' && !filter.path.urn && !filter.path.sub && filter.path.attr.toLowerCase() === 'username' && typeof filter.value === 'string' && filter.value.includes('@') ? filter.value : undefined;
+      const all = await withScim(req, (c) => k.list(c, { email }));
       const hits = filter ? all.filter((r) => matches(r, filter!)) : all;
       const startIndex = Math.max(1, qs.startIndex ?? 1);
       const count = Math.min(MAX_RESULTS, Math.max(0, qs.count ?? DEFAULT_COUNT));
