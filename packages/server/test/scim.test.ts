@@ -276,3 +276,14 @@ test('Groups: create with members, filter, PATCH add/remove members, PUT, DELETE
   assert.equal((await scim.request('DELETE', `/scim/v2/Groups/${g.json.id}`)).status, 204);
   assert.equal((await scim.get(`/scim/v2/Groups/${g.json.id}`)).status, 404);
 });
+
+test('concurrent PATCHes adding members to one group all take effect', async () => {
+  const { scim } = await setup();
+  const g = await send(scim, 'POST', '/Groups', { schemas: [GROUP], displayName: 'Busy' });
+  const ids: string[] = [];
+  for (let i = 0; i < 8; i++) ids.push((await send(scim, 'POST', '/Users', newUser(`busy${i}@example.com`))).json.id);
+  const rs = await Promise.all(ids.map((id) => send(scim, 'PATCH', `/Groups/${g.json.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }] })));
+  assert.deepEqual(rs.map((r) => r.status), ids.map(() => 200));
+  const after = await scim.get(`/scim/v2/Groups/${g.json.id}`);
+  assert.deepEqual(after.json.members.map((m: { value: string }) => m.value).sort(), [...ids].sort());
+});

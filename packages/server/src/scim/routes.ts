@@ -213,6 +213,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     app.put(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, body: anyObject, response: scimResponses } }, async (req, reply) => {
       const { id } = req.params as { id: string };
       const r = await withScim(req, async (c) => {
+        await svc.lockResource(c, k.path === 'Users' ? 'users' : 'groups', id);
         await k.get(c, id);
         return k.save(c, id, req.body as Obj, 'put');
       });
@@ -239,6 +240,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         const body = req.body as { schemas?: string[]; Operations: PatchOperation[] };
         if (body.schemas && !body.schemas.includes(PATCH_SCHEMA)) throw new ScimError(400, `A PATCH body names the schema ${PATCH_SCHEMA}.`, 'invalidSyntax');
         const r = await withScim(req, async (c) => {
+          await svc.lockResource(c, k.path === 'Users' ? 'users' : 'groups', id);
           const cur = await k.get(c, id);
           return k.save(c, id, applyPatch(cur, body.Operations), 'patch');
         });

@@ -303,6 +303,15 @@ export async function deleteUser(c: Ctx, id: string): Promise<void> {
 
 // ----------------------------------------------------------------------------------- Groups
 
+/**
+ * Locks a resource row before PUT/PATCH render it: without the lock two concurrent PATCHes
+ * (providers send member adds in parallel) would each apply to the same old state and one
+ * would be lost.
+ */
+export async function lockResource(c: Ctx, table: 'users' | 'groups', id: string): Promise<void> {
+  if (UUID.test(id)) await c.q.query(`SELECT 1 FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+}
+
 interface GroupRow {
   id: string;
   display_name: string;
