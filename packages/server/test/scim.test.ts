@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, loginAs, createTenant, createUser, type TestServer, type TestClient } from '../src/testing.js';
 import { createSession, SESSION_COOKIE } from '../src/auth/sessions.js';
+import { onUserDeactivated } from '../src/scim/deactivation.js';
 
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -286,4 +287,20 @@ test('concurrent PATCHes adding members to one group all take effect', async () 
   assert.deepEqual(rs.map((r) => r.status), ids.map(() => 200));
   const after = await scim.get(`/scim/v2/Groups/${g.json.id}`);
   assert.deepEqual(after.json.members.map((m: { value: string }) => m.value).sort(), [...ids].sort());
+});
+
+test('deactivation runs the registered hooks (devices) in the same transaction', async () => {
+  const seen: string[] = [];
+  onUserDeactivated('test-devices', async (q, _tenantId, userId) => {
+    // Runs inside the tenant transaction: the user is already deactivated there.
+    const r = await q.query<{ status: string }>(`SELECT status FROM users WHERE id = $1`, [userId]);
+    seen.push(`${userId}:${r.rows[0]!.status}`);
+    return { devices_revoked: 0 };
+  });
+  const { scim, admin } = await setup();
+  const u = await send(scim, 'POST', '/Users', newUser('hooked@example.com'));
+  await send(scim, 'PATCH', `/Users/${u.json.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] });
+  assert.deepEqual(seen, [`${u.json.id}:deactivated`]);
+  const a = await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ details: { hooks?: Record<string, unknown> } }>(`SELECT details FROM audit_log WHERE action = 'scim.user.deactivated'`));
+  assert.deepEqual(a.rows[0]!.details.hooks, { 'test-devices': { devices_revoked: 0 } });
 });

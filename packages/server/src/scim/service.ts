@@ -6,6 +6,7 @@ import type { Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../audit/record.js';
 import { revokeUserSessions } from '../auth/sessions.js';
 import { ScimError } from './errors.js';
+import { runDeactivationHooks } from './deactivation.js';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './schema.js';
 
 type Obj = Record<string, unknown>;
@@ -282,7 +283,8 @@ export async function saveUser(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch
 async function deactivate(c: Ctx, id: string, via: string): Promise<void> {
   await c.q.query(`UPDATE users SET status = 'deactivated', updated_at = now() WHERE id = $1`, [id]);
   const sessions = await revokeUserSessions(c.q, id);
-  await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.deactivated', outcome: 'success', target: { type: 'user', id }, details: { via, sessions_revoked: sessions } });
+  const hooks = await runDeactivationHooks(c.q, c.tenantId, id);
+  await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.deactivated', outcome: 'success', target: { type: 'user', id }, details: { via, sessions_revoked: sessions, ...(Object.keys(hooks).length ? { hooks } : {}) } });
 }
 
 export async function deleteUser(c: Ctx, id: string): Promise<void> {
