@@ -187,10 +187,13 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     app.get(`/scim/v2/${k.path}`, { schema: { tags: ['scim'], summary: `List ${k.path} (filter, startIndex, count)`, querystring: listQuery, response: scimResponses } }, async (req, reply) => {
       const qs = req.query as { filter?: string; startIndex?: number; count?: number; attributes?: string; excludedAttributes?: string };
       let filter: Filter | undefined;
-      if (qs.filter !== undefined) filter = parseFilter(qs.filter); // before auth work: a bad filter is the caller's error either way
-      // `userName eq "<email>"` (how providers look a user up before creating it) uses the index.
-      const email = filter?.op === 'eq' && !filter.path.urn && !filter.path.sub && filter.path.attr.toLowerCase() === 'username' && typeof filter.value === 'string' && filter.value.includes('@') ? filter.value : undefined;
-      const all = await withScim(req, (c) => k.list(c, { email }));
+      const all = await withScim(req, (c) => {
+        if (qs.filter !== undefined) filter = parseFilter(qs.filter);
+        // `userName eq "<email>"` (how providers look a user up before creating it) uses the index.
+        const f = filter;
+        const email = f?.op === 'eq' && !f.path.urn && !f.path.sub && f.path.attr.toLowerCase() === 'username' && typeof f.value === 'string' && f.value.includes('@') ? f.value : undefined;
+        return k.list(c, { email });
+      });
       const hits = filter ? all.filter((r) => matches(r, filter!)) : all;
       const startIndex = Math.max(1, qs.startIndex ?? 1);
       const count = Math.min(MAX_RESULTS, Math.max(0, qs.count ?? DEFAULT_COUNT));
