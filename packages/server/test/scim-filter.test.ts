@@ -169,3 +169,21 @@ test('applyPatch: add/replace/remove, multi-valued paths, members, no-path merge
   assert.throws(() => applyPatch(user, [{ op: 'remove' }]), (e: unknown) => e instanceof ScimError && e.scimType === 'noTarget');
   assert.throws(() => applyPatch(user, [{ op: 'add', path: 'emails[type eq' }]), (e: unknown) => e instanceof ScimError && e.scimType === 'invalidPath');
 });
+
+test('property: adding members then removing the same values by filter restores the member set; input untouched', () => {
+  const id = fc.uuid();
+  fc.assert(
+    fc.property(fc.uniqueArray(id, { maxLength: 6 }), fc.uniqueArray(id, { maxLength: 6 }), (start, extra) => {
+      const g = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'G', members: start.map((value) => ({ value })) };
+      const snapshot = JSON.stringify(g);
+      const fresh = extra.filter((v) => !start.includes(v));
+      const added = applyPatch(g, [{ op: 'add', path: 'members', value: extra.map((value) => ({ value })) }]);
+      const values = (added.members as Array<{ value: string }>).map((m) => m.value);
+      assert.deepEqual(values, [...start, ...fresh], 'add appends only new values');
+      const removed = applyPatch(added, fresh.map((v) => ({ op: 'remove', path: `members[value eq "${v}"]` })));
+      assert.deepEqual((removed.members as Array<{ value: string }>).map((m) => m.value), start);
+      assert.equal(JSON.stringify(g), snapshot);
+    }),
+    { numRuns: 200 },
+  );
+});

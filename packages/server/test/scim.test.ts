@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, loginAs, createTenant, createUser, type TestServer, type TestClient } from '../src/testing.js';
 import { createSession, SESSION_COOKIE } from '../src/auth/sessions.js';
+import { onUserDeactivated } from '../src/scim/deactivation.js';
 
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -69,7 +70,7 @@ test('SCIM refuses a missing, wrong, relabelled (cross-tenant) or revoked token 
   for (const auth of [undefined, 'Bearer nope', `Bearer ${relabelled}`, `Basic ${Buffer.from('a:b').toString('base64')}`]) {
     const c = s.client();
     if (auth) c.headers.authorization = auth;
-    const r = await c.get('/scim/v2/Users');
+    const r = await c.get('/scim/v2/Users?filter=' + encodeURIComponent('userName eq'));
     assert.equal(r.status, 401, auth);
     assert.match(String(r.headers['content-type']), /^application\/scim\+json/);
     assert.deepEqual(r.json.schemas, [ERROR]);
@@ -225,6 +226,27 @@ test('deactivation (active=false or DELETE) ends the user\'s sessions at once an
   assert.deepEqual(rows.rows.map((r) => [r.status, r.open]), [['deactivated', 0], ['deactivated', 0]]);
   const audit = await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ action: string; details: { sessions_revoked?: number } }>(`SELECT action, details FROM audit_log WHERE action IN ('scim.user.deactivated', 'scim.user.deleted') ORDER BY seq`));
   assert.deepEqual(audit.rows.map((r) => [r.action, r.details.sessions_revoked]), [['scim.user.deactivated', 1], ['scim.user.deactivated', 1], ['scim.user.deleted', undefined]]);
+  // A deactivated account can be reactivated; the session store stays revoked.
+  const on = await send(scim, 'PATCH', `/Users/${u.json.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: true }] });
+  assert.equal(on.json.active, true);
+  assert.equal((await c1.get('/api/v1/auth/session')).status, 401);
+});
+
+test('DELETE clears the reports\' manager; re-creating a deleted userName restores the same account', async () => {
+  const { scim } = await setup();
+  const boss = await send(scim, 'POST', '/Users', newUser('boss2@example.com'));
+  const rep = await send(scim, 'POST', '/Users', newUser('rep2@example.com', { [ENT]: { manager: { value: boss.json.id } } }));
+  assert.equal(rep.json[ENT].manager.value, boss.json.id);
+  assert.equal((await scim.request('DELETE', `/scim/v2/Users/${boss.json.id}`)).status, 204);
+  assert.equal((await scim.get(`/scim/v2/Users/${rep.json.id}`)).json[ENT]?.manager, undefined);
+  const list = await scim.get('/scim/v2/Users?filter=' + encodeURIComponent('userName eq "boss2@example.com"'));
+  assert.equal(list.json.totalResults, 0, 'a deleted user is not listed');
+  const again = await send(scim, 'POST', '/Users', newUser('boss2@example.com'));
+  assert.equal(again.status, 201, again.text);
+  assert.equal(again.json.id, boss.json.id);
+  assert.equal(again.json.active, true);
+  assert.equal((await scim.request('DELETE', `/scim/v2/Users/${boss.json.id}`)).status, 204);
+  assert.equal((await scim.request('DELETE', `/scim/v2/Users/${boss.json.id}`)).status, 404);
 });
 
 test('Groups: create with members, filter, PATCH add/remove members, PUT, DELETE; users list their groups', async () => {
@@ -254,4 +276,31 @@ test('Groups: create with members, filter, PATCH add/remove members, PUT, DELETE
   assert.equal(r.json.members.length, 0);
   assert.equal((await scim.request('DELETE', `/scim/v2/Groups/${g.json.id}`)).status, 204);
   assert.equal((await scim.get(`/scim/v2/Groups/${g.json.id}`)).status, 404);
+});
+
+test('concurrent PATCHes adding members to one group all take effect', async () => {
+  const { scim } = await setup();
+  const g = await send(scim, 'POST', '/Groups', { schemas: [GROUP], displayName: 'Busy' });
+  const ids: string[] = [];
+  for (let i = 0; i < 8; i++) ids.push((await send(scim, 'POST', '/Users', newUser(`busy${i}@example.com`))).json.id);
+  const rs = await Promise.all(ids.map((id) => send(scim, 'PATCH', `/Groups/${g.json.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }] })));
+  assert.deepEqual(rs.map((r) => r.status), ids.map(() => 200));
+  const after = await scim.get(`/scim/v2/Groups/${g.json.id}`);
+  assert.deepEqual(after.json.members.map((m: { value: string }) => m.value).sort(), [...ids].sort());
+});
+
+test('deactivation runs the registered hooks (devices) in the same transaction', async () => {
+  const seen: string[] = [];
+  onUserDeactivated('test-devices', async (q, _tenantId, userId) => {
+    // Runs inside the tenant transaction: the user is already deactivated there.
+    const r = await q.query<{ status: string }>(`SELECT status FROM users WHERE id = $1`, [userId]);
+    seen.push(`${userId}:${r.rows[0]!.status}`);
+    return { devices_revoked: 0 };
+  });
+  const { scim, admin } = await setup();
+  const u = await send(scim, 'POST', '/Users', newUser('hooked@example.com'));
+  await send(scim, 'PATCH', `/Users/${u.json.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] });
+  assert.deepEqual(seen, [`${u.json.id}:deactivated`]);
+  const a = await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ details: { hooks?: Record<string, unknown> } }>(`SELECT details FROM audit_log WHERE action = 'scim.user.deactivated'`));
+  assert.deepEqual(a.rows[0]!.details.hooks, { 'test-devices': { devices_revoked: 0 } });
 });

@@ -263,6 +263,15 @@ test('an ID token for another client is refused with sso_audience_mismatch', asy
   }
 });
 
+test('an error answer from the IdP is refused with sso_idp_error', async () => {
+  const { slug } = await configuredTenant();
+  const { b, authUrl } = await start(slug);
+  const state = new URL(authUrl).searchParams.get('state')!;
+  const r = await b.req('GET', `${s.url}/api/v1/sso/callback?error=access_denied&state=${encodeURIComponent(state)}&iss=${encodeURIComponent(issuer)}`);
+  assert.equal(r.status, 401, r.body);
+  assert.equal(r.json.code, 'sso_idp_error');
+});
+
 test('allowed domains and deactivated users are enforced', async () => {
   const { admin, slug } = await configuredTenant();
   const put = await admin.client.request('PUT', '/api/v1/sso/config', { json: { preset: 'generic', issuer, client_id: 'parapet', allowed_domains: ['example.com'] } });

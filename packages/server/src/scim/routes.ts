@@ -172,7 +172,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   // ---------------------------------------------------------------------- resources
   type Kind = {
     path: 'Users' | 'Groups';
-    list: (c: svc.Ctx) => Promise<Obj[]>;
+    list: (c: svc.Ctx, narrow: { email?: string | undefined }) => Promise<Obj[]>;
     get: (c: svc.Ctx, id: string) => Promise<Obj>;
     create: (c: svc.Ctx, rep: Obj) => Promise<Obj>;
     save: (c: svc.Ctx, id: string, rep: Obj, via: 'put' | 'patch') => Promise<Obj>;
@@ -187,8 +187,13 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     app.get(`/scim/v2/${k.path}`, { schema: { tags: ['scim'], summary: `List ${k.path} (filter, startIndex, count)`, querystring: listQuery, response: scimResponses } }, async (req, reply) => {
       const qs = req.query as { filter?: string; startIndex?: number; count?: number; attributes?: string; excludedAttributes?: string };
       let filter: Filter | undefined;
-      if (qs.filter !== undefined) filter = parseFilter(qs.filter); // before auth work: a bad filter is the caller's error either way
-      const all = await withScim(req, (c) => k.list(c));
+      const all = await withScim(req, (c) => {
+        if (qs.filter !== undefined) filter = parseFilter(qs.filter);
+        // `userName eq "<email>"` (how providers look a user up before creating it) uses the index.
+        const f = filter;
+        const email = f?.op === 'eq' && !f.path.urn && !f.path.sub && f.path.attr.toLowerCase() === 'username' && typeof f.value === 'string' && f.value.includes('@') ? f.value : undefined;
+        return k.list(c, { email });
+      });
       const hits = filter ? all.filter((r) => matches(r, filter!)) : all;
       const startIndex = Math.max(1, qs.startIndex ?? 1);
       const count = Math.min(MAX_RESULTS, Math.max(0, qs.count ?? DEFAULT_COUNT));
@@ -211,6 +216,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     app.put(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, body: anyObject, response: scimResponses } }, async (req, reply) => {
       const { id } = req.params as { id: string };
       const r = await withScim(req, async (c) => {
+        await svc.lockResource(c, k.path === 'Users' ? 'users' : 'groups', id);
         await k.get(c, id);
         return k.save(c, id, req.body as Obj, 'put');
       });
@@ -237,6 +243,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         const body = req.body as { schemas?: string[]; Operations: PatchOperation[] };
         if (body.schemas && !body.schemas.includes(PATCH_SCHEMA)) throw new ScimError(400, `A PATCH body names the schema ${PATCH_SCHEMA}.`, 'invalidSyntax');
         const r = await withScim(req, async (c) => {
+          await svc.lockResource(c, k.path === 'Users' ? 'users' : 'groups', id);
           const cur = await k.get(c, id);
           return k.save(c, id, applyPatch(cur, body.Operations), 'patch');
         });

@@ -6,6 +6,7 @@ import type { Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../audit/record.js';
 import { revokeUserSessions } from '../auth/sessions.js';
 import { ScimError } from './errors.js';
+import { runDeactivationHooks } from './deactivation.js';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './schema.js';
 
 type Obj = Record<string, unknown>;
@@ -110,9 +111,15 @@ function renderUser(r: UserRow, groups: Array<{ value: string; display: string }
   };
 }
 
-export async function listUsers(c: Ctx): Promise<Obj[]> {
-  const { rows } = await c.q.query<UserRow>(`${USER_SELECT} ORDER BY u.created_at, u.id`);
-  const groups = await userGroups(c.q, null);
+/**
+ * All users of the tenant, or only those whose email is `narrow.email` (the provider's usual
+ * `userName eq "…"` lookup; the caller still applies the full filter to the result).
+ */
+export async function listUsers(c: Ctx, narrow: { email?: string | undefined } = {}): Promise<Obj[]> {
+  const { rows } = narrow.email
+    ? await c.q.query<UserRow>(`${USER_SELECT} AND u.email = $1 ORDER BY u.created_at, u.id`, [narrow.email.toLowerCase()])
+    : await c.q.query<UserRow>(`${USER_SELECT} ORDER BY u.created_at, u.id`);
+  const groups = await userGroups(c.q, narrow.email ? rows.map((r) => r.id) : null);
   return rows.map((r) => renderUser(r, groups.get(r.id) ?? [], c.base));
 }
 
@@ -206,6 +213,18 @@ function uniqueViolation(e: unknown): boolean {
 
 export async function createUser(c: Ctx, rep: Obj): Promise<Obj> {
   const f = userFields(rep);
+  // A user SCIM deleted earlier comes back (re-hire) on the same account, so their audit trail
+  // stays one history; any other existing account with that email is a uniqueness conflict.
+  const prior = (await c.q.query<{ id: string; deleted: boolean }>(
+    `SELECT u.id, s.deleted_at IS NOT NULL AS deleted FROM users u LEFT JOIN scim_users s ON s.tenant_id = u.tenant_id AND s.user_id = u.id WHERE u.email = $1`,
+    [f.email],
+  )).rows[0];
+  if (prior && !prior.deleted) throw new ScimError(409, `A user with userName ${f.userName} already exists.`, 'uniqueness');
+  if (prior) {
+    await c.q.query(`UPDATE scim_users SET deleted_at = NULL, updated_at = now() WHERE user_id = $1`, [prior.id]);
+    await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.created', outcome: 'success', target: { type: 'user', id: prior.id }, details: { userName: f.userName, restored: true } });
+    return saveUser(c, prior.id, rep, 'put');
+  }
   let id: string;
   try {
     const { rows } = await c.q.query<{ id: string }>(
@@ -264,7 +283,8 @@ export async function saveUser(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch
 async function deactivate(c: Ctx, id: string, via: string): Promise<void> {
   await c.q.query(`UPDATE users SET status = 'deactivated', updated_at = now() WHERE id = $1`, [id]);
   const sessions = await revokeUserSessions(c.q, id);
-  await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.deactivated', outcome: 'success', target: { type: 'user', id }, details: { via, sessions_revoked: sessions } });
+  const hooks = await runDeactivationHooks(c.q, c.tenantId, id);
+  await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.deactivated', outcome: 'success', target: { type: 'user', id }, details: { via, sessions_revoked: sessions, ...(Object.keys(hooks).length ? { hooks } : {}) } });
 }
 
 export async function deleteUser(c: Ctx, id: string): Promise<void> {
@@ -273,6 +293,8 @@ export async function deleteUser(c: Ctx, id: string): Promise<void> {
   if (rows[0]!.status === 'active') await deactivate(c, id, 'delete');
   else await revokeUserSessions(c.q, id);
   await c.q.query(`DELETE FROM group_members WHERE user_id = $1`, [id]);
+  // Reports of a deleted manager have no manager until the directory names a new one.
+  await c.q.query(`UPDATE users SET manager_id = NULL, updated_at = now() WHERE manager_id = $1`, [id]);
   await c.q.query(
     `INSERT INTO scim_users (tenant_id, user_id, deleted_at) VALUES ($1, $2, now())
      ON CONFLICT (tenant_id, user_id) DO UPDATE SET deleted_at = now(), updated_at = now()`,
@@ -282,6 +304,15 @@ export async function deleteUser(c: Ctx, id: string): Promise<void> {
 }
 
 // ----------------------------------------------------------------------------------- Groups
+
+/**
+ * Locks a resource row before PUT/PATCH render it: without the lock two concurrent PATCHes
+ * (providers send member adds in parallel) would each apply to the same old state and one
+ * would be lost.
+ */
+export async function lockResource(c: Ctx, table: 'users' | 'groups', id: string): Promise<void> {
+  if (UUID.test(id)) await c.q.query(`SELECT 1 FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+}
 
 interface GroupRow {
   id: string;
