@@ -1,3 +1,4 @@
+import './deactivation.js'; // registers the user-deactivation hook
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpsig } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
@@ -52,13 +53,13 @@ async function authorizeAudited(deps: AppDeps, req: FastifyRequest, p: UserPrinc
 }
 
 export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.post<{ Body: { kind: DeviceKind; expires_in_seconds?: number } }>(
+  app.post<{ Body: { kind: DeviceKind; expires_in_seconds?: number; owner_user_id?: string } }>(
     '/api/v1/devices/enrollment-tokens',
     {
       schema: {
         tags: ['devices'],
         summary: 'Create a single-use enrollment token for an agent or worker; the token is shown only in this response.',
-        body: { type: 'object', required: ['kind'], additionalProperties: false, properties: { kind, expires_in_seconds: { type: 'integer', minimum: 60, maximum: MAX_TOKEN_SECONDS, default: DEFAULT_TOKEN_SECONDS } } },
+        body: { type: 'object', required: ['kind'], additionalProperties: false, properties: { kind, expires_in_seconds: { type: 'integer', minimum: 60, maximum: MAX_TOKEN_SECONDS, default: DEFAULT_TOKEN_SECONDS }, owner_user_id: { type: 'string', format: 'uuid' } } },
         response: { 201: { type: 'object', properties: { id: { type: 'string' }, token: { type: 'string' }, kind, expires_at: { type: 'string' } } }, '4xx': problem },
       },
     },
@@ -66,8 +67,12 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       const p = requireUser(req);
       await authorizeAudited(deps, req, p, 'device.token.create');
       const t = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
-        const t = await createEnrollmentToken(q, { tenantId: p.tenantId, kind: req.body.kind, expiresInSeconds: req.body.expires_in_seconds, createdBy: `user:${p.userId}` });
-        await recordAudit(q, p.tenantId, actorOf(req), { action: 'device.token_created', outcome: 'success', target: { type: 'enrollment_token', id: t.id }, details: { kind: t.kind, expires_at: t.expiresAt.toISOString() } });
+        const owner = req.body.owner_user_id;
+        if (owner && !(await q.query(`SELECT 1 FROM users WHERE id = $1 AND status = 'active'`, [owner])).rows.length) {
+          throw new ProblemError(400, 'owner_not_found', 'The device owner must be an active user of this organisation.');
+        }
+        const t = await createEnrollmentToken(q, { tenantId: p.tenantId, kind: req.body.kind, expiresInSeconds: req.body.expires_in_seconds, createdBy: `user:${p.userId}`, ownerUserId: owner });
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'device.token_created', outcome: 'success', target: { type: 'enrollment_token', id: t.id }, details: { kind: t.kind, expires_at: t.expiresAt.toISOString(), owner_user_id: owner ?? null } });
         return t;
       });
       reply.code(201);
@@ -123,8 +128,8 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
             if (!(e instanceof httpsig.SignatureError)) throw e;
             return refusal(e.code, e.message);
           }
-          const { rows } = await q.query<{ id: string; kind: DeviceKind; used_at: Date | null; expired: boolean }>(
-            `SELECT id, kind, used_at, expires_at <= now() AS expired FROM device_enrollment_tokens WHERE token_hash = $1 FOR UPDATE`,
+          const { rows } = await q.query<{ id: string; kind: DeviceKind; used_at: Date | null; expired: boolean; owner_user_id: string | null }>(
+            `SELECT id, kind, used_at, expires_at <= now() AS expired, owner_user_id FROM device_enrollment_tokens WHERE token_hash = $1 FOR UPDATE`,
             [hashSecret(secret)],
           );
           const t = rows[0];
@@ -135,9 +140,9 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
           const dup = await q.query(`SELECT 1 FROM devices WHERE public_key = $1`, [publicKey]);
           if (dup.rowCount) return { ...refusal('device_key_in_use', 'This public key is already enrolled; make a new key pair.', 409), tokenId: t.id };
           const d = await q.query<{ id: string }>(
-            `INSERT INTO devices (tenant_id, kind, name, public_key, enrollment_token_id, version, platform, key_store, last_seen_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) RETURNING id`,
-            [tenantId, b.kind, b.name, publicKey, t.id, b.version ?? null, b.platform ?? null, b.key_store],
+            `INSERT INTO devices (tenant_id, kind, name, public_key, enrollment_token_id, version, platform, key_store, last_seen_at, owner_user_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9) RETURNING id`,
+            [tenantId, b.kind, b.name, publicKey, t.id, b.version ?? null, b.platform ?? null, b.key_store, t.owner_user_id],
           );
           const deviceId = d.rows[0]!.id;
           await q.query(`UPDATE device_enrollment_tokens SET used_at = now(), device_id = $2 WHERE id = $1`, [t.id, deviceId]);

@@ -22,15 +22,15 @@ export function parseToken(token: string): { tenantId: string; secret: string } 
 /** Creates a token inside the caller's tenant transaction; the returned `token` is shown once. */
 export async function createEnrollmentToken(
   q: Queryable,
-  o: { tenantId: string; kind: DeviceKind; expiresInSeconds?: number; createdBy: string },
+  o: { tenantId: string; kind: DeviceKind; expiresInSeconds?: number | undefined; createdBy: string; ownerUserId?: string | undefined },
 ): Promise<{ id: string; token: string; kind: DeviceKind; expiresAt: Date }> {
   const seconds = o.expiresInSeconds ?? DEFAULT_TOKEN_SECONDS;
   if (!Number.isInteger(seconds) || seconds < 60 || seconds > MAX_TOKEN_SECONDS) throw new RangeError(`Token lifetime must be between 60 and ${MAX_TOKEN_SECONDS} seconds.`);
   const secret = randomBytes(32).toString('base64url');
   const { rows } = await q.query<{ id: string; expires_at: Date }>(
-    `INSERT INTO device_enrollment_tokens (tenant_id, token_hash, kind, created_by, expires_at)
-     VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) RETURNING id, expires_at`,
-    [o.tenantId, hashSecret(secret), o.kind, o.createdBy, seconds],
+    `INSERT INTO device_enrollment_tokens (tenant_id, token_hash, kind, created_by, expires_at, owner_user_id)
+     VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5), $6) RETURNING id, expires_at`,
+    [o.tenantId, hashSecret(secret), o.kind, o.createdBy, seconds, o.ownerUserId ?? null],
   );
   return { id: rows[0]!.id, token: `pet_${o.tenantId}_${secret}`, kind: o.kind, expiresAt: new Date(rows[0]!.expires_at) };
 }
