@@ -302,5 +302,5 @@ test('deactivation runs the registered hooks (devices) in the same transaction',
   await send(scim, 'PATCH', `/Users/${u.json.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] });
   assert.deepEqual(seen, [`${u.json.id}:deactivated`]);
   const a = await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ details: { hooks?: Record<string, unknown> } }>(`SELECT details FROM audit_log WHERE action = 'scim.user.deactivated'`));
-  assert.deepEqual(a.rows[0]!.details.hooks, { 'test-devices': { devices_revoked: 0 } });
+  assert.deepEqual(a.rows[0]!.details.hooks, { devices: { revoked_devices: [] }, 'test-devices': { devices_revoked: 0 } });
 });
