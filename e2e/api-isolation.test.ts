@@ -47,6 +47,8 @@ test("tenant B's admin cannot reach any of tenant A's objects through any route 
   const before = await idsOf(a.tenantId);
   const ids = [...new Set([...before.values()].flat()), a.tenantId];
   t.diagnostic(`routes with path parameters: ${routes.length}; tenant A ids: ${ids.length}`);
+  assert.ok(routes.length >= 10, 'the sweep found the routes');
+  assert.ok(ids.length >= 10, 'the seed gave tenant A objects in several domains');
 
   let calls = 0;
   for (const r of routes) {

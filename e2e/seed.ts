@@ -2,9 +2,57 @@
  * Gives a tenant one of everything the API can create, through the API, so cross-tenant
  * sweeps have real objects to aim at. Each domain adds its objects here as it lands.
  */
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { canonicalJsonBytes, dsse, exampleScope, SCOPE_PAYLOAD_TYPE } from '@parapet/core';
+import { DeviceClient, openKeyStore } from '@parapet/device-client';
 import type { TestServer, TestClient } from '@parapet/server/testing';
 
-export async function seedTenant(_s: TestServer, who: { client: TestClient; tenantId: string; userId: string }): Promise<void> {
-  // Sessions and users exist already (loginAs); an audit entry exists after any logged action.
-  void who;
+const DAY = 86_400_000;
+
+async function ok(r: Promise<{ status: number; text: string; json: any }>, what: string) { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await r;
+  assert.ok(res.status < 300, `${what}: ${res.status} ${res.text.slice(0, 300)}`);
+  return res.json;
+}
+
+export async function seedTenant(s: TestServer, who: { client: TestClient; tenantId: string; userId: string }): Promise<void> {
+  const c = who.client;
+  // Devices: a token, and an enrolled device.
+  const token = await ok(c.post('/api/v1/devices/enrollment-tokens', { kind: 'agent' }), 'enrollment token');
+  const dir = await mkdtemp(join(tmpdir(), 'parapet-seed-'));
+  const store = await openKeyStore({ service: 'parapet-seed', account: who.tenantId, filePath: join(dir, 'device.key'), prefer: 'file' });
+  await DeviceClient.enroll({ server: s.url, token: token.token, kind: 'agent', name: 'seed-laptop', store, statePath: join(dir, 'state.json'), ca: s.ca, version: '1', platform: 'linux' });
+  await ok(c.post('/api/v1/devices/enrollment-tokens', { kind: 'worker' }), 'unused enrollment token');
+
+  // Probe: a signing key, a signed scope, a scan request.
+  const key = dsse.generateEd25519();
+  await ok(c.post('/api/v1/probe/keys', { name: 'seed key', public_key_pem: key.publicKeyPem }), 'probe key');
+  const scope = exampleScope({
+    tenant: who.tenantId,
+    id: 'seed',
+    environment: 'production',
+    include: ['10.0.0.0/24'],
+    exclude: [],
+    ports: [443],
+    probe_types: ['tcp_connect'],
+    time_windows: { time_zone: 'UTC', allowed: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '24:00' }], blackouts: [] },
+    valid_from: new Date(Date.now() - DAY).toISOString(),
+    valid_until: new Date(Date.now() + 30 * DAY).toISOString(),
+    expected_policy: [],
+  });
+  await ok(c.post('/api/v1/probe/scopes', { envelope: dsse.signEnvelope(SCOPE_PAYLOAD_TYPE, canonicalJsonBytes(scope), key.privateKeyPem) }), 'probe scope');
+  await ok(c.post('/api/v1/probe/scans', { scope_id: 'seed', version: 1, targets: ['10.0.0.10'], ports: [443], probe_types: ['tcp_connect'], rate_pps: 10 }), 'probe scan');
+
+  // SCIM: a token and a provisioned user and group.
+  const scimToken = await ok(c.post('/api/v1/scim/tokens', { name: 'seed idp' }), 'scim token');
+  const idp = s.client();
+  idp.headers.authorization = `Bearer ${scimToken.token}`;
+  const user = await ok(idp.request('POST', '/scim/v2/Users', { json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `seed-${who.tenantId.slice(0, 8)}@example.test`, active: true }, headers: { 'content-type': 'application/scim+json' } }), 'scim user');
+  await ok(idp.request('POST', '/scim/v2/Groups', { json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Seed team', members: [{ value: user.id }] }, headers: { 'content-type': 'application/scim+json' } }), 'scim group');
+
+  // Audit: a signed checkpoint.
+  await ok(c.post('/api/v1/audit/checkpoints', {}), 'audit checkpoint');
 }
