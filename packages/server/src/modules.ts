@@ -3,6 +3,7 @@ import type { AppDeps } from './deps.js';
 import { healthRoutes } from './health/routes.js';
 import { bootstrapRoutes } from './tenants/routes.js';
 import { authRoutes } from './auth/routes.js';
+import { consoleRoutes } from './console/routes.js';
 
 /**
  * Every domain module, in registration order. A module is an encapsulated Fastify plugin
@@ -12,4 +13,5 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   healthRoutes,
   bootstrapRoutes,
   authRoutes,
+  consoleRoutes,
 ];

@@ -1,0 +1,5 @@
+import { createRoot } from 'react-dom/client';
+import './styles/base.css';
+import { App } from './App';
+
+createRoot(document.getElementById('root')!).render(<App />);
