@@ -4,6 +4,8 @@ import { healthRoutes } from './health/routes.js';
 import { bootstrapRoutes } from './tenants/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { consoleRoutes } from './console/routes.js';
+import { peopleRoutes } from './people/routes.js';
+import { auditConsoleRoutes } from './audit/routes-console.js';
 
 /**
  * Every domain module, in registration order. A module is an encapsulated Fastify plugin
@@ -13,5 +15,8 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   healthRoutes,
   bootstrapRoutes,
   authRoutes,
+  peopleRoutes,
+  auditConsoleRoutes,
+  // Last: its catch-all GET serves the SPA for every path no module claimed.
   consoleRoutes,
 ];
