@@ -3,6 +3,7 @@
  * browser download), against a real server from startTestServer. Every test gets its own
  * context; console errors, page errors and CSP violations are collected and must stay empty.
  */
+import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -67,3 +68,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /** Text of the focused element (a string expression: the e2e tsconfig has no DOM types). */
 export const focusedText = (page: Page) => page.evaluate<string | null>('document.activeElement ? document.activeElement.textContent : null');
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) from a base32 secret, as an authenticator app computes it. */
+export function totp(secretBase32: string, epochSeconds: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secretBase32.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(epochSeconds / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const off = mac[mac.length - 1]! & 0xf;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}

@@ -12,7 +12,7 @@ import { PeoplePage } from './pages/People';
 import { AuditPage } from './pages/Audit';
 import { SettingsPage } from './pages/Settings';
 
-type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session };
+type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
 
 const PAGES: Record<string, { title: string; roles?: string[]; Page: () => ReactElement }> = {
   '/account': { title: 'My account', Page: AccountPage },
@@ -28,7 +28,10 @@ export function App() {
   const refresh = useCallback(async () => {
     try {
       const s = await loadSession();
-      setState(s ? { kind: 'signed-in', session: s } : { kind: 'signed-out' });
+      if (!s) return setState({ kind: 'signed-out' });
+      // The header names the organisation; an older server without the route shows the slug typed at sign-in.
+      const org = await api.get<{ name: string; slug: string }>('/api/v1/organisation').then((o) => o.name || o.slug, () => rememberedOrg());
+      setState({ kind: 'signed-in', session: s, org });
     } catch (error) {
       setState({ kind: 'error', error });
     }
@@ -67,7 +70,7 @@ export function App() {
   if (state.kind === 'signed-out') return <SignInPage onSignedIn={refresh} />;
 
   const entry = PAGES[path];
-  const ctx = { session: state.session, org: rememberedOrg(), refresh, signOut };
+  const ctx = { session: state.session, org: state.org, refresh, signOut };
   let title = entry?.title ?? 'Page not found';
   let body: ReactElement;
   if (!entry) {

@@ -6,6 +6,7 @@ import { authRoutes } from './auth/routes.js';
 import { consoleRoutes } from './console/routes.js';
 import { peopleRoutes } from './people/routes.js';
 import { auditConsoleRoutes } from './audit/routes-console.js';
+import { organisationRoutes } from './organisation/routes.js';
 
 /**
  * Every domain module, in registration order. A module is an encapsulated Fastify plugin
@@ -17,6 +18,7 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   authRoutes,
   peopleRoutes,
   auditConsoleRoutes,
+  organisationRoutes,
   // Last: its catch-all GET serves the SPA for every path no module claimed.
   consoleRoutes,
 ];

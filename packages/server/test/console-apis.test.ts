@@ -69,3 +69,14 @@ test('audit entries: filters by actor, action, target, outcome and time; keyset 
   const emp = await loginAs(s, { roles: ['employee'], tenantId: auditor.tenantId });
   assert.equal((await emp.client.get('/api/v1/audit/entries')).status, 403);
 });
+
+test('organisation: every role reads its own organisation, nobody else’s', async () => {
+  const a = await loginAs(s, { roles: ['employee'] });
+  const r = await a.client.get('/api/v1/organisation');
+  assert.equal(r.status, 200);
+  assert.equal(r.json.id, a.tenantId);
+  assert.match(r.json.slug, /^t-/);
+  const b = await loginAs(s, { roles: ['admin'] });
+  assert.equal((await b.client.get('/api/v1/organisation')).json.id, b.tenantId);
+  assert.equal((await s.client().get('/api/v1/organisation')).status, 401);
+});

@@ -35,6 +35,12 @@ test('client-side routes fall back to index.html; API and asset typos stay 404 p
   const asset = await s.client().get('/assets/nope.js');
   assert.equal(asset.status, 404);
   assert.equal(asset.json.code, 'not_found');
+  // Only flat asset names are served: no way out of dist/assets.
+  for (const p of ['/assets/..%2F..%2Fpackage.json', '/assets/%2e%2e/index.html', '/assets/../../package.json']) {
+    const r = await s.client().get(p);
+    assert.ok(r.status === 404 || r.status === 200, p);
+    assert.doesNotMatch(r.text, /"workspaces"|"name": "@parapet/, p);
+  }
 });
 
 test('hashed assets are cached for a year', async () => {
