@@ -35,10 +35,13 @@ export function Shell({ path, title, children }: { path: string; title: string; 
   const { session, org, signOut } = useSession();
   const heading = useRef<HTMLHeadingElement>(null);
 
-  // Each page change moves focus to its heading, so screen readers announce it.
+  // Each in-app page change moves focus to its heading, so screen readers announce it. Not on
+  // the first load: there the first Tab should reach the skip link, as on any page.
+  const first = useRef(true);
   useEffect(() => {
     document.title = `${title} · Parapet`;
-    heading.current?.focus();
+    if (first.current) first.current = false;
+    else heading.current?.focus();
   }, [path, title]);
 
   return (

@@ -96,7 +96,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) 
           <form onSubmit={submitPassword} noValidate={false}>
             <div className="field">
               <label htmlFor="signin-org">Organisation</label>
-              <input id="signin-org" name="org" autoComplete="organization" value={org} onChange={(e) => setOrg(e.target.value)} required pattern="[A-Za-z0-9-]+" aria-describedby="signin-org-hint" />
+              <input id="signin-org" name="org" autoComplete="organization" value={org} onChange={(e) => setOrg(e.target.value)} required pattern="[A-Za-z0-9\-]+" aria-describedby="signin-org-hint" />
               <p id="signin-org-hint" className="field-hint">
                 Your organisation's short name, as in your invitation.
               </p>
