@@ -78,6 +78,7 @@ export function DataTable<T>({ caption, columns, rows, rowKey, empty, pageSize =
 
   return (
     <div className="table-wrap">
+      {filterable || toolbar ? (
       <div className="table-toolbar">
         {filterable ? (
           <div className="field-inline">
@@ -100,6 +101,7 @@ export function DataTable<T>({ caption, columns, rows, rowKey, empty, pageSize =
           {sorted.length === rows.length ? `${rows.length} ${rows.length === 1 ? 'row' : 'rows'}` : `${sorted.length} of ${rows.length} rows match`}
         </span>
       </div>
+      ) : null}
       <table className="table">
         <caption className="visually-hidden">{caption}</caption>
         <thead>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, describe, setCsrfToken } from '../api';
 import { rememberOrg, rememberedOrg } from '../session';
 import { Notice } from '../components/States';
+import { QrCode } from '../components/QrCode';
 
 interface LoginAnswer {
   state: 'authenticated' | 'mfa_required' | 'mfa_enrollment_required';
@@ -264,7 +265,8 @@ export function TotpEnrolment({ onEnrolled }: { onEnrolled: () => Promise<void> 
         </button>
       ) : (
         <form onSubmit={confirm} className="stack">
-          <p>Add this account to your authenticator app (Aegis, 1Password, Google Authenticator…) by entering the key below, then type the code it shows.</p>
+          <p>Scan this code with your authenticator app (Aegis, 1Password, Google Authenticator…), or enter the key below, then type the code the app shows.</p>
+          <QrCode value={secret.otpauth_uri} label="QR code for your authenticator app" />
           <div className="field">
             <span className="field-label">Setup key</span>
             <code className="secret" data-testid="totp-secret">
