@@ -88,6 +88,7 @@ function MfaSection() {
       </div>
     ) : enrolling ? (
       <TotpEnrolment
+        autoStart
         onEnrolled={async () => {
           setEnrolling(false);
           reload();

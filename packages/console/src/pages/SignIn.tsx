@@ -203,7 +203,7 @@ function EnrolAfterLogin({ onDone }: { onDone: () => Promise<void> }) {
   return <TotpEnrolment onEnrolled={onDone} />;
 }
 
-export function TotpEnrolment({ onEnrolled }: { onEnrolled: () => Promise<void> | void }) {
+export function TotpEnrolment({ onEnrolled, autoStart = false }: { onEnrolled: () => Promise<void> | void; autoStart?: boolean }) {
   const [secret, setSecret] = useState<{ secret: string; otpauth_uri: string } | null>(null);
   const [code, setCode] = useState('');
   const [codes, setCodes] = useState<string[] | null>(null);
@@ -221,6 +221,11 @@ export function TotpEnrolment({ onEnrolled }: { onEnrolled: () => Promise<void> 
       setBusy(false);
     }
   };
+  // Opened from a button that already said "set up": start at once.
+  useEffect(() => {
+    if (autoStart) void start();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
   const confirm = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -259,7 +264,9 @@ export function TotpEnrolment({ onEnrolled }: { onEnrolled: () => Promise<void> 
   return (
     <div className="stack">
       {error ? <Notice kind="error">{error}</Notice> : null}
-      {!secret ? (
+      {!secret && autoStart && !error ? (
+        <p className="muted">Preparing a new key…</p>
+      ) : !secret ? (
         <button type="button" className="btn btn-primary" onClick={() => void start()} disabled={busy}>
           Set up an authenticator app
         </button>
