@@ -25,10 +25,16 @@ test('the console is served from the API origin under the strict CSP', async () 
   assert.equal(r.headers['cache-control'], 'no-cache');
 });
 
-test('client-side routes fall back to index.html; API and asset typos stay 404 problems', async () => {
-  const page = await s.client().get('/people?q=x');
+test('client-side routes fall back to index.html for browsers; API and asset typos stay 404 problems', async () => {
+  const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+  const page = await s.client().get('/people?q=x', html);
   assert.equal(page.status, 200);
   assert.match(page.text, /id="root"/);
+  // A client that does not ask for HTML gets the problem, not the app.
+  const script = await s.client().get('/people');
+  assert.equal(script.status, 404);
+  assert.equal(script.json.code, 'not_found');
+  assert.equal((await s.client().get('/api/v1/nope', html)).status, 404);
   const api = await s.client().get('/api/v1/nope');
   assert.equal(api.status, 404);
   assert.equal(api.json.code, 'not_found');

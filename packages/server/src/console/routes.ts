@@ -2,7 +2,8 @@
  * Serves the web console (packages/console/dist) from the API's own origin, so the session
  * cookie (__Host-, SameSite=Strict) and the strict CSP (script-src 'self') cover it. Hashed
  * assets are cached for a year; index.html is revalidated every time. Any GET that is not an
- * API path and not a file answers with index.html, so client-side routes survive a reload.
+ * API path and not a file answers a browser (Accept: text/html) with index.html, so
+ * client-side routes survive a reload; other clients get the usual 404 problem.
  *
  * A missing or stale build is rebuilt in the background (never inside plugin registration,
  * which has a start-up timeout); console requests wait for it, API requests do not.
@@ -53,8 +54,10 @@ export async function consoleRoutes(app: FastifyInstance, _deps: AppDeps): Promi
   app.get('/', { schema: { hide: true } }, sendIndex);
   app.get('/*', { schema: { hide: true } }, async (req, reply) => {
     const path = req.url.split('?')[0]!;
-    // API paths never fall back to the app: a typo there is a real 404 problem.
+    // API paths never fall back to the app: a typo there is a real 404 problem. Nor do
+    // requests that do not accept HTML (API clients, scripts): only browsers get the app.
     if (path === '/api' || path.startsWith('/api/')) return reply.callNotFound();
+    if (!String(req.headers.accept ?? '').includes('text/html')) return reply.callNotFound();
     return sendIndex(req, reply);
   });
 }
