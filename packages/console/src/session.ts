@@ -22,7 +22,7 @@ export const hasRole = (s: Session, ...roles: string[]) => s.roles.some((r) => r
 /** Who sees which page; the API decides for real (403), this only hides dead ends. */
 export const ACCESS = {
   people: ['admin', 'security_lead', 'auditor'],
-  audit: ['admin', 'security_lead', 'auditor'],
+  audit: ['admin', 'auditor'],
   settings: ['admin', 'auditor'],
 };
 

@@ -40,34 +40,34 @@ test('audit entries: filters by actor, action, target, outcome and time; keyset 
   const stranger = await loginAs(s, { roles: ['admin'] });
   await stranger.client.post('/api/v1/auth/logout');
 
-  const all = await auditor.client.get('/api/v1/audit/entries');
+  const all = await auditor.client.get('/api/v1/audit/search');
   assert.equal(all.status, 200);
   assert.equal(all.json.entries.length, 3);
   assert.deepEqual(all.json.entries.map((e: { actor_name: string }) => e.actor_name), ['u2@example.test', 'u1@example.test', 'u0@example.test']);
   assert.ok(all.json.entries.every((e: { action: string }) => e.action === 'auth.logout'));
   assert.equal(all.json.next_before_seq, null);
 
-  const byActor = await auditor.client.get('/api/v1/audit/entries?actor=u1%40');
+  const byActor = await auditor.client.get('/api/v1/audit/search?actor=u1%40');
   assert.deepEqual(byActor.json.entries.map((e: { actor_name: string }) => e.actor_name), ['u1@example.test']);
-  assert.equal((await auditor.client.get(`/api/v1/audit/entries?actor=${users[0]!.userId}`)).json.entries.length, 1);
-  assert.equal((await auditor.client.get('/api/v1/audit/entries?action=auth.')).json.entries.length, 3);
-  assert.equal((await auditor.client.get('/api/v1/audit/entries?action=tenant.')).json.entries.length, 0);
+  assert.equal((await auditor.client.get(`/api/v1/audit/search?actor=${users[0]!.userId}`)).json.entries.length, 1);
+  assert.equal((await auditor.client.get('/api/v1/audit/search?action=auth.')).json.entries.length, 3);
+  assert.equal((await auditor.client.get('/api/v1/audit/search?action=tenant.')).json.entries.length, 0);
   // LIKE wildcards are literal: '%' matches nothing here.
-  assert.equal((await auditor.client.get('/api/v1/audit/entries?action=%25')).json.entries.length, 0);
-  assert.equal((await auditor.client.get(`/api/v1/audit/entries?target=session:${users[2]!.sessionId}`)).json.entries.length, 1);
-  assert.equal((await auditor.client.get('/api/v1/audit/entries?outcome=denied')).json.entries.length, 0);
-  assert.equal((await auditor.client.get('/api/v1/audit/entries?since=2999-01-01T00:00:00Z')).json.entries.length, 0);
-  assert.equal((await auditor.client.get('/api/v1/audit/entries?until=2999-01-01T00:00:00Z')).json.entries.length, 3);
-  assert.equal((await auditor.client.get('/api/v1/audit/entries?since=yesterday')).status, 400);
+  assert.equal((await auditor.client.get('/api/v1/audit/search?action=%25')).json.entries.length, 0);
+  assert.equal((await auditor.client.get(`/api/v1/audit/search?target=session:${users[2]!.sessionId}`)).json.entries.length, 1);
+  assert.equal((await auditor.client.get('/api/v1/audit/search?outcome=denied')).json.entries.length, 0);
+  assert.equal((await auditor.client.get('/api/v1/audit/search?since=2999-01-01T00:00:00Z')).json.entries.length, 0);
+  assert.equal((await auditor.client.get('/api/v1/audit/search?until=2999-01-01T00:00:00Z')).json.entries.length, 3);
+  assert.equal((await auditor.client.get('/api/v1/audit/search?since=yesterday')).status, 400);
 
-  const p1 = await auditor.client.get('/api/v1/audit/entries?limit=2');
+  const p1 = await auditor.client.get('/api/v1/audit/search?limit=2');
   assert.equal(p1.json.entries.length, 2);
-  const p2 = await auditor.client.get(`/api/v1/audit/entries?limit=2&before_seq=${p1.json.next_before_seq}`);
+  const p2 = await auditor.client.get(`/api/v1/audit/search?limit=2&before_seq=${p1.json.next_before_seq}`);
   assert.deepEqual(p2.json.entries.map((e: { actor_name: string }) => e.actor_name), ['u0@example.test']);
   assert.equal(p2.json.next_before_seq, null);
 
   const emp = await loginAs(s, { roles: ['employee'], tenantId: auditor.tenantId });
-  assert.equal((await emp.client.get('/api/v1/audit/entries')).status, 403);
+  assert.equal((await emp.client.get('/api/v1/audit/search')).status, 403);
 });
 
 test('organisation: every role reads its own organisation, nobody else’s', async () => {

@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import { api, describe } from '../api';
+import { api, ApiError, describe, isMissingRoute } from '../api';
 import { useAsync, formatTime } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading } from '../components/States';
@@ -53,7 +53,7 @@ export function AuditPage() {
     async (signal) => {
       setMore(null);
       setSelected(null);
-      return api.get<Page>(`/api/v1/audit/entries?${query(applied)}`, { signal });
+      return api.get<Page>(`/api/v1/audit/search?${query(applied)}`, { signal });
     },
     [applied],
   );
@@ -70,7 +70,7 @@ export function AuditPage() {
   };
   const loadOlder = async (before: number) => {
     try {
-      const r = await api.get<Page>(`/api/v1/audit/entries?${query(applied, before)}`);
+      const r = await api.get<Page>(`/api/v1/audit/search?${query(applied, before)}`);
       setMore((m) => ({ entries: [...(m?.entries ?? []), ...r.entries], next: r.next_before_seq }));
     } catch (e) {
       setMore((m) => ({ entries: m?.entries ?? [], next: before, error: describe(e) }));
@@ -142,6 +142,7 @@ export function AuditPage() {
 
   return (
     <div className="stack">
+      <ChainStatus />
       <p className="muted page-intro">An append-only record of who did what, when and from where. Filters apply on the server; the search box narrows what is loaded.</p>
       <form className="filter-bar card" onSubmit={apply} aria-label="Audit filters">
         {field('actor', 'Actor', { placeholder: 'email or id' })}
@@ -205,6 +206,81 @@ function EntryDetail({ entry: e, onClose }: { entry: Entry; onClose: () => void 
           <pre className="json">{JSON.stringify(e.details, null, 2)}</pre>
         </dd>
       </dl>
+    </section>
+  );
+}
+
+interface Checkpoint {
+  tree_size: number;
+  root_hash: string;
+  key_id: string;
+  note: string;
+  created_at: string;
+}
+
+/** Signers of a C2SP signed note: lines "— <name> <signature>" after the blank line. */
+function signers(note: string): string[] {
+  const at = note.indexOf('\n\n');
+  return (at < 0 ? '' : note.slice(at + 2))
+    .split('\n')
+    .filter((l) => l.startsWith('\u2014 '))
+    .map((l) => l.slice(2).split(' ')[0]!);
+}
+
+/**
+ * The log's latest signed checkpoint (from the audit module) and the export for
+ * `parapet audit verify`. The export needs a fresh MFA: the step-up dialog appears.
+ */
+function ChainStatus() {
+  const [state, reload] = useAsync((signal) => api.get<Checkpoint>('/api/v1/audit/checkpoint', { signal }), []);
+  const [exporting, setExporting] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (state.status === 'error' && isMissingRoute(state.error)) return null; // audit module not on this server
+  const download = async () => {
+    setExporting(true);
+    setError(null);
+    try {
+      const data = await api.get<unknown>('/api/v1/audit/export');
+      const url = URL.createObjectURL(new Blob([JSON.stringify(data)], { type: 'application/json' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `parapet-audit-export-${new Date().toISOString().slice(0, 10)}.json`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setError(describe(e));
+    } finally {
+      setExporting(false);
+    }
+  };
+  let body;
+  if (state.status === 'loading') body = <Loading label="Loading the log's checkpoint…" />;
+  else if (state.status === 'error' && state.error instanceof ApiError && state.error.code === 'no_checkpoint') body = <p className="muted">No checkpoint has been signed yet; the hourly job signs the first one.</p>;
+  else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
+  else {
+    const [own, ...witnesses] = signers(state.data.note);
+    body = (
+      <p data-testid="checkpoint-status">
+        <span className="badge badge-ok">Signed</span> Checkpoint covers entries 1–{state.data.tree_size}, signed at {formatTime(state.data.created_at)}
+        {own ? ` by ${own}` : ''}. {witnesses.length ? `Cosigned by witnesses: ${witnesses.join(', ')}.` : 'No witness cosignatures yet.'}
+      </p>
+    );
+  }
+  return (
+    <section className="card" aria-labelledby="chain-h">
+      <div className="card-head">
+        <h2 id="chain-h">Integrity</h2>
+        <button type="button" className="btn btn-small" onClick={() => void download()} disabled={exporting}>
+          {exporting ? 'Preparing export…' : 'Download export'}
+        </button>
+      </div>
+      {error ? <p className="field-error" role="alert">{error}</p> : null}
+      {body}
+      <p className="muted small">
+        Check the export offline with <code>parapet audit verify</code>: it recomputes the hash chain and Merkle tree and checks every signature.
+      </p>
     </section>
   );
 }

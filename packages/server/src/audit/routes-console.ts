@@ -9,7 +9,8 @@ import { requireUser } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 
 defineActions({
-  'audit.log.browse': { roles: ['admin', 'security_lead', 'auditor'] },
+  // Same readers as the audit module's own audit.read: admins and auditors.
+  'audit.log.browse': { roles: ['admin', 'auditor'] },
 });
 
 interface Query {
@@ -28,7 +29,7 @@ const like = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
 export async function auditConsoleRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get<{ Querystring: Query }>(
-    '/api/v1/audit/entries',
+    '/api/v1/audit/search',
     {
       schema: {
         tags: ['audit'],
