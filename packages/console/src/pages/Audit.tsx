@@ -33,6 +33,9 @@ interface Filters {
 }
 const NO_FILTERS: Filters = { actor: '', action: '', target: '', outcome: '', since: '', until: '' };
 
+/** A name when the entry has one; otherwise type and id (UUIDs shortened, other ids whole). */
+const actorLabel = (e: Entry) => e.actor_name ?? `${e.actor_type}:${/^[0-9a-f]{8}-[0-9a-f-]{27}$/.test(e.actor_id) ? e.actor_id.slice(0, 8) : e.actor_id}`;
+
 function query(f: Filters, beforeSeq?: number): string {
   const q = new URLSearchParams();
   for (const k of ['actor', 'action', 'target', 'outcome'] as const) if (f[k].trim()) q.set(k, f[k].trim());
@@ -111,7 +114,7 @@ export function AuditPage() {
           columns={[
             { key: 'seq', header: '#', sortValue: (e) => e.seq, className: 'num' },
             { key: 'at', header: 'Time', sortValue: (e) => e.at, filterValue: () => '', render: (e) => <time dateTime={e.at}>{formatTime(e.at)}</time> },
-            { key: 'actor', header: 'Actor', sortValue: (e) => e.actor_name ?? e.actor_id, render: (e) => <span title={`${e.actor_type} ${e.actor_id}`}>{e.actor_name ?? `${e.actor_type}:${e.actor_id.slice(0, 8)}`}</span> },
+            { key: 'actor', header: 'Actor', sortValue: actorLabel, render: (e) => <span title={`${e.actor_type} ${e.actor_id}`}>{actorLabel(e)}</span> },
             { key: 'action', header: 'Action', sortValue: (e) => e.action, render: (e) => <code>{e.action}</code> },
             { key: 'target', header: 'Target', sortValue: (e) => `${e.target_type ?? ''}:${e.target_id ?? ''}`, render: (e) => (e.target_type ? <span title={e.target_id ?? ''}>{e.target_type} {e.target_id?.slice(0, 8)}</span> : <span className="muted">—</span>) },
             { key: 'outcome', header: 'Outcome', sortValue: (e) => e.outcome, render: (e) => <span className={`badge ${e.outcome === 'success' ? 'badge-ok' : e.outcome === 'denied' ? 'badge-warn' : 'badge-bad'}`}>{e.outcome}</span> },
