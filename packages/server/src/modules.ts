@@ -8,6 +8,10 @@ import { scimRoutes } from './scim/routes.js';
 import { ssoRoutes } from './sso/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { probeRoutes } from './probe/routes.js';
+import { consoleRoutes } from './console/routes.js';
+import { peopleRoutes } from './people/routes.js';
+import { auditConsoleRoutes } from './audit/routes-console.js';
+import { organisationRoutes } from './organisation/routes.js';
 
 /**
  * Every domain module, in registration order. A module is an encapsulated Fastify plugin
@@ -22,4 +26,9 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   ssoRoutes,
   deviceRoutes,
   probeRoutes,
+  peopleRoutes,
+  auditConsoleRoutes,
+  organisationRoutes,
+  // Last: its catch-all GET serves the SPA for every path no module claimed.
+  consoleRoutes,
 ];

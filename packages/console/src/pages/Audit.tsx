@@ -1,0 +1,289 @@
+import { useId, useState, type FormEvent } from 'react';
+import { api, ApiError, describe, isMissingRoute } from '../api';
+import { useAsync, formatTime } from '../useAsync';
+import { DataTable } from '../components/DataTable';
+import { EmptyState, ErrorState, Loading } from '../components/States';
+
+interface Entry {
+  seq: number;
+  at: string;
+  actor_type: string;
+  actor_id: string;
+  actor_name: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  purpose: string | null;
+  outcome: 'success' | 'failure' | 'denied';
+  details: Record<string, unknown>;
+}
+interface Page {
+  entries: Entry[];
+  next_before_seq: number | null;
+}
+interface Filters {
+  actor: string;
+  action: string;
+  target: string;
+  outcome: string;
+  since: string;
+  until: string;
+}
+const NO_FILTERS: Filters = { actor: '', action: '', target: '', outcome: '', since: '', until: '' };
+
+/** A name when the entry has one; otherwise type and id (UUIDs shortened, other ids whole). */
+const actorLabel = (e: Entry) => e.actor_name ?? `${e.actor_type}:${/^[0-9a-f]{8}-[0-9a-f-]{27}$/.test(e.actor_id) ? e.actor_id.slice(0, 8) : e.actor_id}`;
+
+function query(f: Filters, beforeSeq?: number): string {
+  const q = new URLSearchParams();
+  for (const k of ['actor', 'action', 'target', 'outcome'] as const) if (f[k].trim()) q.set(k, f[k].trim());
+  // datetime-local is local time without a zone; the API takes ISO instants.
+  if (f.since) q.set('since', new Date(f.since).toISOString());
+  if (f.until) q.set('until', new Date(f.until).toISOString());
+  if (beforeSeq) q.set('before_seq', String(beforeSeq));
+  q.set('limit', '50');
+  return q.toString();
+}
+
+export function AuditPage() {
+  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
+  const [applied, setApplied] = useState<Filters>(NO_FILTERS);
+  const [more, setMore] = useState<{ entries: Entry[]; next: number | null; error?: string } | null>(null);
+  const [selected, setSelected] = useState<Entry | null>(null);
+  const [state, reload] = useAsync(
+    async (signal) => {
+      setMore(null);
+      setSelected(null);
+      return api.get<Page>(`/api/v1/audit/search?${query(applied)}`, { signal });
+    },
+    [applied],
+  );
+  const id = useId();
+  const filtered = Object.values(applied).some(Boolean);
+
+  const apply = (e: FormEvent) => {
+    e.preventDefault();
+    setApplied({ ...draft });
+  };
+  const clear = () => {
+    setDraft(NO_FILTERS);
+    setApplied(NO_FILTERS);
+  };
+  const loadOlder = async (before: number) => {
+    try {
+      const r = await api.get<Page>(`/api/v1/audit/search?${query(applied, before)}`);
+      setMore((m) => ({ entries: [...(m?.entries ?? []), ...r.entries], next: r.next_before_seq }));
+    } catch (e) {
+      setMore((m) => ({ entries: m?.entries ?? [], next: before, error: describe(e) }));
+    }
+  };
+
+  const field = (k: keyof Filters, label: string, o: { type?: string; placeholder?: string } = {}) => (
+    <div className="field">
+      <label htmlFor={`${id}-${k}`}>{label}</label>
+      <input id={`${id}-${k}`} type={o.type ?? 'text'} value={draft[k]} placeholder={o.placeholder} onChange={(e) => setDraft({ ...draft, [k]: e.target.value })} />
+    </div>
+  );
+
+  let body;
+  if (state.status === 'loading') body = <Loading label="Loading audit entries…" />;
+  else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
+  else {
+    const entries = [...state.data.entries, ...(more?.entries ?? [])];
+    const next = more ? more.next : state.data.next_before_seq;
+    body = (
+      <>
+        <DataTable<Entry>
+          caption="Audit entries"
+          filterLabel="Search this page"
+          rows={entries}
+          rowKey={(e) => String(e.seq)}
+          pageSize={50}
+          initialSort={{ key: 'seq', dir: 'desc' }}
+          empty={
+            filtered ? (
+              <EmptyState title="No entries match these filters." action={<button type="button" className="btn" onClick={clear}>Clear filters</button>}>
+                Widen the time range or remove a filter.
+              </EmptyState>
+            ) : (
+              <EmptyState title="The audit log is empty.">Every sign-in, change and denied attempt in this organisation is recorded here as it happens.</EmptyState>
+            )
+          }
+          columns={[
+            { key: 'seq', header: '#', sortValue: (e) => e.seq, className: 'num' },
+            { key: 'at', header: 'Time', sortValue: (e) => e.at, filterValue: () => '', render: (e) => <time dateTime={e.at}>{formatTime(e.at)}</time> },
+            { key: 'actor', header: 'Actor', sortValue: actorLabel, render: (e) => <span title={`${e.actor_type} ${e.actor_id}`}>{actorLabel(e)}</span> },
+            { key: 'action', header: 'Action', sortValue: (e) => e.action, render: (e) => <code>{e.action}</code> },
+            { key: 'target', header: 'Target', sortValue: (e) => `${e.target_type ?? ''}:${e.target_id ?? ''}`, render: (e) => (e.target_type ? <span title={e.target_id ?? ''}>{e.target_type} {e.target_id?.slice(0, 8)}</span> : <span className="muted">—</span>) },
+            { key: 'outcome', header: 'Outcome', sortValue: (e) => e.outcome, render: (e) => <span className={`badge ${e.outcome === 'success' ? 'badge-ok' : e.outcome === 'denied' ? 'badge-warn' : 'badge-bad'}`}>{e.outcome}</span> },
+            {
+              key: 'more',
+              header: 'Details',
+              render: (e) => (
+                <button type="button" className="btn btn-small" aria-expanded={selected?.seq === e.seq} aria-controls="audit-detail" onClick={() => setSelected(selected?.seq === e.seq ? null : e)}>
+                  {selected?.seq === e.seq ? 'Hide' : 'View'}
+                  <span className="visually-hidden"> entry {e.seq}</span>
+                </button>
+              ),
+            },
+          ]}
+        />
+        {more?.error ? <p className="field-error" role="alert">{more.error}</p> : null}
+        {next ? (
+          <div className="load-more">
+            <button type="button" className="btn" onClick={() => void loadOlder(next)}>
+              Load older entries
+            </button>
+          </div>
+        ) : null}
+        {selected ? <EntryDetail entry={selected} onClose={() => setSelected(null)} /> : null}
+      </>
+    );
+  }
+
+  return (
+    <div className="stack">
+      <ChainStatus />
+      <p className="muted page-intro">An append-only record of who did what, when and from where. Filters apply on the server; the search box narrows what is loaded.</p>
+      <form className="filter-bar card" onSubmit={apply} aria-label="Audit filters">
+        {field('actor', 'Actor', { placeholder: 'email or id' })}
+        {field('action', 'Action', { placeholder: 'e.g. auth.' })}
+        {field('target', 'Target', { placeholder: 'type or id' })}
+        <div className="field">
+          <label htmlFor={`${id}-outcome`}>Outcome</label>
+          <select id={`${id}-outcome`} value={draft.outcome} onChange={(e) => setDraft({ ...draft, outcome: e.target.value })}>
+            <option value="">Any</option>
+            <option value="success">Success</option>
+            <option value="failure">Failure</option>
+            <option value="denied">Denied</option>
+          </select>
+        </div>
+        {field('since', 'From', { type: 'datetime-local' })}
+        {field('until', 'Until', { type: 'datetime-local' })}
+        <div className="filter-actions">
+          <button type="submit" className="btn btn-primary">
+            Apply
+          </button>
+          <button type="button" className="btn" onClick={clear} disabled={!filtered && !Object.values(draft).some(Boolean)}>
+            Clear
+          </button>
+        </div>
+      </form>
+      {body}
+    </div>
+  );
+}
+
+function EntryDetail({ entry: e, onClose }: { entry: Entry; onClose: () => void }) {
+  return (
+    <section id="audit-detail" className="card" aria-labelledby="audit-detail-h">
+      <div className="card-head">
+        <h2 id="audit-detail-h">Entry {e.seq}</h2>
+        <button type="button" className="btn btn-small" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      <dl className="dl-grid">
+        <dt>Time</dt>
+        <dd>{new Date(e.at).toISOString()}</dd>
+        <dt>Actor</dt>
+        <dd>
+          {e.actor_name ?? '—'} <span className="muted">({e.actor_type} {e.actor_id})</span>
+        </dd>
+        <dt>From</dt>
+        <dd>
+          {e.ip ?? '—'} <span className="muted small">{e.user_agent ?? ''}</span>
+        </dd>
+        <dt>Action</dt>
+        <dd>
+          <code>{e.action}</code> · {e.outcome}
+        </dd>
+        <dt>Target</dt>
+        <dd>{e.target_type ? `${e.target_type} ${e.target_id}` : '—'}</dd>
+        <dt>Purpose</dt>
+        <dd>{e.purpose ?? '—'}</dd>
+        <dt>Details</dt>
+        <dd>
+          <pre className="json">{JSON.stringify(e.details, null, 2)}</pre>
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
+interface Checkpoint {
+  tree_size: number;
+  root_hash: string;
+  key_id: string;
+  note: string;
+  created_at: string;
+}
+
+/** Signers of a C2SP signed note: lines "— <name> <signature>" after the blank line. */
+function signers(note: string): string[] {
+  const at = note.indexOf('\n\n');
+  return (at < 0 ? '' : note.slice(at + 2))
+    .split('\n')
+    .filter((l) => l.startsWith('\u2014 '))
+    .map((l) => l.slice(2).split(' ')[0]!);
+}
+
+/**
+ * The log's latest signed checkpoint (from the audit module) and the export for
+ * `parapet audit verify`. The export needs a fresh MFA: the step-up dialog appears.
+ */
+function ChainStatus() {
+  const [state, reload] = useAsync((signal) => api.get<Checkpoint>('/api/v1/audit/checkpoint', { signal }), []);
+  const [exporting, setExporting] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (state.status === 'error' && isMissingRoute(state.error)) return null; // audit module not on this server
+  const download = async () => {
+    setExporting(true);
+    setError(null);
+    try {
+      const data = await api.get<unknown>('/api/v1/audit/export');
+      const url = URL.createObjectURL(new Blob([JSON.stringify(data)], { type: 'application/json' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `parapet-audit-export-${new Date().toISOString().slice(0, 10)}.json`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setError(describe(e));
+    } finally {
+      setExporting(false);
+    }
+  };
+  let body;
+  if (state.status === 'loading') body = <Loading label="Loading the log's checkpoint…" />;
+  else if (state.status === 'error' && state.error instanceof ApiError && state.error.code === 'no_checkpoint') body = <p className="muted">No checkpoint has been signed yet; the hourly job signs the first one.</p>;
+  else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
+  else {
+    const [own, ...witnesses] = signers(state.data.note);
+    body = (
+      <p data-testid="checkpoint-status">
+        <span className="badge badge-ok">Signed</span> Checkpoint covers entries 1–{state.data.tree_size}, signed at {formatTime(state.data.created_at)}
+        {own ? ` by ${own}` : ''}. {witnesses.length ? `Cosigned by witnesses: ${witnesses.join(', ')}.` : 'No witness cosignatures yet.'}
+      </p>
+    );
+  }
+  return (
+    <section className="card" aria-labelledby="chain-h">
+      <div className="card-head">
+        <h2 id="chain-h">Integrity</h2>
+        <button type="button" className="btn btn-small" onClick={() => void download()} disabled={exporting}>
+          {exporting ? 'Preparing export…' : 'Download export'}
+        </button>
+      </div>
+      {error ? <p className="field-error" role="alert">{error}</p> : null}
+      {body}
+      <p className="muted small">
+        Check the export offline with <code>parapet audit verify</code>: it recomputes the hash chain and Merkle tree and checks every signature.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,2 @@
+// CSS imports are handled by Vite (extracted into a hashed stylesheet).
+declare module '*.css';
