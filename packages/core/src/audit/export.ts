@@ -98,7 +98,6 @@ export function verifyExport(x: AuditExport, o: VerifyOptions = {}): VerifyResul
         if (cosignedBy(note, w) === undefined) throw new Bad(undefined, `${label} (size ${cp.size}) has an invalid cosignature by witness ${w.name}`);
         stats.cosignatures++;
       }
-      if (cp.size > x.entries.length) throw new Bad(undefined, `${label} covers ${cp.size} entries but the export has ${x.entries.length}: entries were removed from the end`);
       const list = bySize.get(cp.size) ?? [];
       list.push({ cp, note, label });
       bySize.set(cp.size, list);
@@ -140,6 +139,10 @@ export function verifyExport(x: AuditExport, o: VerifyOptions = {}): VerifyResul
       frontier.push(h);
       stats.entries++;
       checkAt(want);
+    }
+    // Checked last, so a bad entry earlier in the file is what gets named.
+    for (const [size, cps] of bySize) {
+      if (size > x.entries.length) throw new Bad(undefined, `${cps[0]!.label} covers ${size} entries but the export has ${x.entries.length}: entries were removed from the end`);
     }
     return { ok: true, ...stats };
   } catch (e) {

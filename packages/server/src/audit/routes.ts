@@ -5,7 +5,7 @@ import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { ProblemError } from '../http/problem.js';
 import { dirtyTenants, recordAudit } from './record.js';
 import { merkle } from '@parapet/core';
-import { buildExport, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, leafHashes, logOrigin, startCheckpointTimer, treeSize, type StoredCheckpoint } from './service.js';
+import { exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, leafHashes, logOrigin, startCheckpointTimer, treeSize, type StoredCheckpoint } from './service.js';
 
 defineActions({
   'audit.read': { roles: ['admin', 'auditor'] },
@@ -165,9 +165,8 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   }, async (req) => {
     const p = await allow(req, 'audit.export');
-    // Record the export first, then sign a checkpoint that covers it, so the file proves itself.
-    await deps.db.tx(ctx(p), (q) => recordAudit(q, p.tenantId, actorOf(req), { action: 'audit.exported', outcome: 'success', target: { type: 'audit_log', id: p.tenantId } }));
-    await issueCheckpoint(deps.db, deps.keys, p.tenantId);
-    return deps.db.tx(ctx(p), (q) => buildExport(q, p.tenantId));
+    const r = await exportLog(deps.db, deps.keys, p.tenantId, actorOf(req));
+    if (r.tamper) req.log.error({ tenant_id: p.tenantId, reason: r.tamper }, 'audit log contradicts a signed checkpoint');
+    return r.export;
   });
 }

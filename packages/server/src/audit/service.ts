@@ -4,7 +4,7 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
 import { envelope, merkle, MerkleFrontier, signedNote, EXPORT_FORMAT, type AuditExport, type KeyProvider } from '@parapet/core';
-import { RECORD_COLUMNS, recordOfRow, type AuditRow } from './record.js';
+import { RECORD_COLUMNS, recordAudit, recordOfRow, type AuditActor, type AuditRow } from './record.js';
 
 /** The log's name: checkpoint origin and signed-note key name. */
 export function logOrigin(tenantId: string): string {
@@ -75,6 +75,11 @@ export async function treeSize(q: Queryable): Promise<number> {
   return Number(rows[0]!.n ?? 0);
 }
 
+/** The stored log contradicts an earlier checkpoint: someone edited it under the database. */
+export class AuditTamperError extends Error {
+  override name = 'AuditTamperError';
+}
+
 export interface StoredCheckpoint {
   treeSize: number;
   rootHash: Buffer;
@@ -106,11 +111,18 @@ export async function issueCheckpoint(db: Database, keys: KeyProvider, tenantId:
     const key = await ensureLogKey(q, keys, tenantId);
     await q.query(`SELECT pg_advisory_xact_lock(hashtextextended('audit:' || $1, 0))`, [tenantId]);
     const hashes = await leafHashes(q);
-    const { rows } = await q.query<CpRow>(`SELECT tree_size, root_hash, key_id, note, created_at FROM audit_checkpoints WHERE tree_size = $1`, [hashes.length]);
-    if (rows[0]) return cpOf(rows[0]);
+    // Never sign a history that contradicts what was signed before.
+    const prior = await latestCheckpoint(q);
+    if (prior && prior.treeSize > hashes.length) throw new AuditTamperError(`The log has ${hashes.length} entries but checkpoint ${prior.treeSize} was signed; entries were removed. Refusing to sign.`);
     const f = new MerkleFrontier();
-    for (const h of hashes) f.push(h);
+    for (const h of hashes) {
+      f.push(h);
+      if (prior && f.size === prior.treeSize && !f.root().equals(prior.rootHash)) {
+        throw new AuditTamperError(`Entries 1..${prior.treeSize} no longer match their signed checkpoint; the log was altered. Refusing to sign.`);
+      }
+    }
     const root = f.root();
+    if (prior?.treeSize === hashes.length) return prior;
     const signer = await openSigner(keys, tenantId, key);
     const note = signedNote.signNote(signedNote.checkpointText({ origin: logOrigin(tenantId), size: hashes.length, root }), key.name, signer);
     const ins = await q.query<CpRow>(
@@ -178,4 +190,22 @@ export function startCheckpointTimer(o: { db: Database; keys: KeyProvider; dirty
   const t = setInterval(() => void tick(), o.intervalMs);
   t.unref();
   return () => clearInterval(t);
+}
+
+/**
+ * The export as the CLI and the API make it: the export itself is recorded, then a
+ * checkpoint is signed that covers it, unless the log contradicts an earlier checkpoint
+ * (then the export goes out as it is, for `audit verify` to pinpoint, with the reason).
+ */
+export async function exportLog(db: Database, keys: KeyProvider, tenantId: string, actor: AuditActor): Promise<{ export: AuditExport; tamper?: string }> {
+  await db.tx({ tenantId, actor: `${actor.type}:${actor.id}` }, (q) => recordAudit(q, tenantId, actor, { action: 'audit.exported', outcome: 'success', target: { type: 'audit_log', id: tenantId } }));
+  let tamper: string | undefined;
+  try {
+    await issueCheckpoint(db, keys, tenantId);
+  } catch (e) {
+    if (!(e instanceof AuditTamperError)) throw e;
+    tamper = e.message;
+  }
+  const x = await db.tx({ tenantId, actor: `${actor.type}:${actor.id}` }, (q) => buildExport(q, tenantId));
+  return tamper ? { export: x, tamper } : { export: x };
 }
