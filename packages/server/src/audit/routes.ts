@@ -6,6 +6,7 @@ import { ProblemError } from '../http/problem.js';
 import { join } from 'node:path';
 import { dirtyTenants, recordAudit, snapshotPending } from './record.js';
 import { snapshotAuditLog } from './snapshot.js';
+import { sendToWitnesses } from './witness-client.js';
 import { FsVault } from '../vault/fs.js';
 import { merkle } from '@parapet/core';
 import { exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, leafHashes, logOrigin, startCheckpointTimer, treeSize, type StoredCheckpoint } from './service.js';
@@ -63,12 +64,23 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     onError: (e, tenantId) => app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed'),
   });
   const vault = new FsVault(join(deps.dataDir, 'vault'), deps.now);
+  /** The daily job: snapshot to the vault, then send the checkpoint to the tenant's witnesses. */
+  async function snapshotAndAnchor(tenantId: string) {
+    const s = await snapshotAuditLog(deps.db, deps.keys, vault, tenantId, deps.now());
+    const cp = await deps.db.tx({ tenantId }, (q) => latestCheckpoint(q));
+    if (cp) {
+      for (const r of await sendToWitnesses(deps.db, tenantId, cp)) {
+        if (!r.ok) app.log.error({ tenant_id: tenantId, witness: r.witness, reason: r.detail }, 'witness did not cosign the audit checkpoint');
+      }
+    }
+    return s;
+  }
   const snapshotTimer = setInterval(() => {
     void (async () => {
       for (const tenantId of [...snapshotPending]) {
         snapshotPending.delete(tenantId);
         try {
-          await snapshotAuditLog(deps.db, deps.keys, vault, tenantId, deps.now());
+          await snapshotAndAnchor(tenantId);
         } catch (e) {
           app.log.error({ err: e, tenant_id: tenantId }, 'audit snapshot failed');
         }
@@ -186,7 +198,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   }, async (req, reply) => {
     const p = await allow(req, 'audit.snapshot');
-    const s = await snapshotAuditLog(deps.db, deps.keys, vault, p.tenantId, deps.now());
+    const s = await snapshotAndAnchor(p.tenantId);
     if (!s) return { status: 'up_to_date' };
     reply.code(201);
     return { from_seq: s.fromSeq, to_seq: s.toSeq, object_key: s.objectKey, sha256: s.sha256, retain_until: s.retainUntil.toISOString() };

@@ -134,6 +134,15 @@ export async function issueCheckpoint(db: Database, keys: KeyProvider, tenantId:
   });
 }
 
+/** Checkpoint notes with the witness cosignature lines appended (one signed note each). */
+export async function notesWithCosignatures(q: Queryable): Promise<string[]> {
+  const cps = await allCheckpoints(q);
+  const { rows } = await q.query<{ tree_size: number; signature_line: string }>(`SELECT tree_size, signature_line FROM audit_cosignatures ORDER BY tree_size, witness_key`);
+  const by = new Map<number, string[]>();
+  for (const r of rows) by.set(Number(r.tree_size), [...(by.get(Number(r.tree_size)) ?? []), r.signature_line]);
+  return cps.map((c) => c.note + (by.get(c.treeSize) ?? []).map((l) => l + '\n').join(''));
+}
+
 export interface ExportedRow {
   seq: number;
   leaf: string;
@@ -160,7 +169,7 @@ export async function buildExport(q: Queryable, tenantId: string): Promise<Audit
     origin: logOrigin(tenantId),
     log_keys: (await logKeys(q)).map((k) => k.verifierKey),
     entries: rows.map(exportRow),
-    checkpoints: (await allCheckpoints(q)).map((c) => c.note),
+    checkpoints: await notesWithCosignatures(q),
   };
 }
 
