@@ -24,7 +24,7 @@ export interface WormVault {
 
 export class VaultError extends Error {
   override name = 'VaultError';
-  constructor(readonly code: 'exists' | 'not_found' | 'retained' | 'integrity' | 'invalid_key', message: string) {
+  constructor(readonly code: 'exists' | 'not_found' | 'retained' | 'integrity' | 'invalid_key' | 'no_object_lock', message: string) {
     super(message);
   }
 }
