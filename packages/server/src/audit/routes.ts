@@ -9,7 +9,7 @@ import { snapshotAuditLog } from './snapshot.js';
 import { sendToWitnesses } from './witness-client.js';
 import { FsVault } from '../vault/fs.js';
 import { merkle } from '@parapet/core';
-import { exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, leafHashes, logOrigin, startCheckpointTimer, treeSize, type StoredCheckpoint } from './service.js';
+import { exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, startCheckpointTimer, treeFor, treeSize, type StoredCheckpoint } from './service.js';
 
 defineActions({
   'audit.read': { roles: ['admin', 'auditor'] },
@@ -163,9 +163,9 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     const p = await allow(req, 'audit.read');
     const { index, tree_size: size } = req.query;
     if (index >= size) throw new ProblemError(400, 'index_out_of_range', `Leaf index ${index} is not below tree size ${size}.`);
-    const hashes = await deps.db.tx(ctx(p), (q) => leafHashes(q, size));
-    if (hashes.length < size) throw new ProblemError(400, 'tree_size_too_large', `The log has ${hashes.length} entries, fewer than ${size}.`);
-    return { leaf_index: index, tree_size: size, leaf_hash: hashes[index]!.toString('base64'), root_hash: merkle.rootHash(hashes).toString('base64'), proof: merkle.inclusionProof(hashes, index).map((h) => h.toString('base64')) };
+    const t = await deps.db.tx(ctx(p), (q) => treeFor(q, p.tenantId, size));
+    if (t.size < size) throw new ProblemError(400, 'tree_size_too_large', `The log has ${t.size} entries, fewer than ${size}.`);
+    return { leaf_index: index, tree_size: size, leaf_hash: t.leaf(index).toString('base64'), root_hash: t.root(size).toString('base64'), proof: t.inclusionProof(index, size).map((h) => h.toString('base64')) };
   });
 
   app.get<{ Querystring: { old: number; new: number } }>('/api/v1/audit/proof/consistency', {
@@ -179,9 +179,9 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     const p = await allow(req, 'audit.read');
     const { old, new: size } = req.query;
     if (old > size) throw new ProblemError(400, 'sizes_out_of_order', `Old size ${old} is larger than new size ${size}.`);
-    const hashes = await deps.db.tx(ctx(p), (q) => leafHashes(q, size));
-    if (hashes.length < size) throw new ProblemError(400, 'tree_size_too_large', `The log has ${hashes.length} entries, fewer than ${size}.`);
-    return { old, new: size, old_root: merkle.rootHash(hashes, old).toString('base64'), new_root: merkle.rootHash(hashes).toString('base64'), proof: merkle.consistencyProof(hashes, old).map((h) => h.toString('base64')) };
+    const t = await deps.db.tx(ctx(p), (q) => treeFor(q, p.tenantId, size));
+    if (t.size < size) throw new ProblemError(400, 'tree_size_too_large', `The log has ${t.size} entries, fewer than ${size}.`);
+    return { old, new: size, old_root: t.root(old).toString('base64'), new_root: t.root(size).toString('base64'), proof: t.consistencyProof(old, size).map((h) => h.toString('base64')) };
   });
 
   const snapshotSchema = {

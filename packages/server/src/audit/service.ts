@@ -218,3 +218,28 @@ export async function exportLog(db: Database, keys: KeyProvider, tenantId: strin
   const x = await db.tx({ tenantId, actor: `${actor.type}:${actor.id}` }, (q) => buildExport(q, tenantId));
   return tamper ? { export: x, tamper } : { export: x };
 }
+
+/**
+ * Per-tenant Merkle trees kept in memory for the proof API, extended with new leaf hashes
+ * on demand, so a proof costs O(log^2 n) hashes after the first request. Entries are
+ * immutable, so a cached prefix never goes stale.
+ */
+const trees = new Map<string, merkle.MerkleTree>();
+const MAX_CACHED_TREES = 32;
+
+export async function treeFor(q: Queryable, tenantId: string, upTo: number): Promise<merkle.MerkleTree> {
+  let t = trees.get(tenantId);
+  if (!t) {
+    t = new merkle.MerkleTree();
+    if (trees.size >= MAX_CACHED_TREES) trees.delete(trees.keys().next().value!);
+    trees.set(tenantId, t);
+  }
+  if (t.size < upTo) {
+    const { rows } = await q.query<{ seq: number; entry_hash: Buffer }>(`SELECT seq, entry_hash FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq`, [t.size, upTo]);
+    for (const r of rows) {
+      if (Number(r.seq) !== t.size + 1) break; // a gap is never papered over
+      t.push(r.entry_hash);
+    }
+  }
+  return t;
+}
