@@ -79,14 +79,14 @@ function diagnose(e: ExportEntry, leaf: Buffer, prev: Buffer, tenantId: string):
   if (parsed.record.seq !== e.seq) throw new Bad(e.seq, `leaf names sequence number ${parsed.record.seq}: entries were swapped or moved`);
   if (parsed.record.tenant_id !== tenantId) throw new Bad(e.seq, 'leaf belongs to another tenant');
   if (!parsed.prev.equals(prev)) throw new Bad(e.seq, `leaf does not chain to entry ${e.seq - 1} (prev hash mismatch): an entry before it was changed, removed or inserted`);
-  if (canonicalJson(e.record) !== canonicalJson(parsed.record)) throw new Bad(e.seq, 'stored columns differ from the signed leaf bytes: the row was edited');
+  if (e.record === null || typeof e.record !== 'object' || canonicalJson(e.record) !== canonicalJson(parsed.record)) throw new Bad(e.seq, 'stored columns differ from the signed leaf bytes: the row was edited');
   throw new Bad(e.seq, 'leaf bytes do not match the entry');
 }
 
 export function verifyExport(x: AuditExport, o: VerifyOptions = {}): VerifyResult {
   const stats = { entries: 0, checkpoints: 0, cosignatures: 0, keysPinned: Boolean(o.trustedKeys?.length) };
   try {
-    if (x.format !== EXPORT_FORMAT) throw new Bad(undefined, `not a ${EXPORT_FORMAT} file`);
+    if (x?.format !== EXPORT_FORMAT || !Array.isArray(x.entries) || !Array.isArray(x.checkpoints) || !Array.isArray(x.log_keys)) throw new Bad(undefined, `not a ${EXPORT_FORMAT} file`);
     let keys: Verifier[];
     try {
       keys = (o.trustedKeys?.length ? o.trustedKeys : x.log_keys).map(parseVerifierKey);
