@@ -161,3 +161,22 @@ test('property: the append-only frontier gives the same root as the recursive de
     { numRuns: 100 },
   );
 });
+
+test('property: the incremental MerkleTree gives the same roots and proofs as the reference functions', async () => {
+  const { MerkleTree } = await import('../src/merkle/tree.js');
+  fc.assert(
+    fc.property(leavesArb, fc.nat(), fc.nat(), (hs, a, b) => {
+      const t = new MerkleTree();
+      for (const x of hs) t.push(x);
+      const n = hs.length;
+      const size = 1 + (a % n);
+      const i = b % size;
+      assert.ok(t.root(size).equals(rootHash(hs, size)));
+      assert.deepEqual(t.inclusionProof(i, size).map(hex), inclusionProof(hs, i, size).map(hex));
+      const m = b % (size + 1);
+      assert.deepEqual(t.consistencyProof(m, size).map(hex), consistencyProof(hs, m, size).map(hex));
+      assert.ok(t.root(0).equals(EMPTY_ROOT));
+    }),
+    { numRuns: 300 },
+  );
+});

@@ -25,3 +25,9 @@ export const commands: Command[] = [
   scanReject,
   scanList,
 ];
+import { auditExport, auditVerify } from './audit.js';
+import { witnessServe } from './witness.js';
+
+export const commands: Command[] = [init, dbMigrate];
+commands.push(auditExport, auditVerify);
+commands.push(witnessServe);

@@ -44,9 +44,15 @@ function checkSize(size: number, have: number): void {
   if (!Number.isSafeInteger(size) || size < 0 || size > have) throw new RangeError(`Tree size ${size} is outside 0..${have}.`);
 }
 
+type RangeHash = (lo: number, hi: number) => Buffer;
+
 /** PATH(m, D[n]) of RFC 9162 2.1.3.1, for leaf `index` in the tree of the first `size` leaves. */
 export function inclusionProof(leafHashes: readonly Uint8Array[], index: number, size = leafHashes.length): Buffer[] {
   checkSize(size, leafHashes.length);
+  return pathOf((lo, hi) => mth(leafHashes, lo, hi), index, size);
+}
+
+function pathOf(mthR: RangeHash, index: number, size: number): Buffer[] {
   if (!Number.isSafeInteger(index) || index < 0 || index >= size) throw new RangeError(`Leaf index ${index} is outside 0..${size - 1}.`);
   const out: Buffer[] = [];
   const path = (m: number, lo: number, hi: number): void => {
@@ -55,10 +61,10 @@ export function inclusionProof(leafHashes: readonly Uint8Array[], index: number,
     const k = split(n);
     if (m < k) {
       path(m, lo, lo + k);
-      out.push(mth(leafHashes, lo + k, hi));
+      out.push(mthR(lo + k, hi));
     } else {
       path(m - k, lo + k, hi);
-      out.push(mth(leafHashes, lo, lo + k));
+      out.push(mthR(lo, lo + k));
     }
   };
   path(index, 0, size);
@@ -68,22 +74,26 @@ export function inclusionProof(leafHashes: readonly Uint8Array[], index: number,
 /** PROOF(m, D[n]) of RFC 9162 2.1.4.1: consistency of the first `oldSize` leaves with the first `newSize`. */
 export function consistencyProof(leafHashes: readonly Uint8Array[], oldSize: number, newSize = leafHashes.length): Buffer[] {
   checkSize(newSize, leafHashes.length);
+  return proofOf((lo, hi) => mth(leafHashes, lo, hi), oldSize, newSize);
+}
+
+function proofOf(mthR: RangeHash, oldSize: number, newSize: number): Buffer[] {
   if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize) throw new RangeError(`Old size ${oldSize} is outside 0..${newSize}.`);
   if (oldSize === 0 || oldSize === newSize) return [];
   const out: Buffer[] = [];
   const sub = (m: number, lo: number, hi: number, b: boolean): void => {
     const n = hi - lo;
     if (m === n) {
-      if (!b) out.push(mth(leafHashes, lo, hi));
+      if (!b) out.push(mthR(lo, hi));
       return;
     }
     const k = split(n);
     if (m <= k) {
       sub(m, lo, lo + k, b);
-      out.push(mth(leafHashes, lo + k, hi));
+      out.push(mthR(lo + k, hi));
     } else {
       sub(m - k, lo + k, hi, false);
-      out.push(mth(leafHashes, lo, lo + k));
+      out.push(mthR(lo, lo + k));
     }
   };
   sub(oldSize, 0, newSize, true);
@@ -160,4 +170,60 @@ export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Uin
     sn = half(sn);
   }
   return sn === 0 && fr.equals(oldRoot) && sr.equals(newRoot);
+}
+
+/**
+ * Leaf hashes plus every complete interior node, kept as the log grows. Any perfect,
+ * aligned subtree is a lookup, so a root or proof costs O(log^2 n) hashes instead of O(n):
+ * the server keeps one per tenant for the proof API.
+ */
+export class MerkleTree {
+  private readonly levels: Buffer[][] = [[]];
+
+  get size(): number {
+    return this.levels[0]!.length;
+  }
+
+  leaf(index: number): Buffer {
+    const h = this.levels[0]![index];
+    if (!h) throw new RangeError(`Leaf index ${index} is outside 0..${this.size - 1}.`);
+    return h;
+  }
+
+  push(leafHash: Uint8Array): void {
+    let node: Buffer = Buffer.from(leafHash);
+    for (let k = 0; ; k++) {
+      const level = (this.levels[k] ??= []);
+      level.push(node);
+      if (level.length % 2 === 1) return;
+      node = nodeHash(level[level.length - 2]!, node);
+    }
+  }
+
+  private range: RangeHash = (lo, hi) => {
+    const n = hi - lo;
+    if (n === 0) return EMPTY_ROOT;
+    if (isPowerOfTwo(n) && lo % n === 0) {
+      const k = Math.round(Math.log2(n));
+      const hit = this.levels[k]?.[lo / n];
+      if (hit) return hit;
+    }
+    const k = split(n);
+    return nodeHash(this.range(lo, lo + k), this.range(lo + k, hi));
+  };
+
+  root(size = this.size): Buffer {
+    checkSize(size, this.size);
+    return this.range(0, size);
+  }
+
+  inclusionProof(index: number, size = this.size): Buffer[] {
+    checkSize(size, this.size);
+    return pathOf(this.range, index, size);
+  }
+
+  consistencyProof(oldSize: number, newSize = this.size): Buffer[] {
+    checkSize(newSize, this.size);
+    return proofOf(this.range, oldSize, newSize);
+  }
 }

@@ -24,6 +24,8 @@ export const AT_SQL = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY
 
 /** Tenants that appended since the checkpoint timer last looked (cheap hint, per process). */
 export const dirtyTenants = new Set<string>();
+/** Tenants with entries not yet in a vault snapshot, as far as this process knows. */
+export const snapshotPending = new Set<string>();
 
 /**
  * Appends one audit entry inside the caller's transaction, so the change and its record
@@ -63,6 +65,7 @@ export async function recordAudit(q: Queryable, tenantId: string, actor: AuditAc
     [tenantId, seq, record.at, actor.type, actor.id, record.actor.name, record.actor.ip, record.actor.user_agent, e.action, record.target?.type ?? null, record.target?.id ?? null, record.purpose, e.outcome, JSON.stringify(record.details), prev, merkle.leafHash(leaf), leaf],
   );
   dirtyTenants.add(tenantId);
+  snapshotPending.add(tenantId);
   return { seq };
 }
 

@@ -3,17 +3,23 @@ import type { AppDeps } from '../deps.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { ProblemError } from '../http/problem.js';
-import { dirtyTenants, recordAudit } from './record.js';
+import { join } from 'node:path';
+import { dirtyTenants, recordAudit, snapshotPending } from './record.js';
+import { snapshotAuditLog } from './snapshot.js';
+import { sendToWitnesses } from './witness-client.js';
+import { FsVault } from '../vault/fs.js';
 import { merkle } from '@parapet/core';
-import { buildExport, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, leafHashes, logOrigin, startCheckpointTimer, treeSize, type StoredCheckpoint } from './service.js';
+import { exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, startCheckpointTimer, treeFor, treeSize, type StoredCheckpoint } from './service.js';
 
 defineActions({
   'audit.read': { roles: ['admin', 'auditor'] },
   'audit.checkpoint': { roles: ['admin', 'auditor'] },
   'audit.export': { roles: ['admin', 'auditor'], stepUp: true },
+  'audit.snapshot': { roles: ['admin', 'auditor'] },
 });
 
 export const CHECKPOINT_INTERVAL_MS = 3600_000;
+export const SNAPSHOT_INTERVAL_MS = 24 * 3600_000;
 
 const b64 = { type: 'string', contentEncoding: 'base64' } as const;
 const problems = { '4xx': { $ref: 'Problem#' } } as const;
@@ -57,7 +63,35 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     intervalMs: CHECKPOINT_INTERVAL_MS,
     onError: (e, tenantId) => app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed'),
   });
-  app.addHook('onClose', async () => stop());
+  const vault = new FsVault(join(deps.dataDir, 'vault'), deps.now);
+  /** The daily job: snapshot to the vault, then send the checkpoint to the tenant's witnesses. */
+  async function snapshotAndAnchor(tenantId: string) {
+    const s = await snapshotAuditLog(deps.db, deps.keys, vault, tenantId, deps.now());
+    const cp = await deps.db.tx({ tenantId }, (q) => latestCheckpoint(q));
+    if (cp) {
+      for (const r of await sendToWitnesses(deps.db, tenantId, cp)) {
+        if (!r.ok) app.log.error({ tenant_id: tenantId, witness: r.witness, reason: r.detail }, 'witness did not cosign the audit checkpoint');
+      }
+    }
+    return s;
+  }
+  const snapshotTimer = setInterval(() => {
+    void (async () => {
+      for (const tenantId of [...snapshotPending]) {
+        snapshotPending.delete(tenantId);
+        try {
+          await snapshotAndAnchor(tenantId);
+        } catch (e) {
+          app.log.error({ err: e, tenant_id: tenantId }, 'audit snapshot failed');
+        }
+      }
+    })();
+  }, SNAPSHOT_INTERVAL_MS);
+  snapshotTimer.unref();
+  app.addHook('onClose', async () => {
+    stop();
+    clearInterval(snapshotTimer);
+  });
 
   /** authorize(), recording a denial in the tenant's audit log before it is answered. */
   async function allow(req: FastifyRequest, action: string): Promise<UserPrincipal> {
@@ -129,9 +163,9 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     const p = await allow(req, 'audit.read');
     const { index, tree_size: size } = req.query;
     if (index >= size) throw new ProblemError(400, 'index_out_of_range', `Leaf index ${index} is not below tree size ${size}.`);
-    const hashes = await deps.db.tx(ctx(p), (q) => leafHashes(q, size));
-    if (hashes.length < size) throw new ProblemError(400, 'tree_size_too_large', `The log has ${hashes.length} entries, fewer than ${size}.`);
-    return { leaf_index: index, tree_size: size, leaf_hash: hashes[index]!.toString('base64'), root_hash: merkle.rootHash(hashes).toString('base64'), proof: merkle.inclusionProof(hashes, index).map((h) => h.toString('base64')) };
+    const t = await deps.db.tx(ctx(p), (q) => treeFor(q, p.tenantId, size));
+    if (t.size < size) throw new ProblemError(400, 'tree_size_too_large', `The log has ${t.size} entries, fewer than ${size}.`);
+    return { leaf_index: index, tree_size: size, leaf_hash: t.leaf(index).toString('base64'), root_hash: t.root(size).toString('base64'), proof: t.inclusionProof(index, size).map((h) => h.toString('base64')) };
   });
 
   app.get<{ Querystring: { old: number; new: number } }>('/api/v1/audit/proof/consistency', {
@@ -145,9 +179,37 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     const p = await allow(req, 'audit.read');
     const { old, new: size } = req.query;
     if (old > size) throw new ProblemError(400, 'sizes_out_of_order', `Old size ${old} is larger than new size ${size}.`);
-    const hashes = await deps.db.tx(ctx(p), (q) => leafHashes(q, size));
-    if (hashes.length < size) throw new ProblemError(400, 'tree_size_too_large', `The log has ${hashes.length} entries, fewer than ${size}.`);
-    return { old, new: size, old_root: merkle.rootHash(hashes, old).toString('base64'), new_root: merkle.rootHash(hashes).toString('base64'), proof: merkle.consistencyProof(hashes, old).map((h) => h.toString('base64')) };
+    const t = await deps.db.tx(ctx(p), (q) => treeFor(q, p.tenantId, size));
+    if (t.size < size) throw new ProblemError(400, 'tree_size_too_large', `The log has ${t.size} entries, fewer than ${size}.`);
+    return { old, new: size, old_root: t.root(old).toString('base64'), new_root: t.root(size).toString('base64'), proof: t.consistencyProof(old, size).map((h) => h.toString('base64')) };
+  });
+
+  const snapshotSchema = {
+    type: 'object',
+    required: ['from_seq', 'to_seq', 'object_key', 'sha256', 'retain_until'],
+    properties: { from_seq: { type: 'integer' }, to_seq: { type: 'integer' }, object_key: { type: 'string' }, sha256: { type: 'string' }, retain_until: { type: 'string', format: 'date-time' } },
+  } as const;
+  app.post('/api/v1/audit/snapshots', {
+    schema: {
+      tags: ['audit'],
+      summary: 'Write new entries and their checkpoint to the WORM vault now (the daily job does the same).',
+      body: { type: 'object', additionalProperties: false, properties: {} },
+      response: { 201: snapshotSchema, 200: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } }, ...problems },
+    },
+  }, async (req, reply) => {
+    const p = await allow(req, 'audit.snapshot');
+    const s = await snapshotAndAnchor(p.tenantId);
+    if (!s) return { status: 'up_to_date' };
+    reply.code(201);
+    return { from_seq: s.fromSeq, to_seq: s.toSeq, object_key: s.objectKey, sha256: s.sha256, retain_until: s.retainUntil.toISOString() };
+  });
+
+  app.get('/api/v1/audit/snapshots', {
+    schema: { tags: ['audit'], summary: 'Snapshots in the WORM vault.', response: { 200: { type: 'object', required: ['snapshots'], properties: { snapshots: { type: 'array', items: snapshotSchema } } }, ...problems } },
+  }, async (req) => {
+    const p = await allow(req, 'audit.read');
+    const rows = await deps.db.tx(ctx(p), async (q) => (await q.query<{ from_seq: number; to_seq: number; object_key: string; sha256: string; retain_until: Date }>(`SELECT from_seq, to_seq, object_key, sha256, retain_until FROM audit_snapshots ORDER BY to_seq`)).rows);
+    return { snapshots: rows.map((r) => ({ from_seq: Number(r.from_seq), to_seq: Number(r.to_seq), object_key: r.object_key, sha256: r.sha256, retain_until: r.retain_until.toISOString() })) };
   });
 
   app.get('/api/v1/audit/export', {
@@ -165,9 +227,8 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   }, async (req) => {
     const p = await allow(req, 'audit.export');
-    // Record the export first, then sign a checkpoint that covers it, so the file proves itself.
-    await deps.db.tx(ctx(p), (q) => recordAudit(q, p.tenantId, actorOf(req), { action: 'audit.exported', outcome: 'success', target: { type: 'audit_log', id: p.tenantId } }));
-    await issueCheckpoint(deps.db, deps.keys, p.tenantId);
-    return deps.db.tx(ctx(p), (q) => buildExport(q, p.tenantId));
+    const r = await exportLog(deps.db, deps.keys, p.tenantId, actorOf(req));
+    if (r.tamper) req.log.error({ tenant_id: p.tenantId, reason: r.tamper }, 'audit log contradicts a signed checkpoint');
+    return r.export;
   });
 }

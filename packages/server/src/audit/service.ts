@@ -4,7 +4,7 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
 import { envelope, merkle, MerkleFrontier, signedNote, EXPORT_FORMAT, type AuditExport, type KeyProvider } from '@parapet/core';
-import { RECORD_COLUMNS, recordOfRow, type AuditRow } from './record.js';
+import { RECORD_COLUMNS, recordAudit, recordOfRow, type AuditActor, type AuditRow } from './record.js';
 
 /** The log's name: checkpoint origin and signed-note key name. */
 export function logOrigin(tenantId: string): string {
@@ -75,6 +75,11 @@ export async function treeSize(q: Queryable): Promise<number> {
   return Number(rows[0]!.n ?? 0);
 }
 
+/** The stored log contradicts an earlier checkpoint: someone edited it under the database. */
+export class AuditTamperError extends Error {
+  override name = 'AuditTamperError';
+}
+
 export interface StoredCheckpoint {
   treeSize: number;
   rootHash: Buffer;
@@ -106,11 +111,18 @@ export async function issueCheckpoint(db: Database, keys: KeyProvider, tenantId:
     const key = await ensureLogKey(q, keys, tenantId);
     await q.query(`SELECT pg_advisory_xact_lock(hashtextextended('audit:' || $1, 0))`, [tenantId]);
     const hashes = await leafHashes(q);
-    const { rows } = await q.query<CpRow>(`SELECT tree_size, root_hash, key_id, note, created_at FROM audit_checkpoints WHERE tree_size = $1`, [hashes.length]);
-    if (rows[0]) return cpOf(rows[0]);
+    // Never sign a history that contradicts what was signed before.
+    const prior = await latestCheckpoint(q);
+    if (prior && prior.treeSize > hashes.length) throw new AuditTamperError(`The log has ${hashes.length} entries but checkpoint ${prior.treeSize} was signed; entries were removed. Refusing to sign.`);
     const f = new MerkleFrontier();
-    for (const h of hashes) f.push(h);
+    for (const h of hashes) {
+      f.push(h);
+      if (prior && f.size === prior.treeSize && !f.root().equals(prior.rootHash)) {
+        throw new AuditTamperError(`Entries 1..${prior.treeSize} no longer match their signed checkpoint; the log was altered. Refusing to sign.`);
+      }
+    }
     const root = f.root();
+    if (prior?.treeSize === hashes.length) return prior;
     const signer = await openSigner(keys, tenantId, key);
     const note = signedNote.signNote(signedNote.checkpointText({ origin: logOrigin(tenantId), size: hashes.length, root }), key.name, signer);
     const ins = await q.query<CpRow>(
@@ -120,6 +132,15 @@ export async function issueCheckpoint(db: Database, keys: KeyProvider, tenantId:
     );
     return cpOf(ins.rows[0]!);
   });
+}
+
+/** Checkpoint notes with the witness cosignature lines appended (one signed note each). */
+export async function notesWithCosignatures(q: Queryable): Promise<string[]> {
+  const cps = await allCheckpoints(q);
+  const { rows } = await q.query<{ tree_size: number; signature_line: string }>(`SELECT tree_size, signature_line FROM audit_cosignatures ORDER BY tree_size, witness_key`);
+  const by = new Map<number, string[]>();
+  for (const r of rows) by.set(Number(r.tree_size), [...(by.get(Number(r.tree_size)) ?? []), r.signature_line]);
+  return cps.map((c) => c.note + (by.get(c.treeSize) ?? []).map((l) => l + '\n').join(''));
 }
 
 export interface ExportedRow {
@@ -148,7 +169,7 @@ export async function buildExport(q: Queryable, tenantId: string): Promise<Audit
     origin: logOrigin(tenantId),
     log_keys: (await logKeys(q)).map((k) => k.verifierKey),
     entries: rows.map(exportRow),
-    checkpoints: (await allCheckpoints(q)).map((c) => c.note),
+    checkpoints: await notesWithCosignatures(q),
   };
 }
 
@@ -178,4 +199,47 @@ export function startCheckpointTimer(o: { db: Database; keys: KeyProvider; dirty
   const t = setInterval(() => void tick(), o.intervalMs);
   t.unref();
   return () => clearInterval(t);
+}
+
+/**
+ * The export as the CLI and the API make it: the export itself is recorded, then a
+ * checkpoint is signed that covers it, unless the log contradicts an earlier checkpoint
+ * (then the export goes out as it is, for `audit verify` to pinpoint, with the reason).
+ */
+export async function exportLog(db: Database, keys: KeyProvider, tenantId: string, actor: AuditActor): Promise<{ export: AuditExport; tamper?: string }> {
+  await db.tx({ tenantId, actor: `${actor.type}:${actor.id}` }, (q) => recordAudit(q, tenantId, actor, { action: 'audit.exported', outcome: 'success', target: { type: 'audit_log', id: tenantId } }));
+  let tamper: string | undefined;
+  try {
+    await issueCheckpoint(db, keys, tenantId);
+  } catch (e) {
+    if (!(e instanceof AuditTamperError)) throw e;
+    tamper = e.message;
+  }
+  const x = await db.tx({ tenantId, actor: `${actor.type}:${actor.id}` }, (q) => buildExport(q, tenantId));
+  return tamper ? { export: x, tamper } : { export: x };
+}
+
+/**
+ * Per-tenant Merkle trees kept in memory for the proof API, extended with new leaf hashes
+ * on demand, so a proof costs O(log^2 n) hashes after the first request. Entries are
+ * immutable, so a cached prefix never goes stale.
+ */
+const trees = new Map<string, merkle.MerkleTree>();
+const MAX_CACHED_TREES = 32;
+
+export async function treeFor(q: Queryable, tenantId: string, upTo: number): Promise<merkle.MerkleTree> {
+  let t = trees.get(tenantId);
+  if (!t) {
+    t = new merkle.MerkleTree();
+    if (trees.size >= MAX_CACHED_TREES) trees.delete(trees.keys().next().value!);
+    trees.set(tenantId, t);
+  }
+  if (t.size < upTo) {
+    const { rows } = await q.query<{ seq: number; entry_hash: Buffer }>(`SELECT seq, entry_hash FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq`, [t.size, upTo]);
+    for (const r of rows) {
+      if (Number(r.seq) !== t.size + 1) break; // a gap is never papered over
+      t.push(r.entry_hash);
+    }
+  }
+  return t;
 }

@@ -1,0 +1,31 @@
+import { createWitness, serveWitness } from '@parapet/server/witness/server';
+import { CliError, type Command } from '../command.js';
+
+export const witnessServe: Command = {
+  path: ['witness', 'serve'],
+  summary: 'Run an independent C2SP tlog-witness that cosigns consistent audit checkpoints.',
+  usage: 'parapet witness serve --dir DIR --name NAME --log VERIFIER_KEY... [--port 7380] [--host 127.0.0.1]',
+  options: { dir: { type: 'string' }, name: { type: 'string' }, log: { type: 'string', multiple: true }, port: { type: 'string' }, host: { type: 'string' } },
+  async run({ values, io }) {
+    const dir = values.dir as string | undefined;
+    const name = values.name as string | undefined;
+    const logs = (values.log as string[] | undefined) ?? [];
+    if (!dir || !name || logs.length === 0) throw new CliError('Give --dir DIR, --name NAME and at least one --log VERIFIER_KEY.');
+    const port = Number(values.port ?? 7380);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('--port is a TCP port number.');
+    let w;
+    try {
+      w = await createWitness({ dir, name, logs });
+    } catch (e) {
+      throw new CliError(`Cannot start the witness: ${(e as Error).message}`);
+    }
+    const { server, url } = await serveWitness(w, { port, host: (values.host as string | undefined) ?? '127.0.0.1' });
+    if (io.json) io.out(JSON.stringify({ url, verifier_key: w.verifierKey }));
+    else io.out(`Witness ${name} listening on ${url}/add-checkpoint\nVerifier key: ${w.verifierKey}`);
+    await new Promise<void>((resolve) => {
+      const stop = () => server.close(() => resolve());
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  },
+};

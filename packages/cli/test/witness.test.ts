@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateKeyPairSync } from 'node:crypto';
+import { signedNote } from '@parapet/core';
+
+const BIN = fileURLToPath(new URL('../bin/parapet.js', import.meta.url));
+
+test('parapet witness serve: prints its URL and cosignature verifier key, answers add-checkpoint, stops on SIGTERM', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parapet-wcli-'));
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const origin = 'parapet.audit/test';
+  const vkey = signedNote.verifierKey(origin, signedNote.rawPublicKey(privateKey));
+  const p = spawn(process.execPath, [BIN, 'witness', 'serve', '--dir', dir, '--name', 'cli.witness', '--log', vkey, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      p.stdout.on('data', (d) => {
+        buf += d;
+        if (buf.includes('\n')) resolve(buf.split('\n')[0]!);
+      });
+      p.on('exit', (c) => reject(new Error(`exited ${c}`)));
+    });
+    const info = JSON.parse(line) as { url: string; verifier_key: string };
+    assert.match(info.verifier_key, /^cli\.witness\+[0-9a-f]{8}\+/);
+    const note = signedNote.signNote(signedNote.checkpointText({ origin, size: 0, root: Buffer.from('47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', 'base64') }), origin, privateKey);
+    const r = await fetch(`${info.url}/add-checkpoint`, { method: 'POST', body: `old 0\n\n${note}` });
+    assert.equal(r.status, 200);
+    const body = await r.text();
+    assert.equal(signedNote.cosignedBy(signedNote.parseNote(note + body), signedNote.parseVerifierKey(info.verifier_key)) !== undefined, true);
+    const code = new Promise<number | null>((resolve) => p.on('exit', resolve));
+    p.kill('SIGTERM');
+    assert.equal(await code, 0);
+  } finally {
+    p.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

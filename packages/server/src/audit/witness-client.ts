@@ -1,0 +1,70 @@
+/**
+ * Client side of C2SP tlog-witness: sends a checkpoint with a consistency proof from the
+ * size the witness last cosigned, and stores the cosignature it returns. Witnesses are a
+ * tenant setting (`audit_witnesses: [{ url, verifier_key }]`), so a customer can point the
+ * log at a witness they run themselves.
+ */
+import type { Database } from '@parapet/db';
+import { merkle, signedNote } from '@parapet/core';
+import { leafHashes, type StoredCheckpoint } from './service.js';
+
+export interface WitnessConfig {
+  url: string;
+  verifier_key: string;
+}
+
+export interface WitnessResult {
+  witness: string;
+  ok: boolean;
+  detail: string;
+}
+
+export function witnessesOf(settings: Record<string, unknown> | undefined): WitnessConfig[] {
+  const w = settings?.audit_witnesses;
+  if (!Array.isArray(w)) return [];
+  return w.filter((x): x is WitnessConfig => typeof x?.url === 'string' && typeof x?.verifier_key === 'string');
+}
+
+export async function sendToWitnesses(db: Database, tenantId: string, cp: StoredCheckpoint): Promise<WitnessResult[]> {
+  const ctx = { tenantId, actor: 'system:audit-witness' };
+  const { witnesses, hashes, cosigned } = await db.tx(ctx, async (q) => {
+    const settings = (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants WHERE id = $1`, [tenantId])).rows[0]?.settings;
+    const cs = (await q.query<{ witness_key: string; n: number }>(`SELECT witness_key, max(tree_size) AS n FROM audit_cosignatures GROUP BY witness_key`)).rows;
+    return { witnesses: witnessesOf(settings), hashes: await leafHashes(q, cp.treeSize), cosigned: new Map(cs.map((r) => [r.witness_key, Number(r.n)])) };
+  });
+  const out: WitnessResult[] = [];
+  for (const w of witnesses) {
+    let v: signedNote.Verifier;
+    try {
+      v = signedNote.parseVerifierKey(w.verifier_key);
+    } catch (e) {
+      out.push({ witness: w.url, ok: false, detail: `bad verifier key: ${(e as Error).message}` });
+      continue;
+    }
+    let old = Math.min(cosigned.get(w.verifier_key) ?? 0, cp.treeSize);
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const proof = merkle.consistencyProof(hashes, old, cp.treeSize);
+        const body = `old ${old}\n${proof.map((p) => p.toString('base64') + '\n').join('')}\n${cp.note}`;
+        const res = await fetch(new URL('add-checkpoint', w.url.endsWith('/') ? w.url : w.url + '/'), { method: 'POST', body, headers: { 'content-type': 'text/plain' }, signal: AbortSignal.timeout(10_000) });
+        const text = await res.text();
+        if (res.status === 409 && attempt === 0 && /^\d+\n$/.test(text) && Number(text) <= cp.treeSize) {
+          old = Number(text); // the witness knows a different size: prove from there
+          continue;
+        }
+        if (res.status !== 200) throw new Error(`witness answered ${res.status}: ${text.trim()}`);
+        const note = signedNote.parseNote(cp.note.replace(/\n$/, '\n') + text);
+        if (signedNote.cosignedBy(note, v) === undefined) throw new Error('the witness returned no valid cosignature');
+        const line = text.split('\n').find((l) => l.startsWith(`\u2014 ${v.name} `) && signedNote.cosignedBy(signedNote.parseNote(cp.note + l + '\n'), v) !== undefined)!;
+        await db.tx(ctx, (q) =>
+          q.query(`INSERT INTO audit_cosignatures (tenant_id, tree_size, witness_key, signature_line) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [tenantId, cp.treeSize, w.verifier_key, line]),
+        );
+        out.push({ witness: w.url, ok: true, detail: 'cosigned' });
+        break;
+      }
+    } catch (e) {
+      out.push({ witness: w.url, ok: false, detail: (e as Error).message });
+    }
+  }
+  return out;
+}

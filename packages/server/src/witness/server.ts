@@ -1,0 +1,140 @@
+/**
+ * A C2SP tlog-witness (https://c2sp.org/tlog-witness) that a customer runs on their own
+ * machine: it knows the logs it witnesses by their verifier keys, keeps the latest size and
+ * root of each in its own state file, refuses any checkpoint that is not consistent with
+ * what it saw before, and cosigns the rest (C2SP tlog-cosignature/v1).
+ */
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { merkle, signedNote } from '@parapet/core';
+
+interface State {
+  v: 1;
+  logs: Record<string, { size: number; root: string }>;
+}
+
+export interface WitnessOptions {
+  dir: string;
+  name: string;
+  /** Verifier keys of the logs to witness; the key name is the log origin. */
+  logs: string[];
+  now?: () => Date;
+}
+
+export interface Witness {
+  verifierKey: string;
+  handle(body: string): Promise<{ status: number; contentType: string; body: string }>;
+}
+
+async function loadOrCreateKey(dir: string): Promise<KeyObject> {
+  const path = join(dir, 'witness-key.pem');
+  try {
+    return createPrivateKey(await readFile(path, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const fh = await open(path, 'wx', 0o600);
+  try {
+    await fh.writeFile(privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  } finally {
+    await fh.close();
+  }
+  return privateKey;
+}
+
+export async function createWitness(o: WitnessOptions): Promise<Witness> {
+  await mkdir(o.dir, { recursive: true, mode: 0o700 });
+  const key = await loadOrCreateKey(o.dir);
+  const verifierKey = signedNote.verifierKey(o.name, signedNote.rawPublicKey(key), signedNote.SIG_COSIGNATURE_V1);
+  const logs = new Map(o.logs.map((k) => {
+    const v = signedNote.parseVerifierKey(k);
+    return [v.name, v] as const;
+  }));
+  const statePath = join(o.dir, 'state.json');
+  let state: State;
+  try {
+    state = JSON.parse(await readFile(statePath, 'utf8')) as State;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    state = { v: 1, logs: {} };
+  }
+  const save = async () => {
+    const tmp = `${statePath}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(state), { mode: 0o600 });
+    await rename(tmp, statePath); // atomic: the witness never forgets a size it cosigned
+  };
+  let queue: Promise<unknown> = Promise.resolve();
+  const text = (status: number, body: string, contentType = 'text/plain; charset=utf-8') => ({ status, contentType, body });
+
+  async function addCheckpoint(body: string) {
+    const blank = body.indexOf('\n\n');
+    if (blank < 0) return text(400, 'missing blank line\n');
+    const head = body.slice(0, blank).split('\n');
+    const m = /^old (0|[1-9][0-9]*)$/.exec(head[0] ?? '');
+    if (!m) return text(400, 'first line must be "old <size>"\n');
+    const old = Number(m[1]);
+    const proof = head.slice(1).map((l) => Buffer.from(l, 'base64'));
+    if (proof.length > 63 || proof.some((p, i) => p.length !== 32 || p.toString('base64') !== head[i + 1])) return text(400, 'malformed consistency proof\n');
+    let note, cp;
+    try {
+      note = signedNote.parseNote(body.slice(blank + 2));
+      cp = signedNote.parseCheckpoint(note.text);
+    } catch (e) {
+      return text(400, `${(e as Error).message}\n`);
+    }
+    const log = logs.get(cp.origin);
+    if (!log) return text(404, 'unknown log\n');
+    if (!signedNote.noteSignedBy(note, log)) return text(403, 'checkpoint is not signed by the log key\n');
+    const have = state.logs[cp.origin] ?? { size: 0, root: merkle.EMPTY_ROOT.toString('base64') };
+    if (old !== have.size) return text(409, `${have.size}\n`, 'text/x.tlog.size');
+    if (cp.size < old) return text(400, 'checkpoint is smaller than old size\n');
+    if (!merkle.verifyConsistency(old, cp.size, Buffer.from(have.root, 'base64'), cp.root, proof)) {
+      return cp.size === old ? text(409, `${have.size}\n`, 'text/x.tlog.size') : text(422, 'consistency proof does not verify\n');
+    }
+    state.logs[cp.origin] = { size: cp.size, root: cp.root.toString('base64') };
+    await save();
+    const ts = Math.floor((o.now?.() ?? new Date()).getTime() / 1000);
+    const sig = signedNote.cosign(note.text, o.name, key, ts);
+    const line = signedNote.formatNote({ text: '', signatures: [sig] }).slice(1);
+    return text(200, line);
+  }
+
+  return {
+    verifierKey,
+    handle(body: string) {
+      // One checkpoint at a time: the state check and update must not interleave.
+      const r = queue.then(() => addCheckpoint(body));
+      queue = r.catch(() => undefined);
+      return r;
+    },
+  };
+}
+
+/** Serves POST /add-checkpoint over HTTP (put TLS in front when it leaves the machine). */
+export async function serveWitness(w: Witness, o: { port: number; host: string }): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'POST' || req.url !== '/add-checkpoint') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > 64 * 1024) req.destroy();
+      else chunks.push(c);
+    });
+    req.on('end', () => {
+      w.handle(Buffer.concat(chunks).toString('utf8')).then(
+        (r) => res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body),
+        () => res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n'),
+      );
+    });
+  });
+  await new Promise<void>((ok) => server.listen(o.port, o.host, ok));
+  const a = server.address() as { port: number };
+  return { server, url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${a.port}` };
+}
