@@ -4,6 +4,7 @@
  * hierarchy. Each decision asks whether a random manager may read a random person's data
  * (action in subject_data), with that person's manager chain as entities, as the routes do.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { decide, defineActions } from '../../packages/server/src/auth/pdp.js';
 import type { UserPrincipal } from '../../packages/server/src/auth/principal.js';
 
@@ -51,4 +52,4 @@ for (let i = 0; i < DECISIONS; i++) {
 const total = (performance.now() - t0) / 1000;
 lat.sort((a, b) => a - b);
 const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]!.toFixed(3);
-console.log(`pdp: ${USERS} users, ${LEVELS} levels, ${DECISIONS} decisions (${allowed} allowed): ${(DECISIONS / total).toFixed(0)} decisions/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms`);
+console.log(`pdp: ${USERS} users, ${LEVELS} levels, ${DECISIONS} decisions (${allowed} allowed): ${(DECISIONS / total).toFixed(0)} decisions/s, p50 ${pct(50)} ms, p90 ${pct(90)} ms, p99 ${pct(99)} ms (load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`);
