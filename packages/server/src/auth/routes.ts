@@ -9,6 +9,7 @@ import { beginTotpEnrolment, getTotp, issueRecoveryCodes, otpauthUri, remainingR
 import { authorize, defineActions } from './pdp.js';
 import { getAuthSettings, setAuthSettings } from './settings.js';
 import { listWebauthnCredentials, webauthnRoutes } from './webauthn.js';
+import { delegationRoutes } from './delegations.js';
 
 defineActions({
   // Self-service on one's own account: every role; the resource is the caller's own user.
@@ -344,4 +345,5 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   );
 
   await webauthnRoutes(app, deps);
+  await delegationRoutes(app, deps);
 }
