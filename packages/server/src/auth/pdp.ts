@@ -137,7 +137,8 @@ export interface CompiledPolicies {
 /** The complete policy set and schema for today's declarations. */
 export function compilePolicies(files: PolicyFiles = loadPolicyFiles()): CompiledPolicies {
   const policies: Record<string, string> = { ...files.policies };
-  for (const [action, rule] of RULES) policies[`role:${action}`] = generatedPolicy(action, rule);
+  // An action no role may take gets no permit (an empty role set would not validate anyway).
+  for (const [action, rule] of RULES) if (rule.roles.length) policies[`role:${action}`] = generatedPolicy(action, rule);
   return { schema: files.schema + '\n' + generatedSchema(), policies };
 }
 
