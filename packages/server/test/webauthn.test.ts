@@ -134,4 +134,11 @@ test('WebAuthn serves step-up: a stale admin verifies with the key and the step-
   const log = await s.db.tx({ tenantId: a.tenantId }, (q) => q.query<{ action: string; details: { method?: string } }>(`SELECT action, details FROM audit_log ORDER BY seq`));
   assert.ok(log.rows.some((r) => r.action === 'auth.step_up' && r.details.method === 'webauthn'));
   assert.ok(log.rows.some((r) => r.action === 'auth.mfa_enrolled' && r.details.method === 'webauthn'));
+  // Removing the key: only one's own, with fresh MFA.
+  const factors = await a.client.get('/api/v1/auth/mfa');
+  const id = factors.json.factors[0].id;
+  const peer = await loginAs(s, { roles: ['admin'], tenantId: a.tenantId, mfaFresh: true });
+  assert.equal((await peer.client.request('DELETE', `/api/v1/auth/webauthn/credentials/${id}`)).status, 404);
+  assert.equal((await a.client.request('DELETE', `/api/v1/auth/webauthn/credentials/${id}`)).status, 204);
+  assert.deepEqual((await a.client.get('/api/v1/auth/mfa')).json.factors, []);
 });

@@ -180,6 +180,28 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
       return { state: 'authenticated', csrf_token: r.csrfToken, mfa_verified_at: r.mfaVerifiedAt.toISOString(), method: r.method };
     },
   );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/auth/webauthn/credentials/:id',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Remove one of my passkeys or security keys (needs step-up).',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } } },
+        response: { 204: { type: 'null' }, '4xx': problem },
+      },
+    },
+    async (req, reply) => {
+      const p = (await anySession(req, deps, ['full'])).principal;
+      authorize(p, 'auth.self.mfa.reset', selfResource(p));
+      await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const { rows } = await q.query<{ credential_id: string }>(`DELETE FROM webauthn_credentials WHERE id = $1 AND user_id = $2 RETURNING credential_id`, [req.params.id, p.userId]);
+        if (!rows[0]) throw new ProblemError(404, 'credential_not_found', 'You have no such credential.');
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.mfa_removed', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'webauthn', credential_id: rows[0].credential_id } });
+      });
+      reply.code(204);
+    },
+  );
 }
 
 export { credentials as listWebauthnCredentials };
