@@ -19,6 +19,13 @@ test('the schema, the hand-written policies and every declared action validate (
   assert.ok(Object.keys(c.policies).some((id) => id === 'role:auth.settings.update'), 'module declarations become policies');
 });
 
+test('an action declared with no roles validates and is denied to everyone', () => {
+  defineActions({ 'table.nobody': { roles: [] } });
+  assert.deepEqual(validatePolicies(compilePolicies()), []);
+  const p: UserPrincipal = { kind: 'user', tenantId: 't1', userId: 'admin', email: 'a@t', roles: ['admin'], sessionId: 's', mfaVerifiedAt: new Date(), csrfToken: 'x' };
+  assert.throws(() => authorize(p, 'table.nobody', { type: 'x', tenantId: 't1' }), { code: 'forbidden' });
+});
+
 test('a policy naming an undeclared action or attribute fails validation', () => {
   const files = loadPolicyFiles();
   const typo = { ...files, policies: { ...files.policies, bad: '@id("bad")\npermit (principal, action == Action::"table.person.raed", resource);' } };

@@ -9,4 +9,5 @@ export const AUTH_EVENTS = [
   'auth.settings_changed',
   'authz.decision',
   'authz.delegation_granted',
+  'authz.delegation_revoked',
 ] as const;

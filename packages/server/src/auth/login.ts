@@ -106,17 +106,24 @@ export interface SecondFactor {
   recovery_code?: string | undefined;
 }
 
-/**
- * Checks a TOTP or recovery code inside `q` (throttled like passwords: the account's counter).
- * Returns the method that passed, or a refusal / null.
- */
-async function checkSecondFactor(q: Queryable, deps: AppDeps, tenantId: string, userId: string, email: string, ip: string, f: SecondFactor): Promise<{ method?: 'totp' | 'recovery_code'; refusal?: ThrottleRefusal }> {
+export type MfaMethod = 'totp' | 'recovery_code' | 'webauthn';
+/** Checks one second factor inside the caller's transaction; the method that passed, or undefined. */
+export type MfaVerifier = (q: Queryable) => Promise<MfaMethod | undefined>;
+
+function codeVerifier(deps: AppDeps, tenantId: string, userId: string, f: SecondFactor): MfaVerifier {
+  return async (q) => {
+    if (f.code && (await verifyUserTotp(q, deps.keys, tenantId, userId, f.code, deps.now()))) return 'totp';
+    if (f.recovery_code && (await hasConfirmedMfa(q, userId)) && (await useRecoveryCode(q, userId, f.recovery_code))) return 'recovery_code';
+    return undefined;
+  };
+}
+
+/** Runs a verifier, throttled like passwords (the account's counter and the IP's). */
+async function checkSecondFactor(q: Queryable, deps: AppDeps, tenantId: string, email: string, ip: string, verify: MfaVerifier): Promise<{ method?: MfaMethod; refusal?: ThrottleRefusal }> {
   const now = deps.now();
   const refusal = await countAttempt(q, tenantId, email, ip, now);
   if (refusal) return { refusal };
-  let method: 'totp' | 'recovery_code' | undefined;
-  if (f.code && (await verifyUserTotp(q, deps.keys, tenantId, userId, f.code, now))) method = 'totp';
-  else if (f.recovery_code && (await hasConfirmedMfa(q, userId)) && (await useRecoveryCode(q, userId, f.recovery_code))) method = 'recovery_code';
+  const method = await verify(q);
   if (method) await recordSuccess(q, email, ip);
   else await recordFailure(q, email, now);
   return method ? { method } : {};
@@ -130,14 +137,15 @@ async function checkSecondFactor(q: Queryable, deps: AppDeps, tenantId: string, 
 export async function completeSecondFactor(
   deps: AppDeps,
   s: { tenantId: string; userId: string; email: string; sessionId: string },
-  f: SecondFactor,
+  f: SecondFactor | MfaVerifier,
   actor: AuditActor,
   kind: 'login' | 'step_up',
 ): Promise<{ cookie: string; csrfToken: string; method: string; mfaVerifiedAt: Date }> {
-  if (!f.code && !f.recovery_code) throw new ProblemError(400, 'code_required', 'Send a TOTP code (code) or a recovery code (recovery_code).');
+  if (typeof f !== 'function' && !f.code && !f.recovery_code) throw new ProblemError(400, 'code_required', 'Send a TOTP code (code) or a recovery code (recovery_code).');
+  const verifier = typeof f === 'function' ? f : codeVerifier(deps, s.tenantId, s.userId, f);
   const who: AuditActor = { ...actor, type: 'user', id: s.userId, name: s.email };
   const out = await deps.db.tx({ tenantId: s.tenantId, actor: `user:${s.userId}` }, async (q) => {
-    const r = await checkSecondFactor(q, deps, s.tenantId, s.userId, s.email, actor.ip ?? 'unknown', f);
+    const r = await checkSecondFactor(q, deps, s.tenantId, s.email, actor.ip ?? 'unknown', verifier);
     const action = kind === 'login' ? 'auth.login' : 'auth.step_up';
     if (!r.method) {
       await recordAudit(q, s.tenantId, who, { action, outcome: r.refusal ? 'denied' : 'failure', target: { type: 'session', id: s.sessionId }, details: { stage: 'mfa', reason: r.refusal?.reason ?? 'bad_code' } });

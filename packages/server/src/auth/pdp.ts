@@ -137,7 +137,8 @@ export interface CompiledPolicies {
 /** The complete policy set and schema for today's declarations. */
 export function compilePolicies(files: PolicyFiles = loadPolicyFiles()): CompiledPolicies {
   const policies: Record<string, string> = { ...files.policies };
-  for (const [action, rule] of RULES) policies[`role:${action}`] = generatedPolicy(action, rule);
+  // An action no role may take gets no permit (an empty role set would not validate anyway).
+  for (const [action, rule] of RULES) if (rule.roles.length) policies[`role:${action}`] = generatedPolicy(action, rule);
   return { schema: files.schema + '\n' + generatedSchema(), policies };
 }
 
@@ -150,6 +151,8 @@ export function validatePolicies(c: CompiledPolicies): string[] {
 
 let files: PolicyFiles | undefined;
 let loaded = -1;
+/** Actions whose decision can depend on MFA freshness (a denial may be a step-up). */
+let mfaActions = new Set<string>();
 const PSET = 'parapet';
 const SCHEMA = 'parapet';
 
@@ -164,6 +167,16 @@ function ensureLoaded(): void {
   if (s.type !== 'success') throw new Error(`Cedar schema: ${s.errors.map((e) => e.message).join('; ')}`);
   const p = cedar.preparsePolicySet(PSET, { staticPolicies: c.policies });
   if (p.type !== 'success') throw new Error(`Cedar policies: ${p.errors.map((e) => e.message).join('; ')}`);
+  // Cedar tells which actions a policy can apply to; those of policies reading MFA context
+  // (and stepUp declarations) get the second, fresh-MFA evaluation on denial.
+  const mfa = new Set([...RULES].filter(([, r]) => r.stepUp).map(([a]) => a));
+  for (const text of Object.values(files.policies)) {
+    if (!text.includes('context.mfa_')) continue;
+    const envs = cedar.getValidRequestEnvsPolicy(text, c.schema);
+    if (envs.type !== 'success') throw new Error(`Cedar request environments: ${envs.error}`);
+    for (const a of envs.actions) mfa.add(String(JSON.parse(a.replace(/^.*Action::/, ''))));
+  }
+  mfaActions = mfa;
   loaded = rulesVersion;
 }
 
@@ -249,7 +262,7 @@ export function decide(p: Principal, action: string, r: Resource, ctx: DecisionC
   const now = evaluate(p, action, r, ctx, stepUpSeconds, false);
   if (now.allow) return { allowed: true, stepUpRequired: false, reasons: now.reasons };
   // Would a fresh MFA verification change the answer? Then it is a step-up, not a denial.
-  const fresh = (ctx.mfaAgeSeconds ?? Infinity) > 0 ? evaluate(p, action, r, ctx, stepUpSeconds, true) : now;
+  const fresh = mfaActions.has(action) && (ctx.mfaAgeSeconds ?? Infinity) > 0 ? evaluate(p, action, r, ctx, stepUpSeconds, true) : now;
   return { allowed: false, stepUpRequired: fresh.allow, reasons: now.reasons.length ? now.reasons : ['default-deny'] };
 }
 

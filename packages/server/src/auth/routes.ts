@@ -8,6 +8,8 @@ import { completeSecondFactor, passwordLogin } from './login.js';
 import { beginTotpEnrolment, getTotp, issueRecoveryCodes, otpauthUri, remainingRecoveryCodes, verifyUserTotp } from './totp.js';
 import { authorize, defineActions } from './pdp.js';
 import { getAuthSettings, setAuthSettings } from './settings.js';
+import { listWebauthnCredentials, webauthnRoutes } from './webauthn.js';
+import { delegationRoutes } from './delegations.js';
 
 defineActions({
   // Self-service on one's own account: every role; the resource is the caller's own user.
@@ -26,13 +28,13 @@ const secondFactorBody = {
   additionalProperties: false,
   properties: { code: { type: 'string', minLength: 6, maxLength: 6 }, recovery_code: { type: 'string', minLength: 16, maxLength: 32 } },
 } as const;
-const self = (p: UserPrincipal) => ({ type: 'user', id: p.userId, tenantId: p.tenantId, attrs: { owner: p.userId } });
+export const selfResource = (p: UserPrincipal) => ({ type: 'user', id: p.userId, tenantId: p.tenantId, attrs: { owner: p.userId } });
 
 /**
  * The session behind the cookie in any state (the MFA routes serve half-signed-in sessions).
  * Half sessions are not resolved by the global hook, so the CSRF check is repeated here.
  */
-async function anySession(req: FastifyRequest, deps: AppDeps, states: SessionState[]): Promise<{ principal: UserPrincipal; state: SessionState }> {
+export async function anySession(req: FastifyRequest, deps: AppDeps, states: SessionState[]): Promise<{ principal: UserPrincipal; state: SessionState }> {
   if (req.principal?.kind === 'user' && states.includes('full')) return { principal: req.principal, state: 'full' };
   const raw = req.cookies[SESSION_COOKIE];
   const r = raw ? await resolveAnySession(deps.db, raw) : undefined;
@@ -146,7 +148,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
     async (req) => {
       const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
-      if (state === 'full') authorize(p, 'auth.self.manage', self(p));
+      if (state === 'full') authorize(p, 'auth.self.manage', selfResource(p));
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const existing = await getTotp(q, p.userId);
         if (existing?.confirmed_at) throw new ProblemError(409, 'totp_already_enrolled', 'An authenticator is already enrolled; remove it first (needs step-up).');
@@ -169,7 +171,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
     async (req, reply) => {
       const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
-      if (state === 'full') authorize(p, 'auth.self.manage', self(p));
+      if (state === 'full') authorize(p, 'auth.self.manage', selfResource(p));
       const out = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const existing = await getTotp(q, p.userId);
         if (!existing || existing.confirmed_at) return { error: new ProblemError(409, 'no_pending_enrolment', 'Start an enrolment first.') };
@@ -196,7 +198,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     { schema: { tags: ['auth'], summary: 'Remove the TOTP authenticator and recovery codes (needs step-up).', response: { 204: { type: 'null' }, '4xx': problem } } },
     async (req, reply) => {
       const p = requireUser(req);
-      authorize(p, 'auth.self.mfa.reset', self(p));
+      authorize(p, 'auth.self.mfa.reset', selfResource(p));
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         if ((await getAuthSettings(q, p.tenantId)).mfaRequired) throw new ProblemError(409, 'mfa_required_by_tenant', 'Your organisation requires MFA; enrol another factor instead of removing this one.');
         await q.query(`DELETE FROM mfa_totp WHERE user_id = $1`, [p.userId]);
@@ -212,7 +214,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     { schema: { tags: ['auth'], summary: 'Issue new recovery codes, voiding the old ones (needs step-up).', response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } } } }, '4xx': problem } } },
     async (req) => {
       const p = requireUser(req);
-      authorize(p, 'auth.self.mfa.reset', self(p));
+      authorize(p, 'auth.self.mfa.reset', selfResource(p));
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         if (!(await getTotp(q, p.userId))?.confirmed_at) throw new ProblemError(409, 'no_mfa', 'Enrol an authenticator before asking for recovery codes.');
         const codes = await issueRecoveryCodes(q, p.tenantId, p.userId);
@@ -232,7 +234,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
           200: {
             type: 'object',
             properties: {
-              factors: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, created_at: { type: 'string' }, confirmed_at: { type: ['string', 'null'] } } } },
+              factors: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' }, created_at: { type: 'string' }, confirmed_at: { type: ['string', 'null'] }, last_used_at: { type: ['string', 'null'] } } } },
               recovery_codes_remaining: { type: 'integer' },
             },
           },
@@ -242,11 +244,15 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
     async (req) => {
       const p = requireUser(req);
-      authorize(p, 'auth.self.read', self(p));
+      authorize(p, 'auth.self.read', selfResource(p));
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const t = await q.query<{ created_at: Date; confirmed_at: Date | null }>(`SELECT created_at, confirmed_at FROM mfa_totp WHERE user_id = $1`, [p.userId]);
+        const w = await listWebauthnCredentials(q, p.userId);
         return {
-          factors: t.rows.map((r) => ({ type: 'totp', created_at: r.created_at.toISOString(), confirmed_at: r.confirmed_at?.toISOString() ?? null })),
+          factors: [
+            ...t.rows.map((r) => ({ type: 'totp', created_at: r.created_at.toISOString(), confirmed_at: r.confirmed_at?.toISOString() ?? null })),
+            ...w.map((c) => ({ type: 'webauthn', id: c.id, name: c.name, created_at: c.created_at.toISOString(), confirmed_at: c.created_at.toISOString(), last_used_at: c.last_used_at?.toISOString() ?? null })),
+          ],
           recovery_codes_remaining: await remainingRecoveryCodes(q, p.userId),
         };
       });
@@ -278,7 +284,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
     async (req) => {
       const p = requireUser(req);
-      authorize(p, 'auth.self.read', self(p));
+      authorize(p, 'auth.self.read', selfResource(p));
       const rows = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => listUserSessions(q, p.userId));
       return {
         sessions: rows.map((r) => ({ id: r.id, current: r.id === p.sessionId, created_at: r.created_at.toISOString(), last_seen_at: r.last_seen_at.toISOString(), expires_at: r.expires_at.toISOString(), ip: r.ip, user_agent: r.user_agent })),
@@ -301,7 +307,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     { schema: { tags: ['auth'], summary: 'Sign out everywhere: end every session of the signed-in user.', response: { 200: { type: 'object', properties: { ended: { type: 'integer' } } }, '4xx': problem } } },
     async (req, reply) => {
       const p = requireUser(req);
-      authorize(p, 'auth.self.manage', self(p));
+      authorize(p, 'auth.self.manage', selfResource(p));
       const ended = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const n = await revokeUserSessions(q, p.userId);
         await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.logout_all', outcome: 'success', target: { type: 'user', id: p.userId }, details: { ended: n } });
@@ -337,4 +343,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       });
     },
   );
+
+  await webauthnRoutes(app, deps);
+  await delegationRoutes(app, deps);
 }

@@ -122,7 +122,11 @@ export async function remainingRecoveryCodes(q: Queryable, userId: string): Prom
   return rows[0]!.n;
 }
 
+/** True when the user has any second factor (a confirmed TOTP or a WebAuthn credential). */
 export async function hasConfirmedMfa(q: Queryable, userId: string): Promise<boolean> {
-  const { rows } = await q.query(`SELECT 1 FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL`, [userId]);
+  const { rows } = await q.query(
+    `SELECT 1 FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL UNION ALL SELECT 1 FROM webauthn_credentials WHERE user_id = $1 LIMIT 1`,
+    [userId],
+  );
   return rows.length > 0;
 }
