@@ -4,8 +4,9 @@ import { init } from './init.js';
 import { keysRetire, keysRewrap, keysRotate } from './keys.js';
 import { keygen, scopeSign, scopeVerify } from './scope.js';
 import { scanRequest, scanApprove, scanReject, scanList } from './scan.js';
-
 import { devicesList, devicesRevoke, devicesTokenCreate } from './devices.js';
+import { auditExport, auditVerify } from './audit.js';
+import { witnessServe } from './witness.js';
 
 /** Every command the CLI knows. Domain commands live in their own files; list them here. */
 export const commands: Command[] = [
@@ -24,10 +25,7 @@ export const commands: Command[] = [
   scanApprove,
   scanReject,
   scanList,
+  auditExport,
+  auditVerify,
+  witnessServe,
 ];
-import { auditExport, auditVerify } from './audit.js';
-import { witnessServe } from './witness.js';
-
-export const commands: Command[] = [init, dbMigrate];
-commands.push(auditExport, auditVerify);
-commands.push(witnessServe);
