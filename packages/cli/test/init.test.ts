@@ -42,6 +42,8 @@ test('parapet init creates an organisation and its admin (direct database access
       assert.equal(admin.rows[0]!.email, 'admin@acme.example');
       assert.deepEqual(admin.rows[0]!.roles, ['admin']);
       assert.match(admin.rows[0]!.password_hash, /^\$argon2id\$v=19\$m=65536,t=3,p=4\$/);
+      const audit = await t.db.tx({ tenantId: out.tenant_id }, (q) => q.query<{ action: string; actor_id: string }>(`SELECT action, actor_id FROM audit_log ORDER BY seq`));
+      assert.deepEqual(audit.rows.map((r) => [r.action, r.actor_id]), [['tenant.created', 'init'], ['user.created', 'init']]);
     }
   } finally {
     await t?.close();

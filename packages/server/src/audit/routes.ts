@@ -5,6 +5,7 @@ import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { ProblemError } from '../http/problem.js';
 import { join } from 'node:path';
 import { dirtyTenants, recordAudit, snapshotPending } from './record.js';
+import { listTenantIds } from '../tenants/service.js';
 import { snapshotAuditLog } from './snapshot.js';
 import { sendToWitnesses } from './witness-client.js';
 import { FsVault } from '../vault/fs.js';
@@ -88,6 +89,12 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     })();
   }, SNAPSHOT_INTERVAL_MS);
   snapshotTimer.unref();
+  // After a restart, every tenant is due once: a log written just before the restart still
+  // gets its hourly checkpoint and daily snapshot (an unchanged log costs no new checkpoint).
+  void listTenantIds(deps.db).then(
+    (ids) => ids.forEach((id) => (dirtyTenants.add(id), snapshotPending.add(id))),
+    (e: unknown) => app.log.error({ err: e }, 'could not list tenants for the audit timers'),
+  );
   app.addHook('onClose', async () => {
     stop();
     clearInterval(snapshotTimer);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isUniqueViolation, type Database, type Queryable } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
 import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/password.js';
+import { recordAudit } from '../audit/record.js';
 
 export interface Tenant {
   id: string;
@@ -55,7 +56,11 @@ export async function createOrganisation(db: Database, o: NewOrganisation): Prom
         `INSERT INTO users (tenant_id, email, display_name, roles, password_hash) VALUES ($1, $2, $3, ARRAY['admin'], $4) RETURNING id`,
         [id, email, o.adminName ?? email, passwordHash],
       );
-      return { tenant: { id, slug, name: o.name }, adminId: u.rows[0]!.id };
+      const adminId = u.rows[0]!.id;
+      const system = { type: 'system' as const, id: 'init', name: 'parapet init' };
+      await recordAudit(q, id, system, { action: 'tenant.created', outcome: 'success', target: { type: 'tenant', id }, details: { slug, name: o.name } });
+      await recordAudit(q, id, system, { action: 'user.created', outcome: 'success', target: { type: 'user', id: adminId }, details: { email, roles: ['admin'] } });
+      return { tenant: { id, slug, name: o.name }, adminId };
     });
   } catch (e) {
     if (isUniqueViolation(e)) throw new ProblemError(409, 'slug_taken', `An organisation with slug "${slug}" already exists.`);

@@ -3,7 +3,7 @@
  * parsing, route), signed (RFC 9421 verify + device lookup + nonce insert + Content-Digest) vs
  * the same requests unsigned, in the same run, on one core (node is single-threaded and the
  * default engine, PGlite, runs in this thread; with DATABASE_URL the PostgreSQL server's work
- * happens in other processes). Usage: node --import tsx bench/device-auth/run.ts [N]
+ * happens in other processes). Usage: node --import tsx bench/device-auth/index.ts [N]
  */
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';

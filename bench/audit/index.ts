@@ -1,5 +1,5 @@
 /**
- * bench/audit. Run: node --import tsx bench/audit/run.ts [--seconds 10] [--entries 1000000]
+ * bench/audit. Run: node --import tsx bench/audit/index.ts [--seconds 10] [--entries 1000000]
  * With DATABASE_URL/DATABASE_ADMIN_URL set (eval "$(bash scripts/pg-setup.sh)"), measures
  * audited writes per second against plain INSERTs into an unconstrained table of the same
  * shape, 16 concurrent clients, 1 and 50 tenants. Always measures offline verification
