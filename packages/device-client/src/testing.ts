@@ -137,7 +137,7 @@ export function deviceBinSuite(kind: DeviceKind, bin: string): void {
     assert.match((await run(['status', '--state-dir', sd])).stdout, /Last heartbeat: .* failed: This .* has been revoked/);
   });
 
-  test(`parapet-${kind}: a ${other} token is refused with a clear sentence and nothing is saved`, async () => {
+  test(`parapet-${kind}: a token made for a ${other} is refused with a clear sentence and nothing is saved`, async () => {
     const { token: t } = await token(other);
     const sd = join(dir, 'wrong-kind');
     const r = await run(enrollArgs(t, sd));
