@@ -24,6 +24,8 @@ export interface DeviceCliOptions {
 
 /** The result of the last `heartbeat`, kept next to the state so `status` can show it offline. */
 export interface LastHeartbeat {
+  /** The device it belongs to: after a re-enrollment an old result is not shown. */
+  device_id: string;
   at: string;
   ok: boolean;
   /** Device status from the server when ok; the error code otherwise. */
@@ -70,9 +72,10 @@ async function readState(kind: DeviceKind, dir: string): Promise<DeviceState> {
   }
 }
 
-async function readLastHeartbeat(dir: string): Promise<LastHeartbeat | undefined> {
+async function readLastHeartbeat(dir: string, state: DeviceState): Promise<LastHeartbeat | undefined> {
   try {
-    return JSON.parse(await readFile(paths(dir).heartbeat, 'utf8')) as LastHeartbeat;
+    const hb = JSON.parse(await readFile(paths(dir).heartbeat, 'utf8')) as LastHeartbeat;
+    return hb.device_id === state.deviceId ? hb : undefined;
   } catch {
     return undefined;
   }
@@ -183,13 +186,13 @@ async function heartbeat(kind: DeviceKind, dir: string, io: DeviceCliIo, version
   }
   try {
     const r = await client.heartbeat({ platform: platform(), ...(version ? { version } : {}) });
-    await writeLastHeartbeat(dir, { at: new Date().toISOString(), ok: true, status: r.status, message: `The server accepted the heartbeat (device ${r.status}).` });
+    await writeLastHeartbeat(dir, { device_id: state.deviceId, at: new Date().toISOString(), ok: true, status: r.status, message: `The server accepted the heartbeat (device ${r.status}).` });
     io.out(`Heartbeat accepted by ${state.server}: device ${r.device_id} is ${r.status} (server time ${r.server_time}).`);
     return 0;
   } catch (e) {
     const message = explain(kind, e, state.server, false);
     const code = e instanceof DeviceRequestError || e instanceof PinMismatchError ? e.code : (e as NodeJS.ErrnoException).code;
-    await writeLastHeartbeat(dir, { at: new Date().toISOString(), ok: false, ...(code ? { code } : {}), message }).catch(() => undefined);
+    await writeLastHeartbeat(dir, { device_id: state.deviceId, at: new Date().toISOString(), ok: false, ...(code ? { code } : {}), message }).catch(() => undefined);
     io.err(message);
     return 1;
   }
@@ -224,7 +227,7 @@ export function deviceCli(kind: DeviceKind, options: DeviceCliOptions = {}): (ar
       if (command === 'heartbeat') return await heartbeat(kind, dir, io, options.version);
       if (command === 'status') {
         const state = await readState(kind, dir);
-        const hb = await readLastHeartbeat(dir);
+        const hb = await readLastHeartbeat(dir, state);
         if (values.json) io.out(JSON.stringify(statusJson(state, dir, hb), null, 2));
         else for (const l of statusText(state, dir, hb)) io.out(l);
         return 0;

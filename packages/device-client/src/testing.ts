@@ -135,6 +135,14 @@ export function deviceBinSuite(kind: DeviceKind, bin: string): void {
     assert.equal(after.last_heartbeat.ok, false);
     assert.equal(after.last_heartbeat.code, 'device_revoked');
     assert.match((await run(['status', '--state-dir', sd])).stdout, /Last heartbeat: .* failed: This .* has been revoked/);
+
+    // The remedy the sentence gives: enroll again (same directory) with a new token.
+    const again = await run(enrollArgs((await token(kind)).token, sd));
+    assert.equal(again.code, 0, again.stderr);
+    const st2 = await run(['status', '--state-dir', sd]);
+    assert.doesNotMatch(st2.stdout, new RegExp(deviceId));
+    assert.match(st2.stdout, /Last heartbeat: none yet/);
+    assert.equal((await run(['heartbeat', '--state-dir', sd])).code, 0);
   });
 
   test(`parapet-${kind}: a token made for a ${other} is refused with a clear sentence and nothing is saved`, async () => {
