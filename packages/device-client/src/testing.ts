@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,7 +146,7 @@ export function deviceBinSuite(kind: DeviceKind, bin: string): void {
     assert.equal((await run(['heartbeat', '--state-dir', sd])).code, 0);
   });
 
-  test(`parapet-${kind}: a token made for a ${other} is refused with a clear sentence and nothing is saved`, async () => {
+  test(`parapet-${kind}: a token made for ${other === 'agent' ? 'an' : 'a'} ${other} is refused with a clear sentence and nothing is saved`, async () => {
     const { token: t } = await token(other);
     const sd = join(dir, 'wrong-kind');
     const r = await run(enrollArgs(t, sd));
@@ -186,6 +187,44 @@ export function deviceBinSuite(kind: DeviceKind, bin: string): void {
     // Not enrolled at all.
     assertOneSentence(await run(['heartbeat', '--state-dir', join(dir, 'nowhere')]), kind, new RegExp(`This ${kind} is not enrolled yet`));
   });
+
+  const which = (b: string) => ['/usr/bin', '/bin', '/usr/local/bin'].some((d) => existsSync(join(d, b)));
+  const missing = ['dbus-run-session', 'gnome-keyring-daemon'].filter((b) => !which(b));
+  test(
+    `parapet-${kind}: with a Secret Service the key goes to the OS credential store; without it, heartbeat refuses plainly`,
+    { skip: missing.length ? `needs ${missing.join(' and ')} (Debian packages dbus, gnome-keyring)` : false },
+    async () => {
+      const { token: t } = await token(kind);
+      const home = join(dir, 'keyring-home');
+      const sd = join(dir, 'keyring-state');
+      // One session bus with an unlocked gnome-keyring for enroll, status and heartbeat.
+      const script =
+        'eval "$(printf "parapet-test\\n" | gnome-keyring-daemon --unlock --components=secrets)" && export GNOME_KEYRING_CONTROL && ' +
+        '"$0" "$1" enroll --server "$2" --token "$3" --ca "$4" --state-dir "$5" --key-store auto && "$0" "$1" status --json --state-dir "$5" && "$0" "$1" heartbeat --state-dir "$5"';
+      const r = await new Promise<BinResult>((resolve, reject) => {
+        const p = spawn('dbus-run-session', ['--', 'sh', '-c', script, process.execPath, bin, s.url, t, caFile, sd], {
+          env: { ...process.env, HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: home, DBUS_SESSION_BUS_ADDRESS: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+        p.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+        p.on('error', reject);
+        p.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^Enrolled as ${kind} .*; key in the OS credential store;`, 'm'));
+      const json = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'), r.stdout.lastIndexOf('}') + 1));
+      assert.equal(json.key_store, 'os');
+      assert.equal(json.os_credential_store_available, true);
+      assert.match(r.stdout, /^Heartbeat accepted by /m);
+      assert.equal(existsSync(join(sd, 'device.key')), false, 'no key file when the OS store holds the key');
+      // Outside that session there is no Secret Service: the device does not fall back to a file.
+      const out = await run(['heartbeat', '--state-dir', sd], { HOME: home, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dir, 'no-bus')}` });
+      assertOneSentence(out, kind, /key is in the OS credential store, which is not available now/);
+    },
+  );
 
   if (process.platform === 'linux') {
     test(`parapet-${kind}: with no Secret Service the key goes to the encrypted file and status says so`, async () => {
