@@ -153,6 +153,9 @@ export function deviceBinSuite(kind: DeviceKind, bin: string): void {
     assert.equal(r.code, 1);
     assertOneSentence(r, kind, new RegExp(`made for another kind of device; ask an admin for a token made with --kind ${kind}`));
     await assert.rejects(stat(join(sd, 'state.json')), { code: 'ENOENT' });
+    // Without --ca the self-signed server is not trusted: one sentence pointing to --ca.
+    const noCa = await run(['enroll', '--server', s.url, '--token', t, '--state-dir', sd, '--key-store', 'file']);
+    assertOneSentence(noCa, kind, /The certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \([A-Z_]+\); give its CA with --ca FILE when enrolling\./);
   });
 
   test(`parapet-${kind}: a wrong --pin refuses at first contact, before the token is spent`, async () => {
