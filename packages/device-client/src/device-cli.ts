@@ -169,8 +169,10 @@ export function explain(kind: DeviceKind, e: unknown, server: string | undefined
   if (code === 'EACCES' && (e as NodeJS.ErrnoException).path) return `Permission denied on ${(e as NodeJS.ErrnoException).path}.`;
   if (code?.startsWith('ERR_PARSE_ARGS')) return `${((e as Error).message.split('. ')[0] ?? 'Invalid arguments').replace(/\.$/, '')} (see parapet-${kind} --help).`;
   const msg = (e as Error | undefined)?.message ?? String(e);
-  // Keep it to one line even if a library error spans several.
-  return msg.split('\n')[0]!.trim();
+  if (/unable to authenticate data/.test(msg)) return `The device key file cannot be decrypted with its .kek file (changed, or from another device); enroll this ${kind} again.`;
+  // Keep it to one line even if a library error spans several, and end it like a sentence.
+  const line = msg.split('\n')[0]!.trim();
+  return /[.!?]$/.test(line) ? line : `${line}.`;
 }
 
 async function heartbeat(kind: DeviceKind, dir: string, io: DeviceCliIo, version: string | undefined): Promise<number> {

@@ -187,6 +187,13 @@ export function deviceBinSuite(kind: DeviceKind, bin: string): void {
     await writeFile(join(mitm, 'state.json'), JSON.stringify({ ...st, server: 'https://127.0.0.1:1' }));
     const u = await run(['heartbeat', '--state-dir', mitm]);
     assertOneSentence(u, kind, /The server https:\/\/127\.0\.0\.1:1 could not be reached \(ECONNREFUSED\)\./);
+    // A key file that does not decrypt (tampered) is one sentence too, not a crypto stack trace.
+    const kf = join(mitm, 'device.key');
+    const bytes = await readFile(kf);
+    bytes[bytes.length - 1]! ^= 1;
+    await writeFile(kf, bytes);
+    await writeFile(join(mitm, 'state.json'), JSON.stringify(st));
+    assertOneSentence(await run(['heartbeat', '--state-dir', mitm]), kind, /The device key file cannot be decrypted with its \.kek file/);
     // Not enrolled at all.
     assertOneSentence(await run(['heartbeat', '--state-dir', join(dir, 'nowhere')]), kind, new RegExp(`This ${kind} is not enrolled yet`));
   });
