@@ -7,7 +7,7 @@ import { createPrivateKey, generateKeyPairSync, randomBytes, verify, type KeyObj
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { httpsig } from '@parapet/core';
-import type { KeyStore } from './keystore.js';
+import type { KeyStore, KeyStoreKind } from './keystore.js';
 import { httpsRequest, spkiSha256OfDer, type HttpResponse, type TransportOptions } from './transport.js';
 
 export type DeviceKind = 'agent' | 'worker';
@@ -23,6 +23,12 @@ export interface DeviceState {
   /** issued_at of the last accepted pin announcement (no rollback to an older one). */
   pinsIssuedAt?: string | undefined;
   servername?: string | undefined;
+  /** Where the private key is ('os' or 'file'), so later runs open the same store. */
+  keyStore?: KeyStoreKind | undefined;
+  /** Why the OS store was not used, when keyStore is 'file' (shown by `status`). */
+  keyStoreNote?: string | undefined;
+  /** Trust anchor file given with --ca at enrollment, copied into the state directory. */
+  caFile?: string | undefined;
 }
 
 export class DeviceRequestError extends Error {
@@ -119,7 +125,7 @@ export class DeviceClient {
     const seen = spkiSha256OfDer(r.serverKey.export({ type: 'spki', format: 'der' }));
     if (j.pins.current !== seen) throw new Error('The server sent a pin that does not match the certificate of this connection; refusing to enroll.');
     await o.store.save(privateKey.export({ type: 'pkcs8', format: 'der' }));
-    const state: DeviceState = { server: o.server, tenantId: j.tenant_id, deviceId: j.device_id, keyid: j.keyid, kind: o.kind, pins: [j.pins.current, j.pins.backup], servername: o.servername };
+    const state: DeviceState = { server: o.server, tenantId: j.tenant_id, deviceId: j.device_id, keyid: j.keyid, kind: o.kind, pins: [j.pins.current, j.pins.backup], servername: o.servername, keyStore: o.store.kind, keyStoreNote: o.store.fallbackReason };
     await saveState(o.statePath, state);
     return new DeviceClient(state, privateKey, o.store, o.statePath, o.ca);
   }

@@ -4,12 +4,17 @@
  * [--ca FILE] (trust anchor for first contact) [--pin SHA256] (pin given out of band)
  * [--state-dir DIR] [--key-store auto|file].
  */
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { homedir, hostname, platform } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DeviceClient, type DeviceKind } from './client.js';
+import { DeviceClient, saveState, type DeviceKind } from './client.js';
 import { openKeyStore } from './keystore.js';
+
+/** Wrong or missing arguments: the binary prints the sentence and exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
 
 export interface EnrollCommandIo {
   out(line: string): void;
@@ -34,10 +39,12 @@ export async function runEnroll(kind: DeviceKind, argv: string[], io: EnrollComm
     },
     strict: true,
   });
-  if (!values.server || !values.token) throw new Error(`Usage: parapet-${kind} enroll --server URL --token TOKEN [--name NAME] [--ca FILE] [--pin SHA256] [--state-dir DIR] [--key-store auto|file]`);
+  if (!values.server || !values.token) throw new UsageError(`Enrolling needs --server URL and --token TOKEN (see parapet-${kind} --help).`);
+  if (!URL.canParse(values.server)) throw new UsageError(`The server URL ${values.server} is not a valid URL.`);
   const server = new URL(values.server);
-  if (server.protocol !== 'https:') throw new Error('The server URL must start with https://.');
-  if (values['key-store'] && values['key-store'] !== 'auto' && values['key-store'] !== 'file') throw new Error('--key-store takes auto or file.');
+  if (server.protocol !== 'https:') throw new UsageError('The server URL must start with https://.');
+  if (values['key-store'] && values['key-store'] !== 'auto' && values['key-store'] !== 'file') throw new UsageError('--key-store takes auto or file.');
+  const ca = values.ca ? await readFile(values.ca, 'utf8') : undefined;
   const dir = values['state-dir'] ?? defaultStateDir(kind);
   const store = await openKeyStore({ service: `parapet-${kind}`, account: server.host, filePath: join(dir, 'device.key'), ...(values['key-store'] === 'file' ? { prefer: 'file' as const } : {}) });
   const c = await DeviceClient.enroll({
@@ -49,9 +56,16 @@ export async function runEnroll(kind: DeviceKind, argv: string[], io: EnrollComm
     statePath: join(dir, 'state.json'),
     platform: platform(),
     ...(io.version ? { version: io.version } : {}),
-    ...(values.ca ? { ca: await readFile(values.ca, 'utf8') } : {}),
+    ...(ca ? { ca } : {}),
     ...(values.pin ? { expectPin: values.pin } : {}),
   });
+  if (ca) {
+    // Later runs still validate the chain before the pin check, so they need the same anchor.
+    c.state.caFile = join(dir, 'ca.pem');
+    await writeFile(c.state.caFile, ca, { mode: 0o600 });
+    await chmod(c.state.caFile, 0o600);
+    await saveState(join(dir, 'state.json'), c.state);
+  }
   io.out(`Enrolled as ${kind} ${c.state.deviceId}; key in the ${store.kind === 'os' ? 'OS credential store' : `encrypted file ${join(dir, 'device.key')} (${store.fallbackReason ?? 'no OS store'})`}; pinned ${c.state.pins.join(', ')}.`);
   return c;
 }

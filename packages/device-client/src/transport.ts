@@ -35,6 +35,8 @@ export interface TransportOptions {
   pins: string[];
   /** TLS server name when the URL has an IP address. */
   servername?: string | undefined;
+  /** Gives up on a silent server (connect or response) after this long; default 30 s. */
+  timeoutMs?: number | undefined;
 }
 
 export function httpsRequest(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, o: TransportOptions): Promise<HttpResponse> {
@@ -71,6 +73,8 @@ export function httpsRequest(url: URL, method: string, headers: Record<string, s
         });
       },
     );
+    // Without a timeout a black-holed server would hang a heartbeat forever.
+    req.setTimeout(o.timeoutMs ?? 30_000, () => req.destroy(Object.assign(new Error(`No answer from ${url.host} in time.`), { code: 'ETIMEDOUT' })));
     req.on('error', (e) => reject(pinError ?? e));
     req.end(body);
   });
