@@ -11,12 +11,14 @@ import { AccountPage } from './pages/Account';
 import { PeoplePage } from './pages/People';
 import { AuditPage } from './pages/Audit';
 import { SettingsPage } from './pages/Settings';
+import { DevicesPage } from './pages/Devices';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
 
 const PAGES: Record<string, { title: string; roles?: string[]; Page: () => ReactElement }> = {
   '/account': { title: 'My account', Page: AccountPage },
   '/people': { title: 'People', roles: ACCESS.people, Page: PeoplePage },
+  '/devices': { title: 'Devices', roles: ACCESS.devices, Page: DevicesPage },
   '/audit': { title: 'Audit log', roles: ACCESS.audit, Page: AuditPage },
   '/settings': { title: 'Organisation settings', roles: ACCESS.settings, Page: SettingsPage },
 };

@@ -14,6 +14,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
     section: 'Organisation',
     items: [
       { href: '/people', label: 'People', roles: ACCESS.people },
+      { href: '/devices', label: 'Devices', roles: ACCESS.devices },
       { href: '/audit', label: 'Audit log', roles: ACCESS.audit },
       { href: '/settings', label: 'Settings', roles: ACCESS.settings },
     ],
