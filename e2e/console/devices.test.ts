@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { createTenant, createUser, loginAs, startTestServer, type TestServer } from '@parapet/server/testing';
 import { DeviceClient, DeviceRequestError, openKeyStore } from '@parapet/device-client';
-import { browserMissing, focusedText, launchBrowser, openTab, screenshot, sessionCookie, totp, type Tab } from './harness.js';
+import { adminWithTotp, browserMissing, focusedText, launchBrowser, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
 
 const missing = browserMissing();
 let s: TestServer;
@@ -51,22 +51,11 @@ async function enroll(name: string, kind: 'agent' | 'worker') {
   return DeviceClient.enroll({ server: s.url, token: t.json.token, kind, name, store, statePath: join(dir, name, 'state.json'), ca: s.ca, version: '1.4.2', platform: 'linux-x64' });
 }
 
-/** An admin with a confirmed authenticator; the browser session gets no fresh MFA, so step-up asks. */
-async function adminWithTotp(email: string) {
-  const a = await loginAs(s, { roles: ['admin'], tenantId, email });
-  const enrol = await a.client.post('/api/v1/auth/mfa/totp/enroll');
-  assert.equal(enrol.status, 200, enrol.text);
-  const secret: string = enrol.json.secret;
-  const confirmed = await a.client.post('/api/v1/auth/mfa/totp/confirm', { code: totp(secret, Date.now() / 1000) });
-  assert.equal(confirmed.status, 200, confirmed.text);
-  return { ...a, secret };
-}
-
 test('an admin revokes a device: confirmation, step-up, the device is refused, the audit log shows device.revoked', { skip: missing ?? false }, async () => {
   const laptop = await enroll('ada-laptop', 'agent');
   const worker = await enroll('scan-worker-1', 'worker');
   assert.equal((await laptop.heartbeat()).status, 'active');
-  const admin = await adminWithTotp('ada.admin@devco.test');
+  const admin = await adminWithTotp(s, tenantId, 'ada.admin@devco.test');
 
   const { page, problems } = await tab(await sessionCookie(s, tenantId, admin.userId));
   await page.goto(`${s.url}/devices`);
@@ -99,7 +88,7 @@ test('an admin revokes a device: confirmation, step-up, the device is refused, t
   const stepUp = page.getByRole('dialog', { name: "Confirm it's you" });
   await stepUp.waitFor();
   await screenshot(page, 'console-devices-revoke-stepup');
-  await stepUp.getByLabel('Verification code').fill(totp(admin.secret, Date.now() / 1000 + 30));
+  await stepUp.getByLabel('Verification code').fill(admin.nextCode());
   await stepUp.getByRole('button', { name: 'Verify and continue' }).click();
   await confirm.waitFor({ state: 'detached' });
   await page.getByText('ada-laptop is revoked; its next request will be refused.').waitFor();
