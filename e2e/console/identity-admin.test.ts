@@ -164,3 +164,48 @@ test('SSO: pick a preset, fill the client and a group mapping, save through step
   assert.equal(again.has_client_secret, true);
   assert.deepEqual(problems, []);
 });
+
+test('Organisation settings: details read-only, MFA policy and step-up age saved by an admin; an auditor sees everything read-only', { skip: missing ?? false }, async () => {
+  const org = await createTenant(s.db, 'setco');
+  const admin = await createUser(s.db, org, { roles: ['admin'], email: 'olga.org@setco.test' });
+  const { page, problems } = await tab(await sessionCookie(s, org, admin.userId, { mfaFresh: true }));
+  await page.goto(`${s.url}/settings`);
+  const details = page.getByTestId('org-details');
+  await details.waitFor();
+  assert.match(await details.innerText(), /setco/);
+  assert.match(await details.innerText(), new RegExp(org));
+  await page.getByText('Read-only: these are set when the organisation is created').waitFor();
+  await page.getByTestId('retention-note').waitFor();
+
+  const mfa = page.getByLabel('Require two-step verification for everyone');
+  assert.equal(await mfa.isChecked(), false);
+  await mfa.check();
+  await page.getByLabel('Step-up age (minutes)').fill('15');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Settings saved.').waitFor();
+  await screenshot(page, 'console-settings-admin');
+  const api = (await loginAs(s, { roles: ['admin'], tenantId: org })).client;
+  assert.deepEqual((await api.get('/api/v1/auth/settings')).json, { step_up_max_age_seconds: 900, mfa_required: true });
+  // The links to the identity pages work from here.
+  await page.getByRole('link', { name: 'SCIM tokens' }).click();
+  await page.getByRole('heading', { level: 1, name: 'SCIM provisioning' }).waitFor();
+  assert.deepEqual(problems, []);
+
+  const auditor = await createUser(s.db, org, { roles: ['auditor'] });
+  const a = await tab(await sessionCookie(s, org, auditor.userId));
+  await a.page.goto(`${s.url}/settings`);
+  const box = a.page.getByLabel('Require two-step verification for everyone');
+  await box.waitFor();
+  assert.equal(await box.isChecked(), true);
+  assert.equal(await box.isDisabled(), true);
+  assert.equal(await a.page.getByLabel('Step-up age (minutes)').inputValue(), '15');
+  assert.equal(await a.page.getByRole('button', { name: 'Save', exact: true }).count(), 0);
+  await a.page.getByText('Only admins can change these settings.').waitFor();
+  await a.page.getByText('Only admins can see and change the identity provider and SCIM tokens.').waitFor();
+  // Auditors have no SSO or SCIM pages in the navigation.
+  const nav = a.page.getByRole('navigation', { name: 'Main' });
+  assert.equal(await nav.getByRole('link', { name: 'Single sign-on' }).count(), 0);
+  assert.equal(await nav.getByRole('link', { name: 'SCIM provisioning' }).count(), 0);
+  await screenshot(a.page, 'console-settings-auditor');
+  assert.deepEqual(a.problems, []);
+});
