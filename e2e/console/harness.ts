@@ -9,7 +9,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { TestServer } from '@parapet/server/testing';
+import assert from 'node:assert/strict';
+import { loginAs, type TestServer } from '@parapet/server/testing';
 import { createSession } from '@parapet/server/auth/sessions';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -80,4 +81,19 @@ export function totp(secretBase32: string, epochSeconds: number): string {
   const mac = createHmac('sha1', key).update(counter).digest();
   const off = mac[mac.length - 1]! & 0xf;
   return String((mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/**
+ * An admin with a confirmed authenticator (enrolled through the API). Browser sessions made for
+ * them with sessionCookie() have no fresh MFA, so step-up actions open the step-up dialog; the
+ * enrolment used the current TOTP step, so the dialog takes the next one (codes are single-use).
+ */
+export async function adminWithTotp(s: TestServer, tenantId: string, email: string) {
+  const a = await loginAs(s, { roles: ['admin'], tenantId, email });
+  const enrol = await a.client.post('/api/v1/auth/mfa/totp/enroll');
+  assert.equal(enrol.status, 200, enrol.text);
+  const secret: string = enrol.json.secret;
+  const confirmed = await a.client.post('/api/v1/auth/mfa/totp/confirm', { code: totp(secret, Date.now() / 1000) });
+  assert.equal(confirmed.status, 200, confirmed.text);
+  return { ...a, secret, nextCode: () => totp(secret, Date.now() / 1000 + 30) };
 }

@@ -11,13 +11,19 @@ import { AccountPage } from './pages/Account';
 import { PeoplePage } from './pages/People';
 import { AuditPage } from './pages/Audit';
 import { SettingsPage } from './pages/Settings';
+import { DevicesPage } from './pages/Devices';
+import { SsoPage } from './pages/Sso';
+import { ScimPage } from './pages/Scim';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
 
 const PAGES: Record<string, { title: string; roles?: string[]; Page: () => ReactElement }> = {
   '/account': { title: 'My account', Page: AccountPage },
   '/people': { title: 'People', roles: ACCESS.people, Page: PeoplePage },
+  '/devices': { title: 'Devices', roles: ACCESS.devices, Page: DevicesPage },
   '/audit': { title: 'Audit log', roles: ACCESS.audit, Page: AuditPage },
+  '/sso': { title: 'Single sign-on', roles: ACCESS.sso, Page: SsoPage },
+  '/scim': { title: 'SCIM provisioning', roles: ACCESS.scim, Page: ScimPage },
   '/settings': { title: 'Organisation settings', roles: ACCESS.settings, Page: SettingsPage },
 };
 

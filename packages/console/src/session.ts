@@ -24,6 +24,9 @@ export const ACCESS = {
   people: ['admin', 'security_lead', 'auditor'],
   audit: ['admin', 'auditor'],
   settings: ['admin', 'auditor'],
+  devices: ['admin', 'security_lead', 'auditor'],
+  sso: ['admin'],
+  scim: ['admin'],
 };
 
 const ORG_KEY = 'parapet.org';

@@ -14,7 +14,10 @@ const NAV: { section: string; items: NavItem[] }[] = [
     section: 'Organisation',
     items: [
       { href: '/people', label: 'People', roles: ACCESS.people },
+      { href: '/devices', label: 'Devices', roles: ACCESS.devices },
       { href: '/audit', label: 'Audit log', roles: ACCESS.audit },
+      { href: '/sso', label: 'Single sign-on', roles: ACCESS.sso },
+      { href: '/scim', label: 'SCIM provisioning', roles: ACCESS.scim },
       { href: '/settings', label: 'Settings', roles: ACCESS.settings },
     ],
   },

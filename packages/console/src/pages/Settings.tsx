@@ -3,6 +3,7 @@ import { api, describe, isMissingRoute } from '../api';
 import { hasRole, useSession } from '../session';
 import { useAsync } from '../useAsync';
 import { ErrorState, Loading, Notice } from '../components/States';
+import { Link } from '../components/Link';
 
 interface AuthSettings {
   step_up_max_age_seconds: number;
@@ -10,18 +11,71 @@ interface AuthSettings {
 }
 
 export function SettingsPage() {
+  const { session } = useSession();
+  const isAdmin = hasRole(session, 'admin');
   return (
     <div className="stack-lg">
+      <OrganisationCard />
       <SignInSettings />
-      <section className="card" aria-labelledby="retention-h">
-        <h2 id="retention-h">Data retention</h2>
-        <p className="muted">Retention periods for Pulse signals and Probe evidence will be set here once those modules are installed.</p>
-      </section>
-      <section className="card" aria-labelledby="sso-h">
+      <section className="card stack" aria-labelledby="sso-h">
         <h2 id="sso-h">Single sign-on and SCIM</h2>
-        <p className="muted">Identity providers (OpenID Connect, SAML) and SCIM tokens will be managed here.</p>
+        {isAdmin ? (
+          <>
+            <p className="muted">Connect your identity provider for sign-in and provisioning.</p>
+            <div className="button-row">
+              <Link className="btn" href="/sso">
+                Single sign-on settings
+              </Link>
+              <Link className="btn" href="/scim">
+                SCIM tokens
+              </Link>
+            </div>
+          </>
+        ) : (
+          <p className="muted">Only admins can see and change the identity provider and SCIM tokens.</p>
+        )}
+      </section>
+      <section className="card stack" aria-labelledby="retention-h">
+        <h2 id="retention-h">Data retention</h2>
+        <p className="muted" data-testid="retention-note">
+          Read-only: this server has no retention settings API yet, so there is nothing to change here. Retention periods for Pulse signals, Probe evidence and audit snapshots will be set
+          here once the server offers them.
+        </p>
       </section>
     </div>
+  );
+}
+
+/** Name, slug and id; read-only because the API has no way to change them. */
+function OrganisationCard() {
+  const [state, reload] = useAsync((signal) => api.get<{ id: string; slug: string; name: string }>('/api/v1/organisation', { signal }), []);
+  let body;
+  if (state.status === 'loading') body = <Loading />;
+  else if (state.status === 'error' && isMissingRoute(state.error)) body = <p className="muted">Organisation details are not available on this server yet.</p>;
+  else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
+  else
+    body = (
+      <>
+        <dl className="dl-grid" data-testid="org-details">
+          <dt>Name</dt>
+          <dd>{state.data.name || <span className="muted">—</span>}</dd>
+          <dt>Sign-in name (slug)</dt>
+          <dd>
+            <code>{state.data.slug}</code>
+          </dd>
+          <dt>Organisation id</dt>
+          <dd>
+            <code>{state.data.id}</code>
+          </dd>
+        </dl>
+        <p className="muted small">Read-only: these are set when the organisation is created, and the server has no API to change them.</p>
+      </>
+    );
+  return (
+    <section className="card stack" aria-labelledby="org-h">
+      <h2 id="org-h">Organisation</h2>
+      {body}
+    </section>
   );
 }
 
@@ -52,9 +106,12 @@ function SignInSettings() {
     body = (
       <form onSubmit={save} className="stack">
         <div className="field field-check">
-          <input id="mfa-required" type="checkbox" checked={v.mfa_required} disabled={!canEdit} onChange={(e) => setDraft({ ...v, mfa_required: e.target.checked })} />
+          <input id="mfa-required" type="checkbox" checked={v.mfa_required} disabled={!canEdit} onChange={(e) => setDraft({ ...v, mfa_required: e.target.checked })} aria-describedby="mfa-required-hint" />
           <label htmlFor="mfa-required">Require two-step verification for everyone</label>
         </div>
+        <p id="mfa-required-hint" className="field-hint field-hint-after-check">
+          People without an authenticator must set one up at their next sign-in.
+        </p>
         <div className="field">
           <label htmlFor="stepup-age">Step-up age (minutes)</label>
           <input
@@ -68,7 +125,7 @@ function SignInSettings() {
             aria-describedby="stepup-age-hint"
           />
           <p id="stepup-age-hint" className="field-hint">
-            Sensitive actions ask for a fresh code when the last one is older than this.
+            Sensitive actions (revoking devices, tokens, single sign-on, these settings) ask for a fresh code when the last one is older than this. Default: 5 minutes; at most 24 hours.
           </p>
         </div>
         {canEdit ? (
