@@ -7,6 +7,7 @@ import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 import { roleName } from '../components/Shell';
 import { TotpEnrolment } from './SignIn';
 import { navigate } from '../router';
+import { PasskeysSection } from './AccountPasskeys';
 
 interface SessionRow {
   id: string;
@@ -34,6 +35,7 @@ export function AccountPage() {
         </dl>
       </section>
       <MfaSection />
+      <PasskeysSection />
       <SessionsSection />
     </div>
   );
