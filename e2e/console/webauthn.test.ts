@@ -75,6 +75,9 @@ test('passkey: register in My account, sign in with password + passkey, step-up 
   await table.locator('tbody tr', { hasText: 'Test laptop' }).waitFor();
   assert.equal(await table.locator('tbody tr').count(), 1);
   assert.equal((await authenticator.credentials()).length, 1, 'the browser authenticator holds the new credential');
+  // The two-step card no longer says MFA is off.
+  await page.getByText('No authenticator app.').waitFor();
+  assert.equal(await page.getByText('Two-step verification is off.').count(), 0);
   await screenshot(page, 'console-passkey-registered');
 
   // Sign out, then sign in: password, then the passkey (no code typed).
@@ -95,6 +98,7 @@ test('passkey: register in My account, sign in with password + passkey, step-up 
   await table.locator('tbody tr', { hasText: 'Test laptop' }).waitFor();
   assert.match(await table.locator('tbody tr').innerText(), /Test laptop/);
   await section.getByRole('button', { name: 'Remove Test laptop' }).click();
+  await section.getByRole('group', { name: 'Confirm removing Test laptop' }).getByRole('button', { name: 'Remove key' }).click();
   const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
   await dialog.getByRole('button', { name: 'Use a passkey or security key' }).waitFor();
   await screenshot(page, 'console-passkey-stepup');

@@ -7,7 +7,7 @@ import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 import { registerPasskey, webauthnMessage, webauthnSupported, type WebauthnFactor } from '../webauthn';
 
 /** My account: "Passkeys and security keys": list, register (WebAuthn create), remove (step-up). */
-export function PasskeysSection() {
+export function PasskeysSection({ onChange }: { onChange?: () => void }) {
   const { refresh } = useSession();
   const [state, reload] = useAsync(
     async (signal) => (await api.get<{ factors: { type: string }[] }>('/api/v1/auth/mfa', { signal })).factors.filter((f): f is WebauthnFactor => f.type === 'webauthn'),
@@ -17,6 +17,8 @@ export function PasskeysSection() {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [codes, setCodes] = useState<string[] | null>(null);
+  // The key whose removal waits for a second click (removal is not undoable).
+  const [confirming, setConfirming] = useState<string | null>(null);
   const supported = webauthnSupported();
 
   const add = async (e: FormEvent) => {
@@ -29,6 +31,7 @@ export function PasskeysSection() {
       setCodes(r.recovery_codes ?? null);
       setMessage({ kind: 'success', text: 'Passkey added. You can use it to sign in and to confirm sensitive actions.' });
       reload();
+      onChange?.();
       await refresh(); // registering verified this session (new CSRF token, fresh MFA time)
     } catch (err) {
       setMessage({ kind: 'error', text: webauthnMessage(err) ?? describe(err) });
@@ -39,10 +42,13 @@ export function PasskeysSection() {
 
   const remove = async (k: WebauthnFactor) => {
     setMessage(null);
+    setConfirming(null);
     try {
+      // Needs step-up: the API client opens the dialog on step_up_required and repeats this.
       await api.del(`/api/v1/auth/webauthn/credentials/${k.id}`);
       setMessage({ kind: 'success', text: `Removed ${k.name || 'the key'}.` });
       reload();
+      onChange?.();
     } catch (err) {
       setMessage({ kind: 'error', text: describe(err) });
     }
@@ -68,18 +74,28 @@ export function PasskeysSection() {
           {
             key: 'actions',
             header: 'Actions',
-            render: (r) => (
-              <button type="button" className="btn btn-small btn-danger" aria-label={`Remove ${r.name || 'unnamed key'}`} onClick={() => void remove(r)}>
-                Remove
-              </button>
-            ),
+            render: (r) =>
+              confirming === r.id ? (
+                <div className="button-row" role="group" aria-label={`Confirm removing ${r.name || 'unnamed key'}`}>
+                  <button type="button" className="btn btn-small" onClick={() => setConfirming(null)}>
+                    Cancel
+                  </button>
+                  <button type="button" className="btn btn-small btn-danger" onClick={() => void remove(r)}>
+                    Remove key
+                  </button>
+                </div>
+              ) : (
+                <button type="button" className="btn btn-small btn-danger" aria-label={`Remove ${r.name || 'unnamed key'}`} onClick={() => setConfirming(r.id)}>
+                  Remove…
+                </button>
+              ),
           },
         ]}
       />
     );
 
   return (
-    <section className="card" aria-labelledby="passkeys-h">
+    <section className="card stack" aria-labelledby="passkeys-h">
       <h2 id="passkeys-h">Passkeys and security keys</h2>
       {message ? <Notice kind={message.kind}>{message.text}</Notice> : null}
       {codes ? (
