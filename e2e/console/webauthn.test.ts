@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { createTenant, createUser, startTestServer, type TestServer } from '@parapet/server/testing';
 import { hashPassword } from '@parapet/server/auth/password';
-import { browserMissing, launchBrowser, openTab, screenshot, type Tab } from './harness.js';
+import { browserMissing, launchBrowser, openTab, screenshot, totp, type Tab } from './harness.js';
 
 const missing = browserMissing();
 let s: TestServer;
@@ -126,5 +126,68 @@ test('passkey: register in My account, sign in with password + passkey, step-up 
   assert.ok(log.rows.some((r) => r.action === 'auth.mfa_enrolled' && r.details.method === 'webauthn'));
   assert.ok(log.rows.some((r) => r.action === 'auth.login' && r.details.stage === 'mfa' && r.details.method === 'webauthn'));
   assert.ok(log.rows.some((r) => r.action === 'auth.step_up' && r.details.method === 'webauthn'));
+  assert.deepEqual(problems, []);
+});
+
+test('passkey: a key the browser no longer holds gives a clear message and a recovery code still works; no passkey offered to a TOTP-only user', { skip: missing ?? false }, async () => {
+  const tenantId = await createTenant(s.db, 'pk2');
+  const password = 'lost key person passphrase';
+  const u = await createUser(s.db, tenantId, { roles: ['employee'], email: 'lou.lost@pk2.test', passwordHash: await hashPassword(password) });
+  const t = await openTab(browser, s);
+  tabs.push(t);
+  const { page, problems } = t;
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+  });
+  const signIn = async () => {
+    await page.goto(`${base}/sign-in`);
+    await page.getByLabel('Organisation').fill('pk2');
+    await page.getByLabel('Email').fill(u.email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+  await signIn();
+  await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
+  await page.getByLabel('Name for the new key').fill('Old phone');
+  await page.getByRole('button', { name: 'Add a passkey or security key' }).click();
+  await page.getByText('Passkey added.', { exact: false }).waitFor();
+  const codes = (await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allInnerTexts()).map((c) => c.trim());
+  assert.equal(codes.length, 10);
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  // The device lost the key (reset phone); the server still lists it.
+  await cdp.send('WebAuthn.clearCredentials', { authenticatorId });
+  await signIn();
+  await page.getByRole('button', { name: 'Use a passkey or security key' }).click();
+  await page.getByTestId('signin-error').waitFor({ timeout: 90_000 });
+  assert.match(await page.getByTestId('signin-error').innerText(), /cancelled, timed out, or found no registered key/);
+  await screenshot(page, 'console-passkey-lost');
+  // A recovery code (issued with the first key) still finishes the sign-in.
+  await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+  await page.getByLabel('Recovery code').fill(codes[0]!);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+
+  // Someone with only an authenticator app is not offered a passkey.
+  const totpUser = await createUser(s.db, tenantId, { roles: ['employee'], email: 'tia.totp@pk2.test', passwordHash: await hashPassword(password) });
+  const c = s.client();
+  const l = await c.post('/api/v1/auth/login', { org: 'pk2', email: totpUser.email, password });
+  c.headers['x-csrf-token'] = l.json.csrf_token;
+  const secret: string = (await c.post('/api/v1/auth/mfa/totp/enroll')).json.secret;
+  assert.equal((await c.post('/api/v1/auth/mfa/totp/confirm', { code: totp(secret, Date.now() / 1000) })).status, 200);
+  await page.goto(`${base}/sign-in`);
+  await page.getByLabel('Organisation').fill('pk2');
+  await page.getByLabel('Email').fill(totpUser.email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Verification code').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Use a passkey or security key' }).count(), 0);
+  await page.getByLabel('Verification code').fill(totp(secret, Date.now() / 1000 + 30));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
   assert.deepEqual(problems, []);
 });

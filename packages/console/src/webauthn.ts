@@ -24,7 +24,7 @@ export const webauthnSupported = (): boolean => browserSupportsWebAuthn();
 export function webauthnMessage(e: unknown): string | null {
   const name = e instanceof WebAuthnError ? (e.cause as Error | undefined)?.name ?? e.name : e instanceof Error ? e.name : '';
   if (e instanceof WebAuthnError && e.code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED') return 'This passkey or security key is already registered.';
-  if (name === 'NotAllowedError' || name === 'AbortError') return 'The passkey request was cancelled or timed out. Try again.';
+  if (name === 'NotAllowedError' || name === 'AbortError') return 'The passkey request was cancelled, timed out, or found no registered key on this device. Try again, or use a code.';
   if (name === 'InvalidStateError') return 'This passkey or security key is already registered.';
   if (name === 'SecurityError') return 'This browser refused the request for this site address; open the console at its configured address.';
   return null;
