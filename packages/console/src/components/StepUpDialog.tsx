@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { describe, setStepUpHandler, stepUp, type Problem } from '../api';
+import { passkeyOptions, verifyWithPasskey, webauthnMessage, webauthnSupported, type PasskeyOptions } from '../webauthn';
 
 interface Pending {
   resolve: (ok: boolean) => void;
@@ -41,6 +42,34 @@ function StepUpDialog({ onDone }: { onDone: (ok: boolean) => void }) {
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const opener = useRef<Element | null>(document.activeElement);
+  // Assertion options when the user has a passkey or security key: the dialog then offers it.
+  const [passkey, setPasskey] = useState<PasskeyOptions | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    if (webauthnSupported())
+      passkeyOptions()
+        .then((o) => live && setPasskey(o))
+        .catch(() => undefined); // no passkey option; the code still works
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const usePasskey = async () => {
+    setBusy(true);
+    setError(null);
+    const options = passkey;
+    try {
+      await verifyWithPasskey({ options });
+      onDone(true);
+    } catch (err) {
+      setError(webauthnMessage(err) ?? describe(err));
+      setBusy(false);
+      // A challenge is single use: the next try gets fresh options.
+      setPasskey(await passkeyOptions().catch(() => options));
+    }
+  };
 
   useEffect(() => {
     input.current?.focus();
@@ -91,8 +120,16 @@ function StepUpDialog({ onDone }: { onDone: (ok: boolean) => void }) {
       >
         <h2 id="stepup-title">Confirm it's you</h2>
         <p id="stepup-desc" className="muted">
-          This action needs a fresh verification. Enter the 6-digit code from your authenticator app, or a recovery code.
+          This action needs a fresh verification. {passkey ? 'Use your passkey or security key, or enter' : 'Enter'} the 6-digit code from your authenticator app, or a recovery code.
         </p>
+        {passkey ? (
+          <div className="passkey-option">
+            <button type="button" className="btn btn-block" onClick={() => void usePasskey()} disabled={busy}>
+              Use a passkey or security key
+            </button>
+            <p className="divider-text muted small">or enter a code</p>
+          </div>
+        ) : null}
         <form onSubmit={submit}>
           <div className="field">
             <label htmlFor="stepup-code">Verification code</label>

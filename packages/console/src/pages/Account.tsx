@@ -7,6 +7,7 @@ import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 import { roleName } from '../components/Shell';
 import { TotpEnrolment } from './SignIn';
 import { navigate } from '../router';
+import { PasskeysSection } from './AccountPasskeys';
 
 interface SessionRow {
   id: string;
@@ -20,6 +21,8 @@ interface SessionRow {
 
 export function AccountPage() {
   const { session } = useSession();
+  // A passkey added or removed changes what the two-step card says: it reloads.
+  const [factorsVersion, setFactorsVersion] = useState(0);
   return (
     <div className="stack-lg">
       <section className="card" aria-labelledby="profile-h">
@@ -33,7 +36,8 @@ export function AccountPage() {
           <dd>{session.mfa_verified_at ? formatTime(session.mfa_verified_at) : 'Not verified with a second factor in this session'}</dd>
         </dl>
       </section>
-      <MfaSection />
+      <MfaSection key={factorsVersion} />
+      <PasskeysSection onChange={() => setFactorsVersion((v) => v + 1)} />
       <SessionsSection />
     </div>
   );
@@ -95,6 +99,10 @@ function MfaSection() {
           await refresh();
         }}
       />
+    ) : state.data.factors.some((f) => f.type === 'webauthn') ? (
+      <EmptyState title="No authenticator app." action={<button type="button" className="btn" onClick={() => setEnrolling(true)}>Set up an authenticator app</button>}>
+        Two-step verification is on with your passkey or security key (below). An authenticator app is a second way in if the key is lost.
+      </EmptyState>
     ) : (
       <EmptyState title="Two-step verification is off." action={<button type="button" className="btn btn-primary" onClick={() => setEnrolling(true)}>Set up an authenticator app</button>}>
         Add an authenticator app so a stolen password is not enough to sign in as you. Some actions (changing settings, exports) ask for a code.

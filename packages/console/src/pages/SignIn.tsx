@@ -3,6 +3,7 @@ import { api, ApiError, describe, setCsrfToken } from '../api';
 import { rememberOrg, rememberedOrg } from '../session';
 import { Notice } from '../components/States';
 import { QrCode } from '../components/QrCode';
+import { passkeyOptions, verifyWithPasskey, webauthnMessage, webauthnSupported, type PasskeyOptions } from '../webauthn';
 
 interface LoginAnswer {
   state: 'authenticated' | 'mfa_required' | 'mfa_enrollment_required';
@@ -30,6 +31,8 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) 
   const [useRecovery, setUseRecovery] = useState(false);
   const [error, setError] = useState<{ text: string; locked: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
+  // Assertion options when the user has a passkey (fetched at mfa_required; null = none).
+  const [passkey, setPasskey] = useState<PasskeyOptions | null>(null);
   const codeInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -54,7 +57,11 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) 
       setCsrfToken(r.csrf_token);
       setPassword('');
       if (r.state === 'authenticated') await onSignedIn();
-      else setStep({ kind: r.state === 'mfa_required' ? 'mfa' : 'enrol' });
+      else {
+        // Offer the passkey only to someone who has one (409 no_webauthn_credentials -> null).
+        if (r.state === 'mfa_required' && webauthnSupported()) setPasskey(await passkeyOptions({ quiet401: true }).catch(() => null));
+        setStep({ kind: r.state === 'mfa_required' ? 'mfa' : 'enrol' });
+      }
     } catch (err) {
       fail(err);
     } finally {
@@ -74,6 +81,22 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) 
     } catch (err) {
       fail(err);
       setCode('');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const submitPasskey = async () => {
+    setBusy(true);
+    setError(null);
+    const options = passkey;
+    try {
+      await verifyWithPasskey({ quiet401: true, options });
+      await onSignedIn();
+    } catch (err) {
+      setError({ text: webauthnMessage(err) ?? loginError(err), locked: err instanceof ApiError && (err.code === 'account_locked' || err.code === 'too_many_attempts') });
+      // The next try asks for fresh options (a challenge is single use).
+      setPasskey(options ? await passkeyOptions({ quiet401: true }).catch(() => options) : null);
     } finally {
       setBusy(false);
     }
@@ -115,6 +138,15 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) 
             </button>
             <SsoOptions org={org} />
           </form>
+        ) : null}
+
+        {step.kind === 'mfa' && passkey ? (
+          <div className="passkey-option">
+            <button type="button" className="btn btn-block" onClick={() => void submitPasskey()} disabled={busy}>
+              Use a passkey or security key
+            </button>
+            <p className="divider-text muted small">or enter a code</p>
+          </div>
         ) : null}
 
         {step.kind === 'mfa' ? (

@@ -1,0 +1,65 @@
+/**
+ * Passkeys and security keys: the server's WebAuthn ceremonies (auth/webauthn.ts) driven from
+ * the browser. @simplewebauthn/browser converts the server's base64url JSON options to the
+ * ArrayBuffers navigator.credentials wants and the answer back to JSON (plain ES module, no
+ * eval or inline script, so it runs under the console's CSP).
+ */
+import { browserSupportsWebAuthn, startAuthentication, startRegistration, WebAuthnError } from '@simplewebauthn/browser';
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
+import { api, ApiError, setCsrfToken } from './api';
+
+export type PasskeyOptions = PublicKeyCredentialRequestOptionsJSON;
+
+export interface WebauthnFactor {
+  type: 'webauthn';
+  id: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export const webauthnSupported = (): boolean => browserSupportsWebAuthn();
+
+/** A browser-side failure (cancelled, timed out, key already registered) as one sentence. */
+export function webauthnMessage(e: unknown): string | null {
+  const name = e instanceof WebAuthnError ? (e.cause as Error | undefined)?.name ?? e.name : e instanceof Error ? e.name : '';
+  if (e instanceof WebAuthnError && e.code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED') return 'This passkey or security key is already registered.';
+  if (name === 'NotAllowedError' || name === 'AbortError') return 'The passkey request was cancelled, timed out, or found no registered key on this device. Try again, or use a code.';
+  if (name === 'InvalidStateError') return 'This passkey or security key is already registered.';
+  if (name === 'SecurityError') return 'This browser refused the request for this site address; open the console at its configured address.';
+  return null;
+}
+
+/** Registers a new passkey or security key; answers recovery codes when these are the user's first. */
+export async function registerPasskey(name: string): Promise<{ recovery_codes?: string[] }> {
+  const optionsJSON = await api.post<PublicKeyCredentialCreationOptionsJSON>('/api/v1/auth/webauthn/register/options');
+  const response = await startRegistration({ optionsJSON });
+  const r = await api.post<{ credential_id: string; recovery_codes?: string[]; csrf_token: string }>('/api/v1/auth/webauthn/register/verify', { response, ...(name ? { name } : {}) });
+  setCsrfToken(r.csrf_token); // the session rotated
+  return r.recovery_codes ? { recovery_codes: r.recovery_codes } : {};
+}
+
+/**
+ * Asks the server for assertion options: works for a half-signed-in login (mfa_required) and
+ * for step-up. Null when the user has no key (409 no_webauthn_credentials) or the server has
+ * no WebAuthn routes, so callers can hide the option.
+ */
+export async function passkeyOptions(o: { quiet401?: boolean } = {}): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
+  try {
+    return await api.post<PublicKeyCredentialRequestOptionsJSON>('/api/v1/auth/webauthn/authenticate/options', undefined, { noStepUp: true, ...o });
+  } catch (e) {
+    if (e instanceof ApiError && (e.code === 'no_webauthn_credentials' || (e.status === 404 && e.code === 'not_found'))) return null;
+    throw e;
+  }
+}
+
+/** Completes a login's second factor, or a step-up, with a passkey or security key. */
+export async function verifyWithPasskey(o: { quiet401?: boolean; options?: PublicKeyCredentialRequestOptionsJSON | null } = {}): Promise<void> {
+  // Options fetched ahead (to decide whether to offer a passkey) are used as they are, so the
+  // browser prompt opens straight from the click (Safari wants the user's gesture).
+  const optionsJSON = o.options ?? (await passkeyOptions({ quiet401: o.quiet401 ?? false }));
+  if (!optionsJSON) throw new ApiError({ status: 409, code: 'no_webauthn_credentials', detail: 'You have no passkey or security key registered.' });
+  const response = await startAuthentication({ optionsJSON });
+  const r = await api.post<{ csrf_token: string }>('/api/v1/auth/webauthn/authenticate/verify', { response }, { noStepUp: true, quiet401: o.quiet401 ?? false });
+  setCsrfToken(r.csrf_token);
+}
