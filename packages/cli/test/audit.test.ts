@@ -5,31 +5,18 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '@parapet/db/testing';
 import { PgliteDatabase, type AdminSession, type Database } from '@parapet/db';
 import { envelope, leafBytes, merkle, parseLeaf, signedNote, type AuditExport } from '@parapet/core';
 import { dataPaths, exportLog, issueCheckpoint, loadKeyFile, logOrigin } from '@parapet/server';
 import { createTenant } from '@parapet/server/testing';
 import { recordAudit } from '@parapet/server/audit/record';
+import { runCli as run } from './run-cli.js';
 
-const BIN = fileURLToPath(new URL('../bin/parapet.js', import.meta.url));
-
-function run(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
 
 let dir: string;
 let t: TestDatabase | undefined;

@@ -1,26 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestServer } from '@parapet/server/testing';
 import { tenantBySlug } from '@parapet/server';
 import { createTestDatabase, usingPostgres } from '@parapet/db/testing';
+import { runCli as run, BIN } from './run-cli.js';
 
-const BIN = fileURLToPath(new URL('../bin/parapet.js', import.meta.url));
-
-function run(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
 
 test('parapet init creates an organisation and its admin (direct database access)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'parapet-cli-'));

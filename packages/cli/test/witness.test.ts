@@ -4,11 +4,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync } from 'node:crypto';
 import { signedNote } from '@parapet/core';
-
-const BIN = fileURLToPath(new URL('../bin/parapet.js', import.meta.url));
+import { BIN } from './run-cli.js';
 
 test('parapet witness serve: prints its URL and cosignature verifier key, answers add-checkpoint, stops on SIGTERM', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'parapet-wcli-'));
