@@ -163,6 +163,18 @@ test('SSO: pick a preset, fill the client and a group mapping, save through step
   assert.equal(again.client_id, 'parapet-console-2');
   assert.equal(again.has_client_secret, true);
   assert.deepEqual(problems, []);
+
+  // Signed out, the sign-in page offers the organisation's provider once its slug is typed.
+  const out = await tab();
+  await out.page.goto(`${s.url}/sign-in`);
+  await out.page.getByLabel('Organisation').fill('idco');
+  const sso = out.page.getByRole('link', { name: 'Continue with Okta' });
+  await sso.waitFor();
+  assert.equal(await sso.getAttribute('href'), '/api/v1/sso/login?tenant=idco');
+  await screenshot(out.page, 'console-signin-sso');
+  await out.page.getByLabel('Organisation').fill('nobody-here');
+  await sso.waitFor({ state: 'detached' });
+  assert.deepEqual(out.problems, []);
 });
 
 test('Organisation settings: details read-only, MFA policy and step-up age saved by an admin; an auditor sees everything read-only', { skip: missing ?? false }, async () => {

@@ -295,3 +295,16 @@ test('rolesFromGroups: union of mapped roles in canonical order, defaults otherw
   assert.deepEqual(rolesFromGroups(undefined, map, ['employee']), ['employee']);
   assert.deepEqual(rolesFromGroups([{ A: 1 }], map, ['auditor']), ['auditor']);
 });
+
+test('the sign-in page learns an organisation\'s providers by slug, and nothing else; unknown and unconfigured look alike', async () => {
+  const { slug } = await configuredTenant();
+  const r = await s.client().get(`/api/v1/sso/providers?org=${slug}`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json, { providers: [{ id: 'generic', name: 'Generic OpenID Connect', login_url: `/api/v1/sso/login?tenant=${slug}` }] });
+  assert.doesNotMatch(r.text, /client|issuer|secret/i);
+  const plain = await loginAs(s, { roles: ['admin'] });
+  const plainSlug = (await s.db.tx({ tenantId: plain.tenantId }, (q) => q.query<{ slug: string }>(`SELECT slug FROM tenants`))).rows[0]!.slug;
+  assert.deepEqual((await s.client().get(`/api/v1/sso/providers?org=${plainSlug}`)).json, { providers: [] });
+  assert.deepEqual((await s.client().get('/api/v1/sso/providers?org=no-such-org')).json, { providers: [] });
+  assert.equal((await s.client().get('/api/v1/sso/providers?org=Bad_Slug')).json.code, 'invalid_request');
+});

@@ -206,6 +206,34 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     return { row, secret };
   }
 
+  // Before sign-in the login form asks which identity providers an organisation offers. It
+  // learns only a display name and where to start; nothing about the configuration itself.
+  app.get(
+    '/api/v1/sso/providers',
+    {
+      schema: {
+        tags: ['sso'],
+        summary: "The organisation's single sign-on options for the sign-in page (no configuration details).",
+        querystring: { type: 'object', required: ['org'], additionalProperties: false, properties: { org: { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$' } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: { providers: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, login_url: { type: 'string' } } } } },
+          },
+          '4xx': { $ref: 'Problem#' },
+        },
+      },
+    },
+    async (req) => {
+      const { org } = req.query as { org: string };
+      const t = await deps.db.tx({ tenantSlug: org }, async (q) => (await q.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = $1`, [org])).rows[0]);
+      // An unknown organisation and one without SSO look the same: no providers.
+      if (!t) return { providers: [] };
+      const rows = await deps.db.tx({ tenantId: t.id, actor: 'system:sso' }, async (q) => (await q.query<{ preset: Preset }>(`SELECT preset FROM sso_configs WHERE enabled`)).rows);
+      return { providers: rows.map((r) => ({ id: r.preset, name: PRESET_INFO[r.preset].name.replace(/ \(discovery\)$/, ''), login_url: `/api/v1/sso/login?tenant=${encodeURIComponent(org)}` })) };
+    },
+  );
+
   app.get(
     '/api/v1/sso/login',
     {
