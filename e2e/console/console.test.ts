@@ -322,7 +322,7 @@ test('My account: enrol an authenticator (QR and key), see recovery codes once, 
   assert.deepEqual(problems, []);
 });
 
-test('Audit log: checkpoint status and the export behind step-up (runs once the identity and audit modules are on the server)', { skip: missing ?? false }, async (t) => {
+test('Audit log: verified-up-to status, checkpoint and the export behind step-up (runs once the identity and audit modules are on the server)', { skip: missing ?? false }, async (t) => {
   const c0 = s.client();
   const probes = [await c0.post('/api/v1/auth/step-up', { code: '000000' }), await c0.get('/api/v1/audit/checkpoint')];
   if (probes.some((p) => p.status === 404 && p.json?.code === 'not_found')) return t.skip('the step-up or checkpoint API is not on this server yet');
@@ -335,7 +335,7 @@ test('Audit log: checkpoint status and the export behind step-up (runs once the 
   const { page, problems } = await tab(await sessionCookie(s, tenantId, a.userId));
   await page.goto(`${s.url}/audit`);
   await page.getByTestId('checkpoint-status').waitFor();
-  assert.match(await page.getByTestId('checkpoint-status').innerText(), /Checkpoint covers entries 1–\d+/);
+  assert.match(await page.getByTestId('checkpoint-status').innerText(), /Verified up to entry \d+; checkpoint of entries 1–\d+ signed at .+\. No witness cosignatures yet\./);
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Download export' }).click();
   const dialog = page.getByRole('dialog', { name: "Confirm it's you" });

@@ -126,3 +126,23 @@ test('the checkpoint timer signs only logs that grew, and stops', async () => {
     stop();
   }
 });
+
+test('status verifies the whole log now, and names the first entry an owner edited with the triggers off', async () => {
+  const a = await loginAs(s, { roles: ['auditor'] });
+  await addEntries(a.tenantId, 5);
+  const admin = await loginAs(s, { roles: ['admin'], tenantId: a.tenantId });
+  assert.equal((await admin.client.post('/api/v1/audit/checkpoints', {})).status, 201);
+  const ok = (await a.client.get('/api/v1/audit/status')).json;
+  assert.deepEqual([ok.verified, ok.entries, ok.latest_checkpoint.tree_size, ok.first_bad_entry], [true, 5, 5, null]);
+  await s.asAdmin((x) =>
+    x.transaction(async (t) => {
+      await t.exec(`SET LOCAL ROLE parapet_owner; ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete; ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY;`);
+      await t.query(`UPDATE audit_log SET details = '{"i": 99}' WHERE tenant_id = $1 AND seq = 3`, [a.tenantId]);
+      await t.exec(`ALTER TABLE audit_log ENABLE ALWAYS TRIGGER audit_log_no_update_delete; ALTER TABLE audit_log FORCE ROW LEVEL SECURITY; RESET ROLE;`);
+    }),
+  );
+  const bad = (await a.client.get('/api/v1/audit/status')).json;
+  assert.equal(bad.verified, false);
+  assert.equal(bad.first_bad_entry, 3);
+  assert.match(bad.reason, /edited/);
+});

@@ -41,6 +41,12 @@ test('the daily job sends checkpoints to the tenant witness, which cosigns; the 
     assert.equal((await a.client.post('/api/v1/audit/snapshots', {})).status, 201); // witness moves 3 -> 7 with a consistency proof
     const rows = await s.db.tx({ tenantId: a.tenantId }, async (q) => (await q.query<{ tree_size: number }>(`SELECT tree_size FROM audit_cosignatures ORDER BY tree_size`)).rows.map((r) => Number(r.tree_size)));
     assert.deepEqual(rows, [3, 7]);
+    // The console's status: verified up to the checkpoint, with the witness that cosigned it.
+    const st = (await a.client.get('/api/v1/audit/status')).json;
+    assert.equal(st.verified, true, st.reason);
+    assert.equal(st.latest_checkpoint.tree_size, 7);
+    assert.deepEqual(st.witnesses, ['witness.example']);
+    assert.equal(st.cosignatures, 2);
     const ex = (await a.client.get('/api/v1/audit/export')).json;
     const r = verifyExport(ex, { witnesses: [w.verifierKey], trustedKeys: [vkey] });
     assert.ok(r.ok, r.reason);

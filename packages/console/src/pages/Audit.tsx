@@ -213,29 +213,21 @@ function EntryDetail({ entry: e, onClose }: { entry: Entry; onClose: () => void 
   );
 }
 
-interface Checkpoint {
-  tree_size: number;
-  root_hash: string;
-  key_id: string;
-  note: string;
-  created_at: string;
-}
-
-/** Signers of a C2SP signed note: lines "— <name> <signature>" after the blank line. */
-function signers(note: string): string[] {
-  const at = note.indexOf('\n\n');
-  return (at < 0 ? '' : note.slice(at + 2))
-    .split('\n')
-    .filter((l) => l.startsWith('\u2014 '))
-    .map((l) => l.slice(2).split(' ')[0]!);
+interface LogStatus {
+  verified: boolean;
+  entries: number;
+  latest_checkpoint: { tree_size: number; created_at: string; key_id: string } | null;
+  witnesses: string[];
+  first_bad_entry: number | null;
+  reason: string | null;
 }
 
 /**
- * The log's latest signed checkpoint (from the audit module) and the export for
+ * The server's verification of the whole log (chain, tree, signatures, witnesses) and the export for
  * `parapet audit verify`. The export needs a fresh MFA: the step-up dialog appears.
  */
 function ChainStatus() {
-  const [state, reload] = useAsync((signal) => api.get<Checkpoint>('/api/v1/audit/checkpoint', { signal }), []);
+  const [state, reload] = useAsync((signal) => api.get<LogStatus>('/api/v1/audit/status', { signal }), []);
   const [exporting, setExporting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   if (state.status === 'error' && isMissingRoute(state.error)) return null; // audit module not on this server
@@ -259,15 +251,23 @@ function ChainStatus() {
     }
   };
   let body;
-  if (state.status === 'loading') body = <Loading label="Loading the log's checkpoint…" />;
-  else if (state.status === 'error' && state.error instanceof ApiError && state.error.code === 'no_checkpoint') body = <p className="muted">No checkpoint has been signed yet; the hourly job signs the first one.</p>;
+  if (state.status === 'loading') body = <Loading label="Verifying the log…" />;
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
-  else {
-    const [own, ...witnesses] = signers(state.data.note);
+  else if (!state.data.verified) {
+    body = (
+      <p data-testid="checkpoint-status" role="alert">
+        <span className="badge badge-bad">Verification failed</span> {state.data.first_bad_entry ? `Entry ${state.data.first_bad_entry}: ` : ''}
+        {state.data.reason}. Export the log and run <code>parapet audit verify</code> to investigate.
+      </p>
+    );
+  } else if (!state.data.latest_checkpoint) {
+    body = <p className="muted" data-testid="checkpoint-status">{state.data.entries} entries; no checkpoint has been signed yet (the hourly job signs the first one).</p>;
+  } else {
+    const cp = state.data.latest_checkpoint;
     body = (
       <p data-testid="checkpoint-status">
-        <span className="badge badge-ok">Signed</span> Checkpoint covers entries 1–{state.data.tree_size}, signed at {formatTime(state.data.created_at)}
-        {own ? ` by ${own}` : ''}. {witnesses.length ? `Cosigned by witnesses: ${witnesses.join(', ')}.` : 'No witness cosignatures yet.'}
+        <span className="badge badge-ok">Verified</span> Verified up to entry {state.data.entries}; checkpoint of entries 1–{cp.tree_size} signed at {formatTime(cp.created_at)}.{' '}
+        {state.data.witnesses.length ? `Cosigned by witnesses: ${state.data.witnesses.join(', ')}.` : 'No witness cosignatures yet.'}
       </p>
     );
   }

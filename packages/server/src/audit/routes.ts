@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { dirtyTenants, recordAudit, snapshotPending } from './record.js';
 import { listTenantIds } from '../tenants/service.js';
 import { snapshotAuditLog } from './snapshot.js';
-import { sendToWitnesses } from './witness-client.js';
+import { sendToWitnesses, witnessesOf } from './witness-client.js';
 import { FsVault } from '../vault/fs.js';
-import { merkle } from '@parapet/core';
-import { exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, startCheckpointTimer, treeFor, treeSize, type StoredCheckpoint } from './service.js';
+import { merkle, verifyExport } from '@parapet/core';
+import { buildExport, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, startCheckpointTimer, treeFor, treeSize, type StoredCheckpoint } from './service.js';
 
 defineActions({
   'audit.read': { roles: ['admin', 'auditor'] },
@@ -124,6 +124,58 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     const c = await deps.db.tx(ctx(p), (q) => latestCheckpoint(q));
     if (!c) throw new ProblemError(404, 'no_checkpoint', 'No checkpoint has been issued yet; POST /api/v1/audit/checkpoints issues one.');
     return cpJson(c);
+  });
+
+  // The console's integrity card: the server re-checks the whole log the way `parapet audit
+  // verify` does (chain, tree, every checkpoint signature, witness cosignatures) and says how
+  // far it holds. O(entries) per call; the offline export stays the auditor's independent check.
+  app.get('/api/v1/audit/status', {
+    schema: {
+      tags: ['audit'],
+      summary: 'Verify the log now: chain, Merkle tree, checkpoint signatures and witness cosignatures.',
+      response: {
+        200: {
+          type: 'object',
+          required: ['verified', 'entries'],
+          properties: {
+            verified: { type: 'boolean' },
+            entries: { type: 'integer' },
+            checkpoints: { type: 'integer' },
+            cosignatures: { type: 'integer' },
+            latest_checkpoint: { type: ['object', 'null'], properties: { tree_size: { type: 'integer' }, created_at: { type: 'string' }, key_id: { type: 'string' } } },
+            witnesses: { type: 'array', items: { type: 'string' } },
+            first_bad_entry: { type: ['integer', 'null'] },
+            reason: { type: ['string', 'null'] },
+          },
+        },
+        ...problems,
+      },
+    },
+  }, async (req) => {
+    const p = await allow(req, 'audit.read');
+    const { x, cp, settings } = await deps.db.tx(ctx(p), async (q) => ({
+      x: await buildExport(q, p.tenantId),
+      cp: await latestCheckpoint(q),
+      settings: (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants`)).rows[0]?.settings,
+    }));
+    const witnessKeys = witnessesOf(settings).map((w) => w.verifier_key);
+    const r = verifyExport(x, { witnesses: witnessKeys });
+    // Stored cosignature lines follow the log's own signature in the checkpoint's note.
+    const latest = cp ? x.checkpoints.find((n) => n.startsWith(cp.note)) : undefined;
+    const witnesses = (latest && cp ? latest.slice(cp.note.length) : '')
+      .split('\n')
+      .map((l) => /^\u2014 (\S+) /.exec(l)?.[1])
+      .filter((n): n is string => Boolean(n));
+    return {
+      verified: r.ok,
+      entries: r.entries,
+      checkpoints: r.checkpoints,
+      cosignatures: r.cosignatures,
+      latest_checkpoint: cp ? { tree_size: cp.treeSize, created_at: cp.createdAt.toISOString(), key_id: cp.keyId } : null,
+      witnesses,
+      first_bad_entry: r.ok ? null : (r.seq ?? null),
+      reason: r.ok ? null : (r.reason ?? 'verification failed'),
+    };
   });
 
   app.post('/api/v1/audit/checkpoints', {
