@@ -177,7 +177,7 @@ test('SSO: pick a preset, fill the client and a group mapping, save through step
   assert.deepEqual(out.problems, []);
 });
 
-test('Organisation settings: details read-only, MFA policy and step-up age saved by an admin; an auditor sees everything read-only', { skip: missing ?? false }, async () => {
+test('Organisation settings: details read-only, MFA policy, step-up age and retention saved by an admin; an auditor sees everything read-only', { skip: missing ?? false }, async () => {
   const org = await createTenant(s.db, 'setco');
   const admin = await createUser(s.db, org, { roles: ['admin'], email: 'olga.org@setco.test' });
   const { page, problems } = await tab(await sessionCookie(s, org, admin.userId, { mfaFresh: true }));
@@ -195,9 +195,16 @@ test('Organisation settings: details read-only, MFA policy and step-up age saved
   await page.getByLabel('Step-up age (minutes)').fill('15');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByText('Settings saved.').waitFor();
+  // Retention of audit snapshots: 84 months by default, 24 at least.
+  const retention = page.getByLabel('Audit snapshot retention (months)');
+  assert.equal(await retention.inputValue(), '84');
+  await retention.fill('36');
+  await page.getByRole('button', { name: 'Save retention' }).click();
+  await page.getByText('Retention saved.').waitFor();
   await screenshot(page, 'console-settings-admin');
   const api = (await loginAs(s, { roles: ['admin'], tenantId: org })).client;
   assert.deepEqual((await api.get('/api/v1/auth/settings')).json, { step_up_max_age_seconds: 900, mfa_required: true });
+  assert.equal((await api.get('/api/v1/audit/settings')).json.retention_months, 36);
   // The links to the identity pages work from here.
   await page.getByRole('link', { name: 'SCIM tokens' }).click();
   await page.getByRole('heading', { level: 1, name: 'SCIM provisioning' }).waitFor();
@@ -213,6 +220,9 @@ test('Organisation settings: details read-only, MFA policy and step-up age saved
   assert.equal(await a.page.getByLabel('Step-up age (minutes)').inputValue(), '15');
   assert.equal(await a.page.getByRole('button', { name: 'Save', exact: true }).count(), 0);
   await a.page.getByText('Only admins can change these settings.').waitFor();
+  assert.equal(await a.page.getByLabel('Audit snapshot retention (months)').inputValue(), '36');
+  assert.equal(await a.page.getByLabel('Audit snapshot retention (months)').isDisabled(), true);
+  await a.page.getByText('Only admins can change retention.').waitFor();
   await a.page.getByText('Only admins can see and change the identity provider and SCIM tokens.').waitFor();
   // Auditors have no SSO or SCIM pages in the navigation.
   const nav = a.page.getByRole('navigation', { name: 'Main' });

@@ -146,3 +146,20 @@ test('status verifies the whole log now, and names the first entry an owner edit
   assert.equal(bad.first_bad_entry, 3);
   assert.match(bad.reason, /edited/);
 });
+
+test('snapshot retention: 7 years by default, an admin with fresh MFA may set it, never below 24 months, audited', async () => {
+  const auditor = await loginAs(s, { roles: ['auditor'] });
+  assert.deepEqual((await auditor.client.get('/api/v1/audit/settings')).json, { retention_months: 84, default_months: 84, minimum_months: 24 });
+  assert.equal((await auditor.client.request('PUT', '/api/v1/audit/settings', { json: { retention_months: 36 } })).json.code, 'forbidden');
+  const stale = await loginAs(s, { roles: ['admin'], tenantId: auditor.tenantId });
+  assert.equal((await stale.client.request('PUT', '/api/v1/audit/settings', { json: { retention_months: 36 } })).json.code, 'step_up_required');
+  const admin = await loginAs(s, { roles: ['admin'], tenantId: auditor.tenantId, mfaFresh: true });
+  const low = await admin.client.request('PUT', '/api/v1/audit/settings', { json: { retention_months: 23 } });
+  assert.equal(low.status, 400);
+  assert.equal(low.json.code, 'invalid_request');
+  const ok = await admin.client.request('PUT', '/api/v1/audit/settings', { json: { retention_months: 24 } });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal((await auditor.client.get('/api/v1/audit/settings')).json.retention_months, 24);
+  const { rows } = await s.db.tx({ tenantId: auditor.tenantId }, (q) => q.query<{ details: { retention_months: { before: number; after: number } } }>(`SELECT details FROM audit_log WHERE action = 'audit.settings_changed'`));
+  assert.deepEqual(rows[0]!.details.retention_months, { before: 84, after: 24 });
+});

@@ -5,6 +5,12 @@ import { useAsync } from '../useAsync';
 import { ErrorState, Loading, Notice } from '../components/States';
 import { Link } from '../components/Link';
 
+interface Retention {
+  retention_months: number;
+  default_months: number;
+  minimum_months: number;
+}
+
 interface AuthSettings {
   step_up_max_age_seconds: number;
   mfa_required: boolean;
@@ -35,13 +41,7 @@ export function SettingsPage() {
           <p className="muted">Only admins can see and change the identity provider and SCIM tokens.</p>
         )}
       </section>
-      <section className="card stack" aria-labelledby="retention-h">
-        <h2 id="retention-h">Data retention</h2>
-        <p className="muted" data-testid="retention-note">
-          Read-only: this server has no retention settings API yet, so there is nothing to change here. Retention periods for Pulse signals, Probe evidence and audit snapshots will be set
-          here once the server offers them.
-        </p>
-      </section>
+      <RetentionSettings />
     </div>
   );
 }
@@ -143,6 +143,71 @@ function SignInSettings() {
   return (
     <section className="card" aria-labelledby="signin-settings-h">
       <h2 id="signin-settings-h">Sign-in</h2>
+      {msg ? <Notice kind={msg.kind}>{msg.text}</Notice> : null}
+      {body}
+    </section>
+  );
+}
+
+/** How long audit snapshots stay locked in the WORM vault (admin, with step-up). */
+function RetentionSettings() {
+  const { session } = useSession();
+  const canEdit = hasRole(session, 'admin');
+  const [state, reload] = useAsync((signal) => api.get<Retention>('/api/v1/audit/settings', { signal }), []);
+  const [months, setMonths] = useState<number | null>(null);
+  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  let body;
+  if (state.status === 'loading') body = <Loading />;
+  else if (state.status === 'error' && isMissingRoute(state.error)) body = <p className="muted">Retention settings are not available on this server yet.</p>;
+  else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
+  else {
+    const r = state.data;
+    const value = months ?? r.retention_months;
+    const save = async (e: FormEvent) => {
+      e.preventDefault();
+      setMsg(null);
+      try {
+        const saved = await api.put<Retention>('/api/v1/audit/settings', { retention_months: value });
+        setMonths(saved.retention_months);
+        setMsg({ kind: 'success', text: 'Retention saved.' });
+      } catch (err) {
+        setMsg({ kind: 'error', text: describe(err) });
+      }
+    };
+    body = (
+      <form onSubmit={save} className="stack">
+        <div className="field">
+          <label htmlFor="retention-months">Audit snapshot retention (months)</label>
+          <input
+            id="retention-months"
+            type="number"
+            min={r.minimum_months}
+            max={1200}
+            value={value}
+            disabled={!canEdit}
+            onChange={(e) => setMonths(Number(e.target.value))}
+            aria-describedby="retention-hint"
+          />
+          <p id="retention-hint" className="field-hint" data-testid="retention-note">
+            Daily audit snapshots are written to write-once storage and cannot be deleted before this period ends. Default {r.default_months} months (7 years); at least {r.minimum_months}.
+            A change applies to snapshots written from now on.
+          </p>
+        </div>
+        {canEdit ? (
+          <div>
+            <button type="submit" className="btn btn-primary">
+              Save retention
+            </button>
+          </div>
+        ) : (
+          <p className="muted small">Only admins can change retention.</p>
+        )}
+      </form>
+    );
+  }
+  return (
+    <section className="card" aria-labelledby="retention-h">
+      <h2 id="retention-h">Data retention</h2>
       {msg ? <Notice kind={msg.kind}>{msg.text}</Notice> : null}
       {body}
     </section>

@@ -6,7 +6,7 @@ import { ProblemError } from '../http/problem.js';
 import { join } from 'node:path';
 import { dirtyTenants, recordAudit, snapshotPending } from './record.js';
 import { listTenantIds } from '../tenants/service.js';
-import { snapshotAuditLog } from './snapshot.js';
+import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, retentionMonths, snapshotAuditLog } from './snapshot.js';
 import { sendToWitnesses, witnessesOf } from './witness-client.js';
 import { FsVault } from '../vault/fs.js';
 import { merkle, verifyExport } from '@parapet/core';
@@ -17,6 +17,7 @@ defineActions({
   'audit.checkpoint': { roles: ['admin', 'auditor'] },
   'audit.export': { roles: ['admin', 'auditor'], stepUp: true },
   'audit.snapshot': { roles: ['admin', 'auditor'] },
+  'audit.settings.update': { roles: ['admin'], stepUp: true },
 });
 
 export const CHECKPOINT_INTERVAL_MS = 3600_000;
@@ -124,6 +125,39 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     const c = await deps.db.tx(ctx(p), (q) => latestCheckpoint(q));
     if (!c) throw new ProblemError(404, 'no_checkpoint', 'No checkpoint has been issued yet; POST /api/v1/audit/checkpoints issues one.');
     return cpJson(c);
+  });
+
+  // Retention of the WORM snapshots: 7 years by default, never below 24 months. A change
+  // applies to snapshots written from now on; objects already locked keep their date.
+  const retentionSchema = {
+    type: 'object',
+    required: ['retention_months'],
+    properties: { retention_months: { type: 'integer' }, default_months: { type: 'integer' }, minimum_months: { type: 'integer' } },
+  } as const;
+  const retentionView = (months: number) => ({ retention_months: months, default_months: DEFAULT_RETENTION_MONTHS, minimum_months: MIN_RETENTION_MONTHS });
+  app.get('/api/v1/audit/settings', {
+    schema: { tags: ['audit'], summary: 'How long audit snapshots are retained in the WORM vault.', response: { 200: retentionSchema, ...problems } },
+  }, async (req) => {
+    const p = await allow(req, 'audit.read');
+    const settings = await deps.db.tx(ctx(p), async (q) => (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants`)).rows[0]?.settings);
+    return retentionView(retentionMonths(settings));
+  });
+  app.put<{ Body: { retention_months: number } }>('/api/v1/audit/settings', {
+    schema: {
+      tags: ['audit'],
+      summary: 'Change the audit snapshot retention (admin, step-up). At least 24 months.',
+      body: { type: 'object', required: ['retention_months'], additionalProperties: false, properties: { retention_months: { type: 'integer', minimum: MIN_RETENTION_MONTHS, maximum: 1200 } } },
+      response: { 200: retentionSchema, ...problems },
+    },
+  }, async (req) => {
+    const p = await allow(req, 'audit.settings.update');
+    const months = req.body.retention_months;
+    await deps.db.tx(ctx(p), async (q) => {
+      const before = retentionMonths((await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants FOR UPDATE`)).rows[0]?.settings);
+      await q.query(`UPDATE tenants SET settings = settings || jsonb_build_object('audit_retention_months', $1::int)`, [months]);
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'audit.settings_changed', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { retention_months: { before, after: months } } });
+    });
+    return retentionView(months);
   });
 
   // The console's integrity card: the server re-checks the whole log the way `parapet audit
