@@ -226,7 +226,7 @@ test('step-up: a sensitive action opens the dialog, a wrong code shows the detai
   const age = page.getByLabel('Step-up age (minutes)');
   await age.waitFor();
   await age.fill('10');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
   await dialog.waitFor();
   await screenshot(page, 'console-stepup-dialog');
