@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { describe, setStepUpHandler, stepUp, type Problem } from '../api';
+import { trapTab } from './Dialog';
 import { passkeyOptions, verifyWithPasskey, webauthnMessage, webauthnSupported, type PasskeyOptions } from '../webauthn';
 
 interface Pending {
@@ -103,19 +104,7 @@ function StepUpDialog({ onDone }: { onDone: (ok: boolean) => void }) {
         aria-describedby="stepup-desc"
         onKeyDown={(e) => {
           if (e.key === 'Escape') onDone(false);
-          // Keep Tab inside the dialog.
-          if (e.key === 'Tab') {
-            const f = e.currentTarget.querySelectorAll<HTMLElement>('input, button:not([disabled])');
-            const first = f[0];
-            const last = f[f.length - 1];
-            if (e.shiftKey && document.activeElement === first) {
-              e.preventDefault();
-              last?.focus();
-            } else if (!e.shiftKey && document.activeElement === last) {
-              e.preventDefault();
-              first?.focus();
-            }
-          }
+          trapTab(e);
         }}
       >
         <h2 id="stepup-title">Confirm it's you</h2>

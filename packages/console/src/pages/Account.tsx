@@ -4,6 +4,7 @@ import { useSession } from '../session';
 import { formatTime, useAsync } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
+import { RecoveryCodeList } from '../components/RecoveryCodes';
 import { roleName } from '../components/Shell';
 import { TotpEnrolment } from './SignIn';
 import { navigate } from '../router';
@@ -73,13 +74,7 @@ function MfaSection() {
           <span className="badge badge-ok">On</span> Authenticator app, added {formatTime(totp.confirmed_at)}. {state.data.recovery_codes_remaining} recovery codes left.
         </p>
         {newCodes ? (
-          <ul className="recovery-codes" aria-label="New recovery codes">
-            {newCodes.map((c) => (
-              <li key={c}>
-                <code>{c}</code>
-              </li>
-            ))}
-          </ul>
+          <RecoveryCodeList codes={newCodes} label="New recovery codes" />
         ) : null}
         <div className="button-row">
           <button type="button" className="btn" onClick={() => void act(async () => setNewCodes((await api.post<{ recovery_codes: string[] }>('/api/v1/auth/mfa/recovery-codes')).recovery_codes), 'New recovery codes issued; the old ones no longer work.')}>

@@ -4,6 +4,7 @@ import { useSession } from '../session';
 import { formatTime, useAsync } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
+import { RecoveryCodeList } from '../components/RecoveryCodes';
 import { registerPasskey, webauthnMessage, webauthnSupported, type WebauthnFactor } from '../webauthn';
 
 /** My account: "Passkeys and security keys": list, register (WebAuthn create), remove (step-up). */
@@ -103,13 +104,7 @@ export function PasskeysSection({ onChange }: { onChange?: () => void }) {
           <p>
             Save these recovery codes somewhere safe. Each works once if you lose your key; <strong>they are shown only now</strong>.
           </p>
-          <ul className="recovery-codes" aria-label="Recovery codes">
-            {codes.map((c) => (
-              <li key={c}>
-                <code>{c}</code>
-              </li>
-            ))}
-          </ul>
+          <RecoveryCodeList codes={codes} />
           <div>
             <button type="button" className="btn" onClick={() => setCodes(null)}>
               I saved them

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, describe, setCsrfToken } from '../api';
 import { rememberOrg, rememberedOrg } from '../session';
 import { Notice } from '../components/States';
+import { RecoveryCodeList } from '../components/RecoveryCodes';
 import { QrCode } from '../components/QrCode';
 import { passkeyOptions, verifyWithPasskey, webauthnMessage, webauthnSupported, type PasskeyOptions } from '../webauthn';
 
@@ -280,13 +281,7 @@ export function TotpEnrolment({ onEnrolled, autoStart = false }: { onEnrolled: (
         <p>
           Save these recovery codes somewhere safe. Each works once if you lose your authenticator; <strong>they are shown only now</strong>.
         </p>
-        <ul className="recovery-codes" aria-label="Recovery codes">
-          {codes.map((c) => (
-            <li key={c}>
-              <code>{c}</code>
-            </li>
-          ))}
-        </ul>
+        <RecoveryCodeList codes={codes} />
         <button type="button" className="btn btn-primary" onClick={() => void onEnrolled()}>
           I saved them, continue
         </button>
