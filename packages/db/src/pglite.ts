@@ -2,6 +2,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { applyContext } from './context.js';
 import { runMigrations, pendingVersions, type AdminSession } from './migrate.js';
 import { APP_ROLE, ident } from './roles.js';
+import { PostCommitWork, type AfterCommit } from './post-commit.js';
 import type { Database, MigrationReport, Queryable, QueryResult, TxContext } from './types.js';
 
 // Same shapes as the pg driver gives, so one test suite passes on both engines.
@@ -40,6 +41,7 @@ function adminOf(db: PGlite, c: PgliteLike = db): AdminSession {
  */
 export class PgliteDatabase implements Database {
   readonly engine = 'pglite' as const;
+  private readonly postCommit = new PostCommitWork();
   private constructor(private readonly db: PGlite) {}
 
   /** `dataDir` undefined means in-memory. */
@@ -49,12 +51,15 @@ export class PgliteDatabase implements Database {
   }
 
   async tx<T>(ctx: TxContext, fn: (q: Queryable) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (t) => {
+    const queue: AfterCommit[] = [];
+    const out = await this.db.transaction(async (t) => {
       await t.query(`SET LOCAL ROLE ${ident(APP_ROLE)}`);
-      const q = wrap(t);
+      const q = this.postCommit.attach(wrap(t), queue);
       await applyContext(q, ctx);
       return fn(q);
     });
+    this.postCommit.run(this, queue);
+    return out;
   }
 
   /** Superuser access for migrations and tests that play the attacker. */
@@ -74,7 +79,12 @@ export class PgliteDatabase implements Database {
     await this.db.query('SELECT 1');
   }
 
+  idle(): Promise<void> {
+    return this.postCommit.idle();
+  }
+
   async close(): Promise<void> {
+    await this.idle();
     if (!this.db.closed) await this.db.close();
   }
 }

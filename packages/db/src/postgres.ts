@@ -2,6 +2,7 @@ import pg from 'pg';
 import { applyContext } from './context.js';
 import { grantAppRole, pendingVersions, runMigrations, type AdminSession } from './migrate.js';
 import { OWNER_ROLE } from './roles.js';
+import { PostCommitWork, type AfterCommit } from './post-commit.js';
 import type { Database, MigrationReport, Queryable, QueryResult, TxContext } from './types.js';
 
 // int8 as a JS number (sequence numbers stay far below 2^53), like PGlite does.
@@ -68,9 +69,18 @@ export interface PostgresOptions {
 export class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
   readonly pool: pg.Pool;
+  private readonly postCommit = new PostCommitWork();
+
+  /** The application connection string, for helpers that open their own connection (a worker thread). */
+  get url(): string {
+    return this.opts.url;
+  }
 
   constructor(private readonly opts: PostgresOptions) {
     this.pool = new pg.Pool({ connectionString: opts.url, max: opts.max ?? 10, application_name: 'parapet' });
+    // An idle connection the server ended (restart, failover, pg_terminate_backend) is
+    // dropped by the pool and replaced on next use; unhandled, the event would kill the process.
+    this.pool.on('error', () => undefined);
   }
 
   /** Refuses to run the application as a role that could see past RLS. */
@@ -83,10 +93,12 @@ export class PostgresDatabase implements Database {
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
-      const q = wrap(c);
+      const queue: AfterCommit[] = [];
+      const q = this.postCommit.attach(wrap(c), queue);
       await applyContext(q, ctx);
       const out = await fn(q);
       await c.query('COMMIT');
+      this.postCommit.run(this, queue);
       return out;
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
@@ -125,7 +137,12 @@ export class PostgresDatabase implements Database {
     await this.pool.query('SELECT 1');
   }
 
+  idle(): Promise<void> {
+    return this.postCommit.idle();
+  }
+
   async close(): Promise<void> {
+    await this.idle();
     await this.pool.end();
   }
 }

@@ -21,6 +21,22 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
+/**
+ * The database as a test sees it: each transaction (and admin session) first waits for the
+ * post-commit work of earlier ones, such as the audit sequencer chaining what they wrote.
+ * So a test reads the state its previous steps settled into. Code under test gets the
+ * database itself, never this view (its own post-commit work must not wait for itself).
+ */
+export function settled<D extends Database>(db: D): D {
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'tx') return async (...args: Parameters<Database['tx']>) => (await target.idle(), target.tx(...args));
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 export function usingPostgres(): boolean {
   return Boolean(process.env.DATABASE_URL && process.env.DATABASE_ADMIN_URL);
 }
@@ -36,9 +52,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     const db = await PgliteDatabase.open();
     await db.migrate();
     return {
-      db,
+      db: settled(db),
       engine: 'pglite',
-      asAdmin: (fn) => fn(db.admin()),
+      asAdmin: async (fn) => (await db.idle(), fn(db.admin())),
       close: () => db.close(),
     };
   }
@@ -69,9 +85,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await grantAppRole(s, decodeURIComponent(new URL(appUrl).username));
   });
   return {
-    db,
+    db: settled(db),
     engine: 'postgres',
-    asAdmin: (fn) => db.withAdmin(fn),
+    asAdmin: async (fn) => (await db.idle(), db.withAdmin(fn)),
     urls: { app: dbAppUrl, admin: dbAdminUrl },
     close: async () => {
       await db.close();

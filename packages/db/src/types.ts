@@ -6,6 +6,11 @@ export interface QueryResult<R> {
 
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /**
+   * Inside `Database.tx` only: run `fn` once this transaction has committed (never after a
+   * rollback). The database tracks the promise; `idle()` and `close()` wait for it.
+   */
+  afterCommit?(fn: (db: Database) => Promise<unknown> | void): void;
 }
 
 /**
@@ -35,6 +40,8 @@ export interface Database {
   migrate(): Promise<MigrationReport>;
   /** Versions known to the code that the database has not applied yet. */
   pendingMigrations(): Promise<string[]>;
+  /** Resolves when no post-commit work (see `Queryable.afterCommit`) is running. */
+  idle(): Promise<void>;
   /** A cheap round trip, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

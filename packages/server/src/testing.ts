@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@parapet/db/testing';
+import { createTestDatabase, settled, type TestDatabase } from '@parapet/db/testing';
 import { PgliteDatabase, type AdminSession, type Database } from '@parapet/db';
 import { loadConfig, type Config } from './config.js';
 import { startServer, type RunningServer } from './main.js';
@@ -51,11 +51,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   return {
     url,
     port: server.port,
-    db: server.db,
+    db: settled(server.db),
     dataDir,
     ca: tls.cert,
     config,
-    asAdmin: (fn) => (tdb ? tdb.asAdmin(fn) : fn((server.db as PgliteDatabase).admin())),
+    asAdmin: async (fn) => (await server.db.idle(), tdb ? tdb.asAdmin(fn) : fn((server.db as PgliteDatabase).admin())),
     client: () => new TestClient(url, tls.cert),
     async close() {
       await server.close();

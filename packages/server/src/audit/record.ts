@@ -1,6 +1,7 @@
 import type { Queryable } from '@parapet/db';
-import { leafBytes, merkle, ZERO_HASH, type AuditRecord } from '@parapet/core';
+import type { AuditRecord } from '@parapet/core';
 import type { AuditAction } from './catalogue.js';
+import { sequencerFor } from './sequencer.js';
 
 /** Who did it. `name` is the human-readable name at the time (email, device name, job). */
 export interface AuditActor {
@@ -22,51 +23,24 @@ export interface AuditEntry {
 /** UTC with microseconds, the form the leaf carries; formatted by PostgreSQL so it is exact. */
 export const AT_SQL = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-/** Tenants that appended since the checkpoint timer last looked (cheap hint, per process). */
-export const dirtyTenants = new Set<string>();
-/** Tenants with entries not yet in a vault snapshot, as far as this process knows. */
-export const snapshotPending = new Set<string>();
-
 /**
  * Appends one audit entry inside the caller's transaction, so the change and its record
  * commit together or not at all. `q` must be a tenant transaction for `tenantId`.
  *
- * The per-tenant advisory lock is held to commit, so the next writer of this tenant reads
- * our entry as the chain head: sequence order equals commit order and the chain never forks
- * (a BEFORE INSERT trigger re-checks both). Different tenants never wait for each other.
+ * The entry goes to the tenant's inbox (no lock, no hash), so concurrent writers of one
+ * tenant commit in parallel. Once the transaction commits, the sequencer chains it into
+ * audit_log; see sequencer.ts and migration 0102 for the ordering this guarantees.
  */
-export async function recordAudit(q: Queryable, tenantId: string, actor: AuditActor, e: AuditEntry): Promise<{ seq: number }> {
-  await q.query(`SELECT pg_advisory_xact_lock(hashtextextended('audit:' || $1, 0))`, [tenantId]);
-  const { rows } = await q.query<{ at: string; seq: number | null; entry_hash: Buffer | null }>(
-    `SELECT ${AT_SQL('now()')} AS at, h.seq, h.entry_hash
-       FROM (SELECT 1) one LEFT JOIN LATERAL (
-         SELECT seq, entry_hash FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1) h ON true`,
-    [tenantId],
+export async function recordAudit(q: Queryable, tenantId: string, actor: AuditActor, e: AuditEntry): Promise<{ inboxId: number }> {
+  const { rows } = await q.query<{ id: number }>(
+    `INSERT INTO audit_inbox (tenant_id, actor_type, actor_id, actor_name, ip, user_agent, action, target_type, target_id, purpose, outcome, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+    [tenantId, actor.type, actor.id, actor.name ?? null, actor.ip ?? null, actor.userAgent ?? null, e.action, e.target?.type ?? null, e.target?.id ?? null, e.purpose ?? null, e.outcome,
+      // Through JSON once so what is chained is what jsonb holds (no undefined, no Dates).
+      JSON.stringify(e.details ?? {})],
   );
-  const head = rows[0]!;
-  const seq = (head.seq ?? 0) + 1;
-  const prev = head.entry_hash ?? ZERO_HASH;
-  const record: AuditRecord = {
-    tenant_id: tenantId,
-    seq,
-    at: head.at,
-    actor: { type: actor.type, id: actor.id, name: actor.name ?? null, ip: actor.ip ?? null, user_agent: actor.userAgent ?? null },
-    action: e.action,
-    outcome: e.outcome,
-    target: e.target ? { type: e.target.type, id: e.target.id } : null,
-    purpose: e.purpose ?? null,
-    // Through JSON once so the leaf holds what jsonb will hold (no undefined, no Dates).
-    details: JSON.parse(JSON.stringify(e.details ?? {})) as Record<string, unknown>,
-  };
-  const leaf = leafBytes(record, prev);
-  await q.query(
-    `INSERT INTO audit_log (tenant_id, seq, at, actor_type, actor_id, actor_name, ip, user_agent, action, target_type, target_id, purpose, outcome, details, prev_hash, entry_hash, leaf)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-    [tenantId, seq, record.at, actor.type, actor.id, record.actor.name, record.actor.ip, record.actor.user_agent, e.action, record.target?.type ?? null, record.target?.id ?? null, record.purpose, e.outcome, JSON.stringify(record.details), prev, merkle.leafHash(leaf), leaf],
-  );
-  dirtyTenants.add(tenantId);
-  snapshotPending.add(tenantId);
-  return { seq };
+  q.afterCommit?.((db) => sequencerFor(db).kick(tenantId));
+  return { inboxId: Number(rows[0]!.id) };
 }
 
 /** The record as the row's columns hold it (the export's `record`, compared with the leaf). */

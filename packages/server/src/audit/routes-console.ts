@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { requireUser } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
+import { sequencerFor } from './sequencer.js';
 
 defineActions({
   // Same readers as the audit module's own audit.read: admins and auditors.
@@ -98,6 +99,7 @@ export async function auditConsoleRoutes(app: FastifyInstance, deps: AppDeps): P
       if (f.until) where.push(`at < ${arg(f.until)}::timestamptz`);
       if (f.before_seq) where.push(`seq < ${arg(f.before_seq)}`);
       const limit = f.limit ?? 50;
+      await sequencerFor(deps.db).flush(p.tenantId);
       const { rows } = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}`, purpose: 'audit.browse' }, (q) =>
         q.query<{ seq: number; at: Date; details: Record<string, unknown> } & Record<string, unknown>>(
           `SELECT seq, at, actor_type, actor_id, actor_name, ip, user_agent, action, target_type, target_id, purpose, outcome, details

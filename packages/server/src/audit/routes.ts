@@ -4,7 +4,8 @@ import { authorize, defineActions } from '../auth/pdp.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { ProblemError } from '../http/problem.js';
 import { join } from 'node:path';
-import { dirtyTenants, recordAudit, snapshotPending } from './record.js';
+import { recordAudit } from './record.js';
+import { dirtyTenants, sequencerFor, snapshotPending } from './sequencer.js';
 import { listTenantIds } from '../tenants/service.js';
 import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, retentionMonths, snapshotAuditLog } from './snapshot.js';
 import { sendToWitnesses, witnessesOf } from './witness-client.js';
@@ -22,6 +23,8 @@ defineActions({
 
 export const CHECKPOINT_INTERVAL_MS = 3600_000;
 export const SNAPSHOT_INTERVAL_MS = 24 * 3600_000;
+/** How often the sequencer looks for entries no commit kicked it for (crash, other process). */
+export const SEQUENCER_SWEEP_MS = 5_000;
 
 const b64 = { type: 'string', contentEncoding: 'base64' } as const;
 const problems = { '4xx': { $ref: 'Problem#' } } as const;
@@ -58,6 +61,9 @@ const cpJson = (c: StoredCheckpoint) => ({ tree_size: c.treeSize, root_hash: c.r
  * entry; issuing a checkpoint only signs what is already there.
  */
 export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const sequencer = sequencerFor(deps.db);
+  sequencer.onError = (e, tenantIds) => app.log.error({ err: e, tenant_ids: tenantIds }, 'audit sequencer failed; entries stay in the inbox and are retried');
+  sequencer.startSweep(SEQUENCER_SWEEP_MS);
   const stop = startCheckpointTimer({
     db: deps.db,
     keys: deps.keys,
@@ -99,6 +105,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   app.addHook('onClose', async () => {
     stop();
     clearInterval(snapshotTimer);
+    await sequencer.stop();
   });
 
   /** authorize(), recording a denial in the tenant's audit log before it is answered. */
@@ -187,6 +194,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   }, async (req) => {
     const p = await allow(req, 'audit.read');
+    await sequencer.flush(p.tenantId);
     const { x, cp, settings } = await deps.db.tx(ctx(p), async (q) => ({
       x: await buildExport(q, p.tenantId),
       cp: await latestCheckpoint(q),
@@ -242,6 +250,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   }, async (req) => {
     const p = await allow(req, 'audit.read');
+    await sequencer.flush(p.tenantId);
     return deps.db.tx(ctx(p), async (q) => ({ tree_size: await treeSize(q), entries: await entriesRange(q, req.query.from ?? 1, req.query.limit ?? 100) }));
   });
 
@@ -256,6 +265,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     const p = await allow(req, 'audit.read');
     const { index, tree_size: size } = req.query;
     if (index >= size) throw new ProblemError(400, 'index_out_of_range', `Leaf index ${index} is not below tree size ${size}.`);
+    await sequencer.flush(p.tenantId);
     const t = await deps.db.tx(ctx(p), (q) => treeFor(q, p.tenantId, size));
     if (t.size < size) throw new ProblemError(400, 'tree_size_too_large', `The log has ${t.size} entries, fewer than ${size}.`);
     return { leaf_index: index, tree_size: size, leaf_hash: t.leaf(index).toString('base64'), root_hash: t.root(size).toString('base64'), proof: t.inclusionProof(index, size).map((h) => h.toString('base64')) };
@@ -272,6 +282,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     const p = await allow(req, 'audit.read');
     const { old, new: size } = req.query;
     if (old > size) throw new ProblemError(400, 'sizes_out_of_order', `Old size ${old} is larger than new size ${size}.`);
+    await sequencer.flush(p.tenantId);
     const t = await deps.db.tx(ctx(p), (q) => treeFor(q, p.tenantId, size));
     if (t.size < size) throw new ProblemError(400, 'tree_size_too_large', `The log has ${t.size} entries, fewer than ${size}.`);
     return { old, new: size, old_root: t.root(old).toString('base64'), new_root: t.root(size).toString('base64'), proof: t.consistencyProof(old, size).map((h) => h.toString('base64')) };

@@ -5,6 +5,7 @@ import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:cryp
 import type { Database, Queryable } from '@parapet/db';
 import { envelope, merkle, MerkleFrontier, signedNote, EXPORT_FORMAT, type AuditExport, type KeyProvider } from '@parapet/core';
 import { RECORD_COLUMNS, recordAudit, recordOfRow, type AuditActor, type AuditRow } from './record.js';
+import { sequencerFor } from './sequencer.js';
 
 /** The log's name: checkpoint origin and signed-note key name. */
 export function logOrigin(tenantId: string): string {
@@ -107,6 +108,8 @@ export async function allCheckpoints(q: Queryable): Promise<StoredCheckpoint[]> 
  * prefix of the chain.
  */
 export async function issueCheckpoint(db: Database, keys: KeyProvider, tenantId: string): Promise<StoredCheckpoint> {
+  // Everything committed before this call is chained first, so the checkpoint covers it.
+  await sequencerFor(db).flush(tenantId);
   return db.tx({ tenantId, actor: 'system:audit-checkpoint' }, async (q) => {
     const key = await ensureLogKey(q, keys, tenantId);
     await q.query(`SELECT pg_advisory_xact_lock(hashtextextended('audit:' || $1, 0))`, [tenantId]);
