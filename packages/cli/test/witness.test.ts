@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { signedNote } from '@parapet/core';
-import { BIN } from './run-cli.js';
+import { BIN, runCli } from './run-cli.js';
 
 test('parapet witness serve: prints its URL and cosignature verifier key, answers add-checkpoint, stops on SIGTERM', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'parapet-wcli-'));
@@ -35,6 +35,22 @@ test('parapet witness serve: prints its URL and cosignature verifier key, answer
     assert.equal(await code, 0);
   } finally {
     p.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('parapet witness serve: TLS needs both a certificate and a key, and unreadable files are one sentence', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parapet-wcli-'));
+  try {
+    const vkey = signedNote.verifierKey('parapet.audit/test', signedNote.rawPublicKey(generateKeyPairSync('ed25519').privateKey));
+    const base = ['witness', 'serve', '--dir', dir, '--name', 'cli.witness', '--log', vkey, '--port', '0'];
+    const half = await runCli([...base, '--tls-cert', join(dir, 'cert.pem')]);
+    assert.notEqual(half.code, 0);
+    assert.match(half.err, /Give both --tls-cert and --tls-key, or neither\./);
+    const missing = await runCli([...base, '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.err, /Cannot read the TLS certificate or key: .*ENOENT/);
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });

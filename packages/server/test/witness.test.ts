@@ -10,6 +10,9 @@ import { recordAudit } from '../src/audit/record.js';
 import { createWitness, serveWitness } from '../src/witness/server.js';
 import { loadKeyFile } from '../src/crypto/keyfile.js';
 import { dataPaths } from '../src/datadir.js';
+import { createSelfSigned } from '../src/tls/certificate.js';
+import { issueCheckpoint } from '../src/audit/service.js';
+import { sendToWitnesses } from '../src/audit/witness-client.js';
 
 let s: TestServer;
 let dir: string;
@@ -28,14 +31,24 @@ async function add(tenantId: string, n: number) {
   });
 }
 
-test('the daily job sends checkpoints to the tenant witness, which cosigns; the export and verify carry the cosignatures', async () => {
+test('the daily job sends checkpoints to the tenant witness over TLS, which cosigns; the export and verify carry the cosignatures', async () => {
   const a = await loginAs(s, { roles: ['admin'], mfaFresh: true });
   const vkey = (await a.client.get('/api/v1/audit/key')).json.verifier_key;
   const w = await createWitness({ dir: join(dir, 'w1'), name: 'witness.example', logs: [vkey] });
-  const { server, url } = await serveWitness(w, { port: 0, host: '127.0.0.1' });
+  const tls = await createSelfSigned(['witness.example']);
+  const { server, url } = await serveWitness(w, { port: 0, host: '127.0.0.1', tls });
+  assert.match(url, /^https:\/\//);
+  const setWitness = (cfg: Record<string, string>) =>
+    s.db.tx({ tenantId: a.tenantId }, (q) => q.query(`UPDATE tenants SET settings = $2 WHERE id = $1`, [a.tenantId, { audit_witnesses: [cfg] }]));
   try {
-    await s.db.tx({ tenantId: a.tenantId }, (q) => q.query(`UPDATE tenants SET settings = $2 WHERE id = $1`, [a.tenantId, { audit_witnesses: [{ url, verifier_key: w.verifierKey }] }]));
     await add(a.tenantId, 3);
+    // Without the witness's certificate in the setting, its self-signed TLS is not trusted.
+    await setWitness({ url, verifier_key: w.verifierKey });
+    const cp = await issueCheckpoint(s.db, await loadKeyFile(dataPaths(s.dataDir).keyFile), a.tenantId);
+    const [refused] = await sendToWitnesses(s.db, a.tenantId, cp);
+    assert.equal(refused!.ok, false);
+    assert.match(refused!.detail, /self[- ]signed|certificate/i);
+    await setWitness({ url, verifier_key: w.verifierKey, ca: tls.cert });
     assert.equal((await a.client.post('/api/v1/audit/snapshots', {})).status, 201);
     await add(a.tenantId, 4);
     assert.equal((await a.client.post('/api/v1/audit/snapshots', {})).status, 201); // witness moves 3 -> 7 with a consistency proof

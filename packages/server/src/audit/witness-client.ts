@@ -1,9 +1,12 @@
 /**
  * Client side of C2SP tlog-witness: sends a checkpoint with a consistency proof from the
  * size the witness last cosigned, and stores the cosignature it returns. Witnesses are a
- * tenant setting (`audit_witnesses: [{ url, verifier_key }]`), so a customer can point the
- * log at a witness they run themselves.
+ * tenant setting (`audit_witnesses: [{ url, verifier_key, ca? }]`), so a customer can point
+ * the log at a witness they run themselves; `ca` (PEM) is the certificate to trust for an
+ * https witness with its own certificate, otherwise the system's CAs apply.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Database } from '@parapet/db';
 import { merkle, signedNote } from '@parapet/core';
 import { leafHashes, type StoredCheckpoint } from './service.js';
@@ -11,6 +14,24 @@ import { leafHashes, type StoredCheckpoint } from './service.js';
 export interface WitnessConfig {
   url: string;
   verifier_key: string;
+  ca?: string;
+}
+
+/** POSTs a text body; resolves with status and text. TLS 1.3 for https, trusting `ca` when given. */
+function postText(url: URL, body: string, ca: string | undefined): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const o = { method: 'POST', headers: { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 };
+    const req = url.protocol === 'https:' ? httpsRequest(url, { ...o, minVersion: 'TLSv1.3', ...(ca ? { ca } : {}) }) : httpRequest(url, o);
+    req.on('timeout', () => req.destroy(new Error('the witness did not answer within 10 s')));
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.end(body);
+  });
 }
 
 export interface WitnessResult {
@@ -22,7 +43,7 @@ export interface WitnessResult {
 export function witnessesOf(settings: Record<string, unknown> | undefined): WitnessConfig[] {
   const w = settings?.audit_witnesses;
   if (!Array.isArray(w)) return [];
-  return w.filter((x): x is WitnessConfig => typeof x?.url === 'string' && typeof x?.verifier_key === 'string');
+  return w.filter((x): x is WitnessConfig => typeof x?.url === 'string' && typeof x?.verifier_key === 'string' && (x.ca === undefined || typeof x.ca === 'string'));
 }
 
 export async function sendToWitnesses(db: Database, tenantId: string, cp: StoredCheckpoint): Promise<WitnessResult[]> {
@@ -46,8 +67,8 @@ export async function sendToWitnesses(db: Database, tenantId: string, cp: Stored
       for (let attempt = 0; attempt < 2; attempt++) {
         const proof = merkle.consistencyProof(hashes, old, cp.treeSize);
         const body = `old ${old}\n${proof.map((p) => p.toString('base64') + '\n').join('')}\n${cp.note}`;
-        const res = await fetch(new URL('add-checkpoint', w.url.endsWith('/') ? w.url : w.url + '/'), { method: 'POST', body, headers: { 'content-type': 'text/plain' }, signal: AbortSignal.timeout(10_000) });
-        const text = await res.text();
+        const res = await postText(new URL('add-checkpoint', w.url.endsWith('/') ? w.url : w.url + '/'), body, w.ca);
+        const text = res.text;
         if (res.status === 409 && attempt === 0 && /^\d+\n$/.test(text) && Number(text) <= cp.treeSize) {
           old = Number(text); // the witness knows a different size: prove from there
           continue;

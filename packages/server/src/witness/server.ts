@@ -5,7 +5,8 @@
  * what it saw before, and cosigns the rest (C2SP tlog-cosignature/v1).
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { merkle, signedNote } from '@parapet/core';
@@ -114,8 +115,13 @@ export async function createWitness(o: WitnessOptions): Promise<Witness> {
 }
 
 /** Serves POST /add-checkpoint over HTTP (put TLS in front when it leaves the machine). */
-export async function serveWitness(w: Witness, o: { port: number; host: string }): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
+/**
+ * Serves `POST /add-checkpoint`. With `tls` (PEM certificate and key) over HTTPS, TLS 1.3
+ * only; without it over plain HTTP, which is fine on loopback since cosignatures are
+ * self-authenticating, but a witness across a network should have TLS.
+ */
+export async function serveWitness(w: Witness, o: { port: number; host: string; tls?: { cert: string; key: string } | undefined }): Promise<{ server: Server; url: string }> {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'POST' || req.url !== '/add-checkpoint') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
@@ -133,8 +139,9 @@ export async function serveWitness(w: Witness, o: { port: number; host: string }
         () => res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n'),
       );
     });
-  });
+  };
+  const server: Server = o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.3' }, handler) : createServer(handler);
   await new Promise<void>((ok) => server.listen(o.port, o.host, ok));
   const a = server.address() as { port: number };
-  return { server, url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${a.port}` };
+  return { server, url: `${o.tls ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${a.port}` };
 }
