@@ -2,7 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:tls';
 import { request as httpRequest } from 'node:http';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import { createTenant, startTestServer, type TestServer } from '../src/testing.js';
+import { recordAudit } from '../src/audit/record.js';
 
 let s: TestServer;
 before(async () => {
@@ -126,6 +127,19 @@ test('metrics are Prometheus text and count requests by route pattern', async ()
   assert.match(String(r.headers['content-type']), /^text\/plain/);
   assert.match(r.text, /parapet_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
   assert.match(r.text, /# TYPE parapet_http_request_duration_seconds histogram/);
+});
+
+test('metrics count audit entries chained by the sequencer and its rounds', async () => {
+  const tenantId = await createTenant(s.db);
+  await s.db.tx({ tenantId }, async (q) => {
+    for (let i = 0; i < 3; i++) await recordAudit(q, tenantId, { type: 'system', id: 'metrics-test' }, { action: 'auth.login', outcome: 'success' });
+  });
+  await s.db.tx({}, async () => undefined); // the test view waits for the sequencer's round
+  const r = await s.client().get('/metrics');
+  const chained = Number(/^parapet_audit_entries_chained_total (\d+)$/m.exec(r.text)?.[1]);
+  assert.ok(chained >= 3, `chained_total is ${chained}`);
+  assert.match(r.text, /^parapet_audit_sequencer_round_seconds_count [1-9]\d*$/m);
+  assert.match(r.text, /^parapet_audit_sequencer_failures_total 0$/m);
 });
 
 test('the OpenAPI document describes the routes, with problem details for errors', async () => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Counter, Histogram } from 'prom-client';
 import type { AppDeps } from '../deps.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
@@ -62,7 +63,17 @@ const cpJson = (c: StoredCheckpoint) => ({ tree_size: c.treeSize, root_hash: c.r
  */
 export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const sequencer = sequencerFor(deps.db);
-  sequencer.onError = (e, tenantIds) => app.log.error({ err: e, tenant_ids: tenantIds }, 'audit sequencer failed; entries stay in the inbox and are retried');
+  const chained = new Counter({ name: 'parapet_audit_entries_chained_total', help: 'Audit entries moved from the inbox into the hash chain.', registers: [app.metrics] });
+  const failures = new Counter({ name: 'parapet_audit_sequencer_failures_total', help: 'Tenants whose audit entries could not be chained in a round (they stay in the inbox).', registers: [app.metrics] });
+  const rounds = new Histogram({ name: 'parapet_audit_sequencer_round_seconds', help: 'Duration of audit sequencer rounds.', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [app.metrics] });
+  sequencer.onRound = (done, seconds) => {
+    chained.inc([...done.values()].reduce((a, b) => a + b, 0));
+    rounds.observe(seconds);
+  };
+  sequencer.onError = (e, tenantIds) => {
+    failures.inc(Math.max(1, tenantIds.length));
+    app.log.error({ err: e, tenant_ids: tenantIds }, 'audit sequencer failed; entries stay in the inbox and are retried');
+  };
   sequencer.startSweep(SEQUENCER_SWEEP_MS);
   const stop = startCheckpointTimer({
     db: deps.db,

@@ -1,9 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's Prometheus registry, for modules that add their own metrics. */
+    metrics: Registry;
+  }
+}
+
 /** Prometheus metrics. One registry per app instance, so tests can run several apps. */
 export function registerMetrics(app: FastifyInstance): Registry {
   const registry = new Registry();
+  app.decorate('metrics', registry);
   collectDefaultMetrics({ register: registry, prefix: 'parapet_' });
   const requests = new Counter({
     name: 'parapet_http_requests_total',
