@@ -149,6 +149,7 @@ export class Sequencer {
   private urgent = false;
   private wake: (() => void) | undefined;
   private lastTenants = 0;
+  private stopped = false;
   /**
    * Least time between the starts of two rounds, unless a reader is waiting: `pacingMs`
    * plus `perTenantMs` for each tenant the last round visited, at most `maxPacingMs`. A
@@ -204,7 +205,8 @@ export class Sequencer {
     let done: Map<string, number>;
     const started = performance.now();
     try {
-      done = this.worker ? await this.worker.chain(batch) : await chainInbox(this.db, batch);
+      // After stop(), late commits are still chained, in-process, until the database closes.
+      done = this.worker && !this.stopped ? await this.worker.chain(batch) : await chainInbox(this.db, batch);
     } catch (e) {
       done = e instanceof ChainError ? e.chained : new Map();
       const failed = e instanceof ChainError ? e.failed : new Map(batch.map((t) => [t, e]));
@@ -254,6 +256,7 @@ export class Sequencer {
 
   /** Stops the sweep and waits for the round in progress (and any queued one). */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.sweepTimer);
     await this.queued;
     await this.running;
