@@ -147,19 +147,24 @@ BEGIN
 END $$;
 GRANT EXECUTE ON FUNCTION audit_chain_append(uuid[], int[], bigint[], bigint[], text[], text[], text[]) TO parapet_app;
 
--- The tenants with entries waiting, for the sequencer's sweep (after a crash, or entries
--- written by another process). Runs as the caller, so RLS still applies: it needs
+-- The tenants with entries waiting and when the oldest was written, for the sequencer's
+-- sweep (after a crash, or entries written by another process) and its age metric. Runs as the caller, so RLS still applies: it needs
 -- app.list_tenants = 'on' to see the tenants and looks at each tenant's inbox under that
 -- tenant's own setting, restoring the caller's setting afterwards.
-CREATE FUNCTION audit_inbox_tenants() RETURNS SETOF uuid LANGUAGE plpgsql AS $$
+CREATE FUNCTION audit_inbox_tenants() RETURNS TABLE (tenant_id uuid, oldest timestamptz) LANGUAGE plpgsql AS $$
 DECLARE
   t uuid;
+  first timestamptz;
   prior text := coalesce(current_setting('app.tenant_id', true), '');
 BEGIN
   FOR t IN SELECT id FROM tenants ORDER BY id LOOP
     PERFORM set_config('app.tenant_id', t::text, true);
-    IF EXISTS (SELECT 1 FROM audit_inbox WHERE tenant_id = t) THEN
-      RETURN NEXT t;
+    -- The smallest id is the oldest write, near enough (ids are drawn in write order).
+    SELECT i.at INTO first FROM audit_inbox i WHERE i.tenant_id = t ORDER BY i.id LIMIT 1;
+    IF FOUND THEN
+      tenant_id := t;
+      oldest := first;
+      RETURN NEXT;
     END IF;
   END LOOP;
   PERFORM set_config('app.tenant_id', prior, true);

@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '@parapet/db/testing';
 import { KeyRing, verifyExport } from '@parapet/core';
 import { createTenant } from '../src/testing.js';
 import { recordAudit } from '../src/audit/record.js';
-import { ChainError, chainInbox, Sequencer, sequencerFor, tenantsWithInbox } from '../src/audit/sequencer.js';
+import { ChainError, chainInbox, inboxBacklog, Sequencer, sequencerFor, tenantsWithInbox } from '../src/audit/sequencer.js';
 import { buildExport, issueCheckpoint } from '../src/audit/service.js';
 
 let t: TestDatabase;
@@ -98,11 +98,15 @@ test('after a crash between commit and chaining, the sweep finds and chains ever
   const waiting = await tenantsWithInbox(t.db);
   assert.ok(waiting.includes(a) && waiting.includes(b));
   assert.ok(!waiting.includes(idle));
-  // A fresh sequencer, as after a restart: its sweep runs once at start.
+  const backlog = await inboxBacklog(t.db);
+  assert.ok(Date.now() - backlog.get(a)!.getTime() < 60_000, 'the oldest waiting entry of a is from this test');
+  // A fresh sequencer, as after a restart: its sweep runs once at start and measures the backlog's age.
+  await new Promise((r) => setTimeout(r, 1100));
   const s = new Sequencer(t.db);
   s.startSweep(60_000);
   for (let i = 0; i < 100 && ((await count(a, 'audit_inbox')) || (await count(b, 'audit_inbox'))); i++) await new Promise((r) => setTimeout(r, 50));
   await s.stop();
+  assert.ok(s.oldestWaitingSeconds >= 1, `oldest waiting ${s.oldestWaitingSeconds} s`);
   assert.deepEqual((await verified(a)).seqs, [1, 2, 3]);
   assert.deepEqual((await verified(b)).seqs, [1]);
 });

@@ -140,6 +140,7 @@ test('metrics count audit entries chained by the sequencer and its rounds', asyn
   assert.ok(chained >= 3, `chained_total is ${chained}`);
   assert.match(r.text, /^parapet_audit_sequencer_round_seconds_count [1-9]\d*$/m);
   assert.match(r.text, /^parapet_audit_sequencer_failures_total 0$/m);
+  assert.match(r.text, /^parapet_audit_inbox_oldest_seconds \d+(\.\d+)?$/m);
 });
 
 test('the OpenAPI document describes the routes, with problem details for errors', async () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { AppDeps } from '../deps.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
@@ -66,6 +66,14 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   const chained = new Counter({ name: 'parapet_audit_entries_chained_total', help: 'Audit entries moved from the inbox into the hash chain.', registers: [app.metrics] });
   const failures = new Counter({ name: 'parapet_audit_sequencer_failures_total', help: 'Tenants whose audit entries could not be chained in a round (they stay in the inbox).', registers: [app.metrics] });
   const rounds = new Histogram({ name: 'parapet_audit_sequencer_round_seconds', help: 'Duration of audit sequencer rounds.', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [app.metrics] });
+  new Gauge({
+    name: 'parapet_audit_inbox_oldest_seconds',
+    help: 'Age of the oldest audit entry waiting to be chained, at the last sweep (every 5 s). Should stay near 0.',
+    registers: [app.metrics],
+    collect() {
+      this.set(sequencer.oldestWaitingSeconds);
+    },
+  });
   sequencer.onRound = (done, seconds) => {
     chained.inc([...done.values()].reduce((a, b) => a + b, 0));
     rounds.observe(seconds);

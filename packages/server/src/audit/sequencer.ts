@@ -128,11 +128,16 @@ export class ChainError extends Error {
   }
 }
 
+/** Tenants with entries in their inbox, and when each one's oldest waiting entry was written. */
+export async function inboxBacklog(db: Database): Promise<Map<string, Date>> {
+  return db.tx({ listTenants: true, actor: 'system:audit-sequencer' }, async (q) =>
+    new Map((await q.query<{ tenant_id: string; oldest: Date }>(`SELECT tenant_id, oldest FROM audit_inbox_tenants()`)).rows.map((r) => [r.tenant_id, new Date(r.oldest)])),
+  );
+}
+
 /** Tenants with entries in their inbox (every tenant is looked at, under its own RLS setting). */
 export async function tenantsWithInbox(db: Database): Promise<string[]> {
-  return db.tx({ listTenants: true, actor: 'system:audit-sequencer' }, async (q) =>
-    (await q.query<{ t: string }>(`SELECT audit_inbox_tenants() AS t`)).rows.map((r) => r.t),
-  );
+  return [...(await inboxBacklog(db)).keys()];
 }
 
 export class Sequencer {
@@ -160,6 +165,8 @@ export class Sequencer {
   perTenantMs = 2;
   maxPacingMs = 200;
   onError: (e: unknown, tenantIds: string[]) => void = (e) => console.error('audit sequencer:', e);
+  /** Age of the oldest entry waiting in any inbox at the last sweep (0 when none). */
+  oldestWaitingSeconds = 0;
   /** After every round: entries chained per tenant, and how long the round took. */
   onRound: (done: Map<string, number>, seconds: number) => void = () => undefined;
 
@@ -244,7 +251,10 @@ export class Sequencer {
   startSweep(intervalMs: number): void {
     const sweep = async () => {
       try {
-        for (const t of await tenantsWithInbox(this.db)) void this.kick(t);
+        const backlog = await inboxBacklog(this.db);
+        const oldest = Math.min(...[...backlog.values()].map((d) => d.getTime()));
+        this.oldestWaitingSeconds = backlog.size ? Math.max(0, (Date.now() - oldest) / 1000) : 0;
+        for (const t of backlog.keys()) void this.kick(t);
       } catch (e) {
         this.onError(e, []);
       }
