@@ -46,9 +46,9 @@ export async function recordAudit(q: Queryable, tenantId: string, actor: AuditAc
 /** The record as the row's columns hold it (the export's `record`, compared with the leaf). */
 export const RECORD_COLUMNS = `tenant_id, seq, ${AT_SQL('at')} AS at, actor_type, actor_id, actor_name, ip, user_agent, action, target_type, target_id, purpose, outcome, details, prev_hash, entry_hash, leaf`;
 
-export interface AuditRow {
+/** The record's own columns, as both audit_log and audit_inbox hold them. */
+export interface RecordColumns {
   tenant_id: string;
-  seq: number;
   at: string;
   actor_type: AuditRecord['actor']['type'];
   actor_id: string;
@@ -61,12 +61,16 @@ export interface AuditRow {
   purpose: string | null;
   outcome: AuditRecord['outcome'];
   details: Record<string, unknown>;
+}
+
+export interface AuditRow extends RecordColumns {
+  seq: number;
   prev_hash: Buffer;
   entry_hash: Buffer;
   leaf: Buffer;
 }
 
-export function recordOfRow(r: AuditRow): AuditRecord {
+export function recordOfRow(r: RecordColumns & { seq: number }): AuditRecord {
   return {
     tenant_id: r.tenant_id,
     seq: r.seq,

@@ -19,7 +19,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { PostgresDatabase, type Database, type Queryable } from '@parapet/db';
-import { leafBytes, merkle, ZERO_HASH, type AuditRecord } from '@parapet/core';
+import { leafBytes, merkle, ZERO_HASH } from '@parapet/core';
+import { recordOfRow, type RecordColumns } from './record.js';
 
 /** Largest batch per tenant per transaction; a bigger backlog takes several rounds. */
 export const MAX_BATCH = 500;
@@ -30,21 +31,8 @@ const MAX_TENANTS_PER_ROUND = 200;
 export const dirtyTenants = new Set<string>();
 export const snapshotPending = new Set<string>();
 
-interface InboxRow {
-  tenant_id: string;
+interface InboxRow extends RecordColumns {
   id: number;
-  at: string;
-  actor_type: AuditRecord['actor']['type'];
-  actor_id: string;
-  actor_name: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  purpose: string | null;
-  outcome: AuditRecord['outcome'];
-  details: Record<string, unknown>;
   head_seq: number | null;
   head_hash: Buffer | null;
 }
@@ -63,18 +51,7 @@ async function chainRound(q: Queryable, tenantIds: string[]): Promise<Map<string
     let head = heads.get(r.tenant_id);
     if (!head) heads.set(r.tenant_id, (head = { seq: Number(r.head_seq ?? 0), prev: r.head_hash ?? ZERO_HASH }));
     const seq = head.seq + 1;
-    const record: AuditRecord = {
-      tenant_id: r.tenant_id,
-      seq,
-      at: r.at,
-      actor: { type: r.actor_type, id: r.actor_id, name: r.actor_name, ip: r.ip, user_agent: r.user_agent },
-      action: r.action,
-      outcome: r.outcome,
-      target: r.target_type !== null || r.target_id !== null ? { type: r.target_type ?? '', id: r.target_id ?? '' } : null,
-      purpose: r.purpose,
-      details: r.details,
-    };
-    const leaf = leafBytes(record, head.prev);
+    const leaf = leafBytes(recordOfRow({ ...r, seq }), head.prev);
     const hash = merkle.leafHash(leaf);
     cols.inbox.push(Number(r.id));
     cols.seq.push(seq);
@@ -128,16 +105,14 @@ export class ChainError extends Error {
   }
 }
 
-/** Tenants with entries in their inbox, and when each one's oldest waiting entry was written. */
+/**
+ * Tenants with entries in their inbox, and when each one's oldest waiting entry was written
+ * (every tenant is looked at, under its own RLS setting).
+ */
 export async function inboxBacklog(db: Database): Promise<Map<string, Date>> {
   return db.tx({ listTenants: true, actor: 'system:audit-sequencer' }, async (q) =>
     new Map((await q.query<{ tenant_id: string; oldest: Date }>(`SELECT tenant_id, oldest FROM audit_inbox_tenants()`)).rows.map((r) => [r.tenant_id, new Date(r.oldest)])),
   );
-}
-
-/** Tenants with entries in their inbox (every tenant is looked at, under its own RLS setting). */
-export async function tenantsWithInbox(db: Database): Promise<string[]> {
-  return [...(await inboxBacklog(db)).keys()];
 }
 
 export class Sequencer {
