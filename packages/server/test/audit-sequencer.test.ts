@@ -123,6 +123,19 @@ test('a backlog larger than one batch is chained in order over several rounds', 
   assert.equal(v.ok, true, v.reason);
 });
 
+test('the commit that kicks a backlog is settled only once the whole backlog is chained (idle and close wait for it)', async () => {
+  const tenant = await createTenant(t.db);
+  await t.db.tx({ tenantId: tenant }, async (q) => {
+    await q.query(`INSERT INTO audit_inbox (tenant_id, actor_type, actor_id, action, outcome, details) SELECT $1, 'system', 'bulk', 'auth.login', 'success', jsonb_build_object('i', g) FROM generate_series(1, 1100) g`, [tenant]);
+    await recordAudit(q, tenant, sys, { action: 'auth.logout', outcome: 'success' });
+  });
+  await t.db.idle();
+  // idle() has returned, so all three rounds (500 + 500 + 101) must be done.
+  const left = await t.asAdmin(async (a) => Number((await a.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_inbox WHERE tenant_id = $1`, [tenant])).rows[0]!.n));
+  assert.equal(left, 0);
+  assert.equal(await count(tenant, 'audit_log'), 1101);
+});
+
 test("one tenant's failure does not hold up the others in the same round", async () => {
   const good = await createTenant(t.db);
   await unkicked(good);

@@ -123,6 +123,8 @@ export class Sequencer {
   private queued: Promise<void> | undefined;
   /** Tenants whose last round hit MAX_BATCH, or failed (with the error). */
   private readonly more = new Set<string>();
+  /** Tenants that were pending when a round started but beyond its cap. */
+  private beyondCap: string[] = [];
   private readonly failed = new Map<string, unknown>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private lastStart = 0;
@@ -153,9 +155,11 @@ export class Sequencer {
   }
 
   /**
-   * Entries of `tenantId` committed: chain them soon. Resolves after the round that did.
-   * Rounds are paced (see `pacingMs`; a flush does not wait), so under load each round
-   * carries many entries and its fixed cost (a transaction, a WAL flush) is shared.
+   * Entries of `tenantId` committed: chain them soon. Resolves once they are chained: after
+   * the round that took them and any rounds a backlog needed after it, so `Database.idle()`
+   * and `close()`, which wait for this promise, never return mid-backlog. Rounds are paced
+   * (see `pacingMs`; a flush does not wait), so under load each round carries many entries
+   * and its fixed cost (a transaction, a WAL flush) is shared.
    */
   kick(tenantId: string, urgent = false): Promise<void> {
     this.pending.add(tenantId);
@@ -175,6 +179,14 @@ export class Sequencer {
       } finally {
         this.running = undefined;
       }
+      // A backlog (tenants that filled their batch, or were beyond the round's cap) goes on
+      // in the next round, and this promise waits for it. New commits alone do not extend
+      // it: their own kicks wait for them. A failed tenant waits for the sweep.
+      const carry = [...this.more, ...this.beyondCap];
+      if (carry.length) {
+        for (const t of carry) this.pending.add(t);
+        await this.kick(carry[0]!);
+      }
     })();
     if (urgent) this.wake?.();
     return this.queued;
@@ -182,6 +194,7 @@ export class Sequencer {
 
   private async round(): Promise<void> {
     const batch = [...this.pending].slice(0, MAX_TENANTS_PER_ROUND);
+    this.beyondCap = [...this.pending].slice(MAX_TENANTS_PER_ROUND);
     for (const t of batch) this.pending.delete(t);
     this.lastTenants = batch.length;
     let done: Map<string, number>;
@@ -192,7 +205,7 @@ export class Sequencer {
     } catch (e) {
       done = e instanceof ChainError ? e.chained : new Map();
       const failed = e instanceof ChainError ? e.failed : new Map(batch.map((t) => [t, e]));
-      for (const [t, err] of failed) this.failed.set(t, err);
+      for (const [t, err] of failed) (this.failed.set(t, err), this.more.delete(t));
       this.onError(e, [...failed.keys()]);
     }
     for (const [t, n] of done) if (n) (dirtyTenants.add(t), snapshotPending.add(t));
@@ -203,10 +216,6 @@ export class Sequencer {
       if (done.get(t) === MAX_BATCH) this.more.add(t);
       else this.more.delete(t);
     }
-    // A backlog (or tenants beyond this round's cap) continues in the next round; a failed
-    // tenant waits for the sweep rather than spinning.
-    for (const t of this.more) if (!this.pending.has(t)) void this.kick(t);
-    if (this.pending.size && !this.queued) void this.kick([...this.pending][0]!);
   }
 
   /**
@@ -214,12 +223,9 @@ export class Sequencer {
    * of the log call this first so a client sees the entries its own requests wrote.
    */
   async flush(tenantId: string): Promise<void> {
-    for (let i = 0; ; i++) {
-      await this.kick(tenantId, true);
-      const err = this.failed.get(tenantId);
-      if (err) throw err;
-      if (!this.more.has(tenantId) || i > 1_000_000) return;
-    }
+    await this.kick(tenantId, true);
+    const err = this.failed.get(tenantId);
+    if (err) throw err;
   }
 
   /** Looks for waiting entries every `intervalMs` (and once now): crash recovery, other processes. */
