@@ -6,4 +6,3 @@ export { PgliteDatabase } from './pglite.js';
 export { PostgresDatabase, UnsafeRoleError, unsafeRoleReasons, type PostgresOptions } from './postgres.js';
 export { openDatabase, type OpenOptions } from './open.js';
 export { isUniqueViolation, isRlsViolation, pgErrorCode } from './errors.js';
-export { PostCommitWork, type AfterCommit } from './post-commit.js';

@@ -121,10 +121,11 @@ export class Sequencer {
   private running: Promise<void> | undefined;
   /** The round queued behind it; kicks join it until it starts. */
   private queued: Promise<void> | undefined;
-  /** Tenants whose last round hit MAX_BATCH, or failed (with the error). */
+  /** Tenants whose last round filled a whole batch: more may be waiting. */
   private readonly more = new Set<string>();
   /** Tenants that were pending when a round started but beyond its cap. */
   private beyondCap: string[] = [];
+  /** Tenants whose last round failed, with the error (flush throws it). */
   private readonly failed = new Map<string, unknown>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private lastStart = 0;
