@@ -13,3 +13,5 @@ export * as probeCidr from './probe/cidr.js';
 export { ScopeMatcher, parseCidr, parseAddress, AddressError, SPECIAL_RANGES, type Cidr, type ContainmentResult, type ContainmentRule } from './probe/cidr.js';
 export { parseScope, checkWhen, portAllowed, localTime, ScopeError, SCOPE_SCHEMA, SCOPE_PAYLOAD_TYPE, PROBE_TYPES, type Scope, type ProbeType, type ValidityRule } from './probe/scope.js';
 export { exampleScope } from './probe/example.js';
+export * as pulseBatch from './pulse/batch.js';
+export { parsePulseBatch, PulseBatchError, PULSE_BATCH_SCHEMA, PULSE_BATCH_SCHEMA_ID, PULSE_STATES, type PulseBatch, type PulseInterval, type PulseState, type PulsePolicy } from './pulse/batch.js';
