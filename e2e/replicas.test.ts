@@ -1,0 +1,264 @@
+/**
+ * Parapet beyond one machine (OPS): two server processes on one PostgreSQL behind HAProxy
+ * (Debian's, TCP mode, round robin, TLS passes through). Sessions, step-up, device nonces,
+ * revocation and the audit sequencer must hold across replicas, and killing a replica
+ * mid-run must lose or duplicate nothing that a client was told succeeded.
+ *
+ * PostgreSQL only: the embedded engine lives inside one process and cannot be shared.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { httpsig } from '@parapet/core';
+import { createTestDatabase, usingPostgres, type TestDatabase } from '@parapet/db/testing';
+import { PostgresDatabase } from '@parapet/db';
+import { createSession, CSRF_HEADER, SESSION_COOKIE } from '@parapet/server/auth/sessions';
+
+const BIN = fileURLToPath(new URL('../packages/server/bin/parapet-server.js', import.meta.url));
+const haproxy = spawnSync('haproxy', ['-v']).status === 0;
+
+interface Replica {
+  name: string;
+  child: ChildProcess;
+  port: number;
+  dataDir: string;
+  logs: () => string;
+  exited: Promise<number | null>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function launch(name: string, dataDir: string, tdb: TestDatabase): Promise<Replica> {
+  const env = { ...process.env, PARAPET_DATA_DIR: dataDir, PARAPET_PORT: '0', PARAPET_HOST: '127.0.0.1', DATABASE_URL: tdb.urls!.app, DATABASE_ADMIN_URL: tdb.urls!.admin };
+  const child = spawn(process.execPath, [BIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /"url":"https:\/\/localhost:(\d+)"/.exec(out);
+      if (m) {
+        clearInterval(timer);
+        resolve(Number(m[1]));
+      }
+    }, 50);
+    void exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`replica ${name} exited ${code}: ${out}`));
+    });
+  });
+  return { name, child, port, dataDir, logs: () => out, exited };
+}
+
+interface Res {
+  status: number;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** One request on a fresh connection (agent: false), so HAProxy balances every request. */
+function call(base: string, ca: string, method: string, path: string, o: { json?: unknown; headers?: Record<string, string>; body?: Buffer } = {}): Promise<Res> {
+  const body = o.body ?? (o.json !== undefined ? Buffer.from(JSON.stringify(o.json)) : undefined);
+  const headers: Record<string, string | number> = { ...(o.headers ?? {}) };
+  if (body) {
+    headers['content-type'] ??= 'application/json';
+    headers['content-length'] = body.length;
+  }
+  return new Promise((resolve, reject) => {
+    const req = request(base + path, { method, ca, headers, servername: 'localhost', agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(15_000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Signs a device request the way parapet-agent does (RFC 9421, ed25519), returning headers. */
+function signed(url: URL, method: string, body: Buffer | undefined, key: KeyObject, keyid: string): Record<string, string> {
+  const created = Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {};
+  const components = ['@method', '@authority', '@path', '@query'];
+  if (body) {
+    headers['content-digest'] = httpsig.contentDigest(body);
+    headers['content-type'] = 'application/json';
+    components.push('content-digest');
+  }
+  return { ...headers, ...httpsig.signRequest({ method, authority: url.host, target: url.pathname + url.search, headers }, { components, params: { created, expires: created + 60, nonce: randomBytes(16).toString('base64url'), keyid, alg: 'ed25519' }, privateKey: key }) };
+}
+
+test('two replicas behind HAProxy: shared sessions, nonces and revocation; a replica killed mid-run loses nothing', { skip: !usingPostgres() ? 'needs PostgreSQL (DATABASE_URL)' : !haproxy ? 'needs haproxy (Debian package)' : false, timeout: 240_000 }, async (t) => {
+  const tdb = await createTestDatabase();
+  const dirA = await mkdtemp(join(tmpdir(), 'parapet-rep-a-'));
+  const dirB = await mkdtemp(join(tmpdir(), 'parapet-rep-b-'));
+  const children: ChildProcess[] = [];
+  const app = new PostgresDatabase({ url: tdb.urls!.app, max: 2 });
+  try {
+    const a = await launch('a', dirA, tdb);
+    children.push(a.child);
+    // Replicas share what a real deployment shares: the certificate, the key-encryption key and
+    // the bootstrap token (a secret store in production); nothing else.
+    await mkdir(join(dirB, 'tls'), { recursive: true, mode: 0o700 });
+    await mkdir(join(dirB, 'keys'), { recursive: true, mode: 0o700 });
+    for (const f of ['tls/server.crt', 'tls/server.key', 'keys/kek.json', 'bootstrap.token']) await copyFile(join(dirA, f), join(dirB, f));
+    const b = await launch('b', dirB, tdb);
+    children.push(b.child);
+    const ca = await readFile(join(dirA, 'tls', 'server.crt'), 'utf8');
+
+    const lbPort = await freePort();
+    const cfg = join(dirA, 'haproxy.cfg');
+    await writeFile(
+      cfg,
+      [
+        'global', '  maxconn 512',
+        'defaults', '  mode tcp', '  timeout connect 2s', '  timeout client 30s', '  timeout server 30s', '  retries 3', '  option redispatch',
+        'frontend fe', `  bind 127.0.0.1:${lbPort}`, '  default_backend be',
+        'backend be', '  balance roundrobin',
+        `  server a 127.0.0.1:${a.port} check inter 200ms fall 1 rise 2`,
+        `  server b 127.0.0.1:${b.port} check inter 200ms fall 1 rise 2`,
+        '',
+      ].join('\n'),
+    );
+    const lb = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(lb);
+    const base = `https://127.0.0.1:${lbPort}`;
+    for (let i = 0; i < 100; i++) {
+      const ok = await call(base, ca, 'GET', '/healthz').then((r) => r.status === 200, () => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    // An organisation through the balancer, and an admin session with fresh MFA.
+    const token = (await readFile(join(dirA, 'bootstrap.token'), 'utf8')).trim();
+    const org = await call(base, ca, 'POST', '/api/v1/bootstrap/organisations', { json: { name: 'Replica Corp', admin_email: 'admin@replica.test', admin_password: 'correct horse battery staple 42' }, headers: { authorization: `Bearer ${token}` } });
+    assert.equal(org.status, 201, JSON.stringify(org.json));
+    const tenantId = org.json.tenant_id as string;
+    const sess = await app.tx({ tenantId }, (q) => createSession(q, { tenantId, userId: org.json.admin_id, mfaVerifiedAt: new Date() }));
+    const admin = { cookie: `${SESSION_COOKIE}=${sess.cookie}`, [CSRF_HEADER]: sess.csrfToken };
+
+    // Sessions are shared: twenty requests land on both replicas and all are signed in.
+    const before = { a: (a.logs().match(/"url":"\/api\/v1\/devices"/g) ?? []).length, b: (b.logs().match(/"url":"\/api\/v1\/devices"/g) ?? []).length };
+    for (let i = 0; i < 20; i++) assert.equal((await call(base, ca, 'GET', '/api/v1/devices', { headers: admin })).status, 200);
+    const served = { a: (a.logs().match(/"url":"\/api\/v1\/devices"/g) ?? []).length - before.a, b: (b.logs().match(/"url":"\/api\/v1\/devices"/g) ?? []).length - before.b };
+    t.diagnostic(`session requests served: a=${served.a} b=${served.b}`);
+    assert.ok(served.a > 0 && served.b > 0, `both replicas serve (a=${served.a}, b=${served.b})`);
+
+    // A device enrolled through one replica; its signed request replayed to the other is refused.
+    const tok = await call(base, ca, 'POST', '/api/v1/devices/enrollment-tokens', { json: { kind: 'agent' }, headers: admin });
+    assert.equal(tok.status, 201, JSON.stringify(tok.json));
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const enrollUrl = new URL('/api/v1/devices/enroll', `https://127.0.0.1:${a.port}`);
+    const enrollBody = Buffer.from(JSON.stringify({ token: tok.json.token, kind: 'agent', name: 'replica-laptop', public_key: publicKey.export({ format: 'jwk' }).x, key_store: 'file' }));
+    const enrolled = await call(`https://127.0.0.1:${a.port}`, ca, 'POST', '/api/v1/devices/enroll', { body: enrollBody, headers: signed(enrollUrl, 'POST', enrollBody, privateKey, 'enroll') });
+    assert.equal(enrolled.status, 201, JSON.stringify(enrolled.json));
+    const key = privateKey;
+    const hbBody = Buffer.from('{}');
+    // The signature covers @authority, so sign for the balancer's authority and send the same
+    // bytes straight to each replica with that Host.
+    const hbUrl = new URL('/api/v1/devices/heartbeat', base);
+    const hb = signed(hbUrl, 'POST', hbBody, key, enrolled.json.keyid);
+    const first = await call(`https://127.0.0.1:${a.port}`, ca, 'POST', '/api/v1/devices/heartbeat', { body: hbBody, headers: { ...hb, host: hbUrl.host } });
+    assert.equal(first.status, 200, JSON.stringify(first.json));
+    const replay = await call(`https://127.0.0.1:${b.port}`, ca, 'POST', '/api/v1/devices/heartbeat', { body: hbBody, headers: { ...hb, host: hbUrl.host } });
+    assert.equal(replay.status, 401, 'a nonce used on replica a is refused on replica b');
+
+    // Revocation through the balancer takes effect on the next request on both replicas.
+    const rev = await call(base, ca, 'POST', `/api/v1/devices/${enrolled.json.device_id}/revoke`, { json: {}, headers: admin });
+    assert.ok(rev.status < 300, JSON.stringify(rev.json));
+    for (const r of [a, b]) {
+      const u = new URL('/api/v1/devices/heartbeat', `https://127.0.0.1:${r.port}`);
+      const res = await call(`https://127.0.0.1:${r.port}`, ca, 'POST', '/api/v1/devices/heartbeat', { body: hbBody, headers: signed(u, 'POST', hbBody, key, enrolled.json.keyid) });
+      assert.equal(res.status, 401, `revoked device refused on replica ${r.name}`);
+    }
+
+    // Load with a kill: 8 clients create enrollment tokens through the balancer; replica a is
+    // killed with SIGKILL after the first 40. A request whose connection dies is retried (the
+    // client cannot know whether it committed); every acknowledged token must be in the
+    // database and in the audit log exactly once.
+    const acked: string[] = [];
+    let errors = 0;
+    let sent = 0;
+    let killed = false;
+    const worker = async () => {
+      while (sent < 160) {
+        sent++;
+        if (sent > 40 && !killed) {
+          killed = true;
+          a.child.kill('SIGKILL');
+        }
+        for (let attempt = 0; attempt < 5; attempt++) {
+          try {
+            const r = await call(base, ca, 'POST', '/api/v1/devices/enrollment-tokens', { json: { kind: 'worker' }, headers: admin });
+            if (r.status === 201) {
+              acked.push(r.json.id ?? r.json.token_id);
+              break;
+            }
+            errors++;
+          } catch {
+            errors++;
+          }
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    await a.exited;
+    t.diagnostic(`acknowledged=${acked.length} transport_errors_retried=${errors}`);
+    assert.equal(acked.length, 160, 'every logical request was eventually acknowledged');
+    assert.ok(acked.every(Boolean), 'every response names its token');
+
+    // The surviving replica chains what the dead one left in the inbox (its sweep), and the
+    // log verifies with each acknowledged token audited exactly once.
+    let status: Res | undefined;
+    for (let i = 0; i < 60; i++) {
+      status = await call(base, ca, 'GET', '/api/v1/audit/status', { headers: admin });
+      const inbox = await tdb.asAdmin((s) => s.query<{ n: string }>(`SELECT count(*)::text AS n FROM audit_inbox WHERE tenant_id = $1`, [tenantId]));
+      if (status.status === 200 && inbox.rows[0]!.n === '0') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // A checkpoint over everything, signed by the surviving replica, then a full re-check.
+    assert.ok((await call(base, ca, 'POST', '/api/v1/audit/checkpoints', { json: {}, headers: admin })).status < 300);
+    status = await call(base, ca, 'GET', '/api/v1/audit/status', { headers: admin });
+    assert.equal(status!.status, 200, JSON.stringify(status!.json));
+    assert.equal(status!.json.verified, true, JSON.stringify(status!.json));
+    const rows = await tdb.asAdmin((s) => s.query<{ target_id: string; n: string }>(`SELECT target_id, count(*)::text AS n FROM audit_log WHERE tenant_id = $1 AND target_type = 'enrollment_token' AND outcome = 'success' GROUP BY target_id`, [tenantId]));
+    const audited = new Map(rows.rows.map((r) => [r.target_id, Number(r.n)]));
+    for (const id of acked) assert.equal(audited.get(id), 1, `token ${id} audited exactly once`);
+    const gaps = await tdb.asAdmin((s) => s.query<{ n: string; max: string }>(`SELECT count(*)::text AS n, max(seq)::text AS max FROM audit_log WHERE tenant_id = $1`, [tenantId]));
+    assert.equal(gaps.rows[0]!.n, gaps.rows[0]!.max, 'one gapless chain: no fork from two sequencers');
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await app.close();
+    await tdb.close();
+    await rm(dirA, { recursive: true, force: true });
+    await rm(dirB, { recursive: true, force: true });
+  }
+});
