@@ -88,7 +88,7 @@ test('signed-note: a checkpoint carrying a valid log signature plus a second, in
   const trusted = signedNote.parseVerifierKey(vkey);
   const sig = note.signatures[0]!;
   const flipped = Buffer.from(sig.sig);
-  flipped[10] ^= 1;
+  flipped[10]! ^= 1;
   const variants: Array<[string, signedNote.NoteSignature[]]> = [
     ['bad after good', [sig, { ...sig, sig: flipped }]],
     ['bad before good', [{ ...sig, sig: flipped }, sig]],
@@ -112,7 +112,7 @@ test('signed-note: signatures from unknown keys (same name other ID, same ID oth
   const note = signedNote.parseNote(good);
   const sig = note.signatures[0]!;
   const otherId = Buffer.from(sig.keyId);
-  otherId[0] ^= 0xff;
+  otherId[0]! ^= 0xff;
   const text = signedNote.formatNote({
     text: note.text,
     signatures: [{ ...sig, keyId: otherId, sig: Buffer.alloc(64, 7) }, { name: 'someone.else', keyId: sig.keyId, sig: Buffer.alloc(64, 9) }, sig],
@@ -146,6 +146,6 @@ test('cosignatures follow the same rule: a failing cosignature by the known witn
   assert.notEqual(signedNote.cosignedBy(both, wv), undefined);
   const cs = both.signatures.find((s) => s.name === 'witness.test')!;
   const broken = Buffer.from(cs.sig);
-  broken[20] ^= 1;
+  broken[20]! ^= 1;
   assert.equal(signedNote.cosignedBy({ ...both, signatures: [...both.signatures, { ...cs, sig: broken }] }, wv), undefined);
 });
