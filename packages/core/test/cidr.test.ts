@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
-import { ScopeMatcher, parseCidr, parseAddress, AddressError, type SpecialRange } from '../src/probe/cidr.js';
+import { ScopeMatcher, parseCidr, parseAddress, formatAddress, AddressError, type Cidr, type SpecialRange } from '../src/probe/cidr.js';
 
 test('examples: one address outside, excluded inside, exclusion wins, IPv6', () => {
   const m = new ScopeMatcher(['10.0.0.0/24', '2001:db8:1::/48'], ['10.0.0.128/28', '10.0.0.0/24'.replace('/24', '/32')], []);
@@ -154,4 +154,112 @@ test('IPv4 and its IPv4-mapped IPv6 spelling always get the same answer (propert
       assert.deepEqual(m.check(`::ffff:${a}`), m.check(a));
     }),
   );
+});
+
+// ---- IPv6 ranges that overlap the IPv4-mapped block ::ffff:0:0/96 ----
+
+test('issue example: with include 0.0.0.0/0 + ::/0 and exclude 10.0.0.0/8, IPv6 targets overlapping the mapped block are judged as IPv4', () => {
+  const m = new ScopeMatcher(['0.0.0.0/0', '::/0'], ['10.0.0.0/8']);
+  for (const t of ['::fffe:0:0/95', '::/64', '::/0', '::ffff:0:0/96', '::ffff:a00:0/120', '0:0:0:0:0:ffff:a00:1', '::ffff:10.0.0.1', '::ffff:127.0.0.1']) {
+    const r = m.check(t);
+    assert.equal(r.ok, false, t);
+  }
+  const r = m.check('::fffe:0:0/95');
+  assert.match(!r.ok ? r.detail : '', /IPv4-mapped/);
+  // The IPv4 meaning is what counts: mapped 10.x is excluded, mapped 127.x is special.
+  assert.equal(!m.check('::ffff:10.0.0.1').ok && (m.check('::ffff:10.0.0.1') as { rule: string }).rule, 'excluded');
+  assert.equal(!m.check('::ffff:127.0.0.1').ok && (m.check('::ffff:127.0.0.1') as { rule: string }).rule, 'special_purpose');
+  // IPv6 ranges clear of the mapped block are unaffected.
+  assert.equal(m.check('2606:4700::/32').ok, true);
+  assert.equal(m.check('::fffe:0:0/96').ok, true);
+  assert.equal(m.check('::1:0:0:0/96').ok, true);
+  // An IPv6 include does not allow IPv4: only an IPv4 include does.
+  const v6 = new ScopeMatcher(['::/0'], []);
+  assert.equal(v6.check('::fffe:0:0/95').ok, false);
+  assert.equal(v6.check('::fffe:0:0/96').ok, true);
+  // An IPv6 exclude covering mapped addresses excludes their IPv4 meaning.
+  const ex6 = new ScopeMatcher(['0.0.0.0/0'], ['::ffff:0:0/95'.replace('ffff', 'fffe')]);
+  const r4 = ex6.check('8.8.8.8');
+  assert.equal(!r4.ok && r4.rule, 'excluded');
+  // IPv6 spellings that reach IPv4 through a translator need an explicit include.
+  for (const t of ['64:ff9b::808:808', '64:ff9b:1::1', '::808:808']) assert.equal(!m.check(t).ok && (m.check(t) as { rule: string }).rule, 'special_purpose', t);
+});
+
+const MAPPED = 0xffffn << 32n;
+const MAPPED_END = MAPPED | 0xffffffffn;
+const V6_ANCHORS = [0n, 0xfffen << 32n, MAPPED, MAPPED | 0x0a000000n, MAPPED | 0x7f000001n, MAPPED_END, 1n << 48n, 0x20010db8n << 96n];
+const mask = (bits: number, v: bigint, p: number) => v & ~((1n << BigInt(bits - p)) - 1n) & ((1n << BigInt(bits)) - 1n);
+const v6Cidr = fc
+  .tuple(fc.constantFrom(...V6_ANCHORS), fc.bigInt({ min: -(1n << 40n), max: 1n << 40n }), fc.oneof(fc.integer({ min: 88, max: 128 }), fc.integer({ min: 0, max: 128 })))
+  .map(([a, d, p]) => {
+    const v = a + d < 0n ? 0n : a + d >= 1n << 128n ? (1n << 128n) - 1n : a + d;
+    return `${formatAddress(6, mask(128, v, p))}/${p}`;
+  });
+const v4Cidr = fc
+  .tuple(fc.constantFrom(0n, 0x0a000000n, 0x7f000000n, 0xc0a80000n, 0xffffff00n), fc.bigInt({ min: 0n, max: (1n << 24n) - 1n }), fc.integer({ min: 0, max: 32 }))
+  .map(([a, d, p]) => `${formatAddress(4, mask(32, (a + d) & 0xffffffffn, p))}/${p}`);
+const anyCidr = fc.oneof(v4Cidr, v6Cidr);
+
+/** Reference from the definitions: one address (IPv6 integer space, IPv4 at ::ffff:x), no special ranges. */
+function allowedRef(include: Cidr[], exclude: Cidr[], v: bigint): boolean {
+  const inC = (c: Cidr, x: bigint) => x >= c.start && x <= c.end;
+  if (v >= MAPPED && v <= MAPPED_END) {
+    const x = v - MAPPED;
+    return include.some((c) => c.family === 4 && inC(c, x)) && !exclude.some((c) => (c.family === 4 ? inC(c, x) : inC(c, v)));
+  }
+  return include.some((c) => c.family === 6 && inC(c, v)) && !exclude.some((c) => c.family === 6 && inC(c, v));
+}
+
+test('property: any target, IPv4 or IPv6 of any size, is allowed exactly when every address in it is, IPv4-mapped parts judged as IPv4; a refusal names the first refused address', () => {
+  fc.assert(
+    fc.property(fc.array(anyCidr, { minLength: 1, maxLength: 5 }), fc.array(anyCidr, { maxLength: 4 }), anyCidr, (inc, exc, target) => {
+      const m = new ScopeMatcher(inc, exc, []);
+      const include = inc.map(parseCidr);
+      const exclude = exc.map(parseCidr);
+      const t = parseCidr(target);
+      // In one integer space: IPv4 x is ::ffff:x.
+      const lift = (c: Cidr): [bigint, bigint] => (c.family === 4 ? [c.start + MAPPED, c.end + MAPPED] : [c.start, c.end]);
+      const [lo, hi] = lift(t);
+      // Allowedness is constant between breakpoints, so checking these is checking every address.
+      const points = new Set<bigint>([lo, MAPPED, MAPPED_END + 1n]);
+      for (const c of [...include, ...exclude]) {
+        const [a, b] = lift(c);
+        points.add(a);
+        points.add(b + 1n);
+      }
+      const inside = [...points].filter((p) => p >= lo && p <= hi).sort((a, b) => (a < b ? -1 : 1));
+      const firstBad = inside.find((p) => !allowedRef(include, exclude, p));
+      const r = m.check(target);
+      assert.equal(r.ok, firstBad === undefined, `${target} include=${inc} exclude=${exc}`);
+      if (!r.ok) {
+        const want = firstBad! >= MAPPED && firstBad! <= MAPPED_END ? formatAddress(4, firstBad! - MAPPED) : formatAddress(6, firstBad!);
+        assert.equal(r.address, want, `${target} include=${inc} exclude=${exc}`);
+      }
+    }),
+    { numRuns: 1500 },
+  );
+});
+
+test('property: a dotted IPv4 that is not four-part decimal is refused inside every IPv6 spelling, as it is alone', () => {
+  const octet = fc.integer({ min: 0, max: 255 });
+  const odd = fc.oneof(
+    octet.map((n) => `0${n}`), // zero-padded (octal to some parsers)
+    octet.map((n) => `00${n}`),
+    octet.map((n) => `0x${n.toString(16)}`), // hex
+    fc.integer({ min: 256, max: 999 }).map(String), // out of range
+  );
+  const prefixes = ['::ffff:', '::FFFF:', '0:0:0:0:0:ffff:', '0::ffff:', '::', '0:0:0:0:0:0:', '64:ff9b::'];
+  fc.assert(
+    fc.property(fc.array(octet.map(String), { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 3 }), odd, fc.constantFrom(...prefixes), fc.constantFrom('', '/128', '/120'), (parts, i, bad, pre, suffix) => {
+      const p = [...parts];
+      p[i] = bad;
+      const v4 = p.join('.');
+      assert.throws(() => parseCidr(v4), AddressError, v4);
+      assert.throws(() => parseCidr(pre + v4 + suffix), AddressError, pre + v4 + suffix);
+      // The same address spelled properly parses.
+      assert.doesNotThrow(() => parseCidr(pre + parts.join('.')));
+    }),
+    { numRuns: 500 },
+  );
+  for (const bad of ['::ffff:010.0.0.1', '::ffff:10.0.0.01', '::ffff:0x0a.0.0.1', '::FFFF:127.000.000.001', '::10.0.0.010']) assert.throws(() => parseCidr(bad), AddressError, bad);
 });

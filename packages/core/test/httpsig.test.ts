@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { httpsig } from '../src/index.js';
 
-const { contentDigest, verifyContentDigest, signatureBase, serializeSignatureParams, signRequest, parseSignature, checkPolicy, verifySignature, SignatureError } = httpsig;
+const { contentDigest, verifyContentDigest, componentValue, normalizeAuthority, signatureBase, serializeSignatureParams, signRequest, parseSignature, checkPolicy, verifySignature, SignatureError } = httpsig;
 
 // RFC 9421 Appendix B.1.4, test-key-ed25519.
 const RFC_PRIVATE = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n-----END PRIVATE KEY-----\n';
@@ -58,11 +58,113 @@ test('RFC 9421 B.2.6: the RFC signature verifies with test-key-ed25519, and fail
   assert.throws(() => verifySignature(req, p, other), (e: unknown) => e instanceof SignatureError && e.code === 'signature_invalid');
 });
 
-test('RFC 9421 §2.2: derived components @method, @authority, @path, @query (also for an absent query)', () => {
-  const req = { method: 'post', authority: 'WWW.Example.com', target: '/path?param=value&foo=bar&baz=bat%2Dman', headers: {} };
-  const base = signatureBase(req, ['@method', '@authority', '@path', '@query'], '()');
-  assert.equal(base, '"@method": POST\n"@authority": www.example.com\n"@path": /path\n"@query": ?param=value&foo=bar&baz=bat%2Dman\n"@signature-params": ()');
-  assert.match(signatureBase({ ...req, target: '/path' }, ['@query'], '()'), /^"@query": \?\n/);
+test('RFC 9421 §2.2: derived components of the RFC example request, each exactly as the section shows', () => {
+  // §2.2 example: POST /path?param=value HTTP/1.1, Host: www.example.com, over https.
+  const req = { method: 'POST', authority: 'www.example.com', target: '/path?param=value', headers: {} };
+  const comps = ['@method', '@target-uri', '@authority', '@scheme', '@request-target', '@path', '@query'];
+  assert.equal(
+    signatureBase(req, comps, '()'),
+    [
+      '"@method": POST',
+      '"@target-uri": https://www.example.com/path?param=value',
+      '"@authority": www.example.com',
+      '"@scheme": https',
+      '"@request-target": /path?param=value',
+      '"@path": /path',
+      '"@query": ?param=value',
+      '"@signature-params": ()',
+    ].join('\n'),
+  );
+  // §2.2.7: the query undecoded; "?" alone when absent; "?queryString" kept as is.
+  const q = (target: string) => componentValue({ ...req, target }, '@query');
+  assert.equal(q('/path?param=value&foo=bar&baz=bat%2Dman'), '?param=value&foo=bar&baz=bat%2Dman');
+  assert.equal(q('/path?queryString'), '?queryString');
+  assert.equal(q('/path'), '?');
+  // §2.2.5: the request target as in the request line, for every form RFC 9112 allows.
+  assert.equal(componentValue({ ...req, method: 'GET', target: 'https://www.example.com/path?param=value' }, '@request-target'), 'https://www.example.com/path?param=value');
+  assert.equal(componentValue({ ...req, method: 'CONNECT', target: 'www.example.com:80' }, '@request-target'), 'www.example.com:80');
+  assert.equal(componentValue({ ...req, method: 'OPTIONS', target: '*' }, '@request-target'), '*');
+  // §2.2.6: an absolute-form target still yields only the path; an empty path is "/".
+  assert.equal(componentValue({ ...req, target: 'https://www.example.com/path?param=value' }, '@path'), '/path');
+  assert.equal(componentValue({ ...req, target: 'https://www.example.com?x' }, '@path'), '/');
+  assert.equal(componentValue({ ...req, method: 'OPTIONS', target: '*' }, '@path'), '/');
+});
+
+test('RFC 9421 §2.2.1: @method is case-sensitive; a lower-case method is signed and verified as sent', () => {
+  const req = { method: 'post', authority: 'example.com', target: '/foo', headers: {} };
+  assert.equal(componentValue(req, '@method'), 'post');
+  // The RFC's B.2.6 signature covers "POST"; the same request sent as "post" must not verify.
+  const rfc = { ...testRequest(), headers: { ...testRequest().headers, 'signature-input': B26_INPUT, signature: B26_SIG } };
+  assert.throws(() => verifySignature({ ...rfc, method: 'post' }, parseSignature(rfc), createPublicKey(RFC_PUBLIC)), (e: unknown) => e instanceof SignatureError && e.code === 'signature_invalid');
+});
+
+test('RFC 9421 §2.2.3: @authority is lower-cased with the default port dropped; the RFC B.2.6 signature verifies whatever spelling of example.com is sent', () => {
+  const rfc = { ...testRequest(), headers: { ...testRequest().headers, 'signature-input': B26_INPUT, signature: B26_SIG } };
+  const p = parseSignature(rfc);
+  for (const authority of ['example.com', 'Example.COM', 'example.com:443', 'EXAMPLE.com:443', 'example.com:', 'example.com:0443']) {
+    verifySignature({ ...rfc, authority, scheme: 'https' as const }, p, createPublicKey(RFC_PUBLIC));
+  }
+  // Port 80 is the default for http only; over https it is part of the authority.
+  verifySignature({ ...rfc, authority: 'example.com:80', scheme: 'http' as const }, p, createPublicKey(RFC_PUBLIC));
+  for (const [authority, scheme] of [['example.com:80', 'https'], ['example.com:8443', 'https'], ['example.com:443', 'http']] as const) {
+    assert.throws(() => verifySignature({ ...rfc, authority, scheme }, p, createPublicKey(RFC_PUBLIC)), (e: unknown) => e instanceof SignatureError && e.code === 'signature_invalid');
+  }
+  assert.equal(normalizeAuthority('[2001:DB8::1]:443', 'https'), '[2001:db8::1]');
+  assert.equal(normalizeAuthority('[2001:DB8::1]:8443', 'https'), '[2001:db8::1]:8443');
+  for (const bad of ['user@example.com', 'example.com:99999', 'example.com:4a', '', ':443']) {
+    assert.throws(() => normalizeAuthority(bad, 'https'), (e: unknown) => e instanceof SignatureError && e.code === 'signature_malformed', bad);
+  }
+});
+
+test('RFC 9421 §2.2.2: @target-uri is scheme://authority/path?query normalized as @scheme and @authority are', () => {
+  const req = { method: 'GET', authority: 'WWW.Example.com:443', target: '/path?param=value', scheme: 'https' as const, headers: {} };
+  assert.equal(componentValue(req, '@target-uri'), 'https://www.example.com/path?param=value');
+  assert.equal(componentValue({ ...req, target: '/path' }, '@target-uri'), 'https://www.example.com/path');
+  assert.equal(componentValue({ ...req, target: '/path?' }, '@target-uri'), 'https://www.example.com/path?');
+  assert.equal(componentValue({ ...req, authority: 'h:8443' }, '@target-uri'), 'https://h:8443/path?param=value');
+  assert.equal(componentValue({ ...req, target: 'HTTPS://WWW.Example.com:443/path?param=value' }, '@target-uri'), 'https://www.example.com/path?param=value');
+});
+
+test('property: @authority is the lower-cased host, with the port kept exactly when it is not the scheme default', () => {
+  fc.assert(
+    fc.property(
+      fc.stringMatching(/^[A-Za-z0-9-]{1,20}(\.[A-Za-z0-9-]{1,20}){0,3}$/),
+      fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
+      fc.constantFrom('https' as const, 'http' as const),
+      (host, port, scheme) => {
+        const v = componentValue({ method: 'GET', authority: port === undefined ? host : `${host}:${port}`, target: '/', scheme, headers: {} }, '@authority');
+        const dflt = scheme === 'https' ? 443 : 80;
+        assert.equal(v, port === undefined || port === dflt ? host.toLowerCase() : `${host.toLowerCase()}:${port}`);
+      },
+    ),
+  );
+});
+
+test('RFC 9421 B.2.1, B.2.3, B.2.5: the signature bases our derivation builds equal the RFC\'s; the B.2.5 HMAC matches', () => {
+  const req = testRequest();
+  const b21 = new Map<string, string | number>([['created', 1618884473], ['keyid', 'test-key-rsa-pss'], ['nonce', 'b3k2pp5k7z-50gnwp.yemd']]);
+  assert.equal(signatureBase(req, [], serializeSignatureParams([], b21)), '"@signature-params": ();created=1618884473;keyid="test-key-rsa-pss";nonce="b3k2pp5k7z-50gnwp.yemd"');
+  const b23c = ['date', '@method', '@path', '@query', '@authority', 'content-type', 'content-digest', 'content-length'];
+  assert.equal(
+    signatureBase(req, b23c, serializeSignatureParams(b23c, { created: 1618884473, keyid: 'test-key-rsa-pss' })),
+    [
+      '"date": Tue, 20 Apr 2021 02:07:55 GMT',
+      '"@method": POST',
+      '"@path": /foo',
+      '"@query": ?param=Value&Pet=dog',
+      '"@authority": example.com',
+      '"content-type": application/json',
+      '"content-digest": sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:',
+      '"content-length": 18',
+      '"@signature-params": ("date" "@method" "@path" "@query" "@authority" "content-type" "content-digest" "content-length");created=1618884473;keyid="test-key-rsa-pss"',
+    ].join('\n'),
+  );
+  const b25c = ['date', '@authority', 'content-type'];
+  const b25 = signatureBase({ ...req, authority: 'Example.com:443' }, b25c, serializeSignatureParams(b25c, { created: 1618884473, keyid: 'test-shared-secret' }));
+  assert.equal(b25, '"date": Tue, 20 Apr 2021 02:07:55 GMT\n"@authority": example.com\n"content-type": application/json\n"@signature-params": ("date" "@authority" "content-type");created=1618884473;keyid="test-shared-secret"');
+  // B.1.5 test-shared-secret; B.2.5's hmac-sha256 signature.
+  const secret = Buffer.from('uzvJfB4u3N0Jy4T7NZ75MDVcr8zSTInedJtkgcu46YW4XByzNJjxBdtjUkdJPBtbmHhIDi6pcl8jsasjlTMtDQ==', 'base64');
+  assert.equal(createHmac('sha256', secret).update(b25).digest('base64'), 'pxcQw6G3AjtMBQjwo8XzkZf/bws5LelbaMk5rGIGtE8=');
 });
 
 test('RFC 9530: Content-Digest sha-256 of the RFC examples; mismatches and missing sha-256 are refused', () => {

@@ -182,3 +182,12 @@ test('property: the incremental MerkleTree gives the same roots and proofs as th
     { numRuns: 300 },
   );
 });
+
+test('a tree of size 0 has only the empty tree hash as its root: consistency 0 -> 0 with any other root fails', () => {
+  const other = leafHash(Buffer.from('x'));
+  assert.ok(verifyConsistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, []));
+  assert.ok(!verifyConsistency(0, 0, EMPTY_ROOT, other, []));
+  assert.ok(!verifyConsistency(0, 0, other, other, []));
+  assert.ok(!verifyConsistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [other]));
+  assert.ok(verifyConsistency(0, 1, EMPTY_ROOT, other, []));
+});

@@ -5,6 +5,7 @@ import type { AppDeps } from './deps.js';
 import { registerMetrics } from './http/metrics.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemBody, problemSchema } from './http/problem.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
+import { findUnstorable, problemForDatabaseError } from './http/bad-input.js';
 import { domainModules } from './modules.js';
 import { registerAuthHooks } from './auth/hooks.js';
 
@@ -57,6 +58,14 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
   });
   registerMetrics(app);
   await registerAuthHooks(app, deps);
+  // Strings PostgreSQL cannot store (NUL, lone surrogates) and absurd nesting are refused for
+  // every route before schema validation, so no handler has to remember to.
+  app.addHook('preValidation', async (req) => {
+    for (const [where, v] of [['body', req.body], ['query', req.query], ['params', req.params]] as const) {
+      const bad = findUnstorable(v, where);
+      if (bad) throw bad;
+    }
+  });
 
   app.setNotFoundHandler((req, reply) => {
     reply
@@ -78,6 +87,12 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
       const fe = err as FastifyError;
       const code = FASTIFY_CODES[fe.code] ?? (fe.statusCode === 400 && /JSON/i.test(fe.message) ? 'invalid_json' : `http_${fe.statusCode}`);
       body = problemBody(fe.statusCode!, code, fe.message);
+    } else if (problemForDatabaseError(err)) {
+      // Input the database refused (SQLSTATE classes 22 and 23): the client's problem, but a
+      // sign that validation missed something, so it is logged.
+      const pe = problemForDatabaseError(err)!;
+      req.log.warn({ sqlstate: (err as { code?: string }).code, constraint: (err as { constraint?: string }).constraint }, 'database refused request input');
+      body = problemBody(pe.status, pe.code, pe.detail, pe.extensions);
     } else {
       req.log.error({ err }, 'unhandled error');
       body = problemBody(500, 'internal_error', 'The server failed to handle this request; it has been logged with its request id.');

@@ -312,3 +312,26 @@ test('sweeps: overdue requests expire; a lapsed lease goes back to the queue for
   const trail = await s.asAdmin(async (x) => (await x.query<{ action: string; actor_id: string }>(`SELECT action, actor_id FROM audit_log WHERE tenant_id = $1 AND target_id = $2 ORDER BY seq`, [tenantId, lab.id])).rows);
   assert.deepEqual(trail.slice(-3).map((t) => [t.action, t.actor_id]), [['probe.scan.leased', 'w-a'], ['probe.scan.queued', 'w-b'], ['probe.scan.leased', 'w-b']]);
 });
+
+test('IPv6 targets overlapping ::ffff:0:0/96 are judged on their IPv4 meaning; zero-padded IPv4 inside IPv6 is invalid; refusals audited, nothing queued', async () => {
+  const op = await loginAs(s, { roles: ['operator'], tenantId });
+  assert.equal((await upload(lead.client, scope('dualstack', { include: ['0.0.0.0/0', '::/0'], exclude: ['10.0.0.0/8'] }))).status, 201);
+  const before = await scanCount();
+  for (const [target, code] of [
+    ['::fffe:0:0/95', undefined],
+    ['::ffff:a00:0/120', 'target_excluded'],
+    ['::/64', undefined],
+    ['::ffff:010.0.0.1', 'target_invalid'],
+    ['0:0:0:0:0:ffff:10.0.0.01', 'target_invalid'],
+  ] as const) {
+    const r = await op.client.post('/api/v1/probe/scans', scanBody('dualstack', { targets: [target] }));
+    assert.equal(r.status, 422, `${target}: ${r.text}`);
+    if (code) assert.equal(r.json.code, code, target);
+    assert.equal(r.json.target, target);
+    const a = await lastAudit('probe.scan.refused');
+    assert.equal(a!.details.code, r.json.code);
+  }
+  assert.equal(await scanCount(), before, 'nothing was queued');
+  const ok = await op.client.post('/api/v1/probe/scans', scanBody('dualstack', { targets: ['::fffe:0:0/120'] }));
+  assert.equal(ok.status, 201, ok.text);
+});

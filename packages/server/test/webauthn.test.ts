@@ -142,3 +142,26 @@ test('WebAuthn serves step-up: a stale admin verifies with the key and the step-
   assert.equal((await a.client.request('DELETE', `/api/v1/auth/webauthn/credentials/${id}`)).status, 204);
   assert.deepEqual((await a.client.get('/api/v1/auth/mfa')).json.factors, []);
 });
+
+test('registering the same credential id a second time is 409 webauthn_credential_exists, not a 500, and changes nothing', async () => {
+  const slug = 'wd-' + randomBytes(4).toString('hex');
+  const tenantId = await createTenant(s.db, slug);
+  const u = await createUser(s.db, tenantId, { roles: ['employee'], passwordHash: await hashPassword(PW) });
+  const c = s.client();
+  const l = await c.post('/api/v1/auth/login', { org: slug, email: u.email, password: PW });
+  c.headers['x-csrf-token'] = l.json.csrf_token;
+  const { key } = await registerKey(c);
+  // Fresh MFA with that key, so adding a factor is allowed whatever step-up rule applies.
+  const ao = await c.post('/api/v1/auth/webauthn/authenticate/options');
+  assert.equal(ao.status, 200, ao.text);
+  const av = await c.post('/api/v1/auth/webauthn/authenticate/verify', { response: key.assert(ao.json.challenge) });
+  assert.equal(av.status, 200, av.text);
+  c.headers['x-csrf-token'] = av.json.csrf_token;
+  const opt = await c.post('/api/v1/auth/webauthn/register/options');
+  assert.equal(opt.status, 200, opt.text);
+  const again = await c.post('/api/v1/auth/webauthn/register/verify', { response: key.register(opt.json.challenge), name: 'same key' });
+  assert.equal(again.status, 409, again.text);
+  assert.equal(again.json.code, 'webauthn_credential_exists');
+  const f = await c.get('/api/v1/auth/mfa');
+  assert.equal(f.json.factors.filter((x: { type: string }) => x.type === 'webauthn').length, 1);
+});

@@ -47,31 +47,86 @@ export class SignatureError extends Error {
 }
 
 const PARAM_ORDER: Array<keyof SignatureParams> = ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag'];
-const DERIVED = new Set(['@method', '@authority', '@path', '@query', '@target-uri', '@scheme', '@request-target']);
 const FIELD_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+const DEFAULT_PORT: Record<string, string> = { https: '443', http: '80' };
+const AUTHORITY = /^(\[[0-9A-Za-z:.%_~-]+\]|[^\s:@/?#[\]]*)(?::([0-9]*))?$/;
+const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(\?[^#]*)?$/;
 
-function splitTarget(target: string): { path: string; query: string } {
-  const q = target.indexOf('?');
-  const path = q < 0 ? target : target.slice(0, q);
-  return { path: path === '' ? '/' : path, query: q < 0 ? '?' : target.slice(q) };
+/**
+ * The authority normalized as RFC 9110 §4.2.3 says (RFC 9421 §2.2.3): host lower-cased, an
+ * empty port or the scheme's default port omitted. Throws SignatureError
+ * `signature_malformed` for an authority that is not host[:port] (userinfo, bad port).
+ */
+export function normalizeAuthority(authority: string, scheme: string): string {
+  const m = AUTHORITY.exec(authority);
+  if (!m || m[1] === '') throw new SignatureError('signature_malformed', `The authority ${JSON.stringify(authority)} is not host[:port].`);
+  const host = m[1]!.toLowerCase();
+  const port = m[2];
+  if (port === undefined || port === '') return host;
+  if (port.length > 5 || Number(port) > 65535) throw new SignatureError('signature_malformed', `The port ${port} is out of range.`);
+  return DEFAULT_PORT[scheme] !== undefined && Number(port) === Number(DEFAULT_PORT[scheme]) ? host : `${host}:${port}`;
 }
 
-/** The value of one covered component (RFC 9421 §2.1, §2.2). */
+/**
+ * Splits the request target (RFC 9112 §3.2) into the path and query of the target URI:
+ * origin-form `/p?q`, absolute-form `https://host/p?q`, authority-form `host:port` (CONNECT)
+ * and asterisk-form `*` (OPTIONS); the last two have an empty path, which §2.2.6 writes `/`.
+ */
+function splitTarget(target: string): { path: string; query: string; absolute?: { scheme: string; authority: string } } {
+  let rest = target;
+  let absolute: { scheme: string; authority: string } | undefined;
+  if (!target.startsWith('/')) {
+    const a = ABSOLUTE.exec(target);
+    if (a) {
+      absolute = { scheme: a[1]!.toLowerCase(), authority: a[2]! };
+      rest = (a[3] ?? '') + (a[4] ?? '');
+    } else if (target === '*' || AUTHORITY.test(target)) {
+      rest = '';
+    } else {
+      throw new SignatureError('signature_malformed', `The request target ${JSON.stringify(target)} is not in a form RFC 9112 allows.`);
+    }
+  }
+  const q = rest.indexOf('?');
+  const path = q < 0 ? rest : rest.slice(0, q);
+  return { path: path === '' ? '/' : path, query: q < 0 ? '?' : rest.slice(q), absolute };
+}
+
+/**
+ * The value of one covered component, derived exactly as RFC 9421 §2.2 says for requests:
+ * - `@method` (§2.2.1): the method as sent; method names are case-sensitive, no case change.
+ * - `@target-uri` (§2.2.2): the target URI reconstructed as RFC 9110 §7.1 says, with scheme
+ *   and authority normalized as for `@scheme` and `@authority`.
+ * - `@authority` (§2.2.3): host lower-cased, default port omitted (RFC 9110 §4.2.3).
+ * - `@scheme` (§2.2.4): lower case.
+ * - `@request-target` (§2.2.5): the request target exactly as in the request line.
+ * - `@path` (§2.2.6): the absolute path without query, undecoded; empty becomes `/`.
+ * - `@query` (§2.2.7): `?` plus the undecoded query; `?` alone when there is none.
+ * - a field name (§2.1): each field line trimmed, obsolete folding replaced by one space,
+ *   several lines joined with `, `.
+ * Throws SignatureError: `signature_component_unsupported` for other derived components or
+ * non-lower-case names, `signature_component_missing` for an absent field,
+ * `signature_malformed` for an authority or target the request cannot have.
+ */
 export function componentValue(req: SignableRequest, name: string): string {
-  const { path, query } = splitTarget(req.target);
+  const scheme = (req.scheme ?? 'https').toLowerCase();
   switch (name) {
     case '@method':
-      return req.method.toUpperCase();
+      return req.method;
     case '@authority':
-      return req.authority.toLowerCase();
+      return normalizeAuthority(req.authority, scheme);
     case '@path':
-      return path;
+      return splitTarget(req.target).path;
     case '@query':
-      return query;
+      return splitTarget(req.target).query;
     case '@scheme':
-      return (req.scheme ?? 'https').toLowerCase();
-    case '@target-uri':
-      return `${(req.scheme ?? 'https').toLowerCase()}://${req.authority.toLowerCase()}${req.target}`;
+      return scheme;
+    case '@target-uri': {
+      const t = splitTarget(req.target);
+      const s = t.absolute?.scheme ?? scheme;
+      const authority = normalizeAuthority(t.absolute?.authority ?? req.authority, s);
+      const path = req.target === '*' || (!t.absolute && !req.target.startsWith('/')) ? '' : t.path;
+      return `${s}://${authority}${path}${t.query === '?' && !req.target.includes('?') ? '' : t.query}`;
+    }
     case '@request-target':
       return req.target;
   }
@@ -79,7 +134,6 @@ export function componentValue(req: SignableRequest, name: string): string {
   if (!FIELD_NAME.test(name)) throw new SignatureError('signature_component_unsupported', `The component ${JSON.stringify(name)} is not a lower-case field name.`);
   const raw = req.headers[name];
   if (raw === undefined) throw new SignatureError('signature_component_missing', `The covered field ${name} is not in the request.`);
-  // §2.1: trim each line, join multiple field lines with ", ", strip obsolete folding.
   const lines = Array.isArray(raw) ? raw : [String(raw)];
   return lines.map((l) => l.replace(/\s*\r?\n\s*/g, ' ').trim()).join(', ');
 }

@@ -102,12 +102,22 @@ export function signNote(text: string, name: string, privateKey: KeyObject): str
   return formatNote({ text, signatures: [{ name, keyId: keyId(name, pub), sig }] });
 }
 
-/** True when the note carries a valid Ed25519 signature by `v`. */
+/**
+ * True when the note carries a valid Ed25519 signature by `v` and no failing one.
+ * C2SP signed-note: a signature whose key name and key ID both match a known key must be
+ * verified, and one that fails makes the whole note rejected (the verifier knows the key,
+ * so a bad signature under it is a forgery attempt or a broken signer, never noise);
+ * signatures matching only the name or only the ID are from unknown keys and ignored.
+ */
 export function noteSignedBy(note: Note, v: Verifier): boolean {
   if (v.type !== SIG_ED25519) return false;
-  return note.signatures.some(
-    (s) => s.name === v.name && s.keyId.equals(v.keyId) && s.sig.length === 64 && verify(null, Buffer.from(note.text, 'utf8'), ed25519PublicKey(v.publicKey), s.sig),
-  );
+  let good = false;
+  for (const s of note.signatures) {
+    if (s.name !== v.name || !s.keyId.equals(v.keyId)) continue;
+    if (s.sig.length !== 64 || !verify(null, Buffer.from(note.text, 'utf8'), ed25519PublicKey(v.publicKey), s.sig)) return false;
+    good = true;
+  }
+  return good;
 }
 
 export interface Checkpoint {
@@ -147,15 +157,22 @@ export function cosign(checkpointBody: string, name: string, privateKey: KeyObje
   return { name, keyId: keyId(name, pub, SIG_COSIGNATURE_V1), sig: Buffer.concat([ts, sig]) };
 }
 
-/** The cosignature timestamp when `note` carries a valid cosignature by witness `v`, else undefined. */
+/**
+ * The cosignature timestamp (Unix seconds) when `note` carries a valid cosignature by
+ * witness `v`, else undefined; undefined too when any cosignature under `v`'s name and key
+ * ID fails to verify (C2SP signed-note: a failing signature by a known key rejects the note).
+ */
 export function cosignedBy(note: Note, v: Verifier): number | undefined {
   if (v.type !== SIG_COSIGNATURE_V1) return undefined;
+  let ts: number | undefined;
   for (const s of note.signatures) {
-    if (s.name !== v.name || !s.keyId.equals(v.keyId) || s.sig.length !== 72) continue;
-    const ts = Number(s.sig.readBigUInt64BE(0));
-    if (verify(null, cosignedMessage(note.text, ts), ed25519PublicKey(v.publicKey), s.sig.subarray(8))) return ts;
+    if (s.name !== v.name || !s.keyId.equals(v.keyId)) continue;
+    if (s.sig.length !== 72) return undefined;
+    const t = Number(s.sig.readBigUInt64BE(0));
+    if (!verify(null, cosignedMessage(note.text, t), ed25519PublicKey(v.publicKey), s.sig.subarray(8))) return undefined;
+    ts ??= t;
   }
-  return undefined;
+  return ts;
 }
 
 export { createPrivateKey };

@@ -137,9 +137,10 @@ export function verifyInclusion(leaf: Uint8Array, index: number, size: number, p
 export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Uint8Array, newRoot: Uint8Array, proof: readonly Uint8Array[]): boolean {
   if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 0 || oldSize > newSize) return false;
   if (oldRoot.length !== 32 || newRoot.length !== 32 || proof.some((p) => p.length !== 32)) return false;
-  // Every tree extends the empty tree; a tree is consistent with itself only if the roots agree.
+  // A tree is consistent with itself only if the roots agree, and a tree of size 0 has exactly
+  // one root, the empty tree's; every tree extends the empty tree with an empty proof.
+  if (oldSize === newSize) return proof.length === 0 && Buffer.from(oldRoot).equals(newRoot) && (newSize > 0 || Buffer.from(newRoot).equals(EMPTY_ROOT));
   if (oldSize === 0) return proof.length === 0 && Buffer.from(oldRoot).equals(EMPTY_ROOT);
-  if (oldSize === newSize) return proof.length === 0 && Buffer.from(oldRoot).equals(newRoot);
   if (proof.length === 0) return false;
   const path = [...proof];
   // oldSize a power of two: the old root is itself a node of the new tree.

@@ -6,8 +6,14 @@
  * Rules:
  *  - IPv4 is four-part decimal only ("127.1", "0x7f.0.0.1", "010.0.0.1" are refused: they
  *    mean different things to different parsers).
+ *  - The dotted IPv4 tail of an IPv6 spelling (::ffff:a.b.c.d, ::a.b.c.d) follows the same
+ *    rule: "::ffff:010.0.0.1" is refused as "010.0.0.1" is.
  *  - IPv4-mapped IPv6 (::ffff:a.b.c.d, and CIDRs inside ::ffff:0:0/96) is normalised to IPv4
  *    before anything else, so the mapped form can never slip past an IPv4 exclude.
+ *  - An IPv6 CIDR that only partly overlaps ::ffff:0:0/96 (e.g. ::fffe:0:0/95, ::/0) is split:
+ *    the overlap is judged as the IPv4 addresses it maps to (a dual-stack socket reaches
+ *    them), the rest as IPv6. So an IPv6 include never allows an IPv4 address (only an IPv4
+ *    include does), and an IPv6 exclude that covers mapped addresses excludes their IPv4.
  *  - An address is allowed when an include contains it and no exclude does (exclusion wins).
  *  - Special-purpose ranges (SPECIAL_RANGES) are refused unless an include that lies inside
  *    the special range names it explicitly: 127.0.0.0/8 allows loopback, 0.0.0.0/0 does not.
@@ -47,10 +53,18 @@ export function formatAddress(family: Family, v: bigint): string {
   return a.kind() === 'ipv6' ? (a as ipaddr.IPv6).toRFC5952String() : a.toString();
 }
 
+/** ::ffff:0:0/96, the IPv4-mapped block (RFC 4291 §2.5.5.2), as an interval of IPv6 integers. */
+const MAPPED_START = 0xffffn << 32n;
+const MAPPED_END = MAPPED_START | 0xffffffffn;
+
 function parseIp(s: string): { family: Family; value: bigint; mapped: boolean } {
   const t = s.trim();
   if (V4_DECIMAL.test(t)) return { family: 4, value: toBig(ipaddr.IPv4.parse(t).toByteArray()), mapped: false };
   if (!t.includes(':') || t.includes('%') || !ipaddr.IPv6.isValid(t)) throw new AddressError(`"${s}" is not an IP address.`);
+  // An embedded dotted IPv4 tail must be four-part decimal too: parsers disagree on "010".
+  if (t.includes('.') && !V4_DECIMAL.test(t.slice(t.lastIndexOf(':') + 1))) {
+    throw new AddressError(`"${s}" embeds an IPv4 address that is not four-part decimal without leading zeros.`);
+  }
   const a = ipaddr.IPv6.parse(t);
   if (a.isIPv4MappedAddress()) return { family: 4, value: toBig(a.toIPv4Address().toByteArray()), mapped: true };
   return { family: 6, value: toBig(a.toByteArray()), mapped: false };
@@ -123,6 +137,11 @@ export const SPECIAL_RANGES: readonly SpecialRange[] = [
   { name: 'reserved', cidr: '240.0.0.0/4' },
   { name: 'broadcast', cidr: '255.255.255.255/32' },
   { name: 'unspecified', cidr: '::/128' },
+  // IPv6 blocks that embed an IPv4 address a translator may reach (RFC 4291 §2.5.5.1, RFC 6052,
+  // RFC 8215): probing them is probing IPv4 by another name, so they need an explicit include.
+  { name: 'ipv4-compatible', cidr: '::/96' },
+  { name: 'nat64', cidr: '64:ff9b::/96' },
+  { name: 'nat64', cidr: '64:ff9b:1::/48' },
   { name: 'loopback', cidr: '::1/128' },
   { name: 'discard', cidr: '100::/64' },
   { name: 'documentation', cidr: '2001:db8::/32' },
@@ -188,7 +207,19 @@ export class ScopeMatcher {
         const cut = this.special.filter((s) => s.family === f && !inside(i, s)).map((s): Interval => [s.start, s.end]);
         parts.push(...subtract([[i.start, i.end]], cut));
       }
-      allowed[f] = subtract(parts, this.exclude.filter((c) => c.family === f).map((c): Interval => [c.start, c.end]));
+      const excluded = this.exclude.filter((c) => c.family === f).map((c): Interval => [c.start, c.end]);
+      if (f === 6) {
+        // IPv6 includes never allow the mapped block (only IPv4 includes allow IPv4).
+        excluded.push([MAPPED_START, MAPPED_END]);
+      } else {
+        // IPv6 excludes that cover mapped addresses exclude the IPv4 addresses they map to.
+        for (const c of this.exclude) {
+          if (c.family === 6 && c.start <= MAPPED_END && c.end >= MAPPED_START) {
+            excluded.push([(c.start > MAPPED_START ? c.start : MAPPED_START) - MAPPED_START, (c.end < MAPPED_END ? c.end : MAPPED_END) - MAPPED_START]);
+          }
+        }
+      }
+      allowed[f] = subtract(parts, excluded);
     }
     this.allowed = allowed;
   }
@@ -198,15 +229,30 @@ export class ScopeMatcher {
     return this.checkCidr(parseCidr(target));
   }
 
+  /**
+   * Checks a parsed target; every address in it must be allowed. An IPv6 target overlapping
+   * ::ffff:0:0/96 is checked in three parts: below the block, the block as IPv4, above it.
+   */
   checkCidr(t: Cidr): ContainmentResult {
-    let cur = t.start;
-    for (const [a, b] of this.allowed[t.family]) {
+    if (t.family === 4 || t.end < MAPPED_START || t.start > MAPPED_END) return this.checkInterval(t.family, t.start, t.end);
+    if (t.start < MAPPED_START) {
+      const r = this.checkInterval(6, t.start, MAPPED_START - 1n);
+      if (!r.ok) return r;
+    }
+    const r4 = this.checkInterval(4, (t.start > MAPPED_START ? t.start : MAPPED_START) - MAPPED_START, (t.end < MAPPED_END ? t.end : MAPPED_END) - MAPPED_START);
+    if (!r4.ok) return { ...r4, detail: `${t.text} contains IPv4-mapped addresses, judged as IPv4: ${r4.detail}` };
+    return t.end > MAPPED_END ? this.checkInterval(6, MAPPED_END + 1n, t.end) : { ok: true };
+  }
+
+  private checkInterval(f: Family, start: bigint, end: bigint): ContainmentResult {
+    let cur = start;
+    for (const [a, b] of this.allowed[f]) {
       if (b < cur) continue;
       if (a > cur) break;
       cur = b + 1n;
-      if (cur > t.end) return { ok: true };
+      if (cur > end) return { ok: true };
     }
-    return this.explain(t.family, cur);
+    return this.explain(f, cur);
   }
 
   /** Why one address is not allowed (it is known not to be). */
@@ -214,7 +260,7 @@ export class ScopeMatcher {
     const address = formatAddress(f, v);
     const inc = this.include.filter((c) => contains(c, f, v));
     if (inc.length === 0) return { ok: false, rule: 'outside_scope', address, detail: `${address} is not inside any include CIDR of the scope.` };
-    const ex = this.exclude.find((c) => contains(c, f, v));
+    const ex = this.exclude.find((c) => contains(c, f, v) || (f === 4 && contains(c, 6, v + MAPPED_START)));
     if (ex) return { ok: false, rule: 'excluded', address, detail: `${address} is inside the excluded CIDR ${ex.text}.` };
     const sp = this.special.filter((s) => contains(s, f, v)).sort((a, b) => b.prefix - a.prefix)[0];
     const name = sp ? `${sp.name} range ${sp.text}` : 'a special-purpose range';

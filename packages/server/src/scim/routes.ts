@@ -10,6 +10,7 @@ import { recordAudit, type AuditActor } from '../audit/record.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { ProblemError } from '../http/problem.js';
+import { problemForDatabaseError } from '../http/bad-input.js';
 import { ScimError } from './errors.js';
 import { FilterError, matches, parseFilter, type Filter } from './filter.js';
 import { applyPatch, type PatchOperation } from './patch.js';
@@ -83,7 +84,13 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     } else if (err instanceof ProblemError) {
       status = err.status;
       for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-      body = scimBody(err.status, err.detail);
+      body = scimBody(err.status, err.detail, err.code === 'unstorable_string' ? 'invalidValue' : err.code === 'nesting_too_deep' ? 'invalidSyntax' : undefined);
+    } else if (problemForDatabaseError(err)) {
+      // RFC 7644 §3.12: a unique violation is 409 uniqueness; other refused values are invalidValue.
+      const pe = problemForDatabaseError(err)!;
+      req.log.warn({ sqlstate: (err as { code?: string }).code, constraint: (err as { constraint?: string }).constraint }, 'database refused SCIM input');
+      status = pe.status;
+      body = scimBody(pe.status, pe.detail, pe.status === 409 ? 'uniqueness' : 'invalidValue');
     } else if ((err as { validation?: unknown }).validation) {
       status = 400;
       body = scimBody(400, `Request ${err.message}`, 'invalidSyntax');

@@ -62,6 +62,11 @@ export async function createWitness(o: WitnessOptions): Promise<Witness> {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     state = { v: 1, logs: {} };
   }
+  // A tree of size 0 has one root, the empty tree's; a record saying otherwise (written before
+  // that was checked) would refuse every later valid checkpoint, so it is forgotten.
+  for (const [origin, rec] of Object.entries(state.logs)) {
+    if (rec.size === 0 && rec.root !== merkle.EMPTY_ROOT.toString('base64')) delete state.logs[origin];
+  }
   const save = async () => {
     const tmp = `${statePath}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(state), { mode: 0o600 });
@@ -88,13 +93,17 @@ export async function createWitness(o: WitnessOptions): Promise<Witness> {
     }
     const log = logs.get(cp.origin);
     if (!log) return text(404, 'unknown log\n');
-    if (!signedNote.noteSignedBy(note, log)) return text(403, 'checkpoint is not signed by the log key\n');
+    // signed-note: a failing signature under the trusted key name and ID rejects the whole
+    // note, so a checkpoint with one good and one bad log signature is refused like an unsigned one.
+    if (!signedNote.noteSignedBy(note, log)) return text(403, 'checkpoint is not validly signed by the log key\n');
+    if (cp.size < old) return text(400, 'checkpoint is smaller than old size\n');
     const have = state.logs[cp.origin] ?? { size: 0, root: merkle.EMPTY_ROOT.toString('base64') };
     if (old !== have.size) return text(409, `${have.size}\n`, 'text/x.tlog.size');
-    if (cp.size < old) return text(400, 'checkpoint is smaller than old size\n');
-    if (!merkle.verifyConsistency(old, cp.size, Buffer.from(have.root, 'base64'), cp.root, proof)) {
-      return cp.size === old ? text(409, `${have.size}\n`, 'text/x.tlog.size') : text(422, 'consistency proof does not verify\n');
-    }
+    if (cp.size === old && proof.length > 0) return text(422, 'a consistency proof between equal sizes is empty\n');
+    // Equal sizes need identical roots, else 409. For size 0 the recorded root is always the
+    // empty tree's (RFC 6962 MTH({})), so a size-0 checkpoint with any other root lands here.
+    if (cp.size === old && !cp.root.equals(Buffer.from(have.root, 'base64'))) return text(409, `${have.size}\n`, 'text/x.tlog.size');
+    if (!merkle.verifyConsistency(old, cp.size, Buffer.from(have.root, 'base64'), cp.root, proof)) return text(422, 'consistency proof does not verify\n');
     state.logs[cp.origin] = { size: cp.size, root: cp.root.toString('base64') };
     await save();
     const ts = Math.floor((o.now?.() ?? new Date()).getTime() / 1000);
