@@ -181,7 +181,13 @@ test('with MFA enrolled, login answers mfa_required; the session is full only af
 
 test('step-up: a stale session gets 401 step_up_required; after POST /auth/step-up the action passes; the tenant age is honoured', async () => {
   const a = await loginAs(s, { roles: ['admin'] });
-  const { secret } = await enrol(a.client); // enrolment counts as a fresh verification
+  const { secret } = await enrol(a.client);
+  // Enrolment is not a verification (issue 12 item 1): the session still needs a step-up.
+  assert.equal((await a.client.request('PUT', '/api/v1/auth/settings', { json: { step_up_max_age_seconds: 120 } })).json.code, 'step_up_required');
+  await nextStep(a.userId);
+  const first = await a.client.post('/api/v1/auth/step-up', { code: await totpCode(secret, Math.floor(Date.now() / 1000)) });
+  assert.equal(first.status, 200, first.text);
+  a.client.headers['x-csrf-token'] = first.json.csrf_token;
   assert.equal((await a.client.request('PUT', '/api/v1/auth/settings', { json: { step_up_max_age_seconds: 120 } })).status, 200);
   await s.asAdmin((db) => db.query(`UPDATE sessions SET mfa_verified_at = now() - interval '3 minutes' WHERE id = $1`, [a.sessionId]));
   const stale = await a.client.request('PUT', '/api/v1/auth/settings', { json: { mfa_required: false } });

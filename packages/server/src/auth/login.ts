@@ -132,7 +132,7 @@ async function checkSecondFactor(q: Queryable, deps: AppDeps, tenantId: string, 
 /**
  * Second factor for a session: completes a pending login ('mfa_pending' -> 'full') or is a
  * step-up of a full session. Either way the session's credential rotates and its MFA time
- * is set (markMfaVerified semantics).
+ * is set: this is the only place a session's MFA time moves.
  */
 export async function completeSecondFactor(
   deps: AppDeps,
