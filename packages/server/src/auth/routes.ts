@@ -11,6 +11,7 @@ import { authorize, defineActions } from './pdp.js';
 import { getAuthSettings, setAuthSettings } from './settings.js';
 import { listWebauthnCredentials, webauthnRoutes } from './webauthn.js';
 import { delegationRoutes } from './delegations.js';
+import { unlockUser } from './unlock.js';
 
 defineActions({
   // Self-service on one's own account: every role; the resource is the caller's own user.
@@ -22,6 +23,8 @@ defineActions({
   'auth.self.mfa.add': { roles: [...ROLES], stepUp: true },
   'auth.settings.read': { roles: ['admin', 'auditor'] },
   'auth.settings.update': { roles: ['admin'], stepUp: true },
+  // Clearing another person's sign-in delays lets guessing resume: admins, with fresh MFA.
+  'auth.user.unlock': { roles: ['admin'], stepUp: true },
 });
 
 const problem = { $ref: 'Problem#' };
@@ -364,6 +367,24 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.settings_changed', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { before: cur, after: next } });
         return { step_up_max_age_seconds: next.stepUpMaxAgeSeconds, mfa_required: next.mfaRequired };
       });
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/auth/users/:id/unlock',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: "Clear a person's sign-in delays (password and second factor, from every address). Admin, step-up; audited.",
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        response: { 200: { type: 'object', properties: { user_id: { type: 'string' }, email: { type: 'string' }, cleared: { type: 'integer' } } }, '4xx': problem },
+      },
+    },
+    async (req) => {
+      const p = requireUser(req);
+      authorize(p, 'auth.user.unlock', { type: 'user', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+      const r = await unlockUser(deps.db, p.tenantId, req.params.id, actorOf(req));
+      return { user_id: r.userId, email: r.email, cleared: r.cleared };
     },
   );
 

@@ -9,6 +9,7 @@ import { envelope } from '@parapet/core';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { recordAudit } from '../audit/record.js';
+import { recordBudgeted } from '../audit/unauthenticated.js';
 import { actorOf, requireUser, ROLES, type Role, type UserPrincipal } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { createSession, SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
@@ -330,7 +331,8 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
       if (!tenantExists) throw invalid();
       const actor = { ...actorOf(req), type: 'system' as const, id: 'sso' };
       const fail = async (p: ProblemError, details: Record<string, unknown> = {}) => {
-        await deps.db.tx({ tenantId, actor: 'system:sso' }, (q) => recordAudit(q, tenantId, actor, { action: 'sso.login', outcome: 'failure', details: { code: p.code, ...details } }));
+        // Anyone can send a callback naming an existing tenant: bounded (audit/unauthenticated.ts).
+        await deps.db.tx({ tenantId, actor: 'system:sso' }, (q) => recordBudgeted(q, tenantId, actor, { action: 'sso.login', outcome: 'failure', details: { code: p.code, ...details } }));
         return p;
       };
       if (!sameBrowser) throw await fail(invalid(), { reason: 'state cookie missing or different' });
