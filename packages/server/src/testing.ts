@@ -25,7 +25,8 @@ export interface TestServer {
   ca: string;
   config: Config;
   asAdmin<T>(fn: (s: AdminSession) => Promise<T>): Promise<T>;
-  client(): TestClient;
+  /** A client; `localAddress` (e.g. '127.0.0.7') is the source address it connects from. */
+  client(localAddress?: string): TestClient;
   close(): Promise<void>;
 }
 
@@ -56,7 +57,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ca: tls.cert,
     config,
     asAdmin: async (fn) => (await server.db.idle(), tdb ? tdb.asAdmin(fn) : fn((server.db as PgliteDatabase).admin())),
-    client: () => new TestClient(url, tls.cert),
+    client: (localAddress?: string) => new TestClient(url, tls.cert, localAddress),
     async close() {
       await server.close();
       await tdb?.close();
@@ -77,7 +78,7 @@ export interface TestResponse {
 export class TestClient {
   readonly cookies = new Map<string, string>();
   readonly headers: Record<string, string> = {};
-  constructor(readonly base: string, readonly ca: string) {}
+  constructor(readonly base: string, readonly ca: string, readonly localAddress?: string) {}
 
   request(method: string, path: string, o: { json?: unknown; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<TestResponse> {
     const body = o.json !== undefined ? Buffer.from(JSON.stringify(o.json)) : o.body !== undefined ? Buffer.from(o.body) : undefined;
@@ -86,7 +87,7 @@ export class TestClient {
     if (body) headers['content-length'] = body.length;
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     return new Promise((resolve, reject) => {
-      const req = request(this.base + path, { method, ca: this.ca, headers, servername: 'localhost' }, (res) => {
+      const req = request(this.base + path, { method, ca: this.ca, headers, servername: 'localhost', ...(this.localAddress ? { localAddress: this.localAddress, agent: false } : {}) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

@@ -255,3 +255,45 @@ test('the replay store keeps a nonce only until its signature would fail the tim
   // created + max age (300 s) + twice the skew (60 s): past that, checkPolicy refuses the signature.
   assert.equal(new Date(rows[0]!.expires_at).getTime() / 1000, created + 300 + 120);
 });
+
+// Issue 12 item 7: strangers cannot grow the audit inbox or page the on-call.
+const failuresMetric = async () => {
+  const m = await s.client().get('/metrics');
+  const line = m.text.split('\n').find((l) => l.startsWith('parapet_audit_sequencer_failures_total'));
+  return Number(line?.split(' ')[1] ?? 'NaN');
+};
+
+test('refusals naming a tenant that does not exist write nothing and fail no sequencer round', async () => {
+  const before = await failuresMetric();
+  assert.ok(Number.isFinite(before), 'the metric is exported');
+  const dev = newKey();
+  for (let i = 0; i < 40; i++) {
+    const r = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '1' }, dev.privateKey, `${randomUUID()}.${randomUUID()}`).go();
+    assert.equal(r.status, 401);
+  }
+  for (let i = 0; i < 10; i++) assert.equal((await enroll(`pet_${randomUUID()}_${randomBytes(32).toString('base64url')}`)).r.status, 401);
+  // And an SSO callback naming a made-up tenant.
+  assert.equal((await s.client().get(`/api/v1/sso/callback?state=${randomUUID()}.x`)).status, 400);
+  const orphans = await s.asAdmin(async (q) => (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_inbox i WHERE NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = i.tenant_id)`)).rows[0]!.n);
+  assert.equal(orphans, 0, 'no inbox row for a tenant that does not exist');
+  assert.equal(await failuresMetric(), before, 'no sequencer failure');
+});
+
+test("refusals for an existing tenant are audited within a budget; the next entry counts what was left out", async () => {
+  const { REFUSAL_BURST } = await import('../src/audit/unauthenticated.js');
+  const a = await admin();
+  const dev = newKey();
+  const flood = REFUSAL_BURST + 40;
+  for (let i = 0; i < flood; i++) {
+    const r = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '1' }, dev.privateKey, `${a.tenantId}.${randomUUID()}`).go();
+    assert.equal(r.json.code, 'device_unknown');
+  }
+  const written = (await audit(a.tenantId, 'device.request_refused')).length;
+  assert.ok(written >= REFUSAL_BURST && written < flood, `${written} of ${flood} written`);
+  await new Promise((r) => setTimeout(r, 1100)); // one entry's worth refills
+  await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '1' }, dev.privateKey, `${a.tenantId}.${randomUUID()}`).go();
+  const rows = await audit(a.tenantId, 'device.request_refused');
+  assert.ok(rows.some((x) => Number(x.details.suppressed) > 0), 'a later entry says how many were left out');
+  const counted = rows.length + rows.reduce((n, x) => n + Number(x.details.suppressed ?? 0), 0);
+  assert.equal(counted, flood + 1, 'written + suppressed = every refusal');
+});

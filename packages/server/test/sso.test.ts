@@ -308,3 +308,107 @@ test('the sign-in page learns an organisation\'s providers by slug, and nothing 
   assert.deepEqual((await s.client().get('/api/v1/sso/providers?org=no-such-org')).json, { providers: [] });
   assert.equal((await s.client().get('/api/v1/sso/providers?org=Bad_Slug')).json.code, 'invalid_request');
 });
+
+// ---- Issue 12 items 2, 3 and 11 ----
+
+async function tenantWith(json: Record<string, unknown>) {
+  const admin = await loginAs(s, { roles: ['admin'], mfaFresh: true });
+  const slug = (await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ slug: string }>(`SELECT slug FROM tenants`))).rows[0]!.slug;
+  const put = await admin.client.request('PUT', '/api/v1/sso/config', { json: { client_id: 'parapet', client_secret: CLIENT_SECRET, ...json } });
+  assert.equal(put.status, 200, put.text);
+  return { admin, slug };
+}
+async function ssoLogin(slug: string, login: string) {
+  const { b, authUrl } = await start(slug);
+  const r = await b.req('GET', await loginAtIdp(b, authUrl, login));
+  return { r, b };
+}
+
+test('multi-tenant Entra authorities (common, organizations, consumers) are refused, however spelled', async () => {
+  const a = await loginAs(s, { roles: ['admin'], mfaFresh: true });
+  const bodies = [
+    ...['common', 'organizations', 'consumers', 'Common'].map((directory) => ({ preset: 'entra', directory })),
+    { preset: 'entra', issuer: 'https://login.microsoftonline.com/organizations/v2.0' },
+    { preset: 'generic', issuer: 'https://login.microsoftonline.com/common/v2.0' },
+    { preset: 'generic', issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0' },
+    { preset: 'okta', issuer: 'https://login.microsoftonline.com/consumers/' },
+  ];
+  for (const b of bodies) {
+    const r = await a.client.request('PUT', '/api/v1/sso/config', { json: { ...b, client_id: 'parapet', client_secret: 'x' } });
+    assert.equal(r.status, 400, JSON.stringify(b) + r.text);
+    assert.equal(r.json.code, 'sso_multi_tenant_directory', JSON.stringify(b));
+  }
+  // A configuration stored before the rule (written directly) signs nobody in.
+  const { admin, slug } = await tenantWith({ preset: 'generic', issuer });
+  await s.asAdmin((db) => db.query(`UPDATE sso_configs SET issuer = 'https://login.microsoftonline.com/common/v2.0' WHERE tenant_id = $1`, [admin.tenantId]));
+  const r = await new Browser().req('GET', `${s.url}/api/v1/sso/login?tenant=${slug}`);
+  assert.equal(r.status, 400, r.body);
+  assert.equal(r.json.code, 'sso_multi_tenant_directory');
+});
+
+test('an existing account is linked only by an email the IdP vouches for, and only once per issuer', async () => {
+  const { admin, slug } = await tenantWith({ preset: 'generic', issuer, scopes: 'openid email profile' });
+  // The organisation's admin exists already, with a password, under this address.
+  await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query(`INSERT INTO users (tenant_id, email, roles) VALUES ($1, 'carol@example.com', '{admin}')`, [admin.tenantId]));
+  const linked = () => s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ subject: string }>(`SELECT subject FROM sso_identities`)).then((r) => r.rows.map((x) => x.subject));
+  for (const claims of [{ email: 'carol@example.com', email_verified: undefined }, { email: 'carol@example.com', email_verified: false }, { email: 'carol@example.com', email_verified: 'true' }]) {
+    await tell({ accounts: { ...ACCOUNTS, carol: claims } });
+    const { r, b } = await ssoLogin(slug, 'carol');
+    assert.equal(r.status, 403, JSON.stringify(claims) + r.body);
+    assert.equal(r.json.code, 'sso_email_unverified');
+    assert.equal(b.jars.get(s.url)!.get('__Host-parapet_session'), undefined);
+  }
+  assert.deepEqual(await linked(), []);
+  // Vouched: linked by (issuer, sub); later logins find it by that pair, whatever the email says.
+  await tell({ accounts: { ...ACCOUNTS, carol: { email: 'carol@example.com', email_verified: true } } });
+  const ok = await ssoLogin(slug, 'carol');
+  assert.equal(ok.r.status, 200, ok.r.body);
+  assert.deepEqual((await ok.b.req('GET', `${s.url}/api/v1/auth/session`)).json.roles, ['admin']);
+  assert.deepEqual(await linked(), ['carol']);
+  // A second subject of the same IdP claiming the same (verified) address does not get the account.
+  await tell({ accounts: { ...ACCOUNTS, 'carol-twin': { email: 'carol@example.com', email_verified: true } } });
+  const twin = await ssoLogin(slug, 'carol-twin');
+  assert.equal(twin.r.status, 409, twin.r.body);
+  assert.equal(twin.r.json.code, 'sso_identity_conflict');
+  assert.deepEqual(await linked(), ['carol']);
+  await tell({ accounts: ACCOUNTS });
+});
+
+test('Google Workspace allowed_domains: a token without hd (a consumer account) is refused', async () => {
+  const { admin, slug } = await tenantWith({ preset: 'google', issuer, allowed_domains: ['example.com'] });
+  await tell({ accounts: { ...ACCOUNTS, casey: {}, dana: { hd: 'example.com' }, erin: { hd: 'other.example' } } });
+  try {
+    const casey = await ssoLogin(slug, 'casey');
+    assert.equal(casey.r.status, 403, casey.r.body);
+    assert.equal(casey.r.json.code, 'sso_domain_not_allowed');
+    const erin = await ssoLogin(slug, 'erin');
+    assert.equal(erin.r.json.code, 'sso_domain_not_allowed');
+    const dana = await ssoLogin(slug, 'dana');
+    assert.equal(dana.r.status, 200, dana.r.body);
+    const audit = await auditOf(admin.tenantId);
+    assert.ok(audit.some((e) => e.outcome === 'failure' && e.details.code === 'sso_domain_not_allowed' && e.details.hd === null));
+  } finally {
+    await tell({ accounts: ACCOUNTS });
+  }
+});
+
+test('an issuer that differs from the discovered one is sso_issuer_mismatch; iat is allowed 30 s into the future, no more', async () => {
+  const a = await loginAs(s, { roles: ['admin'], mfaFresh: true });
+  const r = await a.client.request('PUT', '/api/v1/sso/config', { json: { preset: 'generic', issuer: `${issuer}/alias`, client_id: 'parapet', client_secret: CLIENT_SECRET } });
+  assert.equal(r.status, 400, r.text);
+  assert.equal(r.json.code, 'sso_issuer_mismatch');
+  assert.match(r.json.detail, new RegExp(issuer.replace(/[.]/g, '\\.')));
+
+  const { slug } = await configuredTenant();
+  try {
+    await tell({ iatOffsetSeconds: 120 });
+    const future = await ssoLogin(slug, 'bob');
+    assert.equal(future.r.status, 401, future.r.body);
+    assert.equal(future.r.json.code, 'sso_id_token_expired');
+    await tell({ iatOffsetSeconds: 20 });
+    const near = await ssoLogin(slug, 'bob');
+    assert.equal(near.r.status, 200, 'within the 30 s tolerance: ' + near.r.body);
+  } finally {
+    await tell({ iatOffsetSeconds: 0 });
+  }
+});

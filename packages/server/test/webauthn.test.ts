@@ -165,3 +165,44 @@ test('registering the same credential id a second time is 409 webauthn_credentia
   const f = await c.get('/api/v1/auth/mfa');
   assert.equal(f.json.factors.filter((x: { type: string }) => x.type === 'webauthn').length, 1);
 });
+
+// Issue 12 item 1: registering a factor is not a fresh MFA verification, and adding a factor to
+// an account that already has one needs step-up (at options and again at verification).
+test('enrolling a factor never refreshes MFA, and a second factor needs step-up', async () => {
+  // First factor: allowed without step-up, but the session's MFA time stays unset.
+  const a = await loginAs(s, { roles: ['admin'] });
+  const { key } = await registerKey(a.client);
+  assert.equal((await a.client.get('/api/v1/auth/session')).json.mfa_verified_at, null, 'registration is not a verification');
+  assert.equal((await a.client.request('PUT', '/api/v1/auth/settings', { json: { mfa_required: false } })).json.code, 'step_up_required');
+
+  // The attack: MFA an hour old, register another key to get past step-up.
+  await s.asAdmin((db) => db.query(`UPDATE sessions SET mfa_verified_at = now() - interval '1 hour' WHERE id = $1`, [a.sessionId]));
+  const opt = await a.client.post('/api/v1/auth/webauthn/register/options');
+  assert.equal(opt.status, 401, opt.text);
+  assert.equal(opt.json.code, 'step_up_required');
+  const totp = await a.client.post('/api/v1/auth/mfa/totp/enroll');
+  assert.equal(totp.json.code, 'step_up_required', 'the kind, not the one route: a TOTP as second factor too');
+  // Options fetched while fresh, verification after MFA went stale: refused at verification.
+  await s.asAdmin((db) => db.query(`UPDATE sessions SET mfa_verified_at = now() WHERE id = $1`, [a.sessionId]));
+  const fresh = await a.client.post('/api/v1/auth/webauthn/register/options');
+  assert.equal(fresh.status, 200, fresh.text);
+  await s.asAdmin((db) => db.query(`UPDATE sessions SET mfa_verified_at = now() - interval '1 hour' WHERE id = $1`, [a.sessionId]));
+  const second = new SoftKey(s.url, '127.0.0.1');
+  const v = await a.client.post('/api/v1/auth/webauthn/register/verify', { response: second.register(fresh.json.challenge) });
+  assert.equal(v.status, 401, v.text);
+  assert.equal(v.json.code, 'step_up_required');
+  assert.equal((await a.client.request('PUT', '/api/v1/auth/settings', { json: { mfa_required: false } })).json.code, 'step_up_required');
+  assert.equal((await a.client.get('/api/v1/auth/mfa')).json.factors.length, 1, 'no second key stored');
+
+  // After a real step-up with the existing key, a second key may be added; that does not move the MFA time.
+  const ao = await a.client.post('/api/v1/auth/webauthn/authenticate/options');
+  const su = await a.client.post('/api/v1/auth/webauthn/authenticate/verify', { response: key.assert(ao.json.challenge) });
+  assert.equal(su.status, 200, su.text);
+  a.client.headers['x-csrf-token'] = su.json.csrf_token;
+  const before = (await a.client.get('/api/v1/auth/session')).json.mfa_verified_at;
+  const o2 = await a.client.post('/api/v1/auth/webauthn/register/options');
+  const v2 = await a.client.post('/api/v1/auth/webauthn/register/verify', { response: second.register(o2.json.challenge) });
+  assert.equal(v2.status, 200, v2.text);
+  a.client.headers['x-csrf-token'] = v2.json.csrf_token;
+  assert.equal((await a.client.get('/api/v1/auth/session')).json.mfa_verified_at, before);
+});

@@ -7,6 +7,7 @@ export const AUTH_EVENTS = [
   'auth.mfa_removed',
   'auth.recovery_codes_issued',
   'auth.settings_changed',
+  'auth.account_unlocked',
   'authz.decision',
   'authz.delegation_granted',
   'authz.delegation_revoked',

@@ -5,12 +5,13 @@
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordBudgeted } from '../audit/unauthenticated.js';
 import { ProblemError } from '../http/problem.js';
 import { tenantBySlug } from '../tenants/service.js';
 import { hashPassword, needsRehash, verifyPassword } from './password.js';
 import { createHash } from 'node:crypto';
 import { createSession, rotateSession, type SessionState } from './sessions.js';
-import { ACCOUNT_MAX_FAILURES, countAttempt, recordFailure, recordSuccess, refusalProblem, type ThrottleRefusal } from './throttle.js';
+import { countAttempt, dbThrottle, giveBackIp, ipKey, memoryThrottle, mfaKey, passwordKeys, recordFullSignIn, refusalProblem, type ThrottleRefusal } from './throttle.js';
 import { hasConfirmedMfa, useRecoveryCode, verifyUserTotp } from './totp.js';
 import { getAuthSettings } from './settings.js';
 
@@ -35,27 +36,32 @@ export interface LoginResult {
   sessionId: string;
 }
 
-const invalid = (remaining?: number) =>
-  new ProblemError(401, 'invalid_credentials', 'The organisation, email or password is wrong.', remaining !== undefined ? { attempts_remaining: remaining } : {});
+/** The one answer for a wrong organisation, email or password: nothing tells them apart. */
+const invalid = () => new ProblemError(401, 'invalid_credentials', 'The organisation, email or password is wrong.');
 
 export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: AuditActor): Promise<LoginResult> {
-  const tenant = await tenantBySlug(deps.db, input.org.trim().toLowerCase());
+  const org = input.org.trim().toLowerCase();
+  const tenant = await tenantBySlug(deps.db, org);
   const email = input.email.trim().toLowerCase();
   const ip = actor.ip ?? 'unknown';
+  const now = deps.now();
   if (!tenant) {
+    // The same throttle rules and the same Argon2 work as an existing organisation, in memory
+    // (nothing is written for a tenant that does not exist).
+    const refusal = await countAttempt(memoryThrottle(org), await passwordKeys(undefined, email, ip, now), now);
+    if (refusal) throw refusalProblem(refusal);
     await verifyPassword(await dummy(), input.password);
     throw invalid();
   }
   const tenantId = tenant.id;
-  const now = deps.now();
 
   // Phase 1: count the attempt (commits), read the account.
   const pre = await deps.db.tx({ tenantId, actor: 'system:login' }, async (q) => {
-    const refusal = await countAttempt(q, tenantId, email, ip, now);
+    const refusal = await countAttempt(dbThrottle(q, tenantId), await passwordKeys(q, email, ip, now), now);
     const { rows } = await q.query<{ id: string; password_hash: string | null; status: string }>(`SELECT id, password_hash, status FROM users WHERE email = $1`, [email]);
     const user = rows[0];
     if (refusal) {
-      await recordAudit(q, tenantId, actor, { action: 'auth.login', outcome: 'denied', ...(user ? { target: { type: 'user', id: user.id } } : {}), details: { email, reason: refusal.reason, stage: 'password' } });
+      await recordBudgeted(q, tenantId, actor, { action: 'auth.login', outcome: 'denied', ...(user ? { target: { type: 'user', id: user.id } } : {}), details: { email, reason: refusal.reason, retry_after_seconds: refusal.retryAfter, stage: 'password' } });
     }
     return { refusal, user };
   });
@@ -67,18 +73,16 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
   const ok = usable ? await verifyPassword(u.password_hash!, input.password) : (await verifyPassword(await dummy(), input.password), false);
   const rehash = ok && needsRehash(u!.password_hash!) ? await hashPassword(input.password) : undefined;
 
-  // Phase 3: record the outcome; on success open a (possibly half) session.
+  // Phase 3: record the outcome; on success open a (possibly half) session. A failure stays
+  // counted (it was counted in phase 1).
   const out = await deps.db.tx({ tenantId, actor: u ? `user:${u.id}` : 'system:login' }, async (q) => {
     if (!ok) {
-      const locked = await recordFailure(q, email, now);
       const reason = !u ? 'unknown_user' : u.status !== 'active' ? 'deactivated' : !u.password_hash ? 'no_password' : 'bad_password';
-      await recordAudit(q, tenantId, { ...actor, ...(u ? { id: u.id, type: 'user', name: email } : {}) }, { action: 'auth.login', outcome: 'failure', ...(u ? { target: { type: 'user', id: u.id } } : {}), details: { email, reason, stage: 'password', locked } });
-      const { rows } = await q.query<{ failures: number }>(`SELECT failures FROM login_throttle WHERE key = $1`, [`acct:${email}`]);
-      return { error: locked ? refusalProblem({ reason: 'locked', retryAfter: 15 * 60 }) : invalid(Math.max(0, ACCOUNT_MAX_FAILURES - (rows[0]?.failures ?? 0))) };
+      await recordBudgeted(q, tenantId, { ...actor, ...(u ? { id: u.id, type: 'user', name: email } : {}) }, { action: 'auth.login', outcome: 'failure', ...(u ? { target: { type: 'user', id: u.id } } : {}), details: { email, reason, stage: 'password' } });
+      return { error: invalid() };
     }
     const userId = u!.id;
     const who: AuditActor = { ...actor, type: 'user', id: userId, name: email };
-    await recordSuccess(q, email, ip);
     if (rehash) {
       await q.query(`UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, [userId, rehash]);
       await recordAudit(q, tenantId, who, { action: 'auth.password_rehashed', outcome: 'success', target: { type: 'user', id: userId } });
@@ -86,6 +90,10 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
     if (input.previousCookie) await endPreviousSession(q, tenantId, input.previousCookie);
     const settings = await getAuthSettings(q, tenantId);
     const state: SessionState = (await hasConfirmedMfa(q, userId)) ? 'mfa_pending' : settings.mfaRequired ? 'mfa_enroll' : 'full';
+    // With a second factor outstanding the password's counters stay as they are: only the
+    // second factor's success clears them (completeSecondFactor).
+    if (state === 'mfa_pending') await giveBackIp(q, ip);
+    else await recordFullSignIn(q, tenantId, email, userId, ip, now);
     const s = await createSession(q, { tenantId, userId, ip: actor.ip, userAgent: actor.userAgent, state });
     await recordAudit(q, tenantId, who, { action: state === 'full' ? 'auth.login' : 'auth.mfa_challenge', outcome: 'success', target: { type: 'session', id: s.id }, details: { stage: 'password', state } });
     return { result: { tenantId, userId, state, cookie: s.cookie, csrfToken: s.csrfToken, sessionId: s.id } };
@@ -118,21 +126,24 @@ function codeVerifier(deps: AppDeps, tenantId: string, userId: string, f: Second
   };
 }
 
-/** Runs a verifier, throttled like passwords (the account's counter and the IP's). */
-async function checkSecondFactor(q: Queryable, deps: AppDeps, tenantId: string, email: string, ip: string, verify: MfaVerifier): Promise<{ method?: MfaMethod; refusal?: ThrottleRefusal }> {
+/**
+ * Runs a verifier, throttled per account across addresses (`mfa:<user id>`) and per address
+ * (`ip:`). Success clears the account's counters (password ones included) and makes the address
+ * known; failure stays counted.
+ */
+async function checkSecondFactor(q: Queryable, deps: AppDeps, tenantId: string, userId: string, email: string, ip: string, verify: MfaVerifier): Promise<{ method?: MfaMethod; refusal?: ThrottleRefusal }> {
   const now = deps.now();
-  const refusal = await countAttempt(q, tenantId, email, ip, now);
+  const refusal = await countAttempt(dbThrottle(q, tenantId), [ipKey(ip), mfaKey(userId)], now);
   if (refusal) return { refusal };
   const method = await verify(q);
-  if (method) await recordSuccess(q, email, ip);
-  else await recordFailure(q, email, now);
+  if (method) await recordFullSignIn(q, tenantId, email, userId, ip, now);
   return method ? { method } : {};
 }
 
 /**
  * Second factor for a session: completes a pending login ('mfa_pending' -> 'full') or is a
  * step-up of a full session. Either way the session's credential rotates and its MFA time
- * is set (markMfaVerified semantics).
+ * is set: this is the only place a session's MFA time moves.
  */
 export async function completeSecondFactor(
   deps: AppDeps,
@@ -145,10 +156,10 @@ export async function completeSecondFactor(
   const verifier = typeof f === 'function' ? f : codeVerifier(deps, s.tenantId, s.userId, f);
   const who: AuditActor = { ...actor, type: 'user', id: s.userId, name: s.email };
   const out = await deps.db.tx({ tenantId: s.tenantId, actor: `user:${s.userId}` }, async (q) => {
-    const r = await checkSecondFactor(q, deps, s.tenantId, s.email, actor.ip ?? 'unknown', verifier);
+    const r = await checkSecondFactor(q, deps, s.tenantId, s.userId, s.email, actor.ip ?? 'unknown', verifier);
     const action = kind === 'login' ? 'auth.login' : 'auth.step_up';
     if (!r.method) {
-      await recordAudit(q, s.tenantId, who, { action, outcome: r.refusal ? 'denied' : 'failure', target: { type: 'session', id: s.sessionId }, details: { stage: 'mfa', reason: r.refusal?.reason ?? 'bad_code' } });
+      await recordAudit(q, s.tenantId, who, { action, outcome: r.refusal ? 'denied' : 'failure', target: { type: 'session', id: s.sessionId }, details: { stage: 'mfa', reason: r.refusal?.reason ?? 'bad_code', ...(r.refusal ? { retry_after_seconds: r.refusal.retryAfter } : {}) } });
       return { error: r.refusal ? refusalProblem(r.refusal) : new ProblemError(401, 'mfa_code_invalid', 'The code is wrong, expired or already used.') };
     }
     const at = deps.now();

@@ -1,15 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
 import { actorOf, requireUser, ROLES, type UserPrincipal } from './principal.js';
 import { CSRF_HEADER, SESSION_COOKIE, listUserSessions, resolveAnySession, revokeSession, revokeUserSessions, rotateSession, sessionCookieOptions, type SessionState } from './sessions.js';
 import { completeSecondFactor, passwordLogin } from './login.js';
-import { beginTotpEnrolment, getTotp, issueRecoveryCodes, otpauthUri, remainingRecoveryCodes, verifyUserTotp } from './totp.js';
+import { beginTotpEnrolment, getTotp, hasConfirmedMfa, issueRecoveryCodes, otpauthUri, remainingRecoveryCodes, verifyUserTotp } from './totp.js';
 import { authorize, defineActions } from './pdp.js';
 import { getAuthSettings, setAuthSettings } from './settings.js';
 import { listWebauthnCredentials, webauthnRoutes } from './webauthn.js';
 import { delegationRoutes } from './delegations.js';
+import { unlockUser } from './unlock.js';
 
 defineActions({
   // Self-service on one's own account: every role; the resource is the caller's own user.
@@ -17,8 +19,12 @@ defineActions({
   'auth.self.manage': { roles: [...ROLES] },
   // Removing a factor or re-issuing recovery codes weakens or resets MFA: fresh MFA first.
   'auth.self.mfa.reset': { roles: [...ROLES], stepUp: true },
+  // A second (third...) factor is a new way in: only with a fresh verification by an existing one.
+  'auth.self.mfa.add': { roles: [...ROLES], stepUp: true },
   'auth.settings.read': { roles: ['admin', 'auditor'] },
   'auth.settings.update': { roles: ['admin'], stepUp: true },
+  // Clearing another person's sign-in delays lets guessing resume: admins, with fresh MFA.
+  'auth.user.unlock': { roles: ['admin'], stepUp: true },
 });
 
 const problem = { $ref: 'Problem#' };
@@ -41,6 +47,23 @@ export async function anySession(req: FastifyRequest, deps: AppDeps, states: Ses
   if (!r || !states.includes(r.state)) throw new ProblemError(401, 'unauthenticated', 'Sign in to use this endpoint.');
   if (req.headers[CSRF_HEADER] !== r.principal.csrfToken) throw new ProblemError(403, 'csrf_token_invalid', `Send the session's CSRF token in the ${CSRF_HEADER} header.`);
   return r;
+}
+
+/**
+ * Gate for adding a second factor (TOTP enrolment, WebAuthn registration), run inside the
+ * caller's transaction. The first factor needs no step-up (there is nothing to verify with
+ * yet); any further factor needs a fresh verification by an existing one
+ * (`auth.self.mfa.add`, 401 step_up_required), and a half-signed-in enrolment session may only
+ * add the first (409 mfa_already_enrolled). Registering a factor never counts as verifying one:
+ * callers do not touch the session's MFA time.
+ */
+export async function authorizeNewFactor(q: Queryable, p: UserPrincipal, state: SessionState, now: Date): Promise<void> {
+  if (!(await hasConfirmedMfa(q, p.userId))) {
+    if (state === 'full') authorize(p, 'auth.self.manage', selfResource(p));
+    return;
+  }
+  if (state !== 'full') throw new ProblemError(409, 'mfa_already_enrolled', 'This account already has a second factor; sign in with it, then add another.');
+  authorize(p, 'auth.self.mfa.add', selfResource(p), {}, now);
 }
 
 function setCookie(reply: FastifyReply, cookie: string) {
@@ -148,9 +171,9 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
     async (req) => {
       const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
-      if (state === 'full') authorize(p, 'auth.self.manage', selfResource(p));
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const existing = await getTotp(q, p.userId);
+        if (!existing?.confirmed_at) await authorizeNewFactor(q, p, state, deps.now());
         if (existing?.confirmed_at) throw new ProblemError(409, 'totp_already_enrolled', 'An authenticator is already enrolled; remove it first (needs step-up).');
         const secret = await beginTotpEnrolment(q, deps.keys, p.tenantId, p.userId);
         const t = await q.query<{ slug: string }>(`SELECT slug FROM tenants WHERE id = $1`, [p.tenantId]);
@@ -171,16 +194,19 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
     async (req, reply) => {
       const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
-      if (state === 'full') authorize(p, 'auth.self.manage', selfResource(p));
       const out = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const existing = await getTotp(q, p.userId);
         if (!existing || existing.confirmed_at) return { error: new ProblemError(409, 'no_pending_enrolment', 'Start an enrolment first.') };
+        // Checked again at confirmation: another factor may have been added since the enrolment began.
+        await authorizeNewFactor(q, p, state, deps.now());
         if (!(await verifyUserTotp(q, deps.keys, p.tenantId, p.userId, req.body.code, deps.now(), false))) {
           return { error: new ProblemError(400, 'mfa_code_invalid', 'The code does not match the new authenticator; check the device clock and try again.') };
         }
         const codes = await issueRecoveryCodes(q, p.tenantId, p.userId);
-        // Enrolment proves the factor: the session counts as MFA-verified now, and rotates.
-        const rot = await rotateSession(q, p.tenantId, p.sessionId, { state: 'full', mfaVerifiedAt: deps.now() });
+        // Registering a factor is not verifying one: the session's MFA time stays as it was
+        // (a step-up needs a verification with a factor the account already had, or this one
+        // used afterwards). The session rotates (privilege change) and an enrolment session is full.
+        const rot = await rotateSession(q, p.tenantId, p.sessionId, { state: 'full' });
         const actor = { ...actorOf(req), type: 'user' as const, id: p.userId, name: p.email };
         await recordAudit(q, p.tenantId, actor, { action: 'auth.mfa_enrolled', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'totp' } });
         await recordAudit(q, p.tenantId, actor, { action: 'auth.recovery_codes_issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });
@@ -341,6 +367,24 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.settings_changed', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { before: cur, after: next } });
         return { step_up_max_age_seconds: next.stepUpMaxAgeSeconds, mfa_required: next.mfaRequired };
       });
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/auth/users/:id/unlock',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: "Clear a person's sign-in delays (password and second factor, from every address). Admin, step-up; audited.",
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        response: { 200: { type: 'object', properties: { user_id: { type: 'string' }, email: { type: 'string' }, cleared: { type: 'integer' } } }, '4xx': problem },
+      },
+    },
+    async (req) => {
+      const p = requireUser(req);
+      authorize(p, 'auth.user.unlock', { type: 'user', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+      const r = await unlockUser(deps.db, p.tenantId, req.params.id, actorOf(req));
+      return { user_id: r.userId, email: r.email, cleared: r.cleared };
     },
   );
 

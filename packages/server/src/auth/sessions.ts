@@ -84,6 +84,8 @@ export async function resolveAnySession(db: Database, cookie: string): Promise<{
 /**
  * Rotates a session's credential (new secret, new CSRF token; same id) and sets its state,
  * e.g. on MFA completion and step-up (privilege change): a cookie captured before no longer works.
+ * `mfaVerifiedAt` is the session's MFA time; only a passed second-factor check
+ * (login.ts completeSecondFactor) may set it, never the registration of a factor.
  */
 export async function rotateSession(q: Queryable, tenantId: string, sessionId: string, o: { state?: SessionState; mfaVerifiedAt?: Date } = {}): Promise<{ cookie: string; csrfToken: string }> {
   const secret = randomBytes(32).toString('base64url');
@@ -117,11 +119,6 @@ export async function revokeSession(q: Queryable, sessionId: string): Promise<vo
 /** Ends every session of a user (logout everywhere, deactivation, password change). */
 export async function revokeUserSessions(q: Queryable, userId: string): Promise<number> {
   return (await q.query(`UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId])).rowCount;
-}
-
-/** Records a passed MFA check on the session (step-up). */
-export async function markMfaVerified(q: Queryable, sessionId: string, at: Date): Promise<void> {
-  await q.query(`UPDATE sessions SET mfa_verified_at = $2 WHERE id = $1`, [sessionId, at]);
 }
 
 export function sessionCookieOptions() {

@@ -1,73 +1,202 @@
 /**
- * Login throttling and lockout (CORE-AUTHN), kept in PostgreSQL so every replica counts the
- * same attempts. An attempt is counted BEFORE the password is checked (the row is locked by
- * the upsert), so parallel guesses cannot overtake the counter; a success gives it back.
+ * Sign-in throttling (CORE-AUTHN, CORE-MFA), kept in PostgreSQL (`login_throttle`) so every
+ * replica counts the same attempts. There is no hard lock an anonymous attacker could trigger;
+ * failures buy growing delays, counted on several keys:
+ *
+ * - `src:<email>|<ip>`, one account from one client address: 5 free failures, then a delay of
+ *   30 s doubling per failure up to 15 min. This is what a person mistyping meets.
+ * - `acct:<email>`, one account from any address (distributed guessing): 10 free failures, then
+ *   the same growing delay, but NOT applied to addresses the account signed in from fully in the
+ *   last 30 days (`known:<email>|<ip>`), so strangers elsewhere cannot keep the person out.
+ * - `ip:<ip>`, one address across accounts (password spraying): 20 attempts per 15 minutes.
+ * - `mfa:<user id>`, second-factor guesses on one account from any address: 5 free failures,
+ *   then the growing delay. Only a passed second factor (or an admin's unlock) clears it, and a
+ *   correct password clears nothing while a second factor is outstanding, so knowing the
+ *   password does not buy new guesses.
+ *
+ * An attempt is counted BEFORE the secret is checked (the row is locked while counted), so
+ * parallel guesses cannot overtake the counter; a success gives it back. A refused attempt is
+ * not counted and checks nothing (no Argon2 work for an attacker). Counters reset after 24 h
+ * without a failure. Unknown organisations get the same answers from a per-process copy of
+ * the same rules (`memoryThrottle`), so throttling does not reveal whether a slug exists.
  */
 import type { Queryable } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
 
-/** Consecutive failed attempts on one account before it locks. */
-export const ACCOUNT_MAX_FAILURES = 5;
-export const ACCOUNT_LOCK_SECONDS = 15 * 60;
+/** Failures on one account from one address before delays start. */
+export const SOURCE_FREE_FAILURES = 5;
+/** Failures on one account from all unknown addresses before delays start. */
+export const ACCOUNT_FREE_FAILURES = 10;
+/** Second-factor failures on one account before delays start. */
+export const MFA_FREE_FAILURES = 5;
+/** First delay after the free failures (s); it doubles per further failure. */
+export const DELAY_BASE_SECONDS = 30;
+/** Longest delay (s). */
+export const DELAY_MAX_SECONDS = 15 * 60;
+/** A counter without failures for this long starts again (s). */
+export const COUNTER_RESET_SECONDS = 24 * 3600;
 /** Attempts (failed, or in flight) from one IP address per window. */
 export const IP_MAX_ATTEMPTS = 20;
 export const THROTTLE_WINDOW_SECONDS = 15 * 60;
+/** How long a full sign-in makes its address known to the account (s). */
+export const KNOWN_SOURCE_SECONDS = 30 * 24 * 3600;
 
 export const accountKey = (email: string) => `acct:${email}`;
+export const sourceKey = (email: string, ip: string) => `src:${email}|${ip}`;
+export const knownKey = (email: string, ip: string) => `known:${email}|${ip}`;
 export const ipKey = (ip: string) => `ip:${ip}`;
+export const mfaKey = (userId: string) => `mfa:${userId}`;
 
-export type ThrottleRefusal = { reason: 'locked' | 'ip_throttled'; retryAfter: number };
+/** A delay or window refusal; `retryAfter` in seconds. */
+export type ThrottleRefusal = { reason: 'delayed' | 'ip_throttled'; retryAfter: number };
+
+type Rule = { kind: 'delay'; free: number } | { kind: 'window'; max: number };
+const ruleOf = (key: string): Rule =>
+  key.startsWith('ip:') ? { kind: 'window', max: IP_MAX_ATTEMPTS } : { kind: 'delay', free: key.startsWith('acct:') ? ACCOUNT_FREE_FAILURES : key.startsWith('mfa:') ? MFA_FREE_FAILURES : SOURCE_FREE_FAILURES };
+
+/** The delay (s) after the k-th failure beyond the free ones (k >= 1). */
+export const delayAfter = (k: number) => Math.min(DELAY_MAX_SECONDS, DELAY_BASE_SECONDS * 2 ** Math.min(k - 1, 30));
+
+/** One counter: failures, when the current delay ends, when its window (or last failure) began; times in ms. */
+export interface Counter {
+  failures: number;
+  lockedUntil: number | null;
+  windowStart: number;
+}
 
 /**
- * Counts one attempt for the account and the IP. Returns a refusal when the account is locked
- * or the IP used up its window; nothing is verified then (no Argon2 work for an attacker).
+ * The pure rule for one key: whether an attempt now is refused, and the counter after counting
+ * it. Shared by the database store and the in-memory one.
  */
-export async function countAttempt(q: Queryable, tenantId: string, email: string, ip: string, now: Date): Promise<ThrottleRefusal | undefined> {
-  const bump = async (key: string) =>
-    (
-      await q.query<{ failures: number; locked_until: Date | null; window_started_at: Date }>(
-        `INSERT INTO login_throttle AS t (tenant_id, key, failures, window_started_at) VALUES ($1, $2, 1, $3)
-         ON CONFLICT (tenant_id, key) DO UPDATE SET
-           failures = CASE WHEN t.window_started_at <= $3 - make_interval(secs => $4) AND (t.locked_until IS NULL OR t.locked_until <= $3) THEN 1 ELSE t.failures + 1 END,
-           window_started_at = CASE WHEN t.window_started_at <= $3 - make_interval(secs => $4) AND (t.locked_until IS NULL OR t.locked_until <= $3) THEN $3 ELSE t.window_started_at END,
-           locked_until = CASE WHEN t.locked_until <= $3 THEN NULL ELSE t.locked_until END
-         RETURNING failures, locked_until, window_started_at`,
-        [tenantId, key, now, THROTTLE_WINDOW_SECONDS],
-      )
-    ).rows[0]!;
-  const acct = await bump(accountKey(email));
-  if (acct.locked_until && acct.locked_until > now) return { reason: 'locked', retryAfter: Math.ceil((acct.locked_until.getTime() - now.getTime()) / 1000) };
-  if (acct.failures > ACCOUNT_MAX_FAILURES) {
-    const until = new Date(now.getTime() + ACCOUNT_LOCK_SECONDS * 1000);
-    await q.query(`UPDATE login_throttle SET locked_until = $2 WHERE key = $1`, [accountKey(email), until]);
-    return { reason: 'locked', retryAfter: ACCOUNT_LOCK_SECONDS };
+export function step(key: string, c: Counter | undefined, now: number): { refusal?: ThrottleRefusal; next: Counter } {
+  const rule = ruleOf(key);
+  if (rule.kind === 'window') {
+    const fresh = !c || now - c.windowStart >= THROTTLE_WINDOW_SECONDS * 1000;
+    const next = fresh ? { failures: 1, lockedUntil: null, windowStart: now } : { ...c!, failures: c!.failures + 1 };
+    if (next.failures > rule.max) return { refusal: { reason: 'ip_throttled', retryAfter: Math.max(1, Math.ceil((next.windowStart + THROTTLE_WINDOW_SECONDS * 1000 - now) / 1000)) }, next: c! };
+    return { next };
   }
-  const byIp = await bump(ipKey(ip));
-  if (byIp.failures > IP_MAX_ATTEMPTS) {
-    return { reason: 'ip_throttled', retryAfter: Math.max(1, Math.ceil((byIp.window_started_at.getTime() + THROTTLE_WINDOW_SECONDS * 1000 - now.getTime()) / 1000)) };
-  }
+  if (c?.lockedUntil && c.lockedUntil > now) return { refusal: { reason: 'delayed', retryAfter: Math.max(1, Math.ceil((c.lockedUntil - now) / 1000)) }, next: c };
+  const failures = c && now - c.windowStart < COUNTER_RESET_SECONDS * 1000 ? c.failures + 1 : 1;
+  return { next: { failures, windowStart: now, lockedUntil: failures > rule.free ? now + delayAfter(failures - rule.free) * 1000 : null } };
+}
+
+/** Where counters live: the tenant's `login_throttle` rows, or process memory (unknown organisations). */
+export interface ThrottleStore {
+  /** Reads (and locks, for the database) the counters of `keys`. */
+  read(keys: string[]): Promise<Map<string, Counter>>;
+  write(key: string, c: Counter): Promise<void>;
+  remove(keys: string[]): Promise<void>;
+}
+
+export function dbThrottle(q: Queryable, tenantId: string): ThrottleStore {
+  return {
+    async read(keys) {
+      const out = new Map<string, Counter>();
+      for (const key of keys) {
+        // Insert-or-nothing, then FOR UPDATE: concurrent attempts on one key queue behind each other.
+        await q.query(`INSERT INTO login_throttle (tenant_id, key, failures, window_started_at) VALUES ($1, $2, 0, to_timestamp(0)) ON CONFLICT (tenant_id, key) DO NOTHING`, [tenantId, key]);
+        const { rows } = await q.query<{ failures: number; locked_until: Date | null; window_started_at: Date }>(`SELECT failures, locked_until, window_started_at FROM login_throttle WHERE key = $1 FOR UPDATE`, [key]);
+        const r = rows[0];
+        if (r && r.failures > 0) out.set(key, { failures: r.failures, lockedUntil: r.locked_until?.getTime() ?? null, windowStart: r.window_started_at.getTime() });
+      }
+      return out;
+    },
+    async write(key, c) {
+      await q.query(`UPDATE login_throttle SET failures = $2, locked_until = $3, window_started_at = $4 WHERE key = $1`, [key, c.failures, c.lockedUntil === null ? null : new Date(c.lockedUntil), new Date(c.windowStart)]);
+    },
+    async remove(keys) {
+      await q.query(`DELETE FROM login_throttle WHERE key = ANY($1::text[])`, [keys]);
+    },
+  };
+}
+
+const MEMORY_MAX_KEYS = 10_000;
+const memory = new Map<string, Counter>();
+/**
+ * Counters for organisations that do not exist, in this process only (bounded: the oldest
+ * entries go first). Answers then match an existing organisation's, attempt for attempt.
+ */
+export function memoryThrottle(org: string): ThrottleStore {
+  const k = (key: string) => `${org}\u0000${key}`;
+  return {
+    async read(keys) {
+      return new Map(keys.flatMap((key) => (memory.has(k(key)) ? [[key, memory.get(k(key))!] as const] : [])));
+    },
+    async write(key, c) {
+      memory.delete(k(key));
+      memory.set(k(key), c);
+      while (memory.size > MEMORY_MAX_KEYS) memory.delete(memory.keys().next().value!);
+    },
+    async remove(keys) {
+      for (const key of keys) memory.delete(k(key));
+    },
+  };
+}
+
+/**
+ * Counts one attempt on each key (none when any key refuses). Returns the refusal with the
+ * longest wait, or undefined when the attempt may go ahead.
+ */
+export async function countAttempt(store: ThrottleStore, keys: string[], now: Date): Promise<ThrottleRefusal | undefined> {
+  const current = await store.read(keys);
+  const steps = keys.map((key) => [key, step(key, current.get(key), now.getTime())] as const);
+  const refusals = steps.flatMap(([, s]) => (s.refusal ? [s.refusal] : []));
+  if (refusals.length) return refusals.sort((a, b) => b.retryAfter - a.retryAfter)[0];
+  for (const [key, s] of steps) await store.write(key, s.next);
   return undefined;
 }
 
-/** After a failed check: the account locks when this was its last allowed attempt. */
-export async function recordFailure(q: Queryable, email: string, now: Date): Promise<boolean> {
-  const { rows } = await q.query<{ failures: number }>(`SELECT failures FROM login_throttle WHERE key = $1`, [accountKey(email)]);
-  if ((rows[0]?.failures ?? 0) >= ACCOUNT_MAX_FAILURES) {
-    await q.query(`UPDATE login_throttle SET locked_until = $2 WHERE key = $1`, [accountKey(email), new Date(now.getTime() + ACCOUNT_LOCK_SECONDS * 1000)]);
-    return true;
-  }
-  return false;
+/** The password-stage keys for an account and address; `acct:` only for an address the account does not know. */
+export async function passwordKeys(q: Queryable | undefined, email: string, ip: string, now: Date): Promise<string[]> {
+  const keys = [ipKey(ip), sourceKey(email, ip)];
+  const known = q
+    ? (await q.query(`SELECT 1 FROM login_throttle WHERE key = $1 AND window_started_at > $2`, [knownKey(email, ip), new Date(now.getTime() - KNOWN_SOURCE_SECONDS * 1000)])).rows.length > 0
+    : false;
+  if (!known) keys.push(accountKey(email));
+  return keys;
 }
 
-/** After a success: the account's counter is cleared and the IP gets its attempt back. */
-export async function recordSuccess(q: Queryable, email: string, ip: string): Promise<void> {
-  await q.query(`DELETE FROM login_throttle WHERE key = $1`, [accountKey(email)]);
+/** A failure is already counted (in flight); this gives one IP attempt back after a success. */
+export async function giveBackIp(q: Queryable, ip: string): Promise<void> {
   await q.query(`UPDATE login_throttle SET failures = greatest(failures - 1, 0) WHERE key = $1`, [ipKey(ip)]);
 }
 
+/**
+ * After a complete sign-in (every factor passed): the account's counters are cleared, the IP
+ * gets its attempt back and the address becomes known to the account.
+ */
+export async function recordFullSignIn(q: Queryable, tenantId: string, email: string, userId: string, ip: string, now: Date): Promise<void> {
+  await q.query(`DELETE FROM login_throttle WHERE key = ANY($1::text[])`, [[accountKey(email), sourceKey(email, ip), mfaKey(userId)]]);
+  await giveBackIp(q, ip);
+  await q.query(
+    `INSERT INTO login_throttle (tenant_id, key, failures, window_started_at) VALUES ($1, $2, 0, $3)
+     ON CONFLICT (tenant_id, key) DO UPDATE SET window_started_at = EXCLUDED.window_started_at`,
+    [tenantId, knownKey(email, ip), now],
+  );
+}
+
+/**
+ * Clears every counter of one account (the admin's unlock): password delays from every
+ * address, the account-wide counter and the second-factor counter. Returns how many were set.
+ */
+export async function clearAccountThrottle(q: Queryable, email: string, userId: string): Promise<number> {
+  const r = await q.query(`DELETE FROM login_throttle WHERE (key = $1 OR key = $2 OR starts_with(key, $3))`, [accountKey(email), mfaKey(userId), `src:${email}|`]);
+  return r.rowCount;
+}
+
+/** "30 seconds", "1 minute", "15 minutes": a wait in words. */
+export function waitInWords(seconds: number): string {
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const m = Math.ceil(seconds / 60);
+  return `${m} minute${m === 1 ? '' : 's'}`;
+}
+
+/** 429 too_many_attempts with Retry-After (RFC 9110 10.2.3) and retry_after_seconds. */
 export function refusalProblem(r: ThrottleRefusal): ProblemError {
-  if (r.reason === 'locked') {
-    return new ProblemError(423, 'account_locked', `This account is locked after ${ACCOUNT_MAX_FAILURES} failed sign-in attempts; try again in ${Math.ceil(r.retryAfter / 60)} minutes or ask an admin.`, { retry_after_seconds: r.retryAfter }, { 'retry-after': String(r.retryAfter) });
-  }
-  return new ProblemError(429, 'too_many_attempts', `Too many sign-in attempts from your address; try again in ${Math.ceil(r.retryAfter / 60)} minutes.`, { retry_after_seconds: r.retryAfter }, { 'retry-after': String(r.retryAfter) });
+  const detail =
+    r.reason === 'ip_throttled'
+      ? `Too many sign-in attempts from your address; try again in ${waitInWords(r.retryAfter)}.`
+      : `Too many failed attempts; wait ${waitInWords(r.retryAfter)} before trying again, or ask an admin to unlock the account.`;
+  return new ProblemError(429, 'too_many_attempts', detail, { retry_after_seconds: r.retryAfter }, { 'retry-after': String(r.retryAfter) });
 }

@@ -15,7 +15,7 @@ import { authorize } from './pdp.js';
 import { completeSecondFactor } from './login.js';
 import { rotateSession, SESSION_COOKIE, sessionCookieOptions } from './sessions.js';
 import { issueRecoveryCodes, remainingRecoveryCodes } from './totp.js';
-import { anySession, selfResource } from './routes.js';
+import { anySession, authorizeNewFactor, selfResource } from './routes.js';
 
 const CHALLENGE_SECONDS = 5 * 60;
 
@@ -59,9 +59,9 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
     { schema: { tags: ['auth'], summary: 'Options for registering a passkey or security key (navigator.credentials.create).', response: { 200: anyObject, '4xx': problem } } },
     async (req) => {
       const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
-      if (state === 'full') authorize(p, 'auth.self.manage', selfResource(p));
       const { rpID } = relyingParty(req);
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        await authorizeNewFactor(q, p, state, deps.now());
         const existing = await credentials(q, p.userId);
         const options = await generateRegistrationOptions({
           rpName: 'Parapet',
@@ -90,9 +90,10 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
     },
     async (req, reply) => {
       const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
-      if (state === 'full') authorize(p, 'auth.self.manage', selfResource(p));
       const { rpID, origin } = relyingParty(req);
       const out = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        // Checked at verification too: the options may predate another factor.
+        await authorizeNewFactor(q, p, state, deps.now());
         const challenge = await takeChallenge(q, p.sessionId, 'register');
         if (!challenge) return { error: new ProblemError(400, 'webauthn_challenge_missing', 'Ask for registration options first (they expire after 5 minutes).') };
         let v;
@@ -108,7 +109,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
           [p.tenantId, p.userId, c.id, Buffer.from(c.publicKey), c.counter, c.transports ?? [], req.body.name ?? ''],
         );
         const codes = (await remainingRecoveryCodes(q, p.userId)) === 0 ? await issueRecoveryCodes(q, p.tenantId, p.userId) : undefined;
-        const rot = await rotateSession(q, p.tenantId, p.sessionId, { state: 'full', mfaVerifiedAt: deps.now() });
+        // Registration is not a verification: the MFA time is untouched (see authorizeNewFactor).
+        const rot = await rotateSession(q, p.tenantId, p.sessionId, { state: 'full' });
         const actor = { ...actorOf(req), type: 'user' as const, id: p.userId, name: p.email };
         await recordAudit(q, p.tenantId, actor, { action: 'auth.mfa_enrolled', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'webauthn', credential_id: c.id } });
         if (codes) await recordAudit(q, p.tenantId, actor, { action: 'auth.recovery_codes_issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });

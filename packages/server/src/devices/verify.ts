@@ -16,7 +16,7 @@ import { httpsig } from '@parapet/core';
 import type { Database } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { ProblemError } from '../http/problem.js';
-import { recordAudit } from '../audit/record.js';
+import { recordUnauthenticated } from '../audit/unauthenticated.js';
 import { actorOf } from '../auth/principal.js';
 
 export const SKEW_SECONDS = 60;
@@ -50,13 +50,14 @@ export function parseKeyId(keyid: string | undefined): { tenantId: string; devic
   return t && d && rest.length === 0 && UUID.test(t) && UUID.test(d) ? { tenantId: t, deviceId: d } : undefined;
 }
 
-/** Audits a refused device request in the named tenant (best effort: the tenant may not exist). */
+/**
+ * Audits a refused device request in the named tenant: only when that tenant exists, and
+ * within the per-tenant budget for unauthenticated traffic (audit/unauthenticated.ts).
+ */
 export async function auditRefusal(db: Database, req: FastifyRequest, tenantId: string | undefined, action: 'device.request_refused' | 'device.enrolled', code: string, target?: { type: string; id: string }, actor?: { type: 'device'; id: string }): Promise<void> {
-  if (!tenantId) return;
+  if (!tenantId || !UUID.test(tenantId)) return;
   try {
-    await db.tx({ tenantId, actor: 'system:device-auth' }, (q) =>
-      recordAudit(q, tenantId, { ...actorOf(req), ...(actor ?? {}) }, { action, outcome: 'denied', ...(target ? { target } : {}), details: { code, method: req.method, path: req.url.split('?')[0] } }),
-    );
+    await recordUnauthenticated(db, tenantId, { ...actorOf(req), ...(actor ?? {}) }, { action, outcome: 'denied', ...(target ? { target } : {}), details: { code, method: req.method, path: req.url.split('?')[0] } });
   } catch (e) {
     req.log.warn({ err: e, tenantId }, 'could not audit a refused device request');
   }

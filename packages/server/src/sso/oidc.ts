@@ -6,8 +6,12 @@
  */
 import * as oidc from 'openid-client';
 import { ProblemError } from '../http/problem.js';
+import { isMultiTenantIssuer } from './presets.js';
 
-/** Seconds of clock difference accepted on exp/iat/nbf. */
+/**
+ * Seconds of clock difference accepted on exp/nbf (by openid-client) and on iat in the future
+ * (checkIssuedAt: openid-client only bounds iat in the past).
+ */
 export const CLOCK_TOLERANCE_SECONDS = 30;
 const DISCOVERY_TTL_MS = 10 * 60_000;
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -44,10 +48,31 @@ export async function clientConfig(issuer: string, clientId: string, clientSecre
       timeout: 10,
     });
   } catch (e) {
+    const x = e as { code?: string; cause?: { attribute?: string; body?: { issuer?: unknown }; expected?: string } };
+    if (x.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' && x.cause?.attribute === 'issuer') {
+      throw new ProblemError(400, 'sso_issuer_mismatch', `The configured issuer ${url.href} differs from the issuer the provider names in its discovery document (${String(x.cause.body?.issuer)}); configure exactly that issuer.`);
+    }
     throw new ProblemError(502, 'sso_idp_unreachable', `The identity provider's discovery document could not be read (${(e as Error).message}).`);
+  }
+  if (isMultiTenantIssuer(config.serverMetadata().issuer)) {
+    throw new ProblemError(400, 'sso_multi_tenant_directory', 'The issuer accepts sign-ins from any directory; configure your own directory (tenant) id instead.');
   }
   cache.set(key, { at: Date.now(), config });
   return config;
+}
+
+/**
+ * Refuses an ID token issued more than CLOCK_TOLERANCE_SECONDS in the future (OpenID Connect
+ * Core 3.1.3.7 item 10: iat bounds how long ago the token was made; a future one is a clock
+ * fault or a forgery made to outlive its exp window). `nowMs` is the server clock in ms.
+ * Throws 401 sso_id_token_expired.
+ */
+export function checkIssuedAt(claims: Record<string, unknown>, nowMs: number): void {
+  const iat = claims.iat;
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new ProblemError(401, 'sso_id_token_invalid', 'The ID token carries no numeric iat.');
+  if (iat > nowMs / 1000 + CLOCK_TOLERANCE_SECONDS) {
+    throw new ProblemError(401, 'sso_id_token_expired', `The ID token was issued ${Math.round(iat - nowMs / 1000)} s in the future (more than the ${CLOCK_TOLERANCE_SECONDS} s allowed); check the identity provider's clock.`);
+  }
 }
 
 /** The claim an openid-client / oauth4webapi validation error is about, if any. */

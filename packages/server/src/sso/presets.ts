@@ -20,7 +20,8 @@ export const PRESET_INFO: Record<Preset, PresetInfo> = {
     issuer: { kind: 'directory', template: 'https://login.microsoftonline.com/{directory}/v2.0' },
     scopes: 'openid email profile',
     groupsClaim: 'groups',
-    notes: 'Set "groupMembershipClaims" in the app manifest; group claims carry object ids, so map ids to roles.',
+    notes:
+      'Give your directory (tenant) id; the multi-tenant "common", "organizations" and "consumers" are refused. Set "groupMembershipClaims" in the app manifest (group claims carry object ids, so map ids to roles) and add the optional claim xms_edov, without which an existing account cannot be linked by email.',
   },
   okta: {
     name: 'Okta',
@@ -34,7 +35,7 @@ export const PRESET_INFO: Record<Preset, PresetInfo> = {
     issuer: { kind: 'fixed', url: 'https://accounts.google.com' },
     scopes: 'openid email profile',
     groupsClaim: null,
-    notes: 'Google ID tokens carry no groups; restrict sign-in with allowed_domains (checked against the hd claim and email).',
+    notes: 'Google ID tokens carry no groups; restrict sign-in with allowed_domains: the hd claim (Workspace domain) must be present and listed, and so must the email domain. Consumer accounts carry no hd and are refused then.',
   },
   jumpcloud: {
     name: 'JumpCloud',
@@ -51,6 +52,30 @@ export const PRESET_INFO: Record<Preset, PresetInfo> = {
     notes: 'Any provider with /.well-known/openid-configuration.',
   },
 };
+
+/**
+ * Microsoft's multi-tenant authorities: any Entra directory (or any personal Microsoft account)
+ * can sign in through them, and their ID tokens' `iss` is per signing tenant, so a login
+ * through one cannot be tied to the organisation's own directory.
+ */
+export const MULTI_TENANT_DIRECTORIES = ['common', 'organizations', 'consumers'] as const;
+
+/**
+ * True when an issuer URL (configured or discovered) admits many directories: Entra's
+ * `common`/`organizations`/`consumers` authorities (any letter case, v1 or v2 paths) or an
+ * issuer template carrying `{tenantid}`, as Entra's multi-tenant discovery documents do.
+ */
+export function isMultiTenantIssuer(issuer: string): boolean {
+  if (/\{tenantid\}/i.test(issuer) || /%7Btenantid%7D/i.test(issuer)) return true;
+  let u: URL;
+  try {
+    u = new URL(issuer);
+  } catch {
+    return false;
+  }
+  const first = decodeURIComponent(u.pathname.split('/')[1] ?? '').toLowerCase();
+  return (MULTI_TENANT_DIRECTORIES as readonly string[]).includes(first);
+}
 
 /** The issuer URL for a preset, or an error message. */
 export function resolveIssuer(preset: Preset, o: { issuer?: string | undefined; directory?: string | undefined }): string | { error: string } {

@@ -9,12 +9,13 @@ import { envelope } from '@parapet/core';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { recordAudit } from '../audit/record.js';
+import { recordBudgeted } from '../audit/unauthenticated.js';
 import { actorOf, requireUser, ROLES, type Role, type UserPrincipal } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { createSession, SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
 import { ProblemError } from '../http/problem.js';
-import { PRESETS, PRESET_INFO, resolveIssuer, type Preset } from './presets.js';
-import { callbackProblem, checkIssuerUrl, clientConfig, oidc } from './oidc.js';
+import { isMultiTenantIssuer, PRESETS, PRESET_INFO, resolveIssuer, type Preset } from './presets.js';
+import { callbackProblem, checkIssuedAt, checkIssuerUrl, clientConfig, oidc } from './oidc.js';
 
 defineActions({
   'sso.config.read': { roles: ['admin'] },
@@ -80,6 +81,34 @@ const view = (r: ConfigRow, redirectUri: string) => ({
 
 const secretRecord = (tenantId: string) => `sso_configs:${tenantId}:client_secret`;
 const redirectUriOf = (req: FastifyRequest) => `https://${req.headers.host ?? 'localhost'}/api/v1/sso/callback`;
+
+const multiTenant = () => new ProblemError(400, 'sso_multi_tenant_directory', 'Multi-tenant directories (common, organizations, consumers) let any directory sign in; configure your own directory (tenant) id.');
+
+/**
+ * Whether the IdP vouches that the ID token's `email` belongs to the person signing in:
+ * `email_verified: true` (OpenID Connect Core 5.1), or for Entra ID, whose tokens carry no
+ * email_verified, the optional claim `xms_edov: true` (the email's domain is verified by the
+ * directory that owns it). A missing claim does not vouch.
+ */
+export function emailVouched(preset: Preset, claims: Record<string, unknown>): boolean {
+  if (claims.email_verified === true) return true;
+  return preset === 'entra' && (claims.xms_edov === true || claims.xms_edov === 1 || claims.xms_edov === '1' || claims.xms_edov === 'true');
+}
+
+/**
+ * The allowed_domains rule (empty list: no restriction). The email's domain must be listed; a
+ * present `hd` must be listed; with the Google preset `hd` (the Workspace domain) must be present,
+ * since a Google account without it is a consumer account whatever its email says.
+ */
+export function domainAllowed(preset: Preset, allowed: string[], claims: Record<string, unknown>): boolean {
+  if (!allowed.length) return true;
+  const ok = (d: unknown) => typeof d === 'string' && allowed.includes(d.toLowerCase());
+  const email = typeof claims.email === 'string' ? claims.email : undefined;
+  if (!email || !ok(email.slice(email.lastIndexOf('@') + 1))) return false;
+  if (claims.hd !== undefined && !ok(claims.hd)) return false;
+  if (preset === 'google' && !ok(claims.hd)) return false;
+  return true;
+}
 
 /** Roles from the IdP's groups: the union of mapped roles, or the defaults when none match. */
 export function rolesFromGroups(groups: unknown, map: Record<string, Role[]>, defaults: Role[]): Role[] {
@@ -152,6 +181,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
       };
       const issuer = resolveIssuer(b.preset, b);
       if (typeof issuer !== 'string') throw new ProblemError(400, 'sso_issuer_required', issuer.error);
+      if (isMultiTenantIssuer(issuer)) throw multiTenant();
       checkIssuerUrl(issuer);
       const tenantId = p.tenantId;
       const existing = await deps.db.tx({ tenantId, actor: `user:${p.userId}` }, async (q) => (await q.query<ConfigRow>(`SELECT * FROM sso_configs`)).rows[0]);
@@ -202,6 +232,8 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
   async function loadConfig(q: Queryable, tenantId: string): Promise<{ row: ConfigRow; secret: string | undefined }> {
     const row = (await q.query<ConfigRow>(`SELECT * FROM sso_configs`)).rows[0];
     if (!row || !row.enabled) throw new ProblemError(404, 'sso_not_configured', 'This organisation has no single sign-on configured.');
+    // A configuration saved before multi-tenant directories were refused signs nobody in.
+    if (isMultiTenantIssuer(row.issuer)) throw multiTenant();
     const secret = row.client_secret_sealed ? (await envelope.open(deps.keys, row.client_secret_sealed, { tenantId, record: secretRecord(tenantId) })).toString('utf8') : undefined;
     return { row, secret };
   }
@@ -299,7 +331,8 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
       if (!tenantExists) throw invalid();
       const actor = { ...actorOf(req), type: 'system' as const, id: 'sso' };
       const fail = async (p: ProblemError, details: Record<string, unknown> = {}) => {
-        await deps.db.tx({ tenantId, actor: 'system:sso' }, (q) => recordAudit(q, tenantId, actor, { action: 'sso.login', outcome: 'failure', details: { code: p.code, ...details } }));
+        // Anyone can send a callback naming an existing tenant: bounded (audit/unauthenticated.ts).
+        await deps.db.tx({ tenantId, actor: 'system:sso' }, (q) => recordBudgeted(q, tenantId, actor, { action: 'sso.login', outcome: 'failure', details: { code: p.code, ...details } }));
         return p;
       };
       if (!sameBrowser) throw await fail(invalid(), { reason: 'state cookie missing or different' });
@@ -320,6 +353,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         current.search = new URL(req.url, 'https://x').search;
         const tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: pending.code_verifier, expectedNonce: pending.nonce, expectedState: state, idTokenExpected: true });
         claims = (tokens.claims() ?? {}) as Record<string, unknown>;
+        checkIssuedAt(claims, deps.now().getTime());
       } catch (e) {
         const p = callbackProblem(e);
         throw await fail(p, { error: (e as Error).message });
@@ -328,10 +362,8 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
       const sub = String(claims.sub);
       const issuer = String(claims.iss);
       const email = typeof claims.email === 'string' ? claims.email.toLowerCase() : undefined;
-      const domainOk = (d: string | undefined) => !!d && row.allowed_domains.includes(d.toLowerCase());
-      if (row.allowed_domains.length) {
-        const hd = typeof claims.hd === 'string' ? claims.hd : undefined;
-        if (!domainOk(email?.split('@')[1]) || (hd !== undefined && !domainOk(hd))) throw await fail(new ProblemError(403, 'sso_domain_not_allowed', "Your account's domain may not sign in to this organisation."), { sub });
+      if (!domainAllowed(row.preset, row.allowed_domains, claims)) {
+        throw await fail(new ProblemError(403, 'sso_domain_not_allowed', "Your account's domain may not sign in to this organisation."), { sub, hd: typeof claims.hd === 'string' ? claims.hd : null });
       }
       const groups = row.groups_claim ? claims[row.groups_claim] : undefined;
       const mapping = row.groups_claim && Object.keys(row.group_roles).length > 0 && groups !== undefined;
@@ -343,9 +375,17 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         )).rows[0];
         let provisioned = false;
         if (!user) {
-          if (!email || claims.email_verified === false) return { problem: new ProblemError(403, 'sso_email_unverified', 'The identity provider did not vouch for your email address.') };
+          const unverified = new ProblemError(403, 'sso_email_unverified', 'The identity provider did not vouch for your email address.');
+          if (!email || claims.email_verified === false) return { problem: unverified };
           user = (await q.query<{ id: string; email: string; roles: Role[]; status: string }>(`SELECT id, email, roles, status FROM users WHERE email = $1`, [email])).rows[0];
-          if (!user) {
+          if (user) {
+            // Linking an IdP identity to an account that already exists hands that account over:
+            // only when the IdP vouches for the email, and never beside another identity of the
+            // same issuer (a second subject claiming the same address).
+            if (!emailVouched(row.preset, claims)) return { problem: unverified };
+            const other = await q.query(`SELECT 1 FROM sso_identities WHERE user_id = $1 AND issuer = $2`, [user.id, issuer]);
+            if (other.rows.length) return { problem: new ProblemError(409, 'sso_identity_conflict', 'Another identity at this identity provider is already linked to this account; ask an administrator.') };
+          } else {
             if (!row.jit_provisioning) return { problem: new ProblemError(403, 'sso_user_not_provisioned', 'You have no account in this organisation yet; ask an administrator.') };
             const roles = rolesFromGroups(groups, row.group_roles, row.default_roles);
             const name = typeof claims.name === 'string' ? claims.name.slice(0, 400) : '';
