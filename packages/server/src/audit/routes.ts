@@ -90,7 +90,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     intervalMs: CHECKPOINT_INTERVAL_MS,
     onError: (e, tenantId) => app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed'),
   });
-  const vault = new FsVault(join(deps.dataDir, 'vault'), deps.now);
+  const vault = deps.vault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
   /** The daily job: snapshot to the vault, then send the checkpoint to the tenant's witnesses. */
   async function snapshotAndAnchor(tenantId: string) {
     const s = await snapshotAuditLog(deps.db, deps.keys, vault, tenantId, deps.now());

@@ -14,6 +14,7 @@ import { actorOf, requireUser, ROLES, type Role, type UserPrincipal } from '../a
 import { authorize, defineActions } from '../auth/pdp.js';
 import { createSession, SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
 import { ProblemError } from '../http/problem.js';
+import { registerSealedColumn } from '../platform/sealed.js';
 import { isMultiTenantIssuer, PRESETS, PRESET_INFO, resolveIssuer, type Preset } from './presets.js';
 import { callbackProblem, checkIssuedAt, checkIssuerUrl, clientConfig, oidc } from './oidc.js';
 
@@ -80,6 +81,7 @@ const view = (r: ConfigRow, redirectUri: string) => ({
 });
 
 const secretRecord = (tenantId: string) => `sso_configs:${tenantId}:client_secret`;
+registerSealedColumn({ table: 'sso_configs', column: 'client_secret_sealed', keyColumns: ['id'], record: (_r, tenantId) => secretRecord(tenantId) });
 const redirectUriOf = (req: FastifyRequest) => `https://${req.headers.host ?? 'localhost'}/api/v1/sso/callback`;
 
 const multiTenant = () => new ProblemError(400, 'sso_multi_tenant_directory', 'Multi-tenant directories (common, organizations, consumers) let any directory sign in; configure your own directory (tenant) id.');
