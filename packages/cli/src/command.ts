@@ -3,6 +3,8 @@ export interface Command {
   path: string[];
   summary: string;
   usage: string;
+  /** More help for `--help`: environment variables, defaults, rules (plain lines). */
+  details?: string;
   options?: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
   /** Allow positional arguments after the command words. */
   positionals?: boolean;

@@ -8,6 +8,14 @@ function help(): string {
   return ['Usage: parapet <command> [options]', '', 'Commands:', ...rows, '', 'Every command accepts --json for machine-readable output.'].join('\n');
 }
 
+/** The commands of a group (`parapet scan`, `parapet devices token`), as a help text; undefined when no command starts with these words. */
+export function groupHelp(words: string[]): string | undefined {
+  const members = commands.filter((c) => c.path.length > words.length && words.every((w, i) => c.path[i] === w));
+  if (!members.length) return undefined;
+  const rows = members.map((c) => `  ${c.usage.padEnd(72)} ${c.summary}`);
+  return [`Usage: parapet ${words.join(' ')} <command> [options]`, '', 'Commands:', ...rows, '', `"parapet ${words.join(' ')} <command> --help" explains one.`].join('\n');
+}
+
 /** Longest command path that prefixes argv. */
 function find(argv: string[]): Command | undefined {
   return commands
@@ -23,6 +31,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = find(argv);
   if (!cmd) {
+    // A group's name alone, or with --help: list its commands.
+    const words = argv.filter((a) => !a.startsWith('-'));
+    const helpAsked = argv.some((a) => a === '--help' || a === '-h');
+    for (let n = words.length; n >= 1; n--) {
+      const g = groupHelp(words.slice(0, n));
+      if (g && (helpAsked || n === words.length)) {
+        process.stdout.write(g + '\n');
+        return helpAsked ? 0 : 2;
+      }
+    }
     process.stderr.write(`Unknown command "${argv.slice(0, 2).join(' ')}"; run "parapet --help" for the list.\n`);
     return 2;
   }
@@ -39,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (parsed.values.help) {
-    process.stdout.write(`${cmd.usage}\n\n${cmd.summary}\n`);
+    process.stdout.write(`${cmd.usage}\n\n${cmd.summary}\n${cmd.details ? `\n${cmd.details}\n` : ''}`);
     return 0;
   }
   const io = terminalIo(Boolean(parsed.values.json));

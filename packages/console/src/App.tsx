@@ -14,6 +14,7 @@ import { SettingsPage } from './pages/Settings';
 import { DevicesPage } from './pages/Devices';
 import { SsoPage } from './pages/Sso';
 import { ScimPage } from './pages/Scim';
+import { AcceptInvitePage } from './pages/AcceptInvite';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
 
@@ -63,7 +64,7 @@ export function App() {
 
   // Route guards: signed out -> sign-in (remembering where to return); signed in -> away from sign-in.
   useEffect(() => {
-    if (state.kind === 'signed-out' && path !== '/sign-in') navigate(`/sign-in${path !== '/' ? `?next=${encodeURIComponent(path)}` : ''}`, { replace: true });
+    if (state.kind === 'signed-out' && path !== '/sign-in' && path !== '/invite') navigate(`/sign-in${path !== '/' ? `?next=${encodeURIComponent(path)}` : ''}`, { replace: true });
     if (state.kind === 'signed-in' && (path === '/sign-in' || path === '/')) {
       const next = new URLSearchParams(location.search).get('next');
       const home = hasRole(state.session, ...ACCESS.people) ? '/people' : '/account';
@@ -73,6 +74,8 @@ export function App() {
 
   if (state.kind === 'loading') return <div className="center-page"><Loading label="Loading Parapet…" /></div>;
   if (state.kind === 'error') return <div className="center-page"><ErrorState title="Parapet could not start" error={state.error} onRetry={() => void refresh()} /></div>;
+  // An invitation link works whether or not someone is signed in in this browser.
+  if (path === '/invite') return <AcceptInvitePage onSignedIn={refresh} />;
   if (state.kind === 'signed-out') return <SignInPage onSignedIn={refresh} />;
 
   const entry = PAGES[path];

@@ -7,10 +7,17 @@ import { scanRequest, scanApprove, scanReject, scanList } from './scan.js';
 import { devicesList, devicesRevoke, devicesTokenCreate } from './devices.js';
 import { auditExport, auditVerify } from './audit.js';
 import { witnessServe } from './witness.js';
+import { login, logout, usersInvitations, usersInvite, usersList, usersRoles } from './users.js';
 
 /** Every command the CLI knows. Domain commands live in their own files; list them here. */
 export const commands: Command[] = [
   init,
+  login,
+  logout,
+  usersList,
+  usersInvite,
+  usersInvitations,
+  usersRoles,
   dbMigrate,
   keysRotate,
   keysRewrap,

@@ -89,6 +89,10 @@ export const scopeSign: Command = {
       throw e;
     }
     const key = await readText(values.key as string, 'private key');
+    // A public key (KEY.pub from keygen) cannot sign; say so instead of a decoder error.
+    if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(key) || /^ssh-ed25519 /.test(key.trim())) {
+      throw new CliError(`${values.key} is a public key; sign with the private key (the keygen --out file without .pub).`);
+    }
     let env;
     try {
       env = dsse.signEnvelope(SCOPE_PAYLOAD_TYPE, canonicalJsonBytes(doc), key);

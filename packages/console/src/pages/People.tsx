@@ -1,6 +1,9 @@
-import { api } from '../api';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { api, describe } from '../api';
 import { useAsync, formatTime } from '../useAsync';
+import { hasRole, useSession } from '../session';
 import { DataTable } from '../components/DataTable';
+import { OneTimeSecret, trapTab } from '../components/Dialog';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 import { roleName } from '../components/Shell';
 
@@ -11,46 +14,312 @@ interface Person {
   roles: string[];
   status: string;
   created_at: string;
+  /** Set when an identity provider sets this person's roles (then they are changed there). */
+  roles_managed_by?: 'sso' | 'scim' | null;
 }
 
+interface Invitation {
+  id: string;
+  email: string;
+  roles: string[];
+  status: 'open' | 'accepted' | 'expired' | 'revoked';
+  expires_at: string;
+  created_at: string;
+}
+
+/** Every role, in the server's order, with what it is for. */
+export const ROLE_HELP: Array<{ role: string; help: string }> = [
+  { role: 'admin', help: 'runs the organisation: people, settings, keys, devices' },
+  { role: 'security_lead', help: 'owns Probe scopes, approves production scans' },
+  { role: 'operator', help: 'requests scans within signed scopes' },
+  { role: 'manager', help: "sees their team's Pulse data" },
+  { role: 'employee', help: 'sees their own data and who viewed it' },
+  { role: 'auditor', help: 'reads the audit log and settings' },
+];
+
+const EXPIRIES = [
+  { seconds: 24 * 3600, label: '1 day' },
+  { seconds: 72 * 3600, label: '3 days' },
+  { seconds: 7 * 24 * 3600, label: '7 days' },
+];
+
+const managedLabel = (m: Person['roles_managed_by']) => (m === 'sso' ? 'SSO group mapping' : m === 'scim' ? 'SCIM groups' : '');
+
 export function PeoplePage() {
+  const { session } = useSession();
+  const isAdmin = hasRole(session, 'admin');
   const [state, reload] = useAsync((signal) => api.get<{ people: Person[]; truncated: boolean }>('/api/v1/people', { signal }), []);
-  if (state.status === 'loading') return <Loading label="Loading people…" />;
-  if (state.status === 'error') return <ErrorState error={state.error} onRetry={reload} />;
+  const [editing, setEditing] = useState<Person | null>(null);
+  const [msg, setMsg] = useState<string | null>(null);
+  const [invTick, setInvTick] = useState(0);
+
+  let table;
+  if (state.status === 'loading') table = <Loading label="Loading people…" />;
+  else if (state.status === 'error') table = <ErrorState error={state.error} onRetry={reload} />;
+  else
+    table = (
+      <div className="stack">
+        {state.data.truncated ? <Notice kind="warning">Only the first {state.data.people.length} people are shown.</Notice> : null}
+        <DataTable<Person>
+          caption="People"
+          filterLabel="Filter people"
+          rows={state.data.people}
+          rowKey={(p) => p.id}
+          initialSort={{ key: 'email', dir: 'asc' }}
+          empty={<EmptyState title="No people yet.">Invite someone above, or connect your identity provider's SCIM provisioning (Settings → SCIM).</EmptyState>}
+          columns={[
+            { key: 'email', header: 'Email', sortValue: (p) => p.email, render: (p) => <span className="strong">{p.email}</span> },
+            { key: 'name', header: 'Name', sortValue: (p) => p.display_name, render: (p) => p.display_name || <span className="muted">—</span> },
+            {
+              key: 'roles',
+              header: 'Roles',
+              sortValue: (p) => p.roles.join(','),
+              filterValue: (p) => p.roles.map(roleName).join(' ') + ' ' + p.roles.join(' '),
+              render: (p) => (
+                <span>
+                  {p.roles.length ? p.roles.map((r) => <span key={r} className="badge">{roleName(r)}</span>) : <span className="muted">No role</span>}
+                  {p.roles_managed_by ? <span className="muted small"> · managed by {managedLabel(p.roles_managed_by)}</span> : null}
+                </span>
+              ),
+            },
+            {
+              key: 'status',
+              header: 'Status',
+              sortValue: (p) => p.status,
+              render: (p) => <span className={p.status === 'active' ? 'badge badge-ok' : 'badge badge-muted'}>{p.status === 'active' ? 'Active' : 'Deactivated'}</span>,
+            },
+            { key: 'created', header: 'Added', sortValue: (p) => p.created_at, filterValue: () => '', render: (p) => formatTime(p.created_at) },
+            ...(isAdmin
+              ? [
+                  {
+                    key: 'actions',
+                    header: 'Actions',
+                    className: 'nowrap',
+                    render: (p: Person) =>
+                      p.id === session.user_id ? (
+                        <span className="muted small">You (another admin changes your roles)</span>
+                      ) : p.roles_managed_by ? (
+                        <span className="muted small">Change in your identity provider</span>
+                      ) : (
+                        <button type="button" className="btn btn-small" onClick={() => setEditing(p)} aria-label={`Edit roles of ${p.email}`}>
+                          Edit roles…
+                        </button>
+                      ),
+                  },
+                ]
+              : []),
+          ]}
+        />
+      </div>
+    );
+
   return (
-    <div className="stack">
+    <div className="stack-lg">
       <p className="muted page-intro">Everyone who can sign in to this organisation, with their roles.</p>
-      {state.data.truncated ? <Notice kind="warning">Only the first {state.data.people.length} people are shown.</Notice> : null}
-      <DataTable<Person>
-        caption="People"
-        filterLabel="Filter people"
-        rows={state.data.people}
-        rowKey={(p) => p.id}
-        initialSort={{ key: 'email', dir: 'asc' }}
-        empty={
-          <EmptyState title="No people yet.">
-            Connect your identity provider's SCIM provisioning (Settings → SCIM), or add people with <code>parapet users add</code>.
-          </EmptyState>
-        }
+      {isAdmin ? <InviteCard onInvited={() => setInvTick((t) => t + 1)} /> : null}
+      {hasRole(session, 'admin', 'auditor') ? <InvitationList tick={invTick} canRevoke={isAdmin} /> : null}
+      <section aria-labelledby="people-h" className="stack">
+        <h2 id="people-h">People</h2>
+        {msg ? <Notice kind="success">{msg}</Notice> : null}
+        {table}
+      </section>
+      {editing ? (
+        <RolesDialog
+          person={editing}
+          onClose={() => setEditing(null)}
+          onSaved={(roles) => {
+            setMsg(`${editing.email} now has: ${roles.map(roleName).join(', ') || 'no role'}. Their sessions were ended; the change applies at their next sign-in.`);
+            reload();
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+function RoleChecks({ value, onChange, idPrefix }: { value: string[]; onChange: (v: string[]) => void; idPrefix: string }) {
+  return (
+    <fieldset className="field role-checks">
+      <legend className="field-label">Roles</legend>
+      {ROLE_HELP.map(({ role, help }) => (
+        <label key={role} htmlFor={`${idPrefix}-${role}`} className="check-row">
+          <input id={`${idPrefix}-${role}`} type="checkbox" checked={value.includes(role)} onChange={(e) => onChange(e.target.checked ? [...value, role] : value.filter((r) => r !== role))} />{' '}
+          <span className="strong">{roleName(role)}</span> <span className="muted small">— {help}</span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function InviteCard({ onInvited }: { onInvited: () => void }) {
+  const id = useId();
+  const [email, setEmail] = useState('');
+  const [roles, setRoles] = useState<string[]>(['employee']);
+  const [expires, setExpires] = useState(EXPIRIES[1]!.seconds);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [created, setCreated] = useState<{ link: string; email: string; expires_at: string; roles: string[] } | null>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await api.post<{ link: string; invitation: { email: string; expires_at: string; roles: string[] } }>('/api/v1/people/invitations', { email: email.trim(), roles, expires_in_seconds: expires });
+      setCreated({ link: r.link, ...r.invitation });
+      setEmail('');
+      onInvited();
+    } catch (err) {
+      setError(describe(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>Invite someone</h2>
+      <p className="muted">Parapet makes a one-time link; send it to them yourself (no mail server is needed). They choose a password, and admins and security leads set up two-step verification, when they open it.</p>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      {created ? (
+        <OneTimeSecret label={`Invitation link for ${created.email}`} value={created.link} onDone={() => setCreated(null)}>
+          <p className="small">
+            Works once, until {formatTime(created.expires_at)}, for {created.roles.map(roleName).join(', ')}.
+          </p>
+        </OneTimeSecret>
+      ) : (
+        <form onSubmit={submit} className="stack">
+          <div className="field">
+            <label htmlFor={`${id}-email`}>Email</label>
+            <input id={`${id}-email`} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoComplete="off" />
+          </div>
+          <RoleChecks value={roles} onChange={setRoles} idPrefix={`${id}-role`} />
+          <div className="field">
+            <label htmlFor={`${id}-exp`}>Link expires after</label>
+            <select id={`${id}-exp`} value={expires} onChange={(e) => setExpires(Number(e.target.value))}>
+              {EXPIRIES.map((x) => (
+                <option key={x.seconds} value={x.seconds}>
+                  {x.label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div>
+            <button type="submit" className="btn btn-primary" disabled={busy || !roles.length}>
+              {busy ? 'Creating…' : 'Create invitation link'}
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}
+
+function InvitationList({ tick, canRevoke }: { tick: number; canRevoke: boolean }) {
+  const [state, reload] = useAsync((signal) => api.get<{ invitations: Invitation[] }>('/api/v1/people/invitations', { signal }), [tick]);
+  const [error, setError] = useState<string | null>(null);
+  if (state.status !== 'ok') return state.status === 'error' ? <ErrorState error={state.error} onRetry={reload} /> : null;
+  const open = state.data.invitations.filter((i) => i.status === 'open');
+  if (!state.data.invitations.length) return null;
+  return (
+    <section aria-labelledby="inv-h" className="stack">
+      <h2 id="inv-h">Invitations</h2>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <p className="muted small">{open.length} open. Links are never shown again; revoke one and invite again if it was lost.</p>
+      <DataTable<Invitation>
+        caption="Invitations"
+        rows={state.data.invitations}
+        rowKey={(i) => i.id}
+        initialSort={{ key: 'created', dir: 'desc' }}
+        empty={null}
         columns={[
-          { key: 'email', header: 'Email', sortValue: (p) => p.email, render: (p) => <span className="strong">{p.email}</span> },
-          { key: 'name', header: 'Name', sortValue: (p) => p.display_name, render: (p) => p.display_name || <span className="muted">—</span> },
-          {
-            key: 'roles',
-            header: 'Roles',
-            sortValue: (p) => p.roles.join(','),
-            filterValue: (p) => p.roles.map(roleName).join(' ') + ' ' + p.roles.join(' '),
-            render: (p) => (p.roles.length ? p.roles.map((r) => <span key={r} className="badge">{roleName(r)}</span>) : <span className="muted">No role</span>),
-          },
-          {
-            key: 'status',
-            header: 'Status',
-            sortValue: (p) => p.status,
-            render: (p) => <span className={p.status === 'active' ? 'badge badge-ok' : 'badge badge-muted'}>{p.status === 'active' ? 'Active' : 'Deactivated'}</span>,
-          },
-          { key: 'created', header: 'Added', sortValue: (p) => p.created_at, filterValue: () => '', render: (p) => formatTime(p.created_at) },
+          { key: 'email', header: 'Email', sortValue: (i) => i.email, render: (i) => i.email },
+          { key: 'roles', header: 'Roles', sortValue: (i) => i.roles.join(','), render: (i) => i.roles.map(roleName).join(', ') },
+          { key: 'status', header: 'Status', sortValue: (i) => i.status, render: (i) => <span className={i.status === 'open' ? 'badge badge-ok' : 'badge badge-muted'}>{i.status}</span> },
+          { key: 'created', header: 'Expires', sortValue: (i) => i.created_at, filterValue: () => '', render: (i) => formatTime(i.expires_at) },
+          ...(canRevoke
+            ? [
+                {
+                  key: 'actions',
+                  header: 'Actions',
+                  render: (i: Invitation) =>
+                    i.status === 'open' ? (
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger"
+                        aria-label={`Revoke the invitation for ${i.email}`}
+                        onClick={() => {
+                          setError(null);
+                          api.del(`/api/v1/people/invitations/${i.id}`).then(reload, (e) => setError(describe(e)));
+                        }}
+                      >
+                        Revoke
+                      </button>
+                    ) : null,
+                },
+              ]
+            : []),
         ]}
       />
+    </section>
+  );
+}
+
+function RolesDialog({ person, onClose, onSaved }: { person: Person; onClose: () => void; onSaved: (roles: string[]) => void }) {
+  const id = useId();
+  const [roles, setRoles] = useState<string[]>(person.roles);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const first = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    first.current?.querySelector<HTMLInputElement>('input')?.focus();
+  }, []);
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await api.put<{ roles: string[] }>(`/api/v1/people/${person.id}/roles`, { roles });
+      onSaved(r.roles);
+      onClose();
+    } catch (err) {
+      setError(describe(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="dialog-backdrop">
+      <div
+        className="dialog"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={`${id}-t`}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && !busy) onClose();
+          trapTab(e);
+        }}
+      >
+        <h2 id={`${id}-t`}>Roles of {person.email}</h2>
+        <form onSubmit={save} className="stack">
+          <div ref={first}>
+            <RoleChecks value={roles} onChange={setRoles} idPrefix={`${id}-r`} />
+          </div>
+          <p className="muted small">Saving ends their sessions; the new roles apply when they sign in again. It needs a fresh two-step verification.</p>
+          {error ? (
+            <p className="field-error" role="alert">
+              {error}
+            </p>
+          ) : null}
+          <div className="dialog-actions">
+            <button type="button" className="btn" onClick={onClose} disabled={busy}>
+              Cancel
+            </button>
+            <button type="submit" className="btn btn-primary" disabled={busy}>
+              {busy ? 'Saving…' : 'Save roles'}
+            </button>
+          </div>
+        </form>
+      </div>
     </div>
   );
 }
