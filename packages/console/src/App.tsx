@@ -15,6 +15,7 @@ import { DevicesPage } from './pages/Devices';
 import { SsoPage } from './pages/Sso';
 import { ScimPage } from './pages/Scim';
 import { AcceptInvitePage } from './pages/AcceptInvite';
+import { AccessReviewsPage } from './pages/AccessReviews';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
 
@@ -25,6 +26,7 @@ const PAGES: Record<string, { title: string; roles?: string[]; Page: () => React
   '/audit': { title: 'Audit log', roles: ACCESS.audit, Page: AuditPage },
   '/sso': { title: 'Single sign-on', roles: ACCESS.sso, Page: SsoPage },
   '/scim': { title: 'SCIM provisioning', roles: ACCESS.scim, Page: ScimPage },
+  '/access-reviews': { title: 'Access reviews', roles: ACCESS.reviews, Page: AccessReviewsPage },
   '/settings': { title: 'Organisation settings', roles: ACCESS.settings, Page: SettingsPage },
 };
 

@@ -18,6 +18,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { href: '/audit', label: 'Audit log', roles: ACCESS.audit },
       { href: '/sso', label: 'Single sign-on', roles: ACCESS.sso },
       { href: '/scim', label: 'SCIM provisioning', roles: ACCESS.scim },
+      { href: '/access-reviews', label: 'Access reviews', roles: ACCESS.reviews },
       { href: '/settings', label: 'Settings', roles: ACCESS.settings },
     ],
   },

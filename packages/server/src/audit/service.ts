@@ -55,7 +55,8 @@ export async function ensureLogKey(q: Queryable, keys: KeyProvider, tenantId: st
   return toLogKey(rows[0]!);
 }
 
-async function openSigner(keys: KeyProvider, tenantId: string, k: LogKey): Promise<KeyObject> {
+/** Opens the sealed private half of a log key (Ed25519), for signing notes and evidence. */
+export async function openLogSigner(keys: KeyProvider, tenantId: string, k: LogKey): Promise<KeyObject> {
   const der = await envelope.open(keys, k.privateSealed, keyBinding(tenantId, k.keyId));
   try {
     return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
@@ -128,7 +129,7 @@ export async function issueCheckpoint(db: Database, keys: KeyProvider, tenantId:
     }
     const root = f.root();
     if (prior?.treeSize === hashes.length) return prior;
-    const signer = await openSigner(keys, tenantId, key);
+    const signer = await openLogSigner(keys, tenantId, key);
     const note = signedNote.signNote(signedNote.checkpointText({ origin: logOrigin(tenantId), size: hashes.length, root }), key.name, signer);
     const ins = await q.query<CpRow>(
       `INSERT INTO audit_checkpoints (tenant_id, tree_size, root_hash, key_id, note) VALUES ($1, $2, $3, $4, $5)

@@ -1,0 +1,170 @@
+/**
+ * Governance API under /api/v1/governance: access reviews (CORE-REVIEW). Opening a review and
+ * every decision need step-up; only reviewers named on a review may decide its lines or sign
+ * it off. Refusals are audited in their own transaction.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../deps.js';
+import { authorize, defineActions } from '../auth/pdp.js';
+import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { recordAudit } from '../audit/record.js';
+import { ProblemError } from '../http/problem.js';
+import { listTenantIds } from '../tenants/service.js';
+import { decideItem, getReview, listReviews, openReview, reviewEvidence, reviewTick, signOff, REVIEW_KINDS, REVIEW_PAYLOAD_TYPE } from './reviews.js';
+
+defineActions({
+  'governance.review.read': { roles: ['admin', 'security_lead', 'auditor'] },
+  'governance.review.open': { roles: ['admin'], stepUp: true },
+  'governance.review.decide': { roles: ['admin', 'security_lead', 'auditor'], stepUp: true },
+});
+
+/** How often the review job runs (ms). */
+export const REVIEW_JOB_INTERVAL_MS = 10 * 60_000;
+
+const problems = { '4xx': { $ref: 'Problem#' } } as const;
+const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const reviewSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' }, title: { type: 'string' }, opened_at: { type: 'string' }, opened_by: { type: 'string' }, due_at: { type: 'string' },
+    reviewers: { type: 'array', items: { type: 'string' } }, status: { enum: ['open', 'signed_off'] }, overdue: { type: 'boolean' },
+    signed_off_at: { type: ['string', 'null'] }, signed_off_by: { type: ['string', 'null'] },
+    counts: { type: 'object', additionalProperties: false, properties: { total: { type: 'integer' }, pending: { type: 'integer' }, confirmed: { type: 'integer' }, revoked: { type: 'integer' } } },
+  },
+} as const;
+const itemSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    id: { type: 'integer' }, kind: { enum: [...REVIEW_KINDS] }, subject_id: { type: 'string' }, label: { type: 'string' },
+    detail: { type: 'object', additionalProperties: true }, decision: { enum: ['pending', 'confirmed', 'revoked'] },
+    decided_by: { type: ['string', 'null'] }, decided_at: { type: ['string', 'null'] }, note: { type: ['string', 'null'] },
+  },
+} as const;
+const envelopeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { payloadType: { type: 'string' }, payload: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } },
+} as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } } as const;
+
+export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
+
+  /** Runs fn after the PDP allowed `action`; audits a refusal in its own transaction. */
+  async function guarded<T>(req: FastifyRequest, action: string, target: { type: string; id: string } | undefined, fn: (p: UserPrincipal) => Promise<T>): Promise<T> {
+    const p = requireUser(req);
+    try {
+      authorize(p, action, { type: target?.type ?? 'access_review', id: target?.id, tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
+      return await fn(p);
+    } catch (e) {
+      if (e instanceof ProblemError && e.status < 500 && action !== 'governance.review.read') {
+        await deps.db.tx(ctx(p), (q) =>
+          recordAudit(q, p.tenantId, actorOf(req), { action: 'governance.review.refused', outcome: e.status === 401 || e.status === 403 ? 'denied' : 'failure', ...(target ? { target } : {}), details: { code: e.code, detail: e.detail, attempted: action } }),
+        );
+      }
+      throw e;
+    }
+  }
+
+  app.get('/api/v1/governance/reviews', { schema: { tags: ['governance'], summary: 'Access reviews, newest first.', response: { 200: { type: 'object', additionalProperties: false, properties: { reviews: { type: 'array', items: reviewSchema } } }, ...problems } } }, async (req) =>
+    guarded(req, 'governance.review.read', undefined, async (p) => ({ reviews: await deps.db.tx(ctx(p), (q) => listReviews(q, deps.now())) })),
+  );
+
+  app.post<{ Body: { title: string; reviewers?: string[]; due_at?: string } }>(
+    '/api/v1/governance/reviews',
+    {
+      schema: {
+        tags: ['governance'],
+        summary: 'Open an access review now (admin, step-up): every role holder, delegation, SCIM token, SSO configuration, signing key, approver-group membership and device, to confirm or revoke.',
+        body: {
+          type: 'object', required: ['title'], additionalProperties: false,
+          properties: { title: { type: 'string', minLength: 1, maxLength: 200 }, reviewers: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', pattern: UUID } }, due_at: { type: 'string', format: 'date-time' } },
+        },
+        response: { 201: reviewSchema, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const r = await guarded(req, 'governance.review.open', undefined, (p) =>
+        deps.db.tx(ctx(p), (q) => openReview(q, p.tenantId, actorOf(req), { title: req.body.title, ...(req.body.reviewers ? { reviewers: req.body.reviewers } : {}), ...(req.body.due_at ? { dueAt: new Date(req.body.due_at) } : {}) }, deps.now())),
+      );
+      reply.code(201);
+      return r;
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/governance/reviews/:id',
+    { schema: { tags: ['governance'], summary: 'One access review with its lines.', params: idParams, response: { 200: { type: 'object', additionalProperties: false, properties: { review: reviewSchema, items: { type: 'array', items: itemSchema } } }, ...problems } } },
+    async (req) =>
+      guarded(req, 'governance.review.read', { type: 'access_review', id: req.params.id }, async (p) => {
+        const r = await deps.db.tx(ctx(p), (q) => getReview(q, req.params.id, deps.now()));
+        if (!r) throw new ProblemError(404, 'review_not_found', 'No such access review.');
+        return r;
+      }),
+  );
+
+  app.post<{ Params: { id: string; item: number }; Body: { decision: 'confirmed' | 'revoked'; note?: string } }>(
+    '/api/v1/governance/reviews/:id/items/:item/decision',
+    {
+      schema: {
+        tags: ['governance'],
+        summary: 'Confirm or revoke one line (a named reviewer, step-up). Revoking removes the access at once.',
+        params: { type: 'object', required: ['id', 'item'], properties: { id: { type: 'string', pattern: UUID }, item: { type: 'integer', minimum: 1, maximum: 1000000 } } },
+        body: { type: 'object', required: ['decision'], additionalProperties: false, properties: { decision: { enum: ['confirmed', 'revoked'] }, note: { type: 'string', maxLength: 1000 } } },
+        response: { 200: itemSchema, ...problems },
+      },
+    },
+    async (req) =>
+      guarded(req, 'governance.review.decide', { type: 'access_review', id: req.params.id }, (p) =>
+        deps.db.tx(ctx(p), (q) => decideItem(q, p.tenantId, { ...actorOf(req), id: p.userId }, req.params.id, req.params.item, req.body.decision, req.body.note, deps.now())),
+      ),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/governance/reviews/:id/sign-off',
+    {
+      schema: {
+        tags: ['governance'],
+        summary: 'Sign off a fully decided review (a named reviewer, step-up); answers the signed evidence (DSSE, signed with the audit log key).',
+        params: idParams,
+        response: { 200: { type: 'object', additionalProperties: false, properties: { envelope: envelopeSchema, key_id: { type: 'string' }, public_key_pem: { type: 'string' }, payload_type: { type: 'string' } } }, ...problems },
+      },
+    },
+    async (req) =>
+      guarded(req, 'governance.review.decide', { type: 'access_review', id: req.params.id }, async (p) => {
+        const r = await deps.db.tx(ctx(p), (q) => signOff(q, deps.keys, p.tenantId, { ...actorOf(req), id: p.userId }, req.params.id, deps.now()));
+        return { envelope: r.envelope, key_id: r.keyId, public_key_pem: r.publicKeyPem, payload_type: REVIEW_PAYLOAD_TYPE };
+      }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/governance/reviews/:id/evidence',
+    { schema: { tags: ['governance'], summary: 'The signed evidence of a signed-off review (DSSE envelope).', params: idParams, response: { 200: envelopeSchema, ...problems } } },
+    async (req, reply) =>
+      guarded(req, 'governance.review.read', { type: 'access_review', id: req.params.id }, async (p) => {
+        const e = await deps.db.tx(ctx(p), (q) => reviewEvidence(q, req.params.id));
+        if (!e) throw new ProblemError(404, 'review_not_signed_off', 'No signed-off review with this id.');
+        reply.header('content-disposition', `attachment; filename="access-review-${req.params.id}.dsse.json"`);
+        return e.envelope;
+      }),
+  );
+
+  // The review job: scheduled reviews and overdue alerts, every tenant.
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      for (const tenantId of await listTenantIds(deps.db)) {
+        await reviewTick(deps.db, tenantId, deps.now()).catch((e: unknown) => app.log.error({ err: e, tenantId }, 'access review job failed'));
+      }
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), REVIEW_JOB_INTERVAL_MS);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+}
