@@ -1,16 +1,39 @@
 /**
- * People, read-only: the list the console's People page shows. Creating, changing and
- * deactivating users belongs to the identity module; this only reads the users table under
- * the caller's tenant (RLS).
+ * People: the directory the console's People page shows (with who manages each person's
+ * roles), invitations (a one-time link, no mail server) and locally managed roles. The
+ * rules live in service.ts; every route reads and writes under the caller's tenant (RLS).
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
-import { requireUser } from '../auth/principal.js';
+import { actorOf, requireUser, ROLES } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
+import { SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
+import { acceptInvitation, createInvitation, INVITATION_MAX_SECONDS, INVITATION_MIN_SECONDS, listInvitations, lookupInvitation, revokeInvitation, rolesManagedBy, setUserRoles } from './service.js';
 
 defineActions({
   'people.list': { roles: ['admin', 'security_lead', 'auditor'] },
+  // Inviting grants roles, so it is as strong as changing them: admin with fresh MFA.
+  'people.invite': { roles: ['admin'], stepUp: true, sensitive: true },
+  'people.invitations.read': { roles: ['admin', 'auditor'] },
+  'people.roles.manage': { roles: ['admin'], stepUp: true, sensitive: true },
 });
+
+const problem = { $ref: 'Problem#' };
+const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const rolesSchema = { type: 'array', maxItems: ROLES.length, items: { type: 'string', enum: [...ROLES] } } as const;
+const invitationSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, created_at: { type: 'string' },
+    expires_at: { type: 'string' }, accepted_at: { type: ['string', 'null'] }, revoked_at: { type: ['string', 'null'] }, status: { type: 'string' },
+  },
+} as const;
+const tokenSchema = { type: 'string', minLength: 1, maxLength: 200 } as const;
+
+/** Where an invitation link points: PARAPET_PUBLIC_URL when set, else the origin the admin used. */
+function consoleOrigin(host: string | undefined): string {
+  return (process.env.PARAPET_PUBLIC_URL || `https://${host ?? 'localhost'}`).replace(/\/+$/, '');
+}
 
 /** A tenant's directory is small; beyond this the API would need paging. */
 export const PEOPLE_LIST_MAX = 5000;
@@ -37,6 +60,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
                     roles: { type: 'array', items: { type: 'string' } },
                     status: { type: 'string' },
                     created_at: { type: 'string' },
+                    roles_managed_by: { type: ['string', 'null'], enum: ['sso', 'scim', null] },
                   },
                 },
               },
@@ -50,16 +74,114 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
     async (req) => {
       const p = requireUser(req);
       authorize(p, 'people.list', { type: 'people', tenantId: p.tenantId });
-      const { rows } = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}`, purpose: 'people.list' }, (q) =>
-        q.query<{ id: string; email: string; display_name: string; roles: string[]; status: string; created_at: Date }>(
+      const { rows, managed } = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}`, purpose: 'people.list' }, async (q) => ({
+        rows: (await q.query<{ id: string; email: string; display_name: string; roles: string[]; status: string; created_at: Date }>(
           `SELECT id, email, display_name, roles, status, created_at FROM users ORDER BY email LIMIT $1`,
           [PEOPLE_LIST_MAX + 1],
-        ),
-      );
+        )).rows,
+        managed: await rolesManagedBy(q),
+      }));
       return {
-        people: rows.slice(0, PEOPLE_LIST_MAX).map((r) => ({ ...r, created_at: r.created_at.toISOString() })),
+        people: rows.slice(0, PEOPLE_LIST_MAX).map((r) => ({ ...r, created_at: r.created_at.toISOString(), roles_managed_by: managed.get(r.id) ?? null })),
         truncated: rows.length > PEOPLE_LIST_MAX,
       };
+    },
+  );
+
+  app.put<{ Params: { id: string }; Body: { roles: string[] } }>(
+    '/api/v1/people/:id/roles',
+    {
+      schema: {
+        tags: ['people'],
+        summary: "Set a person's roles (admin, step-up). Not your own; not removing the last admin; not roles an identity provider manages.",
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } },
+        body: { type: 'object', required: ['roles'], additionalProperties: false, properties: { roles: rolesSchema } },
+        response: { 200: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, previous_roles: { type: 'array', items: { type: 'string' } } } }, '4xx': problem },
+      },
+    },
+    async (req) => {
+      const p = requireUser(req);
+      authorize(p, 'people.roles.manage', { type: 'user', id: req.params.id, tenantId: p.tenantId });
+      const actor = { ...actorOf(req), type: 'user' as const };
+      const r = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => setUserRoles(q, p.tenantId, actor, req.params.id, req.body.roles));
+      return { id: r.userId, email: r.email, roles: r.to, previous_roles: r.from };
+    },
+  );
+
+  app.get('/api/v1/people/invitations', { schema: { tags: ['people'], summary: 'Invitations, newest first (admin, auditor). Tokens are never shown again.', response: { 200: { type: 'object', properties: { invitations: { type: 'array', items: invitationSchema } } }, '4xx': problem } } }, async (req) => {
+    const p = requireUser(req);
+    authorize(p, 'people.invitations.read', { type: 'invitation', tenantId: p.tenantId });
+    return { invitations: await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => listInvitations(q, deps.now())) };
+  });
+
+  app.post<{ Body: { email: string; roles?: string[]; expires_in_seconds?: number } }>(
+    '/api/v1/people/invitations',
+    {
+      schema: {
+        tags: ['people'],
+        summary: 'Invite someone (admin, step-up): answers a one-time link, shown only in this answer. No mail is sent; pass the link on yourself.',
+        body: {
+          type: 'object', required: ['email'], additionalProperties: false,
+          properties: { email: { type: 'string', minLength: 3, maxLength: 320 }, roles: rolesSchema, expires_in_seconds: { type: 'integer', minimum: INVITATION_MIN_SECONDS, maximum: INVITATION_MAX_SECONDS } },
+        },
+        response: { 201: { type: 'object', properties: { invitation: invitationSchema, token: { type: 'string' }, link: { type: 'string' } } }, '4xx': problem },
+      },
+    },
+    async (req, reply) => {
+      const p = requireUser(req);
+      authorize(p, 'people.invite', { type: 'invitation', tenantId: p.tenantId });
+      const actor = { ...actorOf(req), type: 'user' as const };
+      const r = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
+        createInvitation(q, p.tenantId, actor, { email: req.body.email, roles: req.body.roles ?? [], expiresInSeconds: req.body.expires_in_seconds }, deps.now()),
+      );
+      reply.code(201).header('cache-control', 'no-store');
+      // The token rides in the fragment, which browsers never send to a server or in a Referer.
+      return { invitation: r.invitation, token: r.token, link: `${consoleOrigin(req.headers.host)}/invite#${r.token}` };
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/people/invitations/:id',
+    { schema: { tags: ['people'], summary: 'Revoke an open invitation (admin, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 204: { type: 'null' }, '4xx': problem } } },
+    async (req, reply) => {
+      const p = requireUser(req);
+      authorize(p, 'people.invite', { type: 'invitation', id: req.params.id, tenantId: p.tenantId });
+      await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => revokeInvitation(q, p.tenantId, actorOf(req), req.params.id, deps.now()));
+      reply.code(204);
+    },
+  );
+
+  // Pre-auth: the link's token is the credential.
+  app.post<{ Body: { token: string } }>(
+    '/api/v1/invitations/lookup',
+    {
+      schema: {
+        tags: ['people'],
+        summary: 'What an invitation is for (organisation, email, roles, expiry); 410 when it cannot be used.',
+        body: { type: 'object', required: ['token'], additionalProperties: false, properties: { token: tokenSchema } },
+        response: { 200: { type: 'object', properties: { org_name: { type: 'string' }, org_slug: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, expires_at: { type: 'string' } } }, '4xx': problem },
+      },
+    },
+    async (req) => lookupInvitation(deps.db, req.body.token, deps.now()),
+  );
+
+  app.post<{ Body: { token: string; password: string; display_name?: string } }>(
+    '/api/v1/invitations/accept',
+    {
+      schema: {
+        tags: ['people'],
+        summary: 'Accept an invitation: set a password; the answer opens a session (state mfa_enrollment_required for admins, security leads, or when the organisation requires MFA).',
+        body: {
+          type: 'object', required: ['token', 'password'], additionalProperties: false,
+          properties: { token: tokenSchema, password: { type: 'string', minLength: 1, maxLength: 1024 }, display_name: { type: 'string', maxLength: 200 } },
+        },
+        response: { 200: { type: 'object', properties: { state: { type: 'string' }, tenant_id: { type: 'string' }, user_id: { type: 'string' }, org_slug: { type: 'string' }, email: { type: 'string' }, csrf_token: { type: 'string' } } }, '4xx': problem },
+      },
+    },
+    async (req, reply) => {
+      const r = await acceptInvitation(deps.db, req.body.token, req.body.password, req.body.display_name, actorOf(req), deps.now());
+      reply.setCookie(SESSION_COOKIE, r.cookie, sessionCookieOptions());
+      return { state: r.state === 'full' ? 'authenticated' : 'mfa_enrollment_required', tenant_id: r.tenantId, user_id: r.userId, org_slug: r.orgSlug, email: r.email, csrf_token: r.csrfToken };
     },
   );
 }
