@@ -197,7 +197,7 @@ export async function issueCheckpoint(db: Database, keys: KeyProvider, tenantId:
     for (const h of hashes) {
       f.push(h);
       for (const b of bars) {
-        if (f.size === b.treeSize && !f.root().equals(b.rootHash)) throw new AuditTamperError(`Entries 1..${b.treeSize} no longer match their checkpoint ${b.where}; the log was altered. Refusing to sign.`);
+        if (f.size === b.treeSize && !f.root().equals(b.rootHash)) throw new AuditTamperError(`Entries 1..${b.treeSize} no longer match their ${b.where === 'signed' ? 'signed checkpoint' : 'checkpoint pinned in the vault'}; the log was altered. Refusing to sign.`);
       }
     }
     const root = f.root();
