@@ -143,26 +143,30 @@ async function pinOnce(vault: WormVault, tenantId: string, cp: { treeSize: numbe
     await vault.put(key, Buffer.from(cp.note, 'utf8'), { retainUntil: new Date(Date.now() + PINNED_CHECKPOINT_RETENTION_DAYS * 86_400_000) });
   } catch (e) {
     if (!(e instanceof VaultError && e.code === 'exists')) throw e;
-    // Another process may be between writing the metadata and the content: give it a moment.
-    let had: string | undefined;
-    for (let i = 0; had === undefined; i++) {
-      try {
-        had = (await vault.get(key)).toString('utf8');
-      } catch (g) {
-        if (!(g instanceof VaultError && g.code === 'integrity') || i >= 20) throw g;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    const had = (await readPinned(vault, key)).toString('utf8');
     if (had !== cp.note) throw new AuditTamperError(`The vault already holds a different checkpoint of size ${cp.treeSize}; the log was forked.`);
   }
 }
 
 /** The largest checkpoint pinned in the vault for the tenant (size and note), if any. */
 export async function pinnedCheckpoint(vault: WormVault, tenantId: string): Promise<{ treeSize: number; note: string } | undefined> {
+  await pinning.get(tenantId); // a pin of this process in progress finishes first
   const keys = await vault.list(pinPrefix(tenantId));
   const last = keys.filter((k) => /\/\d{12}\.note$/.test(k)).sort().at(-1);
   if (!last) return undefined;
-  return { treeSize: Number(/(\d{12})\.note$/.exec(last)![1]), note: (await vault.get(last)).toString('utf8') };
+  return { treeSize: Number(/(\d{12})\.note$/.exec(last)![1]), note: (await readPinned(vault, last)).toString('utf8') };
+}
+
+/** Reads a pinned note, waiting a moment for another process between writing metadata and content. */
+async function readPinned(vault: WormVault, key: string): Promise<Buffer> {
+  for (let i = 0; ; i++) {
+    try {
+      return await vault.get(key);
+    } catch (g) {
+      if (!(g instanceof VaultError && g.code === 'integrity') || i >= 20) throw g;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 /**
