@@ -7,4 +7,4 @@ export { createOrganisation, tenantBySlug, slugify, listTenantIds, type Tenant }
 export { loadTls, createSelfSigned, spkiSha256, type TlsMaterial } from './tls/certificate.js';
 export { loadKeyFile, rotateKeyFile, retireKey } from './crypto/keyfile.js';
 export { dataPaths, readServerInfo } from './datadir.js';
-export { exportLog, issueCheckpoint, AuditTamperError, logOrigin } from './audit/service.js';
+export { exportLog, issueCheckpoint, AuditTamperError, logOrigin, auditVault, pinnedCheckpoint } from './audit/service.js';

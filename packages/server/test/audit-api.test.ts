@@ -163,3 +163,53 @@ test('snapshot retention: 7 years by default, an admin with fresh MFA may set it
   const { rows } = await s.db.tx({ tenantId: auditor.tenantId }, (q) => q.query<{ details: { retention_months: { before: number; after: number } } }>(`SELECT details FROM audit_log WHERE action = 'audit.settings_changed'`));
   assert.deepEqual(rows[0]!.details.retention_months, { before: 84, after: 24 });
 });
+
+// Issue 12 item 5: entries after the latest checkpoint cut (or the newest rewritten) by a
+// database superuser are detected, because a checkpoint follows each round within
+// CHECKPOINT_MIN_INTERVAL_MS and its note is pinned in the vault, out of the database's reach.
+test('a cut at the end of the log is detected against the checkpoint pinned in the vault', async () => {
+  const { CHECKPOINT_MIN_INTERVAL_MS } = await import('../src/audit/routes.js');
+  const a = await loginAs(s, { roles: ['admin'], mfaFresh: true });
+  await addEntries(a.tenantId, 3);
+  const c3 = await a.client.post('/api/v1/audit/checkpoints', {});
+  assert.equal(c3.status, 201, c3.text);
+  const base = c3.json.tree_size as number;
+  await addEntries(a.tenantId, 2);
+  // No one asks for a checkpoint: the sequencer's round brings one, pinned in the vault.
+  let pinned: number | undefined;
+  for (let i = 0; i < (CHECKPOINT_MIN_INTERVAL_MS + 20_000) / 100 && !(pinned! >= base + 2); i++) {
+    await sleep(100);
+    const { pinnedCheckpoint, auditVault } = await import('../src/audit/service.js');
+    pinned = (await pinnedCheckpoint(auditVault(s.dataDir), a.tenantId))?.treeSize;
+  }
+  assert.ok(pinned! >= base + 2, `pinned ${pinned}`);
+  // The attacker: superuser, triggers off, cuts the newest entries and the checkpoints over them.
+  await s.asAdmin((x) =>
+    x.transaction(async (t) => {
+      const tables = ['audit_log', 'audit_checkpoints', 'audit_cosignatures'];
+      await t.exec(`SET LOCAL ROLE parapet_owner;`);
+      const trig = (await t.query<{ rel: string; tgname: string; tgenabled: string }>(
+        `SELECT tgrelid::regclass::text AS rel, tgname, tgenabled FROM pg_trigger WHERE tgrelid = ANY($1::regclass[]) AND NOT tgisinternal`, [tables],
+      )).rows;
+      for (const r of trig) await t.exec(`ALTER TABLE ${r.rel} DISABLE TRIGGER ${r.tgname}`);
+      for (const tb of tables) await t.exec(`ALTER TABLE ${tb} NO FORCE ROW LEVEL SECURITY`);
+      await t.query(`DELETE FROM audit_log WHERE tenant_id = $1 AND seq > $2`, [a.tenantId, base]);
+      await t.query(`DELETE FROM audit_cosignatures WHERE tenant_id = $1 AND tree_size > $2`, [a.tenantId, base]);
+      await t.query(`DELETE FROM audit_checkpoints WHERE tenant_id = $1 AND tree_size > $2`, [a.tenantId, base]);
+      for (const r of trig) await t.exec(`ALTER TABLE ${r.rel} ENABLE ${r.tgenabled === 'A' ? 'ALWAYS ' : ''}TRIGGER ${r.tgname}`);
+      for (const tb of tables) await t.exec(`ALTER TABLE ${tb} FORCE ROW LEVEL SECURITY`);
+      await t.exec(`RESET ROLE;`);
+    }),
+  );
+  const status = (await a.client.get('/api/v1/audit/status')).json;
+  assert.equal(status.verified, false, JSON.stringify(status));
+  assert.match(status.reason, /entries were removed from the end/);
+  const sign = await a.client.post('/api/v1/audit/checkpoints', {});
+  assert.equal(sign.status, 409, sign.text);
+  assert.equal(sign.json.code, 'audit_log_tampered');
+  const ex = await a.client.get('/api/v1/audit/export');
+  assert.equal(ex.status, 200, ex.text);
+  const r = verifyExport(ex.json);
+  assert.equal(r.ok, false, 'the export carries the pinned checkpoint, so audit verify fails');
+  assert.ok(ex.json.checkpoints.every((n: string) => signedNote.parseCheckpoint(signedNote.parseNote(n).text).size !== base + 3), 'no checkpoint was signed over the shortened log');
+});

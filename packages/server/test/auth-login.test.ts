@@ -87,18 +87,23 @@ test(`one address gets ${SOURCE_FREE_FAILURES} free failures on an account, then
   const right = await login(from2(), a.slug, a.email);
   assert.equal(right.status, 429, 'the right password waits too: a delay is checked before the password');
   assert.equal(right.json.code, 'too_many_attempts');
-  assert.equal(Number(right.headers['retry-after']), 30);
-  assert.match(right.json.detail, /wait 30 seconds/);
+  // The delay started when the sixth failure was counted, before its Argon2 check: a loaded
+  // machine may have used a few of its seconds already.
+  const wait1 = Number(right.headers['retry-after']);
+  assert.ok(wait1 > 20 && wait1 <= 30, `retry-after ${wait1}`);
+  assert.equal(right.json.retry_after_seconds, wait1);
+  assert.ok(right.json.detail.includes(`wait ${waitInWords(wait1)} before`), right.json.detail);
   // Once the delay has passed (moved in the database), the next failure doubles it: "1 minute".
   await s.asAdmin((db) => db.query(`UPDATE login_throttle SET locked_until = now() - interval '1 second' WHERE tenant_id = $1`, [a.tenantId]));
   assert.equal((await login(from2(), a.slug, a.email, 'wrong again')).status, 401);
   const longer = await login(from2(), a.slug, a.email);
-  assert.equal(Number(longer.headers['retry-after']), 60);
-  assert.match(longer.json.detail, /wait 1 minute before/);
+  const wait2 = Number(longer.headers['retry-after']);
+  assert.ok(wait2 > 50 && wait2 <= 60, `retry-after ${wait2} (doubled)`);
+  assert.ok(longer.json.detail.includes(`wait ${waitInWords(wait2)} before`), longer.json.detail);
   // Another address is not held up by this one.
   assert.equal((await login(s.client('127.0.0.3'), a.slug, a.email)).status, 200);
   const log = await audit(a.tenantId);
-  assert.ok(log.some((e) => e.outcome === 'denied' && e.details.reason === 'delayed' && e.details.retry_after_seconds === 30));
+  assert.ok(log.some((e) => e.outcome === 'denied' && e.details.reason === 'delayed' && e.details.retry_after_seconds === wait1));
   assert.deepEqual([1, 30, 59, 60, 61, 900].map(waitInWords), ['1 second', '30 seconds', '59 seconds', '1 minute', '2 minutes', '15 minutes']);
 });
 

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { verifyExport, type AuditExport } from '@parapet/core';
-import { dataPaths, exportLog, loadKeyFile, readServerInfo, tenantBySlug } from '@parapet/server';
+import { auditVault, dataPaths, exportLog, loadKeyFile, readServerInfo, tenantBySlug } from '@parapet/server';
 import { CliError, type Command } from '../command.js';
 import { cliConfig, withDatabase } from '../context.js';
 
@@ -34,7 +34,8 @@ export const auditExport: Command = {
       } catch {
         // no passwd entry (containers): keep "unknown"
       }
-      return exportLog(db, keys, t.id, { type: 'system', id: 'cli', name: `parapet audit export (${who})` });
+      // The data dir's vault holds the latest checkpoints where the database cannot rewrite them.
+      return exportLog(db, keys, t.id, { type: 'system', id: 'cli', name: `parapet audit export (${who})` }, auditVault(config.dataDir));
     });
     await writeFile(out, JSON.stringify(r.export) + '\n', { mode: 0o600, flag: 'w' });
     if (r.tamper) io.err(`Warning: ${r.tamper}`);

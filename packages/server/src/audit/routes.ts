@@ -12,7 +12,7 @@ import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, retentionMonths, snapsh
 import { sendToWitnesses, witnessesOf } from './witness-client.js';
 import { FsVault } from '../vault/fs.js';
 import { merkle, verifyExport } from '@parapet/core';
-import { buildExport, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, startCheckpointTimer, treeFor, treeSize, type StoredCheckpoint } from './service.js';
+import { AuditTamperError, buildExport, CheckpointScheduler, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, pinnedCheckpoint, startCheckpointTimer, treeFor, treeSize, type StoredCheckpoint } from './service.js';
 
 defineActions({
   'audit.read': { roles: ['admin', 'auditor'] },
@@ -23,6 +23,12 @@ defineActions({
 });
 
 export const CHECKPOINT_INTERVAL_MS = 3600_000;
+/**
+ * After a sequencer round, a tenant's new entries are covered by a checkpoint signed and pinned
+ * in the vault within this long (rate limit per tenant): the window in which a database
+ * superuser could cut the newest entries without a verifier noticing.
+ */
+export const CHECKPOINT_MIN_INTERVAL_MS = 10_000;
 export const SNAPSHOT_INTERVAL_MS = 24 * 3600_000;
 /** How often the sequencer looks for entries no commit kicked it for (crash, other process). */
 export const SEQUENCER_SWEEP_MS = 5_000;
@@ -74,9 +80,13 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       this.set(sequencer.oldestWaitingSeconds);
     },
   });
+  const vault = deps.vault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
+  const onCheckpointError = (e: unknown, tenantId: string) => app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed');
+  const perRound = new CheckpointScheduler({ db: deps.db, keys: deps.keys, vault, minIntervalMs: CHECKPOINT_MIN_INTERVAL_MS, onError: onCheckpointError });
   sequencer.onRound = (done, seconds) => {
     chained.inc([...done.values()].reduce((a, b) => a + b, 0));
     rounds.observe(seconds);
+    for (const [tenantId, n] of done) if (n > 0) perRound.mark(tenantId);
   };
   sequencer.onError = (e, tenantIds) => {
     failures.inc(Math.max(1, tenantIds.length));
@@ -88,9 +98,9 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     keys: deps.keys,
     dirty: dirtyTenants,
     intervalMs: CHECKPOINT_INTERVAL_MS,
-    onError: (e, tenantId) => app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed'),
+    vault,
+    onError: onCheckpointError,
   });
-  const vault = deps.vault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
   /** The daily job: snapshot to the vault, then send the checkpoint to the tenant's witnesses. */
   async function snapshotAndAnchor(tenantId: string) {
     const s = await snapshotAuditLog(deps.db, deps.keys, vault, tenantId, deps.now());
@@ -124,6 +134,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   app.addHook('onClose', async () => {
     stop();
     clearInterval(snapshotTimer);
+    await perRound.stop();
     await sequencer.stop();
   });
 
@@ -214,8 +225,11 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   }, async (req) => {
     const p = await allow(req, 'audit.read');
     await sequencer.flush(p.tenantId);
+    // The vault's latest checkpoint bounds the log from below: fewer entries than it covers,
+    // or other ones, fail verification even when the database's checkpoints were removed too.
+    const pinned = await pinnedCheckpoint(vault, p.tenantId);
     const { x, cp, settings } = await deps.db.tx(ctx(p), async (q) => ({
-      x: await buildExport(q, p.tenantId),
+      x: await buildExport(q, p.tenantId, pinned),
       cp: await latestCheckpoint(q),
       settings: (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants`)).rows[0]?.settings,
     }));
@@ -243,7 +257,13 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     schema: { tags: ['audit'], summary: 'Sign a checkpoint of the log as it is now (idempotent per tree size).', body: { type: 'object', additionalProperties: false, properties: {} }, response: { 201: checkpointSchema, ...problems } },
   }, async (req, reply) => {
     const p = await allow(req, 'audit.checkpoint');
-    const c = await issueCheckpoint(deps.db, deps.keys, p.tenantId);
+    let c;
+    try {
+      c = await issueCheckpoint(deps.db, deps.keys, p.tenantId, { vault });
+    } catch (e) {
+      if (e instanceof AuditTamperError) throw new ProblemError(409, 'audit_log_tampered', e.message);
+      throw e;
+    }
     reply.code(201);
     return cpJson(c);
   });
@@ -350,7 +370,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   }, async (req) => {
     const p = await allow(req, 'audit.export');
-    const r = await exportLog(deps.db, deps.keys, p.tenantId, actorOf(req));
+    const r = await exportLog(deps.db, deps.keys, p.tenantId, actorOf(req), vault);
     if (r.tamper) req.log.error({ tenant_id: p.tenantId, reason: r.tamper }, 'audit log contradicts a signed checkpoint');
     return r.export;
   });

@@ -7,6 +7,11 @@ import { envelope, merkle, MerkleFrontier, signedNote, EXPORT_FORMAT, type Audit
 import { RECORD_COLUMNS, recordAudit, recordOfRow, type AuditActor, type AuditRow } from './record.js';
 import { sequencerFor } from './sequencer.js';
 import { registerSealedColumn } from '../platform/sealed.js';
+import { join } from 'node:path';
+import type { WormVault } from '../vault/vault.js';
+import { VaultError } from '../vault/vault.js';
+import { FsVault } from '../vault/fs.js';
+import { tenantKey } from '../vault/sealed.js';
 
 /** The log's name: checkpoint origin and signed-note key name. */
 export function logOrigin(tenantId: string): string {
@@ -106,25 +111,100 @@ export async function allCheckpoints(q: Queryable): Promise<StoredCheckpoint[]> 
 }
 
 /**
+ * The vault that holds each tenant's latest checkpoints where the database cannot rewrite
+ * them: `<data dir>/vault` (the server's and the CLI's view of one deployment).
+ */
+export function auditVault(dataDir: string, now?: () => Date): WormVault {
+  return new FsVault(join(dataDir, 'vault'), now);
+}
+
+/** How long pinned checkpoint notes are retained in the vault (days). */
+export const PINNED_CHECKPOINT_RETENTION_DAYS = 400;
+const pinPrefix = (tenantId: string) => tenantKey(tenantId, 'audit/checkpoints/');
+const pinKey = (tenantId: string, size: number) => `${pinPrefix(tenantId)}${String(size).padStart(12, '0')}.note`;
+
+/**
+ * Writes a signed checkpoint note to the WORM vault (write-once, plain text: it is signed and
+ * holds no secret). Pinning the same note twice is a no-op; a different note of the same
+ * size already pinned is a fork and throws AuditTamperError.
+ */
+export async function pinCheckpoint(vault: WormVault, tenantId: string, cp: { treeSize: number; note: string }): Promise<void> {
+  // One pin per tenant at a time in this process (the per-round scheduler and an explicit
+  // checkpoint may pin the same size together).
+  const prev = pinning.get(tenantId) ?? Promise.resolve();
+  const mine = prev.then(() => pinOnce(vault, tenantId, cp));
+  const tail = mine.catch(() => undefined);
+  pinning.set(tenantId, tail);
+  void tail.then(() => pinning.get(tenantId) === tail && pinning.delete(tenantId));
+  return mine;
+}
+const pinning = new Map<string, Promise<unknown>>();
+
+async function pinOnce(vault: WormVault, tenantId: string, cp: { treeSize: number; note: string }): Promise<void> {
+  const key = pinKey(tenantId, cp.treeSize);
+  try {
+    await vault.put(key, Buffer.from(cp.note, 'utf8'), { retainUntil: new Date(Date.now() + PINNED_CHECKPOINT_RETENTION_DAYS * 86_400_000) });
+  } catch (e) {
+    if (!(e instanceof VaultError && e.code === 'exists')) throw e;
+    const had = (await readPinned(vault, key)).toString('utf8');
+    if (had !== cp.note) throw new AuditTamperError(`The vault already holds a different checkpoint of size ${cp.treeSize}; the log was forked.`);
+  }
+}
+
+/** The largest checkpoint pinned in the vault for the tenant (size and note), if any. */
+export async function pinnedCheckpoint(vault: WormVault, tenantId: string): Promise<{ treeSize: number; note: string } | undefined> {
+  await pinning.get(tenantId); // a pin of this process in progress finishes first
+  const keys = await vault.list(pinPrefix(tenantId));
+  const last = keys.filter((k) => /\/\d{12}\.note$/.test(k)).sort().at(-1);
+  if (!last) return undefined;
+  return { treeSize: Number(/(\d{12})\.note$/.exec(last)![1]), note: (await readPinned(vault, last)).toString('utf8') };
+}
+
+/** Reads a pinned note, waiting a moment for another process between writing metadata and content. */
+async function readPinned(vault: WormVault, key: string): Promise<Buffer> {
+  for (let i = 0; ; i++) {
+    try {
+      return await vault.get(key);
+    } catch (g) {
+      if (!(g instanceof VaultError && g.code === 'integrity') || i >= 20) throw g;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/**
  * Signs a checkpoint of the tenant's log as it is now (idempotent per tree size). The
  * leaf hashes are read under the audit lock, so the size and root describe one committed
- * prefix of the chain.
+ * prefix of the chain. Refuses (AuditTamperError) to sign a tree smaller than, or
+ * inconsistent with, the latest checkpoint already issued: the database's and, with
+ * `o.vault`, the one pinned there (which a database superuser cannot remove). With a vault
+ * the new checkpoint is pinned after it commits.
  */
-export async function issueCheckpoint(db: Database, keys: KeyProvider, tenantId: string): Promise<StoredCheckpoint> {
+export async function issueCheckpoint(db: Database, keys: KeyProvider, tenantId: string, o: { vault?: WormVault | undefined } = {}): Promise<StoredCheckpoint> {
   // Everything committed before this call is chained first, so the checkpoint covers it.
   await sequencerFor(db).flush(tenantId);
-  return db.tx({ tenantId, actor: 'system:audit-checkpoint' }, async (q) => {
+  const pinned = o.vault ? await pinnedCheckpoint(o.vault, tenantId) : undefined;
+  const cp = await db.tx({ tenantId, actor: 'system:audit-checkpoint' }, async (q) => {
     const key = await ensureLogKey(q, keys, tenantId);
     await q.query(`SELECT pg_advisory_xact_lock(hashtextextended('audit:' || $1, 0))`, [tenantId]);
     const hashes = await leafHashes(q);
     // Never sign a history that contradicts what was signed before.
     const prior = await latestCheckpoint(q);
-    if (prior && prior.treeSize > hashes.length) throw new AuditTamperError(`The log has ${hashes.length} entries but checkpoint ${prior.treeSize} was signed; entries were removed. Refusing to sign.`);
+    const bars: Array<{ treeSize: number; rootHash: Buffer; where: string }> = [];
+    if (prior) bars.push({ ...prior, where: 'signed' });
+    if (pinned) {
+      const text = signedNote.parseNote(pinned.note).text;
+      const c = signedNote.parseCheckpoint(text);
+      bars.push({ treeSize: c.size, rootHash: Buffer.from(c.root), where: 'pinned in the vault' });
+    }
+    for (const b of bars) {
+      if (b.treeSize > hashes.length) throw new AuditTamperError(`The log has ${hashes.length} entries but checkpoint ${b.treeSize} was ${b.where}; entries were removed. Refusing to sign.`);
+    }
     const f = new MerkleFrontier();
     for (const h of hashes) {
       f.push(h);
-      if (prior && f.size === prior.treeSize && !f.root().equals(prior.rootHash)) {
-        throw new AuditTamperError(`Entries 1..${prior.treeSize} no longer match their signed checkpoint; the log was altered. Refusing to sign.`);
+      for (const b of bars) {
+        if (f.size === b.treeSize && !f.root().equals(b.rootHash)) throw new AuditTamperError(`Entries 1..${b.treeSize} no longer match their ${b.where === 'signed' ? 'signed checkpoint' : 'checkpoint pinned in the vault'}; the log was altered. Refusing to sign.`);
       }
     }
     const root = f.root();
@@ -138,6 +218,46 @@ export async function issueCheckpoint(db: Database, keys: KeyProvider, tenantId:
     );
     return cpOf(ins.rows[0]!);
   });
+  if (o.vault && cp.treeSize > 0 && (!pinned || pinned.treeSize < cp.treeSize)) await pinCheckpoint(o.vault, tenantId, cp);
+  return cp;
+}
+
+/**
+ * Signs (and pins) a checkpoint after sequencer rounds, at most once per `minIntervalMs` per
+ * tenant: the first round after a quiet spell is covered at once, later ones at the end of the
+ * interval. So an entry is covered by a vault-pinned checkpoint at most about minIntervalMs
+ * after it is chained.
+ */
+export class CheckpointScheduler {
+  private readonly last = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Set<Promise<unknown>>();
+  private stopped = false;
+  constructor(private readonly o: { db: Database; keys: KeyProvider; vault: WormVault; minIntervalMs: number; onError?: (e: unknown, tenantId: string) => void }) {}
+
+  /** A round chained entries of `tenantId`: make sure a checkpoint follows. */
+  mark(tenantId: string): void {
+    if (this.stopped || this.timers.has(tenantId)) return;
+    const wait = Math.max(0, (this.last.get(tenantId) ?? -Infinity) + this.o.minIntervalMs - Date.now());
+    const t = setTimeout(() => {
+      this.timers.delete(tenantId);
+      this.last.set(tenantId, Date.now());
+      if (this.last.size > 10_000) this.last.delete(this.last.keys().next().value!);
+      const p = issueCheckpoint(this.o.db, this.o.keys, tenantId, { vault: this.o.vault }).catch((e: unknown) => this.o.onError?.(e, tenantId));
+      this.running.add(p);
+      void p.finally(() => this.running.delete(p));
+    }, wait);
+    t.unref();
+    this.timers.set(tenantId, t);
+  }
+
+  /** Cancels pending checkpoints and waits for those being signed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await Promise.all([...this.running]);
+  }
 }
 
 /** Checkpoint notes with the witness cosignature lines appended (one signed note each). */
@@ -167,15 +287,19 @@ export async function entriesRange(q: Queryable, from: number, limit: number): P
 }
 
 /** Everything an offline verifier needs: entries with exact leaf bytes, checkpoints, log keys. */
-export async function buildExport(q: Queryable, tenantId: string): Promise<AuditExport> {
+export async function buildExport(q: Queryable, tenantId: string, pinned?: { note: string }): Promise<AuditExport> {
   const { rows } = await q.query<AuditRow>(`SELECT ${RECORD_COLUMNS} FROM audit_log ORDER BY seq`);
+  const checkpoints = await notesWithCosignatures(q);
+  // The vault's latest checkpoint goes along when the database lost it (rows removed under
+  // it): a verifier then sees the entries it covers are missing.
+  if (pinned && !checkpoints.some((n) => n.startsWith(pinned.note))) checkpoints.push(pinned.note);
   return {
     format: EXPORT_FORMAT,
     tenant_id: tenantId,
     origin: logOrigin(tenantId),
     log_keys: (await logKeys(q)).map((k) => k.verifierKey),
     entries: rows.map(exportRow),
-    checkpoints: await notesWithCosignatures(q),
+    checkpoints,
   };
 }
 
@@ -184,7 +308,7 @@ export function inclusion(hashes: Buffer[], index: number, size: number) {
 }
 
 /** Tenants written since the last tick get a fresh checkpoint; an idle log costs nothing. */
-export function startCheckpointTimer(o: { db: Database; keys: KeyProvider; dirty: Set<string>; intervalMs: number; onError?: (e: unknown, tenantId: string) => void }): () => void {
+export function startCheckpointTimer(o: { db: Database; keys: KeyProvider; dirty: Set<string>; intervalMs: number; vault?: WormVault; onError?: (e: unknown, tenantId: string) => void }): () => void {
   let running = false;
   const tick = async () => {
     if (running) return;
@@ -193,7 +317,7 @@ export function startCheckpointTimer(o: { db: Database; keys: KeyProvider; dirty
       for (const tenantId of [...o.dirty]) {
         o.dirty.delete(tenantId);
         try {
-          await issueCheckpoint(o.db, o.keys, tenantId);
+          await issueCheckpoint(o.db, o.keys, tenantId, { vault: o.vault });
         } catch (e) {
           o.onError?.(e, tenantId);
         }
@@ -212,16 +336,17 @@ export function startCheckpointTimer(o: { db: Database; keys: KeyProvider; dirty
  * checkpoint is signed that covers it, unless the log contradicts an earlier checkpoint
  * (then the export goes out as it is, for `audit verify` to pinpoint, with the reason).
  */
-export async function exportLog(db: Database, keys: KeyProvider, tenantId: string, actor: AuditActor): Promise<{ export: AuditExport; tamper?: string }> {
+export async function exportLog(db: Database, keys: KeyProvider, tenantId: string, actor: AuditActor, vault?: WormVault): Promise<{ export: AuditExport; tamper?: string }> {
   await db.tx({ tenantId, actor: `${actor.type}:${actor.id}` }, (q) => recordAudit(q, tenantId, actor, { action: 'audit.exported', outcome: 'success', target: { type: 'audit_log', id: tenantId } }));
   let tamper: string | undefined;
   try {
-    await issueCheckpoint(db, keys, tenantId);
+    await issueCheckpoint(db, keys, tenantId, { vault });
   } catch (e) {
     if (!(e instanceof AuditTamperError)) throw e;
     tamper = e.message;
   }
-  const x = await db.tx({ tenantId, actor: `${actor.type}:${actor.id}` }, (q) => buildExport(q, tenantId));
+  const pinned = vault ? await pinnedCheckpoint(vault, tenantId) : undefined;
+  const x = await db.tx({ tenantId, actor: `${actor.type}:${actor.id}` }, (q) => buildExport(q, tenantId, pinned));
   return tamper ? { export: x, tamper } : { export: x };
 }
 

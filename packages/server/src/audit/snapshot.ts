@@ -36,7 +36,7 @@ export function retentionMonths(settings: Record<string, unknown> | null | undef
 
 /** Writes a snapshot of entries since the last one; undefined when nothing is new. */
 export async function snapshotAuditLog(db: Database, keys: KeyProvider, vault: WormVault, tenantId: string, now: Date): Promise<SnapshotInfo | undefined> {
-  const cp = await issueCheckpoint(db, keys, tenantId);
+  const cp = await issueCheckpoint(db, keys, tenantId, { vault });
   const ctx = { tenantId, actor: 'system:audit-snapshot' };
   const prep = await db.tx(ctx, async (q) => {
     const last = Number((await q.query<{ n: number | null }>(`SELECT max(to_seq) AS n FROM audit_snapshots`)).rows[0]!.n ?? 0);

@@ -11,7 +11,7 @@ import { tenantBySlug } from '../tenants/service.js';
 import { hashPassword, needsRehash, verifyPassword } from './password.js';
 import { createHash } from 'node:crypto';
 import { createSession, rotateSession, type SessionState } from './sessions.js';
-import { countAttempt, dbThrottle, giveBackIp, ipKey, memoryThrottle, mfaKey, passwordKeys, recordFullSignIn, refusalProblem, type ThrottleRefusal } from './throttle.js';
+import { countAttempt, dbThrottle, giveBackIp, ipKey, memoryThrottle, mfaKey, passwordKeys, purgeStaleThrottle, recordFullSignIn, refusalProblem, type ThrottleRefusal } from './throttle.js';
 import { hasConfirmedMfa, useRecoveryCode, verifyUserTotp } from './totp.js';
 import { getAuthSettings } from './settings.js';
 
@@ -57,6 +57,7 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
 
   // Phase 1: count the attempt (commits), read the account.
   const pre = await deps.db.tx({ tenantId, actor: 'system:login' }, async (q) => {
+    if (Math.random() < 1 / 64) await purgeStaleThrottle(q, now);
     const refusal = await countAttempt(dbThrottle(q, tenantId), await passwordKeys(q, email, ip, now), now);
     const { rows } = await q.query<{ id: string; password_hash: string | null; status: string }>(`SELECT id, password_hash, status FROM users WHERE email = $1`, [email]);
     const user = rows[0];

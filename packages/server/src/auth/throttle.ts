@@ -185,6 +185,21 @@ export async function clearAccountThrottle(q: Queryable, email: string, userId: 
   return r.rowCount;
 }
 
+/**
+ * Removes the tenant's counters that no longer matter: failures older than the reset period
+ * with no delay running, and known addresses past their 30 days. Callers run it now and then
+ * (it is not on every attempt's path).
+ */
+export async function purgeStaleThrottle(q: Queryable, now: Date): Promise<number> {
+  const r = await q.query(
+    `DELETE FROM login_throttle
+      WHERE (NOT starts_with(key, 'known:') AND window_started_at < $1 AND (locked_until IS NULL OR locked_until < $3))
+         OR (starts_with(key, 'known:') AND window_started_at < $2)`,
+    [new Date(now.getTime() - COUNTER_RESET_SECONDS * 1000), new Date(now.getTime() - KNOWN_SOURCE_SECONDS * 1000), now],
+  );
+  return r.rowCount;
+}
+
 /** "30 seconds", "1 minute", "15 minutes": a wait in words. */
 export function waitInWords(seconds: number): string {
   if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
