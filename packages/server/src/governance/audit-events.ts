@@ -6,4 +6,6 @@ export const GOVERNANCE_EVENTS = [
   'governance.review.signed_off',
   'governance.review.overdue',
   'governance.review.refused',
+  'governance.anomaly.detected',
+  'governance.anomaly.acknowledged',
 ] as const;
