@@ -8,4 +8,6 @@ export const GOVERNANCE_EVENTS = [
   'governance.review.refused',
   'governance.anomaly.detected',
   'governance.anomaly.acknowledged',
+  'governance.erasure.completed',
+  'governance.erasure.refused',
 ] as const;

@@ -11,6 +11,7 @@ import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
 import { listTenantIds } from '../tenants/service.js';
 import { listAlerts, scoreTenant } from './anomaly.js';
+import { erasePerson, listErasures } from './erasure.js';
 import { decideItem, getReview, listReviews, openReview, reviewEvidence, reviewTick, signOff, REVIEW_KINDS, REVIEW_PAYLOAD_TYPE } from './reviews.js';
 
 defineActions({
@@ -19,6 +20,8 @@ defineActions({
   'governance.review.decide': { roles: ['admin', 'security_lead', 'auditor'], stepUp: true },
   'governance.alert.read': { roles: ['admin', 'security_lead', 'auditor'] },
   'governance.alert.acknowledge': { roles: ['admin', 'security_lead'] },
+  'governance.erasure.request': { roles: ['admin'], stepUp: true },
+  'governance.erasure.read': { roles: ['admin', 'auditor'] },
 });
 
 /** How often data-access volume is scored (ms): alerts are raised within this plus a request. */
@@ -188,6 +191,48 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
       reply.code(204);
     },
   );
+
+  app.post<{ Body: { user_id: string; reason: string } }>(
+    '/api/v1/governance/erasures',
+    {
+      schema: {
+        tags: ['governance'],
+        summary: "Erase a person (admin, step-up): their activity data, devices, sessions, factors and identity go; their audit entries stay verifiable with their personal fields crypto-shredded.",
+        body: { type: 'object', required: ['user_id', 'reason'], additionalProperties: false, properties: { user_id: { type: 'string', pattern: UUID }, reason: { type: 'string', minLength: 1, maxLength: 1000 } } },
+        response: {
+          201: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              request_id: { type: 'string' }, subject_id: { type: 'string' },
+              deleted: { type: 'object', additionalProperties: { type: 'integer' } }, nullified: { type: 'object', additionalProperties: { type: 'integer' } },
+              kept: { type: 'array', items: { type: 'string' } }, subject_key_destroyed: { type: 'boolean' },
+            },
+          },
+          ...problems,
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = requireUser(req);
+      try {
+        authorize(p, 'governance.erasure.request', { type: 'user', id: req.body.user_id, tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
+        const r = await deps.db.tx(ctx(p), (q) => erasePerson(q, p.tenantId, { ...actorOf(req), id: p.userId }, req.body.user_id, req.body.reason, deps.now()));
+        reply.code(201);
+        return r;
+      } catch (e) {
+        if (e instanceof ProblemError && e.status < 500) {
+          await deps.db.tx(ctx(p), (q) => recordAudit(q, p.tenantId, actorOf(req), { action: 'governance.erasure.refused', outcome: e.status === 401 || e.status === 403 ? 'denied' : 'failure', target: { type: 'user', id: req.body.user_id }, details: { code: e.code } }));
+        }
+        throw e;
+      }
+    },
+  );
+  app.get('/api/v1/governance/erasures', { schema: { tags: ['governance'], summary: 'Erasure requests and what each removed (evidence for a data-protection authority).', response: { 200: { type: 'object', additionalProperties: false, properties: { erasures: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { id: { type: 'string' }, subject_id: { type: 'string' }, reason: { type: 'string' }, requested_at: { type: 'string' }, completed_at: { type: ['string', 'null'] }, report: { type: 'object', additionalProperties: true } } } } } }, ...problems } } }, async (req) => {
+    const p = requireUser(req);
+    authorize(p, 'governance.erasure.read', { type: 'erasure_request', tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
+    return { erasures: await deps.db.tx(ctx(p), (q) => listErasures(q)) };
+  });
 
   // Anomaly scoring: every tenant, every ANOMALY_JOB_INTERVAL_MS.
   let scoring = false;
