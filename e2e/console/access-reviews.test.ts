@@ -10,6 +10,8 @@ import type { Browser } from 'playwright-core';
 import { dsse } from '@parapet/core';
 import { createTenant, loginAs, startTestServer, type TestServer } from '@parapet/server/testing';
 import { REVIEW_PAYLOAD_TYPE } from '@parapet/server/governance/reviews';
+import { scoreTenant } from '@parapet/server/governance/anomaly';
+import { recordAudit } from '@parapet/server/audit/record';
 import { browserMissing, launchBrowser, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
 
 const missing = browserMissing();
@@ -58,4 +60,23 @@ test('an admin reviews access: open, confirm, revoke, sign off, download the sig
   assert.equal(JSON.parse(payload.toString('utf8')).items.length, 2);
   await screenshot(page, 'access-review-signed-off');
   assert.deepEqual(problems, []);
+});
+
+test('the anomaly banner shows an open alert to an admin, who acknowledges it', { skip: missing ?? false }, async () => {
+  const tenantId = await createTenant(s.db, 'alertco');
+  const admin = await loginAs(s, { roles: ['admin'], tenantId, email: 'ada.admin@alertco.test' });
+  const reader = await loginAs(s, { roles: ['manager'], tenantId, email: 'mo.manager@alertco.test' });
+  await s.db.tx({ tenantId }, async (q) => {
+    for (let i = 0; i < 80; i++) await recordAudit(q, tenantId, { type: 'user', id: reader.userId, name: reader.email }, { action: 'authz.decision', outcome: 'success', purpose: 'wellbeing', target: { type: 'pulse_person', id: `p${i}` } });
+  });
+  assert.equal((await scoreTenant(s.db, tenantId, new Date())).length, 1);
+  const t = await openTab(browser, s, await sessionCookie(s, tenantId, admin.userId));
+  tabs.push(t);
+  await t.page.goto(`${s.url}/account`);
+  const banner = t.page.getByTestId('anomaly-banner');
+  await banner.getByText('mo.manager@alertco.test made 80 data reads or exports').waitFor();
+  await screenshot(t.page, 'anomaly-banner');
+  await banner.getByRole('button', { name: 'Acknowledge' }).click();
+  await banner.waitFor({ state: 'detached' });
+  assert.deepEqual(t.problems, []);
 });

@@ -8,6 +8,7 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { findUnstorable, problemForDatabaseError } from './http/bad-input.js';
 import { domainModules } from './modules.js';
 import { registerAuthHooks } from './auth/hooks.js';
+import { configureAuditPii } from './audit/pii.js';
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
@@ -57,6 +58,7 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   registerMetrics(app);
+  configureAuditPii(deps.keys);
   await registerAuthHooks(app, deps);
   // Strings PostgreSQL cannot store (NUL, lone surrogates) and absurd nesting are refused for
   // every route before schema validation, so no handler has to remember to.

@@ -1,5 +1,6 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { Link } from './Link';
+import { AlertBanner } from './AlertBanner';
 import { ACCESS, hasRole, useSession } from '../session';
 
 interface NavItem {
@@ -103,6 +104,7 @@ export function Shell({ path, title, children }: { path: string; title: string; 
         <h1 ref={heading} tabIndex={-1} className="page-title">
           {title}
         </h1>
+        <AlertBanner />
         {children}
       </main>
     </div>

@@ -2,6 +2,7 @@ import type { Queryable } from '@parapet/db';
 import type { AuditRecord } from '@parapet/core';
 import type { AuditAction } from './catalogue.js';
 import { sequencerFor } from './sequencer.js';
+import { sealActorPii } from './pii.js';
 
 /** Who did it. `name` is the human-readable name at the time (email, device name, job). */
 export interface AuditActor {
@@ -31,7 +32,9 @@ export const AT_SQL = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY
  * tenant commit in parallel. Once the transaction commits, the sequencer chains it into
  * audit_log; see sequencer.ts and migration 0102 for the ordering this guarantees.
  */
-export async function recordAudit(q: Queryable, tenantId: string, actor: AuditActor, e: AuditEntry): Promise<{ inboxId: number }> {
+export async function recordAudit(q: Queryable, tenantId: string, who: AuditActor, e: AuditEntry): Promise<{ inboxId: number }> {
+  // A person's name, address and user agent are stored encrypted under their subject key (pii.ts).
+  const actor = await sealActorPii(q, tenantId, who);
   const { rows } = await q.query<{ id: number }>(
     `INSERT INTO audit_inbox (tenant_id, actor_type, actor_id, actor_name, ip, user_agent, action, target_type, target_id, purpose, outcome, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,

@@ -8,6 +8,7 @@ import type { AppDeps } from '../deps.js';
 import { requireUser } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { sequencerFor } from './sequencer.js';
+import { revealPii } from './pii.js';
 
 defineActions({
   // Same readers as the audit module's own audit.read: admins and auditors.
@@ -88,7 +89,11 @@ export async function auditConsoleRoutes(app: FastifyInstance, deps: AppDeps): P
       const where: string[] = [];
       const args: unknown[] = [];
       const arg = (v: unknown) => (args.push(v), `$${args.length}`);
-      if (f.actor) where.push(`(actor_name ILIKE ${arg('%' + like(f.actor) + '%')} OR actor_id = ${arg(f.actor)})`);
+      // Names are stored encrypted (pii.ts), so a search by e-mail goes through the person's id.
+      if (f.actor) {
+        const pat = arg('%' + like(f.actor) + '%');
+        where.push(`(actor_name ILIKE ${pat} OR actor_id = ${arg(f.actor)} OR actor_id IN (SELECT id::text FROM users WHERE email ILIKE ${pat}))`);
+      }
       if (f.action) where.push(`action LIKE ${arg(like(f.action) + '%')}`);
       if (f.target) {
         const t = arg('%' + like(f.target) + '%');
@@ -100,13 +105,19 @@ export async function auditConsoleRoutes(app: FastifyInstance, deps: AppDeps): P
       if (f.before_seq) where.push(`seq < ${arg(f.before_seq)}`);
       const limit = f.limit ?? 50;
       await sequencerFor(deps.db).flush(p.tenantId);
-      const { rows } = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}`, purpose: 'audit.browse' }, (q) =>
-        q.query<{ seq: number; at: Date; details: Record<string, unknown> } & Record<string, unknown>>(
-          `SELECT seq, at, actor_type, actor_id, actor_name, ip, user_agent, action, target_type, target_id, purpose, outcome, details
-             FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-            ORDER BY seq DESC LIMIT ${arg(limit + 1)}`,
-          args,
-        ),
+      const { rows } = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}`, purpose: 'audit.browse' }, async (q) =>
+        revealPii(
+          q,
+          p.tenantId,
+          (
+            await q.query<{ seq: number; at: Date; details: Record<string, unknown>; actor_name: unknown; ip: unknown; user_agent: unknown } & Record<string, unknown>>(
+              `SELECT seq, at, actor_type, actor_id, actor_name, ip, user_agent, action, target_type, target_id, purpose, outcome, details
+                 FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+                ORDER BY seq DESC LIMIT ${arg(limit + 1)}`,
+              args,
+            )
+          ).rows,
+        ).then((rows) => ({ rows })),
       );
       const page = rows.slice(0, limit);
       return {

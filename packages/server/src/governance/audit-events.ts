@@ -6,4 +6,8 @@ export const GOVERNANCE_EVENTS = [
   'governance.review.signed_off',
   'governance.review.overdue',
   'governance.review.refused',
+  'governance.anomaly.detected',
+  'governance.anomaly.acknowledged',
+  'governance.erasure.completed',
+  'governance.erasure.refused',
 ] as const;

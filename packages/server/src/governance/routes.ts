@@ -10,13 +10,22 @@ import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
 import { listTenantIds } from '../tenants/service.js';
+import { listAlerts, scoreTenant } from './anomaly.js';
+import { erasePerson, listErasures } from './erasure.js';
 import { decideItem, getReview, listReviews, openReview, reviewEvidence, reviewTick, signOff, REVIEW_KINDS, REVIEW_PAYLOAD_TYPE } from './reviews.js';
 
 defineActions({
   'governance.review.read': { roles: ['admin', 'security_lead', 'auditor'] },
   'governance.review.open': { roles: ['admin'], stepUp: true },
   'governance.review.decide': { roles: ['admin', 'security_lead', 'auditor'], stepUp: true },
+  'governance.alert.read': { roles: ['admin', 'security_lead', 'auditor'] },
+  'governance.alert.acknowledge': { roles: ['admin', 'security_lead'] },
+  'governance.erasure.request': { roles: ['admin'], stepUp: true },
+  'governance.erasure.read': { roles: ['admin', 'auditor'] },
 });
+
+/** How often data-access volume is scored (ms): alerts are raised within this plus a request. */
+export const ANOMALY_JOB_INTERVAL_MS = 15_000;
 
 /** How often the review job runs (ms). */
 export const REVIEW_JOB_INTERVAL_MS = 10 * 60_000;
@@ -150,6 +159,97 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
         return e.envelope;
       }),
   );
+
+  const alertSchema = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string' }, actor_type: { type: 'string' }, actor_id: { type: 'string' }, actor_name: { type: ['string', 'null'] }, count: { type: 'integer' },
+      median: { type: 'number' }, p99: { type: 'number' }, floor: { type: 'integer' }, window_start: { type: 'string' }, detected_at: { type: 'string' }, acknowledged_at: { type: ['string', 'null'] },
+    },
+  } as const;
+  app.get<{ Querystring: { open?: boolean } }>(
+    '/api/v1/governance/alerts',
+    { schema: { tags: ['governance'], summary: 'Anomaly alerts: actors far beyond their data-access baseline (the console banner).', querystring: { type: 'object', additionalProperties: false, properties: { open: { type: 'boolean' } } }, response: { 200: { type: 'object', additionalProperties: false, properties: { alerts: { type: 'array', items: alertSchema } } }, ...problems } } },
+    async (req) => {
+      const p = requireUser(req);
+      authorize(p, 'governance.alert.read', { type: 'anomaly_alert', tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
+      return { alerts: await deps.db.tx(ctx(p), (q) => listAlerts(q, { open: req.query.open === true })) };
+    },
+  );
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/governance/alerts/:id/acknowledge',
+    { schema: { tags: ['governance'], summary: 'Acknowledge an anomaly alert (it leaves the banner; the audit entry stays).', params: idParams, response: { 204: { type: 'null' }, ...problems } } },
+    async (req, reply) => {
+      const p = requireUser(req);
+      authorize(p, 'governance.alert.acknowledge', { type: 'anomaly_alert', id: req.params.id, tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
+      await deps.db.tx(ctx(p), async (q) => {
+        const r = await q.query(`UPDATE anomaly_alerts SET acknowledged_at = $2, acknowledged_by = $3 WHERE id = $1 AND acknowledged_at IS NULL`, [req.params.id, deps.now(), p.userId]);
+        if (!r.rowCount) throw new ProblemError(404, 'alert_not_found', 'No such open alert.');
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'governance.anomaly.acknowledged', outcome: 'success', target: { type: 'anomaly_alert', id: req.params.id } });
+      });
+      reply.code(204);
+    },
+  );
+
+  app.post<{ Body: { user_id: string; reason: string } }>(
+    '/api/v1/governance/erasures',
+    {
+      schema: {
+        tags: ['governance'],
+        summary: "Erase a person (admin, step-up): their activity data, devices, sessions, factors and identity go; their audit entries stay verifiable with their personal fields crypto-shredded.",
+        body: { type: 'object', required: ['user_id', 'reason'], additionalProperties: false, properties: { user_id: { type: 'string', pattern: UUID }, reason: { type: 'string', minLength: 1, maxLength: 1000 } } },
+        response: {
+          201: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              request_id: { type: 'string' }, subject_id: { type: 'string' },
+              deleted: { type: 'object', additionalProperties: { type: 'integer' } }, nullified: { type: 'object', additionalProperties: { type: 'integer' } },
+              kept: { type: 'array', items: { type: 'string' } }, subject_key_destroyed: { type: 'boolean' },
+            },
+          },
+          ...problems,
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = requireUser(req);
+      try {
+        authorize(p, 'governance.erasure.request', { type: 'user', id: req.body.user_id, tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
+        const r = await deps.db.tx(ctx(p), (q) => erasePerson(q, p.tenantId, { ...actorOf(req), id: p.userId }, req.body.user_id, req.body.reason, deps.now()));
+        reply.code(201);
+        return r;
+      } catch (e) {
+        if (e instanceof ProblemError && e.status < 500) {
+          await deps.db.tx(ctx(p), (q) => recordAudit(q, p.tenantId, actorOf(req), { action: 'governance.erasure.refused', outcome: e.status === 401 || e.status === 403 ? 'denied' : 'failure', target: { type: 'user', id: req.body.user_id }, details: { code: e.code } }));
+        }
+        throw e;
+      }
+    },
+  );
+  app.get('/api/v1/governance/erasures', { schema: { tags: ['governance'], summary: 'Erasure requests and what each removed (evidence for a data-protection authority).', response: { 200: { type: 'object', additionalProperties: false, properties: { erasures: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { id: { type: 'string' }, subject_id: { type: 'string' }, reason: { type: 'string' }, requested_at: { type: 'string' }, completed_at: { type: ['string', 'null'] }, report: { type: 'object', additionalProperties: true } } } } } }, ...problems } } }, async (req) => {
+    const p = requireUser(req);
+    authorize(p, 'governance.erasure.read', { type: 'erasure_request', tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
+    return { erasures: await deps.db.tx(ctx(p), (q) => listErasures(q)) };
+  });
+
+  // Anomaly scoring: every tenant, every ANOMALY_JOB_INTERVAL_MS.
+  let scoring = false;
+  const score = async () => {
+    if (scoring) return;
+    scoring = true;
+    try {
+      for (const tenantId of await listTenantIds(deps.db)) {
+        await scoreTenant(deps.db, tenantId, deps.now()).catch((e: unknown) => app.log.error({ err: e, tenantId }, 'anomaly scoring failed'));
+      }
+    } finally {
+      scoring = false;
+    }
+  };
+  const scorer = setInterval(() => void score(), ANOMALY_JOB_INTERVAL_MS);
+  scorer.unref();
+  app.addHook('onClose', async () => clearInterval(scorer));
 
   // The review job: scheduled reviews and overdue alerts, every tenant.
   let running = false;
