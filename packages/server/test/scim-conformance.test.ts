@@ -196,3 +196,23 @@ test('meta.location, $ref and the Location header come from the configured publi
   assert.equal(spc.json.meta.location, `${PUBLIC}/scim/v2/ServiceProviderConfig`);
   assert.ok(!JSON.stringify([r.json, g.json, grp.json, spc.json]).includes('evil.example'));
 });
+
+test('state written before these rules (two primaries, a duplicate userName) does not block an unrelated PATCH such as deactivation', async () => {
+  const a = await create({}, `legacy${Date.now()}`);
+  const b = await create({}, `legacy-b${Date.now()}`);
+  // As the old code could leave it: b carries a's name in another case and two primaries.
+  await s.asAdmin((q) =>
+    q.query(
+      `UPDATE scim_users SET user_name = NULL, attributes = attributes || jsonb_build_object('userName', $2::text, 'emails', $3::jsonb) WHERE user_id = $1`,
+      [b.id, a.userName.toUpperCase(), JSON.stringify([{ value: b.emails[0].value, primary: true }, { value: `x-${b.id}@example.test`, primary: true }])],
+    ),
+  );
+  const r = await patch(b.id, { op: 'replace', path: 'active', value: false });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.active, false);
+  assert.equal(r.json.emails.filter((e: { primary?: boolean }) => e.primary === true).length, 1);
+  // Renaming to a free name makes it hold that name like anyone else.
+  const free = `renamed${Date.now()}`;
+  assert.equal((await patch(b.id, { op: 'replace', path: 'userName', value: free })).status, 200);
+  assert.equal((await send('POST', '/Users', { schemas: [USER], userName: free.toUpperCase(), emails: [{ value: `y-${b.id}@example.test`, primary: true }] })).status, 409);
+});

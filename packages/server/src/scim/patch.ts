@@ -160,8 +160,11 @@ function settlePrimaries(res: Obj, before: Map<string, Set<string>>): void {
     if (prim.length < 2) continue;
     const old = before.get(k.toLowerCase()) ?? new Set<string>();
     const fresh = prim.filter((e) => !old.has(JSON.stringify(e)));
-    if (fresh.length !== 1) throw new ScimError(400, `At most one value of ${k} may be primary.`, 'invalidValue');
-    for (const e of prim) if (e !== fresh[0]) e.primary = false;
+    if (fresh.length > 1) throw new ScimError(400, `At most one value of ${k} may be primary.`, 'invalidValue');
+    // No new primary: the stored state already had several (written before this rule); the
+    // first stays primary, so an unrelated PATCH (deactivation above all) still goes through.
+    const keep = fresh[0] ?? prim[0];
+    for (const e of prim) if (e !== keep) e.primary = false;
   }
 }
 

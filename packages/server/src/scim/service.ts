@@ -225,6 +225,11 @@ async function checkManager(q: Queryable, userId: string, managerId: string | nu
  * scim_users_user_name_ci backs this against concurrent requests.
  */
 async function assertUserNameFree(c: Ctx, userName: string, self: string | undefined): Promise<void> {
+  if (await userNameTaken(c, userName, self)) throw new ScimError(409, `A user with userName ${userName} already exists.`, 'uniqueness');
+}
+
+/** True when a live user other than `self` holds `userName` (case-insensitively). */
+async function userNameTaken(c: Ctx, userName: string, self: string | undefined): Promise<boolean> {
   const { rows } = await c.q.query(
     `SELECT 1 FROM users u LEFT JOIN scim_users s ON s.tenant_id = u.tenant_id AND s.user_id = u.id
       WHERE u.id IS DISTINCT FROM $2::uuid AND s.deleted_at IS NULL
@@ -232,7 +237,7 @@ async function assertUserNameFree(c: Ctx, userName: string, self: string | undef
       LIMIT 1`,
     [userName, self ?? null],
   );
-  if (rows.length) throw new ScimError(409, `A user with userName ${userName} already exists.`, 'uniqueness');
+  return rows.length > 0;
 }
 
 function uniqueViolation(e: unknown): boolean {
@@ -287,7 +292,13 @@ export async function createUser(c: Ctx, rep: Obj): Promise<Obj> {
 export async function saveUser(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch'): Promise<Obj> {
   const before = await getUser(c, id);
   const f = userFields(rep);
-  await assertUserNameFree(c, f.userName, id);
+  // The uniqueness check applies to a new name. Keeping one's name (in any case) never
+  // conflicts, even for an account whose name a duplicate held before migration 0260 and
+  // which therefore holds none (user_name NULL): it keeps holding none until renamed.
+  const renamed = f.userName.toLowerCase() !== String(before.userName).toLowerCase();
+  const held = (await c.q.query<{ user_name: string | null }>(`SELECT user_name FROM scim_users WHERE user_id = $1`, [id])).rows[0]?.user_name ?? null;
+  if (renamed) await assertUserNameFree(c, f.userName, id);
+  const userNameToStore = renamed || held !== null || !(await userNameTaken(c, f.userName, id)) ? f.userName : null;
   await checkManager(c.q, id, f.managerId);
   const { rows } = await c.q.query<{ status: string }>(`SELECT status FROM users WHERE id = $1 FOR UPDATE`, [id]);
   const wasActive = rows[0]!.status === 'active';
@@ -303,7 +314,7 @@ export async function saveUser(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch
     `INSERT INTO scim_users (tenant_id, user_id, external_id, department, employee_number, attributes, user_name) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (tenant_id, user_id) DO UPDATE SET external_id = EXCLUDED.external_id, department = EXCLUDED.department,
        employee_number = EXCLUDED.employee_number, attributes = EXCLUDED.attributes, user_name = EXCLUDED.user_name, updated_at = now()`,
-    [c.tenantId, id, f.externalId ?? null, f.department ?? null, f.employeeNumber ?? null, JSON.stringify(f.attributes), f.userName],
+    [c.tenantId, id, f.externalId ?? null, f.department ?? null, f.employeeNumber ?? null, JSON.stringify(f.attributes), userNameToStore],
   ).catch((e: unknown) => {
     if (uniqueViolation(e)) throw new ScimError(409, `A user with userName ${f.userName} already exists.`, 'uniqueness');
     throw e;
