@@ -161,6 +161,15 @@ test('PATCH of id, meta, schemas or another read-only attribute is 400 mutabilit
     assert.equal(r.status, 400, `${JSON.stringify(op)}: ${r.text}`);
     assert.equal(r.json.scimType, 'mutability', JSON.stringify(op));
   }
+  // Okta's group rename restates the group's own id next to the change: that is no change.
+  const g = await send('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `Okta ${Date.now()}` });
+  assert.equal(g.status, 201, g.text);
+  const ren = await send('PATCH', `/Groups/${g.json.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { id: g.json.id, displayName: 'Renamed by Okta' } }] });
+  assert.equal(ren.status, 200, ren.text);
+  assert.equal(ren.json.displayName, 'Renamed by Okta');
+  const moved = await send('PATCH', `/Groups/${g.json.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { id: u.id, displayName: 'x' } }] });
+  assert.equal(moved.status, 400);
+  assert.equal(moved.json.scimType, 'mutability');
   const now = (await send('GET', `/Users/${u.id}`)).json;
   assert.equal(now.id, u.id);
   assert.deepEqual(now.schemas, u.schemas);

@@ -125,17 +125,28 @@ function applyOne(res: Obj, opName: 'add' | 'replace' | 'remove', p: PatchPath, 
 
 /**
  * RFC 7644 §3.5.2: read-only attributes (`id`, `meta`, `schemas`, and those the schema marks
- * readOnly, such as a User's `groups`) cannot be the target of a PATCH: 400 `mutability`.
+ * readOnly, such as a User's `groups`) cannot be changed by a PATCH: 400 `mutability`. Returns
+ * false for an operation that only restates the current value (skip it), true to apply.
  */
-function checkMutable(res: Obj, p: PatchPath): void {
+function checkMutable(res: Obj, p: PatchPath, opName: string, value: unknown): boolean {
   const urn = p.path.urn ?? coreSchemaOf(res);
   const t = attributeTraits(urn, p.path.attr);
   const sub = p.sub ?? p.path.sub;
   const st = sub !== undefined ? attributeTraits(urn, p.path.attr, sub) : undefined;
   if (t?.mutability === 'readOnly' || st?.mutability === 'readOnly') {
+    // Okta renames a group with `replace` and a value holding the group's own `id`: stating a
+    // read-only value as it is changes nothing, so that part is skipped, not refused.
+    if (opName !== 'remove' && !p.filter && sub === undefined && sameValue(res[keyOf(res, p.path.attr)], value)) return false;
     const name = `${p.path.attr}${sub ? '.' + sub : ''}`;
     throw new ScimError(400, `${name} is read-only and cannot be changed by PATCH.`, 'mutability');
   }
+  return true;
+}
+
+/** Equal as JSON, strings compared case-insensitively (ids are UUIDs in any case). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
+  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** Multi-valued attributes (core and extension) whose elements may carry `primary`. */
@@ -182,8 +193,7 @@ function primariesOf(res: Obj): Map<string, Set<string>> {
 export function applyPatch(resource: Obj, ops: PatchOperation[]): Obj {
   const res = structuredClone(resource);
   const one = (opName: 'add' | 'replace' | 'remove', p: PatchPath, v: unknown) => {
-    checkMutable(res, p);
-    applyOne(res, opName, p, v);
+    if (checkMutable(res, p, opName, v)) applyOne(res, opName, p, v);
   };
   for (const o of ops) {
     const opName = String(o.op ?? '').toLowerCase();
