@@ -77,6 +77,13 @@ function operations(): Operation[] {
   return ops;
 }
 
+// Ids seen in 2xx responses so far: path parameters and strings reuse them half the time,
+// so requests reach the code behind the 404s.
+const seenIds: string[] = [];
+const UUID_RE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+// Words that mean something to some route (SCIM operations and paths, booleans), used for
+// strings the schema leaves open.
+const WORDS = ['add', 'replace', 'remove', 'Replace', 'name.givenName', 'emails[type eq "work"].value', 'emails[type eq "work"].primary', 'members', 'members[value eq "x"]', 'active', 'True', 'userName eq "a"', 'meta.lastModified gt "2026-01-01T00:00:00+05:30"', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager', '0.0.0.0/0', '::ffff:0:0/96', 'tcp_connect', 'admin'];
 // Member names SCIM and the API use, so schema-less objects still reach real code paths.
 const NAMES = ['schemas', 'userName', 'name', 'givenName', 'emails', 'value', 'primary', 'Operations', 'op', 'path', 'members', 'displayName', 'externalId', 'active', 'email', 'org', 'password', 'code', 'targets', 'reason'];
 
@@ -118,6 +125,7 @@ function generate(schemaIn: Schema | undefined, r: Rng, depth = 0): unknown {
       if (schema.format === 'date-time') return new Date().toISOString();
       if (schema.format === 'email') return `fuzz-${r.int(1e6)}@example.test`;
       if (schema.format === 'uri') return 'https://example.test/x';
+      if (schema.pattern === undefined && r.next() < 0.35) return r.next() < 0.3 && seenIds.length ? r.pick(seenIds) : r.pick(WORDS);
       const len = Math.max(schema.minLength ?? 1, Math.min(schema.maxLength ?? 12, 12));
       return 'fz' + 'x'.repeat(Math.max(0, len - 2));
     }
@@ -191,7 +199,10 @@ const BAD_PARAMS = ['x%00y', '%00', '%ED%A0%80', '%F0%9F', '99999999999999999999
 
 function pathFor(op: Operation, i: number, r: Rng): string {
   let p = op.path;
-  for (const name of op.pathParams) p = p.replace(`{${name}}`, i === 0 || r.next() < 0.3 ? randomUUID() : r.pick(BAD_PARAMS));
+  for (const name of op.pathParams) {
+    const x = r.next();
+    p = p.replace(`{${name}}`, seenIds.length && (i === 0 || x < 0.5) ? r.pick(seenIds) : i === 0 || x < 0.65 ? randomUUID() : r.pick(BAD_PARAMS));
+  }
   const qs: string[] = [];
   for (const q of op.query) {
     if (!q.required && r.next() < 0.4) continue;
@@ -218,6 +229,13 @@ test('fuzz: no route answers 5xx to bad input, as an MFA-fresh admin and unauthe
   const tok = await admin.client.post('/api/v1/scim/tokens', { name: 'fuzz' });
   assert.equal(tok.status, 201, tok.text);
   const scimToken = tok.json.token as string;
+  // Something for the id-taking routes to find: a SCIM user and group, and the admin itself.
+  const bearer = { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' };
+  const su = await admin.client.request('POST', '/scim/v2/Users', { body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'fuzz.seed@example.test', name: { givenName: 'F', familyName: 'Z' }, emails: [{ value: 'fuzz.seed@example.test', type: 'work', primary: true }] }), headers: bearer });
+  assert.equal(su.status, 201, su.text);
+  const sg = await admin.client.request('POST', '/scim/v2/Groups', { body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'fuzz', members: [{ value: su.json.id }] }), headers: bearer });
+  assert.equal(sg.status, 201, sg.text);
+  seenIds.push(su.json.id, sg.json.id, admin.userId);
   const adminClient = async () => {
     // Fuzzed routes may end the session (logout) or its MFA; sign in again when they did.
     // Some rotate the CSRF token; the session document carries the current one.
@@ -233,6 +251,7 @@ test('fuzz: no route answers 5xx to bad input, as an MFA-fresh admin and unauthe
   ];
   const failures: string[] = [];
   let cases = 0;
+  const byClass: Record<string, number> = {};
   const r = prng(SEED);
   // Session-ending routes last, so they do not cut the others short.
   const ordered = [...ops].sort((a, b) => Number(/logout/.test(a.path)) - Number(/logout/.test(b.path)));
@@ -253,13 +272,16 @@ test('fuzz: no route answers 5xx to bad input, as an MFA-fresh admin and unauthe
           res = await c.request(op.method, path, { headers });
         }
         cases++;
+        byClass[`${Math.floor(res.status / 100)}xx`] = (byClass[`${Math.floor(res.status / 100)}xx`] ?? 0) + 1;
+        if (res.status < 300) for (const m of res.text.matchAll(UUID_RE)) if (!seenIds.includes(m[0]) && seenIds.length < 200) seenIds.push(m[0]);
         const what = `${id.name} ${op.method} ${path.slice(0, 160)} case ${i}${sent !== undefined ? ` body ${JSON.stringify(sent.slice(0, 160))}` : ''}`;
         if (res.status >= 500) failures.push(`${what} -> ${res.status} ${res.text.slice(0, 200)}`);
         else if (res.status >= 400 && path.startsWith('/api/') && typeof res.json?.code !== 'string') failures.push(`${what} -> ${res.status} without a problem code: ${res.text.slice(0, 200)}`);
       }
     }
   }
-  t.diagnostic(`fuzz: ${cases} cases over ${ops.length} operations x ${identities.length} identities, seed ${SEED}`);
-  console.log(`fuzz: ${cases} cases over ${ops.length} operations x ${identities.length} identities, seed ${SEED}`);
+  const summary = `fuzz: ${cases} cases over ${ops.length} operations x ${identities.length} identities, seed ${SEED}; responses ${JSON.stringify(byClass)}`;
+  t.diagnostic(summary);
+  console.log(summary);
   assert.deepEqual(failures.slice(0, 25), [], `${failures.length} failing cases (first 25 shown)`);
 });

@@ -2,7 +2,10 @@
  * SCIM filter expressions (RFC 7644 §3.4.2.2) and PATCH paths (§3.5.2): a tokenizer, a
  * recursive-descent parser (precedence: not > and > or) and an evaluator over SCIM JSON.
  * Pure code; errors are FilterError, which routes turn into SCIM `invalidFilter`/`invalidPath`.
+ * Comparison follows each attribute's schema (RFC 7644 §3.4.2.2): strings compare case-exactly
+ * only where the schema says `caseExact`, and dateTimes compare chronologically.
  */
+import { attributeTraits, coreSchemaOf, type AttrTraits } from './schema.js';
 
 export type CompareOp = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'lt' | 'ge' | 'le';
 export type Value = string | number | boolean | null;
@@ -249,16 +252,43 @@ function valuesOf(resource: Json, p: AttrPath): Json[] {
   return top.flatMap((v) => flat(getCI(v, p.sub!)));
 }
 
-function compare(op: CompareOp, a: Json, b: Value): boolean {
+/** xsd:dateTime as RFC 7643 §2.3.5 uses it: date, time, optional fraction, zone required. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** Milliseconds since the epoch of an xsd:dateTime, or undefined when `s` is not one. */
+export function dateTimeMs(s: string): number | undefined {
+  if (!DATE_TIME.test(s)) return undefined;
+  const ms = Date.parse(s.toUpperCase());
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function compare(op: CompareOp, a: Json, b: Value, t?: AttrTraits): boolean {
   // Complex values compare through their `value` sub-attribute (e.g. `emails co "x"`).
   if (a && typeof a === 'object' && !Array.isArray(a)) a = getCI(a, 'value');
   if (op === 'eq' && b === null) return a === null || a === undefined;
   if (op === 'ne' && b === null) return !(a === null || a === undefined);
   if (a === null || a === undefined || b === null) return op === 'ne';
+  if (t?.type === 'dateTime' && typeof b === 'string' && op !== 'co' && op !== 'sw' && op !== 'ew') {
+    // Chronological, whatever offset either side is written with (RFC 7644 §3.4.2.2).
+    const y = dateTimeMs(b);
+    if (y === undefined) throw new FilterError(`"${b}" is not a dateTime (e.g. 2026-11-30T01:09:28Z).`);
+    const x = typeof a === 'string' ? dateTimeMs(a) : undefined;
+    if (x === undefined) return op === 'ne';
+    switch (op) {
+      case 'eq': return x === y;
+      case 'ne': return x !== y;
+      case 'gt': return x > y;
+      case 'lt': return x < y;
+      case 'ge': return x >= y;
+      case 'le': return x <= y;
+    }
+  }
   if (typeof a === 'string' && typeof b === 'string') {
-    // caseExact is false for the attributes Parapet serves except ids, which are lower-case UUIDs.
-    const x = a.toLowerCase();
-    const y = b.toLowerCase();
+    // caseExact comes from the attribute's schema; attributes the schema does not define
+    // compare case-insensitively, the RFC 7643 §2.2 default.
+    const exact = t?.caseExact === true;
+    const x = exact ? a : a.toLowerCase();
+    const y = exact ? b : b.toLowerCase();
     switch (op) {
       case 'eq': return x === y;
       case 'ne': return x !== y;
@@ -291,24 +321,45 @@ function compare(op: CompareOp, a: Json, b: Value): boolean {
   return op === 'ne';
 }
 
-/** Does `resource` match `f`? Multi-valued attributes match when any value does. */
-export function matches(resource: Json, f: Filter): boolean {
+/**
+ * Where a filter is evaluated: the schema its unqualified attributes belong to and, inside a
+ * value filter (`emails[type eq "work"]`), the multi-valued attribute whose elements it sees.
+ */
+export interface FilterScope {
+  urn: string;
+  parent?: string | undefined;
+}
+
+function traitsOf(scope: FilterScope, p: AttrPath): AttrTraits | undefined {
+  const urn = p.urn ?? scope.urn;
+  if (scope.parent && !p.urn) return attributeTraits(urn, scope.parent, p.attr);
+  return attributeTraits(urn, p.attr, p.sub);
+}
+
+/**
+ * Does `resource` match `f`? Multi-valued attributes match when any value does. `scope`
+ * defaults to the resource's own core schema.
+ */
+export function matches(resource: Json, f: Filter, scope: FilterScope = { urn: coreSchemaOf(resource) }): boolean {
   switch (f.op) {
     case 'and':
-      return matches(resource, f.left) && matches(resource, f.right);
+      return matches(resource, f.left, scope) && matches(resource, f.right, scope);
     case 'or':
-      return matches(resource, f.left) || matches(resource, f.right);
+      return matches(resource, f.left, scope) || matches(resource, f.right, scope);
     case 'not':
-      return !matches(resource, f.filter);
+      return !matches(resource, f.filter, scope);
     case 'pr':
       return valuesOf(resource, f.path).some((v) => v !== null && v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0));
-    case 'valuePath':
-      return flat(getCI(base(resource, f.path), f.path.attr)).some((el) => matches(el, f.filter));
+    case 'valuePath': {
+      const inner: FilterScope = { urn: f.path.urn ?? scope.urn, parent: f.path.attr };
+      return flat(getCI(base(resource, f.path), f.path.attr)).some((el) => matches(el, f.filter, inner));
+    }
     default: {
+      const t = traitsOf(scope, f.path);
       const vals = valuesOf(resource, f.path);
-      if (f.op === 'ne') return vals.length === 0 ? f.value !== null : vals.every((v) => compare('ne', v, f.value));
+      if (f.op === 'ne') return vals.length === 0 ? f.value !== null : vals.every((v) => compare('ne', v, f.value, t));
       if (vals.length === 0) return f.op === 'eq' && f.value === null;
-      return vals.some((v) => compare(f.op as CompareOp, v, f.value));
+      return vals.some((v) => compare(f.op as CompareOp, v, f.value, t));
     }
   }
 }

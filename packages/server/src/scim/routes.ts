@@ -11,6 +11,7 @@ import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { ProblemError } from '../http/problem.js';
 import { problemForDatabaseError } from '../http/bad-input.js';
+import { publicOrigin } from '../http/public-url.js';
 import { ScimError } from './errors.js';
 import { FilterError, matches, parseFilter, type Filter } from './filter.js';
 import { applyPatch, type PatchOperation } from './patch.js';
@@ -120,7 +121,12 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     throw new ScimError(401, 'A valid SCIM bearer token is required.');
   }
 
-  const base = (req: FastifyRequest) => `https://${req.headers.host ?? 'localhost'}/scim/v2`;
+  /**
+   * The base of meta.location and $ref URIs: the configured public URL (PARAPET_PUBLIC_URL),
+   * never the request's Host header, which the client chooses. Without one configured the
+   * base is https://localhost:<the port the request arrived on>, and the docs say to set it.
+   */
+  const base = (req: FastifyRequest) => `${publicOrigin(req.socket.localPort)}/scim/v2`;
   const tokenActor = (req: FastifyRequest, t: ScimTokenInfo): AuditActor => {
     const a = actorOf(req);
     return { type: 'system', id: `scim-token:${t.tokenId}`, name: `SCIM: ${t.name}`, ip: a.ip, userAgent: a.userAgent };

@@ -11,7 +11,7 @@ export const DEFAULT_COUNT = 100;
 
 type Attr = {
   name: string;
-  type: 'string' | 'boolean' | 'complex' | 'reference' | 'dateTime';
+  type: 'string' | 'boolean' | 'complex' | 'reference' | 'dateTime' | 'integer' | 'decimal';
   multiValued?: boolean;
   required?: boolean;
   mutability?: 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly';
@@ -134,4 +134,65 @@ export function serviceProviderConfig(base: string) {
     ],
     meta: { resourceType: 'ServiceProviderConfig', location: `${base}/ServiceProviderConfig` },
   };
+}
+
+/** Characteristics of one attribute or sub-attribute (RFC 7643 §2.2), defaults applied. */
+export interface AttrTraits {
+  name: string;
+  type: Attr['type'];
+  multiValued: boolean;
+  caseExact: boolean;
+  mutability: NonNullable<Attr['mutability']>;
+  subAttributes?: AttrTraits[];
+}
+
+/**
+ * The common attributes every resource has (RFC 7643 §3.1), which the schema documents do not
+ * list: `id` and `meta` are read-only; `id`, `externalId`, `meta.resourceType`,
+ * `meta.location` and `meta.version` compare case-exactly; `meta.created` and
+ * `meta.lastModified` are dateTimes. `schemas` is read-only to PATCH here.
+ */
+const COMMON: Attr[] = [
+  { name: 'id', type: 'string', caseExact: true, mutability: 'readOnly', uniqueness: 'server' },
+  { name: 'externalId', type: 'string', caseExact: true },
+  { name: 'schemas', type: 'reference', multiValued: true, caseExact: true, mutability: 'readOnly' },
+  {
+    name: 'meta',
+    type: 'complex',
+    mutability: 'readOnly',
+    subAttributes: [
+      { name: 'resourceType', type: 'string', caseExact: true, mutability: 'readOnly' },
+      { name: 'created', type: 'dateTime', mutability: 'readOnly' },
+      { name: 'lastModified', type: 'dateTime', mutability: 'readOnly' },
+      { name: 'location', type: 'reference', caseExact: true, mutability: 'readOnly' },
+      { name: 'version', type: 'string', caseExact: true, mutability: 'readOnly' },
+    ],
+  },
+];
+
+let traitIndex: Map<string, AttrTraits[]> | undefined;
+
+/**
+ * The traits of attribute `name` (and sub-attribute `sub`) in schema `urn`, from the same schema documents the
+ * /Schemas endpoint serves (plus the common attributes for the core schemas); undefined for
+ * an attribute the schemas do not define. Names compare case-insensitively (RFC 7643 §2.1).
+ */
+export function attributeTraits(urn: string, name: string, sub?: string): AttrTraits | undefined {
+  if (!traitIndex) {
+    traitIndex = new Map();
+    for (const d of schemasDocument('')) {
+      const attrs = d.attributes as unknown as AttrTraits[];
+      traitIndex.set(d.id.toLowerCase(), d.id === ENTERPRISE_SCHEMA ? attrs : [...(COMMON.map(attr) as unknown as AttrTraits[]), ...attrs]);
+    }
+  }
+  const list = traitIndex.get(urn.toLowerCase());
+  const a = list?.find((x) => x.name.toLowerCase() === name.toLowerCase());
+  if (!a || sub === undefined) return a;
+  return a.subAttributes?.find((x) => x.name.toLowerCase() === sub.toLowerCase());
+}
+
+/** The core schema URN of a resource (its first `schemas` entry), User when absent. */
+export function coreSchemaOf(resource: unknown): string {
+  const sch = resource && typeof resource === 'object' ? (resource as { schemas?: unknown }).schemas : undefined;
+  return Array.isArray(sch) && typeof sch[0] === 'string' ? sch[0] : USER_SCHEMA;
 }

@@ -81,8 +81,15 @@ async function userGroups(q: Queryable, ids: string[] | null): Promise<Map<strin
   return m;
 }
 
+/**
+ * User attributes a client may send that Parapet does not apply, so they are neither stored
+ * nor returned: `roles` (Parapet's roles are granted in Parapet, never by the directory, and
+ * echoing them would claim a grant that did not happen) and `password` (SSO only).
+ */
+const NOT_APPLIED = new Set(['roles', 'password']);
+
 function renderUser(r: UserRow, groups: Array<{ value: string; display: string }>, base: string): Obj {
-  const attrs = { ...(r.attributes ?? {}) };
+  const attrs = Object.fromEntries(Object.entries(r.attributes ?? {}).filter(([k]) => !NOT_APPLIED.has(k.toLowerCase())));
   const extOther = isObj(attrs[ENTERPRISE_SCHEMA]) ? (attrs[ENTERPRISE_SCHEMA] as Obj) : {};
   delete attrs[ENTERPRISE_SCHEMA];
   const ext: Obj = { ...extOther };
@@ -149,6 +156,10 @@ export function userFields(rep: Obj): UserFields {
   const emails = getCI(rep, 'emails');
   if (emails !== undefined && !Array.isArray(emails)) throw new ScimError(400, 'emails must be an array.', 'invalidValue');
   const list = (emails ?? []) as unknown[];
+  // RFC 7643 §2.4: the primary value appears at most once in each multi-valued attribute.
+  for (const [k, v] of Object.entries(rep)) {
+    if (Array.isArray(v) && v.filter((e) => isObj(e) && e.primary === true).length > 1) throw new ScimError(400, `At most one value of ${k} may be primary.`, 'invalidValue');
+  }
   const primary = list.find((e) => isObj(e) && e.primary === true) ?? list[0];
   const candidates = [userName, isObj(primary) ? primary.value : undefined];
   const email = candidates.find((v): v is string => typeof v === 'string' && EMAIL.test(v))?.toLowerCase();
@@ -168,7 +179,7 @@ export function userFields(rep: Obj): UserFields {
   const attributes: Obj = {};
   for (const [k, v] of Object.entries(rep)) {
     const l = k.toLowerCase();
-    if (['schemas', 'id', 'meta', 'groups', 'externalid', 'active', 'password', ENTERPRISE_SCHEMA.toLowerCase()].includes(l)) continue;
+    if (['schemas', 'id', 'meta', 'groups', 'externalid', 'active', ENTERPRISE_SCHEMA.toLowerCase()].includes(l) || NOT_APPLIED.has(l)) continue;
     attributes[k] = v;
   }
   const extOther: Obj = {};
@@ -207,6 +218,28 @@ async function checkManager(q: Queryable, userId: string, managerId: string | nu
   if (cyc.rows.length > 0) throw new ScimError(400, 'That manager would make the manager chain a loop.', 'invalidValue');
 }
 
+/**
+ * userName is unique in the tenant case-insensitively whatever its shape (RFC 7643 §4.1.1:
+ * uniqueness "server", caseExact false): another live user holding it, as its SCIM userName
+ * or as its account e-mail, is a 409 uniqueness conflict. The unique index
+ * scim_users_user_name_ci backs this against concurrent requests.
+ */
+async function assertUserNameFree(c: Ctx, userName: string, self: string | undefined): Promise<void> {
+  if (await userNameTaken(c, userName, self)) throw new ScimError(409, `A user with userName ${userName} already exists.`, 'uniqueness');
+}
+
+/** True when a live user other than `self` holds `userName` (case-insensitively). */
+async function userNameTaken(c: Ctx, userName: string, self: string | undefined): Promise<boolean> {
+  const { rows } = await c.q.query(
+    `SELECT 1 FROM users u LEFT JOIN scim_users s ON s.tenant_id = u.tenant_id AND s.user_id = u.id
+      WHERE u.id IS DISTINCT FROM $2::uuid AND s.deleted_at IS NULL
+        AND (lower(s.user_name) = lower($1) OR (s.user_name IS NULL AND lower(u.email) = lower($1)))
+      LIMIT 1`,
+    [userName, self ?? null],
+  );
+  return rows.length > 0;
+}
+
 function uniqueViolation(e: unknown): boolean {
   return (e as { code?: string }).code === '23505';
 }
@@ -220,6 +253,7 @@ export async function createUser(c: Ctx, rep: Obj): Promise<Obj> {
     [f.email],
   )).rows[0];
   if (prior && !prior.deleted) throw new ScimError(409, `A user with userName ${f.userName} already exists.`, 'uniqueness');
+  await assertUserNameFree(c, f.userName, prior?.id);
   if (prior) {
     await c.q.query(`UPDATE scim_users SET deleted_at = NULL, updated_at = now() WHERE user_id = $1`, [prior.id]);
     await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.created', outcome: 'success', target: { type: 'user', id: prior.id }, details: { userName: f.userName, restored: true } });
@@ -239,9 +273,12 @@ export async function createUser(c: Ctx, rep: Obj): Promise<Obj> {
   await checkManager(c.q, id, f.managerId);
   await c.q.query(`UPDATE users SET manager_id = $2 WHERE id = $1`, [id, f.managerId]);
   await c.q.query(
-    `INSERT INTO scim_users (tenant_id, user_id, external_id, department, employee_number, attributes) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [c.tenantId, id, f.externalId ?? null, f.department ?? null, f.employeeNumber ?? null, JSON.stringify(f.attributes)],
-  );
+    `INSERT INTO scim_users (tenant_id, user_id, external_id, department, employee_number, attributes, user_name) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [c.tenantId, id, f.externalId ?? null, f.department ?? null, f.employeeNumber ?? null, JSON.stringify(f.attributes), f.userName],
+  ).catch((e: unknown) => {
+    if (uniqueViolation(e)) throw new ScimError(409, `A user with userName ${f.userName} already exists.`, 'uniqueness');
+    throw e;
+  });
   await recordAudit(c.q, c.tenantId, c.actor, {
     action: 'scim.user.created',
     outcome: 'success',
@@ -255,6 +292,13 @@ export async function createUser(c: Ctx, rep: Obj): Promise<Obj> {
 export async function saveUser(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch'): Promise<Obj> {
   const before = await getUser(c, id);
   const f = userFields(rep);
+  // The uniqueness check applies to a new name. Keeping one's name (in any case) never
+  // conflicts, even for an account whose name a duplicate held before migration 0260 and
+  // which therefore holds none (user_name NULL): it keeps holding none until renamed.
+  const renamed = f.userName.toLowerCase() !== String(before.userName).toLowerCase();
+  const held = (await c.q.query<{ user_name: string | null }>(`SELECT user_name FROM scim_users WHERE user_id = $1`, [id])).rows[0]?.user_name ?? null;
+  if (renamed) await assertUserNameFree(c, f.userName, id);
+  const userNameToStore = renamed || held !== null || !(await userNameTaken(c, f.userName, id)) ? f.userName : null;
   await checkManager(c.q, id, f.managerId);
   const { rows } = await c.q.query<{ status: string }>(`SELECT status FROM users WHERE id = $1 FOR UPDATE`, [id]);
   const wasActive = rows[0]!.status === 'active';
@@ -267,11 +311,14 @@ export async function saveUser(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch
     throw e;
   }
   await c.q.query(
-    `INSERT INTO scim_users (tenant_id, user_id, external_id, department, employee_number, attributes) VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO scim_users (tenant_id, user_id, external_id, department, employee_number, attributes, user_name) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (tenant_id, user_id) DO UPDATE SET external_id = EXCLUDED.external_id, department = EXCLUDED.department,
-       employee_number = EXCLUDED.employee_number, attributes = EXCLUDED.attributes, updated_at = now()`,
-    [c.tenantId, id, f.externalId ?? null, f.department ?? null, f.employeeNumber ?? null, JSON.stringify(f.attributes)],
-  );
+       employee_number = EXCLUDED.employee_number, attributes = EXCLUDED.attributes, user_name = EXCLUDED.user_name, updated_at = now()`,
+    [c.tenantId, id, f.externalId ?? null, f.department ?? null, f.employeeNumber ?? null, JSON.stringify(f.attributes), userNameToStore],
+  ).catch((e: unknown) => {
+    if (uniqueViolation(e)) throw new ScimError(409, `A user with userName ${f.userName} already exists.`, 'uniqueness');
+    throw e;
+  });
   const after = await getUser(c, id);
   const changed = Object.keys({ ...before, ...after }).filter((k) => k !== 'meta' && JSON.stringify(before[k]) !== JSON.stringify(after[k]));
   await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.updated', outcome: 'success', target: { type: 'user', id }, details: { via, changed } });
