@@ -9,6 +9,15 @@ import { findUnstorable, problemForDatabaseError } from './http/bad-input.js';
 import { domainModules } from './modules.js';
 import { registerAuthHooks } from './auth/hooks.js';
 import { configureAuditPii } from './audit/pii.js';
+import { JobRunner } from './platform/jobs.js';
+import { defineOutboxJob, outboxFor } from './platform/outbox.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Background jobs of this app; main.ts starts them after listen. Closing the app stops them. */
+    jobs: JobRunner;
+  }
+}
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
@@ -107,8 +116,16 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  const jobs = deps.jobs ?? new JobRunner({ now: deps.now, registry: app.metrics, onError: (job, err) => app.log.error({ err, job }, 'background job failed') });
+  app.decorate('jobs', jobs);
+  app.addHook('onClose', () => jobs.stop());
+  const outbox = outboxFor(deps.db);
+  outbox.now = deps.now;
+  outbox.onError = (err, m) => app.log.warn({ err, outbox_id: m.id, tenant_id: m.tenantId, topic: m.topic, attempts: m.attempts }, 'outbox delivery failed; it will be retried');
+  defineOutboxJob(jobs, deps.db);
+  const withJobs: AppDeps = { ...deps, jobs };
   for (const mod of domainModules) {
-    await app.register(async (child) => mod(child, deps));
+    await app.register(async (child) => mod(child, withJobs));
   }
   return app;
 }
