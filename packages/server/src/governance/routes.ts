@@ -235,36 +235,26 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
   });
 
   // Anomaly scoring: every tenant, every ANOMALY_JOB_INTERVAL_MS.
-  let scoring = false;
-  const score = async () => {
-    if (scoring) return;
-    scoring = true;
-    try {
-      for (const tenantId of await listTenantIds(deps.db)) {
-        await scoreTenant(deps.db, tenantId, deps.now()).catch((e: unknown) => app.log.error({ err: e, tenantId }, 'anomaly scoring failed'));
-      }
-    } finally {
-      scoring = false;
-    }
-  };
-  const scorer = setInterval(() => void score(), ANOMALY_JOB_INTERVAL_MS);
-  scorer.unref();
-  app.addHook('onClose', async () => clearInterval(scorer));
+  deps.jobs!.define({
+    name: 'governance.anomaly-score',
+    everyMs: ANOMALY_JOB_INTERVAL_MS,
+    runAtStart: false,
+    async run(now) {
+      const failed: unknown[] = [];
+      for (const tenantId of await listTenantIds(deps.db)) await scoreTenant(deps.db, tenantId, now).catch((e: unknown) => failed.push(e));
+      if (failed.length) throw new AggregateError(failed, `${failed.length} tenant(s) could not be scored.`);
+    },
+  });
 
   // The review job: scheduled reviews and overdue alerts, every tenant.
-  let running = false;
-  const tick = async () => {
-    if (running) return;
-    running = true;
-    try {
-      for (const tenantId of await listTenantIds(deps.db)) {
-        await reviewTick(deps.db, tenantId, deps.now()).catch((e: unknown) => app.log.error({ err: e, tenantId }, 'access review job failed'));
-      }
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void tick(), REVIEW_JOB_INTERVAL_MS);
-  timer.unref();
-  app.addHook('onClose', async () => clearInterval(timer));
+  deps.jobs!.define({
+    name: 'governance.access-review',
+    everyMs: REVIEW_JOB_INTERVAL_MS,
+    runAtStart: false,
+    async run(now) {
+      const failed: unknown[] = [];
+      for (const tenantId of await listTenantIds(deps.db)) await reviewTick(deps.db, tenantId, now).catch((e: unknown) => failed.push(e));
+      if (failed.length) throw new AggregateError(failed, `${failed.length} tenant(s) failed the access review job.`);
+    },
+  });
 }
