@@ -16,3 +16,21 @@ export async function withDatabase<T>(config: Config, fn: (db: Database) => Prom
     await db.close();
   }
 }
+
+/**
+ * One sentence naming the data dir and database a command works on, so a CLI run with another
+ * PARAPET_DATA_DIR than the server's is noticed (the password in a DATABASE_URL is never shown).
+ */
+export function describeTarget(config: Config): string {
+  if (config.databaseUrl) {
+    let where = 'PostgreSQL';
+    try {
+      const u = new URL(config.databaseUrl);
+      where = `PostgreSQL ${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+    } catch {
+      /* not a URL: keep the engine name */
+    }
+    return `Database: ${where} (DATABASE_URL); data dir ${config.dataDir}.`;
+  }
+  return `Database: the embedded one in the data dir ${config.dataDir} (PARAPET_DATA_DIR); a server must use the same data dir to see it.`;
+}

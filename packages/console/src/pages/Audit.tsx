@@ -215,6 +215,8 @@ function EntryDetail({ entry: e, onClose }: { entry: Entry; onClose: () => void 
 
 interface LogStatus {
   verified: boolean;
+  /** Absent on servers older than the field. */
+  state?: 'verified' | 'nothing_to_verify' | 'failed';
   entries: number;
   latest_checkpoint: { tree_size: number; created_at: string; key_id: string } | null;
   witnesses: string[];
@@ -253,7 +255,13 @@ function ChainStatus() {
   let body;
   if (state.status === 'loading') body = <Loading label="Verifying the log…" />;
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
-  else if (!state.data.verified) {
+  else if (state.data.state === 'nothing_to_verify') {
+    body = (
+      <p className="muted" data-testid="checkpoint-status">
+        <span className="badge badge-muted">Nothing to verify yet</span> {state.data.entries} entries and no signed checkpoint yet; the first is signed within the hour.
+      </p>
+    );
+  } else if (!state.data.verified) {
     body = (
       <p data-testid="checkpoint-status" role="alert">
         <span className="badge badge-bad">Verification failed</span> {state.data.first_bad_entry ? `Entry ${state.data.first_bad_entry}: ` : ''}
