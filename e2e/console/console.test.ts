@@ -187,7 +187,7 @@ test('sign-in with a password (runs once the identity module provides POST /api/
   const probe = await s.client().post('/api/v1/auth/login', { org: 'acme', email: 'x@acme.test', password: 'x' });
   if (probe.status === 404 && probe.json?.code === 'not_found') return t.skip('the login API is not on this server yet');
   const password = 'correct horse battery staple';
-  const u = await createUser(s.db, tenantId, { roles: ['admin'], email: 'pat.password@acme.test', passwordHash: await hashPassword(password) });
+  const u = await createUser(s.db, tenantId, { roles: ['auditor'], email: 'pat.password@acme.test', passwordHash: await hashPassword(password) });
   const { page, problems } = await tab();
   await page.goto(`${s.url}/sign-in`);
   await page.getByLabel('Organisation').fill('acme');

@@ -52,7 +52,7 @@ async function signInWithPassword(page: Page, email: string, password: string) {
 test('passkey: register in My account, sign in with password + passkey, step-up with it, audit shows it all', { skip: missing ?? false }, async () => {
   const tenantId = await createTenant(s.db, 'pk');
   const password = 'passkey person passphrase';
-  const u = await createUser(s.db, tenantId, { roles: ['admin'], email: 'kim.key@pk.test', passwordHash: await hashPassword(password) });
+  const u = await createUser(s.db, tenantId, { roles: ['auditor'], email: 'kim.key@pk.test', passwordHash: await hashPassword(password) });
   const { page, problems } = await (async () => {
     const t = await openTab(browser, s);
     tabs.push(t);

@@ -1,4 +1,5 @@
-import { loadConfig, type Config } from '@parapet/server';
+import { dataDirHolder, loadConfig, type Config } from '@parapet/server';
+import { CliError } from './command.js';
 import { openDatabase, type Database } from '@parapet/db';
 
 /** The CLI reads the same environment as the server (DATABASE_URL, PARAPET_DATA_DIR, …). */
@@ -7,6 +8,11 @@ export function cliConfig(): Config {
 }
 
 export async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
+  if (!config.databaseUrl) {
+    // The embedded database is single-process: never open it under a running server.
+    const pid = await dataDirHolder(config.dataDir);
+    if (pid) throw new CliError(`A Parapet server (pid ${pid}) is using the embedded database in ${config.dataDir}; use the API (or stop the server) for this command.`);
+  }
   const db = await openDatabase({ databaseUrl: config.databaseUrl, databaseAdminUrl: config.databaseAdminUrl, dataDir: config.dataDir });
   try {
     // The embedded database migrates whenever it is opened, as the server does.

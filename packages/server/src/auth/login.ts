@@ -13,6 +13,7 @@ import { createSession, rotateSession, type SessionState } from './sessions.js';
 import { ACCOUNT_MAX_FAILURES, countAttempt, recordFailure, recordSuccess, refusalProblem, type ThrottleRefusal } from './throttle.js';
 import { hasConfirmedMfa, useRecoveryCode, verifyUserTotp } from './totp.js';
 import { getAuthSettings } from './settings.js';
+import { mustEnrolMfa } from '../people/service.js';
 
 let dummyHash: Promise<string> | undefined;
 /** Unknown users cost the same Argon2 work as known ones, so timing does not reveal accounts. */
@@ -52,7 +53,7 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
   // Phase 1: count the attempt (commits), read the account.
   const pre = await deps.db.tx({ tenantId, actor: 'system:login' }, async (q) => {
     const refusal = await countAttempt(q, tenantId, email, ip, now);
-    const { rows } = await q.query<{ id: string; password_hash: string | null; status: string }>(`SELECT id, password_hash, status FROM users WHERE email = $1`, [email]);
+    const { rows } = await q.query<{ id: string; password_hash: string | null; status: string; roles: string[] }>(`SELECT id, password_hash, status, roles FROM users WHERE email = $1`, [email]);
     const user = rows[0];
     if (refusal) {
       await recordAudit(q, tenantId, actor, { action: 'auth.login', outcome: 'denied', ...(user ? { target: { type: 'user', id: user.id } } : {}), details: { email, reason: refusal.reason, stage: 'password' } });
@@ -85,7 +86,9 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
     }
     if (input.previousCookie) await endPreviousSession(q, tenantId, input.previousCookie);
     const settings = await getAuthSettings(q, tenantId);
-    const state: SessionState = (await hasConfirmedMfa(q, userId)) ? 'mfa_pending' : settings.mfaRequired ? 'mfa_enroll' : 'full';
+    // Admins and security leads must have a second factor from their first sign-in
+    // (CORE-MFA default); the tenant setting extends that to everyone.
+    const state: SessionState = (await hasConfirmedMfa(q, userId)) ? 'mfa_pending' : mustEnrolMfa(u!.roles, settings.mfaRequired) ? 'mfa_enroll' : 'full';
     const s = await createSession(q, { tenantId, userId, ip: actor.ip, userAgent: actor.userAgent, state });
     await recordAudit(q, tenantId, who, { action: state === 'full' ? 'auth.login' : 'auth.mfa_challenge', outcome: 'success', target: { type: 'session', id: s.id }, details: { stage: 'password', state } });
     return { result: { tenantId, userId, state, cookie: s.cookie, csrfToken: s.csrfToken, sessionId: s.id } };
