@@ -55,7 +55,7 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  registerMetrics(app);
+  registerMetrics(app, deps.metricsToken);
   await registerAuthHooks(app, deps);
 
   app.setNotFoundHandler((req, reply) => {

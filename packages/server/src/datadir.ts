@@ -6,6 +6,7 @@ import { join } from 'node:path';
 export const dataPaths = (dir: string) => ({
   keyFile: join(dir, 'keys', 'kek.json'),
   bootstrapToken: join(dir, 'bootstrap.token'),
+  metricsToken: join(dir, 'metrics.token'),
   serverInfo: join(dir, 'server.json'),
   lock: join(dir, 'server.lock'),
 });
@@ -66,13 +67,21 @@ export async function ensureDataDir(dir: string): Promise<boolean> {
 }
 
 export async function loadOrCreateBootstrapToken(dir: string): Promise<string> {
-  const p = dataPaths(dir).bootstrapToken;
+  return loadOrCreateToken(dataPaths(dir).bootstrapToken, 'pbt_');
+}
+
+/** The metrics scrape token: PARAPET_METRICS_TOKEN when set, else `metrics.token` (made 0600 on first start). */
+export async function loadOrCreateMetricsToken(dir: string, fromEnv?: string): Promise<string> {
+  return fromEnv || loadOrCreateToken(dataPaths(dir).metricsToken, 'pmt_');
+}
+
+async function loadOrCreateToken(p: string, prefix: string): Promise<string> {
   try {
     return (await readFile(p, 'utf8')).trim();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  const token = 'pbt_' + randomBytes(32).toString('base64url');
+  const token = prefix + randomBytes(32).toString('base64url');
   await writeFile(p, token + '\n', { mode: 0o600, flag: 'wx' });
   return token;
 }

@@ -12,6 +12,8 @@ export interface AppDeps {
   dataDir: string;
   /** Token that authorizes the bootstrap API (held in the data dir). */
   bootstrapToken?: string | undefined;
+  /** Bearer token that GET /metrics requires (absent: open, for in-process tests only). */
+  metricsToken?: string | undefined;
   /** Clock, replaceable in tests. */
   now: () => Date;
 }

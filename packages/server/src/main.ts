@@ -5,7 +5,7 @@ import { openDatabase, PostgresDatabase, type Database } from '@parapet/db';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { FileKeyProvider } from './crypto/keyfile.js';
-import { clearServerInfo, dataPaths, ensureDataDir, loadOrCreateBootstrapToken, lockDataDir, writeServerInfo } from './datadir.js';
+import { clearServerInfo, dataPaths, ensureDataDir, loadOrCreateBootstrapToken, loadOrCreateMetricsToken, lockDataDir, writeServerInfo } from './datadir.js';
 import { loadTls } from './tls/certificate.js';
 
 export interface RunningServer {
@@ -56,8 +56,9 @@ async function startLocked(config: Config, log: pino.Logger, t0: number, unlock:
   }
 
   const bootstrapToken = await loadOrCreateBootstrapToken(config.dataDir);
+  const metricsToken = await loadOrCreateMetricsToken(config.dataDir, process.env.PARAPET_METRICS_TOKEN);
   const app = await buildApp(
-    { db, keys, tls, dataDir: config.dataDir, bootstrapToken, now: () => new Date() },
+    { db, keys, tls, dataDir: config.dataDir, bootstrapToken, metricsToken, now: () => new Date() },
     { logger: { level: config.logLevel, base: { service: 'parapet-server' }, redact: ['req.headers.authorization', 'req.headers.cookie'] }, https: tls },
   );
   await app.listen({ port: config.port, host: config.host });
