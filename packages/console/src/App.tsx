@@ -31,6 +31,8 @@ const PAGES: Record<string, { title: string; roles?: string[]; Page: () => React
 export function App() {
   const path = usePath();
   const [state, setState] = useState<State>({ kind: 'loading' });
+  // Said on the sign-in page after a sign-out, so the click visibly did something.
+  const [signedOutNote, setSignedOutNote] = useState<string | null>(null);
 
   const refresh = useCallback(async () => {
     try {
@@ -55,6 +57,9 @@ export function App() {
   const signOut = useCallback(async () => {
     try {
       await api.post('/api/v1/auth/logout');
+      setSignedOutNote('You have signed out. Your session has ended on the server.');
+    } catch {
+      setSignedOutNote('You are signed out here; the server could not be told, so the session ends by itself after 30 minutes idle.');
     } finally {
       setCsrfToken(null);
       setState({ kind: 'signed-out' });
@@ -76,7 +81,7 @@ export function App() {
   if (state.kind === 'error') return <div className="center-page"><ErrorState title="Parapet could not start" error={state.error} onRetry={() => void refresh()} /></div>;
   // An invitation link works whether or not someone is signed in in this browser.
   if (path === '/invite') return <AcceptInvitePage onSignedIn={refresh} />;
-  if (state.kind === 'signed-out') return <SignInPage onSignedIn={refresh} />;
+  if (state.kind === 'signed-out') return <SignInPage onSignedIn={() => (setSignedOutNote(null), refresh())} notice={signedOutNote} />;
 
   const entry = PAGES[path];
   const ctx = { session: state.session, org: state.org, refresh, signOut };

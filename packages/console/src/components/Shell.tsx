@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link } from './Link';
 import { ACCESS, hasRole, useSession } from '../session';
 
@@ -37,6 +37,10 @@ export const roleName = (r: string) => ROLE_NAMES[r] ?? r;
 export function Shell({ path, title, children }: { path: string; title: string; children: ReactNode }) {
   const { session, org, signOut } = useSession();
   const heading = useRef<HTMLHeadingElement>(null);
+  // On narrow screens the navigation folds behind a Menu button; a page change folds it again.
+  const [navOpen, setNavOpen] = useState(false);
+  const [signingOut, setSigningOut] = useState(false);
+  useEffect(() => setNavOpen(false), [path]);
 
   // Each in-app page change moves focus to its heading, so screen readers announce it. Not on
   // the first load: there the first Tab should reach the skip link, as on any page.
@@ -53,6 +57,9 @@ export function Shell({ path, title, children }: { path: string; title: string; 
         Skip to content
       </a>
       <header className="topbar">
+        <button type="button" className="btn btn-small nav-toggle" aria-expanded={navOpen} aria-controls="sidenav" onClick={() => setNavOpen(!navOpen)}>
+          {navOpen ? 'Close menu' : 'Menu'}
+        </button>
         <div className="brand">
           <span className="brand-mark" aria-hidden="true" />
           <span className="brand-name">Parapet</span>
@@ -70,12 +77,21 @@ export function Shell({ path, title, children }: { path: string; title: string; 
             </span>
             <span className="muted small">{session.roles.map(roleName).join(', ') || 'No role'}</span>
           </div>
-          <button type="button" className="btn btn-small" onClick={() => void signOut()}>
-            Sign out
+          <button
+            type="button"
+            className="btn btn-small"
+            disabled={signingOut}
+            aria-busy={signingOut || undefined}
+            onClick={() => {
+              setSigningOut(true);
+              void signOut().finally(() => setSigningOut(false));
+            }}
+          >
+            {signingOut ? 'Signing out…' : 'Sign out'}
           </button>
         </div>
       </header>
-      <nav className="sidenav" aria-label="Main">
+      <nav id="sidenav" className={navOpen ? 'sidenav open' : 'sidenav'} aria-label="Main">
         {NAV.map((g) => {
           const items = g.items.filter((i) => !i.roles || hasRole(session, ...i.roles));
           if (!items.length) return null;

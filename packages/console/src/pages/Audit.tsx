@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, describe, isMissingRoute } from '../api';
 import { useAsync, formatTime } from '../useAsync';
 import { DataTable } from '../components/DataTable';
@@ -177,17 +177,38 @@ export function AuditPage() {
 }
 
 function EntryDetail({ entry: e, onClose }: { entry: Entry; onClose: () => void }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  const opener = useRef<Element | null>(document.activeElement);
+  useEffect(() => {
+    heading.current?.focus();
+    const back = opener.current;
+    return () => {
+      if (back instanceof HTMLElement && back.isConnected) back.focus();
+    };
+  }, [e.seq]);
   return (
-    <section id="audit-detail" className="card" aria-labelledby="audit-detail-h">
+    <section
+      id="audit-detail"
+      className="card side-panel"
+      aria-labelledby="audit-detail-h"
+      role="complementary"
+      onKeyDown={(k) => {
+        if (k.key === 'Escape') onClose();
+      }}
+    >
       <div className="card-head">
-        <h2 id="audit-detail-h">Entry {e.seq}</h2>
+        <h2 id="audit-detail-h" ref={heading} tabIndex={-1}>
+          Entry {e.seq}
+        </h2>
         <button type="button" className="btn btn-small" onClick={onClose}>
           Close
         </button>
       </div>
       <dl className="dl-grid">
         <dt>Time</dt>
-        <dd>{new Date(e.at).toISOString()}</dd>
+        <dd>
+          {formatTime(e.at)} <span className="muted small">({e.at})</span>
+        </dd>
         <dt>Actor</dt>
         <dd>
           {e.actor_name ?? '—'} <span className="muted">({e.actor_type} {e.actor_id})</span>
@@ -232,12 +253,14 @@ function ChainStatus() {
   const [state, reload] = useAsync((signal) => api.get<LogStatus>('/api/v1/audit/status', { signal }), []);
   const [exporting, setExporting] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
   if (state.status === 'error' && isMissingRoute(state.error)) return null; // audit module not on this server
   const download = async () => {
     setExporting(true);
     setError(null);
+    setDone(null);
     try {
-      const data = await api.get<unknown>('/api/v1/audit/export');
+      const data = await api.get<{ entries?: unknown[] }>('/api/v1/audit/export');
       const url = URL.createObjectURL(new Blob([JSON.stringify(data)], { type: 'application/json' }));
       const a = document.createElement('a');
       a.href = url;
@@ -245,6 +268,7 @@ function ChainStatus() {
       document.body.append(a);
       a.click();
       a.remove();
+      setDone(`Downloaded ${a.download} (${data?.entries?.length ?? 0} entries). Check it with: parapet audit verify ${a.download}`);
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
     } catch (e) {
       setError(describe(e));
@@ -288,6 +312,9 @@ function ChainStatus() {
         </button>
       </div>
       {error ? <p className="field-error" role="alert">{error}</p> : null}
+      <p className="small" role="status" data-testid="export-status">
+        {done ?? ''}
+      </p>
       {body}
       <p className="muted small">
         Check the export offline with <code>parapet audit verify</code>: it recomputes the hash chain and Merkle tree and checks every signature.

@@ -60,7 +60,19 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
         tags: ['devices'],
         summary: 'Create a single-use enrollment token for an agent or worker; the token is shown only in this response.',
         body: { type: 'object', required: ['kind'], additionalProperties: false, properties: { kind, expires_in_seconds: { type: 'integer', minimum: 60, maximum: MAX_TOKEN_SECONDS, default: DEFAULT_TOKEN_SECONDS }, owner_user_id: { type: 'string', format: 'uuid' } } },
-        response: { 201: { type: 'object', properties: { id: { type: 'string' }, token: { type: 'string' }, kind, expires_at: { type: 'string' } } }, '4xx': problem },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' }, token: { type: 'string' }, kind, expires_at: { type: 'string' },
+              // What the enroll command needs to trust this server on first contact: the key pin
+              // (SPKI SHA-256, base64) and, for a self-signed certificate, the certificate itself.
+              server_pin: { type: ['string', 'null'] },
+              server_ca_pem: { type: ['string', 'null'] },
+            },
+          },
+          '4xx': problem,
+        },
       },
     },
     async (req, reply) => {
@@ -76,7 +88,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
         return t;
       });
       reply.code(201);
-      return { id: t.id, token: t.token, kind: t.kind, expires_at: t.expiresAt.toISOString() };
+      return { id: t.id, token: t.token, kind: t.kind, expires_at: t.expiresAt.toISOString(), server_pin: deps.tls?.spkiSha256 ?? null, server_ca_pem: deps.tls?.selfSigned ? deps.tls.cert : null };
     },
   );
 
