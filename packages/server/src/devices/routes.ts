@@ -267,6 +267,28 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       return { id: r.id, status: 'revoked', revoked_at: r.revokedAt };
     },
   );
+
+  // A device ends its own identity (signed request): `enroll --force` on a state dir that is
+  // already enrolled retires the old identity before making the new one, so no orphan stays.
+  app.post(
+    '/api/v1/devices/self/revoke',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Revoke this device (signed device request), e.g. before re-enrolling its machine.',
+        response: { 200: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' }, revoked_at: { type: 'string' } } }, '4xx': problem },
+      },
+    },
+    async (req) => {
+      const d = requireDevice(req);
+      const r = await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
+        const r = await revokeDevice(q, d.deviceId, `device:${d.deviceId}`);
+        await recordAudit(q, d.tenantId, actorOf(req), { action: 'device.revoked', outcome: 'success', target: { type: 'device', id: d.deviceId }, details: { name: d.name, reason: 'self', already_revoked: r?.alreadyRevoked ?? false } });
+        return r!;
+      });
+      return { id: r.id, status: 'revoked', revoked_at: r.revokedAt };
+    },
+  );
 }
 
 export { refuse };
