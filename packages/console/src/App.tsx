@@ -15,10 +15,12 @@ import { DevicesPage } from './pages/Devices';
 import { SsoPage } from './pages/Sso';
 import { ScimPage } from './pages/Scim';
 import { AcceptInvitePage } from './pages/AcceptInvite';
+import { HomePage } from './pages/Home';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
 
 const PAGES: Record<string, { title: string; roles?: string[]; Page: () => ReactElement }> = {
+  '/': { title: 'Home', Page: HomePage },
   '/account': { title: 'My account', Page: AccountPage },
   '/people': { title: 'People', roles: ACCESS.people, Page: PeoplePage },
   '/devices': { title: 'Devices', roles: ACCESS.devices, Page: DevicesPage },
@@ -70,10 +72,10 @@ export function App() {
   // Route guards: signed out -> sign-in (remembering where to return); signed in -> away from sign-in.
   useEffect(() => {
     if (state.kind === 'signed-out' && path !== '/sign-in' && path !== '/invite') navigate(`/sign-in${path !== '/' ? `?next=${encodeURIComponent(path)}` : ''}`, { replace: true });
-    if (state.kind === 'signed-in' && (path === '/sign-in' || path === '/')) {
+    if (state.kind === 'signed-in' && path === '/sign-in') {
+      // Everyone lands on the role-aware home page, unless a deep link was kept.
       const next = new URLSearchParams(location.search).get('next');
-      const home = hasRole(state.session, ...ACCESS.people) ? '/people' : '/account';
-      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : home, { replace: true });
+      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
     }
   }, [state, path]);
 

@@ -9,7 +9,7 @@ interface NavItem {
 }
 
 const NAV: { section: string; items: NavItem[] }[] = [
-  { section: 'You', items: [{ href: '/account', label: 'My account' }] },
+  { section: 'You', items: [{ href: '/', label: 'Home' }, { href: '/account', label: 'My account' }] },
   {
     section: 'Organisation',
     items: [
@@ -100,7 +100,7 @@ export function Shell({ path, title, children }: { path: string; title: string; 
               <p className="sidenav-section">{g.section}</p>
               <ul>
                 {items.map((i) => {
-                  const active = path === i.href || path.startsWith(i.href + '/');
+                  const active = path === i.href || (i.href !== '/' && path.startsWith(i.href + '/'));
                   return (
                     <li key={i.href}>
                       <Link href={i.href} className={active ? 'sidenav-link active' : 'sidenav-link'} aria-current={active ? 'page' : undefined}>

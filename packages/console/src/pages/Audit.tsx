@@ -191,7 +191,6 @@ function EntryDetail({ entry: e, onClose }: { entry: Entry; onClose: () => void 
       id="audit-detail"
       className="card side-panel"
       aria-labelledby="audit-detail-h"
-      role="complementary"
       onKeyDown={(k) => {
         if (k.key === 'Escape') onClose();
       }}
