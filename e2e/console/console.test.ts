@@ -49,8 +49,8 @@ test('signed out: the sign-in page is shown, labelled, with no CSP or script err
 
 test('signed in with a session cookie: header shows user and org, navigation works by mouse and keyboard', { skip: missing ?? false }, async () => {
   const { page, problems } = await tab(await sessionCookie(s, tenantId, admin.userId));
-  await page.goto(`${s.url}/`);
-  // Admins land on People.
+  // Everyone lands on Home (home.test.ts); People is one link away.
+  await page.goto(`${s.url}/people`);
   await page.getByRole('heading', { level: 1, name: 'People' }).waitFor();
   assert.equal(await page.getByTestId('user-email').textContent(), admin.email);
   assert.equal(await page.getByTestId('org-name').textContent(), 'acme');
@@ -81,7 +81,7 @@ test('signed in with a session cookie: header shows user and org, navigation wor
   await page.keyboard.press('Enter');
   assert.equal(new URL(page.url()).hash, '#main');
   // Tab walks through the navigation links in order.
-  await page.locator('.topbar button').focus();
+  await page.locator('.topbar-user button').focus();
   await page.keyboard.press('Tab');
   assert.equal(await focusedText(page), 'My account');
   await page.keyboard.press('Tab');
@@ -99,9 +99,9 @@ test('an employee does not see admin pages and is told why when opening one', { 
   const emp = await createUser(s.db, tenantId, { roles: ['employee'], email: 'eve.employee@acme.test' });
   const { page, problems } = await tab(await sessionCookie(s, tenantId, emp.userId));
   await page.goto(`${s.url}/`);
-  await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
   const nav = page.getByRole('navigation', { name: 'Main' });
-  assert.equal(await nav.getByRole('link').count(), 1);
+  assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Home', 'My account']);
   await page.goto(`${s.url}/audit`);
   await page.getByText('You do not have access to this page.').waitFor();
   assert.deepEqual(problems, []);
@@ -187,7 +187,7 @@ test('sign-in with a password (runs once the identity module provides POST /api/
   const probe = await s.client().post('/api/v1/auth/login', { org: 'acme', email: 'x@acme.test', password: 'x' });
   if (probe.status === 404 && probe.json?.code === 'not_found') return t.skip('the login API is not on this server yet');
   const password = 'correct horse battery staple';
-  const u = await createUser(s.db, tenantId, { roles: ['admin'], email: 'pat.password@acme.test', passwordHash: await hashPassword(password) });
+  const u = await createUser(s.db, tenantId, { roles: ['auditor'], email: 'pat.password@acme.test', passwordHash: await hashPassword(password) });
   const { page, problems } = await tab();
   await page.goto(`${s.url}/sign-in`);
   await page.getByLabel('Organisation').fill('acme');
@@ -199,7 +199,7 @@ test('sign-in with a password (runs once the identity module provides POST /api/
   await screenshot(page, 'console-signin-error');
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { level: 1, name: 'People' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
   assert.equal(await page.getByTestId('org-name').textContent(), 'acme');
   assert.deepEqual(problems, []);
 });

@@ -52,7 +52,7 @@ async function signInWithPassword(page: Page, email: string, password: string) {
 test('passkey: register in My account, sign in with password + passkey, step-up with it, audit shows it all', { skip: missing ?? false }, async () => {
   const tenantId = await createTenant(s.db, 'pk');
   const password = 'passkey person passphrase';
-  const u = await createUser(s.db, tenantId, { roles: ['admin'], email: 'kim.key@pk.test', passwordHash: await hashPassword(password) });
+  const u = await createUser(s.db, tenantId, { roles: ['auditor'], email: 'kim.key@pk.test', passwordHash: await hashPassword(password) });
   const { page, problems } = await (async () => {
     const t = await openTab(browser, s);
     tabs.push(t);
@@ -62,7 +62,7 @@ test('passkey: register in My account, sign in with password + passkey, step-up 
 
   // Signed in with a password only (no factor yet), the user adds a passkey.
   await signInWithPassword(page, u.email, password);
-  await page.getByRole('heading', { level: 1, name: 'People' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
   await page.goto(`${base}/account`);
   const section = page.getByRole('region', { name: 'Passkeys and security keys' });
   await section.getByText('No passkeys or security keys yet.').waitFor();
@@ -89,7 +89,7 @@ test('passkey: register in My account, sign in with password + passkey, step-up 
   await usePasskey.waitFor();
   await screenshot(page, 'console-passkey-signin');
   await usePasskey.click();
-  await page.getByRole('heading', { level: 1, name: 'People' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
 
   // Step-up with the passkey: the session's verification is made old, then the key is removed
   // (a step-up action) through the dialog's passkey option.

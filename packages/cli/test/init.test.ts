@@ -35,6 +35,9 @@ test('parapet init creates an organisation and its admin (direct database access
       assert.match(admin.rows[0]!.password_hash, /^\$argon2id\$v=19\$m=65536,t=3,p=4\$/);
       const audit = await t.db.tx({ tenantId: out.tenant_id }, (q) => q.query<{ action: string; actor_id: string }>(`SELECT action, actor_id FROM audit_log ORDER BY seq`));
       assert.deepEqual(audit.rows.map((r) => [r.action, r.actor_id]), [['tenant.created', 'init'], ['user.created', 'init']]);
+      // The log key and first checkpoint come with the organisation.
+      const cps = await t.db.tx({ tenantId: out.tenant_id }, (q) => q.query<{ tree_size: string }>(`SELECT tree_size FROM audit_checkpoints`));
+      assert.deepEqual(cps.rows.map((x) => Number(x.tree_size)), [2]);
     }
   } finally {
     await t?.close();
@@ -49,9 +52,23 @@ test('parapet init goes through a running embedded server (PGlite is single-proc
     const r = await run(['init', '--org', 'Beta', '--email', 'a@beta.example', '--password-file', join(s.dataDir, 'pw')], { PARAPET_DATA_DIR: s.dataDir, DATABASE_URL: '' });
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /Created organisation "Beta" \(slug beta/);
+    // It says which data dir (and so which server and database) it worked on.
+    assert.ok(r.out.includes(`running on the data dir ${s.dataDir}`), r.out);
     assert.ok(await tenantBySlug(s.db, 'beta'));
   } finally {
     await s.close();
+  }
+});
+
+test('parapet init without a server names the data dir and database it wrote to', { skip: usingPostgres() ? 'PGlite only' : false }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parapet-cli-'));
+  try {
+    await writeFile(join(dir, 'pw'), 'correct horse battery staple\n');
+    const r = await run(['init', '--org', 'Gamma', '--email', 'a@gamma.example', '--password-file', join(dir, 'pw')], { PARAPET_DATA_DIR: dir, DATABASE_URL: '' });
+    assert.equal(r.code, 0, r.err);
+    assert.ok(r.out.includes(`embedded one in the data dir ${dir} (PARAPET_DATA_DIR)`), r.out);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
 

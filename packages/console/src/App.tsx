@@ -16,10 +16,12 @@ import { SsoPage } from './pages/Sso';
 import { ScimPage } from './pages/Scim';
 import { AcceptInvitePage } from './pages/AcceptInvite';
 import { AccessReviewsPage } from './pages/AccessReviews';
+import { HomePage } from './pages/Home';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
 
 const PAGES: Record<string, { title: string; roles?: string[]; Page: () => ReactElement }> = {
+  '/': { title: 'Home', Page: HomePage },
   '/account': { title: 'My account', Page: AccountPage },
   '/people': { title: 'People', roles: ACCESS.people, Page: PeoplePage },
   '/devices': { title: 'Devices', roles: ACCESS.devices, Page: DevicesPage },
@@ -33,6 +35,8 @@ const PAGES: Record<string, { title: string; roles?: string[]; Page: () => React
 export function App() {
   const path = usePath();
   const [state, setState] = useState<State>({ kind: 'loading' });
+  // Said on the sign-in page after a sign-out, so the click visibly did something.
+  const [signedOutNote, setSignedOutNote] = useState<string | null>(null);
 
   const refresh = useCallback(async () => {
     try {
@@ -57,6 +61,9 @@ export function App() {
   const signOut = useCallback(async () => {
     try {
       await api.post('/api/v1/auth/logout');
+      setSignedOutNote('You have signed out. Your session has ended on the server.');
+    } catch {
+      setSignedOutNote('You are signed out here; the server could not be told, so the session ends by itself after 30 minutes idle.');
     } finally {
       setCsrfToken(null);
       setState({ kind: 'signed-out' });
@@ -67,10 +74,10 @@ export function App() {
   // Route guards: signed out -> sign-in (remembering where to return); signed in -> away from sign-in.
   useEffect(() => {
     if (state.kind === 'signed-out' && path !== '/sign-in' && path !== '/invite') navigate(`/sign-in${path !== '/' ? `?next=${encodeURIComponent(path)}` : ''}`, { replace: true });
-    if (state.kind === 'signed-in' && (path === '/sign-in' || path === '/')) {
+    if (state.kind === 'signed-in' && path === '/sign-in') {
+      // Everyone lands on the role-aware home page, unless a deep link was kept.
       const next = new URLSearchParams(location.search).get('next');
-      const home = hasRole(state.session, ...ACCESS.people) ? '/people' : '/account';
-      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : home, { replace: true });
+      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
     }
   }, [state, path]);
 
@@ -78,7 +85,7 @@ export function App() {
   if (state.kind === 'error') return <div className="center-page"><ErrorState title="Parapet could not start" error={state.error} onRetry={() => void refresh()} /></div>;
   // An invitation link works whether or not someone is signed in in this browser.
   if (path === '/invite') return <AcceptInvitePage onSignedIn={refresh} />;
-  if (state.kind === 'signed-out') return <SignInPage onSignedIn={refresh} />;
+  if (state.kind === 'signed-out') return <SignInPage onSignedIn={() => (setSignedOutNote(null), refresh())} notice={signedOutNote} />;
 
   const entry = PAGES[path];
   const ctx = { session: state.session, org: state.org, refresh, signOut };

@@ -20,4 +20,6 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unk
   return [state, reload];
 }
 
-export const formatTime = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '—');
+/** A time for people: date, hours and minutes, and the time zone it is shown in (e.g. "3 Dec 2026, 14:02 UTC"). */
+export const formatTime = (iso: string | null | undefined) =>
+  iso ? new Date(iso).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }) : '—';

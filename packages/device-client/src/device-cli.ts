@@ -42,7 +42,7 @@ export function helpText(kind: DeviceKind): string {
     `${bin}: the Parapet ${PRODUCT[kind]}.`,
     '',
     'Usage:',
-    `  ${bin} enroll --server URL --token TOKEN [--name NAME] [--ca FILE] [--pin SHA256] [--state-dir DIR] [--key-store auto|file]`,
+    `  ${bin} enroll --server URL --token TOKEN [--name NAME] [--ca FILE] [--pin SHA256] [--state-dir DIR] [--key-store auto|file] [--force]`,
     `  ${bin} status [--json] [--state-dir DIR]`,
     `  ${bin} heartbeat [--state-dir DIR]`,
     `  ${bin} --help`,

@@ -2,13 +2,17 @@
  * `parapet-agent enroll` / `parapet-worker enroll`, shared: both binaries call
  * runEnroll('agent' | 'worker', argv). Options: --server URL --token T [--name NAME]
  * [--ca FILE] (trust anchor for first contact) [--pin SHA256] (pin given out of band)
- * [--state-dir DIR] [--key-store auto|file].
+ * [--state-dir DIR] [--key-store auto|file] [--force].
+ *
+ * A state dir that already holds an enrolled device is refused: enrolling again would leave
+ * the old identity active on the server with nobody using it. `--force` first revokes the old
+ * identity with its own signed request (POST /api/v1/devices/self/revoke), then enrolls.
  */
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { access, chmod, readFile, writeFile } from 'node:fs/promises';
 import { homedir, hostname, platform } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DeviceClient, saveState, type DeviceKind } from './client.js';
+import { DeviceClient, loadState, saveState, type DeviceKind } from './client.js';
 import { openKeyStore } from './keystore.js';
 
 /** Wrong or missing arguments: the binary prints the sentence and exits 2. */
@@ -36,6 +40,7 @@ export async function runEnroll(kind: DeviceKind, argv: string[], io: EnrollComm
       pin: { type: 'string' },
       'state-dir': { type: 'string' },
       'key-store': { type: 'string' },
+      force: { type: 'boolean' },
     },
     strict: true,
   });
@@ -46,6 +51,15 @@ export async function runEnroll(kind: DeviceKind, argv: string[], io: EnrollComm
   if (values['key-store'] && values['key-store'] !== 'auto' && values['key-store'] !== 'file') throw new UsageError('--key-store takes auto or file.');
   const ca = values.ca ? await readFile(values.ca, 'utf8') : undefined;
   const dir = values['state-dir'] ?? defaultStateDir(kind);
+  const statePath = join(dir, 'state.json');
+  const enrolled = await access(statePath).then(() => true, () => false);
+  if (enrolled) {
+    const old = await loadState(statePath);
+    if (!values.force) {
+      throw new UsageError(`${dir} already holds ${old.kind} ${old.deviceId} enrolled with ${old.server}; pass --force to revoke that identity and enroll again, or use another --state-dir.`);
+    }
+    await retireOld(kind, dir, old, io);
+  }
   const store = await openKeyStore({ service: `parapet-${kind}`, account: server.host, filePath: join(dir, 'device.key'), ...(values['key-store'] === 'file' ? { prefer: 'file' as const } : {}) });
   const c = await DeviceClient.enroll({
     server: server.origin,
@@ -68,4 +82,38 @@ export async function runEnroll(kind: DeviceKind, argv: string[], io: EnrollComm
   }
   io.out(`Enrolled as ${kind} ${c.state.deviceId}; key in the ${store.kind === 'os' ? 'OS credential store' : `encrypted file ${join(dir, 'device.key')} (${store.fallbackReason ?? 'no OS store'})`}; pinned ${c.state.pins.join(', ')}.`);
   return c;
+}
+
+/**
+ * Revokes the identity a state dir holds, signed with its own key. Already revoked counts as
+ * done; any other failure (server unreachable, key missing) stops the re-enrolment, since
+ * going on would orphan a live identity; the sentence says how an admin revokes it instead.
+ */
+async function retireOld(kind: DeviceKind, dir: string, old: Awaited<ReturnType<typeof loadState>>, io: EnrollCommandIo): Promise<void> {
+  const u = new URL(old.server);
+  const store = await openKeyStore({ service: `parapet-${kind}`, account: u.host, filePath: join(dir, 'device.key'), ...(old.keyStore === 'file' ? { prefer: 'file' as const } : {}) });
+  const ca = old.caFile ? await readFile(old.caFile, 'utf8').catch(() => undefined) : undefined;
+  const adminHint = `an admin can revoke it with "parapet devices revoke ${old.deviceId}" or in the console, then run enroll --force again`;
+  let c: DeviceClient;
+  try {
+    c = await DeviceClient.open({ statePath: join(dir, 'state.json'), store, ...(ca ? { ca } : {}) });
+  } catch (e) {
+    throw new UsageError(`Cannot load the old identity ${old.deviceId} to revoke it (${(e as Error).message.replace(/\.$/, '')}); ${adminHint}.`);
+  }
+  let r;
+  try {
+    r = await c.request('POST', '/api/v1/devices/self/revoke');
+  } catch (e) {
+    throw new UsageError(`Could not revoke the old identity ${old.deviceId} at ${old.server} (${(e as Error).message.replace(/\.$/, '')}); ${adminHint}.`);
+  }
+  let code = 'ok';
+  if (r.status !== 200) {
+    try {
+      code = String((r.json() as { code?: string }).code ?? r.status);
+    } catch {
+      code = String(r.status);
+    }
+  }
+  if (code !== 'ok' && code !== 'device_revoked') throw new UsageError(`The server refused to revoke the old identity ${old.deviceId} (${code}); ${adminHint}.`);
+  io.out(`Revoked the previous identity ${old.deviceId}${code === 'device_revoked' ? ' (it was revoked already)' : ''}.`);
 }

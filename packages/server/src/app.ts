@@ -66,7 +66,7 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  registerMetrics(app);
+  registerMetrics(app, deps.metricsToken);
   configureAuditPii(deps.keys);
   await registerAuthHooks(app, deps);
   // Strings PostgreSQL cannot store (NUL, lone surrogates) and absurd nesting are refused for

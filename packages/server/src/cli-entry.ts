@@ -26,7 +26,7 @@ try {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 } catch (e) {
-  const msg = e instanceof ConfigError || (e as Error).name === 'UnsafeRoleError' || (e as Error).name === 'MigrationError' ? (e as Error).message : `Parapet failed to start: ${(e as Error).message}`;
+  const msg = e instanceof ConfigError || (e as Error).name === 'UnsafeRoleError' || (e as Error).name === 'MigrationError' || (e as Error).name === 'DataDirLockedError' ? (e as Error).message : `Parapet failed to start: ${(e as Error).message}`;
   process.stderr.write(msg.endsWith('.') ? msg + '\n' : msg + '.\n');
   process.exit(1);
 }

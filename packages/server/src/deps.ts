@@ -18,6 +18,8 @@ export interface AppDeps {
   vault?: WormVault | undefined;
   /** Background jobs (platform/jobs.ts); buildApp makes one on deps.now when absent. */
   jobs?: JobRunner | undefined;
+  /** Bearer token that GET /metrics requires (absent: open, for in-process tests only). */
+  metricsToken?: string | undefined;
   /** Clock, replaceable in tests. */
   now: () => Date;
 }

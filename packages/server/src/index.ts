@@ -6,5 +6,5 @@ export { ProblemError, problemBody, PROBLEM_CONTENT_TYPE } from './http/problem.
 export { createOrganisation, tenantBySlug, slugify, listTenantIds, type Tenant } from './tenants/service.js';
 export { loadTls, createSelfSigned, spkiSha256, type TlsMaterial } from './tls/certificate.js';
 export { loadKeyFile, rotateKeyFile, retireKey } from './crypto/keyfile.js';
-export { dataPaths, readServerInfo } from './datadir.js';
+export { dataPaths, readServerInfo, dataDirHolder } from './datadir.js';
 export { exportLog, issueCheckpoint, AuditTamperError, logOrigin, auditVault, pinnedCheckpoint } from './audit/service.js';

@@ -1,10 +1,11 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
+import { resolve } from 'node:path';
 import pino from 'pino';
 import { openDatabase, PostgresDatabase, type Database } from '@parapet/db';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { FileKeyProvider } from './crypto/keyfile.js';
-import { clearServerInfo, dataPaths, ensureDataDir, loadOrCreateBootstrapToken, writeServerInfo } from './datadir.js';
+import { clearServerInfo, dataPaths, ensureDataDir, loadOrCreateBootstrapToken, loadOrCreateMetricsToken, lockDataDir, writeServerInfo } from './datadir.js';
 import { loadTls } from './tls/certificate.js';
 import { openVault } from './platform/vault.js';
 
@@ -20,6 +21,18 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
   const t0 = performance.now();
   const log = pino({ level: config.logLevel, base: { service: 'parapet-server' } });
   await ensureDataDir(config.dataDir);
+  // The embedded database lives in the data dir: one server per data dir, checked before
+  // anything is opened. PostgreSQL replicas may share a data dir (it then holds only keys).
+  const unlock = config.databaseUrl ? async () => undefined : await lockDataDir(config.dataDir);
+  try {
+    return await startLocked(config, log, t0, unlock);
+  } catch (e) {
+    await unlock();
+    throw e;
+  }
+}
+
+async function startLocked(config: Config, log: pino.Logger, t0: number, unlock: () => Promise<void>): Promise<RunningServer> {
   const tls = await loadTls({ dataDir: config.dataDir, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile });
   if (tls.selfSigned) log.warn({ spki_sha256: tls.spkiSha256 }, 'serving a self-signed certificate; set PARAPET_TLS_CERT_FILE and PARAPET_TLS_KEY_FILE in production');
   const keys = await FileKeyProvider.open(dataPaths(config.dataDir).keyFile);
@@ -44,6 +57,7 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
   }
 
   const bootstrapToken = await loadOrCreateBootstrapToken(config.dataDir);
+  const metricsToken = await loadOrCreateMetricsToken(config.dataDir, process.env.PARAPET_METRICS_TOKEN);
   let vault;
   try {
     vault = await openVault(config.vault);
@@ -54,7 +68,7 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
   }
   log.info({ vault: config.vault.driver }, 'WORM vault opened');
   const app = await buildApp(
-    { db, keys, tls, dataDir: config.dataDir, bootstrapToken, vault, now: () => new Date() },
+    { db, keys, tls, dataDir: config.dataDir, bootstrapToken, metricsToken, vault, now: () => new Date() },
     { logger: { level: config.logLevel, base: { service: 'parapet-server' }, redact: ['req.headers.authorization', 'req.headers.cookie'] }, https: tls },
   );
   await app.listen({ port: config.port, host: config.host });
@@ -74,8 +88,11 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
   }
 
   await writeServerInfo(config.dataDir, { pid: process.pid, url, spkiSha256: tls.spkiSha256, engine: db.engine });
-  log.info({ url, engine: db.engine, startup_ms: Math.round(performance.now() - t0) }, 'Parapet is listening');
-  log.info(`Create an organisation and its first admin: npx parapet init --org "Example Corp" --email admin@example.com --password-file ./admin-password.txt`);
+  log.info({ url, engine: db.engine, data_dir: config.dataDir, startup_ms: Math.round(performance.now() - t0) }, 'Parapet is listening');
+  // The hint names this server's data dir: a CLI run with another one would create the
+  // organisation in a database this server never reads.
+  const dirEnv = config.dataDir === resolve('.parapet') ? '' : `PARAPET_DATA_DIR=${config.dataDir} `;
+  log.info(`Data dir: ${config.dataDir}. Create an organisation and its first admin (asks for the password): ${dirEnv}npx parapet init --org "Example Corp" --email admin@example.com`);
 
   let closing: Promise<void> | undefined;
   return {
@@ -96,6 +113,7 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
         await db.close();
         keys.close();
         await clearServerInfo(config.dataDir);
+        await unlock();
       })();
       return closing;
     },

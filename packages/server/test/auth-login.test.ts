@@ -283,7 +283,7 @@ test('step-up: a stale session gets 401 step_up_required; after POST /auth/step-
 });
 
 test('admins can require MFA for everyone: a user without a factor must enrol before the session is full', async () => {
-  const a = await account(['admin']);
+  const a = await account(['employee']);
   const admin = await loginAs(s, { roles: ['admin'], tenantId: a.tenantId, mfaFresh: true });
   assert.equal((await admin.client.request('PUT', '/api/v1/auth/settings', { json: { mfa_required: true } })).status, 200);
   const c = s.client();

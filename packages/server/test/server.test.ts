@@ -1,5 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { request as httpRequest } from 'node:http';
 import { createTenant, startTestServer, type TestServer } from '../src/testing.js';
@@ -119,10 +121,23 @@ test('readyz answers 503 migrations_pending when a migration is missing', async 
   }
 });
 
+const metricsAuth = async () => ({ authorization: `Bearer ${(await readFile(join(s.dataDir, 'metrics.token'), 'utf8')).trim()}` });
+
+test('metrics are not served without the scrape token (data dir metrics.token, 0600)', async () => {
+  const c = s.client();
+  for (const h of [undefined, { authorization: 'Bearer wrong' }, { authorization: 'Basic eDp5' }]) {
+    const r = await c.get('/metrics', h);
+    assert.equal(r.status, 401);
+    assert.equal(r.json.code, 'metrics_token_required');
+    assert.doesNotMatch(r.text, /parapet_http_requests_total/);
+  }
+  assert.equal((await stat(join(s.dataDir, 'metrics.token'))).mode & 0o777, 0o600);
+});
+
 test('metrics are Prometheus text and count requests by route pattern', async () => {
   const c = s.client();
   await c.get('/healthz');
-  const r = await c.get('/metrics');
+  const r = await c.get('/metrics', await metricsAuth());
   assert.equal(r.status, 200);
   assert.match(String(r.headers['content-type']), /^text\/plain/);
   assert.match(r.text, /parapet_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
@@ -135,7 +150,7 @@ test('metrics count audit entries chained by the sequencer and its rounds', asyn
     for (let i = 0; i < 3; i++) await recordAudit(q, tenantId, { type: 'system', id: 'metrics-test' }, { action: 'auth.login', outcome: 'success' });
   });
   await s.db.tx({}, async () => undefined); // the test view waits for the sequencer's round
-  const r = await s.client().get('/metrics');
+  const r = await s.client().get('/metrics', await metricsAuth());
   const chained = Number(/^parapet_audit_entries_chained_total (\d+)$/m.exec(r.text)?.[1]);
   assert.ok(chained >= 3, `chained_total is ${chained}`);
   assert.match(r.text, /^parapet_audit_sequencer_round_seconds_count [1-9]\d*$/m);

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { httpsRequestPinnedKey, PinMismatchError } from '@parapet/device-client/transport';
 import { createOrganisation, dataPaths, readServerInfo, ProblemError, slugify } from '@parapet/server';
 import { CliError, type Command } from '../command.js';
-import { cliConfig, withDatabase } from '../context.js';
+import { cliConfig, describeTarget, withDatabase } from '../context.js';
+import { FileKeyProvider } from '@parapet/server/crypto/keyfile';
 
 async function readPasswordFile(path: string): Promise<string> {
   try {
@@ -49,8 +50,13 @@ export const init: Command = {
       result = { tenantId: String(r.json.tenant_id), slug: String(r.json.slug), adminId: String(r.json.admin_id) };
     } else {
       try {
+        const keys = await FileKeyProvider.open(dataPaths(config.dataDir).keyFile);
         const r = await withDatabase(config, async (db) => {
-          return createOrganisation(db, { name: org, slug, adminEmail: email, adminPassword: password, adminName: values.name as string | undefined });
+          try {
+            return await createOrganisation(db, { name: org, slug, adminEmail: email, adminPassword: password, adminName: values.name as string | undefined }, keys);
+          } finally {
+            keys.close();
+          }
         });
         result = { tenantId: r.tenant.id, slug: r.tenant.slug, adminId: r.adminId };
       } catch (e) {
@@ -59,6 +65,9 @@ export const init: Command = {
       }
     }
     if (io.json) io.out(JSON.stringify({ tenant_id: result.tenantId, slug: result.slug, admin_id: result.adminId }));
-    else io.out(`Created organisation "${org}" (slug ${result.slug}, id ${result.tenantId}) with admin ${email.toLowerCase()}. Sign in at ${running?.url ?? `https://localhost:${config.port}`}.`);
+    else {
+      io.out(`Created organisation "${org}" (slug ${result.slug}, id ${result.tenantId}) with admin ${email.toLowerCase()}. Sign in at ${running?.url ?? `https://localhost:${config.port}`}.`);
+      io.out(running ? `Through the server running on the data dir ${config.dataDir} (${running.engine}).` : describeTarget(config));
+    }
   },
 };

@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link } from './Link';
 import { AlertBanner } from './AlertBanner';
 import { ACCESS, hasRole, useSession } from '../session';
@@ -10,7 +10,7 @@ interface NavItem {
 }
 
 const NAV: { section: string; items: NavItem[] }[] = [
-  { section: 'You', items: [{ href: '/account', label: 'My account' }] },
+  { section: 'You', items: [{ href: '/', label: 'Home' }, { href: '/account', label: 'My account' }] },
   {
     section: 'Organisation',
     items: [
@@ -39,6 +39,10 @@ export const roleName = (r: string) => ROLE_NAMES[r] ?? r;
 export function Shell({ path, title, children }: { path: string; title: string; children: ReactNode }) {
   const { session, org, signOut } = useSession();
   const heading = useRef<HTMLHeadingElement>(null);
+  // On narrow screens the navigation folds behind a Menu button; a page change folds it again.
+  const [navOpen, setNavOpen] = useState(false);
+  const [signingOut, setSigningOut] = useState(false);
+  useEffect(() => setNavOpen(false), [path]);
 
   // Each in-app page change moves focus to its heading, so screen readers announce it. Not on
   // the first load: there the first Tab should reach the skip link, as on any page.
@@ -55,6 +59,9 @@ export function Shell({ path, title, children }: { path: string; title: string; 
         Skip to content
       </a>
       <header className="topbar">
+        <button type="button" className="btn btn-small nav-toggle" aria-expanded={navOpen} aria-controls="sidenav" onClick={() => setNavOpen(!navOpen)}>
+          {navOpen ? 'Close menu' : 'Menu'}
+        </button>
         <div className="brand">
           <span className="brand-mark" aria-hidden="true" />
           <span className="brand-name">Parapet</span>
@@ -72,12 +79,21 @@ export function Shell({ path, title, children }: { path: string; title: string; 
             </span>
             <span className="muted small">{session.roles.map(roleName).join(', ') || 'No role'}</span>
           </div>
-          <button type="button" className="btn btn-small" onClick={() => void signOut()}>
-            Sign out
+          <button
+            type="button"
+            className="btn btn-small"
+            disabled={signingOut}
+            aria-busy={signingOut || undefined}
+            onClick={() => {
+              setSigningOut(true);
+              void signOut().finally(() => setSigningOut(false));
+            }}
+          >
+            {signingOut ? 'Signing out…' : 'Sign out'}
           </button>
         </div>
       </header>
-      <nav className="sidenav" aria-label="Main">
+      <nav id="sidenav" className={navOpen ? 'sidenav open' : 'sidenav'} aria-label="Main">
         {NAV.map((g) => {
           const items = g.items.filter((i) => !i.roles || hasRole(session, ...i.roles));
           if (!items.length) return null;
@@ -86,7 +102,7 @@ export function Shell({ path, title, children }: { path: string; title: string; 
               <p className="sidenav-section">{g.section}</p>
               <ul>
                 {items.map((i) => {
-                  const active = path === i.href || path.startsWith(i.href + '/');
+                  const active = path === i.href || (i.href !== '/' && path.startsWith(i.href + '/'));
                   return (
                     <li key={i.href}>
                       <Link href={i.href} className={active ? 'sidenav-link active' : 'sidenav-link'} aria-current={active ? 'page' : undefined}>

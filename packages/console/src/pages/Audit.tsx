@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, describe, isMissingRoute } from '../api';
 import { useAsync, formatTime } from '../useAsync';
 import { DataTable } from '../components/DataTable';
@@ -177,17 +177,37 @@ export function AuditPage() {
 }
 
 function EntryDetail({ entry: e, onClose }: { entry: Entry; onClose: () => void }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  const opener = useRef<Element | null>(document.activeElement);
+  useEffect(() => {
+    heading.current?.focus();
+    const back = opener.current;
+    return () => {
+      if (back instanceof HTMLElement && back.isConnected) back.focus();
+    };
+  }, [e.seq]);
   return (
-    <section id="audit-detail" className="card" aria-labelledby="audit-detail-h">
+    <section
+      id="audit-detail"
+      className="card side-panel"
+      aria-labelledby="audit-detail-h"
+      onKeyDown={(k) => {
+        if (k.key === 'Escape') onClose();
+      }}
+    >
       <div className="card-head">
-        <h2 id="audit-detail-h">Entry {e.seq}</h2>
+        <h2 id="audit-detail-h" ref={heading} tabIndex={-1}>
+          Entry {e.seq}
+        </h2>
         <button type="button" className="btn btn-small" onClick={onClose}>
           Close
         </button>
       </div>
       <dl className="dl-grid">
         <dt>Time</dt>
-        <dd>{new Date(e.at).toISOString()}</dd>
+        <dd>
+          {formatTime(e.at)} <span className="muted small">({e.at})</span>
+        </dd>
         <dt>Actor</dt>
         <dd>
           {e.actor_name ?? '—'} <span className="muted">({e.actor_type} {e.actor_id})</span>
@@ -215,6 +235,8 @@ function EntryDetail({ entry: e, onClose }: { entry: Entry; onClose: () => void 
 
 interface LogStatus {
   verified: boolean;
+  /** Absent on servers older than the field. */
+  state?: 'verified' | 'nothing_to_verify' | 'failed';
   entries: number;
   latest_checkpoint: { tree_size: number; created_at: string; key_id: string } | null;
   witnesses: string[];
@@ -230,12 +252,14 @@ function ChainStatus() {
   const [state, reload] = useAsync((signal) => api.get<LogStatus>('/api/v1/audit/status', { signal }), []);
   const [exporting, setExporting] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
   if (state.status === 'error' && isMissingRoute(state.error)) return null; // audit module not on this server
   const download = async () => {
     setExporting(true);
     setError(null);
+    setDone(null);
     try {
-      const data = await api.get<unknown>('/api/v1/audit/export');
+      const data = await api.get<{ entries?: unknown[] }>('/api/v1/audit/export');
       const url = URL.createObjectURL(new Blob([JSON.stringify(data)], { type: 'application/json' }));
       const a = document.createElement('a');
       a.href = url;
@@ -243,6 +267,7 @@ function ChainStatus() {
       document.body.append(a);
       a.click();
       a.remove();
+      setDone(`Downloaded ${a.download} (${data?.entries?.length ?? 0} entries). Check it with: parapet audit verify ${a.download}`);
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
     } catch (e) {
       setError(describe(e));
@@ -253,7 +278,13 @@ function ChainStatus() {
   let body;
   if (state.status === 'loading') body = <Loading label="Verifying the log…" />;
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
-  else if (!state.data.verified) {
+  else if (state.data.state === 'nothing_to_verify') {
+    body = (
+      <p className="muted" data-testid="checkpoint-status">
+        <span className="badge badge-muted">Nothing to verify yet</span> {state.data.entries} entries and no signed checkpoint yet; the first is signed within the hour.
+      </p>
+    );
+  } else if (!state.data.verified) {
     body = (
       <p data-testid="checkpoint-status" role="alert">
         <span className="badge badge-bad">Verification failed</span> {state.data.first_bad_entry ? `Entry ${state.data.first_bad_entry}: ` : ''}
@@ -280,6 +311,9 @@ function ChainStatus() {
         </button>
       </div>
       {error ? <p className="field-error" role="alert">{error}</p> : null}
+      <p className="small" role="status" data-testid="export-status">
+        {done ?? ''}
+      </p>
       {body}
       <p className="muted small">
         Check the export offline with <code>parapet audit verify</code>: it recomputes the hash chain and Merkle tree and checks every signature.

@@ -24,6 +24,28 @@ interface CreatedToken {
   token: string;
   kind: 'agent' | 'worker';
   expires_at: string;
+  /** The server's key pin, and its certificate when self-signed (absent on older servers). */
+  server_pin?: string | null;
+  server_ca_pem?: string | null;
+}
+
+/** The exact command for the machine: with --pin, and --ca when the certificate is self-signed. */
+export function enrollCommand(t: CreatedToken, origin: string): string {
+  const parts = [`npx parapet-${t.kind} enroll --server ${origin} --token ${t.token}`];
+  if (t.server_ca_pem) parts.push('--ca parapet-server.crt');
+  if (t.server_pin) parts.push(`--pin ${t.server_pin}`);
+  return parts.join(' ');
+}
+
+function downloadCertificate(pem: string): void {
+  const url = URL.createObjectURL(new Blob([pem], { type: 'application/x-pem-file' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = 'parapet-server.crt';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** Token lifetimes offered; the API takes 60 s to 7 days. */
@@ -179,9 +201,17 @@ function EnrollmentTokenCard() {
       {error ? <Notice kind="error">{error}</Notice> : null}
       {created ? (
         <OneTimeSecret label={`Enrollment token for ${created.kind === 'agent' ? 'an agent' : 'a worker'}`} value={created.token} onDone={() => setCreated(null)}>
-          <p className="small">
-            Valid until {formatTime(created.expires_at)}. On the machine, run <code>parapet-{created.kind} enroll --server {location.origin} --token &lt;token&gt;</code>.
-          </p>
+          <p className="small">Valid until {formatTime(created.expires_at)}. On the machine, run:</p>
+          <pre className="json" data-testid="enroll-command">{enrollCommand(created, location.origin)}</pre>
+          {created.server_ca_pem ? (
+            <p className="small">
+              This server uses a self-signed certificate: copy it to the machine as <code>parapet-server.crt</code>.{' '}
+              <button type="button" className="btn btn-small" onClick={() => downloadCertificate(created.server_ca_pem!)}>
+                Download parapet-server.crt
+              </button>
+            </p>
+          ) : null}
+          {created.server_pin ? <p className="small muted">The pin is this server's key (SPKI SHA-256); the device talks only to a server holding that key.</p> : null}
         </OneTimeSecret>
       ) : (
         <form onSubmit={submit} className="form-row">

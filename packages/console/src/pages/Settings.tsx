@@ -85,6 +85,9 @@ function SignInSettings() {
   const [state, reload] = useAsync((signal) => api.get<AuthSettings>('/api/v1/auth/settings', { signal }), []);
   const [draft, setDraft] = useState<AuthSettings | null>(null);
   const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  // What the admin typed, kept as typed: a value out of range is refused with a message, never
+  // silently replaced by the nearest allowed one.
+  const [ageText, setAgeText] = useState<string | null>(null);
 
   let body;
   if (state.status === 'loading') body = <Loading />;
@@ -92,19 +95,26 @@ function SignInSettings() {
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
   else {
     const v = draft ?? state.data;
+    const shownAge = ageText ?? String(Math.round(v.step_up_max_age_seconds / 60));
     const save = async (e: FormEvent) => {
       e.preventDefault();
       setMsg(null);
+      const minutes = Number(shownAge.trim());
+      if (!/^\d+$/.test(shownAge.trim()) || minutes < 1 || minutes > 1440) {
+        setMsg({ kind: 'error', text: `The step-up age must be a whole number of minutes from 1 to 1440; "${shownAge}" is not. Nothing was saved.` });
+        return;
+      }
       try {
-        const saved = await api.put<AuthSettings>('/api/v1/auth/settings', v);
+        const saved = await api.put<AuthSettings>('/api/v1/auth/settings', { ...v, step_up_max_age_seconds: minutes * 60 });
         setDraft(saved);
+        setAgeText(null);
         setMsg({ kind: 'success', text: 'Settings saved.' });
       } catch (err) {
         setMsg({ kind: 'error', text: describe(err) });
       }
     };
     body = (
-      <form onSubmit={save} className="stack">
+      <form onSubmit={save} className="stack" noValidate>
         <div className="field field-check">
           <input id="mfa-required" type="checkbox" checked={v.mfa_required} disabled={!canEdit} onChange={(e) => setDraft({ ...v, mfa_required: e.target.checked })} aria-describedby="mfa-required-hint" />
           <label htmlFor="mfa-required">Require two-step verification for everyone</label>
@@ -119,9 +129,10 @@ function SignInSettings() {
             type="number"
             min={1}
             max={1440}
-            value={Math.round(v.step_up_max_age_seconds / 60)}
+            step={1}
+            value={shownAge}
             disabled={!canEdit}
-            onChange={(e) => setDraft({ ...v, step_up_max_age_seconds: Math.max(1, Number(e.target.value)) * 60 })}
+            onChange={(e) => setAgeText(e.target.value)}
             aria-describedby="stepup-age-hint"
           />
           <p id="stepup-age-hint" className="field-hint">

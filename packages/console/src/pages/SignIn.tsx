@@ -23,7 +23,7 @@ function loginError(e: unknown): string {
 
 type Step = { kind: 'password' } | { kind: 'mfa' } | { kind: 'enrol' };
 
-export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) {
+export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => Promise<void>; notice?: string | null }) {
   const [step, setStep] = useState<Step>({ kind: 'password' });
   const [org, setOrg] = useState(rememberedOrg() ?? '');
   const [email, setEmail] = useState('');
@@ -114,6 +114,11 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) 
         {error ? (
           <Notice kind={error.locked ? 'warning' : 'error'}>
             <span data-testid="signin-error">{error.text}</span>
+          </Notice>
+        ) : null}
+        {notice && !error && step.kind === 'password' ? (
+          <Notice kind="success">
+            <span data-testid="signed-out-notice">{notice}</span>
           </Notice>
         ) : null}
 

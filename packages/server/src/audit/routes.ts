@@ -226,6 +226,9 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
           required: ['verified', 'entries'],
           properties: {
             verified: { type: 'boolean' },
+            // 'nothing_to_verify': no log key and no checkpoint yet (a log not yet signed is
+            // not a failed log); 'verified'; 'failed' (then first_bad_entry and reason).
+            state: { type: 'string', enum: ['verified', 'nothing_to_verify', 'failed'] },
             entries: { type: 'integer' },
             checkpoints: { type: 'integer' },
             cosignatures: { type: 'integer' },
@@ -249,6 +252,9 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       cp: await latestCheckpoint(q),
       settings: (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants`)).rows[0]?.settings,
     }));
+    if (x.log_keys.length === 0 && x.checkpoints.length === 0) {
+      return { verified: false, state: 'nothing_to_verify', entries: x.entries.length, checkpoints: 0, cosignatures: 0, latest_checkpoint: null, witnesses: [], first_bad_entry: null, reason: null };
+    }
     const witnessKeys = witnessesOf(settings).map((w) => w.verifier_key);
     const r = verifyExport(x, { witnesses: witnessKeys });
     // Stored cosignature lines follow the log's own signature in the checkpoint's note.
@@ -259,6 +265,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       .filter((n): n is string => Boolean(n));
     return {
       verified: r.ok,
+      state: r.ok ? 'verified' : 'failed',
       entries: r.entries,
       checkpoints: r.checkpoints,
       cosignatures: r.cosignatures,

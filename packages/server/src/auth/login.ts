@@ -14,6 +14,7 @@ import { createSession, rotateSession, type SessionState } from './sessions.js';
 import { countAttempt, dbThrottle, giveBackIp, ipKey, memoryThrottle, mfaKey, passwordKeys, purgeStaleThrottle, recordFullSignIn, refusalProblem, type ThrottleRefusal } from './throttle.js';
 import { hasConfirmedMfa, useRecoveryCode, verifyUserTotp } from './totp.js';
 import { getAuthSettings } from './settings.js';
+import { mustEnrolMfa } from '../people/service.js';
 
 let dummyHash: Promise<string> | undefined;
 /** Unknown users cost the same Argon2 work as known ones, so timing does not reveal accounts. */
@@ -59,7 +60,7 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
   const pre = await deps.db.tx({ tenantId, actor: 'system:login' }, async (q) => {
     if (Math.random() < 1 / 64) await purgeStaleThrottle(q, now);
     const refusal = await countAttempt(dbThrottle(q, tenantId), await passwordKeys(q, email, ip, now), now);
-    const { rows } = await q.query<{ id: string; password_hash: string | null; status: string }>(`SELECT id, password_hash, status FROM users WHERE email = $1`, [email]);
+    const { rows } = await q.query<{ id: string; password_hash: string | null; status: string; roles: string[] }>(`SELECT id, password_hash, status, roles FROM users WHERE email = $1`, [email]);
     const user = rows[0];
     if (refusal) {
       await recordBudgeted(q, tenantId, actor, { action: 'auth.login', outcome: 'denied', ...(user ? { target: { type: 'user', id: user.id } } : {}), details: { email, reason: refusal.reason, retry_after_seconds: refusal.retryAfter, stage: 'password' } });
@@ -90,7 +91,9 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
     }
     if (input.previousCookie) await endPreviousSession(q, tenantId, input.previousCookie);
     const settings = await getAuthSettings(q, tenantId);
-    const state: SessionState = (await hasConfirmedMfa(q, userId)) ? 'mfa_pending' : settings.mfaRequired ? 'mfa_enroll' : 'full';
+    // Admins and security leads must have a second factor from their first sign-in
+    // (CORE-MFA default); the tenant setting extends that to everyone.
+    const state: SessionState = (await hasConfirmedMfa(q, userId)) ? 'mfa_pending' : mustEnrolMfa(u!.roles, settings.mfaRequired) ? 'mfa_enroll' : 'full';
     // With a second factor outstanding the password's counters stay as they are: only the
     // second factor's success clears them (completeSecondFactor).
     if (state === 'mfa_pending') await giveBackIp(q, ip);

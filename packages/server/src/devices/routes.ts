@@ -60,7 +60,19 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
         tags: ['devices'],
         summary: 'Create a single-use enrollment token for an agent or worker; the token is shown only in this response.',
         body: { type: 'object', required: ['kind'], additionalProperties: false, properties: { kind, expires_in_seconds: { type: 'integer', minimum: 60, maximum: MAX_TOKEN_SECONDS, default: DEFAULT_TOKEN_SECONDS }, owner_user_id: { type: 'string', format: 'uuid' } } },
-        response: { 201: { type: 'object', properties: { id: { type: 'string' }, token: { type: 'string' }, kind, expires_at: { type: 'string' } } }, '4xx': problem },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' }, token: { type: 'string' }, kind, expires_at: { type: 'string' },
+              // What the enroll command needs to trust this server on first contact: the key pin
+              // (SPKI SHA-256, base64) and, for a self-signed certificate, the certificate itself.
+              server_pin: { type: ['string', 'null'] },
+              server_ca_pem: { type: ['string', 'null'] },
+            },
+          },
+          '4xx': problem,
+        },
       },
     },
     async (req, reply) => {
@@ -76,7 +88,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
         return t;
       });
       reply.code(201);
-      return { id: t.id, token: t.token, kind: t.kind, expires_at: t.expiresAt.toISOString() };
+      return { id: t.id, token: t.token, kind: t.kind, expires_at: t.expiresAt.toISOString(), server_pin: deps.tls?.spkiSha256 ?? null, server_ca_pem: deps.tls?.selfSigned ? deps.tls.cert : null };
     },
   );
 
@@ -252,6 +264,28 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
         return r;
       });
       if (!r) throw new ProblemError(404, 'device_not_found', 'No device with this id in your organisation.');
+      return { id: r.id, status: 'revoked', revoked_at: r.revokedAt };
+    },
+  );
+
+  // A device ends its own identity (signed request): `enroll --force` on a state dir that is
+  // already enrolled retires the old identity before making the new one, so no orphan stays.
+  app.post(
+    '/api/v1/devices/self/revoke',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Revoke this device (signed device request), e.g. before re-enrolling its machine.',
+        response: { 200: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' }, revoked_at: { type: 'string' } } }, '4xx': problem },
+      },
+    },
+    async (req) => {
+      const d = requireDevice(req);
+      const r = await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
+        const r = await revokeDevice(q, d.deviceId, `device:${d.deviceId}`);
+        await recordAudit(q, d.tenantId, actorOf(req), { action: 'device.revoked', outcome: 'success', target: { type: 'device', id: d.deviceId }, details: { name: d.name, reason: 'self', already_revoked: r?.alreadyRevoked ?? false } });
+        return r!;
+      });
       return { id: r.id, status: 'revoked', revoked_at: r.revokedAt };
     },
   );

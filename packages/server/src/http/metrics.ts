@@ -1,4 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { ProblemError } from './problem.js';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 declare module 'fastify' {
@@ -8,8 +10,14 @@ declare module 'fastify' {
   }
 }
 
-/** Prometheus metrics. One registry per app instance, so tests can run several apps. */
-export function registerMetrics(app: FastifyInstance): Registry {
+/**
+ * Prometheus metrics. One registry per app instance, so tests can run several apps.
+ * With `token` (the server always passes one: PARAPET_METRICS_TOKEN, else `metrics.token` in
+ * the data dir), GET /metrics needs `Authorization: Bearer <token>` (Prometheus:
+ * `authorization: {credentials_file: …}`); otherwise 401 `metrics_token_required`. The
+ * metrics name routes, volumes and internals an outsider should not read.
+ */
+export function registerMetrics(app: FastifyInstance, token?: string): Registry {
   const registry = new Registry();
   app.decorate('metrics', registry);
   collectDefaultMetrics({ register: registry, prefix: 'parapet_' });
@@ -32,7 +40,15 @@ export function registerMetrics(app: FastifyInstance): Registry {
     requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  const digest = (x: string) => createHash('sha256').update(x).digest();
+  const expected = token ? digest(token) : undefined;
+  app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+    if (expected) {
+      const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (!given || !timingSafeEqual(digest(given), expected)) {
+        throw new ProblemError(401, 'metrics_token_required', 'Metrics need the bearer token from PARAPET_METRICS_TOKEN or the data dir file metrics.token.', {}, { 'www-authenticate': 'Bearer realm="parapet-metrics"' });
+      }
+    }
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });

@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '@parapet/db';
+import type { KeyProvider } from '@parapet/core';
 import { ProblemError } from '../http/problem.js';
 import { createOrganisation } from './service.js';
 
@@ -9,7 +10,7 @@ import { createOrganisation } from './service.js';
  * so only someone with file access to the server can do it. `parapet init` uses this when
  * the embedded database is held by a running server.
  */
-export async function bootstrapRoutes(app: FastifyInstance, opts: { db: Database; bootstrapToken?: string | undefined }): Promise<void> {
+export async function bootstrapRoutes(app: FastifyInstance, opts: { db: Database; keys?: KeyProvider; bootstrapToken?: string | undefined }): Promise<void> {
   const digest = (s: string) => createHash('sha256').update(s).digest();
   const expected = opts.bootstrapToken ? digest(opts.bootstrapToken) : undefined;
   app.post<{ Body: { name: string; slug?: string; admin_email: string; admin_password: string; admin_name?: string } }>(
@@ -46,7 +47,7 @@ export async function bootstrapRoutes(app: FastifyInstance, opts: { db: Database
         throw new ProblemError(401, 'bootstrap_token_invalid', 'A valid bootstrap token is required to create an organisation.');
       }
       const b = req.body;
-      const r = await createOrganisation(opts.db, { name: b.name, slug: b.slug, adminEmail: b.admin_email, adminPassword: b.admin_password, adminName: b.admin_name });
+      const r = await createOrganisation(opts.db, { name: b.name, slug: b.slug, adminEmail: b.admin_email, adminPassword: b.admin_password, adminName: b.admin_name }, opts.keys);
       reply.code(201);
       return { tenant_id: r.tenant.id, slug: r.tenant.slug, admin_id: r.adminId };
     },

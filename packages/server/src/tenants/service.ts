@@ -3,6 +3,8 @@ import { isUniqueViolation, type Database, type Queryable } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
 import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/password.js';
 import { recordAudit } from '../audit/record.js';
+import { issueCheckpoint } from '../audit/service.js';
+import type { KeyProvider } from '@parapet/core';
 
 export interface Tenant {
   id: string;
@@ -34,9 +36,13 @@ export interface NewOrganisation {
 
 /**
  * Creates a tenant and its first admin in one transaction. The transaction's tenant is the
- * new id, which is what the tenants INSERT policy demands.
+ * new id, which is what the tenants INSERT policy demands. With `keys`, the organisation's
+ * audit log key and first signed checkpoint (covering tenant.created and user.created) are
+ * made right after, so a new log is verifiable from the start rather than "no log key" until
+ * the hourly job runs. A failure there leaves the organisation in place (the hourly job
+ * signs later) and is reported in `checkpointError`.
  */
-export async function createOrganisation(db: Database, o: NewOrganisation): Promise<{ tenant: Tenant; adminId: string }> {
+export async function createOrganisation(db: Database, o: NewOrganisation, keys?: KeyProvider): Promise<{ tenant: Tenant; adminId: string; checkpointError?: string }> {
   const slug = o.slug ?? slugify(o.name);
   if (!SLUG_PATTERN.test(slug)) throw new ProblemError(400, 'invalid_slug', `"${slug}" is not a valid organisation slug (lower-case letters, digits and hyphens, at most 63).`);
   const email = o.adminEmail.trim().toLowerCase();
@@ -49,8 +55,9 @@ export async function createOrganisation(db: Database, o: NewOrganisation): Prom
   }
   const passwordHash = await hashPassword(o.adminPassword);
   const id = randomUUID();
+  let made: { tenant: Tenant; adminId: string };
   try {
-    return await db.tx({ tenantId: id, actor: 'system:init' }, async (q: Queryable) => {
+    made = await db.tx({ tenantId: id, actor: 'system:init' }, async (q: Queryable) => {
       await q.query(`INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $3)`, [id, slug, o.name]);
       const u = await q.query<{ id: string }>(
         `INSERT INTO users (tenant_id, email, display_name, roles, password_hash) VALUES ($1, $2, $3, ARRAY['admin'], $4) RETURNING id`,
@@ -65,6 +72,13 @@ export async function createOrganisation(db: Database, o: NewOrganisation): Prom
   } catch (e) {
     if (isUniqueViolation(e)) throw new ProblemError(409, 'slug_taken', `An organisation with slug "${slug}" already exists.`);
     throw e;
+  }
+  if (!keys) return made;
+  try {
+    await issueCheckpoint(db, keys, id);
+    return made;
+  } catch (e) {
+    return { ...made, checkpointError: (e as Error).message };
   }
 }
 

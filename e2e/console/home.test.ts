@@ -1,0 +1,55 @@
+/**
+ * The role-aware home page in a real browser: an admin sees the deployment (audit log
+ * verified up to N, devices, scans waiting for approval); a manager sees a team card; an
+ * employee sees only their own card. Sign-in lands there.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { createTenant, createUser, loginAs, startTestServer, type TestServer } from '@parapet/server/testing';
+import { browserMissing, launchBrowser, openTab, sessionCookie, screenshot, type Tab } from './harness.js';
+
+const missing = browserMissing();
+let s: TestServer;
+let browser: Browser;
+const tabs: Tab[] = [];
+
+before(async () => {
+  if (missing) return;
+  s = await startTestServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  for (const t of tabs) await t.context.close().catch(() => undefined);
+  await browser?.close();
+  await s?.close();
+});
+
+test('home: the admin sees the deployment state; manager and employee see their own cards', { skip: missing ?? false }, async () => {
+  const tenantId = await createTenant(s.db, 'home-co');
+  const admin = await loginAs(s, { roles: ['admin'], tenantId, mfaFresh: true });
+  // A signed checkpoint, so the audit card has something verified to report.
+  assert.equal((await admin.client.post('/api/v1/audit/checkpoints', {})).status, 201);
+  const t = await openTab(browser, s, await sessionCookie(s, tenantId, admin.userId));
+  tabs.push(t);
+  await t.page.goto(`${s.url}/`);
+  await t.page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
+  await t.page.getByTestId('home-audit').getByText(/Verified/).waitFor();
+  assert.match(await t.page.getByTestId('home-audit').innerText(), /up to entry \d+/);
+  assert.match(await t.page.getByTestId('home-devices').innerText(), /0 active/);
+  assert.match(await t.page.getByTestId('home-approvals').innerText(), /None\./);
+  assert.equal(await t.page.getByTestId('home-team').count(), 0);
+  await screenshot(t.page, 'console-home-admin');
+
+  for (const [roles, team] of [[['manager'], 1], [['employee'], 0]] as const) {
+    const u = await createUser(s.db, tenantId, { roles: [...roles] });
+    const x = await openTab(browser, s, await sessionCookie(s, tenantId, u.userId));
+    tabs.push(x);
+    await x.page.goto(`${s.url}/`);
+    await x.page.getByTestId('home-me').getByText(u.email).waitFor();
+    assert.equal(await x.page.getByTestId('home-team').count(), team);
+    assert.equal(await x.page.getByTestId('home-audit').count(), 0, 'no deployment cards');
+    assert.deepEqual(x.problems, []);
+  }
+  assert.deepEqual(t.problems, []);
+});

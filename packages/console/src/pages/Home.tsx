@@ -1,0 +1,108 @@
+import { api, isMissingRoute } from '../api';
+import { hasRole, useSession } from '../session';
+import { useAsync, formatTime } from '../useAsync';
+import { Link } from '../components/Link';
+import { Loading } from '../components/States';
+
+interface LogStatus {
+  verified: boolean;
+  state?: 'verified' | 'nothing_to_verify' | 'failed';
+  entries: number;
+  latest_checkpoint: { tree_size: number; created_at: string } | null;
+  reason: string | null;
+}
+
+interface DeploymentState {
+  audit: LogStatus | null;
+  devices: { active: number; revoked: number } | null;
+  pendingScans: number | null;
+}
+
+/** Reads what the person may read; a route that is missing or forbidden leaves its card out. */
+async function load(signal: AbortSignal, canAudit: boolean): Promise<DeploymentState> {
+  const soft = <T,>(p: Promise<T>) => p.catch((e) => (isMissingRoute(e) || (e as { status?: number }).status === 403 ? null : Promise.reject(e)));
+  const [audit, devices, scans] = await Promise.all([
+    canAudit ? soft(api.get<LogStatus>('/api/v1/audit/status', { signal })) : Promise.resolve(null),
+    soft(api.get<{ devices: Array<{ status: string }> }>('/api/v1/devices', { signal })),
+    soft(api.get<Array<{ state: string }>>('/api/v1/probe/scans?state=requested', { signal })),
+  ]);
+  return {
+    audit,
+    devices: devices ? { active: devices.devices.filter((d) => d.status === 'active').length, revoked: devices.devices.filter((d) => d.status !== 'active').length } : null,
+    pendingScans: Array.isArray(scans) ? scans.length : null,
+  };
+}
+
+/**
+ * The landing page, by role: admins and security leads see the state of the deployment
+ * (audit log verified up to N, devices, scans waiting for approval); managers their team;
+ * employees their own data and who viewed it. Cards for modules not on this server are left
+ * out. Open findings and alerts appear once the scan worker and Pulse provide them.
+ */
+export function HomePage() {
+  const { session } = useSession();
+  const operatorView = hasRole(session, 'admin', 'security_lead', 'auditor');
+  const [state] = useAsync((signal) => (operatorView ? load(signal, hasRole(session, 'admin', 'auditor')) : Promise.resolve(null)), [operatorView]);
+  return (
+    <div className="stack-lg">
+      {operatorView ? (
+        <section aria-labelledby="home-deploy-h" className="stack">
+          <h2 id="home-deploy-h">This deployment</h2>
+          {state.status === 'loading' ? <Loading label="Checking the deployment…" /> : null}
+          {state.status === 'error' ? <p className="field-error">The state could not be read; open the pages below for details.</p> : null}
+          {state.status === 'ok' && state.data ? (
+            <div className="home-cards">
+              {state.data.audit ? (
+                <div className="card" data-testid="home-audit">
+                  <h3>Audit log</h3>
+                  {state.data.audit.state === 'nothing_to_verify' ? (
+                    <p>Nothing to verify yet ({state.data.audit.entries} entries).</p>
+                  ) : state.data.audit.verified ? (
+                    <p>
+                      <span className="badge badge-ok">Verified</span> up to entry {state.data.audit.entries}
+                      {state.data.audit.latest_checkpoint ? `; checkpoint signed ${formatTime(state.data.audit.latest_checkpoint.created_at)}` : ''}.
+                    </p>
+                  ) : (
+                    <p>
+                      <span className="badge badge-bad">Verification failed</span> {state.data.audit.reason}
+                    </p>
+                  )}
+                  <Link href="/audit">Open the audit log</Link>
+                </div>
+              ) : null}
+              {state.data.devices ? (
+                <div className="card" data-testid="home-devices">
+                  <h3>Devices</h3>
+                  <p>
+                    {state.data.devices.active} active{state.data.devices.revoked ? `, ${state.data.devices.revoked} revoked` : ''}.
+                  </p>
+                  <Link href="/devices">Open devices</Link>
+                </div>
+              ) : null}
+              {state.data.pendingScans !== null ? (
+                <div className="card" data-testid="home-approvals">
+                  <h3>Scans waiting for approval</h3>
+                  <p>{state.data.pendingScans === 0 ? 'None.' : `${state.data.pendingScans} requested.`}</p>
+                  <p className="muted small">Approve with <code>parapet scan approve ID</code>.</p>
+                </div>
+              ) : null}
+            </div>
+          ) : null}
+        </section>
+      ) : null}
+      {hasRole(session, 'manager') ? (
+        <section aria-labelledby="home-team-h" className="card stack" data-testid="home-team">
+          <h2 id="home-team-h">Your team</h2>
+          <p className="muted">Your team's Pulse summaries appear here once Pulse is on this server.</p>
+        </section>
+      ) : null}
+      <section aria-labelledby="home-me-h" className="card stack" data-testid="home-me">
+        <h2 id="home-me-h">You</h2>
+        <p>
+          Signed in as <strong>{session.email}</strong>. Your sign-in methods and sessions are in <Link href="/account">My account</Link>.
+        </p>
+        <p className="muted">Your own Pulse data, and who looked at it and why, appear here once Pulse is on this server.</p>
+      </section>
+    </div>
+  );
+}
