@@ -67,16 +67,24 @@ export async function startServices(address = '127.0.0.23'): Promise<Services> {
   });
   const closer = createTcp();
   const servers = [legacy, modern, http, banner];
-  for (const s of servers) s.on('tlsClientError', () => undefined);
+  // Every accepted socket is tracked so close() never waits for a peer.
+  const sockets = new Set<import('node:net').Socket>();
+  for (const s of servers) {
+    s.on('tlsClientError', () => undefined);
+    s.on('connection', (c: import('node:net').Socket) => {
+      sockets.add(c);
+      c.on('error', () => undefined);
+      c.on('close', () => sockets.delete(c));
+    });
+  }
   const [legacyTls, modernTls, httpPort, bannerPort, closed] = [await listen(legacy, address), await listen(modern, address), await listen(http, address), await listen(banner, address), await listen(closer, address)];
   await new Promise<void>((r) => closer.close(() => r()));
   return {
     address, legacyTls: legacyTls!, modernTls: modernTls!, http: httpPort!, banner: bannerPort!, closed: closed!,
     async close() {
-      for (const s of servers) {
-        (s as HttpServer).closeAllConnections?.();
-        await new Promise<void>((r) => s.close(() => r()));
-      }
+      const closing = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+      for (const c of sockets) c.destroy();
+      await Promise.all(closing);
     },
   };
 }
