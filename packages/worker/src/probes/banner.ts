@@ -32,7 +32,10 @@ export async function banner(address: string, port: number, limits: ProbeLimits,
       settled = true;
       clearTimeout(connectTimer);
       clearTimeout(readTimer);
-      if (!s.destroyed) s.resetAndDestroy();
+      if (!s.destroyed) {
+        if (connected) s.resetAndDestroy();
+        else s.destroy(); // still connecting: closing the descriptor stops SYN retransmits
+      }
       const bytes = Buffer.concat(chunks).subarray(0, cap);
       const transcript = { probe: 'banner', address, port, read_b64: bytes.toString('base64'), bytes: bytes.length, ended_by: reason };
       if (!connected) resolve({ outcome: reason === 'econnrefused' ? 'error' : 'inconclusive', reason, observed: {}, transcript });

@@ -20,8 +20,13 @@ export async function tcpConnect(address: string, port: number, limits: ProbeLim
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      // An RST instead of FIN: no TIME_WAIT on our side and nothing sent to the service.
-      if (!s.destroyed) s.resetAndDestroy();
+      // Connected: an RST instead of FIN (no TIME_WAIT, nothing sent to the service). Still
+      // connecting: destroy closes the descriptor, so the kernel stops retransmitting the SYN
+      // (resetAndDestroy would wait for a connection that never comes).
+      if (!s.destroyed) {
+        if (outcome === 'open') s.resetAndDestroy();
+        else s.destroy();
+      }
       resolve({ outcome, reason, observed: {}, transcript: { probe: 'tcp_connect', address, port, state: outcome, reason, elapsed_ms: Date.now() - started } });
     };
     const timer = setTimeout(() => finish('filtered', 'timeout'), limits.connectTimeoutMs);
