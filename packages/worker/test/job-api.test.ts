@@ -175,3 +175,57 @@ test('a cancelled scan stops its worker: renew answers job_cancelled and the lea
   const ended = await s.asAdmin(async (q) => (await q.query<{ end_reason: string }>(`SELECT end_reason FROM probe_job_leases WHERE id = $1`, [l.json.lease_id])).rows[0]!.end_reason);
   assert.equal(ended, 'cancelled');
 });
+
+test('live view: the scan event stream sends a snapshot, then results and the state change as they commit; other tenants get 404', async () => {
+  const { request } = await import('node:https');
+  await uploadScope(a, scopeDoc(a, 'live'));
+  const scanId = await requestScan(a, { scope_id: 'live', targets: ['10.0.0.11'], ports: [22, 23], probe_types: ['tcp_connect'], rate_pps: 10 });
+  const c = a.operator.client;
+  const events: Array<{ event: string; data: any }> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let buf = '';
+  const waiters: Array<() => void> = [];
+  const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const req = request(`${s.url}/api/v1/probe/scans/${scanId}/events`, { ca: s.ca, servername: 'localhost', headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(res.statusCode, 200);
+  assert.match(String(res.headers['content-type']), /^text\/event-stream/);
+  res.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const ev = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (ev && data) events.push({ event: ev, data: JSON.parse(data) });
+      for (const w of waiters.splice(0)) w();
+    }
+  });
+  const until = async (pred: () => boolean) => {
+    while (!pred()) await new Promise<void>((r) => waiters.push(r));
+  };
+  await until(() => events.length >= 1);
+  assert.equal(events[0]!.event, 'snapshot');
+  assert.equal(events[0]!.data.scan.state, 'queued');
+  assert.deepEqual(events[0]!.data.results, []);
+  const w = await enrollWorker(s, a, 'live');
+  const l = await post(w.client, '/api/v1/probe/jobs/lease');
+  assert.equal(l.json.scan.id, scanId);
+  await post(w.client, `/api/v1/probe/jobs/${l.json.lease_id}/renew`, { planned_probes: 2 });
+  await post(w.client, `/api/v1/probe/jobs/${l.json.lease_id}/results`, { batch_id: randomUUID(), results: [result('10.0.0.11', 22, 'tcp_connect', 'open')] });
+  await until(() => events.some((e) => e.event === 'results'));
+  const r = events.find((e) => e.event === 'results')!.data;
+  assert.equal(r.results[0].port, 22);
+  assert.equal(r.results[0].outcome, 'open');
+  assert.ok(events.some((e) => e.event === 'state' && e.data.planned_probes === 2));
+  await post(w.client, `/api/v1/probe/jobs/${l.json.lease_id}/results`, { batch_id: randomUUID(), results: [result('10.0.0.11', 23, 'tcp_connect', 'closed')] });
+  await post(w.client, `/api/v1/probe/jobs/${l.json.lease_id}/finish`, { outcome: 'finished' });
+  await until(() => events.some((e) => e.event === 'state' && e.data.state === 'finished'));
+  res.destroy();
+  const progress = await c.get(`/api/v1/probe/scans/${scanId}/progress`);
+  assert.equal(progress.json.planned, 2);
+  assert.equal(progress.json.done, 2);
+  assert.equal((await b.operator.client.get(`/api/v1/probe/scans/${scanId}/events`)).status, 404);
+});
