@@ -3,7 +3,7 @@ import { dbMigrate } from './db.js';
 import { init } from './init.js';
 import { keysRetire, keysRewrap, keysRotate } from './keys.js';
 import { keygen, scopeSign, scopeVerify } from './scope.js';
-import { scanRequest, scanApprove, scanReject, scanList } from './scan.js';
+import { scanRequest, scanApprove, scanReject, scanList, scanWatch } from './scan.js';
 import { devicesList, devicesRevoke, devicesTokenCreate } from './devices.js';
 import { auditExport, auditVerify } from './audit.js';
 import { witnessServe } from './witness.js';
@@ -26,6 +26,7 @@ export const commands: Command[] = [
   scanApprove,
   scanReject,
   scanList,
+  scanWatch,
   auditExport,
   auditVerify,
   witnessServe,
