@@ -27,6 +27,7 @@ export const ACCESS = {
   devices: ['admin', 'security_lead', 'auditor'],
   sso: ['admin'],
   scim: ['admin'],
+  probe: ['operator', 'security_lead', 'admin', 'auditor'],
 };
 
 const ORG_KEY = 'parapet.org';
