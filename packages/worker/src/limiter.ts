@@ -10,11 +10,13 @@
  */
 export class RateLimiter {
   private readonly ring: Float64Array;
+  private readonly slotSeq: Float64Array;
+  private seq = 0;
   private head = 0;
   private filled = 0;
   private nextPaced = 0;
   private readonly interval: number;
-  private readonly waiting: Array<{ resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal | undefined }> = [];
+  private readonly waiting: Array<{ resolve: (sent: () => void) => void; reject: (e: unknown) => void; signal?: AbortSignal | undefined }> = [];
   private timer: NodeJS.Timeout | undefined;
   /** Attempts released so far. */
   released = 0;
@@ -22,11 +24,17 @@ export class RateLimiter {
   constructor(readonly rate: number, readonly windowMs = 1000, readonly guardMs = 25, private readonly now: () => number = () => performance.now()) {
     if (!(Number.isInteger(rate) && rate >= 1)) throw new RangeError('rate must be a positive integer (attempts per second).');
     this.ring = new Float64Array(rate);
+    this.slotSeq = new Float64Array(rate);
     this.interval = windowMs / rate;
   }
 
-  /** Resolves when one more attempt may start now; rejects if `signal` aborts first. */
-  acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when one more attempt may start now, with `sent()`: call it right after the
+   * connect() call, so the window counts the attempt from when it left rather than from when
+   * it was allowed (a process paused in between would otherwise let the wire see the oldest
+   * attempt late and the newest early). Rejects if `signal` aborts first.
+   */
+  acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject, signal });
@@ -58,12 +66,18 @@ export class RateLimiter {
         return;
       }
       this.waiting.shift();
-      this.ring[this.head] = t;
+      const slot = this.head;
+      const seq = ++this.seq;
+      this.ring[slot] = t;
+      this.slotSeq[slot] = seq;
       this.head = (this.head + 1) % this.rate;
       this.filled = Math.min(this.filled + 1, this.rate);
       this.nextPaced = Math.max(this.nextPaced, t - this.interval) + this.interval;
       this.released++;
-      w.resolve();
+      w.resolve(() => {
+        // Later only (never earlier), and only while the slot still holds this attempt.
+        if (this.slotSeq[slot] === seq) this.ring[slot] = Math.max(this.ring[slot]!, this.now());
+      });
     }
   }
 }

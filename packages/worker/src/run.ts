@@ -179,7 +179,7 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
       }
     }
     checkAddress(checked.matcher, t.address, `Target ${t.target}`);
-    await limiter.acquire(stop.signal);
+    return limiter.acquire(stop.signal);
   };
 
   const record = (t: PlannedTarget, port: number, type: ProbeType, startedAt: Date, out: ProbeOutput) => {

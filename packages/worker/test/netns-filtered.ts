@@ -18,7 +18,7 @@ const filteredPort = openPort === 65002 ? 65003 : 65002;
 execFileSync('nft', ['-f', '-'], { input: `table inet probe_test { chain input { type filter hook input priority 0; policy accept; tcp dport ${filteredPort} drop; }; }\n` });
 const limits = { connectTimeoutMs: 1000, readTimeoutMs: 1000, maxReadBytes: 1024 };
 const worker: Record<string, string> = {};
-for (const [name, port] of [['open', openPort], ['closed', closedPort], ['filtered', filteredPort]] as const) worker[name] = (await tcpConnect(A, port, limits, async () => undefined)).outcome;
+for (const [name, port] of [['open', openPort], ['closed', closedPort], ['filtered', filteredPort]] as const) worker[name] = (await tcpConnect(A, port, limits, async () => () => undefined)).outcome;
 const nm = nmapConnect(A, [openPort, closedPort, filteredPort], ['--max-retries', '1', '--host-timeout', '30s']);
 process.stdout.write(JSON.stringify({ worker, nmap: { open: nm.get(openPort), closed: nm.get(closedPort), filtered: nm.get(filteredPort) } }) + '\n');
 open.close();

@@ -19,7 +19,7 @@ export function printable(b: Buffer, max = 256): string {
 }
 
 export async function banner(address: string, port: number, limits: ProbeLimits, before: BeforeConnect): Promise<ProbeOutput> {
-  await before();
+  const sent = await before();
   const cap = Math.min(KEEP, limits.maxReadBytes);
   return new Promise((resolve) => {
     const s = new Socket();
@@ -57,5 +57,6 @@ export async function banner(address: string, port: number, limits: ProbeLimits,
     s.once('end', () => finish('closed_by_peer'));
     s.once('error', (e: NodeJS.ErrnoException) => finish((e.code ?? 'error').toLowerCase()));
     s.connect({ host: address, port });
+    sent();
   });
 }

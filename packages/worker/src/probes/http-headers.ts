@@ -21,7 +21,7 @@ interface OneResponse {
   headers: Array<[string, string]>;
 }
 
-function getOnce(scheme: 'http' | 'https', address: string, port: number, host: string, path: string, limits: ProbeLimits): Promise<OneResponse> {
+function getOnce(scheme: 'http' | 'https', address: string, port: number, host: string, path: string, limits: ProbeLimits, sent: () => void): Promise<OneResponse> {
   return new Promise((resolve, reject) => {
     const req = (scheme === 'https' ? httpsRequest : httpRequest)(
       {
@@ -51,6 +51,7 @@ function getOnce(scheme: 'http' | 'https', address: string, port: number, host: 
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end();
+    sent();
   });
 }
 
@@ -62,10 +63,10 @@ export async function httpHeaders(address: string, port: number, scheme: 'http' 
   let cur = { scheme, address, port, host, path: '/' };
   let last: OneResponse | undefined;
   for (let hop = 0; hop < 4; hop++) {
-    await before();
+    const sent = await before();
     const url = `${cur.scheme}://${isIP(cur.host) === 6 ? `[${cur.host}]` : cur.host}:${cur.port}${cur.path}`;
     try {
-      last = await getOnce(cur.scheme, cur.address, cur.port, cur.host, cur.path, limits);
+      last = await getOnce(cur.scheme, cur.address, cur.port, cur.host, cur.path, limits, sent);
     } catch (e) {
       const code = ((e as NodeJS.ErrnoException).code ?? 'error').toLowerCase();
       const transcript = { probe: 'http_headers', exchanges, failed: { url, error: code } };

@@ -11,7 +11,7 @@ import type { BeforeConnect, ProbeLimits, ProbeOutput } from './types.js';
 const FILTERED = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EACCES', 'EPERM']);
 
 export async function tcpConnect(address: string, port: number, limits: ProbeLimits, before: BeforeConnect): Promise<ProbeOutput> {
-  await before();
+  const sent = await before();
   const started = Date.now();
   return new Promise((resolve) => {
     const s = new Socket();
@@ -38,5 +38,6 @@ export async function tcpConnect(address: string, port: number, limits: ProbeLim
       else finish('inconclusive', code.toLowerCase());
     });
     s.connect({ host: address, port });
+    sent();
   });
 }

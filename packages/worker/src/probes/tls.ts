@@ -24,7 +24,7 @@ interface Handshake {
   peer?: PeerCertificate;
 }
 
-function handshake(address: string, port: number, version: V, servername: string | undefined, limits: ProbeLimits): Promise<Handshake> {
+function handshake(address: string, port: number, version: V, servername: string | undefined, limits: ProbeLimits, sent: () => void): Promise<Handshake> {
   return new Promise((resolve) => {
     let settled = false;
     const s = connect({
@@ -37,6 +37,7 @@ function handshake(address: string, port: number, version: V, servername: string
       rejectUnauthorized: false,
       ALPNProtocols: undefined,
     });
+    sent();
     const done = (h: Handshake) => {
       if (settled) return;
       settled = true;
@@ -158,8 +159,8 @@ export async function tlsProbe(address: string, port: number, hostName: string |
   const servername = hostName && !isIP(hostName) ? hostName : undefined;
   const results: Partial<Record<V, Handshake>> = {};
   for (const v of TLS_VERSIONS) {
-    await before();
-    results[v] = await handshake(address, port, v, servername, limits);
+    const sent = await before();
+    results[v] = await handshake(address, port, v, servername, limits, sent);
     // A port that does not answer at all will not answer the next versions either.
     if (['timeout', 'ECONNREFUSED', 'EHOSTUNREACH'].includes(results[v]!.error ?? '')) break;
   }

@@ -19,6 +19,8 @@ export interface ProbeLimits {
 
 /**
  * Called before every new connection a probe opens: waits for the rate limiter and re-checks
- * the address against the scope. Throws to stop the probe before anything is sent.
+ * the address against the scope. Throws to stop the probe before anything is sent. Resolves
+ * with `sent`, which the probe calls right after it starts the connection.
  */
-export type BeforeConnect = () => Promise<void>;
+export type BeforeConnect = () => Promise<Sent>;
+export type Sent = () => void;
