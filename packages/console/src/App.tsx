@@ -17,6 +17,7 @@ import { ScimPage } from './pages/Scim';
 import { AcceptInvitePage } from './pages/AcceptInvite';
 import { AccessReviewsPage } from './pages/AccessReviews';
 import { HomePage } from './pages/Home';
+import { ProbePage, ProbeScanRoute } from './pages/Probe';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
 
@@ -30,6 +31,7 @@ const PAGES: Record<string, { title: string; roles?: string[]; Page: () => React
   '/scim': { title: 'SCIM provisioning', roles: ACCESS.scim, Page: ScimPage },
   '/access-reviews': { title: 'Access reviews', roles: ACCESS.reviews, Page: AccessReviewsPage },
   '/settings': { title: 'Organisation settings', roles: ACCESS.settings, Page: SettingsPage },
+  '/probe': { title: 'Probe', roles: ACCESS.probe, Page: ProbePage },
 };
 
 export function App() {
@@ -87,7 +89,8 @@ export function App() {
   if (path === '/invite') return <AcceptInvitePage onSignedIn={refresh} />;
   if (state.kind === 'signed-out') return <SignInPage onSignedIn={() => (setSignedOutNote(null), refresh())} notice={signedOutNote} />;
 
-  const entry = PAGES[path];
+  // Probe scan pages carry the scan id in the path.
+  const entry = /^\/probe\/scans\/[0-9a-f-]{36}$/.test(path) ? { title: 'Probe scan', roles: ACCESS.probe, Page: ProbeScanRoute } : PAGES[path];
   const ctx = { session: state.session, org: state.org, refresh, signOut };
   let title = entry?.title ?? 'Page not found';
   let body: ReactElement;

@@ -28,6 +28,7 @@ export const ACCESS = {
   sso: ['admin'],
   scim: ['admin'],
   reviews: ['admin', 'security_lead', 'auditor'],
+  probe: ['operator', 'security_lead', 'admin', 'auditor'],
 };
 
 const ORG_KEY = 'parapet.org';

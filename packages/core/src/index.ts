@@ -15,3 +15,6 @@ export { parseScope, checkWhen, portAllowed, localTime, ScopeError, SCOPE_SCHEMA
 export { exampleScope } from './probe/example.js';
 export * as pulseBatch from './pulse/batch.js';
 export { parsePulseBatch, PulseBatchError, PULSE_BATCH_SCHEMA, PULSE_BATCH_SCHEMA_ID, PULSE_STATES, type PulseBatch, type PulseInterval, type PulseState, type PulsePolicy } from './pulse/batch.js';
+export { deriveFindings, fingerprintOf, resolvingProbe, weakCipher, FINDING_KINDS, SEVERITIES, type DerivedFinding, type FindingKind, type Severity } from './probe/findings.js';
+export { PROBE_OUTCOMES, BATCH_LIMITS, resultKey, type ProbeOutcome, type ProbeResultInput, type TlsObserved, type HttpObserved, type BannerObserved } from './probe/results.js';
+export { verifyProfile, parseProfile, ProfileError, PROFILE_PAYLOAD_TYPE, PROFILE_SCHEMA, type SafetyProfile, type ProfileProblem } from './probe/profile.js';

@@ -23,6 +23,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { href: '/settings', label: 'Settings', roles: ACCESS.settings },
     ],
   },
+  { section: 'Probe', items: [{ href: '/probe', label: 'Scopes, scans, findings', roles: ACCESS.probe }] },
 ];
 
 const ROLE_NAMES: Record<string, string> = {
