@@ -15,3 +15,6 @@ export { parseScope, checkWhen, portAllowed, localTime, ScopeError, SCOPE_SCHEMA
 export { exampleScope } from './probe/example.js';
 export * as pulseBatch from './pulse/batch.js';
 export { parsePulseBatch, PulseBatchError, PULSE_BATCH_SCHEMA, PULSE_BATCH_SCHEMA_ID, PULSE_STATES, type PulseBatch, type PulseInterval, type PulseState, type PulsePolicy } from './pulse/batch.js';
+export * as probeReport from './probe/report.js';
+export { buildPredicate, buildStatement, signReport, verifyReport, evidenceBundle, verdictOf, ReportVerifyError, REPORT_PREDICATE_TYPE, IN_TOTO_PAYLOAD_TYPE, SEVERITIES, type ReportInput, type ReportPredicate, type InTotoStatement, type ReportFinding, type ReportProbe, type ReportEvidence, type Severity } from './probe/report.js';
+export { exampleReportInput } from './probe/report-example.js';
