@@ -74,7 +74,7 @@ test('another key, a tampered payload or a wrong payload type fail at the signat
 test('a changed PDF fails with one sentence naming the PDF', () => {
   const { env } = make();
   const bad = Buffer.from(pdf);
-  bad[3] ^= 1;
+  bad[3] = bad[3]! ^ 1;
   failsAt(() => verifyReport(env, { pdf: bad }), 'pdf', /PDF does not match/);
 });
 
@@ -101,11 +101,11 @@ test('every changed proof hash, leaf byte or position fails the inclusion check 
         const x = st.predicate.audit.entries[i];
         if (what === 'proof') {
           const b = Buffer.from(x.proof[j % x.proof.length], 'base64');
-          b[j % 32] ^= 1 << (j % 8);
+          b[j % 32] = b[j % 32]! ^ (1 << (j % 8));
           x.proof[j % x.proof.length] = b.toString('base64');
         } else if (what === 'leaf') {
           const b = Buffer.from(x.leaf, 'base64');
-          b[j % b.length] ^= 1;
+          b[j % b.length] = b[j % b.length]! ^ 1;
           x.leaf = b.toString('base64');
         } else x.seq = e.seq === 1 ? 2 : e.seq - 1;
       });

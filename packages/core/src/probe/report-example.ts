@@ -71,7 +71,7 @@ export function exampleReportInput(o: ExampleReportOptions = {}, at = '2026-11-3
   ];
   const tree = new MerkleTree();
   const leaves: Buffer[] = [];
-  let prev = ZERO_HASH;
+  let prev: Buffer = Buffer.from(ZERO_HASH);
   const scanSeqs: number[] = [];
   const push = (action: string, actor: string, target: { type: string; id: string } | null, k: number) => {
     const seq = leaves.length + 1;
