@@ -7,6 +7,7 @@ import { scanRequest, scanApprove, scanReject, scanList } from './scan.js';
 import { devicesList, devicesRevoke, devicesTokenCreate } from './devices.js';
 import { auditExport, auditVerify } from './audit.js';
 import { witnessServe } from './witness.js';
+import { reportVerify } from './report.js';
 
 /** Every command the CLI knows. Domain commands live in their own files; list them here. */
 export const commands: Command[] = [
@@ -28,4 +29,5 @@ export const commands: Command[] = [
   auditExport,
   auditVerify,
   witnessServe,
+  reportVerify,
 ];
