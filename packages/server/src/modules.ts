@@ -8,6 +8,7 @@ import { scimRoutes } from './scim/routes.js';
 import { ssoRoutes } from './sso/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { probeRoutes } from './probe/routes.js';
+import { probeReportRoutes } from './probe/report-routes.js';
 import { consoleRoutes } from './console/routes.js';
 import { peopleRoutes } from './people/routes.js';
 import { auditConsoleRoutes } from './audit/routes-console.js';
@@ -26,6 +27,7 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   ssoRoutes,
   deviceRoutes,
   probeRoutes,
+  probeReportRoutes,
   peopleRoutes,
   auditConsoleRoutes,
   organisationRoutes,
