@@ -9,6 +9,7 @@ import { ssoRoutes } from './sso/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { probeRoutes } from './probe/routes.js';
 import { probeReportRoutes } from './probe/report-routes.js';
+import { webhookRoutes } from './webhooks/routes.js';
 import { consoleRoutes } from './console/routes.js';
 import { peopleRoutes } from './people/routes.js';
 import { auditConsoleRoutes } from './audit/routes-console.js';
@@ -28,6 +29,7 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   deviceRoutes,
   probeRoutes,
   probeReportRoutes,
+  webhookRoutes,
   peopleRoutes,
   auditConsoleRoutes,
   organisationRoutes,

@@ -12,7 +12,8 @@ import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, retentionMonths, snapsh
 import { sendToWitnesses, witnessesOf } from './witness-client.js';
 import { FsVault } from '../vault/fs.js';
 import { merkle, verifyExport } from '@parapet/core';
-import { buildExport, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, startCheckpointTimer, treeFor, treeSize, type StoredCheckpoint } from './service.js';
+import { emitIntegrityAlert } from '../webhooks/events.js';
+import { AuditTamperError, buildExport, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, startCheckpointTimer, treeFor, treeSize, type StoredCheckpoint } from './service.js';
 
 defineActions({
   'audit.read': { roles: ['admin', 'auditor'] },
@@ -88,7 +89,11 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     keys: deps.keys,
     dirty: dirtyTenants,
     intervalMs: CHECKPOINT_INTERVAL_MS,
-    onError: (e, tenantId) => app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed'),
+    onError: (e, tenantId) => {
+      app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed');
+      // A log that contradicts its signed checkpoints is an alert for the tenant's SIEM.
+      if (e instanceof AuditTamperError) void emitIntegrityAlert(deps.db, tenantId, e.message, deps.now()).catch((x: unknown) => app.log.error({ err: x }, 'integrity alert not queued'));
+    },
   });
   const vault = new FsVault(join(deps.dataDir, 'vault'), deps.now);
   /** The daily job: snapshot to the vault, then send the checkpoint to the tenant's witnesses. */

@@ -10,6 +10,7 @@ import { issueCheckpoint, logKeys, logOrigin, treeFor } from '../audit/service.j
 import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
 import { renderReportPdf } from './report-pdf.js';
+import { emitFindingEvents } from '../webhooks/events.js';
 
 export interface ReportKey {
   keyId: string;
@@ -202,6 +203,8 @@ export async function generateReport(db: Database, keys: KeyProvider, tenantId: 
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${REPORT_COLS}`,
       [tenantId, scanId, scopeRow.scope, input.scope.id, key.keyId, predicate.verdict, JSON.stringify(predicate.summary.findings_open), JSON.stringify(env), pdf, pdfSha, bundleSha, cp.treeSize, at],
     );
+    // Findings this scan opened or resolved go to subscribed SIEMs with the report.
+    await emitFindingEvents(q, tenantId, scanId, input.scope.id, input.findings, at);
     await recordAudit(q, tenantId, { type: 'system', id: 'probe-report' }, {
       action: 'probe.report.generated',
       outcome: 'success',
