@@ -77,7 +77,6 @@ export interface SendOptions {
   ca?: string | undefined;
   lookup?: Lookup | undefined;
   timeoutMs?: number | undefined;
-  now?: () => Date;
 }
 
 /** One HTTPS POST of a signed message to the endpoint; never throws. */
@@ -90,7 +89,8 @@ export async function sendOnce(url: string, secret: string, id: string, body: st
     if (e instanceof SsrfError) return { status: null, latencyMs: 0, snippet: e.detail, errorCode: e.code };
     throw e;
   }
-  const ts = Math.floor((o.now?.() ?? new Date()).getTime() / 1000);
+  // Wall-clock time, never an injected clock: receivers reject timestamps more than a few minutes off.
+  const ts = Math.floor(Date.now() / 1000);
   const headers = { ...signHeaders(secret, id, ts, body), 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Parapet-Webhooks/1' };
   return new Promise<AttemptResult>((resolve) => {
     const done = (r: Omit<AttemptResult, 'latencyMs'>) => resolve({ ...r, latencyMs: Math.round(performance.now() - t0) });
@@ -153,9 +153,11 @@ interface Claimed {
 /** Records an attempt and moves the message on; 410 disables the endpoint. */
 async function settle(q: Queryable, tenantId: string, m: Claimed, r: AttemptResult, at: Date, rand: () => number): Promise<void> {
   const n = m.attempts + 1;
+  // The log numbers attempts over the message's life (a replay continues it); `attempts` counts the current schedule.
   await q.query(
-    `INSERT INTO webhook_attempts (tenant_id, message_id, n, endpoint_id, at, status, latency_ms, response_snippet, error_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [tenantId, m.id, n, m.endpoint_id, at, r.status, r.latencyMs, r.snippet, r.errorCode],
+    `INSERT INTO webhook_attempts (tenant_id, message_id, n, endpoint_id, at, status, latency_ms, response_snippet, error_code)
+     VALUES ($1, $2, (SELECT coalesce(max(n), 0) + 1 FROM webhook_attempts WHERE message_id = $2), $3, $4, $5, $6, $7, $8)`,
+    [tenantId, m.id, m.endpoint_id, at, r.status, r.latencyMs, r.snippet, r.errorCode],
   );
   const ok = r.status !== null && r.status >= 200 && r.status < 300;
   if (ok) {
@@ -197,7 +199,7 @@ export async function drain(o: DrainOptions): Promise<number> {
     const results: Array<[Claimed, AttemptResult, Date]> = [];
     const worker = async () => {
       for (let m = queue.shift(); m; m = queue.shift()) {
-        const r = await sendOnce(m.url, secrets.get(m.endpoint_id)!, m.id, m.body, { allowPrivateCidrs: settings.allowPrivateCidrs, ca: o.ca, lookup: o.lookup, now: o.now });
+        const r = await sendOnce(m.url, secrets.get(m.endpoint_id)!, m.id, m.body, { allowPrivateCidrs: settings.allowPrivateCidrs, ca: o.ca, lookup: o.lookup });
         results.push([m, r, o.now()]);
       }
     };

@@ -163,7 +163,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     });
     const settings = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
     const secret = (await envelope.open(deps.keys, ep.secret_sealed, secretBinding(p.tenantId, req.params.id))).toString('utf8');
-    const r = await sendOnce(ep.url, secret, msg.id, msg.body, { allowPrivateCidrs: settings.allowPrivateCidrs, ca, now: deps.now });
+    const r = await sendOnce(ep.url, secret, msg.id, msg.body, { allowPrivateCidrs: settings.allowPrivateCidrs, ca });
     const delivered = r.status !== null && r.status >= 200 && r.status < 300;
     await deps.db.tx(ctx(p), async (q) => {
       await q.query(`INSERT INTO webhook_attempts (tenant_id, message_id, n, endpoint_id, at, status, latency_ms, response_snippet, error_code) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)`, [p.tenantId, msg.id, req.params.id, deps.now(), r.status, r.latencyMs, r.snippet, r.errorCode]);
