@@ -1,6 +1,7 @@
 import type { KeyProvider } from '@parapet/core';
 import type { Database } from '@parapet/db';
 import type { TlsMaterial } from './tls/certificate.js';
+import type { WormVault } from './vault/vault.js';
 
 /** What every domain module may use. Modules get it as their plugin options. */
 export interface AppDeps {
@@ -12,6 +13,8 @@ export interface AppDeps {
   dataDir: string;
   /** Token that authorizes the bootstrap API (held in the data dir). */
   bootstrapToken?: string | undefined;
+  /** The WORM vault (PARAPET_VAULT); absent: the fs driver under dataDir/vault. */
+  vault?: WormVault | undefined;
   /** Clock, replaceable in tests. */
   now: () => Date;
 }

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from './config.js';
 import { FileKeyProvider } from './crypto/keyfile.js';
 import { clearServerInfo, dataPaths, ensureDataDir, loadOrCreateBootstrapToken, writeServerInfo } from './datadir.js';
 import { loadTls } from './tls/certificate.js';
+import { openVault } from './platform/vault.js';
 
 export interface RunningServer {
   url: string;
@@ -43,8 +44,17 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
   }
 
   const bootstrapToken = await loadOrCreateBootstrapToken(config.dataDir);
+  let vault;
+  try {
+    vault = await openVault(config.vault);
+  } catch (e) {
+    await db.close();
+    keys.close();
+    throw e;
+  }
+  log.info({ vault: config.vault.driver }, 'WORM vault opened');
   const app = await buildApp(
-    { db, keys, tls, dataDir: config.dataDir, bootstrapToken, now: () => new Date() },
+    { db, keys, tls, dataDir: config.dataDir, bootstrapToken, vault, now: () => new Date() },
     { logger: { level: config.logLevel, base: { service: 'parapet-server' }, redact: ['req.headers.authorization', 'req.headers.cookie'] }, https: tls },
   );
   await app.listen({ port: config.port, host: config.host });

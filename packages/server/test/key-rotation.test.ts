@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from '@parapet/db/testing';
 import { FileKeyProvider, loadKeyFile, rotateKeyFile } from '../src/crypto/keyfile.js';
 import { registerEncryptedColumn, rewrapAll } from '../src/crypto/rotation.js';
 import { createTenant } from '../src/testing.js';
+import '../src/modules.js'; // every module's sealed columns are registered, as in the CLI
 
 let t: TestDatabase;
 let dir: string;
@@ -17,13 +18,13 @@ before(async () => {
   // A tenant table holding envelopes, made the way migrations make them.
   await t.asAdmin((a) =>
     a.exec(`SET ROLE parapet_owner;
-      CREATE TABLE rot_secrets (tenant_id uuid NOT NULL REFERENCES tenants (id), id int NOT NULL, secret text, PRIMARY KEY (tenant_id, id));
+      CREATE TABLE rot_secrets (tenant_id uuid NOT NULL REFERENCES tenants (id), id int NOT NULL, secret_sealed text, PRIMARY KEY (tenant_id, id));
       ALTER TABLE rot_secrets ENABLE ROW LEVEL SECURITY; ALTER TABLE rot_secrets FORCE ROW LEVEL SECURITY;
       CREATE POLICY p ON rot_secrets FOR ALL USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
         WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
       GRANT SELECT, INSERT, UPDATE ON rot_secrets TO parapet_app; RESET ROLE;`),
   );
-  registerEncryptedColumn({ table: 'rot_secrets', column: 'secret', keyColumns: ['id'], record: (r) => `rot_secrets/${r.id}` });
+  registerEncryptedColumn({ table: 'rot_secrets', column: 'secret_sealed', keyColumns: ['id'], record: (r) => `rot_secrets/${r.id}` });
 });
 after(async () => {
   await t.close();
@@ -38,7 +39,7 @@ test('rotate, re-wrap every envelope in every tenant, and read them all back', a
   for (const tenantId of tenants) {
     await t.db.tx({ tenantId }, async (q) => {
       for (let id = 1; id <= 250; id++) {
-        await q.query(`INSERT INTO rot_secrets (tenant_id, id, secret) VALUES ($1, $2, $3)`, [tenantId, id, await envelope.seal(oldRing, `s-${id}`, { tenantId, record: `rot_secrets/${id}` })]);
+        await q.query(`INSERT INTO rot_secrets (tenant_id, id, secret_sealed) VALUES ($1, $2, $3)`, [tenantId, id, await envelope.seal(oldRing, `s-${id}`, { tenantId, record: `rot_secrets/${id}` })]);
       }
     });
   }
@@ -52,11 +53,11 @@ test('rotate, re-wrap every envelope in every tenant, and read them all back', a
   assert.equal(again.rewrapped, 0);
   assert.equal(again.current, 500);
   for (const tenantId of tenants) {
-    const rows = await t.db.tx({ tenantId }, (q) => q.query<{ id: number; secret: string }>(`SELECT id, secret FROM rot_secrets ORDER BY id`));
+    const rows = await t.db.tx({ tenantId }, (q) => q.query<{ id: number; secret_sealed: string }>(`SELECT id, secret_sealed FROM rot_secrets ORDER BY id`));
     assert.equal(rows.rows.length, 250);
     for (const r of rows.rows) {
       // The live provider has never seen the new key: it reloads the file on the miss.
-      assert.equal((await envelope.open(live, r.secret, { tenantId, record: `rot_secrets/${r.id}` })).toString(), `s-${r.id}`);
+      assert.equal((await envelope.open(live, r.secret_sealed, { tenantId, record: `rot_secrets/${r.id}` })).toString(), `s-${r.id}`);
     }
     const audit = await t.db.tx({ tenantId }, (q) => q.query<{ details: { count: number } }>(`SELECT details FROM audit_log WHERE action = 'crypto.keys_rewrapped'`));
     assert.equal(audit.rows[0]!.details.count, 250);

@@ -1,8 +1,9 @@
 import { dataPaths, readServerInfo, rotateKeyFile, retireKey, loadKeyFile } from '@parapet/server';
-import { rewrapAll } from '@parapet/server/crypto/rotation';
+import { keyUsage, rewrapAll, UnregisteredSealedColumnError } from '@parapet/server/crypto/rotation';
+import { openVault } from '@parapet/server/platform/vault';
 import { CliError, type Command } from '../command.js';
 import { cliConfig, withDatabase } from '../context.js';
-import '@parapet/server/modules'; // loads every module, so every encrypted column is registered
+import '@parapet/server/modules'; // loads every module, so every sealed column is registered
 
 async function guardEmbedded(): Promise<ReturnType<typeof cliConfig>> {
   const config = cliConfig();
@@ -10,6 +11,17 @@ async function guardEmbedded(): Promise<ReturnType<typeof cliConfig>> {
     throw new CliError('Stop the embedded server first; only one process may open the embedded database.');
   }
   return config;
+}
+
+/** Re-wraps every sealed value (columns and vault objects); a plain sentence when a column is unregistered. */
+async function rewrapEverything(config: ReturnType<typeof cliConfig>, ring: Awaited<ReturnType<typeof loadKeyFile>>) {
+  const vault = await openVault(config.vault);
+  try {
+    return await withDatabase(config, (db) => rewrapAll(db, ring, { vault }));
+  } catch (e) {
+    if (e instanceof UnregisteredSealedColumnError) throw new CliError(e.message);
+    throw e;
+  }
 }
 
 export const keysRotate: Command = {
@@ -20,7 +32,7 @@ export const keysRotate: Command = {
     const config = await guardEmbedded();
     await loadKeyFile(dataPaths(config.dataDir).keyFile); // first use: make the file, so there is a key to rotate from
     const { ring, newKeyId } = await rotateKeyFile(dataPaths(config.dataDir).keyFile);
-    const report = await withDatabase(config, (db) => rewrapAll(db, ring));
+    const report = await rewrapEverything(config, ring);
     if (io.json) io.out(JSON.stringify({ active_key: newKeyId, ...report }));
     else io.out(`Key ${newKeyId} is active; re-wrapped ${report.rewrapped} data key(s). Run "parapet keys rewrap" again after running servers pick up the key (60 s), then retire the old key.`);
   },
@@ -33,7 +45,7 @@ export const keysRewrap: Command = {
   async run({ io }) {
     const config = await guardEmbedded();
     const ring = await loadKeyFile(dataPaths(config.dataDir).keyFile);
-    const report = await withDatabase(config, (db) => rewrapAll(db, ring));
+    const report = await rewrapEverything(config, ring);
     if (io.json) io.out(JSON.stringify(report));
     else io.out(`Re-wrapped ${report.rewrapped}; ${report.current} already current. Envelopes by key: ${JSON.stringify(report.byKey)}.`);
   },
@@ -41,7 +53,7 @@ export const keysRewrap: Command = {
 
 export const keysRetire: Command = {
   path: ['keys', 'retire'],
-  summary: 'Delete an old key-encryption key once no envelope names it.',
+  summary: 'Delete an old key-encryption key once no sealed value (database column or vault object) names it.',
   usage: 'parapet keys retire KEY_ID',
   positionals: true,
   async run({ positionals, io }) {
@@ -50,9 +62,14 @@ export const keysRetire: Command = {
     const config = await guardEmbedded();
     const ring = await loadKeyFile(dataPaths(config.dataDir).keyFile);
     if (!ring.keyIds().includes(id)) throw new CliError(`There is no key ${id} in the key file.`);
-    const report = await withDatabase(config, (db) => rewrapAll(db, ring));
-    const left = report.byKey[id] ?? 0;
-    if (left > 0) throw new CliError(`Key ${id} still protects ${left} data key(s); run "parapet keys rewrap" first.`);
+    // Counted, not re-wrapped: every *_sealed column in the catalogue and every vault object.
+    const vault = await openVault(config.vault);
+    const usage = await withDatabase(config, (db) => keyUsage(db, vault));
+    const left = usage.byKey[id] ?? 0;
+    if (left > 0) {
+      const where = Object.entries(usage.where[id] ?? {}).map(([w, n]) => `${w} (${n})`).join(', ');
+      throw new CliError(`Key ${id} still protects ${left} sealed value(s) in ${where}; run "parapet keys rewrap" first.`);
+    }
     await retireKey(dataPaths(config.dataDir).keyFile, id);
     io.out(io.json ? JSON.stringify({ retired: id }) : `Retired key ${id}.`);
   },

@@ -95,7 +95,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       if (e instanceof AuditTamperError) void emitIntegrityAlert(deps.db, tenantId, e.message, deps.now()).catch((x: unknown) => app.log.error({ err: x }, 'integrity alert not queued'));
     },
   });
-  const vault = new FsVault(join(deps.dataDir, 'vault'), deps.now);
+  const vault = deps.vault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
   /** The daily job: snapshot to the vault, then send the checkpoint to the tenant's witnesses. */
   async function snapshotAndAnchor(tenantId: string) {
     const s = await snapshotAuditLog(deps.db, deps.keys, vault, tenantId, deps.now());

@@ -6,6 +6,7 @@ import type { Database, Queryable } from '@parapet/db';
 import { envelope, merkle, MerkleFrontier, signedNote, EXPORT_FORMAT, type AuditExport, type KeyProvider } from '@parapet/core';
 import { RECORD_COLUMNS, recordAudit, recordOfRow, type AuditActor, type AuditRow } from './record.js';
 import { sequencerFor } from './sequencer.js';
+import { registerSealedColumn } from '../platform/sealed.js';
 
 /** The log's name: checkpoint origin and signed-note key name. */
 export function logOrigin(tenantId: string): string {
@@ -21,6 +22,7 @@ export interface LogKey {
 }
 
 const keyBinding = (tenantId: string, keyId: string) => ({ tenantId, record: `audit_log_key/${keyId}` });
+registerSealedColumn({ table: 'audit_log_keys', column: 'private_sealed', keyColumns: ['key_id'], record: (r) => `audit_log_key/${String(r.key_id)}` });
 
 function toLogKey(r: { key_id: string; name: string; public_key: Buffer; private_sealed: string }): LogKey {
   return { keyId: r.key_id, name: r.name, publicKey: r.public_key, privateSealed: r.private_sealed, verifierKey: signedNote.verifierKey(r.name, r.public_key) };

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { generate, generateSecret, generateURI, verify } from 'otplib';
 import { envelope, type KeyProvider } from '@parapet/core';
 import type { Queryable } from '@parapet/db';
+import { registerSealedColumn } from '../platform/sealed.js';
 
 export const TOTP_PERIOD = 30;
 export const TOTP_DIGITS = 6;
@@ -15,6 +16,7 @@ export const TOTP_TOLERANCE_SECONDS = 30;
 export const RECOVERY_CODE_COUNT = 10;
 
 const binding = (tenantId: string, userId: string) => ({ tenantId, record: `mfa_totp/${userId}` });
+registerSealedColumn({ table: 'mfa_totp', column: 'secret_sealed', keyColumns: ['user_id'], record: (r) => `mfa_totp/${String(r.user_id)}` });
 
 export function newTotpSecret(): string {
   return generateSecret({ length: 20 }); // 160 bits, RFC 4226's recommendation

@@ -13,6 +13,7 @@ import { actorOf, requireUser, ROLES, type Role, type UserPrincipal } from '../a
 import { authorize, defineActions } from '../auth/pdp.js';
 import { createSession, SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
 import { ProblemError } from '../http/problem.js';
+import { registerSealedColumn } from '../platform/sealed.js';
 import { PRESETS, PRESET_INFO, resolveIssuer, type Preset } from './presets.js';
 import { callbackProblem, checkIssuerUrl, clientConfig, oidc } from './oidc.js';
 
@@ -79,6 +80,7 @@ const view = (r: ConfigRow, redirectUri: string) => ({
 });
 
 const secretRecord = (tenantId: string) => `sso_configs:${tenantId}:client_secret`;
+registerSealedColumn({ table: 'sso_configs', column: 'client_secret_sealed', keyColumns: ['id'], record: (_r, tenantId) => secretRecord(tenantId) });
 const redirectUriOf = (req: FastifyRequest) => `https://${req.headers.host ?? 'localhost'}/api/v1/sso/callback`;
 
 /** Roles from the IdP's groups: the union of mapped roles, or the defaults when none match. */
