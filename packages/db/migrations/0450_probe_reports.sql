@@ -20,6 +20,8 @@ CREATE POLICY probe_report_keys_tenant_write ON probe_report_keys FOR ALL
   USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
   WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
 GRANT SELECT, INSERT ON probe_report_keys TO parapet_app;
+-- Key rotation re-wraps the sealed private key (platform/sealed.ts); nothing else changes.
+GRANT UPDATE (private_sealed) ON probe_report_keys TO parapet_app;
 
 CREATE TABLE probe_reports (
   tenant_id uuid NOT NULL REFERENCES tenants (id),

@@ -28,7 +28,8 @@ CREATE POLICY webhook_endpoints_tenant_write ON webhook_endpoints FOR ALL
   USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
   WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
 GRANT SELECT, INSERT, DELETE ON webhook_endpoints TO parapet_app;
-GRANT UPDATE (url, description, events, enabled, disabled_reason, disabled_at, updated_at) ON webhook_endpoints TO parapet_app;
+-- secret_sealed: key rotation re-wraps it (platform/sealed.ts).
+GRANT UPDATE (url, description, events, enabled, disabled_reason, disabled_at, updated_at, secret_sealed) ON webhook_endpoints TO parapet_app;
 
 -- One logical delivery. id is the Standard Webhooks webhook-id (msg_...), the same on every
 -- retry; body is the exact JSON sent, so a retry sends the same bytes.

@@ -10,6 +10,7 @@ import { issueCheckpoint, logKeys, logOrigin, treeFor } from '../audit/service.j
 import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
 import { renderReportPdf } from './report-pdf.js';
+import { registerSealedColumn } from '../platform/sealed.js';
 import { emitFindingEvents } from '../webhooks/events.js';
 
 export interface ReportKey {
@@ -19,6 +20,7 @@ export interface ReportKey {
 }
 
 const binding = (tenantId: string, keyId: string) => ({ tenantId, record: `probe_report_key/${keyId}` });
+registerSealedColumn({ table: 'probe_report_keys', column: 'private_sealed', keyColumns: ['key_id'], record: (r) => `probe_report_key/${String(r.key_id)}` });
 
 /** The tenant's newest report key, made (Ed25519, private half sealed under the KEK) on first use. */
 export async function ensureReportKey(q: Queryable, keys: KeyProvider, tenantId: string): Promise<ReportKey> {

@@ -13,6 +13,7 @@ import { request } from 'node:https';
 import type { Database, Queryable } from '@parapet/db';
 import { envelope, type KeyProvider } from '@parapet/core';
 import { checkTarget, SsrfError, type Lookup } from './ssrf.js';
+import { registerSealedColumn } from '../platform/sealed.js';
 import { newMessageId, signHeaders } from './signing.js';
 import type { OcsfEvent, WebhookEventType } from './ocsf.js';
 
@@ -27,6 +28,7 @@ const CLAIM_MS = 60_000;
 const SNIPPET = 512;
 
 export const secretBinding = (tenantId: string, endpointId: string) => ({ tenantId, record: `webhook_secret/${endpointId}` });
+registerSealedColumn({ table: 'webhook_endpoints', column: 'secret_sealed', keyColumns: ['id'], record: (r) => `webhook_secret/${String(r.id)}` });
 
 /** Retry delay after `attempts` failed attempts, with ±20% jitter from `rand` (0..1). */
 export function retryDelay(attempts: number, rand: () => number = Math.random): number {
