@@ -9,7 +9,8 @@
  * about three days (RETRY_DELAYS_MS), then the message is dead (kept, replayable). A 410
  * answer disables the endpoint. Redirects are not followed: a 3xx is a failed attempt.
  */
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
+import { createHash } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
 import { envelope, type KeyProvider } from '@parapet/core';
 import { checkTarget, SsrfError, type Lookup } from './ssrf.js';
@@ -81,6 +82,22 @@ export interface SendOptions {
   timeoutMs?: number | undefined;
 }
 
+/**
+ * Keep-alive agents per checked (address, port, server name, CA): connections are reused
+ * only for the address that was checked, so reuse never bypasses the SSRF rules.
+ */
+const agents = new Map<string, Agent>();
+function agentFor(address: string, port: string, servername: string | undefined, ca: string | undefined): Agent {
+  const key = `${address}|${port}|${servername ?? ''}|${ca ? createHash('sha256').update(ca).digest('hex') : ''}`;
+  let a = agents.get(key);
+  if (!a) {
+    if (agents.size > 256) for (const [k, old] of agents) (old.destroy(), agents.delete(k));
+    a = new Agent({ keepAlive: true, maxSockets: 16, timeout: ATTEMPT_TIMEOUT_MS, ...(ca ? { ca } : {}) });
+    agents.set(key, a);
+  }
+  return a;
+}
+
 /** One HTTPS POST of a signed message to the endpoint; never throws. */
 export async function sendOnce(url: string, secret: string, id: string, body: string, o: SendOptions): Promise<AttemptResult> {
   const t0 = performance.now();
@@ -94,20 +111,22 @@ export async function sendOnce(url: string, secret: string, id: string, body: st
   // Wall-clock time, never an injected clock: receivers reject timestamps more than a few minutes off.
   const ts = Math.floor(Date.now() / 1000);
   const headers = { ...signHeaders(secret, id, ts, body), 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Parapet-Webhooks/1' };
+  const servername = /^[\d.]+$|:/.test(target.url.hostname) ? undefined : target.url.hostname;
+  const port = target.url.port || '443';
   return new Promise<AttemptResult>((resolve) => {
     const done = (r: Omit<AttemptResult, 'latencyMs'>) => resolve({ ...r, latencyMs: Math.round(performance.now() - t0) });
     const req = request(
       {
         host: target.address,
         family: target.family,
-        port: target.url.port || 443,
+        port,
         path: target.url.pathname + target.url.search,
         method: 'POST',
         headers: { ...headers, host: target.url.host },
-        servername: /^[\d.]+$|:/.test(target.url.hostname) ? undefined : target.url.hostname,
+        servername,
         ...(o.ca ? { ca: o.ca } : {}),
         // host is the checked address itself, so no second DNS lookup happens.
-        agent: false,
+        agent: agentFor(target.address, port, servername, o.ca),
         timeout: o.timeoutMs ?? ATTEMPT_TIMEOUT_MS,
       },
       (res) => {
