@@ -10,6 +10,7 @@ import { deviceRoutes } from './devices/routes.js';
 import { probeRoutes } from './probe/routes.js';
 import { probeReportRoutes } from './probe/report-routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
+import { evidenceExportRoutes } from './probe/evidence-export.js';
 import { consoleRoutes } from './console/routes.js';
 import { peopleRoutes } from './people/routes.js';
 import { auditConsoleRoutes } from './audit/routes-console.js';
@@ -30,6 +31,7 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   probeRoutes,
   probeReportRoutes,
   webhookRoutes,
+  evidenceExportRoutes,
   peopleRoutes,
   auditConsoleRoutes,
   organisationRoutes,
