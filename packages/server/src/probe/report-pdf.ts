@@ -150,6 +150,8 @@ function cover(doc: Doc, p: ReportPredicate): void {
     ['Requested', `${utc(p.scan.requested_at)} by ${p.scan.requested_by}`],
     ['Ran', `${utc(p.scan.started_at)} to ${utc(p.scan.finished_at)}`],
     ['Targets', p.scan.targets.join(', ')],
+    ['Approved by', p.approvals.filter((a) => a.decision === 'approve').map((a) => `${a.email} (MFA ${utc(a.mfa_verified_at)})`).join('; ') || 'no approval required (non-production scope)'],
+    ['Worker', `${p.worker.name}, safety profile ${p.worker.safety_profile_version}`],
     ['Report generated', utc(p.generated_at)],
   ]);
   const y0 = doc.y + 10;
