@@ -14,6 +14,8 @@ import { SettingsPage } from './pages/Settings';
 import { DevicesPage } from './pages/Devices';
 import { SsoPage } from './pages/Sso';
 import { ScimPage } from './pages/Scim';
+import { ProbeReportsPage } from './pages/ProbeReports';
+import { WebhooksPage } from './pages/Webhooks';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
 
@@ -25,6 +27,8 @@ const PAGES: Record<string, { title: string; roles?: string[]; Page: () => React
   '/sso': { title: 'Single sign-on', roles: ACCESS.sso, Page: SsoPage },
   '/scim': { title: 'SCIM provisioning', roles: ACCESS.scim, Page: ScimPage },
   '/settings': { title: 'Organisation settings', roles: ACCESS.settings, Page: SettingsPage },
+  '/probe/reports': { title: 'Probe reports', roles: ACCESS.probeReports, Page: ProbeReportsPage },
+  '/webhooks': { title: 'SIEM webhooks', roles: ACCESS.webhooks, Page: WebhooksPage },
 };
 
 export function App() {

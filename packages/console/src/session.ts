@@ -27,6 +27,8 @@ export const ACCESS = {
   devices: ['admin', 'security_lead', 'auditor'],
   sso: ['admin'],
   scim: ['admin'],
+  probeReports: ['operator', 'security_lead', 'admin', 'auditor'],
+  webhooks: ['admin', 'security_lead', 'auditor'],
 };
 
 const ORG_KEY = 'parapet.org';

@@ -19,6 +19,8 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { href: '/sso', label: 'Single sign-on', roles: ACCESS.sso },
       { href: '/scim', label: 'SCIM provisioning', roles: ACCESS.scim },
       { href: '/settings', label: 'Settings', roles: ACCESS.settings },
+      { href: '/probe/reports', label: 'Probe reports', roles: ACCESS.probeReports },
+      { href: '/webhooks', label: 'SIEM webhooks', roles: ACCESS.webhooks },
     ],
   },
 ];
