@@ -5,7 +5,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer } from '@parapet/server/testing';
-import { tenantBySlug } from '@parapet/server';
+import { tenantBySlug, createSelfSigned, spkiSha256, dataPaths } from '@parapet/server';
+import { ensureDataDir, writeServerInfo } from '@parapet/server/datadir';
+import { createServer as createTlsServer } from 'node:tls';
+import type { AddressInfo } from 'node:net';
 import { createTestDatabase, usingPostgres } from '@parapet/db/testing';
 import { runCli as run, BIN } from './run-cli.js';
 
@@ -100,6 +103,50 @@ test('parapet keys rotate / retire: a new active key, the old one retired only w
     assert.deepEqual((await loadKeyFile(join(dir, 'keys', 'kek.json'))).keyIds(), [out.active_key]);
   } finally {
     await t?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * A local process holding the port the data dir recorded, with another key: `parapet init`
+ * must check the pin on the TLS connection and close it without writing one byte of the
+ * request (the bootstrap token and the admin password). The same server with the recorded
+ * key does receive the request, so the byte count can tell the two apart.
+ */
+test('parapet init sends nothing to a server whose key is not the recorded pin', { skip: usingPostgres() ? 'PGlite only (the server path)' : false }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parapet-cli-'));
+  const impostor = await createSelfSigned(['localhost']);
+  const received: Buffer[] = [];
+  const server = createTlsServer({ cert: impostor.cert, key: impostor.key, minVersion: 'TLSv1.3' }, (s) => {
+    s.on('data', (d: Buffer) => {
+      received.push(d);
+      setTimeout(() => s.destroy(), 100); // it never answers: the client fails instead of waiting
+    });
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    await ensureDataDir(dir);
+    await writeFile(dataPaths(dir).bootstrapToken, 'bootstrap-token-that-must-not-leak\n', { mode: 0o600 });
+    await writeFile(join(dir, 'pw'), 'correct horse battery staple');
+    const other = await createSelfSigned(['localhost']);
+    const env = { PARAPET_DATA_DIR: dir, DATABASE_URL: '' };
+    const args = ['init', '--org', 'Gamma', '--email', 'a@gamma.example', '--password-file', join(dir, 'pw')];
+
+    await writeServerInfo(dir, { pid: process.pid, url: `https://127.0.0.1:${port}`, spkiSha256: spkiSha256(other.cert), engine: 'pglite' });
+    const r = await run(args, env);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.err, /key does not match the recorded pin\); nothing was sent/);
+    await new Promise((ok) => setTimeout(ok, 200));
+    assert.equal(Buffer.concat(received).length, 0, 'the impostor received request bytes');
+
+    // Control: with the impostor's own key recorded, the same request does reach it.
+    await writeServerInfo(dir, { pid: process.pid, url: `https://127.0.0.1:${port}`, spkiSha256: spkiSha256(impostor.cert), engine: 'pglite' });
+    assert.equal((await run(args, env)).code, 1);
+    assert.ok(Buffer.concat(received).toString().includes('Bearer bootstrap-token-that-must-not-leak'), 'with the matching pin the request is sent');
+  } finally {
+    server.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

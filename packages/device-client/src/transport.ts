@@ -6,7 +6,9 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { request } from 'node:https';
-import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { request as httpRequest } from 'node:http';
+import { isIP } from 'node:net';
+import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 
 export class PinMismatchError extends Error {
@@ -76,6 +78,69 @@ export function httpsRequest(url: URL, method: string, headers: Record<string, s
     // Without a timeout a black-holed server would hang a heartbeat forever.
     req.setTimeout(o.timeoutMs ?? 30_000, () => req.destroy(Object.assign(new Error(`No answer from ${url.host} in time.`), { code: 'ETIMEDOUT' })));
     req.on('error', (e) => reject(pinError ?? e));
+    req.end(body);
+  });
+}
+
+export interface PinnedKeyOptions {
+  /** The one accepted server key: base64 SHA-256 of its SPKI (as `spkiSha256` computes). */
+  pin: string;
+  /** Gives up on a silent server (connect or response) after this long; default 30 s. */
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * HTTPS to a server known only by its key pin, such as a local server with a self-signed
+ * certificate whose pin it recorded in the data dir. No chain or name check (there is no CA to
+ * check against); instead the TLS connection is made first and its key is compared with the
+ * pin on `secureConnect`, before the request is handed the socket. So a process holding the
+ * port with another key receives the TLS handshake and not one byte of the request.
+ * @throws PinMismatchError when the server's key is not the pinned one.
+ */
+export async function httpsRequestPinnedKey(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, o: PinnedKeyOptions): Promise<HttpResponse> {
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const socket = tlsConnect({
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port || 443),
+    ...(isIP(url.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: url.hostname }),
+    rejectUnauthorized: false, // the pin below is the only trust decision
+    minVersion: 'TLSv1.3',
+    ALPNProtocols: ['http/1.1'],
+    session: undefined,
+  });
+  socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error(`No answer from ${url.host} in time.`), { code: 'ETIMEDOUT' })));
+  await new Promise<void>((ok, fail) => {
+    socket.once('secureConnect', ok);
+    socket.once('error', fail);
+  });
+  const peer = socket.getPeerCertificate();
+  const serverKey = new X509Certificate(peer.raw).publicKey;
+  const got = spkiSha256OfDer(serverKey.export({ type: 'spki', format: 'der' }));
+  if (got !== o.pin) {
+    socket.destroy();
+    throw new PinMismatchError(url.host, got, [o.pin]);
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        method,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        headers: { ...headers, host: url.host, connection: 'close', ...(body ? { 'content-length': String(body.length) } : {}) },
+        createConnection: () => socket,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const b = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: b, serverKey, json: () => (b.length ? JSON.parse(b.toString('utf8')) : undefined) });
+        });
+      },
+    );
+    req.on('error', reject);
     req.end(body);
   });
 }

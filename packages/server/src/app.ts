@@ -7,6 +7,14 @@ import { PROBLEM_CONTENT_TYPE, ProblemError, problemBody, problemSchema } from '
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { domainModules } from './modules.js';
 import { registerAuthHooks } from './auth/hooks.js';
+import { JobRunner } from './platform/jobs.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Background jobs of this app; main.ts starts them after listen. Closing the app stops them. */
+    jobs: JobRunner;
+  }
+}
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
@@ -90,8 +98,12 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  const jobs = deps.jobs ?? new JobRunner({ now: deps.now, registry: app.metrics, onError: (job, err) => app.log.error({ err, job }, 'background job failed') });
+  app.decorate('jobs', jobs);
+  app.addHook('onClose', () => jobs.stop());
+  const withJobs: AppDeps = { ...deps, jobs };
   for (const mod of domainModules) {
-    await app.register(async (child) => mod(child, deps));
+    await app.register(async (child) => mod(child, withJobs));
   }
   return app;
 }

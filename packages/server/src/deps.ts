@@ -2,6 +2,7 @@ import type { KeyProvider } from '@parapet/core';
 import type { Database } from '@parapet/db';
 import type { TlsMaterial } from './tls/certificate.js';
 import type { WormVault } from './vault/vault.js';
+import type { JobRunner } from './platform/jobs.js';
 
 /** What every domain module may use. Modules get it as their plugin options. */
 export interface AppDeps {
@@ -15,6 +16,8 @@ export interface AppDeps {
   bootstrapToken?: string | undefined;
   /** The WORM vault (PARAPET_VAULT); absent: the fs driver under dataDir/vault. */
   vault?: WormVault | undefined;
+  /** Background jobs (platform/jobs.ts); buildApp makes one on deps.now when absent. */
+  jobs?: JobRunner | undefined;
   /** Clock, replaceable in tests. */
   now: () => Date;
 }

@@ -58,6 +58,7 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
     { logger: { level: config.logLevel, base: { service: 'parapet-server' }, redact: ['req.headers.authorization', 'req.headers.cookie'] }, https: tls },
   );
   await app.listen({ port: config.port, host: config.host });
+  app.jobs.start();
   const port = (app.server.address() as { port: number }).port;
   const url = `https://localhost:${port}`;
 

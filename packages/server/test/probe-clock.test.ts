@@ -100,3 +100,30 @@ test('checkScanRequest names the first offending target and rule, in request ord
     await assert.rejects(checkScanRequest(scope, { targets: [bad], ports: [443], probe_types: ['tls'], rate_pps: 1 }, { now, resolve }), (e: { code: string }) => e.code === 'target_invalid', bad);
   }
 });
+
+test('an overdue scan request expires on time by the approval-expiry job, with nobody approving', async () => {
+  clock = new Date('2026-11-23T09:30:00Z');
+  const key = dsse.generateEd25519();
+  assert.equal((await call(lead, 'POST', '/api/v1/probe/keys', { name: 'k-prod', public_key_pem: key.publicKeyPem })).statusCode, 201);
+  const prod = exampleScope({ tenant: tenantId, environment: 'production', id: 'prod' });
+  const up = await call(lead, 'POST', '/api/v1/probe/scopes', { envelope: dsse.signEnvelope(SCOPE_PAYLOAD_TYPE, canonicalJsonBytes(prod), key.privateKeyPem) });
+  assert.equal(up.statusCode, 201, up.body);
+  const r = await call(op, 'POST', '/api/v1/probe/scans', body({ scope_id: 'prod' }));
+  assert.equal(r.statusCode, 201, r.body);
+  assert.equal(r.json().state, 'requested');
+  const id = r.json().id as string;
+  const state = async () => (await call(op, 'GET', `/api/v1/probe/scans/${id}`)).json().state as string;
+
+  assert.ok(app.jobs.names().includes('probe.approval-expiry'));
+  clock = new Date(Date.parse(r.json().expires_at) - 60_000); // a minute before the deadline
+  await app.jobs.runDue();
+  assert.equal(await state(), 'requested');
+  clock = new Date(Date.parse(r.json().expires_at) + 1000);
+  await app.jobs.runDue();
+  assert.equal(await state(), 'expired');
+  const audit = await s.asAdmin((a) => a.query<{ actor_id: string }>(`SELECT actor_id FROM audit_log WHERE tenant_id = $1 AND action = 'probe.scan.expired' AND target_id = $2`, [tenantId, id]));
+  assert.deepEqual(audit.rows.map((x) => x.actor_id), ['probe-expiry']);
+  const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+  assert.match(metrics.body, new RegExp(`parapet_job_last_success_timestamp_seconds\\{job="probe.approval-expiry"\\} ${clock.getTime() / 1000}`));
+  assert.match(metrics.body, /parapet_job_failures_total\{job="probe.approval-expiry"\} 0/);
+});

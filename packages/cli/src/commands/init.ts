@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Agent, request } from 'node:https';
+import { httpsRequestPinnedKey, PinMismatchError } from '@parapet/device-client/transport';
 import { createOrganisation, dataPaths, readServerInfo, ProblemError, slugify } from '@parapet/server';
 import { CliError, type Command } from '../command.js';
 import { cliConfig, withDatabase } from '../context.js';
@@ -13,34 +13,18 @@ async function readPasswordFile(path: string): Promise<string> {
   }
 }
 
-/** POST to a running embedded server, trusting exactly the certificate it announced. */
+/**
+ * POST to a running embedded server, trusting exactly the key it recorded in the data dir:
+ * the pin is checked on the TLS connection before the bootstrap token or the password is sent.
+ */
 async function postToServer(url: string, pin: string, token: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const { spkiSha256 } = await import('@parapet/server');
-  const data = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${url}/api/v1/bootstrap/organisations`,
-      {
-        method: 'POST',
-        agent: new Agent({ rejectUnauthorized: false }),
-        headers: { 'content-type': 'application/json', 'content-length': data.length, authorization: `Bearer ${token}` },
-      },
-      (res) => {
-        const cert = (res.socket as import('node:tls').TLSSocket).getPeerCertificate();
-        const pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64')}\n-----END CERTIFICATE-----\n`;
-        if (spkiSha256(pem) !== pin) {
-          res.destroy();
-          reject(new CliError('The server on the recorded port is not the one that wrote the data dir (certificate mismatch).'));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || '{}') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
+  try {
+    const r = await httpsRequestPinnedKey(new URL('/api/v1/bootstrap/organisations', url), 'POST', { 'content-type': 'application/json', authorization: `Bearer ${token}` }, Buffer.from(JSON.stringify(body)), { pin });
+    return { status: r.status, json: (r.json() as Record<string, unknown> | undefined) ?? {} };
+  } catch (e) {
+    if (e instanceof PinMismatchError) throw new CliError('The server on the recorded port is not the one that wrote the data dir (its key does not match the recorded pin); nothing was sent to it.');
+    throw e;
+  }
 }
 
 export const init: Command = {

@@ -13,7 +13,7 @@ import { sendToWitnesses, witnessesOf } from './witness-client.js';
 import { FsVault } from '../vault/fs.js';
 import { merkle, verifyExport } from '@parapet/core';
 import { emitIntegrityAlert } from '../webhooks/events.js';
-import { AuditTamperError, buildExport, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, startCheckpointTimer, treeFor, treeSize, type StoredCheckpoint } from './service.js';
+import { AuditTamperError, buildExport, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, treeFor, treeSize, type StoredCheckpoint } from './service.js';
 
 defineActions({
   'audit.read': { roles: ['admin', 'auditor'] },
@@ -83,16 +83,27 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     failures.inc(Math.max(1, tenantIds.length));
     app.log.error({ err: e, tenant_ids: tenantIds }, 'audit sequencer failed; entries stay in the inbox and are retried');
   };
-  sequencer.startSweep(SEQUENCER_SWEEP_MS);
-  const stop = startCheckpointTimer({
-    db: deps.db,
-    keys: deps.keys,
-    dirty: dirtyTenants,
-    intervalMs: CHECKPOINT_INTERVAL_MS,
-    onError: (e, tenantId) => {
-      app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed');
-      // A log that contradicts its signed checkpoints is an alert for the tenant's SIEM.
-      if (e instanceof AuditTamperError) void emitIntegrityAlert(deps.db, tenantId, e.message, deps.now()).catch((x: unknown) => app.log.error({ err: x }, 'integrity alert not queued'));
+  const jobs = deps.jobs!;
+  jobs.define({ name: 'audit.inbox-sweep', everyMs: SEQUENCER_SWEEP_MS, run: () => sequencer.sweep() });
+  /** Tenants written since the last run get a fresh checkpoint; an idle log costs nothing. */
+  jobs.define({
+    name: 'audit.checkpoint',
+    everyMs: CHECKPOINT_INTERVAL_MS,
+    runAtStart: false,
+    async run() {
+      const failed: unknown[] = [];
+      for (const tenantId of [...dirtyTenants]) {
+        dirtyTenants.delete(tenantId);
+        try {
+          await issueCheckpoint(deps.db, deps.keys, tenantId);
+        } catch (e) {
+          failed.push(e);
+          app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed');
+          // A log that contradicts its signed checkpoints is an alert for the tenant's SIEM.
+          if (e instanceof AuditTamperError) await emitIntegrityAlert(deps.db, tenantId, e.message, deps.now()).catch((x: unknown) => app.log.error({ err: x }, 'integrity alert not queued'));
+        }
+      }
+      if (failed.length) throw new AggregateError(failed, `${failed.length} tenant checkpoint(s) failed.`);
     },
   });
   const vault = deps.vault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
@@ -107,19 +118,24 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     }
     return s;
   }
-  const snapshotTimer = setInterval(() => {
-    void (async () => {
+  jobs.define({
+    name: 'audit.snapshot',
+    everyMs: SNAPSHOT_INTERVAL_MS,
+    runAtStart: false,
+    async run() {
+      const failed: unknown[] = [];
       for (const tenantId of [...snapshotPending]) {
         snapshotPending.delete(tenantId);
         try {
           await snapshotAndAnchor(tenantId);
         } catch (e) {
+          failed.push(e);
           app.log.error({ err: e, tenant_id: tenantId }, 'audit snapshot failed');
         }
       }
-    })();
-  }, SNAPSHOT_INTERVAL_MS);
-  snapshotTimer.unref();
+      if (failed.length) throw new AggregateError(failed, `${failed.length} tenant snapshot(s) failed.`);
+    },
+  });
   // After a restart, every tenant is due once: a log written just before the restart still
   // gets its hourly checkpoint and daily snapshot (an unchanged log costs no new checkpoint).
   void listTenantIds(deps.db).then(
@@ -127,8 +143,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     (e: unknown) => app.log.error({ err: e }, 'could not list tenants for the audit timers'),
   );
   app.addHook('onClose', async () => {
-    stop();
-    clearInterval(snapshotTimer);
+    await jobs.stop(); // no sweep starts a round once the sequencer is stopping
     await sequencer.stop();
   });
 

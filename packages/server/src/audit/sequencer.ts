@@ -229,18 +229,21 @@ export class Sequencer {
     if (err) throw err;
   }
 
-  /** Looks for waiting entries every `intervalMs` (and once now): crash recovery, other processes. */
+  /**
+   * Looks for waiting entries once (crash recovery, entries of other processes) and starts a
+   * round for each tenant that has some. Run periodically by the job runner (`audit.inbox-sweep`).
+   * @throws what the backlog query throws (the job runner counts it as a failure).
+   */
+  async sweep(): Promise<void> {
+    const backlog = await inboxBacklog(this.db);
+    const oldest = Math.min(...[...backlog.values()].map((d) => d.getTime()));
+    this.oldestWaitingSeconds = backlog.size ? Math.max(0, (Date.now() - oldest) / 1000) : 0;
+    for (const t of backlog.keys()) void this.kick(t);
+  }
+
+  /** Sweeps every `intervalMs` (and once now), for callers without a job runner. */
   startSweep(intervalMs: number): void {
-    const sweep = async () => {
-      try {
-        const backlog = await inboxBacklog(this.db);
-        const oldest = Math.min(...[...backlog.values()].map((d) => d.getTime()));
-        this.oldestWaitingSeconds = backlog.size ? Math.max(0, (Date.now() - oldest) / 1000) : 0;
-        for (const t of backlog.keys()) void this.kick(t);
-      } catch (e) {
-        this.onError(e, []);
-      }
-    };
+    const sweep = () => this.sweep().catch((e: unknown) => this.onError(e, []));
     void sweep();
     this.sweepTimer = setInterval(() => void sweep(), intervalMs);
     this.sweepTimer.unref();

@@ -36,31 +36,28 @@ export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Pr
     return p;
   };
 
-  // The job: every finished scan gets its report without anyone asking.
-  let sweeping = false;
+  // The job: every finished scan gets its report without anyone asking (platform job runner).
   const sweep = async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      for (const tenantId of await listTenantIds(deps.db)) {
-        const ids = await deps.db.tx({ tenantId }, (q) => scansWithoutReport(q));
-        for (const id of ids) {
-          try {
-            await generateReport(deps.db, deps.keys, tenantId, id, deps.now);
-          } catch (e) {
-            app.log.error({ err: e, tenant_id: tenantId, scan_id: id }, 'probe report generation failed');
-          }
+    const failed: unknown[] = [];
+    for (const tenantId of await listTenantIds(deps.db)) {
+      const ids = await deps.db.tx({ tenantId }, (q) => scansWithoutReport(q));
+      for (const id of ids) {
+        try {
+          await generateReport(deps.db, deps.keys, tenantId, id, deps.now);
+        } catch (e) {
+          failed.push(e);
+          app.log.error({ err: e, tenant_id: tenantId, scan_id: id }, 'probe report generation failed');
         }
       }
-    } catch (e) {
-      app.log.error({ err: e }, 'probe report sweep failed');
-    } finally {
-      sweeping = false;
     }
+    if (failed.length) throw new AggregateError(failed, `${failed.length} probe report(s) failed.`);
   };
-  const timer = setInterval(() => void sweep(), REPORT_SWEEP_MS);
-  timer.unref();
-  app.addHook('onClose', async () => clearInterval(timer));
+  if (deps.jobs) deps.jobs.define({ name: 'probe.reports', everyMs: REPORT_SWEEP_MS, run: sweep });
+  else {
+    const timer = setInterval(() => void sweep().catch(() => undefined), REPORT_SWEEP_MS);
+    timer.unref();
+    app.addHook('onClose', async () => clearInterval(timer));
+  }
 
   app.get('/api/v1/probe/report-key', {
     schema: {

@@ -13,6 +13,10 @@ import type { AuditAction } from '../audit/catalogue.js';
 import { ProblemError } from '../http/problem.js';
 import { systemResolver, type Resolver } from './checks.js';
 import * as svc from './service.js';
+import { listTenantIds } from '../tenants/service.js';
+
+/** How often overdue scan requests are expired (ms). */
+export const APPROVAL_EXPIRY_SWEEP_MS = 60_000;
 
 defineActions({
   'probe.key.register': { roles: ['security_lead'], stepUp: true },
@@ -49,6 +53,14 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   // Tests may inject a resolver through deps (`probeResolver`); production uses the system one.
   const resolve: Resolver = (deps as AppDeps & { probeResolver?: Resolver }).probeResolver ?? systemResolver;
   const ctx = { db: deps.db, now: deps.now, resolve };
+  /** Requests past their approval deadline expire on time, not when someone next tries to approve. */
+  deps.jobs?.define({
+    name: 'probe.approval-expiry',
+    everyMs: APPROVAL_EXPIRY_SWEEP_MS,
+    async run() {
+      for (const tenantId of await listTenantIds(deps.db)) await svc.expireOverdue(ctx, tenantId);
+    },
+  });
 
   /** Runs `fn` as the signed-in user after authorize(); audits any refusal under `action`. */
   async function audited<T>(req: FastifyRequest, pdpAction: string, action: AuditAction, target: { type: string; id: string } | undefined, fn: (p: UserPrincipal) => Promise<T>): Promise<T> {
