@@ -16,6 +16,7 @@ import { SsoPage } from './pages/Sso';
 import { ScimPage } from './pages/Scim';
 import { ProbeReportsPage } from './pages/ProbeReports';
 import { WebhooksPage } from './pages/Webhooks';
+import { ProbePage, ProbeScanRoute } from './pages/Probe';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
 
@@ -29,6 +30,7 @@ const PAGES: Record<string, { title: string; roles?: string[]; Page: () => React
   '/settings': { title: 'Organisation settings', roles: ACCESS.settings, Page: SettingsPage },
   '/probe/reports': { title: 'Probe reports', roles: ACCESS.probeReports, Page: ProbeReportsPage },
   '/webhooks': { title: 'SIEM webhooks', roles: ACCESS.webhooks, Page: WebhooksPage },
+  '/probe': { title: 'Probe', roles: ACCESS.probe, Page: ProbePage },
 };
 
 export function App() {
@@ -79,7 +81,8 @@ export function App() {
   if (state.kind === 'error') return <div className="center-page"><ErrorState title="Parapet could not start" error={state.error} onRetry={() => void refresh()} /></div>;
   if (state.kind === 'signed-out') return <SignInPage onSignedIn={refresh} />;
 
-  const entry = PAGES[path];
+  // Probe scan pages carry the scan id in the path.
+  const entry = /^\/probe\/scans\/[0-9a-f-]{36}$/.test(path) ? { title: 'Probe scan', roles: ACCESS.probe, Page: ProbeScanRoute } : PAGES[path];
   const ctx = { session: state.session, org: state.org, refresh, signOut };
   let title = entry?.title ?? 'Page not found';
   let body: ReactElement;

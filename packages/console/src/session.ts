@@ -29,6 +29,7 @@ export const ACCESS = {
   scim: ['admin'],
   probeReports: ['operator', 'security_lead', 'admin', 'auditor'],
   webhooks: ['admin', 'security_lead', 'auditor'],
+  probe: ['operator', 'security_lead', 'admin', 'auditor'],
 };
 
 const ORG_KEY = 'parapet.org';

@@ -6,7 +6,8 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { httpsig } from '@parapet/core';
+// The httpsig module alone (not the core index), so the single-file worker carries only what it uses.
+import * as httpsig from '@parapet/core/httpsig/index';
 import type { KeyStore, KeyStoreKind } from './keystore.js';
 import { httpsRequest, spkiSha256OfDer, type HttpResponse, type TransportOptions } from './transport.js';
 

@@ -87,6 +87,17 @@ async function writeLastHeartbeat(dir: string, hb: LastHeartbeat): Promise<void>
   await chmod(paths(dir).heartbeat, 0o600);
 }
 
+/**
+ * Opens an enrolled device from its state directory (state file, key store, CA), for commands
+ * a binary adds on top of enroll/status/heartbeat (parapet-worker run).
+ */
+export async function openDevice(kind: DeviceKind, dir: string): Promise<DeviceClient> {
+  const state = await readState(kind, dir);
+  const store = await openEnrolledStore(kind, dir, state);
+  const ca = state.caFile ? await readFile(state.caFile, 'utf8') : undefined;
+  return DeviceClient.open({ statePath: paths(dir).state, store, ...(ca ? { ca } : {}) });
+}
+
 /** Opens the key store the device enrolled with; never silently switches to another one. */
 async function openEnrolledStore(kind: DeviceKind, dir: string, state: DeviceState): Promise<KeyStore> {
   const base = { service: `parapet-${kind}`, account: new URL(state.server).host, filePath: paths(dir).key };

@@ -11,6 +11,7 @@ import { probeRoutes } from './probe/routes.js';
 import { probeReportRoutes } from './probe/report-routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { evidenceExportRoutes } from './probe/evidence-export.js';
+import { probeRunRoutes } from './probe/run-routes.js';
 import { consoleRoutes } from './console/routes.js';
 import { peopleRoutes } from './people/routes.js';
 import { auditConsoleRoutes } from './audit/routes-console.js';
@@ -32,6 +33,7 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   probeReportRoutes,
   webhookRoutes,
   evidenceExportRoutes,
+  probeRunRoutes,
   peopleRoutes,
   auditConsoleRoutes,
   organisationRoutes,

@@ -77,3 +77,12 @@ test('reports: one per scan (idempotent), listed per scope; unfinished scans, ot
   const count = await s.asAdmin(async (x) => (await x.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE tenant_id = $1 AND action = 'probe.report.generated'`, [a.tenantId])).rows[0]!.n);
   assert.equal(count, 1);
 });
+
+test('per-host observations are summarised from the worker’s TLS, HTTP and banner shapes', async () => {
+  const { summarise } = await import('../src/probe/report.js');
+  assert.equal(summarise('ok', '', { tls: { versions: { TLSv1: true, 'TLSv1.1': true, 'TLSv1.2': true, 'TLSv1.3': false }, cert: { not_after: '2021-01-01T00:00:00.000Z', self_signed: true } } }), 'TLS 1.0, TLS 1.1, TLS 1.2 accepted; certificate until 2021-01-01, self-signed');
+  assert.equal(summarise('ok', '', { http: { status: 200, headers: { server: 'nginx' } } }), 'HTTP 200, server: nginx');
+  assert.equal(summarise('ok', '', { banner: { banner: 'SSH-2.0-OpenSSH_7.4\\r\\n' } }), 'banner: SSH-2.0-OpenSSH_7.4');
+  assert.equal(summarise('open', '', {}), 'connected');
+  assert.equal(summarise('closed', 'econnrefused', {}), 'econnrefused');
+});

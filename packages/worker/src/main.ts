@@ -1,6 +1,6 @@
-// parapet-worker: a thin wrapper; the commands live in @parapet/device-client (shared with parapet-agent).
-import { readFileSync } from 'node:fs';
+// parapet-worker: the Probe worker. enroll/status/heartbeat come from @parapet/device-client
+// (shared with parapet-agent); run and profile are the worker's own (worker-cli.ts).
 import { runDeviceBin } from '@parapet/device-client/device-cli';
+import { runWorkerBin, WORKER_VERSION } from './worker-cli.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-await runDeviceBin('worker', { version });
+if (!(await runWorkerBin(process.argv.slice(2)))) await runDeviceBin('worker', { version: WORKER_VERSION });

@@ -3,11 +3,12 @@ import { dbMigrate } from './db.js';
 import { init } from './init.js';
 import { keysRetire, keysRewrap, keysRotate } from './keys.js';
 import { keygen, scopeSign, scopeVerify } from './scope.js';
-import { scanRequest, scanApprove, scanReject, scanList } from './scan.js';
+import { scanRequest, scanApprove, scanReject, scanList, scanWatch } from './scan.js';
 import { devicesList, devicesRevoke, devicesTokenCreate } from './devices.js';
 import { auditExport, auditVerify } from './audit.js';
 import { witnessServe } from './witness.js';
 import { reportVerify } from './report.js';
+import { profileSign } from './profile.js';
 
 /** Every command the CLI knows. Domain commands live in their own files; list them here. */
 export const commands: Command[] = [
@@ -26,8 +27,10 @@ export const commands: Command[] = [
   scanApprove,
   scanReject,
   scanList,
+  scanWatch,
   auditExport,
   auditVerify,
   witnessServe,
   reportVerify,
+  profileSign,
 ];

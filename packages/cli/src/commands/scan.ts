@@ -160,3 +160,59 @@ export const scanList: Command = {
     else for (const s of list) printScan(io, s);
   },
 };
+
+const TERMINAL = new Set(['finished', 'failed', 'cancelled', 'rejected', 'expired']);
+
+/** A text progress bar of `width` cells for done/planned, with rate (probes/s) and ETA. */
+export function progressLine(done: number, planned: number, elapsedMs: number, width = 30): string {
+  const frac = planned > 0 ? Math.min(1, done / planned) : 0;
+  const cells = Math.round(frac * width);
+  const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
+  const eta = rate > 0 && planned > done ? Math.ceil((planned - done) / rate) : 0;
+  return `[${'#'.repeat(cells)}${'.'.repeat(width - cells)}] ${done}/${planned || '?'} probes  ${rate.toFixed(1)}/s  ETA ${planned > done ? `${eta}s` : '-'}`;
+}
+
+export const scanWatch: Command = {
+  path: ['scan', 'watch'],
+  summary: 'Follow a Probe scan: every result as it arrives, a progress bar with rate and ETA, then the findings.',
+  usage: 'parapet scan watch ID [--interval SECONDS]',
+  options: { ...common, interval: { type: 'string' } },
+  positionals: true,
+  async run({ values, positionals, io }) {
+    const [id] = positionals;
+    if (!id) throw new CliError('Usage: parapet scan watch ID.');
+    const every = values.interval === undefined ? 1 : Number(values.interval);
+    if (!(every >= 0.1 && every <= 60)) throw new CliError('--interval must be between 0.1 and 60 seconds.');
+    const api = await connect(values);
+    const seen = new Set<string>();
+    let lastBar = '';
+    for (;;) {
+      const scan = await api.call('GET', `/api/v1/probe/scans/${encodeURIComponent(id)}`);
+      if (scan.status !== 200) fail(scan);
+      const results = await api.call('GET', `/api/v1/probe/scans/${encodeURIComponent(id)}/results`);
+      if (results.status !== 200) fail(results);
+      const progress = (await api.call('GET', `/api/v1/probe/scans/${encodeURIComponent(id)}/progress`)).json as { planned: number; done: number; first_at: string | null; last_at: string | null };
+      for (const r of results.json as unknown as Array<Record<string, unknown>>) {
+        if (seen.has(String(r.id))) continue;
+        seen.add(String(r.id));
+        if (io.json) io.out(JSON.stringify({ type: 'result', ...r }));
+        else io.out(`${String(r.received_at).slice(11, 19)}  ${String(r.address).padEnd(15)} ${String(r.port).padStart(5)}  ${String(r.probe_type).padEnd(12)} ${String(r.outcome).padEnd(12)} ${r.reason}`);
+      }
+      const elapsed = progress.first_at && progress.last_at ? Date.parse(progress.last_at) - Date.parse(progress.first_at) : 0;
+      const bar = `${String(scan.json.state).padEnd(9)} ${progressLine(progress.done, Math.max(progress.planned, progress.done), elapsed)}`;
+      if (bar !== lastBar && !io.json) io.out(bar);
+      lastBar = bar;
+      if (TERMINAL.has(String(scan.json.state))) {
+        const f = await api.call('GET', `/api/v1/probe/findings?scan_id=${encodeURIComponent(id)}`);
+        const list = f.json as unknown as Array<Record<string, unknown>>;
+        if (io.json) io.out(JSON.stringify({ type: 'end', state: scan.json.state, findings: list }));
+        else {
+          io.out(`Scan ${id} ${scan.json.state}: ${progress.done} probes, ${list.length} findings.`);
+          for (const x of list) io.out(`  ${String(x.severity).padEnd(8)} ${x.address}:${x.port}  ${x.title} (first seen ${String(x.first_seen_at).slice(0, 10)}, ${x.status})`);
+        }
+        return;
+      }
+      await new Promise((r) => setTimeout(r, every * 1000));
+    }
+  },
+};

@@ -23,6 +23,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { href: '/webhooks', label: 'SIEM webhooks', roles: ACCESS.webhooks },
     ],
   },
+  { section: 'Probe', items: [{ href: '/probe', label: 'Scopes, scans, findings', roles: ACCESS.probe }] },
 ];
 
 const ROLE_NAMES: Record<string, string> = {

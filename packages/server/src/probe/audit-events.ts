@@ -16,4 +16,7 @@ export const PROBE_EVENTS = [
   'probe.scan.rejected',
   'probe.scan.expired',
   'probe.approver_group.set',
+  'probe.results.reported',
+  'probe.job.refused',
+  'probe.evidence.read',
 ] as const;

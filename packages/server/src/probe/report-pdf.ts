@@ -9,7 +9,9 @@
  * scan id and "page X of Y".
  */
 import PDFDocument from 'pdfkit';
-import { probeReport, SEVERITIES, type ReportPredicate, type Severity } from '@parapet/core';
+import { probeReport, type ReportPredicate, type Severity } from '@parapet/core';
+
+const SEVERITIES = probeReport.SEVERITIES;
 
 const A4 = { w: 595.28, h: 841.89 };
 const M = 50;
@@ -57,6 +59,9 @@ function para(doc: Doc, text: string, o: { size?: number; colour?: string; font?
 /** Label/value pairs in two columns. */
 function facts(doc: Doc, rows: Array<[string, string]>): void {
   for (const [k, v] of rows) {
+    // Keep label and value on one page (pdfkit would move only the value).
+    doc.font('Helvetica').fontSize(9.5);
+    if (doc.y + doc.heightOfString(v, { width: CONTENT_W - 135 }) + 4 > BOTTOM) doc.addPage();
     const y = doc.y;
     doc.font('Helvetica-Bold').fontSize(9).fillColor(MUTED).text(k, M, y, { width: 130 });
     doc.font('Helvetica').fontSize(9.5).fillColor(INK).text(v, M + 135, y, { width: CONTENT_W - 135 });
@@ -71,6 +76,8 @@ function facts(doc: Doc, rows: Array<[string, string]>): void {
 function table(doc: Doc, cols: Column[], rows: string[][], o: { chipColumn?: number } = {}): void {
   const pad = 4;
   const header = () => {
+    // A header never sits alone at the foot of a page.
+    if (doc.y + 16 + 20 > BOTTOM) doc.addPage();
     const y = doc.y;
     doc.rect(M, y, CONTENT_W, 16).fill(ACCENT);
     let x = M;
@@ -243,7 +250,7 @@ export function renderReportPdf(p: ReportPredicate): Promise<Buffer> {
   for (const h of hosts) {
     if (doc.y > BOTTOM - 60) doc.addPage();
     const hf = p.findings.filter((f) => f.host === h && f.status === 'open');
-    doc.font('Helvetica-Bold').fontSize(10.5).fillColor(INK).text(h, M, doc.y, { continued: true }).font('Helvetica').fontSize(9).fillColor(MUTED).text(`   ${hf.length} open finding${hf.length === 1 ? '' : 's'}${hf.length ? ': ' + hf.map((f) => `${SEVERITY_LABEL[f.severity]} — ${f.title}`).join('; ') : ''}`);
+    doc.font('Helvetica-Bold').fontSize(10.5).fillColor(INK).text(h, M, doc.y, { continued: true }).font('Helvetica').fontSize(9).fillColor(MUTED).text(`   ${hf.length} open finding${hf.length === 1 ? '' : 's'}${hf.length ? ' (' + SEVERITIES.filter((sv) => hf.some((f) => f.severity === sv)).map((sv) => `${hf.filter((f) => f.severity === sv).length} ${sv}`).join(', ') + ')' : ''}`);
     doc.moveDown(0.2);
     const probes = p.probes.filter((x) => x.host === h).sort((a, b) => a.port - b.port || a.probe_type.localeCompare(b.probe_type));
     table(
@@ -305,8 +312,8 @@ export function renderReportPdf(p: ReportPredicate): Promise<Buffer> {
     const y = A4.h - M + 8;
     doc.moveTo(M, y - 6).lineTo(M + CONTENT_W, y - 6).lineWidth(0.4).strokeColor(RULE).stroke();
     doc.font('Helvetica').fontSize(7.5).fillColor(MUTED);
-    doc.text(`Parapet Probe · ${p.scope.id} v${p.scope.version} · scan ${p.scan.id}`, M, y, { width: CONTENT_W / 2, lineBreak: false, height: 10 });
-    doc.text(`Page ${i + 1} of ${range.count}`, M + CONTENT_W / 2, y, { width: CONTENT_W / 2, align: 'right', lineBreak: false, height: 10 });
+    doc.text(`Parapet Probe · ${p.scope.id} v${p.scope.version} · scan ${p.scan.id}`, M, y, { width: CONTENT_W * 0.8, lineBreak: false, height: 10 });
+    doc.text(`Page ${i + 1} of ${range.count}`, M + CONTENT_W * 0.8, y, { width: CONTENT_W * 0.2, align: 'right', lineBreak: false, height: 10 });
   }
   doc.end();
   return done;

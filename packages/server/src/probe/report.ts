@@ -49,15 +49,27 @@ async function openReportKey(keys: KeyProvider, tenantId: string, k: ReportKey):
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
-/** One line from a probe result's observations, for the per-host table. */
-function summarise(outcome: string, reason: string, observed: Record<string, unknown>): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(observed ?? {})) {
-    if (v === null || v === undefined || typeof v === 'object') continue;
-    parts.push(`${k}: ${String(v)}`);
-    if (parts.length >= 4) break;
+/** One line from a probe result's observations (the worker's tls/http/banner shapes), for the per-host table. */
+export function summarise(outcome: string, reason: string, observed: Record<string, unknown>): string {
+  const o = (observed ?? {}) as { tls?: { versions?: Record<string, boolean>; cert?: { not_after?: string; self_signed?: boolean } }; http?: { status?: number; headers?: Record<string, string> }; banner?: { banner?: string } };
+  let s = '';
+  if (o.tls?.versions) {
+    const on = Object.entries(o.tls.versions).filter(([, v]) => v).map(([k]) => k.replace('TLSv1', 'TLS 1.0').replace('TLS 1.0.', 'TLS 1.'));
+    s = `${on.join(', ') || 'no TLS version'} accepted` + (o.tls.cert?.not_after ? `; certificate until ${o.tls.cert.not_after.slice(0, 10)}${o.tls.cert.self_signed ? ', self-signed' : ''}` : '');
+  } else if (o.http?.status) {
+    const server = o.http.headers?.server;
+    s = `HTTP ${o.http.status}${server ? `, server: ${server}` : ''}`;
+  } else if (typeof o.banner?.banner === 'string') {
+    s = `banner: ${o.banner.banner.replace(/\\r|\\n|[\r\n]/g, ' ').trim()}`;
+  } else {
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries(observed ?? {})) {
+      if (v === null || v === undefined || typeof v === 'object') continue;
+      parts.push(`${k}: ${String(v)}`);
+      if (parts.length >= 4) break;
+    }
+    s = parts.join('; ') || (outcome === 'open' ? 'connected' : reason);
   }
-  const s = parts.join('; ') || (outcome === 'open' ? 'connected' : reason);
   return s.length > 160 ? s.slice(0, 157) + '...' : s;
 }
 

@@ -23,7 +23,8 @@ const NEXT: Record<ScanState, ScanState[]> = {
   approved: ['queued', 'cancelled'],
   queued: ['leased', 'cancelled'],
   leased: ['running', 'queued', 'failed', 'cancelled'],
-  running: ['finished', 'failed', 'cancelled'],
+  // Back to the queue when the worker's lease runs out (another worker resumes it).
+  running: ['finished', 'failed', 'cancelled', 'queued'],
   finished: [],
   failed: [],
   cancelled: [],
@@ -171,7 +172,7 @@ const EVENT: Record<ScanState, AuditAction> = {
 };
 
 /** One audited state change; refuses transitions the lifecycle does not allow. */
-async function transition(q: Queryable, tenantId: string, actor: AuditActor, scanId: string, from: ScanState, to: ScanState, now: Date, details: Record<string, unknown> = {}): Promise<void> {
+export async function transition(q: Queryable, tenantId: string, actor: AuditActor, scanId: string, from: ScanState, to: ScanState, now: Date, details: Record<string, unknown> = {}): Promise<void> {
   if (!NEXT[from].includes(to)) throw new ProblemError(409, 'scan_transition_invalid', `A scan cannot go from ${from} to ${to}.`);
   const r = await q.query(
     `UPDATE probe_scans SET state = $3, updated_at = $4, queued_at = CASE WHEN $3 = 'queued' THEN $4 ELSE queued_at END,

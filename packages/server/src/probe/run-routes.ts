@@ -1,0 +1,187 @@
+/**
+ * Probe run API. Worker devices (signed RFC 9421 requests, see devices/verify.ts) under
+ * /api/v1/probe/jobs: lease, renew, report result batches, finish, refuse. People (sessions)
+ * under /api/v1/probe/scans/:id/...: results, progress, findings, evidence and a live
+ * server-sent event stream.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { BATCH_LIMITS, PROBE_OUTCOMES, PROBE_TYPES, type ProbeResultInput } from '@parapet/core';
+import type { AppDeps } from '../deps.js';
+import { authorize, defineActions } from '../auth/pdp.js';
+import { actorOf, requireDevice, requireUser } from '../auth/principal.js';
+import { recordAudit } from '../audit/record.js';
+import { ProblemError } from '../http/problem.js';
+import { FsVault } from '../vault/fs.js';
+import type { WormVault } from '../vault/vault.js';
+import { getScan } from './service.js';
+import * as runs from './runs.js';
+
+defineActions({
+  'probe.result.read': { roles: ['operator', 'security_lead', 'admin', 'auditor'] },
+  'probe.finding.read': { roles: ['operator', 'security_lead', 'admin', 'auditor'] },
+  'probe.evidence.read': { roles: ['security_lead', 'admin', 'auditor'] },
+});
+
+const problems = { '4xx': { $ref: 'Problem#' } } as const;
+const uuid = { type: 'string', format: 'uuid' } as const;
+const leaseParams = { type: 'object', required: ['lease'], properties: { lease: uuid } } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: uuid } } as const;
+
+const resultSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['target', 'address', 'port', 'probe_type', 'outcome', 'reason', 'started_at', 'duration_ms', 'observed', 'transcript', 'transcript_sha256'],
+  properties: {
+    target: { type: 'string', minLength: 1, maxLength: 253 },
+    address: { type: 'string', minLength: 2, maxLength: 45 },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    probe_type: { enum: [...PROBE_TYPES] },
+    outcome: { enum: [...PROBE_OUTCOMES] },
+    reason: { type: 'string', maxLength: 200 },
+    started_at: { type: 'string', format: 'date-time' },
+    duration_ms: { type: 'number', minimum: 0, maximum: 86_400_000 },
+    observed: { type: 'object' },
+    transcript: { type: 'object' },
+    transcript_sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+  },
+} as const;
+
+export interface ProbeRunDeps {
+  /** The evidence vault; default the filesystem WORM vault in the data directory. */
+  probeVault?: WormVault;
+}
+
+export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const vault = (deps as AppDeps & ProbeRunDeps).probeVault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
+  const ctx: runs.RunCtx = { db: deps.db, now: deps.now, vault, keys: deps.keys };
+
+  // ---- worker devices ----
+  app.post<{ Body: { lease_seconds?: number } }>(
+    '/api/v1/probe/jobs/lease',
+    {
+      schema: {
+        tags: ['probe'], summary: "Lease the oldest queued scan job of this worker's organisation (signed device request); 204 when there is none.",
+        body: { type: 'object', additionalProperties: false, properties: { lease_seconds: { type: 'integer', minimum: runs.LEASE_SECONDS.min, maximum: runs.LEASE_SECONDS.max } } },
+        response: { 200: { type: 'object', additionalProperties: true }, 204: { type: 'null' }, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const d = requireDevice(req);
+      const job = await runs.leaseJob(ctx, d, req.body?.lease_seconds ?? runs.LEASE_SECONDS.default, req.ip);
+      if (!job) return reply.code(204).send();
+      return job;
+    },
+  );
+  app.post<{ Params: { lease: string }; Body: { lease_seconds?: number; planned_probes?: number } }>(
+    '/api/v1/probe/jobs/:lease/renew',
+    {
+      schema: {
+        tags: ['probe'], summary: 'Extend a live lease (and report the planned probe count for progress).', params: leaseParams,
+        body: { type: 'object', additionalProperties: false, properties: { lease_seconds: { type: 'integer', minimum: runs.LEASE_SECONDS.min, maximum: runs.LEASE_SECONDS.max }, planned_probes: { type: 'integer', minimum: 0, maximum: 100_000_000 } } },
+        response: { 200: { type: 'object', properties: { lease_expires_at: { type: 'string' } } }, ...problems },
+      },
+    },
+    async (req) => runs.renewLease(ctx, requireDevice(req), req.params.lease, req.body?.lease_seconds ?? runs.LEASE_SECONDS.default, req.body?.planned_probes),
+  );
+  app.post<{ Params: { lease: string }; Body: { batch_id: string; results: ProbeResultInput[] } }>(
+    '/api/v1/probe/jobs/:lease/results',
+    {
+      bodyLimit: 9 * 1024 * 1024,
+      schema: {
+        tags: ['probe'], summary: 'Report a batch of probe results with their transcripts; idempotent by batch_id.', params: leaseParams,
+        body: { type: 'object', additionalProperties: false, required: ['batch_id', 'results'], properties: { batch_id: uuid, results: { type: 'array', maxItems: BATCH_LIMITS.maxResults, items: resultSchema } } },
+        response: { 200: { type: 'object', properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, replayed: { type: 'boolean' } } }, ...problems },
+      },
+    },
+    async (req) => {
+      for (const r of req.body.results) {
+        if (JSON.stringify(r.transcript).length > BATCH_LIMITS.maxTranscriptBytes) throw new ProblemError(413, 'transcript_too_large', `A transcript is larger than ${BATCH_LIMITS.maxTranscriptBytes} bytes.`);
+      }
+      return runs.reportBatch(ctx, requireDevice(req), req.params.lease, req.body.batch_id, req.body.results, req.ip);
+    },
+  );
+  app.post<{ Params: { lease: string }; Body: { outcome: 'finished' | 'failed'; reason?: string } }>(
+    '/api/v1/probe/jobs/:lease/finish',
+    {
+      schema: {
+        tags: ['probe'], summary: 'Finish the job (findings are derived) or mark it failed.', params: leaseParams,
+        body: { type: 'object', additionalProperties: false, required: ['outcome'], properties: { outcome: { enum: ['finished', 'failed'] }, reason: { type: 'string', maxLength: 1000 } } },
+        response: { 200: { type: 'object', properties: { state: { type: 'string' }, findings: { type: 'integer' } } }, ...problems },
+      },
+    },
+    async (req) => runs.finishJob(ctx, requireDevice(req), req.params.lease, req.body.outcome, req.body.reason ?? '', req.ip),
+  );
+  app.post<{ Params: { lease: string }; Body: { code: string; detail: string } }>(
+    '/api/v1/probe/jobs/:lease/refuse',
+    {
+      schema: {
+        tags: ['probe'], summary: "The worker's own checks refused the job; nothing was sent. The scan fails and the refusal is audited.", params: leaseParams,
+        body: { type: 'object', additionalProperties: false, required: ['code', 'detail'], properties: { code: { type: 'string', pattern: '^[a-z_]{1,64}$' }, detail: { type: 'string', maxLength: 1000 } } },
+        response: { 204: { type: 'null' }, ...problems },
+      },
+    },
+    async (req, reply) => {
+      await runs.refuseJob(ctx, requireDevice(req), req.params.lease, req.body.code, req.body.detail, req.ip);
+      reply.code(204);
+    },
+  );
+
+  // ---- people ----
+  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/results', { schema: { tags: ['probe'], summary: "A scan's probe results.", params: idParams, response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
+    const p = requireUser(req);
+    authorize(p, 'probe.result.read', { type: 'probe_scan', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+    return runs.listResults(ctx, p.tenantId, req.params.id);
+  });
+  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/progress', { schema: { tags: ['probe'], summary: 'Planned and done probes, first and last result time.', params: idParams, response: { 200: { type: 'object', additionalProperties: true }, ...problems } } }, async (req) => {
+    const p = requireUser(req);
+    authorize(p, 'probe.result.read', { type: 'probe_scan', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+    return runs.scanProgress(ctx, p.tenantId, req.params.id);
+  });
+  app.get<{ Querystring: { scope_id?: string; scan_id?: string; status?: 'open' | 'resolved' } }>(
+    '/api/v1/probe/findings',
+    {
+      schema: {
+        tags: ['probe'], summary: 'Findings with first seen, last seen and resolved, most severe first.',
+        querystring: { type: 'object', additionalProperties: false, properties: { scope_id: { type: 'string', maxLength: 100 }, scan_id: uuid, status: { enum: ['open', 'resolved'] } } },
+        response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems },
+      },
+    },
+    async (req) => {
+      const p = requireUser(req);
+      authorize(p, 'probe.finding.read', { type: 'probe_finding', tenantId: p.tenantId }, {}, deps.now());
+      return runs.listFindings(ctx, p.tenantId, { ...(req.query.scope_id ? { scopeId: req.query.scope_id } : {}), ...(req.query.scan_id ? { scanId: req.query.scan_id } : {}), ...(req.query.status ? { status: req.query.status } : {}) });
+    },
+  );
+  app.get<{ Params: { id: string } }>('/api/v1/probe/evidence/:id', { schema: { tags: ['probe'], summary: 'One evidence transcript, decrypted and checked against its SHA-256 (audited).', params: idParams, response: { 200: { type: 'object', additionalProperties: true }, ...problems } } }, async (req) => {
+    const p = requireUser(req);
+    authorize(p, 'probe.evidence.read', { type: 'probe_evidence', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+    const e = await runs.readEvidence(ctx, p.tenantId, req.params.id);
+    await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => recordAudit(q, p.tenantId, actorOf(req), { action: 'probe.evidence.read', outcome: 'success', target: { type: 'probe_evidence', id: req.params.id } }));
+    return e;
+  });
+
+  // Live view: the scan's state and progress now, then every change as it commits.
+  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/events', { schema: { tags: ['probe'], summary: 'Server-sent events: snapshot, then results, state and findings as they happen.', params: idParams } }, async (req, reply) => {
+    const p = requireUser(req);
+    authorize(p, 'probe.result.read', { type: 'probe_scan', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+    const scan = await getScan(ctx, p.tenantId, req.params.id);
+    const [results, progress] = await Promise.all([runs.listResults(ctx, p.tenantId, scan.id), runs.scanProgress(ctx, p.tenantId, scan.id)]);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'keep-alive' });
+    let id = 0;
+    const send = (event: string, data: unknown) => res.write(`id: ${++id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    send('snapshot', { scan, results, progress });
+    const key = `${p.tenantId}:${scan.id}`;
+    const on = (e: runs.ProbeEvent) => send(e.type, e);
+    runs.probeEvents.on(key, on);
+    const ping = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const close = () => {
+      clearInterval(ping);
+      runs.probeEvents.off(key, on);
+    };
+    req.raw.on('close', close);
+    res.on('close', close);
+  });
+}
