@@ -17,6 +17,8 @@ import { ScimPage } from './pages/Scim';
 import { AcceptInvitePage } from './pages/AcceptInvite';
 import { AccessReviewsPage } from './pages/AccessReviews';
 import { HomePage } from './pages/Home';
+import { ProbeReportsPage } from './pages/ProbeReports';
+import { WebhooksPage } from './pages/Webhooks';
 import { ProbePage, ProbeScanRoute } from './pages/Probe';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
@@ -31,6 +33,8 @@ const PAGES: Record<string, { title: string; roles?: string[]; Page: () => React
   '/scim': { title: 'SCIM provisioning', roles: ACCESS.scim, Page: ScimPage },
   '/access-reviews': { title: 'Access reviews', roles: ACCESS.reviews, Page: AccessReviewsPage },
   '/settings': { title: 'Organisation settings', roles: ACCESS.settings, Page: SettingsPage },
+  '/probe/reports': { title: 'Probe reports', roles: ACCESS.probeReports, Page: ProbeReportsPage },
+  '/webhooks': { title: 'SIEM webhooks', roles: ACCESS.webhooks, Page: WebhooksPage },
   '/probe': { title: 'Probe', roles: ACCESS.probe, Page: ProbePage },
 };
 

@@ -15,6 +15,9 @@ export { parseScope, checkWhen, portAllowed, localTime, ScopeError, SCOPE_SCHEMA
 export { exampleScope } from './probe/example.js';
 export * as pulseBatch from './pulse/batch.js';
 export { parsePulseBatch, PulseBatchError, PULSE_BATCH_SCHEMA, PULSE_BATCH_SCHEMA_ID, PULSE_STATES, type PulseBatch, type PulseInterval, type PulseState, type PulsePolicy } from './pulse/batch.js';
+export * as probeReport from './probe/report.js';
+export { buildPredicate, buildStatement, signReport, verifyReport, evidenceBundle, verdictOf, ReportVerifyError, REPORT_PREDICATE_TYPE, IN_TOTO_PAYLOAD_TYPE, type ReportInput, type ReportPredicate, type InTotoStatement, type ReportFinding, type ReportProbe, type ReportEvidence } from './probe/report.js';
+export { exampleReportInput } from './probe/report-example.js';
 export { deriveFindings, fingerprintOf, resolvingProbe, weakCipher, FINDING_KINDS, SEVERITIES, type DerivedFinding, type FindingKind, type Severity } from './probe/findings.js';
 export { PROBE_OUTCOMES, BATCH_LIMITS, resultKey, type ProbeOutcome, type ProbeResultInput, type TlsObserved, type HttpObserved, type BannerObserved } from './probe/results.js';
 export { verifyProfile, parseProfile, ProfileError, PROFILE_PAYLOAD_TYPE, PROFILE_SCHEMA, type SafetyProfile, type ProfileProblem } from './probe/profile.js';

@@ -8,6 +8,9 @@ import { scimRoutes } from './scim/routes.js';
 import { ssoRoutes } from './sso/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { probeRoutes } from './probe/routes.js';
+import { probeReportRoutes } from './probe/report-routes.js';
+import { webhookRoutes } from './webhooks/routes.js';
+import { evidenceExportRoutes } from './probe/evidence-export.js';
 import { probeRunRoutes } from './probe/run-routes.js';
 import { consoleRoutes } from './console/routes.js';
 import { peopleRoutes } from './people/routes.js';
@@ -28,6 +31,9 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   ssoRoutes,
   deviceRoutes,
   probeRoutes,
+  probeReportRoutes,
+  webhookRoutes,
+  evidenceExportRoutes,
   probeRunRoutes,
   peopleRoutes,
   auditConsoleRoutes,

@@ -8,6 +8,7 @@ import { devicesList, devicesRevoke, devicesTokenCreate } from './devices.js';
 import { auditExport, auditVerify } from './audit.js';
 import { witnessServe } from './witness.js';
 import { login, logout, usersInvitations, usersInvite, usersList, usersRoles } from './users.js';
+import { reportVerify } from './report.js';
 import { profileSign } from './profile.js';
 
 /** Every command the CLI knows. Domain commands live in their own files; list them here. */
@@ -37,5 +38,6 @@ export const commands: Command[] = [
   auditExport,
   auditVerify,
   witnessServe,
+  reportVerify,
   profileSign,
 ];

@@ -108,7 +108,7 @@ export function ConfirmDialog({
  * A secret the server shows only once (enrollment and SCIM tokens): the value, a copy button,
  * and a plain note that it cannot be shown again.
  */
-export function OneTimeSecret({ label, value, children, onDone }: { label: string; value: string; children?: ReactNode; onDone: () => void }) {
+export function OneTimeSecret({ label, value, children, onDone, note }: { label: string; value: string; children?: ReactNode; onDone: () => void; note?: ReactNode }) {
   const id = useId();
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
   const box = useRef<HTMLElement>(null);
@@ -129,7 +129,11 @@ export function OneTimeSecret({ label, value, children, onDone }: { label: strin
     <section className="secret-panel" aria-labelledby={`${id}-h`}>
       <h3 id={`${id}-h`}>{label}</h3>
       <p className="secret-note">
-        <strong>Shown once.</strong> Copy it now: Parapet keeps only a hash and cannot show it again. If it is lost, create a new one.
+        {note ?? (
+          <>
+            <strong>Shown once.</strong> Copy it now: Parapet keeps only a hash and cannot show it again. If it is lost, create a new one.
+          </>
+        )}
       </p>
       <div className="secret-row">
         <code ref={box} className="secret" data-testid="one-time-secret" aria-label={label}>

@@ -21,6 +21,8 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { href: '/scim', label: 'SCIM provisioning', roles: ACCESS.scim },
       { href: '/access-reviews', label: 'Access reviews', roles: ACCESS.reviews },
       { href: '/settings', label: 'Settings', roles: ACCESS.settings },
+      { href: '/probe/reports', label: 'Probe reports', roles: ACCESS.probeReports },
+      { href: '/webhooks', label: 'SIEM webhooks', roles: ACCESS.webhooks },
     ],
   },
   { section: 'Probe', items: [{ href: '/probe', label: 'Scopes, scans, findings', roles: ACCESS.probe }] },

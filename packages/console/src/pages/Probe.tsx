@@ -150,6 +150,14 @@ export function ProbeScanPage({ id }: { id: string }) {
       <p>
         State: <span className="badge" data-testid="scan-state">{scan.state}</span> {live ? <span className="muted">live</span> : null}
       </p>
+      {scan.state === 'finished' || scan.state === 'failed' ? (
+        <p data-testid="scan-report">
+          Signed report:{' '}
+          <a className="btn btn-small" href={`/api/v1/probe/scans/${scan.id}/report.pdf`} download>PDF</a>{' '}
+          <a className="btn btn-small" href={`/api/v1/probe/scans/${scan.id}/report.json`} download>Signed JSON</a>{' '}
+          <Link href={`/probe/reports?scan=${scan.id}`}>reports of this scope</Link>
+        </p>
+      ) : null}
       <div>
         <progress max={Math.max(stats.total, 1)} value={stats.done} aria-label="Scan progress" />
         <span data-testid="scan-progress"> {stats.done}/{stats.total || '?'} probes · {stats.rate.toFixed(1)}/s · ETA {stats.eta === null ? '—' : `${stats.eta}s`}</span>

@@ -12,6 +12,7 @@ import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, retentionMonths, snapsh
 import { sendToWitnesses, witnessesOf } from './witness-client.js';
 import { FsVault } from '../vault/fs.js';
 import { merkle, verifyExport } from '@parapet/core';
+import { emitIntegrityAlert } from '../webhooks/events.js';
 import { AuditTamperError, buildExport, CheckpointScheduler, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, pinnedCheckpoint, treeFor, treeSize, type StoredCheckpoint } from './service.js';
 
 defineActions({
@@ -108,6 +109,8 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         } catch (e) {
           failed.push(e);
           app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed');
+          // A log that contradicts its signed checkpoints is an alert for the tenant's SIEM.
+          if (e instanceof AuditTamperError) await emitIntegrityAlert(deps.db, tenantId, e.message, deps.now()).catch((x: unknown) => app.log.error({ err: x }, 'integrity alert not queued'));
         }
       }
       if (failed.length) throw new AggregateError(failed, `${failed.length} tenant checkpoint(s) failed.`);

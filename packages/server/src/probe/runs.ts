@@ -6,6 +6,7 @@
  * as the device's own tenant, so a worker can only see and lease its tenant's jobs.
  */
 import { createHash } from 'node:crypto';
+import { emitScanProgress } from '../webhooks/events.js';
 import { EventEmitter } from 'node:events';
 import type { KeyProvider } from '@parapet/core';
 import { canonicalJson, deriveFindings, fingerprintOf, parseAddress, parseCidr, resolvingProbe, ScopeMatcher, type ProbeResultInput, type Scope } from '@parapet/core';
@@ -262,6 +263,9 @@ export async function reportBatch(c: RunCtx, d: DevicePrincipal, leaseId: string
       );
       inserted.push({ id: row.rows[0]!.id, target: r.target, address: r.address, port: r.port, probe_type: r.probe_type, outcome: r.outcome, reason: r.reason, started_at: r.started_at, duration_ms: Math.round(r.duration_ms), observed: r.observed, device_id: d.deviceId, evidence_id: e.rows[0]!.id, evidence_sha256: ev.sha256, received_at: now.toISOString() });
     }
+    // SIEM progress milestones (25/50/75 % of the planned probes), in this transaction.
+    const planned = Number((await q.query<{ planned_probes: number }>(`SELECT planned_probes FROM probe_scans WHERE id = $1`, [l2.scan_id])).rows[0]?.planned_probes ?? 0);
+    await emitScanProgress(q, d.tenantId, l2.scan_id, have.size, have.size + accepted, planned, now);
     await recordAudit(q, d.tenantId, deviceActor(d, ip), { action: 'probe.results.reported', outcome: 'success', target: { type: 'probe_scan', id: l2.scan_id }, details: { lease_id: leaseId, batch_id: batchId, accepted, duplicates: results.length - accepted } });
     return { accepted, duplicates: results.length - accepted, replayed: false, scanId: l2.scan_id };
   });

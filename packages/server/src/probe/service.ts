@@ -10,6 +10,7 @@ import type { AuditAction } from '../audit/catalogue.js';
 import { ProblemError } from '../http/problem.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { checkScanRequest, type Resolver, type ScanRequestInput } from './checks.js';
+import { emitScanEvent } from '../webhooks/events.js';
 
 export const SCAN_STATES = ['requested', 'approved', 'queued', 'leased', 'running', 'finished', 'failed', 'cancelled', 'rejected', 'expired'] as const;
 export type ScanState = (typeof SCAN_STATES)[number];
@@ -181,6 +182,7 @@ export async function transition(q: Queryable, tenantId: string, actor: AuditAct
   );
   if (!r.rowCount) throw new ProblemError(409, 'scan_state_changed', 'The scan changed state meanwhile; reload and retry.');
   await recordAudit(q, tenantId, actor, { action: EVENT[to], outcome: 'success', target: { type: 'probe_scan', id: scanId }, details: { from, to, ...details } });
+  await emitScanEvent(q, tenantId, scanId, to, now, actor);
 }
 
 /** Tenant settings under settings.probe: approval_ttl_hours, require_distinct_approver_groups. */
@@ -263,6 +265,7 @@ export async function requestScan(c: Ctx & { resolve: Resolver }, p: UserPrincip
       action: 'probe.scan.requested', outcome: 'success', target: { type: 'probe_scan', id: scanId },
       details: { to: 'requested', scope_id: scope.id, version: scope.version, environment: scope.environment, targets: req.targets, addresses, ports: req.ports, probe_types: req.probe_types, rate_pps: req.rate_pps, approvals_required: required },
     });
+    await emitScanEvent(q, p.tenantId, scanId, 'requested', now, actor);
     if (required === 0) {
       await transition(q, p.tenantId, actor, scanId, 'requested', 'approved', now, { reason: 'non-production scope needs no approval' });
       await transition(q, p.tenantId, actor, scanId, 'approved', 'queued', now);

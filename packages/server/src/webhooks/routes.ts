@@ -1,0 +1,259 @@
+/**
+ * SIEM webhook API under /api/v1/webhooks (PROBE-SIEM, CORE-WEBHOOK): endpoints (admin with
+ * step-up; the secret is shown once and stored sealed), the delivery log, replay of dead
+ * letters, a test event, and the private-target allow-list setting. Every change is audited
+ * in its own transaction. The process's drainer delivers messages after commit (deliver.ts).
+ */
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { envelope, parseCidr } from '@parapet/core';
+import type { AppDeps } from '../deps.js';
+import { authorize, defineActions } from '../auth/pdp.js';
+import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { recordAudit } from '../audit/record.js';
+import type { AuditAction } from '../audit/catalogue.js';
+import { ProblemError } from '../http/problem.js';
+import { listTenantIds } from '../tenants/service.js';
+import { checkTarget } from './ssrf.js';
+import { newMessageId, newSecret } from './signing.js';
+import { testEvent, WEBHOOK_EVENT_TYPES } from './ocsf.js';
+import { kick, secretBinding, sendOnce, startDrainer, webhookSettings, type DrainOptions } from './deliver.js';
+
+defineActions({
+  'webhook.manage': { roles: ['admin'], stepUp: true },
+  'webhook.read': { roles: ['admin', 'auditor', 'security_lead'] },
+});
+
+/** Background drain interval (ms); commits that enqueue also wake the drainer at once. */
+export const DRAIN_INTERVAL_MS = 5_000;
+
+const problems = { '4xx': { $ref: 'Problem#' } } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+const eventsSchema = { type: 'array', maxItems: WEBHOOK_EVENT_TYPES.length, uniqueItems: true, items: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] } } as const;
+const endpointView = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, url: { type: 'string' }, description: { type: 'string' }, events: { type: 'array', items: { type: 'string' } }, enabled: { type: 'boolean' },
+    disabled_reason: { type: ['string', 'null'] }, created_at: { type: 'string' }, secret: { type: 'string' },
+  },
+} as const;
+
+type EndpointRow = { id: string; url: string; description: string; events: string[]; enabled: boolean; disabled_reason: string | null; created_at: Date };
+const view = (r: EndpointRow) => ({ ...r, created_at: new Date(r.created_at).toISOString() });
+const EP_COLS = `id, url, description, events, enabled, disabled_reason, created_at`;
+
+export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  // PARAPET_WEBHOOK_CA_FILE: extra CA certificates (PEM) for SIEM receivers with a private CA.
+  const ca = process.env.PARAPET_WEBHOOK_CA_FILE ? readFileSync(process.env.PARAPET_WEBHOOK_CA_FILE, 'utf8') : undefined;
+  const drainOpts: DrainOptions = { db: deps.db, keys: deps.keys, tenantIds: () => listTenantIds(deps.db), now: deps.now, ca };
+  // PARAPET_WEBHOOK_DRAINER=off: no background delivery in this process (tests drive drain() with their own clock).
+  if (process.env.PARAPET_WEBHOOK_DRAINER !== 'off') {
+    const stop = startDrainer({ ...drainOpts, intervalMs: DRAIN_INTERVAL_MS, onError: (e) => app.log.error({ err: e }, 'webhook delivery round failed') });
+    app.addHook('onClose', stop);
+  }
+
+  /** authorize(); a refusal is audited under `action` before it is answered. */
+  async function allow(req: FastifyRequest, pdpAction: string, action: AuditAction, targetId?: string): Promise<UserPrincipal> {
+    const p = requireUser(req);
+    try {
+      authorize(p, pdpAction, { type: 'webhook_endpoint', tenantId: p.tenantId }, {}, deps.now());
+    } catch (e) {
+      if (e instanceof ProblemError && pdpAction === 'webhook.manage') {
+        await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
+          recordAudit(q, p.tenantId, actorOf(req), { action, outcome: 'denied', target: { type: 'webhook_endpoint', id: targetId ?? '-' }, details: { code: e.code } }),
+        );
+      }
+      throw e;
+    }
+    return p;
+  }
+  const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
+
+  app.post<{ Body: { url: string; description?: string; events?: string[] } }>('/api/v1/webhooks/endpoints', {
+    schema: {
+      tags: ['webhooks'],
+      summary: 'Create a webhook endpoint (admin, step-up). The answer carries the signing secret; it is never shown again.',
+      body: { type: 'object', additionalProperties: false, required: ['url'], properties: { url: { type: 'string', maxLength: 2000 }, description: { type: 'string', maxLength: 200 }, events: eventsSchema } },
+      response: { 201: endpointView, ...problems },
+    },
+  }, async (req, reply) => {
+    const p = await allow(req, 'webhook.manage', 'webhook.endpoint.created');
+    const settings = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
+    await checkTarget(req.body.url, settings.allowPrivateCidrs);
+    const secret = newSecret();
+    const row = await deps.db.tx(ctx(p), async (q) => {
+      const id = (await q.query<{ id: string }>(`SELECT gen_random_uuid() AS id`)).rows[0]!.id;
+      const sealed = await envelope.seal(deps.keys, Buffer.from(secret, 'utf8'), secretBinding(p.tenantId, id));
+      const now = deps.now();
+      const { rows } = await q.query<EndpointRow>(
+        `INSERT INTO webhook_endpoints (tenant_id, id, url, description, secret_sealed, events, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ${EP_COLS}`,
+        [p.tenantId, id, req.body.url, req.body.description ?? '', sealed, req.body.events ?? [], p.userId, now],
+      );
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.endpoint.created', outcome: 'success', target: { type: 'webhook_endpoint', id }, details: { url: req.body.url, events: req.body.events ?? [] } });
+      return rows[0]!;
+    });
+    reply.code(201);
+    return { ...view(row), secret };
+  });
+
+  app.get('/api/v1/webhooks/endpoints', { schema: { tags: ['webhooks'], summary: 'Webhook endpoints (no secrets).', response: { 200: { type: 'array', items: endpointView }, ...problems } } }, async (req) => {
+    const p = await allow(req, 'webhook.read', 'webhook.endpoint.updated');
+    const { rows } = await deps.db.tx(ctx(p), (q) => q.query<EndpointRow>(`SELECT ${EP_COLS} FROM webhook_endpoints ORDER BY created_at`));
+    return rows.map(view);
+  });
+
+  app.patch<{ Params: { id: string }; Body: { url?: string; description?: string; events?: string[]; enabled?: boolean } }>('/api/v1/webhooks/endpoints/:id', {
+    schema: {
+      tags: ['webhooks'],
+      summary: 'Change or re-enable an endpoint (admin, step-up).',
+      params: idParams,
+      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { url: { type: 'string', maxLength: 2000 }, description: { type: 'string', maxLength: 200 }, events: eventsSchema, enabled: { type: 'boolean' } } },
+      response: { 200: endpointView, ...problems },
+    },
+  }, async (req) => {
+    const p = await allow(req, 'webhook.manage', 'webhook.endpoint.updated', req.params.id);
+    if (req.body.url !== undefined) {
+      const settings = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
+      await checkTarget(req.body.url, settings.allowPrivateCidrs);
+    }
+    return deps.db.tx(ctx(p), async (q) => {
+      const b = req.body;
+      const { rows } = await q.query<EndpointRow>(
+        `UPDATE webhook_endpoints SET url = coalesce($2, url), description = coalesce($3, description), events = coalesce($4, events),
+                enabled = coalesce($5, enabled), disabled_reason = CASE WHEN $5 THEN NULL ELSE disabled_reason END,
+                disabled_at = CASE WHEN $5 THEN NULL ELSE disabled_at END, updated_at = $6
+          WHERE id = $1 RETURNING ${EP_COLS}`,
+        [req.params.id, b.url ?? null, b.description ?? null, b.events ?? null, b.enabled ?? null, deps.now()],
+      );
+      if (!rows[0]) throw new ProblemError(404, 'webhook_endpoint_not_found', 'No such webhook endpoint.');
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.endpoint.updated', outcome: 'success', target: { type: 'webhook_endpoint', id: req.params.id }, details: { changed: Object.keys(b) } });
+      return view(rows[0]);
+    });
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/webhooks/endpoints/:id', { schema: { tags: ['webhooks'], summary: 'Delete an endpoint and its delivery log (admin, step-up).', params: idParams, response: { 204: { type: 'null' }, ...problems } } }, async (req, reply) => {
+    const p = await allow(req, 'webhook.manage', 'webhook.endpoint.deleted', req.params.id);
+    await deps.db.tx(ctx(p), async (q) => {
+      const r = await q.query(`DELETE FROM webhook_endpoints WHERE id = $1`, [req.params.id]);
+      if (!r.rowCount) throw new ProblemError(404, 'webhook_endpoint_not_found', 'No such webhook endpoint.');
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.endpoint.deleted', outcome: 'success', target: { type: 'webhook_endpoint', id: req.params.id } });
+    });
+    reply.code(204);
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/webhooks/endpoints/:id/test', {
+    schema: {
+      tags: ['webhooks'],
+      summary: 'Send a signed test event to the endpoint now and report the attempt (admin, step-up). A redirect or refused target is a 422 with its code.',
+      params: idParams,
+      body: { type: 'object', additionalProperties: false, properties: {} },
+      response: { 200: { type: 'object', properties: { message_id: { type: 'string' }, delivered: { type: 'boolean' }, status: { type: ['integer', 'null'] }, latency_ms: { type: 'integer' }, response_snippet: { type: 'string' }, error_code: { type: ['string', 'null'] } } }, ...problems },
+    },
+  }, async (req) => {
+    const p = await allow(req, 'webhook.manage', 'webhook.test_sent', req.params.id);
+    const now = deps.now();
+    const { msg, ep } = await deps.db.tx(ctx(p), async (q) => {
+      const ep = (await q.query<{ url: string; secret_sealed: string; enabled: boolean }>(`SELECT url, secret_sealed, enabled FROM webhook_endpoints WHERE id = $1`, [req.params.id])).rows[0];
+      if (!ep) throw new ProblemError(404, 'webhook_endpoint_not_found', 'No such webhook endpoint.');
+      // The test message is written like any other (delivery log), claimed by this request.
+      const id = newMessageId();
+      const body = JSON.stringify({ type: 'webhook.test', timestamp: now.toISOString(), data: testEvent(p.tenantId, now, id) });
+      await q.query(`INSERT INTO webhook_messages (tenant_id, id, endpoint_id, event_type, body, state, next_attempt_at, locked_until, created_at) VALUES ($1, $2, $3, 'webhook.test', $4, 'pending', $5, $6, $5)`, [p.tenantId, id, req.params.id, body, now, new Date(now.getTime() + 60_000)]);
+      return { msg: { id, body }, ep };
+    });
+    const settings = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
+    const secret = (await envelope.open(deps.keys, ep.secret_sealed, secretBinding(p.tenantId, req.params.id))).toString('utf8');
+    const r = await sendOnce(ep.url, secret, msg.id, msg.body, { allowPrivateCidrs: settings.allowPrivateCidrs, ca });
+    const delivered = r.status !== null && r.status >= 200 && r.status < 300;
+    await deps.db.tx(ctx(p), async (q) => {
+      await q.query(`INSERT INTO webhook_attempts (tenant_id, message_id, n, endpoint_id, at, status, latency_ms, response_snippet, error_code) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)`, [p.tenantId, msg.id, req.params.id, deps.now(), r.status, r.latencyMs, r.snippet, r.errorCode]);
+      // A test event is not retried: it is delivered or it is done.
+      await q.query(`UPDATE webhook_messages SET state = $2, attempts = 1, finished_at = $3, locked_until = NULL WHERE id = $1`, [msg.id, delivered ? 'delivered' : 'cancelled', deps.now()]);
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.test_sent', outcome: delivered ? 'success' : 'failure', target: { type: 'webhook_endpoint', id: req.params.id }, details: { message_id: msg.id, status: r.status, error_code: r.errorCode } });
+    });
+    if (r.errorCode === 'webhook_redirect_refused') throw new ProblemError(422, 'webhook_redirect_refused', `The endpoint answered ${r.status} (a redirect); webhooks never follow redirects. Configure the final URL.`);
+    if (r.errorCode?.startsWith('webhook_')) throw new ProblemError(422, r.errorCode, r.snippet);
+    return { message_id: msg.id, delivered, status: r.status, latency_ms: r.latencyMs, response_snippet: r.snippet, error_code: r.errorCode };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { state?: string; limit?: number } }>('/api/v1/webhooks/endpoints/:id/messages', {
+    schema: {
+      tags: ['webhooks'],
+      summary: 'Delivery log: messages of the endpoint, newest first, each with its attempts (status, latency, response snippet).',
+      params: idParams,
+      querystring: { type: 'object', additionalProperties: false, properties: { state: { type: 'string', enum: ['pending', 'delivered', 'dead', 'cancelled'] }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } } },
+    },
+  }, async (req) => {
+    const p = await allow(req, 'webhook.read', 'webhook.endpoint.updated');
+    return deps.db.tx(ctx(p), async (q) => {
+      const msgs = await q.query<{ id: string; event_type: string; state: string; attempts: number; next_attempt_at: Date; created_at: Date; finished_at: Date | null }>(
+        `SELECT id, event_type, state, attempts, next_attempt_at, created_at, finished_at FROM webhook_messages WHERE endpoint_id = $1 AND ($2::text IS NULL OR state = $2) ORDER BY created_at DESC, id LIMIT $3`,
+        [req.params.id, req.query.state ?? null, req.query.limit ?? 50],
+      );
+      const atts = await q.query<{ message_id: string; n: number; at: Date; status: number | null; latency_ms: number; response_snippet: string; error_code: string | null }>(
+        `SELECT message_id, n, at, status, latency_ms, response_snippet, error_code FROM webhook_attempts WHERE message_id = ANY($1::text[]) ORDER BY message_id, n`,
+        [msgs.rows.map((m) => m.id)],
+      );
+      return msgs.rows.map((m) => ({
+        ...m,
+        next_attempt_at: m.state === 'pending' ? new Date(m.next_attempt_at).toISOString() : null,
+        created_at: new Date(m.created_at).toISOString(),
+        finished_at: m.finished_at ? new Date(m.finished_at).toISOString() : null,
+        attempts: atts.rows.filter((a) => a.message_id === m.id).map((a) => ({ n: a.n, at: new Date(a.at).toISOString(), status: a.status, latency_ms: a.latency_ms, response_snippet: a.response_snippet, error_code: a.error_code })),
+      }));
+    });
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/webhooks/messages/:id/replay', {
+    schema: {
+      tags: ['webhooks'],
+      summary: 'Replay a dead (or cancelled) message: same webhook-id and body, a fresh retry schedule (admin, step-up).',
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^msg_[A-Za-z0-9]{16,40}$' } } },
+      body: { type: 'object', additionalProperties: false, properties: {} },
+      response: { 202: { type: 'object', properties: { id: { type: 'string' }, state: { type: 'string' } } }, ...problems },
+    },
+  }, async (req, reply) => {
+    const p = await allow(req, 'webhook.manage', 'webhook.message.replayed');
+    await deps.db.tx(ctx(p), async (q) => {
+      const m = (await q.query<{ state: string; enabled: boolean }>(`SELECT m.state, e.enabled FROM webhook_messages m JOIN webhook_endpoints e ON e.tenant_id = m.tenant_id AND e.id = m.endpoint_id WHERE m.id = $1 FOR UPDATE OF m`, [req.params.id])).rows[0];
+      if (!m) throw new ProblemError(404, 'webhook_message_not_found', 'No such webhook message.');
+      if (m.state !== 'dead' && m.state !== 'cancelled') throw new ProblemError(409, 'webhook_message_not_dead', `The message is ${m.state}; only dead or cancelled messages are replayed.`);
+      if (!m.enabled) throw new ProblemError(409, 'webhook_endpoint_disabled', 'The endpoint is disabled; enable it before replaying its messages.');
+      await q.query(`UPDATE webhook_messages SET state = 'pending', attempts = 0, next_attempt_at = $2, locked_until = NULL, finished_at = NULL WHERE id = $1`, [req.params.id, deps.now()]);
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.message.replayed', outcome: 'success', target: { type: 'webhook_message', id: req.params.id } });
+      q.afterCommit?.(() => kick());
+    });
+    reply.code(202);
+    return { id: req.params.id, state: 'pending' };
+  });
+
+  app.get('/api/v1/webhooks/settings', { schema: { tags: ['webhooks'], summary: 'Private address ranges an admin allowed as webhook targets.' } }, async (req) => {
+    const p = await allow(req, 'webhook.read', 'webhook.endpoint.updated');
+    const s = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
+    return { allow_private_cidrs: s.allowPrivateCidrs };
+  });
+
+  app.put<{ Body: { allow_private_cidrs: string[] } }>('/api/v1/webhooks/settings', {
+    schema: {
+      tags: ['webhooks'],
+      summary: 'Allow private, loopback or other non-public ranges as webhook targets (admin, step-up). Empty: public addresses only.',
+      body: { type: 'object', additionalProperties: false, required: ['allow_private_cidrs'], properties: { allow_private_cidrs: { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 64 } } } },
+    },
+  }, async (req) => {
+    const p = await allow(req, 'webhook.manage', 'webhook.endpoint.updated');
+    const list: string[] = [];
+    for (const c of req.body.allow_private_cidrs) {
+      try {
+        list.push(parseCidr(c).text);
+      } catch {
+        throw new ProblemError(422, 'webhook_setting_invalid', `${JSON.stringify(c)} is not a CIDR.`);
+      }
+    }
+    await deps.db.tx(ctx(p), async (q) => {
+      await q.query(`UPDATE tenants SET settings = jsonb_set(settings, '{webhooks}', coalesce(settings->'webhooks', '{}'::jsonb) || jsonb_build_object('allow_private_cidrs', $1::jsonb))`, [JSON.stringify(list)]);
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.endpoint.updated', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { allow_private_cidrs: list } });
+    });
+    return { allow_private_cidrs: list };
+  });
+
+}
