@@ -13,8 +13,15 @@ import { actorOf, requireDevice, requireUser, type DevicePrincipal, type UserPri
 import { authorizeAudited, defineActions, type DecisionContext, type Resource } from '../auth/pdp.js';
 import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, policyKey, signPolicy, type PulseSettings } from './settings.js';
 import { ensurePartitions, resolveOverlaps, storeBatch } from './ingest.js';
+import { answerCsv, ask, orgTree, PulseDenied, type Question } from './queries.js';
+import { teamOf } from './kanon.js';
+import { delegatedCategories, decide } from '../auth/pdp.js';
+import { purgeExpired } from './retention.js';
+import { listTenantIds } from '../tenants/service.js';
 
 defineActions({
+  // No role permit: only the Cedar policies in policies/30-pulse.cedar permit it.
+  'pulse.activity.read': { roles: [], groups: ['pulse_activity'] },
   'pulse.settings.read': { roles: ['admin', 'auditor'] },
   'pulse.settings.update': { roles: ['admin'], stepUp: true, sensitive: true },
 });
@@ -247,4 +254,154 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         });
     },
   );
+
+  // ---- questions ----
+
+  const questionQuery = {
+    type: 'object',
+    required: ['purpose', 'level', 'period', 'from', 'to'],
+    additionalProperties: false,
+    properties: {
+      purpose: { type: 'string', maxLength: 64 },
+      level: { enum: [...LEVELS] },
+      period: { enum: [...PERIODS] },
+      from: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+      to: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+      subject: { type: 'string', format: 'uuid' },
+      category: { type: 'string', pattern: pulseBatch.CATEGORY_KEY },
+    },
+  };
+
+  /** Asks, recording a PDP denial (with the purpose) in a transaction of its own. */
+  async function askAudited(req: FastifyRequest, qn: Partial<Question>, audit: 'pulse.activity.read' | 'pulse.export') {
+    const p = requireUser(req);
+    try {
+      return await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => ask(q, p, actorOf(req), qn, deps.now(), { audit }));
+    } catch (e) {
+      if (e instanceof PulseDenied) {
+        await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
+          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', target: { type: 'pulse_activity', id: qn.subject ?? 'org' }, purpose: e.purpose, details: { action: 'pulse.activity.read', level: qn.level, period: qn.period, category: qn.category ?? null, policies: e.reasons } }),
+        );
+      }
+      throw e;
+    }
+  }
+
+  app.get<{ Querystring: Question }>(
+    '/api/v1/pulse/activity',
+    { schema: { tags: ['pulse'], summary: 'Time per category for a person, a team (a manager\'s reporting chain) or the org, per day or week, under a named purpose. Aggregates are k-anonymous; suppressed cells carry released: false.', querystring: questionQuery, response: { '4xx': problem } } },
+    async (req) => askAudited(req, req.query, 'pulse.activity.read'),
+  );
+
+  app.get<{ Querystring: Question }>(
+    '/api/v1/pulse/activity.csv',
+    { schema: { tags: ['pulse'], summary: 'The same question as CSV (what the viewer may see; suppressed cells say "fewer than k people").', querystring: questionQuery, response: { '4xx': problem } } },
+    async (req, reply) => {
+      const a = await askAudited(req, req.query, 'pulse.export');
+      reply.header('content-type', 'text/csv; charset=utf-8');
+      reply.header('content-disposition', `attachment; filename="pulse-${a.level}-${a.period}-${a.from}-${a.to}.csv"`);
+      return answerCsv(a);
+    },
+  );
+
+  app.get('/api/v1/pulse/me/scope', { schema: { tags: ['pulse'], summary: 'What the signed-in person may ask: purposes with their grants for this person, teams and people of their reporting chain, delegated categories, k.' } }, async (req) => {
+    const p = requireUser(req);
+    return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+      const s = await loadSettings(q, p.tenantId);
+      const delegated = await delegatedCategories(q, p.userId);
+      const { tree, people } = await orgTree(q);
+      const name = new Map(people.map((x) => [x.id, x.display_name || x.email]));
+      const isManager = p.roles.includes('manager');
+      const below = isManager ? teamOf(tree, p.userId) : [];
+      // Teams: the viewer's own chain and each manager in it; delegates pick any team.
+      const roots = delegated.length ? people.filter((x) => (tree.children.get(x.id) ?? []).length > 0).map((x) => x.id) : isManager ? [p.userId, ...below.filter((x) => (tree.children.get(x) ?? []).length > 0)] : [];
+      const mine = (role: string) => (role === 'employee' ? true : role === 'manager' ? isManager : delegated.length > 0);
+      return {
+        k: s.kMin,
+        purposes: s.purposes.map((x) => ({ key: x.key, name: x.name, grants: x.grants.filter((g) => mine(g.role)) })).filter((x) => x.grants.length),
+        teams: [...new Set(roots)].map((id) => ({ id, name: name.get(id) ?? id, size: teamOf(tree, id).length })),
+        people: [{ id: p.userId, name: name.get(p.userId) ?? p.email, self: true }, ...below.map((id) => ({ id, name: name.get(id) ?? id, self: false }))],
+        categories: s.policy.categories,
+        delegated_categories: delegated,
+        can_configure: p.roles.includes('admin'),
+      };
+    });
+  });
+
+  app.get<{ Querystring: { from: string; to: string } }>(
+    '/api/v1/pulse/me/timeline',
+    {
+      schema: {
+        tags: ['pulse'],
+        summary: "The signed-in person's own intervals (full detail), at most 5,000, under the my_data purpose.",
+        querystring: { type: 'object', required: ['from', 'to'], additionalProperties: false, properties: { from: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' }, to: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } } },
+        response: { '4xx': problem },
+      },
+    },
+    async (req) => {
+      const p = requireUser(req);
+      const { from, to } = req.query;
+      if (!Number.isFinite(Date.parse(from)) || !Number.isFinite(Date.parse(to)) || to < from) throw new ProblemError(400, 'pulse_question_invalid', 'from and to must be days, to not before from.');
+      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const s = await loadSettings(q, p.tenantId);
+        const purpose = s.purposes.find((x) => x.grants.some((g) => g.role === 'employee' && g.level === 'person' && g.period === 'day'));
+        const d = purpose && decide(p, 'pulse.activity.read', { type: 'pulse_activity', id: p.userId, tenantId: p.tenantId, attrs: { subject: p.userId, managerChain: [], level: 'person', period: 'day' } }, { purpose: purpose.key, purposeGrants: purpose.grants });
+        if (!purpose || !d?.allowed) throw new ProblemError(403, 'forbidden', 'No purpose on your organisation\'s list lets people see their own data.');
+        const { rows } = await q.query<{ id: string; start_at: Date; end_at: Date; state: number; app: string | null; category: string | null; domain: string | null }>(
+          `SELECT id, start_at, end_at, state, app, category, domain FROM pulse_intervals WHERE user_id = $1 AND start_at >= $2::date AND start_at < $3::date + 1 ORDER BY start_at LIMIT 5000`,
+          [p.userId, from, to],
+        );
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.activity.read', outcome: 'success', target: { type: 'pulse_activity', id: p.userId }, purpose: purpose.key, details: { level: 'person', period: 'interval', from, to, subjects: [p.userId], cells: rows.length, suppressed: 0 } });
+        const states = ['active', 'idle', 'paused'];
+        return { purpose: purpose.key, intervals: rows.map((r) => ({ id: r.id, start: new Date(r.start_at).toISOString(), end: new Date(r.end_at).toISOString(), state: states[r.state], app: r.app, category: r.category, domain: r.domain })) };
+      });
+    },
+  );
+
+  app.get<{ Querystring: { limit?: number } }>(
+    '/api/v1/pulse/me/reads',
+    { schema: { tags: ['pulse'], summary: "Every read of the signed-in person's Pulse data, from the audit log: who, when, purpose, level and period.", querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } } } } },
+    async (req) => {
+      const p = requireUser(req);
+      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const { rows } = await q.query<{ seq: string; at: Date; actor_id: string; actor_name: string | null; action: string; purpose: string | null; details: Record<string, unknown> }>(
+          `SELECT seq, at, actor_id, actor_name, action, purpose, details FROM audit_log
+            WHERE action IN ('pulse.activity.read', 'pulse.export') AND outcome = 'success'
+              AND (details->'subjects' ? $1 OR details->>'scope' = 'org')
+            ORDER BY seq DESC LIMIT $2`,
+          [p.userId, req.query.limit ?? 200],
+        );
+        return {
+          reads: rows.map((r) => ({
+            seq: Number(r.seq),
+            at: new Date(r.at).toISOString(),
+            who: { id: r.actor_id, name: r.actor_name, self: r.actor_id === p.userId },
+            action: r.action === 'pulse.export' ? 'export' : 'read',
+            purpose: r.purpose,
+            level: r.details.level,
+            period: r.details.period,
+            from: r.details.from,
+            to: r.details.to,
+            category: r.details.category ?? null,
+          })),
+        };
+      });
+    },
+  );
+
+  // ---- retention ----
+
+  const RETENTION_INTERVAL_MS = 6 * 60 * 60 * 1000;
+  const purgeAll = async () => {
+    for (const tenantId of await listTenantIds(deps.db)) {
+      try {
+        await purgeExpired(deps.db, tenantId, deps.now());
+      } catch (e) {
+        app.log.error({ err: e, tenant_id: tenantId }, 'pulse retention purge failed');
+      }
+    }
+  };
+  const retentionTimer = setInterval(() => void purgeAll(), RETENTION_INTERVAL_MS);
+  retentionTimer.unref();
+  app.addHook('onClose', async () => clearInterval(retentionTimer));
 }
