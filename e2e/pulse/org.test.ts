@@ -20,9 +20,10 @@ after(() => s.close());
 
 type Cell = { period: string; category: string; released: boolean; people?: number; active_s?: number; idle_s?: number; paused_s?: number };
 const id = (key: string) => o.people.get(key)!.id;
-async function ask(who: string | 'admin', q: Record<string, string>, path = '/api/v1/pulse/activity') {
+async function ask(who: string | 'admin', q: Record<string, string | undefined>, path = '/api/v1/pulse/activity') {
   const c = who === 'admin' ? o.admin.client : await o.as(who);
-  const qs = new URLSearchParams({ from: o.days[0]!, to: o.days[2]!, ...q });
+  const defined = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
+  const qs = new URLSearchParams({ from: o.days[0]!, to: o.days[2]!, ...defined });
   return c.get(`${path}?${qs}`);
 }
 const cell = (cells: Cell[], period: string, category: string) => cells.find((c) => c.period === period && c.category === category);
