@@ -9,7 +9,8 @@ interface NavItem {
 }
 
 const NAV: { section: string; items: NavItem[] }[] = [
-  { section: 'You', items: [{ href: '/account', label: 'My account' }] },
+  { section: 'You', items: [{ href: '/account', label: 'My account' }, { href: '/pulse/me', label: 'My Pulse data' }] },
+  { section: 'Pulse', items: [{ href: '/pulse', label: 'Insights' }] },
   {
     section: 'Organisation',
     items: [
@@ -84,7 +85,7 @@ export function Shell({ path, title, children }: { path: string; title: string; 
               <p className="sidenav-section">{g.section}</p>
               <ul>
                 {items.map((i) => {
-                  const active = path === i.href || path.startsWith(i.href + '/');
+                  const active = path === i.href || (path.startsWith(i.href + '/') && !NAV.some((g) => g.items.some((o) => o.href !== i.href && o.href.startsWith(i.href + '/') && path.startsWith(o.href))));
                   return (
                     <li key={i.href}>
                       <Link href={i.href} className={active ? 'sidenav-link active' : 'sidenav-link'} aria-current={active ? 'page' : undefined}>
