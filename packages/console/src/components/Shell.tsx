@@ -9,8 +9,7 @@ interface NavItem {
 }
 
 const NAV: { section: string; items: NavItem[] }[] = [
-  { section: 'You', items: [{ href: '/account', label: 'My account' }, { href: '/pulse/me', label: 'My Pulse data' }] },
-  { section: 'Pulse', items: [{ href: '/pulse', label: 'Insights' }] },
+  { section: 'You', items: [{ href: '/account', label: 'My account' }] },
   {
     section: 'Organisation',
     items: [
@@ -22,6 +21,8 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { href: '/settings', label: 'Settings', roles: ACCESS.settings },
     ],
   },
+  // Everyone has Pulse data of their own; what else they may ask the server decides.
+  { section: 'Pulse', items: [{ href: '/pulse', label: 'Insights' }, { href: '/pulse/me', label: 'My Pulse data' }] },
 ];
 
 const ROLE_NAMES: Record<string, string> = {

@@ -114,8 +114,8 @@ export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, inp
   const ctx = { purpose: purpose.key, purposeGrants: purpose.grants, delegatedCategories: await delegatedCategories(q, p.userId) };
   const d = decide(p, 'pulse.activity.read', resource, ctx);
   if (!d.allowed) throw new PulseDenied(resource, purpose.key, d.reasons);
-  const answer = await answerQuestion(q, p, qn, settings, now);
-  const subjects = qn.level === 'person' ? [qn.subject!] : qn.level === 'team' ? teamOf((await orgTree(q)).tree, qn.subject!) : undefined;
+  const { answer, members } = await answerQuestion(q, p, qn, settings, now);
+  const subjects = qn.level === 'org' ? undefined : members;
   await recordAudit(q, p.tenantId, actor, {
     action: o.audit,
     outcome: 'success',
@@ -143,8 +143,8 @@ export class PulseDenied extends ProblemError {
   }
 }
 
-/** The answer, without the access decision (the caller has made it). */
-export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Question, settings: PulseSettings, now: Date): Promise<Answer> {
+/** The answer and the people it covers, without the access decision (the caller has made it). */
+export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Question, settings: PulseSettings, now: Date): Promise<{ answer: Answer; members: string[] }> {
   const settledUntil = iso(Math.floor((now.getTime() - SETTLE_MS) / DAY_MS) * DAY_MS - DAY_MS);
   const base: Omit<Answer, 'cells' | 'people'> = { purpose: qn.purpose, level: qn.level, period: qn.period, from: qn.from, to: qn.to, subject: qn.subject ?? null, category: qn.category ?? null, k: settings.kMin, settled_until: qn.level === 'person' ? null : settledUntil };
   const known = ['uncategorized', ...settings.policy.categories.map((c) => c.key).filter((c) => c !== 'uncategorized')];
@@ -172,7 +172,7 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
       if (c.paused_s !== undefined) c.paused_s += Number(r.p);
     }
     const cells = [...acc.values()].sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : a.category < b.category ? -1 : 1));
-    return { ...base, people: 1, cells };
+    return { answer: { ...base, people: 1, cells }, members: [qn.subject!] };
   }
   const { tree, people } = await orgTree(q);
   const members = qn.level === 'org' ? people.map((x) => x.id) : teamOf(tree, qn.subject!);
@@ -210,7 +210,7 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
       }
     }
   }
-  return { ...base, people: members.length, cells };
+  return { answer: { ...base, people: members.length, cells }, members };
 }
 
 /** CSV of an answer: released cells with their figures, suppressed ones marked. */
