@@ -1,10 +1,11 @@
 /**
  * bench/pulse (PostgreSQL only: set DATABASE_URL and DATABASE_ADMIN_URL).
  * Run: npm run bench -- pulse   or   node --import tsx bench/pulse/index.ts [--people 200 --days 84 --per-day 27] [--full]
+ *      [--batches 80 --batch-size 500] (batch size: intervals per upload, at most 5,000)
  *
  * 1. Ingest: intervals/s through the signed batch API (Fastify inject: RFC 9421 verify, nonce,
  *    parse, overlap resolution, idempotency checks, intervals + daily rollups + audit entry in
- *    one transaction), 4 agents in parallel, 500-interval batches; against a raw
+ *    one transaction), 4 agents in parallel, --batch-size intervals per batch; against a raw
  *    `COPY pulse_intervals FROM STDIN` (psql) of rows of the same shape, in the same run.
  * 2. Manager week view: GET /api/v1/pulse/activity (session, PDP, k-anonymity and the
  *    differencing rule, audit entry) for a ~100-person team and for the whole org, over
@@ -25,13 +26,13 @@ import { PostgresDatabase } from '@parapet/db';
 import { buildApp } from '@parapet/server';
 import { createSession, SESSION_COOKIE } from '@parapet/server/auth/sessions';
 
-const { values } = parseArgs({ options: { people: { type: 'string', default: '200' }, days: { type: 'string', default: '84' }, 'per-day': { type: 'string', default: '27' }, full: { type: 'boolean', default: false }, batches: { type: 'string', default: '80' }, requests: { type: 'string', default: '40' } } });
+const { values } = parseArgs({ options: { people: { type: 'string', default: '200' }, days: { type: 'string', default: '84' }, 'per-day': { type: 'string', default: '27' }, full: { type: 'boolean', default: false }, batches: { type: 'string', default: '80' }, 'batch-size': { type: 'string', default: '500' }, requests: { type: 'string', default: '40' } } });
 const PEOPLE = values.full ? 1000 : Number(values.people);
 const DAYS = values.full ? 365 : Number(values.days);
 const PER_DAY = Number(values['per-day']);
 const BATCHES = Number(values.batches);
 const REQUESTS = Number(values.requests);
-const BATCH_SIZE = 500;
+const BATCH_SIZE = Number(values['batch-size']);
 const DAY = 86_400_000;
 
 if (!usingPostgres()) {

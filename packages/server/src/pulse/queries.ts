@@ -54,6 +54,8 @@ export interface Answer {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** A real calendar day in YYYY-MM-DD (Date.parse alone accepts 2026-02-31). */
+export const isDay = (s: string | undefined): s is string => !!s && DAY_RE.test(s) && Number.isFinite(Date.parse(s)) && iso(Date.parse(s)) === s;
 
 /** Checks and normalises a question; throws 400 pulse_question_invalid. */
 export function normalise(qn: Partial<Question>): Question {
@@ -61,7 +63,7 @@ export function normalise(qn: Partial<Question>): Question {
   if (!qn.purpose) throw bad('Name a purpose from your organisation\'s list.');
   if (!LEVELS.includes(qn.level as Level)) throw bad('level must be person, team or org.');
   if (!PERIODS.includes(qn.period as Period)) throw bad('period must be day or week.');
-  if (!qn.from || !qn.to || !DAY_RE.test(qn.from) || !DAY_RE.test(qn.to) || !Number.isFinite(Date.parse(qn.from)) || !Number.isFinite(Date.parse(qn.to))) throw bad('from and to must be days (YYYY-MM-DD).');
+  if (!isDay(qn.from) || !isDay(qn.to)) throw bad('from and to must be days (YYYY-MM-DD).');
   let from = qn.from;
   let to = qn.to;
   if (qn.period === 'week') {

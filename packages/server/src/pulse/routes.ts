@@ -14,7 +14,7 @@ import { actorOf, requireDevice, requireUser, type DevicePrincipal, type UserPri
 import { authorizeAudited, defineActions, type DecisionContext, type Resource } from '../auth/pdp.js';
 import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, policyKey, signPolicy, type PulseSettings } from './settings.js';
 import { ensurePartitions, resolveOverlaps, storeBatch } from './ingest.js';
-import { answerCsv, ask, orgTree, PulseDenied, type Question } from './queries.js';
+import { answerCsv, ask, isDay, orgTree, PulseDenied, type Question } from './queries.js';
 import { teamOf } from './kanon.js';
 import { delegatedCategories, decide } from '../auth/pdp.js';
 import { purgeExpired } from './retention.js';
@@ -344,7 +344,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     async (req) => {
       const p = requireUser(req);
       const { from, to } = req.query;
-      if (!Number.isFinite(Date.parse(from)) || !Number.isFinite(Date.parse(to)) || to < from) throw new ProblemError(400, 'pulse_question_invalid', 'from and to must be days, to not before from.');
+      if (!isDay(from) || !isDay(to) || to < from || Date.parse(to) - Date.parse(from) > 366 * DAY_MS) throw new ProblemError(400, 'pulse_question_invalid', 'from and to must be days, to not before from, at most a year apart.');
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const s = await loadSettings(q, p.tenantId);
         const purpose = s.purposes.find((x) => x.grants.some((g) => g.role === 'employee' && g.level === 'person' && g.period === 'day'));
