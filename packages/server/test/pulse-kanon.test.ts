@@ -13,7 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { aggregateCells, buildTree, teamOf, weekOf, type DayData, type OrgTree } from '../src/pulse/kanon.js';
+import { aggregateCells, buildTree, teamOf, weekOf, type DayData, type OrgTree, type WeekData } from '../src/pulse/kanon.js';
 
 type Person = { id: string; manager_id: string | null };
 
@@ -161,5 +161,36 @@ test('property: every block of the released family holds 0 or >= k unknown peopl
       }
     }),
     { numRuns: 300 },
+  );
+});
+
+test('property: the week view from week rows (sums and day bits) gives exactly the cells of the week view from day rows', () => {
+  const week = ['2026-11-02', '2026-11-03', '2026-11-04', '2026-11-05', '2026-11-06', '2026-11-07', '2026-11-08'];
+  fc.assert(
+    fc.property(orgArb, fc.array(fc.array(fc.nat({ max: 3 }), { minLength: 45, maxLength: 45 }), { minLength: 7, maxLength: 7 }), ({ people, k, viewer }, grid) => {
+      const tree = buildTree(people);
+      const data: DayData = new Map();
+      const weekData: WeekData = new Map([[`${week[0]}|dev`, new Map()]]);
+      week.forEach((d, di) => {
+        const m = new Map<string, { active: number; idle: number; work: number }>();
+        people.forEach((p, pi) => {
+          const v = grid[di]![pi]!;
+          if (v === 0) return;
+          const f = { active: 600 * v, idle: 60 * v, work: 300 * v };
+          m.set(p.id, f);
+          const w = weekData.get(`${week[0]}|dev`)!;
+          const had = w.get(p.id) ?? { active: 0, idle: 0, work: 0, days: 0 };
+          w.set(p.id, { active: had.active + f.active, idle: had.idle + f.idle, work: had.work + f.work, days: had.days | (1 << di) });
+        });
+        data.set(`${d}|dev`, m);
+      });
+      for (const root of [null, ...people.filter((p) => (tree.children.get(p.id) ?? []).length > 0).map((p) => p.id)]) {
+        const members = root === null ? people.map((p) => p.id) : teamOf(tree, root);
+        const fromDays = aggregateCells({ tree, root, members, days: week, categories: ['dev'], data, viewer, k, period: 'week' });
+        const fromWeeks = aggregateCells({ tree, root, members, days: week, categories: ['dev'], data: new Map(), weekData, viewer, k, period: 'week' });
+        assert.deepEqual(fromWeeks, fromDays);
+      }
+    }),
+    { numRuns: 100 },
   );
 });
