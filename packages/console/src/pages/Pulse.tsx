@@ -136,7 +136,7 @@ function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; 
                 {c.released ? (
                   <>
                     <td className="num">{c.people}</td>
-                    <td className="num">{hours(c.active_s)}</td>
+                    <td className="num">{c.paused_s !== undefined ? `${hours(c.paused_s)} paused` : hours(c.active_s)}</td>
                     <td className="num">{hours(c.idle_s)}</td>
                     <td className="num">{hours(c.work_s)}</td>
                   </>
@@ -339,7 +339,10 @@ export function MyPulsePage() {
                     <td>{r.who.name ?? r.who.id}</td>
                     <td>{r.purpose}</td>
                     <td>{r.level === 'person' ? 'You, in detail' : r.level === 'team' ? 'Your team, as aggregates' : 'Whole organisation, as aggregates'}{r.action === 'export' ? ' (CSV export)' : ''}</td>
-                    <td>{r.period}</td>
+                    <td>
+                      {r.period}
+                      {r.category ? ` (${names.get(r.category) ?? r.category} only)` : ''}
+                    </td>
                     <td className="nowrap">
                       {r.from} – {r.to}
                     </td>
