@@ -20,6 +20,7 @@ import { HomePage } from './pages/Home';
 import { ProbeReportsPage } from './pages/ProbeReports';
 import { WebhooksPage } from './pages/Webhooks';
 import { ProbePage, ProbeScanRoute } from './pages/Probe';
+import { PulseInsightsPage, MyPulsePage } from './pages/Pulse';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
 
@@ -36,6 +37,8 @@ const PAGES: Record<string, { title: string; roles?: string[]; Page: () => React
   '/probe/reports': { title: 'Probe reports', roles: ACCESS.probeReports, Page: ProbeReportsPage },
   '/webhooks': { title: 'SIEM webhooks', roles: ACCESS.webhooks, Page: WebhooksPage },
   '/probe': { title: 'Probe', roles: ACCESS.probe, Page: ProbePage },
+  '/pulse': { title: 'Pulse insights', Page: PulseInsightsPage },
+  '/pulse/me': { title: 'My Pulse data', Page: MyPulsePage },
 };
 
 export function App() {

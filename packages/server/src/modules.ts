@@ -17,6 +17,7 @@ import { peopleRoutes } from './people/routes.js';
 import { auditConsoleRoutes } from './audit/routes-console.js';
 import { organisationRoutes } from './organisation/routes.js';
 import { governanceRoutes } from './governance/routes.js';
+import { pulseRoutes } from './pulse/routes.js';
 
 /**
  * Every domain module, in registration order. A module is an encapsulated Fastify plugin
@@ -39,6 +40,7 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   auditConsoleRoutes,
   organisationRoutes,
   governanceRoutes,
+  pulseRoutes,
   // Last: its catch-all GET serves the SPA for every path no module claimed.
   consoleRoutes,
 ];
