@@ -19,6 +19,7 @@ import { teamOf } from './kanon.js';
 import { delegatedCategories, decide } from '../auth/pdp.js';
 import { purgeExpired } from './retention.js';
 import { listTenantIds } from '../tenants/service.js';
+import './erasure.js';
 
 defineActions({
   // No role permit: only the Cedar policies in policies/30-pulse.cedar permit it.
