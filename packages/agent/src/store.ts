@@ -160,6 +160,8 @@ export class Store {
       db.pragma('busy_timeout=5000');
       db.pragma('foreign_keys=ON');
       db.exec(SCHEMA);
+      // The file is encrypted, but its size and timing still say something: keep it the owner's.
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
     } catch (e) {
       db?.close();
       const code = (e as { code?: string }).code;
