@@ -7,13 +7,15 @@
  *  - URLs (`scheme://…`, `www.…`) → their registrable domain per the Public Suffix List
  *    (ICANN section, via `tldts`); `file:` URLs and URLs without one (IP addresses, `localhost`)
  *    → `[url]`;
- *  - e-mail addresses → `[email]`;
+ *  - e-mail addresses, and `user@host` as shells and ssh show it → `[email]`;
  *  - file paths (`/a/b`, `~/a`, `./a`, `C:\a`, `\\server\share`) → `[path]`;
+ *  - IBANs (two letters, two check digits, 11–30 letters or digits, spaces allowed) → `[iban]`;
  *  - payment-card-like numbers (13–19 digits, spaces or dashes between groups, Luhn-valid) → `[card]`;
  *  - phone numbers (`+` and 7–15 digits, or national forms such as `(030) 1234 5678`,
  *    `555-123-4567`, `0151 23456789`) → `[phone]`;
  *  - any remaining run of {@link LONG_DIGITS} or more digits → `[number]`;
- *  - configured names (whole words, case-insensitive, Unicode-aware) → `[name]`.
+ *  - configured names (whole words, case-insensitive, Unicode-aware; the spaces inside a
+ *    name also match `_`, `.` and `-`, as in file names) → `[name]`.
  * Control characters are dropped and whitespace collapsed; titles are cut to
  * {@link MAX_TITLE} characters before scrubbing so that rule regexes see bounded input.
  */
@@ -35,8 +37,9 @@ export interface ScrubOptions {
   names?: readonly string[];
 }
 
-const URL_RE = /\b(?:[a-z][a-z0-9+.-]{1,15}:\/\/|www\.)[^\s<>"'`]+/giu;
-const EMAIL_RE = /[\p{L}\p{N}._%+'-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu;
+const URL_RE = /\b(?:[a-z][a-z0-9+.-]{1,15}:\/\/|www\.)[^\s<>"`]+/giu;
+const EMAIL_RE = /[\p{L}\p{N}._%+'-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*/gu;
+const IBAN_RE = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g;
 // A path is a run of at least two segments after a root, home or drive, or any UNC path.
 const PATH_RE = /(?:~|\.{1,2})?\/(?:[^\s/\\:*?"<>|]+\/)+[^\s/\\:*?"<>|]*|~\/[^\s]*|(?<![\p{L}\p{N}])[a-z]:\\[^\s"<>|]*|\\\\[^\s\\]+\\[^\s"<>|]*/giu;
 const CARD_RE = /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g;
@@ -73,7 +76,8 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export function nameMatcher(names: readonly string[]): RegExp | null {
   const list = [...new Set(names.map((n) => n.trim()).filter((n) => n.length >= 2))].sort((a, b) => b.length - a.length);
   if (list.length === 0) return null;
-  return new RegExp(`(?<![\\p{L}\\p{N}])(?:${list.map(escapeRe).join('|')})(?![\\p{L}\\p{N}])`, 'giu');
+  const alt = list.map((n) => n.split(/\s+/).map(escapeRe).join('[\\s_.-]+')).join('|');
+  return new RegExp(`(?<![\\p{L}\\p{N}])(?:${alt})(?![\\p{L}\\p{N}])`, 'giu');
 }
 
 /** A scrubber with its name list compiled; see the module comment for what it replaces. */
@@ -92,6 +96,7 @@ export function makeScrubber(o: ScrubOptions = {}): (title: string) => Scrubbed 
     });
     t = t.replace(EMAIL_RE, '[email]');
     t = t.replace(PATH_RE, '[path]');
+    t = t.replace(IBAN_RE, '[iban]');
     t = t.replace(CARD_RE, (m) => (luhn(m) ? '[card]' : m));
     t = t.replace(PHONE_RE, '[phone]');
     t = t.replace(DIGITS_RE, '[number]');
