@@ -12,6 +12,7 @@ import { consoleRoutes } from './console/routes.js';
 import { peopleRoutes } from './people/routes.js';
 import { auditConsoleRoutes } from './audit/routes-console.js';
 import { organisationRoutes } from './organisation/routes.js';
+import { pulseRoutes } from './pulse/routes.js';
 
 /**
  * Every domain module, in registration order. A module is an encapsulated Fastify plugin
@@ -29,6 +30,7 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   peopleRoutes,
   auditConsoleRoutes,
   organisationRoutes,
+  pulseRoutes,
   // Last: its catch-all GET serves the SPA for every path no module claimed.
   consoleRoutes,
 ];

@@ -10,6 +10,7 @@ import { SCIM_EVENTS } from '../scim/audit-events.js';
 import { SSO_EVENTS } from '../sso/audit-events.js';
 import { DEVICE_EVENTS } from '../devices/audit-events.js';
 import { PROBE_EVENTS } from '../probe/audit-events.js';
+import { PULSE_EVENTS } from '../pulse/audit-events.js';
 
-export const AUDIT_ACTIONS = [...CORE_EVENTS, ...AUDIT_EVENTS, ...AUTH_EVENTS, ...SCIM_EVENTS, ...SSO_EVENTS, ...DEVICE_EVENTS, ...PROBE_EVENTS] as const;
+export const AUDIT_ACTIONS = [...CORE_EVENTS, ...AUDIT_EVENTS, ...AUTH_EVENTS, ...SCIM_EVENTS, ...SSO_EVENTS, ...DEVICE_EVENTS, ...PROBE_EVENTS, ...PULSE_EVENTS] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

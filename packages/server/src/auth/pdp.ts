@@ -24,7 +24,8 @@ export interface Resource {
   /**
    * Attributes policies may read: owner (user id), subject (user id the data is about),
    * managerChain (the subject's managers, nearest first; see subjectRelations), category
-   * (app category), environment (scope environment).
+   * (app category), environment (scope environment), level (person/team/org) and period
+   * (day/week) of a Pulse question.
    */
   attrs?: Record<string, unknown> | undefined;
 }
@@ -38,6 +39,11 @@ export interface DecisionContext {
   environment?: string | undefined;
   /** App categories delegated to the principal (see delegatedCategories). */
   delegatedCategories?: string[] | undefined;
+  /**
+   * What the named purpose grants (Pulse): (role, level, period) triples from the tenant's
+   * purpose list, where role is employee (one's own data), manager or delegate.
+   */
+  purposeGrants?: Array<{ role: string; level: string; period: string }> | undefined;
   [k: string]: unknown;
 }
 
@@ -49,7 +55,7 @@ export interface Decision {
   reasons: string[];
 }
 
-export const ACTION_GROUPS = ['subject_data', 'scope_change'] as const;
+export const ACTION_GROUPS = ['subject_data', 'scope_change', 'pulse_activity'] as const;
 export type ActionGroup = (typeof ACTION_GROUPS)[number];
 
 /** What a module declares for an action. */
@@ -57,7 +63,7 @@ export interface Rule {
   roles: Role[];
   /** Needs an MFA verification no older than the tenant's step-up age. */
   stepUp?: boolean;
-  /** Groups hand-written policies refer to (subject_data, scope_change). */
+  /** Groups hand-written policies refer to (subject_data, scope_change, pulse_activity). */
   groups?: ActionGroup[];
   /** Decisions are audited (authorizeAudited) even when allowed; subject_data implies it. */
   sensitive?: boolean;
@@ -216,7 +222,7 @@ function entitiesFor(p: UserPrincipal, r: Resource, ctx: DecisionContext): Entit
     attrs.owner = { __entity: uid('User', owner) };
     user(owner, r.tenantId);
   }
-  for (const k of ['category', 'environment'] as const) if (str(a[k])) attrs[k] = a[k] as string;
+  for (const k of ['category', 'environment', 'level', 'period'] as const) if (str(a[k])) attrs[k] = a[k] as string;
   const tenants = new Set([p.tenantId, r.tenantId]);
   return [
     ...[...tenants].map((t) => ({ uid: uid('Tenant', t), attrs: {}, parents: [] })),
@@ -234,6 +240,7 @@ function contextFor(r: Resource, ctx: DecisionContext, maxAge: number, freshMfa:
     step_up_max_age_seconds: Math.floor(maxAge),
   };
   if (ctx.ip && isIP(ctx.ip)) c.ip = { __extn: { fn: 'ip', arg: ctx.ip } };
+  if (ctx.purposeGrants) c.purpose_grants = ctx.purposeGrants.map((g) => ({ role: g.role, level: g.level, period: g.period }));
   const env = ctx.environment ?? str(r.attrs?.environment);
   if (env) c.environment = env;
   return c;

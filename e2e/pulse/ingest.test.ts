@@ -1,0 +1,196 @@
+/**
+ * PULSE-UPLOAD, server side: real agents (DeviceClient, RFC 9421 over pinned TLS) upload
+ * batches; each refusal has its own problem code and writes nothing; a batch and its audit
+ * entry commit together; the policy is a DSSE envelope that verifies with the served key.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer, loginAs, createUser, type TestServer } from '@parapet/server/testing';
+import { dsse, pulseBatch, type PulsePolicy } from '@parapet/core';
+import { batch, dayStart, enrollAgent, HOUR, iv, upload } from './helpers.js';
+
+let s: TestServer;
+let dir: string;
+before(async () => {
+  s = await startTestServer();
+  dir = await mkdtemp(join(tmpdir(), 'parapet-pulse-ingest-'));
+});
+after(async () => {
+  await s.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function setup() {
+  const admin = await loginAs(s, { roles: ['admin'], mfaFresh: true });
+  const person = await createUser(s.db, admin.tenantId, { roles: ['employee'] });
+  const agent = await enrollAgent(s, admin.client, dir, person.userId);
+  return { admin, person, agent, tenantId: admin.tenantId };
+}
+const count = (tenantId: string, sql: string, params: unknown[] = []) =>
+  s.asAdmin(async (q) => Number((await q.query<{ n: string }>(sql.replace('$T', `'${tenantId}'`), params)).rows[0]!.n));
+const intervals = (t: string) => count(t, `SELECT count(*) AS n FROM pulse_intervals WHERE tenant_id = $T`);
+const batches = (t: string) => count(t, `SELECT count(*) AS n FROM pulse_batches WHERE tenant_id = $T`);
+const rollupSecs = (t: string) => s.asAdmin(async (q) => (await q.query<{ a: number; i: number; p: number }>(`SELECT coalesce(sum(active_s),0)::float8 AS a, coalesce(sum(idle_s),0)::float8 AS i, coalesce(sum(paused_s),0)::float8 AS p FROM pulse_daily WHERE tenant_id = $1`, [t])).rows[0]!);
+const auditRows = (t: string, action: string) => s.asAdmin(async (q) => (await q.query<{ outcome: string; details: Record<string, unknown>; target_id: string }>(`SELECT outcome, details, target_id FROM audit_log WHERE tenant_id = $1 AND action = $2 ORDER BY seq`, [t, action])).rows);
+
+test('a signed batch is stored: intervals, daily rollups split at midnight, batch row and one audit entry', async () => {
+  const { agent, tenantId, person } = await setup();
+  const d = dayStart(2);
+  // 23:00 to 01:00 crosses midnight: one hour lands on each day.
+  const b = batch([iv(d + 9 * HOUR, d + 10 * HOUR), iv(d + 10 * HOUR, d + 10.5 * HOUR, { state: 'idle', app: 'slack', category: 'communication' }), iv(d + 11 * HOUR, d + 11.25 * HOUR, { state: 'paused' }), iv(d + 23 * HOUR, d + 25 * HOUR)]);
+  const r = await upload(agent, b);
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  assert.deepEqual({ ...r.json, received_at: undefined }, { batch_id: b.batch_id, received_at: undefined, intervals: 4, accepted: 4, duplicates: 0, merged: 0 });
+  assert.equal(await intervals(tenantId), 4);
+  assert.deepEqual(await rollupSecs(tenantId), { a: 3 * 3600, i: 1800, p: 900 });
+  const days = await s.asAdmin(async (q) => (await q.query<{ day: string; a: number }>(`SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(active_s)::float8 AS a FROM pulse_daily WHERE tenant_id = $1 GROUP BY day ORDER BY day`, [tenantId])).rows);
+  assert.deepEqual(days.map((x) => x.a), [7200, 3600]);
+  const audit = await auditRows(tenantId, 'pulse.batch.received');
+  assert.equal(audit.length, 1);
+  assert.equal(audit[0]!.target_id, b.batch_id);
+  assert.equal(audit[0]!.details.subject, person.userId);
+});
+
+test('idempotent: the same batch again is pulse_batch_replayed and stores nothing; the same intervals in a new batch are duplicates', async () => {
+  const { agent, tenantId } = await setup();
+  const d = dayStart(1);
+  const b = batch([iv(d + 9 * HOUR, d + 10 * HOUR), iv(d + 10 * HOUR, d + 11 * HOUR, { category: 'meetings', app: 'zoom' })]);
+  assert.equal((await upload(agent, b)).status, 201);
+  const again = await upload(agent, b);
+  assert.equal(again.status, 409);
+  assert.equal(again.json.code, 'pulse_batch_replayed');
+  assert.equal(again.json.receipt.accepted, 2);
+  const resend = await upload(agent, batch([...b.intervals, iv(d + 12 * HOUR, d + 13 * HOUR)]));
+  assert.equal(resend.status, 201);
+  assert.deepEqual([resend.json.accepted, resend.json.duplicates], [1, 2]);
+  assert.equal(await intervals(tenantId), 3);
+  assert.equal((await rollupSecs(tenantId)).a, 3 * 3600, 'rollups counted each interval once');
+});
+
+test('conflicts: another batch under a used batch_id, or a used interval id with other content, are refused whole', async () => {
+  const { agent, tenantId } = await setup();
+  const d = dayStart(1);
+  const first = iv(d + 9 * HOUR, d + 10 * HOUR);
+  const b = batch([first]);
+  assert.equal((await upload(agent, b)).status, 201);
+  const sameId = await upload(agent, batch([iv(d + 14 * HOUR, d + 15 * HOUR)], b.batch_id));
+  assert.equal(sameId.status, 409);
+  assert.equal(sameId.json.code, 'pulse_batch_conflict');
+  const fresh = iv(d + 16 * HOUR, d + 17 * HOUR);
+  const changed = await upload(agent, batch([fresh, { ...first, end: new Date(d + 9.5 * HOUR).toISOString() }]));
+  assert.equal(changed.status, 409);
+  assert.equal(changed.json.code, 'pulse_interval_conflict');
+  assert.equal(changed.json.interval_id, first.id);
+  assert.equal(await intervals(tenantId), 1, 'the fresh interval of the refused batch was not written');
+  assert.equal(await batches(tenantId), 1);
+  assert.equal((await rollupSecs(tenantId)).a, 3600);
+  const refused = await auditRows(tenantId, 'pulse.batch.refused');
+  assert.deepEqual(refused.map((x) => x.details.code), ['pulse_batch_conflict', 'pulse_interval_conflict']);
+});
+
+test('refusals with their own codes: unknown category, too many intervals, too many bytes, future, expired, invalid', async () => {
+  const { agent, tenantId } = await setup();
+  const d = dayStart(1);
+  const cases: Array<[string, unknown, number, string]> = [
+    ['unknown category', batch([iv(d, d + HOUR), iv(d + HOUR, d + 2 * HOUR, { category: 'gaming' })]), 422, 'pulse_category_unknown'],
+    ['too many intervals', batch(Array.from({ length: pulseBatch.PULSE_BATCH_MAX_INTERVALS + 1 }, (_, i) => iv(d + i * 1000, d + i * 1000 + 500))), 413, 'pulse_batch_too_large'],
+    ['too many bytes', { ...batch([iv(d, d + HOUR)]), pad: 'x'.repeat(pulseBatch.PULSE_BATCH_MAX_BYTES) }, 413, 'pulse_batch_too_large'],
+    ['future', batch([iv(Date.now() + HOUR, Date.now() + 2 * HOUR)]), 422, 'pulse_interval_in_future'],
+    ['older than retention', batch([iv(dayStart(400), dayStart(400) + HOUR)]), 422, 'pulse_interval_expired'],
+    ['ends before it starts', batch([iv(d + HOUR, d)]), 422, 'pulse_interval_invalid'],
+    ['unknown field', { ...batch([iv(d, d + HOUR)]), url: 'https://x' }, 422, 'pulse_batch_invalid'],
+    ['paused with an app', batch([{ ...iv(d, d + HOUR, { state: 'paused' }), app: 'code' }]), 422, 'pulse_interval_invalid'],
+  ];
+  for (const [what, body, status, code] of cases) {
+    const r = await upload(agent, body);
+    assert.equal(r.status, status, `${what}: ${JSON.stringify(r.json)}`);
+    assert.equal(r.json.code, code, what);
+    assert.equal(r.json.type, `https://parapet.dev/problems/${code}`);
+  }
+  const unknown = await upload(agent, cases[0]![1]);
+  assert.deepEqual(unknown.json.categories, ['gaming']);
+  assert.equal(await intervals(tenantId), 0);
+  assert.equal(await batches(tenantId), 0);
+  assert.equal((await auditRows(tenantId, 'pulse.batch.refused')).length, cases.length + 1);
+});
+
+test('overlaps inside a batch are merged (same content) or clipped (other content)', async () => {
+  const { agent, tenantId } = await setup();
+  const d = dayStart(1);
+  const r = await upload(agent, batch([iv(d, d + 2 * HOUR), iv(d + HOUR, d + 3 * HOUR), iv(d + 2.5 * HOUR, d + 4 * HOUR, { category: 'meetings', app: 'zoom' }), iv(d + 3 * HOUR, d + 3.5 * HOUR, { category: 'meetings', app: 'zoom' })]));
+  assert.equal(r.status, 201);
+  assert.equal(r.json.merged, 3);
+  assert.equal((await rollupSecs(tenantId)).a, 4 * 3600, 'no second counted twice');
+  assert.equal(await intervals(tenantId), 2);
+});
+
+test('only agents of an active person upload; bad signatures never reach the handler', async () => {
+  const { admin } = await setup();
+  const fleet = await enrollAgent(s, admin.client, dir, undefined);
+  const d = dayStart(1);
+  const r = await upload(fleet, batch([iv(d, d + HOUR)]));
+  assert.equal(r.status, 403);
+  assert.equal(r.json.code, 'pulse_device_not_personal');
+  const worker = await enrollAgent(s, admin.client, dir, undefined, 'worker-' + randomUUID().slice(0, 6), 'worker');
+  assert.equal((await upload(worker, batch([iv(d, d + HOUR)]))).json.code, 'pulse_device_not_personal');
+  const unsigned = await s.client().post('/api/v1/pulse/batches', batch([iv(d, d + HOUR)]));
+  assert.equal(unsigned.status, 401);
+  assert.equal(unsigned.json.code, 'device_unauthenticated');
+  assert.equal(await intervals(admin.tenantId), 0);
+});
+
+test('tenants are walls: two tenants upload the same ids and each sees only its own', async () => {
+  const a = await setup();
+  const b = await setup();
+  const d = dayStart(1);
+  const shared = batch([iv(d, d + HOUR, { id: randomUUID() })]);
+  assert.equal((await upload(a.agent, shared)).status, 201);
+  assert.equal((await upload(b.agent, shared)).status, 201, 'ids are per tenant');
+  const seen = await s.db.tx({ tenantId: a.tenantId }, async (q) => (await q.query<{ n: string }>(`SELECT count(*) AS n FROM pulse_intervals`)).rows[0]!.n);
+  assert.equal(Number(seen), 1);
+  const none = await s.db.tx({}, async (q) => (await q.query<{ n: string }>(`SELECT count(*) AS n FROM pulse_intervals`)).rows[0]!.n);
+  assert.equal(Number(none), 0, 'without a tenant, RLS shows nothing');
+});
+
+test('the policy is a DSSE envelope over canonical JSON, signed with the tenant key that is served; admins edit it with step-up', async () => {
+  const { agent, admin, tenantId } = await setup();
+  const r = await agent.request('GET', '/api/v1/pulse/policy');
+  assert.equal(r.status, 200);
+  const j = r.json();
+  const key = await admin.client.get('/api/v1/pulse/policy/key');
+  assert.equal(key.status, 200);
+  assert.equal(key.json.public_key_pem, j.public_key_pem);
+  const { payload } = dsse.verifyEnvelope(j.envelope, pulseBatch.PULSE_POLICY_PAYLOAD_TYPE, key.json.public_key_pem);
+  const policy = JSON.parse(payload.toString('utf8')) as PulsePolicy;
+  assert.equal(policy.schema, 'parapet.pulse.policy/v1');
+  assert.equal(policy.tenant, tenantId);
+  assert.equal(policy.version, 1);
+  assert.ok(policy.categories.some((c) => c.key === 'uncategorized'));
+  // Tampering is caught.
+  const forged = { ...j.envelope, payload: Buffer.from(JSON.stringify({ ...policy, idle_timeout_seconds: 1 })).toString('base64') };
+  assert.throws(() => dsse.verifyEnvelope(forged, pulseBatch.PULSE_POLICY_PAYLOAD_TYPE, key.json.public_key_pem));
+
+  const stale = await loginAs(s, { roles: ['admin'], tenantId });
+  assert.equal((await stale.client.request('PUT', '/api/v1/pulse/settings', { json: { categories: [{ key: 'gaming', name: 'Games' }] } })).json.code, 'step_up_required');
+  const emp = await loginAs(s, { roles: ['employee'], tenantId, mfaFresh: true });
+  assert.equal((await emp.client.request('PUT', '/api/v1/pulse/settings', { json: { k_min: 3 } })).status, 403);
+  const bad = await admin.client.request('PUT', '/api/v1/pulse/settings', { json: { k_min: 2 } });
+  assert.equal(bad.status, 400, 'k can never go below 3');
+  const badRule = await admin.client.request('PUT', '/api/v1/pulse/settings', { json: { rules: [{ category: 'nope', app: 'x' }] } });
+  assert.equal(badRule.json.code, 'pulse_settings_invalid');
+  const ok = await admin.client.request('PUT', '/api/v1/pulse/settings', { json: { categories: [...policy.categories, { key: 'gaming', name: 'Games' }] } });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.json.policy_version, 2);
+  const v2 = JSON.parse(dsse.verifyEnvelope((await agent.request('GET', '/api/v1/pulse/policy')).json().envelope, pulseBatch.PULSE_POLICY_PAYLOAD_TYPE, key.json.public_key_pem).payload.toString('utf8')) as PulsePolicy;
+  assert.equal(v2.version, 2);
+  assert.ok(v2.categories.some((c) => c.key === 'gaming'));
+  const d = dayStart(1);
+  assert.equal((await upload(agent, batch([iv(d, d + HOUR, { category: 'gaming', app: 'steam' })]))).status, 201, 'the new category is accepted');
+  const audit = await auditRows(tenantId, 'pulse.settings.updated');
+  assert.equal(audit.length, 1);
+  assert.equal((await auditRows(tenantId, 'authz.denied')).length, 2, 'the step-up and the forbidden attempt are audited');
+});

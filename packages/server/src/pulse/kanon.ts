@@ -1,0 +1,220 @@
+/**
+ * k-anonymity with a differencing defence for Pulse aggregates (PULSE-ANALYTICS).
+ *
+ * Query shapes are fixed: a team is always a manager's whole reporting chain below them (never
+ * an arbitrary list of people), the org is everyone; cells are aligned to UTC days or ISO
+ * weeks and to one category each; no answer carries a total over categories or over the
+ * requested range. So a cell's value and whether it is released depend only on the cell
+ * itself, never on the query that asked for it: overlapping date ranges and category filters
+ * return the same cells and cannot be subtracted from one another.
+ *
+ * What can still be subtracted is nested groups (the teams form a tree: team(B) inside
+ * team(A) when B reports to A) and nested periods (a week and its days). The rule, per cell,
+ * counting only people the viewer does not know (the viewer's own data is known to them):
+ *
+ *   n(G)    distinct people of team G active in the cell;
+ *   m(G)    the people in the largest released teams strictly inside G (a released child
+ *           team counts whole; an unreleased one passes on its own m);
+ *   base(G) = n(G) - m(G): what is left of G after subtracting every released subteam;
+ *   released(G) iff n(G) >= k and base(G) is 0 or >= k.
+ *
+ * Any difference an attacker can form from released cells (G minus any set of released
+ * nested teams) is base(G) plus, for each maximal released subteam, either all of it (>= k)
+ * or such a difference inside it (by induction 0 or >= k): never 1 to k-1 people.
+ *
+ * Weeks: a released week cell must also leave, after subtracting its released day cells,
+ * either nobody or at least k distinct people (the union of the people active on its
+ * suppressed days), else it is suppressed too.
+ */
+
+/** Per-person figures for one cell (seconds). */
+export interface Figures {
+  active: number;
+  idle: number;
+  work: number;
+}
+
+/** A reporting tree: person -> direct reports. Roots are people with no manager (in the set). */
+export interface OrgTree {
+  children: Map<string, string[]>;
+  roots: string[];
+}
+
+export function buildTree(people: Array<{ id: string; manager_id: string | null }>): OrgTree {
+  const ids = new Set(people.map((p) => p.id));
+  const children = new Map<string, string[]>();
+  const roots: string[] = [];
+  for (const p of people) {
+    if (p.manager_id && ids.has(p.manager_id) && p.manager_id !== p.id) {
+      let c = children.get(p.manager_id);
+      if (!c) children.set(p.manager_id, (c = []));
+      c.push(p.id);
+    } else roots.push(p.id);
+  }
+  return { children, roots };
+}
+
+/** Everyone below `root` (direct and indirect reports), not `root` itself. */
+export function teamOf(tree: OrgTree, root: string): string[] {
+  const out: string[] = [];
+  const stack = [...(tree.children.get(root) ?? [])];
+  const seen = new Set<string>([root]);
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    out.push(x);
+    stack.push(...(tree.children.get(x) ?? []));
+  }
+  return out;
+}
+
+/** One released or suppressed aggregate cell. */
+export interface Cell {
+  /** Day (YYYY-MM-DD) or the Monday of the ISO week. */
+  period: string;
+  category: string;
+  released: boolean;
+  /** Distinct people in the cell (only when released). */
+  people?: number;
+  active_s?: number;
+  idle_s?: number;
+  work_s?: number;
+}
+
+/** figures[cellKey][person] where cellKey = `${day}|${category}`. */
+export type DayData = Map<string, Map<string, Figures>>;
+
+interface NodeStat {
+  /** contributors (not the viewer) in team(X) */
+  set: Set<string>;
+  /** people in maximal released subteams strictly inside team(X) */
+  m: number;
+  released: boolean;
+}
+
+/**
+ * Release status of team(root) (or of the org when root is null) for every cell, computed
+ * bottom-up over the whole subtree. `active(p)` says whether p contributes to the cell.
+ */
+function evaluate(tree: OrgTree, root: string | null, contributes: (p: string) => boolean, viewer: string, k: number, extra?: (node: string | null, s: NodeStat) => boolean): NodeStat {
+  const visit = (x: string | null): NodeStat => {
+    const kids = x === null ? tree.roots : (tree.children.get(x) ?? []);
+    const set = new Set<string>();
+    let m = 0;
+    for (const c of kids) {
+      if (c !== viewer && contributes(c)) set.add(c);
+      const grand = tree.children.get(c);
+      if (!grand || grand.length === 0) continue;
+      const st = visit(c);
+      for (const p of st.set) set.add(p);
+      m += st.released ? st.set.size : st.m;
+    }
+    const n = set.size;
+    const base = n - m;
+    let released = n >= k && (base === 0 || base >= k);
+    const s = { set, m, released };
+    if (released && extra) s.released = released = extra(x, s);
+    return s;
+  };
+  return visit(root);
+}
+
+/** Monday (YYYY-MM-DD) of the ISO week of a day. */
+export function weekOf(day: string): string {
+  const t = Date.parse(day + 'T00:00:00Z');
+  const dow = (new Date(t).getUTCDay() + 6) % 7;
+  return new Date(t - dow * 86_400_000).toISOString().slice(0, 10);
+}
+
+function sumFigures(data: Map<string, Figures> | undefined, people: Iterable<string>, viewer: string, viewerIn: boolean): Figures {
+  const f = { active: 0, idle: 0, work: 0 };
+  if (!data) return f;
+  const add = (p: string) => {
+    const x = data.get(p);
+    if (x) (f.active += x.active), (f.idle += x.idle), (f.work += x.work);
+  };
+  for (const p of people) add(p);
+  if (viewerIn) add(viewer);
+  return f;
+}
+
+/**
+ * The aggregate cells of team(root) (root null: the org) for the given days and categories,
+ * per day or per ISO week, with k-anonymity and the differencing rule above applied.
+ * `members` is team(root) (or everyone), used to add the viewer's own contribution back into
+ * released values when the viewer is a member.
+ */
+export function aggregateCells(o: {
+  tree: OrgTree;
+  root: string | null;
+  members: string[];
+  days: string[];
+  categories: string[];
+  data: DayData;
+  viewer: string;
+  k: number;
+  period: 'day' | 'week';
+}): Cell[] {
+  const viewerIn = o.members.includes(o.viewer);
+  const contributesOn = (day: string, cat: string) => {
+    const d = o.data.get(`${day}|${cat}`);
+    return (p: string) => {
+      const f = d?.get(p);
+      return !!f && f.active + f.idle > 0;
+    };
+  };
+  const out: Cell[] = [];
+  if (o.period === 'day') {
+    for (const day of o.days) {
+      for (const cat of o.categories) {
+        const st = evaluate(o.tree, o.root, contributesOn(day, cat), o.viewer, o.k);
+        if (!st.released) {
+          out.push({ period: day, category: cat, released: false });
+          continue;
+        }
+        const f = sumFigures(o.data.get(`${day}|${cat}`), st.set, o.viewer, viewerIn && contributesOn(day, cat)(o.viewer));
+        out.push({ period: day, category: cat, released: true, people: st.set.size + (viewerIn && contributesOn(day, cat)(o.viewer) ? 1 : 0), active_s: f.active, idle_s: f.idle, work_s: f.work });
+      }
+    }
+    return out;
+  }
+  const weeks = new Map<string, string[]>();
+  for (const d of o.days) {
+    const w = weekOf(d);
+    let l = weeks.get(w);
+    if (!l) weeks.set(w, (l = []));
+    l.push(d);
+  }
+  for (const [week, days] of weeks) {
+    for (const cat of o.categories) {
+      const dayFns = days.map((d) => contributesOn(d, cat));
+      const inWeek = (p: string) => dayFns.some((f) => f(p));
+      // Per team node: the people active on days whose cell for that team is suppressed.
+      const weekRule = (node: string | null, s: NodeStat): boolean => {
+        const left = new Set<string>();
+        for (let i = 0; i < days.length; i++) {
+          const st = evaluate(o.tree, node, dayFns[i]!, o.viewer, o.k);
+          if (!st.released) for (const p of st.set) left.add(p);
+        }
+        void s;
+        return left.size === 0 || left.size >= o.k;
+      };
+      const st = evaluate(o.tree, o.root, inWeek, o.viewer, o.k, weekRule);
+      if (!st.released) {
+        out.push({ period: week, category: cat, released: false });
+        continue;
+      }
+      const f = { active: 0, idle: 0, work: 0 };
+      const viewerActive = viewerIn && inWeek(o.viewer);
+      for (const d of days) {
+        const x = sumFigures(o.data.get(`${d}|${cat}`), st.set, o.viewer, viewerActive);
+        f.active += x.active;
+        f.idle += x.idle;
+        f.work += x.work;
+      }
+      out.push({ period: week, category: cat, released: true, people: st.set.size + (viewerActive ? 1 : 0), active_s: f.active, idle_s: f.idle, work_s: f.work });
+    }
+  }
+  return out;
+}

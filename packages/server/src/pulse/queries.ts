@@ -1,0 +1,225 @@
+/**
+ * Pulse questions (PULSE-ANALYTICS, PULSE-ACCESS): time per category per person / team / org
+ * per day or week, answered from the daily rollups only. The PDP decides who may ask (Cedar,
+ * policies/30-pulse.cedar) given the purpose's grants; k-anonymity and the differencing
+ * defence (kanon.ts) decide which aggregate cells are released; the read and its purpose go to
+ * the audit log in the transaction that reads.
+ */
+import type { Queryable } from '@parapet/db';
+import { ProblemError } from '../http/problem.js';
+import { recordAudit, type AuditActor } from '../audit/record.js';
+import { decide, delegatedCategories, subjectRelations, type Resource } from '../auth/pdp.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { loadSettings, LEVELS, PERIODS, purposeOf, type Level, type Period, type PulseSettings } from './settings.js';
+import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type OrgTree } from './kanon.js';
+
+const DAY_MS = 86_400_000;
+/** Longest range one question may cover (days). */
+export const MAX_RANGE_DAYS = 366;
+/**
+ * Aggregates cover only days that ended at least this long ago (ms): the agents' uploads for
+ * a day have arrived by then, and a cell read before and after a late upload could otherwise
+ * be subtracted to isolate that upload.
+ */
+export const SETTLE_MS = DAY_MS;
+const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+export interface Question {
+  purpose: string;
+  level: Level;
+  period: Period;
+  /** First and last day (YYYY-MM-DD, UTC), inclusive. Weeks are widened to whole ISO weeks. */
+  from: string;
+  to: string;
+  /** The person (level person) or the manager whose reporting chain is the team (level team). */
+  subject?: string | undefined;
+  /** Only this category. Required for category delegates. */
+  category?: string | undefined;
+}
+
+export interface Answer {
+  purpose: string;
+  level: Level;
+  period: Period;
+  from: string;
+  to: string;
+  subject: string | null;
+  category: string | null;
+  k: number;
+  /** Last day an aggregate may cover (level team/org). */
+  settled_until: string | null;
+  /** People the cells are about (person level: the subject; team: the team size; org: everyone). */
+  people: number;
+  cells: Cell[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Checks and normalises a question; throws 400 pulse_question_invalid. */
+export function normalise(qn: Partial<Question>): Question {
+  const bad = (d: string) => new ProblemError(400, 'pulse_question_invalid', d);
+  if (!qn.purpose) throw bad('Name a purpose from your organisation\'s list.');
+  if (!LEVELS.includes(qn.level as Level)) throw bad('level must be person, team or org.');
+  if (!PERIODS.includes(qn.period as Period)) throw bad('period must be day or week.');
+  if (!qn.from || !qn.to || !DAY_RE.test(qn.from) || !DAY_RE.test(qn.to) || !Number.isFinite(Date.parse(qn.from)) || !Number.isFinite(Date.parse(qn.to))) throw bad('from and to must be days (YYYY-MM-DD).');
+  let from = qn.from;
+  let to = qn.to;
+  if (qn.period === 'week') {
+    from = weekOf(from);
+    to = iso(Date.parse(weekOf(to)) + 6 * DAY_MS);
+  }
+  const span = (Date.parse(to) - Date.parse(from)) / DAY_MS + 1;
+  if (span < 1) throw bad('to must not be before from.');
+  if (span > MAX_RANGE_DAYS + 6) throw bad(`A question covers at most ${MAX_RANGE_DAYS} days.`);
+  if (qn.level !== 'org' && !qn.subject) throw bad('Person and team questions name a subject.');
+  if (qn.level === 'org' && qn.subject) throw bad('Org questions name no subject.');
+  return { purpose: qn.purpose, level: qn.level as Level, period: qn.period as Period, from, to, subject: qn.subject, category: qn.category };
+}
+
+/** The resource the PDP decides on, with the subject's manager chain. */
+export async function resourceOf(q: Queryable, tenantId: string, qn: Question): Promise<Resource> {
+  const attrs: Record<string, unknown> = { level: qn.level, period: qn.period };
+  if (qn.subject) Object.assign(attrs, await subjectRelations(q, qn.subject));
+  if (qn.category) attrs.category = qn.category;
+  return { type: 'pulse_activity', id: qn.subject ?? 'org', tenantId, attrs };
+}
+
+/** The reporting tree of active people. */
+export async function orgTree(q: Queryable): Promise<{ tree: OrgTree; people: Array<{ id: string; manager_id: string | null; display_name: string; email: string }> }> {
+  const { rows } = await q.query<{ id: string; manager_id: string | null; display_name: string; email: string }>(`SELECT id, manager_id, display_name, email FROM users WHERE status = 'active' ORDER BY display_name, email`);
+  return { tree: buildTree(rows), people: rows };
+}
+
+function daysOf(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(from); t <= Date.parse(to); t += DAY_MS) out.push(iso(t));
+  return out;
+}
+
+/**
+ * Decides (PDP) and, when allowed, answers one question and audits the read with its purpose.
+ * Throws 400 pulse_purpose_unknown, 403 forbidden (the caller audits the denial in a
+ * transaction of its own: see routes.ts), 404 pulse_subject_unknown.
+ */
+export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, input: Partial<Question>, now: Date, o: { audit: 'pulse.activity.read' | 'pulse.export' } = { audit: 'pulse.activity.read' }): Promise<Answer> {
+  const qn = normalise(input);
+  const settings = await loadSettings(q, p.tenantId);
+  const purpose = purposeOf(settings, qn.purpose);
+  if (!purpose) throw new ProblemError(400, 'pulse_purpose_unknown', `Purpose ${JSON.stringify(qn.purpose)} is not on your organisation's list.`, { purposes: settings.purposes.map((x) => x.key) });
+  if (qn.subject) {
+    const { rows } = await q.query(`SELECT 1 FROM users WHERE id = $1`, [qn.subject]);
+    if (!rows[0]) throw new ProblemError(404, 'pulse_subject_unknown', 'No such person in your organisation.');
+  }
+  const resource = await resourceOf(q, p.tenantId, qn);
+  const ctx = { purpose: purpose.key, purposeGrants: purpose.grants, delegatedCategories: await delegatedCategories(q, p.userId) };
+  const d = decide(p, 'pulse.activity.read', resource, ctx);
+  if (!d.allowed) throw new PulseDenied(resource, purpose.key, d.reasons);
+  const answer = await answerQuestion(q, p, qn, settings, now);
+  const subjects = qn.level === 'person' ? [qn.subject!] : qn.level === 'team' ? teamOf((await orgTree(q)).tree, qn.subject!) : undefined;
+  await recordAudit(q, p.tenantId, actor, {
+    action: o.audit,
+    outcome: 'success',
+    target: { type: 'pulse_activity', id: qn.subject ?? 'org' },
+    purpose: purpose.key,
+    details: {
+      level: qn.level,
+      period: qn.period,
+      from: qn.from,
+      to: qn.to,
+      category: qn.category ?? null,
+      policies: d.reasons,
+      cells: answer.cells.length,
+      suppressed: answer.cells.filter((c) => !c.released).length,
+      ...(subjects ? { subjects } : { scope: 'org' }),
+    },
+  });
+  return answer;
+}
+
+/** A PDP denial, with what the audit entry needs. */
+export class PulseDenied extends ProblemError {
+  constructor(readonly resource: Resource, readonly purpose: string, readonly reasons: string[]) {
+    super(403, 'forbidden', 'Your role and this purpose do not allow this question.');
+  }
+}
+
+/** The answer, without the access decision (the caller has made it). */
+export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Question, settings: PulseSettings, now: Date): Promise<Answer> {
+  const settledUntil = iso(Math.floor((now.getTime() - SETTLE_MS) / DAY_MS) * DAY_MS - DAY_MS);
+  const base: Omit<Answer, 'cells' | 'people'> = { purpose: qn.purpose, level: qn.level, period: qn.period, from: qn.from, to: qn.to, subject: qn.subject ?? null, category: qn.category ?? null, k: settings.kMin, settled_until: qn.level === 'person' ? null : settledUntil };
+  const known = ['uncategorized', ...settings.policy.categories.map((c) => c.key).filter((c) => c !== 'uncategorized')];
+  const categories = qn.category ? [qn.category] : known;
+  if (qn.level === 'person') {
+    // One person's own rows: no k-anonymity (the PDP allowed exactly this person). Paused
+    // time is shown to the person themselves only.
+    const self = qn.subject === p.userId;
+    const { rows } = await q.query<{ day: string; category: string; a: number; i: number; p: number; w: number }>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, category, active_s AS a, idle_s AS i, paused_s AS p, work_s AS w FROM pulse_daily
+        WHERE user_id = $1 AND day >= $2::date AND day <= $3::date ${qn.category ? 'AND category = $4' : ''}`,
+      qn.category ? [qn.subject, qn.from, qn.to, qn.category] : [qn.subject, qn.from, qn.to],
+    );
+    const acc = new Map<string, Cell & { paused_s?: number }>();
+    for (const r of rows) {
+      if (r.category === '' && !self) continue;
+      const period = qn.period === 'week' ? weekOf(r.day) : r.day;
+      const cat = r.category === '' ? 'paused' : r.category;
+      const key = `${period}|${cat}`;
+      let c = acc.get(key);
+      if (!c) acc.set(key, (c = { period, category: cat, released: true, people: 1, active_s: 0, idle_s: 0, work_s: 0, ...(cat === 'paused' ? { paused_s: 0 } : {}) }));
+      c.active_s! += Number(r.a);
+      c.idle_s! += Number(r.i);
+      c.work_s! += Number(r.w);
+      if (c.paused_s !== undefined) c.paused_s += Number(r.p);
+    }
+    const cells = [...acc.values()].sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : a.category < b.category ? -1 : 1));
+    return { ...base, people: 1, cells };
+  }
+  const { tree, people } = await orgTree(q);
+  const members = qn.level === 'org' ? people.map((x) => x.id) : teamOf(tree, qn.subject!);
+  const lastDay = qn.to < settledUntil ? qn.to : settledUntil;
+  const days = qn.from <= lastDay ? daysOf(qn.from, lastDay) : [];
+  const data: DayData = new Map();
+  if (days.length && members.length) {
+    const { rows } = await q.query<{ day: string; user_id: string; category: string; a: number; i: number; w: number }>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, user_id, category, active_s AS a, idle_s AS i, work_s AS w FROM pulse_daily
+        WHERE day >= $1::date AND day <= $2::date AND category <> '' ${qn.level === 'team' ? 'AND user_id = ANY($3::uuid[])' : ''} ${qn.category ? `AND category = $${qn.level === 'team' ? 4 : 3}` : ''}`,
+      [days[0], days[days.length - 1], ...(qn.level === 'team' ? [members] : []), ...(qn.category ? [qn.category] : [])],
+    );
+    for (const r of rows) {
+      const key = `${r.day}|${r.category}`;
+      let m = data.get(key);
+      if (!m) data.set(key, (m = new Map()));
+      m.set(r.user_id, { active: Number(r.a), idle: Number(r.i), work: Number(r.w) });
+    }
+  }
+  const cells = aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members, days, categories, data, viewer: p.userId, k: settings.kMin, period: qn.period });
+  // Days after settled_until are not served at all: mark their cells suppressed.
+  if (qn.to > lastDay) {
+    const later = daysOf(days.length ? iso(Date.parse(lastDay) + DAY_MS) : qn.from, qn.to);
+    const periods = new Set(later.map((d) => (qn.period === 'week' ? weekOf(d) : d)));
+    for (const per of periods) {
+      for (const cat of categories) {
+        const existing = cells.find((c) => c.period === per && c.category === cat);
+        if (existing) {
+          existing.released = false;
+          delete existing.people;
+          delete existing.active_s;
+          delete existing.idle_s;
+          delete existing.work_s;
+        } else cells.push({ period: per, category: cat, released: false });
+      }
+    }
+  }
+  return { ...base, people: members.length, cells };
+}
+
+/** CSV of an answer: released cells with their figures, suppressed ones marked. */
+export function answerCsv(a: Answer): string {
+  const lines = ['period,category,people,active_seconds,idle_seconds,work_hours_active_seconds,note'];
+  const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  for (const c of a.cells) {
+    if (c.released) lines.push([c.period, esc(c.category), c.people ?? '', Math.round(c.active_s ?? 0), Math.round(c.idle_s ?? 0), Math.round(c.work_s ?? 0), ''].join(','));
+    else lines.push([c.period, esc(c.category), '', '', '', '', `fewer than ${a.k} people`].join(','));
+  }
+  return lines.join('\n') + '\n';
+}

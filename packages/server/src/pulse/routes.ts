@@ -1,0 +1,407 @@
+/**
+ * Pulse HTTP API. Agents (signed device requests, RFC 9421):
+ *   POST /api/v1/pulse/batches   upload a PulseBatch (packages/core/src/pulse/batch.ts)
+ *   GET  /api/v1/pulse/policy    the tenant's PulsePolicy as a DSSE envelope, with the public key
+ * People (session): settings (admins, step-up), questions (queries.ts), "my data".
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parsePulseBatch, pulseBatch, PulseBatchError, type PulseBatch } from '@parapet/core';
+import type { AppDeps } from '../deps.js';
+import { ProblemError } from '../http/problem.js';
+import { recordAudit } from '../audit/record.js';
+import { actorOf, requireDevice, requireUser, type DevicePrincipal, type UserPrincipal } from '../auth/principal.js';
+import { authorizeAudited, defineActions, type DecisionContext, type Resource } from '../auth/pdp.js';
+import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, policyKey, signPolicy, type PulseSettings } from './settings.js';
+import { ensurePartitions, resolveOverlaps, storeBatch } from './ingest.js';
+import { answerCsv, ask, orgTree, PulseDenied, type Question } from './queries.js';
+import { teamOf } from './kanon.js';
+import { delegatedCategories, decide } from '../auth/pdp.js';
+import { purgeExpired } from './retention.js';
+import { listTenantIds } from '../tenants/service.js';
+
+defineActions({
+  // No role permit: only the Cedar policies in policies/30-pulse.cedar permit it.
+  'pulse.activity.read': { roles: [], groups: ['pulse_activity'] },
+  'pulse.settings.read': { roles: ['admin', 'auditor'] },
+  'pulse.settings.update': { roles: ['admin'], stepUp: true, sensitive: true },
+});
+
+const problem = { $ref: 'Problem#' };
+const DAY_MS = 86_400_000;
+
+/** The device must be an agent that belongs to an active person; returns that person's id. */
+async function personOf(deps: AppDeps, d: DevicePrincipal): Promise<string> {
+  if (d.deviceKind !== 'agent') throw new ProblemError(403, 'pulse_device_not_personal', 'Only agent devices upload Pulse data.');
+  const owner = await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) =>
+    (await q.query<{ owner_user_id: string | null; status: string | null }>(
+      `SELECT d.owner_user_id, u.status FROM devices d LEFT JOIN users u ON u.tenant_id = d.tenant_id AND u.id = d.owner_user_id WHERE d.id = $1`, [d.deviceId],
+    )).rows[0],
+  );
+  if (!owner?.owner_user_id || owner.status !== 'active') throw new ProblemError(403, 'pulse_device_not_personal', 'This agent is not enrolled to an active person; enroll it with a token that names its owner.');
+  return owner.owner_user_id;
+}
+
+/** authorizeAudited in a transaction of its own, so a denial's audit entry is kept. */
+export async function authorizeOwnTx(deps: AppDeps, req: FastifyRequest, p: UserPrincipal, action: string, r: Resource, ctx: DecisionContext = {}): Promise<void> {
+  await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => authorizeAudited(q, actorOf(req), p, action, r, ctx, deps.now()).then(() => undefined).catch((e: unknown) => ({ denied: e }))).then((x) => {
+    if (x && 'denied' in x) throw x.denied;
+  });
+}
+
+/** Audits a refused upload in its own transaction (the refused batch itself wrote nothing). */
+async function auditRefusal(deps: AppDeps, req: FastifyRequest, d: DevicePrincipal, code: string, batchId: unknown): Promise<void> {
+  try {
+    await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, (q) =>
+      recordAudit(q, d.tenantId, actorOf(req), { action: 'pulse.batch.refused', outcome: 'denied', target: { type: 'pulse_batch', id: typeof batchId === 'string' ? batchId.slice(0, 64) : '*' }, details: { code } }),
+    );
+  } catch (e) {
+    req.log.warn({ err: e }, 'could not audit a refused Pulse batch');
+  }
+}
+
+const settingsView = (s: PulseSettings) => ({
+  policy: s.policy,
+  policy_version: s.policyVersion,
+  purposes: s.purposes,
+  k_min: s.kMin,
+  detail_retention_days: s.detailRetentionDays,
+  rollup_retention_days: s.rollupRetentionDays,
+  work_hours: { start_hour: s.workStartHour, end_hour: s.workEndHour, days: s.workDays },
+  updated_at: s.updatedAt,
+});
+
+const grantSchema = { type: 'object', required: ['role', 'level', 'period'], additionalProperties: false, properties: { role: { enum: [...GRANT_ROLES] }, level: { enum: [...LEVELS] }, period: { enum: [...PERIODS] } } };
+const settingsBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    categories: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'object', required: ['key', 'name'], additionalProperties: false, properties: { key: { type: 'string', pattern: pulseBatch.CATEGORY_KEY }, name: { type: 'string', minLength: 1, maxLength: 100 } } } },
+    rules: {
+      type: 'array',
+      maxItems: 1000,
+      items: { type: 'object', required: ['category'], additionalProperties: false, properties: { category: { type: 'string', pattern: pulseBatch.CATEGORY_KEY }, app: { type: 'string', maxLength: 128 }, title: { type: 'string', maxLength: 500 }, domain: { type: 'string', maxLength: 500 } } },
+    },
+    idle_timeout_seconds: { type: 'integer', minimum: 30, maximum: 3600 },
+    allow_local_categories: { type: 'boolean' },
+    scrub_names: { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 200 } },
+    purposes: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 50,
+      items: { type: 'object', required: ['key', 'name', 'grants'], additionalProperties: false, properties: { key: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' }, name: { type: 'string', minLength: 1, maxLength: 100 }, grants: { type: 'array', maxItems: 50, items: grantSchema } } },
+    },
+    k_min: { type: 'integer', minimum: 3, maximum: 1000 },
+    detail_retention_days: { type: 'integer', minimum: 1, maximum: 3650 },
+    rollup_retention_days: { type: 'integer', minimum: 1, maximum: 3650 },
+    work_hours: { type: 'object', required: ['start_hour', 'end_hour', 'days'], additionalProperties: false, properties: { start_hour: { type: 'integer', minimum: 0, maximum: 23 }, end_hour: { type: 'integer', minimum: 1, maximum: 24 }, days: { type: 'array', minItems: 1, maxItems: 7, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 7 } } } },
+  },
+};
+type SettingsBody = Partial<PulseSettings['policy']> & {
+  purposes?: PulseSettings['purposes'];
+  k_min?: number;
+  detail_retention_days?: number;
+  rollup_retention_days?: number;
+  work_hours?: { start_hour: number; end_hour: number; days: number[] };
+};
+
+export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.post(
+    '/api/v1/pulse/batches',
+    {
+      // Room for a signed body a little over the limit, so the answer is our own problem code.
+      bodyLimit: 2 * pulseBatch.PULSE_BATCH_MAX_BYTES,
+      schema: {
+        tags: ['pulse'],
+        summary: 'Upload a Pulse batch (signed agent request). Idempotent by batch_id and interval id.',
+        response: {
+          201: { type: 'object', properties: { batch_id: { type: 'string' }, received_at: { type: 'string' }, intervals: { type: 'integer' }, accepted: { type: 'integer' }, duplicates: { type: 'integer' }, merged: { type: 'integer' } } },
+          '4xx': problem,
+        },
+      },
+    },
+    async (req, reply) => {
+      const d = requireDevice(req);
+      const raw = req.body as Partial<PulseBatch> | undefined;
+      const size = Number(req.headers['content-length'] ?? 0);
+      try {
+        if (size > pulseBatch.PULSE_BATCH_MAX_BYTES) throw new ProblemError(413, 'pulse_batch_too_large', `A batch body is at most ${pulseBatch.PULSE_BATCH_MAX_BYTES} bytes.`);
+        const userId = await personOf(deps, d);
+        const now = deps.now();
+        let batch: PulseBatch;
+        try {
+          batch = parsePulseBatch(raw, now);
+        } catch (e) {
+          if (!(e instanceof PulseBatchError)) throw e;
+          throw new ProblemError(e.code === 'pulse_batch_too_large' ? 413 : 422, e.code, e.message, e.intervalId ? { interval_id: e.intervalId } : {});
+        }
+        const settings = await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, (q) => loadSettings(q, d.tenantId));
+        const known = categoryKeys(settings);
+        const unknown = [...new Set(batch.intervals.map((i) => i.category).filter((c): c is string => c !== null && !known.has(c)))];
+        if (unknown.length) throw new ProblemError(422, 'pulse_category_unknown', `Unknown categories: ${unknown.slice(0, 10).join(', ')}. Fetch the current policy.`, { categories: unknown.slice(0, 50), policy_version: settings.policyVersion });
+        const oldest = now.getTime() - settings.detailRetentionDays * DAY_MS;
+        const old = batch.intervals.find((i) => Date.parse(i.start) < oldest);
+        if (old) throw new ProblemError(422, 'pulse_interval_expired', `Interval ${old.id} is older than the detail retention (${settings.detailRetentionDays} days).`, { interval_id: old.id });
+        const { rows, merged } = resolveOverlaps(batch.intervals);
+        await ensurePartitions(deps.db, d.tenantId, rows);
+        const receipt = await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, (q) =>
+          storeBatch(q, { tenantId: d.tenantId, deviceId: d.deviceId, userId, actor: actorOf(req), batch, rows, merged, settings, now }),
+        );
+        reply.code(201);
+        return receipt;
+      } catch (e) {
+        if (e instanceof ProblemError) await auditRefusal(deps, req, d, e.code, raw?.batch_id);
+        throw e;
+      }
+    },
+  );
+
+  app.get(
+    '/api/v1/pulse/policy',
+    {
+      schema: {
+        tags: ['pulse'],
+        summary: "The tenant's Pulse policy as a DSSE envelope signed with the tenant's policy key (signed agent request).",
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              envelope: { type: 'object', properties: { payload: { type: 'string' }, payloadType: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } } },
+              key_id: { type: 'string' },
+              public_key_pem: { type: 'string' },
+              version: { type: 'integer' },
+            },
+          },
+          '4xx': problem,
+        },
+      },
+    },
+    async (req) => {
+      const d = requireDevice(req);
+      if (d.deviceKind !== 'agent') throw new ProblemError(403, 'pulse_device_not_personal', 'Only agent devices fetch the Pulse policy.');
+      return deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
+        const s = await loadSettings(q, d.tenantId);
+        const { key, created } = await policyKey(q, deps.keys, d.tenantId);
+        if (created) await recordAudit(q, d.tenantId, { type: 'system', id: 'pulse-policy' }, { action: 'pulse.policy.key_created', outcome: 'success', target: { type: 'pulse_policy_key', id: key.keyId } });
+        return { envelope: signPolicy(agentPolicy(d.tenantId, s), key), key_id: key.keyId, public_key_pem: key.publicKeyPem, version: s.policyVersion };
+      });
+    },
+  );
+
+  app.get(
+    '/api/v1/pulse/policy/key',
+    { schema: { tags: ['pulse'], summary: "The tenant's policy-signing public key (signed agent request or a signed-in person).", response: { 200: { type: 'object', properties: { key_id: { type: 'string' }, public_key_pem: { type: 'string' } } }, '4xx': problem } } },
+    async (req) => {
+      const p = req.principal;
+      if (!p) throw new ProblemError(401, 'unauthenticated', 'Sign in or sign the request as a device.');
+      return deps.db.tx({ tenantId: p.tenantId, actor: p.kind === 'user' ? `user:${p.userId}` : `device:${p.deviceId}` }, async (q) => {
+        await loadSettings(q, p.tenantId);
+        const { key, created } = await policyKey(q, deps.keys, p.tenantId);
+        if (created) await recordAudit(q, p.tenantId, { type: 'system', id: 'pulse-policy' }, { action: 'pulse.policy.key_created', outcome: 'success', target: { type: 'pulse_policy_key', id: key.keyId } });
+        return { key_id: key.keyId, public_key_pem: key.publicKeyPem };
+      });
+    },
+  );
+
+  app.get('/api/v1/pulse/settings', { schema: { tags: ['pulse'], summary: "The tenant's Pulse settings (admins and auditors).", response: { '4xx': problem } } }, async (req) => {
+    const p = requireUser(req);
+    await authorizeOwnTx(deps, req, p, 'pulse.settings.read', { type: 'pulse_settings', tenantId: p.tenantId });
+    return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => settingsView(await loadSettings(q, p.tenantId)));
+  });
+
+  app.put<{ Body: SettingsBody }>(
+    '/api/v1/pulse/settings',
+    { schema: { tags: ['pulse'], summary: 'Change Pulse settings (admins, fresh MFA): policy, purposes, k, retention, work hours. The policy version goes up by one.', body: settingsBody, response: { '4xx': problem } } },
+    async (req) => {
+      const p = requireUser(req);
+      const b = req.body;
+      await authorizeOwnTx(deps, req, p, 'pulse.settings.update', { type: 'pulse_settings', tenantId: p.tenantId });
+      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+          const before = await loadSettings(q, p.tenantId);
+          const policy = { ...before.policy };
+          for (const k of ['categories', 'rules', 'idle_timeout_seconds', 'allow_local_categories', 'scrub_names'] as const) if (b[k] !== undefined) (policy as Record<string, unknown>)[k] = b[k];
+          if (!policy.categories.some((c) => c.key === 'uncategorized')) policy.categories = [{ key: 'uncategorized', name: 'Uncategorized' }, ...policy.categories];
+          const keys = new Set(policy.categories.map((c) => c.key));
+          if (keys.size !== policy.categories.length) throw new ProblemError(422, 'pulse_settings_invalid', 'Category keys must be unique.');
+          const badRule = policy.rules.find((r) => !keys.has(r.category));
+          if (badRule) throw new ProblemError(422, 'pulse_settings_invalid', `A rule names category ${badRule.category}, which the policy does not list.`);
+          for (const r of policy.rules) {
+            for (const re of [r.title, r.domain]) {
+              if (re === undefined) continue;
+              try {
+                new RegExp(re);
+              } catch {
+                throw new ProblemError(422, 'pulse_settings_invalid', `The rule pattern ${JSON.stringify(re)} is not a valid regular expression.`);
+              }
+            }
+          }
+          const purposes = b.purposes ?? before.purposes;
+          if (new Set(purposes.map((x) => x.key)).size !== purposes.length) throw new ProblemError(422, 'pulse_settings_invalid', 'Purpose keys must be unique.');
+          const detail = b.detail_retention_days ?? before.detailRetentionDays;
+          const rollup = b.rollup_retention_days ?? before.rollupRetentionDays;
+          if (rollup < detail) throw new ProblemError(422, 'pulse_settings_invalid', 'Rollups must be kept at least as long as the intervals they summarise.');
+          const wh = b.work_hours ?? { start_hour: before.workStartHour, end_hour: before.workEndHour, days: before.workDays };
+          if (wh.end_hour <= wh.start_hour) throw new ProblemError(422, 'pulse_settings_invalid', 'Work hours must end after they start.');
+          const policyChanged = JSON.stringify(policy) !== JSON.stringify(before.policy);
+          await q.query(
+            `UPDATE pulse_settings SET policy = $1, policy_version = policy_version + $2, purposes = $3, k_min = $4, detail_retention_days = $5, rollup_retention_days = $6,
+               work_start_hour = $7, work_end_hour = $8, work_days = $9, updated_at = now(), updated_by = $10`,
+            [JSON.stringify(policy), policyChanged ? 1 : 0, JSON.stringify(purposes), b.k_min ?? before.kMin, detail, rollup, wh.start_hour, wh.end_hour, wh.days, `user:${p.userId}`],
+          );
+          const after = await loadSettings(q, p.tenantId);
+          const changed = Object.keys(b).sort();
+          await recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.settings.updated', outcome: 'success', target: { type: 'pulse_settings', id: p.tenantId }, details: { changed, policy_version: after.policyVersion, k_min: after.kMin } });
+          return settingsView(after);
+        });
+    },
+  );
+
+  // ---- questions ----
+
+  const questionQuery = {
+    type: 'object',
+    required: ['purpose', 'level', 'period', 'from', 'to'],
+    additionalProperties: false,
+    properties: {
+      purpose: { type: 'string', maxLength: 64 },
+      level: { enum: [...LEVELS] },
+      period: { enum: [...PERIODS] },
+      from: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+      to: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+      subject: { type: 'string', format: 'uuid' },
+      category: { type: 'string', pattern: pulseBatch.CATEGORY_KEY },
+    },
+  };
+
+  /** Asks, recording a PDP denial (with the purpose) in a transaction of its own. */
+  async function askAudited(req: FastifyRequest, qn: Partial<Question>, audit: 'pulse.activity.read' | 'pulse.export') {
+    const p = requireUser(req);
+    try {
+      return await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => ask(q, p, actorOf(req), qn, deps.now(), { audit }));
+    } catch (e) {
+      if (e instanceof PulseDenied) {
+        await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
+          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', target: { type: 'pulse_activity', id: qn.subject ?? 'org' }, purpose: e.purpose, details: { action: 'pulse.activity.read', level: qn.level, period: qn.period, category: qn.category ?? null, policies: e.reasons } }),
+        );
+      }
+      throw e;
+    }
+  }
+
+  app.get<{ Querystring: Question }>(
+    '/api/v1/pulse/activity',
+    { schema: { tags: ['pulse'], summary: 'Time per category for a person, a team (a manager\'s reporting chain) or the org, per day or week, under a named purpose. Aggregates are k-anonymous; suppressed cells carry released: false.', querystring: questionQuery, response: { '4xx': problem } } },
+    async (req) => askAudited(req, req.query, 'pulse.activity.read'),
+  );
+
+  app.get<{ Querystring: Question }>(
+    '/api/v1/pulse/activity.csv',
+    { schema: { tags: ['pulse'], summary: 'The same question as CSV (what the viewer may see; suppressed cells say "fewer than k people").', querystring: questionQuery, response: { '4xx': problem } } },
+    async (req, reply) => {
+      const a = await askAudited(req, req.query, 'pulse.export');
+      reply.header('content-type', 'text/csv; charset=utf-8');
+      reply.header('content-disposition', `attachment; filename="pulse-${a.level}-${a.period}-${a.from}-${a.to}.csv"`);
+      return answerCsv(a);
+    },
+  );
+
+  app.get('/api/v1/pulse/me/scope', { schema: { tags: ['pulse'], summary: 'What the signed-in person may ask: purposes with their grants for this person, teams and people of their reporting chain, delegated categories, k.' } }, async (req) => {
+    const p = requireUser(req);
+    return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+      const s = await loadSettings(q, p.tenantId);
+      const delegated = await delegatedCategories(q, p.userId);
+      const { tree, people } = await orgTree(q);
+      const name = new Map(people.map((x) => [x.id, x.display_name || x.email]));
+      const isManager = p.roles.includes('manager');
+      const below = isManager ? teamOf(tree, p.userId) : [];
+      // Teams: the viewer's own chain and each manager in it; delegates pick any team.
+      const roots = delegated.length ? people.filter((x) => (tree.children.get(x.id) ?? []).length > 0).map((x) => x.id) : isManager ? [p.userId, ...below.filter((x) => (tree.children.get(x) ?? []).length > 0)] : [];
+      const mine = (role: string) => (role === 'employee' ? true : role === 'manager' ? isManager : delegated.length > 0);
+      return {
+        k: s.kMin,
+        purposes: s.purposes.map((x) => ({ key: x.key, name: x.name, grants: x.grants.filter((g) => mine(g.role)) })).filter((x) => x.grants.length),
+        teams: [...new Set(roots)].map((id) => ({ id, name: name.get(id) ?? id, size: teamOf(tree, id).length })),
+        people: [{ id: p.userId, name: name.get(p.userId) ?? p.email, self: true }, ...below.map((id) => ({ id, name: name.get(id) ?? id, self: false }))],
+        categories: s.policy.categories,
+        delegated_categories: delegated,
+        can_configure: p.roles.includes('admin'),
+      };
+    });
+  });
+
+  app.get<{ Querystring: { from: string; to: string } }>(
+    '/api/v1/pulse/me/timeline',
+    {
+      schema: {
+        tags: ['pulse'],
+        summary: "The signed-in person's own intervals (full detail), at most 5,000, under the my_data purpose.",
+        querystring: { type: 'object', required: ['from', 'to'], additionalProperties: false, properties: { from: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' }, to: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } } },
+        response: { '4xx': problem },
+      },
+    },
+    async (req) => {
+      const p = requireUser(req);
+      const { from, to } = req.query;
+      if (!Number.isFinite(Date.parse(from)) || !Number.isFinite(Date.parse(to)) || to < from) throw new ProblemError(400, 'pulse_question_invalid', 'from and to must be days, to not before from.');
+      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const s = await loadSettings(q, p.tenantId);
+        const purpose = s.purposes.find((x) => x.grants.some((g) => g.role === 'employee' && g.level === 'person' && g.period === 'day'));
+        const d = purpose && decide(p, 'pulse.activity.read', { type: 'pulse_activity', id: p.userId, tenantId: p.tenantId, attrs: { subject: p.userId, managerChain: [], level: 'person', period: 'day' } }, { purpose: purpose.key, purposeGrants: purpose.grants });
+        if (!purpose || !d?.allowed) throw new ProblemError(403, 'forbidden', 'No purpose on your organisation\'s list lets people see their own data.');
+        const { rows } = await q.query<{ id: string; start_at: Date; end_at: Date; state: number; app: string | null; category: string | null; domain: string | null }>(
+          `SELECT id, start_at, end_at, state, app, category, domain FROM pulse_intervals WHERE user_id = $1 AND start_at >= $2::date AND start_at < $3::date + 1 ORDER BY start_at LIMIT 5000`,
+          [p.userId, from, to],
+        );
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.activity.read', outcome: 'success', target: { type: 'pulse_activity', id: p.userId }, purpose: purpose.key, details: { level: 'person', period: 'interval', from, to, subjects: [p.userId], cells: rows.length, suppressed: 0 } });
+        const states = ['active', 'idle', 'paused'];
+        return { purpose: purpose.key, intervals: rows.map((r) => ({ id: r.id, start: new Date(r.start_at).toISOString(), end: new Date(r.end_at).toISOString(), state: states[r.state], app: r.app, category: r.category, domain: r.domain })) };
+      });
+    },
+  );
+
+  app.get<{ Querystring: { limit?: number } }>(
+    '/api/v1/pulse/me/reads',
+    { schema: { tags: ['pulse'], summary: "Every read of the signed-in person's Pulse data, from the audit log: who, when, purpose, level and period.", querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } } } } },
+    async (req) => {
+      const p = requireUser(req);
+      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const { rows } = await q.query<{ seq: string; at: Date; actor_id: string; actor_name: string | null; action: string; purpose: string | null; details: Record<string, unknown> }>(
+          `SELECT seq, at, actor_id, actor_name, action, purpose, details FROM audit_log
+            WHERE action IN ('pulse.activity.read', 'pulse.export') AND outcome = 'success'
+              AND (details->'subjects' ? $1 OR details->>'scope' = 'org')
+            ORDER BY seq DESC LIMIT $2`,
+          [p.userId, req.query.limit ?? 200],
+        );
+        return {
+          reads: rows.map((r) => ({
+            seq: Number(r.seq),
+            at: new Date(r.at).toISOString(),
+            who: { id: r.actor_id, name: r.actor_name, self: r.actor_id === p.userId },
+            action: r.action === 'pulse.export' ? 'export' : 'read',
+            purpose: r.purpose,
+            level: r.details.level,
+            period: r.details.period,
+            from: r.details.from,
+            to: r.details.to,
+            category: r.details.category ?? null,
+          })),
+        };
+      });
+    },
+  );
+
+  // ---- retention ----
+
+  const RETENTION_INTERVAL_MS = 6 * 60 * 60 * 1000;
+  const purgeAll = async () => {
+    for (const tenantId of await listTenantIds(deps.db)) {
+      try {
+        await purgeExpired(deps.db, tenantId, deps.now());
+      } catch (e) {
+        app.log.error({ err: e, tenant_id: tenantId }, 'pulse retention purge failed');
+      }
+    }
+  };
+  const retentionTimer = setInterval(() => void purgeAll(), RETENTION_INTERVAL_MS);
+  retentionTimer.unref();
+  app.addHook('onClose', async () => clearInterval(retentionTimer));
+}
