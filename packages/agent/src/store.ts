@@ -241,6 +241,22 @@ export class Store {
     this.db.prepare('UPDATE batches SET attempts = attempts + 1, sent_ms = ?, last_error = NULL WHERE batch_id = ?').run(now, batchId);
   }
 
+  /**
+   * The server refused a batch because a category is no longer in the tenant's policy (it
+   * stored nothing): the batch row is dropped and its intervals go back to the queue, with
+   * categories outside `known` set to `uncategorized`; the next seal gives them a new batch id.
+   */
+  requeueBatch(batchId: string, known: ReadonlySet<string>): number {
+    return this.db.transaction(() => {
+      const rows = this.db.prepare('SELECT id, category FROM intervals WHERE batch_id = ?').all(batchId) as Array<{ id: string; category: string | null }>;
+      const fix = this.db.prepare("UPDATE intervals SET category = 'uncategorized' WHERE id = ?");
+      for (const r of rows) if (r.category !== null && !known.has(r.category)) fix.run(r.id);
+      this.db.prepare('UPDATE intervals SET batch_id = NULL WHERE batch_id = ?').run(batchId);
+      this.db.prepare('DELETE FROM batches WHERE batch_id = ?').run(batchId);
+      return rows.length;
+    })();
+  }
+
   /** The server refused the batch for good (e.g. a schema problem); kept for `show`, never retried. */
   markRejected(batchId: string, code: string): void {
     this.db.prepare('UPDATE batches SET attempts = attempts + 1, rejected = ? WHERE batch_id = ?').run(code, batchId);
