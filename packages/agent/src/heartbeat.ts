@@ -8,9 +8,12 @@
  *    heartbeat's time, so consecutive intervals touch instead of leaving a poll-sized gap;
  *  - active→idle is back-dated to the last input (`now - idleMs`), and idle→active starts the
  *    new interval at that last input, so idle time is not counted as active (and vice versa);
- *  - a gap longer than the pulse time (suspend, a stopped agent) or a clock that went
- *    backwards closes the open interval at its last heartbeat and starts a new one, so no
- *    interval spans a time the agent did not see and none ends before it starts;
+ *  - a gap longer than the pulse time (suspend, a stopped agent) closes the open interval at
+ *    its last heartbeat and starts a new one, so no interval spans a time the agent did not see;
+ *  - a clock that went backwards closes the open interval, and heartbeats are ignored until
+ *    the clock passes the latest end already recorded (the floor, carried across restarts):
+ *    after the clock is set back by D, up to D of activity is not recorded, so that no time
+ *    is ever counted twice and intervals never overlap;
  *  - `null` data (screen locked, no focused window) closes the open interval and records nothing;
  *  - an interval reaching {@link PULSE_INTERVAL_MAX_MS} is closed and continued in a new one.
  */
@@ -52,11 +55,16 @@ const sameData = (a: IntervalData, b: IntervalData) => a.state === b.state && a.
 /** Stateful merger. `heartbeat` returns the intervals it closed (each with end > start). */
 export class HeartbeatMerger {
   private cur: Interval | null = null;
+  /** No interval may start before this (ms): the latest end recorded so far. */
+  floor: number;
   constructor(
     readonly pulseMs: number,
     private readonly newId: () => string = randomUUID,
     readonly maxMs: number = pulseBatch.PULSE_INTERVAL_MAX_MS,
-  ) {}
+    floor = -Infinity,
+  ) {
+    this.floor = floor;
+  }
 
   /** The open interval (a copy), if any. */
   get open(): Interval | null {
@@ -71,17 +79,19 @@ export class HeartbeatMerger {
   flush(): Interval[] {
     const c = this.cur;
     this.cur = null;
+    if (c) this.floor = Math.max(this.floor, c.end);
     return c && c.end > c.start ? [c] : [];
   }
 
   heartbeat(h: Heartbeat): Interval[] {
     const c = this.cur;
     if (h.data === null) return this.flush();
+    if (h.at < Math.max(this.floor, c?.end ?? -Infinity)) return this.flush();
     if (!c) {
       this.start(h.at, h.data);
       return [];
     }
-    if (h.at < c.end || h.at - c.end > this.pulseMs) {
+    if (h.at - c.end > this.pulseMs) {
       const done = this.flush();
       this.start(h.at, h.data);
       return done;

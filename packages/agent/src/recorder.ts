@@ -65,8 +65,8 @@ export class Recorder {
   private finish: (() => void) | undefined;
 
   constructor(private readonly o: RecorderOptions) {
-    this.merger = new HeartbeatMerger(pulseTimeFor(o.pollMs ?? 1000));
     o.store.closeStaleOpen();
+    this.merger = new HeartbeatMerger(pulseTimeFor(o.pollMs ?? 1000), undefined, undefined, o.store.lastEnd());
     this.refresh(0);
   }
 

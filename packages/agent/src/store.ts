@@ -195,6 +195,11 @@ export class Store {
     return this.db.prepare('UPDATE intervals SET open = 0 WHERE open = 1').run().changes;
   }
 
+  /** The latest end recorded (ms), or -Infinity: the heartbeat merger's floor after a restart. */
+  lastEnd(): number {
+    return (this.db.prepare('SELECT max(end_ms) AS e FROM intervals').get() as { e: number | null }).e ?? -Infinity;
+  }
+
   /** Intervals overlapping [from, to), oldest first. */
   intervals(from: number, to: number): StoredInterval[] {
     return (this.db.prepare('SELECT i.*, b.sent_ms FROM intervals i LEFT JOIN batches b USING (batch_id) WHERE i.end_ms > ? AND i.start_ms < ? ORDER BY i.start_ms, i.id').all(from, to) as Row[]).map(rowToInterval);
