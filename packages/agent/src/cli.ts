@@ -18,7 +18,7 @@ import { makeClassifier, Recorder } from './recorder.js';
 import { RuleError, type Rule } from './scrub/categorise.js';
 import { showData, showText, startOfLocalDay } from './show.js';
 import { Store, StoreError } from './store.js';
-import { Uploader } from './upload.js';
+import { PolicyError, Uploader } from './upload.js';
 
 export interface AgentIo {
   out(line: string): void;
@@ -30,12 +30,13 @@ export interface AgentIo {
   stopSignal?: Promise<void>;
 }
 
-export const AGENT_COMMANDS = ['run', 'rules', 'pause', 'resume', 'exclude', 'include', 'hours', 'show', 'page', 'category'];
+export const AGENT_COMMANDS = ['run', 'upload', 'rules', 'pause', 'resume', 'exclude', 'include', 'hours', 'show', 'page', 'category'];
 
 export const AGENT_HELP = [
   '',
   'Pulse (recording is local first; see exactly what is kept and sent with show):',
   '  parapet-agent run [--idle-timeout SECONDS] [--no-upload] [--page] [--state-dir DIR]',
+  '  parapet-agent upload          (send everything waiting now, then exit; run does this on its own)',
   '  parapet-agent rules test [--rules FILE] < titles.txt     (lines: app<TAB>title; prints JSON lines)',
   '  parapet-agent pause [--for 1h | --until-resumed]',
   '  parapet-agent resume',
@@ -98,6 +99,41 @@ async function rulesTest(args: string[], io: AgentIo): Promise<number> {
   return 0;
 }
 
+async function deviceClient(dir: string): Promise<DeviceClient> {
+  const state = await loadState(join(dir, 'state.json'));
+  const ks = await openEnrolledStore('agent', dir, state);
+  const ca = state.caFile ? await readFile(state.caFile, 'utf8') : undefined;
+  return DeviceClient.open({ statePath: join(dir, 'state.json'), store: ks, ...(ca ? { ca } : {}) });
+}
+
+/** `upload`: fetch the policy, then send batch after batch until nothing waits or one fails. */
+async function uploadNow(args: string[], io: AgentIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { 'state-dir': { type: 'string' } }, strict: true });
+  const dir = stateDir(values);
+  if (!existsSync(join(dir, 'state.json'))) throw new UsageError(`This agent is not enrolled yet (no state in ${dir}); run parapet-agent enroll first.`);
+  const client = await deviceClient(dir);
+  const store = await openStore(dir, io.env ?? process.env);
+  try {
+    const up = new Uploader({ store, client });
+    await up.fetchPolicy().catch((e: Error) => io.err(e instanceof PolicyError ? e.message : `The Pulse policy could not be fetched (${(e as NodeJS.ErrnoException).code ?? e.message}); the cached one stays in use.`));
+    let sent = 0;
+    for (;;) {
+      const r = await up.sendOne();
+      if (r.kind === 'nothing') break;
+      if (r.kind === 'sent') sent++;
+      else if (r.kind === 'rejected') io.err(`The server refused batch ${r.batchId} for good (${r.code}); it stays on this device.`);
+      else if (!/re-queued/.test(r.reason)) {
+        io.err(`Batch ${r.batchId} could not be sent (${r.reason}); it stays queued and is sent by the next run or upload.`);
+        return 1;
+      }
+    }
+    io.out(sent === 0 ? 'Nothing was waiting to be sent.' : `Sent ${sent} batch${sent === 1 ? '' : 'es'}.`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
 async function run(args: string[], io: AgentIo): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -121,10 +157,7 @@ async function run(args: string[], io: AgentIo): Promise<number> {
   let uploader: Uploader | undefined;
   const enrolled = existsSync(join(dir, 'state.json'));
   if (!values['no-upload'] && enrolled) {
-    const state = await loadState(join(dir, 'state.json'));
-    const ks = await openEnrolledStore('agent', dir, state);
-    const ca = state.caFile ? await readFile(state.caFile, 'utf8') : undefined;
-    const client = await DeviceClient.open({ statePath: join(dir, 'state.json'), store: ks, ...(ca ? { ca } : {}) });
+    const client = await deviceClient(dir);
     const every = values['upload-every'] === undefined ? 30_000 : Number(values['upload-every']);
     uploader = new Uploader({ store, client, idleMs: every, baseMs: Math.min(2000, every), log: io.err });
   } else io.err(enrolled ? 'Uploading is off (--no-upload); intervals stay on this device.' : 'This device is not enrolled, so intervals stay on this device until it is.');
@@ -257,6 +290,7 @@ export async function agentCli(argv: string[], io: AgentIo): Promise<number> {
   try {
     if (command === 'rules') return await rulesTest(rest, io);
     if (command === 'run') return await run(rest, io);
+    if (command === 'upload') return await uploadNow(rest, io);
     return await control(command!, rest, io);
   } catch (e) {
     const parse = (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') ?? false;

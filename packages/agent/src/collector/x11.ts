@@ -54,6 +54,36 @@ export function wmClassOf(data: Buffer): string | undefined {
   return cls ? cls.toLowerCase().slice(0, 128) : undefined;
 }
 
+/**
+ * Decodes a COMPOUND_TEXT property (ICCCM §2.7.1; e.g. xterm's WM_NAME outside a UTF-8 locale):
+ * Latin-1 by default, UTF-8 between `ESC % G` and `ESC % @`; other designations are dropped.
+ */
+export function decodeCompoundText(data: Buffer): string {
+  let out = '';
+  let i = 0;
+  let utf8 = false;
+  let from = 0;
+  const flush = (to: number) => {
+    out += data.subarray(from, to).toString(utf8 ? 'utf8' : 'latin1');
+  };
+  while (i < data.length) {
+    if (data[i] === 0x1b) {
+      flush(i);
+      if (data[i + 1] === 0x25 && data[i + 2] === 0x47) (utf8 = true), (i += 3);
+      else if (data[i + 1] === 0x25 && data[i + 2] === 0x40) (utf8 = false), (i += 3);
+      else {
+        // Skip the escape sequence: intermediate bytes 0x20-0x2f, then one final byte.
+        i++;
+        while (i < data.length && data[i]! >= 0x20 && data[i]! <= 0x2f) i++;
+        i++;
+      }
+      from = i;
+    } else i++;
+  }
+  flush(data.length);
+  return out;
+}
+
 /** Opens the display (`$DISPLAY` by default) and checks the window manager and the screen saver extension. */
 export async function openX11Collector(o: { display?: string | undefined } = {}): Promise<Collector> {
   const d = await connect(o.display);
@@ -63,8 +93,8 @@ export async function openX11Collector(o: { display?: string | undefined } = {})
   X.on('end', () => (lost ??= new Error('The X display connection was closed.')));
   const root = d.screen[0]!.root;
   const atom = (name: string) => call<number>((cb) => X.InternAtom(false, name, cb));
-  const [ACTIVE, NET_WM_NAME, WM_NAME, WM_CLASS, NET_WM_PID, UTF8_STRING] = await Promise.all(
-    ['_NET_ACTIVE_WINDOW', '_NET_WM_NAME', 'WM_NAME', 'WM_CLASS', '_NET_WM_PID', 'UTF8_STRING'].map(atom),
+  const [ACTIVE, NET_WM_NAME, WM_NAME, WM_CLASS, NET_WM_PID, UTF8_STRING, COMPOUND_TEXT] = await Promise.all(
+    ['_NET_ACTIVE_WINDOW', '_NET_WM_NAME', 'WM_NAME', 'WM_CLASS', '_NET_WM_PID', 'UTF8_STRING', 'COMPOUND_TEXT'].map(atom),
   );
   const ss = await call<ScreenSaverExt>((cb) => X.require('screen-saver', cb)).catch(() => undefined);
   const prop = (wid: number, p: number, longs = 1024) => call<XProperty>((cb) => X.GetProperty(0, wid, p, ANY_PROPERTY_TYPE, 0, longs, cb));
@@ -84,7 +114,12 @@ export async function openX11Collector(o: { display?: string | undefined } = {})
     if (wid === 0) return null;
     try {
       const [cls, netName, name, pidP] = await Promise.all([prop(wid, WM_CLASS!, 64), prop(wid, NET_WM_NAME!), prop(wid, WM_NAME!), prop(wid, NET_WM_PID!, 1)]);
-      const title = netName.type === UTF8_STRING && netName.data.length ? netName.data.toString('utf8') : name.data.toString(name.type === UTF8_STRING ? 'utf8' : 'latin1');
+      const title =
+        netName.type === UTF8_STRING && netName.data.length
+          ? netName.data.toString('utf8')
+          : name.type === COMPOUND_TEXT
+            ? decodeCompoundText(name.data)
+            : name.data.toString(name.type === UTF8_STRING ? 'utf8' : 'latin1');
       const pid = pidP.data.length >= 4 ? pidP.data.readUInt32LE(0) : undefined;
       const process = pid ? (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() || undefined : undefined;
       const app = wmClassOf(cls.data) ?? process?.toLowerCase() ?? 'unknown';
