@@ -88,7 +88,8 @@ test('Chromium renders the day: table, exact pending bytes and the uPlot timelin
   p.on('console', (m) => {
     if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
   });
-  await p.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`Refused to: CSP ${e.violatedDirective} ${e.blockedURI}`)));
+  // Runs in the page (the test's tsconfig has no DOM lib, hence the string).
+  await p.addInitScript("document.addEventListener('securitypolicyviolation', (e) => console.error('Refused to: CSP ' + e.violatedDirective + ' ' + e.blockedURI))");
   await p.goto(page.url);
   await p.waitForSelector('#timeline canvas');
   await p.waitForSelector('#intervals tr');
