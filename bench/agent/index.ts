@@ -80,7 +80,7 @@ async function processes(): Promise<void> {
       switches++;
       await sleep(2000);
     };
-    const [ma, mb, mn] = await Promise.all([measure(agent, seconds * 1000, switcher), measure(baseline, seconds * 1000, () => sleep(500)), measure(bare, seconds * 1000, () => sleep(500))]);
+    const [ma, mb, mn] = await Promise.all([measure(agent, seconds * 1000, switcher), measure(baseline, seconds * 1000, async () => void (await sleep(500))), measure(bare, seconds * 1000, async () => void (await sleep(500)))]);
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));
     const shown = execFileSync(process.execPath, [join(root, 'packages/agent/bin/parapet-agent.js'), 'show', '--json', '--state-dir', dir], { env }).toString();
