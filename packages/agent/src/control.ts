@@ -40,7 +40,7 @@ export function readControls(store: Store): Controls {
 /** Parses `30m`, `1h`, `1h30m`, `2d` into ms. @throws ControlError */
 export function parseDuration(s: string): number {
   const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$/.exec(s.trim());
-  if (!m || s.trim() === '') throw new ControlError(`${JSON.stringify(s)} is not a duration like 30m, 1h or 1h30m.`);
+  if (!m || s.trim() === '') throw new ControlError(`The duration ${JSON.stringify(s)} is not of a form like 30m, 1h or 1h30m.`);
   const ms = ((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 60_000;
   if (ms <= 0) throw new ControlError('A pause must last longer than zero minutes.');
   return ms;
@@ -55,7 +55,7 @@ export function parseDays(s: string): number[] {
     const [a, b] = part.split('-');
     const i = DAY_NAMES.indexOf(a ?? '');
     const j = b === undefined ? i : DAY_NAMES.indexOf(b);
-    if (i < 0 || j < 0) throw new ControlError(`${JSON.stringify(s)} is not a list of days like mon-fri or mon,wed,fri.`);
+    if (i < 0 || j < 0) throw new ControlError(`The days ${JSON.stringify(s)} are not a list like mon-fri or mon,wed,fri.`);
     for (let d = i; ; d = (d + 1) % 7) {
       out.add(d + 1);
       if (d === j) break;
@@ -67,7 +67,7 @@ export function parseDays(s: string): number[] {
 /** Parses `09:00-17:30` into minutes. @throws ControlError */
 export function parseSpan(s: string): { start: number; end: number } {
   const m = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/.exec(s);
-  if (!m) throw new ControlError(`${JSON.stringify(s)} is not a time span like 09:00-17:30.`);
+  if (!m) throw new ControlError(`The span ${JSON.stringify(s)} is not a time span like 09:00-17:30.`);
   const start = Number(m[1]) * 60 + Number(m[2]);
   const end = Number(m[3]) * 60 + Number(m[4]);
   if (end <= start || end > 24 * 60) throw new ControlError(`The span ${s} must end after it starts, on the same day.`);
@@ -80,7 +80,7 @@ export function checkTimeZone(tz: string): string {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return tz;
   } catch {
-    throw new ControlError(`${JSON.stringify(tz)} is not a known time zone (use an IANA name like Europe/Berlin).`);
+    throw new ControlError(`The time zone ${JSON.stringify(tz)} is not known (use an IANA name like Europe/Berlin).`);
   }
 }
 
