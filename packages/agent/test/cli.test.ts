@@ -31,7 +31,7 @@ function withStdin(args: string[], input: string): Promise<BinResult> {
 }
 
 test('rules test reads app<TAB>title lines and prints the category and exact upload form per line', async () => {
-  const r = await withStdin(['rules', 'test', '--rules', fixture('rules.json')], readFileSync(fixture('titles.tsv')));
+  const r = await withStdin(['rules', 'test', '--rules', fixture('rules.json')], readFileSync(fixture('titles.tsv'), 'utf8'));
   assert.equal(r.code, 0, r.stderr);
   const got = r.stdout.trimEnd().split('\n');
   assert.deepEqual(got, readFileSync(fixture('titles.expected.jsonl'), 'utf8').trimEnd().split('\n'));
