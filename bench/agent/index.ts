@@ -13,7 +13,8 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { build } from 'esbuild';
 import { join } from 'node:path';
 import { missingX11Tools, sleep, startDesktop } from '../../packages/agent/test/xvfb.js';
 import { makeClassifier } from '../../packages/agent/src/recorder.js';
@@ -59,17 +60,39 @@ async function processes(): Promise<void> {
   const d = await startDesktop();
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-'));
   const procs: ChildProcess[] = [];
+  const extraDirs: string[] = [];
   try {
     const a = await d.open('xterm', ['-T', 'Inbox – alice@example.com – https://mail.example.org/x'], 'Inbox – alice@example.com – https://mail.example.org/x');
     const b = await d.open('xmessage', ['-title', 'Build 4711 report', 'x'], 'Build 4711 report');
     const env = { ...process.env, ...d.env, PARAPET_AGENT_KEY_STORE: 'file' };
     const agent = spawn(process.execPath, [join(root, 'packages/agent/bin/parapet-agent.js'), 'run', '--no-upload', '--state-dir', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const baseline = spawn(process.execPath, ['--import', 'tsx', '-e', 'setInterval(() => {}, 1000)'], { env, stdio: 'ignore' });
+    // The same agent bundled by esbuild (no tsx loader at run time), to show what the loader costs.
+    const bundle = join(root, 'packages/agent/dist/agent.mjs');
+    await build({
+      entryPoints: [join(root, 'packages/agent/src/main.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: bundle,
+      external: ['better-sqlite3-multiple-ciphers', '@napi-rs/keyring', 'x11'],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      logLevel: 'error',
+    });
+    const dir2 = mkdtempSync(join(tmpdir(), 'pulse-bench-'));
+    extraDirs.push(dir2);
+    const bundled = spawn(process.execPath, [bundle, 'run', '--no-upload', '--state-dir', dir2], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(bundled);
     const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { env, stdio: 'ignore' });
     procs.push(agent, baseline, bare);
     await new Promise<void>((resolve, reject) => {
       agent.stdout!.on('data', (x: Buffer) => x.toString().includes('Recording (') && resolve());
       agent.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
+    });
+    await new Promise<void>((resolve, reject) => {
+      bundled.stdout!.on('data', (x: Buffer) => x.toString().includes('Recording (') && resolve());
+      bundled.once('exit', (c) => reject(new Error(`bundled agent exited ${c}`)));
     });
     await sleep(3000); // past start-up (tsx compile, SQLCipher open)
     let which = 0;
@@ -80,7 +103,7 @@ async function processes(): Promise<void> {
       switches++;
       await sleep(2000);
     };
-    const [ma, mb, mn] = await Promise.all([measure(agent, seconds * 1000, switcher), measure(baseline, seconds * 1000, async () => void (await sleep(500))), measure(bare, seconds * 1000, async () => void (await sleep(500)))]);
+    const [ma, mb, mn, mz] = await Promise.all([measure(agent, seconds * 1000, switcher), measure(baseline, seconds * 1000, async () => void (await sleep(500))), measure(bare, seconds * 1000, async () => void (await sleep(500))), measure(bundled, seconds * 1000, async () => void (await sleep(500)))]);
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));
     const shown = execFileSync(process.execPath, [join(root, 'packages/agent/bin/parapet-agent.js'), 'show', '--json', '--state-dir', dir], { env }).toString();
@@ -88,13 +111,17 @@ async function processes(): Promise<void> {
     console.log(`agent run under Xvfb, ${seconds} s, ${switches} focus switches (every 2 s), ${n} intervals recorded:`);
     console.log(`  agent:    CPU ${ma.cpuPct.toFixed(2)} % of one core, RSS max ${ma.rssMaxMb.toFixed(1)} MB (mean ${ma.rssMeanMb.toFixed(1)} MB)`);
     console.log(`  baseline: CPU ${mb.cpuPct.toFixed(2)} % of one core, RSS max ${mb.rssMaxMb.toFixed(1)} MB (node + tsx, a 1 s timer)`);
+    console.log(`  the same agent bundled by esbuild (no tsx), recording the same windows: CPU ${mz.cpuPct.toFixed(2)} %, RSS max ${mz.rssMaxMb.toFixed(1)} MB (mean ${mz.rssMeanMb.toFixed(1)} MB)`);
     console.log(`  plain node (no tsx): CPU ${mn.cpuPct.toFixed(2)} %, RSS max ${mn.rssMaxMb.toFixed(1)} MB: the floor any Node 20 agent starts from`);
     console.log(`  agent - baseline: CPU ${(ma.cpuPct - mb.cpuPct).toFixed(2)} points, RSS +${(ma.rssMaxMb - mb.rssMaxMb).toFixed(1)} MB; ratio CPU ${(ma.cpuPct / Math.max(mb.cpuPct, 0.01)).toFixed(1)}x, RSS ${(ma.rssMaxMb / mb.rssMaxMb).toFixed(2)}x`);
-    console.log(`  goals: <= 1 % of one core: ${ma.cpuPct <= 1 ? 'met' : 'NOT met'}; <= 60 MB RSS: ${ma.rssMaxMb <= 60 ? 'met' : 'NOT met'}`);
+    console.log(`  goals: <= 1 % of one core: ${ma.cpuPct <= 1 ? 'met' : 'NOT met'}; <= 60 MB RSS: ${ma.rssMaxMb <= 60 ? 'met' : 'NOT met'} (bundled: ${mz.rssMaxMb <= 60 ? 'met' : 'NOT met'})`);
+    console.log(`  load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
   } finally {
     for (const p of procs) p.kill('SIGKILL');
     await d.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(join(root, 'packages/agent/dist'), { recursive: true, force: true });
+    for (const x of extraDirs) rmSync(x, { recursive: true, force: true });
   }
 }
 
