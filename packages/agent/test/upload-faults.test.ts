@@ -1,7 +1,7 @@
-// PULSE-UPLOAD against the real server through a TCP proxy that can be down, cut a connection
-// after the server answered (the server committed, the agent never heard), or hold the answer
-// while the agent process is killed; plus a clock that jumps backwards while recording.
-// Every case checks the server's tables: nothing lost, nothing counted twice.
+// PULSE-UPLOAD against the real server through a TCP proxy that can be down, or hold the
+// server's answer until the batch is committed in the database and then cut the connection or
+// kill the agent process (the server committed, the agent never heard); plus a clock that jumps
+// backwards while recording. Every case checks the server's tables: nothing lost, nothing counted twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -32,12 +32,12 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-type Mode = 'pass' | 'cut-after-answer' | 'hold-answer';
+type Mode = 'pass' | 'hold';
 /** A TCP proxy in front of the server's TLS port (TLS passes through, so the pins still match). */
 class FaultProxy {
   mode: Mode = 'pass';
   port = 0;
-  answered = 0;
+  readonly held = new Set<Socket>();
   private server: Server | undefined;
   private onAnswer: (() => void) | undefined;
   private readonly sockets = new Set<Socket>();
@@ -55,11 +55,11 @@ class FaultProxy {
       let fromClient = 0;
       c.on('data', (b: Buffer) => (fromClient += b.length));
       u.on('data', (b) => {
-        if (fromClient > 20_000 && this.mode !== 'pass') {
-          // The server has answered the request (it committed first): the agent never hears it.
-          this.answered++;
-          if (this.mode === 'cut-after-answer') c.destroy();
-          else this.onAnswer?.();
+        if (fromClient > 20_000 && this.mode === 'hold') {
+          // Nothing from the server reaches the agent any more (TLS session tickets may come
+          // first, so the test waits for the commit in the database before cutting).
+          this.held.add(c);
+          this.onAnswer?.();
           return;
         }
         c.write(b);
@@ -75,6 +75,11 @@ class FaultProxy {
   }
   nextAnswer(): Promise<void> {
     return new Promise((r) => (this.onAnswer = r));
+  }
+  /** Cuts the agent's side of every held connection. */
+  cutHeld(): void {
+    for (const c of this.held) c.destroy();
+    this.held.clear();
   }
 }
 
@@ -95,6 +100,14 @@ async function personAgent(proxy: FaultProxy, name: string) {
 const H = 3_600_000;
 function intervals(n: number, from: number): Interval[] {
   return Array.from({ length: n }, (_, k) => ({ id: randomUUID(), start: from + k * 5000, end: from + k * 5000 + 5000, state: k % 7 === 6 ? 'idle' : 'active', app: k % 2 ? 'code' : 'slack', category: k % 2 ? 'development' : 'communication', domain: null, localCategory: null }) as Interval);
+}
+/** Waits until the server has committed at least `n` batches for the tenant. */
+async function committed(tenantId: string, n: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if ((await serverCounts(tenantId)).batches >= n) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the server never committed the batch');
 }
 const serverCounts = (tenantId: string) =>
   s.asAdmin(async (q) => {
@@ -152,10 +165,12 @@ test('the connection is cut after the server committed a batch: the retry is pul
   store.saveIntervals(ivs, null);
   const up = new Uploader({ store, client });
   await up.fetchPolicy();
-  proxy.mode = 'cut-after-answer';
-  const r1 = await up.sendOne();
+  proxy.mode = 'hold';
+  const sending = up.sendOne();
+  await committed(tenantId, 1);
+  proxy.cutHeld();
+  const r1 = await sending;
   assert.equal(r1.kind, 'retry');
-  assert.equal(proxy.answered, 1);
   assert.equal((await serverCounts(tenantId)).intervals, 300, 'the server did commit');
   proxy.mode = 'pass';
   assert.deepEqual(await up.sendOne(), { kind: 'sent', batchId: (r1 as { batchId: string }).batchId });
@@ -176,8 +191,8 @@ test('the agent process is killed while its upload is in flight: the next run re
   store.close();
   const env = { PARAPET_AGENT_KEY_STORE: 'file' };
   // The agent fetches the policy, then sends; the first batch's answer is held and the agent killed.
-  proxy.mode = 'hold-answer';
-  const answered = proxy.nextAnswer();
+  proxy.mode = 'hold';
+  const answered = proxy.nextAnswer().then(() => committed(tenantId, 1));
   const p = spawn(process.execPath, [bin, 'upload', '--state-dir', sd], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   p.stderr!.on('data', (b: Buffer) => (err += b.toString()));
@@ -185,6 +200,7 @@ test('the agent process is killed while its upload is in flight: the next run re
   await Promise.race([answered, exited.then(() => assert.fail(`the agent ended before its batch was answered: ${err}`))]);
   p.kill('SIGKILL');
   await exited;
+  proxy.cutHeld();
   proxy.mode = 'pass';
   const mid = await serverCounts(tenantId);
   assert.ok(mid.batches >= 1 && mid.intervals >= 500, `the server committed the first batch before the kill: ${JSON.stringify(mid)}`);
