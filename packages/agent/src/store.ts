@@ -229,7 +229,7 @@ export class Store {
 
   /** Sealed batches not yet accepted or rejected, oldest first. */
   pendingBatches(): SealedBatch[] {
-    return (this.db.prepare('SELECT * FROM batches WHERE sent_ms IS NULL AND rejected IS NULL ORDER BY created_ms, batch_id').all() as Array<{ batch_id: string; body: string; created_ms: number; attempts: number; last_error: string | null; sent_ms: number | null; rejected: string | null }>).map(
+    return (this.db.prepare('SELECT * FROM batches WHERE sent_ms IS NULL AND rejected IS NULL ORDER BY created_ms, rowid').all() as Array<{ batch_id: string; body: string; created_ms: number; attempts: number; last_error: string | null; sent_ms: number | null; rejected: string | null }>).map(
       (b) => ({ batchId: b.batch_id, body: b.body, createdAt: b.created_ms, attempts: b.attempts, lastError: b.last_error, sentAt: b.sent_ms, rejected: b.rejected }),
     );
   }
