@@ -101,7 +101,8 @@ test('an employee does not see admin pages and is told why when opening one', { 
   await page.goto(`${s.url}/`);
   await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
   const nav = page.getByRole('navigation', { name: 'Main' });
-  assert.equal(await nav.getByRole('link').count(), 1);
+  // My account, and Pulse (everyone has data of their own): no admin page.
+  assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['My account', 'Insights', 'My Pulse data']);
   await page.goto(`${s.url}/audit`);
   await page.getByText('You do not have access to this page.').waitFor();
   assert.deepEqual(problems, []);

@@ -194,3 +194,48 @@ test('the policy is a DSSE envelope over canonical JSON, signed with the tenant 
   assert.equal(audit.length, 1);
   assert.equal((await auditRows(tenantId, 'authz.denied')).length, 2, 'the step-up and the forbidden attempt are audited');
 });
+
+test('partitions made on demand are monthly, owned by the owner role, with RLS enabled, forced and keyed on the tenant', async () => {
+  const { agent, tenantId } = await setup();
+  // 40 days back lands in an earlier month than today's partition, whatever the date.
+  const d = dayStart(40);
+  assert.equal((await upload(agent, batch([iv(d + HOUR, d + 2 * HOUR)]))).status, 201);
+  const month = new Date(d).toISOString().slice(0, 7).replace('-', '');
+  const part = `pulse_intervals_${month}`;
+  const info = await s.asAdmin(async (q) => (await q.query<{ rls: boolean; force: boolean; owner: string; parent: string }>(
+    `SELECT c.relrowsecurity AS rls, c.relforcerowsecurity AS force, pg_get_userbyid(c.relowner) AS owner, i.inhparent::regclass::text AS parent
+       FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid WHERE c.relname = $1`, [part])).rows[0]);
+  assert.deepEqual(info, { rls: true, force: true, owner: 'parapet_owner', parent: 'pulse_intervals' });
+  const pols = await s.asAdmin(async (q) => (await q.query<{ qual: string | null; with_check: string | null }>(`SELECT qual, with_check FROM pg_policies WHERE tablename = $1`, [part])).rows);
+  assert.equal(pols.length, 2);
+  for (const p of pols) for (const e of [p.qual, p.with_check]) if (e) assert.match(e, /app\.tenant_id/);
+  // Read directly, the partition shows only the current tenant's rows.
+  const direct = await s.db.tx({ tenantId }, async (q) => Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM ${part}`)).rows[0]!.n));
+  assert.equal(direct, 1);
+  const other = await s.db.tx({ tenantId: randomUUID() }, async (q) => Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM ${part}`)).rows[0]!.n));
+  assert.equal(other, 0);
+});
+
+test('retention: the purge job deletes expired intervals, then rollups, per tenant settings, and audits what it purged', async () => {
+  const { agent, tenantId } = await setup();
+  const keep = await setup();
+  const d = dayStart(2);
+  assert.equal((await upload(agent, batch([iv(d + HOUR, d + 2 * HOUR), iv(d + 3 * HOUR, d + 4 * HOUR)]))).status, 201);
+  assert.equal((await upload(keep.agent, batch([iv(d + HOUR, d + 2 * HOUR)]))).status, 201);
+  const { purgeExpired } = await import('@parapet/server/pulse/retention');
+  const nothing = await purgeExpired(s.db, tenantId, new Date());
+  assert.deepEqual([nothing.intervals, nothing.rollups], [0, 0]);
+  const later = new Date(d + 100 * 86_400_000);
+  const r1 = await purgeExpired(s.db, tenantId, later);
+  assert.deepEqual([r1.intervals, r1.batches, r1.rollups], [2, 1, 0], 'detail kept 90 days, rollups 730');
+  assert.equal(await intervals(tenantId), 0);
+  assert.equal((await rollupSecs(tenantId)).a, 7200, 'dashboards still have the day');
+  assert.equal(await intervals(keep.tenantId), 1, 'another tenant is untouched');
+  const r2 = await purgeExpired(s.db, tenantId, new Date(d + 800 * 86_400_000));
+  assert.equal(r2.rollups, 1);
+  const audit = await auditRows(tenantId, 'pulse.retention.purged');
+  assert.equal(audit.length, 2, 'one entry per purge that removed something');
+  assert.equal(audit[0]!.details.intervals, 2);
+  assert.equal(audit[0]!.details.detail_retention_days, 90);
+  assert.equal(audit[1]!.details.rollups, 1);
+});

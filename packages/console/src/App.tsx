@@ -14,6 +14,7 @@ import { SettingsPage } from './pages/Settings';
 import { DevicesPage } from './pages/Devices';
 import { SsoPage } from './pages/Sso';
 import { ScimPage } from './pages/Scim';
+import { PulseInsightsPage, MyPulsePage } from './pages/Pulse';
 
 type State = { kind: 'loading' } | { kind: 'error'; error: unknown } | { kind: 'signed-out' } | { kind: 'signed-in'; session: Session; org: string | null };
 
@@ -25,6 +26,8 @@ const PAGES: Record<string, { title: string; roles?: string[]; Page: () => React
   '/sso': { title: 'Single sign-on', roles: ACCESS.sso, Page: SsoPage },
   '/scim': { title: 'SCIM provisioning', roles: ACCESS.scim, Page: ScimPage },
   '/settings': { title: 'Organisation settings', roles: ACCESS.settings, Page: SettingsPage },
+  '/pulse': { title: 'Pulse insights', Page: PulseInsightsPage },
+  '/pulse/me': { title: 'My Pulse data', Page: MyPulsePage },
 };
 
 export function App() {

@@ -21,6 +21,8 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { href: '/settings', label: 'Settings', roles: ACCESS.settings },
     ],
   },
+  // Everyone has Pulse data of their own; what else they may ask the server decides.
+  { section: 'Pulse', items: [{ href: '/pulse', label: 'Insights' }, { href: '/pulse/me', label: 'My Pulse data' }] },
 ];
 
 const ROLE_NAMES: Record<string, string> = {
@@ -84,7 +86,7 @@ export function Shell({ path, title, children }: { path: string; title: string; 
               <p className="sidenav-section">{g.section}</p>
               <ul>
                 {items.map((i) => {
-                  const active = path === i.href || path.startsWith(i.href + '/');
+                  const active = path === i.href || (path.startsWith(i.href + '/') && !NAV.some((g) => g.items.some((o) => o.href !== i.href && o.href.startsWith(i.href + '/') && path.startsWith(o.href))));
                   return (
                     <li key={i.href}>
                       <Link href={i.href} className={active ? 'sidenav-link active' : 'sidenav-link'} aria-current={active ? 'page' : undefined}>

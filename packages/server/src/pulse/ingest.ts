@@ -111,7 +111,8 @@ export function rollupsOf(rows: Row[], s: Pick<PulseSettings, 'workStartHour' | 
   return [...acc.values()];
 }
 
-const monthsEnsured = new Set<string>();
+/** Months whose partition is known to exist, per database. */
+const monthsEnsured = new WeakMap<Database, Set<string>>();
 
 /**
  * Makes sure the monthly partitions for these rows exist, each in its own short transaction
@@ -119,17 +120,13 @@ const monthsEnsured = new Set<string>();
  */
 export async function ensurePartitions(db: Database, tenantId: string, rows: Array<{ start: number }>): Promise<void> {
   const months = new Set(rows.map((r) => new Date(r.start).toISOString().slice(0, 7)));
+  let known = monthsEnsured.get(db);
+  if (!known) monthsEnsured.set(db, (known = new Set()));
   for (const m of months) {
-    const key = `${db.engine}:${m}`;
-    if (monthsEnsured.has(key)) continue;
+    if (known.has(m)) continue;
     await db.tx({ tenantId, actor: 'system:pulse-partitions' }, (q) => q.query(`SELECT pulse_ensure_partition($1::date)`, [`${m}-01`]));
-    monthsEnsured.add(key);
+    known.add(m);
   }
-}
-
-/** Forgets which partitions this process made (tests drop databases between files). */
-export function forgetPartitions(): void {
-  monthsEnsured.clear();
 }
 
 export function batchDigest(batch: PulseBatch): Buffer {

@@ -85,6 +85,29 @@ export interface Cell {
 /** figures[cellKey][person] where cellKey = `${day}|${category}`. */
 export type DayData = Map<string, Map<string, Figures>>;
 
+/**
+ * The same facts per ISO week, as the week view loads them (7 times fewer rows):
+ * [`${monday}|${category}`][person] = the week's sums and a bit per day the person was
+ * active or idle in that category (bit 0 = Monday).
+ */
+export type WeekData = Map<string, Map<string, Figures & { days: number }>>;
+
+/** DayData for one week, from WeekData: presence from the day bits (figures are not needed per day). */
+export function weekPresence(week: WeekData, monday: string, days: string[], categories: string[]): DayData {
+  const out: DayData = new Map();
+  for (const cat of categories) {
+    const w = week.get(`${monday}|${cat}`);
+    if (!w) continue;
+    for (const d of days) {
+      const bit = 1 << ((new Date(Date.parse(d + 'T00:00:00Z')).getUTCDay() + 6) % 7);
+      const m = new Map<string, Figures>();
+      for (const [p, f] of w) if (f.days & bit) m.set(p, { active: 1, idle: 0, work: 0 });
+      out.set(`${d}|${cat}`, m);
+    }
+  }
+  return out;
+}
+
 interface NodeStat {
   /** contributors (not the viewer) in team(X) */
   set: Set<string>;
@@ -155,6 +178,8 @@ export function aggregateCells(o: {
   viewer: string;
   k: number;
   period: 'day' | 'week';
+  /** Week view: the week sums and day bits; `data` is then ignored. */
+  weekData?: WeekData;
 }): Cell[] {
   const viewerIn = o.members.includes(o.viewer);
   const contributesOn = (day: string, cat: string) => {
@@ -187,8 +212,16 @@ export function aggregateCells(o: {
     l.push(d);
   }
   for (const [week, days] of weeks) {
+    const presence = o.weekData ? weekPresence(o.weekData, week, days, o.categories) : o.data;
+    const presentOn = (day: string, cat: string) => {
+      const d = presence.get(`${day}|${cat}`);
+      return (p: string) => {
+        const f = d?.get(p);
+        return !!f && f.active + f.idle > 0;
+      };
+    };
     for (const cat of o.categories) {
-      const dayFns = days.map((d) => contributesOn(d, cat));
+      const dayFns = days.map((d) => presentOn(d, cat));
       const inWeek = (p: string) => dayFns.some((f) => f(p));
       // Per team node: the people active on days whose cell for that team is suppressed.
       const weekRule = (node: string | null, s: NodeStat): boolean => {
@@ -207,11 +240,18 @@ export function aggregateCells(o: {
       }
       const f = { active: 0, idle: 0, work: 0 };
       const viewerActive = viewerIn && inWeek(o.viewer);
-      for (const d of days) {
-        const x = sumFigures(o.data.get(`${d}|${cat}`), st.set, o.viewer, viewerActive);
+      if (o.weekData) {
+        const x = sumFigures(o.weekData.get(`${week}|${cat}`), st.set, o.viewer, viewerActive);
         f.active += x.active;
         f.idle += x.idle;
         f.work += x.work;
+      } else {
+        for (const d of days) {
+          const x = sumFigures(o.data.get(`${d}|${cat}`), st.set, o.viewer, viewerActive);
+          f.active += x.active;
+          f.idle += x.idle;
+          f.work += x.work;
+        }
       }
       out.push({ period: week, category: cat, released: true, people: st.set.size + (viewerActive ? 1 : 0), active_s: f.active, idle_s: f.idle, work_s: f.work });
     }

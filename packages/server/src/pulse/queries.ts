@@ -11,7 +11,7 @@ import { recordAudit, type AuditActor } from '../audit/record.js';
 import { decide, delegatedCategories, subjectRelations, type Resource } from '../auth/pdp.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { loadSettings, LEVELS, PERIODS, purposeOf, type Level, type Period, type PulseSettings } from './settings.js';
-import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type OrgTree } from './kanon.js';
+import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type OrgTree, type WeekData } from './kanon.js';
 
 const DAY_MS = 86_400_000;
 /** Longest range one question may cover (days). */
@@ -54,6 +54,8 @@ export interface Answer {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** A real calendar day in YYYY-MM-DD (Date.parse alone accepts 2026-02-31). */
+export const isDay = (s: string | undefined): s is string => !!s && DAY_RE.test(s) && Number.isFinite(Date.parse(s)) && iso(Date.parse(s)) === s;
 
 /** Checks and normalises a question; throws 400 pulse_question_invalid. */
 export function normalise(qn: Partial<Question>): Question {
@@ -61,7 +63,7 @@ export function normalise(qn: Partial<Question>): Question {
   if (!qn.purpose) throw bad('Name a purpose from your organisation\'s list.');
   if (!LEVELS.includes(qn.level as Level)) throw bad('level must be person, team or org.');
   if (!PERIODS.includes(qn.period as Period)) throw bad('period must be day or week.');
-  if (!qn.from || !qn.to || !DAY_RE.test(qn.from) || !DAY_RE.test(qn.to) || !Number.isFinite(Date.parse(qn.from)) || !Number.isFinite(Date.parse(qn.to))) throw bad('from and to must be days (YYYY-MM-DD).');
+  if (!isDay(qn.from) || !isDay(qn.to)) throw bad('from and to must be days (YYYY-MM-DD).');
   let from = qn.from;
   let to = qn.to;
   if (qn.period === 'week') {
@@ -114,8 +116,8 @@ export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, inp
   const ctx = { purpose: purpose.key, purposeGrants: purpose.grants, delegatedCategories: await delegatedCategories(q, p.userId) };
   const d = decide(p, 'pulse.activity.read', resource, ctx);
   if (!d.allowed) throw new PulseDenied(resource, purpose.key, d.reasons);
-  const answer = await answerQuestion(q, p, qn, settings, now);
-  const subjects = qn.level === 'person' ? [qn.subject!] : qn.level === 'team' ? teamOf((await orgTree(q)).tree, qn.subject!) : undefined;
+  const { answer, members } = await answerQuestion(q, p, qn, settings, now);
+  const subjects = qn.level === 'org' ? undefined : members;
   await recordAudit(q, p.tenantId, actor, {
     action: o.audit,
     outcome: 'success',
@@ -143,8 +145,8 @@ export class PulseDenied extends ProblemError {
   }
 }
 
-/** The answer, without the access decision (the caller has made it). */
-export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Question, settings: PulseSettings, now: Date): Promise<Answer> {
+/** The answer and the people it covers, without the access decision (the caller has made it). */
+export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Question, settings: PulseSettings, now: Date): Promise<{ answer: Answer; members: string[] }> {
   const settledUntil = iso(Math.floor((now.getTime() - SETTLE_MS) / DAY_MS) * DAY_MS - DAY_MS);
   const base: Omit<Answer, 'cells' | 'people'> = { purpose: qn.purpose, level: qn.level, period: qn.period, from: qn.from, to: qn.to, subject: qn.subject ?? null, category: qn.category ?? null, k: settings.kMin, settled_until: qn.level === 'person' ? null : settledUntil };
   const known = ['uncategorized', ...settings.policy.categories.map((c) => c.key).filter((c) => c !== 'uncategorized')];
@@ -172,27 +174,50 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
       if (c.paused_s !== undefined) c.paused_s += Number(r.p);
     }
     const cells = [...acc.values()].sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : a.category < b.category ? -1 : 1));
-    return { ...base, people: 1, cells };
+    return { answer: { ...base, people: 1, cells }, members: [qn.subject!] };
   }
   const { tree, people } = await orgTree(q);
   const members = qn.level === 'org' ? people.map((x) => x.id) : teamOf(tree, qn.subject!);
   const lastDay = qn.to < settledUntil ? qn.to : settledUntil;
   const days = qn.from <= lastDay ? daysOf(qn.from, lastDay) : [];
   const data: DayData = new Map();
+  let weekData: WeekData | undefined;
   if (days.length && members.length) {
-    const { rows } = await q.query<{ day: string; user_id: string; category: string; a: number; i: number; w: number }>(
-      `SELECT to_char(day, 'YYYY-MM-DD') AS day, user_id, category, active_s AS a, idle_s AS i, work_s AS w FROM pulse_daily
-        WHERE day >= $1::date AND day <= $2::date AND category <> '' ${qn.level === 'team' ? 'AND user_id = ANY($3::uuid[])' : ''} ${qn.category ? `AND category = $${qn.level === 'team' ? 4 : 3}` : ''}`,
-      [days[0], days[days.length - 1], ...(qn.level === 'team' ? [members] : []), ...(qn.category ? [qn.category] : [])],
-    );
-    for (const r of rows) {
-      const key = `${r.day}|${r.category}`;
-      let m = data.get(key);
-      if (!m) data.set(key, (m = new Map()));
-      m.set(r.user_id, { active: Number(r.a), idle: Number(r.i), work: Number(r.w) });
+    const teamFilter = qn.level === 'team' ? 'AND user_id = ANY($3::uuid[])' : '';
+    const catFilter = qn.category ? `AND category = $${qn.level === 'team' ? 4 : 3}` : '';
+    const params = [days[0], days[days.length - 1], ...(qn.level === 'team' ? [members] : []), ...(qn.category ? [qn.category] : [])];
+    if (qn.period === 'week') {
+      // One row per person, category and week, with a bit per day of presence: the week view
+      // moves a seventh of the rows a day view would.
+      weekData = new Map();
+      const { rows } = await q.query<{ week: string; user_id: string; category: string; a: number; i: number; w: number; days: number }>(
+        `SELECT to_char(date_trunc('week', day), 'YYYY-MM-DD') AS week, user_id, category, sum(active_s) AS a, sum(idle_s) AS i, sum(work_s) AS w,
+                bit_or(1 << (extract(isodow FROM day)::int - 1)) AS days
+           FROM pulse_daily WHERE day >= $1::date AND day <= $2::date AND category <> '' AND active_s + idle_s > 0 ${teamFilter} ${catFilter}
+          GROUP BY 1, 2, 3`,
+        params,
+      );
+      for (const r of rows) {
+        const key = `${r.week}|${r.category}`;
+        let m = weekData.get(key);
+        if (!m) weekData.set(key, (m = new Map()));
+        m.set(r.user_id, { active: Number(r.a), idle: Number(r.i), work: Number(r.w), days: Number(r.days) });
+      }
+    } else {
+      const { rows } = await q.query<{ day: string; user_id: string; category: string; a: number; i: number; w: number }>(
+        `SELECT to_char(day, 'YYYY-MM-DD') AS day, user_id, category, active_s AS a, idle_s AS i, work_s AS w FROM pulse_daily
+          WHERE day >= $1::date AND day <= $2::date AND category <> '' ${teamFilter} ${catFilter}`,
+        params,
+      );
+      for (const r of rows) {
+        const key = `${r.day}|${r.category}`;
+        let m = data.get(key);
+        if (!m) data.set(key, (m = new Map()));
+        m.set(r.user_id, { active: Number(r.a), idle: Number(r.i), work: Number(r.w) });
+      }
     }
   }
-  const cells = aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members, days, categories, data, viewer: p.userId, k: settings.kMin, period: qn.period });
+  const cells = aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members, days, categories, data, viewer: p.userId, k: settings.kMin, period: qn.period, ...(weekData ? { weekData } : {}) });
   // Days after settled_until are not served at all: mark their cells suppressed.
   if (qn.to > lastDay) {
     const later = daysOf(days.length ? iso(Date.parse(lastDay) + DAY_MS) : qn.from, qn.to);
@@ -210,7 +235,7 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
       }
     }
   }
-  return { ...base, people: members.length, cells };
+  return { answer: { ...base, people: members.length, cells }, members };
 }
 
 /** CSV of an answer: released cells with their figures, suppressed ones marked. */

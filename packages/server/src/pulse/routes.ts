@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parsePulseBatch, pulseBatch, PulseBatchError, type PulseBatch } from '@parapet/core';
+import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { ProblemError } from '../http/problem.js';
 import { recordAudit } from '../audit/record.js';
@@ -13,7 +14,7 @@ import { actorOf, requireDevice, requireUser, type DevicePrincipal, type UserPri
 import { authorizeAudited, defineActions, type DecisionContext, type Resource } from '../auth/pdp.js';
 import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, policyKey, signPolicy, type PulseSettings } from './settings.js';
 import { ensurePartitions, resolveOverlaps, storeBatch } from './ingest.js';
-import { answerCsv, ask, orgTree, PulseDenied, type Question } from './queries.js';
+import { answerCsv, ask, isDay, orgTree, PulseDenied, type Question } from './queries.js';
 import { teamOf } from './kanon.js';
 import { delegatedCategories, decide } from '../auth/pdp.js';
 import { purgeExpired } from './retention.js';
@@ -30,13 +31,11 @@ const problem = { $ref: 'Problem#' };
 const DAY_MS = 86_400_000;
 
 /** The device must be an agent that belongs to an active person; returns that person's id. */
-async function personOf(deps: AppDeps, d: DevicePrincipal): Promise<string> {
+async function personOf(q: Queryable, d: DevicePrincipal): Promise<string> {
   if (d.deviceKind !== 'agent') throw new ProblemError(403, 'pulse_device_not_personal', 'Only agent devices upload Pulse data.');
-  const owner = await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) =>
-    (await q.query<{ owner_user_id: string | null; status: string | null }>(
-      `SELECT d.owner_user_id, u.status FROM devices d LEFT JOIN users u ON u.tenant_id = d.tenant_id AND u.id = d.owner_user_id WHERE d.id = $1`, [d.deviceId],
-    )).rows[0],
-  );
+  const owner = (await q.query<{ owner_user_id: string | null; status: string | null }>(
+    `SELECT d.owner_user_id, u.status FROM devices d LEFT JOIN users u ON u.tenant_id = d.tenant_id AND u.id = d.owner_user_id WHERE d.id = $1`, [d.deviceId],
+  )).rows[0];
   if (!owner?.owner_user_id || owner.status !== 'active') throw new ProblemError(403, 'pulse_device_not_personal', 'This agent is not enrolled to an active person; enroll it with a token that names its owner.');
   return owner.owner_user_id;
 }
@@ -125,7 +124,6 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       const size = Number(req.headers['content-length'] ?? 0);
       try {
         if (size > pulseBatch.PULSE_BATCH_MAX_BYTES) throw new ProblemError(413, 'pulse_batch_too_large', `A batch body is at most ${pulseBatch.PULSE_BATCH_MAX_BYTES} bytes.`);
-        const userId = await personOf(deps, d);
         const now = deps.now();
         let batch: PulseBatch;
         try {
@@ -134,18 +132,23 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
           if (!(e instanceof PulseBatchError)) throw e;
           throw new ProblemError(e.code === 'pulse_batch_too_large' ? 413 : 422, e.code, e.message, e.intervalId ? { interval_id: e.intervalId } : {});
         }
-        const settings = await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, (q) => loadSettings(q, d.tenantId));
-        const known = categoryKeys(settings);
-        const unknown = [...new Set(batch.intervals.map((i) => i.category).filter((c): c is string => c !== null && !known.has(c)))];
-        if (unknown.length) throw new ProblemError(422, 'pulse_category_unknown', `Unknown categories: ${unknown.slice(0, 10).join(', ')}. Fetch the current policy.`, { categories: unknown.slice(0, 50), policy_version: settings.policyVersion });
-        const oldest = now.getTime() - settings.detailRetentionDays * DAY_MS;
-        const old = batch.intervals.find((i) => Date.parse(i.start) < oldest);
-        if (old) throw new ProblemError(422, 'pulse_interval_expired', `Interval ${old.id} is older than the detail retention (${settings.detailRetentionDays} days).`, { interval_id: old.id });
+        if (d.deviceKind !== 'agent') throw new ProblemError(403, 'pulse_device_not_personal', 'Only agent devices upload Pulse data.');
         const { rows, merged } = resolveOverlaps(batch.intervals);
-        await ensurePartitions(deps.db, d.tenantId, rows);
-        const receipt = await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, (q) =>
-          storeBatch(q, { tenantId: d.tenantId, deviceId: d.deviceId, userId, actor: actorOf(req), batch, rows, merged, settings, now }),
-        );
+        // Partitions live outside the transaction below (creating one locks the parent); only
+        // months a retention setting could keep (at most 10 years) are made.
+        await ensurePartitions(deps.db, d.tenantId, rows.filter((r) => r.start >= now.getTime() - 3650 * DAY_MS));
+        // One transaction: the owner, the policy the batch is checked against, and the writes.
+        const receipt = await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
+          const userId = await personOf(q, d);
+          const settings = await loadSettings(q, d.tenantId);
+          const known = categoryKeys(settings);
+          const unknown = [...new Set(batch.intervals.map((i) => i.category).filter((c): c is string => c !== null && !known.has(c)))];
+          if (unknown.length) throw new ProblemError(422, 'pulse_category_unknown', `Unknown categories: ${unknown.slice(0, 10).join(', ')}. Fetch the current policy.`, { categories: unknown.slice(0, 50), policy_version: settings.policyVersion });
+          const oldest = now.getTime() - settings.detailRetentionDays * DAY_MS;
+          const old = batch.intervals.find((i) => Date.parse(i.start) < oldest);
+          if (old) throw new ProblemError(422, 'pulse_interval_expired', `Interval ${old.id} is older than the detail retention (${settings.detailRetentionDays} days).`, { interval_id: old.id });
+          return storeBatch(q, { tenantId: d.tenantId, deviceId: d.deviceId, userId, actor: actorOf(req), batch, rows, merged, settings, now });
+        });
         reply.code(201);
         return receipt;
       } catch (e) {
@@ -341,7 +344,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     async (req) => {
       const p = requireUser(req);
       const { from, to } = req.query;
-      if (!Number.isFinite(Date.parse(from)) || !Number.isFinite(Date.parse(to)) || to < from) throw new ProblemError(400, 'pulse_question_invalid', 'from and to must be days, to not before from.');
+      if (!isDay(from) || !isDay(to) || to < from || Date.parse(to) - Date.parse(from) > 366 * DAY_MS) throw new ProblemError(400, 'pulse_question_invalid', 'from and to must be days, to not before from, at most a year apart.');
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const s = await loadSettings(q, p.tenantId);
         const purpose = s.purposes.find((x) => x.grants.some((g) => g.role === 'employee' && g.level === 'person' && g.period === 'day'));

@@ -1,0 +1,112 @@
+/**
+ * Pulse pages in a real browser (Debian Chromium) over the simulated organisation (SCIM +
+ * signed agent uploads): a lead's team question drawn as uPlot charts with suppressed cells
+ * reading "fewer than 5 people" and a CSV export; the HR delegate limited to their category; an
+ * engineer's own data and the list of who looked. CSP violations are counted and must be 0.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '@parapet/server/testing';
+import { browserMissing, launchBrowser, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
+import { buildOrg, type SimOrg } from '../pulse/org-sim.js';
+
+const missing = browserMissing();
+let s: TestServer;
+let o: SimOrg;
+let browser: Browser;
+const tabs: Tab[] = [];
+
+before(async () => {
+  if (missing) return;
+  s = await startTestServer();
+  o = await buildOrg(s);
+  browser = await launchBrowser();
+});
+after(async () => {
+  for (const t of tabs) await t.context.close().catch(() => undefined);
+  await browser?.close();
+  await s?.close();
+});
+
+/** A tab signed in as `key`, counting securitypolicyviolation events in the page. */
+async function tabFor(key: string): Promise<Tab> {
+  const t = await openTab(browser, s, await sessionCookie(s, o.tenantId, o.people.get(key)!.id, { mfaFresh: true }));
+  await t.page.addInitScript('window.__csp = []; document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));');
+  tabs.push(t);
+  return t;
+}
+const cspViolations = (page: Page) => page.evaluate<string[]>('window.__csp');
+
+async function ask(page: Page, o2: { purpose: string; level: string; period: string; subject?: string; category?: string; from: string; to: string }) {
+  await page.getByLabel('Purpose').selectOption(o2.purpose);
+  await page.getByLabel('Level').selectOption(o2.level);
+  await page.getByLabel('Period').selectOption(o2.period);
+  if (o2.subject) await page.locator('#pulse-subject').selectOption(o2.subject);
+  if (o2.category) await page.getByLabel('Category').selectOption(o2.category);
+  await page.getByLabel('From').fill(o2.from);
+  await page.getByLabel('To').fill(o2.to);
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.getByRole('table', { name: 'Cells' }).waitFor();
+}
+
+test('a lead asks about their team: charts, suppressed cells as "fewer than 5 people", CSV of what is shown; no CSP violation', { skip: missing ?? false }, async () => {
+  const { page, problems } = await tabFor('lead111');
+  await page.goto(`${s.url}/pulse`);
+  await page.getByRole('form', { name: 'Question' }).waitFor();
+  const teamOptions = await page.locator('#pulse-subject option').allInnerTexts().catch(() => []);
+  await ask(page, { purpose: 'wellbeing', level: 'team', period: 'day', subject: o.people.get('lead111')!.id, from: o.days[0]!, to: o.days[2]! });
+  assert.ok(teamOptions.length === 0 || teamOptions.every((t) => !t.includes('dir11')), 'the team picker follows the reporting chain');
+  const table = page.getByRole('table', { name: 'Cells' });
+  const dev = await table.locator('tbody tr', { hasText: 'Development' }).first().innerText();
+  assert.match(dev, /6\s+12\.0\s+3\.0\s+12\.0/);
+  const hr = await table.locator('tbody tr', { hasText: 'HR tools' }).first().innerText();
+  assert.match(hr, /fewer than 5 people/);
+  assert.equal(await page.locator('.chart canvas').count(), 3, 'three uPlot charts');
+  await page.getByText('Top categories').waitFor();
+  const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+  assert.ok(href?.startsWith('/api/v1/pulse/activity.csv?'));
+  const csv = await page.evaluate<string, string>(async (u) => (await fetch(u)).text(), href!);
+  assert.ok(csv.includes(',development,6,43200,10800,'), csv);
+  assert.ok(csv.includes('fewer than 5 people'));
+  await screenshot(page, 'console-pulse-lead-team');
+  // A people-level question under wellbeing is not offered; the server refuses it anyway.
+  await page.getByLabel('Purpose').selectOption('wellbeing');
+  assert.deepEqual(await page.getByLabel('Level').locator('option').allInnerTexts(), ['Team']);
+  assert.deepEqual(await cspViolations(page), []);
+  assert.deepEqual(problems, []);
+});
+
+test('the HR delegate sees only the delegated category across the org', { skip: missing ?? false }, async () => {
+  const { page, problems } = await tabFor('hr-partner');
+  await page.goto(`${s.url}/pulse`);
+  await page.getByRole('form', { name: 'Question' }).waitFor();
+  await page.getByLabel('Purpose').selectOption('tool_adoption');
+  await page.getByLabel('Level').selectOption('org');
+  assert.deepEqual(await page.getByLabel('Category').locator('option').allInnerTexts(), ['HR tools']);
+  await ask(page, { purpose: 'tool_adoption', level: 'org', period: 'day', from: o.days[0]!, to: o.days[2]! });
+  const rows = await page.getByRole('table', { name: 'Cells' }).locator('tbody tr').allInnerTexts();
+  assert.equal(rows.length, 3);
+  for (const r of rows) assert.match(r, /HR tools\s+16\s+8\.0/);
+  await screenshot(page, 'console-pulse-delegate');
+  assert.deepEqual(await cspViolations(page), []);
+  assert.deepEqual(problems, []);
+});
+
+test('an engineer sees their own timeline and who looked at their data, with purpose and level', { skip: missing ?? false }, async () => {
+  // Someone reads the engineer's data first: the lead, under a people-level purpose.
+  const lead = await o.as('lead111');
+  const r = await lead.get(`/api/v1/pulse/activity?${new URLSearchParams({ purpose: 'security_investigation', level: 'person', period: 'day', subject: o.people.get('eng1111')!.id, from: o.days[0]!, to: o.days[2]! })}`);
+  assert.equal(r.status, 200);
+  const { page, problems } = await tabFor('eng1111');
+  await page.goto(`${s.url}/pulse/me`);
+  const reads = page.getByRole('table', { name: 'Reads of your data' });
+  await reads.waitFor();
+  const row = await reads.locator('tbody tr', { hasText: 'security_investigation' }).first().innerText();
+  assert.match(row, /lead111@sim\.example/);
+  assert.match(row, /You, in detail/);
+  assert.ok((await page.locator('.chart canvas').count()) >= 1);
+  await screenshot(page, 'console-pulse-my-data');
+  assert.deepEqual(await cspViolations(page), []);
+  assert.deepEqual(problems, []);
+});
