@@ -163,7 +163,7 @@ async function run(args: string[], io: AgentIo): Promise<number> {
   } else io.err(enrolled ? 'Uploading is off (--no-upload); intervals stay on this device.' : 'This device is not enrolled, so intervals stay on this device until it is.');
   const page = values.page ? await startLocalPage(store) : undefined;
   if (page) io.out(`Local page: ${page.url}`);
-  io.out(`Recording (${collector.info.session}); stop with Ctrl-C.`);
+  io.out(collector.info.supported ? `Recording (${collector.info.session}); stop with Ctrl-C.` : `Not recording anything on this ${collector.info.session} session (see above); waiting, stop with Ctrl-C.`);
   const pruneTimer = setInterval(() => store.prune(), 3600_000);
   store.prune();
   const rec = recorder.start();
