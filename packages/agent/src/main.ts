@@ -1,6 +1,25 @@
-// parapet-agent: a thin wrapper; the commands live in @parapet/device-client (shared with parapet-worker).
+// parapet-agent: the Pulse commands live in ./cli.ts; enroll, status and heartbeat in
+// @parapet/device-client (shared with parapet-worker).
 import { readFileSync } from 'node:fs';
-import { runDeviceBin } from '@parapet/device-client/device-cli';
+import { helpText, runDeviceBin } from '@parapet/device-client/device-cli';
+import { AGENT_COMMANDS, AGENT_HELP, agentCli } from './cli.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-await runDeviceBin('agent', { version });
+const argv = process.argv.slice(2);
+const err = (l: string) => process.stderr.write(`parapet-agent: ${l}\n`);
+const out = (l: string) => process.stdout.write(l + '\n');
+
+if (argv[0] === undefined || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+  out(helpText('agent') + '\n' + AGENT_HELP);
+  process.exitCode = argv[0] === undefined ? 2 : 0;
+} else if (AGENT_COMMANDS.includes(argv[0])) {
+  const stopSignal = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  process.exitCode = await agentCli(argv, { out, err, stopSignal });
+  // Nothing else should hold the event loop after a command; keep a stuck handle from hanging the CLI.
+  if (argv[0] !== 'run' && argv[0] !== 'page') process.exit(process.exitCode);
+} else {
+  await runDeviceBin('agent', { version });
+}

@@ -98,8 +98,8 @@ export async function openDevice(kind: DeviceKind, dir: string): Promise<DeviceC
   return DeviceClient.open({ statePath: paths(dir).state, store, ...(ca ? { ca } : {}) });
 }
 
-/** Opens the key store the device enrolled with; never silently switches to another one. */
-async function openEnrolledStore(kind: DeviceKind, dir: string, state: DeviceState): Promise<KeyStore> {
+/** Opens the key store the device enrolled with; never silently switches to another one (used by `parapet-agent run` too). */
+export async function openEnrolledStore(kind: DeviceKind, dir: string, state: DeviceState): Promise<KeyStore> {
   const base = { service: `parapet-${kind}`, account: new URL(state.server).host, filePath: paths(dir).key };
   if (state.keyStore === 'file') return openKeyStore({ ...base, prefer: 'file' });
   const store = await openKeyStore(base);

@@ -1,0 +1,45 @@
+/**
+ * What a platform collector reports on each poll (PULSE-AGENT). One sample describes the
+ * foreground window and the input idle time at one instant; the heartbeat merger
+ * (../heartbeat.ts) turns a stream of samples into intervals.
+ */
+
+/** The foreground window at one instant. */
+export interface WindowSample {
+  /** Normalised application id: lower-case WM_CLASS class / bundle id / exe name; `unknown` if none. */
+  app: string;
+  /** Raw window title: used on the device for categorisation and scrubbing only, never stored raw. */
+  title: string;
+  /** Process name from the window's PID (Linux: /proc/PID/comm), when known. */
+  process?: string | undefined;
+  pid?: number | undefined;
+}
+
+export interface Sample {
+  /** Wall-clock time of the sample (ms since the epoch). */
+  at: number;
+  /** Foreground window; null when no window has focus (e.g. an empty desktop). */
+  window: WindowSample | null;
+  /** Milliseconds since the last keyboard or mouse input. */
+  idleMs: number;
+  /** True when the screen is locked or the screen saver is active: the interval ends, nothing is recorded. */
+  locked: boolean;
+}
+
+/** What a collector can and cannot see on this session; printed by `parapet-agent doctor` and at start. */
+export interface CollectorInfo {
+  /** `x11`, `wayland-gnome`, `wayland-kde`, `wayland-wlroots`, `macos`, `windows`, `none`. */
+  session: string;
+  /** True when the collector records foreground apps; false means the agent records nothing (and says so). */
+  supported: boolean;
+  /** One or more plain sentences on what works here. */
+  notes: string[];
+}
+
+/** A platform collector. `sample` never throws for an ordinary window (closed mid-query, no title). */
+export interface Collector {
+  readonly info: CollectorInfo;
+  /** @throws Error when the display connection is lost. */
+  sample(): Promise<Sample>;
+  close(): Promise<void>;
+}

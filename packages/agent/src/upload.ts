@@ -1,0 +1,170 @@
+/**
+ * Upload (PULSE-UPLOAD): closed intervals are sealed into batches in the local store (the
+ * exact bytes are kept), and each batch is sent as an RFC 9421-signed `POST
+ * /api/v1/pulse/batches` over the device's pinned TLS connection, oldest first, until the
+ * server accepts it. A batch is never re-sealed: after a crash or restart the same batch id
+ * with the same intervals is sent again, and the server's idempotency by batch id and
+ * interval id makes the retry harmless. Failures back off exponentially with full jitter
+ * (delay = random(0, min(cap, base × 2^failures))).
+ */
+import { dsse, pulseBatch, type PulsePolicy } from '@parapet/core';
+import type { HttpResponse } from '@parapet/device-client/transport';
+import { makeCategoriser } from './scrub/categorise.js';
+import type { SealedBatch, Store } from './store.js';
+
+/** What the uploader needs from the device client (DeviceClient.request fits). */
+export interface SignedRequester {
+  request(method: string, path: string, json?: unknown): Promise<HttpResponse>;
+}
+
+export interface UploaderOptions {
+  store: Store;
+  client: SignedRequester;
+  /** First retry delay bound (ms); default 2 000. */
+  baseMs?: number;
+  /** Largest retry delay bound (ms); default 300 000 (5 min). */
+  capMs?: number;
+  /** Pause between successful rounds when nothing is pending (ms); default 30 000. */
+  idleMs?: number;
+  /** How often the policy is fetched again (ms); default 3 600 000. */
+  policyEveryMs?: number;
+  random?: () => number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Problem codes after which resending the same bytes cannot succeed (docs/pulse.md, agent API).
+ * `pulse_batch_replayed` is a success: the server already holds exactly this batch.
+ * `pulse_category_unknown` re-queues the intervals under the fresh policy; anything else
+ * (network, 5xx, 401 signature or device problems, `pulse_interval_in_future`) is retried.
+ */
+const PERMANENT = new Set(['pulse_batch_invalid', 'pulse_batch_too_large', 'pulse_interval_invalid', 'pulse_batch_conflict', 'pulse_interval_conflict', 'pulse_interval_expired', 'pulse_device_not_personal']);
+
+/** A policy that does not verify, or a policy key that changed: kept out, one sentence. */
+export class PolicyError extends Error {
+  override name = 'PolicyError';
+}
+
+export type SendOutcome = { kind: 'sent'; batchId: string } | { kind: 'retry'; batchId: string; reason: string } | { kind: 'rejected'; batchId: string; code: string } | { kind: 'nothing' };
+
+function codeOf(r: HttpResponse): string {
+  try {
+    const j = r.json() as { code?: string } | undefined;
+    return j?.code ?? `http_${r.status}`;
+  } catch {
+    return `http_${r.status}`;
+  }
+}
+
+export class Uploader {
+  failures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly o: UploaderOptions) {}
+
+  /** Sends one batch (sealing one first when none is pending). */
+  async sendOne(): Promise<SendOutcome> {
+    let b: SealedBatch | undefined = this.o.store.pendingBatches()[0];
+    b ??= this.o.store.sealBatch();
+    if (!b) return { kind: 'nothing' };
+    let r: HttpResponse;
+    try {
+      r = await this.o.client.request('POST', '/api/v1/pulse/batches', JSON.parse(b.body));
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      this.o.store.markAttempt(b.batchId, reason);
+      return { kind: 'retry', batchId: b.batchId, reason };
+    }
+    const code = r.status >= 200 && r.status < 300 ? 'ok' : codeOf(r);
+    if (code === 'ok' || code === 'pulse_batch_replayed') {
+      this.o.store.markSent(b.batchId);
+      return { kind: 'sent', batchId: b.batchId };
+    }
+    if (code === 'pulse_category_unknown') {
+      const policy = await this.fetchPolicy().catch(() => undefined);
+      if (policy) {
+        this.o.store.requeueBatch(b.batchId, new Set(['uncategorized', ...policy.categories.map((c) => c.key)]));
+        return { kind: 'retry', batchId: b.batchId, reason: `${code}; re-queued under policy version ${policy.version}` };
+      }
+    }
+    if (r.status >= 400 && r.status < 500 && PERMANENT.has(code)) {
+      this.o.store.markRejected(b.batchId, code);
+      return { kind: 'rejected', batchId: b.batchId, code };
+    }
+    this.o.store.markAttempt(b.batchId, code);
+    return { kind: 'retry', batchId: b.batchId, reason: code };
+  }
+
+  /**
+   * Fetches the tenant's policy (DSSE envelope) and caches it in the store when it verifies
+   * with the policy key this device first received over its pinned connection (trust on first
+   * use); a different key is refused.
+   * @throws PolicyError (one sentence), or the transport's errors.
+   */
+  async fetchPolicy(): Promise<PulsePolicy> {
+    const r = await this.o.client.request('GET', '/api/v1/pulse/policy');
+    if (r.status !== 200) throw new PolicyError(`The server did not send the Pulse policy (${codeOf(r)}).`);
+    const j = r.json() as { envelope: unknown; public_key_pem: string; version: number };
+    const pinned = this.o.store.getSetting<string>('policy_key');
+    const key = pinned ?? j.public_key_pem;
+    if (pinned && pinned.trim() !== String(j.public_key_pem).trim()) throw new PolicyError('The server signs the Pulse policy with a key other than the one this device first received, so the policy was not applied; re-enroll the device if the key really changed.');
+    let policy: PulsePolicy;
+    try {
+      policy = JSON.parse(dsse.verifyEnvelope(j.envelope, pulseBatch.PULSE_POLICY_PAYLOAD_TYPE, key).payload.toString('utf8')) as PulsePolicy;
+      if (policy.schema !== 'parapet.pulse.policy/v1') throw new Error(`unknown schema ${String(policy.schema)}`);
+      makeCategoriser(policy);
+    } catch (e) {
+      throw new PolicyError(`The Pulse policy from the server does not verify or is malformed (${(e as Error).message.replace(/\.$/, '')}), so it was not applied.`);
+    }
+    if (!pinned) this.o.store.setSetting('policy_key', key);
+    const old = this.o.store.getSetting<PulsePolicy>('policy');
+    if (!old || old.version !== policy.version || old.tenant !== policy.tenant) this.o.store.setSetting('policy', policy);
+    return policy;
+  }
+
+  /** The next delay after `failures` consecutive failures (full jitter). */
+  backoff(failures: number): number {
+    const base = this.o.baseMs ?? 2000;
+    const cap = this.o.capMs ?? 300_000;
+    return Math.floor((this.o.random ?? Math.random)() * Math.min(cap, base * 2 ** Math.min(failures, 30)));
+  }
+
+  /** Sends everything pending, then waits and repeats, until stop(); refreshes the policy every `policyEveryMs`. */
+  async run(): Promise<void> {
+    let lastPolicy = -Infinity;
+    while (!this.stopped) {
+      if (Date.now() - lastPolicy >= (this.o.policyEveryMs ?? 3600_000) || Date.now() < lastPolicy) {
+        lastPolicy = Date.now();
+        await this.fetchPolicy().catch((e: Error) => this.o.log?.(e instanceof PolicyError ? e.message : `The Pulse policy could not be fetched (${(e as NodeJS.ErrnoException).code ?? e.message}); the cached one stays in use.`));
+      }
+      let delay = this.o.idleMs ?? 30_000;
+      const out = await this.sendOne().catch((e: Error) => ({ kind: 'retry' as const, batchId: '', reason: e.message }));
+      if (out.kind === 'sent' || out.kind === 'rejected') {
+        this.failures = 0;
+        if (out.kind === 'rejected') this.o.log?.(`The server refused batch ${out.batchId} for good (${out.code}); it stays on this device and is shown by parapet-agent show.`);
+        delay = 0;
+      } else if (out.kind === 'retry') {
+        this.failures++;
+        delay = this.backoff(this.failures);
+        this.o.log?.(`Upload of batch ${out.batchId} failed (${out.reason}); retrying in ${Math.round(delay / 1000)} s.`);
+      }
+      if (this.stopped) break;
+      if (delay > 0) await new Promise<void>((res) => ((this.wake = res), (this.timer = setTimeout(res, delay))));
+    }
+  }
+
+  /** Ends run() at its next wait; a request in flight is allowed to finish. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
+  }
+
+  /** Cuts the current wait short (e.g. after a pause ended) without resetting the backoff. */
+  poke(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
+  }
+}
