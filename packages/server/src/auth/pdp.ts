@@ -252,31 +252,44 @@ function contextFor(r: Resource, ctx: DecisionContext, maxAge: number, freshMfa:
  * under exactly those, serialized, plus the loaded policy-set version. A change of the
  * policy set (new declarations) changes the version; a change of the principal's roles or
  * delegations, the resource's relations or the MFA age changes the key. Nothing is cached
- * that the request did not send to Cedar. Bounded LRU (Map insertion order).
+ * that the request did not send to Cedar. Bounded by two generations of at most CACHE_GEN
+ * entries each: when the young one is full it becomes the old one and the previous old one is
+ * dropped; a hit in the old generation moves the entry to the young one (an LRU
+ * approximation without iterating a Map on the hot path).
  */
-const CACHE_MAX = 20_000;
-const cache = new Map<string, { allow: boolean; reasons: string[] }>();
+type Cached = { allow: boolean; reasons: string[] };
+const CACHE_GEN = 10_000;
+let cache = new Map<string, Cached>();
+let oldCache = new Map<string, Cached>();
 let cacheVersion = -1;
 export const pdpCacheStats = { hits: 0, misses: 0 };
 
 /** Empties the decision cache (tests; an operator's policy reload). */
 export function clearDecisionCache(): void {
-  cache.clear();
+  cache = new Map();
+  oldCache = new Map();
+}
+
+function remember(key: string, v: Cached): void {
+  if (cache.size >= CACHE_GEN) {
+    oldCache = cache;
+    cache = new Map();
+  }
+  cache.set(key, v);
 }
 
 function evaluate(p: UserPrincipal, action: string, r: Resource, ctx: DecisionContext, maxAge: number, freshMfa: boolean): { allow: boolean; reasons: string[] } {
   if (cacheVersion !== loaded) {
-    cache.clear();
+    clearDecisionCache();
     cacheVersion = loaded;
   }
   const context = contextFor(r, ctx, maxAge, freshMfa);
   const entities = entitiesFor(p, r, ctx);
   const key = JSON.stringify([p.userId, action, r.type, r.id ?? '*', context, entities]);
-  const hit = cache.get(key);
+  let hit = cache.get(key);
+  if (!hit && (hit = oldCache.get(key))) remember(key, hit);
   if (hit) {
     pdpCacheStats.hits++;
-    cache.delete(key); // refresh its LRU position
-    cache.set(key, hit);
     return { allow: hit.allow, reasons: [...hit.reasons] };
   }
   pdpCacheStats.misses++;
@@ -293,8 +306,7 @@ function evaluate(p: UserPrincipal, action: string, r: Resource, ctx: DecisionCo
   if (ans.type !== 'success') return { allow: false, reasons: [`error: ${ans.errors.map((e) => e.message).join('; ')}`] };
   const d = ans.response.diagnostics;
   const out = { allow: ans.response.decision === 'allow', reasons: [...d.reason, ...d.errors.map((e) => `error:${e.policyId}`)] };
-  cache.set(key, { allow: out.allow, reasons: [...out.reasons] });
-  if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value!);
+  remember(key, { allow: out.allow, reasons: [...out.reasons] });
   return out;
 }
 
