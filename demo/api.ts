@@ -23,8 +23,29 @@ export class Api {
 
   constructor(readonly base: string, readonly ca: string) {}
 
+  /** GETs a file; returns its bytes or throws ApiError. */
+  async download(path: string): Promise<Buffer> {
+    const r = await this.send('GET', path);
+    if (r.status >= 300) throw new ApiError(r.status, `http_${r.status}`, `GET ${path} answered ${r.status}.`);
+    return r.body;
+  }
+
   /** Sends JSON; returns the parsed answer or throws ApiError with the problem's code. */
   async call<T = any>(method: string, path: string, json?: unknown, headers: Record<string, string> = {}): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const res = await this.send(method, path, json, headers);
+    const text = res.body.toString('utf8');
+    let parsed: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    if (res.status >= 300) throw new ApiError(res.status, parsed?.code ?? `http_${res.status}`, parsed?.detail ?? `${method} ${path} answered ${res.status}.`);
+    if (parsed && typeof parsed === 'object' && typeof parsed.csrf_token === 'string') this.csrf = parsed.csrf_token;
+    return parsed as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  }
+
+  private async send(method: string, path: string, json?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
     const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
     const h: Record<string, string | number> = { ...headers };
     if (body) {
@@ -33,7 +54,7 @@ export class Api {
     }
     if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (this.csrf) h['x-csrf-token'] = this.csrf;
-    const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    return new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
       const req = request(this.base + path, { method, ca: this.ca, headers: h, servername: 'localhost' }, (r) => {
         const chunks: Buffer[] = [];
         r.on('data', (c: Buffer) => chunks.push(c));
@@ -46,21 +67,12 @@ export class Api {
             if (value === '' || /max-age=0/i.test(sc)) this.cookies.delete(name);
             else this.cookies.set(name, value);
           }
-          resolve({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+          resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks) });
         });
       });
       req.on('error', reject);
       req.end(body);
     });
-    let parsed: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-    try {
-      parsed = res.text ? JSON.parse(res.text) : undefined;
-    } catch {
-      parsed = res.text;
-    }
-    if (res.status >= 300) throw new ApiError(res.status, parsed?.code ?? `http_${res.status}`, parsed?.detail ?? `${method} ${path} answered ${res.status}.`);
-    if (parsed && typeof parsed === 'object' && typeof parsed.csrf_token === 'string') this.csrf = parsed.csrf_token;
-    return parsed as any; // eslint-disable-line @typescript-eslint/no-explicit-any
   }
 
   /** The next TOTP code this person may use: a fresh time step, waiting for one if needed. */

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tcpConnect } from '../src/probes/tcp-connect.js';
-import { nmapConnect } from './services.js';
+import { nmapConnect } from '../src/lab/services.js';
 
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
 const A = '127.0.0.1';

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer, type TestClient } from '@parapet/server/testing';
 import { runBin } from '@parapet/device-client/testing';
 import { newOrg, scopeDoc, uploadScope, type Org } from './harness.js';
-import { startServices, type Services } from './services.js';
+import { startServices, type Services } from '../src/lab/services.js';
 
 const bin = fileURLToPath(new URL('../bin/parapet-worker.js', import.meta.url));
 const cli = fileURLToPath(new URL('../../cli/bin/parapet.js', import.meta.url));

@@ -18,7 +18,7 @@ import { runBin } from '@parapet/device-client/testing';
 import { loadSafetyProfile } from '../src/embedded-profile.js';
 import { runJob } from '../src/run.js';
 import { enrollWorker, newOrg, requestScan, scopeDoc, uploadScope, type Org } from './harness.js';
-import { nmapConnect, startServices, type Services } from './services.js';
+import { nmapConnect, startServices, type Services } from '../src/lab/services.js';
 
 const bin = fileURLToPath(new URL('../bin/parapet-worker.js', import.meta.url));
 let s: TestServer;

@@ -1,5 +1,5 @@
 /**
- * Real services on loopback for the Probe tests: a legacy HTTPS server (TLS 1.0-1.2, RSA key
+ * The Probe lab: real services on loopback for the tests and `npm run demo`: a legacy HTTPS server (TLS 1.0-1.2, RSA key
  * exchange only, self-signed expired 1024-bit SHA-1 certificate made by `openssl ca`, served
  * at OpenSSL security level 0), a modern TLS 1.3-only HTTPS server with every security header,
  * a plain HTTP server that discloses versions and lacks headers (with one in-scope redirect),
