@@ -5,7 +5,7 @@
  * (action in subject_data), with that person's manager chain as entities, as the routes do.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { decide, defineActions } from '../../packages/server/src/auth/pdp.js';
+import { clearDecisionCache, decide, defineActions, pdpCacheStats } from '../../packages/server/src/auth/pdp.js';
 import type { UserPrincipal } from '../../packages/server/src/auth/principal.js';
 
 const USERS = 10_000;
@@ -34,9 +34,9 @@ let seed = 42;
 const rnd = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed % n);
 
 const principalOf = (i: number): UserPrincipal => ({ kind: 'user', tenantId: 't', userId: `u${i}`, email: 'e', roles: ['manager'], sessionId: 's', mfaVerifiedAt: null, csrfToken: 'x' });
-function one(): boolean {
-  const who = managers[rnd(managers.length)]!;
-  const subject = rnd(USERS);
+function one(pair?: [number, number]): boolean {
+  const who = pair ? pair[0] : managers[rnd(managers.length)]!;
+  const subject = pair ? pair[1] : rnd(USERS);
   return decide(principalOf(who), 'bench.person.read', { type: 'person', id: `u${subject}`, tenantId: 't', attrs: { subject: `u${subject}`, managerChain: chainOf(subject) } }, { purpose: 'bench', mfaAgeSeconds: 10 }).allowed;
 }
 
@@ -51,5 +51,23 @@ for (let i = 0; i < DECISIONS; i++) {
 }
 const total = (performance.now() - t0) / 1000;
 lat.sort((a, b) => a - b);
-const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]!.toFixed(3);
-console.log(`pdp: ${USERS} users, ${LEVELS} levels, ${DECISIONS} decisions (${allowed} allowed): ${(DECISIONS / total).toFixed(0)} decisions/s, p50 ${pct(50)} ms, p90 ${pct(90)} ms, p99 ${pct(99)} ms (load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`);
+const pct = (l: number[], p: number) => l[Math.min(l.length - 1, Math.floor((p / 100) * l.length))]!.toFixed(3);
+
+console.log(`pdp cold (random pairs; ${pdpCacheStats.hits} of ${pdpCacheStats.hits + pdpCacheStats.misses} Cedar evaluations, warm-up included, came from the cache): ${USERS} users, ${LEVELS} levels, ${DECISIONS} decisions (${allowed} allowed): ${(DECISIONS / total).toFixed(0)} decisions/s, p50 ${pct(lat, 50)} ms, p90 ${pct(lat, 90)} ms, p99 ${pct(lat, 99)} ms (load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`);
+
+// Warm: 1,000 (manager, person) pairs asked again and again, as sessions repeat their
+// requests; the decision cache answers after each pair's first decision.
+clearDecisionCache();
+const pairs: Array<[number, number]> = [...Array(1000)].map(() => [managers[rnd(managers.length)]!, rnd(USERS)]);
+const before = { ...pdpCacheStats };
+const warm: number[] = [];
+const t1 = performance.now();
+for (let i = 0; i < DECISIONS; i++) {
+  const s = performance.now();
+  one(pairs[rnd(pairs.length)]);
+  warm.push(performance.now() - s);
+}
+const total1 = (performance.now() - t1) / 1000;
+warm.sort((a, b) => a - b);
+const hits = pdpCacheStats.hits - before.hits;
+console.log(`pdp warm (1,000 repeating pairs): ${DECISIONS} decisions, ${(100 * hits / DECISIONS).toFixed(1)}% from the cache: ${(DECISIONS / total1).toFixed(0)} decisions/s, p50 ${pct(warm, 50)} ms, p90 ${pct(warm, 90)} ms, p99 ${pct(warm, 99)} ms; warm/cold throughput ${(total / total1).toFixed(1)}x`);

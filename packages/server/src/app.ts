@@ -8,6 +8,7 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { domainModules } from './modules.js';
 import { registerAuthHooks } from './auth/hooks.js';
 import { JobRunner } from './platform/jobs.js';
+import { defineOutboxJob, outboxFor } from './platform/outbox.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -101,6 +102,10 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
   const jobs = deps.jobs ?? new JobRunner({ now: deps.now, registry: app.metrics, onError: (job, err) => app.log.error({ err, job }, 'background job failed') });
   app.decorate('jobs', jobs);
   app.addHook('onClose', () => jobs.stop());
+  const outbox = outboxFor(deps.db);
+  outbox.now = deps.now;
+  outbox.onError = (err, m) => app.log.warn({ err, outbox_id: m.id, tenant_id: m.tenantId, topic: m.topic, attempts: m.attempts }, 'outbox delivery failed; it will be retried');
+  defineOutboxJob(jobs, deps.db);
   const withJobs: AppDeps = { ...deps, jobs };
   for (const mod of domainModules) {
     await app.register(async (child) => mod(child, withJobs));

@@ -2,7 +2,8 @@
  * The S3 driver against a stand-in S3 endpoint on 127.0.0.1. No S3-compatible server with
  * Object Lock is available offline here, so this asserts the exact requests and headers the
  * driver sends (Object Lock COMPLIANCE, retain-until, SHA-256 checksum, If-None-Match,
- * SSE-KMS) and its refusals, rather than the storage's enforcement.
+ * SSE-KMS) and its refusals, rather than the storage's enforcement; and that the server
+ * opens this driver at start when PARAPET_VAULT=s3.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3Vault } from '../src/vault/s3.js';
 import { VaultError } from '../src/vault/vault.js';
+import { loadConfig } from '../src/config.js';
+import { openVault } from '../src/platform/vault.js';
+import { startTestServer } from '../src/testing.js';
 
 interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: Buffer }
 const seen: Seen[] = [];
@@ -95,4 +99,35 @@ test('PutObject carries COMPLIANCE lock, retain-until, SHA-256 checksum, If-None
   // Altered content is caught on read.
   objects.get('/evidence/parapet/tenants/t1/obj')!.body = Buffer.from('sealed bytez');
   await assert.rejects(v.get('tenants/t1/obj'), (e: unknown) => e instanceof VaultError && e.code === 'integrity');
+});
+
+test('PARAPET_VAULT=s3 is what the server opens at start (npm start path): bad settings and a bucket without Object Lock stop it', async () => {
+  assert.throws(() => loadConfig({ PARAPET_VAULT: 's3' }), /PARAPET_S3_BUCKET/);
+  assert.throws(() => loadConfig({ PARAPET_VAULT: 'tape' }), /"fs" or "s3"/);
+  assert.throws(() => loadConfig({ PARAPET_VAULT: 's3', PARAPET_S3_BUCKET: 'b', PARAPET_S3_ENDPOINT: 'ftp://x' }), /http\(s\) URL/);
+  assert.deepEqual(loadConfig({ PARAPET_DATA_DIR: '/srv/p' }).vault, { driver: 'fs', dir: '/srv/p/vault' });
+  const env = { PARAPET_VAULT: 's3', PARAPET_S3_BUCKET: 'evidence', PARAPET_S3_PREFIX: 'srv/', PARAPET_S3_ENDPOINT: endpoint, PARAPET_S3_FORCE_PATH_STYLE: '1', PARAPET_S3_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  process.env.AWS_ACCESS_KEY_ID = 'test'; // the SDK's default credential chain reads the process environment
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  try {
+    lockEnabled = false;
+    await assert.rejects(startTestServer(env), /does not have S3 Object Lock enabled/);
+    lockEnabled = true;
+    seen.length = 0;
+    const s = await startTestServer(env);
+    try {
+      assert.ok(seen.some((r) => r.method === 'GET' && /^\/evidence\/?\?object-lock/.test(r.url)), 'the server asked the bucket for its Object Lock configuration');
+      const v = await openVault(s.config.vault);
+      assert.ok(v instanceof S3Vault);
+    } finally {
+      await s.close();
+    }
+  } finally {
+    lockEnabled = true;
+    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+    else process.env.AWS_ACCESS_KEY_ID = saved.id;
+    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+    else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+  }
 });

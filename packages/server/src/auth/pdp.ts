@@ -239,20 +239,68 @@ function contextFor(r: Resource, ctx: DecisionContext, maxAge: number, freshMfa:
   return c;
 }
 
+/**
+ * Decision cache: Cedar answers are a pure function of the policy set and the request (the
+ * principal, action, resource, context and entities built above), so a decision is cached
+ * under exactly those, serialized, plus the loaded policy-set version. A change of the
+ * policy set (new declarations) changes the version; a change of the principal's roles or
+ * delegations, the resource's relations or the MFA age changes the key. Nothing is cached
+ * that the request did not send to Cedar. Bounded by two generations of at most CACHE_GEN
+ * entries each: when the young one is full it becomes the old one and the previous old one is
+ * dropped; a hit in the old generation moves the entry to the young one (an LRU
+ * approximation without iterating a Map on the hot path).
+ */
+type Cached = { allow: boolean; reasons: string[] };
+const CACHE_GEN = 10_000;
+let cache = new Map<string, Cached>();
+let oldCache = new Map<string, Cached>();
+let cacheVersion = -1;
+export const pdpCacheStats = { hits: 0, misses: 0 };
+
+/** Empties the decision cache (tests; an operator's policy reload). */
+export function clearDecisionCache(): void {
+  cache = new Map();
+  oldCache = new Map();
+}
+
+function remember(key: string, v: Cached): void {
+  if (cache.size >= CACHE_GEN) {
+    oldCache = cache;
+    cache = new Map();
+  }
+  cache.set(key, v);
+}
+
 function evaluate(p: UserPrincipal, action: string, r: Resource, ctx: DecisionContext, maxAge: number, freshMfa: boolean): { allow: boolean; reasons: string[] } {
+  if (cacheVersion !== loaded) {
+    clearDecisionCache();
+    cacheVersion = loaded;
+  }
+  const context = contextFor(r, ctx, maxAge, freshMfa);
+  const entities = entitiesFor(p, r, ctx);
+  const key = JSON.stringify([p.userId, action, r.type, r.id ?? '*', context, entities]);
+  let hit = cache.get(key);
+  if (!hit && (hit = oldCache.get(key))) remember(key, hit);
+  if (hit) {
+    pdpCacheStats.hits++;
+    return { allow: hit.allow, reasons: [...hit.reasons] };
+  }
+  pdpCacheStats.misses++;
   const ans = cedar.statefulIsAuthorized({
     principal: uid('User', p.userId),
     action: uid('Action', action),
     resource: uid('Resource', `${r.type}:${r.id ?? '*'}`),
-    context: contextFor(r, ctx, maxAge, freshMfa),
-    entities: entitiesFor(p, r, ctx),
+    context,
+    entities,
     preparsedPolicySetId: PSET,
     preparsedSchemaName: SCHEMA,
     validateRequest: true,
   });
   if (ans.type !== 'success') return { allow: false, reasons: [`error: ${ans.errors.map((e) => e.message).join('; ')}`] };
   const d = ans.response.diagnostics;
-  return { allow: ans.response.decision === 'allow', reasons: [...d.reason, ...d.errors.map((e) => `error:${e.policyId}`)] };
+  const out = { allow: ans.response.decision === 'allow', reasons: [...d.reason, ...d.errors.map((e) => `error:${e.policyId}`)] };
+  remember(key, { allow: out.allow, reasons: [...out.reasons] });
+  return out;
 }
 
 export function decide(p: Principal, action: string, r: Resource, ctx: DecisionContext, stepUpSeconds = DEFAULT_STEP_UP_SECONDS): Decision {

@@ -1,0 +1,77 @@
+/**
+ * Import rules, read from the sources (static `import`/`export ... from` and dynamic
+ * `import()` with a literal): `src/platform/` imports no domain module, and no import cycle
+ * passes through a platform file. The rule is documented in docs/architecture.md.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
+/** Folders of src/ that are domains (they own routes, tables and audit events). */
+const DOMAINS = ['audit', 'auth', 'console', 'crypto', 'devices', 'health', 'organisation', 'people', 'probe', 'scim', 'sso', 'tenants', 'witness'];
+/** What platform code may import besides itself and packages: infrastructure, not domains. */
+const PLATFORM_MAY_IMPORT = [/^platform\//, /^vault\//, /^http\//, /^config\.ts$/, /^deps\.ts$/];
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+function localImports(file: string): string[] {
+  const src = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const m of src.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2] ?? m[3]!;
+    if (!spec.startsWith('.')) continue;
+    out.push(relative(SRC, resolve(dirname(file), spec.replace(/\.js$/, '.ts'))));
+  }
+  return out;
+}
+
+const graph = new Map(files(SRC).map((f) => [relative(SRC, f), localImports(f)]));
+
+test('platform/ imports no domain module', (ctx) => {
+  const platform = [...graph.keys()].filter((f) => f.startsWith('platform/'));
+  ctx.diagnostic(`platform files checked: ${platform.join(', ')}`);
+  assert.ok(platform.length >= 4);
+  for (const f of platform) {
+    for (const dep of graph.get(f)!) {
+      assert.ok(!DOMAINS.includes(dep.split('/')[0]!), `${f} imports the domain module ${dep}`);
+      assert.ok(PLATFORM_MAY_IMPORT.some((r) => r.test(dep)), `${f} imports ${dep}, which is not platform infrastructure`);
+    }
+  }
+});
+
+test('no import cycle passes through a platform file', () => {
+  const visit = (start: string) => {
+    const stack: string[] = [];
+    const onStack = new Set<string>();
+    const done = new Set<string>();
+    const dfs = (n: string) => {
+      stack.push(n);
+      onStack.add(n);
+      for (const d of graph.get(n) ?? []) {
+        if (d === start) assert.fail(`import cycle: ${[...stack, d].join(' -> ')}`);
+        if (!onStack.has(d) && !done.has(d)) dfs(d);
+      }
+      stack.pop();
+      onStack.delete(n);
+      done.add(n);
+    };
+    dfs(start);
+  };
+  for (const f of graph.keys()) if (f.startsWith('platform/')) visit(f);
+});
+
+test('the rule itself fails on a violation', () => {
+  const fake = new Map(graph);
+  fake.set('platform/bad.ts', ['audit/record.ts']);
+  const bad = [...fake.entries()].filter(([f]) => f.startsWith('platform/')).flatMap(([f, ds]) => ds.filter((d) => DOMAINS.includes(d.split('/')[0]!)).map((d) => `${f} -> ${d}`));
+  assert.deepEqual(bad, ['platform/bad.ts -> audit/record.ts']);
+});
