@@ -7,7 +7,7 @@ import { scanRequest, scanApprove, scanReject, scanList } from './scan.js';
 import { devicesList, devicesRevoke, devicesTokenCreate } from './devices.js';
 import { auditExport, auditVerify } from './audit.js';
 import { witnessServe } from './witness.js';
-import { login, logout, usersInvitations, usersInvite, usersList, usersRoles } from './users.js';
+import { login, logout, usersInvitations, usersInvite, usersList, usersRoles, usersUnlock } from './users.js';
 
 /** Every command the CLI knows. Domain commands live in their own files; list them here. */
 export const commands: Command[] = [
@@ -18,6 +18,7 @@ export const commands: Command[] = [
   usersInvite,
   usersInvitations,
   usersRoles,
+  usersUnlock,
   dbMigrate,
   keysRotate,
   keysRewrap,
