@@ -83,6 +83,8 @@ test('signed in with a session cookie: header shows user and org, navigation wor
   // Tab walks through the navigation links in order.
   await page.locator('.topbar-user button').focus();
   await page.keyboard.press('Tab');
+  assert.equal(await focusedText(page), 'Home');
+  await page.keyboard.press('Tab');
   assert.equal(await focusedText(page), 'My account');
   await page.keyboard.press('Tab');
   assert.equal(await focusedText(page), 'People');
@@ -271,7 +273,7 @@ test('sign-in with MFA: the code step, then a lockout message after repeated wro
   await screenshot(page, 'console-signin-mfa');
   await page.getByLabel('Verification code').fill(totp(secret, Date.now() / 1000 + 30));
   await page.getByRole('button', { name: 'Verify' }).click();
-  await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 

@@ -149,6 +149,8 @@ test('passkey: a key the browser no longer holds gives a clear message and a rec
     await page.getByRole('button', { name: 'Sign in' }).click();
   };
   await signIn();
+  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
+  await page.goto(`${base}/account`);
   await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
   await page.getByLabel('Name for the new key').fill('Old phone');
   await page.getByRole('button', { name: 'Add a passkey or security key' }).click();
@@ -168,7 +170,7 @@ test('passkey: a key the browser no longer holds gives a clear message and a rec
   await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
   await page.getByLabel('Recovery code').fill(codes[0]!);
   await page.getByRole('button', { name: 'Verify' }).click();
-  await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 
@@ -188,6 +190,6 @@ test('passkey: a key the browser no longer holds gives a clear message and a rec
   assert.equal(await page.getByRole('button', { name: 'Use a passkey or security key' }).count(), 0);
   await page.getByLabel('Verification code').fill(totp(secret, Date.now() / 1000 + 30));
   await page.getByRole('button', { name: 'Verify' }).click();
-  await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
   assert.deepEqual(problems, []);
 });

@@ -35,8 +35,11 @@ test('help: every group lists its commands; API commands document --server, PARA
   assert.match(devices.out, /devices token create/);
   assert.match(devices.out, /devices list/);
   assert.match((await run(['devices', 'token', '--help'])).out, /devices token create/);
+});
+
+test('help: users group and API command details', async () => {
   const users = await run(['users', '--help']);
-  for (const w of ['users list', 'users invite', 'users roles', 'users invitations']) assert.match(users.out, new RegExp(w));
+  for (const w of ['users list', 'users invite', 'users roles', 'users invitations', 'users unlock']) assert.match(users.out, new RegExp(w));
   const req = await run(['scan', 'request', '--help']);
   assert.equal(req.code, 0);
   for (const w of ['--server', 'PARAPET_SESSION', 'PARAPET_CA_FILE', 'parapet login', '--mfa-code']) assert.ok(req.out.includes(w), `scan request --help mentions ${w}`);
@@ -60,7 +63,9 @@ test('scope sign with a public key says so', async () => {
   assert.doesNotMatch(pub.err, /DECODER|error:/);
 });
 
-test('login with password and MFA, invite, roles (own refused, step-up asked), list, logout', async () => {
+const ctx: { env: Record<string, string>; sessionFile: string; codes: string[]; t: string; admin: { userId: string; email: string } } = {} as never;
+
+test('login with password and MFA stores a 0600 session; a wrong code stores nothing', async () => {
   const lead0 = await loginAs(s, { roles: ['admin'], mfaFresh: true });
   const t = lead0.tenantId;
   const slug = (await s.db.tx({ tenantId: t }, (q) => q.query<{ slug: string }>(`SELECT slug FROM tenants`))).rows[0]!.slug;
@@ -87,7 +92,11 @@ test('login with password and MFA, invite, roles (own refused, step-up asked), l
   assert.equal(ok.code, 0, ok.err);
   assert.match(ok.out, /Signed in to https:\/\/localhost:\d+ as ada@example\.test/);
   assert.equal((await stat(sessionFile)).mode & 0o777, 0o600);
+  Object.assign(ctx, { env, sessionFile, codes, t, admin });
+});
 
+test('users invite prints a one-time link; roles asks for a step-up and follows the rotated session', async () => {
+  const { env, sessionFile, codes, t, admin } = ctx;
   const inv = await run(['users', 'invite', 'lea@example.test', '--role', 'security_lead', '--expires', '24h'], env);
   assert.equal(inv.code, 0, inv.err);
   const link = inv.out.split('\n')[0]!;
@@ -111,11 +120,16 @@ test('login with password and MFA, invite, roles (own refused, step-up asked), l
   const show = await run(['users', 'roles', 'eve@example.test', '--json'], env);
   assert.deepEqual(JSON.parse(show.out).roles, ['operator', 'employee']);
   assert.equal(emp.email, 'eve@example.test');
+});
 
+test('own roles refused, unlock names unknown people, list, invitations, logout', async () => {
+  const { env, sessionFile } = ctx;
   const own = await run(['users', 'roles', 'ada@example.test', '--remove', 'admin'], env);
   assert.equal(own.code, 1);
   assert.match(own.err, /own roles.*\(own_roles\)/);
   assert.equal((await run(['users', 'roles', 'eve@example.test', '--add', 'wizard'], env)).code, 1);
+
+  assert.match((await run(['users', 'unlock', 'nobody@example.test'], env)).err, /Nobody with the email nobody@example\.test/);
 
   const list = await run(['users', 'list'], env);
   assert.equal(list.code, 0, list.err);

@@ -7,7 +7,7 @@ import { scanRequest, scanApprove, scanReject, scanList, scanWatch } from './sca
 import { devicesList, devicesRevoke, devicesTokenCreate } from './devices.js';
 import { auditExport, auditVerify } from './audit.js';
 import { witnessServe } from './witness.js';
-import { login, logout, usersInvitations, usersInvite, usersList, usersRoles } from './users.js';
+import { login, logout, usersInvitations, usersInvite, usersList, usersRoles, usersUnlock } from './users.js';
 import { reportVerify } from './report.js';
 import { profileSign } from './profile.js';
 
@@ -20,6 +20,7 @@ export const commands: Command[] = [
   usersInvite,
   usersInvitations,
   usersRoles,
+  usersUnlock,
   dbMigrate,
   keysRotate,
   keysRewrap,

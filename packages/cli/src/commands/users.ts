@@ -198,3 +198,24 @@ export const usersRoles: Command = {
     io.out(`${p.email}: ${(r.json.roles as string[]).join(', ') || 'no roles'} (was ${(r.json.previous_roles as string[]).join(', ') || 'no roles'}). Their sessions were ended; the new roles apply at their next sign-in.`);
   },
 };
+
+export const usersUnlock: Command = {
+  path: ['users', 'unlock'],
+  summary: "Clear a person's sign-in delays after failed attempts (admin, fresh MFA).",
+  usage: `parapet users unlock EMAIL ${API_USAGE}`,
+  details: `Calls POST /api/v1/auth/users/ID/unlock (the sign-in throttling module).\n${API_ENV_HELP}`,
+  options: { ...API_OPTIONS },
+  positionals: true,
+  async run({ values, positionals, io }) {
+    const [who] = positionals;
+    if (!who || positionals.length > 1) throw new CliError('Usage: parapet users unlock EMAIL.');
+    const { api, people: list } = await people(values, io);
+    const p = list.find((x) => x.email === who.toLowerCase() || x.id === who);
+    if (!p) throw new CliError(`Nobody with the email ${who} in this organisation.`);
+    const r = await api.call('POST', `/api/v1/auth/users/${p.id}/unlock`, {});
+    if (r.status === 404 && r.json.code === 'not_found') throw new CliError('This server cannot unlock accounts yet (no unlock API); the lock ends by itself.');
+    if (r.status !== 200) fail(r);
+    if (io.json) return io.out(JSON.stringify(r.json));
+    io.out(`${p.email} can sign in again (${Number(r.json.cleared ?? 0)} throttle entries cleared).`);
+  },
+};
