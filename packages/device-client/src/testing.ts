@@ -137,8 +137,9 @@ export function deviceBinSuite(kind: DeviceKind, bin: string): void {
     assert.equal(after.last_heartbeat.code, 'device_revoked');
     assert.match((await run(['status', '--state-dir', sd])).stdout, /Last heartbeat: .* failed: This .* has been revoked/);
 
-    // The remedy the sentence gives: enroll again (same directory) with a new token.
-    const again = await run(enrollArgs((await token(kind)).token, sd));
+    // The remedy the sentence gives: enroll again (same directory) with a new token; --force
+    // because the directory still holds the old (here already revoked) identity.
+    const again = await run([...enrollArgs((await token(kind)).token, sd), '--force']);
     assert.equal(again.code, 0, again.stderr);
     const st2 = await run(['status', '--state-dir', sd]);
     assert.doesNotMatch(st2.stdout, new RegExp(deviceId));

@@ -18,6 +18,7 @@
  */
 import type { Database, Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../audit/record.js';
+import { revealPii } from '../audit/pii.js';
 
 /** Audit actions that are data access whatever their purpose. */
 export const DATA_ACCESS_ACTIONS = ['audit.exported', 'audit.export', 'probe.evidence.downloaded', 'probe.evidence.exported', 'pulse.export', 'pulse.activity.read', 'pulse.activity.exported'];
@@ -106,10 +107,12 @@ export async function scoreTenant(db: Database, tenantId: string, now: Date, onA
   });
 }
 
-export async function listAlerts(q: Queryable, o: { open?: boolean } = {}): Promise<AnomalyAlert[]> {
+export async function listAlerts(q: Queryable, tenantId: string, o: { open?: boolean } = {}): Promise<AnomalyAlert[]> {
   const { rows } = await q.query<Omit<AnomalyAlert, 'window_start' | 'detected_at' | 'acknowledged_at' | 'median' | 'p99'> & { median: string; p99: string; window_start: Date; detected_at: Date; acknowledged_at: Date | null }>(
     `SELECT id, actor_type, actor_id, actor_name, count, median::text, p99::text, floor, window_start, detected_at, acknowledged_at FROM anomaly_alerts
       ${o.open ? 'WHERE acknowledged_at IS NULL' : ''} ORDER BY detected_at DESC LIMIT 200`,
   );
-  return rows.map((r) => ({ ...r, median: Number(r.median), p99: Number(r.p99), window_start: r.window_start.toISOString(), detected_at: r.detected_at.toISOString(), acknowledged_at: r.acknowledged_at?.toISOString() ?? null }));
+  // The actor's name is the audit log's sealed copy: readable until the person is erased.
+  await revealPii(q, tenantId, rows);
+  return rows.map((r) => ({ ...r, actor_name: r.actor_name as string | null, median: Number(r.median), p99: Number(r.p99), window_start: r.window_start.toISOString(), detected_at: r.detected_at.toISOString(), acknowledged_at: r.acknowledged_at?.toISOString() ?? null }));
 }

@@ -174,7 +174,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     async (req) => {
       const p = requireUser(req);
       authorize(p, 'governance.alert.read', { type: 'anomaly_alert', tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
-      return { alerts: await deps.db.tx(ctx(p), (q) => listAlerts(q, { open: req.query.open === true })) };
+      return { alerts: await deps.db.tx(ctx(p), (q) => listAlerts(q, p.tenantId, { open: req.query.open === true })) };
     },
   );
   app.post<{ Params: { id: string } }>(

@@ -20,6 +20,7 @@ import { delegatedCategories, decide } from '../auth/pdp.js';
 import { purgeExpired } from './retention.js';
 import { listTenantIds } from '../tenants/service.js';
 import './erasure.js';
+import { revealPii } from '../audit/pii.js';
 
 defineActions({
   // No role permit: only the Cedar policies in policies/30-pulse.cedar permit it.
@@ -368,13 +369,15 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     async (req) => {
       const p = requireUser(req);
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
-        const { rows } = await q.query<{ seq: string; at: Date; actor_id: string; actor_name: string | null; action: string; purpose: string | null; details: Record<string, unknown> }>(
+        const { rows: sealed } = await q.query<{ seq: string; at: Date; actor_id: string; actor_name: string | null; action: string; purpose: string | null; details: Record<string, unknown> }>(
           `SELECT seq, at, actor_id, actor_name, action, purpose, details FROM audit_log
             WHERE action IN ('pulse.activity.read', 'pulse.export') AND outcome = 'success'
               AND (details->'subjects' ? $1 OR details->>'scope' = 'org')
             ORDER BY seq DESC LIMIT $2`,
           [p.userId, req.query.limit ?? 200],
         );
+        // Readers' names are stored under their subject keys (audit/pii.ts).
+        const rows = await revealPii(q, p.tenantId, sealed);
         return {
           reads: rows.map((r) => ({
             seq: Number(r.seq),

@@ -186,6 +186,8 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   }, async (req) => {
     const p = await allow(req, 'webhook.read', 'webhook.endpoint.updated');
     return deps.db.tx(ctx(p), async (q) => {
+      // Another organisation's endpoint id is simply not found (not an empty log).
+      if (!(await q.query(`SELECT 1 FROM webhook_endpoints WHERE id = $1`, [req.params.id])).rows.length) throw new ProblemError(404, 'webhook_endpoint_not_found', 'No such webhook endpoint.');
       const msgs = await q.query<{ id: string; event_type: string; state: string; attempts: number; next_attempt_at: Date; created_at: Date; finished_at: Date | null }>(
         `SELECT id, event_type, state, attempts, next_attempt_at, created_at, finished_at FROM webhook_messages WHERE endpoint_id = $1 AND ($2::text IS NULL OR state = $2) ORDER BY created_at DESC, id LIMIT $3`,
         [req.params.id, req.query.state ?? null, req.query.limit ?? 50],
