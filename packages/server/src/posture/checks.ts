@@ -39,7 +39,8 @@ export const CHECKPOINT_STALE_MS = 2 * 86_400_000;
 export const KEY_ROTATE_MS = 365 * 86_400_000;
 
 const DAY = 86_400_000;
-const days = (ms: number) => `${Math.floor(ms / DAY)} day(s)`;
+// The database's clock and this process's may differ by milliseconds: never report negative ages.
+const days = (ms: number) => `${Math.floor(Math.max(0, ms) / DAY)} day(s)`;
 
 /** The worst status of a list: fail over warn over pass. */
 export function overallOf(checks: PostureCheck[]): CheckStatus {
