@@ -8,7 +8,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
-import { POSTURE_PAYLOAD_TYPE } from '../src/posture/checks.js';
+import { createServer as createHttpsServer } from 'node:https';
+import { POSTURE_PAYLOAD_TYPE, tlsChecks } from '../src/posture/checks.js';
+import { loadTls } from '../src/tls/certificate.js';
 
 let s: TestServer;
 before(async () => {
@@ -112,4 +114,21 @@ test('only admins, security leads and auditors may run it', async () => {
   const aud = await loginAs(s, { roles: ['auditor'] });
   assert.equal((await aud.client.get('/api/v1/posture')).status, 200);
   assert.equal((await s.client().get('/api/v1/posture')).status, 401);
+});
+
+test('the TLS checks fail for a listener that still accepts TLS 1.2 and for responses without HSTS or CSP', async () => {
+  const tls = await loadTls({ dataDir: s.dataDir });
+  const weak = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (_q, r) => r.end());
+  await new Promise<void>((ok) => weak.listen(0, '127.0.0.1', ok));
+  try {
+    const checks = await tlsChecks(weak, { hsts: undefined, csp: "default-src *" });
+    assert.equal(byId(checks, 'tls.protocol').status, 'fail');
+    assert.match(byId(checks, 'tls.protocol').detail, /TLS 1\.2 handshake accepted \(TLSv1\.2\)/);
+    assert.equal(byId(checks, 'tls.hsts').status, 'fail');
+    assert.equal(byId(checks, 'tls.csp').status, 'warn');
+  } finally {
+    await new Promise((ok) => weak.close(ok));
+  }
+  // Not listening with TLS at all (TLS ends in a proxy in front): a warning, not a pass.
+  assert.equal(byId(await tlsChecks(undefined, { hsts: 'max-age=63072000', csp: '' }), 'tls.protocol').status, 'warn');
 });
