@@ -1,6 +1,6 @@
 /**
  * The role-aware home page in a real browser: an admin sees the deployment (audit log
- * verified up to N, devices, scans waiting for approval); a manager sees a team card; an
+ * verified up to N, devices, scans waiting for approval, the posture re-check); a manager sees a team card; an
  * employee sees only their own card. Sign-in lands there.
  */
 import { after, before, test } from 'node:test';
@@ -39,6 +39,14 @@ test('home: the admin sees the deployment state; manager and employee see their 
   assert.match(await t.page.getByTestId('home-devices').innerText(), /0 active/);
   assert.match(await t.page.getByTestId('home-approvals').innerText(), /None\./);
   assert.equal(await t.page.getByTestId('home-team').count(), 0);
+  // The posture card: every control re-checked live; this admin has no factor, so MFA fails.
+  const posture = t.page.getByTestId('home-posture');
+  await posture.waitFor();
+  assert.match(await posture.locator('tr[data-check="rls"]').innerText(), /Pass/);
+  assert.match(await posture.locator('tr[data-check="tls.protocol"]').innerText(), /Pass/);
+  assert.match(await posture.locator('tr[data-check="mfa.privileged"]').innerText(), /Fail/);
+  assert.match(await posture.locator('h3').innerText(), /Posture\s+Fail/);
+  assert.equal(await posture.locator('tbody tr').count(), 13);
   await screenshot(t.page, 'console-home-admin');
 
   for (const [roles, team] of [[['manager'], 1], [['employee'], 0]] as const) {

@@ -18,6 +18,7 @@ import { auditConsoleRoutes } from './audit/routes-console.js';
 import { organisationRoutes } from './organisation/routes.js';
 import { governanceRoutes } from './governance/routes.js';
 import { pulseRoutes } from './pulse/routes.js';
+import { postureRoutes } from './posture/routes.js';
 
 /**
  * Every domain module, in registration order. A module is an encapsulated Fastify plugin
@@ -41,6 +42,7 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   organisationRoutes,
   governanceRoutes,
   pulseRoutes,
+  postureRoutes,
   // Last: its catch-all GET serves the SPA for every path no module claimed.
   consoleRoutes,
 ];

@@ -10,6 +10,7 @@ import { witnessServe } from './witness.js';
 import { login, logout, usersInvitations, usersInvite, usersList, usersRoles, usersUnlock } from './users.js';
 import { reportVerify } from './report.js';
 import { profileSign } from './profile.js';
+import { posture } from './posture.js';
 
 /** Every command the CLI knows. Domain commands live in their own files; list them here. */
 export const commands: Command[] = [
@@ -41,4 +42,5 @@ export const commands: Command[] = [
   witnessServe,
   reportVerify,
   profileSign,
+  posture,
 ];

@@ -12,8 +12,26 @@ interface LogStatus {
   reason: string | null;
 }
 
+/** One re-checked control of GET /api/v1/posture (CORE-POSTURE). */
+interface PostureCheck {
+  id: string;
+  title: string;
+  status: 'pass' | 'warn' | 'fail';
+  detail: string;
+}
+
+interface Posture {
+  overall: 'pass' | 'warn' | 'fail';
+  checked_at: string;
+  key_id: string;
+  checks: PostureCheck[];
+}
+
+const POSTURE_BADGE = { pass: ['badge-ok', 'Pass'], warn: ['badge-warn', 'Warning'], fail: ['badge-bad', 'Fail'] } as const;
+
 interface DeploymentState {
   audit: LogStatus | null;
+  posture: Posture | null;
   devices: { active: number; revoked: number } | null;
   pendingScans: number | null;
 }
@@ -21,13 +39,15 @@ interface DeploymentState {
 /** Reads what the person may read; a route that is missing or forbidden leaves its card out. */
 async function load(signal: AbortSignal, canAudit: boolean): Promise<DeploymentState> {
   const soft = <T,>(p: Promise<T>) => p.catch((e) => (isMissingRoute(e) || (e as { status?: number }).status === 403 ? null : Promise.reject(e)));
-  const [audit, devices, scans] = await Promise.all([
+  const [audit, devices, scans, posture] = await Promise.all([
     canAudit ? soft(api.get<LogStatus>('/api/v1/audit/status', { signal })) : Promise.resolve(null),
     soft(api.get<{ devices: Array<{ status: string }> }>('/api/v1/devices', { signal })),
     soft(api.get<Array<{ state: string }>>('/api/v1/probe/scans?state=requested', { signal })),
+    soft(api.get<Posture>('/api/v1/posture', { signal })),
   ]);
   return {
     audit,
+    posture,
     devices: devices ? { active: devices.devices.filter((d) => d.status === 'active').length, revoked: devices.devices.filter((d) => d.status !== 'active').length } : null,
     pendingScans: Array.isArray(scans) ? scans.length : null,
   };
@@ -35,7 +55,8 @@ async function load(signal: AbortSignal, canAudit: boolean): Promise<DeploymentS
 
 /**
  * The landing page, by role: admins and security leads see the state of the deployment
- * (audit log verified up to N, devices, scans waiting for approval); managers their team;
+ * (audit log verified up to N, devices, scans waiting for approval, the signed posture
+ * re-check of every control); managers their team;
  * employees their own data and who viewed it. Cards for modules not on this server are left
  * out. Open findings and alerts appear once the scan worker and Pulse provide them.
  */
@@ -86,6 +107,36 @@ export function HomePage() {
                   <p className="muted small">Approve with <code>parapet scan approve ID</code>.</p>
                 </div>
               ) : null}
+            </div>
+          ) : null}
+          {state.status === 'ok' && state.data?.posture ? (
+            <div className="card stack" data-testid="home-posture">
+              <h3>
+                Posture <span className={`badge ${POSTURE_BADGE[state.data.posture.overall][0]}`}>{POSTURE_BADGE[state.data.posture.overall][1]}</span>
+              </h3>
+              <p className="muted small">
+                Re-checked {formatTime(state.data.posture.checked_at)} and signed with the audit log key {state.data.posture.key_id.slice(0, 16)}…; <code>parapet posture --out FILE</code> saves the signed statement.
+              </p>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Control</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Detail</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {state.data.posture.checks.map((c) => (
+                    <tr key={c.id} data-check={c.id}>
+                      <td>{c.title}</td>
+                      <td>
+                        <span className={`badge ${POSTURE_BADGE[c.status][0]}`}>{POSTURE_BADGE[c.status][1]}</span>
+                      </td>
+                      <td className="small">{c.detail}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
             </div>
           ) : null}
         </section>

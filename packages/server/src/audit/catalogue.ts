@@ -14,6 +14,7 @@ import { PEOPLE_EVENTS } from '../people/audit-events.js';
 import { GOVERNANCE_EVENTS } from '../governance/audit-events.js';
 import { PROBE_REPORT_EVENTS } from '../probe/report-audit-events.js';
 import { PULSE_EVENTS } from '../pulse/audit-events.js';
+import { POSTURE_EVENTS } from '../posture/audit-events.js';
 
-export const AUDIT_ACTIONS = [...CORE_EVENTS, ...AUDIT_EVENTS, ...AUTH_EVENTS, ...SCIM_EVENTS, ...SSO_EVENTS, ...DEVICE_EVENTS, ...PROBE_EVENTS, ...PEOPLE_EVENTS, ...GOVERNANCE_EVENTS, ...PROBE_REPORT_EVENTS, ...PULSE_EVENTS] as const;
+export const AUDIT_ACTIONS = [...CORE_EVENTS, ...AUDIT_EVENTS, ...AUTH_EVENTS, ...SCIM_EVENTS, ...SSO_EVENTS, ...DEVICE_EVENTS, ...PROBE_EVENTS, ...PEOPLE_EVENTS, ...GOVERNANCE_EVENTS, ...PROBE_REPORT_EVENTS, ...PULSE_EVENTS, ...POSTURE_EVENTS] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -9,11 +9,12 @@ import { recordAudit } from './record.js';
 import { dirtyTenants, sequencerFor, snapshotPending } from './sequencer.js';
 import { listTenantIds } from '../tenants/service.js';
 import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, retentionMonths, snapshotAuditLog } from './snapshot.js';
-import { sendToWitnesses, witnessesOf } from './witness-client.js';
+import { sendToWitnesses } from './witness-client.js';
+import { auditStatus } from './status.js';
 import { FsVault } from '../vault/fs.js';
-import { merkle, verifyExport } from '@parapet/core';
+import { merkle } from '@parapet/core';
 import { emitIntegrityAlert } from '../webhooks/events.js';
-import { AuditTamperError, buildExport, CheckpointScheduler, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, pinnedCheckpoint, treeFor, treeSize, type StoredCheckpoint } from './service.js';
+import { AuditTamperError, buildExport, CheckpointScheduler, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, treeFor, treeSize, type StoredCheckpoint } from './service.js';
 
 defineActions({
   'audit.read': { roles: ['admin', 'auditor'] },
@@ -246,37 +247,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   }, async (req) => {
     const p = await allow(req, 'audit.read');
-    await sequencer.flush(p.tenantId);
-    // The vault's latest checkpoint bounds the log from below: fewer entries than it covers,
-    // or other ones, fail verification even when the database's checkpoints were removed too.
-    const pinned = await pinnedCheckpoint(vault, p.tenantId);
-    const { x, cp, settings } = await deps.db.tx(ctx(p), async (q) => ({
-      x: await buildExport(q, p.tenantId, pinned),
-      cp: await latestCheckpoint(q),
-      settings: (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants`)).rows[0]?.settings,
-    }));
-    if (x.log_keys.length === 0 && x.checkpoints.length === 0) {
-      return { verified: false, state: 'nothing_to_verify', entries: x.entries.length, checkpoints: 0, cosignatures: 0, latest_checkpoint: null, witnesses: [], first_bad_entry: null, reason: null };
-    }
-    const witnessKeys = witnessesOf(settings).map((w) => w.verifier_key);
-    const r = verifyExport(x, { witnesses: witnessKeys });
-    // Stored cosignature lines follow the log's own signature in the checkpoint's note.
-    const latest = cp ? x.checkpoints.find((n) => n.startsWith(cp.note)) : undefined;
-    const witnesses = (latest && cp ? latest.slice(cp.note.length) : '')
-      .split('\n')
-      .map((l) => /^\u2014 (\S+) /.exec(l)?.[1])
-      .filter((n): n is string => Boolean(n));
-    return {
-      verified: r.ok,
-      state: r.ok ? 'verified' : 'failed',
-      entries: r.entries,
-      checkpoints: r.checkpoints,
-      cosignatures: r.cosignatures,
-      latest_checkpoint: cp ? { tree_size: cp.treeSize, created_at: cp.createdAt.toISOString(), key_id: cp.keyId } : null,
-      witnesses,
-      first_bad_entry: r.ok ? null : (r.seq ?? null),
-      reason: r.ok ? null : (r.reason ?? 'verification failed'),
-    };
+    return auditStatus(deps.db, vault, p.tenantId, `user:${p.userId}`);
   });
 
   app.post('/api/v1/audit/checkpoints', {
