@@ -12,8 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { PULSE_BATCH_SCHEMA_ID, type PulseBatch, type PulseInterval } from '@parapet/core';
 import { createTestDatabase } from '@parapet/db/testing';
@@ -77,6 +78,8 @@ export interface LoadResult {
   intervalsMissing: number;
   /** Interval ids stored more than once. */
   intervalsDuplicated: number;
+  /** CPU seconds used during the measured phase by the load generator (this process), by each replica and by HAProxy. */
+  cpuSeconds: { generator: number; replicas: number[]; haproxy: number };
   /** GET /api/v1/audit/status after the run. */
   audit: { verified: boolean; entries?: number; body: unknown };
 }
@@ -93,6 +96,17 @@ class MemoryKeyStore implements KeyStore {
   }
   async remove() {
     this.secret = undefined;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 elsewhere. */
+function procCpuSeconds(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
   }
 }
 
@@ -202,6 +216,9 @@ export async function runLoad(o: LoadOptions = {}): Promise<LoadResult> {
       }
     };
 
+    const cpuPids = [...cluster.replicas.map((r) => r.child.pid), cluster.haproxy.pid];
+    const cpuBefore = cpuPids.map(procCpuSeconds);
+    const genBefore = process.cpuUsage();
     const start = performance.now();
     const end = start + durationMs;
     const startWall = Date.now();
@@ -266,6 +283,10 @@ export async function runLoad(o: LoadOptions = {}): Promise<LoadResult> {
       clearInterval(progress);
     }
     const elapsedMs = performance.now() - start;
+    const cpuAfter = cpuPids.map(procCpuSeconds);
+    const gen = process.cpuUsage(genBefore);
+    const used = cpuAfter.map((c, i) => c - cpuBefore[i]!);
+    const cpuSeconds = { generator: (gen.user + gen.system) / 1e6, replicas: used.slice(0, -1), haproxy: used[used.length - 1]! };
 
     // The audit log: wait until every replica's inbox is chained, then verify through the API.
     let audit: LoadResult['audit'] = { verified: false, body: undefined };
@@ -305,6 +326,7 @@ export async function runLoad(o: LoadOptions = {}): Promise<LoadResult> {
       intervalsStored: storedRows,
       intervalsMissing: missing,
       intervalsDuplicated: duplicated,
+      cpuSeconds,
       audit,
     };
   } finally {
@@ -327,6 +349,7 @@ export function formatLoad(r: LoadResult): string {
     row('lease', r.kinds.lease),
     row('all', r.total),
     `throughput ${r.throughput.toFixed(1)} requests/s`,
+    `CPU seconds in the measured phase: generator ${r.cpuSeconds.generator.toFixed(1)}, replicas ${r.cpuSeconds.replicas.map((c) => c.toFixed(1)).join(' + ')}, haproxy ${r.cpuSeconds.haproxy.toFixed(1)} (machine: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)})`,
     `intervals acknowledged ${r.intervalsAcked}, stored ${r.intervalsStored}, missing ${r.intervalsMissing}, duplicated ${r.intervalsDuplicated}`,
     `audit verified: ${r.audit.verified}`,
     ...(r.errorSamples.length ? ['errors (first 10):', ...r.errorSamples.map((e) => '  ' + e)] : []),
