@@ -8,99 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { randomBytes, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { httpsig } from '@parapet/core';
-import { createTestDatabase, usingPostgres, type TestDatabase } from '@parapet/db/testing';
+import { createTestDatabase, usingPostgres } from '@parapet/db/testing';
 import { PostgresDatabase } from '@parapet/db';
 import { createSession, CSRF_HEADER, SESSION_COOKIE } from '@parapet/server/auth/sessions';
+import { call, haproxyAvailable, startCluster, type Cluster, type Res } from './cluster.js';
 
-const BIN = fileURLToPath(new URL('../packages/server/bin/parapet-server.js', import.meta.url));
-const haproxy = spawnSync('haproxy', ['-v']).status === 0;
-
-interface Replica {
-  name: string;
-  child: ChildProcess;
-  port: number;
-  dataDir: string;
-  logs: () => string;
-  exited: Promise<number | null>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function launch(name: string, dataDir: string, tdb: TestDatabase): Promise<Replica> {
-  const env = { ...process.env, PARAPET_DATA_DIR: dataDir, PARAPET_PORT: '0', PARAPET_HOST: '127.0.0.1', DATABASE_URL: tdb.urls!.app, DATABASE_ADMIN_URL: tdb.urls!.admin };
-  const child = spawn(process.execPath, [BIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /"url":"https:\/\/localhost:(\d+)"/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve(Number(m[1]));
-      }
-    }, 50);
-    void exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`replica ${name} exited ${code}: ${out}`));
-    });
-  });
-  return { name, child, port, dataDir, logs: () => out, exited };
-}
-
-interface Res {
-  status: number;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-/** One request on a fresh connection (agent: false), so HAProxy balances every request. */
-function call(base: string, ca: string, method: string, path: string, o: { json?: unknown; headers?: Record<string, string>; body?: Buffer } = {}): Promise<Res> {
-  const body = o.body ?? (o.json !== undefined ? Buffer.from(JSON.stringify(o.json)) : undefined);
-  const headers: Record<string, string | number> = { ...(o.headers ?? {}) };
-  if (body) {
-    headers['content-type'] ??= 'application/json';
-    headers['content-length'] = body.length;
-  }
-  return new Promise((resolve, reject) => {
-    const req = request(base + path, { method, ca, headers, servername: 'localhost', agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(15_000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const haproxy = haproxyAvailable();
 
 /** Signs a device request the way parapet-agent does (RFC 9421, ed25519), returning headers. */
 function signed(url: URL, method: string, body: Buffer | undefined, key: KeyObject, keyid: string): Record<string, string> {
@@ -117,47 +32,15 @@ function signed(url: URL, method: string, body: Buffer | undefined, key: KeyObje
 
 test('two replicas behind HAProxy: shared sessions, nonces and revocation; a replica killed mid-run loses nothing', { skip: !usingPostgres() ? 'needs PostgreSQL (DATABASE_URL)' : !haproxy ? 'needs haproxy (Debian package)' : false, timeout: 240_000 }, async (t) => {
   const tdb = await createTestDatabase();
-  const dirA = await mkdtemp(join(tmpdir(), 'parapet-rep-a-'));
-  const dirB = await mkdtemp(join(tmpdir(), 'parapet-rep-b-'));
-  const children: ChildProcess[] = [];
+  let cluster: Cluster | undefined;
   const app = new PostgresDatabase({ url: tdb.urls!.app, max: 2 });
   try {
-    const a = await launch('a', dirA, tdb);
-    children.push(a.child);
-    // Replicas share what a real deployment shares: the certificate, the key-encryption key and
-    // the bootstrap token (a secret store in production); nothing else.
-    await mkdir(join(dirB, 'tls'), { recursive: true, mode: 0o700 });
-    await mkdir(join(dirB, 'keys'), { recursive: true, mode: 0o700 });
-    for (const f of ['tls/server.crt', 'tls/server.key', 'keys/kek.json', 'bootstrap.token']) await copyFile(join(dirA, f), join(dirB, f));
-    const b = await launch('b', dirB, tdb);
-    children.push(b.child);
-    const ca = await readFile(join(dirA, 'tls', 'server.crt'), 'utf8');
-
-    const lbPort = await freePort();
-    const cfg = join(dirA, 'haproxy.cfg');
-    await writeFile(
-      cfg,
-      [
-        'global', '  maxconn 512',
-        'defaults', '  mode tcp', '  timeout connect 2s', '  timeout client 30s', '  timeout server 30s', '  retries 3', '  option redispatch',
-        'frontend fe', `  bind 127.0.0.1:${lbPort}`, '  default_backend be',
-        'backend be', '  balance roundrobin',
-        `  server a 127.0.0.1:${a.port} check inter 200ms fall 1 rise 2`,
-        `  server b 127.0.0.1:${b.port} check inter 200ms fall 1 rise 2`,
-        '',
-      ].join('\n'),
-    );
-    const lb = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(lb);
-    const base = `https://127.0.0.1:${lbPort}`;
-    for (let i = 0; i < 100; i++) {
-      const ok = await call(base, ca, 'GET', '/healthz').then((r) => r.status === 200, () => false);
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    cluster = await startCluster({ app: tdb.urls!.app, admin: tdb.urls!.admin });
+    const [a, b] = cluster.replicas as [Cluster['replicas'][0], Cluster['replicas'][0]];
+    const { base, ca } = cluster;
 
     // An organisation through the balancer, and an admin session with fresh MFA.
-    const token = (await readFile(join(dirA, 'bootstrap.token'), 'utf8')).trim();
+    const token = cluster.bootstrapToken;
     const org = await call(base, ca, 'POST', '/api/v1/bootstrap/organisations', { json: { name: 'Replica Corp', admin_email: 'admin@replica.test', admin_password: 'correct horse battery staple 42' }, headers: { authorization: `Bearer ${token}` } });
     assert.equal(org.status, 201, JSON.stringify(org.json));
     const tenantId = org.json.tenant_id as string;
@@ -255,10 +138,8 @@ test('two replicas behind HAProxy: shared sessions, nonces and revocation; a rep
     const gaps = await tdb.asAdmin((s) => s.query<{ n: string; max: string }>(`SELECT count(*)::text AS n, max(seq)::text AS max FROM audit_log WHERE tenant_id = $1`, [tenantId]));
     assert.equal(gaps.rows[0]!.n, gaps.rows[0]!.max, 'one gapless chain: no fork from two sequencers');
   } finally {
-    for (const c of children) c.kill('SIGKILL');
+    await cluster?.stop();
     await app.close();
     await tdb.close();
-    await rm(dirA, { recursive: true, force: true });
-    await rm(dirB, { recursive: true, force: true });
   }
 });
