@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { usingPostgres } from '@parapet/db/testing';
 import { browserMissing, launchBrowser, screenshot, totp } from './console/harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -80,7 +81,7 @@ async function signIn(page: Page, url: string, org: string, p: Person): Promise<
   await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
 }
 
-test('npm run demo builds the sandbox in one go; a CISO walks it in Chromium; --reset removes it', { skip: missing ?? false, timeout: 900_000 }, async (t) => {
+test('npm run demo builds the sandbox in one go; a CISO walks it in Chromium; --reset removes it', { skip: usingPostgres() ? 'the demo runs on the embedded engine; the PGlite run covers it' : (missing ?? false), timeout: 900_000 }, async (t) => {
   dataDir = await mkdtemp(join(tmpdir(), 'parapet-demo-'));
   const port = await freePort();
   const t0 = Date.now();

@@ -354,9 +354,11 @@ async function mergeFindings(q: Queryable, tenantId: string, scanId: string, sco
 // ---- reads for people (console, CLI, reports) ----
 
 export async function listResults(c: { db: Database }, tenantId: string, scanId: string): Promise<ResultView[]> {
-  const r = await c.db.tx({ tenantId }, (q) =>
-    q.query<Record<string, unknown>>(`SELECT id, target, address, port, probe_type, outcome, reason, started_at, duration_ms, observed, device_id, evidence_id, evidence_sha256, received_at FROM probe_results WHERE scan_id = $1 ORDER BY received_at, address, port, probe_type`, [scanId]),
-  );
+  const r = await c.db.tx({ tenantId }, async (q) => {
+    // Another organisation's scan is not found, rather than an empty list.
+    if (!(await q.query(`SELECT 1 FROM probe_scans WHERE id = $1`, [scanId])).rows.length) throw new ProblemError(404, 'scan_not_found', 'No such scan.');
+    return q.query<Record<string, unknown>>(`SELECT id, target, address, port, probe_type, outcome, reason, started_at, duration_ms, observed, device_id, evidence_id, evidence_sha256, received_at FROM probe_results WHERE scan_id = $1 ORDER BY received_at, address, port, probe_type`, [scanId]);
+  });
   return r.rows.map(resultView);
 }
 
