@@ -73,6 +73,8 @@ test('parapet-agent run under Xvfb against the real server: windows, pause, excl
   await focus(term, 3000);
   // Pause while it runs: the running agent picks the setting up from the store.
   assert.equal((await cli(['pause', '--until-resumed'])).code, 0);
+  // As with exclusion below: the running agent reads the controls every 2 s.
+  await focus(term, 2500);
   await focus(msg, 4000);
   assert.equal((await cli(['resume'])).code, 0);
   await focus(term, 4000);
