@@ -12,7 +12,7 @@ import { loadKeyFile } from '../src/crypto/keyfile.js';
 import { dataPaths } from '../src/datadir.js';
 import { createSelfSigned } from '../src/tls/certificate.js';
 import { issueCheckpoint } from '../src/audit/service.js';
-import { sendToWitnesses } from '../src/audit/witness-client.js';
+import { sendToWitnesses, witnessRound } from '../src/audit/witness-client.js';
 
 let s: TestServer;
 let dir: string;
@@ -70,6 +70,16 @@ test('the daily job sends checkpoints to the tenant witness over TLS, which cosi
     const rb = verifyExport(bad, { witnesses: [w.verifierKey] });
     assert.equal(rb.ok, false);
     assert.match(rb.reason!, /invalid cosignature by witness witness\.example/);
+    // The short-schedule job: a newer checkpoint goes out without waiting for the daily
+    // snapshot; once the witness is current, a round sends nothing.
+    await add(a.tenantId, 2);
+    const later = await issueCheckpoint(s.db, await loadKeyFile(dataPaths(s.dataDir).keyFile), a.tenantId);
+    const round = await witnessRound(s.db, [a.tenantId]);
+    assert.deepEqual(round.get(a.tenantId)?.map((r) => r.ok), [true]);
+    const sizes = await s.db.tx({ tenantId: a.tenantId }, async (q) => (await q.query<{ tree_size: number }>(`SELECT tree_size FROM audit_cosignatures ORDER BY tree_size`)).rows.map((r) => Number(r.tree_size)));
+    assert.ok(sizes.at(-1)! >= later.treeSize, `${sizes} covers ${later.treeSize}`);
+    const again = await witnessRound(s.db, [a.tenantId]);
+    assert.ok([...again.values()].flat().every((r) => r.ok), 'a later round only ever cosigns newer checkpoints');
   } finally {
     server.close();
   }

@@ -9,7 +9,7 @@ import { recordAudit } from './record.js';
 import { dirtyTenants, sequencerFor, snapshotPending } from './sequencer.js';
 import { listTenantIds } from '../tenants/service.js';
 import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, retentionMonths, snapshotAuditLog } from './snapshot.js';
-import { sendToWitnesses } from './witness-client.js';
+import { sendToWitnesses, witnessRound, WITNESS_INTERVAL_MS } from './witness-client.js';
 import { auditStatus } from './status.js';
 import { FsVault } from '../vault/fs.js';
 import { merkle } from '@parapet/core';
@@ -128,6 +128,17 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     }
     return s;
   }
+  // Witnesses cosign on a short schedule too, not only with the daily snapshot.
+  jobs.define({
+    name: 'audit.witness',
+    everyMs: WITNESS_INTERVAL_MS,
+    runAtStart: false,
+    async run() {
+      for (const [tenantId, results] of await witnessRound(deps.db, await listTenantIds(deps.db))) {
+        for (const r of results) if (!r.ok) app.log.error({ tenant_id: tenantId, witness: r.witness, reason: r.detail }, 'witness did not cosign the audit checkpoint');
+      }
+    },
+  });
   jobs.define({
     name: 'audit.snapshot',
     everyMs: SNAPSHOT_INTERVAL_MS,

@@ -9,7 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Database } from '@parapet/db';
 import { merkle, signedNote } from '@parapet/core';
-import { leafHashes, type StoredCheckpoint } from './service.js';
+import { latestCheckpoint, leafHashes, type StoredCheckpoint } from './service.js';
 
 export interface WitnessConfig {
   url: string;
@@ -86,6 +86,35 @@ export async function sendToWitnesses(db: Database, tenantId: string, cp: Stored
     } catch (e) {
       out.push({ witness: w.url, ok: false, detail: (e as Error).message });
     }
+  }
+  return out;
+}
+
+/**
+ * How often (ms) each tenant's latest checkpoint goes to its witnesses, besides the daily
+ * snapshot: the longest a rewritten tail of the log stays unseen by anyone outside the server.
+ */
+export const WITNESS_INTERVAL_MS = 5 * 60_000;
+
+/**
+ * One round of the witness job: for each tenant with witnesses configured, sends the latest
+ * checkpoint to them when some witness has not cosigned that size yet. Tenants without
+ * witnesses, or whose witnesses are current, cost one small read. Returns the results per
+ * tenant it sent for.
+ */
+export async function witnessRound(db: Database, tenantIds: string[]): Promise<Map<string, WitnessResult[]>> {
+  const out = new Map<string, WitnessResult[]>();
+  for (const tenantId of tenantIds) {
+    const due = await db.tx({ tenantId, actor: 'system:audit-witness' }, async (q) => {
+      const settings = (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants WHERE id = $1`, [tenantId])).rows[0]?.settings;
+      const ws = witnessesOf(settings);
+      if (!ws.length) return undefined;
+      const cp = await latestCheckpoint(q);
+      if (!cp) return undefined;
+      const have = new Map((await q.query<{ witness_key: string; n: number }>(`SELECT witness_key, max(tree_size) AS n FROM audit_cosignatures GROUP BY witness_key`)).rows.map((r) => [r.witness_key, Number(r.n)]));
+      return ws.some((w) => (have.get(w.verifier_key) ?? 0) < cp.treeSize) ? cp : undefined;
+    });
+    if (due) out.set(tenantId, await sendToWitnesses(db, tenantId, due));
   }
   return out;
 }
