@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes, randomUUID, verify, X509Certificate, type KeyObject } from 'node:crypto';
@@ -258,7 +260,7 @@ test('the replay store keeps a nonce only until its signature would fail the tim
 
 // Issue 12 item 7: strangers cannot grow the audit inbox or page the on-call.
 const failuresMetric = async () => {
-  const m = await s.client().get('/metrics');
+  const m = await s.client().get('/metrics', { authorization: `Bearer ${(await readFile(join(s.dataDir, 'metrics.token'), 'utf8')).trim()}` });
   const line = m.text.split('\n').find((l) => l.startsWith('parapet_audit_sequencer_failures_total'));
   return Number(line?.split(' ')[1] ?? 'NaN');
 };

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { canonicalJsonBytes, dsse, exampleScope, SCOPE_PAYLOAD_TYPE, type Scope } from '@parapet/core';
 import { startTestServer, loginAs, type TestServer, type TestClient } from '../src/testing.js';
 import { expireOverdue, leaseNextScan, reportScan } from '../src/probe/service.js';
+import { revealPii } from '../src/audit/pii.js';
 
 let s: TestServer;
 let tenantId: string;
@@ -188,7 +189,10 @@ test('production scans need two distinct fresh-MFA approvers other than the requ
   const trail = await s.asAdmin(async (x) => (await x.query<{ action: string; actor_id: string; ip: string; user_agent: string | null }>(`SELECT action, actor_id, ip, user_agent FROM audit_log WHERE tenant_id = $1 AND target_id = $2 AND outcome = 'success' ORDER BY seq`, [tenantId, id])).rows);
   assert.deepEqual(trail.map((t) => t.action), ['probe.scan.requested', 'probe.scan.approval', 'probe.scan.approval', 'probe.scan.approved', 'probe.scan.queued']);
   assert.equal(trail[0]!.actor_id, requester.userId);
-  assert.equal(trail[0]!.user_agent, 'probe-test/1');
+  // The user agent is stored under the requester's subject key (CORE-PRIVACY) and opens for readers.
+  assert.match(trail[0]!.user_agent ?? '', /^pii1\./);
+  const opened = await s.db.tx({ tenantId }, (q) => revealPii(q, tenantId, trail.map((t) => ({ ...t, actor_name: null }))));
+  assert.equal(opened[0]!.user_agent, 'probe-test/1');
   assert.equal(trail[4]!.actor_id, b.userId);
   for (const t of trail) assert.ok(t.ip, 'ip recorded');
 });

@@ -77,6 +77,9 @@ registerEraser({ table: 'probe_scopes', column: 'uploaded_by', action: 'keep', r
 registerEraser({ table: 'probe_scopes', column: 'revoked_by', action: 'keep', reason: 'scope evidence' });
 registerEraser({ table: 'probe_scans', column: 'requested_by', action: 'keep', reason: 'scan authorisation evidence' });
 registerEraser({ table: 'probe_scan_approvals', column: 'user_id', action: 'keep', reason: 'dual-approval evidence' });
+registerEraser({ table: 'probe_evidence_exports', column: 'requested_by', action: 'keep', reason: 'who exported evidence is part of the evidence trail' });
+registerEraser({ table: 'probe_evidence_export_approvals', column: 'user_id', action: 'keep', reason: 'dual-approval evidence' });
+registerEraser({ table: 'webhook_endpoints', column: 'created_by', action: 'keep', reason: 'who configured a SIEM endpoint is part of its configuration record' });
 
 /** What one erasure did, per table (row counts), and whether a subject key was destroyed. */
 export interface ErasureReport {

@@ -87,6 +87,11 @@ export function sealedKeyId(value: string): string {
   return p[1];
 }
 
+/** Whether a vault object is sealed (a pe1 envelope) rather than public text such as a signed note. */
+function isSealed(body: string): boolean {
+  return body.startsWith('pe1.');
+}
+
 function splitEnvelope(env: string): { header: string; body: string } {
   const p = env.split('.');
   if (p.length !== 5 || p[0] !== 'pe1') throw new envelope.DecryptError('Not a pe1 envelope.');
@@ -170,7 +175,10 @@ export async function keyUsage(db: Database, vault?: WormVault): Promise<KeyUsag
         const wrapped = new Set((await q.query<{ object_key: string }>(`SELECT object_key FROM vault_object_wraps`)).rows.map((r) => r.object_key));
         for (const key of await vault.list(`tenants/${tenantId}/`)) {
           if (wrapped.has(key)) continue; // counted with vault_object_wraps.wrap_sealed
-          add(u, sealedKeyId((await vault.get(key)).toString('utf8')), 'vault', 1);
+          const body = (await vault.get(key)).toString('utf8');
+          // Public objects (signed checkpoint notes pinned by the audit log) are not sealed and name no key.
+          if (!isSealed(body)) continue;
+          add(u, sealedKeyId(body), 'vault', 1);
         }
       }
     });
@@ -208,7 +216,9 @@ export async function rewrapAll(db: Database, keys: KeyProvider, o: { vault?: Wo
         const wrapped = new Set((await q.query<{ object_key: string }>(`SELECT object_key FROM vault_object_wraps`)).rows.map((r) => r.object_key));
         for (const key of await vault.list(`tenants/${tenantId}/`)) {
           if (wrapped.has(key)) continue;
-          const { header } = splitEnvelope((await vault.get(key)).toString('utf8'));
+          const body = (await vault.get(key)).toString('utf8');
+          if (!isSealed(body)) continue; // a public object (a pinned checkpoint note): nothing to re-wrap
+          const { header } = splitEnvelope(body);
           if (sealedKeyId(header) === active) {
             report.current++;
             continue;

@@ -7,6 +7,7 @@
 import { canonicalJsonBytes, dsse, envelope, type DsseEnvelope, type KeyProvider, type PulsePolicy } from '@parapet/core';
 import { pulseBatch } from '@parapet/core';
 import type { Queryable } from '@parapet/db';
+import { registerSealedColumn } from '../platform/sealed.js';
 
 /** Who a purpose grant is for: the person themselves, a manager over their chain, a category delegate. */
 export const GRANT_ROLES = ['employee', 'manager', 'delegate'] as const;
@@ -142,6 +143,7 @@ export interface PolicyKey {
 }
 
 const keyBinding = (tenantId: string, keyId: string) => ({ tenantId, record: `pulse_policy_key/${keyId}` });
+registerSealedColumn({ table: 'pulse_policy_keys', column: 'private_key_sealed', keyColumns: ['key_id'], record: (r) => `pulse_policy_key/${String(r.key_id)}` });
 
 /**
  * The tenant's policy-signing key (Ed25519), made and stored sealed on first use. The settings
