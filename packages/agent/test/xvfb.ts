@@ -63,9 +63,15 @@ export async function startDesktop(): Promise<Desktop> {
       throw new Error(`window ${title} did not appear`);
     },
     async activate(wid) {
-      for (let i = 0; i < 50; i++) {
+      // windowactivate asks the window manager (_NET_ACTIVE_WINDOW); on a busy machine openbox
+      // sometimes drops the request, so every few tries also raise and focus the window directly.
+      for (let i = 0; i < 100; i++) {
         await x('xdotool', ['windowactivate', wid]).catch(() => undefined);
         if ((await active()) === wid) return;
+        if (i % 5 === 4) {
+          await x('xdotool', ['windowraise', wid]).catch(() => undefined);
+          await x('xdotool', ['windowfocus', wid]).catch(() => undefined);
+        }
         await sleep(100);
       }
       throw new Error(`window ${wid} did not get focus`);
