@@ -68,18 +68,23 @@ test('token: 256-bit secret naming its tenant, stored only as a hash, single use
   const stored = await s.asAdmin(async (q) => (await q.query<{ token_hash: Buffer }>(`SELECT token_hash FROM device_enrollment_tokens WHERE tenant_id = $1`, [a.tenantId])).rows);
   assert.equal(stored.length, 1);
   assert.equal(stored[0]!.token_hash.length, 32);
-  assert.ok(!JSON.stringify(await s.asAdmin((q) => q.query(`SELECT * FROM device_enrollment_tokens`))).includes(token.split('_').pop()!));
+  // The secret is base64url, which may itself contain '_': take everything after the tenant id.
+  const secret = token.slice(`pet_${a.tenantId}_`.length);
+  assert.equal(secret.length, 43);
+  assert.ok(!JSON.stringify(await s.asAdmin((q) => q.query(`SELECT * FROM device_enrollment_tokens`))).includes(secret));
   assert.equal((await audit(a.tenantId, 'device.token_created'))[0]?.outcome, 'success');
 });
 
 test('token creation needs an admin with fresh MFA; the denial is audited', async () => {
   const op = await loginAs(s, { roles: ['operator'], mfaFresh: true });
   const r = await op.client.post('/api/v1/devices/enrollment-tokens', { kind: 'agent' });
-  assert.equal(r.status, 403);
+  assert.equal(r.status, 403, r.text);
   assert.equal(r.json.code, 'forbidden');
   const stale = await loginAs(s, { roles: ['admin'] });
-  assert.equal((await stale.client.post('/api/v1/devices/enrollment-tokens', { kind: 'agent' })).json.code, 'step_up_required');
-  assert.equal((await audit(op.tenantId, 'authz.denied')).length, 1);
+  const st = await stale.client.post('/api/v1/devices/enrollment-tokens', { kind: 'agent' });
+  assert.equal(st.json?.code, 'step_up_required', `${st.status} ${st.text}`);
+  const denied = await audit(op.tenantId, 'authz.denied');
+  assert.equal(denied.length, 1, JSON.stringify(denied));
 });
 
 test('enrollment: proof of possession, device id and pins; then signed heartbeat and fleet list', async () => {
