@@ -18,7 +18,8 @@ async function ok(r: Promise<{ status: number; text: string; json: any }>, what:
   return res.json;
 }
 
-export async function seedTenant(s: TestServer, who: { client: TestClient; tenantId: string; userId: string }): Promise<void> {
+/** Returns the tenant's SCIM bearer token and an enrolled worker, for sweeps of the routes that take those credentials. */
+export async function seedTenant(s: TestServer, who: { client: TestClient; tenantId: string; userId: string }): Promise<{ scimToken: string; worker: DeviceClient }> {
   const c = who.client;
   // Devices: a token, and an enrolled device.
   const token = await ok(c.post('/api/v1/devices/enrollment-tokens', { kind: 'agent' }), 'enrollment token');
@@ -26,6 +27,9 @@ export async function seedTenant(s: TestServer, who: { client: TestClient; tenan
   const store = await openKeyStore({ service: 'parapet-seed', account: who.tenantId, filePath: join(dir, 'device.key'), prefer: 'file' });
   await DeviceClient.enroll({ server: s.url, token: token.token, kind: 'agent', name: 'seed-laptop', store, statePath: join(dir, 'state.json'), ca: s.ca, version: '1', platform: 'linux' });
   await ok(c.post('/api/v1/devices/enrollment-tokens', { kind: 'worker' }), 'unused enrollment token');
+  const workerToken = await ok(c.post('/api/v1/devices/enrollment-tokens', { kind: 'worker' }), 'worker enrollment token');
+  const workerStore = await openKeyStore({ service: 'parapet-seed-worker', account: who.tenantId, filePath: join(dir, 'worker.key'), prefer: 'file' });
+  const worker = await DeviceClient.enroll({ server: s.url, token: workerToken.token, kind: 'worker', name: 'seed-worker', store: workerStore, statePath: join(dir, 'worker.json'), ca: s.ca, version: '1', platform: 'linux' });
 
   // Probe: a signing key, a signed scope, a scan request.
   const key = dsse.generateEd25519();
@@ -53,6 +57,15 @@ export async function seedTenant(s: TestServer, who: { client: TestClient; tenan
   const user = await ok(idp.request('POST', '/scim/v2/Users', { json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `seed-${who.tenantId.slice(0, 8)}@example.test`, active: true }, headers: { 'content-type': 'application/scim+json' } }), 'scim user');
   await ok(idp.request('POST', '/scim/v2/Groups', { json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Seed team', members: [{ value: user.id }] }, headers: { 'content-type': 'application/scim+json' } }), 'scim group');
 
+  // Webhooks: an endpoint (nothing listens there) and a test message in its delivery log.
+  await ok(c.request('PUT', '/api/v1/webhooks/settings', { json: { allow_private_cidrs: ['127.0.0.0/8'] } }), 'webhook settings');
+  const ep = await ok(c.post('/api/v1/webhooks/endpoints', { url: 'https://127.0.0.1:9/seed-hook' }), 'webhook endpoint');
+  await ok(c.post(`/api/v1/webhooks/endpoints/${ep.id}/test`, {}), 'webhook test message');
+
+  // Governance: an access review, which lists the tenant's people and grants as items.
+  await ok(c.post('/api/v1/governance/reviews', { title: 'Seed review', reviewers: [who.userId] }), 'access review');
+
   // Audit: a signed checkpoint.
   await ok(c.post('/api/v1/audit/checkpoints', {}), 'audit checkpoint');
+  return { scimToken: scimToken.token as string, worker };
 }

@@ -245,7 +245,23 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
           body: {
             type: 'object',
             required: ['Operations'],
-            properties: { schemas: { type: 'array', items: { type: 'string' } }, Operations: { type: 'array', maxItems: 1000, items: { type: 'object', required: ['op'], additionalProperties: true } } },
+            properties: {
+              schemas: { type: 'array', items: { type: 'string' }, examples: [[PATCH_SCHEMA]] },
+              Operations: {
+                type: 'array',
+                maxItems: 1000,
+                items: {
+                  type: 'object',
+                  required: ['op'],
+                  additionalProperties: true,
+                  properties: {
+                    // RFC 7644 §3.5.2: add, remove or replace; IdPs (Entra ID) send them capitalised.
+                    op: { type: 'string', pattern: '^([Aa][Dd][Dd]|[Rr][Ee][Mm][Oo][Vv][Ee]|[Rr][Ee][Pp][Ll][Aa][Cc][Ee])$', examples: ['replace'] },
+                    path: { type: 'string', maxLength: 1024 },
+                  },
+                },
+              },
+            },
             additionalProperties: true,
           },
           response: scimResponses,

@@ -113,7 +113,11 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   }, async (req) => {
     const p = await allow(req, 'webhook.manage', 'webhook.endpoint.updated', req.params.id);
     if (req.body.url !== undefined) {
-      const settings = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
+      // Not found comes before anything about the new URL, so other tenants' ids all look alike.
+      const settings = await deps.db.tx(ctx(p), async (q) => {
+        if (!(await q.query(`SELECT 1 FROM webhook_endpoints WHERE id = $1`, [req.params.id])).rowCount) throw new ProblemError(404, 'webhook_endpoint_not_found', 'No such webhook endpoint.');
+        return webhookSettings(q);
+      });
       await checkTarget(req.body.url, settings.allowPrivateCidrs);
     }
     return deps.db.tx(ctx(p), async (q) => {
