@@ -15,7 +15,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpsig } from '@parapet/core';
 import type { Database } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
-import { ProblemError } from '../http/problem.js';
+import { ProblemError, type ProblemCode } from '../http/problem.js';
 import { recordUnauthenticated } from '../audit/unauthenticated.js';
 import { actorOf } from '../auth/principal.js';
 
@@ -67,14 +67,14 @@ export function policy(now: Date, requireParams: Array<'expires' | 'nonce' | 'ke
   return { required: REQUIRED_COMPONENTS, now: Math.floor(now.getTime() / 1000), skewSeconds: SKEW_SECONDS, maxAgeSeconds: MAX_AGE_SECONDS, requireParams };
 }
 
-export function refuse(code: string, detail: string): ProblemError {
+export function refuse(code: ProblemCode, detail: string): ProblemError {
   return new ProblemError(401, code, detail, {}, { 'www-authenticate': 'Signature' });
 }
 
 /** What a device request is accepted as, or why it is refused (a stable problem code). */
 type Outcome =
   | { principal: { kind: 'device'; tenantId: string; deviceId: string; deviceKind: 'agent' | 'worker'; name: string }; code?: undefined; detail?: undefined }
-  | { principal?: undefined; code: string; detail: string };
+  | { principal?: undefined; code: ProblemCode; detail: string };
 
 /** A device's immutable fields (a device's kind, name and key never change; a new key is a new device). */
 interface CachedDevice {
