@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { readServerInfo, spkiSha256 } from '@parapet/server';
 import { CliError, type Io } from './command.js';
+import { createApiClient, transportFrom, type ApiClient } from '@parapet/api-client';
 import { cliConfig } from './context.js';
 
 export const SESSION_COOKIE = '__Host-parapet_session';
@@ -44,6 +45,8 @@ export interface Api {
   raw(method: string, path: string, body?: unknown): Promise<ApiResponse>;
   /** One request; on 401 step_up_required, asks for an MFA code (--mfa-code or the terminal), verifies and repeats once. */
   call(method: string, path: string, body?: unknown): Promise<ApiResponse>;
+  /** The typed client (@parapet/api-client) over `call`: same pinned transport, same step-up handling. */
+  client: ApiClient;
 }
 
 /** Options every API command takes (documented in each usage line). */
@@ -176,6 +179,7 @@ export async function httpClient(url: string, o: { cookie?: string | undefined; 
     url,
     raw,
     call: raw,
+    client: createApiClient({ baseUrl: url, fetch: transportFrom(url, raw) }),
     cookie: () => cookie,
     setCsrf: (t) => {
       csrf = t;
@@ -222,20 +226,22 @@ export async function connect(values: Record<string, unknown>, io?: Io): Promise
   if (who.status !== 200) throw new CliError('The session is not valid (expired, signed out or revoked); run "parapet login" again.');
   const mfaCode = values['mfa-code'] as string | undefined;
   let asked = false;
-  return {
-    url,
-    raw: c.raw,
-    async call(method, path, body) {
-      const r = await c.raw(method, path, body);
-      if (r.status !== 401 || r.json.code !== 'step_up_required' || asked) return r;
-      const code = mfaCode ?? (io && process.stdin.isTTY ? await io.prompt('This needs a fresh MFA verification. Code from your authenticator app (or a recovery code): ', true) : undefined);
-      if (!code) return r;
-      asked = true;
-      const s = await c.raw('POST', '/api/v1/auth/step-up', code.trim().length === 6 ? { code: code.trim() } : { recovery_code: code.trim() });
-      if (s.status !== 200) return s;
-      return c.raw(method, path, body);
-    },
-  };
+  async function call(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+    const r = await c.raw(method, path, body);
+    if (r.status !== 401 || r.json.code !== 'step_up_required' || asked) return r;
+    const code = mfaCode ?? (io && process.stdin.isTTY ? await io.prompt('This needs a fresh MFA verification. Code from your authenticator app (or a recovery code): ', true) : undefined);
+    if (!code) return r;
+    asked = true;
+    const s = await c.raw('POST', '/api/v1/auth/step-up', code.trim().length === 6 ? { code: code.trim() } : { recovery_code: code.trim() });
+    if (s.status !== 200) return s;
+    return c.raw(method, path, body);
+  }
+  return { url, raw: c.raw, call, client: createApiClient({ baseUrl: url, fetch: transportFrom(url, call) }) };
+}
+
+/** `fail` for a typed client answer (`error` is the problem body). */
+export function failTyped(r: { response: Response; error?: unknown }): never {
+  fail({ status: r.response.status, json: (r.error ?? {}) as ApiResponse['json'] });
 }
 
 /** Turns a problem answer into the CLI's one sentence. */

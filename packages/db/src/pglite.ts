@@ -62,6 +62,14 @@ export class PgliteDatabase implements Database {
     return out;
   }
 
+  /** See `Database.statement`: PGlite connects as superuser, so the role is set for the transaction. */
+  async statement<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    return this.db.transaction(async (t) => {
+      await t.query(`SET LOCAL ROLE ${ident(APP_ROLE)}`);
+      return wrap(t).query<R>(sql, params);
+    });
+  }
+
   /** Superuser access for migrations and tests that play the attacker. */
   admin(): AdminSession {
     return adminOf(this.db);

@@ -70,6 +70,8 @@ export class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
   readonly pool: pg.Pool;
   private readonly postCommit = new PostCommitWork();
+  /** Prepared statement names of `statement` calls, by SQL text. */
+  private readonly statementNames = new Map<string, string>();
 
   /** The application connection string, for helpers that open their own connection (a worker thread). */
   get url(): string {
@@ -106,6 +108,17 @@ export class PostgresDatabase implements Database {
     } finally {
       c.release();
     }
+  }
+
+  /**
+   * One autocommit statement on a pooled connection: a single round trip, as a named prepared
+   * statement so each connection parses and plans it once. See `Database.statement`.
+   */
+  async statement<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    let name = this.statementNames.get(sql);
+    if (name === undefined) this.statementNames.set(sql, (name = `parapet_s${this.statementNames.size}`));
+    const r = await this.pool.query({ name, text: sql, values: params ?? [] });
+    return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
   }
 
   /** Runs `fn` with a migrator connection from DATABASE_ADMIN_URL. */

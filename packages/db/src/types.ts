@@ -36,6 +36,13 @@ export interface Database {
   readonly engine: Engine;
   /** Run `fn` in one transaction as the application role with `ctx` applied. */
   tx<T>(ctx: TxContext, fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Run one statement in its own transaction as the application role with an empty context
+   * (no tenant: RLS shows no tenant rows unless the statement sets `app.tenant_id` itself, as
+   * a function such as `device_request_accept` does). On PostgreSQL this is one round trip,
+   * where `tx` needs four; for hot paths.
+   */
+  statement<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
   /** Run migrations (needs owner / migrator rights). */
   migrate(): Promise<MigrationReport>;
   /** Versions known to the code that the database has not applied yet. */

@@ -219,6 +219,48 @@ test('a revoked device is refused on its next request; revocation is audited', a
   assert.equal((await b.client.post(`/api/v1/devices/${deviceId}/revoke`)).status, 404);
 });
 
+// The server caches device keys in memory; these changes are made in the database directly, as
+// another replica (or an erasure) would, so nothing in this process is told about them.
+test('a cached device revoked elsewhere is refused on its next request', async () => {
+  const { a, dev, keyid, deviceId } = await enrolled();
+  assert.equal((await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, dev.privateKey, keyid).go()).status, 200);
+  await s.asAdmin((q) => q.query(`UPDATE devices SET status = 'revoked', revoked_at = now() WHERE tenant_id = $1 AND id = $2`, [a.tenantId, deviceId]));
+  const r = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, dev.privateKey, keyid).go();
+  assert.equal(r.status, 401);
+  assert.equal(r.json.code, 'device_revoked');
+});
+
+test('a cached key replaced or a device deleted elsewhere stops working on the next request', async () => {
+  const { a, dev, keyid, deviceId } = await enrolled();
+  assert.equal((await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, dev.privateKey, keyid).go()).status, 200);
+  const other = newKey();
+  await s.asAdmin((q) => q.query(`UPDATE devices SET public_key = $3 WHERE tenant_id = $1 AND id = $2`, [a.tenantId, deviceId, Buffer.from(other.publicRaw, 'base64url')]));
+  const old = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, dev.privateKey, keyid).go();
+  assert.equal(old.status, 401);
+  assert.equal(old.json.code, 'device_unknown');
+  assert.equal((await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, other.privateKey, keyid).go()).status, 200);
+  await s.asAdmin(async (q) => {
+    await q.query(`DELETE FROM device_nonces WHERE tenant_id = $1 AND device_id = $2`, [a.tenantId, deviceId]);
+    await q.query(`DELETE FROM devices WHERE tenant_id = $1 AND id = $2`, [a.tenantId, deviceId]);
+  });
+  const gone = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, other.privateKey, keyid).go();
+  assert.equal(gone.status, 401);
+  assert.equal(gone.json.code, 'device_unknown');
+  assert.deepEqual(codes(await audit(a.tenantId, 'device.request_refused')), ['device_unknown', 'device_unknown']);
+});
+
+test('device_request_accept leaves the calling transaction its own tenant', async () => {
+  const { a, deviceId } = await enrolled();
+  const other = await admin();
+  const key = (await s.asAdmin((aq) => aq.query<{ public_key: Buffer }>(`SELECT public_key FROM devices WHERE id = $1`, [deviceId]))).rows[0]!.public_key;
+  const seen = await s.db.tx({ tenantId: other.tenantId }, async (q) => {
+    const out = (await q.query<{ o: string }>(`SELECT device_request_accept($1, $2, $3, $4, now() + interval '1 minute') AS o`, [a.tenantId, deviceId, key, randomBytes(16).toString('base64url')])).rows[0]!.o;
+    const tenant = (await q.query<{ t: string }>(`SELECT current_setting('app.tenant_id') AS t`)).rows[0]!.t;
+    return { out, tenant };
+  });
+  assert.deepEqual(seen, { out: 'accepted', tenant: other.tenantId });
+});
+
 test('a keyid naming another tenant finds no device (RLS), and is refused', async () => {
   const { dev, deviceId } = await enrolled();
   const other = await admin();

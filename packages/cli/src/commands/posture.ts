@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CliError, type Command } from '../command.js';
-import { API_ENV_HELP, API_OPTIONS, API_USAGE, connect, fail } from '../api-client.js';
+import { API_ENV_HELP, API_OPTIONS, API_USAGE, connect, failTyped } from '../api-client.js';
 
 interface Check {
   id: string;
@@ -27,9 +27,9 @@ export const posture: Command = {
   options: { ...API_OPTIONS, out: { type: 'string' } },
   async run({ values, io }) {
     const api = await connect(values, io);
-    const r = await api.call('GET', '/api/v1/posture');
-    if (r.status !== 200) fail(r);
-    const body = r.json as unknown as { overall: string; checked_at: string; key_id: string; checks: Check[]; envelope: unknown };
+    const r = await api.client.GET('/api/v1/posture');
+    if (!r.data) failTyped(r);
+    const body = r.data;
     if (typeof values.out === 'string') {
       const file = resolve(values.out);
       try {

@@ -9,7 +9,7 @@ import { readServerInfo } from '@parapet/server';
 import { parseDuration } from '@parapet/server/devices/tokens';
 import { CliError, type Command, type Io } from '../command.js';
 import { cliConfig } from '../context.js';
-import { API_ENV_HELP, API_OPTIONS, API_USAGE, connect, defaultSessionFile, fail, httpClient, removeStoredSession, writeStoredSession } from '../api-client.js';
+import { API_ENV_HELP, API_OPTIONS, API_USAGE, connect, defaultSessionFile, fail, failTyped, httpClient, removeStoredSession, writeStoredSession } from '../api-client.js';
 
 const ROLES = ['admin', 'security_lead', 'operator', 'manager', 'employee', 'auditor'];
 
@@ -98,9 +98,9 @@ interface Person {
 
 async function people(values: Record<string, unknown>, io: Io) {
   const api = await connect(values, io);
-  const r = await api.call('GET', '/api/v1/people');
-  if (r.status !== 200) fail(r);
-  return { api, people: (r.json as unknown as { people: Person[] }).people };
+  const r = await api.client.GET('/api/v1/people');
+  if (!r.data) failTyped(r);
+  return { api, people: (r.data.people ?? []) as Person[] };
 }
 
 const managedNote = (p: Person) => (p.roles_managed_by ? ` (roles managed by ${p.roles_managed_by === 'sso' ? 'SSO group mapping' : 'SCIM'})` : '');
@@ -212,10 +212,9 @@ export const usersUnlock: Command = {
     const { api, people: list } = await people(values, io);
     const p = list.find((x) => x.email === who.toLowerCase() || x.id === who);
     if (!p) throw new CliError(`Nobody with the email ${who} in this organisation.`);
-    const r = await api.call('POST', `/api/v1/auth/users/${p.id}/unlock`, {});
-    if (r.status === 404 && r.json.code === 'not_found') throw new CliError('This server cannot unlock accounts yet (no unlock API); the lock ends by itself.');
-    if (r.status !== 200) fail(r);
-    if (io.json) return io.out(JSON.stringify(r.json));
-    io.out(`${p.email} can sign in again (${Number(r.json.cleared ?? 0)} throttle entries cleared).`);
+    const r = await api.client.POST('/api/v1/auth/users/{id}/unlock', { params: { path: { id: p.id } } });
+    if (!r.data) failTyped(r);
+    if (io.json) return io.out(JSON.stringify(r.data));
+    io.out(`${p.email} can sign in again (${r.data.cleared ?? 0} throttle entries cleared).`);
   },
 };

@@ -278,36 +278,68 @@ function remember(key: string, v: Cached): void {
   cache.set(key, v);
 }
 
+/**
+ * The cache key: every input entitiesFor and contextFor read (so exactly what Cedar is sent),
+ * without building the entities, which on a hit is most of a decision's cost and garbage.
+ * Changing what those two functions read means changing this list too (pdp-cache.test.ts
+ * checks cached and uncached decisions agree).
+ */
+function cacheKey(p: UserPrincipal, action: string, r: Resource, context: cedar.Context, ctx: DecisionContext): string {
+  const a = r.attrs ?? {};
+  return JSON.stringify([
+    p.userId, p.tenantId, p.roles, ctx.delegatedCategories ?? [], action,
+    r.tenantId, r.type, r.id ?? '*',
+    a.subject, a.managerChain, a.owner, a.category, a.environment, a.level, a.period,
+    context,
+  ]);
+}
+
 function evaluate(p: UserPrincipal, action: string, r: Resource, ctx: DecisionContext, maxAge: number, freshMfa: boolean): { allow: boolean; reasons: string[] } {
   if (cacheVersion !== loaded) {
     clearDecisionCache();
     cacheVersion = loaded;
   }
   const context = contextFor(r, ctx, maxAge, freshMfa);
-  const entities = entitiesFor(p, r, ctx);
-  const key = JSON.stringify([p.userId, action, r.type, r.id ?? '*', context, entities]);
+  const key = cacheKey(p, action, r, context, ctx);
   let hit = cache.get(key);
   if (!hit && (hit = oldCache.get(key))) remember(key, hit);
   if (hit) {
     pdpCacheStats.hits++;
-    return { allow: hit.allow, reasons: [...hit.reasons] };
+    return { allow: hit.allow, reasons: hit.reasons.slice() };
   }
   pdpCacheStats.misses++;
+  const out = askCedar(p, action, r, context, ctx);
+  remember(key, { allow: out.allow, reasons: out.reasons.slice() });
+  return out;
+}
+
+/**
+ * One Cedar evaluation. Plain loops rather than Array callbacks here: with V8's optimising
+ * compiler (Node 20), a lazy deoptimisation landing in an Array builtin's continuation right
+ * after the WebAssembly call aborted the process (Deoptimizer::DoComputeBuiltinContinuation,
+ * unreachable code), reproducibly in bench/pdp.
+ */
+function askCedar(p: UserPrincipal, action: string, r: Resource, context: cedar.Context, ctx: DecisionContext): { allow: boolean; reasons: string[] } {
   const ans = cedar.statefulIsAuthorized({
     principal: uid('User', p.userId),
     action: uid('Action', action),
     resource: uid('Resource', `${r.type}:${r.id ?? '*'}`),
     context,
-    entities,
+    entities: entitiesFor(p, r, ctx),
     preparsedPolicySetId: PSET,
     preparsedSchemaName: SCHEMA,
     validateRequest: true,
   });
-  if (ans.type !== 'success') return { allow: false, reasons: [`error: ${ans.errors.map((e) => e.message).join('; ')}`] };
+  if (ans.type !== 'success') {
+    const msgs: string[] = [];
+    for (const e of ans.errors) msgs.push(e.message);
+    return { allow: false, reasons: [`error: ${msgs.join('; ')}`] };
+  }
   const d = ans.response.diagnostics;
-  const out = { allow: ans.response.decision === 'allow', reasons: [...d.reason, ...d.errors.map((e) => `error:${e.policyId}`)] };
-  remember(key, { allow: out.allow, reasons: [...out.reasons] });
-  return out;
+  const reasons: string[] = [];
+  for (const id of d.reason) reasons.push(id);
+  for (const e of d.errors) reasons.push(`error:${e.policyId}`);
+  return { allow: ans.response.decision === 'allow', reasons };
 }
 
 export function decide(p: Principal, action: string, r: Resource, ctx: DecisionContext, stepUpSeconds = DEFAULT_STEP_UP_SECONDS): Decision {

@@ -2,7 +2,7 @@ import './deactivation.js'; // registers the user-deactivation hook
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpsig } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
-import { ProblemError } from '../http/problem.js';
+import { ProblemError, type ProblemCode } from '../http/problem.js';
 import { recordAudit } from '../audit/record.js';
 import { actorOf, requireDevice, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
@@ -127,7 +127,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       const { tenantId, secret } = parsedToken;
       const sig = req.deviceSignature;
       const publicKey = Buffer.from(b.public_key, 'base64url');
-      const refusal = (code: string, detail: string, status = 401) => ({ refused: new ProblemError(status, code, detail, {}, status === 401 ? { 'www-authenticate': 'Signature' } : {}) });
+      const refusal = (code: ProblemCode, detail: string, status = 401) => ({ refused: new ProblemError(status, code, detail, {}, status === 401 ? { 'www-authenticate': 'Signature' } : {}) });
       const pins = await serverPins(deps);
       const outcome = await deps.db
         .tx({ tenantId, actor: 'system:enroll' }, async (q) => {

@@ -15,7 +15,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpsig } from '@parapet/core';
 import type { Database } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
-import { ProblemError } from '../http/problem.js';
+import { ProblemError, type ProblemCode } from '../http/problem.js';
 import { recordUnauthenticated } from '../audit/unauthenticated.js';
 import { actorOf } from '../auth/principal.js';
 
@@ -67,11 +67,84 @@ export function policy(now: Date, requireParams: Array<'expires' | 'nonce' | 'ke
   return { required: REQUIRED_COMPONENTS, now: Math.floor(now.getTime() / 1000), skewSeconds: SKEW_SECONDS, maxAgeSeconds: MAX_AGE_SECONDS, requireParams };
 }
 
-export function refuse(code: string, detail: string): ProblemError {
+export function refuse(code: ProblemCode, detail: string): ProblemError {
   return new ProblemError(401, code, detail, {}, { 'www-authenticate': 'Signature' });
 }
 
+/** What a device request is accepted as, or why it is refused (a stable problem code). */
+type Outcome =
+  | { principal: { kind: 'device'; tenantId: string; deviceId: string; deviceKind: 'agent' | 'worker'; name: string }; code?: undefined; detail?: undefined }
+  | { principal?: undefined; code: ProblemCode; detail: string };
+
+/** A device's immutable fields (a device's kind, name and key never change; a new key is a new device). */
+interface CachedDevice {
+  kind: 'agent' | 'worker';
+  name: string;
+  rawKey: Buffer;
+  key: KeyObject;
+}
+
+/** Entries kept in the per-process device cache; past this, the least recently used goes. */
+export const DEVICE_CACHE_SIZE = 10_000;
+
 export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  // Device lookups are cached in this process, and the cache is only a hint: the statement
+  // that records the nonce (device_request_accept, migration 0020) also checks that the device
+  // still exists, is active and has exactly the cached key. So revocation, erasure and a
+  // replaced key take effect on the next request on every replica without any invalidation
+  // message, and an accepted request costs one database round trip.
+  const cache = new Map<string, CachedDevice>();
+
+  async function lookup(tenantId: string, deviceId: string): Promise<CachedDevice | undefined> {
+    const id = `${tenantId}.${deviceId}`;
+    const hit = cache.get(id);
+    if (hit) {
+      cache.delete(id); // re-insert: Map order is recency order
+      cache.set(id, hit);
+      return hit;
+    }
+    const { rows } = await deps.db.tx({ tenantId, actor: `device:${deviceId}` }, (q) =>
+      q.query<{ kind: 'agent' | 'worker'; name: string; public_key: Buffer }>(`SELECT kind, name, public_key FROM devices WHERE id = $1`, [deviceId]),
+    );
+    const d = rows[0];
+    if (!d) return undefined;
+    const rawKey = Buffer.from(d.public_key);
+    const entry = { kind: d.kind, name: d.name, rawKey, key: ed25519PublicKey(rawKey) };
+    cache.set(id, entry);
+    if (cache.size > DEVICE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    return entry;
+  }
+
+  async function accept(msg: httpsig.SignableRequest, parsed: httpsig.ParsedSignature, tenantId: string, deviceId: string): Promise<Outcome> {
+    const d = await lookup(tenantId, deviceId);
+    if (!d) return { code: 'device_unknown', detail: 'No enrolled device has this keyid.' };
+    try {
+      httpsig.verifySignature(msg, parsed, d.key);
+    } catch (e) {
+      if (!(e instanceof httpsig.SignatureError)) throw e;
+      return { code: e.code, detail: e.message };
+    }
+    const nonce = parsed.params.nonce!;
+    if (nonce.length < 16 || nonce.length > 128) return { code: 'signature_nonce_invalid', detail: 'The nonce must be 16 to 128 characters.' };
+    // Keep the nonce until a signature created with it could no longer pass the window.
+    const expires = new Date((parsed.params.created! + MAX_AGE_SECONDS + 2 * SKEW_SECONDS) * 1000);
+    const { rows } = await deps.db.statement<{ outcome: 'accepted' | 'replayed' | 'revoked' | 'unknown' }>(
+      `SELECT device_request_accept($1, $2, $3, $4, $5) AS outcome`,
+      [tenantId, deviceId, d.rawKey, nonce, expires],
+    );
+    switch (rows[0]!.outcome) {
+      case 'accepted':
+        return { principal: { kind: 'device', tenantId, deviceId, deviceKind: d.kind, name: d.name } };
+      case 'replayed':
+        return { code: 'signature_replayed', detail: 'This signature nonce has been used before; the request looks replayed.' };
+      case 'revoked':
+        return { code: 'device_revoked', detail: 'This device has been revoked; enroll it again with a new token.' };
+      default:
+        cache.delete(`${tenantId}.${deviceId}`);
+        return { code: 'device_unknown', detail: 'No enrolled device has this keyid.' };
+    }
+  }
+
   app.addHook('onRequest', async (req) => {
     if (req.headers['signature-input'] === undefined && req.headers.signature === undefined) return;
     if (req.principal) return; // a session already authenticated this request; signatures are for devices
@@ -98,30 +171,7 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
       throw refuse('signature_keyid_invalid', 'The keyid must be <tenant id>.<device id>.');
     }
     const { tenantId, deviceId } = named;
-    const nonce = parsed.params.nonce!;
-    const outcome = await deps.db.tx({ tenantId, actor: `device:${deviceId}` }, async (q) => {
-      const { rows } = await q.query<{ kind: 'agent' | 'worker'; name: string; status: string; public_key: Buffer }>(`SELECT kind, name, status, public_key FROM devices WHERE id = $1`, [deviceId]);
-      const d = rows[0];
-      if (!d) return { code: 'device_unknown', detail: 'No enrolled device has this keyid.' } as const;
-      try {
-        httpsig.verifySignature(msg, parsed, ed25519PublicKey(Buffer.from(d.public_key)));
-      } catch (e) {
-        if (!(e instanceof httpsig.SignatureError)) throw e;
-        return { code: e.code, detail: e.message } as const;
-      }
-      if (d.status !== 'active') return { code: 'device_revoked', detail: 'This device has been revoked; enroll it again with a new token.' } as const;
-      if (nonce.length < 16 || nonce.length > 128) return { code: 'signature_nonce_invalid', detail: 'The nonce must be 16 to 128 characters.' } as const;
-      // Keep the nonce until a signature created with it could no longer pass the window.
-      const expires = parsed.params.created! + MAX_AGE_SECONDS + 2 * SKEW_SECONDS;
-      // Expired nonces are purged now and then (not on every request: it is the hot path).
-      if (Math.random() < 1 / 32) await q.query(`DELETE FROM device_nonces WHERE device_id = $1 AND expires_at < now()`, [deviceId]);
-      const ins = await q.query(
-        `INSERT INTO device_nonces (tenant_id, device_id, nonce, expires_at) VALUES ($1, $2, $3, to_timestamp($4)) ON CONFLICT (tenant_id, device_id, nonce) DO NOTHING`,
-        [tenantId, deviceId, nonce, expires],
-      );
-      if (ins.rowCount === 0) return { code: 'signature_replayed', detail: 'This signature nonce has been used before; the request looks replayed.' } as const;
-      return { principal: { kind: 'device' as const, tenantId, deviceId, deviceKind: d.kind, name: d.name } };
-    });
+    const outcome = await accept(msg, parsed, tenantId, deviceId);
     if (!outcome.principal) {
       await auditRefusal(deps.db, req, tenantId, 'device.request_refused', outcome.code!, { type: 'device', id: deviceId });
       throw refuse(outcome.code!, outcome.detail!);

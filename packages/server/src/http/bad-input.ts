@@ -13,7 +13,7 @@
  *    these are the net under it.
  */
 import { pgErrorCode } from '@parapet/db';
-import { ProblemError } from './problem.js';
+import { ProblemError, type ProblemCode } from './problem.js';
 
 /** Deepest JSON nesting accepted in a request (objects and arrays both count). */
 export const MAX_DEPTH = 64;
@@ -59,7 +59,7 @@ export function findUnstorable(value: unknown, where: string): ProblemError | un
  * Unique constraints with a code of their own: the generic `already_exists` is right but
  * says less than a client can act on.
  */
-const UNIQUE_CODES: Record<string, { code: string; detail: string }> = {
+const UNIQUE_CODES: Record<string, { code: ProblemCode; detail: string }> = {
   webauthn_credentials_tenant_id_credential_id_key: { code: 'webauthn_credential_exists', detail: 'This security key is registered already.' },
 };
 

@@ -2,6 +2,10 @@
  * RFC 9457 problem details. Every error the API returns is one of these, with a stable
  * machine-readable `code` (also the last segment of `type`) and a human sentence.
  */
+import type { ProblemCode } from './problem-codes.js';
+
+export { PROBLEM_CODES, isProblemCode, problemStatuses, type ProblemCode } from './problem-codes.js';
+
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const PROBLEM_TYPE_BASE = 'https://parapet.dev/problems/';
 
@@ -16,11 +20,12 @@ export interface ProblemBody {
   [ext: string]: unknown;
 }
 
+/** An API error: `status` (HTTP), a catalogued `code` (problem-codes.ts), a sentence for people. */
 export class ProblemError extends Error {
   override name = 'ProblemError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ProblemCode,
     readonly detail: string,
     readonly extensions: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},

@@ -4,7 +4,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { AddressError, checkWhen, parseCidr, portAllowed, ScopeMatcher, type Scope } from '@parapet/core';
-import { ProblemError } from '../http/problem.js';
+import { ProblemError, type ProblemCode } from '../http/problem.js';
 
 export type Resolver = (host: string) => Promise<string[]>;
 
@@ -25,7 +25,7 @@ const NUMERIC_LAST = /(^|\.)(\d+|0x[0-9a-f]*)\.?$/i;
 
 const CODE = { outside_scope: 'target_outside_scope', excluded: 'target_excluded', special_purpose: 'target_special_purpose' } as const;
 
-function refuse(code: string, detail: string, ext: Record<string, unknown> = {}): never {
+function refuse(code: ProblemCode, detail: string, ext: Record<string, unknown> = {}): never {
   throw new ProblemError(422, code, detail, ext);
 }
 

@@ -7,7 +7,7 @@ import { canonicalJson, dsse, DsseError, parseScope, ScopeError, SCOPE_PAYLOAD_T
 import type { Database, Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../audit/record.js';
 import type { AuditAction } from '../audit/catalogue.js';
-import { ProblemError } from '../http/problem.js';
+import { ProblemError, type ProblemCode } from '../http/problem.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { checkScanRequest, type Resolver, type ScanRequestInput } from './checks.js';
 import { emitScanEvent } from '../webhooks/events.js';
@@ -76,7 +76,7 @@ export async function listKeys(c: Ctx, tenantId: string) {
 
 // ---- scopes ----
 
-const invalid = (code: string, detail: string) => new ProblemError(422, code, detail);
+const invalid = (code: ProblemCode, detail: string) => new ProblemError(422, code, detail);
 
 /** Checks a signed scope and stores it. Order: envelope, key, signature, signer, payload, tenant, version. */
 export async function uploadScope(c: Ctx, p: UserPrincipal, actor: AuditActor, envelope: unknown): Promise<{ id: string; scope: Scope }> {

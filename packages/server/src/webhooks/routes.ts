@@ -12,7 +12,7 @@ import { authorize, defineActions } from '../auth/pdp.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { recordAudit } from '../audit/record.js';
 import type { AuditAction } from '../audit/catalogue.js';
-import { ProblemError } from '../http/problem.js';
+import { ProblemError, isProblemCode } from '../http/problem.js';
 import { listTenantIds } from '../tenants/service.js';
 import { checkTarget } from './ssrf.js';
 import { newMessageId, newSecret } from './signing.js';
@@ -176,7 +176,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.test_sent', outcome: delivered ? 'success' : 'failure', target: { type: 'webhook_endpoint', id: req.params.id }, details: { message_id: msg.id, status: r.status, error_code: r.errorCode } });
     });
     if (r.errorCode === 'webhook_redirect_refused') throw new ProblemError(422, 'webhook_redirect_refused', `The endpoint answered ${r.status} (a redirect); webhooks never follow redirects. Configure the final URL.`);
-    if (r.errorCode?.startsWith('webhook_')) throw new ProblemError(422, r.errorCode, r.snippet);
+    if (r.errorCode?.startsWith('webhook_') && isProblemCode(r.errorCode)) throw new ProblemError(422, r.errorCode, r.snippet);
     return { message_id: msg.id, delivered, status: r.status, latency_ms: r.latencyMs, response_snippet: r.snippet, error_code: r.errorCode };
   });
 
