@@ -15,12 +15,14 @@
 -- does not weaken replay protection where it matters: WAL is flushed in order, so the nonce is
 -- on disk no later than anything the accepted request itself commits. Only if PostgreSQL
 -- crashes within the WAL writer's delay (at most 3 x wal_writer_delay, 600 ms by default) can
--- a nonce be lost, and then so is every write of that request; a replay of a read-only request
--- inside its remaining signature window is the one thing that could pass. Call it as a
+-- a nonce be lost, and then so is every write of that request. That loss cannot be used for a
+-- replay either: a signature created before PostgreSQL last started (pg_postmaster_start_time)
+-- is refused as 'stale', so every request signed before a crash is dead after it; devices sign
+-- each attempt afresh, so a retry passes. Call it as a
 -- statement of its own (Database.statement), never inside a transaction that writes other rows.
--- Returns 'accepted', 'replayed', 'revoked' or 'unknown' (no such device in that tenant, or its
--- key is not p_public_key).
-CREATE FUNCTION device_request_accept(p_tenant uuid, p_device uuid, p_public_key bytea, p_nonce text, p_expires timestamptz)
+-- Returns 'accepted', 'replayed', 'stale', 'revoked' or 'unknown' (no such device in that tenant,
+-- or its key is not p_public_key). p_created is the signature's `created` parameter.
+CREATE FUNCTION device_request_accept(p_tenant uuid, p_device uuid, p_public_key bytea, p_nonce text, p_expires timestamptz, p_created timestamptz)
 RETURNS text LANGUAGE plpgsql SECURITY INVOKER AS $$
 DECLARE
   prev_tenant text := current_setting('app.tenant_id', true);
@@ -38,6 +40,8 @@ BEGIN
     outcome := 'unknown';
   ELSIF d_status <> 'active' THEN
     outcome := 'revoked';
+  ELSIF p_created < pg_postmaster_start_time() THEN
+    outcome := 'stale';
   ELSE
     -- Expired nonces are purged now and then, not on every request (this is the hot path).
     IF random() < 1.0 / 32 THEN

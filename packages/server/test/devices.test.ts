@@ -254,7 +254,7 @@ test('device_request_accept leaves the calling transaction its own tenant', asyn
   const other = await admin();
   const key = (await s.asAdmin((aq) => aq.query<{ public_key: Buffer }>(`SELECT public_key FROM devices WHERE id = $1`, [deviceId]))).rows[0]!.public_key;
   const seen = await s.db.tx({ tenantId: other.tenantId }, async (q) => {
-    const out = (await q.query<{ o: string }>(`SELECT device_request_accept($1, $2, $3, $4, now() + interval '1 minute') AS o`, [a.tenantId, deviceId, key, randomBytes(16).toString('base64url')])).rows[0]!.o;
+    const out = (await q.query<{ o: string }>(`SELECT device_request_accept($1, $2, $3, $4, now() + interval '1 minute', now()) AS o`, [a.tenantId, deviceId, key, randomBytes(16).toString('base64url')])).rows[0]!.o;
     const tenant = (await q.query<{ t: string }>(`SELECT current_setting('app.tenant_id') AS t`)).rows[0]!.t;
     return { out, tenant };
   });
@@ -345,4 +345,20 @@ test("refusals for an existing tenant are audited within a budget; the next entr
   assert.ok(rows.some((x) => Number(x.details.suppressed) > 0), 'a later entry says how many were left out');
   const counted = rows.length + rows.reduce((n, x) => n + Number(x.details.suppressed ?? 0), 0);
   assert.equal(counted, flood + 1, 'written + suppressed = every refusal');
+});
+
+test('a signature created before the database last started is refused as stale; a fresh one passes', async (t) => {
+  // Nonces written in the last moments before a database crash may be lost (they commit without
+  // waiting for the WAL flush), so nothing signed before the database started may count.
+  const started = Number((await s.asAdmin((q) => q.query<{ t: string }>(`SELECT extract(epoch FROM pg_postmaster_start_time())::text AS t`))).rows[0]!.t);
+  const created = Math.floor(started) - 2;
+  if (created < Date.now() / 1000 - 290) return t.skip('the database started longer ago than the signature window (300 s)');
+  const a = await admin();
+  const { r, dev } = await enroll(await newToken(a));
+  assert.equal(r.status, 201, r.text);
+  const stale = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '1' }, dev.privateKey, r.json.keyid, { created }).go();
+  assert.equal(stale.status, 401, stale.text);
+  assert.equal(stale.json.code, 'signature_stale');
+  const fresh = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '1' }, dev.privateKey, r.json.keyid).go();
+  assert.equal(fresh.status, 200, fresh.text);
 });

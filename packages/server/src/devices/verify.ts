@@ -128,15 +128,19 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
     if (nonce.length < 16 || nonce.length > 128) return { code: 'signature_nonce_invalid', detail: 'The nonce must be 16 to 128 characters.' };
     // Keep the nonce until a signature created with it could no longer pass the window.
     const expires = new Date((parsed.params.created! + MAX_AGE_SECONDS + 2 * SKEW_SECONDS) * 1000);
-    const { rows } = await deps.db.statement<{ outcome: 'accepted' | 'replayed' | 'revoked' | 'unknown' }>(
-      `SELECT device_request_accept($1, $2, $3, $4, $5) AS outcome`,
-      [tenantId, deviceId, d.rawKey, nonce, expires],
+    const { rows } = await deps.db.statement<{ outcome: 'accepted' | 'replayed' | 'stale' | 'revoked' | 'unknown' }>(
+      `SELECT device_request_accept($1, $2, $3, $4, $5, $6) AS outcome`,
+      [tenantId, deviceId, d.rawKey, nonce, expires, new Date(parsed.params.created! * 1000)],
     );
     switch (rows[0]!.outcome) {
       case 'accepted':
         return { principal: { kind: 'device', tenantId, deviceId, deviceKind: d.kind, name: d.name } };
       case 'replayed':
         return { code: 'signature_replayed', detail: 'This signature nonce has been used before; the request looks replayed.' };
+      case 'stale':
+        // Nonces recorded in the last moments before a database crash may be lost (migration
+        // 0020), so nothing signed before the database started counts.
+        return { code: 'signature_stale', detail: 'This request was signed before the server\'s database last started; sign it again.' };
       case 'revoked':
         return { code: 'device_revoked', detail: 'This device has been revoked; enroll it again with a new token.' };
       default:

@@ -159,6 +159,7 @@ export const PROBLEM_CODES = {
   signature_nonce_invalid: 401,
   signature_params_missing: 401,
   signature_replayed: 401,
+  signature_stale: 401,
   sizes_out_of_order: 400,
   slug_taken: 409,
   sso_audience_mismatch: 401,
