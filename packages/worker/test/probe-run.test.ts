@@ -58,6 +58,13 @@ test('full flow: enrolled worker runs an approved scan of real services; states,
 
   const scan = await org.operator.client.get(`/api/v1/probe/scans/${scanId}`);
   assert.equal(scan.json.state, 'finished');
+  // The run records the safety profile the worker ran under: version and digest of the signed document.
+  const embedded = loadSafetyProfile();
+  assert.equal(scan.json.leases.length, 1);
+  assert.equal(scan.json.leases[0].safety_profile_version, embedded.version);
+  assert.equal(scan.json.leases[0].safety_profile_sha256, createHash('sha256').update(canonicalJson(embedded)).digest('hex'));
+  const leasedAudit = await s.asAdmin(async (q) => (await q.query<{ details: { safety_profile_version: number } }>(`SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'probe.scan.leased' ORDER BY seq DESC LIMIT 1`, [org.tenantId])).rows[0]);
+  assert.equal(leasedAudit?.details.safety_profile_version, embedded.version);
   const results = (await org.operator.client.get(`/api/v1/probe/scans/${scanId}/results`)).json as Array<{ port: number; probe_type: string; outcome: string; reason: string; observed: any; evidence_id: string; evidence_sha256: string }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const get = (port: number, type: string) => results.find((x) => x.port === port && x.probe_type === type);
   // Connect states.

@@ -57,18 +57,25 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
   const ctx: runs.RunCtx = { db: deps.db, now: deps.now, vault, keys: deps.keys };
 
   // ---- worker devices ----
-  app.post<{ Body: { lease_seconds?: number } }>(
+  app.post<{ Body: { lease_seconds?: number; safety_profile?: runs.ReportedProfile } }>(
     '/api/v1/probe/jobs/lease',
     {
       schema: {
         tags: ['probe'], summary: "Lease the oldest queued scan job of this worker's organisation (signed device request); 204 when there is none.",
-        body: { type: 'object', additionalProperties: false, properties: { lease_seconds: { type: 'integer', minimum: runs.LEASE_SECONDS.min, maximum: runs.LEASE_SECONDS.max } } },
+        body: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            lease_seconds: { type: 'integer', minimum: runs.LEASE_SECONDS.min, maximum: runs.LEASE_SECONDS.max },
+            // The verified safety profile the worker runs under: its version and the SHA-256 (hex) of the signed canonical document.
+            safety_profile: { type: 'object', additionalProperties: false, required: ['version', 'sha256'], properties: { version: { type: 'integer', minimum: 1, maximum: 2147483647 }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
+          },
+        },
         response: { 200: { type: 'object', additionalProperties: true }, 204: { type: 'null' }, ...problems },
       },
     },
     async (req, reply) => {
       const d = requireDevice(req);
-      const job = await runs.leaseJob(ctx, d, req.body?.lease_seconds ?? runs.LEASE_SECONDS.default, req.ip);
+      const job = await runs.leaseJob(ctx, d, req.body?.lease_seconds ?? runs.LEASE_SECONDS.default, req.ip, req.body?.safety_profile);
       if (!job) return reply.code(204).send();
       return job;
     },

@@ -57,7 +57,13 @@ export interface JobLease {
  * Leases the oldest queued job of the device's tenant, or one whose lease ran out (that lease
  * ends as 'expired' and the scan passes through 'queued' again). Returns null when there is none.
  */
-export async function leaseJob(c: RunCtx, d: DevicePrincipal, leaseSeconds: number, ip?: string): Promise<JobLease | null> {
+/** What a worker reports about its safety profile when it leases: version and SHA-256 (hex) of the signed canonical document. */
+export interface ReportedProfile {
+  version: number;
+  sha256: string;
+}
+
+export async function leaseJob(c: RunCtx, d: DevicePrincipal, leaseSeconds: number, ip?: string, profile?: ReportedProfile): Promise<JobLease | null> {
   if (d.deviceKind !== 'worker') throw new ProblemError(403, 'device_not_worker', 'Only enrolled Probe workers lease scan jobs.');
   const now = c.now();
   const actor = deviceActor(d, ip);
@@ -76,9 +82,12 @@ export async function leaseJob(c: RunCtx, d: DevicePrincipal, leaseSeconds: numb
       await transition(q, d.tenantId, actor, job.id, job.state, 'queued', now, { reason: 'lease expired', expired_lease: old.rows[0]?.id ?? null, previous_worker: old.rows[0]?.device_id ?? null });
     }
     const until = new Date(now.getTime() + seconds * 1000);
-    const lease = await q.query<{ id: string }>(`INSERT INTO probe_job_leases (tenant_id, scan_id, device_id, leased_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [d.tenantId, job.id, d.deviceId, now, until]);
+    const lease = await q.query<{ id: string }>(
+      `INSERT INTO probe_job_leases (tenant_id, scan_id, device_id, leased_at, expires_at, safety_profile_version, safety_profile_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [d.tenantId, job.id, d.deviceId, now, until, profile?.version ?? null, profile?.sha256 ?? null],
+    );
     const leaseId = lease.rows[0]!.id;
-    await transition(q, d.tenantId, actor, job.id, 'queued', 'leased', now, { worker: d.deviceId, lease_id: leaseId, lease_expires_at: until.toISOString() });
+    await transition(q, d.tenantId, actor, job.id, 'queued', 'leased', now, { worker: d.deviceId, lease_id: leaseId, lease_expires_at: until.toISOString(), safety_profile_version: profile?.version ?? null, safety_profile_sha256: profile?.sha256 ?? null });
     await q.query(`UPDATE probe_scans SET leased_by = $2, lease_expires_at = $3, lease_count = lease_count + 1 WHERE id = $1`, [job.id, d.deviceId, until]);
     const keys = await q.query<{ key_id: string; public_key_pem: string }>(`SELECT key_id, public_key_pem FROM probe_signing_keys WHERE revoked_at IS NULL ORDER BY created_at`);
     const done = await q.query<{ address: string; port: number; probe_type: string; outcome: string }>(`SELECT address, port, probe_type, outcome FROM probe_results WHERE scan_id = $1 ORDER BY received_at, id`, [job.id]);
