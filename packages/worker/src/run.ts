@@ -220,6 +220,8 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
     const wants = (t: ProbeType) => checked.probeTypes.includes(t);
     const phase2Types = (['banner', 'tls', 'http_headers'] as const).filter(wants);
     planned = checked.targets.length * checked.ports.length * (wants('tcp_connect') ? 1 : 0);
+    // The plan goes to the server at once, so progress and ETA show from the first result.
+    if (planned) void call(o.client, `${base}/renew`, { lease_seconds: leaseSeconds, planned_probes: planned }).catch(() => undefined);
 
     // ---- connect phase ----
     if (wants('tcp_connect')) {

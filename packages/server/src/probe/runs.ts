@@ -30,7 +30,10 @@ export const LEASE_SECONDS = { default: 60, min: 5, max: 900 } as const;
 /** Evidence is kept this long unless the tenant sets settings.probe.evidence_retention_days. */
 export const DEFAULT_EVIDENCE_RETENTION_DAYS = 365;
 
-/** Live events for the console and `parapet scan watch` (per tenant and scan), emitted after commit. */
+/**
+ * Wake-ups for this instance's live streams (per tenant and scan), emitted after commit: a
+ * stream that hears one reads the feed at once rather than at its next poll (scanFeed).
+ */
 export const probeEvents = new EventEmitter();
 probeEvents.setMaxListeners(0);
 export type ProbeEvent =
@@ -378,6 +381,35 @@ export function resultView(r: Record<string, unknown>): ResultView {
     started_at: iso(r.started_at), duration_ms: Number(r.duration_ms), observed: typeof r.observed === 'string' ? JSON.parse(r.observed) : r.observed, device_id: String(r.device_id),
     evidence_id: r.evidence_id ? String(r.evidence_id) : null, evidence_sha256: r.evidence_sha256 ? String(r.evidence_sha256) : null, received_at: iso(r.received_at),
   };
+}
+
+/**
+ * One read of a scan's live feed (the SSE stream polls it): state, planned probe count, present
+ * findings, and the results of result batches received at or after `since` that are not in
+ * `seenBatches` (batch ids, which the caller then adds). Reading the database, not process
+ * memory, is what lets a stream on one server instance follow a worker reporting to another.
+ * Throws scan_not_found (404).
+ */
+export async function scanFeed(c: { db: Database }, tenantId: string, scanId: string, since: Date, seenBatches: ReadonlySet<string>): Promise<{ state: ScanState; planned: number; findings: number; batches: Array<{ batch_id: string; received_at: string }>; results: ResultView[] }> {
+  return c.db.tx({ tenantId }, async (q) => {
+    const s = await q.query<{ state: ScanState; planned: number; findings: number }>(
+      `SELECT c.state, c.planned_probes AS planned, (SELECT count(*)::int FROM probe_scan_findings f WHERE f.tenant_id = c.tenant_id AND f.scan_id = c.id AND f.state = 'present') AS findings FROM probe_scans c WHERE c.id = $1`,
+      [scanId],
+    );
+    const x = s.rows[0];
+    if (!x) throw new ProblemError(404, 'scan_not_found', 'No such scan.');
+    const b = await q.query<{ batch_id: string; received_at: Date | string }>(`SELECT batch_id, received_at FROM probe_result_batches WHERE scan_id = $1 AND received_at >= $2`, [scanId, since]);
+    const fresh = b.rows.filter((r) => !seenBatches.has(String(r.batch_id)));
+    let results: ResultView[] = [];
+    if (fresh.length) {
+      const r = await q.query<Record<string, unknown>>(
+        `SELECT id, target, address, port, probe_type, outcome, reason, started_at, duration_ms, observed, device_id, evidence_id, evidence_sha256, received_at FROM probe_results WHERE scan_id = $1 AND batch_id = ANY($2::uuid[]) ORDER BY received_at, address, port, probe_type`,
+        [scanId, fresh.map((r) => String(r.batch_id))],
+      );
+      results = r.rows.map(resultView);
+    }
+    return { state: x.state, planned: Number(x.planned), findings: Number(x.findings), batches: fresh.map((r) => ({ batch_id: String(r.batch_id), received_at: new Date(r.received_at).toISOString() })), results };
+  });
 }
 
 export async function scanProgress(c: { db: Database }, tenantId: string, scanId: string): Promise<{ planned: number; done: number; first_at: string | null; last_at: string | null }> {
