@@ -41,13 +41,15 @@ test('an operator watches a scan live: results appear as the worker reports them
 
   const w = await enrollWorker(s, org, 'console-worker');
   const post = async (path: string, body: unknown) => (await w.client.request('POST', path, body)).json();
-  const l = await post('/api/v1/probe/jobs/lease', {});
+  const l = await post('/api/v1/probe/jobs/lease', { safety_profile: { version: 1, sha256: 'ab'.repeat(32) } });
   assert.equal(l.scan.id, scanId);
   await post(`/api/v1/probe/jobs/${l.lease_id}/renew`, { planned_probes: 3 });
   await post(`/api/v1/probe/jobs/${l.lease_id}/results`, { batch_id: randomUUID(), results: [result(22, 'open')] });
   await page.locator('[data-outcome="open"]').waitFor();
   await page.getByTestId('scan-state').filter({ hasText: 'running' }).waitFor();
   await page.getByTestId('scan-progress').filter({ hasText: '1/3 probes' }).waitFor();
+  // The worker and the safety profile it reported with its lease.
+  await page.getByTestId('scan-workers').filter({ hasText: `${w.client.state.deviceId.slice(0, 8)}` }).filter({ hasText: 'under safety profile v1' }).waitFor();
   await screenshot(page, 'probe-scan-live');
   await post(`/api/v1/probe/jobs/${l.lease_id}/results`, { batch_id: randomUUID(), results: [result(80, 'closed'), result(443, 'closed')] });
   await page.getByTestId('scan-progress').filter({ hasText: '3/3 probes' }).waitFor();

@@ -22,7 +22,7 @@ export class RateLimiter {
   /** Attempts released so far. */
   released = 0;
 
-  constructor(readonly rate: number, readonly windowMs = 1000, readonly guardMs = 25, private readonly now: () => number = () => performance.now()) {
+  constructor(readonly rate: number, readonly windowMs = 1000, readonly guardMs = 5, private readonly now: () => number = () => performance.now()) {
     if (!(Number.isInteger(rate) && rate >= 1)) throw new RangeError('rate must be a positive integer (attempts per second).');
     this.ring = new Float64Array(rate);
     this.slotSeq = new Float64Array(rate);
@@ -87,7 +87,7 @@ export class RateLimiter {
 }
 
 /** Lateness of the pacing timer (ms) that the limiter makes up for with a burst. */
-export const CATCH_UP_MS = 50;
+export const CATCH_UP_MS = 200;
 
 /** A counting semaphore: at most `limit` holders at once. */
 export class Semaphore {
@@ -118,4 +118,60 @@ export function worstWindow(times: number[], windowMs = 1000): number {
     worst = Math.max(worst, i - j + 1);
   }
   return worst;
+}
+
+/**
+ * Runs `fn` over `items` with at most `concurrency` calls in flight, pulling the next item only
+ * when a call ends (a fixed set of runners, not one pending promise per item: a scan of 16,000
+ * ports keeps `concurrency` closures alive, not 16,000). Rejects with the first error after
+ * every runner has stopped taking items.
+ */
+export async function runPool<T>(items: Iterable<T>, concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const it = items[Symbol.iterator]();
+  let failed: { e: unknown } | undefined;
+  const runner = async () => {
+    for (;;) {
+      if (failed) return;
+      const n = it.next();
+      if (n.done) return;
+      try {
+        await fn(n.value);
+      } catch (e) {
+        failed ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, runner));
+  if (failed) throw failed.e;
+}
+
+/**
+ * Connect timeout from measured round-trip times, as nmap does (timing.cc, after RFC 6298):
+ * srtt and rttvar from every answered connect (open or closed); the timeout is
+ * srtt + 4 x rttvar, never below `minMs` (nmap's --min-rtt-timeout, 100 ms) nor above `maxMs`
+ * (the safety profile's connect timeout, which is also the timeout until the first answer).
+ * Units: ms.
+ */
+export class RttTimeout {
+  private srtt = -1;
+  private rttvar = 0;
+  constructor(readonly maxMs: number, readonly minMs = Math.min(100, maxMs)) {}
+
+  /** Records the round-trip time (ms) of a connect that was answered. */
+  observe(rttMs: number): void {
+    const r = Math.max(0, rttMs);
+    if (this.srtt < 0) {
+      this.srtt = r;
+      this.rttvar = r / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
+      this.srtt = 0.875 * this.srtt + 0.125 * r;
+    }
+  }
+
+  /** The connect timeout to use now (ms). */
+  get timeoutMs(): number {
+    if (this.srtt < 0) return this.maxMs;
+    return Math.min(this.maxMs, Math.max(this.minMs, Math.ceil(this.srtt + 4 * this.rttvar)));
+  }
 }

@@ -7,8 +7,10 @@
  * every connection a host-name target is resolved again and every address re-checked against
  * the scope (DNS rebinding); a failure refuses the whole job and nothing more is sent.
  *
- * Interference: when an address that answered before times out on many ports in a row, those
- * timeouts are held back. After the connect phase the worker backs off, re-probes one port of
+ * Timeouts: the connect timeout of an address is RTT-based once it has answered (nmap's
+ * approach, RttTimeout), the profile's connect timeout until then. A timeout shorter than the
+ * profile's is never final: the port is held back. Interference: when an address that
+ * answered before times out on many ports in a row, those timeouts are held back too. After the connect phase the worker backs off, re-probes one port of
  * that address that answered (the canary): if the canary answers, the held ports are probed
  * once more and a second timeout is 'filtered'; if the canary is silent too, the held ports
  * are 'inconclusive' (rate_limited_or_interfered), never 'closed'.
@@ -21,7 +23,7 @@ import type { ProbeResultInput } from '@parapet/core/probe/results';
 import type { ProbeType } from '@parapet/core/probe/scope';
 import { parseCidr } from '@parapet/core/probe/cidr';
 import { checkAddress, checkJob, JobRefused, systemResolver, type CheckedJob, type LeasedJob, type PlannedTarget, type Resolver } from './job-checks.js';
-import { RateLimiter, Semaphore } from './limiter.js';
+import { RateLimiter, RttTimeout, runPool, Semaphore } from './limiter.js';
 import { tcpConnect } from './probes/tcp-connect.js';
 import { banner } from './probes/banner.js';
 import { tlsProbe } from './probes/tls.js';
@@ -76,7 +78,8 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export async function runJob(o: RunOptions): Promise<RunOutcome> {
   const log = o.log ?? (() => undefined);
   const leaseSeconds = o.leaseSeconds ?? 60;
-  const lease = await call(o.client, '/api/v1/probe/jobs/lease', { lease_seconds: leaseSeconds });
+  // The profile this worker runs under goes with every lease; the server records it with the run.
+  const lease = await call(o.client, '/api/v1/probe/jobs/lease', { lease_seconds: leaseSeconds, safety_profile: { version: o.profile.version, sha256: sha256(canonicalJson(o.profile)) } });
   if (lease.status === 204) return { status: 'idle' };
   if (lease.status !== 200) throw new Error(`The server refused the lease request (${lease.json?.code ?? lease.status}).`);
   const job = lease.json as LeasedJob;
@@ -205,10 +208,10 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
     }
   };
 
-  const hostState = new Map<string, { answered: number[]; streak: number; held: number[] }>();
+  const hostState = new Map<string, { answered: number[]; streak: number; held: number[]; rtt: RttTimeout }>();
   const stateOf = (a: string) => {
     let s = hostState.get(a);
-    if (!s) hostState.set(a, (s = { answered: [], streak: 0, held: [] }));
+    if (!s) hostState.set(a, (s = { answered: [], streak: 0, held: [], rtt: new RttTimeout(o.profile.connect_timeout_ms) }));
     return s;
   };
   const burst = o.burstThreshold ?? 8;
@@ -217,49 +220,59 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
     const wants = (t: ProbeType) => checked.probeTypes.includes(t);
     const phase2Types = (['banner', 'tls', 'http_headers'] as const).filter(wants);
     planned = checked.targets.length * checked.ports.length * (wants('tcp_connect') ? 1 : 0);
+    // The plan goes to the server at once, so progress and ETA show from the first result.
+    if (planned) void call(o.client, `${base}/renew`, { lease_seconds: leaseSeconds, planned_probes: planned }).catch(() => undefined);
 
     // ---- connect phase ----
     if (wants('tcp_connect')) {
-      const work: Array<Promise<void>> = [];
-      for (const t of checked.targets) {
-        for (const port of checked.ports) {
-          if (done.has(`${t.address}|${port}|tcp_connect`)) continue;
-          work.push(
+      // Port-major order (every address's first port, then every address's second...), so
+      // consecutive attempts go to different addresses and the per-address bound rarely stalls
+      // a runner; a fixed pool of max_concurrency runners pulls from it.
+      function* pending() {
+        for (const port of checked.ports) for (const t of checked.targets) if (!done.has(`${t.address}|${port}|tcp_connect`)) yield { t, port };
+      }
+      // Every closed port is an ECONNREFUSED error object; capturing a stack trace for each
+      // was a tenth of the scan's CPU time. The worker prints one sentence per failure anyway.
+      const stackLimit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      await runPool(pending(), o.profile.max_concurrency, ({ t, port }) =>
+        slot(t.address, async () => {
+          if (stop.signal.aborted) return;
+          const at = new Date();
+          const hs = stateOf(t.address);
+          const out = await tcpConnect(t.address, port, limits, beforeConnect(t), hs.rtt);
+          if (out.outcome === 'open' || out.outcome === 'closed') {
+            hs.answered.push(port);
+            hs.streak = 0;
+          } else if (out.reason === 'timeout') {
+            hs.streak++;
+            // Below the profile's timeout (RTT-based), or part of a burst after answers: probe
+            // again later with the full timeout rather than call it filtered now.
+            if ((hs.answered.length > 0 && hs.streak >= burst) || (out.transcript.timeout_ms as number) < limits.connectTimeoutMs) {
+              hs.held.push(port);
+              return;
+            }
+          }
+          record(t, port, 'tcp_connect', at, out);
+        }).catch((e) => {
+          if (!stop.signal.aborted) throw e;
+        }),
+      ).finally(() => (Error.stackTraceLimit = stackLimit));
+      // Held timeouts: back off, ask a canary, then decide (every address at once; the
+      // per-address and global bounds still apply).
+      await Promise.all(
+        checked.targets.map(async (t) => {
+          const hs = hostState.get(t.address);
+          if (!hs || hs.held.length === 0 || stop.signal.aborted) return;
+          await sleep(500, undefined, { signal: stop.signal }).catch(() => undefined);
+          if (stop.signal.aborted) return;
+          const canaryPort = hs.answered[0]!;
+          const canary = await slot(t.address, () => tcpConnect(t.address, canaryPort, limits, beforeConnect(t)));
+          const responsive = canary.outcome === 'open' || canary.outcome === 'closed';
+          log(`Address ${t.address}: ${hs.held.length} ports timed out (RTT-based timeout or a burst); canary port ${canaryPort} ${responsive ? 'answered' : 'was silent too'}.`);
+          await runPool(hs.held, o.profile.per_host_concurrency, (port) =>
             slot(t.address, async () => {
               if (stop.signal.aborted) return;
-              const at = new Date();
-              const out = await tcpConnect(t.address, port, limits, beforeConnect(t));
-              const hs = stateOf(t.address);
-              if (out.outcome === 'open' || out.outcome === 'closed') {
-                hs.answered.push(port);
-                hs.streak = 0;
-              } else if (out.reason === 'timeout') {
-                hs.streak++;
-                if (hs.answered.length > 0 && hs.streak >= burst) {
-                  hs.held.push(port);
-                  return;
-                }
-              }
-              record(t, port, 'tcp_connect', at, out);
-            }).catch((e) => {
-              if (!stop.signal.aborted) throw e;
-            }),
-          );
-        }
-      }
-      await Promise.all(work);
-      // Held timeouts: back off, ask a canary, then decide.
-      for (const t of checked.targets) {
-        const hs = hostState.get(t.address);
-        if (!hs || hs.held.length === 0 || stop.signal.aborted) continue;
-        await sleep(500, undefined, { signal: stop.signal }).catch(() => undefined);
-        const canaryPort = hs.answered[0]!;
-        const canary = await slot(t.address, () => tcpConnect(t.address, canaryPort, limits, beforeConnect(t)));
-        const responsive = canary.outcome === 'open' || canary.outcome === 'closed';
-        log(`Address ${t.address}: ${hs.held.length} ports timed out in a burst; canary port ${canaryPort} ${responsive ? 'answered' : 'was silent too'}.`);
-        await Promise.all(
-          hs.held.map((port) =>
-            slot(t.address, async () => {
               const at = new Date();
               if (!responsive) {
                 record(t, port, 'tcp_connect', at, { outcome: 'inconclusive', reason: 'rate_limited_or_interfered', observed: {}, transcript: { probe: 'tcp_connect', address: t.address, port, state: 'inconclusive', canary: { port: canaryPort, outcome: canary.outcome } } });
@@ -268,9 +281,11 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
               const out = await tcpConnect(t.address, port, limits, beforeConnect(t));
               record(t, port, 'tcp_connect', at, { ...out, transcript: { ...out.transcript, retried_after_burst: true } });
             }),
-          ),
-        );
-      }
+          );
+        }),
+      ).catch((e) => {
+        if (!stop.signal.aborted) throw e;
+      });
     }
 
     // ---- service phase: banner, TLS, then HTTP on open ports ----

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson } from '@parapet/core';
@@ -58,6 +59,13 @@ test('full flow: enrolled worker runs an approved scan of real services; states,
 
   const scan = await org.operator.client.get(`/api/v1/probe/scans/${scanId}`);
   assert.equal(scan.json.state, 'finished');
+  // The run records the safety profile the worker ran under: version and digest of the signed document.
+  const embedded = loadSafetyProfile();
+  assert.equal(scan.json.leases.length, 1);
+  assert.equal(scan.json.leases[0].safety_profile_version, embedded.version);
+  assert.equal(scan.json.leases[0].safety_profile_sha256, createHash('sha256').update(canonicalJson(embedded)).digest('hex'));
+  const leasedAudit = await s.asAdmin(async (q) => (await q.query<{ details: { safety_profile_version: number } }>(`SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'probe.scan.leased' ORDER BY seq DESC LIMIT 1`, [org.tenantId])).rows[0]);
+  assert.equal(leasedAudit?.details.safety_profile_version, embedded.version);
   const results = (await org.operator.client.get(`/api/v1/probe/scans/${scanId}/results`)).json as Array<{ port: number; probe_type: string; outcome: string; reason: string; observed: any; evidence_id: string; evidence_sha256: string }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const get = (port: number, type: string) => results.find((x) => x.port === port && x.probe_type === type);
   // Connect states.
@@ -205,5 +213,43 @@ test('refused at probe time: a host name that now resolves outside the scope (DN
   } finally {
     await trap.close();
     await good.close();
+  }
+});
+
+test('a service that answers 429, or 503 with Retry-After, is inconclusive (rate_limited) and judged for nothing; the same answer without Retry-After is judged', async () => {
+  const profile = loadSafetyProfile();
+  const w = await enrollWorker(s, org, 'polite');
+  const A = '127.0.0.27';
+  const answer = (status: number, retryAfter: boolean) =>
+    createHttpServer((_req, res) => {
+      res.statusCode = status;
+      res.setHeader('server', 'Apache/2.4.1 (Unix)');
+      if (retryAfter) res.setHeader('retry-after', '30');
+      res.end('busy');
+    });
+  const servers = [answer(429, true), answer(503, true), answer(503, false), answer(429, false)];
+  const ports: number[] = [];
+  for (const srv of servers) ports.push(await new Promise<number>((r) => srv.listen(0, A, () => r((srv.address() as { port: number }).port))));
+  try {
+    await uploadScope(org, scopeDoc(org, 'busy-lab'));
+    const scanId = await requestScan(org, { scope_id: 'busy-lab', targets: [A], ports, probe_types: ['tcp_connect', 'http_headers'], rate_pps: 20 });
+    const r = await runJob({ client: w.client, profile });
+    assert.equal(r.status, 'finished');
+    assert.equal(r.scanId, scanId);
+    const results = (await org.operator.client.get(`/api/v1/probe/scans/${scanId}/results`)).json as Array<{ port: number; probe_type: string; outcome: string; reason: string; observed: { http?: { status: number } } }>;
+    const http = (p: number) => results.find((x) => x.port === p && x.probe_type === 'http_headers')!;
+    const [tooMany, unavailable, plain503, bare429] = ports as [number, number, number, number];
+    assert.deepEqual([http(tooMany).outcome, http(tooMany).reason, http(tooMany).observed.http?.status], ['inconclusive', 'rate_limited', 429]);
+    assert.deepEqual([http(bare429).outcome, http(bare429).reason], ['inconclusive', 'rate_limited'], '429 means rate limited with or without Retry-After');
+    assert.deepEqual([http(unavailable).outcome, http(unavailable).reason], ['inconclusive', 'rate_limited']);
+    assert.deepEqual([http(plain503).outcome, http(plain503).reason], ['ok', 'status_503']);
+    const findings = (await org.operator.client.get(`/api/v1/probe/findings?scan_id=${scanId}`)).json as Array<{ kind: string; port: number }>;
+    const kindsAt = (p: number) => findings.filter((f) => f.port === p).map((f) => f.kind).sort();
+    assert.deepEqual(kindsAt(tooMany), [], 'nothing is judged from a rate-limited answer');
+    assert.deepEqual(kindsAt(bare429), []);
+    assert.deepEqual(kindsAt(unavailable), []);
+    assert.deepEqual(kindsAt(plain503), ['banner_disclosure', 'missing_csp', 'missing_framing_protection'], 'the same headers are judged when the answer is not a rate limit');
+  } finally {
+    for (const srv of servers) srv.close();
   }
 });

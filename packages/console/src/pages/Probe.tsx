@@ -13,7 +13,7 @@ import { Link } from '../components/Link';
 import { usePath } from '../router';
 
 interface Scope { id: string; scope_id: string; version: number; name: string; environment: string; document: { include: string[]; exclude: string[]; expected_policy: Array<{ cidr: string; open_ports: number[] }> }; uploaded_at: string; valid_until: string; revoked_at: string | null }
-interface Scan { id: string; state: string; scope: { scope_id: string; version: number; environment: string }; targets: string[]; ports: number[]; probe_types: string[]; rate_pps: number; approvals_required: number; approvals: Array<{ email: string; decision: string }>; requested_by: string; created_at: string }
+interface Scan { id: string; state: string; scope: { scope_id: string; version: number; environment: string }; targets: string[]; ports: number[]; probe_types: string[]; rate_pps: number; approvals_required: number; approvals: Array<{ email: string; decision: string }>; requested_by: string; created_at: string; leases?: Array<{ device_id: string; leased_at: string; end_reason: string | null; safety_profile_version: number | null }> }
 interface Result { id: string; address: string; port: number; probe_type: string; outcome: string; reason: string; started_at: string; duration_ms: number; received_at: string; evidence_sha256: string | null }
 interface Finding { id: string; kind: string; severity: string; address: string; port: number; title: string; status: string; first_seen_at: string; last_seen_at: string; resolved_at: string | null; times_seen: number; scope_id: string }
 
@@ -126,6 +126,10 @@ export function ProbeScanPage({ id }: { id: string }) {
   }, [id]);
 
   const state = scan?.state;
+  // A state change may mean a new lease: reload the scan for its workers and their safety profiles.
+  useEffect(() => {
+    if (state && state !== 'requested' && state !== 'approved' && state !== 'queued') void api.get<Scan>(`/api/v1/probe/scans/${encodeURIComponent(id)}`).then((s) => setScan((prev) => (prev ? { ...prev, leases: s.leases } : s)), () => undefined);
+  }, [state, id]);
   useEffect(() => {
     if (state === 'finished' || state === 'failed') void api.get<Finding[]>(`/api/v1/probe/findings?scan_id=${encodeURIComponent(id)}`).then(setFindings, setError);
   }, [state, id]);
@@ -150,6 +154,16 @@ export function ProbeScanPage({ id }: { id: string }) {
       <p>
         State: <span className="badge" data-testid="scan-state">{scan.state}</span> {live ? <span className="muted">live</span> : null}
       </p>
+      {scan.leases?.length ? (
+        <p className="muted" data-testid="scan-workers">
+          Workers:{' '}
+          {scan.leases.map((l, i) => (
+            <span key={`${l.device_id}-${l.leased_at}`}>
+              {i ? '; ' : ''}<code>{l.device_id.slice(0, 8)}</code> from {formatTime(l.leased_at)} under safety profile {l.safety_profile_version === null ? 'not reported' : `v${l.safety_profile_version}`}{l.end_reason ? ` (${l.end_reason})` : ''}
+            </span>
+          ))}
+        </p>
+      ) : null}
       {scan.state === 'finished' || scan.state === 'failed' ? (
         <p data-testid="scan-report">
           Signed report:{' '}

@@ -46,6 +46,7 @@ const scanView = {
     probe_types: { type: 'array', items: { type: 'string' } }, rate_pps: { type: 'integer' }, approvals_required: { type: 'integer' },
     approvals: { type: 'array', items: { type: 'object', additionalProperties: true } }, note: { type: 'string' },
     created_at: { type: 'string' }, updated_at: { type: 'string' }, expires_at: { type: 'string' }, queued_at: { type: ['string', 'null'] },
+    leases: { type: 'array', items: { type: 'object', additionalProperties: true } },
   },
 } as const;
 

@@ -52,23 +52,34 @@ export interface ProbeRunDeps {
   probeVault?: WormVault;
 }
 
+/** How often a live stream reads its scan's feed (ms), and how far back it re-reads batches (ms). */
+export const FEED_POLL_MS = 500;
+export const FEED_OVERLAP_MS = 10_000;
+
 export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const vault = (deps as AppDeps & ProbeRunDeps).probeVault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
   const ctx: runs.RunCtx = { db: deps.db, now: deps.now, vault, keys: deps.keys };
 
   // ---- worker devices ----
-  app.post<{ Body: { lease_seconds?: number } }>(
+  app.post<{ Body: { lease_seconds?: number; safety_profile?: runs.ReportedProfile } }>(
     '/api/v1/probe/jobs/lease',
     {
       schema: {
         tags: ['probe'], summary: "Lease the oldest queued scan job of this worker's organisation (signed device request); 204 when there is none.",
-        body: { type: 'object', additionalProperties: false, properties: { lease_seconds: { type: 'integer', minimum: runs.LEASE_SECONDS.min, maximum: runs.LEASE_SECONDS.max } } },
+        body: {
+          type: 'object', additionalProperties: false,
+          properties: {
+            lease_seconds: { type: 'integer', minimum: runs.LEASE_SECONDS.min, maximum: runs.LEASE_SECONDS.max },
+            // The verified safety profile the worker runs under: its version and the SHA-256 (hex) of the signed canonical document.
+            safety_profile: { type: 'object', additionalProperties: false, required: ['version', 'sha256'], properties: { version: { type: 'integer', minimum: 1, maximum: 2147483647 }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
+          },
+        },
         response: { 200: { type: 'object', additionalProperties: true }, 204: { type: 'null' }, ...problems },
       },
     },
     async (req, reply) => {
       const d = requireDevice(req);
-      const job = await runs.leaseJob(ctx, d, req.body?.lease_seconds ?? runs.LEASE_SECONDS.default, req.ip);
+      const job = await runs.leaseJob(ctx, d, req.body?.lease_seconds ?? runs.LEASE_SECONDS.default, req.ip, req.body?.safety_profile);
       if (!job) return reply.code(204).send();
       return job;
     },
@@ -166,18 +177,67 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
     const p = requireUser(req);
     authorize(p, 'probe.result.read', { type: 'probe_scan', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
     const scan = await getScan(ctx, p.tenantId, req.params.id);
-    const [results, progress] = await Promise.all([runs.listResults(ctx, p.tenantId, scan.id), runs.scanProgress(ctx, p.tenantId, scan.id)]);
+    const [results, progress, first] = await Promise.all([runs.listResults(ctx, p.tenantId, scan.id), runs.scanProgress(ctx, p.tenantId, scan.id), runs.scanFeed(ctx, p.tenantId, scan.id, new Date(), new Set())]);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'keep-alive' });
     let id = 0;
     const send = (event: string, data: unknown) => res.write(`id: ${++id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     send('snapshot', { scan, results, progress });
+    // Every later event comes from the database (runs.scanFeed), polled every FEED_POLL_MS and
+    // at once when this instance commits something for the scan, so a stream follows a worker
+    // reporting to any instance. Results are told once each (by id); batches are re-read from
+    // FEED_OVERLAP_MS before the newest seen, since a batch's received_at is its transaction's
+    // start and a longer transaction can commit after a newer one.
+    const seenResults = new Set(results.map((r) => r.id));
+    const seenBatches = new Set<string>();
+    let newest = 0;
+    let last = { state: scan.state, planned: progress.planned, findings: first.findings };
+    let closed = false;
+    let running = false;
+    let again = false;
+    const poll = async () => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          again = false;
+          const f = await runs.scanFeed(ctx, p.tenantId, scan.id, new Date(newest - FEED_OVERLAP_MS), seenBatches);
+          if (closed) return;
+          for (const b of f.batches) {
+            seenBatches.add(b.batch_id);
+            newest = Math.max(newest, Date.parse(b.received_at));
+          }
+          const fresh = f.results.filter((r) => !seenResults.has(r.id));
+          for (const r of fresh) seenResults.add(r.id);
+          // In the order things happen: a lease or a new plan before its results; every result
+          // and the findings before the scan's end.
+          const stateChanged = f.state !== last.state || f.planned !== last.planned;
+          const ended = f.state === 'finished' || f.state === 'failed' || f.state === 'cancelled';
+          if (stateChanged && !ended) send('state', { type: 'state', scan_id: scan.id, state: f.state, planned_probes: f.planned });
+          if (fresh.length) send('results', { type: 'results', scan_id: scan.id, results: fresh });
+          if (f.findings !== last.findings) send('findings', { type: 'findings', scan_id: scan.id, findings: f.findings });
+          if (stateChanged && ended) send('state', { type: 'state', scan_id: scan.id, state: f.state, planned_probes: f.planned });
+          last = { state: f.state, planned: f.planned, findings: f.findings };
+        } while (again && !closed);
+      } catch {
+        // The next poll tries again; a stream never fails because one read did.
+      } finally {
+        running = false;
+      }
+    };
     const key = `${p.tenantId}:${scan.id}`;
-    const on = (e: runs.ProbeEvent) => send(e.type, e);
+    const on = () => void poll();
     runs.probeEvents.on(key, on);
+    const timer = setInterval(on, FEED_POLL_MS);
     const ping = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    void poll();
     const close = () => {
+      closed = true;
+      clearInterval(timer);
       clearInterval(ping);
       runs.probeEvents.off(key, on);
     };

@@ -30,7 +30,10 @@ export const LEASE_SECONDS = { default: 60, min: 5, max: 900 } as const;
 /** Evidence is kept this long unless the tenant sets settings.probe.evidence_retention_days. */
 export const DEFAULT_EVIDENCE_RETENTION_DAYS = 365;
 
-/** Live events for the console and `parapet scan watch` (per tenant and scan), emitted after commit. */
+/**
+ * Wake-ups for this instance's live streams (per tenant and scan), emitted after commit: a
+ * stream that hears one reads the feed at once rather than at its next poll (scanFeed).
+ */
 export const probeEvents = new EventEmitter();
 probeEvents.setMaxListeners(0);
 export type ProbeEvent =
@@ -57,7 +60,13 @@ export interface JobLease {
  * Leases the oldest queued job of the device's tenant, or one whose lease ran out (that lease
  * ends as 'expired' and the scan passes through 'queued' again). Returns null when there is none.
  */
-export async function leaseJob(c: RunCtx, d: DevicePrincipal, leaseSeconds: number, ip?: string): Promise<JobLease | null> {
+/** What a worker reports about its safety profile when it leases: version and SHA-256 (hex) of the signed canonical document. */
+export interface ReportedProfile {
+  version: number;
+  sha256: string;
+}
+
+export async function leaseJob(c: RunCtx, d: DevicePrincipal, leaseSeconds: number, ip?: string, profile?: ReportedProfile): Promise<JobLease | null> {
   if (d.deviceKind !== 'worker') throw new ProblemError(403, 'device_not_worker', 'Only enrolled Probe workers lease scan jobs.');
   const now = c.now();
   const actor = deviceActor(d, ip);
@@ -76,9 +85,12 @@ export async function leaseJob(c: RunCtx, d: DevicePrincipal, leaseSeconds: numb
       await transition(q, d.tenantId, actor, job.id, job.state, 'queued', now, { reason: 'lease expired', expired_lease: old.rows[0]?.id ?? null, previous_worker: old.rows[0]?.device_id ?? null });
     }
     const until = new Date(now.getTime() + seconds * 1000);
-    const lease = await q.query<{ id: string }>(`INSERT INTO probe_job_leases (tenant_id, scan_id, device_id, leased_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [d.tenantId, job.id, d.deviceId, now, until]);
+    const lease = await q.query<{ id: string }>(
+      `INSERT INTO probe_job_leases (tenant_id, scan_id, device_id, leased_at, expires_at, safety_profile_version, safety_profile_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [d.tenantId, job.id, d.deviceId, now, until, profile?.version ?? null, profile?.sha256 ?? null],
+    );
     const leaseId = lease.rows[0]!.id;
-    await transition(q, d.tenantId, actor, job.id, 'queued', 'leased', now, { worker: d.deviceId, lease_id: leaseId, lease_expires_at: until.toISOString() });
+    await transition(q, d.tenantId, actor, job.id, 'queued', 'leased', now, { worker: d.deviceId, lease_id: leaseId, lease_expires_at: until.toISOString(), safety_profile_version: profile?.version ?? null, safety_profile_sha256: profile?.sha256 ?? null });
     await q.query(`UPDATE probe_scans SET leased_by = $2, lease_expires_at = $3, lease_count = lease_count + 1 WHERE id = $1`, [job.id, d.deviceId, until]);
     const keys = await q.query<{ key_id: string; public_key_pem: string }>(`SELECT key_id, public_key_pem FROM probe_signing_keys WHERE revoked_at IS NULL ORDER BY created_at`);
     const done = await q.query<{ address: string; port: number; probe_type: string; outcome: string }>(`SELECT address, port, probe_type, outcome FROM probe_results WHERE scan_id = $1 ORDER BY received_at, id`, [job.id]);
@@ -369,6 +381,35 @@ export function resultView(r: Record<string, unknown>): ResultView {
     started_at: iso(r.started_at), duration_ms: Number(r.duration_ms), observed: typeof r.observed === 'string' ? JSON.parse(r.observed) : r.observed, device_id: String(r.device_id),
     evidence_id: r.evidence_id ? String(r.evidence_id) : null, evidence_sha256: r.evidence_sha256 ? String(r.evidence_sha256) : null, received_at: iso(r.received_at),
   };
+}
+
+/**
+ * One read of a scan's live feed (the SSE stream polls it): state, planned probe count, present
+ * findings, and the results of result batches received at or after `since` that are not in
+ * `seenBatches` (batch ids, which the caller then adds). Reading the database, not process
+ * memory, is what lets a stream on one server instance follow a worker reporting to another.
+ * Throws scan_not_found (404).
+ */
+export async function scanFeed(c: { db: Database }, tenantId: string, scanId: string, since: Date, seenBatches: ReadonlySet<string>): Promise<{ state: ScanState; planned: number; findings: number; batches: Array<{ batch_id: string; received_at: string }>; results: ResultView[] }> {
+  return c.db.tx({ tenantId }, async (q) => {
+    const s = await q.query<{ state: ScanState; planned: number; findings: number }>(
+      `SELECT c.state, c.planned_probes AS planned, (SELECT count(*)::int FROM probe_scan_findings f WHERE f.tenant_id = c.tenant_id AND f.scan_id = c.id AND f.state = 'present') AS findings FROM probe_scans c WHERE c.id = $1`,
+      [scanId],
+    );
+    const x = s.rows[0];
+    if (!x) throw new ProblemError(404, 'scan_not_found', 'No such scan.');
+    const b = await q.query<{ batch_id: string; received_at: Date | string }>(`SELECT batch_id, received_at FROM probe_result_batches WHERE scan_id = $1 AND received_at >= $2`, [scanId, since]);
+    const fresh = b.rows.filter((r) => !seenBatches.has(String(r.batch_id)));
+    let results: ResultView[] = [];
+    if (fresh.length) {
+      const r = await q.query<Record<string, unknown>>(
+        `SELECT id, target, address, port, probe_type, outcome, reason, started_at, duration_ms, observed, device_id, evidence_id, evidence_sha256, received_at FROM probe_results WHERE scan_id = $1 AND batch_id = ANY($2::uuid[]) ORDER BY received_at, address, port, probe_type`,
+        [scanId, fresh.map((r) => String(r.batch_id))],
+      );
+      results = r.rows.map(resultView);
+    }
+    return { state: x.state, planned: Number(x.planned), findings: Number(x.findings), batches: fresh.map((r) => ({ batch_id: String(r.batch_id), received_at: new Date(r.received_at).toISOString() })), results };
+  });
 }
 
 export async function scanProgress(c: { db: Database }, tenantId: string, scanId: string): Promise<{ planned: number; done: number; first_at: string | null; last_at: string | null }> {

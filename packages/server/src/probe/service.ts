@@ -292,25 +292,32 @@ export interface ScanView {
   updated_at: string;
   expires_at: string;
   queued_at: string | null;
+  /** Every lease of the scan, oldest first: the worker device and the safety profile it reported (null when it reported none). */
+  leases: Array<{ device_id: string; leased_at: string; ended_at: string | null; end_reason: string | null; safety_profile_version: number | null; safety_profile_sha256: string | null }>;
 }
 
 const SCAN_SELECT = `SELECT c.id, c.state, c.scope, s.scope_id, s.version, s.environment, c.requested_by, c.targets, c.addresses, c.ports, c.probe_types, c.rate_pps,
   c.approvals_required, c.note, c.created_at, c.updated_at, c.expires_at, c.queued_at,
   COALESCE((SELECT json_agg(json_build_object('user_id', a.user_id, 'email', u.email, 'decision', a.decision, 'created_at', a.created_at) ORDER BY a.created_at)
-     FROM probe_scan_approvals a JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.user_id WHERE a.tenant_id = c.tenant_id AND a.scan_id = c.id), '[]'::json) AS approvals
+     FROM probe_scan_approvals a JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.user_id WHERE a.tenant_id = c.tenant_id AND a.scan_id = c.id), '[]'::json) AS approvals,
+  COALESCE((SELECT json_agg(json_build_object('device_id', l.device_id, 'leased_at', l.leased_at, 'ended_at', l.ended_at, 'end_reason', l.end_reason,
+       'safety_profile_version', l.safety_profile_version, 'safety_profile_sha256', l.safety_profile_sha256) ORDER BY l.leased_at, l.id)
+     FROM probe_job_leases l WHERE l.tenant_id = c.tenant_id AND l.scan_id = c.id), '[]'::json) AS leases
   FROM probe_scans c JOIN probe_scopes s ON s.tenant_id = c.tenant_id AND s.id = c.scope`;
 
-type ScanRow = Record<string, unknown> & { approvals: unknown };
+type ScanRow = Record<string, unknown> & { approvals: unknown; leases: unknown };
 const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : d === null ? null : new Date(String(d)).toISOString());
 
 function view(r: ScanRow): ScanView {
   const approvals = (typeof r.approvals === 'string' ? JSON.parse(r.approvals) : r.approvals) as ScanView['approvals'];
+  const leases = (typeof r.leases === 'string' ? JSON.parse(r.leases) : r.leases) as ScanView['leases'];
   return {
     id: String(r.id), state: r.state as ScanState,
     scope: { id: String(r.scope), scope_id: String(r.scope_id), version: Number(r.version), environment: String(r.environment) },
     requested_by: String(r.requested_by), targets: r.targets as string[], addresses: r.addresses as string[], ports: r.ports as number[], probe_types: r.probe_types as string[],
     rate_pps: Number(r.rate_pps), approvals_required: Number(r.approvals_required), approvals: approvals.map((a) => ({ ...a, created_at: iso(a.created_at)! })),
     note: String(r.note), created_at: iso(r.created_at)!, updated_at: iso(r.updated_at)!, expires_at: iso(r.expires_at)!, queued_at: iso(r.queued_at),
+    leases: leases.map((l) => ({ ...l, leased_at: iso(l.leased_at)!, ended_at: l.ended_at ? iso(l.ended_at) : null })),
   };
 }
 
