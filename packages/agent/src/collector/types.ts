@@ -43,3 +43,15 @@ export interface Collector {
   sample(): Promise<Sample>;
   close(): Promise<void>;
 }
+
+/**
+ * A session-wide lock signal outside the collector (e.g. systemd-logind's LockedHint and
+ * PrepareForSleep): while `locked` is true the recorder treats every sample as locked, so the
+ * interval ends and nothing is recorded. Any platform may supply one next to its collector.
+ */
+export interface LockSource {
+  /** Short name for logs, e.g. `logind`. */
+  readonly name: string;
+  readonly locked: boolean;
+  close(): Promise<void>;
+}
