@@ -15,7 +15,7 @@ export interface TestBus {
 }
 
 export async function startBus(): Promise<TestBus> {
-  const p: ChildProcess = spawn('dbus-daemon', ['--session', '--nofork', '--nopidfile', '--print-address=1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p: ChildProcess = spawn('dbus-daemon', ['--session', '--nofork', '--nopidfile', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const address = await new Promise<string>((resolve, reject) => {
     let buf = '';
     p.stdout!.on('data', (d: Buffer) => {
@@ -117,3 +117,37 @@ export async function startFakeLogind(address: string, sessionId = '7'): Promise
     close: async () => bus.disconnect(),
   };
 }
+
+/** The panel side: a StatusNotifierWatcher that records what registers with it. */
+export async function startWatcher(address: string) {
+  const dbusNext = (await import('dbus-next')).default;
+  const { Interface } = dbusNext.interface;
+  const b = dbusNext.sessionBus({ busAddress: address });
+  const items: string[] = [];
+  class Watcher extends Interface {
+    RegisterStatusNotifierItem(service: string) {
+      items.push(service);
+    }
+    get RegisteredStatusNotifierItems() {
+      return items;
+    }
+    get IsStatusNotifierHostRegistered() {
+      return true;
+    }
+    get ProtocolVersion() {
+      return 0;
+    }
+  }
+  Watcher.configureMembers({
+    methods: { RegisterStatusNotifierItem: { inSignature: 's' } },
+    properties: {
+      RegisteredStatusNotifierItems: { signature: 'as', access: dbusNext.interface.ACCESS_READ },
+      IsStatusNotifierHostRegistered: { signature: 'b', access: dbusNext.interface.ACCESS_READ },
+      ProtocolVersion: { signature: 'i', access: dbusNext.interface.ACCESS_READ },
+    },
+  });
+  b.export('/StatusNotifierWatcher', new Watcher('org.kde.StatusNotifierWatcher'));
+  await b.requestName('org.kde.StatusNotifierWatcher', 0x4);
+  return { bus: b, items };
+}
+

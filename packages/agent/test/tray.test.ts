@@ -12,9 +12,8 @@ import { readControls } from '../src/control.js';
 import { startLocalPage, type LocalPage } from '../src/page.js';
 import { Store } from '../src/store.js';
 import { MENU, ITEM_PATH, MENU_PATH, startTray, type Tray } from '../src/tray.js';
-import { missingDbus, startBus, until, type TestBus } from './dbus.js';
+import { missingDbus, startBus, startWatcher, until, type TestBus } from './dbus.js';
 
-const { Interface } = dbusNext.interface;
 const missing = missingDbus();
 const skip = missing.length ? 'needs dbus-daemon (Debian: dbus)' : false;
 const root = mkdtempSync(join(tmpdir(), 'pulse-tray-'));
@@ -35,37 +34,6 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** The panel side: a StatusNotifierWatcher that records what registers with it. */
-async function startWatcher() {
-  const b = dbusNext.sessionBus({ busAddress: bus.address });
-  const items: string[] = [];
-  class Watcher extends Interface {
-    RegisterStatusNotifierItem(service: string) {
-      items.push(service);
-    }
-    get RegisteredStatusNotifierItems() {
-      return items;
-    }
-    get IsStatusNotifierHostRegistered() {
-      return true;
-    }
-    get ProtocolVersion() {
-      return 0;
-    }
-  }
-  Watcher.configureMembers({
-    methods: { RegisterStatusNotifierItem: { inSignature: 's' } },
-    properties: {
-      RegisteredStatusNotifierItems: { signature: 'as', access: dbusNext.interface.ACCESS_READ },
-      IsStatusNotifierHostRegistered: { signature: 'b', access: dbusNext.interface.ACCESS_READ },
-      ProtocolVersion: { signature: 'i', access: dbusNext.interface.ACCESS_READ },
-    },
-  });
-  b.export('/StatusNotifierWatcher', new Watcher('org.kde.StatusNotifierWatcher'));
-  await b.requestName('org.kde.StatusNotifierWatcher', 0x4);
-  return { bus: b, items };
-}
-
 async function host(b: dbusNext.MessageBus, service: string) {
   const itemObj = await b.getProxyObject(service, ITEM_PATH);
   const props = itemObj.getInterface('org.freedesktop.DBus.Properties');
@@ -84,7 +52,7 @@ const showData = async () => {
 };
 
 test('the item registers with the panel, shows recording, and its menu pauses, resumes and shows my data through the store', { skip }, async () => {
-  const w = await startWatcher();
+  const w = await startWatcher(bus.address);
   let changes = 0;
   const tray: Tray = await startTray({ store, busAddress: bus.address, showData, onChange: () => changes++ });
   try {
@@ -168,7 +136,7 @@ test('with no panel running the item waits, and registers as soon as a StatusNot
   const tray = await startTray({ store, busAddress: bus.address, showData });
   try {
     assert.equal(tray.registered, false);
-    const w = await startWatcher();
+    const w = await startWatcher(bus.address);
     try {
       await until(() => tray.registered, 'registration');
       assert.deepEqual(w.items, [tray.busName]);
