@@ -4,7 +4,7 @@
  * heartbeats into intervals and write them to the local store. Raw titles live only in memory
  * for the duration of one poll.
  */
-import type { PulsePolicy } from '@parapet/core';
+import type { PulsePolicy } from '@parapet/core/pulse/batch';
 import type { Collector, LockSource, Sample } from './collector/types.js';
 import { pausedReason, readControls, type Controls } from './control.js';
 import { HeartbeatMerger, pulseTimeFor, type Heartbeat, type IntervalData } from './heartbeat.js';
