@@ -63,6 +63,7 @@ export class Recorder {
   private lastSave = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private lastLocked = false;
   private running: Promise<void> | undefined;
   private finish: (() => void) | undefined;
 
@@ -89,10 +90,10 @@ export class Recorder {
     this.lastRefresh = -Infinity;
   }
 
-  /** What the tray shows for the latest controls at `at` (ms since the epoch). */
+  /** What the tray shows for the latest controls and sample at `at` (ms since the epoch): an explicit pause wins, then a lock (the collector's screen saver or a lock source). */
   trayState(at: number, supported: boolean): 'recording' | 'paused' | 'locked' | 'not-recording' {
     if (pausedReason(this.controls, at, null) === 'paused') return 'paused';
-    if (this.o.locks?.some((l) => l.locked)) return 'locked';
+    if (this.lastLocked || this.o.locks?.some((l) => l.locked)) return 'locked';
     return supported ? 'recording' : 'not-recording';
   }
 
@@ -100,6 +101,7 @@ export class Recorder {
   async tick(): Promise<void> {
     const s = await this.o.collector.sample();
     if (!s.locked && this.o.locks?.some((l) => l.locked)) s.locked = true;
+    this.lastLocked = s.locked;
     if (s.at - this.lastRefresh >= 2000 || s.at < this.lastRefresh) this.refresh(s.at);
     const closed = this.merger.heartbeat(observe(s, this.controls, this.classifier));
     if (closed.length > 0 || s.at - this.lastSave >= (this.o.saveEveryMs ?? 10_000) || s.at < this.lastSave) {

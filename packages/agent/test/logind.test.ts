@@ -105,6 +105,19 @@ test('the recorder ends the interval at a logind lock and records nothing until 
     assert.ok(ivs[0]!.end <= tLock + 150, 'the first interval ends at the lock');
     assert.ok(ivs[1]!.start >= tUnlock - 150, 'the next starts after unlock');
     assert.ok(ivs[1]!.start - ivs[0]!.end >= 700, 'nothing in between');
+    // The tray also shows "locked" while the X screen saver is active (no logind lock).
+    const rec2 = new Recorder({ collector, store, pollMs: 100, locks: [lock] });
+    await rec2.tick();
+    assert.equal(rec2.trayState(Date.now(), true), 'recording');
+    await d.xset('s', 'activate');
+    await sleep(200);
+    await rec2.tick();
+    assert.equal(rec2.trayState(Date.now(), true), 'locked');
+    await d.xset('s', 'reset');
+    await sleep(200);
+    await rec2.tick();
+    assert.equal(rec2.trayState(Date.now(), true), 'recording');
+    await rec2.stop();
   } finally {
     await lock.close();
     await collector.close();
