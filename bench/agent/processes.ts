@@ -148,7 +148,7 @@ export async function benchAgentProcesses(seconds: number, windowSeconds: number
       return `${j.intervals.length} intervals, ${j.intervals.filter((x) => x.uploaded).length} uploaded`;
     });
     const ref = subjects[agents.length]!;
-    console.log(`\n  ${Math.round(wall)} s, ${switches} focus switches (every 2 s), uploads every 30 s, tray registered: ${panel.items.length}/${agents.length}`);
+    console.log(`\n  ${Math.round(wall)} s, ${switches} focus switches (2 s apart), uploads every 30 s, tray registered: ${panel.items.length}/${agents.length}`);
     subjects.forEach((s, k) => {
       const total = (100 * (ends[k]! - cStart[k]!)) / TICK / wall;
       const max = Math.max(...s.rss);

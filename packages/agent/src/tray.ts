@@ -13,6 +13,7 @@
  * `org.kde.StatusNotifierWatcher.RegisterStatusNotifierItem`; when no watcher runs yet (the
  * panel starts later or restarts) it registers as soon as one appears.
  */
+import { closeBus } from './dbus.js';
 import type { Store } from './store.js';
 
 /** What the tray shows. */
@@ -262,10 +263,15 @@ export async function startTray(o: TrayOptions): Promise<Tray> {
     if (!closed) log(`The tray icon lost the session bus (${e.message}).`);
   });
   try {
-    await Promise.race([bus.requestName(busName, 0x4 /* DBUS_NAME_FLAG_DO_NOT_QUEUE */), new Promise<never>((_, reject) => (failed = reject))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      bus.requestName(busName, 0x4 /* DBUS_NAME_FLAG_DO_NOT_QUEUE */),
+      new Promise<never>((_, reject) => (failed = reject)),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the session bus did not answer within 5 s')), 5000))),
+    ]).finally(() => clearTimeout(timer));
   } catch (e) {
     closed = true;
-    bus.disconnect();
+    closeBus(bus);
     throw e;
   }
 
@@ -315,7 +321,8 @@ export async function startTray(o: TrayOptions): Promise<Tray> {
       if (closed) return;
       closed = true;
       dbusIface.off('NameOwnerChanged', onOwner);
-      bus.disconnect();
+      closeBus(bus);
     },
   };
 }
+

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dbusNext from 'dbus-next';
@@ -154,4 +155,13 @@ test('with no panel running the item waits, and registers as soon as a StatusNot
 
 test('an unreachable session bus is one error, which run turns into a sentence (the CLI keeps working)', { skip }, async () => {
   await assert.rejects(startTray({ store, busAddress: `unix:path=${join(root, 'no-bus')}`, showData }));
+  // A socket that accepts and never speaks D-Bus: `run` must not hang on it.
+  const silent = createServer(() => undefined);
+  const path = join(root, 'silent-bus');
+  await new Promise<void>((r) => silent.listen(path, r));
+  try {
+    await assert.rejects(startTray({ store, busAddress: `unix:path=${path}`, showData }), /did not answer within 5 s/);
+  } finally {
+    silent.close();
+  }
 });

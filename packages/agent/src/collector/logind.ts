@@ -8,6 +8,7 @@
  *
  * The session is found from XDG_SESSION_ID, else from this process's PID (GetSessionByPID).
  */
+import { closeBus } from '../dbus.js';
 import type { LockSource } from './types.js';
 
 export interface LogindOptions {
@@ -65,7 +66,7 @@ export async function watchLogind(o: LogindOptions = {}): Promise<LockSource> {
     o.log?.(`Screen lock and suspend are followed through logind (session ${path.split('/').pop()}).`);
     fail = () => undefined;
   } catch (e) {
-    bus.disconnect();
+    closeBus(bus);
     throw e;
   } finally {
     clearTimeout(timer);
@@ -77,7 +78,8 @@ export async function watchLogind(o: LogindOptions = {}): Promise<LockSource> {
     },
     async close() {
       closed = true;
-      bus.disconnect();
+      closeBus(bus);
     },
   };
 }
+
