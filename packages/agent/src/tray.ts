@@ -80,6 +80,7 @@ export async function startTray(o: TrayOptions): Promise<Tray> {
     o.store.setSetting('pause', undefined);
     o.onChange?.();
   };
+  const showMyData = () => void o.showData().catch((e: Error) => log(`The local page could not be opened (${e.message}).`));
 
   class Item extends Interface {
     get Category() {
@@ -119,7 +120,7 @@ export async function startTray(o: TrayOptions): Promise<Tray> {
       return MENU_PATH;
     }
     Activate(_x: number, _y: number) {
-      void o.showData().catch((e: Error) => log(`The local page could not be opened (${e.message}).`));
+      showMyData();
     }
     SecondaryActivate(_x: number, _y: number) {
       if (state === 'paused') resume();
@@ -201,11 +202,11 @@ export async function startTray(o: TrayOptions): Promise<Tray> {
       return v;
     }
     Event(id: number, eventId: string, _data: unknown, _timestamp: number) {
-      if (eventId !== 'clicked') return;
+      if (!known(id) || id === 0) throw new dbus.DBusError('com.canonical.dbusmenu.Error.UnknownId', `No menu item ${id}.`);
+      if (eventId !== 'clicked') return; // hovered, opened, closed: nothing to do
       if (id === MENU.pause) pause();
       else if (id === MENU.resume) resume();
-      else if (id === MENU.show) this.Activate(0);
-      else throw new dbus.DBusError('com.canonical.dbusmenu.Error.UnknownId', `No menu item ${id}.`);
+      else showMyData();
     }
     EventGroup(events: [number, string, unknown, number][]) {
       const bad: number[] = [];
@@ -220,9 +221,6 @@ export async function startTray(o: TrayOptions): Promise<Tray> {
     }
     AboutToShowGroup(_ids: number[]) {
       return [[], []];
-    }
-    Activate(_id: number) {
-      void o.showData().catch((e: Error) => log(`The local page could not be opened (${e.message}).`));
     }
     LayoutUpdated(rev: number, parent: number) {
       return [rev, parent];
