@@ -3,6 +3,7 @@
  * and heartbeat come from @parapet/device-client. Every failure is one plain sentence on
  * stderr and a non-zero exit (1; 2 for wrong usage).
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +13,10 @@ import { DeviceClient, loadState, openEnrolledStore, explain as explainDevice } 
 import { defaultStateDir } from '@parapet/device-client/enroll-command';
 import { openCollector, type Env } from './collector/detect.js';
 import { checkTimeZone, ControlError, describeHours, parseDays, parseDuration, parseSpan, readControls } from './control.js';
+import { watchLogind } from './collector/logind.js';
+import type { LockSource } from './collector/types.js';
 import { startLocalPage } from './page.js';
+import { startTray, type Tray } from './tray.js';
 import { currentPolicy, DEFAULT_POLICY, localRules, readRulesFile } from './policy.js';
 import { makeClassifier, Recorder } from './recorder.js';
 import { RuleError, type Rule } from './scrub/categorise.js';
@@ -35,7 +39,7 @@ export const AGENT_COMMANDS = ['run', 'upload', 'rules', 'pause', 'resume', 'exc
 export const AGENT_HELP = [
   '',
   'Pulse (recording is local first; see exactly what is kept and sent with show):',
-  '  parapet-agent run [--idle-timeout SECONDS] [--no-upload] [--page] [--state-dir DIR]',
+  '  parapet-agent run [--idle-timeout SECONDS] [--no-upload] [--page] [--no-tray] [--state-dir DIR]',
   '  parapet-agent upload          (send everything waiting now, then exit; run does this on its own)',
   '  parapet-agent rules test [--rules FILE] < titles.txt     (lines: app<TAB>title; prints JSON lines)',
   '  parapet-agent pause [--for 1h | --until-resumed]',
@@ -134,10 +138,21 @@ async function uploadNow(args: string[], io: AgentIo): Promise<number> {
   }
 }
 
+/** Opens a URL in the desktop's browser (xdg-open), detached; a missing opener is not an error (the URL is printed). */
+function openInBrowser(url: string, env: Env): void {
+  try {
+    const p = spawn(env.PARAPET_AGENT_OPENER ?? 'xdg-open', [url], { env: env as NodeJS.ProcessEnv, stdio: 'ignore', detached: true });
+    p.on('error', () => undefined);
+    p.unref();
+  } catch {
+    /* the URL was printed */
+  }
+}
+
 async function run(args: string[], io: AgentIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { 'state-dir': { type: 'string' }, 'idle-timeout': { type: 'string' }, 'no-upload': { type: 'boolean' }, page: { type: 'boolean' }, 'poll-ms': { type: 'string' }, 'upload-every': { type: 'string' } },
+    options: { 'state-dir': { type: 'string' }, 'idle-timeout': { type: 'string' }, 'no-upload': { type: 'boolean' }, 'no-tray': { type: 'boolean' }, page: { type: 'boolean' }, 'poll-ms': { type: 'string' }, 'upload-every': { type: 'string' } },
     strict: true,
   });
   const env = io.env ?? process.env;
@@ -153,7 +168,14 @@ async function run(args: string[], io: AgentIo): Promise<number> {
   });
   for (const n of collector.info.notes) io.err(n);
   io.err(store.keyStore.sentence);
-  const recorder = new Recorder({ collector, store, pollMs, idleTimeoutSeconds: idle, log: io.err });
+  const locks: LockSource[] = [];
+  if (process.platform === 'linux' && env.PARAPET_AGENT_LOGIND !== 'off') {
+    await watchLogind({ busAddress: env.DBUS_SYSTEM_BUS_ADDRESS, sessionId: env.XDG_SESSION_ID, log: io.err }).then(
+      (l) => locks.push(l),
+      (e: Error) => io.err(`Screen lock is taken from the X screen saver only: logind cannot be asked (${e.message.replace(/\.$/, '')}).`),
+    );
+  }
+  const recorder = new Recorder({ collector, store, pollMs, idleTimeoutSeconds: idle, locks, log: io.err });
   let uploader: Uploader | undefined;
   const enrolled = existsSync(join(dir, 'state.json'));
   if (!values['no-upload'] && enrolled) {
@@ -161,8 +183,28 @@ async function run(args: string[], io: AgentIo): Promise<number> {
     const every = values['upload-every'] === undefined ? 30_000 : Number(values['upload-every']);
     uploader = new Uploader({ store, client, idleMs: every, baseMs: Math.min(2000, every), log: io.err });
   } else io.err(enrolled ? 'Uploading is off (--no-upload); intervals stay on this device.' : 'This device is not enrolled, so intervals stay on this device until it is.');
-  const page = values.page ? await startLocalPage(store) : undefined;
+  let page = values.page ? await startLocalPage(store) : undefined;
   if (page) io.out(`Local page: ${page.url}`);
+  let tray: Tray | undefined;
+  let trayTimer: NodeJS.Timeout | undefined;
+  if (!values['no-tray'] && env.DBUS_SESSION_BUS_ADDRESS && process.platform === 'linux') {
+    const showMyData = async () => {
+      page ??= await startLocalPage(store);
+      io.out(`Local page: ${page.url}`);
+      openInBrowser(page.url, env);
+      return page.url;
+    };
+    tray = await startTray({ store, busAddress: env.DBUS_SESSION_BUS_ADDRESS, showData: showMyData, onChange: () => recorder.refreshSoon(), log: io.err }).catch((e: Error) => {
+      io.err(`No tray icon: the session bus cannot be used (${e.message.replace(/\.$/, '')}); the CLI controls still work.`);
+      return undefined;
+    });
+    const t = tray;
+    if (t) {
+      const update = () => t.setState(recorder.trayState(Date.now(), collector.info.supported));
+      update();
+      trayTimer = setInterval(update, 1000);
+    }
+  }
   io.out(collector.info.supported ? `Recording (${collector.info.session}); stop with Ctrl-C.` : `Not recording anything on this ${collector.info.session} session (see above); waiting, stop with Ctrl-C.`);
   const pruneTimer = setInterval(() => store.prune(), 3600_000);
   store.prune();
@@ -171,11 +213,14 @@ async function run(args: string[], io: AgentIo): Promise<number> {
   let failure: unknown;
   await Promise.race([rec.catch((e) => (failure = e)), io.stopSignal ?? new Promise(() => {})]);
   clearInterval(pruneTimer);
+  clearInterval(trayTimer);
+  await tray?.close();
   await recorder.stop();
   uploader?.stop();
   await up;
   await page?.close();
   await collector.close();
+  for (const l of locks) await l.close();
   store.close();
   if (failure) throw failure;
   io.out('Stopped; the open interval was saved.');

@@ -18,7 +18,8 @@
  *  - an interval reaching {@link PULSE_INTERVAL_MAX_MS} is closed and continued in a new one.
  */
 import { randomUUID } from 'node:crypto';
-import { pulseBatch, type PulseState } from '@parapet/core';
+import * as pulseBatch from '@parapet/core/pulse/batch';
+import type { PulseState } from '@parapet/core/pulse/batch';
 
 /** What an interval records (the upload form's fields other than id and times, plus local-only ones). */
 export interface IntervalData {

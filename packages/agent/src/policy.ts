@@ -4,7 +4,7 @@
  * `uncategorized`, idle after 180 s, no local categories, no names).
  */
 import { readFileSync } from 'node:fs';
-import type { PulsePolicy } from '@parapet/core';
+import type { PulsePolicy } from '@parapet/core/pulse/batch';
 import { RuleError, type Rule } from './scrub/categorise.js';
 import type { Store } from './store.js';
 

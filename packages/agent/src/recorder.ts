@@ -4,8 +4,8 @@
  * heartbeats into intervals and write them to the local store. Raw titles live only in memory
  * for the duration of one poll.
  */
-import type { PulsePolicy } from '@parapet/core';
-import type { Collector, Sample } from './collector/types.js';
+import type { PulsePolicy } from '@parapet/core/pulse/batch';
+import type { Collector, LockSource, Sample } from './collector/types.js';
 import { pausedReason, readControls, type Controls } from './control.js';
 import { HeartbeatMerger, pulseTimeFor, type Heartbeat, type IntervalData } from './heartbeat.js';
 import { currentPolicy, localRules } from './policy.js';
@@ -49,6 +49,8 @@ export interface RecorderOptions {
   saveEveryMs?: number;
   /** Overrides the policy's idle timeout (s), e.g. `run --idle-timeout`. */
   idleTimeoutSeconds?: number | undefined;
+  /** Lock signals besides the collector's own (logind); any one locked makes the sample locked. */
+  locks?: LockSource[];
   log?: (line: string) => void;
 }
 
@@ -61,6 +63,7 @@ export class Recorder {
   private lastSave = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private lastLocked = false;
   private running: Promise<void> | undefined;
   private finish: (() => void) | undefined;
 
@@ -82,9 +85,23 @@ export class Recorder {
     this.lastRefresh = now;
   }
 
+  /** Re-reads the controls on the next poll (after a tray action). */
+  refreshSoon(): void {
+    this.lastRefresh = -Infinity;
+  }
+
+  /** What the tray shows for the latest controls and sample at `at` (ms since the epoch): an explicit pause wins, then a lock (the collector's screen saver or a lock source). */
+  trayState(at: number, supported: boolean): 'recording' | 'paused' | 'locked' | 'not-recording' {
+    if (pausedReason(this.controls, at, null) === 'paused') return 'paused';
+    if (this.lastLocked || this.o.locks?.some((l) => l.locked)) return 'locked';
+    return supported ? 'recording' : 'not-recording';
+  }
+
   /** One poll: sample, observe, merge, store. */
   async tick(): Promise<void> {
     const s = await this.o.collector.sample();
+    if (!s.locked && this.o.locks?.some((l) => l.locked)) s.locked = true;
+    this.lastLocked = s.locked;
     if (s.at - this.lastRefresh >= 2000 || s.at < this.lastRefresh) this.refresh(s.at);
     const closed = this.merger.heartbeat(observe(s, this.controls, this.classifier));
     if (closed.length > 0 || s.at - this.lastSave >= (this.o.saveEveryMs ?? 10_000) || s.at < this.lastSave) {

@@ -16,7 +16,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'n
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { openKeyStore, type KeyStore, type KeyStoreKind } from '@parapet/device-client/keystore';
-import { PULSE_BATCH_SCHEMA_ID, pulseBatch, type PulseBatch, type PulseInterval } from '@parapet/core';
+import * as pulseBatch from '@parapet/core/pulse/batch';
+import { PULSE_BATCH_SCHEMA_ID, type PulseBatch, type PulseInterval } from '@parapet/core/pulse/batch';
 import type { Interval } from './heartbeat.js';
 
 export const RETENTION_MS = 14 * 24 * 3600 * 1000;

@@ -7,7 +7,9 @@
  * interval id makes the retry harmless. Failures back off exponentially with full jitter
  * (delay = random(0, min(cap, base × 2^failures))).
  */
-import { dsse, pulseBatch, type PulsePolicy } from '@parapet/core';
+import * as dsse from '@parapet/core/crypto/dsse';
+import * as pulseBatch from '@parapet/core/pulse/batch';
+import type { PulsePolicy } from '@parapet/core/pulse/batch';
 import type { HttpResponse } from '@parapet/device-client/transport';
 import { makeCategoriser } from './scrub/categorise.js';
 import type { SealedBatch, Store } from './store.js';

@@ -76,12 +76,16 @@ test('parapet-agent run under Xvfb against the real server: windows, pause, excl
   // As with exclusion below: the running agent reads the controls every 2 s.
   await focus(term, 2500);
   await focus(msg, 4000);
+  // Switch back while still paused, so a slow window switch on a busy machine cannot record
+  // a moment of xmessage after the resume.
+  await d.activate(term);
   assert.equal((await cli(['resume'])).code, 0);
   await focus(term, 4000);
   assert.equal((await cli(['exclude', 'xmessage'])).code, 0);
   // The running agent reads the controls every 2 s; give it that before the switch.
   await focus(term, 2500);
   await focus(msg, 4000);
+  await d.activate(term); // as above: switch before the control changes
   assert.equal((await cli(['include', 'xmessage'])).code, 0);
   await focus(term, 4000);
   agent.p.kill('SIGTERM');

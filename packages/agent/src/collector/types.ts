@@ -36,10 +36,30 @@ export interface CollectorInfo {
   notes: string[];
 }
 
-/** A platform collector. `sample` never throws for an ordinary window (closed mid-query, no title). */
+/**
+ * A platform collector. `sample` never throws for an ordinary window (closed mid-query, no title).
+ *
+ * Each platform supplies one (X11 here; macOS, Windows and the Wayland desktops would add theirs
+ * in ./detect.ts `openCollector`): it reports the raw foreground window and idle time and
+ * nothing else; controls, scrubbing, categorisation, merging, storage and upload are shared
+ * and platform-free. Session-wide lock signals that are not tied to the window system (logind,
+ * or a platform's own lock notification) are {@link LockSource}s passed to the recorder.
+ */
 export interface Collector {
   readonly info: CollectorInfo;
   /** @throws Error when the display connection is lost. */
   sample(): Promise<Sample>;
+  close(): Promise<void>;
+}
+
+/**
+ * A session-wide lock signal outside the collector (e.g. systemd-logind's LockedHint and
+ * PrepareForSleep): while `locked` is true the recorder treats every sample as locked, so the
+ * interval ends and nothing is recorded. Any platform may supply one next to its collector.
+ */
+export interface LockSource {
+  /** Short name for logs, e.g. `logind`. */
+  readonly name: string;
+  readonly locked: boolean;
   close(): Promise<void>;
 }

@@ -9,7 +9,8 @@
  * exactly (case-insensitive); `title` and `domain` are case-insensitive JavaScript regular
  * expressions, matched against the scrubbed title and the registrable domain.
  */
-import { pulseBatch, type PulsePolicy } from '@parapet/core';
+import * as pulseBatch from '@parapet/core/pulse/batch';
+import type { PulsePolicy } from '@parapet/core/pulse/batch';
 
 export interface Rule {
   category: string;

@@ -8,7 +8,7 @@
  * a {@link PulseBatch}. Times are RFC 3339 UTC strings with millisecond precision
  * (`2026-11-30T09:00:00.000Z`); durations are in milliseconds.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
 /** Schema id carried in every batch; a new wire form gets a new id. */
 export const PULSE_BATCH_SCHEMA_ID = 'parapet.pulse.batch/v1';
@@ -101,8 +101,10 @@ export class PulseBatchError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-const validateSchema = ajv.compile<PulseBatch>(PULSE_BATCH_SCHEMA);
+// Compiled on first use: the agent imports this module for its constants and never parses a
+// batch, and an Ajv compile costs it memory it keeps for its whole run.
+let compiled: ValidateFunction<PulseBatch> | undefined;
+const validator = (): ValidateFunction<PulseBatch> => (compiled ??= new Ajv({ allErrors: false, strict: true }).compile<PulseBatch>(PULSE_BATCH_SCHEMA));
 
 function describe(e: ErrorObject | undefined): string {
   if (!e) return 'does not match the schema';
@@ -118,6 +120,7 @@ function describe(e: ErrorObject | undefined): string {
  * @throws PulseBatchError with the problem code to answer.
  */
 export function parsePulseBatch(input: unknown, now: Date = new Date()): PulseBatch {
+  const validateSchema = validator();
   if (!validateSchema(input)) {
     const e = validateSchema.errors?.[0];
     if (e?.keyword === 'maxItems' && e.instancePath === '/intervals') throw new PulseBatchError('pulse_batch_too_large', `A batch carries at most ${PULSE_BATCH_MAX_INTERVALS} intervals.`);
