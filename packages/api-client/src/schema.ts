@@ -2557,10 +2557,19 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+                         *     ]
+                         */
                         schemas?: string[];
-                        Operations: {
+                        Operations: ({
+                            /** @example replace */
+                            op: string;
+                            path?: string;
+                        } & {
                             [key: string]: unknown;
-                        }[];
+                        })[];
                     } & {
                         [key: string]: unknown;
                     };
@@ -2873,10 +2882,19 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /**
+                         * @example [
+                         *       "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+                         *     ]
+                         */
                         schemas?: string[];
-                        Operations: {
+                        Operations: ({
+                            /** @example replace */
+                            op: string;
+                            path?: string;
+                        } & {
                             [key: string]: unknown;
-                        }[];
+                        })[];
                     } & {
                         [key: string]: unknown;
                     };
@@ -4197,6 +4215,9 @@ export interface paths {
                             updated_at?: string;
                             expires_at?: string;
                             queued_at?: string | null;
+                            leases?: {
+                                [key: string]: unknown;
+                            }[];
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -4263,6 +4284,9 @@ export interface paths {
                             updated_at?: string;
                             expires_at?: string;
                             queued_at?: string | null;
+                            leases?: {
+                                [key: string]: unknown;
+                            }[];
                         } & {
                             [key: string]: unknown;
                         };
@@ -4331,6 +4355,9 @@ export interface paths {
                             updated_at?: string;
                             expires_at?: string;
                             queued_at?: string | null;
+                            leases?: {
+                                [key: string]: unknown;
+                            }[];
                         } & {
                             [key: string]: unknown;
                         };
@@ -4409,6 +4436,9 @@ export interface paths {
                             updated_at?: string;
                             expires_at?: string;
                             queued_at?: string | null;
+                            leases?: {
+                                [key: string]: unknown;
+                            }[];
                         } & {
                             [key: string]: unknown;
                         };
@@ -4485,6 +4515,9 @@ export interface paths {
                             updated_at?: string;
                             expires_at?: string;
                             queued_at?: string | null;
+                            leases?: {
+                                [key: string]: unknown;
+                            }[];
                         } & {
                             [key: string]: unknown;
                         };
@@ -4555,6 +4588,9 @@ export interface paths {
                             updated_at?: string;
                             expires_at?: string;
                             queued_at?: string | null;
+                            leases?: {
+                                [key: string]: unknown;
+                            }[];
                         } & {
                             [key: string]: unknown;
                         };
@@ -5499,6 +5535,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         lease_seconds?: number;
+                        safety_profile?: {
+                            version: number;
+                            sha256: string;
+                        };
                     };
                 };
             };
