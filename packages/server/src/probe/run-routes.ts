@@ -53,7 +53,8 @@ export interface ProbeRunDeps {
 }
 
 export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const vault = (deps as AppDeps & ProbeRunDeps).probeVault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
+  // Evidence goes to the configured vault (PARAPET_VAULT), as the exports that read it expect.
+  const vault = (deps as AppDeps & ProbeRunDeps).probeVault ?? deps.vault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
   const ctx: runs.RunCtx = { db: deps.db, now: deps.now, vault, keys: deps.keys };
 
   // ---- worker devices ----
