@@ -3,7 +3,7 @@
  *  1. The AWS SDK presigner the vault uses reproduces AWS's published SigV4 query-string
  *     example (Amazon S3 API reference, "Authenticating Requests: Using Query Parameters":
  *     GET examplebucket/test.txt, 2013-05-24, 86400 s, signature aeeed9bb…).
- *  2. A SigV4 query-auth verifier written in this test from the specification, itself checked
+ *  2. A SigV4 query-auth verifier written for the tests from the specification (fixtures/sigv4.ts), itself checked
  *     against the same published vector (canonical request hash and signature), accepts the
  *     vault's presigned URLs as they arrive over HTTP at a stand-in S3 endpoint on 127.0.0.1,
  *     and refuses a changed key, a changed signature, a wrong secret and an expired URL.
@@ -19,44 +19,13 @@ import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3Vault } from '../src/vault/s3.js';
+import { verifyPresigned, type Verdict } from './fixtures/sigv4.js';
 
 // AWS's published example credentials and expected values.
 const AWS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 const PUBLISHED_URL =
   'https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404';
 const PUBLISHED_CANONICAL_REQUEST_SHA256 = '3bfa292879f6447bbcda7001decf97f4a54dc650c8942174ae0a9121cf58ad04';
-
-// ---- an independent SigV4 query-auth verifier (AWS SigV4 specification, S3 flavour) ----
-const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-const hmac = (k: Buffer | string, d: string) => createHmac('sha256', k).update(d, 'utf8').digest();
-interface Verdict { ok: boolean; reason?: string; canonicalRequestSha256: string; signature: string }
-/**
- * Checks a presigned GET as S3 would: the canonical request from the wire (method, path as
- * sent, sorted query without X-Amz-Signature, the signed headers, UNSIGNED-PAYLOAD), the
- * string to sign, the derived key, and the expiry against `now`.
- */
-function verifyPresigned(method: string, host: string, pathAndQuery: string, secrets: Record<string, string>, now: Date): Verdict {
-  const u = new URL(pathAndQuery, 'http://x');
-  const q = [...u.searchParams.entries()];
-  const get = (k: string) => u.searchParams.get(k) ?? '';
-  const [akid, date, region, service, term] = get('X-Amz-Credential').split('/');
-  const canonicalQuery = q.filter(([k]) => k !== 'X-Amz-Signature').map(([k, v]) => [enc(k), enc(v)] as const).sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join('&');
-  const signed = get('X-Amz-SignedHeaders').split(';');
-  const headers: Record<string, string> = { host };
-  const canonical = [method, u.pathname, canonicalQuery, ...signed.map((h) => `${h}:${(headers[h] ?? '').trim()}`), '', signed.join(';'), 'UNSIGNED-PAYLOAD'].join('\n');
-  const crHash = createHash('sha256').update(canonical, 'utf8').digest('hex');
-  const stringToSign = ['AWS4-HMAC-SHA256', get('X-Amz-Date'), `${date}/${region}/${service}/${term}`, crHash].join('\n');
-  const secret = secrets[akid!];
-  const key = hmac(hmac(hmac(hmac(`AWS4${secret ?? ''}`, date!), region!), service!), term!);
-  const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
-  if (get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') return { ok: false, reason: 'algorithm', canonicalRequestSha256: crHash, signature };
-  if (!secret) return { ok: false, reason: 'unknown access key', canonicalRequestSha256: crHash, signature };
-  if (signature !== get('X-Amz-Signature')) return { ok: false, reason: 'SignatureDoesNotMatch', canonicalRequestSha256: crHash, signature };
-  const t = get('X-Amz-Date');
-  const signedAt = Date.UTC(+t.slice(0, 4), +t.slice(4, 6) - 1, +t.slice(6, 8), +t.slice(9, 11), +t.slice(11, 13), +t.slice(13, 15));
-  if (now.getTime() > signedAt + Number(get('X-Amz-Expires')) * 1000) return { ok: false, reason: 'expired', canonicalRequestSha256: crHash, signature };
-  return { ok: true, canonicalRequestSha256: crHash, signature };
-}
 
 // The checksum constructor the signers are given: SHA-256, or HMAC-SHA256 when keyed (node:crypto).
 class Sha256 {
