@@ -5,8 +5,9 @@
  *    PDF (pdfkit), make the in-toto statement and sign the DSSE envelope, then to verify it
  *    offline; sizes of the PDF and the JSON. Reference: canonical JSON + SHA-256 + Ed25519 of
  *    the same statement alone, so the ratio shows what the PDF costs.
- * 2. Webhook throughput: --messages messages enqueued in the outbox table and delivered by
- *    drain() (SKIP LOCKED claim, HTTPS POST signed per Standard Webhooks, attempt recorded) to
+ * 2. Webhook throughput: --messages messages enqueued in the platform outbox and delivered by
+ *    its drainer (SKIP LOCKED batches of 200, HTTPS POST signed per Standard Webhooks, attempt
+ *    recorded) to
  *    the receiver process of the tests, which verifies each with the standardwebhooks package.
  *    Reference: the same number of signed HTTPS POSTs from this process to the same receiver
  *    with the same concurrency and no database. PGlite by default; real PostgreSQL when
@@ -24,7 +25,8 @@ import { createTestDatabase, usingPostgres } from '@parapet/db/testing';
 import { renderReportPdf } from '@parapet/server/probe/report-pdf';
 import { createTenant } from '@parapet/server/testing';
 import { createSelfSigned } from '@parapet/server/tls/certificate';
-import { drain, enqueue, secretBinding } from '@parapet/server/webhooks/deliver';
+import { consumeWebhooks, enqueue, secretBinding } from '@parapet/server/webhooks/deliver';
+import { outboxFor } from '@parapet/server/platform/outbox';
 import { newSecret, signHeaders, newMessageId } from '@parapet/server/webhooks/signing';
 import { scanActivity } from '@parapet/server/webhooks/ocsf';
 
@@ -99,6 +101,10 @@ async function webhooks() {
       const sealed = await envelope.seal(keys, Buffer.from(secret), secretBinding(tenantId, epId));
       await a.query(`INSERT INTO webhook_endpoints (tenant_id, id, url, secret_sealed, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, now(), now())`, [tenantId, epId, `https://localhost:${port}/ok`, sealed, u]);
     });
+    const ob = outboxFor(t.db);
+    ob.automatic = false; // enqueue everything first, then time the drain alone
+    ob.batch = 200;
+    consumeWebhooks(ob, { keys, ca: tls.cert, concurrency: CONC });
     const at = new Date();
     for (let i = 0; i < MESSAGES; i += 500) {
       await t.db.tx({ tenantId }, async (q) => {
@@ -106,17 +112,12 @@ async function webhooks() {
       });
     }
     const t0 = performance.now();
-    let sent = 0;
-    while (sent < MESSAGES) {
-      const n = await drain({ db: t.db, keys, tenantIds: async () => [tenantId], now: () => new Date(), ca: tls.cert, batch: 200, concurrency: CONC });
-      if (n === 0) break;
-      sent += n;
-    }
+    await ob.drainTenant(tenantId);
     const outboxMs = performance.now() - t0;
-    const delivered = await t.asAdmin(async (a) => Number((await a.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_messages WHERE tenant_id = $1 AND state = 'delivered'`, [tenantId])).rows[0]!.n));
+    const delivered = await t.asAdmin(async (a) => Number((await a.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE tenant_id = $1 AND topic = 'webhook.delivery' AND state = 'delivered'`, [tenantId])).rows[0]!.n));
     const log = JSON.parse(await call('GET', '/_log')) as Array<{ verified: boolean }>;
 
-    // Reference: the same signed POSTs, same concurrency, keep-alive connections (as drain() uses), no database.
+    // Reference: the same signed POSTs, same concurrency, keep-alive connections (as the consumer uses), no database.
     const agent = new Agent({ keepAlive: true, maxSockets: CONC, ca: tls.cert });
     const body = JSON.stringify({ type: 'probe.scan.progress', timestamp: at.toISOString(), data: { x: 1 } });
     const r0 = performance.now();

@@ -7,9 +7,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { createTestDatabase, type TestDatabase } from '@parapet/db/testing';
 import { createTenant } from '../src/testing.js';
-import { enqueueOutbox, listOutbox, Outbox, outboxBackoffMs, outboxFor, OutboxError, replayOutbox, type OutboxMessage } from '../src/platform/outbox.js';
+import { DEFAULT_BACKOFF, enqueueOutbox, listOutbox, Outbox, outboxBackoffMs, outboxFor, OutboxError, replayOutbox, type OutboxMessage } from '../src/platform/outbox.js';
 import { JobRunner } from '../src/platform/jobs.js';
 import { defineOutboxJob } from '../src/platform/outbox.js';
 
@@ -22,6 +23,7 @@ before(async () => {
   a = await createTenant(t.db);
   b = await createTenant(t.db);
   outboxFor(t.db).now = () => clock;
+  outboxFor(t.db).rand = () => 0.5; // nominal delays (no jitter draw), so the test can step the clock exactly
 });
 after(() => t.close());
 
@@ -128,4 +130,94 @@ test('the outbox.drain job delivers what is due on the injected clock', async ()
   await jobs.runNow('outbox.drain');
   assert.deepEqual(got, [{ due: 'in an hour' }]);
   await jobs.stop();
+});
+
+test('backoff (property): capped exponential, each delay within ±jitter of its nominal value, growing until the cap', () => {
+  const policy = fc.record({
+    baseMs: fc.integer({ min: 1, max: 60_000 }),
+    factor: fc.double({ min: 1, max: 10, noNaN: true }),
+    capMs: fc.integer({ min: 60_000, max: 7 * 86_400_000 }),
+    jitter: fc.double({ min: 0, max: 0.9, noNaN: true }),
+  });
+  fc.assert(
+    fc.property(policy, fc.integer({ min: 1, max: 60 }), fc.double({ min: 0, max: 0.999999, noNaN: true }), (p, n, r) => {
+      const nominal = Math.min(p.capMs, p.baseMs * p.factor ** (n - 1));
+      const d = outboxBackoffMs(n, p, r);
+      assert.ok(d >= Math.floor(nominal * (1 - p.jitter)) && d <= Math.ceil(nominal * (1 + p.jitter)), `${d} outside ±${p.jitter} of ${nominal}`);
+      assert.ok(d <= Math.ceil(p.capMs * (1 + p.jitter)), 'never beyond the jittered cap');
+      assert.ok(outboxBackoffMs(n + 1, p, 0.5) >= outboxBackoffMs(n, p, 0.5), 'nominal delays never shrink');
+    }),
+    { numRuns: 500 },
+  );
+  // The default: 1 s doubling to 1 h, ±20 %.
+  assert.deepEqual([1, 2, 3, 13, 40].map((n) => outboxBackoffMs(n)), [1000, 2000, 4000, 3600_000, 3600_000]);
+  assert.equal(outboxBackoffMs(1, DEFAULT_BACKOFF, 0), 800);
+  assert.equal(outboxBackoffMs(1, DEFAULT_BACKOFF, 1), 1200);
+  assert.throws(() => outboxBackoffMs(1, { baseMs: 0 }), OutboxError);
+  assert.throws(() => outboxBackoffMs(1, { jitter: 1 }), OutboxError);
+  assert.throws(() => outboxFor(t.db).consume('test.bad', async () => undefined, { concurrency: 0 }), OutboxError);
+});
+
+test('jitter spreads retries of messages that failed together; a consumer\'s own backoff and max attempts apply', async () => {
+  const ob = new Outbox(t.db);
+  ob.now = () => clock;
+  ob.consume('test.herd', async () => {
+    throw new Error('receiver down');
+  }, { backoff: { baseMs: 60_000, factor: 3, capMs: 600_000, jitter: 0.25 }, concurrency: 8 });
+  await t.db.tx({ tenantId: a }, async (q) => {
+    for (let i = 0; i < 40; i++) await enqueueOutbox(q, a, 'test.herd', { i }, { maxAttempts: 3 });
+  });
+  const at0 = clock.getTime();
+  assert.deepEqual(await ob.drainTenant(a), { delivered: 0, failed: 40, dead: 0 });
+  const rows = await t.db.tx({ tenantId: a }, (q) => listOutbox(q, { topic: 'test.herd' }));
+  const delays = rows.map((r) => r.nextAttemptAt!.getTime() - at0);
+  assert.ok(delays.every((d) => d >= 45_000 && d <= 75_000), `first retry 60 s ±25 %: ${delays}`);
+  assert.ok(new Set(delays).size > 20, 'the herd is spread, not retried in one instant');
+  clock = new Date(at0 + 75_001);
+  assert.deepEqual(await ob.drainTenant(a), { delivered: 0, failed: 40, dead: 0 });
+  const second = (await t.db.tx({ tenantId: a }, (q) => listOutbox(q, { topic: 'test.herd' }))).map((r) => r.nextAttemptAt!.getTime() - clock.getTime());
+  assert.ok(second.every((d) => d >= 135_000 && d <= 225_000), `second retry 180 s ±25 %: ${second}`);
+  clock = new Date(clock.getTime() + 225_001);
+  assert.deepEqual(await ob.drainTenant(a), { delivered: 0, failed: 0, dead: 40 }, 'dead after max_attempts (3)');
+  const dead = await t.db.tx({ tenantId: a }, (q) => listOutbox(q, { topic: 'test.herd', state: 'dead' }));
+  assert.equal(dead.length, 40);
+  assert.ok(dead.every((r) => r.attempts === 3 && r.lastError === 'receiver down'));
+});
+
+test('outcomes: dead and cancelled end a message at once; record() writes in the drainer\'s transaction; prepare() reads once per batch', async () => {
+  const ob = new Outbox(t.db);
+  ob.now = () => clock;
+  let prepared = 0;
+  ob.consume<{ want: 'ok' | 'dead' | 'cancelled' | 'retry' }, string>(
+    'test.outcome',
+    async (m, ctx) => {
+      assert.equal(ctx, 'batch context');
+      const w = m.payload.want;
+      return {
+        result: w === 'ok' ? 'delivered' : w,
+        ...(w === 'ok' ? {} : { error: `wanted ${w}` }),
+        // A write that goes with the outcome: it is in the same transaction as the state change.
+        record: (q) => q.query(`UPDATE outbox SET last_error = $2 WHERE id = $1`, [m.id, `recorded ${w}`]).then(() => undefined),
+      };
+    },
+    { prepare: async (q, ms) => { prepared++; assert.ok((await q.query(`SELECT 1`)).rows.length && ms.length === 4); return 'batch context'; } },
+  );
+  const ids: Record<string, string> = {};
+  await t.db.tx({ tenantId: b }, async (q) => {
+    for (const want of ['ok', 'dead', 'cancelled', 'retry'] as const) ids[want] = (await enqueueOutbox(q, b, 'test.outcome', { want }))!;
+  });
+  assert.deepEqual(await ob.drainTenant(b), { delivered: 1, failed: 1, dead: 2 });
+  assert.equal(prepared, 1);
+  const rows = new Map((await t.db.tx({ tenantId: b }, (q) => listOutbox(q, { topic: 'test.outcome' }))).map((r) => [r.id, r]));
+  assert.equal(rows.get(ids.ok!)!.state, 'delivered');
+  assert.equal(rows.get(ids.dead!)!.state, 'dead');
+  assert.equal(rows.get(ids.dead!)!.attempts, 1, 'dead at the first attempt, not after max_attempts');
+  assert.equal(rows.get(ids.cancelled!)!.state, 'cancelled');
+  assert.equal(rows.get(ids.retry!)!.state, 'pending');
+  // The outcome's error wins over what record() wrote; a delivered message keeps no error.
+  assert.equal(rows.get(ids.retry!)!.lastError, 'wanted retry');
+  assert.equal(rows.get(ids.ok!)!.lastError, null);
+  // Default replay takes dead letters only; a cancelled message is replayed by id.
+  assert.deepEqual(await t.db.tx({ tenantId: b }, (q) => replayOutbox(q, b, { topic: 'test.outcome', now: clock })), [ids.dead]);
+  assert.deepEqual(await t.db.tx({ tenantId: b }, (q) => replayOutbox(q, b, { ids: [ids.cancelled!], now: clock })), [ids.cancelled]);
 });

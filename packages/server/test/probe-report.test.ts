@@ -1,11 +1,26 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { join } from 'node:path';
 import { verifyReport, ReportVerifyError } from '@parapet/core';
-import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
+import { startTestServer, loginAs, type TestServer, type TestClient } from '../src/testing.js';
 import { finishedScan } from './probe-finished-scan.js';
 
 let s: TestServer;
+/** GET with the client's session, the body as bytes. */
+function bytes(c: TestClient, path: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(c.base + path, { ca: c.ca, servername: 'localhost', headers: { ...c.headers, cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 before(async () => {
   s = await startTestServer();
 });
@@ -47,11 +62,22 @@ test('a finished scan gets a signed report: JSON verifies with the published key
   // Downloads are audited.
   const n = await s.asAdmin(async (a) => (await a.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE tenant_id = $1 AND action = 'probe.report.downloaded'`, [tenantId])).rows[0]!.n);
   assert.equal(n, 2);
-  // The stored PDF is what the statement names.
-  const stored = await s.asAdmin(async (a) => (await a.query<{ pdf: Buffer }>(`SELECT pdf FROM probe_reports WHERE tenant_id = $1 AND scan_id = $2`, [tenantId, scanId])).rows[0]!.pdf);
+  // The PDF is kept in the WORM vault, sealed for the tenant (no plaintext PDF on disk, none in
+  // the row); the downloaded bytes are what the statement names.
+  const row = await s.asAdmin(async (a) => (await a.query<{ pdf: Buffer | null; pdf_object_key: string }>(`SELECT pdf, pdf_object_key FROM probe_reports WHERE tenant_id = $1 AND scan_id = $2`, [tenantId, scanId])).rows[0]!);
+  assert.equal(row.pdf, null);
+  assert.equal(row.pdf_object_key, `probe/reports/${scanId}/${meta.json.pdf_sha256}.pdf`);
+  const onDisk = await readFile(join(s.dataDir, 'vault', 'tenants', tenantId, row.pdf_object_key));
+  assert.ok(!onDisk.includes(Buffer.from('%PDF-')), 'the vault holds ciphertext');
+  const stored = (await bytes(op.client, `/api/v1/probe/scans/${scanId}/report.pdf`)).body;
   assert.equal(createHash('sha256').update(stored).digest('hex'), meta.json.pdf_sha256);
   assert.ok(verifyReport(json.json, { pdf: stored }).pdfChecked);
   assert.throws(() => verifyReport(json.json, { pdf: Buffer.concat([stored, Buffer.from(' ')]) }), ReportVerifyError);
+  // A row whose digest no longer matches the vault object is refused, not served.
+  await s.asAdmin((a) => a.query(`UPDATE probe_reports SET pdf_sha256 = $3 WHERE tenant_id = $1 AND scan_id = $2`, [tenantId, scanId, 'f'.repeat(64)]));
+  const bad = await op.client.request('GET', `/api/v1/probe/scans/${scanId}/report.pdf`);
+  assert.equal(bad.status, 500);
+  assert.equal(bad.json.code, 'report_pdf_integrity');
 });
 
 test('reports: one per scan (idempotent), listed per scope; unfinished scans, other tenants and employees are refused', async () => {

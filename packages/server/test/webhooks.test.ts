@@ -11,8 +11,8 @@ import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
 import { createSelfSigned } from '../src/tls/certificate.js';
 import { FileKeyProvider } from '../src/crypto/keyfile.js';
 import { dataPaths } from '../src/datadir.js';
-import { listTenantIds } from '../src/tenants/service.js';
-import { drain, MAX_ATTEMPTS, RETRY_DELAYS_MS, retryDelay } from '../src/webhooks/deliver.js';
+import { MAX_ATTEMPTS, WEBHOOK_BACKOFF } from '../src/webhooks/deliver.js';
+import { outboxBackoffMs, outboxFor } from '../src/platform/outbox.js';
 import { finishedScan } from './probe-finished-scan.js';
 
 const RECEIVER = fileURLToPath(new URL('./fixtures/webhook-receiver.mjs', import.meta.url));
@@ -51,16 +51,24 @@ async function freePort(): Promise<number> {
   await new Promise((r) => srv.close(r));
   return port;
 }
-const drainNow = () => drain({ db: s.db, keys, tenantIds: () => listTenantIds(s.db), now: clock, ca: tls.cert, rand: () => 0.5 });
+/** One drain pass of the platform outbox on the test clock; returns the delivery attempts made. */
+const drainNow = async () => {
+  const r = await outboxFor(s.db).drainAll();
+  return r.delivered + r.failed + r.dead;
+};
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parapet-webhooks-'));
   tls = await createSelfSigned(['localhost']);
   await writeFile(join(dir, 'cert.pem'), tls.cert);
   await writeFile(join(dir, 'key.pem'), tls.key);
-  process.env.PARAPET_WEBHOOK_DRAINER = 'off';
   process.env.PARAPET_WEBHOOK_CA_FILE = join(dir, 'cert.pem');
   s = await startTestServer();
+  // The test drives the outbox itself, on its own clock, with the nominal (mid-jitter) delays.
+  const ob = outboxFor(s.db);
+  ob.automatic = false;
+  ob.now = clock;
+  ob.rand = () => 0.5;
   keys = await FileKeyProvider.open(dataPaths(s.dataDir).keyFile);
 });
 after(async () => {
@@ -80,12 +88,14 @@ async function tenantWithEndpoint(port: number, path: string, events: string[]) 
 }
 
 test('backoff: about three days in all, jittered ±20%', () => {
-  const total = RETRY_DELAYS_MS.reduce((a, b) => a + b, 0);
+  let total = 0;
+  for (let n = 1; n < MAX_ATTEMPTS; n++) total += outboxBackoffMs(n, WEBHOOK_BACKOFF);
   assert.ok(total > 2.8 * 86400_000 && total < 3.2 * 86400_000, String(total));
   assert.equal(MAX_ATTEMPTS, 10);
-  assert.equal(retryDelay(1, () => 0), 4000);
-  assert.equal(retryDelay(1, () => 1), 6000);
-  assert.equal(retryDelay(2, () => 0.5), 300_000);
+  assert.equal(outboxBackoffMs(1, WEBHOOK_BACKOFF, 0), 4000);
+  assert.equal(outboxBackoffMs(1, WEBHOOK_BACKOFF, 1), 6000);
+  assert.equal(outboxBackoffMs(2, WEBHOOK_BACKOFF, 0.5), 25_000);
+  assert.equal(outboxBackoffMs(9, WEBHOOK_BACKOFF, 0.5), 86_400_000, 'capped at 24 h');
 });
 
 test('SSRF and access: each refused URL has its own problem code; admins with step-up only; audited', async () => {
@@ -199,8 +209,10 @@ test('410 disables the endpoint; nothing more is queued for it until an admin en
   assert.match(ep.disabled_reason, /410/);
   const msgs = (await t.admin.client.get(`/api/v1/webhooks/endpoints/${t.endpointId}/messages`)).json;
   const states = msgs.map((m: { state: string }) => m.state).sort();
-  // Whichever was sent first got the 410; the other waits while the endpoint is disabled.
-  assert.ok(states.includes('cancelled'));
+  // Both were sent at once (or one after the 410 disabled the endpoint): each is cancelled, none is retried.
+  assert.deepEqual(states, ['cancelled', 'cancelled']);
+  offset += 4 * 86400_000;
+  assert.equal(await drainNow(), 0, 'a cancelled message is not retried');
   const before = msgs.length;
   await finishedScan(s, { tenantId: t.tenantId });
   assert.equal((await t.admin.client.get(`/api/v1/webhooks/endpoints/${t.endpointId}/messages`)).json.length, before);

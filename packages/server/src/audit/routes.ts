@@ -256,7 +256,11 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     try {
       c = await issueCheckpoint(deps.db, deps.keys, p.tenantId, { vault });
     } catch (e) {
-      if (e instanceof AuditTamperError) throw new ProblemError(409, 'audit_log_tampered', e.message);
+      if (e instanceof AuditTamperError) {
+        // A tamper found by a requested checkpoint alerts the SIEM as the scheduled one does.
+        await emitIntegrityAlert(deps.db, p.tenantId, e.message, deps.now()).catch((x: unknown) => app.log.error({ err: x }, 'integrity alert not queued'));
+        throw new ProblemError(409, 'audit_log_tampered', e.message);
+      }
       throw e;
     }
     reply.code(201);

@@ -113,6 +113,8 @@ export const PROBLEM_CODES = {
   pulse_subject_unknown: 404,
   rate_exceeds_scope: 422,
   reference_not_found: 422,
+  report_not_found: 404,
+  report_pdf_integrity: 500,
   result_duplicate_in_batch: 422,
   result_outside_scan: 422,
   review_due_invalid: 400,

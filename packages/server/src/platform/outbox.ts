@@ -22,9 +22,12 @@
  *  - No concurrent duplicates: drainers take due rows with `FOR UPDATE SKIP LOCKED` and hold
  *    the row lock while the consumer runs, so two drainers (in any process) never deliver the
  *    same message at the same time.
- *  - Retries: after a failure, `attempts` + 1 and `next_attempt_at` = now + backoff
- *    (1 s × 2^(attempts-1), at most 1 h). After `max_attempts` (default 12) the message is
- *    dead-lettered (`state = 'dead'`) and stays until `replayOutbox`.
+ *  - Retries: after a failure, `attempts` + 1 and `next_attempt_at` = now + the topic's
+ *    backoff: capped exponential with jitter (`outboxBackoffMs`; default 1 s × 2^(n-1), at
+ *    most 1 h, ±20 %; a consumer sets its own with `consume(topic, fn, { backoff })`). After
+ *    `max_attempts` (per message, default 12) the message is dead-lettered (`state = 'dead'`)
+ *    and stays until `replayOutbox`. A consumer may also end a message at once: an outcome
+ *    of `dead` (dead letter now) or `cancelled` (the destination refused it for good).
  *  - Per-tenant order of first attempts follows `id` (commit order is not guaranteed between
  *    overlapping transactions); a retried message does not hold back later ones.
  *  - Messages of a topic without a consumer in this process wait (pending) until one is
@@ -45,8 +48,61 @@ export interface OutboxMessage<P = unknown> {
   createdAt: Date;
 }
 
-/** Delivers one message; throw to have it retried (the error message is kept as last_error). */
-export type OutboxConsumer<P = unknown> = (m: OutboxMessage<P>) => Promise<void>;
+/**
+ * What a consumer decided about one message, when it has more to say than "delivered"
+ * (return nothing) or "retry" (throw; the error message is kept as last_error).
+ */
+export interface OutboxOutcome {
+  /** delivered; retry (with backoff, dead after max_attempts); dead (dead letter now); cancelled (never retried, replayable by id). */
+  result: 'delivered' | 'retry' | 'dead' | 'cancelled';
+  /** Kept as last_error (first 1000 characters). */
+  error?: string;
+  /**
+   * Writes that go with the outcome (a delivery log, disabling a destination...), run in the
+   * drainer's transaction, one message at a time, before the message's state is updated.
+   * An SQL error here rolls back the whole batch, whose messages are then retried.
+   */
+  record?: (q: Queryable) => Promise<void>;
+}
+
+/**
+ * Delivers one message. Resolve with nothing when it was delivered, throw to have it retried
+ * (the error message is kept as last_error), or resolve with an OutboxOutcome.
+ */
+export type OutboxConsumer<P = unknown, C = unknown> = (m: OutboxMessage<P>, ctx: C) => Promise<void | OutboxOutcome>;
+
+/**
+ * Retry schedule after failures: the delay before attempt n+1 is
+ * min(capMs, baseMs × factor^(n-1)) × (1 - jitter + 2 × jitter × r), r uniform in [0, 1).
+ */
+export interface BackoffPolicy {
+  /** Delay after the first failure, ms (before jitter). */
+  baseMs: number;
+  /** Growth per further failure (≥ 1). */
+  factor: number;
+  /** Largest delay before jitter, ms. */
+  capMs: number;
+  /** Relative jitter, 0 ≤ jitter < 1 (0.2: each delay is 80-120 % of the nominal one). */
+  jitter: number;
+}
+
+/** The platform default: 1 s, doubling, at most 1 h, ±20 %. */
+export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ baseMs: 1000, factor: 2, capMs: 3600_000, jitter: 0.2 });
+
+/** Per-topic options of `Outbox.consume`. */
+export interface ConsumeOptions<P = unknown, C = unknown> {
+  /**
+   * Reads what the batch's consumers need (in the drainer's transaction, once per topic per
+   * batch, before any consumer runs); its result is the consumers' second argument. Consumers
+   * must not open transactions of their own while the drainer holds its one (PGlite has a
+   * single connection), so this is where they read.
+   */
+  prepare?: (q: Queryable, messages: readonly OutboxMessage<P>[]) => Promise<C>;
+  /** Retry schedule of the topic's messages (missing fields from DEFAULT_BACKOFF). */
+  backoff?: Partial<BackoffPolicy>;
+  /** Messages of the topic delivered at once within one batch (1-64, default 1). */
+  concurrency?: number;
+}
 
 export interface EnqueueOptions {
   /** One message per (tenant, topic, dedupeKey): a second enqueue with the key is ignored. */
@@ -57,6 +113,12 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** The clock of `delayMs` (default the database's now()). */
   now?: Date;
+  /**
+   * Records a message that the caller already delivered inline (a synchronous send), so it
+   * appears in logs with the others: `delivered`, or `cancelled` when that one attempt failed
+   * and must not be retried. Such a message is never drained.
+   */
+  settled?: 'delivered' | 'cancelled';
 }
 
 const TOPIC = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
@@ -82,45 +144,75 @@ export async function enqueueOutbox(q: Queryable, tenantId: string, topic: strin
   if (!Number.isFinite(delay) || delay < 0) throw new OutboxError('delayMs must be a non-negative number.');
   const at = opts.now ? new Date(opts.now.getTime() + delay) : null;
   const { rows } = await q.query<{ id: string }>(
-    `INSERT INTO outbox (tenant_id, topic, payload, dedupe_key, max_attempts, next_attempt_at)
-     VALUES ($1, $2, $3, $4, $5, CASE WHEN $7::double precision = 0 THEN NULL ELSE COALESCE($6::timestamptz, now() + make_interval(secs => $7::double precision / 1000)) END)
+    `INSERT INTO outbox (tenant_id, topic, payload, dedupe_key, max_attempts, next_attempt_at, state, attempts, delivered_at)
+     VALUES ($1, $2, $3, $4, $5, CASE WHEN $7::double precision = 0 THEN NULL ELSE COALESCE($6::timestamptz, now() + make_interval(secs => $7::double precision / 1000)) END,
+             COALESCE($8, 'pending'), CASE WHEN $8 = 'cancelled' THEN 1 ELSE 0 END, CASE WHEN $8 = 'delivered' THEN COALESCE($6::timestamptz, now()) END)
      ON CONFLICT (tenant_id, topic, dedupe_key) DO NOTHING RETURNING id::text AS id`,
-    [tenantId, topic, JSON.stringify(payload), opts.dedupeKey ?? null, max, at, delay],
+    [tenantId, topic, JSON.stringify(payload), opts.dedupeKey ?? null, max, at, delay, opts.settled ?? null],
   );
-  q.afterCommit?.((db) => outboxFor(db).kick(tenantId, db));
+  if (opts.settled) return rows[0]?.id;
+  q.afterCommit?.((db) => kickAfterCommit(db, tenantId));
   return rows[0]?.id;
 }
 
-/** Backoff before attempt n+1 after n failed attempts, in ms: 1 s × 2^(n-1), at most 1 h. */
-export function outboxBackoffMs(failedAttempts: number): number {
-  return Math.min(3600_000, 1000 * 2 ** Math.max(0, failedAttempts - 1));
+function kickAfterCommit(db: Database, tenantId: string): Promise<DrainReport> | undefined {
+  const o = outboxFor(db);
+  return o.automatic ? o.kick(tenantId, db) : undefined;
+}
+
+/**
+ * Backoff before attempt n+1 after n failed attempts, in ms (see BackoffPolicy).
+ * @param rand a uniform draw in [0, 1); 0.5 gives the nominal delay
+ * @throws OutboxError for a policy out of range
+ */
+export function outboxBackoffMs(failedAttempts: number, policy: Partial<BackoffPolicy> = DEFAULT_BACKOFF, rand = 0.5): number {
+  const p = { ...DEFAULT_BACKOFF, ...policy };
+  if (!(p.baseMs > 0 && p.factor >= 1 && p.capMs >= p.baseMs && p.jitter >= 0 && p.jitter < 1)) throw new OutboxError('A backoff needs baseMs > 0, factor ≥ 1, capMs ≥ baseMs and 0 ≤ jitter < 1.');
+  const nominal = Math.min(p.capMs, p.baseMs * p.factor ** Math.max(0, failedAttempts - 1));
+  return Math.round(nominal * (1 - p.jitter + 2 * p.jitter * Math.min(Math.max(rand, 0), 1)));
 }
 
 /** What one drain pass did. */
 export interface DrainReport {
   delivered: number;
+  /** Failed attempts that will be retried. */
   failed: number;
+  /** Messages dead-lettered or cancelled in this pass. */
   dead: number;
 }
 
 /** The outbox of one database: its consumers and its drainer. Get it with `outboxFor(db)`. */
 export class Outbox {
-  private readonly consumers = new Map<string, OutboxConsumer>();
+  private readonly consumers = new Map<string, { fn: OutboxConsumer; backoff: BackoffPolicy; concurrency: number; prepare: ((q: Queryable, ms: readonly OutboxMessage[]) => Promise<unknown>) | undefined }>();
   private readonly running = new Map<string, Promise<DrainReport>>();
   private readonly again = new Set<string>();
   /** The clock next_attempt_at is compared with (tests inject theirs). */
   now: () => Date = () => new Date();
   /** Rows taken per transaction. */
   batch = 20;
+  /** The jitter draw, uniform in [0, 1) (tests inject theirs). */
+  rand: () => number = Math.random;
+  /**
+   * False: messages are drained only by explicit `drainAll`/`drainTenant`/`kick` calls, never
+   * after a commit or by the periodic job (tests that drive the clock themselves).
+   */
+  automatic = true;
   /** Called for every failed delivery (for the log). */
   onError: (e: unknown, m: OutboxMessage) => void = () => undefined;
 
   constructor(readonly db: Database) {}
 
-  /** Registers (or replaces) the consumer of a topic in this process. */
-  consume<P = unknown>(topic: string, fn: OutboxConsumer<P>): void {
+  /**
+   * Registers (or replaces) the consumer of a topic in this process.
+   * @throws OutboxError for a bad topic, backoff or concurrency
+   */
+  consume<P = unknown, C = undefined>(topic: string, fn: OutboxConsumer<P, C>, opts: ConsumeOptions<P, C> = {}): void {
     if (!TOPIC.test(topic)) throw new OutboxError(`"${topic}" is not an outbox topic (lower-case dotted words).`);
-    this.consumers.set(topic, fn as OutboxConsumer);
+    const backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
+    outboxBackoffMs(1, backoff); // validates
+    const concurrency = opts.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new OutboxError('concurrency must be an integer from 1 to 64.');
+    this.consumers.set(topic, { fn: fn as OutboxConsumer, backoff, concurrency, prepare: opts.prepare as ((q: Queryable, ms: readonly OutboxMessage[]) => Promise<unknown>) | undefined });
   }
 
   /** Topics with a consumer here. */
@@ -177,23 +269,40 @@ export class Outbox {
             ORDER BY id LIMIT ${this.batch} FOR UPDATE SKIP LOCKED`,
           [now, topics, [...seen]],
         );
-        for (const r of rows) {
+        // Consumers run at once up to their topic's concurrency; their outcomes are then
+        // written one at a time, in id order, in this transaction.
+        const msgs = rows.map((r): OutboxMessage => ({ id: r.id, tenantId, topic: r.topic, payload: r.payload, attempts: r.attempts, createdAt: new Date(r.created_at) }));
+        const ctx = new Map<string, unknown>();
+        for (const topic of new Set(rows.map((r) => r.topic))) {
+          const c = this.consumers.get(topic)!;
+          if (c.prepare) ctx.set(topic, await c.prepare(q, msgs.filter((m) => m.topic === topic)));
+        }
+        const outcomes = await runLimited(rows, (r) => this.consumers.get(r.topic)!.concurrency, async (r): Promise<OutboxOutcome> => {
           seen.add(r.id);
-          const m: OutboxMessage = { id: r.id, tenantId, topic: r.topic, payload: r.payload, attempts: r.attempts, createdAt: new Date(r.created_at) };
+          const m = msgs.find((x) => x.id === r.id)!;
           try {
-            await this.consumers.get(r.topic)!(m);
-            await q.query(`UPDATE outbox SET state = 'delivered', delivered_at = $2, last_error = NULL WHERE id = $1`, [r.id, now]);
-            total.delivered++;
+            return (await this.consumers.get(r.topic)!.fn(m, ctx.get(r.topic))) ?? { result: 'delivered' };
           } catch (e) {
             this.onError(e, m);
-            const attempts = r.attempts + 1;
-            const dead = attempts >= r.max_attempts;
-            await q.query(`UPDATE outbox SET attempts = $2, state = $3, next_attempt_at = $4, last_error = $5 WHERE id = $1`, [
-              r.id, attempts, dead ? 'dead' : 'pending', new Date(now.getTime() + outboxBackoffMs(attempts)), String((e as Error)?.message ?? e).slice(0, 1000),
-            ]);
-            if (dead) total.dead++;
-            else total.failed++;
+            return { result: 'retry', error: String((e as Error)?.message ?? e) };
           }
+        });
+        for (let i = 0; i < rows.length; i++) {
+          const r = rows[i]!;
+          const o = outcomes[i]!;
+          await o.record?.(q);
+          const err = o.error === undefined ? null : o.error.slice(0, 1000);
+          if (o.result === 'delivered') {
+            await q.query(`UPDATE outbox SET state = 'delivered', delivered_at = $2, last_error = NULL WHERE id = $1`, [r.id, now]);
+            total.delivered++;
+            continue;
+          }
+          const attempts = r.attempts + 1;
+          const state = o.result === 'cancelled' ? 'cancelled' : o.result === 'dead' || attempts >= r.max_attempts ? 'dead' : 'pending';
+          const next = state === 'pending' ? new Date(now.getTime() + outboxBackoffMs(attempts, this.consumers.get(r.topic)!.backoff, this.rand())) : null;
+          await q.query(`UPDATE outbox SET attempts = $2, state = $3, next_attempt_at = $4, last_error = $5 WHERE id = $1`, [r.id, attempts, state, next, err]);
+          if (state === 'pending') total.failed++;
+          else total.dead++;
         }
         return rows.length;
       });
@@ -233,16 +342,36 @@ export function outboxFor(db: Database): Outbox {
   return o;
 }
 
-/** Declares the periodic drain (`outbox.drain`, every `everyMs`, default 5 s) on a job runner. */
+/**
+ * Runs `fn` over `items` with at most `limit(item)` calls in flight per topic (topics run
+ * side by side); results keep the input order.
+ */
+async function runLimited<T extends { topic: string }, R>(items: readonly T[], limit: (t: T) => number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  const byTopic = new Map<string, number[]>();
+  items.forEach((t, i) => byTopic.set(t.topic, [...(byTopic.get(t.topic) ?? []), i]));
+  await Promise.all(
+    [...byTopic.values()].map(async (idx) => {
+      const queue = [...idx];
+      const lanes = Math.min(limit(items[idx[0]!]!), idx.length);
+      await Promise.all(Array.from({ length: lanes }, async () => {
+        for (let i = queue.shift(); i !== undefined; i = queue.shift()) out[i] = await fn(items[i]!);
+      }));
+    }),
+  );
+  return out;
+}
+
+/** Declares the periodic drain (`outbox.drain`, every `everyMs`, default 5 s) on a job runner; it does nothing while the outbox is not `automatic`. */
 export function defineOutboxJob(jobs: JobRunner, db: Database, everyMs = 5000): void {
-  jobs.define({ name: 'outbox.drain', everyMs, run: () => outboxFor(db).drainAll() });
+  jobs.define({ name: 'outbox.drain', everyMs, run: async () => { const o = outboxFor(db); return o.automatic ? o.drainAll() : { delivered: 0, failed: 0, dead: 0 }; } });
 }
 
 /** A message as `listOutbox` shows it. */
 export interface OutboxRow {
   id: string;
   topic: string;
-  state: 'pending' | 'delivered' | 'dead';
+  state: 'pending' | 'delivered' | 'dead' | 'cancelled';
   attempts: number;
   /** Null: due at once. */
   nextAttemptAt: Date | null;
@@ -273,6 +402,6 @@ export async function replayOutbox(q: Queryable, tenantId: string, o: { ids?: st
       RETURNING id::text AS id`,
     [o.ids ?? null, o.topic ?? null, o.now ?? null],
   );
-  if (rows.length) q.afterCommit?.((db) => outboxFor(db).kick(tenantId, db));
+  if (rows.length) q.afterCommit?.((db) => kickAfterCommit(db, tenantId));
   return rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
 }

@@ -6,6 +6,13 @@
  * the URL key being 32 random bytes in the data directory (0600). The token names one tenant
  * and one object; issuing and every use are audited.
  *
+ * On the S3 vault (PARAPET_VAULT=s3) the URLs are presigned S3 GETs (SigV4, 5 minutes) of
+ * export copies: evidence is sealed in the vault with a key the downloader does not hold, so
+ * issuing writes each object, opened, and the bundle under
+ * `tenants/<tenant>/exports/<export id>/...` (Object Lock until the URLs expire, SSE as the
+ * bucket's), and signs GETs of those. Issuing is audited here; use is in S3's access logs
+ * (server access logging or CloudTrail data events), which the bucket must have enabled.
+ *
  * Who: requesting needs step-up MFA (security lead, admin or auditor). For a production scope
  * the request also needs two approvals by two other leads or admins, each with MFA verified
  * within the step-up window, before URLs are issued, as for the scan itself.
@@ -24,6 +31,8 @@ import { ProblemError } from '../http/problem.js';
 import { dataDirVault } from '../platform/vault.js';
 import { openVaultObject } from '../platform/sealed.js';
 import { tenantKey } from '../vault/sealed.js';
+import { VaultError } from '../vault/vault.js';
+import type { Queryable } from '@parapet/db';
 
 defineActions({
   'probe.evidence.export': { roles: ['security_lead', 'admin', 'auditor'], stepUp: true },
@@ -95,6 +104,12 @@ const view = (r: ExportRow) => ({ id: r.id, scan_id: r.scan_id, requested_by: r.
 const EXPORT_SQL = `SELECT x.id, x.scan_id, x.requested_by, x.state, x.approvals_required, x.created_at, x.expires_at,
   (SELECT count(*) FROM probe_evidence_export_approvals a WHERE a.tenant_id = x.tenant_id AND a.export_id = x.id) AS approvals
   FROM probe_evidence_exports x WHERE x.id = $1`;
+
+/** The scan's evidence bundle (the manifest the report's statement names by SHA-256). */
+async function bundleOf(q: Queryable, scanId: string): Promise<Buffer> {
+  const ev = await q.query<{ object_key: string; sha256: string; size_bytes: number; media_type: string }>(`SELECT object_key, sha256, size_bytes, media_type FROM probe_evidence WHERE scan_id = $1`, [scanId]);
+  return evidenceBundle(scanId, ev.rows.map((e) => ({ key: e.object_key, sha256: e.sha256, size: e.size_bytes, media_type: e.media_type })));
+}
 
 export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const vault = deps.vault ?? dataDirVault(deps.dataDir, deps.now);
@@ -169,14 +184,30 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
       if (x.state !== 'approved') throw new ProblemError(409, 'export_not_approved', `The export needs ${x.approvals_required} approvals and has ${x.approvals}.`);
       if (deps.now() > x.expires_at) throw new ProblemError(409, 'export_expired', 'The export request has expired; request it again.');
       const objs = await q.query<{ object_key: string; sha256: string; size_bytes: number }>(`SELECT object_key, sha256, size_bytes FROM probe_evidence WHERE scan_id = $1 ORDER BY object_key`, [x.scan_id]);
-      const exp = deps.now().getTime() + URL_TTL_MS;
-      const url = (key: string) => `/api/v1/probe/evidence/download?t=${signToken(secret, { v: 1, tenant: p.tenantId, export: x.id, key, exp })}`;
-      await recordAudit(q, p.tenantId, actorOf(req), { action: 'probe.evidence.url_issued', outcome: 'success', target: { type: 'probe_scan', id: x.scan_id }, details: { export_id: x.id, objects: objs.rows.length, expires_at: new Date(exp).toISOString() } });
-      return {
-        expires_at: new Date(exp).toISOString(),
-        bundle: { key: BUNDLE_KEY, url: url(BUNDLE_KEY) },
-        objects: objs.rows.map((o) => ({ key: o.object_key, sha256: o.sha256, size: o.size_bytes, url: url(o.object_key) })),
-      };
+      const now = deps.now();
+      const exp = now.getTime() + URL_TTL_MS;
+      let url: (key: string) => Promise<string>;
+      if (vault.presignGet) {
+        const presign = vault.presignGet.bind(vault);
+        url = async (key) => {
+          const copy = tenantKey(p.tenantId, `exports/${x.id}/${key}`);
+          const data = key === BUNDLE_KEY ? await bundleOf(q, x.scan_id) : await openVaultObject(q, vault, deps.keys, p.tenantId, tenantKey(p.tenantId, key));
+          try {
+            await vault.put(copy, data, { retainUntil: new Date(exp) });
+          } catch (e) {
+            // Issued before for this export: the same bytes (evidence is write-once).
+            if (!(e instanceof VaultError && e.code === 'exists')) throw e;
+          }
+          return presign(copy, URL_TTL_MS / 1000, now);
+        };
+      } else {
+        url = async (key) => `/api/v1/probe/evidence/download?t=${signToken(secret, { v: 1, tenant: p.tenantId, export: x.id, key, exp })}`;
+      }
+      const bundle = { key: BUNDLE_KEY, url: await url(BUNDLE_KEY) };
+      const objects = [];
+      for (const o of objs.rows) objects.push({ key: o.object_key, sha256: o.sha256, size: o.size_bytes, url: await url(o.object_key) });
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'probe.evidence.url_issued', outcome: 'success', target: { type: 'probe_scan', id: x.scan_id }, details: { export_id: x.id, objects: objs.rows.length, expires_at: new Date(exp).toISOString(), via: vault.presignGet ? 's3_presigned' : 'server_signed' } });
+      return { expires_at: new Date(exp).toISOString(), bundle, objects };
     });
   });
 
@@ -190,8 +221,7 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
       if (!x || x.state !== 'approved') throw new ProblemError(403, 'evidence_url_invalid', 'The download link is not valid.');
       let data: Buffer;
       if (c.key === BUNDLE_KEY) {
-        const ev = await q.query<{ object_key: string; sha256: string; size_bytes: number; media_type: string }>(`SELECT object_key, sha256, size_bytes, media_type FROM probe_evidence WHERE scan_id = $1`, [x.scan_id]);
-        data = evidenceBundle(x.scan_id, ev.rows.map((e) => ({ key: e.object_key, sha256: e.sha256, size: e.size_bytes, media_type: e.media_type })));
+        data = await bundleOf(q, x.scan_id);
       } else {
         const ok = await q.query(`SELECT 1 FROM probe_evidence WHERE scan_id = $1 AND object_key = $2`, [x.scan_id, c.key]);
         if (!ok.rows.length) throw new ProblemError(404, 'evidence_not_found', 'No such evidence object in this export.');

@@ -12,7 +12,8 @@ import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { recordAudit } from '../audit/record.js';
 import { listTenantIds } from '../tenants/service.js';
 import { forEachSettled } from '../platform/jobs.js';
-import { ensureReportKey, generateReport, scansWithoutReport, type StoredReport } from './report.js';
+import { ensureReportKey, generateReport, readReportPdf, scansWithoutReport, type StoredReport } from './report.js';
+import { dataDirVault } from '../platform/vault.js';
 
 defineActions({
   'probe.report.read': { roles: ['operator', 'security_lead', 'admin', 'auditor'] },
@@ -31,6 +32,7 @@ const reportSchema = {
 } as const;
 
 export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const vault = deps.vault ?? dataDirVault(deps.dataDir, deps.now);
   const allow = (req: FastifyRequest): UserPrincipal => {
     const p = requireUser(req);
     authorize(p, 'probe.report.read', { type: 'probe_report', tenantId: p.tenantId }, {}, deps.now());
@@ -41,7 +43,7 @@ export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Pr
   const sweep = async () => {
     const due: Array<{ tenantId: string; id: string }> = [];
     for (const tenantId of await listTenantIds(deps.db)) for (const id of await deps.db.tx({ tenantId }, (q) => scansWithoutReport(q))) due.push({ tenantId, id });
-    await forEachSettled(due, 'probe report(s)', ({ tenantId, id }) => generateReport(deps.db, deps.keys, tenantId, id, deps.now), ({ tenantId, id }, e) =>
+    await forEachSettled(due, 'probe report(s)', ({ tenantId, id }) => generateReport(deps.db, deps.keys, tenantId, id, deps.now, vault), ({ tenantId, id }, e) =>
       app.log.error({ err: e, tenant_id: tenantId, scan_id: id }, 'probe report generation failed'),
     );
   };
@@ -68,17 +70,19 @@ export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Pr
     schema: { tags: ['probe'], summary: "A finished scan's report: verdict, counts and digests (generated on first request if the job has not yet).", params: idParams, response: { 200: reportSchema, ...problems } },
   }, async (req) => {
     const p = allow(req);
-    return generateReport(deps.db, deps.keys, p.tenantId, req.params.id, deps.now);
+    return generateReport(deps.db, deps.keys, p.tenantId, req.params.id, deps.now, vault);
   });
 
   /** Sends one of the report's two files; each download is audited. */
   async function download(req: FastifyRequest<{ Params: { id: string } }>, kind: 'json' | 'pdf') {
     const p = allow(req);
-    const meta: StoredReport = await generateReport(deps.db, deps.keys, p.tenantId, req.params.id, deps.now);
+    const meta: StoredReport = await generateReport(deps.db, deps.keys, p.tenantId, req.params.id, deps.now, vault);
     return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
-      const { rows } = await q.query<{ envelope: unknown; pdf: Buffer }>(`SELECT ${kind === 'json' ? 'envelope' : 'pdf'} FROM probe_reports WHERE scan_id = $1`, [req.params.id]);
+      const body = kind === 'json'
+        ? JSON.stringify((await q.query<{ envelope: unknown }>(`SELECT envelope FROM probe_reports WHERE scan_id = $1`, [req.params.id])).rows[0]!.envelope, null, 2) + '\n'
+        : await readReportPdf(q, vault, deps.keys, p.tenantId, req.params.id);
       await recordAudit(q, p.tenantId, actorOf(req), { action: 'probe.report.downloaded', outcome: 'success', target: { type: 'probe_scan', id: req.params.id }, details: { format: kind, pdf_sha256: meta.pdf_sha256 } });
-      return kind === 'json' ? JSON.stringify(rows[0]!.envelope, null, 2) + '\n' : rows[0]!.pdf;
+      return body;
     });
   }
   app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/report.json', { schema: { tags: ['probe'], summary: 'The signed report: a DSSE envelope holding an in-toto Statement v1.', params: idParams } }, async (req, reply) => {

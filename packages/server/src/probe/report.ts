@@ -1,7 +1,8 @@
 /**
  * Server side of PROBE-REPORT: the tenant's report key, the adapter that gathers a
  * ReportInput from the probe tables, and report generation (checkpoint, proofs, PDF,
- * statement, DSSE signature), stored once per finished scan with its audit entry.
+ * statement, DSSE signature), stored once per finished scan with its audit entry. The PDF
+ * goes to the WORM vault (sealed for the tenant); the row keeps its key and SHA-256.
  */
 import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
@@ -12,6 +13,10 @@ import { ProblemError } from '../http/problem.js';
 import { renderReportPdf } from './report-pdf.js';
 import { registerSealedColumn } from '../platform/sealed.js';
 import { emitFindingEvents } from '../webhooks/events.js';
+import { openVaultObject } from '../platform/sealed.js';
+import { putSealed, tenantKey } from '../vault/sealed.js';
+import { VaultError, type WormVault } from '../vault/vault.js';
+import { evidenceRetention } from './runs.js';
 
 export interface ReportKey {
   keyId: string;
@@ -191,7 +196,7 @@ const toStored = (r: StoredReport & { created_at: string | Date }): StoredReport
  * it exists already. Throws ProblemError 409 `scan_not_finished` for a scan still running.
  * Timings: one checkpoint, one PDF render (about 0.5 s for 1,000 probes), one signature.
  */
-export async function generateReport(db: Database, keys: KeyProvider, tenantId: string, scanId: string, now: () => Date): Promise<StoredReport> {
+export async function generateReport(db: Database, keys: KeyProvider, tenantId: string, scanId: string, now: () => Date, vault: WormVault): Promise<StoredReport> {
   const existing = await db.tx({ tenantId }, (q) => q.query<StoredReport>(`SELECT ${REPORT_COLS} FROM probe_reports WHERE scan_id = $1`, [scanId]));
   if (existing.rows[0]) return toStored(existing.rows[0]);
   const st = await db.tx({ tenantId }, (q) => q.query<{ state: string }>(`SELECT state FROM probe_scans WHERE id = $1`, [scanId]));
@@ -212,10 +217,20 @@ export async function generateReport(db: Database, keys: KeyProvider, tenantId: 
     const pdfSha = statement.subject[0]!.digest.sha256;
     const bundleSha = createHash('sha256').update(evidenceBundle(scanId, input.evidence)).digest('hex');
     const scopeRow = (await q.query<{ scope: string }>(`SELECT scope FROM probe_scans WHERE id = $1`, [scanId])).rows[0]!;
+    // The object is named by its digest: a transaction that fails after this write leaves an
+    // orphan that the next attempt (another PDF, another name) does not collide with.
+    const objectKey = `probe/reports/${scanId}/${pdfSha}.pdf`;
+    const retainUntil = new Date(at.getTime() + (await evidenceRetention(q, tenantId)) * 86_400_000);
+    try {
+      await putSealed(vault, keys, tenantId, objectKey, pdf, retainUntil);
+    } catch (e) {
+      // The same PDF written by an attempt that did not commit: keep it.
+      if (!(e instanceof VaultError && e.code === 'exists')) throw e;
+    }
     const { rows } = await q.query<StoredReport>(
-      `INSERT INTO probe_reports (tenant_id, scan_id, scope, scope_id, key_id, verdict, findings_open, envelope, pdf, pdf_sha256, bundle_sha256, checkpoint_size, created_at)
+      `INSERT INTO probe_reports (tenant_id, scan_id, scope, scope_id, key_id, verdict, findings_open, envelope, pdf_object_key, pdf_sha256, bundle_sha256, checkpoint_size, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${REPORT_COLS}`,
-      [tenantId, scanId, scopeRow.scope, input.scope.id, key.keyId, predicate.verdict, JSON.stringify(predicate.summary.findings_open), JSON.stringify(env), pdf, pdfSha, bundleSha, cp.treeSize, at],
+      [tenantId, scanId, scopeRow.scope, input.scope.id, key.keyId, predicate.verdict, JSON.stringify(predicate.summary.findings_open), JSON.stringify(env), objectKey, pdfSha, bundleSha, cp.treeSize, at],
     );
     // Findings this scan opened or resolved go to subscribed SIEMs with the report.
     await emitFindingEvents(q, tenantId, scanId, input.scope.id, input.findings, at);
@@ -236,4 +251,18 @@ export async function scansWithoutReport(q: Queryable, limit = 20): Promise<stri
     [limit],
   );
   return rows.map((r) => r.id);
+}
+
+/**
+ * The report PDF of a scan, from the vault (or, for reports made before PDFs moved there, from
+ * its row), checked against the SHA-256 the signed statement names.
+ * @throws ProblemError 404 report_not_found; 500 report_pdf_integrity when the bytes differ
+ *   from the signed digest; VaultError / DecryptError when the object cannot be read or opened
+ */
+export async function readReportPdf(q: Queryable, vault: WormVault, keys: KeyProvider, tenantId: string, scanId: string): Promise<Buffer> {
+  const r = (await q.query<{ pdf: Buffer | null; pdf_object_key: string | null; pdf_sha256: string }>(`SELECT pdf, pdf_object_key, pdf_sha256 FROM probe_reports WHERE scan_id = $1`, [scanId])).rows[0];
+  if (!r) throw new ProblemError(404, 'report_not_found', 'No report for this scan.');
+  const pdf = r.pdf_object_key ? await openVaultObject(q, vault, keys, tenantId, tenantKey(tenantId, r.pdf_object_key)) : Buffer.from(r.pdf!);
+  if (createHash('sha256').update(pdf).digest('hex') !== r.pdf_sha256) throw new ProblemError(500, 'report_pdf_integrity', 'The stored report PDF does not match the SHA-256 in its signed statement.');
+  return pdf;
 }

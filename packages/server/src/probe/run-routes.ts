@@ -57,7 +57,8 @@ export const FEED_POLL_MS = 500;
 export const FEED_OVERLAP_MS = 10_000;
 
 export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const vault = (deps as AppDeps & ProbeRunDeps).probeVault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
+  // Evidence goes to the configured vault (PARAPET_VAULT), as the exports that read it expect.
+  const vault = (deps as AppDeps & ProbeRunDeps).probeVault ?? deps.vault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
   const ctx: runs.RunCtx = { db: deps.db, now: deps.now, vault, keys: deps.keys };
 
   // ---- worker devices ----

@@ -181,7 +181,8 @@ export interface ResultView {
 const sha256Hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const safeSegment = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
 
-async function evidenceRetention(q: Queryable, tenantId: string): Promise<number> {
+/** Days evidence (and the scan's report PDF) is retained: settings.probe.evidence_retention_days (30-3650) or the default. */
+export async function evidenceRetention(q: Queryable, tenantId: string): Promise<number> {
   const r = await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants WHERE id = $1`, [tenantId]);
   const days = ((r.rows[0]?.settings?.probe ?? {}) as { evidence_retention_days?: unknown }).evidence_retention_days;
   return typeof days === 'number' && days >= 30 && days <= 3650 ? days : DEFAULT_EVIDENCE_RETENTION_DAYS;

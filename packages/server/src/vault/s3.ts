@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   DeleteObjectCommand, GetObjectCommand, GetObjectLockConfigurationCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { checkKey, VaultError, type VaultObjectInfo, type WormVault } from './vault.js';
 
 export interface S3VaultOptions {
@@ -40,6 +41,19 @@ export class S3Vault implements WormVault {
   private k(key: string): string {
     checkKey(key);
     return (this.o.prefix ?? '') + key;
+  }
+
+  /**
+   * A presigned GET of the object (AWS SigV4 query-string authentication, `X-Amz-Expires`
+   * = ttlSeconds, host the only signed header), signed with the client's credentials by the
+   * AWS SDK's presigner. Nothing is sent to S3.
+   * @param ttlSeconds 1-604800 (S3's limit: 7 days)
+   * @param at the signing time (default now)
+   * @throws VaultError invalid_key
+   */
+  async presignGet(key: string, ttlSeconds: number, at?: Date): Promise<string> {
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 604_800) throw new RangeError('ttlSeconds must be an integer from 1 to 604800.');
+    return getSignedUrl(this.o.client, new GetObjectCommand({ Bucket: this.o.bucket, Key: this.k(key) }), { expiresIn: ttlSeconds, ...(at ? { signingDate: at } : {}) });
   }
 
   async put(key: string, data: Buffer, o: { retainUntil: Date }): Promise<VaultObjectInfo> {

@@ -20,6 +20,11 @@ export interface WormVault {
   list(prefix: string): Promise<string[]>;
   /** Removes an object after its retain-until date; refuses before it. */
   delete(key: string): Promise<void>;
+  /**
+   * A URL that reads the object without credentials for `ttlSeconds` (S3: a presigned GET).
+   * Absent on drivers that cannot serve objects themselves (the filesystem).
+   */
+  presignGet?(key: string, ttlSeconds: number, at?: Date): Promise<string>;
 }
 
 export class VaultError extends Error {

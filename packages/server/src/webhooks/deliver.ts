@@ -1,41 +1,52 @@
 /**
- * Webhook delivery (CORE-WEBHOOK): messages are written to webhook_messages in the
- * transaction of the change they report (enqueue), and delivered after commit by drain():
- * due messages are claimed per tenant with FOR UPDATE SKIP LOCKED (several drainers never
- * send one message at once), sent outside any transaction, and the attempt recorded.
+ * Webhook delivery (CORE-WEBHOOK) on the platform outbox (platform/outbox.ts): `enqueue`
+ * writes one outbox message (topic `webhook.delivery`) per subscribed endpoint in the
+ * transaction of the change it reports; `consumeWebhooks` registers the consumer that signs
+ * (Standard Webhooks) and POSTs it after commit and records every attempt in
+ * webhook_attempts (the delivery log).
  *
- * Guarantees: at least once, with the same webhook-id on every retry (receivers deduplicate
- * on it); no ordering per endpoint. Retries back off exponentially with ±20% jitter over
- * about three days (RETRY_DELAYS_MS), then the message is dead (kept, replayable). A 410
- * answer disables the endpoint. Redirects are not followed: a 3xx is a failed attempt.
+ * Guarantees: at least once, with the same webhook-id (the outbox message's dedupe key) on
+ * every retry, so receivers deduplicate on it; no ordering per endpoint. Retries follow
+ * WEBHOOK_BACKOFF (capped exponential, ±20 % jitter, about three days over MAX_ATTEMPTS),
+ * then the message is dead (kept, replayable). A 410 answer cancels the message and disables
+ * the endpoint; messages for a disabled or deleted endpoint are cancelled unsent. Redirects
+ * are not followed: a 3xx is a failed attempt.
  */
 import { Agent, request } from 'node:https';
 import { createHash } from 'node:crypto';
-import type { Database, Queryable } from '@parapet/db';
+import type { Queryable } from '@parapet/db';
 import { envelope, type KeyProvider } from '@parapet/core';
 import { checkTarget, SsrfError, type Lookup } from './ssrf.js';
 import { registerSealedColumn } from '../platform/sealed.js';
 import { newMessageId, signHeaders } from './signing.js';
+import { enqueueOutbox, type BackoffPolicy, type Outbox, type OutboxMessage, type OutboxOutcome } from '../platform/outbox.js';
 import type { OcsfEvent, WebhookEventType } from './ocsf.js';
 
-/** Delay before retry n (1-based), ms: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 20 h (about 71.6 h in all). */
-export const RETRY_DELAYS_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 72_000_000];
-/** Attempts per message: the first plus one per retry delay. */
-export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
+/** The outbox topic of webhook deliveries. */
+export const WEBHOOK_TOPIC = 'webhook.delivery';
+/**
+ * Retry schedule: 5 s × 5^(n-1), at most 24 h, ±20 % jitter. Nominal delays 5 s, 25 s, 2 min,
+ * 10 min, 52 min, 4.3 h, 21.7 h, 24 h, 24 h: about 75 h (3.1 days) from first to last attempt.
+ */
+export const WEBHOOK_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ baseMs: 5_000, factor: 5, capMs: 86_400_000, jitter: 0.2 });
+/** Attempts per message before it is dead-lettered. */
+export const MAX_ATTEMPTS = 10;
 /** Per-attempt timeout, ms. */
 export const ATTEMPT_TIMEOUT_MS = 15_000;
-/** How long a claimed message stays with its drainer before another may take it, ms. */
-const CLAIM_MS = 60_000;
+/** Sends at once per drain batch. */
+export const DELIVERY_CONCURRENCY = 16;
 const SNIPPET = 512;
+
+/** The outbox payload of one delivery; `body` is the exact JSON sent, so a retry sends the same bytes. */
+export interface WebhookDelivery {
+  webhook_id: string;
+  endpoint_id: string;
+  event_type: string;
+  body: string;
+}
 
 export const secretBinding = (tenantId: string, endpointId: string) => ({ tenantId, record: `webhook_secret/${endpointId}` });
 registerSealedColumn({ table: 'webhook_endpoints', column: 'secret_sealed', keyColumns: ['id'], record: (r) => `webhook_secret/${String(r.id)}` });
-
-/** Retry delay after `attempts` failed attempts, with ±20% jitter from `rand` (0..1). */
-export function retryDelay(attempts: number, rand: () => number = Math.random): number {
-  const base = RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length) - 1]!;
-  return Math.round(base * (0.8 + 0.4 * rand()));
-}
 
 export interface WebhookSettings {
   allowPrivateCidrs: string[];
@@ -49,9 +60,9 @@ export async function webhookSettings(q: Queryable): Promise<WebhookSettings> {
 }
 
 /**
- * Writes one message per enabled endpoint subscribed to `type`, in the caller's transaction,
- * and kicks the drainer after commit. The body is the Standard Webhooks envelope
- * `{type, timestamp, data}`; OCSF metadata.uid is the message id.
+ * Writes one outbox message per enabled endpoint subscribed to `type`, in the caller's
+ * transaction (delivered after commit). The body is the Standard Webhooks envelope
+ * `{type, timestamp, data}`; OCSF metadata.uid is the webhook-id. Returns the webhook-ids.
  */
 export async function enqueue(q: Queryable, tenantId: string, type: WebhookEventType, at: Date, build: (uid: string) => OcsfEvent): Promise<string[]> {
   const eps = await q.query<{ id: string }>(`SELECT id FROM webhook_endpoints WHERE enabled AND (cardinality(events) = 0 OR $1 = ANY(events))`, [type]);
@@ -59,10 +70,10 @@ export async function enqueue(q: Queryable, tenantId: string, type: WebhookEvent
   for (const ep of eps.rows) {
     const id = newMessageId();
     const body = JSON.stringify({ type, timestamp: at.toISOString(), data: build(id) });
-    await q.query(`INSERT INTO webhook_messages (tenant_id, id, endpoint_id, event_type, body, state, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)`, [tenantId, id, ep.id, type, body, at]);
+    const payload: WebhookDelivery = { webhook_id: id, endpoint_id: ep.id, event_type: type, body };
+    await enqueueOutbox(q, tenantId, WEBHOOK_TOPIC, payload, { dedupeKey: id, maxAttempts: MAX_ATTEMPTS });
     ids.push(id);
   }
-  if (ids.length) q.afterCommit?.(() => kick());
   return ids;
 }
 
@@ -148,130 +159,83 @@ export async function sendOnce(url: string, secret: string, id: string, body: st
   });
 }
 
-export interface DrainOptions {
-  db: Database;
-  keys: KeyProvider;
-  tenantIds: () => Promise<string[]>;
-  now: () => Date;
-  ca?: string | undefined;
-  lookup?: Lookup | undefined;
-  /** Messages claimed per tenant per round. */
-  batch?: number;
-  /** Parallel sends per round. */
-  concurrency?: number;
-  rand?: () => number;
-}
-
-interface Claimed {
-  id: string;
-  endpoint_id: string;
-  body: string;
-  attempts: number;
-  url: string;
-  secret_sealed: string;
-}
-
-/** Records an attempt and moves the message on; 410 disables the endpoint. */
-async function settle(q: Queryable, tenantId: string, m: Claimed, r: AttemptResult, at: Date, rand: () => number): Promise<void> {
-  const n = m.attempts + 1;
-  // The log numbers attempts over the message's life (a replay continues it); `attempts` counts the current schedule.
+/** Inserts one row of the delivery log; `n` numbers attempts over the message's life (a replay continues it). */
+export async function recordAttempt(q: Queryable, tenantId: string, webhookId: string, endpointId: string, at: Date, r: AttemptResult): Promise<void> {
   await q.query(
     `INSERT INTO webhook_attempts (tenant_id, message_id, n, endpoint_id, at, status, latency_ms, response_snippet, error_code)
      VALUES ($1, $2, (SELECT coalesce(max(n), 0) + 1 FROM webhook_attempts WHERE message_id = $2), $3, $4, $5, $6, $7, $8)`,
-    [tenantId, m.id, m.endpoint_id, at, r.status, r.latencyMs, r.snippet, r.errorCode],
+    [tenantId, webhookId, endpointId, at, r.status, r.latencyMs, r.snippet, r.errorCode],
   );
-  const ok = r.status !== null && r.status >= 200 && r.status < 300;
-  if (ok) {
-    await q.query(`UPDATE webhook_messages SET state = 'delivered', attempts = $2, finished_at = $3, locked_until = NULL WHERE id = $1`, [m.id, n, at]);
-  } else if (r.status === 410) {
-    await q.query(`UPDATE webhook_messages SET state = 'cancelled', attempts = $2, finished_at = $3, locked_until = NULL WHERE id = $1`, [m.id, n, at]);
-    await q.query(`UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'The receiver answered 410 Gone.', disabled_at = $2, updated_at = $2 WHERE id = $1 AND enabled`, [m.endpoint_id, at]);
-  } else if (n >= MAX_ATTEMPTS) {
-    await q.query(`UPDATE webhook_messages SET state = 'dead', attempts = $2, finished_at = $3, locked_until = NULL WHERE id = $1`, [m.id, n, at]);
-  } else {
-    await q.query(`UPDATE webhook_messages SET attempts = $2, next_attempt_at = $3, locked_until = NULL WHERE id = $1`, [m.id, n, new Date(at.getTime() + retryDelay(n, rand))]);
+}
+
+export interface ConsumerOptions {
+  keys: KeyProvider;
+  /** Extra trusted CA certificates (PEM) for receivers with a private CA. */
+  ca?: string | undefined;
+  lookup?: Lookup | undefined;
+  /** Sends at once per batch (default DELIVERY_CONCURRENCY). */
+  concurrency?: number;
+}
+
+interface Batch {
+  endpoints: Map<string, { url: string; secret: string; enabled: boolean }>;
+  settings: WebhookSettings;
+}
+
+/** The outcome of one attempt, with its delivery-log row (and the endpoint disabled on 410). */
+function outcome(tenantId: string, d: WebhookDelivery, r: AttemptResult, at: Date): OutboxOutcome {
+  const log = (q: Queryable) => recordAttempt(q, tenantId, d.webhook_id, d.endpoint_id, at, r);
+  if (r.status !== null && r.status >= 200 && r.status < 300) return { result: 'delivered', record: log };
+  if (r.status === 410) {
+    return {
+      result: 'cancelled',
+      error: 'The receiver answered 410 Gone; the endpoint was disabled.',
+      record: async (q) => {
+        await log(q);
+        await q.query(`UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'The receiver answered 410 Gone.', disabled_at = $2, updated_at = $2 WHERE id = $1 AND enabled`, [d.endpoint_id, at]);
+      },
+    };
   }
+  return { result: 'retry', error: `${r.status ?? r.errorCode}: ${r.snippet}`, record: log };
 }
 
 /**
- * One round: for each tenant, claim up to `batch` due messages of enabled endpoints, send
- * them (up to `concurrency` at once) and record each attempt. Returns the number of attempts.
+ * Registers the webhook consumer on a database's outbox: endpoints, secrets and the tenant's
+ * SSRF allow-list are read once per batch; sends run DELIVERY_CONCURRENCY at once.
  */
-export async function drain(o: DrainOptions): Promise<number> {
-  let attempts = 0;
-  for (const tenantId of await o.tenantIds()) {
-    const now = o.now();
-    const claimed = await o.db.tx({ tenantId, actor: 'system:webhooks' }, async (q) => {
-      const { rows } = await q.query<Claimed>(
-        `SELECT m.id, m.endpoint_id, m.body, m.attempts, e.url, e.secret_sealed
-           FROM webhook_messages m JOIN webhook_endpoints e ON e.tenant_id = m.tenant_id AND e.id = m.endpoint_id
-          WHERE m.state = 'pending' AND m.next_attempt_at <= $1 AND (m.locked_until IS NULL OR m.locked_until < $1) AND e.enabled
-          ORDER BY m.next_attempt_at LIMIT $2 FOR UPDATE OF m SKIP LOCKED`,
-        [now, o.batch ?? 100],
-      );
-      if (rows.length) await q.query(`UPDATE webhook_messages SET locked_until = $2 WHERE id = ANY($1::text[])`, [rows.map((r) => r.id), new Date(now.getTime() + CLAIM_MS)]);
-      return rows;
-    });
-    if (!claimed.length) continue;
-    const settings = await o.db.tx({ tenantId }, (q) => webhookSettings(q));
-    const secrets = new Map<string, string>();
-    for (const m of claimed) if (!secrets.has(m.endpoint_id)) secrets.set(m.endpoint_id, (await envelope.open(o.keys, m.secret_sealed, secretBinding(tenantId, m.endpoint_id))).toString('utf8'));
-    const queue = [...claimed];
-    const results: Array<[Claimed, AttemptResult, Date]> = [];
-    const worker = async () => {
-      for (let m = queue.shift(); m; m = queue.shift()) {
-        const r = await sendOnce(m.url, secrets.get(m.endpoint_id)!, m.id, m.body, { allowPrivateCidrs: settings.allowPrivateCidrs, ca: o.ca, lookup: o.lookup });
-        results.push([m, r, o.now()]);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 16, claimed.length) }, worker));
-    await o.db.tx({ tenantId, actor: 'system:webhooks' }, async (q) => {
-      for (const [m, r, at] of results) await settle(q, tenantId, m, r, at, o.rand ?? Math.random);
-    });
-    attempts += results.length;
-  }
-  return attempts;
-}
-
-// ---- the drainer loop of this process ----
-
-let wake: (() => void) | undefined;
-/** Wakes the running drainer (called after a commit that enqueued messages). */
-export function kick(): void {
-  wake?.();
-}
-
-/** Runs drain() whenever kicked and at least every `intervalMs`; returns a stop function. */
-export function startDrainer(o: DrainOptions & { intervalMs: number; onError?: (e: unknown) => void }): () => Promise<void> {
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  let again = false;
-  const run = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          await drain(o);
-        } while (again && !stopped);
-      } catch (e) {
-        o.onError?.(e);
-      } finally {
-        running = undefined;
-      }
-    })();
-  };
-  wake = run;
-  const t = setInterval(run, o.intervalMs);
-  t.unref();
-  return async () => {
-    stopped = true;
-    clearInterval(t);
-    if (wake === run) wake = undefined;
-    await running;
-  };
+export function consumeWebhooks(outbox: Outbox, o: ConsumerOptions): void {
+  // Opened secrets by (tenant, endpoint, sealed value): a rotated or replaced secret has another sealed value.
+  const opened = new Map<string, string>();
+  outbox.consume<WebhookDelivery, Batch>(
+    WEBHOOK_TOPIC,
+    async (m: OutboxMessage<WebhookDelivery>, b: Batch) => {
+      const d = m.payload;
+      const ep = b.endpoints.get(d.endpoint_id);
+      if (!ep) return { result: 'cancelled', error: 'The endpoint was deleted.' };
+      if (!ep.enabled) return { result: 'cancelled', error: 'The endpoint is disabled; replay the message after enabling it.' };
+      const r = await sendOnce(ep.url, ep.secret, d.webhook_id, d.body, { allowPrivateCidrs: b.settings.allowPrivateCidrs, ca: o.ca, lookup: o.lookup });
+      return outcome(m.tenantId, d, r, outbox.now()); // the outbox's clock, as its schedule
+    },
+    {
+      backoff: WEBHOOK_BACKOFF,
+      concurrency: o.concurrency ?? DELIVERY_CONCURRENCY,
+      prepare: async (q, ms) => {
+        const ids = [...new Set(ms.map((m) => m.payload.endpoint_id))];
+        const rows = (await q.query<{ id: string; url: string; secret_sealed: string; enabled: boolean }>(`SELECT id, url, secret_sealed, enabled FROM webhook_endpoints WHERE id = ANY($1::uuid[])`, [ids])).rows;
+        const endpoints: Batch['endpoints'] = new Map();
+        const tenantId = ms[0]!.tenantId;
+        for (const r of rows) {
+          const key = `${tenantId}|${r.id}|${r.secret_sealed}`;
+          let secret = opened.get(key);
+          if (secret === undefined) {
+            secret = (await envelope.open(o.keys, r.secret_sealed, secretBinding(tenantId, r.id))).toString('utf8');
+            if (opened.size > 1000) opened.clear();
+            opened.set(key, secret);
+          }
+          endpoints.set(r.id, { url: r.url, secret, enabled: r.enabled });
+        }
+        return { endpoints, settings: await webhookSettings(q) };
+      },
+    },
+  );
 }

@@ -13,19 +13,16 @@ import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { recordAudit } from '../audit/record.js';
 import type { AuditAction } from '../audit/catalogue.js';
 import { ProblemError, isProblemCode } from '../http/problem.js';
-import { listTenantIds } from '../tenants/service.js';
 import { checkTarget } from './ssrf.js';
 import { newMessageId, newSecret } from './signing.js';
 import { testEvent, WEBHOOK_EVENT_TYPES } from './ocsf.js';
-import { kick, secretBinding, sendOnce, startDrainer, webhookSettings, type DrainOptions } from './deliver.js';
+import { consumeWebhooks, MAX_ATTEMPTS, recordAttempt, secretBinding, sendOnce, webhookSettings, WEBHOOK_TOPIC, type WebhookDelivery } from './deliver.js';
+import { enqueueOutbox, outboxFor, replayOutbox } from '../platform/outbox.js';
 
 defineActions({
   'webhook.manage': { roles: ['admin'], stepUp: true },
   'webhook.read': { roles: ['admin', 'auditor', 'security_lead'] },
 });
-
-/** Background drain interval (ms); commits that enqueue also wake the drainer at once. */
-export const DRAIN_INTERVAL_MS = 5_000;
 
 const problems = { '4xx': { $ref: 'Problem#' } } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
@@ -45,12 +42,8 @@ const EP_COLS = `id, url, description, events, enabled, disabled_reason, created
 export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   // PARAPET_WEBHOOK_CA_FILE: extra CA certificates (PEM) for SIEM receivers with a private CA.
   const ca = process.env.PARAPET_WEBHOOK_CA_FILE ? readFileSync(process.env.PARAPET_WEBHOOK_CA_FILE, 'utf8') : undefined;
-  const drainOpts: DrainOptions = { db: deps.db, keys: deps.keys, tenantIds: () => listTenantIds(deps.db), now: deps.now, ca };
-  // PARAPET_WEBHOOK_DRAINER=off: no background delivery in this process (tests drive drain() with their own clock).
-  if (process.env.PARAPET_WEBHOOK_DRAINER !== 'off') {
-    const stop = startDrainer({ ...drainOpts, intervalMs: DRAIN_INTERVAL_MS, onError: (e) => app.log.error({ err: e }, 'webhook delivery round failed') });
-    app.addHook('onClose', stop);
-  }
+  // Delivery runs on the platform outbox: after each commit that enqueues, and by its periodic drain job.
+  consumeWebhooks(outboxFor(deps.db), { keys: deps.keys, ca });
 
   /** authorize(); a refusal is audited under `action` before it is answered. */
   async function allow(req: FastifyRequest, pdpAction: string, action: AuditAction, targetId?: string): Promise<UserPrincipal> {
@@ -156,28 +149,26 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   }, async (req) => {
     const p = await allow(req, 'webhook.manage', 'webhook.test_sent', req.params.id);
     const now = deps.now();
-    const { msg, ep } = await deps.db.tx(ctx(p), async (q) => {
+    const ep = await deps.db.tx(ctx(p), async (q) => {
       const ep = (await q.query<{ url: string; secret_sealed: string; enabled: boolean }>(`SELECT url, secret_sealed, enabled FROM webhook_endpoints WHERE id = $1`, [req.params.id])).rows[0];
       if (!ep) throw new ProblemError(404, 'webhook_endpoint_not_found', 'No such webhook endpoint.');
-      // The test message is written like any other (delivery log), claimed by this request.
-      const id = newMessageId();
-      const body = JSON.stringify({ type: 'webhook.test', timestamp: now.toISOString(), data: testEvent(p.tenantId, now, id) });
-      await q.query(`INSERT INTO webhook_messages (tenant_id, id, endpoint_id, event_type, body, state, next_attempt_at, locked_until, created_at) VALUES ($1, $2, $3, 'webhook.test', $4, 'pending', $5, $6, $5)`, [p.tenantId, id, req.params.id, body, now, new Date(now.getTime() + 60_000)]);
-      return { msg: { id, body }, ep };
+      return ep;
     });
+    const id = newMessageId();
+    const msg: WebhookDelivery = { webhook_id: id, endpoint_id: req.params.id, event_type: 'webhook.test', body: JSON.stringify({ type: 'webhook.test', timestamp: now.toISOString(), data: testEvent(p.tenantId, now, id) }) };
     const settings = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
     const secret = (await envelope.open(deps.keys, ep.secret_sealed, secretBinding(p.tenantId, req.params.id))).toString('utf8');
-    const r = await sendOnce(ep.url, secret, msg.id, msg.body, { allowPrivateCidrs: settings.allowPrivateCidrs, ca });
+    const r = await sendOnce(ep.url, secret, id, msg.body, { allowPrivateCidrs: settings.allowPrivateCidrs, ca });
     const delivered = r.status !== null && r.status >= 200 && r.status < 300;
     await deps.db.tx(ctx(p), async (q) => {
-      await q.query(`INSERT INTO webhook_attempts (tenant_id, message_id, n, endpoint_id, at, status, latency_ms, response_snippet, error_code) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)`, [p.tenantId, msg.id, req.params.id, deps.now(), r.status, r.latencyMs, r.snippet, r.errorCode]);
-      // A test event is not retried: it is delivered or it is done.
-      await q.query(`UPDATE webhook_messages SET state = $2, attempts = 1, finished_at = $3, locked_until = NULL WHERE id = $1`, [msg.id, delivered ? 'delivered' : 'cancelled', deps.now()]);
-      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.test_sent', outcome: delivered ? 'success' : 'failure', target: { type: 'webhook_endpoint', id: req.params.id }, details: { message_id: msg.id, status: r.status, error_code: r.errorCode } });
+      // The test message is logged like any other, settled: it is delivered or it is done, never retried.
+      await enqueueOutbox(q, p.tenantId, WEBHOOK_TOPIC, msg, { dedupeKey: id, maxAttempts: MAX_ATTEMPTS, settled: delivered ? 'delivered' : 'cancelled', now: deps.now() });
+      await recordAttempt(q, p.tenantId, id, req.params.id, deps.now(), r);
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.test_sent', outcome: delivered ? 'success' : 'failure', target: { type: 'webhook_endpoint', id: req.params.id }, details: { message_id: id, status: r.status, error_code: r.errorCode } });
     });
     if (r.errorCode === 'webhook_redirect_refused') throw new ProblemError(422, 'webhook_redirect_refused', `The endpoint answered ${r.status} (a redirect); webhooks never follow redirects. Configure the final URL.`);
     if (r.errorCode?.startsWith('webhook_') && isProblemCode(r.errorCode)) throw new ProblemError(422, r.errorCode, r.snippet);
-    return { message_id: msg.id, delivered, status: r.status, latency_ms: r.latencyMs, response_snippet: r.snippet, error_code: r.errorCode };
+    return { message_id: id, delivered, status: r.status, latency_ms: r.latencyMs, response_snippet: r.snippet, error_code: r.errorCode };
   });
 
   app.get<{ Params: { id: string }; Querystring: { state?: string; limit?: number } }>('/api/v1/webhooks/endpoints/:id/messages', {
@@ -192,8 +183,10 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return deps.db.tx(ctx(p), async (q) => {
       // Another organisation's endpoint id is simply not found (not an empty log).
       if (!(await q.query(`SELECT 1 FROM webhook_endpoints WHERE id = $1`, [req.params.id])).rows.length) throw new ProblemError(404, 'webhook_endpoint_not_found', 'No such webhook endpoint.');
-      const msgs = await q.query<{ id: string; event_type: string; state: string; attempts: number; next_attempt_at: Date; created_at: Date; finished_at: Date | null }>(
-        `SELECT id, event_type, state, attempts, next_attempt_at, created_at, finished_at FROM webhook_messages WHERE endpoint_id = $1 AND ($2::text IS NULL OR state = $2) ORDER BY created_at DESC, id LIMIT $3`,
+      // attempts: from the delivery log (the outbox counts failures of the current schedule only).
+      const msgs = await q.query<{ id: string; event_type: string; state: string; next_attempt_at: Date | null; created_at: Date; finished_at: Date | null; last_error: string | null }>(
+        `SELECT dedupe_key AS id, payload->>'event_type' AS event_type, state, next_attempt_at, created_at, delivered_at AS finished_at, last_error FROM outbox
+          WHERE topic = '${WEBHOOK_TOPIC}' AND payload->>'endpoint_id' = $1 AND ($2::text IS NULL OR state = $2) ORDER BY id DESC LIMIT $3`,
         [req.params.id, req.query.state ?? null, req.query.limit ?? 50],
       );
       const atts = await q.query<{ message_id: string; n: number; at: Date; status: number | null; latency_ms: number; response_snippet: string; error_code: string | null }>(
@@ -202,7 +195,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       );
       return msgs.rows.map((m) => ({
         ...m,
-        next_attempt_at: m.state === 'pending' ? new Date(m.next_attempt_at).toISOString() : null,
+        next_attempt_at: m.state === 'pending' ? new Date(m.next_attempt_at ?? m.created_at).toISOString() : null,
         created_at: new Date(m.created_at).toISOString(),
         finished_at: m.finished_at ? new Date(m.finished_at).toISOString() : null,
         attempts: atts.rows.filter((a) => a.message_id === m.id).map((a) => ({ n: a.n, at: new Date(a.at).toISOString(), status: a.status, latency_ms: a.latency_ms, response_snippet: a.response_snippet, error_code: a.error_code })),
@@ -221,13 +214,16 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   }, async (req, reply) => {
     const p = await allow(req, 'webhook.manage', 'webhook.message.replayed');
     await deps.db.tx(ctx(p), async (q) => {
-      const m = (await q.query<{ state: string; enabled: boolean }>(`SELECT m.state, e.enabled FROM webhook_messages m JOIN webhook_endpoints e ON e.tenant_id = m.tenant_id AND e.id = m.endpoint_id WHERE m.id = $1 FOR UPDATE OF m`, [req.params.id])).rows[0];
+      const m = (await q.query<{ oid: string; state: string; enabled: boolean }>(
+        `SELECT o.id::text AS oid, o.state, e.enabled FROM outbox o JOIN webhook_endpoints e ON e.tenant_id = o.tenant_id AND e.id::text = o.payload->>'endpoint_id'
+          WHERE o.topic = '${WEBHOOK_TOPIC}' AND o.dedupe_key = $1 FOR UPDATE OF o`,
+        [req.params.id],
+      )).rows[0];
       if (!m) throw new ProblemError(404, 'webhook_message_not_found', 'No such webhook message.');
       if (m.state !== 'dead' && m.state !== 'cancelled') throw new ProblemError(409, 'webhook_message_not_dead', `The message is ${m.state}; only dead or cancelled messages are replayed.`);
       if (!m.enabled) throw new ProblemError(409, 'webhook_endpoint_disabled', 'The endpoint is disabled; enable it before replaying its messages.');
-      await q.query(`UPDATE webhook_messages SET state = 'pending', attempts = 0, next_attempt_at = $2, locked_until = NULL, finished_at = NULL WHERE id = $1`, [req.params.id, deps.now()]);
+      await replayOutbox(q, p.tenantId, { ids: [m.oid] });
       await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.message.replayed', outcome: 'success', target: { type: 'webhook_message', id: req.params.id } });
-      q.afterCommit?.(() => kick());
     });
     reply.code(202);
     return { id: req.params.id, state: 'pending' };
