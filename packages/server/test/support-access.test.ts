@@ -226,3 +226,24 @@ test('bad input: a malformed grant request is a problem with a code, and a grant
   assert.equal(x.json.code, 'support_grant_not_found');
   assert.equal((await b.client.get('/api/v1/support/grants')).json.grants[0].status, 'open');
 });
+
+test('an access review lists each open support grant, and revoking that line ends its support session at once', async () => {
+  const staff = await enrolStaff();
+  const admin = await loginAs(s, { roles: ['admin'], mfaFresh: true });
+  const org = await slugOf(admin.tenantId);
+  const g = await admin.client.post('/api/v1/support/grants', { reason: 'r', ticket: 'SUP-REV', hours: 1, scope: 'read_only' });
+  assert.equal(g.status, 201, g.text);
+  const { r, c } = await supportSignIn(staff, org, g.json.id);
+  assert.equal(r.status, 200, r.text);
+  const rev = await admin.client.post('/api/v1/governance/reviews', { title: 'Q-support', reviewers: [admin.userId] });
+  assert.equal(rev.status, 201, rev.text);
+  const items = (await admin.client.get(`/api/v1/governance/reviews/${rev.json.id}`)).json.items as Array<{ id: number; kind: string; subject_id: string; label: string }>;
+  const line = items.find((i) => i.kind === 'support_grant');
+  assert.ok(line, JSON.stringify(items));
+  assert.equal(line.subject_id, g.json.id);
+  assert.match(line.label, /SUP-REV/);
+  const d = await admin.client.post(`/api/v1/governance/reviews/${rev.json.id}/items/${line.id}/decision`, { decision: 'revoked' });
+  assert.equal(d.status, 200, d.text);
+  assert.equal((await c.get('/api/v1/support/session')).json.code, 'support_unauthenticated');
+  assert.equal((await admin.client.get('/api/v1/support/grants')).json.grants[0].status, 'revoked');
+});
