@@ -8,27 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { httpsig } from '@parapet/core';
+import { generateKeyPairSync } from 'node:crypto';
+import { signHeaders } from '@parapet/device-client';
 import { createTestDatabase, usingPostgres } from '@parapet/db/testing';
 import { PostgresDatabase } from '@parapet/db';
 import { createSession, CSRF_HEADER, SESSION_COOKIE } from '@parapet/server/auth/sessions';
 import { call, haproxyAvailable, startCluster, type Cluster, type Res } from './cluster.js';
 
 const haproxy = haproxyAvailable();
-
-/** Signs a device request the way parapet-agent does (RFC 9421, ed25519), returning headers. */
-function signed(url: URL, method: string, body: Buffer | undefined, key: KeyObject, keyid: string): Record<string, string> {
-  const created = Math.floor(Date.now() / 1000);
-  const headers: Record<string, string> = {};
-  const components = ['@method', '@authority', '@path', '@query'];
-  if (body) {
-    headers['content-digest'] = httpsig.contentDigest(body);
-    headers['content-type'] = 'application/json';
-    components.push('content-digest');
-  }
-  return { ...headers, ...httpsig.signRequest({ method, authority: url.host, target: url.pathname + url.search, headers }, { components, params: { created, expires: created + 60, nonce: randomBytes(16).toString('base64url'), keyid, alg: 'ed25519' }, privateKey: key }) };
-}
 
 test('two replicas behind HAProxy: shared sessions, nonces and revocation; a replica killed mid-run loses nothing', { skip: !usingPostgres() ? 'needs PostgreSQL (DATABASE_URL)' : !haproxy ? 'needs haproxy (Debian package)' : false, timeout: 240_000 }, async (t) => {
   const tdb = await createTestDatabase();
@@ -60,14 +47,14 @@ test('two replicas behind HAProxy: shared sessions, nonces and revocation; a rep
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const enrollUrl = new URL('/api/v1/devices/enroll', `https://127.0.0.1:${a.port}`);
     const enrollBody = Buffer.from(JSON.stringify({ token: tok.json.token, kind: 'agent', name: 'replica-laptop', public_key: publicKey.export({ format: 'jwk' }).x, key_store: 'file' }));
-    const enrolled = await call(`https://127.0.0.1:${a.port}`, ca, 'POST', '/api/v1/devices/enroll', { body: enrollBody, headers: signed(enrollUrl, 'POST', enrollBody, privateKey, 'enroll') });
+    const enrolled = await call(`https://127.0.0.1:${a.port}`, ca, 'POST', '/api/v1/devices/enroll', { body: enrollBody, headers: signHeaders(enrollUrl, 'POST', enrollBody, privateKey, 'enroll') });
     assert.equal(enrolled.status, 201, JSON.stringify(enrolled.json));
     const key = privateKey;
     const hbBody = Buffer.from('{}');
     // The signature covers @authority, so sign for the balancer's authority and send the same
     // bytes straight to each replica with that Host.
     const hbUrl = new URL('/api/v1/devices/heartbeat', base);
-    const hb = signed(hbUrl, 'POST', hbBody, key, enrolled.json.keyid);
+    const hb = signHeaders(hbUrl, 'POST', hbBody, key, enrolled.json.keyid);
     const first = await call(`https://127.0.0.1:${a.port}`, ca, 'POST', '/api/v1/devices/heartbeat', { body: hbBody, headers: { ...hb, host: hbUrl.host } });
     assert.equal(first.status, 200, JSON.stringify(first.json));
     const replay = await call(`https://127.0.0.1:${b.port}`, ca, 'POST', '/api/v1/devices/heartbeat', { body: hbBody, headers: { ...hb, host: hbUrl.host } });
@@ -78,7 +65,7 @@ test('two replicas behind HAProxy: shared sessions, nonces and revocation; a rep
     assert.ok(rev.status < 300, JSON.stringify(rev.json));
     for (const r of [a, b]) {
       const u = new URL('/api/v1/devices/heartbeat', `https://127.0.0.1:${r.port}`);
-      const res = await call(`https://127.0.0.1:${r.port}`, ca, 'POST', '/api/v1/devices/heartbeat', { body: hbBody, headers: signed(u, 'POST', hbBody, key, enrolled.json.keyid) });
+      const res = await call(`https://127.0.0.1:${r.port}`, ca, 'POST', '/api/v1/devices/heartbeat', { body: hbBody, headers: signHeaders(u, 'POST', hbBody, key, enrolled.json.keyid) });
       assert.equal(res.status, 401, `revoked device refused on replica ${r.name}`);
     }
 

@@ -8,26 +8,19 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { dsse } from '@parapet/core';
-import { createTenant, loginAs, startTestServer, type TestServer } from '@parapet/server/testing';
+import { createTenant, loginAs, type TestServer } from '@parapet/server/testing';
 import { REVIEW_PAYLOAD_TYPE } from '@parapet/server/governance/reviews';
 import { scoreTenant } from '@parapet/server/governance/anomaly';
 import { recordAudit } from '@parapet/server/audit/record';
-import { browserMissing, launchBrowser, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
+import { browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
 
-const missing = browserMissing();
 let s: TestServer;
 let browser: Browser;
-const tabs: Tab[] = [];
-
-before(async () => {
-  if (missing) return;
-  s = await startTestServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  for (const t of tabs) await t.context.close().catch(() => undefined);
-  await browser?.close();
-  await s?.close();
+const { skip: missing, tabs } = browserSuite({
+  setup: async (srv, br) => {
+    s = srv;
+    browser = br;
+  },
 });
 
 test('an admin reviews access: open, confirm, revoke, sign off, download the signed evidence', { skip: missing ?? false }, async () => {

@@ -6,28 +6,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { createTenant, createUser, loginAs, startTestServer, type TestServer } from '@parapet/server/testing';
+import { createTenant, createUser, loginAs, type TestServer } from '@parapet/server/testing';
 import { hashPassword } from '@parapet/server/auth/password';
-import { browserMissing, focusedText, launchBrowser, openTab, screenshot, sessionCookie, totp, type Tab } from './harness.js';
+import { browserSuite, focusedText, openTab, screenshot, sessionCookie, type Tab, totp } from './harness.js';
 
-const missing = browserMissing();
 let s: TestServer;
 let browser: Browser;
 let tenantId: string;
 let admin: { userId: string; email: string };
-const tabs: Tab[] = [];
-
-before(async () => {
-  if (missing) return;
-  s = await startTestServer();
-  browser = await launchBrowser();
-  tenantId = await createTenant(s.db, 'acme');
-  admin = await createUser(s.db, tenantId, { roles: ['admin'], email: 'ada.admin@acme.test' });
-});
-after(async () => {
-  for (const t of tabs) await t.context.close().catch(() => undefined);
-  await browser?.close();
-  await s?.close();
+const { skip: missing, tabs } = browserSuite({
+  setup: async (srv, br) => {
+    s = srv;
+    browser = br;
+    tenantId = await createTenant(s.db, 'acme');
+    admin = await createUser(s.db, tenantId, { roles: ['admin'], email: 'ada.admin@acme.test' });
+  },
 });
 
 async function tab(cookie?: string) {

@@ -11,29 +11,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { createTenant, createUser, loginAs, startTestServer, type TestServer } from '@parapet/server/testing';
+import { createTenant, createUser, loginAs, type TestServer } from '@parapet/server/testing';
 import { DeviceClient, DeviceRequestError, openKeyStore } from '@parapet/device-client';
-import { adminWithTotp, browserMissing, focusedText, launchBrowser, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
+import { adminWithTotp, browserSuite, focusedText, openTab, screenshot, sessionCookie } from './harness.js';
 
-const missing = browserMissing();
 let s: TestServer;
 let browser: Browser;
 let dir: string;
 let tenantId: string;
-const tabs: Tab[] = [];
-
-before(async () => {
-  if (missing) return;
-  s = await startTestServer();
-  browser = await launchBrowser();
-  dir = await mkdtemp(join(tmpdir(), 'parapet-console-devices-'));
-  tenantId = await createTenant(s.db, 'devco');
-});
-after(async () => {
-  for (const t of tabs) await t.context.close().catch(() => undefined);
-  await browser?.close();
-  await s?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+const { skip: missing, tabs } = browserSuite({
+  setup: async (srv, br) => {
+    s = srv;
+    browser = br;
+    dir = await mkdtemp(join(tmpdir(), 'parapet-console-devices-'));
+    tenantId = await createTenant(s.db, 'devco');
+  },
+  teardown: async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  },
 });
 
 async function tab(cookie?: string) {

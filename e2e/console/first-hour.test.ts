@@ -7,28 +7,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { createTenant, createUser, startTestServer, type TestServer } from '@parapet/server/testing';
-import { browserMissing, launchBrowser, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
+import { createTenant, createUser, type TestServer } from '@parapet/server/testing';
+import { browserSuite, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
 
-const missing = browserMissing();
 let s: TestServer;
 let browser: Browser;
 let tenantId: string;
 let admin: { userId: string; email: string };
-const tabs: Tab[] = [];
-
-before(async () => {
-  if (missing) return;
-  s = await startTestServer();
-  browser = await launchBrowser();
-  tenantId = await createTenant(s.db, 'first-hour');
-  admin = await createUser(s.db, tenantId, { roles: ['admin'], email: 'a.very.long.admin.address@first-hour.example.test' });
-  for (let i = 0; i < 5; i++) await createUser(s.db, tenantId, { roles: ['employee'], email: `person-with-a-long-name-${i}@first-hour.example.test` });
-});
-after(async () => {
-  for (const t of tabs) await t.context.close().catch(() => undefined);
-  await browser?.close();
-  await s?.close();
+const { skip: missing, tabs } = browserSuite({
+  setup: async (srv, br) => {
+    s = srv;
+    browser = br;
+    tenantId = await createTenant(s.db, 'first-hour');
+    admin = await createUser(s.db, tenantId, { roles: ['admin'], email: 'a.very.long.admin.address@first-hour.example.test' });
+    for (let i = 0; i < 5; i++) await createUser(s.db, tenantId, { roles: ['employee'], email: `person-with-a-long-name-${i}@first-hour.example.test` });
+  },
 });
 
 async function tab(o: { fresh?: boolean } = {}) {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { loginAs, type TestServer } from '@parapet/server/testing';
+import { after, before } from 'node:test';
+import { loginAs, startTestServer, type TestServer } from '@parapet/server/testing';
 import { createSession } from '@parapet/server/auth/sessions';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -30,6 +31,39 @@ export async function launchBrowser(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/**
+ * One server and one Chromium for a test file. Registers a `before` hook that runs `prepare`,
+ * starts the server (with `env`) and the browser, then hands both to `setup`; and an `after` hook
+ * that closes every tab pushed onto `tabs`, the browser, the server, then runs `teardown`.
+ * `skip` is the reason the browser is missing (or false), for each test's options. Throws (via
+ * browserMissing) under CI when Chromium is not installed.
+ */
+export function browserSuite(o: {
+  env?: Record<string, string>;
+  prepare?: () => Promise<void>;
+  setup?: (s: TestServer, browser: Browser) => Promise<void> | void;
+  teardown?: () => Promise<void> | void;
+}): { skip: string | false; tabs: Tab[] } {
+  const skip = browserMissing() ?? false;
+  const tabs: Tab[] = [];
+  let s: TestServer | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    if (skip) return;
+    await o.prepare?.();
+    s = await startTestServer(o.env);
+    browser = await launchBrowser();
+    await o.setup?.(s, browser);
+  });
+  after(async () => {
+    for (const t of tabs) await t.context.close().catch(() => undefined);
+    await browser?.close();
+    await s?.close();
+    await o.teardown?.();
+  });
+  return { skip, tabs };
 }
 
 export interface Tab {

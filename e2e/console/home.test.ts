@@ -6,23 +6,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { createTenant, createUser, loginAs, startTestServer, type TestServer } from '@parapet/server/testing';
-import { browserMissing, launchBrowser, openTab, sessionCookie, screenshot, type Tab } from './harness.js';
+import { createTenant, createUser, loginAs, type TestServer } from '@parapet/server/testing';
+import { browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
 
-const missing = browserMissing();
 let s: TestServer;
 let browser: Browser;
-const tabs: Tab[] = [];
-
-before(async () => {
-  if (missing) return;
-  s = await startTestServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  for (const t of tabs) await t.context.close().catch(() => undefined);
-  await browser?.close();
-  await s?.close();
+const { skip: missing, tabs } = browserSuite({
+  setup: async (srv, br) => {
+    s = srv;
+    browser = br;
+  },
 });
 
 test('home: the admin sees the deployment state; manager and employee see their own cards', { skip: missing ?? false }, async () => {

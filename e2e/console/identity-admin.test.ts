@@ -10,49 +10,44 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { createTenant, createUser, loginAs, startTestServer, type TestServer } from '@parapet/server/testing';
-import { adminWithTotp, browserMissing, launchBrowser, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
+import { createTenant, createUser, loginAs, type TestServer } from '@parapet/server/testing';
+import { adminWithTotp, browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
 
 process.env.PARAPET_SSO_ALLOW_HTTP_LOOPBACK = '1';
 
-const missing = browserMissing();
 let s: TestServer;
 let browser: Browser;
 let tenantId: string;
 let idp: Server;
 let issuer: string;
 let discoveryHits = 0;
-const tabs: Tab[] = [];
-
-before(async () => {
-  if (missing) return;
-  s = await startTestServer();
-  browser = await launchBrowser();
-  tenantId = await createTenant(s.db, 'idco');
-  // Just a discovery document: saving the configuration reads nothing else.
-  idp = createServer((req, res) => {
-    if (req.url !== '/.well-known/openid-configuration') return void res.writeHead(404).end();
-    discoveryHits++;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        issuer,
-        authorization_endpoint: `${issuer}/auth`,
-        token_endpoint: `${issuer}/token`,
-        jwks_uri: `${issuer}/jwks`,
-        response_types_supported: ['code'],
-        subject_types_supported: ['public'],
-        id_token_signing_alg_values_supported: ['RS256'],
-      }),
-    );
-  });
-  await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
-  issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
-});
-after(async () => {
-  for (const t of tabs) await t.context.close().catch(() => undefined);
-  await browser?.close();
-  await s?.close();
-  idp?.close();
+const { skip: missing, tabs } = browserSuite({
+  setup: async (srv, br) => {
+    s = srv;
+    browser = br;
+    tenantId = await createTenant(s.db, 'idco');
+    // Just a discovery document: saving the configuration reads nothing else.
+    idp = createServer((req, res) => {
+      if (req.url !== '/.well-known/openid-configuration') return void res.writeHead(404).end();
+      discoveryHits++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          issuer,
+          authorization_endpoint: `${issuer}/auth`,
+          token_endpoint: `${issuer}/token`,
+          jwks_uri: `${issuer}/jwks`,
+          response_types_supported: ['code'],
+          subject_types_supported: ['public'],
+          id_token_signing_alg_values_supported: ['RS256'],
+        }),
+      );
+    });
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+  },
+  teardown: async () => {
+    idp?.close();
+  },
 });
 
 async function tab(cookie?: string) {

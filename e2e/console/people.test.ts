@@ -7,23 +7,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { createTenant, createUser, startTestServer, type TestServer } from '@parapet/server/testing';
-import { adminWithTotp, browserMissing, launchBrowser, openTab, screenshot, sessionCookie, totp, type Tab } from './harness.js';
+import { createTenant, createUser, type TestServer } from '@parapet/server/testing';
+import { adminWithTotp, browserSuite, openTab, screenshot, sessionCookie, totp } from './harness.js';
 
-const missing = browserMissing();
 let s: TestServer;
 let browser: Browser;
-const tabs: Tab[] = [];
-
-before(async () => {
-  if (missing) return;
-  s = await startTestServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  for (const t of tabs) await t.context.close().catch(() => undefined);
-  await browser?.close();
-  await s?.close();
+const { skip: missing, tabs } = browserSuite({
+  setup: async (srv, br) => {
+    s = srv;
+    browser = br;
+  },
 });
 
 test('invite a security lead, accept with password and MFA enrolment, change roles', { skip: missing ?? false }, async () => {

@@ -14,36 +14,34 @@ import { request } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { verifyReport } from '@parapet/core';
-import { loginAs, startTestServer, type TestServer } from '@parapet/server/testing';
+import { loginAs, type TestServer } from '@parapet/server/testing';
 import { createSelfSigned } from '@parapet/server/tls/certificate';
 import { finishedScan } from '../../packages/server/test/probe-finished-scan.js';
-import { browserMissing, launchBrowser, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
+import { browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
 
-const missing = browserMissing();
 let s: TestServer;
 let browser: Browser;
 let rx: ChildProcess | undefined;
 let rxPort = 0;
 let tls: { cert: string; key: string };
-const tabs: Tab[] = [];
-
-before(async () => {
-  if (missing) return;
-  const dir = await mkdtemp(join(tmpdir(), 'parapet-console-report-'));
-  tls = await createSelfSigned(['localhost']);
-  await writeFile(join(dir, 'cert.pem'), tls.cert);
-  await writeFile(join(dir, 'key.pem'), tls.key);
-  process.env.PARAPET_WEBHOOK_CA_FILE = join(dir, 'cert.pem');
-  s = await startTestServer();
-  browser = await launchBrowser();
-  rx = spawn(process.execPath, [fileURLToPath(new URL('../../packages/server/test/fixtures/webhook-receiver.mjs', import.meta.url))], { env: { ...process.env, CERT: join(dir, 'cert.pem'), KEY: join(dir, 'key.pem'), PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  rxPort = JSON.parse(await new Promise<string>((r) => rx!.stdout!.once('data', (d: Buffer) => r(d.toString())))).port;
-});
-after(async () => {
-  for (const t of tabs) await t.context.close().catch(() => undefined);
-  rx?.kill('SIGTERM');
-  await browser?.close();
-  await s?.close();
+let dir: string;
+const { skip: missing, tabs } = browserSuite({
+  prepare: async () => {
+    dir = await mkdtemp(join(tmpdir(), 'parapet-console-report-'));
+    tls = await createSelfSigned(['localhost']);
+    await writeFile(join(dir, 'cert.pem'), tls.cert);
+    await writeFile(join(dir, 'key.pem'), tls.key);
+    process.env.PARAPET_WEBHOOK_CA_FILE = join(dir, 'cert.pem');
+  },
+  setup: async (srv, br) => {
+    s = srv;
+    browser = br;
+    rx = spawn(process.execPath, [fileURLToPath(new URL('../../packages/server/test/fixtures/webhook-receiver.mjs', import.meta.url))], { env: { ...process.env, CERT: join(dir, 'cert.pem'), KEY: join(dir, 'key.pem'), PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    rxPort = JSON.parse(await new Promise<string>((r) => rx!.stdout!.once('data', (d: Buffer) => r(d.toString())))).port;
+  },
+  teardown: async () => {
+    rx?.kill('SIGTERM');
+  },
 });
 
 const rxCall = (method: string, path: string, body?: unknown) =>

@@ -9,25 +9,19 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { canonicalJson } from '@parapet/core';
-import { startTestServer, type TestServer } from '@parapet/server/testing';
-import { browserMissing, launchBrowser, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
+import { type TestServer } from '@parapet/server/testing';
+import { browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
 import { enrollWorker, newOrg, requestScan, scopeDoc, uploadScope, type Org } from '../../packages/worker/test/harness.js';
 
-const missing = browserMissing();
 let s: TestServer;
 let browser: Browser;
 let org: Org;
-const tabs: Tab[] = [];
-before(async () => {
-  if (missing) return;
-  s = await startTestServer();
-  browser = await launchBrowser();
-  org = await newOrg(s);
-});
-after(async () => {
-  for (const t of tabs) await t.context.close().catch(() => undefined);
-  await browser?.close();
-  await s?.close();
+const { skip: missing, tabs } = browserSuite({
+  setup: async (srv, br) => {
+    s = srv;
+    browser = br;
+    org = await newOrg(s);
+  },
 });
 
 const result = (port: number, outcome: string) => {

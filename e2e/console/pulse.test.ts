@@ -7,26 +7,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { startTestServer, type TestServer } from '@parapet/server/testing';
-import { browserMissing, launchBrowser, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
+import { type TestServer } from '@parapet/server/testing';
+import { browserSuite, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
 import { buildOrg, type SimOrg } from '../pulse/org-sim.js';
 
-const missing = browserMissing();
 let s: TestServer;
-let o: SimOrg;
 let browser: Browser;
-const tabs: Tab[] = [];
-
-before(async () => {
-  if (missing) return;
-  s = await startTestServer();
-  o = await buildOrg(s);
-  browser = await launchBrowser();
-});
-after(async () => {
-  for (const t of tabs) await t.context.close().catch(() => undefined);
-  await browser?.close();
-  await s?.close();
+let o: SimOrg;
+const { skip: missing, tabs } = browserSuite({
+  setup: async (srv, br) => {
+    s = srv;
+    browser = br;
+    o = await buildOrg(s);
+  },
 });
 
 /** A tab signed in as `key`, counting securitypolicyviolation events in the page. */

@@ -9,26 +9,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { createTenant, createUser, startTestServer, type TestServer } from '@parapet/server/testing';
+import { createTenant, createUser, type TestServer } from '@parapet/server/testing';
 import { hashPassword } from '@parapet/server/auth/password';
-import { browserMissing, launchBrowser, openTab, screenshot, totp, type Tab } from './harness.js';
+import { browserSuite, openTab, screenshot, totp } from './harness.js';
 
-const missing = browserMissing();
 let s: TestServer;
 let browser: Browser;
 let base: string;
-const tabs: Tab[] = [];
-
-before(async () => {
-  if (missing) return;
-  s = await startTestServer();
-  base = `https://localhost:${s.port}`;
-  browser = await launchBrowser();
-});
-after(async () => {
-  for (const t of tabs) await t.context.close().catch(() => undefined);
-  await browser?.close();
-  await s?.close();
+const { skip: missing, tabs } = browserSuite({
+  setup: async (srv, br) => {
+    s = srv;
+    browser = br;
+    base = `https://localhost:${s.port}`;
+  },
 });
 
 /** A platform authenticator with user verification, like a laptop's passkey store. */

@@ -51,7 +51,13 @@ export async function loadState(path: string): Promise<DeviceState> {
   return JSON.parse(await readFile(path, 'utf8')) as DeviceState;
 }
 
-function signHeaders(url: URL, method: string, body: Buffer | undefined, key: KeyObject, keyid: string, now = Date.now()): Record<string, string> {
+/**
+ * The headers of a device request signed as every Parapet device signs (RFC 9421 with ed25519):
+ * components `@method @authority @path @query`, plus `content-digest` (RFC 9530, sha-256) and
+ * `content-type: application/json` when there is a body; `created` is `now` (ms since the epoch)
+ * in seconds, `expires` 60 s later, a fresh 128-bit nonce. Returns the headers to send.
+ */
+export function signHeaders(url: URL, method: string, body: Buffer | undefined, key: KeyObject, keyid: string, now = Date.now()): Record<string, string> {
   const created = Math.floor(now / 1000);
   const headers: Record<string, string> = {};
   const components = ['@method', '@authority', '@path', '@query'];

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { JobError, JobRunner } from '../src/platform/jobs.js';
+import { forEachSettled, JobError, JobRunner } from '../src/platform/jobs.js';
 
 async function metric(r: Registry, name: string, job: string): Promise<number | undefined> {
   const m = (await r.getMetricsAsJSON()).find((x) => x.name === name);
@@ -79,4 +79,19 @@ test('after-commit work runs under its name and counts in the same series', asyn
   assert.equal(await metric(registry, 'parapet_job_runs_total', 'outbox.drain'), 2);
   assert.equal(await metric(registry, 'parapet_job_failures_total', 'outbox.drain'), 1);
   assert.equal(await metric(registry, 'parapet_job_last_success_timestamp_seconds', 'outbox.drain'), 42);
+});
+
+test('forEachSettled: every item runs even after failures; one AggregateError names the count and holds each error', async () => {
+  const ran: number[] = [];
+  const seen: number[] = [];
+  await assert.doesNotReject(forEachSettled([1, 2], 'item(s)', async (n) => ran.push(n)));
+  const err = await forEachSettled([1, 2, 3, 4], 'tenant(s)', async (n) => {
+    ran.push(n);
+    if (n % 2 === 0) throw new Error(`boom ${n}`);
+  }, (n) => seen.push(n)).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof AggregateError);
+  assert.equal(err.message, '2 tenant(s) failed.');
+  assert.deepEqual(err.errors.map((e: Error) => e.message), ['boom 2', 'boom 4']);
+  assert.deepEqual(ran, [1, 2, 1, 2, 3, 4]);
+  assert.deepEqual(seen, [2, 4]);
 });

@@ -14,6 +14,7 @@ import { auditStatus } from './status.js';
 import { FsVault } from '../vault/fs.js';
 import { merkle } from '@parapet/core';
 import { emitIntegrityAlert } from '../webhooks/events.js';
+import { forEachSettled } from '../platform/jobs.js';
 import { AuditTamperError, buildExport, CheckpointScheduler, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, treeFor, treeSize, type StoredCheckpoint } from './service.js';
 
 defineActions({
@@ -102,19 +103,13 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     everyMs: CHECKPOINT_INTERVAL_MS,
     runAtStart: false,
     async run() {
-      const failed: unknown[] = [];
-      for (const tenantId of [...dirtyTenants]) {
-        dirtyTenants.delete(tenantId);
-        try {
-          await issueCheckpoint(deps.db, deps.keys, tenantId, { vault });
-        } catch (e) {
-          failed.push(e);
-          app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed');
-          // A log that contradicts its signed checkpoints is an alert for the tenant's SIEM.
-          if (e instanceof AuditTamperError) await emitIntegrityAlert(deps.db, tenantId, e.message, deps.now()).catch((x: unknown) => app.log.error({ err: x }, 'integrity alert not queued'));
-        }
-      }
-      if (failed.length) throw new AggregateError(failed, `${failed.length} tenant checkpoint(s) failed.`);
+      const due = [...dirtyTenants];
+      dirtyTenants.clear();
+      await forEachSettled(due, 'tenant checkpoint(s)', (tenantId) => issueCheckpoint(deps.db, deps.keys, tenantId, { vault }), async (tenantId, e) => {
+        app.log.error({ err: e, tenant_id: tenantId }, 'audit checkpoint failed');
+        // A log that contradicts its signed checkpoints is an alert for the tenant's SIEM.
+        if (e instanceof AuditTamperError) await emitIntegrityAlert(deps.db, tenantId, e.message, deps.now()).catch((x: unknown) => app.log.error({ err: x }, 'integrity alert not queued'));
+      });
     },
   });
   /** The daily job: snapshot to the vault, then send the checkpoint to the tenant's witnesses. */
@@ -144,17 +139,9 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     everyMs: SNAPSHOT_INTERVAL_MS,
     runAtStart: false,
     async run() {
-      const failed: unknown[] = [];
-      for (const tenantId of [...snapshotPending]) {
-        snapshotPending.delete(tenantId);
-        try {
-          await snapshotAndAnchor(tenantId);
-        } catch (e) {
-          failed.push(e);
-          app.log.error({ err: e, tenant_id: tenantId }, 'audit snapshot failed');
-        }
-      }
-      if (failed.length) throw new AggregateError(failed, `${failed.length} tenant snapshot(s) failed.`);
+      const due = [...snapshotPending];
+      snapshotPending.clear();
+      await forEachSettled(due, 'tenant snapshot(s)', snapshotAndAnchor, (tenantId, e) => app.log.error({ err: e, tenant_id: tenantId }, 'audit snapshot failed'));
     },
   });
   // After a restart, every tenant is due once: a log written just before the restart still

@@ -11,6 +11,7 @@ import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
 import { listTenantIds } from '../tenants/service.js';
 import { listAlerts, scoreTenant } from './anomaly.js';
+import { forEachSettled } from '../platform/jobs.js';
 import { erasePerson, listErasures } from './erasure.js';
 import { decideItem, getReview, listReviews, openReview, reviewEvidence, reviewTick, signOff, REVIEW_KINDS, REVIEW_PAYLOAD_TYPE } from './reviews.js';
 
@@ -240,9 +241,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     everyMs: ANOMALY_JOB_INTERVAL_MS,
     runAtStart: false,
     async run(now) {
-      const failed: unknown[] = [];
-      for (const tenantId of await listTenantIds(deps.db)) await scoreTenant(deps.db, tenantId, now).catch((e: unknown) => failed.push(e));
-      if (failed.length) throw new AggregateError(failed, `${failed.length} tenant(s) could not be scored.`);
+      await forEachSettled(await listTenantIds(deps.db), 'tenant anomaly score(s)', (tenantId) => scoreTenant(deps.db, tenantId, now));
     },
   });
 
@@ -252,9 +251,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     everyMs: REVIEW_JOB_INTERVAL_MS,
     runAtStart: false,
     async run(now) {
-      const failed: unknown[] = [];
-      for (const tenantId of await listTenantIds(deps.db)) await reviewTick(deps.db, tenantId, now).catch((e: unknown) => failed.push(e));
-      if (failed.length) throw new AggregateError(failed, `${failed.length} tenant(s) failed the access review job.`);
+      await forEachSettled(await listTenantIds(deps.db), 'tenant access review tick(s)', (tenantId) => reviewTick(deps.db, tenantId, now));
     },
   });
 }

@@ -146,3 +146,22 @@ export class JobRunner {
     while (this.inflight.size) await Promise.all([...this.inflight]);
   }
 }
+
+/**
+ * Runs `work` on each item in turn (one tenant, one scan…); a failure does not stop the rest.
+ * `onError(item, error)` sees each failure as it happens (for the log). After every item ran,
+ * throws an AggregateError of all failures, message `<n> <what> failed.`, so the job counts as
+ * failed once however many items failed; resolves when none did.
+ */
+export async function forEachSettled<T>(items: Iterable<T>, what: string, work: (item: T) => Promise<unknown>, onError?: (item: T, error: unknown) => unknown): Promise<void> {
+  const failed: unknown[] = [];
+  for (const item of items) {
+    try {
+      await work(item);
+    } catch (e) {
+      failed.push(e);
+      await onError?.(item, e);
+    }
+  }
+  if (failed.length) throw new AggregateError(failed, `${failed.length} ${what} failed.`);
+}

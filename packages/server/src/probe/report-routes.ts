@@ -11,6 +11,7 @@ import { authorize, defineActions } from '../auth/pdp.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { recordAudit } from '../audit/record.js';
 import { listTenantIds } from '../tenants/service.js';
+import { forEachSettled } from '../platform/jobs.js';
 import { ensureReportKey, generateReport, scansWithoutReport, type StoredReport } from './report.js';
 
 defineActions({
@@ -38,19 +39,11 @@ export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Pr
 
   // The job: every finished scan gets its report without anyone asking (platform job runner).
   const sweep = async () => {
-    const failed: unknown[] = [];
-    for (const tenantId of await listTenantIds(deps.db)) {
-      const ids = await deps.db.tx({ tenantId }, (q) => scansWithoutReport(q));
-      for (const id of ids) {
-        try {
-          await generateReport(deps.db, deps.keys, tenantId, id, deps.now);
-        } catch (e) {
-          failed.push(e);
-          app.log.error({ err: e, tenant_id: tenantId, scan_id: id }, 'probe report generation failed');
-        }
-      }
-    }
-    if (failed.length) throw new AggregateError(failed, `${failed.length} probe report(s) failed.`);
+    const due: Array<{ tenantId: string; id: string }> = [];
+    for (const tenantId of await listTenantIds(deps.db)) for (const id of await deps.db.tx({ tenantId }, (q) => scansWithoutReport(q))) due.push({ tenantId, id });
+    await forEachSettled(due, 'probe report(s)', ({ tenantId, id }) => generateReport(deps.db, deps.keys, tenantId, id, deps.now), ({ tenantId, id }, e) =>
+      app.log.error({ err: e, tenant_id: tenantId, scan_id: id }, 'probe report generation failed'),
+    );
   };
   if (deps.jobs) deps.jobs.define({ name: 'probe.reports', everyMs: REPORT_SWEEP_MS, run: sweep });
   else {
