@@ -115,6 +115,13 @@ test('no grant, no access; a read-only grant reads but never writes, pinned to i
   forged.headers['x-csrf-token'] = c.headers['x-csrf-token']!;
   assert.equal((await forged.get('/api/v1/support/tenant/users')).json.code, 'support_unauthenticated');
 
+  // Posture names the open grant and its live session.
+  const posture = await admin.client.get('/api/v1/posture');
+  assert.equal(posture.status, 200, posture.text);
+  const sg = posture.json.checks.find((x: { id: string }) => x.id === 'support.grants');
+  assert.equal(sg.status, 'warn');
+  assert.match(sg.detail, /SUP-42 \(read_only, until .*, 1 live session\(s\)\)/);
+
   // The customer sees the live session.
   const list = await admin.client.get('/api/v1/support/grants');
   assert.equal(list.status, 200, list.text);

@@ -208,6 +208,7 @@ export const supportStaffAdd: Command = {
   async run({ values, positionals, io }) {
     const [email] = positionals;
     if (!email || positionals.length > 1) throw new CliError('Usage: parapet support staff add EMAIL.');
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new CliError(`${email} is not an e-mail address.`);
     const r = await withDatabase(cliConfig(), (db) => addSupportStaff(db, email, typeof values.name === 'string' ? values.name : '')).catch(rethrow);
     if (io.json) return io.out(JSON.stringify({ staff_id: r.staffId, email: r.email, enrolment_code: r.code, expires_at: r.expiresAt.toISOString() }));
     io.out(`Support member ${r.email} (${r.staffId}). One-time enrolment code, valid until ${r.expiresAt.toISOString()}: ${r.code}`);
