@@ -16,6 +16,7 @@ import { SsoPage } from './pages/Sso';
 import { ScimPage } from './pages/Scim';
 import { AcceptInvitePage } from './pages/AcceptInvite';
 import { AccessReviewsPage } from './pages/AccessReviews';
+import { SupportAccessPage } from './pages/SupportAccess';
 import { HomePage } from './pages/Home';
 import { ProbeReportsPage } from './pages/ProbeReports';
 import { WebhooksPage } from './pages/Webhooks';
@@ -33,6 +34,7 @@ const PAGES: Record<string, { title: string; roles?: string[]; Page: () => React
   '/sso': { title: 'Single sign-on', roles: ACCESS.sso, Page: SsoPage },
   '/scim': { title: 'SCIM provisioning', roles: ACCESS.scim, Page: ScimPage },
   '/access-reviews': { title: 'Access reviews', roles: ACCESS.reviews, Page: AccessReviewsPage },
+  '/support-access': { title: 'Support access', roles: ACCESS.support, Page: SupportAccessPage },
   '/settings': { title: 'Organisation settings', roles: ACCESS.settings, Page: SettingsPage },
   '/probe/reports': { title: 'Probe reports', roles: ACCESS.probeReports, Page: ProbeReportsPage },
   '/webhooks': { title: 'SIEM webhooks', roles: ACCESS.webhooks, Page: WebhooksPage },

@@ -17,6 +17,7 @@ import { peopleRoutes } from './people/routes.js';
 import { auditConsoleRoutes } from './audit/routes-console.js';
 import { organisationRoutes } from './organisation/routes.js';
 import { governanceRoutes } from './governance/routes.js';
+import { supportRoutes } from './governance/support-routes.js';
 import { pulseRoutes } from './pulse/routes.js';
 import { postureRoutes } from './posture/routes.js';
 
@@ -41,6 +42,7 @@ export const domainModules: Array<(app: FastifyInstance, deps: AppDeps) => Promi
   auditConsoleRoutes,
   organisationRoutes,
   governanceRoutes,
+  supportRoutes,
   pulseRoutes,
   postureRoutes,
   // Last: its catch-all GET serves the SPA for every path no module claimed.

@@ -11,6 +11,7 @@ import { login, logout, usersInvitations, usersInvite, usersList, usersRoles, us
 import { reportVerify } from './report.js';
 import { profileSign } from './profile.js';
 import { posture } from './posture.js';
+import { erasureList, erasureRequest, reviewsDecide, reviewsList, reviewsOpen, reviewsShow, reviewsSignOff, supportStaffAdd, supportStaffDisable, supportStaffList } from './governance.js';
 
 /** Every command the CLI knows. Domain commands live in their own files; list them here. */
 export const commands: Command[] = [
@@ -43,4 +44,14 @@ export const commands: Command[] = [
   reportVerify,
   profileSign,
   posture,
+  reviewsList,
+  reviewsOpen,
+  reviewsShow,
+  reviewsDecide,
+  reviewsSignOff,
+  erasureRequest,
+  erasureList,
+  supportStaffAdd,
+  supportStaffList,
+  supportStaffDisable,
 ];

@@ -20,6 +20,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { href: '/sso', label: 'Single sign-on', roles: ACCESS.sso },
       { href: '/scim', label: 'SCIM provisioning', roles: ACCESS.scim },
       { href: '/access-reviews', label: 'Access reviews', roles: ACCESS.reviews },
+      { href: '/support-access', label: 'Support access', roles: ACCESS.support },
       { href: '/settings', label: 'Settings', roles: ACCESS.settings },
       { href: '/probe/reports', label: 'Probe reports', roles: ACCESS.probeReports },
       { href: '/webhooks', label: 'SIEM webhooks', roles: ACCESS.webhooks },

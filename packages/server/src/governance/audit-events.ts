@@ -1,4 +1,4 @@
-/** Audit events of the governance domain (access reviews). */
+/** Audit events of the governance domain (access reviews, anomaly alerts, erasure, support grants). */
 export const GOVERNANCE_EVENTS = [
   'governance.review.opened',
   'governance.review.item_confirmed',
@@ -10,4 +10,11 @@ export const GOVERNANCE_EVENTS = [
   'governance.anomaly.acknowledged',
   'governance.erasure.completed',
   'governance.erasure.refused',
+  'support.grant.opened',
+  'support.grant.revoked',
+  'support.grant.refused',
+  'support.session.opened',
+  'support.session.refused',
+  'support.session.ended',
+  'support.request',
 ] as const;

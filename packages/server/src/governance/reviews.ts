@@ -69,6 +69,8 @@ export async function currentAccess(q: Queryable): Promise<Line[]> {
   );
   for (const g of groups.rows) lines.push({ kind: 'approver_group', subject_id: g.user_id, label: `${g.email} approves for group ${g.group_name}`, detail: { email: g.email, group: g.group_name } });
   const devices = await q.query<{ id: string; kind: string; name: string; last_seen_at: Date | null }>(`SELECT id, kind, name, last_seen_at FROM devices WHERE status = 'active' ORDER BY enrolled_at, id`);
+  const grants = await q.query<{ id: string; ticket: string; scope: string; expires_at: Date }>(`SELECT id, ticket, scope, expires_at FROM support_grants WHERE revoked_at IS NULL AND expires_at > now() ORDER BY created_at, id`);
+  for (const g of grants.rows) lines.push({ kind: 'support_grant', subject_id: g.id, label: `Vendor support grant ${g.ticket} (${g.scope}) until ${g.expires_at.toISOString()}`, detail: { ticket: g.ticket, scope: g.scope, expires_at: g.expires_at.toISOString() } });
   for (const d of devices.rows) lines.push({ kind: 'device', subject_id: d.id, label: `${d.kind} "${d.name}"`, detail: { kind: d.kind, name: d.name, last_seen_at: d.last_seen_at?.toISOString() ?? null } });
   return lines;
 }
@@ -177,7 +179,10 @@ async function revokeLine(q: Queryable, tenantId: string, actor: AuditActor, ite
       await q.query(`UPDATE devices SET status = 'revoked', revoked_at = now(), revoked_by = $2 WHERE id = $1 AND status = 'active'`, [item.subject_id, `user:${actor.id}`]);
       return;
     case 'support_grant':
-      throw new ProblemError(409, 'review_revoke_unsupported', 'Support grants are revoked from the support page.');
+      // Ends the grant's support sessions at once too.
+      await q.query(`UPDATE support_grants SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL`, [item.subject_id, actor.id]);
+      await q.query(`UPDATE support_sessions SET ended_at = now() WHERE grant_id = $1 AND ended_at IS NULL`, [item.subject_id]);
+      return;
   }
   void tenantId;
 }

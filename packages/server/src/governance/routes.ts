@@ -10,8 +10,11 @@ import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
 import { listTenantIds } from '../tenants/service.js';
-import { listAlerts, scoreTenant } from './anomaly.js';
 import { forEachSettled } from '../platform/jobs.js';
+import { enqueue } from '../webhooks/deliver.js';
+import { anomalyAlert } from '../webhooks/ocsf.js';
+import { listAlerts, scoreTenant, type AnomalyAlert } from './anomaly.js';
+import type { Queryable } from '@parapet/db';
 import { erasePerson, listErasures } from './erasure.js';
 import { decideItem, getReview, listReviews, openReview, reviewEvidence, reviewTick, signOff, REVIEW_KINDS, REVIEW_PAYLOAD_TYPE } from './reviews.js';
 
@@ -241,7 +244,13 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     everyMs: ANOMALY_JOB_INTERVAL_MS,
     runAtStart: false,
     async run(now) {
-      await forEachSettled(await listTenantIds(deps.db), 'tenant anomaly score(s)', (tenantId) => scoreTenant(deps.db, tenantId, now));
+      // Each alert becomes a webhook message in the alert's own transaction (SIEMs subscribed to governance.anomaly.detected).
+      const toSiem = (tenantId: string) => async (q: Queryable, a: AnomalyAlert) => {
+        await enqueue(q, tenantId, 'governance.anomaly.detected', now, (uid) =>
+          anomalyAlert({ tenantId, alertId: a.id, actorType: a.actor_type, actorId: a.actor_id, count: a.count, median: a.median, p99: a.p99, floor: a.floor, windowStart: a.window_start, at: now }, uid),
+        );
+      };
+      await forEachSettled(await listTenantIds(deps.db), 'tenant anomaly score(s)', (tenantId) => scoreTenant(deps.db, tenantId, now, toSiem(tenantId)));
     },
   });
 

@@ -178,9 +178,20 @@ export async function mfaCheck(q: Queryable): Promise<PostureCheck> {
   };
 }
 
-/** Support access: this deployment has no grant mechanism for vendor support, so none can be open. */
-export function supportGrantCheck(): PostureCheck {
-  return { id: 'support.grants', title: 'Open support grants', status: 'pass', detail: 'Not applicable: this deployment has no support-access grants, so none can be open.' };
+/**
+ * Support access (CORE-SUPPORT): vendor support grants open now in the caller's tenant. None is a
+ * pass; any is a warning naming each ticket, scope, end and the support sessions live under it.
+ */
+export async function supportGrantCheck(q: Queryable, now: Date): Promise<PostureCheck> {
+  const { rows } = await q.query<{ ticket: string; scope: string; expires_at: Date; live: number }>(
+    `SELECT g.ticket, g.scope, g.expires_at,
+            (SELECT count(*)::int FROM support_sessions s WHERE s.tenant_id = g.tenant_id AND s.grant_id = g.id AND s.ended_at IS NULL AND s.expires_at > $1) AS live
+       FROM support_grants g WHERE g.revoked_at IS NULL AND g.expires_at > $1 ORDER BY g.expires_at`,
+    [now],
+  );
+  if (!rows.length) return { id: 'support.grants', title: 'Open support grants', status: 'pass', detail: 'No open support grants: vendor support has no access to this organisation.' };
+  const list = rows.map((r) => `${r.ticket} (${r.scope}, until ${r.expires_at.toISOString()}, ${r.live} live session(s))`).join('; ');
+  return { id: 'support.grants', title: 'Open support grants', status: 'warn', detail: `${rows.length} open support grant(s): ${list}.` };
 }
 
 /**

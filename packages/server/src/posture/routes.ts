@@ -49,15 +49,16 @@ export async function postureRoutes(app: FastifyInstance, deps: AppDeps): Promis
     const now = deps.now();
     const checks: PostureCheck[] = [];
     checks.push(...(await tlsChecks(app.server, { hsts: reply.getHeader('strict-transport-security'), csp: reply.getHeader('content-security-policy') })));
-    const { db, keyRows, mfa, witnessCount } = await deps.db.tx(ctx, async (q) => ({
+    const { db, keyRows, mfa, support, witnessCount } = await deps.db.tx(ctx, async (q) => ({
       db: [await rlsCheck(q), await roleCheck(deps.db.engine, q)],
       keyRows: await keyChecks(q, deps.keys, now),
       mfa: await mfaCheck(q),
+      support: await supportGrantCheck(q, now),
       witnessCount: witnessesOf((await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants`)).rows[0]?.settings).length,
     }));
     checks.push(...db);
     checks.push(...auditChecks(await auditStatus(deps.db, vault, p.tenantId, ctx.actor), witnessCount, now));
-    checks.push(...keyRows, mfa, supportGrantCheck());
+    checks.push(...keyRows, mfa, support);
     const { statement, envelope } = await deps.db.tx(ctx, (q) => signPosture(q, deps.keys, p.tenantId, actorOf(req), checks, now));
     return { overall: statement.overall, checked_at: statement.checked_at, key_id: envelope.signatures[0]!.keyid, checks, envelope };
   });

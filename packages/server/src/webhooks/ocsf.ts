@@ -21,6 +21,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'probe.finding.opened',
   'probe.finding.resolved',
   'audit.integrity_alert',
+  'governance.anomaly.detected',
   'webhook.test',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -139,6 +140,48 @@ export function integrityAlert(tenantId: string, detail: string, at: Date, uid: 
     metadata: metadata(tenantId, 'audit.integrity_alert', uid),
     finding_info: { uid, title: 'Audit log integrity check failed', desc: detail, types: ['audit.integrity'] },
     message: detail,
+  };
+}
+
+/** What an anomaly alert (governance/anomaly.ts) reports: counts per hour, the baseline, the rule. */
+export interface AnomalyFacts {
+  tenantId: string;
+  alertId: string;
+  actorType: string;
+  actorId: string;
+  /** Data-access entries in the trailing hour. */
+  count: number;
+  median: number;
+  p99: number;
+  floor: number;
+  windowStart: string;
+  at: Date;
+}
+
+/**
+ * An OCSF Detection Finding (2004) for an actor far beyond their data-access baseline
+ * (CORE-ANOMALY), severity High. The actor is named by type and id only: a person's name and
+ * address stay inside Parapet, where erasure can shred them.
+ */
+export function anomalyAlert(f: AnomalyFacts, uid: string): OcsfEvent {
+  const desc = `${f.actorType} ${f.actorId} made ${f.count} data reads or exports in the hour from ${f.windowStart}; their hourly median is ${f.median} and 99th percentile ${f.p99} (rule: at least ${f.floor}, above 3x the median and above the 99th percentile).`;
+  return {
+    class_uid: 2004,
+    class_name: 'Detection Finding',
+    category_uid: 2,
+    category_name: 'Findings',
+    activity_id: 1,
+    activity_name: 'Create',
+    type_uid: 200401,
+    time: f.at.getTime(),
+    severity_id: 4,
+    severity: 'High',
+    status_id: 1,
+    metadata: { version: OCSF_VERSION, product: { ...product, name: 'Parapet' }, tenant_uid: f.tenantId, uid, event_code: 'governance.anomaly.detected', log_name: 'parapet.governance' },
+    finding_info: { uid: f.alertId, title: 'Data access far beyond baseline', desc, types: ['governance.anomaly'], first_seen_time: Date.parse(f.windowStart), last_seen_time: f.at.getTime() },
+    actor: { user: { uid: f.actorId, type: f.actorType } },
+    observables: [{ name: 'count', type: 'Other', value: String(f.count) }, { name: 'baseline_median', type: 'Other', value: String(f.median) }, { name: 'baseline_p99', type: 'Other', value: String(f.p99) }],
+    message: desc,
   };
 }
 
