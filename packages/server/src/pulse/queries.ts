@@ -11,7 +11,7 @@ import { recordAudit, type AuditActor } from '../audit/record.js';
 import { decide, delegatedCategories, subjectRelations, type Resource } from '../auth/pdp.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { loadSettings, LEVELS, PERIODS, purposeOf, type Level, type Period, type PulseSettings } from './settings.js';
-import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type OrgTree, type WeekData } from './kanon.js';
+import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type OrgTree } from './kanon.js';
 
 const DAY_MS = 86_400_000;
 /** Longest range one question may cover (days). */
@@ -181,29 +181,11 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
   const lastDay = qn.to < settledUntil ? qn.to : settledUntil;
   const days = qn.from <= lastDay ? daysOf(qn.from, lastDay) : [];
   const data: DayData = new Map();
-  let weekData: WeekData | undefined;
   if (days.length && members.length) {
     const teamFilter = qn.level === 'team' ? 'AND user_id = ANY($3::uuid[])' : '';
     const catFilter = qn.category ? `AND category = $${qn.level === 'team' ? 4 : 3}` : '';
     const params = [days[0], days[days.length - 1], ...(qn.level === 'team' ? [members] : []), ...(qn.category ? [qn.category] : [])];
-    if (qn.period === 'week') {
-      // One row per person, category and week, with a bit per day of presence: the week view
-      // moves a seventh of the rows a day view would.
-      weekData = new Map();
-      const { rows } = await q.query<{ week: string; user_id: string; category: string; a: number; i: number; w: number; days: number }>(
-        `SELECT to_char(date_trunc('week', day), 'YYYY-MM-DD') AS week, user_id, category, sum(active_s) AS a, sum(idle_s) AS i, sum(work_s) AS w,
-                bit_or(1 << (extract(isodow FROM day)::int - 1)) AS days
-           FROM pulse_daily WHERE day >= $1::date AND day <= $2::date AND category <> '' AND active_s + idle_s > 0 ${teamFilter} ${catFilter}
-          GROUP BY 1, 2, 3`,
-        params,
-      );
-      for (const r of rows) {
-        const key = `${r.week}|${r.category}`;
-        let m = weekData.get(key);
-        if (!m) weekData.set(key, (m = new Map()));
-        m.set(r.user_id, { active: Number(r.a), idle: Number(r.i), work: Number(r.w), days: Number(r.days) });
-      }
-    } else {
+    {
       const { rows } = await q.query<{ day: string; user_id: string; category: string; a: number; i: number; w: number }>(
         `SELECT to_char(day, 'YYYY-MM-DD') AS day, user_id, category, active_s AS a, idle_s AS i, work_s AS w FROM pulse_daily
           WHERE day >= $1::date AND day <= $2::date AND category <> '' ${teamFilter} ${catFilter}`,
@@ -217,7 +199,7 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
       }
     }
   }
-  const cells = aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members, days, categories, data, viewer: p.userId, k: settings.kMin, period: qn.period, ...(weekData ? { weekData } : {}) });
+  const cells = aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members, days, categories, data, viewer: p.userId, k: settings.kMin, period: qn.period });
   // Days after settled_until are not served at all: mark their cells suppressed.
   if (qn.to > lastDay) {
     const later = daysOf(days.length ? iso(Date.parse(lastDay) + DAY_MS) : qn.from, qn.to);
@@ -231,6 +213,7 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
           delete existing.active_s;
           delete existing.idle_s;
           delete existing.work_s;
+          delete existing.omitted_days;
         } else cells.push({ period: per, category: cat, released: false });
       }
     }
@@ -243,7 +226,7 @@ export function answerCsv(a: Answer): string {
   const lines = ['period,category,people,active_seconds,idle_seconds,work_hours_active_seconds,note'];
   const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   for (const c of a.cells) {
-    if (c.released) lines.push([c.period, esc(c.category), c.people ?? '', Math.round(c.active_s ?? 0), Math.round(c.idle_s ?? 0), Math.round(c.work_s ?? 0), ''].join(','));
+    if (c.released) lines.push([c.period, esc(c.category), c.people ?? '', Math.round(c.active_s ?? 0), Math.round(c.idle_s ?? 0), Math.round(c.work_s ?? 0), c.omitted_days ? `${c.omitted_days} day(s) with fewer than ${a.k} people left out` : ''].join(','));
     else lines.push([c.period, esc(c.category), '', '', '', '', `fewer than ${a.k} people`].join(','));
   }
   return lines.join('\n') + '\n';
