@@ -92,6 +92,39 @@ export async function orgTree(q: Queryable): Promise<{ tree: OrgTree; people: Ar
   return { tree: buildTree(rows), people: rows };
 }
 
+/**
+ * The org chart each given ISO week's aggregates are computed on: the chart stored at the
+ * week's first question (migration 0511), stored now from the current active people when this
+ * is that first question. `q` is the question's tenant transaction; two first questions at
+ * once serialise on the week's row, and the second reads what the first stored.
+ * @param mondays YYYY-MM-DD, each a Monday.
+ * @returns per Monday: the tree and everyone in it.
+ */
+export async function chartsAsOf(q: Queryable, mondays: string[]): Promise<Map<string, { tree: OrgTree; people: string[] }>> {
+  const out = new Map<string, { tree: OrgTree; people: string[] }>();
+  if (!mondays.length) return out;
+  const weeks = [...new Set(mondays)].sort();
+  const have = new Set((await q.query<{ week: string }>(`SELECT to_char(week, 'YYYY-MM-DD') AS week FROM pulse_week_charts WHERE week = ANY($1::date[])`, [weeks])).rows.map((r) => r.week));
+  const missing = weeks.filter((w) => !have.has(w));
+  if (missing.length) {
+    await q.query(
+      `WITH marks AS (INSERT INTO pulse_week_charts (tenant_id, week) SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid, w FROM unnest($1::date[]) AS w
+                      ON CONFLICT (tenant_id, week) DO NOTHING RETURNING tenant_id, week)
+       INSERT INTO pulse_week_chart_people (tenant_id, week, user_id, manager_id)
+       SELECT m.tenant_id, m.week, u.id, u.manager_id FROM marks m CROSS JOIN users u WHERE u.status = 'active'`,
+      [missing],
+    );
+  }
+  const { rows } = await q.query<{ week: string; id: string; manager_id: string | null }>(
+    `SELECT to_char(week, 'YYYY-MM-DD') AS week, user_id AS id, manager_id FROM pulse_week_chart_people WHERE week = ANY($1::date[])`,
+    [weeks],
+  );
+  const byWeek = new Map<string, Array<{ id: string; manager_id: string | null }>>(weeks.map((w) => [w, []]));
+  for (const r of rows) byWeek.get(r.week)!.push(r);
+  for (const [w, people] of byWeek) out.set(w, { tree: buildTree(people), people: people.map((p) => p.id) });
+  return out;
+}
+
 function daysOf(from: string, to: string): string[] {
   const out: string[] = [];
   for (let t = Date.parse(from); t <= Date.parse(to); t += DAY_MS) out.push(iso(t));
@@ -176,30 +209,48 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
     const cells = [...acc.values()].sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : a.category < b.category ? -1 : 1));
     return { answer: { ...base, people: 1, cells }, members: [qn.subject!] };
   }
-  const { tree, people } = await orgTree(q);
-  const members = qn.level === 'org' ? people.map((x) => x.id) : teamOf(tree, qn.subject!);
+  // Each week's cells on the org chart stored at that week's first question (chartsAsOf): a
+  // served cell does not change when the chart does.
   const lastDay = qn.to < settledUntil ? qn.to : settledUntil;
   const days = qn.from <= lastDay ? daysOf(qn.from, lastDay) : [];
+  const byWeek = new Map<string, string[]>();
+  for (const d of days) {
+    const w = weekOf(d);
+    const l = byWeek.get(w);
+    if (l) l.push(d);
+    else byWeek.set(w, [d]);
+  }
+  const charts = await chartsAsOf(q, [...byWeek.keys()]);
+  const teams = new Map<string, string[]>();
+  const everyone = new Set<string>();
+  for (const [w, { tree, people }] of charts) {
+    const team = qn.level === 'org' ? people : teamOf(tree, qn.subject!);
+    teams.set(w, team);
+    for (const x of team) everyone.add(x);
+  }
+  const members = [...everyone];
   const data: DayData = new Map();
   if (days.length && members.length) {
     const teamFilter = qn.level === 'team' ? 'AND user_id = ANY($3::uuid[])' : '';
     const catFilter = qn.category ? `AND category = $${qn.level === 'team' ? 4 : 3}` : '';
     const params = [days[0], days[days.length - 1], ...(qn.level === 'team' ? [members] : []), ...(qn.category ? [qn.category] : [])];
-    {
-      const { rows } = await q.query<{ day: string; user_id: string; category: string; a: number; i: number; w: number }>(
-        `SELECT to_char(day, 'YYYY-MM-DD') AS day, user_id, category, active_s AS a, idle_s AS i, work_s AS w FROM pulse_daily
-          WHERE day >= $1::date AND day <= $2::date AND category <> '' ${teamFilter} ${catFilter}`,
-        params,
-      );
-      for (const r of rows) {
-        const key = `${r.day}|${r.category}`;
-        let m = data.get(key);
-        if (!m) data.set(key, (m = new Map()));
-        m.set(r.user_id, { active: Number(r.a), idle: Number(r.i), work: Number(r.w) });
-      }
+    const { rows } = await q.query<{ day: string; user_id: string; category: string; a: number; i: number; w: number }>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, user_id, category, active_s AS a, idle_s AS i, work_s AS w FROM pulse_daily
+        WHERE day >= $1::date AND day <= $2::date AND category <> '' ${teamFilter} ${catFilter}`,
+      params,
+    );
+    for (const r of rows) {
+      const key = `${r.day}|${r.category}`;
+      let m = data.get(key);
+      if (!m) data.set(key, (m = new Map()));
+      m.set(r.user_id, { active: Number(r.a), idle: Number(r.i), work: Number(r.w) });
     }
   }
-  const cells = aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members, days, categories, data, viewer: p.userId, k: settings.kMin, period: qn.period });
+  const cells: Cell[] = [];
+  for (const [w, wdays] of byWeek) {
+    const { tree } = charts.get(w)!;
+    cells.push(...aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members: teams.get(w)!, days: wdays, categories, data, viewer: p.userId, k: settings.kMin, period: qn.period }));
+  }
   // Days after settled_until are not served at all: mark their cells suppressed.
   if (qn.to > lastDay) {
     const later = daysOf(days.length ? iso(Date.parse(lastDay) + DAY_MS) : qn.from, qn.to);
