@@ -5,19 +5,16 @@
 -- same past week before and after such a change would otherwise give two answers whose
 -- difference is that person. Until a week is first read, nothing was served, so the chart may
 -- change freely.
+-- One row per week: the people (active at that moment) and, at the same index, each one's
+-- manager (NULL: none), as arrays: one tuple to write at a first question, not one per person.
 CREATE TABLE pulse_week_charts (
   tenant_id uuid NOT NULL REFERENCES tenants (id),
   week date NOT NULL CHECK (extract(isodow FROM week) = 1),
   taken_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (tenant_id, week)
-);
-CREATE TABLE pulse_week_chart_people (
-  tenant_id uuid NOT NULL,
-  week date NOT NULL,
-  user_id uuid NOT NULL,
-  manager_id uuid,
-  PRIMARY KEY (tenant_id, week, user_id),
-  FOREIGN KEY (tenant_id, week) REFERENCES pulse_week_charts (tenant_id, week) ON DELETE CASCADE
+  people uuid[] NOT NULL,
+  managers uuid[] NOT NULL,
+  PRIMARY KEY (tenant_id, week),
+  CHECK (cardinality(people) = cardinality(managers))
 );
 ALTER TABLE pulse_week_charts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE pulse_week_charts FORCE ROW LEVEL SECURITY;
@@ -27,11 +24,3 @@ CREATE POLICY pulse_week_charts_write ON pulse_week_charts FOR ALL
   USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
   WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
 GRANT SELECT, INSERT, DELETE ON pulse_week_charts TO parapet_app;
-ALTER TABLE pulse_week_chart_people ENABLE ROW LEVEL SECURITY;
-ALTER TABLE pulse_week_chart_people FORCE ROW LEVEL SECURITY;
-CREATE POLICY pulse_week_chart_people_read ON pulse_week_chart_people FOR SELECT
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY pulse_week_chart_people_write ON pulse_week_chart_people FOR ALL
-  USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-GRANT SELECT, INSERT, DELETE ON pulse_week_chart_people TO parapet_app;

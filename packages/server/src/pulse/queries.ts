@@ -104,24 +104,23 @@ export async function chartsAsOf(q: Queryable, mondays: string[]): Promise<Map<s
   const out = new Map<string, { tree: OrgTree; people: string[] }>();
   if (!mondays.length) return out;
   const weeks = [...new Set(mondays)].sort();
-  const have = new Set((await q.query<{ week: string }>(`SELECT to_char(week, 'YYYY-MM-DD') AS week FROM pulse_week_charts WHERE week = ANY($1::date[])`, [weeks])).rows.map((r) => r.week));
-  const missing = weeks.filter((w) => !have.has(w));
-  if (missing.length) {
+  const read = () => q.query<{ week: string; people: string[]; managers: Array<string | null> }>(`SELECT to_char(week, 'YYYY-MM-DD') AS week, people, managers FROM pulse_week_charts WHERE week = ANY($1::date[])`, [weeks]);
+  let { rows } = await read();
+  if (rows.length < weeks.length) {
+    const have = new Set(rows.map((r) => r.week));
     await q.query(
-      `WITH marks AS (INSERT INTO pulse_week_charts (tenant_id, week) SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid, w FROM unnest($1::date[]) AS w
-                      ON CONFLICT (tenant_id, week) DO NOTHING RETURNING tenant_id, week)
-       INSERT INTO pulse_week_chart_people (tenant_id, week, user_id, manager_id)
-       SELECT m.tenant_id, m.week, u.id, u.manager_id FROM marks m CROSS JOIN users u WHERE u.status = 'active'`,
-      [missing],
+      `INSERT INTO pulse_week_charts (tenant_id, week, people, managers)
+       SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid, w, c.people, c.managers
+         FROM unnest($1::date[]) AS w, (SELECT coalesce(array_agg(id ORDER BY id), '{}') AS people, coalesce(array_agg(manager_id ORDER BY id), '{}') AS managers FROM users WHERE status = 'active') c
+       ON CONFLICT (tenant_id, week) DO NOTHING`,
+      [weeks.filter((w) => !have.has(w))],
     );
+    ({ rows } = await read());
   }
-  const { rows } = await q.query<{ week: string; id: string; manager_id: string | null }>(
-    `SELECT to_char(week, 'YYYY-MM-DD') AS week, user_id AS id, manager_id FROM pulse_week_chart_people WHERE week = ANY($1::date[])`,
-    [weeks],
-  );
-  const byWeek = new Map<string, Array<{ id: string; manager_id: string | null }>>(weeks.map((w) => [w, []]));
-  for (const r of rows) byWeek.get(r.week)!.push(r);
-  for (const [w, people] of byWeek) out.set(w, { tree: buildTree(people), people: people.map((p) => p.id) });
+  for (const r of rows) {
+    const people = r.people.map((id, i) => ({ id, manager_id: r.managers[i] ?? null }));
+    out.set(r.week, { tree: buildTree(people), people: r.people });
+  }
   return out;
 }
 
