@@ -1,11 +1,11 @@
 /**
  * bench/pulse (PostgreSQL only: set DATABASE_URL and DATABASE_ADMIN_URL).
  * Run: npm run bench -- pulse   or   node --import tsx bench/pulse/index.ts [--people 200 --days 84 --per-day 27] [--full]
- *      [--batches 80 --batch-size 500] (batch size: intervals per upload, at most 5,000) [--only ingest|views] [--rounds 3]
+ *      [--batches 80 --batch-size 500] (batch size: intervals per upload, at most 5,000) [--only ingest|views] [--rounds 3] [--agents 4]
  *
  * 1. Ingest: intervals/s through the signed batch API (Fastify inject: RFC 9421 verify, nonce,
  *    parse, overlap resolution, idempotency checks, intervals + daily rollups + audit entry in
- *    one transaction), 4 agents in parallel, --batch-size intervals per batch; against a raw
+ *    one transaction), --agents (4) agents in parallel, --batch-size intervals per batch; against a raw
  *    `COPY pulse_intervals FROM STDIN` (psql) of rows of the same shape, in the same run.
  * 2. Manager week view: GET /api/v1/pulse/activity (session, PDP, k-anonymity and the
  *    differencing rule, audit entry) for a ~100-person team and for the whole org, over
@@ -26,7 +26,8 @@ import { PostgresDatabase } from '@parapet/db';
 import { buildApp } from '@parapet/server';
 import { createSession, SESSION_COOKIE } from '@parapet/server/auth/sessions';
 
-const { values } = parseArgs({ options: { people: { type: 'string', default: '200' }, days: { type: 'string', default: '84' }, 'per-day': { type: 'string', default: '27' }, full: { type: 'boolean', default: false }, batches: { type: 'string', default: '80' }, 'batch-size': { type: 'string', default: '500' }, requests: { type: 'string', default: '40' }, only: { type: 'string' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { people: { type: 'string', default: '200' }, days: { type: 'string', default: '84' }, 'per-day': { type: 'string', default: '27' }, full: { type: 'boolean', default: false }, batches: { type: 'string', default: '80' }, 'batch-size': { type: 'string', default: '500' }, requests: { type: 'string', default: '40' }, only: { type: 'string' }, rounds: { type: 'string', default: '3' }, agents: { type: 'string', default: '4' } } });
+const AGENTS = Number(values.agents);
 const ROUNDS = Number(values.rounds);
 const ONLY = values.only as 'ingest' | 'views' | undefined;
 const PEOPLE = values.full ? 1000 : Number(values.people);
@@ -66,7 +67,7 @@ try {
   const agents: Array<{ key: ReturnType<typeof generateKeyPairSync>['privateKey']; keyid: string; userId: string }> = [];
   await db.tx({ tenantId }, async (q) => {
     await q.query(`INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $2)`, [tenantId, 'bench-' + tenantId.slice(0, 8)]);
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < AGENTS; i++) {
       const u = (await q.query<{ id: string }>(`INSERT INTO users (tenant_id, email, roles) VALUES ($1, $2, '{employee}') RETURNING id`, [tenantId, `agent${i}@bench.test`])).rows[0]!.id;
       const { privateKey, publicKey } = generateKeyPairSync('ed25519');
       const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
@@ -109,8 +110,8 @@ try {
   // the COPY of rows of the same shape back to back, so a change in the machine's load (the
   // cores are shared) hits both sides of a round alike.
   for (let m = start0 - 40 * DAY; m < Date.now() + 31 * DAY; m += 28 * DAY) await db.tx({ tenantId }, (q) => q.query(`SELECT pulse_ensure_partition($1::date)`, [new Date(m).toISOString().slice(0, 10)]));
-  for (let a = 0; a < 4; a++) await send(a, Buffer.from(JSON.stringify(makeBatch(a, -1 - a))));
-  const B4 = BATCHES / 4;
+  for (let a = 0; a < AGENTS; a++) await send(a, Buffer.from(JSON.stringify(makeBatch(a, -1 - a))));
+  const B4 = Math.floor(BATCHES / AGENTS);
   let apiTotal = 0;
   let copyTotal = 0;
   const ratios: number[] = [];
@@ -122,7 +123,7 @@ try {
     }));
     const apiSecs = (performance.now() - t0) / 1000;
     const rows: string[] = [];
-    for (let a = 0; a < 4; a++) {
+    for (let a = 0; a < AGENTS; a++) {
       for (let b = 0; b < B4; b++) {
         const batch = makeBatch(a, (ROUNDS + round) * B4 + b);
         for (const i of batch.intervals) rows.push([tenantId, i.start, i.id, i.end, agents[a]!.userId, agents[a]!.keyid.split('.')[1], i.state === 'idle' ? 1 : 0, i.app, i.category, i.domain ?? ''].join(','));
@@ -136,10 +137,10 @@ try {
     apiTotal += apiSecs;
     copyTotal += copySecs;
     ratios.push(copySecs / apiSecs);
-    console.log(`ingest round ${round + 1}: signed API ${Math.round((BATCHES * BATCH_SIZE) / apiSecs)} intervals/s vs raw COPY ${Math.round(rows.length / copySecs)} intervals/s: ratio ${(copySecs / apiSecs).toFixed(2)}`);
+    console.log(`ingest round ${round + 1}: signed API ${Math.round((B4 * AGENTS * BATCH_SIZE) / apiSecs)} intervals/s vs raw COPY ${Math.round(rows.length / copySecs)} intervals/s: ratio ${(copySecs / apiSecs).toFixed(2)}`);
   }
-  const n = ROUNDS * BATCHES * BATCH_SIZE;
-  console.log(`ingest: signed API ${Math.round(n / apiTotal)} intervals/s (${ROUNDS} x ${BATCHES} batches of ${BATCH_SIZE}, 4 agents) vs raw COPY ${Math.round(n / copyTotal)} intervals/s: ratio ${(copyTotal / apiTotal).toFixed(2)} overall, median round ${pct(ratios, 50).toFixed(2)} (goal >= 0.5)`);
+  const n = ROUNDS * B4 * AGENTS * BATCH_SIZE;
+  console.log(`ingest: signed API ${Math.round(n / apiTotal)} intervals/s (${ROUNDS} x ${B4 * AGENTS} batches of ${BATCH_SIZE}, ${AGENTS} agents) vs raw COPY ${Math.round(n / copyTotal)} intervals/s: ratio ${(copyTotal / apiTotal).toFixed(2)} overall, median round ${pct(ratios, 50).toFixed(2)} (goal >= 0.5)`);
 
   }
   if (ONLY !== 'ingest') {
