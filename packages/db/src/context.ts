@@ -22,3 +22,19 @@ export async function applyContext(q: Queryable, ctx: TxContext): Promise<void> 
     ],
   );
 }
+
+/**
+ * The same settings as one SQL statement with the values inlined as literals, for drivers that
+ * send it in the same round trip as BEGIN (simple query protocol, no parameters).
+ * `literal` must quote a string as a SQL literal (pg's escapeLiteral).
+ */
+export function contextStatement(ctx: TxContext, literal: (s: string) => string): string {
+  const pairs: Array<[string, string]> = [
+    [SETTING.tenantId, ctx.tenantId ?? ''],
+    [SETTING.actor, ctx.actor ?? ''],
+    [SETTING.purpose, ctx.purpose ?? ''],
+    [SETTING.tenantSlug, ctx.tenantSlug ?? ''],
+    [SETTING.listTenants, ctx.listTenants ? 'on' : ''],
+  ];
+  return `SELECT ${pairs.map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`).join(', ')}`;
+}

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { applyContext } from './context.js';
+import { contextStatement } from './context.js';
 import { grantAppRole, pendingVersions, runMigrations, type AdminSession } from './migrate.js';
 import { OWNER_ROLE } from './roles.js';
 import { PostCommitWork, type AfterCommit } from './post-commit.js';
@@ -94,10 +94,10 @@ export class PostgresDatabase implements Database {
   async tx<T>(ctx: TxContext, fn: (q: Queryable) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     try {
-      await c.query('BEGIN');
+      // BEGIN and the transaction-local context in one round trip (every request pays it).
+      await c.query(`BEGIN; ${contextStatement(ctx, (s) => c.escapeLiteral(s))}`);
       const queue: AfterCommit[] = [];
       const q = this.postCommit.attach(wrap(c), queue);
-      await applyContext(q, ctx);
       const out = await fn(q);
       await c.query('COMMIT');
       this.postCommit.run(this, queue);

@@ -4,6 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../src/testing.js';
 import { isRlsViolation, unsafeRoleReasons, PostgresDatabase } from '../src/index.js';
@@ -107,6 +108,18 @@ test('settings are transaction-local: the next transaction on the same connectio
       assert.equal((await q.query(`SELECT 1 FROM users`)).rows.length, 0);
     });
   }
+});
+
+test('context values reach the transaction exactly, quotes and backslashes included (no SQL injection through them)', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replace(/\u0000/g, '')), async (actor) => {
+      await t.db.tx({ tenantId: A, actor, purpose: `p'${actor}\\` }, async (q) => {
+        const r = (await q.query<{ a: string; p: string; t: string }>(`SELECT current_setting('app.actor', true) AS a, current_setting('app.purpose', true) AS p, current_setting('app.tenant_id', true) AS t`)).rows[0]!;
+        assert.deepEqual(r, { a: actor, p: `p'${actor}\\`, t: A });
+      });
+    }),
+    { numRuns: 60, examples: [["x', true), set_config('app.tenant_id', 'evil', true); --"], ['\\'], ["'"], ["E'\\'"]] },
+  );
 });
 
 test('the app role cannot switch RLS off or change a table', async () => {

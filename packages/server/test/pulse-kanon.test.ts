@@ -13,7 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { aggregateCells, buildTree, teamOf, weekOf, type DayData, type OrgTree, type WeekData } from '../src/pulse/kanon.js';
+import { aggregateCells, buildTree, teamOf, weekOf, type DayData, type OrgTree } from '../src/pulse/kanon.js';
 
 type Person = { id: string; manager_id: string | null };
 
@@ -97,7 +97,7 @@ test('overlapping date ranges and category filters return the very same cells (n
   assert.ok(wide.every((c) => c.category !== '*' && days.includes(c.period)), 'cells are per day and per category only');
 });
 
-test('week minus its released days cannot isolate the people of a suppressed day', () => {
+test('a week is the sum of its released days: the people of a suppressed day are left out, never subtractable', () => {
   const k = 5;
   const { people } = org([8]);
   const tree = buildTree(people);
@@ -105,19 +105,24 @@ test('week minus its released days cannot isolate the people of a suppressed day
   const staff = people.map((p) => p.id).filter((x) => x !== 'ceo');
   const data: DayData = new Map();
   // Weekdays: all 8 work; the weekend: 2 people (suppressed on their own).
-  week.forEach((d, i) => data.set(`${d}|dev`, new Map((i < 5 ? staff : staff.slice(0, 2)).map((p) => [p, { active: 3600, idle: 0, work: 0 }]))));
+  week.forEach((d, i) => data.set(`${d}|dev`, new Map((i < 5 ? staff : staff.slice(0, 2)).map((p) => [p, { active: 3600 + i, idle: 0, work: 0 }]))));
   const days = cellsFor(tree, people, 'ceo', data, week, 'x', k, 'day');
   assert.deepEqual(days.map((c) => c.released), [true, true, true, true, true, false, false]);
   const w = cellsFor(tree, people, 'ceo', data, week, 'x', k, 'week')[0]!;
   assert.equal(w.period, weekOf(week[0]!));
-  assert.equal(w.released, false, 'the week minus the five released weekdays would give the two weekend workers');
-  // Five other people on Sunday: what the suppressed days leave is 2 + 5 = 7 people, so the week is released.
+  assert.equal(w.released, true);
+  assert.equal(w.omitted_days, 2);
+  // The week minus its five released days is 0: the weekend workers' figures are in no cell.
+  assert.equal(w.active_s! - days.filter((c) => c.released).reduce((n, c) => n + c.active_s!, 0), 0);
+  assert.equal(w.people, 8);
+  // Five other people on Sunday: Sunday is released and joins the week.
   data.set(`${week[6]}|dev`, new Map(staff.slice(3, 8).map((p) => [p, { active: 3600, idle: 0, work: 0 }])));
-  assert.deepEqual(cellsFor(tree, people, 'ceo', data, week, 'x', k, 'day').map((c) => c.released), [true, true, true, true, true, false, true]);
-  // Sunday is now released; Saturday alone (2 people) is what the week minus six days leaves.
+  const w2 = cellsFor(tree, people, 'ceo', data, week, 'x', k, 'week')[0]!;
+  assert.equal(w2.omitted_days, 1);
+  assert.equal(w2.active_s, w.active_s! + 5 * 3600);
+  // No released day at all: the week is suppressed.
+  for (const d of week) data.set(`${d}|dev`, new Map(staff.slice(0, 4).map((p) => [p, { active: 3600, idle: 0, work: 0 }])));
   assert.equal(cellsFor(tree, people, 'ceo', data, week, 'x', k, 'week')[0]!.released, false);
-  data.set(`${week[5]}|dev`, new Map());
-  assert.equal(cellsFor(tree, people, 'ceo', data, week, 'x', k, 'week')[0]!.released, true);
 });
 
 /** Random organisation: person i > 0 reports to a random earlier person. */
@@ -164,33 +169,107 @@ test('property: every block of the released family holds 0 or >= k unknown peopl
   );
 });
 
-test('property: the week view from week rows (sums and day bits) gives exactly the cells of the week view from day rows', () => {
-  const week = ['2026-11-02', '2026-11-03', '2026-11-04', '2026-11-05', '2026-11-06', '2026-11-07', '2026-11-08'];
-  fc.assert(
-    fc.property(orgArb, fc.array(fc.array(fc.nat({ max: 3 }), { minLength: 45, maxLength: 45 }), { minLength: 7, maxLength: 7 }), ({ people, k, viewer }, grid) => {
-      const tree = buildTree(people);
-      const data: DayData = new Map();
-      const weekData: WeekData = new Map([[`${week[0]}|dev`, new Map()]]);
-      week.forEach((d, di) => {
-        const m = new Map<string, { active: number; idle: number; work: number }>();
-        people.forEach((p, pi) => {
-          const v = grid[di]![pi]!;
-          if (v === 0) return;
-          const f = { active: 600 * v, idle: 60 * v, work: 300 * v };
-          m.set(p.id, f);
-          const w = weekData.get(`${week[0]}|dev`)!;
-          const had = w.get(p.id) ?? { active: 0, idle: 0, work: 0, days: 0 };
-          w.set(p.id, { active: had.active + f.active, idle: had.idle + f.idle, work: had.work + f.work, days: had.days | (1 << di) });
-        });
-        data.set(`${d}|dev`, m);
-      });
-      for (const root of [null, ...people.filter((p) => (tree.children.get(p.id) ?? []).length > 0).map((p) => p.id)]) {
-        const members = root === null ? people.map((p) => p.id) : teamOf(tree, root);
-        const fromDays = aggregateCells({ tree, root, members, days: week, categories: ['dev'], data, viewer, k, period: 'week' });
-        const fromWeeks = aggregateCells({ tree, root, members, days: week, categories: ['dev'], data: new Map(), weekData, viewer, k, period: 'week' });
-        assert.deepEqual(fromWeeks, fromDays);
-      }
+// ---------------------------------------------------------------- days and weeks together
+
+/** Rank of an integer matrix over GF(2^31 - 1) (0/1 rows: the rank over the rationals, but for rare primes). */
+function rank(rows: number[][], cols: number): number {
+  const P = 2147483647n;
+  const m = rows.map((r) => r.map((x) => BigInt(x)));
+  let r = 0;
+  for (let c = 0; c < cols && r < m.length; c++) {
+    const piv = m.findIndex((row, i) => i >= r && row[c]! % P !== 0n);
+    if (piv < 0) continue;
+    [m[r], m[piv]] = [m[piv]!, m[r]!];
+    const inv = modPow(((m[r]![c]! % P) + P) % P, P - 2n, P);
+    for (let i = 0; i < m.length; i++) {
+      if (i === r || m[i]![c]! % P === 0n) continue;
+      const f = (m[i]![c]! * inv) % P;
+      for (let j = c; j < cols; j++) m[i]![j] = (((m[i]![j]! - f * m[r]![j]!) % P) + P) % P;
+    }
+    r++;
+  }
+  return r;
+}
+function modPow(b: bigint, e: bigint, p: bigint): bigint {
+  let out = 1n;
+  for (b %= p; e > 0n; e >>= 1n, b = (b * b) % p) if (e & 1n) out = (out * b) % p;
+  return out;
+}
+function* subsets<T>(xs: T[], size: number, from = 0, acc: T[] = []): Generator<T[]> {
+  if (acc.length === size) return yield [...acc];
+  for (let i = from; i < xs.length; i++) yield* subsets(xs, size, i + 1, [...acc, xs[i]!]);
+}
+
+const WEEK = ['2026-11-02', '2026-11-03', '2026-11-04', '2026-11-05', '2026-11-06', '2026-11-07', '2026-11-08'];
+
+/**
+ * Every released cell of every team (and the org) for one week and category, by day and by
+ * week, as rows over the unknowns (person, day) the attacker does not know (the viewer's own
+ * are known). Each cell's row is found from the outside, by raising one unknown's figure at a
+ * time and watching which cells move. Returns people whose figures some combination of
+ * released cells isolates in a group of fewer than k, or [] when none: a combination
+ * supported on a set T of people exists iff dropping T's unknowns lowers the rank.
+ */
+function isolatable(people: Person[], grid: boolean[][], k: number, viewer: string): string[] {
+  const tree = buildTree(people);
+  const dataWith = (bump?: string) => {
+    const data: DayData = new Map();
+    WEEK.forEach((d, di) => data.set(`${d}|dev`, new Map(people.filter((_, pi) => grid[di]![pi]).map((p) => [p.id, { active: 3600 + (bump === `${p.id}@${d}` ? 1 : 0), idle: 0, work: 0 }]))));
+    return data;
+  };
+  const vars: string[] = [];
+  WEEK.forEach((d, di) => people.forEach((p, pi) => grid[di]![pi] && p.id !== viewer && vars.push(`${p.id}@${d}`)));
+  const rows: number[][] = [];
+  for (const root of [null, ...people.filter((p) => (tree.children.get(p.id) ?? []).length > 0).map((p) => p.id)]) {
+    const members = root === null ? people.map((p) => p.id) : teamOf(tree, root);
+    const cells = (data: DayData) => [
+      ...aggregateCells({ tree, root, members, days: WEEK, categories: ['dev'], data, viewer, k, period: 'day' }),
+      ...aggregateCells({ tree, root, members, days: WEEK, categories: ['dev'], data, viewer, k, period: 'week' }),
+    ];
+    const base = cells(dataWith());
+    const probes = vars.map((v) => cells(dataWith(v)));
+    base.forEach((c, ci) => {
+      if (c.released) rows.push(probes.map((pc) => pc[ci]!.active_s! - c.active_s!));
+      else assert.equal(c.active_s, undefined);
+    });
+  }
+  if (!rows.length) return [];
+  const full = rank(rows, vars.length);
+  const unknown = people.map((p) => p.id).filter((p) => p !== viewer && vars.some((v) => v.startsWith(`${p}@`)));
+  for (const T of subsets(unknown, Math.min(k - 1, unknown.length))) {
+    const keep = vars.map((v, i) => [v, i] as const).filter(([v]) => !T.some((p) => v.startsWith(`${p}@`))).map(([, i]) => i);
+    if (rank(rows.map((r) => keep.map((i) => r[i]!)), keep.length) < full) return T;
+  }
+  return [];
+}
+
+test('week minus subteam week minus the days both released: a suppressed day of the difference is not isolated', () => {
+  const k = 3;
+  // a leads b; b has 3 reports; a has 2 reports of their own besides b.
+  const people: Person[] = [{ id: 'a', manager_id: null }, { id: 'b', manager_id: 'a' }, { id: 'a1', manager_id: 'a' }, { id: 'a2', manager_id: 'a' }, { id: 'b1', manager_id: 'b' }, { id: 'b2', manager_id: 'b' }, { id: 'b3', manager_id: 'b' }];
+  // Mon..Sat: b's three people and a's own three (b, a1, a2) work; Sunday only b's three and a1.
+  const grid = WEEK.map((_, di) => people.map((p) => p.id !== 'a' && (di < 6 || p.id !== 'a2' && p.id !== 'b')));
+  // Sunday: team(a) has 4 active, team(b) 3 (released): team(a) Sunday is suppressed (a1 alone
+  // left), yet week(a) - week(b) - sum over Mon..Sat of (day(a) - day(b)) would be a1's Sunday.
+  assert.deepEqual(isolatable(people, grid, k, 'outsider'), []);
+});
+
+test('property: no combination of released day and week cells of any teams isolates fewer than k people', () => {
+  const small = fc.integer({ min: 4, max: 8 }).chain((n) =>
+    fc.record({
+      managers: fc.array(fc.nat(), { minLength: n - 1, maxLength: n - 1 }),
+      grid: fc.array(fc.array(fc.boolean(), { minLength: n, maxLength: n }), { minLength: 7, maxLength: 7 }),
+      k: fc.integer({ min: 3, max: 4 }),
+      viewer: fc.integer({ min: -1, max: n - 1 }),
     }),
-    { numRuns: 100 },
+  );
+  fc.assert(
+    fc.property(small, ({ managers, grid, k, viewer }) => {
+      const people: Person[] = [{ id: 'p0', manager_id: null }];
+      for (let i = 1; i < grid[0]!.length; i++) people.push({ id: `p${i}`, manager_id: `p${managers[i - 1]! % i}` });
+      const v = viewer < 0 ? 'outsider' : `p${viewer}`;
+      assert.deepEqual(isolatable(people, grid, k, v), [], 'a combination of released cells isolates these people');
+    }),
+    { numRuns: 150 },
   );
 });

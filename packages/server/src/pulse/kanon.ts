@@ -22,9 +22,13 @@
  * nested teams) is base(G) plus, for each maximal released subteam, either all of it (>= k)
  * or such a difference inside it (by induction 0 or >= k): never 1 to k-1 people.
  *
- * Weeks: a released week cell must also leave, after subtracting its released day cells,
- * either nobody or at least k distinct people (the union of the people active on its
- * suppressed days), else it is suppressed too.
+ * Weeks: a week cell is the sum of the team's released day cells of that week (days whose
+ * cell is suppressed are left out and counted in `omitted_days`), released when at least one
+ * of its days is. Every week cell is then a sum of released day cells, so days and weeks
+ * together, of any teams, under any purpose, isolate nothing the day cells alone do not: the
+ * family per day is laminar and the days are disjoint. (A week that also counted its
+ * suppressed days could be combined with other teams' weeks and days to isolate a few people
+ * of one suppressed day: week(A) - week(B) - the days both released of A and of B.)
  */
 
 /** Per-person figures for one cell (seconds). */
@@ -80,33 +84,12 @@ export interface Cell {
   active_s?: number;
   idle_s?: number;
   work_s?: number;
+  /** Week cells: days of the week (in the range asked) whose day cell is suppressed, left out of the figures. */
+  omitted_days?: number;
 }
 
 /** figures[cellKey][person] where cellKey = `${day}|${category}`. */
 export type DayData = Map<string, Map<string, Figures>>;
-
-/**
- * The same facts per ISO week, as the week view loads them (7 times fewer rows):
- * [`${monday}|${category}`][person] = the week's sums and a bit per day the person was
- * active or idle in that category (bit 0 = Monday).
- */
-export type WeekData = Map<string, Map<string, Figures & { days: number }>>;
-
-/** DayData for one week, from WeekData: presence from the day bits (figures are not needed per day). */
-export function weekPresence(week: WeekData, monday: string, days: string[], categories: string[]): DayData {
-  const out: DayData = new Map();
-  for (const cat of categories) {
-    const w = week.get(`${monday}|${cat}`);
-    if (!w) continue;
-    for (const d of days) {
-      const bit = 1 << ((new Date(Date.parse(d + 'T00:00:00Z')).getUTCDay() + 6) % 7);
-      const m = new Map<string, Figures>();
-      for (const [p, f] of w) if (f.days & bit) m.set(p, { active: 1, idle: 0, work: 0 });
-      out.set(`${d}|${cat}`, m);
-    }
-  }
-  return out;
-}
 
 interface NodeStat {
   /** contributors (not the viewer) in team(X) */
@@ -120,7 +103,7 @@ interface NodeStat {
  * Release status of team(root) (or of the org when root is null) for every cell, computed
  * bottom-up over the whole subtree. `active(p)` says whether p contributes to the cell.
  */
-function evaluate(tree: OrgTree, root: string | null, contributes: (p: string) => boolean, viewer: string, k: number, extra?: (node: string | null, s: NodeStat) => boolean): NodeStat {
+function evaluate(tree: OrgTree, root: string | null, contributes: (p: string) => boolean, viewer: string, k: number): NodeStat {
   const visit = (x: string | null): NodeStat => {
     const kids = x === null ? tree.roots : (tree.children.get(x) ?? []);
     const set = new Set<string>();
@@ -135,10 +118,7 @@ function evaluate(tree: OrgTree, root: string | null, contributes: (p: string) =
     }
     const n = set.size;
     const base = n - m;
-    let released = n >= k && (base === 0 || base >= k);
-    const s = { set, m, released };
-    if (released && extra) s.released = released = extra(x, s);
-    return s;
+    return { set, m, released: n >= k && (base === 0 || base >= k) };
   };
   return visit(root);
 }
@@ -178,8 +158,6 @@ export function aggregateCells(o: {
   viewer: string;
   k: number;
   period: 'day' | 'week';
-  /** Week view: the week sums and day bits; `data` is then ignored. */
-  weekData?: WeekData;
 }): Cell[] {
   const viewerIn = o.members.includes(o.viewer);
   const contributesOn = (day: string, cat: string) => {
@@ -189,17 +167,20 @@ export function aggregateCells(o: {
       return !!f && f.active + f.idle > 0;
     };
   };
+  const dayCell = (day: string, cat: string): Cell & { set?: Set<string> } => {
+    const st = evaluate(o.tree, o.root, contributesOn(day, cat), o.viewer, o.k);
+    if (!st.released) return { period: day, category: cat, released: false };
+    const viewerActive = viewerIn && contributesOn(day, cat)(o.viewer);
+    const f = sumFigures(o.data.get(`${day}|${cat}`), st.set, o.viewer, viewerActive);
+    if (viewerActive) st.set.add(o.viewer);
+    return { period: day, category: cat, released: true, people: st.set.size, active_s: f.active, idle_s: f.idle, work_s: f.work, set: st.set };
+  };
   const out: Cell[] = [];
   if (o.period === 'day') {
     for (const day of o.days) {
       for (const cat of o.categories) {
-        const st = evaluate(o.tree, o.root, contributesOn(day, cat), o.viewer, o.k);
-        if (!st.released) {
-          out.push({ period: day, category: cat, released: false });
-          continue;
-        }
-        const f = sumFigures(o.data.get(`${day}|${cat}`), st.set, o.viewer, viewerIn && contributesOn(day, cat)(o.viewer));
-        out.push({ period: day, category: cat, released: true, people: st.set.size + (viewerIn && contributesOn(day, cat)(o.viewer) ? 1 : 0), active_s: f.active, idle_s: f.idle, work_s: f.work });
+        const { set: _set, ...c } = dayCell(day, cat);
+        out.push(c);
       }
     }
     return out;
@@ -212,48 +193,23 @@ export function aggregateCells(o: {
     l.push(d);
   }
   for (const [week, days] of weeks) {
-    const presence = o.weekData ? weekPresence(o.weekData, week, days, o.categories) : o.data;
-    const presentOn = (day: string, cat: string) => {
-      const d = presence.get(`${day}|${cat}`);
-      return (p: string) => {
-        const f = d?.get(p);
-        return !!f && f.active + f.idle > 0;
-      };
-    };
     for (const cat of o.categories) {
-      const dayFns = days.map((d) => presentOn(d, cat));
-      const inWeek = (p: string) => dayFns.some((f) => f(p));
-      // Per team node: the people active on days whose cell for that team is suppressed.
-      const weekRule = (node: string | null, s: NodeStat): boolean => {
-        const left = new Set<string>();
-        for (let i = 0; i < days.length; i++) {
-          const st = evaluate(o.tree, node, dayFns[i]!, o.viewer, o.k);
-          if (!st.released) for (const p of st.set) left.add(p);
-        }
-        void s;
-        return left.size === 0 || left.size >= o.k;
-      };
-      const st = evaluate(o.tree, o.root, inWeek, o.viewer, o.k, weekRule);
-      if (!st.released) {
-        out.push({ period: week, category: cat, released: false });
-        continue;
-      }
+      const people = new Set<string>();
       const f = { active: 0, idle: 0, work: 0 };
-      const viewerActive = viewerIn && inWeek(o.viewer);
-      if (o.weekData) {
-        const x = sumFigures(o.weekData.get(`${week}|${cat}`), st.set, o.viewer, viewerActive);
-        f.active += x.active;
-        f.idle += x.idle;
-        f.work += x.work;
-      } else {
-        for (const d of days) {
-          const x = sumFigures(o.data.get(`${d}|${cat}`), st.set, o.viewer, viewerActive);
-          f.active += x.active;
-          f.idle += x.idle;
-          f.work += x.work;
-        }
+      let released = 0;
+      let omitted = 0;
+      for (const d of days) {
+        const c = dayCell(d, cat);
+        if (c.released) {
+          released++;
+          for (const p of c.set!) people.add(p);
+          f.active += c.active_s!;
+          f.idle += c.idle_s!;
+          f.work += c.work_s!;
+        } else omitted++;
       }
-      out.push({ period: week, category: cat, released: true, people: st.set.size + (viewerActive ? 1 : 0), active_s: f.active, idle_s: f.idle, work_s: f.work });
+      if (!released) out.push({ period: week, category: cat, released: false });
+      else out.push({ period: week, category: cat, released: true, people: people.size, active_s: f.active, idle_s: f.idle, work_s: f.work, omitted_days: omitted });
     }
   }
   return out;

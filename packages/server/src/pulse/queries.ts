@@ -11,7 +11,7 @@ import { recordAudit, type AuditActor } from '../audit/record.js';
 import { decide, delegatedCategories, subjectRelations, type Resource } from '../auth/pdp.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { loadSettings, LEVELS, PERIODS, purposeOf, type Level, type Period, type PulseSettings } from './settings.js';
-import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type OrgTree, type WeekData } from './kanon.js';
+import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type OrgTree } from './kanon.js';
 
 const DAY_MS = 86_400_000;
 /** Longest range one question may cover (days). */
@@ -90,6 +90,38 @@ export async function resourceOf(q: Queryable, tenantId: string, qn: Question): 
 export async function orgTree(q: Queryable): Promise<{ tree: OrgTree; people: Array<{ id: string; manager_id: string | null; display_name: string; email: string }> }> {
   const { rows } = await q.query<{ id: string; manager_id: string | null; display_name: string; email: string }>(`SELECT id, manager_id, display_name, email FROM users WHERE status = 'active' ORDER BY display_name, email`);
   return { tree: buildTree(rows), people: rows };
+}
+
+/**
+ * The org chart each given ISO week's aggregates are computed on: the chart stored at the
+ * week's first question (migration 0511), stored now from the current active people when this
+ * is that first question. `q` is the question's tenant transaction; two first questions at
+ * once serialise on the week's row, and the second reads what the first stored.
+ * @param mondays YYYY-MM-DD, each a Monday.
+ * @returns per Monday: the tree and everyone in it.
+ */
+export async function chartsAsOf(q: Queryable, mondays: string[]): Promise<Map<string, { tree: OrgTree; people: string[] }>> {
+  const out = new Map<string, { tree: OrgTree; people: string[] }>();
+  if (!mondays.length) return out;
+  const weeks = [...new Set(mondays)].sort();
+  const read = () => q.query<{ week: string; people: string[]; managers: Array<string | null> }>(`SELECT to_char(week, 'YYYY-MM-DD') AS week, people, managers FROM pulse_week_charts WHERE week = ANY($1::date[])`, [weeks]);
+  let { rows } = await read();
+  if (rows.length < weeks.length) {
+    const have = new Set(rows.map((r) => r.week));
+    await q.query(
+      `INSERT INTO pulse_week_charts (tenant_id, week, people, managers)
+       SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid, w, c.people, c.managers
+         FROM unnest($1::date[]) AS w, (SELECT coalesce(array_agg(id ORDER BY id), '{}') AS people, coalesce(array_agg(manager_id ORDER BY id), '{}') AS managers FROM users WHERE status = 'active') c
+       ON CONFLICT (tenant_id, week) DO NOTHING`,
+      [weeks.filter((w) => !have.has(w))],
+    );
+    ({ rows } = await read());
+  }
+  for (const r of rows) {
+    const people = r.people.map((id, i) => ({ id, manager_id: r.managers[i] ?? null }));
+    out.set(r.week, { tree: buildTree(people), people: r.people });
+  }
+  return out;
 }
 
 function daysOf(from: string, to: string): string[] {
@@ -176,48 +208,48 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
     const cells = [...acc.values()].sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : a.category < b.category ? -1 : 1));
     return { answer: { ...base, people: 1, cells }, members: [qn.subject!] };
   }
-  const { tree, people } = await orgTree(q);
-  const members = qn.level === 'org' ? people.map((x) => x.id) : teamOf(tree, qn.subject!);
+  // Each week's cells on the org chart stored at that week's first question (chartsAsOf): a
+  // served cell does not change when the chart does.
   const lastDay = qn.to < settledUntil ? qn.to : settledUntil;
   const days = qn.from <= lastDay ? daysOf(qn.from, lastDay) : [];
+  const byWeek = new Map<string, string[]>();
+  for (const d of days) {
+    const w = weekOf(d);
+    const l = byWeek.get(w);
+    if (l) l.push(d);
+    else byWeek.set(w, [d]);
+  }
+  const charts = await chartsAsOf(q, [...byWeek.keys()]);
+  const teams = new Map<string, string[]>();
+  const everyone = new Set<string>();
+  for (const [w, { tree, people }] of charts) {
+    const team = qn.level === 'org' ? people : teamOf(tree, qn.subject!);
+    teams.set(w, team);
+    for (const x of team) everyone.add(x);
+  }
+  const members = [...everyone];
   const data: DayData = new Map();
-  let weekData: WeekData | undefined;
   if (days.length && members.length) {
     const teamFilter = qn.level === 'team' ? 'AND user_id = ANY($3::uuid[])' : '';
     const catFilter = qn.category ? `AND category = $${qn.level === 'team' ? 4 : 3}` : '';
     const params = [days[0], days[days.length - 1], ...(qn.level === 'team' ? [members] : []), ...(qn.category ? [qn.category] : [])];
-    if (qn.period === 'week') {
-      // One row per person, category and week, with a bit per day of presence: the week view
-      // moves a seventh of the rows a day view would.
-      weekData = new Map();
-      const { rows } = await q.query<{ week: string; user_id: string; category: string; a: number; i: number; w: number; days: number }>(
-        `SELECT to_char(date_trunc('week', day), 'YYYY-MM-DD') AS week, user_id, category, sum(active_s) AS a, sum(idle_s) AS i, sum(work_s) AS w,
-                bit_or(1 << (extract(isodow FROM day)::int - 1)) AS days
-           FROM pulse_daily WHERE day >= $1::date AND day <= $2::date AND category <> '' AND active_s + idle_s > 0 ${teamFilter} ${catFilter}
-          GROUP BY 1, 2, 3`,
-        params,
-      );
-      for (const r of rows) {
-        const key = `${r.week}|${r.category}`;
-        let m = weekData.get(key);
-        if (!m) weekData.set(key, (m = new Map()));
-        m.set(r.user_id, { active: Number(r.a), idle: Number(r.i), work: Number(r.w), days: Number(r.days) });
-      }
-    } else {
-      const { rows } = await q.query<{ day: string; user_id: string; category: string; a: number; i: number; w: number }>(
-        `SELECT to_char(day, 'YYYY-MM-DD') AS day, user_id, category, active_s AS a, idle_s AS i, work_s AS w FROM pulse_daily
-          WHERE day >= $1::date AND day <= $2::date AND category <> '' ${teamFilter} ${catFilter}`,
-        params,
-      );
-      for (const r of rows) {
-        const key = `${r.day}|${r.category}`;
-        let m = data.get(key);
-        if (!m) data.set(key, (m = new Map()));
-        m.set(r.user_id, { active: Number(r.a), idle: Number(r.i), work: Number(r.w) });
-      }
+    const { rows } = await q.query<{ day: string; user_id: string; category: string; a: number; i: number; w: number }>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, user_id, category, active_s AS a, idle_s AS i, work_s AS w FROM pulse_daily
+        WHERE day >= $1::date AND day <= $2::date AND category <> '' ${teamFilter} ${catFilter}`,
+      params,
+    );
+    for (const r of rows) {
+      const key = `${r.day}|${r.category}`;
+      let m = data.get(key);
+      if (!m) data.set(key, (m = new Map()));
+      m.set(r.user_id, { active: Number(r.a), idle: Number(r.i), work: Number(r.w) });
     }
   }
-  const cells = aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members, days, categories, data, viewer: p.userId, k: settings.kMin, period: qn.period, ...(weekData ? { weekData } : {}) });
+  const cells: Cell[] = [];
+  for (const [w, wdays] of byWeek) {
+    const { tree } = charts.get(w)!;
+    cells.push(...aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members: teams.get(w)!, days: wdays, categories, data, viewer: p.userId, k: settings.kMin, period: qn.period }));
+  }
   // Days after settled_until are not served at all: mark their cells suppressed.
   if (qn.to > lastDay) {
     const later = daysOf(days.length ? iso(Date.parse(lastDay) + DAY_MS) : qn.from, qn.to);
@@ -231,6 +263,7 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
           delete existing.active_s;
           delete existing.idle_s;
           delete existing.work_s;
+          delete existing.omitted_days;
         } else cells.push({ period: per, category: cat, released: false });
       }
     }
@@ -243,7 +276,7 @@ export function answerCsv(a: Answer): string {
   const lines = ['period,category,people,active_seconds,idle_seconds,work_hours_active_seconds,note'];
   const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   for (const c of a.cells) {
-    if (c.released) lines.push([c.period, esc(c.category), c.people ?? '', Math.round(c.active_s ?? 0), Math.round(c.idle_s ?? 0), Math.round(c.work_s ?? 0), ''].join(','));
+    if (c.released) lines.push([c.period, esc(c.category), c.people ?? '', Math.round(c.active_s ?? 0), Math.round(c.idle_s ?? 0), Math.round(c.work_s ?? 0), c.omitted_days ? `${c.omitted_days} day(s) with fewer than ${a.k} people left out` : ''].join(','));
     else lines.push([c.period, esc(c.category), '', '', '', '', `fewer than ${a.k} people`].join(','));
   }
   return lines.join('\n') + '\n';

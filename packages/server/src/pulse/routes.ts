@@ -12,7 +12,7 @@ import { ProblemError } from '../http/problem.js';
 import { recordAudit } from '../audit/record.js';
 import { actorOf, requireDevice, requireUser, type DevicePrincipal, type UserPrincipal } from '../auth/principal.js';
 import { authorizeAudited, defineActions, type DecisionContext, type Resource } from '../auth/pdp.js';
-import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, policyKey, signPolicy, type PulseSettings } from './settings.js';
+import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, policyKey, SETTINGS_COLUMNS, settingsOfRow, signPolicy, type PulseSettings } from './settings.js';
 import { ensurePartitions, resolveOverlaps, storeBatch } from './ingest.js';
 import { answerCsv, ask, isDay, orgTree, PulseDenied, type Question } from './queries.js';
 import { teamOf } from './kanon.js';
@@ -32,14 +32,18 @@ defineActions({
 const problem = { $ref: 'Problem#' };
 const DAY_MS = 86_400_000;
 
-/** The device must be an agent that belongs to an active person; returns that person's id. */
-async function personOf(q: Queryable, d: DevicePrincipal): Promise<string> {
+/**
+ * The device must be an agent that belongs to an active person; returns that person's id and
+ * the tenant's settings, read in one round trip (the ingest hot path).
+ */
+async function personAndSettings(q: Queryable, d: DevicePrincipal): Promise<{ userId: string; settings: PulseSettings }> {
   if (d.deviceKind !== 'agent') throw new ProblemError(403, 'pulse_device_not_personal', 'Only agent devices upload Pulse data.');
-  const owner = (await q.query<{ owner_user_id: string | null; status: string | null }>(
-    `SELECT d.owner_user_id, u.status FROM devices d LEFT JOIN users u ON u.tenant_id = d.tenant_id AND u.id = d.owner_user_id WHERE d.id = $1`, [d.deviceId],
+  const row = (await q.query<{ owner_user_id: string | null; status: string | null }>(
+    `SELECT d.owner_user_id, u.status, ${SETTINGS_COLUMNS('s')} FROM devices d LEFT JOIN users u ON u.tenant_id = d.tenant_id AND u.id = d.owner_user_id
+       LEFT JOIN pulse_settings s ON s.tenant_id = d.tenant_id WHERE d.id = $1`, [d.deviceId],
   )).rows[0];
-  if (!owner?.owner_user_id || owner.status !== 'active') throw new ProblemError(403, 'pulse_device_not_personal', 'This agent is not enrolled to an active person; enroll it with a token that names its owner.');
-  return owner.owner_user_id;
+  if (!row?.owner_user_id || row.status !== 'active') throw new ProblemError(403, 'pulse_device_not_personal', 'This agent is not enrolled to an active person; enroll it with a token that names its owner.');
+  return { userId: row.owner_user_id, settings: settingsOfRow(row) ?? (await loadSettings(q, d.tenantId)) };
 }
 
 /** authorizeAudited in a transaction of its own, so a denial's audit entry is kept. */
@@ -141,8 +145,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         await ensurePartitions(deps.db, d.tenantId, rows.filter((r) => r.start >= now.getTime() - 3650 * DAY_MS));
         // One transaction: the owner, the policy the batch is checked against, and the writes.
         const receipt = await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
-          const userId = await personOf(q, d);
-          const settings = await loadSettings(q, d.tenantId);
+          const { userId, settings } = await personAndSettings(q, d);
           const known = categoryKeys(settings);
           const unknown = [...new Set(batch.intervals.map((i) => i.category).filter((c): c is string => c !== null && !known.has(c)))];
           if (unknown.length) throw new ProblemError(422, 'pulse_category_unknown', `Unknown categories: ${unknown.slice(0, 10).join(', ')}. Fetch the current policy.`, { categories: unknown.slice(0, 50), policy_version: settings.policyVersion });

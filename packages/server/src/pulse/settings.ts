@@ -100,6 +100,15 @@ interface SettingsRow {
   updated_at: Date;
 }
 
+/** The settings columns, qualified by `alias`, for a query that reads them next to others. */
+export const SETTINGS_COLUMNS = (alias: string) =>
+  ['policy', 'policy_version', 'purposes', 'k_min', 'detail_retention_days', 'rollup_retention_days', 'work_start_hour', 'work_end_hour', 'work_days', 'updated_at'].map((c) => `${alias}.${c}`).join(', ');
+
+/** Settings from a row of {@link SETTINGS_COLUMNS}; undefined when the tenant has none yet (policy is null). */
+export function settingsOfRow(r: object): PulseSettings | undefined {
+  return (r as Partial<SettingsRow>).policy ? fromRow(r as SettingsRow) : undefined;
+}
+
 function fromRow(r: SettingsRow): PulseSettings {
   return {
     policy: r.policy,
@@ -117,7 +126,7 @@ function fromRow(r: SettingsRow): PulseSettings {
 
 /** The tenant's settings, creating the defaults on first use. `q` is a tenant transaction. */
 export async function loadSettings(q: Queryable, tenantId: string): Promise<PulseSettings> {
-  const sel = `SELECT policy, policy_version, purposes, k_min, detail_retention_days, rollup_retention_days, work_start_hour, work_end_hour, work_days, updated_at FROM pulse_settings`;
+  const sel = `SELECT ${SETTINGS_COLUMNS('pulse_settings')} FROM pulse_settings`;
   let { rows } = await q.query<SettingsRow>(sel);
   if (!rows[0]) {
     await q.query(`INSERT INTO pulse_settings (tenant_id, policy, purposes) VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO NOTHING`, [tenantId, JSON.stringify(DEFAULT_POLICY), JSON.stringify(DEFAULT_PURPOSES)]);
