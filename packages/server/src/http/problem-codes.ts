@@ -44,6 +44,7 @@ export const PROBLEM_CODES = {
   evidence_digest_mismatch: 422,
   evidence_integrity: 409,
   evidence_not_found: 404,
+  evidence_purged: 410,
   evidence_url_expired: 403,
   evidence_url_invalid: 403,
   export_already_approved: 409,

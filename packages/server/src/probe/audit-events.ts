@@ -19,4 +19,5 @@ export const PROBE_EVENTS = [
   'probe.results.reported',
   'probe.job.refused',
   'probe.evidence.read',
+  'probe.evidence.purged',
 ] as const;

@@ -183,7 +183,8 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
       if (x.requested_by !== p.userId) throw new ProblemError(403, 'not_export_requester', 'Only the requester receives the download links.');
       if (x.state !== 'approved') throw new ProblemError(409, 'export_not_approved', `The export needs ${x.approvals_required} approvals and has ${x.approvals}.`);
       if (deps.now() > x.expires_at) throw new ProblemError(409, 'export_expired', 'The export request has expired; request it again.');
-      const objs = await q.query<{ object_key: string; sha256: string; size_bytes: number }>(`SELECT object_key, sha256, size_bytes FROM probe_evidence WHERE scan_id = $1 ORDER BY object_key`, [x.scan_id]);
+      // Purged transcripts (past retention) have no object left to link; the bundle still names them.
+      const objs = await q.query<{ object_key: string; sha256: string; size_bytes: number }>(`SELECT object_key, sha256, size_bytes FROM probe_evidence WHERE scan_id = $1 AND purged_at IS NULL ORDER BY object_key`, [x.scan_id]);
       const now = deps.now();
       const exp = now.getTime() + URL_TTL_MS;
       let url: (key: string) => Promise<string>;

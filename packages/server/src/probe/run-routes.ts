@@ -12,6 +12,9 @@ import { authorize, defineActions } from '../auth/pdp.js';
 import { actorOf, requireDevice, requireUser } from '../auth/principal.js';
 import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
+import { forEachSettled } from '../platform/jobs.js';
+import { listTenantIds } from '../tenants/service.js';
+import { EVIDENCE_RETENTION_JOB_MS, purgeExpiredEvidence } from './evidence-retention.js';
 import { FsVault } from '../vault/fs.js';
 import type { WormVault } from '../vault/vault.js';
 import { getScan } from './service.js';
@@ -60,6 +63,12 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
   // Evidence goes to the configured vault (PARAPET_VAULT), as the exports that read it expect.
   const vault = (deps as AppDeps & ProbeRunDeps).probeVault ?? deps.vault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
   const ctx: runs.RunCtx = { db: deps.db, now: deps.now, vault, keys: deps.keys };
+  deps.jobs?.define({
+    name: 'probe.evidence-retention',
+    everyMs: EVIDENCE_RETENTION_JOB_MS,
+    runAtStart: false,
+    run: async (now) => forEachSettled(await listTenantIds(deps.db), 'tenant evidence purge(s)', (tenantId) => purgeExpiredEvidence(ctx, tenantId, now)),
+  });
 
   // ---- worker devices ----
   app.post<{ Body: { lease_seconds?: number; safety_profile?: runs.ReportedProfile } }>(

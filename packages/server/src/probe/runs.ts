@@ -451,9 +451,10 @@ export async function listFindings(c: { db: Database }, tenantId: string, o: { s
 
 /** The decrypted transcript of one evidence object, checked against its stored SHA-256. */
 export async function readEvidence(c: RunCtx, tenantId: string, evidenceId: string): Promise<{ sha256: string; object_key: string; transcript: unknown }> {
-  const r = await c.db.tx({ tenantId }, (q) => q.query<{ object_key: string; sha256: string }>(`SELECT object_key, sha256 FROM probe_evidence WHERE id = $1`, [evidenceId]));
+  const r = await c.db.tx({ tenantId }, (q) => q.query<{ object_key: string; sha256: string; purged_at: Date | null }>(`SELECT object_key, sha256, purged_at FROM probe_evidence WHERE id = $1`, [evidenceId]));
   const e = r.rows[0];
   if (!e) throw new ProblemError(404, 'evidence_not_found', 'No such evidence.');
+  if (e.purged_at) throw new ProblemError(410, 'evidence_purged', `This transcript passed its retention and was deleted on ${new Date(e.purged_at).toISOString()}; its SHA-256 ${e.sha256} stays on record.`);
   const plain = await getSealed(c.vault, c.keys, tenantId, e.object_key);
   if (sha256Hex(plain) !== e.sha256) throw new ProblemError(409, 'evidence_integrity', 'The evidence object does not match its recorded SHA-256.');
   return { sha256: e.sha256, object_key: tenantKey(tenantId, e.object_key), transcript: JSON.parse(plain.toString('utf8')) };
