@@ -2,7 +2,9 @@
  * API-level tenant isolation (CORE-TENANT): every route in the OpenAPI document that takes a
  * path parameter is called by tenant B's admin (with fresh MFA, so step-up is no excuse) with
  * every id that tenant A owns, in every tenant table, and a body generated from the route's own
- * request schema (json-schema-faker, checked with Ajv), so validation is no excuse either: every
+ * request schema (json-schema-faker, checked with Ajv), with the credential each route takes (B's
+ * session, B's SCIM token, B's signed worker, vendor support under B's grant), so validation is
+ * no excuse either: every
  * call that reaches the handler must answer 403 or 404, and no response may carry A's id. Ids
  * that do not fit a route's parameter schema are not sent to it (they could only earn a 400).
  * The sweep finds routes and ids by itself, so new endpoints are covered as they land.
@@ -28,7 +30,9 @@ async function idsOf(tenantId: string): Promise<Map<string, string[]>> {
          FROM pg_class c
          JOIN pg_attribute ta ON ta.attrelid = c.oid AND ta.attname = 'tenant_id' AND NOT ta.attisdropped
          JOIN pg_attribute ia ON ia.attrelid = c.oid AND NOT ia.attisdropped AND ia.attnum > 0
-              AND ia.attname <> 'tenant_id' AND (ia.atttypid = 'uuid'::regtype OR ia.attname = 'id')
+              AND ia.attname <> 'tenant_id'
+              AND (ia.atttypid = 'uuid'::regtype OR ia.attname = 'id' OR ia.attname = 'dedupe_key'
+                   OR (ia.atttypid = 'text'::regtype AND ia.attname LIKE '%\\_id' ESCAPE '\\'))
         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'`,
     )).rows;
     const out = new Map<string, string[]>();
@@ -44,7 +48,7 @@ test("tenant B's admin cannot reach any of tenant A's objects through any route 
   const a = await loginAs(s, { roles: ['admin', 'security_lead', 'auditor'], mfaFresh: true });
   await seedTenant(s, a);
   const b = await loginAs(s, { roles: ['admin', 'security_lead', 'auditor'], mfaFresh: true });
-  const { scimToken, worker } = await seedTenant(s, b);
+  const { scimToken, worker, support } = await seedTenant(s, b);
   // SCIM routes take the identity provider's bearer token, not a session: B's IdP token.
   const idp = s.client();
   idp.headers.authorization = `Bearer ${scimToken}`;
@@ -68,6 +72,7 @@ test("tenant B's admin cannot reach any of tenant A's objects through any route 
   let calls = 0;
   const reached = new Set<string>();
   const signedRoutes = new Set<string>();
+  const supportRoutes = new Set<string>();
   const wrong: string[] = [];
   for (const r of routes) {
     const params = (r.op.parameters ?? []).filter((x) => x.in === 'path');
@@ -108,6 +113,11 @@ test("tenant B's admin cannot reach any of tenant A's objects through any route 
         res = { status: d.status, headers: d.headers, text: d.body.toString('utf8'), json: d.body.length ? d.json() : undefined };
         signedRoutes.add(`${r.method} ${r.path}`);
       }
+      // Support routes take a vendor support session: ask again as support under B's grant.
+      if (res.status === 401 && res.json?.code === 'support_unauthenticated') {
+        res = await support.request(r.method, url, body === undefined ? {} : { json: body });
+        supportRoutes.add(`${r.method} ${r.path}`);
+      }
       calls++;
       assert.ok(res.status >= 400, `${r.method} ${url} answered ${res.status} to tenant B: ${res.text.slice(0, 200)}`);
       assert.ok(!res.text.includes(a.email), `${r.method} ${url} revealed tenant A's user`);
@@ -118,7 +128,7 @@ test("tenant B's admin cannot reach any of tenant A's objects through any route 
       reached.add(`${r.method} ${r.path}`);
     }
   }
-  t.diagnostic(`cross-tenant calls made: ${calls}, all refused; routes reached past validation: ${reached.size} of ${routes.length} (${signedRoutes.size} as B's signed worker)`);
+  t.diagnostic(`cross-tenant calls made: ${calls}, all refused; routes reached past validation: ${reached.size} of ${routes.length} (${signedRoutes.size} as B's signed worker, ${supportRoutes.size} as support under B's grant)`);
   assert.deepEqual(wrong, [], 'a cross-tenant call that reaches the handler is refused as not found or forbidden');
   const missed = routes.map((r) => `${r.method} ${r.path}`).filter((k) => !reached.has(k));
   assert.deepEqual(missed, [], 'every route with a path parameter was reached with at least one of tenant A\'s ids');

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { canonicalJsonBytes, dsse, exampleScope, SCOPE_PAYLOAD_TYPE } from '@parapet/core';
 import { DeviceClient, openKeyStore } from '@parapet/device-client';
 import type { TestServer, TestClient } from '@parapet/server/testing';
+import { addSupportStaff } from '@parapet/server/governance/support';
+import { SoftKey } from '../packages/server/test/soft-authenticator.js';
 
 const DAY = 86_400_000;
 
@@ -18,8 +20,11 @@ async function ok(r: Promise<{ status: number; text: string; json: any }>, what:
   return res.json;
 }
 
-/** Returns the tenant's SCIM bearer token and an enrolled worker, for sweeps of the routes that take those credentials. */
-export async function seedTenant(s: TestServer, who: { client: TestClient; tenantId: string; userId: string }): Promise<{ scimToken: string; worker: DeviceClient }> {
+/**
+ * Returns the tenant's SCIM bearer token, an enrolled worker and a vendor support session under
+ * a read-write grant of the tenant's, for sweeps of the routes that take those credentials.
+ */
+export async function seedTenant(s: TestServer, who: { client: TestClient; tenantId: string; userId: string }): Promise<{ scimToken: string; worker: DeviceClient; support: TestClient }> {
   const c = who.client;
   // Devices: a token, and an enrolled device.
   const token = await ok(c.post('/api/v1/devices/enrollment-tokens', { kind: 'agent' }), 'enrollment token');
@@ -65,7 +70,20 @@ export async function seedTenant(s: TestServer, who: { client: TestClient; tenan
   // Governance: an access review, which lists the tenant's people and grants as items.
   await ok(c.post('/api/v1/governance/reviews', { title: 'Seed review', reviewers: [who.userId] }), 'access review');
 
+  // Support: a read-write grant, and a vendor support member (security key only) signed in under it.
+  const grant = await ok(c.post('/api/v1/support/grants', { reason: 'Seed ticket', ticket: 'SEED-1', hours: 2, scope: 'read_write' }), 'support grant');
+  const email = `seed-support-${who.tenantId.slice(0, 8)}@vendor.test`;
+  const { code } = await addSupportStaff(s.db, email, 'Seed Support');
+  const securityKey = new SoftKey(s.url, '127.0.0.1');
+  const support = s.client();
+  const enrol = await ok(support.post('/api/v1/support/enrol/options', { email, code }), 'support enrolment options');
+  await ok(support.post('/api/v1/support/enrol/verify', { email, code, response: securityKey.register(enrol.challenge) }), 'support enrolment');
+  const org = (await s.db.tx({ tenantId: who.tenantId }, (q) => q.query<{ slug: string }>(`SELECT slug FROM tenants WHERE id = $1`, [who.tenantId]))).rows[0]!.slug;
+  const auth = await ok(support.post('/api/v1/support/auth/options', { email }), 'support sign-in options');
+  const signedIn = await ok(support.post('/api/v1/support/auth/verify', { org, grant_id: grant.id, response: securityKey.assert(auth.challenge) }), 'support sign-in');
+  support.headers['x-csrf-token'] = signedIn.csrf_token;
+
   // Audit: a signed checkpoint.
   await ok(c.post('/api/v1/audit/checkpoints', {}), 'audit checkpoint');
-  return { scimToken: scimToken.token as string, worker };
+  return { scimToken: scimToken.token as string, worker, support };
 }
