@@ -18,8 +18,9 @@ export async function openDatabase(o: OpenOptions): Promise<Database> {
   if (o.dataDir) {
     const dir = join(o.dataDir, 'pglite');
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    // A new data dir starts from the migrated template when `npm install` built one.
-    const template = isEmptyDataDir(dir) ? await readTemplate() : undefined;
+    // A new data dir starts from the migrated template when `npm install` built one
+    // (PARAPET_NO_TEMPLATE=1 runs initdb and every migration instead, for bench/startup).
+    const template = isEmptyDataDir(dir) && process.env.PARAPET_NO_TEMPLATE !== '1' ? await readTemplate() : undefined;
     return PgliteDatabase.open(dir, template ? { template } : {});
   }
   return PgliteDatabase.open();
