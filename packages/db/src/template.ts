@@ -34,9 +34,9 @@ function pgliteVersion(): string {
 }
 
 /** The template file for the current migrations and PGlite version (it may not exist). */
-export async function templatePath(dir = TEMPLATE_DIR): Promise<string> {
+export async function templatePath(dir = TEMPLATE_DIR, migrationsDir?: string): Promise<string> {
   const h = createHash('sha256').update(`pglite ${pgliteVersion()}\n`);
-  for (const m of await loadMigrations()) h.update(`${m.version}_${m.name} ${m.checksum}\n`);
+  for (const m of await loadMigrations(migrationsDir)) h.update(`${m.version}_${m.name} ${m.checksum}\n`);
   return join(dir, `pglite-${h.digest('hex').slice(0, 24)}.tar.gz`);
 }
 
