@@ -10,13 +10,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { usingPostgres } from '@parapet/db/testing';
-import { browserMissing, launchBrowser, screenshot, totp } from './console/harness.js';
+import { browserMissing, freePort, launchBrowser, nextTotp, screenshot } from './console/harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const missing = browserMissing();
@@ -30,15 +29,6 @@ function demo(args: string[], env: Record<string, string>): Promise<{ code: numb
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
     p.on('close', (code) => resolve({ code: code ?? -1, out }));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
   });
 }
 
@@ -58,25 +48,13 @@ interface Person {
   lastStep?: number;
 }
 
-/** The next authenticator code this person may use (codes are single-use per 30 s step). */
-async function nextCode(p: Person): Promise<string> {
-  const step = Math.floor(Date.now() / 30_000);
-  let use = Math.max(step, (p.lastStep ?? 0) + 1);
-  if (use > step + 1) {
-    await new Promise((r) => setTimeout(r, (step + 1) * 30_000 - Date.now() + 500));
-    use = (p.lastStep ?? 0) + 1;
-  }
-  p.lastStep = use;
-  return totp(p.totpSecret, use * 30);
-}
-
 async function signIn(page: Page, url: string, org: string, p: Person): Promise<void> {
   await page.goto(`${url}/sign-in`);
   await page.getByLabel('Organisation').fill(org);
   await page.getByLabel('Email').fill(p.email);
   await page.getByLabel('Password').fill(p.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByLabel('Verification code').fill(await nextCode(p));
+  await page.getByLabel('Verification code').fill(await nextTotp(p));
   await page.getByRole('button', { name: /Verify|Sign in|Continue/ }).first().click();
   await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
 }

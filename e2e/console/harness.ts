@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -130,4 +131,36 @@ export async function adminWithTotp(s: TestServer, tenantId: string, email: stri
   const confirmed = await a.client.post('/api/v1/auth/mfa/totp/confirm', { code: totp(secret, Date.now() / 1000) });
   assert.equal(confirmed.status, 200, confirmed.text);
   return { ...a, secret, nextCode: () => totp(secret, Date.now() / 1000 + 30) };
+}
+
+/** A free TCP port on 127.0.0.1 (bound then released; the caller starts a server on it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** Someone with an authenticator: the base32 TOTP secret and the last 30 s step they used. */
+export interface TotpHolder {
+  totpSecret: string;
+  lastStep?: number;
+}
+
+/**
+ * The next authenticator code this person may use: codes are single-use per 30 s step, so a
+ * second code within the same step waits for the next one (at most one step ahead of now).
+ */
+export async function nextTotp(p: TotpHolder): Promise<string> {
+  const step = Math.floor(Date.now() / 30_000);
+  let use = Math.max(step, (p.lastStep ?? 0) + 1);
+  if (use > step + 1) {
+    await new Promise((r) => setTimeout(r, (step + 1) * 30_000 - Date.now() + 500));
+    use = (p.lastStep ?? 0) + 1;
+  }
+  p.lastStep = use;
+  return totp(p.totpSecret, use * 30);
 }

@@ -6,3 +6,4 @@ export { PgliteDatabase } from './pglite.js';
 export { PostgresDatabase, UnsafeRoleError, unsafeRoleReasons, type PostgresOptions } from './postgres.js';
 export { openDatabase, type OpenOptions } from './open.js';
 export { isUniqueViolation, isRlsViolation, pgErrorCode } from './errors.js';
+export { buildTemplate, readTemplate, templatePath, isEmptyDataDir, TEMPLATE_DIR } from './template.js';

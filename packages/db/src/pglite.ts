@@ -1,4 +1,5 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { isEmptyDataDir } from './template.js';
 import { applyContext } from './context.js';
 import { runMigrations, pendingVersions, type AdminSession } from './migrate.js';
 import { APP_ROLE, ident } from './roles.js';
@@ -44,10 +45,21 @@ export class PgliteDatabase implements Database {
   private readonly postCommit = new PostCommitWork();
   private constructor(private readonly db: PGlite) {}
 
-  /** `dataDir` undefined means in-memory. */
-  static async open(dataDir?: string): Promise<PgliteDatabase> {
-    const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), parsers });
+  /**
+   * `dataDir` undefined means in-memory. `template` (a `dumpDataDir` tar archive, see
+   * template.ts) is unpacked into a data dir that holds no database yet instead of running
+   * initdb; it is ignored for a data dir that has one.
+   */
+  static async open(dataDir?: string, o: { template?: Uint8Array } = {}): Promise<PgliteDatabase> {
+    const load = o.template && (!dataDir || isEmptyDataDir(dataDir)) ? { loadDataDir: new Blob([o.template]) } : {};
+    const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...load, parsers });
     return new PgliteDatabase(db);
+  }
+
+  /** The whole data dir as a gzip-compressed tar archive (PGlite's dump format), for templates. */
+  async dumpDataDir(): Promise<Buffer> {
+    const f = await this.db.dumpDataDir('gzip');
+    return Buffer.from(await f.arrayBuffer());
   }
 
   async tx<T>(ctx: TxContext, fn: (q: Queryable) => Promise<T>): Promise<T> {

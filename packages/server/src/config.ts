@@ -1,3 +1,4 @@
+import { mailConfigFromEnv, MailConfigError, type MailConfig } from './mail/mailer.js';
 import { resolve } from 'node:path';
 
 /** Everything the server reads from its environment, parsed once. */
@@ -18,6 +19,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Where WORM vault objects go (PARAPET_VAULT, default fs). */
   vault: VaultConfig;
+  /** Mail relay for invitations (PARAPET_SMTP_URL, PARAPET_SMTP_FROM, PARAPET_SMTP_CA_FILE); absent: none. */
+  smtp: MailConfig | undefined;
 }
 
 /**
@@ -80,5 +83,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.PARAPET_LOG_LEVEL || 'info',
     shutdownGraceSeconds: grace,
     vault: vaultConfig(env, dataDir),
+    smtp: smtpConfig(env),
   };
+}
+
+function smtpConfig(env: NodeJS.ProcessEnv): MailConfig | undefined {
+  try {
+    return mailConfigFromEnv(env);
+  } catch (e) {
+    if (e instanceof MailConfigError) throw new ConfigError(e.message);
+    throw e;
+  }
 }

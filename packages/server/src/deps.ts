@@ -3,6 +3,7 @@ import type { Database } from '@parapet/db';
 import type { TlsMaterial } from './tls/certificate.js';
 import type { WormVault } from './vault/vault.js';
 import type { JobRunner } from './platform/jobs.js';
+import type { Mailer } from './mail/mailer.js';
 
 /** What every domain module may use. Modules get it as their plugin options. */
 export interface AppDeps {
@@ -20,6 +21,8 @@ export interface AppDeps {
   jobs?: JobRunner | undefined;
   /** Bearer token that GET /metrics requires (absent: open, for in-process tests only). */
   metricsToken?: string | undefined;
+  /** Outgoing mail (PARAPET_SMTP_URL); absent: invitation links are shown to pass on. */
+  mailer?: Mailer | undefined;
   /** Clock, replaceable in tests. */
   now: () => Date;
 }

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import pino from 'pino';
 import { openDatabase, PostgresDatabase, type Database } from '@parapet/db';
 import { buildApp } from './app.js';
-import { loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createMailer, type Mailer } from './mail/mailer.js';
 import { FileKeyProvider } from './crypto/keyfile.js';
 import { clearServerInfo, dataPaths, ensureDataDir, loadOrCreateBootstrapToken, loadOrCreateMetricsToken, lockDataDir, writeServerInfo } from './datadir.js';
 import { loadTls } from './tls/certificate.js';
@@ -17,6 +18,13 @@ export interface RunningServer {
 }
 
 /** Starts Parapet from configuration: the same path `npm start` and the e2e tests take. */
+/** The relay URL without its password, for the log. */
+function redactSmtpUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
 export async function startServer(config: Config = loadConfig()): Promise<RunningServer> {
   const t0 = performance.now();
   const log = pino({ level: config.logLevel, base: { service: 'parapet-server' } });
@@ -67,8 +75,17 @@ async function startLocked(config: Config, log: pino.Logger, t0: number, unlock:
     throw e;
   }
   log.info({ vault: config.vault.driver }, 'WORM vault opened');
+  let mailer: Mailer | undefined;
+  try {
+    mailer = config.smtp ? createMailer(config.smtp) : undefined;
+  } catch (e) {
+    await db.close();
+    keys.close();
+    throw new ConfigError((e as Error).message);
+  }
+  if (config.smtp) log.info({ smtp: redactSmtpUrl(config.smtp.url), from: config.smtp.from }, 'invitations are mailed through this relay (STARTTLS or TLS required)');
   const app = await buildApp(
-    { db, keys, tls, dataDir: config.dataDir, bootstrapToken, metricsToken, vault, now: () => new Date() },
+    { db, keys, tls, dataDir: config.dataDir, bootstrapToken, metricsToken, vault, mailer, now: () => new Date() },
     { logger: { level: config.logLevel, base: { service: 'parapet-server' }, redact: ['req.headers.authorization', 'req.headers.cookie'] }, https: tls },
   );
   await app.listen({ port: config.port, host: config.host });
@@ -110,6 +127,7 @@ async function startLocked(config: Config, log: pino.Logger, t0: number, unlock:
         } finally {
           clearInterval(sweep);
         }
+        mailer?.close();
         await db.close();
         keys.close();
         await clearServerInfo(config.dataDir);

@@ -129,7 +129,7 @@ export const usersInvite: Command = {
   path: ['users', 'invite'],
   summary: 'Invite someone: prints a one-time link (shown once) to pass on; admin, fresh MFA.',
   usage: `parapet users invite EMAIL [--role ROLE]... [--expires 72h] ${API_USAGE}`,
-  details: `Roles: ${ROLES.join(', ')} (default employee). The link expires (5m to 30d, default 72h) and works once;\nno mail is sent. Admins and security leads set up MFA when they accept.\n${API_ENV_HELP}`,
+  details: `Roles: ${ROLES.join(', ')} (default employee). The link expires (5m to 30d, default 72h) and works once; it is printed to pass on,\nor mailed to the invitee when the server has a mail relay (PARAPET_SMTP_URL). Admins and security leads set up MFA when they accept.\n${API_ENV_HELP}`,
   options: { ...API_OPTIONS, role: { type: 'string', multiple: true }, expires: { type: 'string' } },
   positionals: true,
   async run({ values, positionals, io }) {
@@ -143,6 +143,11 @@ export const usersInvite: Command = {
     if (r.status !== 201) fail(r);
     const inv = r.json.invitation as { id: string; email: string; roles: string[]; expires_at: string };
     if (io.json) return io.out(JSON.stringify(r.json));
+    if (r.json.emailed_to) {
+      io.out(`Mailed the invitation for ${inv.email} as ${inv.roles.join(', ')} (valid once until ${inv.expires_at}); the link is only in their mailbox.`);
+      return;
+    }
+    if (r.json.email_error) io.err(`${String(r.json.email_error)} Pass the link on yourself instead.`);
     io.out(String(r.json.link));
     io.out('');
     io.out(`Invitation for ${inv.email} as ${inv.roles.join(', ')}, valid once until ${inv.expires_at}. The link is shown only now; send it to them yourself.`);

@@ -159,14 +159,21 @@ function InviteCard({ onInvited }: { onInvited: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [created, setCreated] = useState<{ link: string; email: string; expires_at: string; roles: string[] } | null>(null);
+  const [mailed, setMailed] = useState<string | null>(null);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
+    setMailed(null);
     try {
-      const r = await api.post<{ link: string; invitation: { email: string; expires_at: string; roles: string[] } }>('/api/v1/people/invitations', { email: email.trim(), roles, expires_in_seconds: expires });
-      setCreated({ link: r.link, ...r.invitation });
+      const r = await api.post<{ link?: string; emailed_to?: string; email_error?: string; invitation: { email: string; expires_at: string; roles: string[] } }>('/api/v1/people/invitations', { email: email.trim(), roles, expires_in_seconds: expires });
+      if (r.emailed_to) {
+        setMailed(`Invitation mailed to ${r.emailed_to}: the link works once, until ${formatTime(r.invitation.expires_at)}.`);
+      } else {
+        if (r.email_error) setError(`${r.email_error} Pass the link below on yourself.`);
+        setCreated({ link: r.link ?? '', ...r.invitation });
+      }
       setEmail('');
       onInvited();
     } catch (err) {
@@ -179,8 +186,9 @@ function InviteCard({ onInvited }: { onInvited: () => void }) {
   return (
     <section className="card" aria-labelledby={`${id}-h`}>
       <h2 id={`${id}-h`}>Invite someone</h2>
-      <p className="muted">Parapet makes a one-time link; send it to them yourself (no mail server is needed). They choose a password, and admins and security leads set up two-step verification, when they open it.</p>
+      <p className="muted">Parapet makes a one-time link and mails it when the server has a mail relay (PARAPET_SMTP_URL); otherwise it shows the link once for you to send. They choose a password, and admins and security leads set up two-step verification, when they open it.</p>
       {error ? <Notice kind="error">{error}</Notice> : null}
+      {mailed ? <Notice kind="success">{mailed}</Notice> : null}
       {created ? (
         <OneTimeSecret label={`Invitation link for ${created.email}`} value={created.link} onDone={() => setCreated(null)}>
           <p className="small">

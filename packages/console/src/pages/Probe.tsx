@@ -4,16 +4,18 @@
  * the server-sent events of /api/v1/probe/scans/:id/events, a progress bar with rate and ETA,
  * and the scan's findings with first/last seen.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api';
 import { useAsync, formatTime } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { Link } from '../components/Link';
 import { usePath } from '../router';
+import { Notice } from '../components/States';
+import { ProbeSetup, ScanDecision } from './ProbeSetup';
 
-interface Scope { id: string; scope_id: string; version: number; name: string; environment: string; document: { include: string[]; exclude: string[]; expected_policy: Array<{ cidr: string; open_ports: number[] }> }; uploaded_at: string; valid_until: string; revoked_at: string | null }
-interface Scan { id: string; state: string; scope: { scope_id: string; version: number; environment: string }; targets: string[]; ports: number[]; probe_types: string[]; rate_pps: number; approvals_required: number; approvals: Array<{ email: string; decision: string }>; requested_by: string; created_at: string; leases?: Array<{ device_id: string; leased_at: string; end_reason: string | null; safety_profile_version: number | null }> }
+interface Scope { id: string; scope_id: string; version: number; name: string; environment: string; document: { include: string[]; exclude: string[]; ports?: Array<number | string>; probe_types?: string[]; max_packets_per_second?: number; expected_policy: Array<{ cidr: string; open_ports: number[] }> }; uploaded_at: string; valid_until: string; revoked_at: string | null }
+interface Scan { id: string; state: string; scope: { scope_id: string; version: number; environment: string }; targets: string[]; ports: number[]; probe_types: string[]; rate_pps: number; approvals_required: number; approvals: Array<{ user_id?: string; email: string; decision: string }>; requested_by: string; created_at: string; leases?: Array<{ device_id: string; leased_at: string; end_reason: string | null; safety_profile_version: number | null }> }
 interface Result { id: string; address: string; port: number; probe_type: string; outcome: string; reason: string; started_at: string; duration_ms: number; received_at: string; evidence_sha256: string | null }
 interface Finding { id: string; kind: string; severity: string; address: string; port: number; title: string; status: string; first_seen_at: string; last_seen_at: string; resolved_at: string | null; times_seen: number; scope_id: string }
 
@@ -41,6 +43,7 @@ function FindingsTable({ findings, caption }: { findings: Finding[]; caption: st
 }
 
 export function ProbePage() {
+  const [decided, setDecided] = useState<string | null>(null);
   const [state, reload] = useAsync(async (signal) => {
     const [scopes, scans, findings] = await Promise.all([
       api.get<Scope[]>('/api/v1/probe/scopes', { signal }),
@@ -49,19 +52,24 @@ export function ProbePage() {
     ]);
     return { scopes, scans, findings };
   }, []);
-  if (state.status === 'loading') return <Loading label="Loading Probe…" />;
+  // A reload after a form keeps the page (and the form's message) on screen with the last data.
+  const last = useRef<{ scopes: Scope[]; scans: Scan[]; findings: Finding[] } | null>(null);
+  if (state.status === 'ok') last.current = state.data;
   if (state.status === 'error') return <ErrorState error={state.error} onRetry={reload} />;
-  const { scopes, scans, findings } = state.data;
+  if (!last.current) return <Loading label="Loading Probe…" />;
+  const { scopes, scans, findings } = last.current;
   return (
     <div className="stack">
       <p className="muted page-intro">Authorised perimeter validation: signed scopes, approved scans and what they found.</p>
+      <ProbeSetup scopes={scopes} onChange={reload} />
+      {decided ? <Notice kind="info">{decided}</Notice> : null}
       <DataTable<Scan>
         caption="Scans"
         filterLabel="Filter scans"
         rows={scans}
         rowKey={(s) => s.id}
         initialSort={{ key: 'created', dir: 'desc' }}
-        empty={<EmptyState title="No scans yet.">Request one with <code>parapet scan request</code>.</EmptyState>}
+        empty={<EmptyState title="No scans yet.">Request one above or with <code>parapet scan request</code>.</EmptyState>}
         columns={[
           { key: 'scan', header: 'Scan', sortValue: (s) => s.id, render: (s) => <Link href={`/probe/scans/${s.id}`}>{s.id.slice(0, 8)}</Link> },
           { key: 'state', header: 'State', sortValue: (s) => s.state, render: (s) => <span className="badge">{s.state}</span> },
@@ -69,6 +77,7 @@ export function ProbePage() {
           { key: 'targets', header: 'Targets', sortValue: (s) => s.targets.join(','), render: (s) => s.targets.join(', ') },
           { key: 'approvals', header: 'Approvals', sortValue: (s) => s.approvals.length, render: (s) => (s.approvals_required ? `${s.approvals.filter((a) => a.decision === 'approve').length}/${s.approvals_required} ${s.approvals.map((a) => a.email).join(', ')}` : 'not needed') },
           { key: 'created', header: 'Requested', sortValue: (s) => s.created_at, filterValue: () => '', render: (s) => formatTime(s.created_at) },
+          { key: 'decide', header: 'Decision', sortValue: (s) => s.state, filterValue: () => '', render: (s) => <ScanDecision scan={s} onDecided={(t) => { setDecided(t); reload(); }} /> },
         ]}
       />
       <FindingsTable caption="Open findings" findings={findings} />
@@ -78,10 +87,10 @@ export function ProbePage() {
         rows={scopes}
         rowKey={(s) => s.id}
         initialSort={{ key: 'scope', dir: 'asc' }}
-        empty={<EmptyState title="No scopes yet.">A security lead signs one with <code>parapet scope sign</code> and uploads it.</EmptyState>}
+        empty={<EmptyState title="No scopes yet.">A security lead signs one with <code>parapet scope sign</code> and uploads it above.</EmptyState>}
         columns={[
           { key: 'scope', header: 'Scope', sortValue: (s) => `${s.scope_id} ${String(s.version).padStart(6, '0')}`, render: (s) => <span className="strong">{s.scope_id} v{s.version}</span> },
-          { key: 'env', header: 'Environment', sortValue: (s) => s.environment },
+          { key: 'env', header: 'Environment', sortValue: (s) => s.environment, render: (s) => s.environment },
           { key: 'include', header: 'Include / exclude', sortValue: (s) => s.document.include.join(','), render: (s) => `${s.document.include.join(', ')}${s.document.exclude.length ? ` minus ${s.document.exclude.join(', ')}` : ''}` },
           { key: 'expected', header: 'Expected open', sortValue: (s) => s.document.expected_policy.length, render: (s) => s.document.expected_policy.map((e) => `${e.cidr}: ${e.open_ports.join(',')}`).join('; ') || '—' },
           { key: 'valid', header: 'Valid until', sortValue: (s) => s.valid_until, filterValue: () => '', render: (s) => (s.revoked_at ? 'revoked' : formatTime(s.valid_until)) },

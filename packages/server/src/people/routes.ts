@@ -8,6 +8,8 @@ import type { AppDeps } from '../deps.js';
 import { actorOf, requireUser, ROLES } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
+import { recordAudit } from '../audit/record.js';
+import { invitationText } from '../mail/messages.js';
 import { acceptInvitation, createInvitation, INVITATION_MAX_SECONDS, INVITATION_MIN_SECONDS, listInvitations, lookupInvitation, revokeInvitation, rolesManagedBy, setUserRoles } from './service.js';
 
 defineActions({
@@ -29,6 +31,22 @@ const invitationSchema = {
   },
 } as const;
 const tokenSchema = { type: 'string', minLength: 1, maxLength: 200 } as const;
+
+/** Mails an invitation link; never throws (the relay's refusal comes back as `error`). */
+async function mailInvitation(deps: AppDeps, tenantId: string, inviter: string, inv: { email: string; roles: string[]; expires_at: string }, link: string): Promise<{ ok: true; messageId: string } | { ok: false; error: string }> {
+  try {
+    const t = await deps.db.tx({ tenantId }, (q) => q.query<{ name: string; slug: string }>(`SELECT name, slug FROM tenants WHERE id = $1`, [tenantId]));
+    const org = t.rows[0]!;
+    const sent = await deps.mailer!.send({
+      to: inv.email,
+      subject: `You are invited to ${org.name} on Parapet`,
+      text: invitationText({ org: org.name, slug: org.slug, inviter, roles: inv.roles, expiresAt: inv.expires_at, link }),
+    });
+    return { ok: true, messageId: sent.messageId };
+  } catch (e) {
+    return { ok: false, error: `The mail relay did not take the message: ${(e as Error).message}`.slice(0, 500) };
+  }
+}
 
 /** Where an invitation link points: PARAPET_PUBLIC_URL when set, else the origin the admin used. */
 function consoleOrigin(host: string | undefined): string {
@@ -119,12 +137,12 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
     {
       schema: {
         tags: ['people'],
-        summary: 'Invite someone (admin, step-up): answers a one-time link, shown only in this answer. No mail is sent; pass the link on yourself.',
+        summary: 'Invite someone (admin, step-up). Without a mail relay: answers a one-time link, shown only in this answer, to pass on. With PARAPET_SMTP_URL: mails the link to the invitee and answers emailed_to (or the link and email_error if the relay failed).',
         body: {
           type: 'object', required: ['email'], additionalProperties: false,
           properties: { email: { type: 'string', minLength: 3, maxLength: 320 }, roles: rolesSchema, expires_in_seconds: { type: 'integer', minimum: INVITATION_MIN_SECONDS, maximum: INVITATION_MAX_SECONDS } },
         },
-        response: { 201: { type: 'object', properties: { invitation: invitationSchema, token: { type: 'string' }, link: { type: 'string' } } }, '4xx': problem },
+        response: { 201: { type: 'object', properties: { invitation: invitationSchema, token: { type: 'string' }, link: { type: 'string' }, emailed_to: { type: 'string' }, email_error: { type: 'string' } } }, '4xx': problem },
       },
     },
     async (req, reply) => {
@@ -136,7 +154,18 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
       );
       reply.code(201).header('cache-control', 'no-store');
       // The token rides in the fragment, which browsers never send to a server or in a Referer.
-      return { invitation: r.invitation, token: r.token, link: `${consoleOrigin(req.headers.host)}/invite#${r.token}` };
+      const link = `${consoleOrigin(req.headers.host)}/invite#${r.token}`;
+      if (!deps.mailer) return { invitation: r.invitation, token: r.token, link };
+      // With a mail relay the link goes only to the invitee's mailbox; if the relay fails, the
+      // admin gets the link to pass on, as without one. Either way the attempt is audited.
+      const sent = await mailInvitation(deps, p.tenantId, p.email, r.invitation, link);
+      await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
+        recordAudit(q, p.tenantId, actor, {
+          action: 'people.invitation_emailed', outcome: sent.ok ? 'success' : 'failure', target: { type: 'invitation', id: r.invitation.id },
+          details: sent.ok ? { email: r.invitation.email, message_id: sent.messageId } : { email: r.invitation.email, error: sent.error },
+        }),
+      );
+      return sent.ok ? { invitation: r.invitation, emailed_to: r.invitation.email } : { invitation: r.invitation, token: r.token, link, email_error: sent.error };
     },
   );
 
