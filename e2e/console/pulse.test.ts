@@ -2,7 +2,8 @@
  * Pulse pages in a real browser (Debian Chromium) over the simulated organisation (SCIM +
  * signed agent uploads): a lead's team question drawn as uPlot charts with suppressed cells
  * reading "fewer than 5 people" and a CSV export; the HR delegate limited to their category; an
- * engineer's own data and the list of who looked. CSP violations are counted and must be 0.
+ * engineer's own data and the list of who looked; a week figure that leaves out suppressed days
+ * says how many. CSP violations are counted and must be 0.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +67,27 @@ test('a lead asks about their team: charts, suppressed cells as "fewer than 5 pe
   // A people-level question under wellbeing is not offered; the server refuses it anyway.
   await page.getByLabel('Purpose').selectOption('wellbeing');
   assert.deepEqual(await page.getByLabel('Level').locator('option').allInnerTexts(), ['Team']);
+  assert.deepEqual(await cspViolations(page), []);
+  assert.deepEqual(problems, []);
+});
+
+test('a week figure that leaves out days with fewer than 5 people says how many, in the table, the notice and the CSV', { skip: missing ?? false }, async () => {
+  const { page, problems } = await tabFor('lead111');
+  await page.goto(`${s.url}/pulse`);
+  await page.getByRole('form', { name: 'Question' }).waitFor();
+  await ask(page, { purpose: 'wellbeing', level: 'team', period: 'week', subject: o.people.get('lead111')!.id, from: o.days[0]!, to: o.days[2]! });
+  const table = page.getByRole('table', { name: 'Cells' });
+  // Tuesday to Thursday are released; Monday, Friday and the weekend have nobody active (0 < 5).
+  const dev = await table.locator('tbody tr', { hasText: 'Development' }).first().innerText();
+  assert.match(dev, /6\s+36\.0\s+9\.0\s+36\.0\s+4 days with fewer than 5 people left out/);
+  const hr = await table.locator('tbody tr', { hasText: 'HR tools' }).first().innerText();
+  assert.match(hr, /fewer than 5 people/);
+  assert.doesNotMatch(hr, /left out/, 'a suppressed week has no figures to qualify');
+  await page.getByText(/week figures? leaves? out days with fewer than 5 people/).waitFor();
+  const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+  const csv = await page.evaluate<string, string>(async (u) => (await fetch(u)).text(), href!);
+  assert.ok(csv.includes(',development,6,129600,32400,129600,4 day(s) with fewer than 5 people left out'), csv);
+  await screenshot(page, 'console-pulse-lead-week-omitted');
   assert.deepEqual(await cspViolations(page), []);
   assert.deepEqual(problems, []);
 });

@@ -34,6 +34,8 @@ interface Cell {
   idle_s?: number;
   work_s?: number;
   paused_s?: number;
+  /** Week cells: days of the week whose day cell is suppressed, left out of the figures. */
+  omitted_days?: number;
 }
 interface Answer {
   purpose: string;
@@ -80,6 +82,8 @@ function chartData(a: Answer, names: Map<string, string>) {
 function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; csv?: string }) {
   const d = useMemo(() => chartData(a, names), [a, names]);
   const suppressed = a.cells.filter((c) => !c.released).length;
+  const partial = a.cells.filter((c) => c.released && (c.omitted_days ?? 0) > 0).length;
+  const leftOut = (c: Cell) => `${c.omitted_days} ${c.omitted_days === 1 ? 'day' : 'days'} with fewer than ${a.k} people left out`;
   const shown = a.cells.filter((c) => c.released || a.level !== 'person');
   if (!a.cells.length) return <EmptyState title="No activity in this range." />;
   return (
@@ -88,6 +92,7 @@ function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; 
         <Notice kind="info">
           Aggregates over {a.people} {a.people === 1 ? 'person' : 'people'}. A cell is shown only when it covers at least {a.k} people and cannot be subtracted from another to single anyone out; {suppressed} of {a.cells.length} cells are suppressed and read “fewer than {a.k} people”.
           {a.settled_until && a.to > a.settled_until ? ` Days after ${a.settled_until} are not settled yet and are not shown.` : ''}
+          {partial ? ` ${partial} week ${partial === 1 ? 'figure leaves' : 'figures leave'} out days with fewer than ${a.k} people (a week is the sum of its shown days); the Note column says how many.` : ''}
         </Notice>
       ) : null}
       <div className="chart-grid">
@@ -126,6 +131,7 @@ function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; 
               <th className="num">Active (h)</th>
               <th className="num">Idle (h)</th>
               <th className="num">In work hours (h)</th>
+              <th>Note</th>
             </tr>
           </thead>
           <tbody>
@@ -139,9 +145,10 @@ function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; 
                     <td className="num">{c.paused_s !== undefined ? `${hours(c.paused_s)} paused` : hours(c.active_s)}</td>
                     <td className="num">{hours(c.idle_s)}</td>
                     <td className="num">{hours(c.work_s)}</td>
+                    <td className="omitted">{(c.omitted_days ?? 0) > 0 ? leftOut(c) : ''}</td>
                   </>
                 ) : (
-                  <td colSpan={4} className="suppressed">
+                  <td colSpan={5} className="suppressed">
                     fewer than {a.k} people
                   </td>
                 )}

@@ -21,7 +21,8 @@ registerEraser({ table: 'pulse_intervals', column: 'user_id', action: 'delete', 
 registerEraser({ table: 'pulse_daily', column: 'user_id', action: 'delete', order: 10 });
 registerEraser({ table: 'pulse_batches', column: 'user_id', action: 'delete', order: 20 });
 // Who last changed the Pulse settings is not needed once the change is in the audit log.
-registerEraser({ table: 'pulse_settings', column: 'updated_by', action: 'nullify' });
+// (The column holds the audit actor form `user:<id>`.)
+registerEraser({ table: 'pulse_settings', column: 'updated_by', action: async (q, userId) => (await q.query(`UPDATE pulse_settings SET updated_by = NULL WHERE updated_by = $1`, [`user:${userId}`])).rowCount ?? 0 });
 
 /**
  * Replaces `userId` by a fresh random placeholder in every stored week chart (people and
