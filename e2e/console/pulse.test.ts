@@ -125,3 +125,25 @@ test('an engineer sees their own timeline and who looked at their data, with pur
   assert.deepEqual(await cspViolations(page), []);
   assert.deepEqual(problems, []);
 });
+
+test('with differential privacy on, org-level charts print ε and say the figures are noisy', { skip: missing ?? false }, async () => {
+  await s.db.tx({ tenantId: o.tenantId }, (q) => q.query(`UPDATE pulse_settings SET dp_epsilon = 0.5`));
+  try {
+    const { page, problems } = await tabFor('hr-partner');
+    await page.goto(`${s.url}/pulse`);
+    await page.getByRole('form', { name: 'Question' }).waitFor();
+    await ask(page, { purpose: 'tool_adoption', level: 'org', period: 'day', from: o.days[0]!, to: o.days[2]! });
+    await page.getByText('Differential privacy: every figure carries Laplace noise at ε = 0.5 per cell', { exact: false }).waitFor();
+    const titles = await page.locator('.chart .u-title').allInnerTexts();
+    assert.equal(titles.length, 3);
+    for (const t of titles) assert.match(t, /\(ε = 0\.5, with noise\)$/);
+    const rows = await page.getByRole('table', { name: 'Cells' }).locator('tbody tr').allInnerTexts();
+    assert.equal(rows.length, 3);
+    assert.ok(rows.some((r) => !/HR tools\s+16\s+8\.0/.test(r)), 'not the true figures (16 people, 8.0 h each day)');
+    await screenshot(page, 'console-pulse-dp');
+    assert.deepEqual(await cspViolations(page), []);
+    assert.deepEqual(problems, []);
+  } finally {
+    await s.db.tx({ tenantId: o.tenantId }, (q) => q.query(`UPDATE pulse_settings SET dp_epsilon = NULL`));
+  }
+});
