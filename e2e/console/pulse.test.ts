@@ -2,7 +2,8 @@
  * Pulse pages in a real browser (Debian Chromium) over the simulated organisation (SCIM +
  * signed agent uploads): a lead's team question drawn as uPlot charts with suppressed cells
  * reading "fewer than 5 people" and a CSV export; the HR delegate limited to their category; an
- * engineer's own data and the list of who looked. CSP violations are counted and must be 0.
+ * engineer's own data and the list of who looked; a week figure that leaves out suppressed days
+ * says how many. CSP violations are counted and must be 0.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,6 +71,27 @@ test('a lead asks about their team: charts, suppressed cells as "fewer than 5 pe
   assert.deepEqual(problems, []);
 });
 
+test('a week figure that leaves out days with fewer than 5 people says how many, in the table, the notice and the CSV', { skip: missing ?? false }, async () => {
+  const { page, problems } = await tabFor('lead111');
+  await page.goto(`${s.url}/pulse`);
+  await page.getByRole('form', { name: 'Question' }).waitFor();
+  await ask(page, { purpose: 'wellbeing', level: 'team', period: 'week', subject: o.people.get('lead111')!.id, from: o.days[0]!, to: o.days[2]! });
+  const table = page.getByRole('table', { name: 'Cells' });
+  // Tuesday to Thursday are released; Monday, Friday and the weekend have nobody active (0 < 5).
+  const dev = await table.locator('tbody tr', { hasText: 'Development' }).first().innerText();
+  assert.match(dev, /6\s+36\.0\s+9\.0\s+36\.0\s+4 days with fewer than 5 people left out/);
+  const hr = await table.locator('tbody tr', { hasText: 'HR tools' }).first().innerText();
+  assert.match(hr, /fewer than 5 people/);
+  assert.doesNotMatch(hr, /left out/, 'a suppressed week has no figures to qualify');
+  await page.getByText(/week figures? leaves? out days with fewer than 5 people/).waitFor();
+  const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+  const csv = await page.evaluate<string, string>(async (u) => (await fetch(u)).text(), href!);
+  assert.ok(csv.includes(',development,6,129600,32400,129600,4 day(s) with fewer than 5 people left out'), csv);
+  await screenshot(page, 'console-pulse-lead-week-omitted');
+  assert.deepEqual(await cspViolations(page), []);
+  assert.deepEqual(problems, []);
+});
+
 test('the HR delegate sees only the delegated category across the org', { skip: missing ?? false }, async () => {
   const { page, problems } = await tabFor('hr-partner');
   await page.goto(`${s.url}/pulse`);
@@ -102,4 +124,26 @@ test('an engineer sees their own timeline and who looked at their data, with pur
   await screenshot(page, 'console-pulse-my-data');
   assert.deepEqual(await cspViolations(page), []);
   assert.deepEqual(problems, []);
+});
+
+test('with differential privacy on, org-level charts print ε and say the figures are noisy', { skip: missing ?? false }, async () => {
+  await s.db.tx({ tenantId: o.tenantId }, (q) => q.query(`UPDATE pulse_settings SET dp_epsilon = 0.5`));
+  try {
+    const { page, problems } = await tabFor('hr-partner');
+    await page.goto(`${s.url}/pulse`);
+    await page.getByRole('form', { name: 'Question' }).waitFor();
+    await ask(page, { purpose: 'tool_adoption', level: 'org', period: 'day', from: o.days[0]!, to: o.days[2]! });
+    await page.getByText('Differential privacy: every figure carries Laplace noise at ε = 0.5 per cell', { exact: false }).waitFor();
+    const titles = await page.locator('.chart .u-title').allInnerTexts();
+    assert.equal(titles.length, 3);
+    for (const t of titles) assert.match(t, /\(ε = 0\.5, with noise\)$/);
+    const rows = await page.getByRole('table', { name: 'Cells' }).locator('tbody tr').allInnerTexts();
+    assert.equal(rows.length, 3);
+    assert.ok(rows.some((r) => !/HR tools\s+16\s+8\.0/.test(r)), 'not the true figures (16 people, 8.0 h each day)');
+    await screenshot(page, 'console-pulse-dp');
+    assert.deepEqual(await cspViolations(page), []);
+    assert.deepEqual(problems, []);
+  } finally {
+    await s.db.tx({ tenantId: o.tenantId }, (q) => q.query(`UPDATE pulse_settings SET dp_epsilon = NULL`));
+  }
 });

@@ -7987,6 +7987,7 @@ export interface paths {
                             }[];
                         }[];
                         k_min?: number;
+                        dp_epsilon?: number | null;
                         detail_retention_days?: number;
                         rollup_retention_days?: number;
                         work_hours?: {

@@ -12,6 +12,7 @@ import { DeviceClient, openKeyStore } from '@parapet/device-client';
 import { verifyExport } from '@parapet/core';
 import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
 import { erasers } from '../src/governance/erasure.js';
+import { chartsAsOf } from '../src/pulse/queries.js';
 import { ERASED } from '../src/audit/pii.js';
 import { totpCode } from '../src/auth/totp.js';
 import { runCli } from '../../cli/test/run-cli.js';
@@ -37,6 +38,37 @@ test('catalogue: every foreign key to users has a declared eraser', async () => 
   assert.deepEqual(missing, [], 'each user reference says what erasure does to it');
 });
 
+/**
+ * Columns that hold a uuid by a person-like name, and uuid arrays, with what they hold when it
+ * is not a person. A column that matches and is neither declared nor listed here fails.
+ */
+const NOT_A_PERSON: Record<string, string> = {
+  'users.id': 'the person row itself, anonymised in place',
+  'erasure_requests.subject_id': 'the erasure record names whom it erased (pseudonymous id only)',
+  'erasure_requests.requested_by': 'the admin who asked is part of the erasure evidence',
+  'audit_subject_keys.subject_id': 'the destroyed key row proves the shredding',
+  'audit_log.actor_id': 'hash-chained evidence: the id is pseudonymous once the subject key is gone',
+  'audit_log.target_id': 'hash-chained evidence, as actor_id',
+  'probe_scans.leased_by': 'the worker device holding the lease, not a person',
+};
+
+test('catalogue: every uuid column named like a person reference, and every uuid array, has a declared eraser even without a foreign key', async () => {
+  const { rows } = await s.asAdmin((q) =>
+    q.query<{ tbl: string; col: string; udt: string }>(
+      `SELECT c.table_name AS tbl, c.column_name AS col, c.udt_name AS udt
+         FROM information_schema.columns c JOIN pg_class k ON k.relname = c.table_name AND k.relnamespace = 'public'::regnamespace
+        WHERE c.table_schema = 'public' AND k.relkind IN ('r', 'p') AND NOT k.relispartition AND c.udt_name IN ('uuid', '_uuid', 'text', '_text')`,
+    ),
+  );
+  // A person reference by name: *user_id*, *_by, owner*, grantee*, subject*, manager*, people, member*.
+  const personLike = /user_id|_by$|^owner|grantee|subject|manager|^people$|member/;
+  const candidates = rows.filter((r) => (r.udt === 'uuid' || r.udt === '_uuid' ? personLike.test(r.col) || r.udt === '_uuid' : /user_id|_by$/.test(r.col)));
+  assert.ok(candidates.some((r) => r.tbl === 'pulse_week_charts' && r.col === 'people'), 'the check sees uuid arrays without a foreign key');
+  const declared = new Set(erasers().map((e) => `${e.table}.${e.column}`));
+  const missing = candidates.map((r) => `${r.tbl}.${r.col}`).filter((x) => !declared.has(x) && !(x in NOT_A_PERSON));
+  assert.deepEqual(missing, [], 'each column that can hold a user id says what erasure does to it');
+});
+
 test('erasing a person: data gone, audit fields shredded, the log verifies, refusals change nothing', async () => {
   const admin = await loginAs(s, { roles: ['admin'], mfaFresh: true });
   const t = admin.tenantId;
@@ -54,6 +86,10 @@ test('erasing a person: data gone, audit fields shredded, the log verifies, refu
   const laptop = await DeviceClient.enroll({ server: s.url, token: tok.json.token, kind: 'agent', name: `${email} laptop`, store, statePath: join(dir, 'state.json'), ca: s.ca, version: '1' });
   await laptop.heartbeat({ version: '2' });
   await s.db.tx({ tenantId: t }, (q) => q.query(`INSERT INTO delegations (tenant_id, grantee_type, grantee_id, category) VALUES ($1, 'user', $2, 'email')`, [t, casey.userId]));
+  // Casey is in a stored Pulse week chart (a uuid array, no foreign key).
+  await s.db.tx({ tenantId: t }, (q) => chartsAsOf(q, ['2026-11-02']));
+  const inChart = await s.asAdmin((q) => q.query<{ n: number }>(`SELECT cardinality(people) AS n FROM pulse_week_charts WHERE tenant_id = $1 AND $2::uuid = ANY (people)`, [t, casey.userId]));
+  assert.equal(inChart.rows.length, 1);
 
   // Before: the console shows Casey's email; the table holds only ciphertext.
   const before = await admin.client.get(`/api/v1/audit/search?actor=${encodeURIComponent(email)}`);
@@ -107,6 +143,30 @@ test('erasing a person: data gone, audit fields shredded, the log verifies, refu
     const hit = await s.asAdmin((q) => q.query(`SELECT 1 FROM "${c.table_name}" WHERE "${c.column_name}"::text LIKE $1 LIMIT 1`, [`%${email}%`]));
     assert.equal(hit.rows.length, 0, `${c.table_name}.${c.column_name} still holds the email`);
   }
+
+  // Nor does any column hold their id, but the evidence that says why it may (declared `keep`
+  // erasers and NOT_A_PERSON): a jsonb or array without a foreign key is caught here too.
+  const allowed = new Set([...Object.keys(NOT_A_PERSON), ...erasers().filter((e) => e.action === 'keep').map((e) => `${e.table}.${e.column}`), 'erasure_requests.report']);
+  // Reasons: the audit log is hash-chained evidence whose personal fields are sealed under the
+  // destroyed subject key (named by the pseudonymous id); the user row's address is the
+  // anonymised erased-<id>@erased.invalid.
+  for (const c of ['details', 'actor_name', 'ip', 'user_agent']) allowed.add(`audit_log.${c}`);
+  allowed.add('users.email');
+  const cols = await s.asAdmin((q) =>
+    q.query<{ table_name: string; column_name: string }>(
+      `SELECT c.table_name, c.column_name FROM information_schema.columns c JOIN pg_class k ON k.relname = c.table_name AND k.relnamespace = 'public'::regnamespace
+        WHERE c.table_schema = 'public' AND k.relkind IN ('r', 'p') AND c.data_type IN ('uuid', 'text', 'jsonb', 'character varying', 'ARRAY')`,
+    ),
+  );
+  const holders: string[] = [];
+  for (const c of cols.rows) {
+    if (allowed.has(`${c.table_name}.${c.column_name}`)) continue;
+    const hit = await s.asAdmin((q) => q.query(`SELECT 1 FROM "${c.table_name}" WHERE "${c.column_name}"::text LIKE $1 LIMIT 1`, [`%${casey.userId}%`]));
+    if (hit.rows.length) holders.push(`${c.table_name}.${c.column_name}`);
+  }
+  assert.deepEqual(holders, [], 'no undeclared column holds the erased id');
+  const chartNow = await s.asAdmin((q) => q.query<{ n: number }>(`SELECT cardinality(people) AS n FROM pulse_week_charts WHERE tenant_id = $1`, [t]));
+  assert.equal(chartNow.rows[0]!.n, inChart.rows[0]!.n, 'the chart keeps its slot for Casey (a placeholder)');
 
   // The log verifies, in the API and offline with the CLI, and the export has no trace of them.
   const exp = await admin.client.get('/api/v1/audit/export');

@@ -34,6 +34,8 @@ interface Cell {
   idle_s?: number;
   work_s?: number;
   paused_s?: number;
+  /** Week cells: days of the week whose day cell is suppressed, left out of the figures. */
+  omitted_days?: number;
 }
 interface Answer {
   purpose: string;
@@ -45,6 +47,8 @@ interface Answer {
   settled_until: string | null;
   people: number;
   cells: Cell[];
+  /** Present when the org-level figures carry differential-privacy noise. */
+  dp?: { mechanism: string; epsilon: number };
 }
 
 const DAY = 86_400_000;
@@ -80,6 +84,9 @@ function chartData(a: Answer, names: Map<string, string>) {
 function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; csv?: string }) {
   const d = useMemo(() => chartData(a, names), [a, names]);
   const suppressed = a.cells.filter((c) => !c.released).length;
+  const eps = a.dp ? ` (ε = ${a.dp.epsilon}, with noise)` : '';
+  const partial = a.cells.filter((c) => c.released && (c.omitted_days ?? 0) > 0).length;
+  const leftOut = (c: Cell) => `${c.omitted_days} ${c.omitted_days === 1 ? 'day' : 'days'} with fewer than ${a.k} people left out`;
   const shown = a.cells.filter((c) => c.released || a.level !== 'person');
   if (!a.cells.length) return <EmptyState title="No activity in this range." />;
   return (
@@ -88,12 +95,18 @@ function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; 
         <Notice kind="info">
           Aggregates over {a.people} {a.people === 1 ? 'person' : 'people'}. A cell is shown only when it covers at least {a.k} people and cannot be subtracted from another to single anyone out; {suppressed} of {a.cells.length} cells are suppressed and read “fewer than {a.k} people”.
           {a.settled_until && a.to > a.settled_until ? ` Days after ${a.settled_until} are not settled yet and are not shown.` : ''}
+          {partial ? ` ${partial} week ${partial === 1 ? 'figure leaves' : 'figures leave'} out days with fewer than ${a.k} people (a week is the sum of its shown days); the Note column says how many.` : ''}
+        </Notice>
+      ) : null}
+      {a.dp ? (
+        <Notice kind="info">
+          Differential privacy: every figure carries Laplace noise at ε = {a.dp.epsilon} per cell (smaller ε, more noise), so no one person's time can be read from it. The same question always gets the same noise.
         </Notice>
       ) : null}
       <div className="chart-grid">
-        <Chart title="Active time per category" x={d.x} series={d.perCategory} unit="hours" bars={a.period === 'week'} summary={`Active hours per category per ${a.period}, ${a.from} to ${a.to}.`} />
-        <Chart title="Active vs idle" x={d.x} series={d.activeIdle} unit="hours" bars summary={`Active and idle hours per ${a.period}.`} />
-        <Chart title="Work-hours coverage" x={d.x} series={d.coverage} unit="%" summary="Share of active time inside the organisation's work hours." />
+        <Chart title={`Active time per category${eps}`} x={d.x} series={d.perCategory} unit="hours" bars={a.period === 'week'} summary={`Active hours per category per ${a.period}, ${a.from} to ${a.to}.${eps}`} />
+        <Chart title={`Active vs idle${eps}`} x={d.x} series={d.activeIdle} unit="hours" bars summary={`Active and idle hours per ${a.period}.${eps}`} />
+        <Chart title={`Work-hours coverage${eps}`} x={d.x} series={d.coverage} unit="%" summary={`Share of active time inside the organisation's work hours.${eps}`} />
       </div>
       <section className="card">
         <div className="card-head">
@@ -126,6 +139,7 @@ function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; 
               <th className="num">Active (h)</th>
               <th className="num">Idle (h)</th>
               <th className="num">In work hours (h)</th>
+              <th>Note</th>
             </tr>
           </thead>
           <tbody>
@@ -139,9 +153,10 @@ function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; 
                     <td className="num">{c.paused_s !== undefined ? `${hours(c.paused_s)} paused` : hours(c.active_s)}</td>
                     <td className="num">{hours(c.idle_s)}</td>
                     <td className="num">{hours(c.work_s)}</td>
+                    <td className="omitted">{(c.omitted_days ?? 0) > 0 ? leftOut(c) : ''}</td>
                   </>
                 ) : (
-                  <td colSpan={4} className="suppressed">
+                  <td colSpan={5} className="suppressed">
                     fewer than {a.k} people
                   </td>
                 )}

@@ -80,6 +80,16 @@ registerEraser({ table: 'probe_scan_approvals', column: 'user_id', action: 'keep
 registerEraser({ table: 'probe_evidence_exports', column: 'requested_by', action: 'keep', reason: 'who exported evidence is part of the evidence trail' });
 registerEraser({ table: 'probe_evidence_export_approvals', column: 'user_id', action: 'keep', reason: 'dual-approval evidence' });
 registerEraser({ table: 'webhook_endpoints', column: 'created_by', action: 'keep', reason: 'who configured a SIEM endpoint is part of its configuration record' });
+// User ids held without a foreign key (found by the catalogue check on column names).
+registerEraser({ table: 'device_enrollment_tokens', column: 'created_by', action: 'keep', reason: 'who issued an enrolment token is part of the device trust record' });
+registerEraser({ table: 'devices', column: 'revoked_by', action: 'keep', reason: 'who revoked a device is security evidence' });
+registerEraser({ table: 'anomaly_alerts', column: 'acknowledged_by', action: 'keep', reason: 'who acknowledged a security alert is part of the incident record' });
+registerEraser({ table: 'access_reviews', column: 'opened_by', action: 'keep', reason: 'access-review evidence' });
+registerEraser({ table: 'access_reviews', column: 'reviewers', action: 'keep', reason: 'access-review evidence: who was asked to review' });
+registerEraser({ table: 'access_reviews', column: 'signed_off_by', action: 'keep', reason: 'access-review evidence' });
+registerEraser({ table: 'access_review_items', column: 'decided_by', action: 'keep', reason: 'access-review evidence' });
+registerEraser({ table: 'support_grants', column: 'created_by', action: 'keep', reason: 'the customer grant behind vendor support access is its evidence' });
+registerEraser({ table: 'support_grants', column: 'revoked_by', action: 'keep', reason: 'the customer grant behind vendor support access is its evidence' });
 
 /** What one erasure did, per table (row counts), and whether a subject key was destroyed. */
 export interface ErasureReport {

@@ -11,6 +11,7 @@ import { recordAudit, type AuditActor } from '../audit/record.js';
 import { decide, delegatedCategories, subjectRelations, type Resource } from '../auth/pdp.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { loadSettings, LEVELS, PERIODS, purposeOf, type Level, type Period, type PulseSettings } from './settings.js';
+import { noisyCell } from './dp.js';
 import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type OrgTree } from './kanon.js';
 
 const DAY_MS = 86_400_000;
@@ -51,6 +52,8 @@ export interface Answer {
   /** People the cells are about (person level: the subject; team: the team size; org: everyone). */
   people: number;
   cells: Cell[];
+  /** Present when the figures carry differential-privacy noise (org level, tenant setting on): ε per cell. */
+  dp?: { mechanism: 'laplace'; epsilon: number };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -248,7 +251,10 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
   const cells: Cell[] = [];
   for (const [w, wdays] of byWeek) {
     const { tree } = charts.get(w)!;
-    cells.push(...aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members: teams.get(w)!, days: wdays, categories, data, viewer: p.userId, k: settings.kMin, period: qn.period }));
+    const weekCells = aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members: teams.get(w)!, days: wdays, categories, data, viewer: p.userId, k: settings.kMin, period: qn.period });
+    // Org-level trends with differential privacy on: noisy figures only (pulse/dp.ts).
+    const eps = qn.level === 'org' ? settings.dpEpsilon : null;
+    cells.push(...(eps ? weekCells.map((c) => noisyCell(settings.dpKey, eps, 'org', c, qn.period === 'week' ? wdays.length : 1)) : weekCells));
   }
   // Days after settled_until are not served at all: mark their cells suppressed.
   if (qn.to > lastDay) {
@@ -268,7 +274,8 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
       }
     }
   }
-  return { answer: { ...base, people: members.length, cells }, members };
+  const dp = qn.level === 'org' && settings.dpEpsilon ? { dp: { mechanism: 'laplace' as const, epsilon: settings.dpEpsilon } } : {};
+  return { answer: { ...base, people: members.length, cells, ...dp }, members };
 }
 
 /** CSV of an answer: released cells with their figures, suppressed ones marked. */
@@ -276,7 +283,7 @@ export function answerCsv(a: Answer): string {
   const lines = ['period,category,people,active_seconds,idle_seconds,work_hours_active_seconds,note'];
   const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   for (const c of a.cells) {
-    if (c.released) lines.push([c.period, esc(c.category), c.people ?? '', Math.round(c.active_s ?? 0), Math.round(c.idle_s ?? 0), Math.round(c.work_s ?? 0), c.omitted_days ? `${c.omitted_days} day(s) with fewer than ${a.k} people left out` : ''].join(','));
+    if (c.released) lines.push([c.period, esc(c.category), c.people ?? '', Math.round(c.active_s ?? 0), Math.round(c.idle_s ?? 0), Math.round(c.work_s ?? 0), [c.omitted_days ? `${c.omitted_days} day(s) with fewer than ${a.k} people left out` : '', a.dp ? `Laplace noise (differential privacy; epsilon ${a.dp.epsilon})` : ''].filter(Boolean).join('; ')].join(','));
     else lines.push([c.period, esc(c.category), '', '', '', '', `fewer than ${a.k} people`].join(','));
   }
   return lines.join('\n') + '\n';

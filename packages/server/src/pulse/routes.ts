@@ -12,6 +12,7 @@ import { ProblemError } from '../http/problem.js';
 import { recordAudit } from '../audit/record.js';
 import { actorOf, requireDevice, requireUser, type DevicePrincipal, type UserPrincipal } from '../auth/principal.js';
 import { authorizeAudited, defineActions, type DecisionContext, type Resource } from '../auth/pdp.js';
+import { EPSILON_MAX, EPSILON_MIN } from './dp.js';
 import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, policyKey, SETTINGS_COLUMNS, settingsOfRow, signPolicy, type PulseSettings } from './settings.js';
 import { ensurePartitions, resolveOverlaps, storeBatch } from './ingest.js';
 import { answerCsv, ask, isDay, orgTree, PulseDenied, type Question } from './queries.js';
@@ -72,6 +73,7 @@ const settingsView = (s: PulseSettings) => ({
   detail_retention_days: s.detailRetentionDays,
   rollup_retention_days: s.rollupRetentionDays,
   work_hours: { start_hour: s.workStartHour, end_hour: s.workEndHour, days: s.workDays },
+  dp_epsilon: s.dpEpsilon,
   updated_at: s.updatedAt,
 });
 
@@ -96,6 +98,9 @@ const settingsBody = {
       items: { type: 'object', required: ['key', 'name', 'grants'], additionalProperties: false, properties: { key: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' }, name: { type: 'string', minLength: 1, maxLength: 100 }, grants: { type: 'array', maxItems: 50, items: grantSchema } } },
     },
     k_min: { type: 'integer', minimum: 3, maximum: 1000 },
+    /** ε per released org-level cell (Laplace noise, pulse/dp.ts); null turns differential privacy off. */
+    // One schema with both types, not anyOf: Ajv's type coercion would turn 0 into null (off).
+    dp_epsilon: { type: ['number', 'null'], minimum: EPSILON_MIN, maximum: EPSILON_MAX },
     detail_retention_days: { type: 'integer', minimum: 1, maximum: 3650 },
     rollup_retention_days: { type: 'integer', minimum: 1, maximum: 3650 },
     work_hours: { type: 'object', required: ['start_hour', 'end_hour', 'days'], additionalProperties: false, properties: { start_hour: { type: 'integer', minimum: 0, maximum: 23 }, end_hour: { type: 'integer', minimum: 1, maximum: 24 }, days: { type: 'array', minItems: 1, maxItems: 7, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 7 } } } },
@@ -104,6 +109,7 @@ const settingsBody = {
 type SettingsBody = Partial<PulseSettings['policy']> & {
   purposes?: PulseSettings['purposes'];
   k_min?: number;
+  dp_epsilon?: number | null;
   detail_retention_days?: number;
   rollup_retention_days?: number;
   work_hours?: { start_hour: number; end_hour: number; days: number[] };
@@ -252,12 +258,12 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
           const policyChanged = JSON.stringify(policy) !== JSON.stringify(before.policy);
           await q.query(
             `UPDATE pulse_settings SET policy = $1, policy_version = policy_version + $2, purposes = $3, k_min = $4, detail_retention_days = $5, rollup_retention_days = $6,
-               work_start_hour = $7, work_end_hour = $8, work_days = $9, updated_at = now(), updated_by = $10`,
-            [JSON.stringify(policy), policyChanged ? 1 : 0, JSON.stringify(purposes), b.k_min ?? before.kMin, detail, rollup, wh.start_hour, wh.end_hour, wh.days, `user:${p.userId}`],
+               work_start_hour = $7, work_end_hour = $8, work_days = $9, updated_at = now(), updated_by = $10, dp_epsilon = $11`,
+            [JSON.stringify(policy), policyChanged ? 1 : 0, JSON.stringify(purposes), b.k_min ?? before.kMin, detail, rollup, wh.start_hour, wh.end_hour, wh.days, `user:${p.userId}`, b.dp_epsilon === undefined ? before.dpEpsilon : b.dp_epsilon],
           );
           const after = await loadSettings(q, p.tenantId);
           const changed = Object.keys(b).sort();
-          await recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.settings.updated', outcome: 'success', target: { type: 'pulse_settings', id: p.tenantId }, details: { changed, policy_version: after.policyVersion, k_min: after.kMin } });
+          await recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.settings.updated', outcome: 'success', target: { type: 'pulse_settings', id: p.tenantId }, details: { changed, policy_version: after.policyVersion, k_min: after.kMin, dp_epsilon: after.dpEpsilon } });
           return settingsView(after);
         });
     },

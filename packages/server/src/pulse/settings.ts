@@ -43,6 +43,10 @@ export interface PulseSettings {
   workStartHour: number;
   workEndHour: number;
   workDays: number[];
+  /** Differential privacy on org-level figures: ε per released cell, null = off (pulse/dp.ts). */
+  dpEpsilon: number | null;
+  /** The tenant's secret for drawing DP noise (never served). */
+  dpKey: Uint8Array;
   updatedAt: string;
 }
 
@@ -97,12 +101,14 @@ interface SettingsRow {
   work_start_hour: number;
   work_end_hour: number;
   work_days: number[];
+  dp_epsilon: number | null;
+  dp_key: Uint8Array;
   updated_at: Date;
 }
 
 /** The settings columns, qualified by `alias`, for a query that reads them next to others. */
 export const SETTINGS_COLUMNS = (alias: string) =>
-  ['policy', 'policy_version', 'purposes', 'k_min', 'detail_retention_days', 'rollup_retention_days', 'work_start_hour', 'work_end_hour', 'work_days', 'updated_at'].map((c) => `${alias}.${c}`).join(', ');
+  ['policy', 'policy_version', 'purposes', 'k_min', 'detail_retention_days', 'rollup_retention_days', 'work_start_hour', 'work_end_hour', 'work_days', 'dp_epsilon', 'dp_key', 'updated_at'].map((c) => `${alias}.${c}`).join(', ');
 
 /** Settings from a row of {@link SETTINGS_COLUMNS}; undefined when the tenant has none yet (policy is null). */
 export function settingsOfRow(r: object): PulseSettings | undefined {
@@ -120,6 +126,8 @@ function fromRow(r: SettingsRow): PulseSettings {
     workStartHour: r.work_start_hour,
     workEndHour: r.work_end_hour,
     workDays: r.work_days,
+    dpEpsilon: r.dp_epsilon === null ? null : Number(r.dp_epsilon),
+    dpKey: new Uint8Array(r.dp_key),
     updatedAt: new Date(r.updated_at).toISOString(),
   };
 }
