@@ -1,7 +1,8 @@
 // The Debian package (scripts/package-deb.ts): built with dpkg-deb, its control fields and file
 // list read back with dpkg-deb, then extracted with `dpkg-deb -x` into a temporary root and run
 // from there: --version, enroll and status against a real server, and a short real `run` under
-// Xvfb whose intervals arrive on the server. /proc/PID/maps proves the SQLCipher addon came from
+// Xvfb whose intervals arrive on the server, then its local page. apt-get --simulate accepts the
+// package where Node 20 is a Debian package. /proc/PID/maps proves the SQLCipher addon came from
 // the extracted package, not this checkout. The unit is verified by systemd-analyze at its
 // installed path, in a private mount namespace where the package's /usr is overlaid on the host's.
 import { test, before, after } from 'node:test';
@@ -89,6 +90,16 @@ test('the extracted agent: --version with no V8 warning, a clear sentence when n
   assert.match(s.stderr, /^parapet-agent: This agent is not enrolled yet .*\.\n$/);
 });
 
+// Where Node 20 is a Debian package (here NodeSource's nodejs), apt resolves every dependency.
+const nodePkg = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'nodejs'], { encoding: 'utf8' });
+const aptSkip = skip || (nodePkg.status !== 0 || !/^20\./.test(nodePkg.stdout) ? 'needs the Debian package nodejs 20.x installed' : false);
+test('apt accepts the package: its dependencies are satisfied by this system (simulated install)', { skip: aptSkip }, () => {
+  const r = spawnSync('apt-get', ['install', '--simulate', '--no-install-recommends', deb.path], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^Inst parapet-agent \\(${AGENT_VERSION.replace(/\./g, '\\.')} `, 'm'));
+  assert.doesNotMatch(r.stdout, /^Inst (?!parapet-agent )/m, 'nothing else needs installing');
+});
+
 const analyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find(existsSync);
 const unshare = ['/usr/bin/unshare', '/bin/unshare'].find(existsSync);
 const nsSkip = skip || (!analyze ? 'needs systemd-analyze (Debian systemd)' : !unshare ? 'needs unshare (util-linux)' : process.getuid?.() !== 0 ? 'needs root for a private mount namespace' : false);
@@ -164,4 +175,29 @@ test('the extracted agent enrolls, reports status and records real X11 windows t
   assert.ok(j.intervals.filter((i) => i.app === 'xterm').every((i) => i.domain === 'example.org'));
   const rows = await s.asAdmin(async (q) => (await q.query<{ id: string }>(`SELECT id::text FROM pulse_intervals WHERE tenant_id = $1`, [admin.tenantId])).rows.map((r) => r.id));
   assert.deepEqual(rows.sort(), j.intervals.map((i) => i.id).sort());
+  // The local page from the package: its own assets and uPlot from the package's node_modules.
+  const pg = spawn(installed, ['page', '--port', '0', '--state-dir', sd], { cwd: work, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let pout = '';
+    pg.stdout.on('data', (b: Buffer) => (pout += b.toString()));
+    pg.stderr.on('data', (b: Buffer) => (pout += b.toString()));
+    for (let i = 0; i < 300 && !/Local page: (\S+)/.test(pout); i++) await sleep(50);
+    const url = new URL(/Local page: (\S+)/.exec(pout)?.[1] ?? assert.fail(pout));
+    const token = url.searchParams.get('token')!;
+    const get = async (path: string) => {
+      const r = await fetch(new URL(path, url), { headers: { 'x-parapet-token': token } });
+      return { status: r.status, body: await r.text() };
+    };
+    const html = await get('/');
+    assert.equal(html.status, 200);
+    assert.equal(html.body, readFileSync(join(root, 'usr/lib/parapet-agent/page/index.html'), 'utf8'));
+    const uplot = await get('/assets/uPlot.iife.min.js');
+    assert.equal(uplot.status, 200);
+    assert.equal(uplot.body, readFileSync(join(root, 'usr/lib/parapet-agent/node_modules/uplot/dist/uPlot.iife.min.js'), 'utf8'));
+    const day = await get('/api/day');
+    assert.equal(day.status, 200);
+    assert.deepEqual((JSON.parse(day.body) as { intervals: Array<{ id: string }> }).intervals.map((i) => i.id).sort(), j.intervals.map((i) => i.id).sort());
+  } finally {
+    pg.kill('SIGTERM');
+  }
 });
