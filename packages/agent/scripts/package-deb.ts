@@ -124,6 +124,19 @@ function shlibDepends(work: string, files: string[]): string {
   return m[1]!.trim();
 }
 
+/**
+ * The build's timestamp (seconds since the epoch, https://reproducible-builds.org/specs/source-date-epoch/):
+ * SOURCE_DATE_EPOCH when set, else the last commit's time, else now.
+ */
+function sourceDateEpoch(): string {
+  if (process.env.SOURCE_DATE_EPOCH) return process.env.SOURCE_DATE_EPOCH;
+  try {
+    return execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: agentDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return String(Math.floor(Date.now() / 1000));
+  }
+}
+
 /** What {@link packageAgent} built. */
 export interface AgentDeb {
   /** Absolute path of the .deb. */
@@ -203,13 +216,16 @@ export async function packageAgent(outDir: string): Promise<AgentDeb> {
     ].join('\n');
     mkdirSync(join(root, 'DEBIAN'));
     writeFileSync(join(root, 'DEBIAN/control'), control);
+    files.sort();
     writeFileSync(join(root, 'DEBIAN/md5sums'), files.map((f) => `${createHash('md5').update(readFileSync(f)).digest('hex')}  ${relative(root, f)}\n`).join(''));
     chmodSync(join(root, 'DEBIAN'), 0o755);
     for (const f of ['control', 'md5sums']) chmodSync(join(root, 'DEBIAN', f), 0o644);
 
     mkdirSync(outDir, { recursive: true });
     const path = join(outDir, `parapet-agent_${AGENT_VERSION}_${arch}.deb`);
-    execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // dpkg-deb sorts the members and clamps their mtimes to SOURCE_DATE_EPOCH, so the same
+    // checkout gives the same bytes (reproducible builds).
+    execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, path], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SOURCE_DATE_EPOCH: sourceDateEpoch() } });
     return { path, version: AGENT_VERSION, arch };
   } finally {
     rmSync(work, { recursive: true, force: true });

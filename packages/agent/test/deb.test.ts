@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, loginAs, createUser, type TestServer } from '@parapet/server/testing';
@@ -57,6 +58,12 @@ test('control fields: the build architecture (native addons), nodejs 20 and the 
   assert.ok(Number(field('Installed-Size')) > 1000, 'Installed-Size in KiB');
   // dpkg itself accepts the archive and its control file.
   assert.match(execFileSync('dpkg-deb', ['--info', deb.path], { encoding: 'utf8' }), /new Debian package, version 2\.0/);
+});
+
+test('reproducible: a second build of the same checkout gives the same bytes', { skip }, async () => {
+  const again = await packageAgent(join(work, 'again'));
+  const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+  assert.equal(sha(again.path), sha(deb.path));
 });
 
 test('file list: bundle, symlink, unit, the compiled addon but not its C sources, all owned by root', { skip }, () => {
