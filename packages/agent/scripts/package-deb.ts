@@ -29,6 +29,7 @@ import {
   chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { dirname, join, relative } from 'node:path';
 import { AGENT_VERSION, bundleAgent } from './bundle.js';
 
@@ -92,7 +93,8 @@ function copyPackage(p: Pkg, to: string): void {
     return;
   }
   // Nested node_modules are placed flat by runtimeClosure; tests and examples are not run.
-  cpSync(p.dir, to, { recursive: true, dereference: true, filter: (src) => !/\/node_modules\/.+\/(node_modules|test|tests|examples)$/.test(src) });
+  // Dot files (.npmignore, CI configuration) are for the package's authors.
+  cpSync(p.dir, to, { recursive: true, dereference: true, filter: (src) => !/\/node_modules\/.+\/(node_modules|test|tests|examples|\.[^/]*)$/.test(src) });
 }
 
 /** Directories 0755, files 0644 (0755 where the owner could execute), as Debian Policy 10.9 asks. */
@@ -137,6 +139,15 @@ function sourceDateEpoch(): string {
   }
 }
 
+/** RFC 2822 date (Debian changelog trailer) of `seconds` since the epoch, in UTC. */
+function rfc2822(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${day}, ${p(d.getUTCDate())} ${mon} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
 /** What {@link packageAgent} built. */
 export interface AgentDeb {
   /** Absolute path of the .deb. */
@@ -163,6 +174,7 @@ export async function packageAgent(outDir: string): Promise<AgentDeb> {
   const arch = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim();
   const work = mkdtempSync(join(tmpdir(), 'parapet-agent-deb-'));
   try {
+    const epoch = sourceDateEpoch();
     const root = join(work, 'root');
     const lib = join(root, 'usr/lib/parapet-agent');
     await bundleAgent(join(lib, 'parapet-agent.mjs'));
@@ -183,16 +195,29 @@ export async function packageAgent(outDir: string): Promise<AgentDeb> {
       'Upstream-Name: parapet-agent',
       '',
       'Files: *',
-      'Copyright: The Parapet authors',
+      `Copyright: ${new Date(Number(epoch) * 1000).getUTCFullYear()} The Parapet authors`,
       `License: ${license}`,
       '',
       ...pkgs.flatMap((p) => [`Files: usr/lib/parapet-agent/node_modules/${p.name}/*`, `Comment: ${p.name} ${p.version} (npm); its own licence file is next to it`, `License: ${p.license}`, '']),
     ].join('\n'));
+    writeFileSync(join(doc, 'changelog.gz'), gzipSync([
+      `parapet-agent (${AGENT_VERSION}) unstable; urgency=medium`,
+      '',
+      '  * Built from the Parapet repository (packages/agent/scripts/package-deb.ts).',
+      '',
+      ` -- Parapet <maintainers@parapet.dev>  ${rfc2822(Number(epoch))}`,
+      '',
+    ].join('\n'), { level: 9 }));
     normaliseModes(root);
     chmodSync(join(lib, 'parapet-agent.mjs'), 0o755);
 
     const files = walkFiles(root);
     const elf = files.filter((f) => f.endsWith('.node'));
+    // As dh_strip does: no debugging symbols, and shared objects are not executables.
+    for (const f of elf) {
+      execFileSync('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', f]);
+      chmodSync(f, 0o644);
+    }
     const depends = [`nodejs (>= ${NODE_MAJOR})`, `nodejs (<< ${NODE_MAJOR + 1})`, shlibDepends(work, elf)].join(', ');
     const installedKb = Math.ceil(files.reduce((n, f) => n + lstatSync(f).size, 0) / 1024);
     const control = [
@@ -225,7 +250,7 @@ export async function packageAgent(outDir: string): Promise<AgentDeb> {
     const path = join(outDir, `parapet-agent_${AGENT_VERSION}_${arch}.deb`);
     // dpkg-deb sorts the members and clamps their mtimes to SOURCE_DATE_EPOCH, so the same
     // checkout gives the same bytes (reproducible builds).
-    execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, path], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SOURCE_DATE_EPOCH: sourceDateEpoch() } });
+    execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, path], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SOURCE_DATE_EPOCH: epoch } });
     return { path, version: AGENT_VERSION, arch };
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -77,6 +77,9 @@ test('file list: bundle, symlink, unit, the compiled addon but not its C sources
   has('./usr/lib/parapet-agent/node_modules/better-sqlite3-multiple-ciphers/build/Release/better_sqlite3.node');
   has('./usr/lib/parapet-agent/node_modules/uplot/dist/uPlot.iife.min.js');
   has('./usr/share/doc/parapet-agent/copyright');
+  has('./usr/share/doc/parapet-agent/changelog.gz');
+  assert.match(lines.find((l) => l.endsWith('/better_sqlite3.node'))!, /^-rw-r--r-- /, 'a shared object, not an executable');
+  assert.ok(!paths.some((p) => /\/\.(npmignore|travis\.yml)$/.test(p)), 'no dot files of the npm packages');
   assert.ok(paths.some((p) => /node_modules\/@napi-rs\/keyring-linux-[^/]+\/keyring\.linux-[^/]+\.node$/.test(p)), 'the platform keyring addon');
   for (const bad of [/better-sqlite3-multiple-ciphers\/(deps|src)\//, /\.ts$/, /prebuild-install/, /\/test_extension\.node$/]) {
     assert.ok(!paths.some((p) => bad.test(p) && !p.endsWith('.d.ts')), `nothing matching ${bad}`);
@@ -95,6 +98,15 @@ test('the extracted agent: --version with no V8 warning, a clear sentence when n
   const s = await agent(['status', '--state-dir', join(work, 'nobody')]);
   assert.equal(s.code, 1);
   assert.match(s.stderr, /^parapet-agent: This agent is not enrolled yet .*\.\n$/);
+});
+
+// Debian's package checker: no errors and no warnings beyond the two this layout means (the
+// agent's manual is docs/agent.md and --help; `env -S` carries the V8 flags in the shebang).
+const lintian = ['/usr/bin/lintian'].find(existsSync);
+test('lintian finds nothing beyond the two known warnings', { skip: skip || (lintian ? false : 'needs lintian') }, () => {
+  const r = spawnSync(lintian!, ['--fail-on', 'error,warning', '--suppress-tags', 'no-manual-page,unusual-interpreter', deb.path], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.doesNotMatch(r.stdout, /^[EW]: /m, r.stdout);
 });
 
 // Where Node 20 is a Debian package (here NodeSource's nodejs), apt resolves every dependency.
