@@ -12,7 +12,7 @@
  *   checkout's node_modules. better-sqlite3-multiple-ciphers (SQLCipher) and @napi-rs/keyring
  *   are native, so the package is for the build machine's architecture (`dpkg
  *   --print-architecture`), never `all`, and only the compiled addon of the former is shipped
- *   (not its C sources);
+ *   (stripped, not its C sources);
  * - /usr/bin/parapet-agent: a symlink to the bundle;
  * - /usr/lib/systemd/user/parapet-agent.service: the user unit from dist-files/ with
  *   `ExecStart=/usr/bin/parapet-agent run`. It is not enabled for anyone by installing: the agent
@@ -158,8 +158,8 @@ export interface AgentDeb {
 }
 
 /**
- * Builds the .deb into `outDir` (created if needed). Takes a few seconds (esbuild, copying,
- * dpkg-deb with xz).
+ * Builds the .deb into `outDir` (created if needed). Takes 5-20 s (esbuild, copying, stripping,
+ * dpkg-shlibdeps, dpkg-deb with xz).
  * @throws Error with one sentence when dpkg-deb or dpkg-shlibdeps is missing (Debian: dpkg-dev),
  * or a run-time package is not installed.
  */
