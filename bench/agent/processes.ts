@@ -7,8 +7,10 @@
  * source on a second bus carrying a stand-in logind.
  *
  * Measured side by side in the same run:
- * - the installed form: the esbuild bundle run with AGENT_NODE_FLAGS (what the systemd unit runs);
- * - the same bundle with Node's default flags;
+ * - the packaged form: the agent's .deb (scripts/package-deb.ts) extracted with `dpkg-deb -x`,
+ *   run as its /usr/bin/parapet-agent (the bundle, whose shebang gives AGENT_NODE_FLAGS; what
+ *   the systemd unit runs), with the package's own node_modules;
+ * - the same extracted bundle with Node's default flags;
  * - the source form (bin/parapet-agent.js, tsx loader);
  * - references: a plain `node` 1 s timer with default flags and with AGENT_NODE_FLAGS (the
  *   floor any Node 20 agent starts from).
@@ -16,12 +18,13 @@
  * Goals (issue 15): <= 1 % of one core, <= 60 MB RSS.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, loginAs, createUser } from '../../packages/server/src/testing.js';
 import { runBin } from '../../packages/device-client/src/testing.js';
-import { AGENT_NODE_FLAGS, bundleAgent } from '../../packages/agent/scripts/bundle.js';
+import { AGENT_NODE_FLAGS } from '../../packages/agent/scripts/bundle.js';
+import { packageAgent } from '../../packages/agent/scripts/package-deb.js';
 import { missingDbus, startBus, startFakeLogind, startWatcher } from '../../packages/agent/test/dbus.js';
 import { missingX11Tools, sleep, startDesktop } from '../../packages/agent/test/xvfb.js';
 
@@ -46,10 +49,10 @@ interface Subject {
 
 /**
  * Runs the processes for `seconds`, printing one line per `windowSeconds` (CPU % in that window,
- * RSS at its end) and a summary. Skips (with a sentence) when Xvfb or dbus-daemon is missing.
+ * RSS at its end) and a summary. Skips (with a sentence) when Xvfb, dbus-daemon or dpkg-dev is missing.
  */
 export async function benchAgentProcesses(seconds: number, windowSeconds: number): Promise<void> {
-  const missing = [...missingX11Tools(), ...missingDbus()];
+  const missing = [...missingX11Tools(), ...missingDbus(), ...['dpkg-deb', 'dpkg-shlibdeps'].filter((b) => !existsSync(`/usr/bin/${b}`))];
   if (missing.length) {
     console.log(`skipped the process part: needs ${missing.join(', ')}`);
     return;
@@ -63,11 +66,11 @@ export async function benchAgentProcesses(seconds: number, windowSeconds: number
   const server = await startTestServer();
   const subjects: Subject[] = [];
   try {
-    const bundle = join(work, 'dist', 'parapet-agent.mjs');
-    await bundleAgent(bundle);
-    // The bundle resolves its external packages from node_modules next to it.
-    execFileSync('ln', ['-s', join(root, 'node_modules'), join(work, 'node_modules')]);
-    writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'bench-agent', version: '0.0.0', type: 'module' }));
+    const deb = await packageAgent(join(work, 'deb'));
+    const pkgRoot = join(work, 'root');
+    execFileSync('dpkg-deb', ['-x', deb.path, pkgRoot]);
+    const installed = join(pkgRoot, 'usr/bin/parapet-agent');
+    const bundle = join(pkgRoot, 'usr/lib/parapet-agent/parapet-agent.mjs');
     const a = await d.open('xterm', ['-T', 'Inbox – alice@example.com – https://mail.example.org/x'], 'Inbox – alice@example.com – https://mail.example.org/x');
     const b = await d.open('xmessage', ['-title', 'Build 4711 report', 'x'], 'Build 4711 report');
     const env = { ...process.env, ...d.env, PARAPET_AGENT_KEY_STORE: 'file', DBUS_SESSION_BUS_ADDRESS: session.address, DBUS_SYSTEM_BUS_ADDRESS: system.address, XDG_SESSION_ID: '7', PARAPET_AGENT_OPENER: 'true' };
@@ -84,14 +87,14 @@ export async function benchAgentProcesses(seconds: number, windowSeconds: number
       if (e.code !== 0) throw new Error(`enroll: ${e.stderr}`);
       return dir;
     };
-    const agents: Array<[string, string[]]> = [
-      [`bundle, ${AGENT_NODE_FLAGS.join(' ')} (installed form)`, [...AGENT_NODE_FLAGS, bundle]],
-      ['bundle, default Node flags', [bundle]],
-      ['source via tsx (bin/parapet-agent.js)', [srcBin]],
+    const agents: Array<[string, string, string[]]> = [
+      [`packaged form: ${deb.arch} .deb extracted, /usr/bin/parapet-agent (shebang: ${AGENT_NODE_FLAGS.join(' ')})`, installed, []],
+      ['the same bundle, default Node flags', process.execPath, [bundle]],
+      ['source via tsx (bin/parapet-agent.js)', process.execPath, [srcBin]],
     ];
-    for (const [name, args] of agents) {
+    for (const [name, cmd, args] of agents) {
       const dir = await enrolled(`agent-${subjects.length}`);
-      const p = spawn(process.execPath, [...args, 'run', '--state-dir', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(cmd, [...args, 'run', '--state-dir', dir], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       p.stdout!.on('data', (x: Buffer) => (out += x.toString()));
       p.stderr!.on('data', (x: Buffer) => (out += x.toString()));
@@ -159,7 +162,7 @@ export async function benchAgentProcesses(seconds: number, windowSeconds: number
     });
     const inst = subjects[0]!;
     const instCpu = (100 * (ends[0]! - cStart[0]!)) / TICK / wall;
-    console.log(`  goals (installed form): <= 1 % of one core: ${instCpu <= 1 ? 'met' : 'NOT met'}; <= 60 MB RSS: ${Math.max(...inst.rss) <= 60 ? 'met' : 'NOT met'}`);
+    console.log(`  goals (packaged form): <= 1 % of one core: ${instCpu <= 1 ? 'met' : 'NOT met'}; <= 60 MB RSS: ${Math.max(...inst.rss) <= 60 ? 'met' : 'NOT met'}`);
     console.log(`  load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores (other work on the machine shows up as CPU noise)`);
   } finally {
     for (const s of subjects) s.p.kill('SIGKILL');

@@ -8,7 +8,7 @@
  * The file starts with a shebang that runs Node with {@link AGENT_NODE_FLAGS}; the systemd unit
  * runs it that way.
  */
-import { chmodSync, cpSync } from 'node:fs';
+import { chmodSync, cpSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -16,11 +16,16 @@ import { build } from 'esbuild';
  * V8 flags for the long-running agent, chosen by bench/agent (RSS and CPU measured in the same
  * run): `--lite-mode` keeps V8 from allocating optimised code and feedback for a process that
  * does about 3 ms of work per second; `--max-semi-space-size=1` (MB) keeps the young generation
- * small; `--single-threaded` drops V8's worker threads and their heaps.
+ * small; `--single-threaded` drops V8's worker threads and their heaps. `--lite-mode` already
+ * turns WebAssembly off (the agent uses none); `--no-expose-wasm` says so up front, so V8 does
+ * not warn "disabling flag --expose_wasm" on stderr at every start.
  */
-export const AGENT_NODE_FLAGS = ['--lite-mode', '--max-semi-space-size=1', '--single-threaded'];
+export const AGENT_NODE_FLAGS = ['--lite-mode', '--no-expose-wasm', '--max-semi-space-size=1', '--single-threaded'];
 
 const here = new URL('.', import.meta.url).pathname;
+
+/** The agent's version (packages/agent/package.json), compiled into the bundle. */
+export const AGENT_VERSION = (JSON.parse(readFileSync(`${here}../package.json`, 'utf8')) as { version: string }).version;
 
 /** Writes the bundle to `outfile` (absolute path) and makes it executable. @throws esbuild's BuildFailure */
 export async function bundleAgent(outfile: string, flags: string[] = AGENT_NODE_FLAGS): Promise<void> {
@@ -33,6 +38,7 @@ export async function bundleAgent(outfile: string, flags: string[] = AGENT_NODE_
     outfile,
     external: ['better-sqlite3-multiple-ciphers', '@napi-rs/keyring', 'x11', 'dbus-next'],
     banner: { js: `#!/usr/bin/env -S node ${flags.join(' ')}\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);` },
+    define: { PARAPET_AGENT_VERSION: JSON.stringify(AGENT_VERSION) },
     logLevel: 'error',
   });
   chmodSync(outfile, 0o755);

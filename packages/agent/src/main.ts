@@ -4,7 +4,12 @@ import { readFileSync } from 'node:fs';
 import { helpText, runDeviceBin } from '@parapet/device-client/device-cli';
 import { AGENT_COMMANDS, AGENT_HELP, agentCli } from './cli.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+/** Set by scripts/bundle.ts (esbuild `define`): the installed bundle has no package.json beside it. */
+declare const PARAPET_AGENT_VERSION: string | undefined;
+const version =
+  typeof PARAPET_AGENT_VERSION === 'string'
+    ? PARAPET_AGENT_VERSION
+    : (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const argv = process.argv.slice(2);
 const err = (l: string) => process.stderr.write(`parapet-agent: ${l}\n`);
 const out = (l: string) => process.stdout.write(l + '\n');
@@ -12,6 +17,8 @@ const out = (l: string) => process.stdout.write(l + '\n');
 if (argv[0] === undefined || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
   out(helpText('agent') + '\n' + AGENT_HELP);
   process.exitCode = argv[0] === undefined ? 2 : 0;
+} else if (argv[0] === '--version' || argv[0] === 'version') {
+  out(version);
 } else if (AGENT_COMMANDS.includes(argv[0])) {
   const stopSignal = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
