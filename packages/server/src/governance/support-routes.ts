@@ -283,10 +283,10 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
   }
   const sctx = (p: SupportPrincipal) => ({ tenantId: p.tenantId, actor: `system:support:${p.staffId}` });
 
-  app.get('/api/v1/support/session', { schema: { tags: ['support'], summary: 'The support session: its organisation, grant, scope and end.', response: { 200: { type: 'object', additionalProperties: false, properties: { tenant_id: { type: 'string' }, grant_id: { type: 'string' }, scope: { type: 'string' }, expires_at: { type: 'string' }, staff_email: { type: 'string' }, ticket: { type: 'string' } } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/support/session', { schema: { tags: ['support'], summary: "The support session: its organisation, grant (ticket, reason), scope, end, and the session's CSRF token (so a reloaded console page can act).", response: { 200: { type: 'object', additionalProperties: false, properties: { tenant_id: { type: 'string' }, org: { type: 'string' }, org_name: { type: 'string' }, grant_id: { type: 'string' }, scope: { type: 'string' }, expires_at: { type: 'string' }, staff_email: { type: 'string' }, ticket: { type: 'string' }, reason: { type: 'string' }, csrf_token: { type: 'string' } } }, ...problems } } }, async (req) => {
     const p = requireSupport(req);
-    const g = (await deps.db.tx(sctx(p), (q) => q.query<{ ticket: string }>(`SELECT ticket FROM support_grants WHERE id = $1`, [p.grantId]))).rows[0];
-    return { tenant_id: p.tenantId, grant_id: p.grantId, scope: p.scope, expires_at: p.expiresAt.toISOString(), staff_email: p.staffEmail, ticket: g?.ticket ?? '' };
+    const g = (await deps.db.tx(sctx(p), (q) => q.query<{ ticket: string; reason: string; slug: string; name: string }>(`SELECT g.ticket, g.reason, t.slug, t.name FROM support_grants g JOIN tenants t ON t.id = g.tenant_id WHERE g.id = $1`, [p.grantId]))).rows[0];
+    return { tenant_id: p.tenantId, org: g?.slug ?? '', org_name: g?.name ?? '', grant_id: p.grantId, scope: p.scope, expires_at: p.expiresAt.toISOString(), staff_email: p.staffEmail, ticket: g?.ticket ?? '', reason: g?.reason ?? '', csrf_token: p.csrfToken };
   });
 
   app.post('/api/v1/support/auth/logout', { schema: { tags: ['support'], summary: 'End the support session.', response: { 204: { type: 'null' }, ...problems } } }, async (req, reply) => {
