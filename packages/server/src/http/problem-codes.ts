@@ -126,7 +126,6 @@ export const PROBLEM_CODES = {
   review_not_signed_off: 404,
   review_open: 409,
   review_reviewer_invalid: 400,
-  review_revoke_unsupported: 409,
   review_signed_off: 409,
   roles_managed_externally: 409,
   scan_not_awaiting_approval: 409,
