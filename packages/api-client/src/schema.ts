@@ -7554,7 +7554,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Vendor support sign-in, step 1: assertion options for the member’s security keys (there is no password sign-in). */
+        /** Vendor support sign-in, step 1: assertion options for the member’s security keys, or without an e-mail for a discoverable key that names its member (there is no password sign-in). */
         post: {
             parameters: {
                 query?: never;
@@ -7565,7 +7565,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        email: string;
+                        email?: string;
                     };
                 };
             };

@@ -4,8 +4,8 @@
  *
  * - /support/enrol: a support member registers a security key with the operator's one-time
  *   enrolment code (`parapet support staff add`).
- * - /support/sign-in: WebAuthn only (no password field exists): organisation slug, grant id,
- *   the member's e-mail (which keys to ask for) and the security key.
+ * - /support/sign-in: WebAuthn only (no password field exists): organisation slug, grant id and
+ *   the security key; the member's e-mail only for a key that is not discoverable.
  * - /support: the support view, under a banner naming the organisation, the grant (ticket,
  *   scope, expiry) and the member. It shows what the grant allows: the people list read-only;
  *   "Unlock sign-in" only under a read_write grant. Every request here is recorded in the
@@ -119,7 +119,9 @@ function SupportSignInPage() {
     }
     setBusy(true);
     try {
-      const optionsJSON = await call<PublicKeyCredentialRequestOptionsJSON>('POST', '/api/v1/support/auth/options', { email: email.trim().toLowerCase() });
+      // Without an e-mail the browser offers any discoverable key registered for this site.
+      const e = email.trim().toLowerCase();
+      const optionsJSON = await call<PublicKeyCredentialRequestOptionsJSON>('POST', '/api/v1/support/auth/options', e ? { email: e } : {});
       const response = await startAuthentication({ optionsJSON });
       const r = await call<{ csrf_token: string }>('POST', '/api/v1/support/auth/verify', { org: org.trim().toLowerCase(), grant_id: g, response });
       supportCsrf = r.csrf_token;
@@ -152,8 +154,11 @@ function SupportSignInPage() {
           <input id="support-grant" value={grant} onChange={(e) => setGrant(e.target.value)} required autoComplete="off" spellCheck={false} />
         </div>
         <div className="field">
-          <label htmlFor="support-email">Your support e-mail</label>
-          <input id="support-email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoComplete="username webauthn" />
+          <label htmlFor="support-email">Your support e-mail (optional)</label>
+          <input id="support-email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="username webauthn" aria-describedby="support-email-hint" />
+          <p id="support-email-hint" className="field-hint">
+            Leave it empty when your key remembers you (a passkey or resident key); give it for a key that does not.
+          </p>
         </div>
         <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
           Sign in with security key
