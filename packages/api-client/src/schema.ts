@@ -6557,6 +6557,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organisation/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's settings: the longest support grant an admin may open (hours), with its default and bounds. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            support_grant_max_hours?: number;
+                            support_grant_max_hours_default?: number;
+                            support_grant_max_hours_minimum?: number;
+                            support_grant_max_hours_maximum?: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Change the organisation settings (admin, step-up; audited). Grants already open keep their end. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Longest support grant an admin may open, in hours (1 to 336; default 72). */
+                        support_grant_max_hours?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            support_grant_max_hours?: number;
+                            support_grant_max_hours_default?: number;
+                            support_grant_max_hours_minimum?: number;
+                            support_grant_max_hours_maximum?: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/governance/reviews": {
         parameters: {
             query?: never;
@@ -7463,7 +7554,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Vendor support sign-in, step 1: assertion options for the member’s security keys (there is no password sign-in). */
+        /** Vendor support sign-in, step 1: assertion options for the member’s security keys, or without an e-mail for a discoverable key that names its member (there is no password sign-in). */
         post: {
             parameters: {
                 query?: never;
@@ -7474,7 +7565,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        email: string;
+                        email?: string;
                     };
                 };
             };
@@ -7575,7 +7666,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The support session: its organisation, grant, scope and end. */
+        /** The support session: its organisation, grant (ticket, reason), scope, end, and the session's CSRF token (so a reloaded console page can act). */
         get: {
             parameters: {
                 query?: never;
@@ -7593,11 +7684,15 @@ export interface paths {
                     content: {
                         "application/json": {
                             tenant_id?: string;
+                            org?: string;
+                            org_name?: string;
                             grant_id?: string;
                             scope?: string;
                             expires_at?: string;
                             staff_email?: string;
                             ticket?: string;
+                            reason?: string;
+                            csrf_token?: string;
                         };
                     };
                 };

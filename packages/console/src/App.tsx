@@ -17,6 +17,7 @@ import { ScimPage } from './pages/Scim';
 import { AcceptInvitePage } from './pages/AcceptInvite';
 import { AccessReviewsPage } from './pages/AccessReviews';
 import { SupportAccessPage } from './pages/SupportAccess';
+import { isSupportPath, SupportConsole } from './pages/SupportConsole';
 import { HomePage } from './pages/Home';
 import { ProbeReportsPage } from './pages/ProbeReports';
 import { WebhooksPage } from './pages/Webhooks';
@@ -84,7 +85,7 @@ export function App() {
 
   // Route guards: signed out -> sign-in (remembering where to return); signed in -> away from sign-in.
   useEffect(() => {
-    if (state.kind === 'signed-out' && path !== '/sign-in' && path !== '/invite') navigate(`/sign-in${path !== '/' ? `?next=${encodeURIComponent(path)}` : ''}`, { replace: true });
+    if (state.kind === 'signed-out' && path !== '/sign-in' && path !== '/invite' && !isSupportPath(path)) navigate(`/sign-in${path !== '/' ? `?next=${encodeURIComponent(path)}` : ''}`, { replace: true });
     if (state.kind === 'signed-in' && path === '/sign-in') {
       // Everyone lands on the role-aware home page, unless a deep link was kept.
       const next = new URLSearchParams(location.search).get('next');
@@ -92,6 +93,8 @@ export function App() {
     }
   }, [state, path]);
 
+  // Vendor support is another realm with its own session: its pages never use the tenant session.
+  if (isSupportPath(path)) return <SupportConsole path={path} />;
   if (state.kind === 'loading') return <div className="center-page"><Loading label="Loading Parapet…" /></div>;
   if (state.kind === 'error') return <div className="center-page"><ErrorState title="Parapet could not start" error={state.error} onRetry={() => void refresh()} /></div>;
   // An invitation link works whether or not someone is signed in in this browser.

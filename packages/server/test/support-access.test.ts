@@ -254,3 +254,30 @@ test('an access review lists each open support grant, and revoking that line end
   assert.equal((await c.get('/api/v1/support/session')).json.code, 'support_unauthenticated');
   assert.equal((await admin.client.get('/api/v1/support/grants')).json.grants[0].status, 'revoked');
 });
+
+test('discoverable sign-in: without an e-mail, a registered key names its member; an unknown key, a disabled member or a replay fail', async () => {
+  const staff = await enrolStaff();
+  const admin = await loginAs(s, { roles: ['admin'], mfaFresh: true });
+  const org = await slugOf(admin.tenantId);
+  const g = await admin.client.post('/api/v1/support/grants', { reason: 'r', ticket: 'SUP-DISC', hours: 1, scope: 'read_only' });
+  assert.equal(g.status, 201, g.text);
+  const c = s.client();
+  const opt = await c.post('/api/v1/support/auth/options', {});
+  assert.equal(opt.status, 200, opt.text);
+  assert.deepEqual(opt.json.allowCredentials ?? [], [], 'no key list: nothing about who is enrolled');
+  // A key nobody registered cannot answer the open challenge (and uses it up).
+  const stranger = new SoftKey(s.url, '127.0.0.1');
+  const bad = await c.post('/api/v1/support/auth/verify', { org, grant_id: g.json.id, response: stranger.assert(opt.json.challenge) });
+  assert.equal(bad.status, 401);
+  assert.equal(bad.json.code, 'support_signin_failed');
+  const opt2 = await c.post('/api/v1/support/auth/options', {});
+  const good = staff.key.assert(opt2.json.challenge);
+  const ok = await c.post('/api/v1/support/auth/verify', { org, grant_id: g.json.id, response: good });
+  assert.equal(ok.status, 200, ok.text);
+  c.headers['x-csrf-token'] = ok.json.csrf_token;
+  assert.equal((await c.get('/api/v1/support/session')).json.staff_email, staff.email, 'the key named its member');
+  assert.equal((await s.client().post('/api/v1/support/auth/verify', { org, grant_id: g.json.id, response: good })).status, 401, 'replay');
+  await disableSupportStaff(s.db, staff.email);
+  const opt3 = await s.client().post('/api/v1/support/auth/options', {});
+  assert.equal((await s.client().post('/api/v1/support/auth/verify', { org, grant_id: g.json.id, response: staff.key.assert(opt3.json.challenge) })).status, 401, 'disabled');
+});

@@ -42,6 +42,7 @@ export function SettingsPage() {
         )}
       </section>
       <RetentionSettings />
+      <SupportGrantSettings />
     </div>
   );
 }
@@ -219,6 +220,87 @@ function RetentionSettings() {
   return (
     <section className="card" aria-labelledby="retention-h">
       <h2 id="retention-h">Data retention</h2>
+      {msg ? <Notice kind={msg.kind}>{msg.text}</Notice> : null}
+      {body}
+    </section>
+  );
+}
+
+interface OrganisationSettings {
+  support_grant_max_hours: number;
+  support_grant_max_hours_default: number;
+  support_grant_max_hours_minimum: number;
+  support_grant_max_hours_maximum: number;
+}
+
+/** The longest support grant an admin may open (admin, with step-up). */
+function SupportGrantSettings() {
+  const { session } = useSession();
+  const canEdit = hasRole(session, 'admin');
+  const [state, reload] = useAsync((signal) => api.get<OrganisationSettings>('/api/v1/organisation/settings', { signal }), []);
+  // Kept as typed: an out-of-range value is refused with a message, never clamped.
+  const [text, setText] = useState<string | null>(null);
+  const [saved, setSaved] = useState<OrganisationSettings | null>(null);
+  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  let body;
+  if (state.status === 'loading') body = <Loading />;
+  else if (state.status === 'error' && isMissingRoute(state.error)) body = <p className="muted">Support access settings are not available on this server yet.</p>;
+  else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
+  else {
+    const v = saved ?? state.data;
+    const shown = text ?? String(v.support_grant_max_hours);
+    const save = async (e: FormEvent) => {
+      e.preventDefault();
+      setMsg(null);
+      const h = Number(shown.trim());
+      if (!/^\d+$/.test(shown.trim()) || h < v.support_grant_max_hours_minimum || h > v.support_grant_max_hours_maximum) {
+        setMsg({ kind: 'error', text: `The longest support grant must be a whole number of hours from ${v.support_grant_max_hours_minimum} to ${v.support_grant_max_hours_maximum}; "${shown}" is not. Nothing was saved.` });
+        return;
+      }
+      try {
+        const r = await api.put<OrganisationSettings>('/api/v1/organisation/settings', { support_grant_max_hours: h });
+        setSaved(r);
+        setText(null);
+        setMsg({ kind: 'success', text: `Support grants may now last at most ${r.support_grant_max_hours} hours.` });
+      } catch (err) {
+        setMsg({ kind: 'error', text: describe(err) });
+      }
+    };
+    body = (
+      <form onSubmit={save} className="stack" noValidate>
+        <div className="field">
+          <label htmlFor="support-max-hours">Longest support grant (hours)</label>
+          <input
+            id="support-max-hours"
+            type="number"
+            min={v.support_grant_max_hours_minimum}
+            max={v.support_grant_max_hours_maximum}
+            step={1}
+            value={shown}
+            disabled={!canEdit}
+            onChange={(e) => setText(e.target.value)}
+            aria-describedby="support-max-hours-hint"
+          />
+          <p id="support-max-hours-hint" className="field-hint">
+            An admin opening a grant for vendor support may choose at most this duration. Default {v.support_grant_max_hours_default} hours; from {v.support_grant_max_hours_minimum} to{' '}
+            {v.support_grant_max_hours_maximum}. Grants already open keep their end; revoke one to end it sooner.
+          </p>
+        </div>
+        {canEdit ? (
+          <div>
+            <button type="submit" className="btn btn-primary">
+              Save support access
+            </button>
+          </div>
+        ) : (
+          <p className="muted small">Only admins can change this setting.</p>
+        )}
+      </form>
+    );
+  }
+  return (
+    <section className="card" aria-labelledby="support-settings-h">
+      <h2 id="support-settings-h">Support access</h2>
       {msg ? <Notice kind={msg.kind}>{msg.text}</Notice> : null}
       {body}
     </section>

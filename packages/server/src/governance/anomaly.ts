@@ -2,8 +2,13 @@
  * Anomaly alerts (CORE-ANOMALY): per-actor baselines of data-access volume, learned per tenant
  * from the audit log, and an alert when an actor reads or exports far beyond their own baseline.
  *
- * What counts as data access: every audit entry that names a purpose (reads of people's data are
- * audited with their purpose), and the export and download events in {@link DATA_ACCESS_ACTIONS}.
+ * What counts as data access: for the tenant's own users and devices, every audit entry that
+ * names a purpose (reads of people's data are audited with their purpose) and the export and
+ * download events in {@link DATA_ACCESS_ACTIONS}; for vendor support, every request of a support
+ * session (`support.request`, actor `system` / `support:<staff id>`), since each one reaches the
+ * customer's data under a grant. A support member's baseline is their own history in this tenant
+ * (across grants and sessions), so a session reading far beyond what that member usually does
+ * here raises an alert like anyone else's.
  *
  * The rule, per actor, checked over the trailing hour: the count `n` of data-access entries is
  * anomalous when all three hold:
@@ -56,7 +61,10 @@ export function isAnomalous(n: number, hourly: number[], floor: number): { anoma
   return { anomalous: n >= floor && n > ANOMALY_MEDIAN_FACTOR * median && n > p99, median, p99 };
 }
 
-const ACCESS_FILTER = `(purpose IS NOT NULL OR action = ANY ($1::text[])) AND actor_type IN ('user', 'device')`;
+/** Audit action of every request in a support session (governance/support-routes.ts). */
+export const SUPPORT_REQUEST_ACTION = 'support.request';
+const ACCESS_FILTER = `(((purpose IS NOT NULL OR action = ANY ($1::text[])) AND actor_type IN ('user', 'device'))
+  OR (action = '${SUPPORT_REQUEST_ACTION}' AND actor_type = 'system' AND actor_id LIKE 'support:%'))`;
 
 /**
  * Checks one tenant at `now`; records an alert (and its audit entry) for each actor newly
@@ -93,12 +101,16 @@ export async function scoreTenant(db: Database, tenantId: string, now: Date, onA
         [tenantId, c.actor_type, c.actor_id, c.actor_name, n, v.median, v.p99, floor, windowStart, now],
       );
       const alert: AnomalyAlert = { id: ins.rows[0]!.id, actor_type: c.actor_type, actor_id: c.actor_id, actor_name: c.actor_name, count: n, median: v.median, p99: v.p99, floor, window_start: windowStart.toISOString(), detected_at: now.toISOString(), acknowledged_at: null };
+      // A support member's alert names the grants their requests in the window were made under.
+      const grants = c.actor_type === 'system'
+        ? (await q.query<{ g: string }>(`SELECT DISTINCT details->>'grant_id' AS g FROM audit_log WHERE action = $1 AND actor_type = 'system' AND actor_id = $2 AND at > $3 AND at <= $4 ORDER BY 1`, [SUPPORT_REQUEST_ACTION, c.actor_id, windowStart, now])).rows.map((r) => r.g)
+        : undefined;
       const sys: AuditActor = { type: 'system', id: 'anomaly' };
       await recordAudit(q, tenantId, sys, {
         action: 'governance.anomaly.detected',
         outcome: 'failure',
         target: { type: c.actor_type, id: c.actor_id },
-        details: { alert_id: alert.id, count: n, median: v.median, p99: v.p99, floor, window_start: alert.window_start, rule: `n >= ${floor} and n > ${ANOMALY_MEDIAN_FACTOR} x median and n > p99` },
+        details: { alert_id: alert.id, count: n, median: v.median, p99: v.p99, floor, window_start: alert.window_start, rule: `n >= ${floor} and n > ${ANOMALY_MEDIAN_FACTOR} x median and n > p99`, ...(grants ? { support_grant_ids: grants } : {}) },
       });
       await onAlert?.(q, alert);
       raised.push(alert);

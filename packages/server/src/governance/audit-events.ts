@@ -17,4 +17,6 @@ export const GOVERNANCE_EVENTS = [
   'support.session.refused',
   'support.session.ended',
   'support.request',
+  // Organisation settings owned by governance (the support grant maximum).
+  'organisation.settings_changed',
 ] as const;

@@ -170,15 +170,25 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
     },
   );
 
-  app.post<{ Body: { email: string } }>(
+  app.post<{ Body: { email?: string } }>(
     '/api/v1/support/auth/options',
-    { schema: { tags: ['support'], summary: 'Vendor support sign-in, step 1: assertion options for the member’s security keys (there is no password sign-in).', body: { type: 'object', required: ['email'], additionalProperties: false, properties: { email: { type: 'string', minLength: 3, maxLength: 320 } } }, response: { 200: anyObject, ...problems } } },
+    { schema: { tags: ['support'], summary: 'Vendor support sign-in, step 1: assertion options for the member’s security keys, or without an e-mail for a discoverable key that names its member (there is no password sign-in).', body: { type: 'object', additionalProperties: false, properties: { email: { type: 'string', minLength: 3, maxLength: 320 } } }, response: { 200: anyObject, ...problems } } },
     async (req) => {
       const { rpID } = relyingParty(req);
+      if (req.body.email === undefined) {
+        // Discoverable sign-in: any registered key may answer; the member is found from it at verify.
+        const options = await generateAuthenticationOptions({ rpID, userVerification: 'preferred' });
+        await deps.db.tx({ actor: 'system:support-signin' }, async (q) => {
+          await q.query(`DELETE FROM support_challenges WHERE expires_at < now()`);
+          await q.query(`INSERT INTO support_challenges (challenge, staff_id, expires_at) VALUES ($1, NULL, now() + make_interval(secs => $2))`, [options.challenge, CHALLENGE_SECONDS]);
+        });
+        return options;
+      }
+      const email = req.body.email;
       return deps.db.tx({ actor: 'system:support-signin' }, async (q) => {
         const creds = (await q.query<{ staff_id: string; credential_id: string; transports: string[] }>(
           `SELECT c.staff_id, c.credential_id, c.transports FROM support_credentials c JOIN support_staff s ON s.id = c.staff_id WHERE s.email = $1 AND s.disabled_at IS NULL`,
-          [req.body.email.trim().toLowerCase()],
+          [email.trim().toLowerCase()],
         )).rows;
         // An unknown member gets options too (with a challenge nothing can answer): the answer does not tell who is enrolled.
         const options = await generateAuthenticationOptions({ rpID, allowCredentials: creds.map((c) => ({ id: c.credential_id, transports: c.transports as never })), userVerification: 'preferred' });
@@ -208,11 +218,12 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
       if (!challenge) throw refusedSignIn();
       // 1. The vendor realm: the assertion proves the member (challenge used up whatever happens).
       const staff = await deps.db.tx({ actor: 'system:support-signin' }, async (q) => {
-        const ch = (await q.query<{ staff_id: string; live: boolean }>(`DELETE FROM support_challenges WHERE challenge = $1 RETURNING staff_id, expires_at > now() AS live`, [challenge])).rows[0];
+        const ch = (await q.query<{ staff_id: string | null; live: boolean }>(`DELETE FROM support_challenges WHERE challenge = $1 RETURNING staff_id, expires_at > now() AS live`, [challenge])).rows[0];
         if (!ch?.live) return undefined;
-        const cred = (await q.query<{ credential_id: string; public_key: Buffer; sign_count: string; transports: string[]; email: string }>(
-          `SELECT c.credential_id, c.public_key, c.sign_count::text, c.transports, s.email FROM support_credentials c JOIN support_staff s ON s.id = c.staff_id
-            WHERE c.staff_id = $1 AND c.credential_id = $2 AND s.disabled_at IS NULL`,
+        // A challenge issued for an e-mail accepts only that member's keys; a discoverable one, any member's.
+        const cred = (await q.query<{ staff_id: string; credential_id: string; public_key: Buffer; sign_count: string; transports: string[]; email: string }>(
+          `SELECT c.staff_id, c.credential_id, c.public_key, c.sign_count::text, c.transports, s.email FROM support_credentials c JOIN support_staff s ON s.id = c.staff_id
+            WHERE ($1::uuid IS NULL OR c.staff_id = $1) AND c.credential_id = $2 AND s.disabled_at IS NULL`,
           [ch.staff_id, String(response.id ?? '')],
         )).rows[0];
         if (!cred) return undefined;
@@ -223,7 +234,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
           });
           if (!v.verified) return undefined;
           await q.query(`UPDATE support_credentials SET sign_count = $2, last_used_at = now() WHERE credential_id = $1`, [cred.credential_id, v.authenticationInfo.newCounter]);
-          return { id: ch.staff_id, email: cred.email };
+          return { id: cred.staff_id, email: cred.email };
         } catch {
           return undefined; // wrong signature, origin, RP, or a cloned key (counter went back)
         }
@@ -283,10 +294,10 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
   }
   const sctx = (p: SupportPrincipal) => ({ tenantId: p.tenantId, actor: `system:support:${p.staffId}` });
 
-  app.get('/api/v1/support/session', { schema: { tags: ['support'], summary: 'The support session: its organisation, grant, scope and end.', response: { 200: { type: 'object', additionalProperties: false, properties: { tenant_id: { type: 'string' }, grant_id: { type: 'string' }, scope: { type: 'string' }, expires_at: { type: 'string' }, staff_email: { type: 'string' }, ticket: { type: 'string' } } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/support/session', { schema: { tags: ['support'], summary: "The support session: its organisation, grant (ticket, reason), scope, end, and the session's CSRF token (so a reloaded console page can act).", response: { 200: { type: 'object', additionalProperties: false, properties: { tenant_id: { type: 'string' }, org: { type: 'string' }, org_name: { type: 'string' }, grant_id: { type: 'string' }, scope: { type: 'string' }, expires_at: { type: 'string' }, staff_email: { type: 'string' }, ticket: { type: 'string' }, reason: { type: 'string' }, csrf_token: { type: 'string' } } }, ...problems } } }, async (req) => {
     const p = requireSupport(req);
-    const g = (await deps.db.tx(sctx(p), (q) => q.query<{ ticket: string }>(`SELECT ticket FROM support_grants WHERE id = $1`, [p.grantId]))).rows[0];
-    return { tenant_id: p.tenantId, grant_id: p.grantId, scope: p.scope, expires_at: p.expiresAt.toISOString(), staff_email: p.staffEmail, ticket: g?.ticket ?? '' };
+    const g = (await deps.db.tx(sctx(p), (q) => q.query<{ ticket: string; reason: string; slug: string; name: string }>(`SELECT g.ticket, g.reason, t.slug, t.name FROM support_grants g JOIN tenants t ON t.id = g.tenant_id WHERE g.id = $1`, [p.grantId]))).rows[0];
+    return { tenant_id: p.tenantId, org: g?.slug ?? '', org_name: g?.name ?? '', grant_id: p.grantId, scope: p.scope, expires_at: p.expiresAt.toISOString(), staff_email: p.staffEmail, ticket: g?.ticket ?? '', reason: g?.reason ?? '', csrf_token: p.csrfToken };
   });
 
   app.post('/api/v1/support/auth/logout', { schema: { tags: ['support'], summary: 'End the support session.', response: { 204: { type: 'null' }, ...problems } } }, async (req, reply) => {

@@ -187,6 +187,7 @@ export const PROBLEM_CODES = {
   support_email_invalid: 400,
   support_enrolment_invalid: 401,
   support_grant_closed: 409,
+  support_grant_max_hours_out_of_range: 422,
   support_grant_not_found: 404,
   support_grant_not_open: 403,
   support_grant_too_long: 422,

@@ -1,15 +1,50 @@
 /**
  * The signed-in user's organisation (id, slug, name), so the console's header names it.
  * Any role may read it; RLS shows only the caller's own tenant row.
+ *
+ * Organisation settings (`/api/v1/organisation/settings`): today the longest support grant an
+ * admin may open (`support_grant_max_hours`, CORE-SUPPORT), read by admins, security leads and
+ * auditors, changed by an admin with step-up, audited in the same transaction.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
-import { requireUser, ROLES } from '../auth/principal.js';
+import { actorOf, requireUser, ROLES } from '../auth/principal.js';
+import { recordAudit } from '../audit/record.js';
+import { maxGrantHours, SUPPORT_GRANT_DEFAULT_MAX_HOURS, SUPPORT_GRANT_HARD_MAX_HOURS } from '../governance/support.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { ProblemError } from '../http/problem.js';
 
 defineActions({
   'organisation.read': { roles: [...ROLES] },
+  'organisation.settings.read': { roles: ['admin', 'security_lead', 'auditor'] },
+  'organisation.settings.update': { roles: ['admin'], stepUp: true },
+});
+
+/** Bounds of `support_grant_max_hours` (hours): at least one hour, at most the platform's hard limit. */
+export const SUPPORT_GRANT_MAX_HOURS_BOUNDS = { minimum: 1, maximum: SUPPORT_GRANT_HARD_MAX_HOURS } as const;
+
+const settingsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    support_grant_max_hours: { type: 'integer', description: `Longest support grant an admin may open, in hours (${SUPPORT_GRANT_MAX_HOURS_BOUNDS.minimum} to ${SUPPORT_GRANT_MAX_HOURS_BOUNDS.maximum}; default ${SUPPORT_GRANT_DEFAULT_MAX_HOURS}).` },
+  },
+} as const;
+const settingsAnswer = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    support_grant_max_hours: { type: 'integer' },
+    support_grant_max_hours_default: { type: 'integer' },
+    support_grant_max_hours_minimum: { type: 'integer' },
+    support_grant_max_hours_maximum: { type: 'integer' },
+  },
+} as const;
+const answer = (h: number) => ({
+  support_grant_max_hours: h,
+  support_grant_max_hours_default: SUPPORT_GRANT_DEFAULT_MAX_HOURS,
+  support_grant_max_hours_minimum: SUPPORT_GRANT_MAX_HOURS_BOUNDS.minimum,
+  support_grant_max_hours_maximum: SUPPORT_GRANT_MAX_HOURS_BOUNDS.maximum,
 });
 
 export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -33,6 +68,36 @@ export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): P
       );
       if (!rows[0]) throw new ProblemError(404, 'organisation_not_found', 'Your organisation no longer exists.');
       return rows[0];
+    },
+  );
+
+  app.get(
+    '/api/v1/organisation/settings',
+    { schema: { tags: ['organisation'], summary: "The organisation's settings: the longest support grant an admin may open (hours), with its default and bounds.", response: { 200: settingsAnswer, '4xx': { $ref: 'Problem#' } } } },
+    async (req) => {
+      const p = requireUser(req);
+      authorize(p, 'organisation.settings.read', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId });
+      return answer(await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => maxGrantHours(q, p.tenantId)));
+    },
+  );
+
+  app.put<{ Body: { support_grant_max_hours?: number } }>(
+    '/api/v1/organisation/settings',
+    { schema: { tags: ['organisation'], summary: 'Change the organisation settings (admin, step-up; audited). Grants already open keep their end.', body: settingsSchema, response: { 200: settingsAnswer, '4xx': { $ref: 'Problem#' } } } },
+    async (req) => {
+      const p = requireUser(req);
+      authorize(p, 'organisation.settings.update', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId }, {}, deps.now());
+      const h = req.body.support_grant_max_hours;
+      if (h !== undefined && (h < SUPPORT_GRANT_MAX_HOURS_BOUNDS.minimum || h > SUPPORT_GRANT_MAX_HOURS_BOUNDS.maximum)) {
+        throw new ProblemError(422, 'support_grant_max_hours_out_of_range', `The longest support grant must be from ${SUPPORT_GRANT_MAX_HOURS_BOUNDS.minimum} to ${SUPPORT_GRANT_MAX_HOURS_BOUNDS.maximum} hours; ${h} is not.`);
+      }
+      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const before = await maxGrantHours(q, p.tenantId);
+        if (h === undefined || h === before) return answer(before);
+        await q.query(`UPDATE tenants SET settings = settings || $2::jsonb WHERE id = $1`, [p.tenantId, JSON.stringify({ support_grant_max_hours: h })]);
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'organisation.settings_changed', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { setting: 'support_grant_max_hours', before, after: h } });
+        return answer(h);
+      });
     },
   );
 }
