@@ -6216,7 +6216,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Invite someone (admin, step-up): answers a one-time link, shown only in this answer. No mail is sent; pass the link on yourself. */
+        /** Invite someone (admin, step-up). Without a mail relay: answers a one-time link, shown only in this answer, to pass on. With PARAPET_SMTP_URL: mails the link to the invitee and answers emailed_to (or the link and email_error if the relay failed). */
         post: {
             parameters: {
                 query?: never;
@@ -6253,6 +6253,8 @@ export interface paths {
                             };
                             token?: string;
                             link?: string;
+                            emailed_to?: string;
+                            email_error?: string;
                         };
                     };
                 };
