@@ -30,6 +30,8 @@
  *    of `dead` (dead letter now) or `cancelled` (the destination refused it for good).
  *  - Per-tenant order of first attempts follows `id` (commit order is not guaranteed between
  *    overlapping transactions); a retried message does not hold back later ones.
+ *  - A failed `prepare` (the batch read of a topic) counts as a failed attempt for each of
+ *    the topic's messages in the batch, like a consumer failure.
  *  - Messages of a topic without a consumer in this process wait (pending) until one is
  *    registered; they are not counted as failures.
  */
@@ -93,7 +95,10 @@ export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ baseMs: 
 export interface ConsumeOptions<P = unknown, C = unknown> {
   /**
    * Reads what the batch's consumers need (in the drainer's transaction, once per topic per
-   * batch, before any consumer runs); its result is the consumers' second argument. Consumers
+   * batch, before any consumer runs); its result is the consumers' second argument. When it
+   * throws (an SQL error included: it runs under a savepoint), none of the topic's messages in
+   * the batch is delivered and each counts one failed attempt ("prepare failed: ..." as
+   * last_error), with the topic's backoff and dead letter after max_attempts. Consumers
    * must not open transactions of their own while the drainer holds its one (PGlite has a
    * single connection), so this is where they read.
    */
@@ -273,13 +278,32 @@ export class Outbox {
         // written one at a time, in id order, in this transaction.
         const msgs = rows.map((r): OutboxMessage => ({ id: r.id, tenantId, topic: r.topic, payload: r.payload, attempts: r.attempts, createdAt: new Date(r.created_at) }));
         const ctx = new Map<string, unknown>();
+        // A topic whose prepare() failed: its messages are not handed to the consumer; the
+        // failure counts as one attempt for each of them (backoff, dead letter at the limit),
+        // so a read that keeps failing cannot make the drainer spin on the same batch.
+        const unprepared = new Map<string, string>();
         for (const topic of new Set(rows.map((r) => r.topic))) {
           const c = this.consumers.get(topic)!;
-          if (c.prepare) ctx.set(topic, await c.prepare(q, msgs.filter((m) => m.topic === topic)));
+          if (!c.prepare) continue;
+          const batch = msgs.filter((m) => m.topic === topic);
+          // A savepoint keeps the transaction usable after an SQL error in prepare() (on
+          // PostgreSQL an error aborts the whole transaction otherwise).
+          await q.query('SAVEPOINT outbox_prepare');
+          try {
+            ctx.set(topic, await c.prepare(q, batch));
+            await q.query('RELEASE SAVEPOINT outbox_prepare');
+          } catch (e) {
+            await q.query('ROLLBACK TO SAVEPOINT outbox_prepare');
+            await q.query('RELEASE SAVEPOINT outbox_prepare');
+            unprepared.set(topic, `prepare failed: ${String((e as Error)?.message ?? e)}`);
+            for (const m of batch) this.onError(e, m);
+          }
         }
         const outcomes = await runLimited(rows, (r) => this.consumers.get(r.topic)!.concurrency, async (r): Promise<OutboxOutcome> => {
           seen.add(r.id);
           const m = msgs.find((x) => x.id === r.id)!;
+          const why = unprepared.get(r.topic);
+          if (why !== undefined) return { result: 'retry', error: why };
           try {
             return (await this.consumers.get(r.topic)!.fn(m, ctx.get(r.topic))) ?? { result: 'delivered' };
           } catch (e) {
