@@ -108,6 +108,6 @@ test('a manager reading far beyond their baseline reaches the SIEM as a signed g
   assert.equal(log.rows.length, 1);
   assert.equal(log.rows[0]!.details.alert_id, alerts.json.alerts[0].id);
   // One message for one alert: the next job runs raise nothing new within the hour.
-  const msgs = await s.db.tx({ tenantId }, (q) => q.query(`SELECT 1 FROM webhook_messages WHERE event_type = 'governance.anomaly.detected'`));
+  const msgs = await s.db.tx({ tenantId }, (q) => q.query(`SELECT 1 FROM outbox WHERE topic = 'webhook.delivery' AND payload->>'event_type' = 'governance.anomaly.detected'`));
   assert.equal(msgs.rows.length, 1);
 });

@@ -103,6 +103,13 @@ export interface ConsumeOptions<P = unknown, C = unknown> {
    * single connection), so this is where they read.
    */
   prepare?: (q: Queryable, messages: readonly OutboxMessage<P>[]) => Promise<C>;
+  /**
+   * Writes that go with all of the topic's outcomes of one batch at once (a delivery log as
+   * one multi-row INSERT rather than one per message), in the drainer's transaction, after
+   * each outcome's own `record` and before the messages' states are updated; items in id
+   * order. An SQL error rolls back the batch, like one in `record`.
+   */
+  recordBatch?: (q: Queryable, done: ReadonlyArray<{ message: OutboxMessage<P>; outcome: OutboxOutcome }>) => Promise<void>;
   /** Retry schedule of the topic's messages (missing fields from DEFAULT_BACKOFF). */
   backoff?: Partial<BackoffPolicy>;
   /** Messages of the topic delivered at once within one batch (1-64, default 1). */
@@ -188,7 +195,7 @@ export interface DrainReport {
 
 /** The outbox of one database: its consumers and its drainer. Get it with `outboxFor(db)`. */
 export class Outbox {
-  private readonly consumers = new Map<string, { fn: OutboxConsumer; backoff: BackoffPolicy; concurrency: number; prepare: ((q: Queryable, ms: readonly OutboxMessage[]) => Promise<unknown>) | undefined }>();
+  private readonly consumers = new Map<string, { fn: OutboxConsumer; backoff: BackoffPolicy; concurrency: number; prepare: ((q: Queryable, ms: readonly OutboxMessage[]) => Promise<unknown>) | undefined; recordBatch: ConsumeOptions['recordBatch'] }>();
   private readonly running = new Map<string, Promise<DrainReport>>();
   private readonly again = new Set<string>();
   /** The clock next_attempt_at is compared with (tests inject theirs). */
@@ -217,7 +224,7 @@ export class Outbox {
     outboxBackoffMs(1, backoff); // validates
     const concurrency = opts.concurrency ?? 1;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new OutboxError('concurrency must be an integer from 1 to 64.');
-    this.consumers.set(topic, { fn: fn as OutboxConsumer, backoff, concurrency, prepare: opts.prepare as ((q: Queryable, ms: readonly OutboxMessage[]) => Promise<unknown>) | undefined });
+    this.consumers.set(topic, { fn: fn as OutboxConsumer, backoff, concurrency, prepare: opts.prepare as ((q: Queryable, ms: readonly OutboxMessage[]) => Promise<unknown>) | undefined, recordBatch: opts.recordBatch as ConsumeOptions['recordBatch'] });
   }
 
   /** Topics with a consumer here. */
@@ -311,22 +318,44 @@ export class Outbox {
             return { result: 'retry', error: String((e as Error)?.message ?? e) };
           }
         });
+        // The batch's new states go in one statement (one round trip, not one per message),
+        // after the outcomes' own writes; all of it commits or rolls back together.
+        const upd = { id: [] as string[], attempts: [] as number[], state: [] as string[], next: [] as (string | null)[], err: [] as (string | null)[] };
         for (let i = 0; i < rows.length; i++) {
           const r = rows[i]!;
           const o = outcomes[i]!;
           await o.record?.(q);
           const err = o.error === undefined ? null : o.error.slice(0, 1000);
-          if (o.result === 'delivered') {
-            await q.query(`UPDATE outbox SET state = 'delivered', delivered_at = $2, last_error = NULL WHERE id = $1`, [r.id, now]);
-            total.delivered++;
-            continue;
+          let attempts = r.attempts;
+          let state = 'delivered';
+          let next: Date | null = null;
+          if (o.result === 'delivered') total.delivered++;
+          else {
+            attempts++;
+            state = o.result === 'cancelled' ? 'cancelled' : o.result === 'dead' || attempts >= r.max_attempts ? 'dead' : 'pending';
+            if (state === 'pending') {
+              next = new Date(now.getTime() + outboxBackoffMs(attempts, this.consumers.get(r.topic)!.backoff, this.rand()));
+              total.failed++;
+            } else total.dead++;
           }
-          const attempts = r.attempts + 1;
-          const state = o.result === 'cancelled' ? 'cancelled' : o.result === 'dead' || attempts >= r.max_attempts ? 'dead' : 'pending';
-          const next = state === 'pending' ? new Date(now.getTime() + outboxBackoffMs(attempts, this.consumers.get(r.topic)!.backoff, this.rand())) : null;
-          await q.query(`UPDATE outbox SET attempts = $2, state = $3, next_attempt_at = $4, last_error = $5 WHERE id = $1`, [r.id, attempts, state, next, err]);
-          if (state === 'pending') total.failed++;
-          else total.dead++;
+          upd.id.push(r.id);
+          upd.attempts.push(attempts);
+          upd.state.push(state);
+          upd.next.push(next?.toISOString() ?? null);
+          upd.err.push(state === 'delivered' ? null : err);
+        }
+        for (const topic of new Set(rows.map((r) => r.topic))) {
+          const rb = this.consumers.get(topic)!.recordBatch;
+          if (rb) await rb(q, msgs.flatMap((m, i) => (m.topic === topic ? [{ message: m, outcome: outcomes[i]! }] : [])));
+        }
+        if (rows.length) {
+          await q.query(
+            `UPDATE outbox o SET state = u.state, attempts = u.attempts, next_attempt_at = CASE WHEN u.state = 'delivered' THEN o.next_attempt_at ELSE u.next END,
+                    last_error = u.err, delivered_at = CASE WHEN u.state = 'delivered' THEN $6::timestamptz ELSE o.delivered_at END
+               FROM unnest($1::bigint[], $2::int[], $3::text[], $4::timestamptz[], $5::text[]) AS u(id, attempts, state, next, err)
+              WHERE o.id = u.id`,
+            [upd.id, upd.attempts, upd.state, upd.next, upd.err, now],
+          );
         }
         return rows.length;
       });
