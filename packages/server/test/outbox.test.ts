@@ -292,3 +292,34 @@ test('a failed prepare() counts as an attempt for each message of its batch: bac
   assert.deepEqual(await ob.drainTenant(b), { delivered: 2, failed: 0, dead: 0 });
   assert.equal(consumed, 2);
 });
+
+test('recordBatch: one call per topic per batch with every outcome in id order, in the drainer\'s transaction; states written for the whole batch', async () => {
+  const ob = new Outbox(t.db);
+  ob.now = () => clock;
+  ob.rand = () => 0.5;
+  const calls: Array<Array<[string, string]>> = [];
+  ob.consume<{ ok: boolean }>(
+    'test.batchrec',
+    async (m) => (m.payload.ok ? undefined : { result: 'retry', error: 'nope' }),
+    {
+      recordBatch: async (q, done) => {
+        calls.push(done.map((x) => [x.message.id, x.outcome.result]));
+        // Its writes share the transaction: the rows are still pending (locked by this drainer).
+        const st = await q.query<{ state: string }>(`SELECT state FROM outbox WHERE id = ANY($1::bigint[])`, [done.map((x) => x.message.id)]);
+        assert.ok(st.rows.every((r) => r.state === 'pending'));
+      },
+    },
+  );
+  const ids: string[] = [];
+  await t.db.tx({ tenantId: a }, async (q) => {
+    for (let i = 0; i < 5; i++) ids.push((await enqueueOutbox(q, a, 'test.batchrec', { ok: i % 2 === 0 }))!);
+  });
+  assert.deepEqual(await ob.drainTenant(a), { delivered: 3, failed: 2, dead: 0 });
+  assert.deepEqual(calls, [ids.map((id, i) => [id, i % 2 === 0 ? 'delivered' : 'retry'])]);
+  const rows = new Map((await t.db.tx({ tenantId: a }, (q) => listOutbox(q, { topic: 'test.batchrec' }))).map((r) => [r.id, r]));
+  ids.forEach((id, i) => {
+    const r = rows.get(id)!;
+    if (i % 2 === 0) assert.deepEqual([r.state, r.attempts, r.lastError, r.deliveredAt?.getTime()], ['delivered', 0, null, clock.getTime()]);
+    else assert.deepEqual([r.state, r.attempts, r.lastError, r.nextAttemptAt?.getTime()], ['pending', 1, 'nope', clock.getTime() + outboxBackoffMs(1)]);
+  });
+});
