@@ -16,7 +16,7 @@ import { Agent, request } from 'node:https';
 import { createHash } from 'node:crypto';
 import type { Queryable } from '@parapet/db';
 import { envelope, type KeyProvider } from '@parapet/core';
-import { checkTarget, SsrfError, type Lookup } from './ssrf.js';
+import { checkTarget, SsrfError, type CheckedTarget, type Lookup } from './ssrf.js';
 import { registerSealedColumn } from '../platform/sealed.js';
 import { newMessageId, signHeaders } from './signing.js';
 import { enqueueOutbox, type BackoffPolicy, type Outbox, type OutboxMessage, type OutboxOutcome } from '../platform/outbox.js';
@@ -91,6 +91,12 @@ export interface SendOptions {
   ca?: string | undefined;
   lookup?: Lookup | undefined;
   timeoutMs?: number | undefined;
+  /**
+   * The SSRF check of the URL (default `checkTarget` with the allow-list and lookup above).
+   * The drainer shares one check per endpoint URL across a batch; the request still goes to
+   * the address that check returned, so sharing it cannot let another address through.
+   */
+  check?: ((url: string) => Promise<CheckedTarget>) | undefined;
 }
 
 /**
@@ -114,7 +120,7 @@ export async function sendOnce(url: string, secret: string, id: string, body: st
   const t0 = performance.now();
   let target;
   try {
-    target = await checkTarget(url, o.allowPrivateCidrs, o.lookup);
+    target = await (o.check ? o.check(url) : checkTarget(url, o.allowPrivateCidrs, o.lookup));
   } catch (e) {
     if (e instanceof SsrfError) return { status: null, latencyMs: 0, snippet: e.detail, errorCode: e.code };
     throw e;
@@ -180,6 +186,8 @@ export interface ConsumerOptions {
 interface Batch {
   endpoints: Map<string, { url: string; secret: string; enabled: boolean }>;
   settings: WebhookSettings;
+  /** SSRF checks (DNS lookup included) by URL, one per batch. */
+  checked: Map<string, Promise<CheckedTarget>>;
 }
 
 /** An outcome that carries its attempt, written to the delivery log with the batch's others (`recordAttempts`). */
@@ -232,7 +240,12 @@ export function consumeWebhooks(outbox: Outbox, o: ConsumerOptions): void {
       const ep = b.endpoints.get(d.endpoint_id);
       if (!ep) return { result: 'cancelled', error: 'The endpoint was deleted.' };
       if (!ep.enabled) return { result: 'cancelled', error: 'The endpoint is disabled; replay the message after enabling it.' };
-      const r = await sendOnce(ep.url, ep.secret, d.webhook_id, d.body, { allowPrivateCidrs: b.settings.allowPrivateCidrs, ca: o.ca, lookup: o.lookup });
+      const check = (url: string) => {
+        let c = b.checked.get(url);
+        if (!c) b.checked.set(url, (c = checkTarget(url, b.settings.allowPrivateCidrs, o.lookup)));
+        return c;
+      };
+      const r = await sendOnce(ep.url, ep.secret, d.webhook_id, d.body, { allowPrivateCidrs: b.settings.allowPrivateCidrs, ca: o.ca, lookup: o.lookup, check });
       return outcome(d, r, outbox.now()); // the outbox's clock, as its schedule
     },
     {
@@ -256,7 +269,7 @@ export function consumeWebhooks(outbox: Outbox, o: ConsumerOptions): void {
           }
           endpoints.set(r.id, { url: r.url, secret, enabled: r.enabled });
         }
-        return { endpoints, settings: await webhookSettings(q) };
+        return { endpoints, settings: await webhookSettings(q), checked: new Map() };
       },
     },
   );
