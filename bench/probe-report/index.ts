@@ -119,13 +119,17 @@ async function webhooks() {
 
     // Reference: the same signed POSTs, same concurrency, keep-alive connections (as the consumer uses), no database.
     const agent = new Agent({ keepAlive: true, maxSockets: CONC, ca: tls.cert });
-    const body = JSON.stringify({ type: 'probe.scan.progress', timestamp: at.toISOString(), data: { x: 1 } });
+    // The same bodies as the outbox sent (OCSF Scan Activity, about 1 KiB each), so the
+    // receiver's work per request is the same on both sides.
+    const bodies = Array.from({ length: MESSAGES }, (_, j) => {
+      const id = newMessageId();
+      return { id, body: JSON.stringify({ type: 'probe.scan.progress', timestamp: at.toISOString(), data: scanActivity('probe.scan.progress', { tenantId, scanId: '0b6e3c1d-2f4a-4e8b-9c7d-5a1e3f2b4c6d', scopeId: 'dmz', scopeVersion: 1, state: 'running', at, progress: { done: j, planned: MESSAGES } }, id) }) };
+    });
     const r0 = performance.now();
     let k = 0;
     await Promise.all(Array.from({ length: CONC }, async () => {
       while (k < MESSAGES) {
-        k++;
-        const id = newMessageId();
+        const { id, body } = bodies[k++]!;
         await call('POST', '/ok', body, signHeaders(secret, id, Math.floor(Date.now() / 1000), body), agent);
       }
     }));

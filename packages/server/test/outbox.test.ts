@@ -221,3 +221,105 @@ test('outcomes: dead and cancelled end a message at once; record() writes in the
   assert.deepEqual(await t.db.tx({ tenantId: b }, (q) => replayOutbox(q, b, { topic: 'test.outcome', now: clock })), [ids.dead]);
   assert.deepEqual(await t.db.tx({ tenantId: b }, (q) => replayOutbox(q, b, { ids: [ids.cancelled!], now: clock })), [ids.cancelled]);
 });
+
+test('a failed prepare() counts as an attempt for each message of its batch: backoff, then dead letter; other topics of the batch are delivered', async () => {
+  const ob = new Outbox(t.db);
+  let now = new Date('2026-07-01T00:00:00Z');
+  ob.now = () => now;
+  ob.rand = () => 0.5;
+  const backoff = { baseMs: 1000, factor: 2, capMs: 60_000, jitter: 0 };
+  let prepares = 0;
+  let consumed = 0;
+  let mode: 'sql' | 'throw' | 'ok' = 'sql';
+  ob.consume(
+    'test.prepfail',
+    async () => void consumed++,
+    {
+      backoff,
+      prepare: async (q) => {
+        prepares++;
+        // An SQL error aborts a PostgreSQL transaction: the drainer must still record the attempt.
+        if (mode === 'sql') await q.query(`SELECT * FROM no_such_table_for_prepare`);
+        if (mode === 'throw') throw new Error('directory unavailable');
+        return 'ctx';
+      },
+    },
+  );
+  const okGot: string[] = [];
+  ob.consume('test.prepok', async (m) => void okGot.push(m.id), { prepare: async (q) => (await q.query(`SELECT 1 AS one`)).rows });
+  const ids: string[] = [];
+  let okId = '';
+  await t.db.tx({ tenantId: b }, async (q) => {
+    ids.push((await enqueueOutbox(q, b, 'test.prepfail', { n: 1 }, { maxAttempts: 3 }))!);
+    okId = (await enqueueOutbox(q, b, 'test.prepok', { n: 2 }))!;
+    ids.push((await enqueueOutbox(q, b, 'test.prepfail', { n: 3 }, { maxAttempts: 3 }))!);
+  });
+  const rows = async () => new Map((await t.db.tx({ tenantId: b }, (q) => listOutbox(q, { topic: 'test.prepfail' }))).map((r) => [r.id, r]));
+
+  assert.deepEqual(await ob.drainTenant(b), { delivered: 1, failed: 2, dead: 0 });
+  assert.deepEqual(okGot, [okId], 'the other topic of the same batch is delivered');
+  assert.equal(consumed, 0, 'no message is handed to a consumer whose prepare failed');
+  let r = await rows();
+  for (const id of ids) {
+    assert.equal(r.get(id)!.state, 'pending');
+    assert.equal(r.get(id)!.attempts, 1);
+    assert.equal(r.get(id)!.nextAttemptAt?.getTime(), now.getTime() + 1000);
+    assert.match(r.get(id)!.lastError!, /^prepare failed: .*no_such_table_for_prepare/);
+  }
+  // Not due yet: no second prepare in a pass, nor in a pass before next_attempt_at.
+  assert.equal(prepares, 1);
+  assert.deepEqual(await ob.drainTenant(b), { delivered: 0, failed: 0, dead: 0 });
+  assert.equal(prepares, 1, 'no retry without backoff');
+
+  mode = 'throw';
+  now = new Date(now.getTime() + 1000);
+  assert.deepEqual(await ob.drainTenant(b), { delivered: 0, failed: 2, dead: 0 });
+  r = await rows();
+  for (const id of ids) {
+    assert.equal(r.get(id)!.attempts, 2);
+    assert.equal(r.get(id)!.nextAttemptAt?.getTime(), now.getTime() + 2000, 'exponential: second delay doubles');
+    assert.equal(r.get(id)!.lastError, 'prepare failed: directory unavailable');
+  }
+  now = new Date(now.getTime() + 2000);
+  assert.deepEqual(await ob.drainTenant(b), { delivered: 0, failed: 0, dead: 2 }, 'dead letter at max_attempts');
+  r = await rows();
+  for (const id of ids) assert.deepEqual([r.get(id)!.state, r.get(id)!.attempts], ['dead', 3]);
+  assert.equal(consumed, 0);
+
+  // Replayed once prepare works again: delivered.
+  mode = 'ok';
+  await t.db.tx({ tenantId: b }, (q) => replayOutbox(q, b, { topic: 'test.prepfail', now }));
+  assert.deepEqual(await ob.drainTenant(b), { delivered: 2, failed: 0, dead: 0 });
+  assert.equal(consumed, 2);
+});
+
+test('recordBatch: one call per topic per batch with every outcome in id order, in the drainer\'s transaction; states written for the whole batch', async () => {
+  const ob = new Outbox(t.db);
+  ob.now = () => clock;
+  ob.rand = () => 0.5;
+  const calls: Array<Array<[string, string]>> = [];
+  ob.consume<{ ok: boolean }>(
+    'test.batchrec',
+    async (m) => (m.payload.ok ? undefined : { result: 'retry', error: 'nope' }),
+    {
+      recordBatch: async (q, done) => {
+        calls.push(done.map((x) => [x.message.id, x.outcome.result]));
+        // Its writes share the transaction: the rows are still pending (locked by this drainer).
+        const st = await q.query<{ state: string }>(`SELECT state FROM outbox WHERE id = ANY($1::bigint[])`, [done.map((x) => x.message.id)]);
+        assert.ok(st.rows.every((r) => r.state === 'pending'));
+      },
+    },
+  );
+  const ids: string[] = [];
+  await t.db.tx({ tenantId: a }, async (q) => {
+    for (let i = 0; i < 5; i++) ids.push((await enqueueOutbox(q, a, 'test.batchrec', { ok: i % 2 === 0 }))!);
+  });
+  assert.deepEqual(await ob.drainTenant(a), { delivered: 3, failed: 2, dead: 0 });
+  assert.deepEqual(calls, [ids.map((id, i) => [id, i % 2 === 0 ? 'delivered' : 'retry'])]);
+  const rows = new Map((await t.db.tx({ tenantId: a }, (q) => listOutbox(q, { topic: 'test.batchrec' }))).map((r) => [r.id, r]));
+  ids.forEach((id, i) => {
+    const r = rows.get(id)!;
+    if (i % 2 === 0) assert.deepEqual([r.state, r.attempts, r.lastError, r.deliveredAt?.getTime()], ['delivered', 0, null, clock.getTime()]);
+    else assert.deepEqual([r.state, r.attempts, r.lastError, r.nextAttemptAt?.getTime()], ['pending', 1, 'nope', clock.getTime() + outboxBackoffMs(1)]);
+  });
+});

@@ -30,6 +30,8 @@
  *    of `dead` (dead letter now) or `cancelled` (the destination refused it for good).
  *  - Per-tenant order of first attempts follows `id` (commit order is not guaranteed between
  *    overlapping transactions); a retried message does not hold back later ones.
+ *  - A failed `prepare` (the batch read of a topic) counts as a failed attempt for each of
+ *    the topic's messages in the batch, like a consumer failure.
  *  - Messages of a topic without a consumer in this process wait (pending) until one is
  *    registered; they are not counted as failures.
  */
@@ -93,11 +95,21 @@ export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ baseMs: 
 export interface ConsumeOptions<P = unknown, C = unknown> {
   /**
    * Reads what the batch's consumers need (in the drainer's transaction, once per topic per
-   * batch, before any consumer runs); its result is the consumers' second argument. Consumers
+   * batch, before any consumer runs); its result is the consumers' second argument. When it
+   * throws (an SQL error included: it runs under a savepoint), none of the topic's messages in
+   * the batch is delivered and each counts one failed attempt ("prepare failed: ..." as
+   * last_error), with the topic's backoff and dead letter after max_attempts. Consumers
    * must not open transactions of their own while the drainer holds its one (PGlite has a
    * single connection), so this is where they read.
    */
   prepare?: (q: Queryable, messages: readonly OutboxMessage<P>[]) => Promise<C>;
+  /**
+   * Writes that go with all of the topic's outcomes of one batch at once (a delivery log as
+   * one multi-row INSERT rather than one per message), in the drainer's transaction, after
+   * each outcome's own `record` and before the messages' states are updated; items in id
+   * order. An SQL error rolls back the batch, like one in `record`.
+   */
+  recordBatch?: (q: Queryable, done: ReadonlyArray<{ message: OutboxMessage<P>; outcome: OutboxOutcome }>) => Promise<void>;
   /** Retry schedule of the topic's messages (missing fields from DEFAULT_BACKOFF). */
   backoff?: Partial<BackoffPolicy>;
   /** Messages of the topic delivered at once within one batch (1-64, default 1). */
@@ -183,7 +195,7 @@ export interface DrainReport {
 
 /** The outbox of one database: its consumers and its drainer. Get it with `outboxFor(db)`. */
 export class Outbox {
-  private readonly consumers = new Map<string, { fn: OutboxConsumer; backoff: BackoffPolicy; concurrency: number; prepare: ((q: Queryable, ms: readonly OutboxMessage[]) => Promise<unknown>) | undefined }>();
+  private readonly consumers = new Map<string, { fn: OutboxConsumer; backoff: BackoffPolicy; concurrency: number; prepare: ((q: Queryable, ms: readonly OutboxMessage[]) => Promise<unknown>) | undefined; recordBatch: ConsumeOptions['recordBatch'] }>();
   private readonly running = new Map<string, Promise<DrainReport>>();
   private readonly again = new Set<string>();
   /** The clock next_attempt_at is compared with (tests inject theirs). */
@@ -212,7 +224,7 @@ export class Outbox {
     outboxBackoffMs(1, backoff); // validates
     const concurrency = opts.concurrency ?? 1;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new OutboxError('concurrency must be an integer from 1 to 64.');
-    this.consumers.set(topic, { fn: fn as OutboxConsumer, backoff, concurrency, prepare: opts.prepare as ((q: Queryable, ms: readonly OutboxMessage[]) => Promise<unknown>) | undefined });
+    this.consumers.set(topic, { fn: fn as OutboxConsumer, backoff, concurrency, prepare: opts.prepare as ((q: Queryable, ms: readonly OutboxMessage[]) => Promise<unknown>) | undefined, recordBatch: opts.recordBatch as ConsumeOptions['recordBatch'] });
   }
 
   /** Topics with a consumer here. */
@@ -273,13 +285,32 @@ export class Outbox {
         // written one at a time, in id order, in this transaction.
         const msgs = rows.map((r): OutboxMessage => ({ id: r.id, tenantId, topic: r.topic, payload: r.payload, attempts: r.attempts, createdAt: new Date(r.created_at) }));
         const ctx = new Map<string, unknown>();
+        // A topic whose prepare() failed: its messages are not handed to the consumer; the
+        // failure counts as one attempt for each of them (backoff, dead letter at the limit),
+        // so a read that keeps failing cannot make the drainer spin on the same batch.
+        const unprepared = new Map<string, string>();
         for (const topic of new Set(rows.map((r) => r.topic))) {
           const c = this.consumers.get(topic)!;
-          if (c.prepare) ctx.set(topic, await c.prepare(q, msgs.filter((m) => m.topic === topic)));
+          if (!c.prepare) continue;
+          const batch = msgs.filter((m) => m.topic === topic);
+          // A savepoint keeps the transaction usable after an SQL error in prepare() (on
+          // PostgreSQL an error aborts the whole transaction otherwise).
+          await q.query('SAVEPOINT outbox_prepare');
+          try {
+            ctx.set(topic, await c.prepare(q, batch));
+            await q.query('RELEASE SAVEPOINT outbox_prepare');
+          } catch (e) {
+            await q.query('ROLLBACK TO SAVEPOINT outbox_prepare');
+            await q.query('RELEASE SAVEPOINT outbox_prepare');
+            unprepared.set(topic, `prepare failed: ${String((e as Error)?.message ?? e)}`);
+            for (const m of batch) this.onError(e, m);
+          }
         }
         const outcomes = await runLimited(rows, (r) => this.consumers.get(r.topic)!.concurrency, async (r): Promise<OutboxOutcome> => {
           seen.add(r.id);
           const m = msgs.find((x) => x.id === r.id)!;
+          const why = unprepared.get(r.topic);
+          if (why !== undefined) return { result: 'retry', error: why };
           try {
             return (await this.consumers.get(r.topic)!.fn(m, ctx.get(r.topic))) ?? { result: 'delivered' };
           } catch (e) {
@@ -287,22 +318,44 @@ export class Outbox {
             return { result: 'retry', error: String((e as Error)?.message ?? e) };
           }
         });
+        // The batch's new states go in one statement (one round trip, not one per message),
+        // after the outcomes' own writes; all of it commits or rolls back together.
+        const upd = { id: [] as string[], attempts: [] as number[], state: [] as string[], next: [] as (string | null)[], err: [] as (string | null)[] };
         for (let i = 0; i < rows.length; i++) {
           const r = rows[i]!;
           const o = outcomes[i]!;
           await o.record?.(q);
           const err = o.error === undefined ? null : o.error.slice(0, 1000);
-          if (o.result === 'delivered') {
-            await q.query(`UPDATE outbox SET state = 'delivered', delivered_at = $2, last_error = NULL WHERE id = $1`, [r.id, now]);
-            total.delivered++;
-            continue;
+          let attempts = r.attempts;
+          let state = 'delivered';
+          let next: Date | null = null;
+          if (o.result === 'delivered') total.delivered++;
+          else {
+            attempts++;
+            state = o.result === 'cancelled' ? 'cancelled' : o.result === 'dead' || attempts >= r.max_attempts ? 'dead' : 'pending';
+            if (state === 'pending') {
+              next = new Date(now.getTime() + outboxBackoffMs(attempts, this.consumers.get(r.topic)!.backoff, this.rand()));
+              total.failed++;
+            } else total.dead++;
           }
-          const attempts = r.attempts + 1;
-          const state = o.result === 'cancelled' ? 'cancelled' : o.result === 'dead' || attempts >= r.max_attempts ? 'dead' : 'pending';
-          const next = state === 'pending' ? new Date(now.getTime() + outboxBackoffMs(attempts, this.consumers.get(r.topic)!.backoff, this.rand())) : null;
-          await q.query(`UPDATE outbox SET attempts = $2, state = $3, next_attempt_at = $4, last_error = $5 WHERE id = $1`, [r.id, attempts, state, next, err]);
-          if (state === 'pending') total.failed++;
-          else total.dead++;
+          upd.id.push(r.id);
+          upd.attempts.push(attempts);
+          upd.state.push(state);
+          upd.next.push(next?.toISOString() ?? null);
+          upd.err.push(state === 'delivered' ? null : err);
+        }
+        for (const topic of new Set(rows.map((r) => r.topic))) {
+          const rb = this.consumers.get(topic)!.recordBatch;
+          if (rb) await rb(q, msgs.flatMap((m, i) => (m.topic === topic ? [{ message: m, outcome: outcomes[i]! }] : [])));
+        }
+        if (rows.length) {
+          await q.query(
+            `UPDATE outbox o SET state = u.state, attempts = u.attempts, next_attempt_at = CASE WHEN u.state = 'delivered' THEN o.next_attempt_at ELSE u.next END,
+                    last_error = u.err, delivered_at = CASE WHEN u.state = 'delivered' THEN $6::timestamptz ELSE o.delivered_at END
+               FROM unnest($1::bigint[], $2::int[], $3::text[], $4::timestamptz[], $5::text[]) AS u(id, attempts, state, next, err)
+              WHERE o.id = u.id`,
+            [upd.id, upd.attempts, upd.state, upd.next, upd.err, now],
+          );
         }
         return rows.length;
       });

@@ -2,6 +2,7 @@
 export const PROBE_REPORT_EVENTS = [
   'probe.report.generated',
   'probe.report.downloaded',
+  'probe.report.pdf_moved',
   'probe.evidence.export_requested',
   'probe.evidence.export_approved',
   'probe.evidence.url_issued',

@@ -12,7 +12,7 @@ import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { recordAudit } from '../audit/record.js';
 import { listTenantIds } from '../tenants/service.js';
 import { forEachSettled } from '../platform/jobs.js';
-import { ensureReportKey, generateReport, readReportPdf, scansWithoutReport, type StoredReport } from './report.js';
+import { ensureReportKey, generateReport, moveReportPdfsToVault, readReportPdf, scansWithoutReport, type StoredReport } from './report.js';
 import { dataDirVault } from '../platform/vault.js';
 
 defineActions({
@@ -21,6 +21,8 @@ defineActions({
 
 /** How often the job looks for finished scans without a report (ms). */
 export const REPORT_SWEEP_MS = 10_000;
+/** How often the job looks for report PDFs still kept in their rows (made before 0461), ms. */
+export const REPORT_PDF_MOVE_MS = 60_000;
 
 const problems = { '4xx': { $ref: 'Problem#' } } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
@@ -48,6 +50,23 @@ export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Pr
     );
   };
   if (deps.jobs) deps.jobs.define({ name: 'probe.reports', everyMs: REPORT_SWEEP_MS, run: sweep });
+  // The job that moves PDFs of reports made before they went to the vault (one row per
+  // transaction, verified against the signed statement, column cleared after read-back).
+  const movePdfs = async () => {
+    const failed: Array<{ tenantId: string; scanId: string; reason: string }> = [];
+    let moved = 0;
+    for (const tenantId of await listTenantIds(deps.db)) {
+      const r = await moveReportPdfsToVault(deps.db, deps.keys, vault, tenantId, { now: deps.now });
+      moved += r.moved;
+      for (const f of r.failed) {
+        failed.push({ tenantId, ...f });
+        app.log.error({ tenant_id: tenantId, scan_id: f.scanId }, `probe report PDF not moved to the vault: ${f.reason}`);
+      }
+    }
+    if (failed.length) throw new Error(`${failed.length} report PDF(s) could not be moved to the vault.`);
+    return { moved };
+  };
+  if (deps.jobs) deps.jobs.define({ name: 'probe.report-pdfs', everyMs: REPORT_PDF_MOVE_MS, run: movePdfs });
   else {
     const timer = setInterval(() => void sweep().catch(() => undefined), REPORT_SWEEP_MS);
     timer.unref();

@@ -6,7 +6,7 @@
  */
 import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
-import { buildPredicate, buildStatement, envelope, evidenceBundle, signReport, type DsseEnvelope, type KeyProvider, type ReportFinding, type ReportInput, type Severity } from '@parapet/core';
+import { buildPredicate, buildStatement, envelope, evidenceBundle, signReport, verifyReport, type DsseEnvelope, type KeyProvider, type ReportFinding, type ReportInput, type Severity } from '@parapet/core';
 import { issueCheckpoint, logKeys, logOrigin, treeFor } from '../audit/service.js';
 import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
@@ -265,4 +265,83 @@ export async function readReportPdf(q: Queryable, vault: WormVault, keys: KeyPro
   const pdf = r.pdf_object_key ? await openVaultObject(q, vault, keys, tenantId, tenantKey(tenantId, r.pdf_object_key)) : Buffer.from(r.pdf!);
   if (createHash('sha256').update(pdf).digest('hex') !== r.pdf_sha256) throw new ProblemError(500, 'report_pdf_integrity', 'The stored report PDF does not match the SHA-256 in its signed statement.');
   return pdf;
+}
+
+/** What one `moveReportPdfsToVault` pass did for a tenant. */
+export interface PdfMoveReport {
+  /** Reports whose PDF now lives in the vault (row bytes cleared). */
+  moved: number;
+  /** Reports left as they were, with the reason in one sentence (tampered bytes, bad signature, vault read-back mismatch, vault error). */
+  failed: Array<{ scanId: string; reason: string }>;
+}
+
+/**
+ * Moves the PDFs of a tenant's reports made before PDFs went to the WORM vault (migration
+ * 0461) out of their rows: for each row still holding bytes, one transaction that
+ *  1. locks the row (`FOR UPDATE SKIP LOCKED`: two servers never move the same report);
+ *  2. checks the bytes against the signed report: the DSSE envelope verifies with the
+ *     tenant's report key of that `key_id` and its statement's PDF subject digest, and the
+ *     row's `pdf_sha256`, equal the SHA-256 of the bytes (`verifyReport`, all steps);
+ *  3. writes them sealed to `probe/reports/<scan>/<sha256>.pdf`, retained until the report's
+ *     creation + the tenant's evidence retention (not before now); an object already there
+ *     (a pass that crashed before its commit) is kept;
+ *  4. reads the object back, opens it and compares its SHA-256 again;
+ *  5. only then clears `pdf`, sets `pdf_object_key` and records `probe.report.pdf_moved`.
+ * A report failing 2-4 keeps its bytes and is listed in `failed` (retried by the next pass).
+ * Idempotent (moved rows no longer match) and resumable (per-row commits).
+ * @param o.batch rows at most in this pass (default 100)
+ */
+export async function moveReportPdfsToVault(db: Database, keys: KeyProvider, vault: WormVault, tenantId: string, o: { batch?: number; now?: () => Date } = {}): Promise<PdfMoveReport> {
+  const out: PdfMoveReport = { moved: 0, failed: [] };
+  const skip: string[] = [];
+  const now = o.now ?? (() => new Date());
+  for (let i = 0; i < (o.batch ?? 100); i++) {
+    const went = await db.tx({ tenantId, actor: 'system:probe-report' }, async (q) => {
+      const r = (await q.query<{ scan_id: string; pdf: Buffer; pdf_sha256: string; envelope: unknown; key_id: string; created_at: Date }>(
+        `SELECT scan_id::text AS scan_id, pdf, pdf_sha256, envelope, key_id, created_at FROM probe_reports
+          WHERE pdf IS NOT NULL AND NOT (scan_id::text = ANY($1::text[])) ORDER BY scan_id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        [skip],
+      )).rows[0];
+      if (!r) return 'done' as const;
+      const fail = (reason: string) => {
+        skip.push(r.scan_id);
+        out.failed.push({ scanId: r.scan_id, reason });
+        return 'failed' as const;
+      };
+      const pdf = Buffer.from(r.pdf);
+      const sha = createHash('sha256').update(pdf).digest('hex');
+      if (sha !== r.pdf_sha256) return fail("The stored PDF does not match the row's SHA-256.");
+      const key = (await q.query<{ public_key_pem: string }>(`SELECT public_key_pem FROM probe_report_keys WHERE key_id = $1`, [r.key_id])).rows[0];
+      if (!key) return fail(`The report key ${r.key_id} is missing.`);
+      try {
+        verifyReport(r.envelope, { publicKeyPem: key.public_key_pem, pdf });
+      } catch (e) {
+        return fail(`The signed report does not vouch for the stored PDF: ${(e as Error).message}`);
+      }
+      const objectKey = `probe/reports/${r.scan_id}/${sha}.pdf`;
+      const retainUntil = new Date(Math.max(new Date(r.created_at).getTime() + (await evidenceRetention(q, tenantId)) * 86_400_000, now().getTime()));
+      try {
+        try {
+          await putSealed(vault, keys, tenantId, objectKey, pdf, retainUntil);
+        } catch (e) {
+          if (!(e instanceof VaultError && e.code === 'exists')) throw e;
+        }
+        const back = await openVaultObject(q, vault, keys, tenantId, tenantKey(tenantId, objectKey));
+        if (createHash('sha256').update(back).digest('hex') !== sha) return fail('The vault object read back differs from the signed PDF.');
+      } catch (e) {
+        return fail(`The vault write or read-back failed: ${(e as Error).message}`);
+      }
+      await q.query(`UPDATE probe_reports SET pdf = NULL, pdf_object_key = $2 WHERE scan_id = $1`, [r.scan_id, objectKey]);
+      await recordAudit(q, tenantId, { type: 'system', id: 'probe-report' }, {
+        action: 'probe.report.pdf_moved',
+        outcome: 'success',
+        target: { type: 'probe_scan', id: r.scan_id },
+        details: { pdf_sha256: sha, object_key: objectKey, bytes: pdf.length },
+      });
+      out.moved++;
+      return 'moved' as const;
+    });
+    if (went === 'done') break;
+  }
+  return out;
 }
