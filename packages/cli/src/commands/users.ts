@@ -9,7 +9,7 @@ import { readServerInfo } from '@parapet/server';
 import { parseDuration } from '@parapet/server/devices/tokens';
 import { CliError, type Command, type Io } from '../command.js';
 import { cliConfig } from '../context.js';
-import { API_ENV_HELP, API_OPTIONS, API_USAGE, connect, defaultSessionFile, fail, failTyped, httpClient, removeStoredSession, writeStoredSession } from '../api-client.js';
+import { API_ENV_HELP, API_OPTIONS, API_USAGE, connect, defaultSessionFile, failTyped, httpClient, removeStoredSession, writeStoredSession } from '../api-client.js';
 
 const ROLES = ['admin', 'security_lead', 'operator', 'manager', 'employee', 'auditor'] as const;
 type Role = (typeof ROLES)[number];
@@ -51,16 +51,16 @@ export const login: Command = {
       }
     } else password = await ask(io, undefined, 'Password: ', true);
     const c = await httpClient(url, { pin, caFile: pin ? undefined : caFile });
-    const r = await c.raw('POST', '/api/v1/auth/login', { org, email, password });
-    if (r.status !== 200) fail(r);
-    if (r.json.state === 'mfa_enrollment_required') {
-      await c.raw('POST', '/api/v1/auth/logout');
+    const r = await c.client.POST('/api/v1/auth/login', { body: { org, email, password } });
+    if (!r.data) failTyped(r);
+    if (r.data.state === 'mfa_enrollment_required') {
+      await c.client.POST('/api/v1/auth/logout');
       throw new CliError(`You must set up two-step verification first: sign in once in the console at ${url} and enrol an authenticator, then run "parapet login" again.`);
     }
-    if (r.json.state === 'mfa_required') {
+    if (r.data.state === 'mfa_required') {
       const code = await ask(io, values['mfa-code'], 'Code from your authenticator app (or a recovery code): ', true);
-      const v = await c.raw('POST', '/api/v1/auth/mfa/verify', code.length === 6 ? { code } : { recovery_code: code });
-      if (v.status !== 200) fail(v);
+      const v = await c.client.POST('/api/v1/auth/mfa/verify', { body: code.length === 6 ? { code } : { recovery_code: code } });
+      if (!v.data) failTyped(v);
     }
     const cookie = c.cookie();
     if (!cookie) throw new CliError('The server did not open a session.');
@@ -79,7 +79,7 @@ export const logout: Command = {
     const file = defaultSessionFile();
     try {
       const api = await connect({});
-      await api.raw('POST', '/api/v1/auth/logout');
+      await api.client.POST('/api/v1/auth/logout');
     } catch {
       // An expired session or an unreachable server: deleting the local copy is still right.
     }
