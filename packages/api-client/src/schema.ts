@@ -5893,7 +5893,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            planned: number;
+                            done: number;
+                            /** Format: date-time */
+                            first_at: string | null;
+                            /** Format: date-time */
+                            last_at: string | null;
                         };
                     };
                 };

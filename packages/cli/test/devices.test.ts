@@ -4,6 +4,8 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { openDatabase, type Database } from '@parapet/db';
 import { createTestDatabase, usingPostgres } from '@parapet/db/testing';
 import { runCli as run } from './run-cli.js';
@@ -72,8 +74,33 @@ test('parapet devices token create / list / revoke, audited as the CLI', async (
         ['device.revoked', 'system', 'cli', 'failure'],
       ],
     );
+    // The entries went through the server's writer: chained (each prev_hash is the previous
+    // entry_hash, no gaps), named after the OS user, and the offline verifier accepts the log.
+    const chain = await withDb((db) => db.tx({ tenantId }, async (q) => (await q.query<{ seq: string; prev_hash: Buffer; entry_hash: Buffer; actor_name: string | null; action: string }>(`SELECT seq, prev_hash, entry_hash, actor_name, action FROM audit_log ORDER BY seq`)).rows));
+    chain.forEach((r, i) => {
+      assert.equal(Number(r.seq), i + 1);
+      if (i > 0) assert.ok(Buffer.from(r.prev_hash).equals(Buffer.from(chain[i - 1]!.entry_hash)), `entry ${r.seq} chains to ${chain[i - 1]!.seq}`);
+    });
+    assert.ok(chain.filter((r) => r.action.startsWith('device.')).every((r) => /^parapet CLI \(.+\)$/.test(r.actor_name ?? '')), 'device entries name the OS user');
+    const exported = await run(['audit', 'export', '--tenant', 'devco', '--out', join(dir, 'audit.json')], env);
+    assert.equal(exported.code, 0, exported.err);
+    const verified = await run(['audit', 'verify', join(dir, 'audit.json'), '--json'], env);
+    assert.equal(verified.code, 0, verified.out + verified.err);
+    assert.equal(JSON.parse(verified.out).ok, true);
   } finally {
     await t?.close();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the CLI writes no audit rows itself: no source imports the audit writer or names an audit table in SQL', () => {
+  const src = fileURLToPath(new URL('../src', import.meta.url));
+  const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.length > 10, files.join(','));
+  for (const f of files) {
+    const text = readFileSync(join(src, f), 'utf8');
+    assert.doesNotMatch(text, /audit\/(record|sequencer)/, `${f} imports the audit writer`);
+    assert.doesNotMatch(text, /\brecordAudit\b/, `${f} calls recordAudit`);
+    assert.doesNotMatch(text, /(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+audit_/i, `${f} writes an audit table`);
   }
 });

@@ -136,6 +136,17 @@ test('own roles refused, unlock names unknown people, list, invitations, logout'
   assert.match(list.out, /lea@example\.test\s+security_lead/);
   const invs = await run(['users', 'invitations', '--json'], env);
   assert.equal(JSON.parse(invs.out)[0].status, 'accepted');
+  // Revoking: an open invitation goes, a second revoke is one sentence with the server's code.
+  assert.equal((await run(['users', 'invite', 'tom@example.test'], env)).code, 0);
+  const tom = (JSON.parse((await run(['users', 'invitations', '--json'], env)).out) as Array<{ id: string; email: string; status: string }>).find((i) => i.email === 'tom@example.test')!;
+  assert.equal(tom.status, 'open');
+  const rv = await run(['users', 'invitations', '--revoke', tom.id], env);
+  assert.equal(rv.code, 0, rv.err);
+  assert.equal(rv.out.trim(), `Revoked invitation ${tom.id}.`);
+  assert.match((await run(['users', 'invitations'], env)).out, new RegExp(`${tom.id}  revoked\\s+tom@example\\.test`));
+  const again = await run(['users', 'invitations', '--revoke', tom.id], env);
+  assert.equal(again.code, 1);
+  assert.match(again.err, /\((invitation_closed|invitation_not_found)\)\.$/m);
 
   const out = await run(['logout'], env);
   assert.equal(out.code, 0, out.err);

@@ -5,11 +5,23 @@
  * fresh MFA verification and then repeats the original request once.
  */
 
+import { PROBLEM, type ProblemCode } from '@parapet/server/problem-codes';
+
+/** The server's problem-code catalogue; compare `ApiError.code` with these, never with typed strings. */
+export { PROBLEM, type ProblemCode };
+
+/**
+ * The codes an ApiError carries: the server's catalogue, plus three the console makes itself
+ * (the server unreachable, a step-up the user cancelled, and `http_<status>` for an answer that
+ * was not a problem document). Comparing `code` with anything else is a type error.
+ */
+export type ApiErrorCode = ProblemCode | 'network_error' | 'step_up_cancelled' | `http_${number}`;
+
 export interface Problem {
   type?: string;
   title?: string;
   status: number;
-  code: string;
+  code: ApiErrorCode;
   detail?: string;
   request_id?: string;
   [ext: string]: unknown;
@@ -61,6 +73,7 @@ async function parseProblem(res: Response): Promise<Problem> {
   const text = await res.text().catch(() => '');
   try {
     const j = JSON.parse(text) as Partial<Problem>;
+    // The server answers only catalogued codes (packages/server/test/problem-codes.test.ts).
     if (j && typeof j === 'object') return { ...j, status: j.status ?? res.status, code: j.code ?? `http_${res.status}` };
   } catch {
     // not JSON: fall through
@@ -91,11 +104,11 @@ export async function request<T>(method: string, path: string, body?: unknown, o
     return (text ? JSON.parse(text) : undefined) as T;
   }
   const problem = await parseProblem(res);
-  if (res.status === 401 && problem.code === 'step_up_required' && stepUpHandler && !o.noStepUp) {
+  if (res.status === 401 && problem.code === PROBLEM.step_up_required && stepUpHandler && !o.noStepUp) {
     if (await stepUpHandler(problem)) return request<T>(method, path, body, { ...o, noStepUp: true });
     throw new ApiError({ ...problem, code: 'step_up_cancelled', detail: 'The action was not done: it needs a fresh verification.' });
   }
-  if (res.status === 401 && problem.code === 'unauthenticated' && !o.quiet401) for (const fn of signedOutListeners) fn();
+  if (res.status === 401 && problem.code === PROBLEM.unauthenticated && !o.quiet401) for (const fn of signedOutListeners) fn();
   throw new ApiError(problem);
 }
 
@@ -145,5 +158,5 @@ export function describe(e: unknown): string {
 
 /** True when the server has no such route yet (a module not deployed on this server). */
 export function isMissingRoute(e: unknown): boolean {
-  return e instanceof ApiError && e.status === 404 && e.code === 'not_found';
+  return e instanceof ApiError && e.status === 404 && e.code === PROBLEM.not_found;
 }

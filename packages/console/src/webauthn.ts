@@ -6,7 +6,7 @@
  */
 import { browserSupportsWebAuthn, startAuthentication, startRegistration, WebAuthnError } from '@simplewebauthn/browser';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { api, ApiError, setCsrfToken } from './api';
+import { api, ApiError, PROBLEM, setCsrfToken } from './api';
 
 export type PasskeyOptions = PublicKeyCredentialRequestOptionsJSON;
 
@@ -48,7 +48,7 @@ export async function passkeyOptions(o: { quiet401?: boolean } = {}): Promise<Pu
   try {
     return await api.post<PublicKeyCredentialRequestOptionsJSON>('/api/v1/auth/webauthn/authenticate/options', undefined, { noStepUp: true, ...o });
   } catch (e) {
-    if (e instanceof ApiError && (e.code === 'no_webauthn_credentials' || (e.status === 404 && e.code === 'not_found'))) return null;
+    if (e instanceof ApiError && (e.code === PROBLEM.no_webauthn_credentials || (e.status === 404 && e.code === PROBLEM.not_found))) return null;
     throw e;
   }
 }
@@ -58,7 +58,7 @@ export async function verifyWithPasskey(o: { quiet401?: boolean; options?: Publi
   // Options fetched ahead (to decide whether to offer a passkey) are used as they are, so the
   // browser prompt opens straight from the click (Safari wants the user's gesture).
   const optionsJSON = o.options ?? (await passkeyOptions({ quiet401: o.quiet401 ?? false }));
-  if (!optionsJSON) throw new ApiError({ status: 409, code: 'no_webauthn_credentials', detail: 'You have no passkey or security key registered.' });
+  if (!optionsJSON) throw new ApiError({ status: 409, code: PROBLEM.no_webauthn_credentials, detail: 'You have no passkey or security key registered.' });
   const response = await startAuthentication({ optionsJSON });
   const r = await api.post<{ csrf_token: string }>('/api/v1/auth/webauthn/authenticate/verify', { response }, { noStepUp: true, quiet401: o.quiet401 ?? false });
   setCsrfToken(r.csrf_token);

@@ -7,4 +7,5 @@ export { createOrganisation, tenantBySlug, slugify, listTenantIds, type Tenant }
 export { loadTls, createSelfSigned, spkiSha256, type TlsMaterial } from './tls/certificate.js';
 export { loadKeyFile, rotateKeyFile, retireKey } from './crypto/keyfile.js';
 export { dataPaths, readServerInfo, dataDirHolder } from './datadir.js';
+export { operatorCreateEnrollmentToken, operatorListDevices, operatorRevokeDevice, type Operator } from './devices/operator.js';
 export { exportLog, issueCheckpoint, AuditTamperError, logOrigin, auditVault, pinnedCheckpoint } from './audit/service.js';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 /** Folders of src/ that are domains (they own routes, tables and audit events). */
-const DOMAINS = ['audit', 'auth', 'console', 'crypto', 'devices', 'health', 'organisation', 'people', 'probe', 'scim', 'sso', 'tenants', 'witness'];
+const DOMAINS = ['audit', 'auth', 'console', 'crypto', 'devices', 'health', 'organisation', 'people', 'probe', 'scim', 'sso', 'tenants'];
 /** What platform code may import besides itself and packages: infrastructure, not domains. */
 const PLATFORM_MAY_IMPORT = [/^platform\//, /^vault\//, /^http\//, /^config\.ts$/, /^deps\.ts$/];
 

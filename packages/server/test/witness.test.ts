@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { envelope, merkle, signedNote, verifyExport } from '@parapet/core';
 import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
 import { recordAudit } from '../src/audit/record.js';
-import { createWitness, serveWitness } from '../src/witness/server.js';
+import { createWitness, serveWitness } from '@parapet/witness';
 import { loadKeyFile } from '../src/crypto/keyfile.js';
 import { dataPaths } from '../src/datadir.js';
 import { createSelfSigned } from '../src/tls/certificate.js';

@@ -1,27 +1,24 @@
 /**
  * `parapet devices …`: enrollment tokens, fleet list, revocation. Like `parapet init`, these talk
  * to the database directly (whoever can run them already holds the database credentials), in
- * the organisation named by --org, and audit as actor system/cli with the OS user's name.
+ * the organisation named by --org. The server's operator functions make each change and its
+ * audit entry (actor system/cli with the OS user's name) in one transaction.
  */
 import { userInfo } from 'node:os';
-import { readServerInfo, tenantBySlug } from '@parapet/server';
-import { createEnrollmentToken, parseDuration, MAX_TOKEN_SECONDS, type DeviceKind } from '@parapet/server/devices/tokens';
-import { listDevices, revokeDevice } from '@parapet/server/devices/fleet';
-import { recordAudit } from '@parapet/server/audit/record';
+import { operatorCreateEnrollmentToken, operatorListDevices, operatorRevokeDevice, readServerInfo, tenantBySlug, type Operator } from '@parapet/server';
+import { parseDuration, MAX_TOKEN_SECONDS, type DeviceKind } from '@parapet/server/devices/tokens';
 import type { Database } from '@parapet/db';
 import { CliError, type Command } from '../command.js';
 import { cliConfig, withDatabase } from '../context.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-function cliActor() {
-  let who = 'unknown';
+function operator(): Operator {
   try {
-    who = userInfo().username;
+    return { osUser: userInfo().username };
   } catch {
-    /* no passwd entry */
+    return { osUser: 'unknown' }; // no passwd entry (containers)
   }
-  return { type: 'system' as const, id: 'cli', name: `parapet CLI (${who})` };
 }
 
 async function inOrg<T>(org: unknown, fn: (db: Database, tenantId: string) => Promise<T>): Promise<T> {
@@ -48,13 +45,7 @@ export const devicesTokenCreate: Command = {
     if (kind !== 'agent' && kind !== 'worker') throw new CliError('Give --kind agent or --kind worker.');
     const seconds = values.expires === undefined ? 3600 : parseDuration(values.expires as string);
     if (seconds === undefined || seconds < 60 || seconds > MAX_TOKEN_SECONDS) throw new CliError('--expires takes a duration from 60s to 7d, such as 30m or 1h.');
-    const t = await inOrg(values.org, (db, tenantId) =>
-      db.tx({ tenantId, actor: 'system:cli' }, async (q) => {
-        const t = await createEnrollmentToken(q, { tenantId, kind: kind as DeviceKind, expiresInSeconds: seconds, createdBy: 'system:cli' });
-        await recordAudit(q, tenantId, cliActor(), { action: 'device.token_created', outcome: 'success', target: { type: 'enrollment_token', id: t.id }, details: { kind, expires_at: t.expiresAt.toISOString(), via: 'cli' } });
-        return t;
-      }),
-    );
+    const t = await inOrg(values.org, (db, tenantId) => operatorCreateEnrollmentToken(db, tenantId, operator(), { kind: kind as DeviceKind, expiresInSeconds: seconds }));
     if (io.json) io.out(JSON.stringify({ id: t.id, token: t.token, kind: t.kind, expires_at: t.expiresAt.toISOString() }));
     else io.out(`${t.token}\n\nSingle-use ${t.kind} enrollment token, valid until ${t.expiresAt.toISOString()}. It is shown only now.`);
   },
@@ -66,13 +57,7 @@ export const devicesList: Command = {
   usage: 'parapet devices list --org SLUG [--json]',
   options: { org: { type: 'string' } },
   async run({ values, io }) {
-    const devices = await inOrg(values.org, (db, tenantId) =>
-      db.tx({ tenantId, actor: 'system:cli' }, async (q) => {
-        const list = await listDevices(q);
-        await recordAudit(q, tenantId, cliActor(), { action: 'device.listed', outcome: 'success', details: { count: list.length, via: 'cli' } });
-        return list;
-      }),
-    );
+    const devices = await inOrg(values.org, (db, tenantId) => operatorListDevices(db, tenantId, operator()));
     if (io.json) return io.out(JSON.stringify({ devices }));
     if (devices.length === 0) return io.out('No devices enrolled.');
     for (const d of devices) {
@@ -90,18 +75,7 @@ export const devicesRevoke: Command = {
   async run({ values, positionals, io }) {
     const id = positionals[0];
     if (!id || !UUID.test(id) || positionals.length > 1) throw new CliError('Give the id of one device (see "parapet devices list").');
-    const r = await inOrg(values.org, (db, tenantId) =>
-      db.tx({ tenantId, actor: 'system:cli' }, async (q) => {
-        const r = await revokeDevice(q, id, 'system:cli');
-        await recordAudit(q, tenantId, cliActor(), {
-          action: 'device.revoked',
-          outcome: r ? 'success' : 'failure',
-          target: { type: 'device', id },
-          details: r ? { already_revoked: r.alreadyRevoked, name: r.name, via: 'cli' } : { code: 'device_not_found', via: 'cli' },
-        });
-        return r;
-      }),
-    );
+    const r = await inOrg(values.org, (db, tenantId) => operatorRevokeDevice(db, tenantId, operator(), id));
     if (!r) throw new CliError(`No device ${id} in this organisation.`);
     if (io.json) io.out(JSON.stringify({ id: r.id, status: 'revoked', revoked_at: r.revokedAt, already_revoked: r.alreadyRevoked }));
     else io.out(r.alreadyRevoked ? `Device ${r.id} (${r.name}) was already revoked at ${r.revokedAt}.` : `Revoked device ${r.id} (${r.name}).`);

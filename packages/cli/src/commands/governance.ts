@@ -14,7 +14,7 @@ import { resolve } from 'node:path';
 import { addSupportStaff, disableSupportStaff, listSupportStaff } from '@parapet/server/governance/support';
 import { CliError, type Command } from '../command.js';
 import { cliConfig, withDatabase } from '../context.js';
-import { API_ENV_HELP, API_OPTIONS, API_USAGE, connect, fail } from '../api-client.js';
+import { API_ENV_HELP, API_OPTIONS, API_USAGE, connect, failTyped } from '../api-client.js';
 
 interface Review {
   id: string;
@@ -50,9 +50,9 @@ export const reviewsList: Command = {
   options: { ...API_OPTIONS },
   async run({ values, io }) {
     const api = await connect(values, io);
-    const r = await api.call('GET', '/api/v1/governance/reviews');
-    if (r.status !== 200) fail(r);
-    const reviews = (r.json as unknown as { reviews: Review[] }).reviews;
+    const r = await api.client.GET('/api/v1/governance/reviews');
+    if (!r.data) failTyped(r);
+    const reviews = (r.data as unknown as { reviews: Review[] }).reviews;
     if (io.json) return io.out(JSON.stringify(reviews));
     if (!reviews.length) return io.out('No access reviews.');
     for (const x of reviews) io.out(reviewLine(x));
@@ -68,17 +68,17 @@ export const reviewsOpen: Command = {
   async run({ values, io }) {
     const now = new Date();
     const title = (values.title as string | undefined) ?? `Access review Q${Math.floor(now.getUTCMonth() / 3) + 1} ${now.getUTCFullYear()}`;
-    const body: Record<string, unknown> = { title };
-    if (values.reviewer) body.reviewers = values.reviewer;
+    const body: { title: string; reviewers?: string[]; due_at?: string } = { title };
+    if (values.reviewer) body.reviewers = values.reviewer as string[];
     if (typeof values.due === 'string') {
       const d = new Date(`${values.due}T00:00:00Z`);
       if (!/^\d{4}-\d{2}-\d{2}$/.test(values.due) || Number.isNaN(d.getTime())) throw new CliError(`--due ${values.due} is not a date (YYYY-MM-DD).`);
       body.due_at = d.toISOString();
     }
     const api = await connect(values, io);
-    const r = await api.call('POST', '/api/v1/governance/reviews', body);
-    if (r.status !== 201) fail(r);
-    const review = r.json as unknown as Review;
+    const r = await api.client.POST('/api/v1/governance/reviews', { body });
+    if (!r.data) failTyped(r);
+    const review = r.data as unknown as Review;
     if (io.json) return io.out(JSON.stringify(review));
     io.out(`Opened "${review.title}" (${review.id}) with ${review.counts.total} lines, due ${review.due_at.slice(0, 10)}.`);
   },
@@ -94,9 +94,9 @@ export const reviewsShow: Command = {
   async run({ values, positionals, io }) {
     const id = reviewId(positionals, 'parapet reviews show REVIEW_ID');
     const api = await connect(values, io);
-    const r = await api.call('GET', `/api/v1/governance/reviews/${id}`);
-    if (r.status !== 200) fail(r);
-    const { review, items } = r.json as unknown as { review: Review; items: Item[] };
+    const r = await api.client.GET('/api/v1/governance/reviews/{id}', { params: { path: { id } } });
+    if (!r.data) failTyped(r);
+    const { review, items } = r.data as unknown as { review: Review; items: Item[] };
     if (io.json) return io.out(JSON.stringify({ review, items }));
     io.out(reviewLine(review));
     for (const i of items) io.out(`${String(i.id).padStart(5)}  ${i.decision.padEnd(9)}  ${i.kind.padEnd(14)}  ${i.label}`);
@@ -118,9 +118,9 @@ export const reviewsDecide: Command = {
     const word = positionals[2];
     if (word !== 'confirm' && word !== 'revoke') throw new CliError(`The decision is "confirm" or "revoke", not "${word}".`);
     const api = await connect(values, io);
-    const r = await api.call('POST', `/api/v1/governance/reviews/${id}/items/${line}/decision`, { decision: word === 'confirm' ? 'confirmed' : 'revoked', ...(typeof values.note === 'string' ? { note: values.note } : {}) });
-    if (r.status !== 200) fail(r);
-    const item = r.json as unknown as Item;
+    const r = await api.client.POST('/api/v1/governance/reviews/{id}/items/{item}/decision', { params: { path: { id, item: line } }, body: { decision: word === 'confirm' ? 'confirmed' : 'revoked', ...(typeof values.note === 'string' ? { note: values.note } : {}) } });
+    if (!r.data) failTyped(r);
+    const item = r.data as unknown as Item;
     if (io.json) return io.out(JSON.stringify(item));
     io.out(`Line ${item.id} ${item.decision}: ${item.label}.`);
   },
@@ -136,16 +136,16 @@ export const reviewsSignOff: Command = {
   async run({ values, positionals, io }) {
     const id = reviewId(positionals, 'parapet reviews sign-off REVIEW_ID');
     const api = await connect(values, io);
-    const r = await api.call('POST', `/api/v1/governance/reviews/${id}/sign-off`, {});
-    if (r.status !== 200) fail(r);
+    const r = await api.client.POST('/api/v1/governance/reviews/{id}/sign-off', { params: { path: { id } } });
+    if (!r.data) failTyped(r);
     const file = resolve(typeof values.out === 'string' ? values.out : `access-review-${id}.dsse.json`);
     try {
-      await writeFile(file, JSON.stringify(r.json.envelope, null, 2) + '\n', { mode: 0o644 });
+      await writeFile(file, JSON.stringify(r.data.envelope, null, 2) + '\n', { mode: 0o644 });
     } catch (e) {
       throw new CliError(`The review is signed off, but ${file} could not be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); "GET /api/v1/governance/reviews/${id}/evidence" serves it again.`);
     }
-    if (io.json) return io.out(JSON.stringify({ id, key_id: r.json.key_id, file }));
-    io.out(`Signed off ${id}; the signed evidence is in ${file} (key ${String(r.json.key_id)}).`);
+    if (io.json) return io.out(JSON.stringify({ id, key_id: r.data.key_id, file }));
+    io.out(`Signed off ${id}; the signed evidence is in ${file} (key ${String(r.data.key_id)}).`);
   },
 };
 
@@ -162,18 +162,18 @@ export const erasureRequest: Command = {
     const reason = typeof values.reason === 'string' ? values.reason.trim() : '';
     if (!reason) throw new CliError('Give the reason for the erasure with --reason (it is kept as evidence).');
     const api = await connect(values, io);
-    const people = await api.call('GET', '/api/v1/people');
-    if (people.status !== 200) fail(people);
-    const p = (people.json as unknown as { people: Array<{ id: string; email: string }> }).people.find((x) => x.email === who.toLowerCase() || x.id === who);
+    const people = await api.client.GET('/api/v1/people');
+    if (!people.data) failTyped(people);
+    const p = (people.data as unknown as { people: Array<{ id: string; email: string }> }).people.find((x) => x.email === who.toLowerCase() || x.id === who);
     if (!p) throw new CliError(`Nobody with the email ${who} in this organisation.`);
     if (!values.yes) {
       const again = (await io.prompt(`This erases ${p.email} for good. Type the address again to go on: `)).trim().toLowerCase();
       if (again !== p.email) throw new CliError('The address did not match; nothing was erased.');
     }
-    const r = await api.call('POST', '/api/v1/governance/erasures', { user_id: p.id, reason });
-    if (r.status !== 201) fail(r);
-    if (io.json) return io.out(JSON.stringify(r.json));
-    const body = r.json as unknown as { request_id: string; deleted: Record<string, number>; subject_key_destroyed: boolean };
+    const r = await api.client.POST('/api/v1/governance/erasures', { body: { user_id: p.id, reason } });
+    if (!r.data) failTyped(r);
+    if (io.json) return io.out(JSON.stringify(r.data));
+    const body = r.data as unknown as { request_id: string; deleted: Record<string, number>; subject_key_destroyed: boolean };
     const rows = Object.entries(body.deleted).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(', ') || 'no other rows';
     io.out(`Erased ${p.email} (request ${body.request_id}): identity removed; deleted ${rows}; audit subject key ${body.subject_key_destroyed ? 'destroyed' : 'not held (no personal fields in the audit log)'}.`);
   },
@@ -187,9 +187,9 @@ export const erasureList: Command = {
   options: { ...API_OPTIONS },
   async run({ values, io }) {
     const api = await connect(values, io);
-    const r = await api.call('GET', '/api/v1/governance/erasures');
-    if (r.status !== 200) fail(r);
-    const list = (r.json as unknown as { erasures: Array<{ id: string; subject_id: string; reason: string; requested_at: string; completed_at: string | null }> }).erasures;
+    const r = await api.client.GET('/api/v1/governance/erasures');
+    if (!r.data) failTyped(r);
+    const list = (r.data as unknown as { erasures: Array<{ id: string; subject_id: string; reason: string; requested_at: string; completed_at: string | null }> }).erasures;
     if (io.json) return io.out(JSON.stringify(list));
     if (!list.length) return io.out('No erasure requests.');
     for (const e of list) io.out(`${e.id}  ${e.requested_at.slice(0, 19)}Z  subject ${e.subject_id}  ${e.completed_at ? 'completed' : 'pending'}  ${e.reason}`);

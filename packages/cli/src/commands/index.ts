@@ -6,7 +6,6 @@ import { keygen, scopeSign, scopeVerify } from './scope.js';
 import { scanRequest, scanApprove, scanReject, scanList, scanWatch } from './scan.js';
 import { devicesList, devicesRevoke, devicesTokenCreate } from './devices.js';
 import { auditExport, auditVerify } from './audit.js';
-import { witnessServe } from './witness.js';
 import { login, logout, usersInvitations, usersInvite, usersList, usersRoles, usersUnlock } from './users.js';
 import { reportVerify } from './report.js';
 import { profileSign } from './profile.js';
@@ -40,7 +39,6 @@ export const commands: Command[] = [
   scanWatch,
   auditExport,
   auditVerify,
-  witnessServe,
   reportVerify,
   profileSign,
   posture,

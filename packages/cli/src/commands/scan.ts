@@ -7,7 +7,11 @@
  * wrote approvals into the database would bypass authorize() and the MFA check entirely.
  */
 import { CliError, type Command, type Io } from '../command.js';
-import { API_ENV_HELP, API_OPTIONS, API_USAGE, connect, fail } from '../api-client.js';
+import type { paths } from '@parapet/api-client';
+import { API_ENV_HELP, API_OPTIONS, API_USAGE, connect, failTyped } from '../api-client.js';
+
+type ProbeType = paths['/api/v1/probe/scans']['post']['requestBody']['content']['application/json']['probe_types'][number];
+type ScanState = NonNullable<NonNullable<paths['/api/v1/probe/scans']['get']['parameters']['query']>['state']>;
 
 function printScan(io: Io, s: Record<string, unknown>): void {
   const scope = s.scope as { scope_id: string; version: number; environment: string };
@@ -32,13 +36,16 @@ export const scanRequest: Command = {
         return Number(x);
       });
     const api = await connect(values, io);
-    const r = await api.call('POST', '/api/v1/probe/scans', {
-      scope_id: values.scope, version: ints([values.version as string], '--version')[0], targets: values.target, ports: ints(values.port as string[], 'Port'),
-      probe_types: values.probe, rate_pps: ints([values.rate as string], '--rate')[0], ...(values.note ? { note: values.note } : {}),
+    // Probe types are checked by the server against its list (problem details on a wrong one).
+    const r = await api.client.POST('/api/v1/probe/scans', {
+      body: {
+        scope_id: values.scope as string, version: ints([values.version as string], '--version')[0]!, targets: values.target as string[], ports: ints(values.port as string[], 'Port'),
+        probe_types: values.probe as ProbeType[], rate_pps: ints([values.rate as string], '--rate')[0]!, ...(values.note ? { note: values.note as string } : {}),
+      },
     });
-    if (r.status !== 201) fail(r);
-    if (io.json) io.out(JSON.stringify(r.json));
-    else printScan(io, r.json);
+    if (!r.data) failTyped(r);
+    if (io.json) io.out(JSON.stringify(r.data));
+    else printScan(io, r.data);
   },
 };
 
@@ -54,10 +61,10 @@ function decision(word: 'approve' | 'reject'): Command {
       const [id] = positionals;
       if (!id) throw new CliError(`Usage: parapet scan ${word} ID.`);
       const api = await connect(values, io);
-      const r = await api.call('POST', `/api/v1/probe/scans/${encodeURIComponent(id)}/${word}`, values.comment ? { comment: values.comment } : {});
-      if (r.status !== 200) fail(r);
-      if (io.json) io.out(JSON.stringify(r.json));
-      else printScan(io, r.json);
+      const r = await api.client.POST(word === 'approve' ? '/api/v1/probe/scans/{id}/approve' : '/api/v1/probe/scans/{id}/reject', { params: { path: { id } }, body: values.comment ? { comment: values.comment as string } : {} });
+      if (!r.data) failTyped(r);
+      if (io.json) io.out(JSON.stringify(r.data));
+      else printScan(io, r.data);
     },
   };
 }
@@ -72,9 +79,10 @@ export const scanList: Command = {
   options: { ...common, state: { type: 'string' } },
   async run({ values, io }) {
     const api = await connect(values, io);
-    const r = await api.call('GET', `/api/v1/probe/scans${values.state ? `?state=${encodeURIComponent(values.state as string)}` : ''}`);
-    if (r.status !== 200) fail(r);
-    const list = r.json as unknown as Array<Record<string, unknown>>;
+    // A state outside the list is refused by the server (problem details), not here.
+    const r = await api.client.GET('/api/v1/probe/scans', { params: { query: values.state ? { state: values.state as ScanState } : {} } });
+    if (!r.data) failTyped(r);
+    const list: Array<Record<string, unknown>> = r.data;
     if (io.json) io.out(JSON.stringify(list));
     else if (list.length === 0) io.out('No scans.');
     else for (const s of list) printScan(io, s);
@@ -107,12 +115,16 @@ export const scanWatch: Command = {
     const seen = new Set<string>();
     let lastBar = '';
     for (;;) {
-      const scan = await api.call('GET', `/api/v1/probe/scans/${encodeURIComponent(id)}`);
-      if (scan.status !== 200) fail(scan);
-      const results = await api.call('GET', `/api/v1/probe/scans/${encodeURIComponent(id)}/results`);
-      if (results.status !== 200) fail(results);
-      const progress = (await api.call('GET', `/api/v1/probe/scans/${encodeURIComponent(id)}/progress`)).json as { planned: number; done: number; first_at: string | null; last_at: string | null };
-      for (const r of results.json as unknown as Array<Record<string, unknown>>) {
+      const path = { params: { path: { id } } };
+      const scanR = await api.client.GET('/api/v1/probe/scans/{id}', path);
+      if (!scanR.data) failTyped(scanR);
+      const scan = { json: scanR.data };
+      const resultsR = await api.client.GET('/api/v1/probe/scans/{id}/results', path);
+      if (!resultsR.data) failTyped(resultsR);
+      const progressR = await api.client.GET('/api/v1/probe/scans/{id}/progress', path);
+      if (!progressR.data) failTyped(progressR);
+      const progress = progressR.data;
+      for (const r of resultsR.data as Array<Record<string, unknown>>) {
         if (seen.has(String(r.id))) continue;
         seen.add(String(r.id));
         if (io.json) io.out(JSON.stringify({ type: 'result', ...r }));
@@ -123,8 +135,9 @@ export const scanWatch: Command = {
       if (bar !== lastBar && !io.json) io.out(bar);
       lastBar = bar;
       if (TERMINAL.has(String(scan.json.state))) {
-        const f = await api.call('GET', `/api/v1/probe/findings?scan_id=${encodeURIComponent(id)}`);
-        const list = f.json as unknown as Array<Record<string, unknown>>;
+        const f = await api.client.GET('/api/v1/probe/findings', { params: { query: { scan_id: id } } });
+        if (!f.data) failTyped(f);
+        const list = f.data as Array<Record<string, unknown>>;
         if (io.json) io.out(JSON.stringify({ type: 'end', state: scan.json.state, findings: list }));
         else {
           io.out(`Scan ${id} ${scan.json.state}: ${progress.done} probes, ${list.length} findings.`);

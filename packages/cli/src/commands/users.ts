@@ -9,9 +9,10 @@ import { readServerInfo } from '@parapet/server';
 import { parseDuration } from '@parapet/server/devices/tokens';
 import { CliError, type Command, type Io } from '../command.js';
 import { cliConfig } from '../context.js';
-import { API_ENV_HELP, API_OPTIONS, API_USAGE, connect, defaultSessionFile, fail, failTyped, httpClient, removeStoredSession, writeStoredSession } from '../api-client.js';
+import { API_ENV_HELP, API_OPTIONS, API_USAGE, connect, defaultSessionFile, failTyped, httpClient, removeStoredSession, writeStoredSession } from '../api-client.js';
 
-const ROLES = ['admin', 'security_lead', 'operator', 'manager', 'employee', 'auditor'];
+const ROLES = ['admin', 'security_lead', 'operator', 'manager', 'employee', 'auditor'] as const;
+type Role = (typeof ROLES)[number];
 
 async function ask(io: Io, given: unknown, question: string, secret = false): Promise<string> {
   if (typeof given === 'string' && given.trim()) return given.trim();
@@ -50,16 +51,16 @@ export const login: Command = {
       }
     } else password = await ask(io, undefined, 'Password: ', true);
     const c = await httpClient(url, { pin, caFile: pin ? undefined : caFile });
-    const r = await c.raw('POST', '/api/v1/auth/login', { org, email, password });
-    if (r.status !== 200) fail(r);
-    if (r.json.state === 'mfa_enrollment_required') {
-      await c.raw('POST', '/api/v1/auth/logout');
+    const r = await c.client.POST('/api/v1/auth/login', { body: { org, email, password } });
+    if (!r.data) failTyped(r);
+    if (r.data.state === 'mfa_enrollment_required') {
+      await c.client.POST('/api/v1/auth/logout');
       throw new CliError(`You must set up two-step verification first: sign in once in the console at ${url} and enrol an authenticator, then run "parapet login" again.`);
     }
-    if (r.json.state === 'mfa_required') {
+    if (r.data.state === 'mfa_required') {
       const code = await ask(io, values['mfa-code'], 'Code from your authenticator app (or a recovery code): ', true);
-      const v = await c.raw('POST', '/api/v1/auth/mfa/verify', code.length === 6 ? { code } : { recovery_code: code });
-      if (v.status !== 200) fail(v);
+      const v = await c.client.POST('/api/v1/auth/mfa/verify', { body: code.length === 6 ? { code } : { recovery_code: code } });
+      if (!v.data) failTyped(v);
     }
     const cookie = c.cookie();
     if (!cookie) throw new CliError('The server did not open a session.');
@@ -78,7 +79,7 @@ export const logout: Command = {
     const file = defaultSessionFile();
     try {
       const api = await connect({});
-      await api.raw('POST', '/api/v1/auth/logout');
+      await api.client.POST('/api/v1/auth/logout');
     } catch {
       // An expired session or an unreachable server: deleting the local copy is still right.
     }
@@ -119,9 +120,9 @@ export const usersList: Command = {
   },
 };
 
-function checkRoles(rs: string[]): string[] {
-  for (const r of rs) if (!ROLES.includes(r)) throw new CliError(`"${r}" is not a role; roles are ${ROLES.join(', ')}.`);
-  return rs;
+function checkRoles(rs: string[]): Role[] {
+  for (const r of rs) if (!(ROLES as readonly string[]).includes(r)) throw new CliError(`"${r}" is not a role; roles are ${ROLES.join(', ')}.`);
+  return rs as Role[];
 }
 const splitRoles = (v: unknown) => checkRoles(((v as string[] | undefined) ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean));
 
@@ -139,18 +140,18 @@ export const usersInvite: Command = {
     const secs = values.expires === undefined ? undefined : parseDuration(values.expires as string);
     if (values.expires !== undefined && (secs === undefined || secs < 300 || secs > 30 * 86400)) throw new CliError('--expires takes a duration from 5m to 30d, such as 72h or 7d.');
     const api = await connect(values, io);
-    const r = await api.call('POST', '/api/v1/people/invitations', { email, roles, ...(secs ? { expires_in_seconds: secs } : {}) });
-    if (r.status !== 201) fail(r);
-    const inv = r.json.invitation as { id: string; email: string; roles: string[]; expires_at: string };
-    if (io.json) return io.out(JSON.stringify(r.json));
-    if (r.json.emailed_to) {
-      io.out(`Mailed the invitation for ${inv.email} as ${inv.roles.join(', ')} (valid once until ${inv.expires_at}); the link is only in their mailbox.`);
+    const r = await api.client.POST('/api/v1/people/invitations', { body: { email, roles, ...(secs ? { expires_in_seconds: secs } : {}) } });
+    if (!r.data) failTyped(r);
+    const inv = r.data.invitation;
+    if (io.json) return io.out(JSON.stringify(r.data));
+    if (r.data.emailed_to) {
+      io.out(`Mailed the invitation for ${inv?.email} as ${inv?.roles?.join(', ')} (valid once until ${inv?.expires_at}); the link is only in their mailbox.`);
       return;
     }
-    if (r.json.email_error) io.err(`${String(r.json.email_error)} Pass the link on yourself instead.`);
-    io.out(String(r.json.link));
+    if (r.data.email_error) io.err(`${String(r.data.email_error)} Pass the link on yourself instead.`);
+    io.out(String(r.data.link));
     io.out('');
-    io.out(`Invitation for ${inv.email} as ${inv.roles.join(', ')}, valid once until ${inv.expires_at}. The link is shown only now; send it to them yourself.`);
+    io.out(`Invitation for ${inv?.email} as ${inv?.roles?.join(', ')}, valid once until ${inv?.expires_at}. The link is shown only now; send it to them yourself.`);
   },
 };
 
@@ -163,16 +164,16 @@ export const usersInvitations: Command = {
   async run({ values, io }) {
     const api = await connect(values, io);
     if (values.revoke) {
-      const r = await api.call('DELETE', `/api/v1/people/invitations/${encodeURIComponent(values.revoke as string)}`);
-      if (r.status !== 204) fail(r);
+      const r = await api.client.DELETE('/api/v1/people/invitations/{id}', { params: { path: { id: values.revoke as string } } });
+      if (r.response.status !== 204) failTyped(r);
       return io.out(io.json ? JSON.stringify({ revoked: values.revoke }) : `Revoked invitation ${values.revoke}.`);
     }
-    const r = await api.call('GET', '/api/v1/people/invitations');
-    if (r.status !== 200) fail(r);
-    const list = r.json.invitations as Array<{ id: string; email: string; roles: string[]; status: string; expires_at: string }>;
+    const r = await api.client.GET('/api/v1/people/invitations');
+    if (!r.data) failTyped(r);
+    const list = r.data.invitations ?? [];
     if (io.json) return io.out(JSON.stringify(list));
     if (!list.length) return io.out('No invitations.');
-    for (const i of list) io.out(`${i.id}  ${i.status.padEnd(8)}  ${i.email.padEnd(32)} ${i.roles.join(',').padEnd(24)} expires ${i.expires_at}`);
+    for (const i of list) io.out(`${i.id}  ${(i.status ?? '').padEnd(8)}  ${(i.email ?? '').padEnd(32)} ${(i.roles ?? []).join(',').padEnd(24)} expires ${i.expires_at}`);
   },
 };
 
@@ -196,11 +197,11 @@ export const usersRoles: Command = {
       return io.out(`${p.email}: ${p.roles.join(', ') || 'no roles'}${managedNote(p)}`);
     }
     if (values.set !== undefined && (add.length || remove.length)) throw new CliError('Use --set alone, or --add/--remove.');
-    const next = values.set !== undefined ? splitRoles([values.set as string]) : [...new Set([...p.roles.filter((r) => !remove.includes(r)), ...add])];
-    const r = await api.call('PUT', `/api/v1/people/${p.id}/roles`, { roles: next });
-    if (r.status !== 200) fail(r);
-    if (io.json) return io.out(JSON.stringify(r.json));
-    io.out(`${p.email}: ${(r.json.roles as string[]).join(', ') || 'no roles'} (was ${(r.json.previous_roles as string[]).join(', ') || 'no roles'}). Their sessions were ended; the new roles apply at their next sign-in.`);
+    const next = values.set !== undefined ? splitRoles([values.set as string]) : [...new Set([...(p.roles as Role[]).filter((r) => !remove.includes(r)), ...add])];
+    const r = await api.client.PUT('/api/v1/people/{id}/roles', { params: { path: { id: p.id } }, body: { roles: next } });
+    if (!r.data) failTyped(r);
+    if (io.json) return io.out(JSON.stringify(r.data));
+    io.out(`${p.email}: ${(r.data.roles ?? []).join(', ') || 'no roles'} (was ${(r.data.previous_roles ?? []).join(', ') || 'no roles'}). Their sessions were ended; the new roles apply at their next sign-in.`);
   },
 };
 

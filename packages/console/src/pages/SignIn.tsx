@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, describe, setCsrfToken } from '../api';
+import { api, ApiError, describe, PROBLEM, setCsrfToken } from '../api';
 import { rememberOrg, rememberedOrg } from '../session';
 import { Notice } from '../components/States';
 import { RecoveryCodeList } from '../components/RecoveryCodes';
@@ -13,7 +13,7 @@ interface LoginAnswer {
 
 /** Lockout and throttling answers get a sentence with the wait, from retry_after. */
 function loginError(e: unknown): string {
-  if (e instanceof ApiError && (e.code === 'account_locked' || e.code === 'too_many_attempts')) {
+  if (e instanceof ApiError && e.code === PROBLEM.too_many_attempts) {
     const secs = Number(e.problem.retry_after ?? e.problem.retry_after_seconds ?? 0);
     const wait = secs > 0 ? ` Try again in ${secs >= 90 ? `${Math.ceil(secs / 60)} minutes` : `${secs} seconds`}.` : '';
     return `${describe(e)}${wait && !/try again/i.test(describe(e)) ? wait : ''}`;
@@ -44,7 +44,7 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => Promise<v
   }, [step, useRecovery]);
 
   const fail = (e: unknown) => {
-    const locked = e instanceof ApiError && (e.code === 'account_locked' || e.code === 'too_many_attempts');
+    const locked = e instanceof ApiError && e.code === PROBLEM.too_many_attempts;
     setError({ text: loginError(e), locked });
   };
 
@@ -95,7 +95,7 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => Promise<v
       await verifyWithPasskey({ quiet401: true, options });
       await onSignedIn();
     } catch (err) {
-      setError({ text: webauthnMessage(err) ?? loginError(err), locked: err instanceof ApiError && (err.code === 'account_locked' || err.code === 'too_many_attempts') });
+      setError({ text: webauthnMessage(err) ?? loginError(err), locked: err instanceof ApiError && err.code === PROBLEM.too_many_attempts });
       // The next try asks for fresh options (a challenge is single use).
       setPasskey(options ? await passkeyOptions({ quiet401: true }).catch(() => options) : null);
     } finally {

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, describe } from '../api';
+import { api, ApiError, describe, PROBLEM } from '../api';
 import { formatTime, useAsync } from '../useAsync';
 import { ConfirmDialog } from '../components/Dialog';
 import { ErrorState, Loading, Notice } from '../components/States';
@@ -79,7 +79,7 @@ export function SsoPage() {
   const [state, reload] = useAsync(async (signal) => {
     const { presets } = await api.get<{ presets: Preset[] }>('/api/v1/sso/presets', { signal });
     const config = await api.get<SsoConfig>('/api/v1/sso/config', { signal }).catch((e: unknown) => {
-      if (e instanceof ApiError && e.code === 'sso_not_configured') return null;
+      if (e instanceof ApiError && e.code === PROBLEM.sso_not_configured) return null;
       throw e;
     });
     return { presets, config };

@@ -232,6 +232,13 @@ export const PROBLEM_CODES = {
 /** A catalogued problem code. */
 export type ProblemCode = keyof typeof PROBLEM_CODES;
 
+/**
+ * Every catalogued code as a constant of its own literal type (`PROBLEM.not_found` is
+ * `'not_found'`), for clients that compare codes: a misspelt name is a type error and
+ * undefined at run time, where a typed string would silently never match.
+ */
+export const PROBLEM: { readonly [K in ProblemCode]: K } = Object.freeze(Object.fromEntries(Object.keys(PROBLEM_CODES).map((k) => [k, k]))) as { readonly [K in ProblemCode]: K };
+
 /** The statuses `code` is answered with. */
 export function problemStatuses(code: ProblemCode): readonly number[] {
   const s: number | readonly number[] = PROBLEM_CODES[code];

@@ -154,7 +154,14 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
     authorize(p, 'probe.result.read', { type: 'probe_scan', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
     return runs.listResults(ctx, p.tenantId, req.params.id);
   });
-  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/progress', { schema: { tags: ['probe'], summary: 'Planned and done probes, first and last result time.', params: idParams, response: { 200: { type: 'object', additionalProperties: true }, ...problems } } }, async (req) => {
+  /** Probe counts and the times (ISO 8601 UTC) of the first and last result; null before any. */
+  const PROGRESS = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['planned', 'done', 'first_at', 'last_at'],
+    properties: { planned: { type: 'integer', minimum: 0 }, done: { type: 'integer', minimum: 0 }, first_at: { type: ['string', 'null'], format: 'date-time' }, last_at: { type: ['string', 'null'], format: 'date-time' } },
+  } as const;
+  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/progress', { schema: { tags: ['probe'], summary: 'Planned and done probes, first and last result time.', params: idParams, response: { 200: PROGRESS, ...problems } } }, async (req) => {
     const p = requireUser(req);
     authorize(p, 'probe.result.read', { type: 'probe_scan', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
     return runs.scanProgress(ctx, p.tenantId, req.params.id);

@@ -9,23 +9,38 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { merkle, signedNote } from '@parapet/core';
+// The two core modules by path, not the core index: the witness needs hashing and notes only,
+// and its bundle then holds nothing but Node built-ins (test/package.test.ts checks this).
+import * as merkle from '@parapet/core/merkle/tree';
+import * as signedNote from '@parapet/core/merkle/note';
 
+/** The witness's state file `DIR/state.json`: per log origin, the size and base64 root it last cosigned. */
 interface State {
   v: 1;
   logs: Record<string, { size: number; root: string }>;
 }
 
+/** Options of {@link createWitness}. */
 export interface WitnessOptions {
+  /** State directory (created 0700): `witness-key.pem` (Ed25519, PKCS#8) and `state.json`. */
   dir: string;
+  /** The witness's key name, as it appears in its cosignature lines and verifier key. */
   name: string;
   /** Verifier keys of the logs to witness; the key name is the log origin. */
   logs: string[];
+  /** Clock for the cosignature timestamp (seconds since the epoch); defaults to the system clock. */
   now?: () => Date;
 }
 
+/** A running witness, independent of any transport. */
 export interface Witness {
+  /** The cosignature verifier key (`name+hash+base64`, type 0x04 tlog-cosignature/v1) that logs and auditors trust. */
   verifierKey: string;
+  /**
+   * Answers one `add-checkpoint` request body (C2SP tlog-witness): 200 with the cosignature
+   * line, 400 malformed, 403 not signed by the log key, 404 unknown log, 409 with the held
+   * size (`text/x.tlog.size`), 422 consistency proof fails. Requests are handled one at a time.
+   */
   handle(body: string): Promise<{ status: number; contentType: string; body: string }>;
 }
 
@@ -46,6 +61,10 @@ async function loadOrCreateKey(dir: string): Promise<KeyObject> {
   return privateKey;
 }
 
+/**
+ * Opens (or creates) the witness in `o.dir`. Throws if the directory or key cannot be
+ * read or created, or if a `--log` verifier key does not parse.
+ */
 export async function createWitness(o: WitnessOptions): Promise<Witness> {
   await mkdir(o.dir, { recursive: true, mode: 0o700 });
   const key = await loadOrCreateKey(o.dir);
@@ -123,11 +142,11 @@ export async function createWitness(o: WitnessOptions): Promise<Witness> {
   };
 }
 
-/** Serves POST /add-checkpoint over HTTP (put TLS in front when it leaves the machine). */
 /**
  * Serves `POST /add-checkpoint`. With `tls` (PEM certificate and key) over HTTPS, TLS 1.3
  * only; without it over plain HTTP, which is fine on loopback since cosignatures are
- * self-authenticating, but a witness across a network should have TLS.
+ * self-authenticating, but a witness across a network should have TLS. Bodies over 64 KiB
+ * are cut off. Resolves once listening, with the base URL; rejects if the port cannot be bound.
  */
 export async function serveWitness(w: Witness, o: { port: number; host: string; tls?: { cert: string; key: string } | undefined }): Promise<{ server: Server; url: string }> {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -150,7 +169,13 @@ export async function serveWitness(w: Witness, o: { port: number; host: string; 
     });
   };
   const server: Server = o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.3' }, handler) : createServer(handler);
-  await new Promise<void>((ok) => server.listen(o.port, o.host, ok));
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(o.port, o.host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
   const a = server.address() as { port: number };
   return { server, url: `${o.tls ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${a.port}` };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import fc from 'fast-check';
 import { merkle, signedNote } from '@parapet/core';
-import { createWitness, serveWitness, type Witness } from '../src/witness/server.js';
+import { createWitness, serveWitness, type Witness } from '../src/witness.js';
 
 const ORIGIN = 'parapet.test/log';
 let dir: string;
