@@ -483,24 +483,24 @@ function ErasureList({ tick }: { tick: number }) {
         empty={<EmptyState title="No erasure requests.">An admin erases a person from the table above.</EmptyState>}
         columns={[
           { key: 'when', header: 'Requested', sortValue: (r) => r.requested_at, filterValue: () => '', render: (r) => formatTime(r.requested_at) },
-          { key: 'subject', header: 'Person', sortValue: (r) => r.subject_id, render: (r) => <code className="small">{r.subject_id}</code> },
+          { key: 'subject', header: 'Person', sortValue: (r) => r.subject_id, filterValue: (r) => r.subject_id, render: (r) => <code className="small" title={r.subject_id}>{r.subject_id.slice(0, 8)}…</code> },
           { key: 'reason', header: 'Reason', sortValue: (r) => r.reason, render: (r) => r.reason },
           {
             key: 'status',
             header: 'Status',
             sortValue: (r) => (r.completed_at ? 1 : 0),
-            render: (r) => (r.completed_at ? <span className="badge badge-ok">Completed {formatTime(r.completed_at)}</span> : <span className="badge badge-warn">Not completed</span>),
+            render: (r) => (r.completed_at ? <span className="badge badge-ok" title={`Completed ${formatTime(r.completed_at)}`}>Completed</span> : <span className="badge badge-warn">Not completed</span>),
           },
-          { key: 'deleted', header: 'Deleted (rows)', sortValue: (r) => countRows(r.report?.deleted), filterValue: (r) => rowSummary(r.report?.deleted), render: (r) => <span className="small">{rowSummary(r.report?.deleted)}</span> },
-          { key: 'nullified', header: 'Cleared references', sortValue: (r) => countRows(r.report?.nullified), filterValue: (r) => rowSummary(r.report?.nullified), render: (r) => <span className="small">{rowSummary(r.report?.nullified)}</span> },
+          { key: 'deleted', header: 'Deleted', sortValue: (r) => countRows(r.report?.deleted), filterValue: (r) => rowSummary(r.report?.deleted), render: (r) => <span className="small">{rowSummary(r.report?.deleted)}</span> },
+          { key: 'nullified', header: 'Cleared', sortValue: (r) => countRows(r.report?.nullified), filterValue: (r) => rowSummary(r.report?.nullified), render: (r) => <span className="small">{rowSummary(r.report?.nullified)}</span> },
           {
             key: 'kept',
-            header: 'Kept as evidence',
+            header: 'Kept',
             sortValue: (r) => r.report?.kept?.length ?? 0,
             filterValue: (r) => (r.report?.kept ?? []).join(' '),
             render: (r) => (
               <details>
-                <summary>{r.report?.kept?.length ?? 0} columns</summary>
+                <summary>{r.report?.kept?.length ?? 0}</summary>
                 <span className="small">{(r.report?.kept ?? []).join(', ')}</span>
               </details>
             ),
