@@ -43,6 +43,38 @@ const EXPIRIES = [
   { seconds: 7 * 24 * 3600, label: '7 days' },
 ];
 
+const STATUS_NAMES: Record<string, string> = { active: 'Active', deactivated: 'Deactivated', erased: 'Erased' };
+
+/** What one erasure did (POST /api/v1/governance/erasures): row counts per table.column. */
+interface ErasureReport {
+  request_id: string;
+  subject_id: string;
+  deleted: Record<string, number>;
+  nullified: Record<string, number>;
+  kept: string[];
+  subject_key_destroyed: boolean;
+}
+
+/** One erasure request (GET /api/v1/governance/erasures); `report` is set once it completed. */
+interface ErasureRequest {
+  id: string;
+  subject_id: string;
+  reason: string;
+  requested_at: string;
+  completed_at: string | null;
+  report?: Partial<ErasureReport>;
+}
+
+const countRows = (m: Record<string, number> | undefined) => Object.values(m ?? {}).reduce((a, b) => a + b, 0);
+
+/** "sessions.user_id 2, devices.owner_user_id 1" (tables with no rows touched are left out), or "none". */
+function rowSummary(m: Record<string, number> | undefined): string {
+  const parts = Object.entries(m ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
 const managedLabel = (m: Person['roles_managed_by']) => (m === 'sso' ? 'SSO group mapping' : m === 'scim' ? 'SCIM groups' : '');
 
 export function PeoplePage() {
@@ -52,6 +84,8 @@ export function PeoplePage() {
   const [editing, setEditing] = useState<Person | null>(null);
   const [msg, setMsg] = useState<string | null>(null);
   const [invTick, setInvTick] = useState(0);
+  const [erasing, setErasing] = useState<Person | null>(null);
+  const [eraseTick, setEraseTick] = useState(0);
 
   let table;
   if (state.status === 'loading') table = <Loading label="Loading people…" />;
@@ -68,7 +102,13 @@ export function PeoplePage() {
           initialSort={{ key: 'email', dir: 'asc' }}
           empty={<EmptyState title="No people yet.">Invite someone above, or connect your identity provider's SCIM provisioning (Settings → SCIM).</EmptyState>}
           columns={[
-            { key: 'email', header: 'Email', sortValue: (p) => p.email, render: (p) => <span className="strong">{p.email}</span> },
+            {
+              key: 'email',
+              header: 'Email',
+              sortValue: (p) => p.email,
+              // An erased person's row keeps only a placeholder address; say what it is.
+              render: (p) => (p.status === 'erased' ? <span className="muted">Erased person</span> : <span className="strong">{p.email}</span>),
+            },
             { key: 'name', header: 'Name', sortValue: (p) => p.display_name, render: (p) => p.display_name || <span className="muted">—</span> },
             {
               key: 'roles',
@@ -86,7 +126,7 @@ export function PeoplePage() {
               key: 'status',
               header: 'Status',
               sortValue: (p) => p.status,
-              render: (p) => <span className={p.status === 'active' ? 'badge badge-ok' : 'badge badge-muted'}>{p.status === 'active' ? 'Active' : 'Deactivated'}</span>,
+              render: (p) => <span className={p.status === 'active' ? 'badge badge-ok' : 'badge badge-muted'}>{STATUS_NAMES[p.status] ?? p.status}</span>,
             },
             { key: 'created', header: 'Added', sortValue: (p) => p.created_at, filterValue: () => '', render: (p) => formatTime(p.created_at) },
             ...(isAdmin
@@ -96,14 +136,21 @@ export function PeoplePage() {
                     header: 'Actions',
                     className: 'nowrap',
                     render: (p: Person) =>
-                      p.id === session.user_id ? (
+                      p.status === 'erased' ? null : p.id === session.user_id ? (
                         <span className="muted small">You (another admin changes your roles)</span>
-                      ) : p.roles_managed_by ? (
-                        <span className="muted small">Change in your identity provider</span>
                       ) : (
-                        <button type="button" className="btn btn-small" onClick={() => setEditing(p)} aria-label={`Edit roles of ${p.email}`}>
-                          Edit roles…
-                        </button>
+                        <span>
+                          {p.roles_managed_by ? (
+                            <span className="muted small">Roles: change in your identity provider</span>
+                          ) : (
+                            <button type="button" className="btn btn-small" onClick={() => setEditing(p)} aria-label={`Edit roles of ${p.email}`}>
+                              Edit roles…
+                            </button>
+                          )}{' '}
+                          <button type="button" className="btn btn-small btn-danger" onClick={() => setErasing(p)} aria-label={`Erase ${p.email}`}>
+                            Erase…
+                          </button>
+                        </span>
                       ),
                   },
                 ]
@@ -123,12 +170,24 @@ export function PeoplePage() {
         {msg ? <Notice kind="success">{msg}</Notice> : null}
         {table}
       </section>
+      {hasRole(session, 'admin', 'auditor') ? <ErasureList tick={eraseTick} /> : null}
       {editing ? (
         <RolesDialog
           person={editing}
           onClose={() => setEditing(null)}
           onSaved={(roles) => {
             setMsg(`${editing.email} now has: ${roles.map(roleName).join(', ') || 'no role'}. Their sessions were ended; the change applies at their next sign-in.`);
+            reload();
+          }}
+        />
+      ) : null}
+      {erasing ? (
+        <EraseDialog
+          person={erasing}
+          onClose={() => setErasing(null)}
+          onErased={(r) => {
+            setMsg(`${erasing.email} is erased: ${countRows(r.deleted)} rows deleted, ${countRows(r.nullified)} references cleared${r.subject_key_destroyed ? ', and their audit key destroyed (their name, e-mail and IP address in the audit log can no longer be read)' : ''}.`);
+            setEraseTick((t) => t + 1);
             reload();
           }}
         />
@@ -329,5 +388,137 @@ function RolesDialog({ person, onClose, onSaved }: { person: Person; onClose: ()
         </form>
       </div>
     </div>
+  );
+}
+
+/**
+ * Erasing a person (CORE-PRIVACY): the admin types the person's e-mail and a reason; the
+ * server asks for a fresh verification (the step-up dialog opens above this one). Refusals
+ * such as `last_admin` or `already_erased` are shown as the server's sentence.
+ */
+function EraseDialog({ person, onClose, onErased }: { person: Person; onClose: () => void; onErased: (r: ErasureReport) => void }) {
+  const id = useId();
+  const [typed, setTyped] = useState('');
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const first = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    first.current?.focus();
+  }, []);
+  const matches = typed.trim().toLowerCase() === person.email.toLowerCase();
+  const ready = matches && reason.trim().length > 0;
+  const erase = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!ready) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await api.post<ErasureReport>('/api/v1/governance/erasures', { user_id: person.id, reason: reason.trim() });
+      onErased(r);
+      onClose();
+    } catch (err) {
+      setError(describe(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="dialog-backdrop">
+      <div
+        className="dialog"
+        role="alertdialog"
+        aria-modal="true"
+        aria-labelledby={`${id}-t`}
+        aria-describedby={`${id}-d`}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && !busy) onClose();
+          trapTab(e);
+        }}
+      >
+        <h2 id={`${id}-t`}>Erase {person.email}?</h2>
+        <p id={`${id}-d`} className="muted">
+          This cannot be undone. Their activity data, devices, sessions, sign-in factors and identity are deleted; audit entries about them stay verifiable, but their name, e-mail and IP address in them become unreadable. Records that are evidence (scan approvals, signed scopes, reviews) keep pointing at an anonymous placeholder.
+        </p>
+        <form onSubmit={erase} className="stack">
+          <div className="field">
+            <label htmlFor={`${id}-email`}>Type their e-mail to confirm</label>
+            <input ref={first} id={`${id}-email`} type="text" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} />
+          </div>
+          <div className="field">
+            <label htmlFor={`${id}-reason`}>Reason (kept in the erasure record)</label>
+            <textarea id={`${id}-reason`} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={1000} rows={3} />
+          </div>
+          {error ? (
+            <p className="field-error" role="alert">
+              {error}
+            </p>
+          ) : null}
+          <div className="dialog-actions">
+            <button type="button" className="btn" onClick={onClose} disabled={busy}>
+              Cancel
+            </button>
+            <button type="submit" className="btn btn-danger-solid" disabled={busy || !ready} aria-busy={busy || undefined}>
+              {busy ? 'Erasing…' : 'Erase permanently'}
+            </button>
+          </div>
+        </form>
+      </div>
+    </div>
+  );
+}
+
+/** Erasure requests with what each removed, for admins and auditors (evidence for a data-protection authority). */
+function ErasureList({ tick }: { tick: number }) {
+  const [state, reload] = useAsync((signal) => api.get<{ erasures: ErasureRequest[] }>('/api/v1/governance/erasures', { signal }), [tick]);
+  let body;
+  if (state.status === 'loading') body = <Loading label="Loading erasure requests…" />;
+  else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
+  else
+    body = (
+      <DataTable<ErasureRequest>
+        caption="Erasure requests"
+        rows={state.data.erasures}
+        rowKey={(r) => r.id}
+        initialSort={{ key: 'when', dir: 'desc' }}
+        empty={<EmptyState title="No erasure requests.">An admin erases a person from the table above.</EmptyState>}
+        columns={[
+          { key: 'when', header: 'Requested', sortValue: (r) => r.requested_at, filterValue: () => '', render: (r) => formatTime(r.requested_at) },
+          { key: 'subject', header: 'Person', sortValue: (r) => r.subject_id, filterValue: (r) => r.subject_id, render: (r) => <code className="small" title={r.subject_id}>{r.subject_id.slice(0, 8)}…</code> },
+          { key: 'reason', header: 'Reason', sortValue: (r) => r.reason, render: (r) => r.reason },
+          {
+            key: 'status',
+            header: 'Status',
+            sortValue: (r) => (r.completed_at ? 1 : 0),
+            render: (r) => (r.completed_at ? <span className="badge badge-ok" title={`Completed ${formatTime(r.completed_at)}`}>Completed</span> : <span className="badge badge-warn">Not completed</span>),
+          },
+          { key: 'deleted', header: 'Deleted', sortValue: (r) => countRows(r.report?.deleted), filterValue: (r) => rowSummary(r.report?.deleted), render: (r) => <span className="small">{rowSummary(r.report?.deleted)}</span> },
+          { key: 'nullified', header: 'Cleared', sortValue: (r) => countRows(r.report?.nullified), filterValue: (r) => rowSummary(r.report?.nullified), render: (r) => <span className="small">{rowSummary(r.report?.nullified)}</span> },
+          {
+            key: 'kept',
+            header: 'Kept',
+            sortValue: (r) => r.report?.kept?.length ?? 0,
+            filterValue: (r) => (r.report?.kept ?? []).join(' '),
+            render: (r) => (
+              <details>
+                <summary>{r.report?.kept?.length ?? 0}</summary>
+                <span className="small">{(r.report?.kept ?? []).join(', ')}</span>
+              </details>
+            ),
+          },
+          {
+            key: 'key',
+            header: 'Audit key',
+            sortValue: (r) => (r.report?.subject_key_destroyed ? 1 : 0),
+            render: (r) => (r.report?.subject_key_destroyed ? 'Destroyed' : r.completed_at ? 'None was held' : '—'),
+          },
+        ]}
+      />
+    );
+  return (
+    <section aria-labelledby="erasures-h" className="stack">
+      <h2 id="erasures-h">Erasure requests</h2>
+      <p className="muted small">Each request, why it was made and what it removed. Rows kept as evidence point at an anonymous placeholder; a destroyed audit key makes the person's name, e-mail and IP address in the audit log unreadable while the log still verifies.</p>
+      {body}
+    </section>
   );
 }
