@@ -3,26 +3,19 @@
  * vendor support (the tenant maximum is enforced with a plain message), sees it listed, and
  * revokes it through the confirmation dialog. No console errors or CSP reports.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { createTenant, loginAs, startTestServer, type TestServer } from '@parapet/server/testing';
-import { browserMissing, launchBrowser, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
+import { createTenant, loginAs, type TestServer } from '@parapet/server/testing';
+import { browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
 
-const missing = browserMissing();
 let s: TestServer;
 let browser: Browser;
-const tabs: Tab[] = [];
-
-before(async () => {
-  if (missing) return;
-  s = await startTestServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  for (const t of tabs) await t.context.close().catch(() => undefined);
-  await browser?.close();
-  await s?.close();
+const { skip: missing, tabs } = browserSuite({
+  setup: async (srv, br) => {
+    s = srv;
+    browser = br;
+  },
 });
 
 test('an admin opens a support grant, sees it, and revokes it', { skip: missing ?? false }, async () => {

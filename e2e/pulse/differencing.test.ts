@@ -19,20 +19,14 @@ import { startTestServer, loginAs, createUser, type TestServer } from '@parapet/
 import { chartsAsOf } from '@parapet/server/pulse/queries';
 import { teamOf } from '@parapet/server/pulse/kanon';
 
-const DAY = 86_400_000;
+import { monday, plusDays } from './helpers.js';
+
 let s: TestServer;
 before(async () => {
   s = await startTestServer();
 });
 after(() => s.close());
 
-/** Monday (YYYY-MM-DD) of the ISO week `weeksAgo` weeks before this one. */
-function monday(weeksAgo: number): string {
-  const today = Math.floor(Date.now() / DAY) * DAY;
-  const dow = (new Date(today).getUTCDay() + 6) % 7;
-  return new Date(today - dow * DAY - weeksAgo * 7 * DAY).toISOString().slice(0, 10);
-}
-const plus = (day: string, n: number) => new Date(Date.parse(day) + n * DAY).toISOString().slice(0, 10);
 
 async function person(tenantId: string, managerId: string | null, roles: Array<'employee' | 'manager'> = ['employee']): Promise<string> {
   const { userId } = await createUser(s.db, tenantId, { roles });
@@ -54,9 +48,9 @@ test('differencing: a past week asked before and after a move and a deactivation
   const reports: string[] = [];
   for (let i = 0; i < 7; i++) reports.push(await person(t, m.userId));
   const w = monday(2);
-  for (let d = 0; d < 5; d++) for (const [i, r] of reports.entries()) await rollup(t, r, plus(w, d), 3600 + 97 * i + d);
+  for (let d = 0; d < 5; d++) for (const [i, r] of reports.entries()) await rollup(t, r, plusDays(w, d), 3600 + 97 * i + d);
   const ask = async (period: 'day' | 'week') => {
-    const r = await m.client.get(`/api/v1/pulse/activity?${new URLSearchParams({ purpose: 'wellbeing', level: 'team', period, subject: m.userId, from: w, to: plus(w, 6) })}`);
+    const r = await m.client.get(`/api/v1/pulse/activity?${new URLSearchParams({ purpose: 'wellbeing', level: 'team', period, subject: m.userId, from: w, to: plusDays(w, 6) })}`);
     assert.equal(r.status, 200, r.text);
     return (r.json.cells as Cell[]).filter((c) => c.category === 'development');
   };
@@ -85,9 +79,9 @@ test('differencing: the same cell under two purposes is the same cell; a week un
   for (let i = 0; i < 6; i++) reports.push(await person(t, m.userId));
   const w = monday(3);
   // Monday to Friday all six work; Saturday two of them (a suppressed day).
-  for (let d = 0; d < 6; d++) for (const [i, r] of reports.entries()) if (d < 5 || i < 2) await rollup(t, r, plus(w, d), 1800 + 131 * i + 7 * d);
+  for (let d = 0; d < 6; d++) for (const [i, r] of reports.entries()) if (d < 5 || i < 2) await rollup(t, r, plusDays(w, d), 1800 + 131 * i + 7 * d);
   const ask = async (purpose: string, period: 'day' | 'week') => {
-    const r = await m.client.get(`/api/v1/pulse/activity?${new URLSearchParams({ purpose, level: 'team', period, subject: m.userId, from: w, to: plus(w, 6) })}`);
+    const r = await m.client.get(`/api/v1/pulse/activity?${new URLSearchParams({ purpose, level: 'team', period, subject: m.userId, from: w, to: plusDays(w, 6) })}`);
     assert.equal(r.status, 200, `${purpose}/${period}: ${r.text}`);
     return (r.json.cells as Cell[]).filter((c) => c.category === 'development');
   };
@@ -103,7 +97,7 @@ test('differencing: the same cell under two purposes is the same cell; a week un
   // The two Saturday workers' figures are in no cell: the difference is exactly 0.
   assert.equal(weekCap.active_s! - days.filter((c) => c.released).reduce((n, c) => n + c.active_s!, 0), 0);
   // Capacity planning gives no day cells at all (its grants are weekly).
-  const r = await m.client.get(`/api/v1/pulse/activity?${new URLSearchParams({ purpose: 'capacity_planning', level: 'team', period: 'day', subject: m.userId, from: w, to: plus(w, 6) })}`);
+  const r = await m.client.get(`/api/v1/pulse/activity?${new URLSearchParams({ purpose: 'capacity_planning', level: 'team', period: 'day', subject: m.userId, from: w, to: plusDays(w, 6) })}`);
   assert.equal(r.status, 403);
 });
 
@@ -119,11 +113,11 @@ test('differencing: week(A) - week(B) - the days released for both teams gives b
   const bs = [await person(t, b), await person(t, b), await person(t, b)];
   const w = monday(2);
   for (let d = 0; d < 7; d++) {
-    for (const [i, x] of [...bs, a1].entries()) await rollup(t, x, plus(w, d), 1000 + 100 * i + d);
-    if (d < 6) for (const x of [b, a2]) await rollup(t, x, plus(w, d), 500 + d);
+    for (const [i, x] of [...bs, a1].entries()) await rollup(t, x, plusDays(w, d), 1000 + 100 * i + d);
+    if (d < 6) for (const x of [b, a2]) await rollup(t, x, plusDays(w, d), 500 + d);
   }
   const ask = async (subject: string, period: 'day' | 'week') => {
-    const r = await a.client.get(`/api/v1/pulse/activity?${new URLSearchParams({ purpose: 'wellbeing', level: 'team', period, subject, from: w, to: plus(w, 6) })}`);
+    const r = await a.client.get(`/api/v1/pulse/activity?${new URLSearchParams({ purpose: 'wellbeing', level: 'team', period, subject, from: w, to: plusDays(w, 6) })}`);
     assert.equal(r.status, 200, r.text);
     return (r.json.cells as Cell[]).filter((c) => c.category === 'development');
   };

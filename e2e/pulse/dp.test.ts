@@ -9,19 +9,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, loginAs, createUser, type TestServer } from '@parapet/server/testing';
 
-const DAY = 86_400_000;
+import { monday, plusDays } from './helpers.js';
+
 let s: TestServer;
 before(async () => {
   s = await startTestServer();
 });
 after(() => s.close());
 
-function monday(weeksAgo: number): string {
-  const today = Math.floor(Date.now() / DAY) * DAY;
-  const dow = (new Date(today).getUTCDay() + 6) % 7;
-  return new Date(today - dow * DAY - weeksAgo * 7 * DAY).toISOString().slice(0, 10);
-}
-const plus = (day: string, n: number) => new Date(Date.parse(day) + n * DAY).toISOString().slice(0, 10);
 type Cell = { period: string; category: string; released: boolean; people?: number; active_s?: number; idle_s?: number; work_s?: number };
 
 test('differential privacy: off by default; on, org figures are noisy with ε printed, no true figure leaks, repeats are identical', async () => {
@@ -38,13 +33,13 @@ test('differential privacy: off by default; on, org figures are noisy with ε pr
   for (let d = 0; d < 5; d++) {
     for (const [i, x] of people.entries()) {
       await s.db.tx({ tenantId: t }, (q) =>
-        q.query(`INSERT INTO pulse_daily (tenant_id, day, user_id, category, active_s, idle_s, paused_s, work_s, intervals) VALUES ($1, $2, $3, 'development', $4, $5, 0, $4, 1)`, [t, plus(w, d), x, 3000 + 41 * i + d, 500 + i]),
+        q.query(`INSERT INTO pulse_daily (tenant_id, day, user_id, category, active_s, idle_s, paused_s, work_s, intervals) VALUES ($1, $2, $3, 'development', $4, $5, 0, $4, 1)`, [t, plusDays(w, d), x, 3000 + 41 * i + d, 500 + i]),
       );
     }
   }
   const truth = { active: 0, idle: 0 };
   for (let d = 0; d < 5; d++) for (let i = 0; i < 8; i++) (truth.active += 3000 + 41 * i + d), (truth.idle += 500 + i);
-  const q = (level: 'org' | 'team') => new URLSearchParams({ purpose: 'capacity_planning', level, period: 'week', from: w, to: plus(w, 6), ...(level === 'team' ? { subject: m.userId } : {}) });
+  const q = (level: 'org' | 'team') => new URLSearchParams({ purpose: 'capacity_planning', level, period: 'week', from: w, to: plusDays(w, 6), ...(level === 'team' ? { subject: m.userId } : {}) });
   const ask = async (level: 'org' | 'team') => {
     const r = await m.client.get(`/api/v1/pulse/activity?${q(level)}`);
     assert.equal(r.status, 200, r.text);

@@ -11,19 +11,14 @@ import { startTestServer, loginAs, createUser, type TestServer } from '@parapet/
 import { chartsAsOf } from '@parapet/server/pulse/queries';
 import { buildTree, teamOf } from '@parapet/server/pulse/kanon';
 
-const DAY = 86_400_000;
+import { monday, plusDays } from './helpers.js';
+
 let s: TestServer;
 before(async () => {
   s = await startTestServer();
 });
 after(() => s.close());
 
-function monday(weeksAgo: number): string {
-  const today = Math.floor(Date.now() / DAY) * DAY;
-  const dow = (new Date(today).getUTCDay() + 6) % 7;
-  return new Date(today - dow * DAY - weeksAgo * 7 * DAY).toISOString().slice(0, 10);
-}
-const plus = (day: string, n: number) => new Date(Date.parse(day) + n * DAY).toISOString().slice(0, 10);
 type Cell = { period: string; category: string; released: boolean; people?: number; active_s?: number };
 
 test('erasure: a sub-manager leaves no id in the week charts; the past week keeps its team and its release decisions', async () => {
@@ -46,12 +41,12 @@ test('erasure: a sub-manager leaves no id in the week charts; the past week keep
   for (let d = 0; d < 5; d++) {
     for (const [i, x] of everyone.entries()) {
       await s.db.tx({ tenantId: t }, (q) =>
-        q.query(`INSERT INTO pulse_daily (tenant_id, day, user_id, category, active_s, idle_s, paused_s, work_s, intervals) VALUES ($1, $2, $3, 'development', $4, 0, 0, $4, 1)`, [t, plus(w, d), x, seconds(i, d)]),
+        q.query(`INSERT INTO pulse_daily (tenant_id, day, user_id, category, active_s, idle_s, paused_s, work_s, intervals) VALUES ($1, $2, $3, 'development', $4, 0, 0, $4, 1)`, [t, plusDays(w, d), x, seconds(i, d)]),
       );
     }
   }
   const ask = async (period: 'day' | 'week') => {
-    const r = await m.client.get(`/api/v1/pulse/activity?${new URLSearchParams({ purpose: 'wellbeing', level: 'team', period, subject: m.userId, from: w, to: plus(w, 6) })}`);
+    const r = await m.client.get(`/api/v1/pulse/activity?${new URLSearchParams({ purpose: 'wellbeing', level: 'team', period, subject: m.userId, from: w, to: plusDays(w, 6) })}`);
     assert.equal(r.status, 200, r.text);
     return { people: r.json.people as number, cells: (r.json.cells as Cell[]).filter((c) => c.category === 'development') };
   };

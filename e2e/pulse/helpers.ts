@@ -47,3 +47,13 @@ export const DAY = 86_400_000;
 export function dayStart(daysAgo: number, now = Date.now()): number {
   return Math.floor(now / DAY) * DAY - daysAgo * DAY;
 }
+
+/** Monday (YYYY-MM-DD, UTC) of the ISO week `weeksAgo` weeks before this one. */
+export function monday(weeksAgo: number): string {
+  const today = Math.floor(Date.now() / DAY) * DAY;
+  const dow = (new Date(today).getUTCDay() + 6) % 7;
+  return new Date(today - dow * DAY - weeksAgo * 7 * DAY).toISOString().slice(0, 10);
+}
+
+/** The day `n` days after `day` (both YYYY-MM-DD, UTC). */
+export const plusDays = (day: string, n: number) => new Date(Date.parse(day) + n * DAY).toISOString().slice(0, 10);
