@@ -208,6 +208,8 @@ test('the first hour from npm start: init, invitations, MFA, a signed scope and 
     await withStepUp(who.page, who, () => who.page.getByRole('button', { name: `Approve scan ${scanShort}` }).click(), who.page.getByText(`Scan ${scanShort} approved; it is now ${after}.`));
   }
   const row = pat.page.getByRole('table', { name: 'Scans' }).getByRole('row').filter({ hasText: scanShort });
+  // The notice comes with the API's answer; the table reloads just after it.
+  await row.filter({ hasText: '2/2' }).waitFor();
   assert.match(await row.innerText(), /queued[\s\S]*2\/2 admin@example\.com, pat@example\.com/);
   await screenshot(pat.page, 'first-hour-probe-approved');
   assert.deepEqual(problems, []);

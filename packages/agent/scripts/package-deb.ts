@@ -39,8 +39,12 @@ const repoRoot = join(agentDir, '..', '..');
 
 /** The packages the bundle resolves at run time from node_modules next to it. */
 export const RUNTIME_PACKAGES = ['better-sqlite3-multiple-ciphers', '@napi-rs/keyring', 'x11', 'dbus-next', 'uplot'];
-/** Dependencies only used when a package is installed from the registry (prebuilt download), not at run time. */
-const INSTALL_ONLY = new Set(['prebuild-install']);
+/**
+ * Dependencies never used at run time: install-time tools (prebuilt download, node-gyp), and
+ * usocket, dbus-next's optional native socket, whose addon is never built here (allowScripts
+ * does not run its install script) and without which dbus-next uses Node's own sockets.
+ */
+const INSTALL_ONLY = new Set(['prebuild-install', 'node-gyp', 'usocket']);
 /** What the package ships of better-sqlite3-multiple-ciphers: its JS, its licence and the compiled addon. */
 const SQLITE_FILES = ['package.json', 'LICENSE', 'README.md', 'lib', 'build/Release/better_sqlite3.node'];
 
@@ -81,7 +85,7 @@ export function runtimeClosure(): Pkg[] {
     found.set(name, { name, dir, version: pj.version, license: pj.license ?? 'see its LICENSE file' });
     const opt = pj.optionalDependencies ?? {};
     for (const d of Object.keys(pj.dependencies ?? {})) if (!INSTALL_ONLY.has(d)) visit(d, dir, d in opt);
-    for (const d of Object.keys(opt)) visit(d, dir, true);
+    for (const d of Object.keys(opt)) if (!INSTALL_ONLY.has(d)) visit(d, dir, true);
   };
   for (const n of RUNTIME_PACKAGES) visit(n, agentDir, false);
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
