@@ -5,33 +5,24 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startTestServer, loginAs, type TestServer } from '@parapet/server/testing';
-import { runCli as run } from './run-cli.js';
+import { assertOneSentence, sessionEnv, runCli as run } from './run-cli.js';
 
 let s: TestServer;
-let dir: string;
 before(async () => {
   s = await startTestServer();
-  dir = await mkdtemp(join(tmpdir(), 'parapet-cli-gov-'));
 });
-after(async () => {
-  await s.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => s.close());
 
-const oneSentence = (err: string) => assert.equal(err.trim().split('\n').length, 1, err);
 
 test('erasure: request needs a reason and a matching confirmation; erasing oneself is refused; the list shows what was done', async () => {
   const a = await loginAs(s, { roles: ['admin'], mfaFresh: true });
   const victim = await loginAs(s, { roles: ['employee'], tenantId: a.tenantId });
-  const env = { PARAPET_DATA_DIR: s.dataDir, PARAPET_SESSION: a.client.cookies.get('__Host-parapet_session')!, PARAPET_SERVER_URL: '' };
+  const env = sessionEnv(s, a.client);
   // No terminal to confirm on and no --yes: nothing is erased.
   const unconfirmed = await run(['erasure', 'request', victim.email, '--reason', 'left'], env);
   assert.equal(unconfirmed.code, 1);
-  oneSentence(unconfirmed.err);
+  assertOneSentence(unconfirmed.err);
   assert.match((await run(['erasure', 'list'], env)).out, /No erasure requests\./);
   assert.match((await run(['erasure', 'request', 'nobody@example.test', '--reason', 'x', '--yes'], env)).err, /Nobody with the email nobody@example\.test/);
 
@@ -50,6 +41,6 @@ test('erasure: request needs a reason and a matching confirmation; erasing onese
   // Erasing oneself is refused (another admin must do it).
   const self = await run(['erasure', 'request', a.email, '--reason', 'x', '--yes'], env);
   assert.equal(self.code, 1);
-  oneSentence(self.err);
+  assertOneSentence(self.err);
   assert.match(self.err, /\(erasure_self\)/);
 });

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, loginAs, type TestServer } from '@parapet/server/testing';
-import { runCli as run } from './run-cli.js';
+import { sessionEnv, runCli as run } from './run-cli.js';
 
 let s: TestServer;
 let dir: string;
@@ -26,7 +26,7 @@ after(async () => {
 test('parapet posture prints the checks, saves the signed statement and fails when a control fails', async () => {
   const a = await loginAs(s, { roles: ['admin'] });
   await s.asAdmin((q) => q.query(`INSERT INTO mfa_totp (tenant_id, user_id, secret_sealed, confirmed_at) VALUES ($1, $2, 'sealed-placeholder', now())`, [a.tenantId, a.userId]));
-  const env = { PARAPET_DATA_DIR: s.dataDir, PARAPET_SESSION: a.client.cookies.get('__Host-parapet_session')!, PARAPET_SERVER_URL: '' };
+  const env = sessionEnv(s, a.client);
   const out = join(dir, 'posture.dsse.json');
   const ok = await run(['posture', '--out', out], env);
   assert.equal(ok.code, 0, ok.err + ok.out);

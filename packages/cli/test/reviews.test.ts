@@ -11,7 +11,7 @@ import { createPublicKey } from 'node:crypto';
 import { dsse } from '@parapet/core';
 import { startTestServer, loginAs, type TestServer } from '@parapet/server/testing';
 import { REVIEW_PAYLOAD_TYPE } from '@parapet/server/governance/reviews';
-import { runCli as run } from './run-cli.js';
+import { assertOneSentence, sessionEnv, runCli as run } from './run-cli.js';
 
 let s: TestServer;
 let dir: string;
@@ -24,18 +24,17 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const oneSentence = (err: string) => assert.equal(err.trim().split('\n').length, 1, err);
 
 test('reviews: open, show, decide (a revocation takes effect), sign off with evidence that verifies; refusals are one sentence', async () => {
   const a = await loginAs(s, { roles: ['admin'], email: `ada-${Date.now()}@cli.test`, mfaFresh: true });
   const aud = await loginAs(s, { roles: ['auditor'], tenantId: a.tenantId, mfaFresh: true });
-  const env = { PARAPET_DATA_DIR: s.dataDir, PARAPET_SESSION: a.client.cookies.get('__Host-parapet_session')!, PARAPET_SERVER_URL: '' };
+  const env = sessionEnv(s, a.client);
   const audEnv = { ...env, PARAPET_SESSION: aud.client.cookies.get('__Host-parapet_session')! };
 
   // An auditor may read but not open.
   const refused = await run(['reviews', 'open'], audEnv);
   assert.equal(refused.code, 1);
-  oneSentence(refused.err);
+  assertOneSentence(refused.err);
 
   const opened = await run(['reviews', 'open', '--title', 'CLI review', '--reviewer', a.userId, '--json'], env);
   assert.equal(opened.code, 0, opened.err);
@@ -51,11 +50,11 @@ test('reviews: open, show, decide (a revocation takes effect), sign off with evi
   // Sign-off before every line is decided is refused, in one sentence.
   const early = await run(['reviews', 'sign-off', review.id, '--out', join(dir, 'early.json')], env);
   assert.equal(early.code, 1);
-  oneSentence(early.err);
+  assertOneSentence(early.err);
   // Not a reviewer: refused.
   const notReviewer = await run(['reviews', 'decide', review.id, num(adminLine), 'confirm'], audEnv);
   assert.equal(notReviewer.code, 1);
-  oneSentence(notReviewer.err);
+  assertOneSentence(notReviewer.err);
 
   assert.equal((await run(['reviews', 'decide', review.id, num(adminLine), 'confirm'], env)).code, 0);
   const rv = await run(['reviews', 'decide', review.id, num(auditorLine), 'revoke', '--note', 'left the team'], env);

@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli as run } from './run-cli.js';
+import { assertOneSentence, runCli as run } from './run-cli.js';
 
-const oneSentence = (err: string) => assert.equal(err.trim().split('\n').length, 1, err);
 
 test('support staff add | list | disable on the operator database; errors are one sentence', async () => {
   const data = await mkdtemp(join(tmpdir(), 'parapet-cli-support-'));
@@ -27,11 +26,11 @@ test('support staff add | list | disable on the operator database; errors are on
     assert.equal((await run(['support', 'staff', 'disable', 'sam@vendor.test'], env)).code, 0);
     const again = await run(['support', 'staff', 'disable', 'sam@vendor.test'], env);
     assert.equal(again.code, 1);
-    oneSentence(again.err);
+    assertOneSentence(again.err);
     assert.match(again.err, /no active support member/);
     const badEmail = await run(['support', 'staff', 'add', 'not-an-address'], env);
     assert.equal(badEmail.code, 1);
-    oneSentence(badEmail.err);
+    assertOneSentence(badEmail.err);
     assert.match((await run(['support', '--help'], env)).out, /support staff add/);
   } finally {
     await rm(data, { recursive: true, force: true });
@@ -43,11 +42,11 @@ test('reviews and erasure refuse malformed arguments before asking any server', 
   const id = '00000000-0000-4000-8000-000000000000';
   const bad = await run(['reviews', 'decide', id, '3', 'maybe'], env);
   assert.equal(bad.code, 1);
-  oneSentence(bad.err);
+  assertOneSentence(bad.err);
   assert.match(bad.err, /"confirm" or "revoke", not "maybe"/);
   assert.match((await run(['reviews', 'show', 'not-an-id'], env)).err, /not a review id/);
   const noReason = await run(['erasure', 'request', 'someone@example.test'], env);
   assert.equal(noReason.code, 1);
-  oneSentence(noReason.err);
+  assertOneSentence(noReason.err);
   assert.match(noReason.err, /--reason/);
 });
