@@ -10,14 +10,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
 import { FileKeyProvider } from '../src/crypto/keyfile.js';
 import { dataPaths } from '../src/datadir.js';
 import { openVault } from '../src/platform/vault.js';
 import { putSealed } from '../src/vault/sealed.js';
 import { finishedScan } from './probe-finished-scan.js';
-import { verifyPresigned, type Verdict } from './fixtures/sigv4.js';
+import { fetchUrl, verifyPresigned, type Verdict } from './fixtures/sigv4.js';
 
 const CREDS = { id: 'PARAPETS3TEST', secret: 'stand-in/secret+key' };
 const objects = new Map<string, { body: Buffer; headers: IncomingMessage['headers'] }>();
@@ -79,16 +79,6 @@ after(async () => {
   if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
   else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
 });
-
-function fetchUrl(url: string): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-    }).on('error', reject).end();
-  });
-}
 
 test('on the S3 vault the export URLs are presigned S3 GETs (5 minutes) of plaintext export copies; each verifies and returns the opened object', async () => {
   const { tenantId, scanId } = await finishedScan(s);

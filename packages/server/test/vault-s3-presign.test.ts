@@ -14,12 +14,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3Vault } from '../src/vault/s3.js';
-import { verifyPresigned, type Verdict } from './fixtures/sigv4.js';
+import { fetchUrl, verifyPresigned, type Verdict } from './fixtures/sigv4.js';
 
 // AWS's published example credentials and expected values.
 const AWS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
@@ -99,16 +99,6 @@ before(async () => {
   endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
 after(() => new Promise<void>((ok) => server.close(() => ok())));
-
-function fetchUrl(url: string): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-    }).on('error', reject).end();
-  });
-}
 
 test('the vault\'s presigned GET: 5 minutes, host-only signature, verified on arrival; a changed key or signature, another secret or a late use is refused', async () => {
   const open = (secretAccessKey: string) => S3Vault.open({ client: new S3Client({ endpoint, region: 'eu-west-1', forcePathStyle: true, credentials: { accessKeyId: SECRET.accessKeyId, secretAccessKey } }), bucket: 'evidence', prefix: 'parapet/' });
