@@ -5,8 +5,8 @@
  * (action in subject_data), with that person's manager chain as entities, as the routes do.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { clearDecisionCache, decide, defineActions, pdpCacheStats } from '../../packages/server/src/auth/pdp.js';
-import type { UserPrincipal } from '../../packages/server/src/auth/principal.js';
+import { clearDecisionCache, decide, defineActions, pdpCacheStats } from '../../packages/server/src/platform/pdp.js';
+import type { UserPrincipal } from '../../packages/server/src/platform/principal.js';
 
 const USERS = 10_000;
 const LEVELS = 6;

@@ -7,7 +7,10 @@ import { PROBLEM_CONTENT_TYPE, ProblemError, problemBody, problemSchema } from '
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { findUnstorable, problemForDatabaseError } from './http/bad-input.js';
 import { domainModules } from './modules.js';
-import { registerAuthHooks } from './auth/hooks.js';
+import { registerSessionResolver } from './auth/hooks.js';
+import { registerDeviceAuth } from './devices/verify.js';
+import { recordAudit, type AuditEntry } from './audit/record.js';
+import { installGuard } from './platform/guard.js';
 import { configureAuditPii } from './audit/pii.js';
 import { JobRunner } from './platform/jobs.js';
 import { defineOutboxJob, outboxFor } from './platform/outbox.js';
@@ -68,7 +71,11 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
   });
   registerMetrics(app, deps.metricsToken);
   configureAuditPii(deps.keys);
-  await registerAuthHooks(app, deps);
+  // Principal resolvers, asked in this order: a session cookie, then a device signature.
+  await registerSessionResolver(app, deps);
+  await registerDeviceAuth(app, deps);
+  // The guard's denial entries are ordinary audit entries; their event names are catalogued.
+  installGuard(app, { db: deps.db, now: deps.now, audit: (q, tenantId, actor, e) => recordAudit(q, tenantId, actor, e as AuditEntry) });
   // Strings PostgreSQL cannot store (NUL, lone surrogates) and absurd nesting are refused for
   // every route before schema validation, so no handler has to remember to.
   app.addHook('preValidation', async (req) => {

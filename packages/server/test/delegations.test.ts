@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, loginAs, createUser, type TestServer } from '../src/testing.js';
-import { delegatedCategories } from '../src/auth/pdp.js';
+import { delegatedCategories } from '../src/auth/relations.js';
 
 let s: TestServer;
 before(async () => {

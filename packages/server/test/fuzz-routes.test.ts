@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestServer, loginAs, type TestServer, type TestClient, type TestResponse } from '../src/testing.js';
-import { ROLES } from '../src/auth/principal.js';
+import { ROLES } from '../src/platform/principal.js';
 
 type Schema = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 interface Operation {

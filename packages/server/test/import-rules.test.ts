@@ -75,3 +75,30 @@ test('the rule itself fails on a violation', () => {
   const bad = [...fake.entries()].filter(([f]) => f.startsWith('platform/')).flatMap(([f, ds]) => ds.filter((d) => DOMAINS.includes(d.split('/')[0]!)).map((d) => `${f} -> ${d}`));
   assert.deepEqual(bad, ['platform/bad.ts -> audit/record.ts']);
 });
+
+/** A file that registers routes (on the module's Fastify instance). */
+const ROUTE_REGISTRATION = /\bapp\.(?:get|post|put|patch|delete|head|options|route)\s*[<(]/;
+/** What a route file may not call: the guard (platform/guard.ts) is the one way in. */
+const BYPASS = /\b(?:authorize|authorizeAudited|authorizeOwnTx|requireUser|requireDevice)\s*\(/g;
+
+/** The bypasses in one file's source, as `name(` strings; comments count too (no room for doubt). */
+function bypasses(src: string): string[] {
+  return ROUTE_REGISTRATION.test(src) ? [...src.matchAll(BYPASS)].map((m) => m[0].replace(/\s+/g, '')) : [];
+}
+
+test('route files reach the PDP and the principal only through the guard', (ctx) => {
+  const routeFiles = [...graph.keys()].filter((f) => !f.startsWith('platform/') && ROUTE_REGISTRATION.test(readFileSync(join(SRC, f), 'utf8')));
+  ctx.diagnostic(`route files checked: ${routeFiles.length}`);
+  assert.ok(routeFiles.length >= 20, `only ${routeFiles.length} route files found; the pattern no longer matches how routes are registered`);
+  for (const f of routeFiles) {
+    const src = readFileSync(join(SRC, f), 'utf8');
+    assert.deepEqual(bypasses(src), [], `${f} authorizes by hand instead of calling guard()`);
+    assert.ok(/\bguard(?:User|Device|Any)?\(/.test(src) || !/\/api\/v1\//.test(src) || /^(?:health|tenants|console|http)\/|^app\.ts$/.test(f), `${f} registers API routes but never calls the guard`);
+  }
+});
+
+test('the guard rule itself fails on a hand-written check', () => {
+  const bad = `app.get('/api/v1/x', async (req) => { const p = requireUser(req); authorize(p, 'x.read', r, {}, now); });`;
+  assert.deepEqual(bypasses(bad), ['requireUser(', 'authorize(']);
+  assert.deepEqual(bypasses(`export function helper() { authorize(p); }`), [], 'only files that register routes are held to it');
+});

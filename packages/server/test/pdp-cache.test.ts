@@ -12,8 +12,8 @@ setFlagsFromString('--no-opt');
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { clearDecisionCache, decide, defineActions, pdpCacheStats } from '../src/auth/pdp.js';
-import type { UserPrincipal } from '../src/auth/principal.js';
+import { clearDecisionCache, decide, defineActions, pdpCacheStats } from '../src/platform/pdp.js';
+import type { UserPrincipal } from '../src/platform/principal.js';
 
 defineActions({
   'cachetest.report.read': { roles: ['auditor', 'admin'] },

@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createTestDatabase } from '@parapet/db/testing';
 import '../src/modules.js'; // every module's defineActions, so their declarations are validated too
-import { POLICY_DIR, authorize, authorizeAudited, compilePolicies, decide, defineActions, delegatedCategories, loadPolicyFiles, subjectRelations, validatePolicies, type Rule } from '../src/auth/pdp.js';
-import type { Role, UserPrincipal } from '../src/auth/principal.js';
+import { POLICY_DIR, authorize, compilePolicies, decide, defineActions, loadPolicyFiles, validatePolicies, type Rule } from '../src/platform/pdp.js';
+import { delegatedCategories, subjectRelations } from '../src/auth/relations.js';
+import { guard } from '../src/platform/guard.js';
+import { guardApp } from './fixtures/guard-app.js';
+import type { Role, UserPrincipal } from '../src/platform/principal.js';
 import { createTenant, createUser } from '../src/testing.js';
 
 interface TableUser { roles: Role[]; manager?: string; delegations?: string[]; tenant?: string }
@@ -23,7 +26,7 @@ test('an action declared with no roles validates and is denied to everyone', () 
   defineActions({ 'table.nobody': { roles: [] } });
   assert.deepEqual(validatePolicies(compilePolicies()), []);
   const p: UserPrincipal = { kind: 'user', tenantId: 't1', userId: 'admin', email: 'a@t', roles: ['admin'], sessionId: 's', mfaVerifiedAt: new Date(), csrfToken: 'x' };
-  assert.throws(() => authorize(p, 'table.nobody', { type: 'x', tenantId: 't1' }), { code: 'forbidden' });
+  assert.throws(() => authorize(p, 'table.nobody', { type: 'x', tenantId: 't1' }, {}, new Date()), { code: 'forbidden' });
 });
 
 test('a policy naming an undeclared action or attribute fails validation', () => {
@@ -87,15 +90,18 @@ test('manager chain and delegations come from the database; sensitive decisions 
   assert.deepEqual(await db.tx({ tenantId: t }, (q) => delegatedCategories(q, other.userId)), ['hr_tools']);
 
   const principal = (u: { userId: string }, roles: Role[]): UserPrincipal => ({ kind: 'user', tenantId: t, userId: u.userId, email: 'e', roles, sessionId: 's', mfaVerifiedAt: null, csrfToken: 'x' });
-  const actor = { type: 'user' as const, id: ceo.userId };
-  const res = { type: 'person', id: emp.userId, tenantId: t, attrs: { ...rel, category: 'dev_tools' } };
-  await db.tx({ tenantId: t }, (q) => authorizeAudited(q, actor, principal(ceo, ['manager']), 'table.person.read', res, { purpose: 'annual review' }));
-  await assert.rejects(
-    db.tx({ tenantId: t }, (q) => authorizeAudited(q, { type: 'user', id: other.userId }, principal(other, ['security_lead']), 'table.person.read', res, { purpose: 'curious' })),
-    { code: 'forbidden' },
+  // Through the guard: an allowed subject-data decision and a denial are both recorded.
+  const who = new Map([['ceo', principal(ceo, ['manager'])], ['other', principal(other, ['security_lead'])]]);
+  const app = await guardApp(db, () => new Date(), who, (r) =>
+    r.get<{ Querystring: { purpose: string } }>('/person', async (req) => (await guard(req, 'table.person.read', { type: 'person', id: emp.userId, attrs: { ...rel, category: 'dev_tools' } }, { context: { purpose: req.query.purpose } })).decision),
   );
-  // The denial's entry is kept when recorded in its own committed transaction.
-  await db.tx({ tenantId: t }, (q) => authorizeAudited(q, { type: 'user', id: other.userId }, principal(other, ['security_lead']), 'table.person.read', res, { purpose: 'curious' }).catch(() => undefined));
+  try {
+    assert.equal((await app.inject({ url: '/person?purpose=annual%20review', headers: { 'x-test-principal': 'ceo' } })).statusCode, 200);
+    const denied = await app.inject({ url: '/person?purpose=curious', headers: { 'x-test-principal': 'other' } });
+    assert.deepEqual([denied.statusCode, denied.json().code], [403, 'forbidden']);
+  } finally {
+    await app.close();
+  }
   const log = await db.tx({ tenantId: t }, (q) => q.query<{ action: string; outcome: string; purpose: string; actor_id: string; target_id: string; details: { action: string; policies: string[] } }>(`SELECT action, outcome, purpose, actor_id, target_id, details FROM audit_log ORDER BY seq`));
   assert.equal(log.rows.length, 2);
   assert.deepEqual([log.rows[0]!.action, log.rows[0]!.outcome, log.rows[0]!.purpose, log.rows[0]!.actor_id, log.rows[0]!.target_id], ['authz.decision', 'success', 'annual review', ceo.userId, emp.userId]);

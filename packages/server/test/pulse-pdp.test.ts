@@ -13,8 +13,8 @@ setFlagsFromString('--no-opt');
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { decide, type Resource } from '../src/auth/pdp.js';
-import type { Role, UserPrincipal } from '../src/auth/principal.js';
+import { decide, type Resource } from '../src/platform/pdp.js';
+import type { Role, UserPrincipal } from '../src/platform/principal.js';
 import '../src/pulse/routes.js'; // declares pulse.activity.read
 import { DEFAULT_PURPOSES, LEVELS, PERIODS, type Level, type Period } from '../src/pulse/settings.js';
 

@@ -2,8 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, loginAs, createTenant, type TestServer } from '../src/testing.js';
 import { SESSION_COOKIE } from '../src/auth/sessions.js';
-import { authorize, defineActions } from '../src/auth/pdp.js';
-import type { UserPrincipal } from '../src/auth/principal.js';
+import { authorize, defineActions } from '../src/platform/pdp.js';
+import type { UserPrincipal } from '../src/platform/principal.js';
 
 let s: TestServer;
 before(async () => {
@@ -49,10 +49,10 @@ test('the PDP denies by default, across tenants, by role, and asks for step-up w
   defineActions({ 'test.read': { roles: ['auditor'] }, 'test.sensitive': { roles: ['admin'], stepUp: true } });
   const now = new Date();
   const p: UserPrincipal = { kind: 'user', tenantId: 't1', userId: 'u', email: 'e', roles: ['admin'], sessionId: 's', mfaVerifiedAt: new Date(now.getTime() - 6 * 60_000), csrfToken: 'x' };
-  assert.throws(() => authorize(p, 'test.unknown', { type: 'x', tenantId: 't1' }), { code: 'forbidden' });
-  assert.throws(() => authorize(p, 'test.read', { type: 'x', tenantId: 't1' }), { code: 'forbidden' });
-  assert.throws(() => authorize({ ...p, roles: ['auditor'] }, 'test.read', { type: 'x', tenantId: 't2' }), { code: 'forbidden' });
-  assert.ok(authorize({ ...p, roles: ['auditor'] }, 'test.read', { type: 'x', tenantId: 't1' }).allowed);
+  assert.throws(() => authorize(p, 'test.unknown', { type: 'x', tenantId: 't1' }, {}, now), { code: 'forbidden' });
+  assert.throws(() => authorize(p, 'test.read', { type: 'x', tenantId: 't1' }, {}, now), { code: 'forbidden' });
+  assert.throws(() => authorize({ ...p, roles: ['auditor'] }, 'test.read', { type: 'x', tenantId: 't2' }, {}, now), { code: 'forbidden' });
+  assert.ok(authorize({ ...p, roles: ['auditor'] }, 'test.read', { type: 'x', tenantId: 't1' }, {}, now).allowed);
   assert.throws(() => authorize(p, 'test.sensitive', { type: 'x', tenantId: 't1' }, {}, now), { code: 'step_up_required', status: 401 });
   assert.throws(() => authorize({ ...p, mfaVerifiedAt: null }, 'test.sensitive', { type: 'x', tenantId: 't1' }, {}, now), { code: 'step_up_required' });
   assert.ok(authorize({ ...p, mfaVerifiedAt: new Date(now.getTime() - 4 * 60_000) }, 'test.sensitive', { type: 'x', tenantId: 't1' }, {}, now).allowed);

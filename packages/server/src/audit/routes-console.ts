@@ -5,10 +5,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
-import { requireUser } from '../auth/principal.js';
-import { authorize, defineActions } from '../auth/pdp.js';
+import { defineActions } from '../platform/pdp.js';
 import { sequencerFor } from './sequencer.js';
 import { revealPii } from './pii.js';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   // Same readers as the audit module's own audit.read: admins and auditors.
@@ -83,8 +83,7 @@ export async function auditConsoleRoutes(app: FastifyInstance, deps: AppDeps): P
       },
     },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'audit.log.browse', { type: 'audit_log', tenantId: p.tenantId });
+      const { principal: p } = await guard(req, 'audit.log.browse', { type: 'audit_log' });
       const f = req.query;
       const where: string[] = [];
       const args: unknown[] = [];

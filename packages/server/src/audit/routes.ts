@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { AppDeps } from '../deps.js';
-import { authorize, defineActions } from '../auth/pdp.js';
-import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { defineActions } from '../platform/pdp.js';
+import { actorOf, type UserPrincipal } from '../platform/principal.js';
 import { ProblemError } from '../http/problem.js';
 import { join } from 'node:path';
 import { recordAudit } from './record.js';
@@ -16,6 +16,7 @@ import { merkle } from '@parapet/core';
 import { emitIntegrityAlert } from '../webhooks/events.js';
 import { forEachSettled } from '../platform/jobs.js';
 import { AuditTamperError, buildExport, CheckpointScheduler, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, treeFor, treeSize, type StoredCheckpoint } from './service.js';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   'audit.read': { roles: ['admin', 'auditor'] },
@@ -156,27 +157,14 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     await sequencer.stop();
   });
 
-  /** authorize(), recording a denial in the tenant's audit log before it is answered. */
-  async function allow(req: FastifyRequest, action: string): Promise<UserPrincipal> {
-    const p = requireUser(req);
-    try {
-      authorize(p, action, { type: 'audit_log', tenantId: p.tenantId }, {}, deps.now());
-    } catch (e) {
-      if (e instanceof ProblemError) {
-        await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
-          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', target: { type: 'audit_log', id: p.tenantId }, details: { action, code: e.code } }),
-        );
-      }
-      throw e;
-    }
-    return p;
-  }
+  /** The resource of every audit route: the tenant's log. */
+  const auditLog = (p: UserPrincipal) => ({ type: 'audit_log', id: p.tenantId });
   const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
 
   app.get('/api/v1/audit/checkpoint', {
     schema: { tags: ['audit'], summary: 'The latest signed checkpoint (C2SP tlog-checkpoint signed note).', response: { 200: checkpointSchema, ...problems } },
   }, async (req) => {
-    const p = await allow(req, 'audit.read');
+    const { principal: p } = await guard(req, 'audit.read', auditLog);
     const c = await deps.db.tx(ctx(p), (q) => latestCheckpoint(q));
     if (!c) throw new ProblemError(404, 'no_checkpoint', 'No checkpoint has been issued yet; POST /api/v1/audit/checkpoints issues one.');
     return cpJson(c);
@@ -193,7 +181,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   app.get('/api/v1/audit/settings', {
     schema: { tags: ['audit'], summary: 'How long audit snapshots are retained in the WORM vault.', response: { 200: retentionSchema, ...problems } },
   }, async (req) => {
-    const p = await allow(req, 'audit.read');
+    const { principal: p } = await guard(req, 'audit.read', auditLog);
     const settings = await deps.db.tx(ctx(p), async (q) => (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants`)).rows[0]?.settings);
     return retentionView(retentionMonths(settings));
   });
@@ -205,7 +193,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       response: { 200: retentionSchema, ...problems },
     },
   }, async (req) => {
-    const p = await allow(req, 'audit.settings.update');
+    const { principal: p } = await guard(req, 'audit.settings.update', auditLog);
     const months = req.body.retention_months;
     await deps.db.tx(ctx(p), async (q) => {
       const before = retentionMonths((await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants FOR UPDATE`)).rows[0]?.settings);
@@ -244,14 +232,14 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       },
     },
   }, async (req) => {
-    const p = await allow(req, 'audit.read');
+    const { principal: p } = await guard(req, 'audit.read', auditLog);
     return auditStatus(deps.db, vault, p.tenantId, `user:${p.userId}`);
   });
 
   app.post('/api/v1/audit/checkpoints', {
     schema: { tags: ['audit'], summary: 'Sign a checkpoint of the log as it is now (idempotent per tree size).', body: { type: 'object', additionalProperties: false, properties: {} }, response: { 201: checkpointSchema, ...problems } },
   }, async (req, reply) => {
-    const p = await allow(req, 'audit.checkpoint');
+    const { principal: p } = await guard(req, 'audit.checkpoint', auditLog);
     let c;
     try {
       c = await issueCheckpoint(deps.db, deps.keys, p.tenantId, { vault });
@@ -274,7 +262,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       response: { 200: { type: 'object', required: ['origin', 'verifier_key', 'key_id', 'public_key'], properties: { origin: { type: 'string' }, verifier_key: { type: 'string' }, key_id: { type: 'string' }, public_key: b64 } }, ...problems },
     },
   }, async (req) => {
-    const p = await allow(req, 'audit.read');
+    const { principal: p } = await guard(req, 'audit.read', auditLog);
     const k = await deps.db.tx(ctx(p), (q) => ensureLogKey(q, deps.keys, p.tenantId));
     return { origin: logOrigin(p.tenantId), verifier_key: k.verifierKey, key_id: k.keyId, public_key: k.publicKey.toString('base64') };
   });
@@ -287,7 +275,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       response: { 200: { type: 'object', required: ['entries', 'tree_size'], properties: { tree_size: { type: 'integer' }, entries: { type: 'array', items: entrySchema } } }, ...problems },
     },
   }, async (req) => {
-    const p = await allow(req, 'audit.read');
+    const { principal: p } = await guard(req, 'audit.read', auditLog);
     await sequencer.flush(p.tenantId);
     return deps.db.tx(ctx(p), async (q) => ({ tree_size: await treeSize(q), entries: await entriesRange(q, req.query.from ?? 1, req.query.limit ?? 100) }));
   });
@@ -300,7 +288,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       response: { 200: { type: 'object', required: ['leaf_index', 'tree_size', 'leaf_hash', 'root_hash', 'proof'], properties: { leaf_index: { type: 'integer' }, tree_size: { type: 'integer' }, leaf_hash: b64, root_hash: b64, proof: proofSchema } }, ...problems },
     },
   }, async (req) => {
-    const p = await allow(req, 'audit.read');
+    const { principal: p } = await guard(req, 'audit.read', auditLog);
     const { index, tree_size: size } = req.query;
     if (index >= size) throw new ProblemError(400, 'index_out_of_range', `Leaf index ${index} is not below tree size ${size}.`);
     await sequencer.flush(p.tenantId);
@@ -317,7 +305,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       response: { 200: { type: 'object', required: ['old', 'new', 'old_root', 'new_root', 'proof'], properties: { old: { type: 'integer' }, new: { type: 'integer' }, old_root: b64, new_root: b64, proof: proofSchema } }, ...problems },
     },
   }, async (req) => {
-    const p = await allow(req, 'audit.read');
+    const { principal: p } = await guard(req, 'audit.read', auditLog);
     const { old, new: size } = req.query;
     if (old > size) throw new ProblemError(400, 'sizes_out_of_order', `Old size ${old} is larger than new size ${size}.`);
     await sequencer.flush(p.tenantId);
@@ -339,7 +327,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       response: { 201: snapshotSchema, 200: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } }, ...problems },
     },
   }, async (req, reply) => {
-    const p = await allow(req, 'audit.snapshot');
+    const { principal: p } = await guard(req, 'audit.snapshot', auditLog);
     const s = await snapshotAndAnchor(p.tenantId);
     if (!s) return { status: 'up_to_date' };
     reply.code(201);
@@ -349,7 +337,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   app.get('/api/v1/audit/snapshots', {
     schema: { tags: ['audit'], summary: 'Snapshots in the WORM vault.', response: { 200: { type: 'object', required: ['snapshots'], properties: { snapshots: { type: 'array', items: snapshotSchema } } }, ...problems } },
   }, async (req) => {
-    const p = await allow(req, 'audit.read');
+    const { principal: p } = await guard(req, 'audit.read', auditLog);
     const rows = await deps.db.tx(ctx(p), async (q) => (await q.query<{ from_seq: number; to_seq: number; object_key: string; sha256: string; retain_until: Date }>(`SELECT from_seq, to_seq, object_key, sha256, retain_until FROM audit_snapshots ORDER BY to_seq`)).rows);
     return { snapshots: rows.map((r) => ({ from_seq: Number(r.from_seq), to_seq: Number(r.to_seq), object_key: r.object_key, sha256: r.sha256, retain_until: r.retain_until.toISOString() })) };
   });
@@ -368,7 +356,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       },
     },
   }, async (req) => {
-    const p = await allow(req, 'audit.export');
+    const { principal: p } = await guard(req, 'audit.export', auditLog);
     const r = await exportLog(deps.db, deps.keys, p.tenantId, actorOf(req), vault);
     if (r.tamper) req.log.error({ tenant_id: p.tenantId, reason: r.tamper }, 'audit log contradicts a signed checkpoint');
     return r.export;

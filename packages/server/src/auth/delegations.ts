@@ -7,8 +7,9 @@ import type { AppDeps } from '../deps.js';
 import { recordAudit } from '../audit/record.js';
 import { isUniqueViolation } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
-import { actorOf, requireUser } from './principal.js';
-import { authorize, defineActions } from './pdp.js';
+import { actorOf } from '../platform/principal.js';
+import { defineActions } from '../platform/pdp.js';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   'authz.delegation.read': { roles: ['admin', 'auditor'] },
@@ -24,8 +25,7 @@ const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 
 export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get('/api/v1/auth/delegations', { schema: { tags: ['auth'], summary: 'Delegations of app categories to users and groups.', response: { 200: { type: 'object', properties: { delegations: { type: 'array', items: delegation } } }, '4xx': problem } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'authz.delegation.read', { type: 'delegation', tenantId: p.tenantId });
+    const { principal: p } = await guard(req, 'authz.delegation.read', { type: 'delegation' });
     const { rows } = await deps.db.tx({ tenantId: p.tenantId }, (q) =>
       q.query<{ id: string; grantee_type: string; grantee_id: string; category: string; created_at: Date }>(`SELECT id, grantee_type, grantee_id, category, created_at FROM delegations ORDER BY created_at`),
     );
@@ -48,8 +48,7 @@ export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Pro
       },
     },
     async (req, reply) => {
-      const p = requireUser(req);
-      authorize(p, 'authz.delegation.manage', { type: 'delegation', tenantId: p.tenantId });
+      const { principal: p } = await guard(req, 'authz.delegation.manage', { type: 'delegation' });
       const b = req.body;
       try {
         const row = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
@@ -74,8 +73,7 @@ export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Pro
     '/api/v1/auth/delegations/:id',
     { schema: { tags: ['auth'], summary: 'Remove a delegation (admin, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 204: { type: 'null' }, '4xx': problem } } },
     async (req, reply) => {
-      const p = requireUser(req);
-      authorize(p, 'authz.delegation.manage', { type: 'delegation', id: req.params.id, tenantId: p.tenantId });
+      const { principal: p } = await guard(req, 'authz.delegation.manage', { type: 'delegation', id: req.params.id });
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const { rows } = await q.query<{ grantee_type: string; grantee_id: string; category: string }>(`DELETE FROM delegations WHERE id = $1 RETURNING grantee_type, grantee_id, category`, [req.params.id]);
         if (!rows[0]) throw new ProblemError(404, 'delegation_not_found', 'No such delegation.');

@@ -1,17 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
-import { actorOf, requireUser, ROLES, type UserPrincipal } from './principal.js';
+import { actorOf, ROLES, type UserPrincipal } from '../platform/principal.js';
 import { CSRF_HEADER, SESSION_COOKIE, listUserSessions, resolveAnySession, revokeSession, revokeUserSessions, rotateSession, sessionCookieOptions, type SessionState } from './sessions.js';
 import { completeSecondFactor, passwordLogin } from './login.js';
-import { beginTotpEnrolment, getTotp, hasConfirmedMfa, issueRecoveryCodes, otpauthUri, remainingRecoveryCodes, verifyUserTotp } from './totp.js';
-import { authorize, defineActions } from './pdp.js';
+import { beginTotpEnrolment, getTotp, issueRecoveryCodes, otpauthUri, remainingRecoveryCodes, verifyUserTotp } from './totp.js';
+import { defineActions } from '../platform/pdp.js';
 import { getAuthSettings, setAuthSettings } from './settings.js';
 import { listWebauthnCredentials, webauthnRoutes } from './webauthn.js';
 import { delegationRoutes } from './delegations.js';
 import { unlockUser } from './unlock.js';
+import { authorizeNewFactor, selfResource } from './self.js';
+import { guard, guardUser } from '../platform/guard.js';
 
 defineActions({
   // Self-service on one's own account: every role; the resource is the caller's own user.
@@ -34,7 +35,6 @@ const secondFactorBody = {
   additionalProperties: false,
   properties: { code: { type: 'string', minLength: 6, maxLength: 6 }, recovery_code: { type: 'string', minLength: 16, maxLength: 32 } },
 } as const;
-export const selfResource = (p: UserPrincipal) => ({ type: 'user', id: p.userId, tenantId: p.tenantId, attrs: { owner: p.userId } });
 
 /**
  * The session behind the cookie in any state (the MFA routes serve half-signed-in sessions).
@@ -47,23 +47,6 @@ export async function anySession(req: FastifyRequest, deps: AppDeps, states: Ses
   if (!r || !states.includes(r.state)) throw new ProblemError(401, 'unauthenticated', 'Sign in to use this endpoint.');
   if (req.headers[CSRF_HEADER] !== r.principal.csrfToken) throw new ProblemError(403, 'csrf_token_invalid', `Send the session's CSRF token in the ${CSRF_HEADER} header.`);
   return r;
-}
-
-/**
- * Gate for adding a second factor (TOTP enrolment, WebAuthn registration), run inside the
- * caller's transaction. The first factor needs no step-up (there is nothing to verify with
- * yet); any further factor needs a fresh verification by an existing one
- * (`auth.self.mfa.add`, 401 step_up_required), and a half-signed-in enrolment session may only
- * add the first (409 mfa_already_enrolled). Registering a factor never counts as verifying one:
- * callers do not touch the session's MFA time.
- */
-export async function authorizeNewFactor(q: Queryable, p: UserPrincipal, state: SessionState, now: Date): Promise<void> {
-  if (!(await hasConfirmedMfa(q, p.userId))) {
-    if (state === 'full') authorize(p, 'auth.self.manage', selfResource(p));
-    return;
-  }
-  if (state !== 'full') throw new ProblemError(409, 'mfa_already_enrolled', 'This account already has a second factor; sign in with it, then add another.');
-  authorize(p, 'auth.self.mfa.add', selfResource(p), {}, now);
 }
 
 function setCookie(reply: FastifyReply, cookie: string) {
@@ -94,7 +77,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       },
     },
     async (req) => {
-      const p = requireUser(req);
+      const { principal: p } = await guardUser(req);
       return { tenant_id: p.tenantId, user_id: p.userId, email: p.email, roles: p.roles, mfa_verified_at: p.mfaVerifiedAt?.toISOString() ?? null, csrf_token: p.csrfToken };
     },
   );
@@ -153,7 +136,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     '/api/v1/auth/step-up',
     { schema: { tags: ['auth'], summary: 'Fresh MFA verification for step-up actions; the session cookie and CSRF token rotate.', body: secondFactorBody, response: factorResponse } },
     async (req, reply) => {
-      const p = requireUser(req);
+      const { principal: p } = await guardUser(req);
       const r = await completeSecondFactor(deps, p, req.body, actorOf(req), 'step_up');
       setCookie(reply, r.cookie);
       return { state: 'authenticated', csrf_token: r.csrfToken, mfa_verified_at: r.mfaVerifiedAt.toISOString(), method: r.method };
@@ -223,8 +206,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     '/api/v1/auth/mfa/totp',
     { schema: { tags: ['auth'], summary: 'Remove the TOTP authenticator and recovery codes (needs step-up).', response: { 204: { type: 'null' }, '4xx': problem } } },
     async (req, reply) => {
-      const p = requireUser(req);
-      authorize(p, 'auth.self.mfa.reset', selfResource(p));
+      const { principal: p } = await guard(req, 'auth.self.mfa.reset', selfResource);
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         if ((await getAuthSettings(q, p.tenantId)).mfaRequired) throw new ProblemError(409, 'mfa_required_by_tenant', 'Your organisation requires MFA; enrol another factor instead of removing this one.');
         await q.query(`DELETE FROM mfa_totp WHERE user_id = $1`, [p.userId]);
@@ -239,8 +221,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     '/api/v1/auth/mfa/recovery-codes',
     { schema: { tags: ['auth'], summary: 'Issue new recovery codes, voiding the old ones (needs step-up).', response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } } } }, '4xx': problem } } },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'auth.self.mfa.reset', selfResource(p));
+      const { principal: p } = await guard(req, 'auth.self.mfa.reset', selfResource);
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         if (!(await getTotp(q, p.userId))?.confirmed_at) throw new ProblemError(409, 'no_mfa', 'Enrol an authenticator before asking for recovery codes.');
         const codes = await issueRecoveryCodes(q, p.tenantId, p.userId);
@@ -269,8 +250,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       },
     },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'auth.self.read', selfResource(p));
+      const { principal: p } = await guard(req, 'auth.self.read', selfResource);
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const t = await q.query<{ created_at: Date; confirmed_at: Date | null }>(`SELECT created_at, confirmed_at FROM mfa_totp WHERE user_id = $1`, [p.userId]);
         const w = await listWebauthnCredentials(q, p.userId);
@@ -309,8 +289,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       },
     },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'auth.self.read', selfResource(p));
+      const { principal: p } = await guard(req, 'auth.self.read', selfResource);
       const rows = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => listUserSessions(q, p.userId));
       return {
         sessions: rows.map((r) => ({ id: r.id, current: r.id === p.sessionId, created_at: r.created_at.toISOString(), last_seen_at: r.last_seen_at.toISOString(), expires_at: r.expires_at.toISOString(), ip: r.ip, user_agent: r.user_agent })),
@@ -319,8 +298,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   );
 
   app.post('/api/v1/auth/logout', { schema: { tags: ['auth'], summary: 'End this session.', response: { 204: { type: 'null' }, '4xx': problem } } }, async (req, reply) => {
-    const p = requireUser(req);
-    await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+    await guardUser(req, async (q, p) => {
       await revokeSession(q, p.sessionId);
       await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.logout', outcome: 'success', target: { type: 'session', id: p.sessionId } });
     });
@@ -332,8 +310,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     '/api/v1/auth/logout-all',
     { schema: { tags: ['auth'], summary: 'Sign out everywhere: end every session of the signed-in user.', response: { 200: { type: 'object', properties: { ended: { type: 'integer' } } }, '4xx': problem } } },
     async (req, reply) => {
-      const p = requireUser(req);
-      authorize(p, 'auth.self.manage', selfResource(p));
+      const { principal: p } = await guard(req, 'auth.self.manage', selfResource);
       const ended = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const n = await revokeUserSessions(q, p.userId);
         await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.logout_all', outcome: 'success', target: { type: 'user', id: p.userId }, details: { ended: n } });
@@ -349,8 +326,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     properties: { step_up_max_age_seconds: { type: 'integer', minimum: 30, maximum: 86_400 }, mfa_required: { type: 'boolean' } },
   } as const;
   app.get('/api/v1/auth/settings', { schema: { tags: ['auth'], summary: "The organisation's sign-in settings.", response: { 200: settingsSchema, '4xx': problem } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'auth.settings.read', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId });
+    const { principal: p } = await guard(req, 'auth.settings.read', (p) => ({ type: 'tenant', id: p.tenantId }));
     const s = await deps.db.tx({ tenantId: p.tenantId }, (q) => getAuthSettings(q, p.tenantId));
     return { step_up_max_age_seconds: s.stepUpMaxAgeSeconds, mfa_required: s.mfaRequired };
   });
@@ -358,8 +334,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     '/api/v1/auth/settings',
     { schema: { tags: ['auth'], summary: 'Change the step-up age and whether MFA is required for everyone (admin, step-up).', body: { ...settingsSchema, additionalProperties: false }, response: { 200: settingsSchema, '4xx': problem } } },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'auth.settings.update', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId });
+      const { principal: p } = await guard(req, 'auth.settings.update', (p) => ({ type: 'tenant', id: p.tenantId }));
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const cur = await getAuthSettings(q, p.tenantId);
         const next = { stepUpMaxAgeSeconds: req.body.step_up_max_age_seconds ?? cur.stepUpMaxAgeSeconds, mfaRequired: req.body.mfa_required ?? cur.mfaRequired };
@@ -381,8 +356,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       },
     },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'auth.user.unlock', { type: 'user', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+      const { principal: p } = await guard(req, 'auth.user.unlock', { type: 'user', id: req.params.id });
       const r = await unlockUser(deps.db, p.tenantId, req.params.id, actorOf(req));
       return { user_id: r.userId, email: r.email, cleared: r.cleared };
     },

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
-import type { UserPrincipal, Role } from './principal.js';
+import type { UserPrincipal, Role } from '../platform/principal.js';
 
 export const SESSION_COOKIE = '__Host-parapet_session';
 export const CSRF_HEADER = 'x-csrf-token';

@@ -1,5 +1,5 @@
 import type { Queryable } from '@parapet/db';
-import { DEFAULT_STEP_UP_SECONDS } from './pdp.js';
+import { DEFAULT_STEP_UP_SECONDS } from '../platform/pdp.js';
 
 /** Per-tenant identity settings, kept in tenants.settings (jsonb). */
 export interface AuthSettings {

@@ -10,12 +10,13 @@ import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
-import { actorOf } from './principal.js';
-import { authorize } from './pdp.js';
+import { actorOf } from '../platform/principal.js';
+import { guard } from '../platform/guard.js';
 import { completeSecondFactor } from './login.js';
 import { rotateSession, SESSION_COOKIE, sessionCookieOptions } from './sessions.js';
 import { issueRecoveryCodes, remainingRecoveryCodes } from './totp.js';
-import { anySession, authorizeNewFactor, selfResource } from './routes.js';
+import { anySession } from './routes.js';
+import { authorizeNewFactor, selfResource } from './self.js';
 
 const CHALLENGE_SECONDS = 5 * 60;
 
@@ -194,8 +195,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
       },
     },
     async (req, reply) => {
-      const p = (await anySession(req, deps, ['full'])).principal;
-      authorize(p, 'auth.self.mfa.reset', selfResource(p));
+      const { principal: p } = await guard(req, 'auth.self.mfa.reset', selfResource);
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const { rows } = await q.query<{ credential_id: string }>(`DELETE FROM webauthn_credentials WHERE id = $1 AND user_id = $2 RETURNING credential_id`, [req.params.id, p.userId]);
         if (!rows[0]) throw new ProblemError(404, 'credential_not_found', 'You have no such credential.');

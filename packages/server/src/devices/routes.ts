@@ -1,15 +1,16 @@
 import './deactivation.js'; // registers the user-deactivation hook
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { httpsig } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
 import { ProblemError, type ProblemCode } from '../http/problem.js';
 import { recordAudit } from '../audit/record.js';
-import { actorOf, requireDevice, requireUser, type UserPrincipal } from '../auth/principal.js';
-import { authorize, defineActions } from '../auth/pdp.js';
+import { actorOf } from '../platform/principal.js';
+import { defineActions } from '../platform/pdp.js';
 import { createEnrollmentToken, DEFAULT_TOKEN_SECONDS, hashSecret, MAX_TOKEN_SECONDS, parseToken, type DeviceKind } from './tokens.js';
 import { listDevices, revokeDevice } from './fleet.js';
 import { announcePins, serverPins } from './pins.js';
 import { auditRefusal, ed25519PublicKey, policy, refuse, signableOf } from './verify.js';
+import { guard, guardDevice } from '../platform/guard.js';
 
 defineActions({
   'device.token.create': { roles: ['admin'], stepUp: true },
@@ -40,18 +41,6 @@ const statusBody = {
   key_store: { type: 'string', enum: ['os', 'file'] },
 };
 
-/** authorize(), with the denial audited in the caller's tenant. */
-async function authorizeAudited(deps: AppDeps, req: FastifyRequest, p: UserPrincipal, action: string, id?: string): Promise<void> {
-  try {
-    authorize(p, action, { type: 'device', id, tenantId: p.tenantId }, {}, deps.now());
-  } catch (e) {
-    await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
-      recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', target: { type: 'device', id: id ?? '*' }, details: { action, code: (e as ProblemError).code } }),
-    );
-    throw e;
-  }
-}
-
 export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.post<{ Body: { kind: DeviceKind; expires_in_seconds?: number; owner_user_id?: string } }>(
     '/api/v1/devices/enrollment-tokens',
@@ -76,8 +65,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       },
     },
     async (req, reply) => {
-      const p = requireUser(req);
-      await authorizeAudited(deps, req, p, 'device.token.create');
+      const { principal: p } = await guard(req, 'device.token.create', { type: 'device' });
       const t = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const owner = req.body.owner_user_id;
         if (owner && !(await q.query(`SELECT 1 FROM users WHERE id = $1 AND status = 'active'`, [owner])).rows.length) {
@@ -192,7 +180,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       },
     },
     async (req) => {
-      const d = requireDevice(req);
+      const { principal: d } = await guardDevice(req);
       const b = req.body ?? {};
       await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
         const before = (await q.query<{ version: string | null; platform: string | null; key_store: string | null }>(`SELECT version, platform, key_store FROM devices WHERE id = $1`, [d.deviceId])).rows[0]!;
@@ -220,7 +208,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       },
     },
     async (req) => {
-      requireDevice(req);
+      await guardDevice(req);
       return announcePins(deps);
     },
   );
@@ -229,8 +217,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
     '/api/v1/devices',
     { schema: { tags: ['devices'], summary: 'The fleet: every enrolled device with its status.', response: { 200: { type: 'object', properties: { devices: { type: 'array', items: deviceSchema } } }, '4xx': problem } } },
     async (req) => {
-      const p = requireUser(req);
-      await authorizeAudited(deps, req, p, 'device.list');
+      const { principal: p } = await guard(req, 'device.list', { type: 'device' });
       const devices = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const list = await listDevices(q);
         await recordAudit(q, p.tenantId, actorOf(req), { action: 'device.listed', outcome: 'success', details: { count: list.length } });
@@ -251,8 +238,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       },
     },
     async (req) => {
-      const p = requireUser(req);
-      await authorizeAudited(deps, req, p, 'device.revoke', req.params.id);
+      const { principal: p } = await guard(req, 'device.revoke', { type: 'device', id: req.params.id });
       const r = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const r = await revokeDevice(q, req.params.id, `user:${p.userId}`);
         await recordAudit(q, p.tenantId, actorOf(req), {
@@ -280,7 +266,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       },
     },
     async (req) => {
-      const d = requireDevice(req);
+      const { principal: d } = await guardDevice(req);
       const r = await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
         const r = await revokeDevice(q, d.deviceId, `device:${d.deviceId}`);
         await recordAudit(q, d.tenantId, actorOf(req), { action: 'device.revoked', outcome: 'success', target: { type: 'device', id: d.deviceId }, details: { name: d.name, reason: 'self', already_revoked: r?.alreadyRevoked ?? false } });

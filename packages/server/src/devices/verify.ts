@@ -1,8 +1,9 @@
 /**
  * Device request authentication (CORE-ENROLL): every device request carries an RFC 9421
- * ed25519 signature. Root-level hooks (registered by auth/hooks.ts) so any domain's routes can
- * call requireDevice(req):
- *   onRequest   parse the signature, check coverage and time window, look the device up by
+ * ed25519 signature. Registered on the root instance (app.ts), so any domain's routes can
+ * call guardDevice(req) (platform/guard.ts):
+ *   resolver    (platform/principal.ts, asked after the session cookie's) parse the
+ *               signature, check coverage and time window, look the device up by
  *               keyid `<tenantId>.<deviceId>`, refuse revoked devices, verify, record the nonce
  *               (a second use of a nonce fails on the unique key: replay);
  *   preParsing  read the body and check it against the signed Content-Digest; a body without
@@ -17,7 +18,7 @@ import type { Database } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { ProblemError, type ProblemCode } from '../http/problem.js';
 import { recordUnauthenticated } from '../audit/unauthenticated.js';
-import { actorOf } from '../auth/principal.js';
+import { actorOf, registerPrincipalResolver } from '../platform/principal.js';
 
 export const SKEW_SECONDS = 60;
 export const MAX_AGE_SECONDS = 300;
@@ -149,9 +150,9 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
     }
   }
 
-  app.addHook('onRequest', async (req) => {
-    if (req.headers['signature-input'] === undefined && req.headers.signature === undefined) return;
-    if (req.principal) return; // a session already authenticated this request; signatures are for devices
+  // Asked only when no session cookie resolved the request: signatures are for devices.
+  registerPrincipalResolver(app, async (req) => {
+    if (req.headers['signature-input'] === undefined && req.headers.signature === undefined) return null;
     const enroll = req.routeOptions.config?.deviceAuth === 'enroll';
     const msg = signableOf(req);
     let parsed: httpsig.ParsedSignature;
@@ -162,7 +163,7 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
         // The enroll route checks the window and verifies with the key in the body, where
         // the token tells which tenant to audit in.
         req.deviceSignature = { parsed };
-        return;
+        return null;
       }
       named = parseKeyId(parsed.params.keyid);
       httpsig.checkPolicy(parsed, policy(deps.now(), ['expires', 'nonce', 'keyid']));
@@ -180,8 +181,8 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
       await auditRefusal(deps.db, req, tenantId, 'device.request_refused', outcome.code!, { type: 'device', id: deviceId });
       throw refuse(outcome.code!, outcome.detail!);
     }
-    req.principal = outcome.principal;
     req.deviceSignature = { parsed, tenantId, deviceId };
+    return outcome.principal;
   });
 
   app.addHook('preParsing', async (req, _reply, payload) => {

@@ -5,8 +5,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.js';
-import { authorize, defineActions } from '../auth/pdp.js';
-import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { defineActions } from '../platform/pdp.js';
+import { actorOf, type UserPrincipal } from '../platform/principal.js';
 import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
 import { listTenantIds } from '../tenants/service.js';
@@ -17,6 +17,7 @@ import { listAlerts, scoreTenant, type AnomalyAlert } from './anomaly.js';
 import type { Queryable } from '@parapet/db';
 import { erasePerson, listErasures } from './erasure.js';
 import { decideItem, getReview, listReviews, openReview, reviewEvidence, reviewTick, signOff, REVIEW_KINDS, REVIEW_PAYLOAD_TYPE } from './reviews.js';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   'governance.review.read': { roles: ['admin', 'security_lead', 'auditor'] },
@@ -65,21 +66,26 @@ const idParams = { type: 'object', required: ['id'], properties: { id: { type: '
 export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
 
-  /** Runs fn after the PDP allowed `action`; audits a refusal in its own transaction. */
+  /**
+   * Runs fn as a person the guard lets take `action`. The guard records a denial (under
+   * governance.review.refused, except for reads); a refusal fn answers (4xx) is recorded
+   * under governance.review.refused in its own transaction, since its change rolled back.
+   */
   async function guarded<T>(req: FastifyRequest, action: string, target: { type: string; id: string } | undefined, fn: (p: UserPrincipal) => Promise<T>): Promise<T> {
-    const p = requireUser(req);
+    const read = action === 'governance.review.read';
+    const g = await guard(req, action, { type: target?.type ?? 'access_review', id: target?.id }, read ? {} : { denialEvent: 'governance.review.refused', ...(target ? { denialTarget: target } : {}) });
     try {
-      authorize(p, action, { type: target?.type ?? 'access_review', id: target?.id, tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
-      return await fn(p);
+      return await fn(g.principal);
     } catch (e) {
-      if (e instanceof ProblemError && e.status < 500 && action !== 'governance.review.read') {
-        await deps.db.tx(ctx(p), (q) =>
-          recordAudit(q, p.tenantId, actorOf(req), { action: 'governance.review.refused', outcome: e.status === 401 || e.status === 403 ? 'denied' : 'failure', ...(target ? { target } : {}), details: { code: e.code, detail: e.detail, attempted: action } }),
+      if (e instanceof ProblemError && e.status < 500 && !read) {
+        await g.tx((q) =>
+          recordAudit(q, g.principal.tenantId, g.actor, { action: 'governance.review.refused', outcome: e.status === 401 || e.status === 403 ? 'denied' : 'failure', ...(target ? { target } : {}), details: { code: e.code, detail: e.detail, attempted: action } }),
         );
       }
       throw e;
     }
   }
+
 
   app.get('/api/v1/governance/reviews', { schema: { tags: ['governance'], summary: 'Access reviews, newest first.', response: { 200: { type: 'object', additionalProperties: false, properties: { reviews: { type: 'array', items: reviewSchema } } }, ...problems } } }, async (req) =>
     guarded(req, 'governance.review.read', undefined, async (p) => ({ reviews: await deps.db.tx(ctx(p), (q) => listReviews(q, deps.now())) })),
@@ -176,8 +182,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     '/api/v1/governance/alerts',
     { schema: { tags: ['governance'], summary: 'Anomaly alerts: actors far beyond their data-access baseline (the console banner).', querystring: { type: 'object', additionalProperties: false, properties: { open: { type: 'boolean' } } }, response: { 200: { type: 'object', additionalProperties: false, properties: { alerts: { type: 'array', items: alertSchema } } }, ...problems } } },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'governance.alert.read', { type: 'anomaly_alert', tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
+      const { principal: p } = await guard(req, 'governance.alert.read', { type: 'anomaly_alert' });
       return { alerts: await deps.db.tx(ctx(p), (q) => listAlerts(q, p.tenantId, { open: req.query.open === true })) };
     },
   );
@@ -185,8 +190,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     '/api/v1/governance/alerts/:id/acknowledge',
     { schema: { tags: ['governance'], summary: 'Acknowledge an anomaly alert (it leaves the banner; the audit entry stays).', params: idParams, response: { 204: { type: 'null' }, ...problems } } },
     async (req, reply) => {
-      const p = requireUser(req);
-      authorize(p, 'governance.alert.acknowledge', { type: 'anomaly_alert', id: req.params.id, tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
+      const { principal: p } = await guard(req, 'governance.alert.acknowledge', { type: 'anomaly_alert', id: req.params.id });
       await deps.db.tx(ctx(p), async (q) => {
         const r = await q.query(`UPDATE anomaly_alerts SET acknowledged_at = $2, acknowledged_by = $3 WHERE id = $1 AND acknowledged_at IS NULL`, [req.params.id, deps.now(), p.userId]);
         if (!r.rowCount) throw new ProblemError(404, 'alert_not_found', 'No such open alert.');
@@ -218,23 +222,23 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
       },
     },
     async (req, reply) => {
-      const p = requireUser(req);
+      const target = { type: 'user', id: req.body.user_id };
+      const g = await guard(req, 'governance.erasure.request', target, { denialEvent: 'governance.erasure.refused', denialTarget: target });
+      const p = g.principal;
       try {
-        authorize(p, 'governance.erasure.request', { type: 'user', id: req.body.user_id, tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
-        const r = await deps.db.tx(ctx(p), (q) => erasePerson(q, p.tenantId, { ...actorOf(req), id: p.userId }, req.body.user_id, req.body.reason, deps.now()));
+        const r = await g.tx((q) => erasePerson(q, p.tenantId, { ...g.actor, id: p.userId }, req.body.user_id, req.body.reason, deps.now()));
         reply.code(201);
         return r;
       } catch (e) {
         if (e instanceof ProblemError && e.status < 500) {
-          await deps.db.tx(ctx(p), (q) => recordAudit(q, p.tenantId, actorOf(req), { action: 'governance.erasure.refused', outcome: e.status === 401 || e.status === 403 ? 'denied' : 'failure', target: { type: 'user', id: req.body.user_id }, details: { code: e.code } }));
+          await g.tx((q) => recordAudit(q, p.tenantId, g.actor, { action: 'governance.erasure.refused', outcome: 'failure', target, details: { code: e.code } }));
         }
         throw e;
       }
     },
   );
   app.get('/api/v1/governance/erasures', { schema: { tags: ['governance'], summary: 'Erasure requests and what each removed (evidence for a data-protection authority).', response: { 200: { type: 'object', additionalProperties: false, properties: { erasures: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { id: { type: 'string' }, subject_id: { type: 'string' }, reason: { type: 'string' }, requested_at: { type: 'string' }, completed_at: { type: ['string', 'null'] }, report: { type: 'object', additionalProperties: true } } } } } }, ...problems } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'governance.erasure.read', { type: 'erasure_request', tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
+    const { principal: p } = await guard(req, 'governance.erasure.read', { type: 'erasure_request' });
     return { erasures: await deps.db.tx(ctx(p), (q) => listErasures(q)) };
   });
 

@@ -15,8 +15,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { AppDeps } from '../deps.js';
-import { authorize, defineActions } from '../auth/pdp.js';
-import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { defineActions } from '../platform/pdp.js';
+import { actorOf, type UserPrincipal } from '../platform/principal.js';
 import { CSRF_HEADER } from '../auth/sessions.js';
 import { relyingParty } from '../auth/webauthn.js';
 import { unlockUser } from '../auth/unlock.js';
@@ -26,6 +26,7 @@ import {
   listGrants, maxGrantHours, openGrant, openSupportSession, resolveSupportSession, revokeGrant, sha256, supportActor,
   SUPPORT_COOKIE, SUPPORT_SCOPES, SUPPORT_GRANT_HARD_MAX_HOURS, type SupportPrincipal, type SupportScope,
 } from './support.js';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   'support.grant.read': { roles: ['admin', 'security_lead', 'auditor'] },
@@ -67,8 +68,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
   // ---- customer side --------------------------------------------------------------------
 
   app.get('/api/v1/support/grants', { schema: { tags: ['support'], summary: 'Support grants of this organisation, newest first, with the live support sessions of each.', response: { 200: { type: 'object', additionalProperties: false, properties: { max_hours: { type: 'integer' }, grants: { type: 'array', items: grantSchema } } }, ...problems } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'support.grant.read', { type: 'support_grant', tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
+    const { principal: p } = await guard(req, 'support.grant.read', { type: 'support_grant' });
     return deps.db.tx(tctx(p), async (q) => ({ max_hours: await maxGrantHours(q, p.tenantId), grants: await listGrants(q, deps.now()) }));
   });
 
@@ -86,15 +86,15 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
       },
     },
     async (req, reply) => {
-      const p = requireUser(req);
+      const grant = await guard(req, 'support.grant.open', { type: 'support_grant' }, { denialEvent: 'support.grant.refused' });
+      const p = grant.principal;
       try {
-        authorize(p, 'support.grant.open', { type: 'support_grant', tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
-        const g = await deps.db.tx(tctx(p), (q) => openGrant(q, p.tenantId, { ...actorOf(req), id: p.userId }, req.body, deps.now()));
+        const g = await grant.tx((q) => openGrant(q, p.tenantId, { ...grant.actor, id: p.userId }, req.body, deps.now()));
         reply.code(201);
         return g;
       } catch (e) {
         if (e instanceof ProblemError && e.status < 500) {
-          await deps.db.tx(tctx(p), (q) => recordAudit(q, p.tenantId, actorOf(req), { action: 'support.grant.refused', outcome: e.status === 401 || e.status === 403 ? 'denied' : 'failure', details: { code: e.code, attempted: 'support.grant.open', hours: req.body.hours, scope: req.body.scope } }));
+          await grant.tx((q) => recordAudit(q, p.tenantId, grant.actor, { action: 'support.grant.refused', outcome: 'failure', details: { code: e.code, attempted: 'support.grant.open', hours: req.body.hours, scope: req.body.scope } }));
         }
         throw e;
       }
@@ -105,8 +105,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
     '/api/v1/support/grants/:id/revoke',
     { schema: { tags: ['support'], summary: 'Revoke a support grant (admin): its support sessions end at once.', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 200: grantSchema, ...problems } } },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'support.grant.revoke', { type: 'support_grant', id: req.params.id, tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
+      const { principal: p } = await guard(req, 'support.grant.revoke', { type: 'support_grant', id: req.params.id });
       return deps.db.tx(tctx(p), (q) => revokeGrant(q, p.tenantId, { ...actorOf(req), id: p.userId }, req.params.id, deps.now()));
     },
   );

@@ -8,11 +8,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
-import { actorOf, requireUser, ROLES } from '../auth/principal.js';
+import { actorOf, ROLES } from '../platform/principal.js';
 import { recordAudit } from '../audit/record.js';
 import { maxGrantHours, SUPPORT_GRANT_DEFAULT_MAX_HOURS, SUPPORT_GRANT_HARD_MAX_HOURS } from '../governance/support.js';
-import { authorize, defineActions } from '../auth/pdp.js';
+import { defineActions } from '../platform/pdp.js';
 import { ProblemError } from '../http/problem.js';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   'organisation.read': { roles: [...ROLES] },
@@ -61,8 +62,7 @@ export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): P
       },
     },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'organisation.read', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId });
+      const { principal: p } = await guard(req, 'organisation.read', (p) => ({ type: 'tenant', id: p.tenantId }));
       const { rows } = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
         q.query<{ id: string; slug: string; name: string }>(`SELECT id, slug, name FROM tenants WHERE id = $1`, [p.tenantId]),
       );
@@ -75,8 +75,7 @@ export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): P
     '/api/v1/organisation/settings',
     { schema: { tags: ['organisation'], summary: "The organisation's settings: the longest support grant an admin may open (hours), with its default and bounds.", response: { 200: settingsAnswer, '4xx': { $ref: 'Problem#' } } } },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'organisation.settings.read', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId });
+      const { principal: p } = await guard(req, 'organisation.settings.read', (p) => ({ type: 'tenant', id: p.tenantId }));
       return answer(await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => maxGrantHours(q, p.tenantId)));
     },
   );
@@ -85,8 +84,7 @@ export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): P
     '/api/v1/organisation/settings',
     { schema: { tags: ['organisation'], summary: 'Change the organisation settings (admin, step-up; audited). Grants already open keep their end.', body: settingsSchema, response: { 200: settingsAnswer, '4xx': { $ref: 'Problem#' } } } },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'organisation.settings.update', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId }, {}, deps.now());
+      const { principal: p } = await guard(req, 'organisation.settings.update', (p) => ({ type: 'tenant', id: p.tenantId }));
       const h = req.body.support_grant_max_hours;
       if (h !== undefined && (h < SUPPORT_GRANT_MAX_HOURS_BOUNDS.minimum || h > SUPPORT_GRANT_MAX_HOURS_BOUNDS.maximum)) {
         throw new ProblemError(422, 'support_grant_max_hours_out_of_range', `The longest support grant must be from ${SUPPORT_GRANT_MAX_HOURS_BOUNDS.minimum} to ${SUPPORT_GRANT_MAX_HOURS_BOUNDS.maximum} hours; ${h} is not.`);

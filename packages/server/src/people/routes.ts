@@ -5,12 +5,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
-import { actorOf, requireUser, ROLES } from '../auth/principal.js';
-import { authorize, defineActions } from '../auth/pdp.js';
+import { actorOf, ROLES } from '../platform/principal.js';
+import { defineActions } from '../platform/pdp.js';
 import { SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
 import { recordAudit } from '../audit/record.js';
 import { invitationText } from '../mail/messages.js';
 import { acceptInvitation, createInvitation, INVITATION_MAX_SECONDS, INVITATION_MIN_SECONDS, listInvitations, lookupInvitation, revokeInvitation, rolesManagedBy, setUserRoles } from './service.js';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   'people.list': { roles: ['admin', 'security_lead', 'auditor'] },
@@ -90,8 +91,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
       },
     },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'people.list', { type: 'people', tenantId: p.tenantId });
+      const { principal: p } = await guard(req, 'people.list', { type: 'people' });
       const { rows, managed } = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}`, purpose: 'people.list' }, async (q) => ({
         rows: (await q.query<{ id: string; email: string; display_name: string; roles: string[]; status: string; created_at: Date }>(
           `SELECT id, email, display_name, roles, status, created_at FROM users ORDER BY email LIMIT $1`,
@@ -118,8 +118,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
       },
     },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'people.roles.manage', { type: 'user', id: req.params.id, tenantId: p.tenantId });
+      const { principal: p } = await guard(req, 'people.roles.manage', { type: 'user', id: req.params.id });
       const actor = { ...actorOf(req), type: 'user' as const };
       const r = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => setUserRoles(q, p.tenantId, actor, req.params.id, req.body.roles));
       return { id: r.userId, email: r.email, roles: r.to, previous_roles: r.from };
@@ -127,8 +126,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
   );
 
   app.get('/api/v1/people/invitations', { schema: { tags: ['people'], summary: 'Invitations, newest first (admin, auditor). Tokens are never shown again.', response: { 200: { type: 'object', properties: { invitations: { type: 'array', items: invitationSchema } } }, '4xx': problem } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'people.invitations.read', { type: 'invitation', tenantId: p.tenantId });
+    const { principal: p } = await guard(req, 'people.invitations.read', { type: 'invitation' });
     return { invitations: await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => listInvitations(q, deps.now())) };
   });
 
@@ -146,8 +144,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
       },
     },
     async (req, reply) => {
-      const p = requireUser(req);
-      authorize(p, 'people.invite', { type: 'invitation', tenantId: p.tenantId });
+      const { principal: p } = await guard(req, 'people.invite', { type: 'invitation' });
       const actor = { ...actorOf(req), type: 'user' as const };
       const r = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
         createInvitation(q, p.tenantId, actor, { email: req.body.email, roles: req.body.roles ?? [], expiresInSeconds: req.body.expires_in_seconds }, deps.now()),
@@ -173,8 +170,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
     '/api/v1/people/invitations/:id',
     { schema: { tags: ['people'], summary: 'Revoke an open invitation (admin, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 204: { type: 'null' }, '4xx': problem } } },
     async (req, reply) => {
-      const p = requireUser(req);
-      authorize(p, 'people.invite', { type: 'invitation', id: req.params.id, tenantId: p.tenantId });
+      const { principal: p } = await guard(req, 'people.invite', { type: 'invitation', id: req.params.id });
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => revokeInvitation(q, p.tenantId, actorOf(req), req.params.id, deps.now()));
       reply.code(204);
     },

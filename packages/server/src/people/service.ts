@@ -22,7 +22,7 @@ import { ProblemError } from '../http/problem.js';
 import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/password.js';
 import { createSession, revokeUserSessions, type SessionState } from '../auth/sessions.js';
 import { getAuthSettings } from '../auth/settings.js';
-import { ROLES, type Role } from '../auth/principal.js';
+import { ROLES, type Role } from '../platform/principal.js';
 
 /** Default and bounds of an invitation's lifetime (seconds). */
 export const INVITATION_DEFAULT_SECONDS = 72 * 3600;

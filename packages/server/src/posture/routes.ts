@@ -6,12 +6,13 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
-import { authorize, defineActions } from '../auth/pdp.js';
-import { actorOf, requireUser } from '../auth/principal.js';
+import { defineActions } from '../platform/pdp.js';
+import { actorOf } from '../platform/principal.js';
 import { auditStatus } from '../audit/status.js';
 import { witnessesOf } from '../audit/witness-client.js';
 import { FsVault } from '../vault/fs.js';
 import { auditChecks, keyChecks, mfaCheck, rlsCheck, roleCheck, signPosture, supportGrantCheck, tlsChecks, POSTURE_PAYLOAD_TYPE, type PostureCheck } from './checks.js';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   'posture.read': { roles: ['admin', 'security_lead', 'auditor'] },
@@ -43,8 +44,7 @@ export async function postureRoutes(app: FastifyInstance, deps: AppDeps): Promis
       },
     },
   }, async (req, reply) => {
-    const p = requireUser(req);
-    authorize(p, 'posture.read', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId }, {}, deps.now());
+    const { principal: p } = await guard(req, 'posture.read', (p) => ({ type: 'tenant', id: p.tenantId }));
     const ctx = { tenantId: p.tenantId, actor: `user:${p.userId}` };
     const now = deps.now();
     const checks: PostureCheck[] = [];

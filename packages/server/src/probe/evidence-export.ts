@@ -20,19 +20,19 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { evidenceBundle } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
-import { authorize, defineActions } from '../auth/pdp.js';
-import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { defineActions } from '../platform/pdp.js';
+import { actorOf, type UserPrincipal } from '../platform/principal.js';
 import { recordAudit } from '../audit/record.js';
-import type { AuditAction } from '../audit/catalogue.js';
 import { ProblemError } from '../http/problem.js';
 import { dataDirVault } from '../platform/vault.js';
 import { openVaultObject } from '../platform/sealed.js';
 import { tenantKey } from '../vault/sealed.js';
 import { VaultError } from '../vault/vault.js';
 import type { Queryable } from '@parapet/db';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   'probe.evidence.export': { roles: ['security_lead', 'admin', 'auditor'], stepUp: true },
@@ -116,19 +116,6 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
   const secret = await urlKey(deps.dataDir);
   const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
 
-  async function allow(req: FastifyRequest, pdpAction: string, action: AuditAction, targetId: string): Promise<UserPrincipal> {
-    const p = requireUser(req);
-    try {
-      authorize(p, pdpAction, { type: 'probe_evidence', tenantId: p.tenantId }, {}, deps.now());
-    } catch (e) {
-      if (e instanceof ProblemError) {
-        await deps.db.tx(ctx(p), (q) => recordAudit(q, p.tenantId, actorOf(req), { action, outcome: 'denied', target: { type: 'probe_scan', id: targetId }, details: { code: e.code } }));
-      }
-      throw e;
-    }
-    return p;
-  }
-
   app.post<{ Params: { id: string }; Body: { reason?: string } }>('/api/v1/probe/scans/:id/evidence-exports', {
     schema: {
       tags: ['probe'],
@@ -137,7 +124,7 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
       body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } },
     },
   }, async (req, reply) => {
-    const p = await allow(req, 'probe.evidence.export', 'probe.evidence.export_requested', req.params.id);
+    const { principal: p } = await guard(req, 'probe.evidence.export', { type: 'probe_evidence' }, { denialEvent: 'probe.evidence.export_requested', denialTarget: { type: 'probe_scan', id: req.params.id } });
     const r = await deps.db.tx(ctx(p), async (q) => {
       const scan = (await q.query<{ environment: string }>(`SELECT sc.environment FROM probe_scans s JOIN probe_scopes sc ON sc.tenant_id = s.tenant_id AND sc.id = s.scope WHERE s.id = $1`, [req.params.id])).rows[0];
       if (!scan) throw new ProblemError(404, 'scan_not_found', 'No such scan.');
@@ -157,7 +144,7 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
   app.post<{ Params: { id: string } }>('/api/v1/probe/evidence-exports/:id/approve', {
     schema: { tags: ['probe'], summary: 'Approve an evidence export of a production scope (lead or admin, not the requester, step-up MFA).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: {} } },
   }, async (req) => {
-    const p = await allow(req, 'probe.evidence.export_approve', 'probe.evidence.export_approved', req.params.id);
+    const { principal: p } = await guard(req, 'probe.evidence.export_approve', { type: 'probe_evidence' }, { denialEvent: 'probe.evidence.export_approved', denialTarget: { type: 'probe_scan', id: req.params.id } });
     return deps.db.tx(ctx(p), async (q) => {
       const x = (await q.query<ExportRow>(`${EXPORT_SQL} FOR UPDATE OF x`, [req.params.id])).rows[0];
       if (!x) throw new ProblemError(404, 'export_not_found', 'No such evidence export.');
@@ -176,7 +163,7 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
   app.post<{ Params: { id: string } }>('/api/v1/probe/evidence-exports/:id/urls', {
     schema: { tags: ['probe'], summary: 'Signed download URLs (5 minutes) for the evidence bundle and every object of an approved export (the requester, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: {} } },
   }, async (req) => {
-    const p = await allow(req, 'probe.evidence.export', 'probe.evidence.url_issued', req.params.id);
+    const { principal: p } = await guard(req, 'probe.evidence.export', { type: 'probe_evidence' }, { denialEvent: 'probe.evidence.url_issued', denialTarget: { type: 'probe_scan', id: req.params.id } });
     return deps.db.tx(ctx(p), async (q) => {
       const x = (await q.query<ExportRow>(EXPORT_SQL, [req.params.id])).rows[0];
       if (!x) throw new ProblemError(404, 'export_not_found', 'No such evidence export.');

@@ -7,13 +7,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { probeReport } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
-import { authorize, defineActions } from '../auth/pdp.js';
-import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { defineActions } from '../platform/pdp.js';
+import { actorOf } from '../platform/principal.js';
 import { recordAudit } from '../audit/record.js';
 import { listTenantIds } from '../tenants/service.js';
 import { forEachSettled } from '../platform/jobs.js';
 import { ensureReportKey, generateReport, moveReportPdfsToVault, readReportPdf, scansWithoutReport, type StoredReport } from './report.js';
 import { dataDirVault } from '../platform/vault.js';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   'probe.report.read': { roles: ['operator', 'security_lead', 'admin', 'auditor'] },
@@ -35,12 +36,6 @@ const reportSchema = {
 
 export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const vault = deps.vault ?? dataDirVault(deps.dataDir, deps.now);
-  const allow = (req: FastifyRequest): UserPrincipal => {
-    const p = requireUser(req);
-    authorize(p, 'probe.report.read', { type: 'probe_report', tenantId: p.tenantId }, {}, deps.now());
-    return p;
-  };
-
   // The job: every finished scan gets its report without anyone asking (platform job runner).
   const sweep = async () => {
     const due: Array<{ tenantId: string; id: string }> = [];
@@ -80,7 +75,7 @@ export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Pr
       response: { 200: { type: 'object', required: ['key_id', 'fingerprint', 'public_key_pem'], properties: { key_id: { type: 'string' }, fingerprint: { type: 'string' }, public_key_pem: { type: 'string' } } }, ...problems },
     },
   }, async (req) => {
-    const p = allow(req);
+    const { principal: p } = await guard(req, 'probe.report.read', { type: 'probe_report' });
     const k = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => ensureReportKey(q, deps.keys, p.tenantId));
     return { key_id: k.keyId, fingerprint: probeReport.fingerprint(k.keyId), public_key_pem: k.publicKeyPem };
   });
@@ -88,13 +83,13 @@ export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Pr
   app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/report', {
     schema: { tags: ['probe'], summary: "A finished scan's report: verdict, counts and digests (generated on first request if the job has not yet).", params: idParams, response: { 200: reportSchema, ...problems } },
   }, async (req) => {
-    const p = allow(req);
+    const { principal: p } = await guard(req, 'probe.report.read', { type: 'probe_report' });
     return generateReport(deps.db, deps.keys, p.tenantId, req.params.id, deps.now, vault);
   });
 
   /** Sends one of the report's two files; each download is audited. */
   async function download(req: FastifyRequest<{ Params: { id: string } }>, kind: 'json' | 'pdf') {
-    const p = allow(req);
+    const { principal: p } = await guard(req, 'probe.report.read', { type: 'probe_report' });
     const meta: StoredReport = await generateReport(deps.db, deps.keys, p.tenantId, req.params.id, deps.now, vault);
     return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
       const body = kind === 'json'
@@ -123,7 +118,7 @@ export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Pr
       response: { 200: { type: 'array', items: reportSchema }, ...problems },
     },
   }, async (req) => {
-    const p = allow(req);
+    const { principal: p } = await guard(req, 'probe.report.read', { type: 'probe_report' });
     const { rows } = await deps.db.tx({ tenantId: p.tenantId }, (q) =>
       q.query<StoredReport & { created_at: Date }>(
         `SELECT scan_id, scope_id, verdict, findings_open, pdf_sha256, bundle_sha256, key_id, created_at FROM probe_reports

@@ -6,14 +6,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PROBE_TYPES } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
-import { authorize, defineActions } from '../auth/pdp.js';
-import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { defineActions } from '../platform/pdp.js';
+import { actorOf, type UserPrincipal } from '../platform/principal.js';
 import { recordAudit } from '../audit/record.js';
 import type { AuditAction } from '../audit/catalogue.js';
 import { ProblemError } from '../http/problem.js';
 import { systemResolver, type Resolver } from './checks.js';
 import * as svc from './service.js';
 import { listTenantIds } from '../tenants/service.js';
+import { guard } from '../platform/guard.js';
 
 /** How often overdue scan requests are expired (ms). */
 export const APPROVAL_EXPIRY_SWEEP_MS = 60_000;
@@ -63,16 +64,19 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   });
 
-  /** Runs `fn` as the signed-in user after authorize(); audits any refusal under `action`. */
+  /**
+   * Runs `fn` as a person the guard lets take `pdpAction`; the guard records a denial under
+   * `action`, and a refusal `fn` answers (4xx) is recorded under `action` too, in its own
+   * transaction since the refused change rolled back.
+   */
   async function audited<T>(req: FastifyRequest, pdpAction: string, action: AuditAction, target: { type: string; id: string } | undefined, fn: (p: UserPrincipal) => Promise<T>): Promise<T> {
-    const p = requireUser(req);
+    const g = await guard(req, pdpAction, { type: target?.type ?? 'probe', id: target?.id }, { denialEvent: action, ...(target ? { denialTarget: target } : {}) });
     try {
-      authorize(p, pdpAction, { type: target?.type ?? 'probe', id: target?.id, tenantId: p.tenantId }, {}, deps.now());
-      return await fn(p);
+      return await fn(g.principal);
     } catch (e) {
       if (e instanceof ProblemError && e.status < 500) {
-        await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
-          recordAudit(q, p.tenantId, actorOf(req), {
+        await g.tx((q) =>
+          recordAudit(q, g.principal.tenantId, g.actor, {
             action, outcome: e.status === 401 || e.status === 403 ? 'denied' : 'failure', ...(target ? { target } : {}),
             details: { code: e.code, detail: e.detail, ...e.extensions },
           }),
@@ -99,8 +103,7 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   );
   app.get('/api/v1/probe/keys', { schema: { tags: ['probe'], summary: 'Registered scope-signing keys.', response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'probe.key.read', { type: 'probe_signing_key', tenantId: p.tenantId }, {}, deps.now());
+    const { principal: p } = await guard(req, 'probe.key.read', { type: 'probe_signing_key' });
     return svc.listKeys(ctx, p.tenantId);
   });
   app.post<{ Params: { id: string } }>('/api/v1/probe/keys/:id/revoke', { schema: { tags: ['probe'], summary: 'Revoke a scope-signing key (step-up MFA).', params: idParams, response: { 204: { type: 'null' }, ...problems } } }, async (req, reply) => {
@@ -130,13 +133,11 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   );
   app.get('/api/v1/probe/scopes', { schema: { tags: ['probe'], summary: 'Uploaded scopes.', response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'probe.scope.read', { type: 'probe_scope', tenantId: p.tenantId }, {}, deps.now());
+    const { principal: p } = await guard(req, 'probe.scope.read', { type: 'probe_scope' });
     return svc.listScopes(ctx, p.tenantId);
   });
   app.get<{ Params: { id: string } }>('/api/v1/probe/scopes/:id', { schema: { tags: ['probe'], summary: 'One scope with its envelope.', params: idParams, response: { 200: { type: 'object', additionalProperties: true }, ...problems } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'probe.scope.read', { type: 'probe_scope', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+    const { principal: p } = await guard(req, 'probe.scope.read', { type: 'probe_scope', id: req.params.id });
     return svc.getScope(ctx, p.tenantId, req.params.id);
   });
   app.post<{ Params: { id: string }; Body: { reason?: string } }>(
@@ -180,14 +181,12 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     '/api/v1/probe/scans',
     { schema: { tags: ['probe'], summary: 'Scans, newest first.', querystring: { type: 'object', additionalProperties: false, properties: { state: { enum: [...svc.SCAN_STATES] } } }, response: { 200: { type: 'array', items: scanView }, ...problems } } },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'probe.scan.read', { type: 'probe_scan', tenantId: p.tenantId }, {}, deps.now());
+      const { principal: p } = await guard(req, 'probe.scan.read', { type: 'probe_scan' });
       return svc.listScans(ctx, p.tenantId, req.query.state);
     },
   );
   app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id', { schema: { tags: ['probe'], summary: 'One scan with its approvals.', params: idParams, response: { 200: scanView, ...problems } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'probe.scan.read', { type: 'probe_scan', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+    const { principal: p } = await guard(req, 'probe.scan.read', { type: 'probe_scan', id: req.params.id });
     return svc.getScan(ctx, p.tenantId, req.params.id);
   });
   const commentBody = { type: 'object', additionalProperties: false, properties: { comment: { type: 'string', maxLength: 2000 } } } as const;
@@ -224,8 +223,7 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   );
   app.get('/api/v1/probe/approver-groups', { schema: { tags: ['probe'], summary: 'Approver groups.', response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'probe.approver_group.read', { type: 'probe_approver_group', tenantId: p.tenantId }, {}, deps.now());
+    const { principal: p } = await guard(req, 'probe.approver_group.read', { type: 'probe_approver_group' });
     return svc.listApproverGroups(ctx, p.tenantId);
   });
 }

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { BATCH_LIMITS, PROBE_OUTCOMES, PROBE_TYPES, type ProbeResultInput } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
-import { authorize, defineActions } from '../auth/pdp.js';
-import { actorOf, requireDevice, requireUser } from '../auth/principal.js';
+import { defineActions } from '../platform/pdp.js';
+import { actorOf } from '../platform/principal.js';
 import { recordAudit } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
 import { forEachSettled } from '../platform/jobs.js';
@@ -19,6 +19,7 @@ import { FsVault } from '../vault/fs.js';
 import type { WormVault } from '../vault/vault.js';
 import { getScan } from './service.js';
 import * as runs from './runs.js';
+import { guard, guardDevice } from '../platform/guard.js';
 
 defineActions({
   'probe.result.read': { roles: ['operator', 'security_lead', 'admin', 'auditor'] },
@@ -88,7 +89,7 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
       },
     },
     async (req, reply) => {
-      const d = requireDevice(req);
+      const { principal: d } = await guardDevice(req);
       const job = await runs.leaseJob(ctx, d, req.body?.lease_seconds ?? runs.LEASE_SECONDS.default, req.ip, req.body?.safety_profile);
       if (!job) return reply.code(204).send();
       return job;
@@ -103,7 +104,7 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
         response: { 200: { type: 'object', properties: { lease_expires_at: { type: 'string' } } }, ...problems },
       },
     },
-    async (req) => runs.renewLease(ctx, requireDevice(req), req.params.lease, req.body?.lease_seconds ?? runs.LEASE_SECONDS.default, req.body?.planned_probes),
+    async (req) => runs.renewLease(ctx, (await guardDevice(req)).principal, req.params.lease, req.body?.lease_seconds ?? runs.LEASE_SECONDS.default, req.body?.planned_probes),
   );
   app.post<{ Params: { lease: string }; Body: { batch_id: string; results: ProbeResultInput[] } }>(
     '/api/v1/probe/jobs/:lease/results',
@@ -119,7 +120,7 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
       for (const r of req.body.results) {
         if (JSON.stringify(r.transcript).length > BATCH_LIMITS.maxTranscriptBytes) throw new ProblemError(413, 'transcript_too_large', `A transcript is larger than ${BATCH_LIMITS.maxTranscriptBytes} bytes.`);
       }
-      return runs.reportBatch(ctx, requireDevice(req), req.params.lease, req.body.batch_id, req.body.results, req.ip);
+      return runs.reportBatch(ctx, (await guardDevice(req)).principal, req.params.lease, req.body.batch_id, req.body.results, req.ip);
     },
   );
   app.post<{ Params: { lease: string }; Body: { outcome: 'finished' | 'failed'; reason?: string } }>(
@@ -131,7 +132,7 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
         response: { 200: { type: 'object', properties: { state: { type: 'string' }, findings: { type: 'integer' } } }, ...problems },
       },
     },
-    async (req) => runs.finishJob(ctx, requireDevice(req), req.params.lease, req.body.outcome, req.body.reason ?? '', req.ip),
+    async (req) => runs.finishJob(ctx, (await guardDevice(req)).principal, req.params.lease, req.body.outcome, req.body.reason ?? '', req.ip),
   );
   app.post<{ Params: { lease: string }; Body: { code: string; detail: string } }>(
     '/api/v1/probe/jobs/:lease/refuse',
@@ -143,15 +144,14 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
       },
     },
     async (req, reply) => {
-      await runs.refuseJob(ctx, requireDevice(req), req.params.lease, req.body.code, req.body.detail, req.ip);
+      await runs.refuseJob(ctx, (await guardDevice(req)).principal, req.params.lease, req.body.code, req.body.detail, req.ip);
       reply.code(204);
     },
   );
 
   // ---- people ----
   app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/results', { schema: { tags: ['probe'], summary: "A scan's probe results.", params: idParams, response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'probe.result.read', { type: 'probe_scan', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+    const { principal: p } = await guard(req, 'probe.result.read', { type: 'probe_scan', id: req.params.id });
     return runs.listResults(ctx, p.tenantId, req.params.id);
   });
   /** Probe counts and the times (ISO 8601 UTC) of the first and last result; null before any. */
@@ -162,8 +162,7 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
     properties: { planned: { type: 'integer', minimum: 0 }, done: { type: 'integer', minimum: 0 }, first_at: { type: ['string', 'null'], format: 'date-time' }, last_at: { type: ['string', 'null'], format: 'date-time' } },
   } as const;
   app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/progress', { schema: { tags: ['probe'], summary: 'Planned and done probes, first and last result time.', params: idParams, response: { 200: PROGRESS, ...problems } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'probe.result.read', { type: 'probe_scan', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+    const { principal: p } = await guard(req, 'probe.result.read', { type: 'probe_scan', id: req.params.id });
     return runs.scanProgress(ctx, p.tenantId, req.params.id);
   });
   app.get<{ Querystring: { scope_id?: string; scan_id?: string; status?: 'open' | 'resolved' } }>(
@@ -176,14 +175,12 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
       },
     },
     async (req) => {
-      const p = requireUser(req);
-      authorize(p, 'probe.finding.read', { type: 'probe_finding', tenantId: p.tenantId }, {}, deps.now());
+      const { principal: p } = await guard(req, 'probe.finding.read', { type: 'probe_finding' });
       return runs.listFindings(ctx, p.tenantId, { ...(req.query.scope_id ? { scopeId: req.query.scope_id } : {}), ...(req.query.scan_id ? { scanId: req.query.scan_id } : {}), ...(req.query.status ? { status: req.query.status } : {}) });
     },
   );
   app.get<{ Params: { id: string } }>('/api/v1/probe/evidence/:id', { schema: { tags: ['probe'], summary: 'One evidence transcript, decrypted and checked against its SHA-256 (audited).', params: idParams, response: { 200: { type: 'object', additionalProperties: true }, ...problems } } }, async (req) => {
-    const p = requireUser(req);
-    authorize(p, 'probe.evidence.read', { type: 'probe_evidence', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+    const { principal: p } = await guard(req, 'probe.evidence.read', { type: 'probe_evidence', id: req.params.id });
     const e = await runs.readEvidence(ctx, p.tenantId, req.params.id);
     await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => recordAudit(q, p.tenantId, actorOf(req), { action: 'probe.evidence.read', outcome: 'success', target: { type: 'probe_evidence', id: req.params.id } }));
     return e;
@@ -191,8 +188,7 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
 
   // Live view: the scan's state and progress now, then every change as it commits.
   app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/events', { schema: { tags: ['probe'], summary: 'Server-sent events: snapshot, then results, state and findings as they happen.', params: idParams } }, async (req, reply) => {
-    const p = requireUser(req);
-    authorize(p, 'probe.result.read', { type: 'probe_scan', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
+    const { principal: p } = await guard(req, 'probe.result.read', { type: 'probe_scan', id: req.params.id });
     const scan = await getScan(ctx, p.tenantId, req.params.id);
     const [results, progress, first] = await Promise.all([runs.listResults(ctx, p.tenantId, scan.id), runs.scanProgress(ctx, p.tenantId, scan.id), runs.scanFeed(ctx, p.tenantId, scan.id, new Date(), new Set())]);
     reply.hijack();

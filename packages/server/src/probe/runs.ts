@@ -13,7 +13,7 @@ import { canonicalJson, deriveFindings, fingerprintOf, parseAddress, parseCidr, 
 import type { Database, Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../audit/record.js';
 import { ProblemError } from '../http/problem.js';
-import type { DevicePrincipal } from '../auth/principal.js';
+import type { DevicePrincipal } from '../platform/principal.js';
 import { getSealed, putSealed, tenantKey } from '../vault/sealed.js';
 import { VaultError, type WormVault } from '../vault/vault.js';
 import { getScan, transition, type ScanState, type ScanView } from './service.js';

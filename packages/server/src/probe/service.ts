@@ -8,7 +8,7 @@ import type { Database, Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../audit/record.js';
 import type { AuditAction } from '../audit/catalogue.js';
 import { ProblemError, type ProblemCode } from '../http/problem.js';
-import type { UserPrincipal } from '../auth/principal.js';
+import type { UserPrincipal } from '../platform/principal.js';
 import { checkScanRequest, type Resolver, type ScanRequestInput } from './checks.js';
 import { emitScanEvent } from '../webhooks/events.js';
 
@@ -333,7 +333,7 @@ export async function listScans(c: Ctx, tenantId: string, state?: string): Promi
 }
 
 /**
- * Records one approval or rejection. The caller has passed authorize() for the approve action
+ * Records one approval or rejection. The caller has passed the guard for the approve action
  * (approver role, MFA within the step-up age at this moment).
  */
 export async function decideScan(c: Ctx, p: UserPrincipal, actor: AuditActor, scanId: string, decision: 'approve' | 'reject', comment: string): Promise<ScanView> {

@@ -8,8 +8,9 @@
 import type { Queryable } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
 import { recordAudit, type AuditActor } from '../audit/record.js';
-import { decide, delegatedCategories, subjectRelations, type Resource } from '../auth/pdp.js';
-import type { UserPrincipal } from '../auth/principal.js';
+import { decide, type Resource } from '../platform/pdp.js';
+import { delegatedCategories, subjectRelations } from '../auth/relations.js';
+import type { UserPrincipal } from '../platform/principal.js';
 import { loadSettings, LEVELS, PERIODS, purposeOf, type Level, type Period, type PulseSettings } from './settings.js';
 import { noisyCell } from './dp.js';
 import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type OrgTree } from './kanon.js';

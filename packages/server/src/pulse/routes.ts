@@ -10,18 +10,20 @@ import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { ProblemError } from '../http/problem.js';
 import { recordAudit } from '../audit/record.js';
-import { actorOf, requireDevice, requireUser, type DevicePrincipal, type UserPrincipal } from '../auth/principal.js';
-import { authorizeAudited, defineActions, type DecisionContext, type Resource } from '../auth/pdp.js';
+import { actorOf, type DevicePrincipal } from '../platform/principal.js';
+import { defineActions } from '../platform/pdp.js';
 import { EPSILON_MAX, EPSILON_MIN } from './dp.js';
 import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, policyKey, SETTINGS_COLUMNS, settingsOfRow, signPolicy, type PulseSettings } from './settings.js';
 import { ensurePartitions, resolveOverlaps, storeBatch } from './ingest.js';
 import { answerCsv, ask, isDay, orgTree, PulseDenied, type Question } from './queries.js';
 import { teamOf } from './kanon.js';
-import { delegatedCategories, decide } from '../auth/pdp.js';
+import { decide } from '../platform/pdp.js';
+import { delegatedCategories } from '../auth/relations.js';
 import { purgeExpired } from './retention.js';
 import { listTenantIds } from '../tenants/service.js';
 import './erasure.js';
 import { revealPii } from '../audit/pii.js';
+import { guard, guardUser, guardDevice, guardAny } from '../platform/guard.js';
 
 defineActions({
   // No role permit: only the Cedar policies in policies/30-pulse.cedar permit it.
@@ -45,13 +47,6 @@ async function personAndSettings(q: Queryable, d: DevicePrincipal): Promise<{ us
   )).rows[0];
   if (!row?.owner_user_id || row.status !== 'active') throw new ProblemError(403, 'pulse_device_not_personal', 'This agent is not enrolled to an active person; enroll it with a token that names its owner.');
   return { userId: row.owner_user_id, settings: settingsOfRow(row) ?? (await loadSettings(q, d.tenantId)) };
-}
-
-/** authorizeAudited in a transaction of its own, so a denial's audit entry is kept. */
-export async function authorizeOwnTx(deps: AppDeps, req: FastifyRequest, p: UserPrincipal, action: string, r: Resource, ctx: DecisionContext = {}): Promise<void> {
-  await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => authorizeAudited(q, actorOf(req), p, action, r, ctx, deps.now()).then(() => undefined).catch((e: unknown) => ({ denied: e }))).then((x) => {
-    if (x && 'denied' in x) throw x.denied;
-  });
 }
 
 /** Audits a refused upload in its own transaction (the refused batch itself wrote nothing). */
@@ -131,7 +126,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       },
     },
     async (req, reply) => {
-      const d = requireDevice(req);
+      const { principal: d } = await guardDevice(req);
       const raw = req.body as Partial<PulseBatch> | undefined;
       const size = Number(req.headers['content-length'] ?? 0);
       try {
@@ -190,7 +185,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       },
     },
     async (req) => {
-      const d = requireDevice(req);
+      const { principal: d } = await guardDevice(req);
       if (d.deviceKind !== 'agent') throw new ProblemError(403, 'pulse_device_not_personal', 'Only agent devices fetch the Pulse policy.');
       return deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
         const s = await loadSettings(q, d.tenantId);
@@ -205,9 +200,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     '/api/v1/pulse/policy/key',
     { schema: { tags: ['pulse'], summary: "The tenant's policy-signing public key (signed agent request or a signed-in person).", response: { 200: { type: 'object', properties: { key_id: { type: 'string' }, public_key_pem: { type: 'string' } } }, '4xx': problem } } },
     async (req) => {
-      const p = req.principal;
-      if (!p) throw new ProblemError(401, 'unauthenticated', 'Sign in or sign the request as a device.');
-      return deps.db.tx({ tenantId: p.tenantId, actor: p.kind === 'user' ? `user:${p.userId}` : `device:${p.deviceId}` }, async (q) => {
+      return guardAny(req, async (q, p) => {
         await loadSettings(q, p.tenantId);
         const { key, created } = await policyKey(q, deps.keys, p.tenantId);
         if (created) await recordAudit(q, p.tenantId, { type: 'system', id: 'pulse-policy' }, { action: 'pulse.policy.key_created', outcome: 'success', target: { type: 'pulse_policy_key', id: key.keyId } });
@@ -217,19 +210,15 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   );
 
   app.get('/api/v1/pulse/settings', { schema: { tags: ['pulse'], summary: "The tenant's Pulse settings (admins and auditors).", response: { '4xx': problem } } }, async (req) => {
-    const p = requireUser(req);
-    await authorizeOwnTx(deps, req, p, 'pulse.settings.read', { type: 'pulse_settings', tenantId: p.tenantId });
-    return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => settingsView(await loadSettings(q, p.tenantId)));
+    return guard(req, 'pulse.settings.read', { type: 'pulse_settings' }, {}, async (q, p) => settingsView(await loadSettings(q, p.tenantId)));
   });
 
   app.put<{ Body: SettingsBody }>(
     '/api/v1/pulse/settings',
     { schema: { tags: ['pulse'], summary: 'Change Pulse settings (admins, fresh MFA): policy, purposes, k, retention, work hours. The policy version goes up by one.', body: settingsBody, response: { '4xx': problem } } },
     async (req) => {
-      const p = requireUser(req);
       const b = req.body;
-      await authorizeOwnTx(deps, req, p, 'pulse.settings.update', { type: 'pulse_settings', tenantId: p.tenantId });
-      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+      return guard(req, 'pulse.settings.update', { type: 'pulse_settings' }, {}, async (q, p) => {
           const before = await loadSettings(q, p.tenantId);
           const policy = { ...before.policy };
           for (const k of ['categories', 'rules', 'idle_timeout_seconds', 'allow_local_categories', 'scrub_names'] as const) if (b[k] !== undefined) (policy as Record<string, unknown>)[k] = b[k];
@@ -288,12 +277,13 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   /** Asks, recording a PDP denial (with the purpose) in a transaction of its own. */
   async function askAudited(req: FastifyRequest, qn: Partial<Question>, audit: 'pulse.activity.read' | 'pulse.export') {
-    const p = requireUser(req);
+    const g = await guardUser(req);
+    const p = g.principal;
     try {
-      return await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => ask(q, p, actorOf(req), qn, deps.now(), { audit }));
+      return await g.tx((q) => ask(q, p, g.actor, qn, deps.now(), { audit }));
     } catch (e) {
       if (e instanceof PulseDenied) {
-        await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
+        await g.tx((q) =>
           recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', target: { type: 'pulse_activity', id: qn.subject ?? 'org' }, purpose: e.purpose, details: { action: 'pulse.activity.read', level: qn.level, period: qn.period, category: qn.category ?? null, policies: e.reasons } }),
         );
       }
@@ -319,8 +309,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   );
 
   app.get('/api/v1/pulse/me/scope', { schema: { tags: ['pulse'], summary: 'What the signed-in person may ask: purposes with their grants for this person, teams and people of their reporting chain, delegated categories, k.' } }, async (req) => {
-    const p = requireUser(req);
-    return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+    return guardUser(req, async (q, p) => {
       const s = await loadSettings(q, p.tenantId);
       const delegated = await delegatedCategories(q, p.userId);
       const { tree, people } = await orgTree(q);
@@ -353,10 +342,11 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       },
     },
     async (req) => {
-      const p = requireUser(req);
+      const g = await guardUser(req);
+      const p = g.principal;
       const { from, to } = req.query;
       if (!isDay(from) || !isDay(to) || to < from || Date.parse(to) - Date.parse(from) > 366 * DAY_MS) throw new ProblemError(400, 'pulse_question_invalid', 'from and to must be days, to not before from, at most a year apart.');
-      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+      return g.tx(async (q) => {
         const s = await loadSettings(q, p.tenantId);
         const purpose = s.purposes.find((x) => x.grants.some((g) => g.role === 'employee' && g.level === 'person' && g.period === 'day'));
         const d = purpose && decide(p, 'pulse.activity.read', { type: 'pulse_activity', id: p.userId, tenantId: p.tenantId, attrs: { subject: p.userId, managerChain: [], level: 'person', period: 'day' } }, { purpose: purpose.key, purposeGrants: purpose.grants });
@@ -376,8 +366,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     '/api/v1/pulse/me/reads',
     { schema: { tags: ['pulse'], summary: "Every read of the signed-in person's Pulse data, from the audit log: who, when, purpose, level and period.", querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } } } } },
     async (req) => {
-      const p = requireUser(req);
-      return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+      return guardUser(req, async (q, p) => {
         const { rows: sealed } = await q.query<{ seq: string; at: Date; actor_id: string; actor_name: string | null; action: string; purpose: string | null; details: Record<string, unknown> }>(
           `SELECT seq, at, actor_id, actor_name, action, purpose, details FROM audit_log
             WHERE action IN ('pulse.activity.read', 'pulse.export') AND outcome = 'success'

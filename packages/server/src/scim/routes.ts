@@ -7,8 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { recordAudit, type AuditActor } from '../audit/record.js';
-import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
-import { authorize, defineActions } from '../auth/pdp.js';
+import { actorOf } from '../platform/principal.js';
+import { defineActions } from '../platform/pdp.js';
 import { ProblemError } from '../http/problem.js';
 import { problemForDatabaseError } from '../http/bad-input.js';
 import { publicOrigin } from '../http/public-url.js';
@@ -21,6 +21,7 @@ import {
 } from './schema.js';
 import * as svc from './service.js';
 import { claimedTenant, issueScimToken, resolveScimToken, type ScimTokenInfo } from './tokens.js';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   'scim.token.create': { roles: ['admin'], stepUp: true },
@@ -300,20 +301,6 @@ async function scimAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<voi
     },
   } as const;
 
-  /** authorize(), with the denial written to the audit log before it is answered. */
-  async function authorizeAudited(req: FastifyRequest, p: UserPrincipal, action: string): Promise<void> {
-    try {
-      authorize(p, action, { type: 'scim_token', tenantId: p.tenantId }, {}, deps.now());
-    } catch (e) {
-      if (e instanceof ProblemError) {
-        await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
-          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', details: { action, code: e.code } }),
-        );
-      }
-      throw e;
-    }
-  }
-
   app.post(
     '/api/v1/scim/tokens',
     {
@@ -325,8 +312,7 @@ async function scimAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<voi
       },
     },
     async (req, reply) => {
-      const p = requireUser(req);
-      await authorizeAudited(req, p, 'scim.token.create');
+      const { principal: p } = await guard(req, 'scim.token.create', { type: 'scim_token' });
       const { name } = req.body as { name: string };
       const out = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const t = await issueScimToken(q, p.tenantId, name, p.userId);
@@ -342,8 +328,7 @@ async function scimAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<voi
     '/api/v1/scim/tokens',
     { schema: { tags: ['scim'], summary: 'SCIM tokens of this tenant (never the secrets).', response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: tokenView } } }, '4xx': { $ref: 'Problem#' } } } },
     async (req) => {
-      const p = requireUser(req);
-      await authorizeAudited(req, p, 'scim.token.list');
+      const { principal: p } = await guard(req, 'scim.token.list', { type: 'scim_token' });
       const { rows } = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
         q.query<{ id: string; name: string; created_at: Date; last_used_at: Date | null; revoked_at: Date | null }>(`SELECT id, name, created_at, last_used_at, revoked_at FROM scim_tokens ORDER BY created_at`),
       );
@@ -355,8 +340,7 @@ async function scimAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<voi
     '/api/v1/scim/tokens/:id',
     { schema: { tags: ['scim'], summary: 'Revoke a SCIM token at once.', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, response: { 204: { type: 'null' }, '4xx': { $ref: 'Problem#' } } } },
     async (req, reply) => {
-      const p = requireUser(req);
-      await authorizeAudited(req, p, 'scim.token.revoke');
+      const { principal: p } = await guard(req, 'scim.token.revoke', { type: 'scim_token' });
       const { id } = req.params as { id: string };
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const r = await q.query(`UPDATE scim_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id]);

@@ -10,13 +10,14 @@ import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { recordAudit } from '../audit/record.js';
 import { recordBudgeted } from '../audit/unauthenticated.js';
-import { actorOf, requireUser, ROLES, type Role, type UserPrincipal } from '../auth/principal.js';
-import { authorize, defineActions } from '../auth/pdp.js';
+import { actorOf, ROLES, type Role } from '../platform/principal.js';
+import { defineActions } from '../platform/pdp.js';
 import { createSession, SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
 import { ProblemError } from '../http/problem.js';
 import { registerSealedColumn } from '../platform/sealed.js';
 import { isMultiTenantIssuer, PRESETS, PRESET_INFO, resolveIssuer, type Preset } from './presets.js';
 import { callbackProblem, checkIssuedAt, checkIssuerUrl, clientConfig, oidc } from './oidc.js';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   'sso.config.read': { roles: ['admin'] },
@@ -121,26 +122,12 @@ export function rolesFromGroups(groups: unknown, map: Record<string, Role[]>, de
 }
 
 export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  async function authorizeAudited(req: FastifyRequest, p: UserPrincipal, action: string): Promise<void> {
-    try {
-      authorize(p, action, { type: 'sso_config', tenantId: p.tenantId }, {}, deps.now());
-    } catch (e) {
-      if (e instanceof ProblemError) {
-        await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
-          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', details: { action, code: e.code } }),
-        );
-      }
-      throw e;
-    }
-  }
-
   app.get('/api/v1/sso/presets', { schema: { tags: ['sso'], summary: 'IdP presets.', response: { 200: { type: 'object', additionalProperties: true } } } }, async () => ({
     presets: PRESETS.map((id) => ({ id, name: PRESET_INFO[id].name, scopes: PRESET_INFO[id].scopes, groups_claim: PRESET_INFO[id].groupsClaim, issuer: PRESET_INFO[id].issuer, notes: PRESET_INFO[id].notes })),
   }));
 
   app.get('/api/v1/sso/config', { schema: { tags: ['sso'], summary: "This tenant's IdP configuration (never the secret).", response: { 200: configView, '4xx': { $ref: 'Problem#' } } } }, async (req) => {
-    const p = requireUser(req);
-    await authorizeAudited(req, p, 'sso.config.read');
+    const { principal: p } = await guard(req, 'sso.config.read', { type: 'sso_config' });
     const row = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => (await q.query<ConfigRow>(`SELECT * FROM sso_configs`)).rows[0]);
     if (!row) throw new ProblemError(404, 'sso_not_configured', 'This organisation has no single sign-on configured.');
     return view(row, redirectUriOf(req));
@@ -175,8 +162,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
       },
     },
     async (req) => {
-      const p = requireUser(req);
-      await authorizeAudited(req, p, 'sso.config.write');
+      const { principal: p } = await guard(req, 'sso.config.write', { type: 'sso_config' });
       const b = req.body as {
         preset: Preset; issuer?: string; directory?: string; client_id: string; client_secret?: string; scopes?: string; groups_claim?: string | null;
         group_roles?: Record<string, Role[]>; default_roles?: Role[]; allowed_domains?: string[]; jit_provisioning?: boolean; enabled?: boolean;
@@ -221,8 +207,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
   );
 
   app.delete('/api/v1/sso/config', { schema: { tags: ['sso'], summary: 'Remove single sign-on. Needs step-up.', response: { 204: { type: 'null' }, '4xx': { $ref: 'Problem#' } } } }, async (req, reply) => {
-    const p = requireUser(req);
-    await authorizeAudited(req, p, 'sso.config.write');
+    const { principal: p } = await guard(req, 'sso.config.write', { type: 'sso_config' });
     await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
       const r = await q.query<{ id: string }>(`DELETE FROM sso_configs RETURNING id`);
       if (!r.rows[0]) throw new ProblemError(404, 'sso_not_configured', 'This organisation has no single sign-on configured.');

@@ -5,19 +5,19 @@
  * in its own transaction. The process's drainer delivers messages after commit (deliver.ts).
  */
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { envelope, parseCidr } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
-import { authorize, defineActions } from '../auth/pdp.js';
-import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
+import { defineActions } from '../platform/pdp.js';
+import { actorOf, type UserPrincipal } from '../platform/principal.js';
 import { recordAudit } from '../audit/record.js';
-import type { AuditAction } from '../audit/catalogue.js';
 import { ProblemError, isProblemCode } from '../http/problem.js';
 import { checkTarget } from './ssrf.js';
 import { newMessageId, newSecret } from './signing.js';
 import { testEvent, WEBHOOK_EVENT_TYPES } from './ocsf.js';
 import { consumeWebhooks, MAX_ATTEMPTS, recordAttempt, secretBinding, sendOnce, webhookSettings, WEBHOOK_TOPIC, type WebhookDelivery } from './deliver.js';
 import { enqueueOutbox, outboxFor, replayOutbox } from '../platform/outbox.js';
+import { guard } from '../platform/guard.js';
 
 defineActions({
   'webhook.manage': { roles: ['admin'], stepUp: true },
@@ -45,21 +45,6 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   // Delivery runs on the platform outbox: after each commit that enqueues, and by its periodic drain job.
   consumeWebhooks(outboxFor(deps.db), { keys: deps.keys, ca });
 
-  /** authorize(); a refusal is audited under `action` before it is answered. */
-  async function allow(req: FastifyRequest, pdpAction: string, action: AuditAction, targetId?: string): Promise<UserPrincipal> {
-    const p = requireUser(req);
-    try {
-      authorize(p, pdpAction, { type: 'webhook_endpoint', tenantId: p.tenantId }, {}, deps.now());
-    } catch (e) {
-      if (e instanceof ProblemError && pdpAction === 'webhook.manage') {
-        await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
-          recordAudit(q, p.tenantId, actorOf(req), { action, outcome: 'denied', target: { type: 'webhook_endpoint', id: targetId ?? '-' }, details: { code: e.code } }),
-        );
-      }
-      throw e;
-    }
-    return p;
-  }
   const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
 
   app.post<{ Body: { url: string; description?: string; events?: string[] } }>('/api/v1/webhooks/endpoints', {
@@ -70,7 +55,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       response: { 201: endpointView, ...problems },
     },
   }, async (req, reply) => {
-    const p = await allow(req, 'webhook.manage', 'webhook.endpoint.created');
+    const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.endpoint.created', denialTarget: { type: 'webhook_endpoint', id: '-' } });
     const settings = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
     await checkTarget(req.body.url, settings.allowPrivateCidrs);
     const secret = newSecret();
@@ -90,7 +75,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   });
 
   app.get('/api/v1/webhooks/endpoints', { schema: { tags: ['webhooks'], summary: 'Webhook endpoints (no secrets).', response: { 200: { type: 'array', items: endpointView }, ...problems } } }, async (req) => {
-    const p = await allow(req, 'webhook.read', 'webhook.endpoint.updated');
+    const { principal: p } = await guard(req, 'webhook.read', { type: 'webhook_endpoint' });
     const { rows } = await deps.db.tx(ctx(p), (q) => q.query<EndpointRow>(`SELECT ${EP_COLS} FROM webhook_endpoints ORDER BY created_at`));
     return rows.map(view);
   });
@@ -104,7 +89,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       response: { 200: endpointView, ...problems },
     },
   }, async (req) => {
-    const p = await allow(req, 'webhook.manage', 'webhook.endpoint.updated', req.params.id);
+    const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.endpoint.updated', denialTarget: { type: 'webhook_endpoint', id: req.params.id } });
     if (req.body.url !== undefined) {
       // Not found comes before anything about the new URL, so other tenants' ids all look alike.
       const settings = await deps.db.tx(ctx(p), async (q) => {
@@ -129,7 +114,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/webhooks/endpoints/:id', { schema: { tags: ['webhooks'], summary: 'Delete an endpoint and its delivery log (admin, step-up).', params: idParams, response: { 204: { type: 'null' }, ...problems } } }, async (req, reply) => {
-    const p = await allow(req, 'webhook.manage', 'webhook.endpoint.deleted', req.params.id);
+    const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.endpoint.deleted', denialTarget: { type: 'webhook_endpoint', id: req.params.id } });
     await deps.db.tx(ctx(p), async (q) => {
       const r = await q.query(`DELETE FROM webhook_endpoints WHERE id = $1`, [req.params.id]);
       if (!r.rowCount) throw new ProblemError(404, 'webhook_endpoint_not_found', 'No such webhook endpoint.');
@@ -147,7 +132,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       response: { 200: { type: 'object', properties: { message_id: { type: 'string' }, delivered: { type: 'boolean' }, status: { type: ['integer', 'null'] }, latency_ms: { type: 'integer' }, response_snippet: { type: 'string' }, error_code: { type: ['string', 'null'] } } }, ...problems },
     },
   }, async (req) => {
-    const p = await allow(req, 'webhook.manage', 'webhook.test_sent', req.params.id);
+    const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.test_sent', denialTarget: { type: 'webhook_endpoint', id: req.params.id } });
     const now = deps.now();
     const ep = await deps.db.tx(ctx(p), async (q) => {
       const ep = (await q.query<{ url: string; secret_sealed: string; enabled: boolean }>(`SELECT url, secret_sealed, enabled FROM webhook_endpoints WHERE id = $1`, [req.params.id])).rows[0];
@@ -179,7 +164,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       querystring: { type: 'object', additionalProperties: false, properties: { state: { type: 'string', enum: ['pending', 'delivered', 'dead', 'cancelled'] }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } } },
     },
   }, async (req) => {
-    const p = await allow(req, 'webhook.read', 'webhook.endpoint.updated');
+    const { principal: p } = await guard(req, 'webhook.read', { type: 'webhook_endpoint' });
     return deps.db.tx(ctx(p), async (q) => {
       // Another organisation's endpoint id is simply not found (not an empty log).
       if (!(await q.query(`SELECT 1 FROM webhook_endpoints WHERE id = $1`, [req.params.id])).rows.length) throw new ProblemError(404, 'webhook_endpoint_not_found', 'No such webhook endpoint.');
@@ -212,7 +197,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       response: { 202: { type: 'object', properties: { id: { type: 'string' }, state: { type: 'string' } } }, ...problems },
     },
   }, async (req, reply) => {
-    const p = await allow(req, 'webhook.manage', 'webhook.message.replayed');
+    const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.message.replayed', denialTarget: { type: 'webhook_endpoint', id: '-' } });
     await deps.db.tx(ctx(p), async (q) => {
       const m = (await q.query<{ oid: string; state: string; enabled: boolean }>(
         `SELECT o.id::text AS oid, o.state, e.enabled FROM outbox o JOIN webhook_endpoints e ON e.tenant_id = o.tenant_id AND e.id::text = o.payload->>'endpoint_id'
@@ -230,7 +215,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   });
 
   app.get('/api/v1/webhooks/settings', { schema: { tags: ['webhooks'], summary: 'Private address ranges an admin allowed as webhook targets.' } }, async (req) => {
-    const p = await allow(req, 'webhook.read', 'webhook.endpoint.updated');
+    const { principal: p } = await guard(req, 'webhook.read', { type: 'webhook_endpoint' });
     const s = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
     return { allow_private_cidrs: s.allowPrivateCidrs };
   });
@@ -242,7 +227,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       body: { type: 'object', additionalProperties: false, required: ['allow_private_cidrs'], properties: { allow_private_cidrs: { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 64 } } } },
     },
   }, async (req) => {
-    const p = await allow(req, 'webhook.manage', 'webhook.endpoint.updated');
+    const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.endpoint.updated', denialTarget: { type: 'webhook_endpoint', id: '-' } });
     const list: string[] = [];
     for (const c of req.body.allow_private_cidrs) {
       try {

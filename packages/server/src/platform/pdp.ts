@@ -1,6 +1,7 @@
 /**
- * The policy decision point (CORE-PDP), on Cedar (@cedar-policy/cedar-wasm). Every route asks
- * `authorize(...)`; no route checks roles by hand.
+ * The policy decision point (CORE-PDP), on Cedar (@cedar-policy/cedar-wasm). Routes ask it
+ * through the guard (guard.ts), which supplies the app's clock and audits denials; no route
+ * checks roles by hand.
  *
  * The policy set is (1) one generated permit per action a module declared with
  * `defineActions` (its roles, and fresh MFA when `stepUp`), plus (2) the hand-written,
@@ -12,10 +13,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import type { Queryable } from '@parapet/db';
 import type { Principal, Role, UserPrincipal } from './principal.js';
 import { ProblemError } from '../http/problem.js';
-import { recordAudit, type AuditActor } from '../audit/record.js';
 
 export interface Resource {
   type: string;
@@ -65,7 +64,7 @@ export interface Rule {
   stepUp?: boolean;
   /** Groups hand-written policies refer to (subject_data, scope_change, pulse_activity). */
   groups?: ActionGroup[];
-  /** Decisions are audited (authorizeAudited) even when allowed; subject_data implies it. */
+  /** The guard audits decisions even when allowed; subject_data implies it. */
   sensitive?: boolean;
 }
 const RULES = new Map<string, Rule>();
@@ -353,74 +352,51 @@ export function decide(p: Principal, action: string, r: Resource, ctx: DecisionC
   return { allowed: false, stepUpRequired: fresh.allow, reasons: now.reasons.length ? now.reasons : ['default-deny'] };
 }
 
-function decideAt(p: Principal, action: string, r: Resource, ctx: DecisionContext, now: Date, stepUpSeconds?: number): { d: Decision; maxAge: number } {
+/** Whether the guard records an allowed decision too (sensitive actions and subject data). */
+export function auditsAllowed(action: string): boolean {
+  const rule = RULES.get(action);
+  return Boolean(rule?.sensitive || rule?.groups?.includes('subject_data'));
+}
+
+/**
+ * decide() at the instant `now`: the MFA age is taken from the principal's session when the
+ * context does not give it, and the step-up age from the tenant setting on the principal.
+ * Returns the decision and the step-up age (seconds) it was made with.
+ */
+export function decideAt(p: Principal, action: string, r: Resource, ctx: DecisionContext, now: Date, stepUpSeconds?: number): { d: Decision; maxAge: number } {
   const mfaAgeSeconds = ctx.mfaAgeSeconds !== undefined ? ctx.mfaAgeSeconds : p.kind === 'user' && p.mfaVerifiedAt ? (now.getTime() - p.mfaVerifiedAt.getTime()) / 1000 : null;
   const maxAge = stepUpSeconds ?? (p.kind === 'user' ? p.stepUpSeconds : undefined) ?? DEFAULT_STEP_UP_SECONDS;
   return { d: decide(p, action, r, { ...ctx, mfaAgeSeconds }, maxAge), maxAge };
 }
 
-/** Throws 401 step_up_required or 403 forbidden unless allowed. */
-export function authorize(p: Principal, action: string, r: Resource, ctx: DecisionContext = {}, now = new Date(), stepUpSeconds?: number): Decision {
+/**
+ * Returns the decision when allowed; throws StepUpRequired (401 step_up_required) or
+ * Forbidden (403 forbidden). `now` is the app's clock (deps.now), never the wall clock here.
+ * Routes do not call this: the guard does, and records the denial.
+ */
+export function authorize(p: Principal, action: string, r: Resource, ctx: DecisionContext, now: Date, stepUpSeconds?: number): Decision {
   const { d, maxAge } = decideAt(p, action, r, ctx, now, stepUpSeconds);
   if (d.allowed) return d;
   throw denial(action, d, maxAge);
 }
 
-function denial(action: string, d: Decision, maxAge: number): ProblemError {
-  if (d.stepUpRequired) return new ProblemError(401, 'step_up_required', 'This action needs a fresh MFA verification; verify and repeat the request.', { max_age_seconds: maxAge });
-  return new ProblemError(403, 'forbidden', `You may not ${action.replace(/[._]/g, ' ')}.`);
-}
-
-/**
- * authorize(), audited in the caller's tenant transaction `q`: denials always, allowed
- * decisions when the action is sensitive (or in subject_data), with principal (the actor),
- * action, resource, purpose and the deciding policy ids. Throws like authorize() after
- * recording; a denial entry is kept only if `q` commits, so run it in its own transaction
- * (or catch, commit, rethrow).
- */
-export async function authorizeAudited(q: Queryable, actor: AuditActor, p: Principal, action: string, r: Resource, ctx: DecisionContext = {}, now = new Date(), stepUpSeconds?: number): Promise<Decision> {
-  const { d, maxAge } = decideAt(p, action, r, ctx, now, stepUpSeconds);
-  const rule = RULES.get(action);
-  if (!d.allowed || rule?.sensitive || rule?.groups?.includes('subject_data')) {
-    await recordAudit(q, r.tenantId, actor, {
-      action: d.allowed ? 'authz.decision' : 'authz.denied',
-      outcome: d.allowed ? 'success' : 'denied',
-      target: { type: r.type, id: r.id ?? '*' },
-      purpose: ctx.purpose,
-      details: { action, decision: d.allowed ? 'allow' : d.stepUpRequired ? 'step_up_required' : 'deny', policies: d.reasons, ...(typeof r.attrs?.subject === 'string' ? { subject: r.attrs.subject } : {}) },
-    });
+/** 401 step_up_required: allowed after a fresh MFA verification no older than `maxAgeSeconds`. */
+export class StepUpRequired extends ProblemError {
+  override name = 'StepUpRequired';
+  constructor(readonly maxAgeSeconds: number) {
+    super(401, 'step_up_required', 'This action needs a fresh MFA verification; verify and repeat the request.', { max_age_seconds: maxAgeSeconds });
   }
-  if (!d.allowed) throw denial(action, d, maxAge);
-  return d;
 }
 
-// ---------------------------------------------------------------------------------------
-// Relations from the database
-// ---------------------------------------------------------------------------------------
-
-/** The subject and their manager chain (nearest first), ready to spread into Resource.attrs. */
-export async function subjectRelations(q: Queryable, subjectUserId: string): Promise<{ subject: string; managerChain: string[] }> {
-  const { rows } = await q.query<{ id: string }>(
-    `WITH RECURSIVE chain(id, depth, path) AS (
-       SELECT manager_id, 1, ARRAY[id] FROM users WHERE id = $1 AND manager_id IS NOT NULL
-       UNION ALL
-       SELECT u.manager_id, c.depth + 1, c.path || u.id FROM users u JOIN chain c ON u.id = c.id
-        WHERE u.manager_id IS NOT NULL AND NOT u.manager_id = ANY(c.path) AND c.depth < 64
-     ) SELECT id FROM chain ORDER BY depth`,
-    [subjectUserId],
-  );
-  return { subject: subjectUserId, managerChain: rows.map((r) => r.id) };
-}
-
-let groupTable: boolean | undefined;
-/** App categories delegated to a user, directly or through a directory group. */
-export async function delegatedCategories(q: Queryable, userId: string): Promise<string[]> {
-  // Groups come with SCIM (group_members); without that table only direct delegations count.
-  if (groupTable === undefined) {
-    const { rows } = await q.query<{ ok: boolean }>(`SELECT to_regclass('group_members') IS NOT NULL AS ok`);
-    groupTable = rows[0]!.ok;
+/** 403 forbidden: the PDP denied `action`. */
+export class Forbidden extends ProblemError {
+  override name = 'Forbidden';
+  constructor(readonly action: string) {
+    super(403, 'forbidden', `You may not ${action.replace(/[._]/g, ' ')}.`);
   }
-  const viaGroups = groupTable ? ` OR (grantee_type = 'group' AND grantee_id IN (SELECT group_id FROM group_members WHERE user_id = $1))` : '';
-  const { rows } = await q.query<{ category: string }>(`SELECT DISTINCT category FROM delegations WHERE (grantee_type = 'user' AND grantee_id = $1)${viaGroups} ORDER BY category`, [userId]);
-  return rows.map((r) => r.category);
+}
+
+/** The error a denied decision is answered with. */
+export function denial(action: string, d: Decision, maxAge: number): StepUpRequired | Forbidden {
+  return d.stepUpRequired ? new StepUpRequired(maxAge) : new Forbidden(action);
 }
