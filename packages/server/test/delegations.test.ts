@@ -28,6 +28,12 @@ test('admins delegate app categories (step-up); the PDP reads them; others may n
 
   assert.equal((await admin.client.request('DELETE', `/api/v1/auth/delegations/${r.json.id}`)).status, 204);
   assert.deepEqual(await s.db.tx({ tenantId: admin.tenantId }, (q) => delegatedCategories(q, u.userId)), []);
-  const log = await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ action: string }>(`SELECT action FROM audit_log ORDER BY seq`));
-  assert.deepEqual(log.rows.map((x) => x.action), ['authz.delegation_granted', 'authz.delegation_revoked']);
+  const log = await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ action: string; decision: string | null }>(`SELECT action, details->>'decision' AS decision FROM audit_log ORDER BY seq`));
+  // authz.delegation.manage is sensitive: the guard records every decision, allowed or not.
+  assert.deepEqual(log.rows.map((x) => (x.decision ? `${x.action}:${x.decision}` : x.action)), [
+    'authz.decision:allow', 'authz.delegation_granted',
+    'authz.decision:allow', // the duplicate, refused by the service (409)
+    'authz.denied:step_up_required', 'authz.denied:deny',
+    'authz.decision:allow', 'authz.delegation_revoked',
+  ]);
 });
