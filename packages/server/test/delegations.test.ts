@@ -29,5 +29,5 @@ test('admins delegate app categories (step-up); the PDP reads them; others may n
   assert.equal((await admin.client.request('DELETE', `/api/v1/auth/delegations/${r.json.id}`)).status, 204);
   assert.deepEqual(await s.db.tx({ tenantId: admin.tenantId }, (q) => delegatedCategories(q, u.userId)), []);
   const log = await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ action: string }>(`SELECT action FROM audit_log ORDER BY seq`));
-  assert.deepEqual(log.rows.map((x) => x.action), ['authz.delegation_granted', 'authz.delegation_revoked']);
+  assert.deepEqual(log.rows.map((x) => x.action), ['authz.delegation.granted', 'authz.delegation.revoked']);
 });

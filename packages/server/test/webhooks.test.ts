@@ -211,6 +211,10 @@ test('410 disables the endpoint; nothing more is queued for it until an admin en
   const states = msgs.map((m: { state: string }) => m.state).sort();
   // Both were sent at once (or one after the 410 disabled the endpoint): each is cancelled, none is retried.
   assert.deepEqual(states, ['cancelled', 'cancelled']);
+  // The disable is audited once, by the delivery job, in the transaction that disabled it.
+  const disabled = await s.asAdmin(async (a) => (await a.query<{ actor_id: string; target_id: string; details: { reason: string } }>(`SELECT actor_id, target_id, details FROM audit_log WHERE tenant_id = $1 AND action = 'webhook.endpoint.disabled'`, [t.tenantId])).rows);
+  assert.deepEqual(disabled.map((r) => [r.actor_id, r.target_id]), [['webhooks', t.endpointId]]);
+  assert.match(disabled[0]!.details.reason, /410 Gone/);
   offset += 4 * 86400_000;
   assert.equal(await drainNow(), 0, 'a cancelled message is not retried');
   const before = msgs.length;

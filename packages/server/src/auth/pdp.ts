@@ -15,7 +15,7 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { Queryable } from '@parapet/db';
 import type { Principal, Role, UserPrincipal } from './principal.js';
 import { ProblemError } from '../http/problem.js';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 
 export interface Resource {
   type: string;
@@ -383,7 +383,7 @@ export async function authorizeAudited(q: Queryable, actor: AuditActor, p: Princ
   const rule = RULES.get(action);
   if (!d.allowed || rule?.sensitive || rule?.groups?.includes('subject_data')) {
     await recordAudit(q, r.tenantId, actor, {
-      action: d.allowed ? 'authz.decision' : 'authz.denied',
+      action: d.allowed ? 'authz.access.allowed' : 'authz.access.denied',
       outcome: d.allowed ? 'success' : 'denied',
       target: { type: r.type, id: r.id ?? '*' },
       purpose: ctx.purpose,

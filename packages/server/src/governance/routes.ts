@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { listTenantIds } from '../tenants/service.js';
 import { forEachSettled } from '../platform/jobs.js';
@@ -17,6 +17,7 @@ import { listAlerts, scoreTenant, type AnomalyAlert } from './anomaly.js';
 import type { Queryable } from '@parapet/db';
 import { erasePerson, listErasures } from './erasure.js';
 import { decideItem, getReview, listReviews, openReview, reviewEvidence, reviewTick, signOff, REVIEW_KINDS, REVIEW_PAYLOAD_TYPE } from './reviews.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'governance.review.read': { roles: ['admin', 'security_lead', 'auditor'] },

@@ -8,9 +8,10 @@ import type { AppDeps } from '../deps.js';
 import { actorOf, requireUser, ROLES } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { invitationText } from '../mail/messages.js';
 import { acceptInvitation, createInvitation, INVITATION_MAX_SECONDS, INVITATION_MIN_SECONDS, listInvitations, lookupInvitation, revokeInvitation, rolesManagedBy, setUserRoles } from './service.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'people.list': { roles: ['admin', 'security_lead', 'auditor'] },
@@ -161,7 +162,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
       const sent = await mailInvitation(deps, p.tenantId, p.email, r.invitation, link);
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
         recordAudit(q, p.tenantId, actor, {
-          action: 'people.invitation_emailed', outcome: sent.ok ? 'success' : 'failure', target: { type: 'invitation', id: r.invitation.id },
+          action: 'people.invitation.emailed', outcome: sent.ok ? 'success' : 'failure', target: { type: 'invitation', id: r.invitation.id },
           details: sent.ok ? { email: r.invitation.email, message_id: sent.messageId } : { email: r.invitation.email, error: sent.error },
         }),
       );

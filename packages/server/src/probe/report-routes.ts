@@ -9,7 +9,7 @@ import { probeReport } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { listTenantIds } from '../tenants/service.js';
 import { forEachSettled } from '../platform/jobs.js';
 import { ensureReportKey, generateReport, moveReportPdfsToVault, readReportPdf, scansWithoutReport, type StoredReport } from './report.js';

@@ -8,12 +8,12 @@ import { PROBE_TYPES } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
-import { recordAudit } from '../audit/record.js';
-import type { AuditAction } from '../audit/catalogue.js';
+import { recordAudit, type AuditEventName } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { systemResolver, type Resolver } from './checks.js';
 import * as svc from './service.js';
 import { listTenantIds } from '../tenants/service.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 /** How often overdue scan requests are expired (ms). */
 export const APPROVAL_EXPIRY_SWEEP_MS = 60_000;
@@ -64,7 +64,7 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   });
 
   /** Runs `fn` as the signed-in user after authorize(); audits any refusal under `action`. */
-  async function audited<T>(req: FastifyRequest, pdpAction: string, action: AuditAction, target: { type: string; id: string } | undefined, fn: (p: UserPrincipal) => Promise<T>): Promise<T> {
+  async function audited<T>(req: FastifyRequest, pdpAction: string, action: AuditEventName, target: { type: string; id: string } | undefined, fn: (p: UserPrincipal) => Promise<T>): Promise<T> {
     const p = requireUser(req);
     try {
       authorize(p, pdpAction, { type: target?.type ?? 'probe', id: target?.id, tenantId: p.tenantId }, {}, deps.now());
@@ -194,12 +194,12 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   app.post<{ Params: { id: string }; Body: { comment?: string } }>(
     '/api/v1/probe/scans/:id/approve',
     { schema: { tags: ['probe'], summary: 'Approve a scan (approver role, step-up MFA within 5 minutes, not the requester).', params: idParams, body: commentBody, response: { 200: scanView, ...problems } } },
-    async (req) => audited(req, 'probe.scan.approve', 'probe.scan.approval', { type: 'probe_scan', id: req.params.id }, (p) => svc.decideScan(ctx, p, actorOf(req), req.params.id, 'approve', req.body?.comment ?? '')),
+    async (req) => audited(req, 'probe.scan.approve', 'probe.scan.decided', { type: 'probe_scan', id: req.params.id }, (p) => svc.decideScan(ctx, p, actorOf(req), req.params.id, 'approve', req.body?.comment ?? '')),
   );
   app.post<{ Params: { id: string }; Body: { comment?: string } }>(
     '/api/v1/probe/scans/:id/reject',
     { schema: { tags: ['probe'], summary: 'Reject a scan; one rejection stops it.', params: idParams, body: commentBody, response: { 200: scanView, ...problems } } },
-    async (req) => audited(req, 'probe.scan.reject', 'probe.scan.approval', { type: 'probe_scan', id: req.params.id }, (p) => svc.decideScan(ctx, p, actorOf(req), req.params.id, 'reject', req.body?.comment ?? '')),
+    async (req) => audited(req, 'probe.scan.reject', 'probe.scan.decided', { type: 'probe_scan', id: req.params.id }, (p) => svc.decideScan(ctx, p, actorOf(req), req.params.id, 'reject', req.body?.comment ?? '')),
   );
   app.post<{ Params: { id: string } }>(
     '/api/v1/probe/scans/:id/cancel',
@@ -219,7 +219,7 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       },
     },
     async (req, reply) => {
-      await audited(req, 'probe.approver_group.set', 'probe.approver_group.set', { type: 'user', id: req.params.userId }, (p) => svc.setApproverGroup(ctx, p, actorOf(req), req.params.userId, req.body.group));
+      await audited(req, 'probe.approver_group.set', 'probe.approver_group.changed', { type: 'user', id: req.params.userId }, (p) => svc.setApproverGroup(ctx, p, actorOf(req), req.params.userId, req.body.group));
       reply.code(204);
     },
   );

@@ -5,8 +5,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, dsse, DsseError, parseScope, ScopeError, SCOPE_PAYLOAD_TYPE, type Scope } from '@parapet/core';
 import type { Database, Queryable } from '@parapet/db';
-import { recordAudit, type AuditActor } from '../audit/record.js';
-import type { AuditAction } from '../audit/catalogue.js';
+import { recordAudit, type AuditActor, type AuditEventName } from '../platform/audit.js';
 import { ProblemError, type ProblemCode } from '../http/problem.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { checkScanRequest, type Resolver, type ScanRequestInput } from './checks.js';
@@ -166,8 +165,8 @@ export async function revokeScope(c: Ctx, p: UserPrincipal, actor: AuditActor, i
 
 // ---- scans ----
 
-const EVENT: Record<ScanState, AuditAction> = {
-  requested: 'probe.scan.requested', approved: 'probe.scan.approved', queued: 'probe.scan.queued', leased: 'probe.scan.leased', running: 'probe.scan.running',
+const EVENT: Record<ScanState, AuditEventName> = {
+  requested: 'probe.scan.requested', approved: 'probe.scan.approved', queued: 'probe.scan.queued', leased: 'probe.scan.leased', running: 'probe.scan.started',
   finished: 'probe.scan.finished', failed: 'probe.scan.failed', cancelled: 'probe.scan.cancelled', rejected: 'probe.scan.rejected', expired: 'probe.scan.expired',
 };
 
@@ -205,7 +204,7 @@ export async function setApproverGroup(c: Ctx, p: UserPrincipal, actor: AuditAct
         [p.tenantId, userId, group, c.now()],
       );
     }
-    await recordAudit(q, p.tenantId, actor, { action: 'probe.approver_group.set', outcome: 'success', target: { type: 'user', id: userId }, details: { group } });
+    await recordAudit(q, p.tenantId, actor, { action: 'probe.approver_group.changed', outcome: 'success', target: { type: 'user', id: userId }, details: { group } });
   });
 }
 
@@ -356,7 +355,7 @@ export async function decideScan(c: Ctx, p: UserPrincipal, actor: AuditActor, sc
     }
     if (decision === 'approve' && scan.approvals_required > 1 && (await tenantSettings(q, p.tenantId)).distinctGroups) await checkApproverGroup(q, scanId, p.userId);
     await q.query(`INSERT INTO probe_scan_approvals (tenant_id, scan_id, user_id, decision, mfa_verified_at, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [p.tenantId, scanId, p.userId, decision, p.mfaVerifiedAt, comment, now]);
-    await recordAudit(q, p.tenantId, actor, { action: 'probe.scan.approval', outcome: 'success', target: { type: 'probe_scan', id: scanId }, details: { decision, comment, mfa_verified_at: p.mfaVerifiedAt?.toISOString() ?? null } });
+    await recordAudit(q, p.tenantId, actor, { action: 'probe.scan.decided', outcome: 'success', target: { type: 'probe_scan', id: scanId }, details: { decision, comment, mfa_verified_at: p.mfaVerifiedAt?.toISOString() ?? null } });
     if (decision === 'reject') {
       await transition(q, p.tenantId, actor, scanId, 'requested', 'rejected', now, { comment });
       return false;

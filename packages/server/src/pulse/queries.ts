@@ -7,7 +7,7 @@
  */
 import type { Queryable } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { decide, delegatedCategories, subjectRelations, type Resource } from '../auth/pdp.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { loadSettings, LEVELS, PERIODS, purposeOf, type Level, type Period, type PulseSettings } from './settings.js';
@@ -138,7 +138,7 @@ function daysOf(from: string, to: string): string[] {
  * Throws 400 pulse_purpose_unknown, 403 forbidden (the caller audits the denial in a
  * transaction of its own: see routes.ts), 404 pulse_subject_unknown.
  */
-export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, input: Partial<Question>, now: Date, o: { audit: 'pulse.activity.read' | 'pulse.export' } = { audit: 'pulse.activity.read' }): Promise<Answer> {
+export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, input: Partial<Question>, now: Date, o: { audit: 'pulse.activity.read' | 'pulse.activity.exported' } = { audit: 'pulse.activity.read' }): Promise<Answer> {
   const qn = normalise(input);
   const settings = await loadSettings(q, p.tenantId);
   const purpose = purposeOf(settings, qn.purpose);

@@ -9,7 +9,7 @@ import { parsePulseBatch, pulseBatch, PulseBatchError, type PulseBatch } from '@
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { ProblemError } from '../http/problem.js';
-import { recordAudit } from '../audit/record.js';
+import { currentAuditEventName, recordAudit, storedAuditEventNames } from '../platform/audit.js';
 import { actorOf, requireDevice, requireUser, type DevicePrincipal, type UserPrincipal } from '../auth/principal.js';
 import { authorizeAudited, defineActions, type DecisionContext, type Resource } from '../auth/pdp.js';
 import { EPSILON_MAX, EPSILON_MIN } from './dp.js';
@@ -22,6 +22,7 @@ import { purgeExpired } from './retention.js';
 import { listTenantIds } from '../tenants/service.js';
 import './erasure.js';
 import { revealPii } from '../audit/pii.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   // No role permit: only the Cedar policies in policies/30-pulse.cedar permit it.
@@ -195,7 +196,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       return deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
         const s = await loadSettings(q, d.tenantId);
         const { key, created } = await policyKey(q, deps.keys, d.tenantId);
-        if (created) await recordAudit(q, d.tenantId, { type: 'system', id: 'pulse-policy' }, { action: 'pulse.policy.key_created', outcome: 'success', target: { type: 'pulse_policy_key', id: key.keyId } });
+        if (created) await recordAudit(q, d.tenantId, { type: 'system', id: 'pulse-policy' }, { action: 'pulse.policy_key.created', outcome: 'success', target: { type: 'pulse_policy_key', id: key.keyId } });
         return { envelope: signPolicy(agentPolicy(d.tenantId, s), key), key_id: key.keyId, public_key_pem: key.publicKeyPem, version: s.policyVersion };
       });
     },
@@ -210,7 +211,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       return deps.db.tx({ tenantId: p.tenantId, actor: p.kind === 'user' ? `user:${p.userId}` : `device:${p.deviceId}` }, async (q) => {
         await loadSettings(q, p.tenantId);
         const { key, created } = await policyKey(q, deps.keys, p.tenantId);
-        if (created) await recordAudit(q, p.tenantId, { type: 'system', id: 'pulse-policy' }, { action: 'pulse.policy.key_created', outcome: 'success', target: { type: 'pulse_policy_key', id: key.keyId } });
+        if (created) await recordAudit(q, p.tenantId, { type: 'system', id: 'pulse-policy' }, { action: 'pulse.policy_key.created', outcome: 'success', target: { type: 'pulse_policy_key', id: key.keyId } });
         return { key_id: key.keyId, public_key_pem: key.publicKeyPem };
       });
     },
@@ -263,7 +264,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
           );
           const after = await loadSettings(q, p.tenantId);
           const changed = Object.keys(b).sort();
-          await recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.settings.updated', outcome: 'success', target: { type: 'pulse_settings', id: p.tenantId }, details: { changed, policy_version: after.policyVersion, k_min: after.kMin, dp_epsilon: after.dpEpsilon } });
+          await recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.settings.changed', outcome: 'success', target: { type: 'pulse_settings', id: p.tenantId }, details: { changed, policy_version: after.policyVersion, k_min: after.kMin, dp_epsilon: after.dpEpsilon } });
           return settingsView(after);
         });
     },
@@ -287,14 +288,14 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   };
 
   /** Asks, recording a PDP denial (with the purpose) in a transaction of its own. */
-  async function askAudited(req: FastifyRequest, qn: Partial<Question>, audit: 'pulse.activity.read' | 'pulse.export') {
+  async function askAudited(req: FastifyRequest, qn: Partial<Question>, audit: 'pulse.activity.read' | 'pulse.activity.exported') {
     const p = requireUser(req);
     try {
       return await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => ask(q, p, actorOf(req), qn, deps.now(), { audit }));
     } catch (e) {
       if (e instanceof PulseDenied) {
         await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
-          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', target: { type: 'pulse_activity', id: qn.subject ?? 'org' }, purpose: e.purpose, details: { action: 'pulse.activity.read', level: qn.level, period: qn.period, category: qn.category ?? null, policies: e.reasons } }),
+          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.access.denied', outcome: 'denied', target: { type: 'pulse_activity', id: qn.subject ?? 'org' }, purpose: e.purpose, details: { action: 'pulse.activity.read', level: qn.level, period: qn.period, category: qn.category ?? null, policies: e.reasons } }),
         );
       }
       throw e;
@@ -311,7 +312,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     '/api/v1/pulse/activity.csv',
     { schema: { tags: ['pulse'], summary: 'The same question as CSV (what the viewer may see; suppressed cells say "fewer than k people").', querystring: questionQuery, response: { '4xx': problem } } },
     async (req, reply) => {
-      const a = await askAudited(req, req.query, 'pulse.export');
+      const a = await askAudited(req, req.query, 'pulse.activity.exported');
       reply.header('content-type', 'text/csv; charset=utf-8');
       reply.header('content-disposition', `attachment; filename="pulse-${a.level}-${a.period}-${a.from}-${a.to}.csv"`);
       return answerCsv(a);
@@ -380,10 +381,11 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const { rows: sealed } = await q.query<{ seq: string; at: Date; actor_id: string; actor_name: string | null; action: string; purpose: string | null; details: Record<string, unknown> }>(
           `SELECT seq, at, actor_id, actor_name, action, purpose, details FROM audit_log
-            WHERE action IN ('pulse.activity.read', 'pulse.export') AND outcome = 'success'
+            WHERE action = ANY ($3::text[]) AND outcome = 'success'
               AND (details->'subjects' ? $1 OR details->>'scope' = 'org')
             ORDER BY seq DESC LIMIT $2`,
-          [p.userId, req.query.limit ?? 200],
+          // Rows written before the rename carry the former names (platform/audit.ts).
+          [p.userId, req.query.limit ?? 200, storedAuditEventNames('pulse.activity.read', 'pulse.activity.exported')],
         );
         // Readers' names are stored under their subject keys (audit/pii.ts).
         const rows = await revealPii(q, p.tenantId, sealed);
@@ -392,7 +394,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
             seq: Number(r.seq),
             at: new Date(r.at).toISOString(),
             who: { id: r.actor_id, name: r.actor_name, self: r.actor_id === p.userId },
-            action: r.action === 'pulse.export' ? 'export' : 'read',
+            action: currentAuditEventName(r.action) === 'pulse.activity.exported' ? 'export' : 'read',
             purpose: r.purpose,
             level: r.details.level,
             period: r.details.period,

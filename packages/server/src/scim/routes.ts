@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { ProblemError } from '../http/problem.js';
@@ -21,6 +21,7 @@ import {
 } from './schema.js';
 import * as svc from './service.js';
 import { claimedTenant, issueScimToken, resolveScimToken, type ScimTokenInfo } from './tokens.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'scim.token.create': { roles: ['admin'], stepUp: true },
@@ -115,7 +116,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     if (tenantId) {
       await deps.db.tx({ tenantId, actor: 'system:scim' }, async (q) => {
         const t = await q.query(`SELECT 1 FROM tenants WHERE id = $1`, [tenantId]);
-        if (t.rows.length) await recordAudit(q, tenantId, { ...actorOf(req), type: 'system', id: 'scim:unknown-token' }, { action: 'scim.auth_failed', outcome: 'denied', details: { path: req.url.split('?')[0] } });
+        if (t.rows.length) await recordAudit(q, tenantId, { ...actorOf(req), type: 'system', id: 'scim:unknown-token' }, { action: 'scim.auth.failed', outcome: 'denied', details: { path: req.url.split('?')[0] } });
       });
     }
     throw new ScimError(401, 'A valid SCIM bearer token is required.');
@@ -141,7 +142,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     } catch (e) {
       if ((e instanceof ScimError || e instanceof FilterError) && req.method !== 'GET') {
         await deps.db.tx({ tenantId: t.tenantId, actor: `scim:${t.tokenId}` }, (q) =>
-          recordAudit(q, t.tenantId, actor, { action: 'scim.request_rejected', outcome: 'failure', details: { method: req.method, path: req.url.split('?')[0], error: e.message } }),
+          recordAudit(q, t.tenantId, actor, { action: 'scim.request.rejected', outcome: 'failure', details: { method: req.method, path: req.url.split('?')[0], error: e.message } }),
         );
       }
       throw e;
@@ -307,7 +308,7 @@ async function scimAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<voi
     } catch (e) {
       if (e instanceof ProblemError) {
         await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
-          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', details: { action, code: e.code } }),
+          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.access.denied', outcome: 'denied', details: { action, code: e.code } }),
         );
       }
       throw e;

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { envelope } from '@parapet/core';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { recordBudgeted } from '../audit/unauthenticated.js';
 import { actorOf, requireUser, ROLES, type Role, type UserPrincipal } from '../auth/principal.js';
 import { authorize, defineActions } from '../auth/pdp.js';
@@ -17,6 +17,7 @@ import { ProblemError } from '../http/problem.js';
 import { registerSealedColumn } from '../platform/sealed.js';
 import { isMultiTenantIssuer, PRESETS, PRESET_INFO, resolveIssuer, type Preset } from './presets.js';
 import { callbackProblem, checkIssuedAt, checkIssuerUrl, clientConfig, oidc } from './oidc.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'sso.config.read': { roles: ['admin'] },
@@ -127,7 +128,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     } catch (e) {
       if (e instanceof ProblemError) {
         await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
-          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', details: { action, code: e.code } }),
+          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.access.denied', outcome: 'denied', details: { action, code: e.code } }),
         );
       }
       throw e;
@@ -334,7 +335,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
       const actor = { ...actorOf(req), type: 'system' as const, id: 'sso' };
       const fail = async (p: ProblemError, details: Record<string, unknown> = {}) => {
         // Anyone can send a callback naming an existing tenant: bounded (audit/unauthenticated.ts).
-        await deps.db.tx({ tenantId, actor: 'system:sso' }, (q) => recordBudgeted(q, tenantId, actor, { action: 'sso.login', outcome: 'failure', details: { code: p.code, ...details } }));
+        await deps.db.tx({ tenantId, actor: 'system:sso' }, (q) => recordBudgeted(q, tenantId, actor, { action: 'sso.login.completed', outcome: 'failure', details: { code: p.code, ...details } }));
         return p;
       };
       if (!sameBrowser) throw await fail(invalid(), { reason: 'state cookie missing or different' });
@@ -413,7 +414,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         const ua = req.headers['user-agent'];
         const session = await createSession(q, { tenantId, userId: user.id, ip: req.ip, userAgent: ua });
         await recordAudit(q, tenantId, { ...actorOf(req), type: 'user', id: user.id, name: user.email }, {
-          action: 'sso.login',
+          action: 'sso.login.completed',
           outcome: 'success',
           target: { type: 'session', id: session.id },
           details: { issuer, sub, provisioned, roles: user.roles },

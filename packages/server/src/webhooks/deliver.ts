@@ -18,6 +18,7 @@ import type { Queryable } from '@parapet/db';
 import { envelope, type KeyProvider } from '@parapet/core';
 import { checkTarget, SsrfError, type CheckedTarget, type Lookup } from './ssrf.js';
 import { registerSealedColumn } from '../platform/sealed.js';
+import { recordAudit } from '../platform/audit.js';
 import { newMessageId, signHeaders } from './signing.js';
 import { enqueueOutbox, type BackoffPolicy, type Outbox, type OutboxMessage, type OutboxOutcome } from '../platform/outbox.js';
 import type { OcsfEvent, WebhookEventType } from './ocsf.js';
@@ -210,7 +211,7 @@ export async function recordAttempts(q: Queryable, tenantId: string, xs: Readonl
 }
 
 /** The outcome of one attempt, with its delivery-log row (and the endpoint disabled on 410). */
-function outcome(d: WebhookDelivery, r: AttemptResult, at: Date): WebhookOutcome {
+function outcome(tenantId: string, d: WebhookDelivery, r: AttemptResult, at: Date): WebhookOutcome {
   const attempt = { d, r, at };
   if (r.status !== null && r.status >= 200 && r.status < 300) return { result: 'delivered', attempt };
   if (r.status === 410) {
@@ -219,7 +220,10 @@ function outcome(d: WebhookDelivery, r: AttemptResult, at: Date): WebhookOutcome
       error: 'The receiver answered 410 Gone; the endpoint was disabled.',
       attempt,
       record: async (q) => {
-        await q.query(`UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'The receiver answered 410 Gone.', disabled_at = $2, updated_at = $2 WHERE id = $1 AND enabled`, [d.endpoint_id, at]);
+        const off = await q.query(`UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'The receiver answered 410 Gone.', disabled_at = $2, updated_at = $2 WHERE id = $1 AND enabled`, [d.endpoint_id, at]);
+        if (off.rowCount) {
+          await recordAudit(q, tenantId, { type: 'system', id: 'webhooks' }, { action: 'webhook.endpoint.disabled', outcome: 'success', target: { type: 'webhook_endpoint', id: d.endpoint_id }, details: { reason: 'The receiver answered 410 Gone.', message_id: d.webhook_id } });
+        }
       },
     };
   }
@@ -246,7 +250,7 @@ export function consumeWebhooks(outbox: Outbox, o: ConsumerOptions): void {
         return c;
       };
       const r = await sendOnce(ep.url, ep.secret, d.webhook_id, d.body, { allowPrivateCidrs: b.settings.allowPrivateCidrs, ca: o.ca, lookup: o.lookup, check });
-      return outcome(d, r, outbox.now()); // the outbox's clock, as its schedule
+      return outcome(m.tenantId, d, r, outbox.now()); // the outbox's clock, as its schedule
     },
     {
       backoff: WEBHOOK_BACKOFF,

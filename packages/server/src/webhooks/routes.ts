@@ -10,14 +10,14 @@ import { envelope, parseCidr } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
-import { recordAudit } from '../audit/record.js';
-import type { AuditAction } from '../audit/catalogue.js';
+import { recordAudit, type AuditEventName } from '../platform/audit.js';
 import { ProblemError, isProblemCode } from '../http/problem.js';
 import { checkTarget } from './ssrf.js';
 import { newMessageId, newSecret } from './signing.js';
 import { testEvent, WEBHOOK_EVENT_TYPES } from './ocsf.js';
 import { consumeWebhooks, MAX_ATTEMPTS, recordAttempt, secretBinding, sendOnce, webhookSettings, WEBHOOK_TOPIC, type WebhookDelivery } from './deliver.js';
 import { enqueueOutbox, outboxFor, replayOutbox } from '../platform/outbox.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'webhook.manage': { roles: ['admin'], stepUp: true },
@@ -46,7 +46,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   consumeWebhooks(outboxFor(deps.db), { keys: deps.keys, ca });
 
   /** authorize(); a refusal is audited under `action` before it is answered. */
-  async function allow(req: FastifyRequest, pdpAction: string, action: AuditAction, targetId?: string): Promise<UserPrincipal> {
+  async function allow(req: FastifyRequest, pdpAction: string, action: AuditEventName, targetId?: string): Promise<UserPrincipal> {
     const p = requireUser(req);
     try {
       authorize(p, pdpAction, { type: 'webhook_endpoint', tenantId: p.tenantId }, {}, deps.now());
@@ -147,7 +147,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       response: { 200: { type: 'object', properties: { message_id: { type: 'string' }, delivered: { type: 'boolean' }, status: { type: ['integer', 'null'] }, latency_ms: { type: 'integer' }, response_snippet: { type: 'string' }, error_code: { type: ['string', 'null'] } } }, ...problems },
     },
   }, async (req) => {
-    const p = await allow(req, 'webhook.manage', 'webhook.test_sent', req.params.id);
+    const p = await allow(req, 'webhook.manage', 'webhook.test.sent', req.params.id);
     const now = deps.now();
     const ep = await deps.db.tx(ctx(p), async (q) => {
       const ep = (await q.query<{ url: string; secret_sealed: string; enabled: boolean }>(`SELECT url, secret_sealed, enabled FROM webhook_endpoints WHERE id = $1`, [req.params.id])).rows[0];
@@ -164,7 +164,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       // The test message is logged like any other, settled: it is delivered or it is done, never retried.
       await enqueueOutbox(q, p.tenantId, WEBHOOK_TOPIC, msg, { dedupeKey: id, maxAttempts: MAX_ATTEMPTS, settled: delivered ? 'delivered' : 'cancelled', now: deps.now() });
       await recordAttempt(q, p.tenantId, id, req.params.id, deps.now(), r);
-      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.test_sent', outcome: delivered ? 'success' : 'failure', target: { type: 'webhook_endpoint', id: req.params.id }, details: { message_id: id, status: r.status, error_code: r.errorCode } });
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.test.sent', outcome: delivered ? 'success' : 'failure', target: { type: 'webhook_endpoint', id: req.params.id }, details: { message_id: id, status: r.status, error_code: r.errorCode } });
     });
     if (r.errorCode === 'webhook_redirect_refused') throw new ProblemError(422, 'webhook_redirect_refused', `The endpoint answered ${r.status} (a redirect); webhooks never follow redirects. Configure the final URL.`);
     if (r.errorCode?.startsWith('webhook_') && isProblemCode(r.errorCode)) throw new ProblemError(422, r.errorCode, r.snippet);
