@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson, dsse, DsseError, parseScope, ScopeError, SCOPE_PAYLOAD_TYPE, type Scope } from '@parapet/core';
 import type { Database, Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor, type AuditEventName } from '../platform/audit.js';
+import type { ScanTransitionDetails } from './audit-events.js';
 import { ProblemError, type ProblemCode } from '../http/problem.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { checkScanRequest, type Resolver, type ScanRequestInput } from './checks.js';
@@ -170,8 +171,11 @@ const EVENT: Record<ScanState, AuditEventName> = {
   finished: 'probe.scan.finished', failed: 'probe.scan.failed', cancelled: 'probe.scan.cancelled', rejected: 'probe.scan.rejected', expired: 'probe.scan.expired',
 };
 
+/** What a lifecycle step records besides its states (the event's details, probe/audit-events.ts). */
+export type ScanStepDetails = Omit<ScanTransitionDetails, 'from' | 'to'>;
+
 /** One audited state change; refuses transitions the lifecycle does not allow. */
-export async function transition(q: Queryable, tenantId: string, actor: AuditActor, scanId: string, from: ScanState, to: ScanState, now: Date, details: Record<string, unknown> = {}): Promise<void> {
+export async function transition(q: Queryable, tenantId: string, actor: AuditActor, scanId: string, from: ScanState, to: ScanState, now: Date, details: ScanStepDetails = {}): Promise<void> {
   if (!NEXT[from].includes(to)) throw new ProblemError(409, 'scan_transition_invalid', `A scan cannot go from ${from} to ${to}.`);
   const r = await q.query(
     `UPDATE probe_scans SET state = $3, updated_at = $4, queued_at = CASE WHEN $3 = 'queued' THEN $4 ELSE queued_at END,
@@ -429,7 +433,7 @@ export async function leaseNextScan(c: Ctx, tenantId: string, worker: { id: stri
 }
 
 /** The worker reports progress on a job it holds: running, then finished or failed. */
-export async function reportScan(c: Ctx, tenantId: string, worker: { id: string }, scanId: string, to: 'running' | 'finished' | 'failed', details: Record<string, unknown> = {}): Promise<void> {
+export async function reportScan(c: Ctx, tenantId: string, worker: { id: string }, scanId: string, to: 'running' | 'finished' | 'failed', details: ScanStepDetails = {}): Promise<void> {
   await c.db.tx({ tenantId, actor: `device:${worker.id}` }, async (q) => {
     const r = await q.query<{ state: ScanState; leased_by: string | null }>(`SELECT state, leased_by FROM probe_scans WHERE id = $1 FOR UPDATE`, [scanId]);
     const s = r.rows[0];

@@ -21,7 +21,7 @@ import { registerSealedColumn } from '../platform/sealed.js';
 import { recordAudit } from '../platform/audit.js';
 import { newMessageId, signHeaders } from './signing.js';
 import { enqueueOutbox, type BackoffPolicy, type Outbox, type OutboxMessage, type OutboxOutcome } from '../platform/outbox.js';
-import type { OcsfEvent, WebhookEventType } from './ocsf.js';
+import { storedWebhookEventTypes, type OcsfEvent, type WebhookEventType } from './ocsf.js';
 
 /** The outbox topic of webhook deliveries. */
 export const WEBHOOK_TOPIC = 'webhook.delivery';
@@ -61,12 +61,13 @@ export async function webhookSettings(q: Queryable): Promise<WebhookSettings> {
 }
 
 /**
- * Writes one outbox message per enabled endpoint subscribed to `type`, in the caller's
+ * Writes one outbox message per enabled endpoint subscribed to `type` (under its current or
+ * a former name, ocsf.ts WEBHOOK_EVENT_RENAMES), in the caller's
  * transaction (delivered after commit). The body is the Standard Webhooks envelope
  * `{type, timestamp, data}`; OCSF metadata.uid is the webhook-id. Returns the webhook-ids.
  */
 export async function enqueue(q: Queryable, tenantId: string, type: WebhookEventType, at: Date, build: (uid: string) => OcsfEvent): Promise<string[]> {
-  const eps = await q.query<{ id: string }>(`SELECT id FROM webhook_endpoints WHERE enabled AND (cardinality(events) = 0 OR $1 = ANY(events))`, [type]);
+  const eps = await q.query<{ id: string }>(`SELECT id FROM webhook_endpoints WHERE enabled AND (cardinality(events) = 0 OR events && $1::text[])`, [storedWebhookEventTypes(type)]);
   const ids: string[] = [];
   for (const ep of eps.rows) {
     const id = newMessageId();
