@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabase, usingPostgres } from '@parapet/db/testing';
 import { PostgresDatabase } from '@parapet/db';
 import { EXPORT_FORMAT, ZERO_HASH, leafBytes, merkle, MerkleFrontier, verifyExport, type AuditExport, type AuditRecord } from '@parapet/core';
-import { recordAudit } from '@parapet/server/audit/record';
+import { recordAudit } from '@parapet/server/platform/audit';
 import { createTenant } from '@parapet/server/testing';
 
 const { values } = parseArgs({ options: { pairs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '8' }, entries: { type: 'string', default: '1000000' }, clients: { type: 'string', default: '16' } } });
@@ -58,13 +58,13 @@ async function writes() {
       const plainOp = (tenant: string, i: number) =>
         big.tx({ tenantId: tenant }, (q) =>
           q.query(
-            `INSERT INTO bench_plain (tenant_id, seq, at, actor_type, actor_id, action, outcome, details, prev_hash, entry_hash, leaf) VALUES ($1, $2, now(), 'system', 'bench', 'auth.login', 'success', $3, $4, $4, $5)`,
+            `INSERT INTO bench_plain (tenant_id, seq, at, actor_type, actor_id, action, outcome, details, prev_hash, entry_hash, leaf) VALUES ($1, $2, now(), 'system', 'bench', 'auth.session.opened', 'success', $3, $4, $4, $5)`,
             [tenant, i, JSON.stringify({ i }), ZERO_HASH, Buffer.from('x'.repeat(300))],
           ),
         );
       // The sequencer chains audited entries meanwhile, on the same pool and the same CPUs.
       const auditedOp = (tenant: string, i: number) =>
-        big.tx({ tenantId: tenant }, (q) => recordAudit(q, tenant, { type: 'system', id: 'bench', name: 'bench' }, { action: 'auth.login', outcome: 'success', details: { i } }));
+        big.tx({ tenantId: tenant }, (q) => recordAudit(q, tenant, { type: 'system', id: 'bench', name: 'bench' }, { action: 'auth.session.opened', outcome: 'success', details: { stage: `bench ${i}` } }));
       console.log(`writes, ${CLIENTS} clients, ${nTenants} tenant(s), ${PAIRS} alternating pairs of ${SECONDS}s:`);
       const ratios: number[] = [];
       const endToEnd: number[] = [];
@@ -99,7 +99,7 @@ function syntheticExport(n: number): AuditExport {
     const record: AuditRecord = {
       tenant_id: tenant, seq, at: '2026-01-01T00:00:00.000000Z',
       actor: { type: 'user', id: 'u1', name: 'user@example.test', ip: '192.0.2.1', user_agent: 'bench' },
-      action: 'auth.login', outcome: 'success', target: null, purpose: null, details: { seq },
+      action: 'auth.session.opened', outcome: 'success', target: null, purpose: null, details: { seq },
     };
     const leaf = leafBytes(record, prev);
     const h = merkle.leafHash(leaf);

@@ -108,7 +108,7 @@ async function webhooks() {
     const at = new Date();
     for (let i = 0; i < MESSAGES; i += 500) {
       await t.db.tx({ tenantId }, async (q) => {
-        for (let j = i; j < Math.min(MESSAGES, i + 500); j++) await enqueue(q, tenantId, 'probe.scan.progress', at, (uid) => scanActivity('probe.scan.progress', { tenantId, scanId: '0b6e3c1d-2f4a-4e8b-9c7d-5a1e3f2b4c6d', scopeId: 'dmz', scopeVersion: 1, state: 'running', at, progress: { done: j, planned: MESSAGES } }, uid));
+        for (let j = i; j < Math.min(MESSAGES, i + 500); j++) await enqueue(q, tenantId, 'probe.scan.progressed', at, (uid) => scanActivity('probe.scan.progressed', { tenantId, scanId: '0b6e3c1d-2f4a-4e8b-9c7d-5a1e3f2b4c6d', scopeId: 'dmz', scopeVersion: 1, state: 'running', at, progress: { done: j, planned: MESSAGES } }, uid));
       });
     }
     const t0 = performance.now();
@@ -123,7 +123,7 @@ async function webhooks() {
     // receiver's work per request is the same on both sides.
     const bodies = Array.from({ length: MESSAGES }, (_, j) => {
       const id = newMessageId();
-      return { id, body: JSON.stringify({ type: 'probe.scan.progress', timestamp: at.toISOString(), data: scanActivity('probe.scan.progress', { tenantId, scanId: '0b6e3c1d-2f4a-4e8b-9c7d-5a1e3f2b4c6d', scopeId: 'dmz', scopeVersion: 1, state: 'running', at, progress: { done: j, planned: MESSAGES } }, id) }) };
+      return { id, body: JSON.stringify({ type: 'probe.scan.progressed', timestamp: at.toISOString(), data: scanActivity('probe.scan.progressed', { tenantId, scanId: '0b6e3c1d-2f4a-4e8b-9c7d-5a1e3f2b4c6d', scopeId: 'dmz', scopeVersion: 1, state: 'running', at, progress: { done: j, planned: MESSAGES } }, id) }) };
     });
     const r0 = performance.now();
     let k = 0;

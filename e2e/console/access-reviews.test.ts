@@ -11,7 +11,7 @@ import { dsse } from '@parapet/core';
 import { createTenant, loginAs, type TestServer } from '@parapet/server/testing';
 import { REVIEW_PAYLOAD_TYPE } from '@parapet/server/governance/reviews';
 import { scoreTenant } from '@parapet/server/governance/anomaly';
-import { recordAudit } from '@parapet/server/audit/record';
+import { recordAudit } from '@parapet/server/platform/audit';
 import { browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
 
 let s: TestServer;
@@ -60,7 +60,7 @@ test('the anomaly banner shows an open alert to an admin, who acknowledges it', 
   const admin = await loginAs(s, { roles: ['admin'], tenantId, email: 'ada.admin@alertco.test' });
   const reader = await loginAs(s, { roles: ['manager'], tenantId, email: 'mo.manager@alertco.test' });
   await s.db.tx({ tenantId }, async (q) => {
-    for (let i = 0; i < 80; i++) await recordAudit(q, tenantId, { type: 'user', id: reader.userId, name: reader.email }, { action: 'authz.decision', outcome: 'success', purpose: 'wellbeing', target: { type: 'pulse_person', id: `p${i}` } });
+    for (let i = 0; i < 80; i++) await recordAudit(q, tenantId, { type: 'user', id: reader.userId, name: reader.email }, { action: 'authz.access.allowed', outcome: 'success', details: { action: 'pulse.activity.read', decision: 'allow', policies: [] }, purpose: 'wellbeing', target: { type: 'pulse_person', id: `p${i}` } });
   });
   assert.equal((await scoreTenant(s.db, tenantId, new Date())).length, 1);
   const t = await openTab(browser, s, await sessionCookie(s, tenantId, admin.userId));

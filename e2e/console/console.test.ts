@@ -138,7 +138,7 @@ test('People: filter, sort and page through the table', { skip: missing ?? false
   assert.deepEqual(problems, []);
 });
 
-test('Audit log: a sign-out in the browser shows up as an auth.logout entry', { skip: missing ?? false }, async () => {
+test('Audit log: a sign-out in the browser shows up as an auth.session.closed entry', { skip: missing ?? false }, async () => {
   const leaver = await createUser(s.db, tenantId, { roles: ['employee'], email: 'lee.leaver@acme.test' });
   const a = await tab(await sessionCookie(s, tenantId, leaver.userId));
   await a.page.goto(`${s.url}/account`);
@@ -157,12 +157,12 @@ test('Audit log: a sign-out in the browser shows up as an auth.logout entry', { 
   await table.waitFor();
   const row = table.locator('tbody tr', { hasText: 'lee.leaver@acme.test' });
   assert.equal(await row.count(), 1);
-  assert.match(await row.innerText(), /auth\.logout/);
+  assert.match(await row.innerText(), /auth\.session\.closed/);
   assert.match(await row.innerText(), /success/);
 
   // Server-side filter by actor and action; then the entry's detail.
   await page.getByLabel('Actor').fill('lee.leaver');
-  await page.getByLabel('Action').fill('auth.logout');
+  await page.getByLabel('Action').fill('auth.session.closed');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByText('1 row').waitFor();
   await table.getByRole('button', { name: /View/ }).click();

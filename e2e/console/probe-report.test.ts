@@ -103,10 +103,10 @@ test('webhooks page: add an endpoint, secret shown once, send a test event the r
   const log = await rxCall('GET', '/_log');
   assert.equal(log.length, 1);
   assert.equal(log[0].verified, true);
-  assert.equal(JSON.parse(log[0].body).type, 'webhook.test');
+  assert.equal(JSON.parse(log[0].body).type, 'webhook.test.sent');
   await table.getByRole('button', { name: 'Delivery log' }).click();
   const deliveries = t.page.getByRole('table', { name: /Deliveries to/ });
-  await deliveries.locator('tbody tr', { hasText: 'webhook.test' }).waitFor();
+  await deliveries.locator('tbody tr', { hasText: 'webhook.test.sent' }).waitFor();
   assert.match(await deliveries.innerText(), /delivered/);
   await screenshot(t.page, 'console-webhooks-log');
   assert.deepEqual(t.problems, []);

@@ -48,7 +48,7 @@ test('Settings: an admin sets the longest support grant with step-up, within bou
   await card.getByText('Support grants may now last at most 12 hours.').waitFor();
   await screenshot(page, 'settings-support-max-hours');
   assert.equal((await admin.client.get('/api/v1/organisation/settings')).json.support_grant_max_hours, 12);
-  const log = await s.db.tx({ tenantId }, (q) => q.query<{ details: { before: number; after: number } }>(`SELECT details FROM audit_log WHERE action = 'organisation.settings_changed'`));
+  const log = await s.db.tx({ tenantId }, (q) => q.query<{ details: { before: number; after: number } }>(`SELECT details FROM audit_log WHERE action = 'organisation.settings.changed'`));
   assert.deepEqual(log.rows.map((r) => [r.details.before, r.details.after]), [[72, 12]]);
 
   // The Support access page now refuses 13 hours with the new maximum.

@@ -110,7 +110,7 @@ test('support: enrol a security key, sign in under a grant with it, see what the
 
   // The customer's log has every request of both sessions with its grant id, the unlock included.
   const log = (await s.db.tx({ tenantId }, (q) => q.query<{ action: string; details: { grant_id?: string; path?: string; status?: number } }>(`SELECT action, details FROM audit_log ORDER BY seq`))).rows;
-  const reqs = log.filter((e) => e.action === 'support.request');
+  const reqs = log.filter((e) => e.action === 'support.request.made');
   assert.ok(reqs.some((e) => e.details.grant_id === ro.json.id && e.details.path === '/api/v1/support/tenant/users'));
   assert.ok(reqs.some((e) => e.details.grant_id === rw.json.id && e.details.path === '/api/v1/support/tenant/users/:id/unlock' && e.details.status === 200));
   assert.ok(log.some((e) => e.action === 'support.session.refused'));

@@ -104,8 +104,8 @@ test('passkey: register in My account, sign in with password + passkey, step-up 
   await page.goto(`${base}/audit`);
   const audit = page.getByRole('table', { name: 'Audit entries' });
   await audit.waitFor();
-  for (const action of ['auth.mfa_enrolled', 'auth.login', 'auth.step_up', 'auth.mfa_removed']) assert.ok((await audit.locator('tbody tr', { hasText: action }).count()) >= 1, action);
-  await page.getByLabel('Action').fill('auth.login');
+  for (const action of ['auth.mfa.enrolled', 'auth.session.opened', 'auth.session.stepped_up', 'auth.mfa.removed']) assert.ok((await audit.locator('tbody tr', { hasText: action }).count()) >= 1, action);
+  await page.getByLabel('Action').fill('auth.session.opened');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByText('2 rows').waitFor(); // the password-only login, then the passkey login
   await audit.getByRole('button', { name: /View/ }).first().click(); // newest first
@@ -116,9 +116,9 @@ test('passkey: register in My account, sign in with password + passkey, step-up 
 
   // The server agrees: the enrolment and the second-factor login were WebAuthn.
   const log = await s.db.tx({ tenantId }, (q) => q.query<{ action: string; details: { method?: string; stage?: string } }>(`SELECT action, details FROM audit_log ORDER BY seq`));
-  assert.ok(log.rows.some((r) => r.action === 'auth.mfa_enrolled' && r.details.method === 'webauthn'));
-  assert.ok(log.rows.some((r) => r.action === 'auth.login' && r.details.stage === 'mfa' && r.details.method === 'webauthn'));
-  assert.ok(log.rows.some((r) => r.action === 'auth.step_up' && r.details.method === 'webauthn'));
+  assert.ok(log.rows.some((r) => r.action === 'auth.mfa.enrolled' && r.details.method === 'webauthn'));
+  assert.ok(log.rows.some((r) => r.action === 'auth.session.opened' && r.details.stage === 'mfa' && r.details.method === 'webauthn'));
+  assert.ok(log.rows.some((r) => r.action === 'auth.session.stepped_up' && r.details.method === 'webauthn'));
   assert.deepEqual(problems, []);
 });
 

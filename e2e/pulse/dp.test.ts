@@ -62,7 +62,7 @@ test('differential privacy: off by default; on, org figures are noisy with ε pr
   assert.equal(on.json.dp_epsilon, 1);
   assert.equal(on.json.dp_key, undefined, 'the noise key is never served');
   await s.db.tx({ tenantId: t }, (qq) => qq.query(`UPDATE pulse_settings SET dp_key = decode(repeat('5a', 32), 'hex')`));
-  const audit = await s.asAdmin((qq) => qq.query<{ details: { dp_epsilon: number } }>(`SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'pulse.settings.updated' ORDER BY seq DESC LIMIT 1`, [t]));
+  const audit = await s.asAdmin((qq) => qq.query<{ details: { dp_epsilon: number } }>(`SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'pulse.settings.changed' ORDER BY seq DESC LIMIT 1`, [t]));
   assert.equal(audit.rows[0]!.details.dp_epsilon, 1);
 
   const noisy = await ask('org');

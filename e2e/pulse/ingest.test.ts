@@ -190,9 +190,9 @@ test('the policy is a DSSE envelope over canonical JSON, signed with the tenant 
   assert.ok(v2.categories.some((c) => c.key === 'gaming'));
   const d = dayStart(1);
   assert.equal((await upload(agent, batch([iv(d, d + HOUR, { category: 'gaming', app: 'steam' })]))).status, 201, 'the new category is accepted');
-  const audit = await auditRows(tenantId, 'pulse.settings.updated');
+  const audit = await auditRows(tenantId, 'pulse.settings.changed');
   assert.equal(audit.length, 1);
-  assert.equal((await auditRows(tenantId, 'authz.denied')).length, 2, 'the step-up and the forbidden attempt are audited');
+  assert.equal((await auditRows(tenantId, 'authz.access.denied')).length, 2, 'the step-up and the forbidden attempt are audited');
 });
 
 test('partitions made on demand are monthly, owned by the owner role, with RLS enabled, forced and keyed on the tenant', async () => {

@@ -126,7 +126,7 @@ test('auditor and admin: no activity data; the admin reads the settings', async 
     assert.equal((await ask('admin', q)).status, 403);
   }
   assert.equal((await o.admin.client.get('/api/v1/pulse/settings')).status, 200);
-  const denied = await s.asAdmin(async (q) => (await q.query<{ purpose: string | null }>(`SELECT purpose FROM audit_log WHERE tenant_id = $1 AND action = 'authz.denied' AND target_type = 'pulse_activity'`, [o.tenantId])).rows);
+  const denied = await s.asAdmin(async (q) => (await q.query<{ purpose: string | null }>(`SELECT purpose FROM audit_log WHERE tenant_id = $1 AND action = 'authz.access.denied' AND target_type = 'pulse_activity'`, [o.tenantId])).rows);
   assert.ok(denied.length >= 6 && denied.every((d) => d.purpose), 'every denial is audited with its purpose');
 });
 

@@ -5013,7 +5013,7 @@ export interface paths {
                     "application/json": {
                         url: string;
                         description?: string;
-                        events?: ("probe.scan.requested" | "probe.scan.approved" | "probe.scan.rejected" | "probe.scan.started" | "probe.scan.progress" | "probe.scan.finished" | "probe.finding.opened" | "probe.finding.resolved" | "audit.integrity_alert" | "governance.anomaly.detected" | "webhook.test")[];
+                        events?: ("probe.scan.requested" | "probe.scan.approved" | "probe.scan.rejected" | "probe.scan.started" | "probe.scan.progressed" | "probe.scan.finished" | "probe.finding.opened" | "probe.finding.resolved" | "audit.integrity.failed" | "governance.anomaly.detected" | "webhook.test.sent" | "audit.integrity_alert" | "probe.scan.progress" | "webhook.test")[];
                     };
                 };
             };
@@ -5110,7 +5110,7 @@ export interface paths {
                     "application/json": {
                         url?: string;
                         description?: string;
-                        events?: ("probe.scan.requested" | "probe.scan.approved" | "probe.scan.rejected" | "probe.scan.started" | "probe.scan.progress" | "probe.scan.finished" | "probe.finding.opened" | "probe.finding.resolved" | "audit.integrity_alert" | "governance.anomaly.detected" | "webhook.test")[];
+                        events?: ("probe.scan.requested" | "probe.scan.approved" | "probe.scan.rejected" | "probe.scan.started" | "probe.scan.progressed" | "probe.scan.finished" | "probe.finding.opened" | "probe.finding.resolved" | "audit.integrity.failed" | "governance.anomaly.detected" | "webhook.test.sent" | "audit.integrity_alert" | "probe.scan.progress" | "webhook.test")[];
                         enabled?: boolean;
                     };
                 };

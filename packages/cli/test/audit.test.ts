@@ -14,7 +14,7 @@ import { PgliteDatabase, type AdminSession, type Database } from '@parapet/db';
 import { envelope, leafBytes, merkle, parseLeaf, signedNote, type AuditExport } from '@parapet/core';
 import { dataPaths, exportLog, issueCheckpoint, loadKeyFile, logOrigin } from '@parapet/server';
 import { createTenant } from '@parapet/server/testing';
-import { recordAudit } from '@parapet/server/audit/record';
+import { recordAudit } from '@parapet/server/platform/audit';
 import { runCli as run } from './run-cli.js';
 
 
@@ -55,7 +55,7 @@ after(async () => {
 async function seededTenant(slug?: string): Promise<string> {
   const id = await createTenant(db, slug);
   for (let i = 1; i <= 8; i++) {
-    await db.tx({ tenantId: id }, (q) => recordAudit(q, id, { type: 'user', id: `u${i}`, name: `user${i}@example.test`, ip: '192.0.2.1', userAgent: 'test' }, { action: 'auth.login', outcome: 'success', details: { n: i } }));
+    await db.tx({ tenantId: id }, (q) => recordAudit(q, id, { type: 'user', id: `u${i}`, name: `user${i}@example.test`, ip: '192.0.2.1', userAgent: 'test' }, { action: 'auth.session.opened', outcome: 'success', details: { stage: `filler ${i}` } }));
     if (i === 4 || i === 8) await issueCheckpoint(db, keys, id);
   }
   return id;
@@ -118,7 +118,7 @@ test('parapet audit export + verify: an untouched log verifies, pinned to its ke
   const x = JSON.parse(await readFile(join(dir, 'clean.json'), 'utf8')) as AuditExport;
   assert.equal(x.tenant_id, id);
   assert.equal(x.entries.length, 9); // 8 + the export's own entry
-  assert.equal(x.entries[8]!.record.action, 'audit.exported');
+  assert.equal(x.entries[8]!.record.action, 'audit.log.exported');
   assert.equal(x.checkpoints.length, 3);
   const ok = await verify(join(dir, 'clean.json'), '--key', x.log_keys[0]!);
   assert.equal(ok.code, 0, ok.err);
@@ -172,7 +172,7 @@ test('database edits by the owner with triggers disabled are named: deleted, swa
     );
   });
   const edit = await seededTenant();
-  await asOwnerWithoutTriggers((s) => s.query(`UPDATE audit_log SET action = 'auth.logout' WHERE tenant_id = $1 AND seq = 5`, [edit]).then(() => undefined));
+  await asOwnerWithoutTriggers((s) => s.query(`UPDATE audit_log SET action = 'auth.session.closed' WHERE tenant_id = $1 AND seq = 5`, [edit]).then(() => undefined));
 
   // An edit of the columns alone leaves leaves and tree intact, so the server still signs;
   // the verifier compares columns with the leaf bytes.

@@ -67,7 +67,7 @@ test('parapet devices token create / list / revoke, audited as the CLI', async (
     assert.deepEqual(
       audit.map((a) => [a.action, a.actor_type, a.actor_id, a.outcome]),
       [
-        ['device.token_created', 'system', 'cli', 'success'],
+        ['device.token.created', 'system', 'cli', 'success'],
         ['device.listed', 'system', 'cli', 'success'],
         ['device.revoked', 'system', 'cli', 'success'],
         ['device.listed', 'system', 'cli', 'success'],

@@ -34,7 +34,7 @@ test('parapet init creates an organisation and its admin (direct database access
       assert.deepEqual(admin.rows[0]!.roles, ['admin']);
       assert.match(admin.rows[0]!.password_hash, /^\$argon2id\$v=19\$m=65536,t=3,p=4\$/);
       const audit = await t.db.tx({ tenantId: out.tenant_id }, (q) => q.query<{ action: string; actor_id: string }>(`SELECT action, actor_id FROM audit_log ORDER BY seq`));
-      assert.deepEqual(audit.rows.map((r) => [r.action, r.actor_id]), [['tenant.created', 'init'], ['user.created', 'init']]);
+      assert.deepEqual(audit.rows.map((r) => [r.action, r.actor_id]), [['tenant.created', 'init'], ['auth.user.created', 'init']]);
       // The log key and first checkpoint come with the organisation.
       const cps = await t.db.tx({ tenantId: out.tenant_id }, (q) => q.query<{ tree_size: string }>(`SELECT tree_size FROM audit_checkpoints`));
       assert.deepEqual(cps.rows.map((x) => Number(x.tree_size)), [2]);

@@ -15,7 +15,7 @@ import { PgliteDatabase, type Database } from '@parapet/db';
 import { envelope } from '@parapet/core';
 import { dataPaths, issueCheckpoint, loadKeyFile } from '@parapet/server';
 import { createTenant, createUser } from '@parapet/server/testing';
-import { recordAudit } from '@parapet/server/audit/record';
+import { recordAudit } from '@parapet/server/platform/audit';
 import { beginTotpEnrolment, verifyUserTotp, totpCode } from '@parapet/server/auth/totp';
 import { snapshotAuditLog } from '@parapet/server/audit/snapshot';
 import { putSealed } from '@parapet/server/vault/sealed';
@@ -77,7 +77,7 @@ test('rotate -> rewrap -> retire: every TOTP secret, SSO client secret, audit lo
         id, await envelope.seal(oldRing, `secret-${slug}`, { tenantId: id, record: ssoRecord(id) }),
       ]),
     );
-    await db.tx({ tenantId: id }, (q) => recordAudit(q, id, { type: 'system', id: 'test' }, { action: 'tenant.created', outcome: 'success' }));
+    await db.tx({ tenantId: id }, (q) => recordAudit(q, id, { type: 'system', id: 'test' }, { action: 'tenant.created', outcome: 'success', details: { slug: 'test', name: 'test' } }));
     await issueCheckpoint(db, oldRing, id); // creates the tenant's log signing key
     assert.ok(await snapshotAuditLog(db, oldRing, vault, id, new Date()), 'a snapshot was written to the vault');
     tenants.push({ id, userId, totp });
@@ -118,7 +118,7 @@ test('rotate -> rewrap -> retire: every TOTP secret, SSO client secret, audit lo
   for (const x of tenants) {
     const row = await db.tx({ tenantId: x.id }, async (q) => (await q.query<{ client_secret_sealed: string }>(`SELECT client_secret_sealed FROM sso_configs`)).rows[0]!);
     assert.match((await envelope.open(ring, row.client_secret_sealed, { tenantId: x.id, record: ssoRecord(x.id) })).toString(), /^secret-keys-/);
-    await db.tx({ tenantId: x.id }, (q) => recordAudit(q, x.id, { type: 'system', id: 'test' }, { action: 'tenant.created', outcome: 'success' }));
+    await db.tx({ tenantId: x.id }, (q) => recordAudit(q, x.id, { type: 'system', id: 'test' }, { action: 'tenant.created', outcome: 'success', details: { slug: 'test', name: 'test' } }));
     assert.ok(await issueCheckpoint(db, ring, x.id), 'the log signing key opens and signs');
     const objects = await vault.list(`tenants/${x.id}/`);
     assert.ok(objects.length >= 1);

@@ -15,7 +15,7 @@ function makeExport(details: Array<Record<string, unknown>>): AuditExport {
   const f = new MerkleFrontier();
   let prev: Buffer = ZERO_HASH;
   const entries: AuditExport['entries'] = details.map((d, i) => {
-    const record: AuditRecord = { tenant_id: tenant, seq: i + 1, at: '2026-01-01T00:00:00.000000Z', actor: { type: 'system', id: 's', name: null, ip: null, user_agent: null }, action: 'auth.login', outcome: 'success', target: null, purpose: null, details: d };
+    const record: AuditRecord = { tenant_id: tenant, seq: i + 1, at: '2026-01-01T00:00:00.000000Z', actor: { type: 'system', id: 's', name: null, ip: null, user_agent: null }, action: 'auth.session.opened', outcome: 'success', target: null, purpose: null, details: d };
     const leaf = leafBytes(record, prev);
     const h = leafHash(leaf);
     const e = { seq: i + 1, leaf: leaf.toString('base64'), prev_hash: prev.toString('hex'), entry_hash: h.toString('hex'), record };
@@ -37,7 +37,7 @@ test('property: an intact export verifies; changing any one entry (columns, leaf
       const e = x.entries[i]!;
       const bad = structuredClone(x);
       if (how === 0) bad.entries[i]!.record.details = { ...e.record.details, tampered: 1 };
-      if (how === 1) bad.entries[i]!.leaf = Buffer.from(Buffer.from(e.leaf, 'base64').toString().replace('"auth.login"', '"auth.logout"')).toString('base64');
+      if (how === 1) bad.entries[i]!.leaf = Buffer.from(Buffer.from(e.leaf, 'base64').toString().replace('"auth.session.opened"', '"auth.session.closed"')).toString('base64');
       if (how === 2) bad.entries[i]!.entry_hash = '00'.repeat(32);
       if (how === 3) {
         // Recompute this leaf and all after it consistently (a rewritten tail): only the checkpoint catches it.

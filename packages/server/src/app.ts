@@ -9,7 +9,7 @@ import { findUnstorable, problemForDatabaseError } from './http/bad-input.js';
 import { domainModules } from './modules.js';
 import { registerSessionResolver } from './auth/hooks.js';
 import { registerDeviceAuth } from './devices/verify.js';
-import { recordAudit, type AuditEntry } from './audit/record.js';
+import { recordAudit, type AuditEntry } from './platform/audit.js';
 import { installGuard } from './platform/guard.js';
 import { configureAuditPii } from './audit/pii.js';
 import { JobRunner } from './platform/jobs.js';

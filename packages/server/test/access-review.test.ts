@@ -111,7 +111,7 @@ test('a review lists every standing access; reviewers revoke with immediate effe
   // Frozen: no decision through the API, no UPDATE even as the app role.
   assert.equal((await decide(1, 'confirmed')).json.code, 'review_signed_off');
   await assert.rejects(s.db.tx({ tenantId: t }, (q) => q.query(`UPDATE access_review_items SET decision = 'confirmed' WHERE review_id = $1`, [id])), /signed off/);
-  const entries = await auditRows(t, 'governance.review.item_revoked');
+  const entries = await auditRows(t, 'governance.review_item.revoked');
   assert.equal(entries.length, 4);
   assert.equal((await auditRows(t, 'governance.review.signed_off')).length, 1);
 });
@@ -125,7 +125,7 @@ test('the schedule opens a review each quarter and alerts once when one is overd
   const late = new Date(t0.getTime() + 15 * 86_400_000);
   assert.equal((await reviewTick(s.db, a.tenantId, late)).overdue, first.opened);
   assert.deepEqual(await reviewTick(s.db, a.tenantId, new Date(late.getTime() + 60_000)), {}, 'the overdue alert is raised once');
-  const rows = await auditRows(a.tenantId, 'governance.review.overdue');
+  const rows = await auditRows(a.tenantId, 'governance.review.lapsed');
   assert.equal(rows.length, 1);
   const list = await a.client.get('/api/v1/governance/reviews');
   assert.equal(list.json.reviews[0].title, 'Access review Q1 2027');

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestServer, loginAs, createUser, type TestServer } from '../src/testing.js';
 import { createSelfSigned } from '../src/tls/certificate.js';
-import { recordAudit } from '../src/audit/record.js';
+import { recordAudit } from '../src/platform/audit.js';
 import { ANOMALY_JOB_INTERVAL_MS } from '../src/governance/routes.js';
 
 const RECEIVER = fileURLToPath(new URL('./fixtures/webhook-receiver.mjs', import.meta.url));
@@ -68,11 +68,11 @@ test('a manager reading far beyond their baseline reaches the SIEM as a signed g
   const quiet = await createUser(s.db, tenantId, { roles: ['manager'], email: 'quiet.manager@anomaly.test' });
   const manager = await createUser(s.db, tenantId, { roles: ['manager'], email: 'mo.manager@anomaly.test' });
   await s.db.tx({ tenantId }, async (q) => {
-    for (let i = 0; i < 5; i++) await recordAudit(q, tenantId, { type: 'user', id: quiet.userId, name: quiet.email }, { action: 'authz.decision', outcome: 'success', purpose: 'wellbeing', target: { type: 'pulse_person', id: `q${i}` } });
+    for (let i = 0; i < 5; i++) await recordAudit(q, tenantId, { type: 'user', id: quiet.userId, name: quiet.email }, { action: 'authz.access.allowed', outcome: 'success', details: { action: 'pulse.activity.read', decision: 'allow', policies: [] }, purpose: 'wellbeing', target: { type: 'pulse_person', id: `q${i}` } });
   });
   // The burst: 120 reads of people's data in one go.
   await s.db.tx({ tenantId }, async (q) => {
-    for (let i = 0; i < 120; i++) await recordAudit(q, tenantId, { type: 'user', id: manager.userId, name: manager.email, ip: '192.0.2.7' }, { action: 'authz.decision', outcome: 'success', purpose: 'wellbeing', target: { type: 'pulse_person', id: `p${i}` } });
+    for (let i = 0; i < 120; i++) await recordAudit(q, tenantId, { type: 'user', id: manager.userId, name: manager.email, ip: '192.0.2.7' }, { action: 'authz.access.allowed', outcome: 'success', details: { action: 'pulse.activity.read', decision: 'allow', policies: [] }, purpose: 'wellbeing', target: { type: 'pulse_person', id: `p${i}` } });
   });
   const burstEnd = Date.now();
 

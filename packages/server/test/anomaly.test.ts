@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
-import { recordAudit } from '../src/audit/record.js';
+import { recordAudit } from '../src/platform/audit.js';
 import { isAnomalous, percentile, scoreTenant, ANOMALY_DEFAULT_FLOOR } from '../src/governance/anomaly.js';
 
 let s: TestServer;
@@ -48,7 +48,7 @@ test('a manager reading far beyond baseline raises one alert within a minute; a 
   const employee = await loginAs(s, { roles: ['employee'], tenantId });
   const burst = async (userId: string, n: number) =>
     s.db.tx({ tenantId }, async (q) => {
-      for (let i = 0; i < n; i++) await recordAudit(q, tenantId, { type: 'user', id: userId, name: 'reader' }, { action: 'authz.decision', outcome: 'success', purpose: 'capacity_planning', target: { type: 'pulse_person', id: `p${i}` } });
+      for (let i = 0; i < n; i++) await recordAudit(q, tenantId, { type: 'user', id: userId, name: 'reader' }, { action: 'authz.access.allowed', outcome: 'success', details: { action: 'pulse.activity.read', decision: 'allow', policies: [] }, purpose: 'capacity_planning', target: { type: 'pulse_person', id: `p${i}` } });
     });
   await burst(employee.userId, 10);
   const t0 = Date.now();

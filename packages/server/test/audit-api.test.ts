@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { merkle, signedNote, verifyExport } from '@parapet/core';
 import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
-import { recordAudit } from '../src/audit/record.js';
+import { recordAudit } from '../src/platform/audit.js';
 import { latestCheckpoint, startCheckpointTimer } from '../src/audit/service.js';
 import { loadKeyFile } from '../src/crypto/keyfile.js';
 import { dataPaths } from '../src/datadir.js';
@@ -18,7 +18,7 @@ const b = (x: string) => Buffer.from(x, 'base64');
 
 async function addEntries(tenantId: string, n: number) {
   await s.db.tx({ tenantId }, async (q) => {
-    for (let i = 0; i < n; i++) await recordAudit(q, tenantId, { type: 'system', id: 'test', name: 'filler' }, { action: 'auth.login', outcome: 'success', details: { i } });
+    for (let i = 0; i < n; i++) await recordAudit(q, tenantId, { type: 'system', id: 'test', name: 'filler' }, { action: 'auth.session.opened', outcome: 'success', details: { stage: `filler ${i}` } });
   });
 }
 
@@ -87,7 +87,7 @@ test('auditors read; other roles are refused and the refusal is itself audited; 
   assert.equal((await s.client().get('/api/v1/audit/entries')).status, 401);
   const last = await admin.client.get('/api/v1/audit/entries?from=1&limit=1000');
   const rec = last.json.entries.at(-1).record;
-  assert.equal(rec.action, 'authz.denied');
+  assert.equal(rec.action, 'authz.access.denied');
   assert.equal(rec.outcome, 'denied');
   assert.equal(rec.actor.id, employee.userId);
   for (const m of ['PUT', 'PATCH', 'DELETE']) {
@@ -102,7 +102,7 @@ test('auditors read; other roles are refused and the refusal is itself audited; 
   assert.equal(ex.status, 200, ex.text);
   const r = verifyExport(ex.json);
   assert.ok(r.ok, r.reason);
-  assert.equal(ex.json.entries.at(-1).record.action, 'audit.exported');
+  assert.equal(ex.json.entries.at(-1).record.action, 'audit.log.exported');
   // The export is covered by a checkpoint that includes the export's own entry.
   assert.equal(signedNote.parseCheckpoint(signedNote.parseNote(ex.json.checkpoints.at(-1)).text).size, ex.json.entries.length);
 });
@@ -160,7 +160,7 @@ test('snapshot retention: 7 years by default, an admin with fresh MFA may set it
   const ok = await admin.client.request('PUT', '/api/v1/audit/settings', { json: { retention_months: 24 } });
   assert.equal(ok.status, 200, ok.text);
   assert.equal((await auditor.client.get('/api/v1/audit/settings')).json.retention_months, 24);
-  const { rows } = await s.db.tx({ tenantId: auditor.tenantId }, (q) => q.query<{ details: { retention_months: { before: number; after: number } } }>(`SELECT details FROM audit_log WHERE action = 'audit.settings_changed'`));
+  const { rows } = await s.db.tx({ tenantId: auditor.tenantId }, (q) => q.query<{ details: { retention_months: { before: number; after: number } } }>(`SELECT details FROM audit_log WHERE action = 'audit.settings.changed'`));
   assert.deepEqual(rows[0]!.details.retention_months, { before: 84, after: 24 });
 });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '@parapet/db/testing';
 import { ZERO_HASH, leafBytes, merkle, parseLeaf } from '@parapet/core';
 import { createTenant } from '../src/testing.js';
-import { recordAudit } from '../src/audit/record.js';
+import { recordAudit } from '../src/platform/audit.js';
 
 let t: TestDatabase;
 let tenant: string;
@@ -16,7 +16,7 @@ before(async () => {
   t = await createTestDatabase();
   tenant = await createTenant(t.db);
   await t.db.tx({ tenantId: tenant }, async (q) => {
-    for (let i = 0; i < 3; i++) await recordAudit(q, tenant, { type: 'system', id: 'test' }, { action: 'tenant.created', outcome: 'success', details: { i } });
+    for (let i = 0; i < 3; i++) await recordAudit(q, tenant, { type: 'system', id: 'test' }, { action: 'tenant.created', outcome: 'success', details: { slug: `t${i}`, name: 'test' } });
   });
 });
 after(() => t.close());
@@ -104,7 +104,7 @@ test('a superuser with session_replication_role = replica is refused too (ENABLE
 test('concurrent writers of one tenant never fork the chain', async () => {
   const other = await createTenant(t.db);
   await Promise.all(
-    Array.from({ length: 12 }, (_, i) => t.db.tx({ tenantId: other }, (q) => recordAudit(q, other, { type: 'system', id: 'w' }, { action: 'auth.login', outcome: 'success', details: { i } }))),
+    Array.from({ length: 12 }, (_, i) => t.db.tx({ tenantId: other }, (q) => recordAudit(q, other, { type: 'system', id: 'w' }, { action: 'auth.session.opened', outcome: 'success', details: { stage: `filler ${i}` } }))),
   );
   const rows = await t.db.tx({ tenantId: other }, async (q) => (await q.query<{ seq: number; prev_hash: Buffer; entry_hash: Buffer }>(`SELECT seq, prev_hash, entry_hash FROM audit_log ORDER BY seq`)).rows);
   assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 12 }, (_, i) => i + 1));

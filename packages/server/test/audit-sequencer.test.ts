@@ -10,8 +10,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@parapet/db/testing';
 import { KeyRing, verifyExport } from '@parapet/core';
 import { createTenant } from '../src/testing.js';
-import { recordAudit } from '../src/audit/record.js';
-import { ChainError, chainInbox, inboxBacklog, Sequencer, sequencerFor } from '../src/audit/sequencer.js';
+import { recordAudit } from '../src/platform/audit.js';
+import { ChainError, chainInbox, inboxBacklog, Sequencer, sequencerFor } from '../src/platform/audit-sequencer.js';
 import { buildExport, issueCheckpoint } from '../src/audit/service.js';
 
 let t: TestDatabase;
@@ -24,7 +24,7 @@ const sys = { type: 'system' as const, id: 'test' };
 const count = (tenantId: string, table: 'audit_log' | 'audit_inbox') =>
   t.db.tx({ tenantId }, async (q) => (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n);
 /** An inbox entry written as another process (or a crashed one) would leave it: no kick. */
-const unkicked = (tenantId: string, action = 'auth.login') =>
+const unkicked = (tenantId: string, action = 'auth.session.opened') =>
   t.db.tx({ tenantId }, (q) => q.query(`INSERT INTO audit_inbox (tenant_id, actor_type, actor_id, action, outcome, details) VALUES ($1, 'system', 'other-process', $2, 'success', '{"x": 1}')`, [tenantId, action]));
 const keys = new KeyRing([{ id: 'k', key: randomBytes(32) }], 'k');
 /** Signs a checkpoint (which chains whatever is waiting first) and verifies the export offline. */
@@ -49,17 +49,17 @@ test('a committed entry is chained after commit, field for field, and leaves the
 
 test('recordAudit chains on its own once the transaction commits; a rollback leaves nothing anywhere', async () => {
   const tenant = await createTenant(t.db);
-  await t.db.tx({ tenantId: tenant }, (q) => recordAudit(q, tenant, sys, { action: 'auth.login', outcome: 'success' }));
+  await t.db.tx({ tenantId: tenant }, (q) => recordAudit(q, tenant, sys, { action: 'auth.session.opened', outcome: 'success', details: { stage: 'password' } }));
   await assert.rejects(
     t.db.tx({ tenantId: tenant }, async (q) => {
-      await recordAudit(q, tenant, sys, { action: 'auth.logout', outcome: 'success' });
+      await recordAudit(q, tenant, sys, { action: 'auth.session.closed', outcome: 'success' });
       throw new Error('the change failed');
     }),
     /the change failed/,
   );
   // The settled view waits for post-commit work, i.e. the sequencer's round.
   assert.equal(await count(tenant, 'audit_inbox'), 0);
-  assert.deepEqual((await verified(tenant)).actions, ['auth.login']);
+  assert.deepEqual((await verified(tenant)).actions, ['auth.session.opened']);
 });
 
 test('the app role cannot remove, change or truncate an entry that is not chained yet', async () => {
@@ -74,10 +74,10 @@ test('the app role cannot remove, change or truncate an entry that is not chaine
     t.db.tx({ tenantId: tenant }, async (q) => {
       const { rows } = await q.query<{ id: number }>(`SELECT id FROM audit_inbox`);
       const { leafBytes, merkle, ZERO_HASH } = await import('@parapet/core');
-      const record = { tenant_id: tenant, seq: 1, at: '2026-01-01T00:00:00.000000Z', actor: { type: 'system' as const, id: 'other-process', name: null, ip: null, user_agent: null }, action: 'auth.logout', outcome: 'success' as const, target: null, purpose: null, details: { x: 1 } };
+      const record = { tenant_id: tenant, seq: 1, at: '2026-01-01T00:00:00.000000Z', actor: { type: 'system' as const, id: 'other-process', name: null, ip: null, user_agent: null }, action: 'auth.session.closed', outcome: 'success' as const, target: null, purpose: null, details: { x: 1 } };
       const leaf = leafBytes(record, ZERO_HASH);
       await q.query(
-        `INSERT INTO audit_log (tenant_id, seq, at, actor_type, actor_id, action, outcome, details, prev_hash, entry_hash, leaf, inbox_id) VALUES ($1, 1, $2, 'system', 'other-process', 'auth.logout', 'success', '{"x": 1}', $3, $4, $5, $6)`,
+        `INSERT INTO audit_log (tenant_id, seq, at, actor_type, actor_id, action, outcome, details, prev_hash, entry_hash, leaf, inbox_id) VALUES ($1, 1, $2, 'system', 'other-process', 'auth.session.closed', 'success', '{"x": 1}', $3, $4, $5, $6)`,
         [tenant, record.at, ZERO_HASH, merkle.leafHash(leaf), leaf, rows[0]!.id],
       );
       await q.query(`DELETE FROM audit_inbox`);
@@ -86,7 +86,7 @@ test('the app role cannot remove, change or truncate an entry that is not chaine
   );
   assert.equal(await count(tenant, 'audit_inbox'), 1);
   await sequencerFor(t.db).flush(tenant);
-  assert.deepEqual((await verified(tenant)).actions, ['auth.login']);
+  assert.deepEqual((await verified(tenant)).actions, ['auth.session.opened']);
 });
 
 test('after a crash between commit and chaining, the sweep finds and chains every waiting tenant', async () => {
@@ -113,7 +113,7 @@ test('after a crash between commit and chaining, the sweep finds and chains ever
 test('a backlog larger than one batch is chained in order over several rounds', async () => {
   const tenant = await createTenant(t.db);
   await t.db.tx({ tenantId: tenant }, (q) =>
-    q.query(`INSERT INTO audit_inbox (tenant_id, actor_type, actor_id, action, outcome, details) SELECT $1, 'system', 'bulk', 'auth.login', 'success', jsonb_build_object('i', g) FROM generate_series(1, 1203) g`, [tenant]),
+    q.query(`INSERT INTO audit_inbox (tenant_id, actor_type, actor_id, action, outcome, details) SELECT $1, 'system', 'bulk', 'auth.session.opened', 'success', jsonb_build_object('i', g) FROM generate_series(1, 1203) g`, [tenant]),
   );
   await sequencerFor(t.db).flush(tenant);
   const rows = await t.db.tx({ tenantId: tenant }, async (q) => (await q.query<{ seq: number; i: number }>(`SELECT seq, (details->>'i')::int AS i FROM audit_log ORDER BY seq`)).rows);
@@ -126,8 +126,8 @@ test('a backlog larger than one batch is chained in order over several rounds', 
 test('the commit that kicks a backlog is settled only once the whole backlog is chained (idle and close wait for it)', async () => {
   const tenant = await createTenant(t.db);
   await t.db.tx({ tenantId: tenant }, async (q) => {
-    await q.query(`INSERT INTO audit_inbox (tenant_id, actor_type, actor_id, action, outcome, details) SELECT $1, 'system', 'bulk', 'auth.login', 'success', jsonb_build_object('i', g) FROM generate_series(1, 1100) g`, [tenant]);
-    await recordAudit(q, tenant, sys, { action: 'auth.logout', outcome: 'success' });
+    await q.query(`INSERT INTO audit_inbox (tenant_id, actor_type, actor_id, action, outcome, details) SELECT $1, 'system', 'bulk', 'auth.session.opened', 'success', jsonb_build_object('i', g) FROM generate_series(1, 1100) g`, [tenant]);
+    await recordAudit(q, tenant, sys, { action: 'auth.session.closed', outcome: 'success' });
   });
   await t.db.idle();
   // idle() has returned, so all three rounds (500 + 500 + 101) must be done.
@@ -141,7 +141,7 @@ test("one tenant's failure does not hold up the others in the same round", async
   await unkicked(good);
   // An inbox entry whose tenant does not exist: audit_log's foreign key refuses it.
   const ghost = randomUUID();
-  await t.db.tx({ tenantId: ghost }, (q) => q.query(`INSERT INTO audit_inbox (tenant_id, actor_type, actor_id, action, outcome) VALUES ($1, 'system', 'x', 'auth.login', 'success')`, [ghost]));
+  await t.db.tx({ tenantId: ghost }, (q) => q.query(`INSERT INTO audit_inbox (tenant_id, actor_type, actor_id, action, outcome) VALUES ($1, 'system', 'x', 'auth.session.opened', 'success')`, [ghost]));
   const err = await chainInbox(t.db, [ghost, good]).then(
     () => assert.fail('the ghost tenant cannot be chained'),
     (e: unknown) => e,
@@ -162,23 +162,23 @@ test('overlapping writers of one tenant do not wait for each other; chain order 
   const wrote = new Promise<void>((r) => (aWrote = r));
   // A writes first (smaller inbox id) but commits last.
   const a = t.db.tx({ tenantId: tenant }, async (q) => {
-    await recordAudit(q, tenant, sys, { action: 'auth.login', outcome: 'success', details: { who: 'A' } });
+    await recordAudit(q, tenant, sys, { action: 'auth.session.opened', outcome: 'success', details: { stage: 'A' } });
     aWrote();
     await gate;
   });
   await wrote;
   // B writes, commits and is chained while A is still open: no lock is held across commits.
-  await t.db.tx({ tenantId: tenant }, (q) => recordAudit(q, tenant, sys, { action: 'auth.login', outcome: 'success', details: { who: 'B' } }));
+  await t.db.tx({ tenantId: tenant }, (q) => recordAudit(q, tenant, sys, { action: 'auth.session.opened', outcome: 'success', details: { stage: 'B' } }));
   const s = sequencerFor(t.db);
   await s.flush(tenant);
-  const early = await t.db.tx({ tenantId: tenant }, async (q) => (await q.query<{ who: string }>(`SELECT details->>'who' AS who FROM audit_log ORDER BY seq`)).rows.map((r) => r.who));
+  const early = await t.db.tx({ tenantId: tenant }, async (q) => (await q.query<{ who: string }>(`SELECT details->>'stage' AS who FROM audit_log ORDER BY seq`)).rows.map((r) => r.who));
   assert.deepEqual(early, ['B']);
   release();
   await a;
   await s.flush(tenant);
   const v = await verified(tenant);
   assert.equal(v.ok, true, v.reason);
-  const order = await t.db.tx({ tenantId: tenant }, async (q) => (await q.query<{ who: string; inbox_id: number }>(`SELECT details->>'who' AS who, inbox_id FROM audit_log ORDER BY seq`)).rows);
+  const order = await t.db.tx({ tenantId: tenant }, async (q) => (await q.query<{ who: string; inbox_id: number }>(`SELECT details->>'stage' AS who, inbox_id FROM audit_log ORDER BY seq`)).rows);
   assert.deepEqual(order.map((r) => r.who), ['B', 'A']);
   assert.ok(Number(order[1]!.inbox_id) < Number(order[0]!.inbox_id), 'A drew the smaller inbox id yet is chained after B, which committed first');
 });
@@ -186,13 +186,13 @@ test('overlapping writers of one tenant do not wait for each other; chain order 
 test('many concurrent writers over several tenants: every entry chained exactly once, no fork', async () => {
   const tenants = [await createTenant(t.db), await createTenant(t.db), await createTenant(t.db)];
   await Promise.all(
-    Array.from({ length: 60 }, (_, i) => t.db.tx({ tenantId: tenants[i % 3]! }, (q) => recordAudit(q, tenants[i % 3]!, sys, { action: 'auth.login', outcome: 'success', details: { i } }))),
+    Array.from({ length: 60 }, (_, i) => t.db.tx({ tenantId: tenants[i % 3]! }, (q) => recordAudit(q, tenants[i % 3]!, sys, { action: 'auth.session.opened', outcome: 'success', details: { stage: String(i) } }))),
   );
   for (const [k, tenant] of tenants.entries()) {
     const v = await verified(tenant);
     assert.equal(v.ok, true, v.reason);
     assert.deepEqual(v.seqs, Array.from({ length: 20 }, (_, j) => j + 1));
-    const is = await t.db.tx({ tenantId: tenant }, async (q) => (await q.query<{ i: number }>(`SELECT (details->>'i')::int AS i FROM audit_log ORDER BY 1`)).rows.map((r) => r.i));
+    const is = await t.db.tx({ tenantId: tenant }, async (q) => (await q.query<{ i: number }>(`SELECT (details->>'stage')::int AS i FROM audit_log ORDER BY 1`)).rows.map((r) => r.i));
     assert.deepEqual(is, Array.from({ length: 20 }, (_, j) => j * 3 + k));
   }
 });

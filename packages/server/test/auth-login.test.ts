@@ -56,9 +56,9 @@ test('password login: secure cookie, a working session, audited; wrong or unknow
   }
   const log = await audit(a.tenantId);
   assert.deepEqual(log.map((e) => [e.action, e.outcome, e.details.reason ?? null]), [
-    ['auth.login', 'success', null],
-    ['auth.login', 'failure', 'bad_password'],
-    ['auth.login', 'failure', 'unknown_user'],
+    ['auth.session.opened', 'success', null],
+    ['auth.session.opened', 'failure', 'bad_password'],
+    ['auth.session.opened', 'failure', 'unknown_user'],
   ]);
 });
 
@@ -150,7 +150,7 @@ test('second-factor guesses are limited per account across addresses; a correct 
   await nextStep(a.userId);
   const ok = await c.post('/api/v1/auth/mfa/verify', { code: await good() });
   assert.equal(ok.status, 200, ok.text);
-  assert.ok((await audit(a.tenantId)).some((e) => e.action === 'auth.account_unlocked' && e.actor_id === admin.userId));
+  assert.ok((await audit(a.tenantId)).some((e) => e.action === 'auth.account.unlocked' && e.actor_id === admin.userId));
   const cli = await unlockUser(s.db, a.tenantId, a.userId, { type: 'system', id: 'cli', name: 'parapet users unlock' });
   assert.equal(cli.email, a.email);
 });
@@ -188,7 +188,7 @@ test('a hash made with older Argon2 parameters is redone at login', async () => 
   assert.equal((await login(s.client(), o.slug, u.email)).status, 200);
   const { rows } = await s.db.tx({ tenantId: o.tenantId }, (q) => q.query<{ password_hash: string }>(`SELECT password_hash FROM users WHERE id = $1`, [u.userId]));
   assert.ok(rows[0]!.password_hash.startsWith(`$argon2id$v=19$m=${ARGON2_PARAMS.memoryCost},t=${ARGON2_PARAMS.timeCost},p=${ARGON2_PARAMS.parallelism}$`));
-  assert.ok((await audit(o.tenantId)).some((e) => e.action === 'auth.password_rehashed'));
+  assert.ok((await audit(o.tenantId)).some((e) => e.action === 'auth.password.rehashed'));
 });
 
 /** Enrols TOTP for a signed-in client; returns the secret and recovery codes. */
@@ -249,8 +249,8 @@ test('with MFA enrolled, login answers mfa_required; the session is full only af
   assert.equal(factors.json.recovery_codes_remaining, 9);
   assert.equal(factors.json.factors[0].type, 'totp');
   const log = await audit(a.tenantId);
-  assert.ok(log.some((e) => e.action === 'auth.login' && e.outcome === 'failure' && e.details.stage === 'mfa'));
-  assert.ok(log.some((e) => e.action === 'auth.login' && e.outcome === 'success' && e.details.method === 'recovery_code'));
+  assert.ok(log.some((e) => e.action === 'auth.session.opened' && e.outcome === 'failure' && e.details.stage === 'mfa'));
+  assert.ok(log.some((e) => e.action === 'auth.session.opened' && e.outcome === 'success' && e.details.method === 'recovery_code'));
 });
 
 test('step-up: a stale session gets 401 step_up_required; after POST /auth/step-up the action passes; the tenant age is honoured', async () => {
@@ -279,7 +279,7 @@ test('step-up: a stale session gets 401 step_up_required; after POST /auth/step-
   a.client.headers['x-csrf-token'] = su.json.csrf_token;
   const ok = await a.client.request('PUT', '/api/v1/auth/settings', { json: { mfa_required: false } });
   assert.equal(ok.status, 200, ok.text);
-  assert.ok((await audit(a.tenantId)).some((e) => e.action === 'auth.step_up' && e.outcome === 'success'));
+  assert.ok((await audit(a.tenantId)).some((e) => e.action === 'auth.session.stepped_up' && e.outcome === 'success'));
 });
 
 test('admins can require MFA for everyone: a user without a factor must enrol before the session is full', async () => {

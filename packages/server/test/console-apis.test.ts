@@ -44,7 +44,7 @@ test('audit entries: filters by actor, action, target, outcome and time; keyset 
   assert.equal(all.status, 200);
   assert.equal(all.json.entries.length, 3);
   assert.deepEqual(all.json.entries.map((e: { actor_name: string }) => e.actor_name), ['u2@example.test', 'u1@example.test', 'u0@example.test']);
-  assert.ok(all.json.entries.every((e: { action: string }) => e.action === 'auth.logout'));
+  assert.ok(all.json.entries.every((e: { action: string }) => e.action === 'auth.session.closed'));
   assert.equal(all.json.next_before_seq, null);
 
   const byActor = await auditor.client.get('/api/v1/audit/search?actor=u1%40');

@@ -1,6 +1,6 @@
-import { test, before, after } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, loginAs, createUser, type TestServer } from '../src/testing.js';
+import { type TestServer, createUser, loginAs, startTestServer } from '../src/testing.js';
 import { delegatedCategories } from '../src/auth/relations.js';
 
 let s: TestServer;
@@ -31,9 +31,9 @@ test('admins delegate app categories (step-up); the PDP reads them; others may n
   const log = await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ action: string; decision: string | null }>(`SELECT action, details->>'decision' AS decision FROM audit_log ORDER BY seq`));
   // authz.delegation.manage is sensitive: the guard records every decision, allowed or not.
   assert.deepEqual(log.rows.map((x) => (x.decision ? `${x.action}:${x.decision}` : x.action)), [
-    'authz.decision:allow', 'authz.delegation_granted',
+    'authz.decision:allow', 'authz.delegation.granted',
     'authz.decision:allow', // the duplicate, refused by the service (409)
     'authz.denied:step_up_required', 'authz.denied:deny',
-    'authz.decision:allow', 'authz.delegation_revoked',
+    'authz.decision:allow', 'authz.delegation.revoked',
   ]);
 });

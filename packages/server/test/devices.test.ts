@@ -72,7 +72,7 @@ test('token: 256-bit secret naming its tenant, stored only as a hash, single use
   const secret = token.slice(`pet_${a.tenantId}_`.length);
   assert.equal(secret.length, 43);
   assert.ok(!JSON.stringify(await s.asAdmin((q) => q.query(`SELECT * FROM device_enrollment_tokens`))).includes(secret));
-  assert.equal((await audit(a.tenantId, 'device.token_created'))[0]?.outcome, 'success');
+  assert.equal((await audit(a.tenantId, 'device.token.created'))[0]?.outcome, 'success');
 });
 
 test('token creation needs an admin with fresh MFA; the denial is audited', async () => {
@@ -83,7 +83,7 @@ test('token creation needs an admin with fresh MFA; the denial is audited', asyn
   const stale = await loginAs(s, { roles: ['admin'] });
   const st = await stale.client.post('/api/v1/devices/enrollment-tokens', { kind: 'agent' });
   assert.equal(st.json?.code, 'step_up_required', `${st.status} ${st.text}`);
-  const denied = await audit(op.tenantId, 'authz.denied');
+  const denied = await audit(op.tenantId, 'authz.access.denied');
   assert.equal(denied.length, 1, JSON.stringify(denied));
 });
 
@@ -108,7 +108,7 @@ test('enrollment: proof of possession, device id and pins; then signed heartbeat
   assert.equal(list.json.devices[0].key_store, 'os');
   assert.ok(list.json.devices[0].last_seen_at);
   assert.deepEqual((await audit(a.tenantId, 'device.enrolled')).map((x) => x.outcome), ['success']);
-  assert.equal((await audit(a.tenantId, 'device.heartbeat')).length, 1);
+  assert.equal((await audit(a.tenantId, 'device.status.changed')).length, 1);
 });
 
 test('enrollment refuses a reused token, an expired token and a token of the wrong kind; each audited', async () => {
@@ -164,7 +164,7 @@ test('a captured request replayed verbatim is refused (nonce seen) and audited',
   const again = await req.go();
   assert.equal(again.status, 401);
   assert.equal(again.json.code, 'signature_replayed');
-  assert.deepEqual(codes(await audit(a.tenantId, 'device.request_refused')), ['signature_replayed']);
+  assert.deepEqual(codes(await audit(a.tenantId, 'device.request.refused')), ['signature_replayed']);
 });
 
 test('a body changed after signing is refused (content digest) and audited', async () => {
@@ -179,7 +179,7 @@ test('a body changed after signing is refused (content digest) and audited', asy
     headers: { ...req.headers, 'content-type': 'application/json', 'content-digest': httpsig.contentDigest(Buffer.from(JSON.stringify({ version: '6.6.6' }))) },
   });
   assert.equal(redigested.json.code, 'signature_invalid');
-  assert.deepEqual(codes(await audit(a.tenantId, 'device.request_refused')), ['content_digest_mismatch', 'signature_invalid']);
+  assert.deepEqual(codes(await audit(a.tenantId, 'device.request.refused')), ['content_digest_mismatch', 'signature_invalid']);
 });
 
 test("a request signed by another device's key is refused and audited", async () => {
@@ -188,7 +188,7 @@ test("a request signed by another device's key is refused and audited", async ()
   const r = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, two.dev.privateKey, one.keyid).go();
   assert.equal(r.status, 401);
   assert.equal(r.json.code, 'signature_invalid');
-  const rows = await audit(one.a.tenantId, 'device.request_refused');
+  const rows = await audit(one.a.tenantId, 'device.request.refused');
   assert.deepEqual(codes(rows), ['signature_invalid']);
   assert.equal(rows[0]!.target_id, one.deviceId);
 });
@@ -213,7 +213,7 @@ test('a revoked device is refused on its next request; revocation is audited', a
   assert.equal(r.status, 401);
   assert.equal(r.json.code, 'device_revoked');
   assert.equal((await audit(a.tenantId, 'device.revoked'))[0]?.outcome, 'success');
-  assert.deepEqual(codes(await audit(a.tenantId, 'device.request_refused')), ['device_revoked']);
+  assert.deepEqual(codes(await audit(a.tenantId, 'device.request.refused')), ['device_revoked']);
   // Another tenant's admin cannot see or revoke it.
   const b = await admin();
   assert.equal((await b.client.post(`/api/v1/devices/${deviceId}/revoke`)).status, 404);
@@ -246,7 +246,7 @@ test('a cached key replaced or a device deleted elsewhere stops working on the n
   const gone = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', {}, other.privateKey, keyid).go();
   assert.equal(gone.status, 401);
   assert.equal(gone.json.code, 'device_unknown');
-  assert.deepEqual(codes(await audit(a.tenantId, 'device.request_refused')), ['device_unknown', 'device_unknown']);
+  assert.deepEqual(codes(await audit(a.tenantId, 'device.request.refused')), ['device_unknown', 'device_unknown']);
 });
 
 test('device_request_accept leaves the calling transaction its own tenant', async () => {
@@ -337,11 +337,11 @@ test("refusals for an existing tenant are audited within a budget; the next entr
     const r = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '1' }, dev.privateKey, `${a.tenantId}.${randomUUID()}`).go();
     assert.equal(r.json.code, 'device_unknown');
   }
-  const written = (await audit(a.tenantId, 'device.request_refused')).length;
+  const written = (await audit(a.tenantId, 'device.request.refused')).length;
   assert.ok(written >= REFUSAL_BURST && written < flood, `${written} of ${flood} written`);
   await new Promise((r) => setTimeout(r, 1100)); // one entry's worth refills
   await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '1' }, dev.privateKey, `${a.tenantId}.${randomUUID()}`).go();
-  const rows = await audit(a.tenantId, 'device.request_refused');
+  const rows = await audit(a.tenantId, 'device.request.refused');
   assert.ok(rows.some((x) => Number(x.details.suppressed) > 0), 'a later entry says how many were left out');
   const counted = rows.length + rows.reduce((n, x) => n + Number(x.details.suppressed ?? 0), 0);
   assert.equal(counted, flood + 1, 'written + suppressed = every refusal');

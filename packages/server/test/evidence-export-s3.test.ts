@@ -85,7 +85,7 @@ test('on the S3 vault the export URLs are presigned S3 GETs (5 minutes) of plain
   const again = await aud.client.post(`/api/v1/probe/evidence-exports/${x.json.id}/urls`, {});
   assert.equal(again.status, 200, again.text);
   assert.equal((await fetchUrl(again.json.objects[0].url)).status, 200);
-  const issued = await s.asAdmin(async (a) => (await a.query<{ details: { via: string } }>(`SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'probe.evidence.url_issued' ORDER BY seq`, [tenantId])).rows);
+  const issued = await s.asAdmin(async (a) => (await a.query<{ details: { via: string } }>(`SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'probe.evidence_url.issued' ORDER BY seq`, [tenantId])).rows);
   assert.deepEqual(issued.map((r) => r.details.via), ['s3_presigned', 's3_presigned']);
   // Report PDFs on this server went to the same bucket, sealed.
   const rep = await aud.client.get(`/api/v1/probe/scans/${scanId}/report`);

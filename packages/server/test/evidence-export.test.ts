@@ -61,7 +61,7 @@ test('non-production: step-up, then 5-minute URLs; the object and bundle downloa
   // One changed character in the token.
   const bad = urls.json.bundle.url.replace(/t=(.)/, (_m: string, ch: string) => `t=${ch === 'A' ? 'B' : 'A'}`);
   assert.equal((await anon.get(bad)).json.code, 'evidence_url_invalid');
-  assert.equal(await auditCount(tenantId, 'probe.evidence.url_issued'), 1);
+  assert.equal(await auditCount(tenantId, 'probe.evidence_url.issued'), 1);
   assert.equal(await auditCount(tenantId, 'probe.evidence.downloaded'), objs.length + 1);
   // Another tenant's signed-in user gains nothing: the token alone decides, and names this tenant.
   const other = await loginAs(s, { roles: ['auditor'], mfaFresh: true });

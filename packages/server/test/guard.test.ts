@@ -97,7 +97,7 @@ test('denied: 403 forbidden, and the denial entry is committed in a transaction 
   const rows = (await auditRows(t1)).slice(before);
   assert.equal(rows.length, 1);
   const e = rows[0]!;
-  assert.deepEqual([e.action, e.outcome, e.actor_id, e.target_type, e.target_id, e.purpose], ['authz.denied', 'denied', employee.userId, 'thing', 'a1', 'annual review']);
+  assert.deepEqual([e.action, e.outcome, e.actor_id, e.target_type, e.target_id, e.purpose], ['authz.access.denied', 'denied', employee.userId, 'thing', 'a1', 'annual review']);
   assert.deepEqual([e.details.action, e.details.decision, e.details.code], ['guardtest.read', 'deny', 'forbidden']);
   assert.ok(Array.isArray(e.details.policies) && (e.details.policies as string[]).length > 0);
 });
@@ -123,8 +123,8 @@ test('step-up follows the injected clock; an allowed sensitive decision is kept 
   assert.deepEqual([stale.statusCode, stale.json()], [401, { code: 'step_up_required', max_age_seconds: 300 }]);
   const rows = (await auditRows(t1)).slice(before);
   assert.deepEqual(rows.map((x) => [x.action, x.outcome, x.details.decision, x.target_id]), [
-    ['authz.decision', 'success', 'allow', admin.userId],
-    ['authz.denied', 'denied', 'step_up_required', admin.userId],
+    ['authz.access.allowed', 'success', 'allow', admin.userId],
+    ['authz.access.denied', 'denied', 'step_up_required', admin.userId],
   ]);
   assert.equal(rows[1]!.details.code, 'step_up_required');
   // Back within the age on the app's clock: allowed again (the wall clock is years later).

@@ -115,7 +115,7 @@ test('an invitation is mailed over STARTTLS with AUTH; the mail holds the workin
   assert.equal(look.json.email, 'lea@mail-co.test');
 
   const audit = await s.asAdmin((a) => a.query<{ action: string; outcome: string; details: Record<string, unknown> }>(`SELECT action, outcome, details FROM audit_log WHERE tenant_id = $1 AND action LIKE 'people.invitation%' ORDER BY seq`, [tenantId]));
-  assert.deepEqual(audit.rows.map((x) => [x.action, x.outcome]), [['people.invitation_created', 'success'], ['people.invitation_emailed', 'success']]);
+  assert.deepEqual(audit.rows.map((x) => [x.action, x.outcome]), [['people.invitation.created', 'success'], ['people.invitation.emailed', 'success']]);
   assert.doesNotMatch(JSON.stringify(audit.rows), /pinv_/, 'the token is in no audit entry');
 });
 
@@ -131,7 +131,7 @@ test('a relay without STARTTLS gets nothing: the admin gets the link and the ref
   assert.match(r.json.link, /\/invite#pinv_/);
   assert.match(r.json.email_error, /mail relay did not take the message.*STARTTLS/i);
   assert.equal(inbox.length, before, 'no message reached the relay in clear text');
-  const audit = await s.asAdmin((a) => a.query<{ outcome: string }>(`SELECT outcome FROM audit_log WHERE tenant_id = $1 AND action = 'people.invitation_emailed'`, [tenantId]));
+  const audit = await s.asAdmin((a) => a.query<{ outcome: string }>(`SELECT outcome FROM audit_log WHERE tenant_id = $1 AND action = 'people.invitation.emailed'`, [tenantId]));
   assert.deepEqual(audit.rows.map((x) => x.outcome), ['failure']);
 });
 

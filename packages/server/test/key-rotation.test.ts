@@ -59,7 +59,7 @@ test('rotate, re-wrap every envelope in every tenant, and read them all back', a
       // The live provider has never seen the new key: it reloads the file on the miss.
       assert.equal((await envelope.open(live, r.secret_sealed, { tenantId, record: `rot_secrets/${r.id}` })).toString(), `s-${r.id}`);
     }
-    const audit = await t.db.tx({ tenantId }, (q) => q.query<{ details: { count: number } }>(`SELECT details FROM audit_log WHERE action = 'crypto.keys_rewrapped'`));
+    const audit = await t.db.tx({ tenantId }, (q) => q.query<{ details: { count: number } }>(`SELECT details FROM audit_log WHERE action = 'crypto.keys.rewrapped'`));
     assert.equal(audit.rows[0]!.details.count, 250);
   }
   assert.equal(live.activeKeyId(), newKeyId);

@@ -18,7 +18,7 @@ after(() => s.close());
 const PATH = '/api/v1/organisation/settings';
 
 async function changes(tenantId: string) {
-  return (await s.db.tx({ tenantId }, (q) => q.query<{ details: { setting: string; before: number; after: number } }>(`SELECT details FROM audit_log WHERE action = 'organisation.settings_changed' ORDER BY seq`))).rows.map((r) => r.details);
+  return (await s.db.tx({ tenantId }, (q) => q.query<{ details: { setting: string; before: number; after: number } }>(`SELECT details FROM audit_log WHERE action = 'organisation.settings.changed' ORDER BY seq`))).rows.map((r) => r.details);
 }
 
 test('reading: default and bounds for admins, security leads and auditors; not for other roles', async () => {

@@ -23,7 +23,7 @@ test('bootstrap: the new organisation has its log key and a signed checkpoint of
   assert.equal(r.status, 201, r.text);
   const tenantId: string = r.json.tenant_id;
   const cps = await s.db.tx({ tenantId }, (q) => q.query<{ tree_size: string }>(`SELECT tree_size FROM audit_checkpoints`));
-  assert.deepEqual(cps.rows.map((x) => Number(x.tree_size)), [2], 'one checkpoint over tenant.created and user.created');
+  assert.deepEqual(cps.rows.map((x) => Number(x.tree_size)), [2], 'one checkpoint over tenant.created and auth.user.created');
   const sess = await s.db.tx({ tenantId }, (q) => createSession(q, { tenantId, userId: r.json.admin_id }));
   const admin = s.client();
   admin.cookies.set(SESSION_COOKIE, sess.cookie);

@@ -104,8 +104,8 @@ test('manager chain and delegations come from the database; sensitive decisions 
   }
   const log = await db.tx({ tenantId: t }, (q) => q.query<{ action: string; outcome: string; purpose: string; actor_id: string; target_id: string; details: { action: string; policies: string[] } }>(`SELECT action, outcome, purpose, actor_id, target_id, details FROM audit_log ORDER BY seq`));
   assert.equal(log.rows.length, 2);
-  assert.deepEqual([log.rows[0]!.action, log.rows[0]!.outcome, log.rows[0]!.purpose, log.rows[0]!.actor_id, log.rows[0]!.target_id], ['authz.decision', 'success', 'annual review', ceo.userId, emp.userId]);
+  assert.deepEqual([log.rows[0]!.action, log.rows[0]!.outcome, log.rows[0]!.purpose, log.rows[0]!.actor_id, log.rows[0]!.target_id], ['authz.access.allowed', 'success', 'annual review', ceo.userId, emp.userId]);
   assert.deepEqual(log.rows[0]!.details.policies, ['role:table.person.read']);
-  assert.deepEqual([log.rows[1]!.action, log.rows[1]!.outcome, log.rows[1]!.details.action], ['authz.denied', 'denied', 'table.person.read']);
+  assert.deepEqual([log.rows[1]!.action, log.rows[1]!.outcome, log.rows[1]!.details.action], ['authz.access.denied', 'denied', 'table.person.read']);
   assert.deepEqual(log.rows[1]!.details.policies, ['subject-data-needs-relation']);
 });

@@ -69,7 +69,7 @@ test('an admin invites (step-up); the link works once, opens an enrolment-only s
   const p = people.find((x) => x.email === 'lead@example.test');
   assert.deepEqual([p?.roles, p?.display_name], [['security_lead'], 'Lea Lead']);
   const log = await actions(admin.tenantId);
-  assert.deepEqual(log.map((e) => e.action).filter((a) => a.startsWith('people.')), ['people.invitation_created', 'people.invitation_accepted']);
+  assert.deepEqual(log.map((e) => e.action).filter((a) => a.startsWith('people.')), ['people.invitation.created', 'people.invitation.accepted']);
   assert.ok(!JSON.stringify(log).includes(r.json.token.split('.')[1]), 'the token secret is never audited');
 });
 
@@ -106,7 +106,7 @@ test('roles: admin with step-up changes them, audited, and the person is signed 
   assert.equal(r.status, 200, r.text);
   assert.deepEqual([r.json.roles, r.json.previous_roles], [['operator', 'employee'], ['employee']]);
   assert.equal((await u.client.get('/api/v1/auth/session')).status, 401, 'a role change ends their sessions');
-  const log = (await actions(admin.tenantId)).filter((e) => e.action === 'people.roles_changed');
+  const log = (await actions(admin.tenantId)).filter((e) => e.action === 'people.roles.changed');
   assert.equal(log.length, 1);
   assert.deepEqual([log[0]!.details.from, log[0]!.details.to], [['employee'], ['operator', 'employee']]);
   assert.equal((await admin.client.request('PUT', `/api/v1/people/${u.userId}/roles`, { json: { roles: ['wizard'] } })).status, 400);

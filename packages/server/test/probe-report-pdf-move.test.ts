@@ -74,7 +74,7 @@ test('pre-vault report PDFs move into the vault: verified, sealed, read back, co
   // b and c keep their bytes.
   assert.ok((await row(b.scanId)).pdf!.equals(altered));
   assert.ok((await row(c.scanId)).pdf!.equals(pc));
-  const audited = await s.asAdmin(async (q) => (await q.query<{ target_id: string }>(`SELECT target_id FROM audit_log WHERE tenant_id = $1 AND action = 'probe.report.pdf_moved'`, [tenantId])).rows.map((x) => x.target_id));
+  const audited = await s.asAdmin(async (q) => (await q.query<{ target_id: string }>(`SELECT target_id FROM audit_log WHERE tenant_id = $1 AND action = 'probe.report_pdf.moved'`, [tenantId])).rows.map((x) => x.target_id));
   assert.deepEqual(audited, [a.scanId]);
 
   // Idempotent: a second pass moves nothing more and fails the same two.

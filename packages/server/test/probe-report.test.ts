@@ -52,7 +52,7 @@ test('a finished scan gets a signed report: JSON verifies with the published key
   assert.equal(p.worker.safety_profile_version, 'safe-v1');
   assert.equal(p.findings[0]!.trend, 'new');
   const actions = p.audit.entries.map((e) => JSON.parse(Buffer.from(e.leaf, 'base64').toString()).action);
-  assert.deepEqual(actions, ['probe.scan.requested', 'probe.scan.approved', 'probe.scan.queued', 'probe.scan.leased', 'probe.scan.running', 'probe.scan.finished']);
+  assert.deepEqual(actions, ['probe.scan.requested', 'probe.scan.approved', 'probe.scan.queued', 'probe.scan.leased', 'probe.scan.started', 'probe.scan.finished']);
   assert.equal(r.statement.subject[0]!.digest.sha256, meta.json.pdf_sha256);
 
   // The audit log key in the report is the one the audit API publishes.

@@ -176,7 +176,7 @@ test('production scans need two distinct fresh-MFA approvers other than the requ
   const stale = await approve(b.client);
   assert.equal(stale.status, 401);
   assert.equal(stale.json.code, 'step_up_required');
-  assert.equal((await lastAudit('probe.scan.approval'))!.outcome, 'denied');
+  assert.equal((await lastAudit('probe.scan.decided'))!.outcome, 'denied');
   assert.equal((await s.asAdmin((x) => x.query(`SELECT state FROM probe_scans WHERE id = $1`, [id]))).rows[0]!.state, 'requested');
 
   await s.asAdmin((x) => x.query(`UPDATE sessions SET mfa_verified_at = now() - interval '4 minutes' WHERE tenant_id = $1 AND id = $2`, [tenantId, b.sessionId]));
@@ -187,7 +187,7 @@ test('production scans need two distinct fresh-MFA approvers other than the requ
 
   // Every transition is audited with actor, IP and user agent.
   const trail = await s.asAdmin(async (x) => (await x.query<{ action: string; actor_id: string; ip: string; user_agent: string | null }>(`SELECT action, actor_id, ip, user_agent FROM audit_log WHERE tenant_id = $1 AND target_id = $2 AND outcome = 'success' ORDER BY seq`, [tenantId, id])).rows);
-  assert.deepEqual(trail.map((t) => t.action), ['probe.scan.requested', 'probe.scan.approval', 'probe.scan.approval', 'probe.scan.approved', 'probe.scan.queued']);
+  assert.deepEqual(trail.map((t) => t.action), ['probe.scan.requested', 'probe.scan.decided', 'probe.scan.decided', 'probe.scan.approved', 'probe.scan.queued']);
   assert.equal(trail[0]!.actor_id, requester.userId);
   // The user agent is stored under the requester's subject key (CORE-PRIVACY) and opens for readers.
   assert.match(trail[0]!.user_agent ?? '', /^pii1\./);

@@ -48,7 +48,7 @@ test('token creation needs admin and a fresh MFA step-up; only the hash is store
   const r2 = await op.client.post('/api/v1/scim/tokens', { name: 'x' });
   assert.equal(r2.status, 403);
   const denied = await s.db.tx({ tenantId: stale.tenantId }, (q) => q.query<{ action: string; outcome: string }>(`SELECT action, outcome FROM audit_log ORDER BY seq`));
-  assert.deepEqual(denied.rows.map((x) => [x.action, x.outcome]), [['authz.denied', 'denied'], ['authz.denied', 'denied']]);
+  assert.deepEqual(denied.rows.map((x) => [x.action, x.outcome]), [['authz.access.denied', 'denied'], ['authz.access.denied', 'denied']]);
 
   const { admin, token } = await setup();
   const stored = await s.asAdmin((a) => a.query<{ secret_hash: Buffer }>(`SELECT secret_hash FROM scim_tokens WHERE tenant_id = $1`, [admin.tenantId]));
@@ -79,7 +79,7 @@ test('SCIM refuses a missing, wrong, relabelled (cross-tenant) or revoked token 
     assert.deepEqual(r.json.schemas, [ERROR]);
     assert.equal(r.json.status, '401');
   }
-  const failed = await s.db.tx({ tenantId: a.admin.tenantId }, (q) => q.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'scim.auth_failed'`));
+  const failed = await s.db.tx({ tenantId: a.admin.tenantId }, (q) => q.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'scim.auth.failed'`));
   assert.equal(failed.rows[0]!.n, 1, 'the relabelled token is audited in the tenant it named');
 
   // Each token sees only its own tenant.
@@ -199,7 +199,7 @@ test('Users: create, get, duplicate, filter (eq, co, sw, and, or), pagination, P
   const actions = audit.rows.map((r) => r.action);
   assert.equal(actions.filter((a) => a === 'scim.user.created').length, 6);
   assert.ok(actions.includes('scim.user.updated'));
-  assert.ok(actions.includes('scim.request_rejected'));
+  assert.ok(actions.includes('scim.request.rejected'));
   assert.ok(audit.rows.every((r) => r.actor_id.startsWith('scim-token:') || r.action === 'scim.token.created'));
 });
 

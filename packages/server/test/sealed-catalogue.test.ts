@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from '@parapet/db/testing';
 import '../src/modules.js';
 import { discoverSealedColumns, keyUsage, rewrapAll, sealedColumns, UnregisteredSealedColumnError } from '../src/platform/sealed.js';
 import { issueCheckpoint } from '../src/audit/service.js';
-import { recordAudit } from '../src/audit/record.js';
+import { recordAudit } from '../src/platform/audit.js';
 import { createTenant } from '../src/testing.js';
 
 let t: TestDatabase;
@@ -62,7 +62,7 @@ test('a *_sealed column no module registered is counted by keyUsage and makes re
 test('audit_log_keys: the app may re-wrap private_sealed, and may change nothing else', async () => {
   const old = new KeyRing([{ id: 'old', key: k(3) }], 'old');
   const tenantId = await createTenant(t.db);
-  await t.db.tx({ tenantId }, (q) => recordAudit(q, tenantId, { type: 'system', id: 'test' }, { action: 'tenant.created', outcome: 'success' }));
+  await t.db.tx({ tenantId }, (q) => recordAudit(q, tenantId, { type: 'system', id: 'test' }, { action: 'tenant.created', outcome: 'success', details: { slug: 'test', name: 'test' } }));
   await issueCheckpoint(t.db, old, tenantId);
   const row = await t.db.tx({ tenantId }, async (q) => (await q.query<{ key_id: string; private_sealed: string; name: string }>(`SELECT key_id, private_sealed, name FROM audit_log_keys`)).rows[0]!);
   const ring = new KeyRing([{ id: 'old', key: k(3) }, { id: 'new', key: k(4) }], 'new');
@@ -75,6 +75,6 @@ test('audit_log_keys: the app may re-wrap private_sealed, and may change nothing
   const upd = await t.db.tx({ tenantId }, (q) => q.query(`UPDATE audit_log_keys SET private_sealed = $1 WHERE key_id = $2`, [moved, row.key_id]));
   assert.equal(upd.rowCount, 1);
   // The log keeps signing with the re-wrapped key under the new KEK only.
-  await t.db.tx({ tenantId }, (q) => recordAudit(q, tenantId, { type: 'system', id: 'test' }, { action: 'tenant.created', outcome: 'success' }));
+  await t.db.tx({ tenantId }, (q) => recordAudit(q, tenantId, { type: 'system', id: 'test' }, { action: 'tenant.created', outcome: 'success', details: { slug: 'test', name: 'test' } }));
   assert.ok(await issueCheckpoint(t.db, new KeyRing([{ id: 'new', key: k(4) }], 'new'), tenantId));
 });

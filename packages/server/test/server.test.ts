@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { request as httpRequest } from 'node:http';
 import { createTenant, startTestServer, type TestServer } from '../src/testing.js';
-import { recordAudit } from '../src/audit/record.js';
+import { recordAudit } from '../src/platform/audit.js';
 
 let s: TestServer;
 before(async () => {
@@ -147,7 +147,7 @@ test('metrics are Prometheus text and count requests by route pattern', async ()
 test('metrics count audit entries chained by the sequencer and its rounds', async () => {
   const tenantId = await createTenant(s.db);
   await s.db.tx({ tenantId }, async (q) => {
-    for (let i = 0; i < 3; i++) await recordAudit(q, tenantId, { type: 'system', id: 'metrics-test' }, { action: 'auth.login', outcome: 'success' });
+    for (let i = 0; i < 3; i++) await recordAudit(q, tenantId, { type: 'system', id: 'metrics-test' }, { action: 'auth.session.opened', outcome: 'success', details: { stage: 'password' } });
   });
   await s.db.tx({}, async () => undefined); // the test view waits for the sequencer's round
   const r = await s.client().get('/metrics', await metricsAuth());

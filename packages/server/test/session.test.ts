@@ -42,7 +42,7 @@ test('unsafe methods need the CSRF token; logout revokes the session', async () 
   replay.cookies.set(SESSION_COOKIE, cookie);
   assert.equal((await replay.get('/api/v1/auth/session')).status, 401);
   const audit = await s.db.tx({ tenantId: a.tenantId }, (q) => q.query<{ action: string; actor_id: string }>(`SELECT action, actor_id FROM audit_log`));
-  assert.deepEqual(audit.rows.map((r) => [r.action, r.actor_id]), [['auth.logout', a.userId]]);
+  assert.deepEqual(audit.rows.map((r) => [r.action, r.actor_id]), [['auth.session.closed', a.userId]]);
 });
 
 test('the PDP denies by default, across tenants, by role, and asks for step-up when MFA is stale', () => {

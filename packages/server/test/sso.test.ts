@@ -213,11 +213,11 @@ test('the whole flow: PKCE + state + nonce, JIT provisioning, groups mapped to r
   const actions = audit.map((a) => `${a.action}:${a.outcome}`);
   assert.deepEqual(actions.filter((a) => a !== 'sso.config.updated:success'), [
     'sso.user.provisioned:success',
-    'sso.login:success',
-    'sso.login:failure',
-    'sso.login:failure',
+    'sso.login.completed:success',
+    'sso.login.completed:failure',
+    'sso.login.completed:failure',
     'sso.roles.changed:success',
-    'sso.login:success',
+    'sso.login.completed:success',
   ]);
   const users = await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ n: number }>(`SELECT count(*)::int AS n FROM sso_identities`));
   assert.equal(users.rows[0]!.n, 1);

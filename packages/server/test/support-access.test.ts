@@ -130,7 +130,7 @@ test('no grant, no access; a read-only grant reads but never writes, pinned to i
 
   // Every request of the session is in the customer's log, naming the grant; none in the other tenant's.
   const log = await auditOf(admin.tenantId);
-  const reqs = log.filter((e) => e.action === 'support.request');
+  const reqs = log.filter((e) => e.action === 'support.request.made');
   assert.deepEqual(reqs.map((e) => [e.details.path, e.details.status, e.outcome]), [
     ['/api/v1/support/session', 200, 'success'],
     ['/api/v1/support/tenant/users', 200, 'success'],
@@ -142,7 +142,7 @@ test('no grant, no access; a read-only grant reads but never writes, pinned to i
   assert.ok(log.some((e) => e.action === 'support.grant.opened' && e.details.ticket === 'SUP-42'));
   assert.ok(log.some((e) => e.action === 'support.grant.refused' && e.details.code === 'support_grant_too_long'));
   const otherLog = await auditOf(other.tenantId);
-  assert.equal(otherLog.filter((e) => e.action === 'support.request').length, 0);
+  assert.equal(otherLog.filter((e) => e.action === 'support.request.made').length, 0);
   assert.ok(otherLog.some((e) => e.action === 'support.session.refused'), "the other tenant saw the refused attempt against it");
 
   // Revocation ends the session at once, and the grant cannot be used again.
@@ -171,8 +171,8 @@ test('a read-write grant allows a change until it expires; then the session is r
   const w = await c.post(`/api/v1/support/tenant/users/${victim.userId}/unlock`);
   assert.equal(w.status, 200, w.text);
   const log = await auditOf(admin.tenantId);
-  assert.ok(log.some((e) => e.action === 'auth.account_unlocked' && e.actor_id.startsWith('support:')), 'the change itself is audited with the support actor');
-  assert.ok(log.some((e) => e.action === 'support.request' && e.details.status === 200 && e.details.grant_id === g.json.id && e.details.method === 'POST'));
+  assert.ok(log.some((e) => e.action === 'auth.account.unlocked' && e.actor_id.startsWith('support:')), 'the change itself is audited with the support actor');
+  assert.ok(log.some((e) => e.action === 'support.request.made' && e.details.status === 200 && e.details.grant_id === g.json.id && e.details.method === 'POST'));
 
   // Expiry (moved into the past): the very next request is refused.
   await s.asAdmin((db) => db.query(`UPDATE support_grants SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 second' WHERE id = $1`, [g.json.id]));

@@ -9,7 +9,7 @@ import { FsVault } from '../src/vault/fs.js';
 import { VaultError } from '../src/vault/vault.js';
 import { getSealed, putSealed, tenantKey } from '../src/vault/sealed.js';
 import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
-import { recordAudit } from '../src/audit/record.js';
+import { recordAudit } from '../src/platform/audit.js';
 import { retentionMonths } from '../src/audit/snapshot.js';
 import { loadKeyFile } from '../src/crypto/keyfile.js';
 import { dataPaths } from '../src/datadir.js';
@@ -73,7 +73,7 @@ test('snapshots: new entries and their checkpoint go to the vault, encrypted, re
   try {
     const a = await loginAs(s, { roles: ['admin'] });
     await s.db.tx({ tenantId: a.tenantId }, async (q) => {
-      for (let i = 0; i < 4; i++) await recordAudit(q, a.tenantId, { type: 'system', id: 't' }, { action: 'auth.login', outcome: 'success' });
+      for (let i = 0; i < 4; i++) await recordAudit(q, a.tenantId, { type: 'system', id: 't' }, { action: 'auth.session.opened', outcome: 'success', details: { stage: 'password' } });
     });
     const r1 = await a.client.post('/api/v1/audit/snapshots', {});
     assert.equal(r1.status, 201, r1.text);
@@ -81,7 +81,7 @@ test('snapshots: new entries and their checkpoint go to the vault, encrypted, re
     const years = (new Date(r1.json.retain_until).getTime() - Date.now()) / (365.25 * 86400_000);
     assert.ok(years > 6.9 && years < 7.1, `retained ${years} years`);
     assert.equal((await a.client.post('/api/v1/audit/snapshots', {})).json.status, 'up_to_date');
-    await s.db.tx({ tenantId: a.tenantId }, (q) => recordAudit(q, a.tenantId, { type: 'system', id: 't' }, { action: 'auth.logout', outcome: 'success' }));
+    await s.db.tx({ tenantId: a.tenantId }, (q) => recordAudit(q, a.tenantId, { type: 'system', id: 't' }, { action: 'auth.session.closed', outcome: 'success' }));
     const r2 = await a.client.post('/api/v1/audit/snapshots', {});
     assert.deepEqual([r2.json.from_seq, r2.json.to_seq], [5, 5]);
     assert.equal((await a.client.get('/api/v1/audit/snapshots')).json.snapshots.length, 2);

@@ -77,8 +77,8 @@ test('WebAuthn serves step-up: a stale admin verifies with the key and the step-
   a.client.headers['x-csrf-token'] = v.json.csrf_token;
   assert.equal((await a.client.request('PUT', '/api/v1/auth/settings', { json: { mfa_required: true } })).status, 200);
   const log = await s.db.tx({ tenantId: a.tenantId }, (q) => q.query<{ action: string; details: { method?: string } }>(`SELECT action, details FROM audit_log ORDER BY seq`));
-  assert.ok(log.rows.some((r) => r.action === 'auth.step_up' && r.details.method === 'webauthn'));
-  assert.ok(log.rows.some((r) => r.action === 'auth.mfa_enrolled' && r.details.method === 'webauthn'));
+  assert.ok(log.rows.some((r) => r.action === 'auth.session.stepped_up' && r.details.method === 'webauthn'));
+  assert.ok(log.rows.some((r) => r.action === 'auth.mfa.enrolled' && r.details.method === 'webauthn'));
   // Removing the key: only one's own, with fresh MFA.
   const factors = await a.client.get('/api/v1/auth/mfa');
   const id = factors.json.factors[0].id;

@@ -6,7 +6,7 @@
  *    over the signed device API;
  *  - finding.opened on the first scan and finding.resolved on a second scan of the scope
  *    where the same ports came back as the expected policy wants;
- *  - audit.integrity_alert when a checkpoint is requested over a log whose newest entries
+ *  - audit.integrity.failed when a checkpoint is requested over a log whose newest entries
  *    were cut by a database superuser.
  * PGlite, and PostgreSQL with DATABASE_URL.
  */
@@ -111,8 +111,8 @@ test('milestones: each of 25, 50 and 75 % is crossed once, over many splits of a
   }
 });
 
-test('a worker posting results crosses 25, 50 and 75 %: one verified probe.scan.progress each, with probes done/planned; then started and finished', async () => {
-  await endpoint('/ok', ['probe.scan.started', 'probe.scan.progress', 'probe.scan.finished']);
+test('a worker posting results crosses 25, 50 and 75 %: one verified probe.scan.progressed each, with probes done/planned; then started and finished', async () => {
+  await endpoint('/ok', ['probe.scan.started', 'probe.scan.progressed', 'probe.scan.finished']);
   await uploadScope(org, scopeDoc(org, 'events', { expected_policy: [{ cidr: '10.0.0.30/32', open_ports: [443] }] }));
   const scanId = await requestScan(org, { scope_id: 'events', targets: ['10.0.0.30'], ports: [22, 80, 443, 8080], probe_types: ['tcp_connect'], rate_pps: 10 });
   const w = await enrollWorker(s, org, 'events-worker');
@@ -124,7 +124,7 @@ test('a worker posting results crosses 25, 50 and 75 %: one verified probe.scan.
   const l = await post('/api/v1/probe/jobs/lease', {});
   assert.equal(l.scan.id, scanId);
   await post(`/api/v1/probe/jobs/${l.lease_id}/renew`, { planned_probes: 4 });
-  const progress = async () => (await received('/ok', 'probe.scan.progress')).filter((g) => g.data.scan.uid === scanId);
+  const progress = async () => (await received('/ok', 'probe.scan.progressed')).filter((g) => g.data.scan.uid === scanId);
   await post(`/api/v1/probe/jobs/${l.lease_id}/results`, { batch_id: randomUUID(), results: [result('10.0.0.30', 22, 'open')] });
   assert.deepEqual((await progress()).map((g) => g.data.unmapped), [{ probes_done: 1, probes_planned: 4 }]);
   const batch2 = randomUUID();
@@ -138,7 +138,7 @@ test('a worker posting results crosses 25, 50 and 75 %: one verified probe.scan.
   assert.ok(got.every((g) => g.verified && g.status === 200 && g.data.class_uid === 6007 && g.data.activity_name === 'Progress' && g.data.type_uid === 600799));
   assert.equal(new Set(got.map((g) => g.id)).size, 3, 'three logical messages');
   const all = (await received('/ok')).filter((g) => g.data.scan?.uid === scanId).map((g) => g.type);
-  assert.deepEqual(all.filter((t) => t !== 'probe.scan.progress'), ['probe.scan.started', 'probe.scan.finished']);
+  assert.deepEqual(all.filter((t) => t !== 'probe.scan.progressed'), ['probe.scan.started', 'probe.scan.finished']);
 });
 
 test('finding.opened on the first scan, finding.resolved on the next one where the ports are as expected', async () => {
@@ -173,8 +173,8 @@ test('finding.opened on the first scan, finding.resolved on the next one where t
   assert.equal((await received('/findings', 'probe.finding.opened')).filter((g) => g.data.finding_info.related_events[0].uid === second).length, 0);
 });
 
-test('a log cut by a database superuser: the requested checkpoint is refused and every subscribed SIEM gets a verified audit.integrity_alert', async () => {
-  await endpoint('/integrity', ['audit.integrity_alert']);
+test('a log cut by a database superuser: the requested checkpoint is refused and every subscribed SIEM gets a verified audit.integrity.failed', async () => {
+  await endpoint('/integrity', ['audit.integrity.failed']);
   const cp = await org.admin.client.post('/api/v1/audit/checkpoints', {});
   assert.equal(cp.status, 201, cp.text);
   const size = Number(cp.json.tree_size);
@@ -198,7 +198,7 @@ test('a log cut by a database superuser: the requested checkpoint is refused and
   const got = await received('/integrity');
   assert.equal(got.length, 1);
   const a = got[0]!;
-  assert.equal(a.type, 'audit.integrity_alert');
+  assert.equal(a.type, 'audit.integrity.failed');
   assert.ok(a.verified);
   assert.equal(a.status, 200);
   assert.equal(a.data.class_uid, 2004);

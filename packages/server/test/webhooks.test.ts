@@ -11,7 +11,8 @@ import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
 import { createSelfSigned } from '../src/tls/certificate.js';
 import { FileKeyProvider } from '../src/crypto/keyfile.js';
 import { dataPaths } from '../src/datadir.js';
-import { MAX_ATTEMPTS, WEBHOOK_BACKOFF } from '../src/webhooks/deliver.js';
+import { enqueue, MAX_ATTEMPTS, WEBHOOK_BACKOFF } from '../src/webhooks/deliver.js';
+import { scanActivity } from '../src/webhooks/ocsf.js';
 import { outboxBackoffMs, outboxFor } from '../src/platform/outbox.js';
 import { finishedScan } from './probe-finished-scan.js';
 
@@ -211,6 +212,10 @@ test('410 disables the endpoint; nothing more is queued for it until an admin en
   const states = msgs.map((m: { state: string }) => m.state).sort();
   // Both were sent at once (or one after the 410 disabled the endpoint): each is cancelled, none is retried.
   assert.deepEqual(states, ['cancelled', 'cancelled']);
+  // The disable is audited once, by the delivery job, in the transaction that disabled it.
+  const disabled = await s.asAdmin(async (a) => (await a.query<{ actor_id: string; target_id: string; details: { reason: string } }>(`SELECT actor_id, target_id, details FROM audit_log WHERE tenant_id = $1 AND action = 'webhook.endpoint.disabled'`, [t.tenantId])).rows);
+  assert.deepEqual(disabled.map((r) => [r.actor_id, r.target_id]), [['webhooks', t.endpointId]]);
+  assert.match(disabled[0]!.details.reason, /410 Gone/);
   offset += 4 * 86400_000;
   assert.equal(await drainNow(), 0, 'a cancelled message is not retried');
   const before = msgs.length;
@@ -249,5 +254,25 @@ test('send test event: delivered and verified; a redirecting receiver is refused
   assert.equal(data.severity_id, 4);
   assert.equal(data.compliance.status, 'Fail');
   assert.equal(data.finding_info.related_events[0].uid, scanId);
-  assert.equal(got.find((g: { type: string }) => g.type === 'webhook.test')?.verified, true);
+  assert.equal(got.find((g: { type: string }) => g.type === 'webhook.test.sent')?.verified, true);
+});
+
+test('renamed event types: a former name is accepted and shown under its current name; a subscription stored under a former name still receives the event', async () => {
+  const admin = await loginAs(s, { roles: ['admin'], mfaFresh: true });
+  assert.equal((await admin.client.request('PUT', '/api/v1/webhooks/settings', { json: { allow_private_cidrs: ['127.0.0.0/8'] } })).status, 200);
+  const ep = await admin.client.post('/api/v1/webhooks/endpoints', { url: 'https://localhost:9/old', events: ['probe.scan.progress', 'probe.scan.progressed', 'probe.scan.finished'] });
+  assert.equal(ep.status, 201, ep.text);
+  assert.deepEqual(ep.json.events, ['probe.scan.progressed', 'probe.scan.finished']);
+  // As a server before the rename stored it; and one endpoint subscribed to something else.
+  await s.asAdmin((a) => a.query(`UPDATE webhook_endpoints SET events = ARRAY['probe.scan.progress'] WHERE id = $1`, [ep.json.id]));
+  const other = await admin.client.post('/api/v1/webhooks/endpoints', { url: 'https://localhost:9/other', events: ['probe.scan.finished'] });
+  assert.deepEqual((await admin.client.get('/api/v1/webhooks/endpoints')).json.find((e: { id: string }) => e.id === ep.json.id).events, ['probe.scan.progressed']);
+  const at = new Date();
+  const ids = await s.db.tx({ tenantId: admin.tenantId }, (q) =>
+    enqueue(q, admin.tenantId, 'probe.scan.progressed', at, (uid) => scanActivity('probe.scan.progressed', { tenantId: admin.tenantId, scanId: '00000000-0000-0000-0000-000000000001', scopeId: 'lab', scopeVersion: 1, state: 'running', at, progress: { done: 1, planned: 4 } }, uid)),
+  );
+  assert.equal(ids.length, 1, 'only the endpoint subscribed under the former name');
+  const msgs = (await admin.client.get(`/api/v1/webhooks/endpoints/${ep.json.id}/messages`)).json;
+  assert.deepEqual(msgs.map((m: { event_type: string }) => m.event_type), ['probe.scan.progressed']);
+  assert.deepEqual((await admin.client.get(`/api/v1/webhooks/endpoints/${other.json.id}/messages`)).json, []);
 });

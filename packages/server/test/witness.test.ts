@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envelope, merkle, signedNote, verifyExport } from '@parapet/core';
 import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
-import { recordAudit } from '../src/audit/record.js';
+import { recordAudit } from '../src/platform/audit.js';
 import { createWitness, serveWitness } from '@parapet/witness';
 import { loadKeyFile } from '../src/crypto/keyfile.js';
 import { dataPaths } from '../src/datadir.js';
@@ -27,7 +27,7 @@ after(async () => {
 
 async function add(tenantId: string, n: number) {
   await s.db.tx({ tenantId }, async (q) => {
-    for (let i = 0; i < n; i++) await recordAudit(q, tenantId, { type: 'system', id: 't' }, { action: 'auth.login', outcome: 'success', details: { i } });
+    for (let i = 0; i < n; i++) await recordAudit(q, tenantId, { type: 'system', id: 't' }, { action: 'auth.session.opened', outcome: 'success', details: { stage: `filler ${i}` } });
   });
 }
 

@@ -6,7 +6,7 @@ import { DataTable } from '../components/DataTable';
 import { OneTimeSecret } from '../components/Dialog';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 
-const EVENTS = ['probe.scan.requested', 'probe.scan.approved', 'probe.scan.rejected', 'probe.scan.started', 'probe.scan.progress', 'probe.scan.finished', 'probe.finding.opened', 'probe.finding.resolved', 'audit.integrity_alert', 'governance.anomaly.detected'];
+const EVENTS = ['probe.scan.requested', 'probe.scan.approved', 'probe.scan.rejected', 'probe.scan.started', 'probe.scan.progressed', 'probe.scan.finished', 'probe.finding.opened', 'probe.finding.resolved', 'audit.integrity.failed', 'governance.anomaly.detected'];
 
 interface Endpoint {
   id: string;

@@ -66,7 +66,7 @@ export function exampleReportInput(o: ExampleReportOptions = {}, at = '2026-11-3
     ['probe.scan.approved', lead],
     ['probe.scan.approved', lead2],
     ['probe.scan.queued', lead2],
-    ['probe.scan.running', 'worker-1'],
+    ['probe.scan.started', 'worker-1'],
     ['probe.scan.finished', 'worker-1'],
   ];
   const tree = new MerkleTree();
@@ -82,9 +82,9 @@ export function exampleReportInput(o: ExampleReportOptions = {}, at = '2026-11-3
     leaves.push(leaf);
     if (target?.id === scanId) scanSeqs.push(seq);
   };
-  for (let k = 0; k < 5; k++) push('auth.login', lead, null, k);
+  for (let k = 0; k < 5; k++) push('auth.session.opened', lead, null, k);
   scanEvents.forEach(([a, actor], k) => push(a, actor, { type: 'probe_scan', id: scanId }, 10 + k));
-  push('auth.login', op, null, 30);
+  push('auth.session.opened', op, null, 30);
   const size = tree.size;
   const checkpoint = signNote(checkpointText({ origin, size, root: tree.root() }), origin, privateKey);
   const entries = scanSeqs.map((seq) => ({ seq, leaf: leaves[seq - 1]!.toString('base64'), proof: tree.inclusionProof(seq - 1).map((h) => h.toString('base64')) }));

@@ -16,6 +16,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Queryable } from '@parapet/db';
 import { envelope, type KeyProvider } from '@parapet/core';
 import { registerSealedColumn } from '../platform/sealed.js';
+import { registerAuditActorSealer } from '../platform/audit.js';
 
 export const PII_PREFIX = 'pii1.';
 /** What a reader sees in place of a field whose subject was erased. */
@@ -90,6 +91,8 @@ export async function sealActorPii<T extends { type: string; id: string; name?: 
   const seal = (v: string | undefined) => (v === undefined ? undefined : key ? encrypt(key, tenantId, subject, v) : ERASED);
   return { ...actor, name: seal(actor.name), ip: seal(actor.ip), userAgent: seal(actor.userAgent) };
 }
+
+registerAuditActorSealer(sealActorPii);
 
 /**
  * Opens sealed fields for display, in place, for rows with `actor_name`, `ip`, `user_agent`.

@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
-import { sequencerFor } from './sequencer.js';
+import { sequencerFor } from '../platform/audit-sequencer.js';
+import { auditEventNamesByPrefix } from '../platform/audit.js';
 import { revealPii } from './pii.js';
 import { guard } from '../platform/guard.js';
 
@@ -93,7 +94,8 @@ export async function auditConsoleRoutes(app: FastifyInstance, deps: AppDeps): P
         const pat = arg('%' + like(f.actor) + '%');
         where.push(`(actor_name ILIKE ${pat} OR actor_id = ${arg(f.actor)} OR actor_id IN (SELECT id::text FROM users WHERE email ILIKE ${pat}))`);
       }
-      if (f.action) where.push(`action LIKE ${arg(like(f.action) + '%')}`);
+      // Rows keep the name they were written with: a prefix finds an event under its current and former names.
+      if (f.action) where.push(`(action LIKE ${arg(like(f.action) + '%')} OR action = ANY (${arg(auditEventNamesByPrefix(f.action))}::text[]))`);
       if (f.target) {
         const t = arg('%' + like(f.target) + '%');
         where.push(`(coalesce(target_type, '') || ':' || coalesce(target_id, '')) ILIKE ${t}`);

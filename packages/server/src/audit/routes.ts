@@ -2,21 +2,22 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
-import { actorOf, type UserPrincipal } from '../platform/principal.js';
+import { type UserPrincipal, actorOf } from '../platform/principal.js';
 import { ProblemError } from '../http/problem.js';
 import { join } from 'node:path';
-import { recordAudit } from './record.js';
-import { dirtyTenants, sequencerFor, snapshotPending } from './sequencer.js';
+import { recordAudit } from '../platform/audit.js';
+import { dirtyTenants, sequencerFor, snapshotPending } from '../platform/audit-sequencer.js';
 import { listTenantIds } from '../tenants/service.js';
 import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, retentionMonths, snapshotAuditLog } from './snapshot.js';
-import { sendToWitnesses, witnessRound, WITNESS_INTERVAL_MS } from './witness-client.js';
+import { WITNESS_INTERVAL_MS, sendToWitnesses, witnessRound } from './witness-client.js';
 import { auditStatus } from './status.js';
 import { FsVault } from '../vault/fs.js';
 import { merkle } from '@parapet/core';
 import { emitIntegrityAlert } from '../webhooks/events.js';
 import { forEachSettled } from '../platform/jobs.js';
-import { AuditTamperError, buildExport, CheckpointScheduler, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, treeFor, treeSize, type StoredCheckpoint } from './service.js';
+import { AuditTamperError, CheckpointScheduler, type StoredCheckpoint, buildExport, ensureLogKey, entriesRange, exportLog, issueCheckpoint, latestCheckpoint, logOrigin, treeFor, treeSize } from './service.js';
 import { guard } from '../platform/guard.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'audit.read': { roles: ['admin', 'auditor'] },
@@ -198,7 +199,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     await deps.db.tx(ctx(p), async (q) => {
       const before = retentionMonths((await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants FOR UPDATE`)).rows[0]?.settings);
       await q.query(`UPDATE tenants SET settings = settings || jsonb_build_object('audit_retention_months', $1::int)`, [months]);
-      await recordAudit(q, p.tenantId, actorOf(req), { action: 'audit.settings_changed', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { retention_months: { before, after: months } } });
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'audit.settings.changed', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { retention_months: { before, after: months } } });
     });
     return retentionView(months);
   });

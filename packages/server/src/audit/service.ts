@@ -4,8 +4,9 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
 import { envelope, merkle, MerkleFrontier, signedNote, EXPORT_FORMAT, type AuditExport, type KeyProvider } from '@parapet/core';
-import { RECORD_COLUMNS, recordAudit, recordOfRow, type AuditActor, type AuditRow } from './record.js';
-import { sequencerFor } from './sequencer.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
+import { RECORD_COLUMNS, recordOfRow, type AuditRow } from '../platform/audit-rows.js';
+import { sequencerFor } from '../platform/audit-sequencer.js';
 import { registerSealedColumn } from '../platform/sealed.js';
 import { join } from 'node:path';
 import type { WormVault } from '../vault/vault.js';
@@ -337,7 +338,7 @@ export function startCheckpointTimer(o: { db: Database; keys: KeyProvider; dirty
  * (then the export goes out as it is, for `audit verify` to pinpoint, with the reason).
  */
 export async function exportLog(db: Database, keys: KeyProvider, tenantId: string, actor: AuditActor, vault?: WormVault): Promise<{ export: AuditExport; tamper?: string }> {
-  await db.tx({ tenantId, actor: `${actor.type}:${actor.id}` }, (q) => recordAudit(q, tenantId, actor, { action: 'audit.exported', outcome: 'success', target: { type: 'audit_log', id: tenantId } }));
+  await db.tx({ tenantId, actor: `${actor.type}:${actor.id}` }, (q) => recordAudit(q, tenantId, actor, { action: 'audit.log.exported', outcome: 'success', target: { type: 'audit_log', id: tenantId } }));
   let tamper: string | undefined;
   try {
     await issueCheckpoint(db, keys, tenantId, { vault });

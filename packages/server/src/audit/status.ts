@@ -6,7 +6,7 @@
 import type { Database } from '@parapet/db';
 import { verifyExport } from '@parapet/core';
 import type { WormVault } from '../vault/vault.js';
-import { sequencerFor } from './sequencer.js';
+import { sequencerFor } from '../platform/audit-sequencer.js';
 import { witnessesOf } from './witness-client.js';
 import { buildExport, latestCheckpoint, pinnedCheckpoint } from './service.js';
 

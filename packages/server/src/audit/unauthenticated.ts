@@ -11,7 +11,7 @@
  *    log still shows that a flood happened and how big it was.
  */
 import type { Database, Queryable } from '@parapet/db';
-import { recordAudit, type AuditActor, type AuditEntry } from './record.js';
+import { recordAudit, type AuditActor, type AuditEntry, type AuditEventName } from '../platform/audit.js';
 
 /** Bucket size: entries a tenant may receive at once from unauthenticated traffic. */
 export const REFUSAL_BURST = 60;
@@ -56,10 +56,11 @@ export const unauthenticatedBudget = new AuditBudget();
  * Records `e` inside the caller's tenant transaction when the budget allows; the caller
  * already knows the tenant exists. Returns whether it was written.
  */
-export async function recordBudgeted(q: Queryable, tenantId: string, actor: AuditActor, e: AuditEntry, nowMs = Date.now()): Promise<boolean> {
+export async function recordBudgeted<A extends AuditEventName>(q: Queryable, tenantId: string, actor: AuditActor, e: AuditEntry<A>, nowMs = Date.now()): Promise<boolean> {
   const t = unauthenticatedBudget.take(tenantId, nowMs);
   if (!t.allowed) return false;
-  await recordAudit(q, tenantId, actor, t.suppressed ? { ...e, details: { ...(e.details ?? {}), suppressed: t.suppressed } } : e);
+  // `suppressed` (entries the budget dropped before this one) may ride on any event's details.
+  await recordAudit(q, tenantId, actor, t.suppressed ? ({ ...e, details: { ...(e.details ?? {}), suppressed: t.suppressed } } as AuditEntry<A>) : e);
   return true;
 }
 
@@ -67,7 +68,7 @@ export async function recordBudgeted(q: Queryable, tenantId: string, actor: Audi
  * Records `e` in its own transaction, only if `tenantId` names an existing tenant and the
  * budget allows. Returns whether it was written. Database errors propagate.
  */
-export async function recordUnauthenticated(db: Database, tenantId: string, actor: AuditActor, e: AuditEntry, nowMs = Date.now()): Promise<boolean> {
+export async function recordUnauthenticated<A extends AuditEventName>(db: Database, tenantId: string, actor: AuditActor, e: AuditEntry<A>, nowMs = Date.now()): Promise<boolean> {
   return db.tx({ tenantId, actor: 'system:unauthenticated' }, async (q) => {
     const exists = (await q.query(`SELECT 1 FROM tenants WHERE id = $1`, [tenantId])).rows.length > 0;
     if (!exists) return false;

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { isUniqueViolation } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
 import { actorOf } from '../platform/principal.js';
@@ -57,7 +57,7 @@ export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Pro
             `INSERT INTO delegations (tenant_id, grantee_type, grantee_id, category, granted_by) VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at`,
             [p.tenantId, b.grantee_type, b.grantee_id, b.category, p.userId],
           );
-          await recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.delegation_granted', outcome: 'success', target: { type: b.grantee_type, id: b.grantee_id }, details: { category: b.category, delegation_id: rows[0]!.id } });
+          await recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.delegation.granted', outcome: 'success', target: { type: b.grantee_type, id: b.grantee_id }, details: { category: b.category, delegation_id: rows[0]!.id } });
           return rows[0]!;
         });
         reply.code(201);
@@ -77,7 +77,7 @@ export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Pro
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const { rows } = await q.query<{ grantee_type: string; grantee_id: string; category: string }>(`DELETE FROM delegations WHERE id = $1 RETURNING grantee_type, grantee_id, category`, [req.params.id]);
         if (!rows[0]) throw new ProblemError(404, 'delegation_not_found', 'No such delegation.');
-        await recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.delegation_revoked', outcome: 'success', target: { type: rows[0].grantee_type, id: rows[0].grantee_id }, details: { category: rows[0].category, delegation_id: req.params.id } });
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.delegation.revoked', outcome: 'success', target: { type: rows[0].grantee_type, id: rows[0].grantee_id }, details: { category: rows[0].category, delegation_id: req.params.id } });
       });
       reply.code(204);
     },

@@ -4,7 +4,7 @@
  */
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { recordBudgeted } from '../audit/unauthenticated.js';
 import { ProblemError } from '../http/problem.js';
 import { tenantBySlug } from '../tenants/service.js';
@@ -63,7 +63,7 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
     const { rows } = await q.query<{ id: string; password_hash: string | null; status: string; roles: string[] }>(`SELECT id, password_hash, status, roles FROM users WHERE email = $1`, [email]);
     const user = rows[0];
     if (refusal) {
-      await recordBudgeted(q, tenantId, actor, { action: 'auth.login', outcome: 'denied', ...(user ? { target: { type: 'user', id: user.id } } : {}), details: { email, reason: refusal.reason, retry_after_seconds: refusal.retryAfter, stage: 'password' } });
+      await recordBudgeted(q, tenantId, actor, { action: 'auth.session.opened', outcome: 'denied', ...(user ? { target: { type: 'user', id: user.id } } : {}), details: { email, reason: refusal.reason, retry_after_seconds: refusal.retryAfter, stage: 'password' } });
     }
     return { refusal, user };
   });
@@ -80,14 +80,14 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
   const out = await deps.db.tx({ tenantId, actor: u ? `user:${u.id}` : 'system:login' }, async (q) => {
     if (!ok) {
       const reason = !u ? 'unknown_user' : u.status !== 'active' ? 'deactivated' : !u.password_hash ? 'no_password' : 'bad_password';
-      await recordBudgeted(q, tenantId, { ...actor, ...(u ? { id: u.id, type: 'user', name: email } : {}) }, { action: 'auth.login', outcome: 'failure', ...(u ? { target: { type: 'user', id: u.id } } : {}), details: { email, reason, stage: 'password' } });
+      await recordBudgeted(q, tenantId, { ...actor, ...(u ? { id: u.id, type: 'user', name: email } : {}) }, { action: 'auth.session.opened', outcome: 'failure', ...(u ? { target: { type: 'user', id: u.id } } : {}), details: { email, reason, stage: 'password' } });
       return { error: invalid() };
     }
     const userId = u!.id;
     const who: AuditActor = { ...actor, type: 'user', id: userId, name: email };
     if (rehash) {
       await q.query(`UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, [userId, rehash]);
-      await recordAudit(q, tenantId, who, { action: 'auth.password_rehashed', outcome: 'success', target: { type: 'user', id: userId } });
+      await recordAudit(q, tenantId, who, { action: 'auth.password.rehashed', outcome: 'success', target: { type: 'user', id: userId } });
     }
     if (input.previousCookie) await endPreviousSession(q, tenantId, input.previousCookie);
     const settings = await getAuthSettings(q, tenantId);
@@ -99,7 +99,7 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
     if (state === 'mfa_pending') await giveBackIp(q, ip);
     else await recordFullSignIn(q, tenantId, email, userId, ip, now);
     const s = await createSession(q, { tenantId, userId, ip: actor.ip, userAgent: actor.userAgent, state });
-    await recordAudit(q, tenantId, who, { action: state === 'full' ? 'auth.login' : 'auth.mfa_challenge', outcome: 'success', target: { type: 'session', id: s.id }, details: { stage: 'password', state } });
+    await recordAudit(q, tenantId, who, { action: state === 'full' ? 'auth.session.opened' : 'auth.mfa.challenged', outcome: 'success', target: { type: 'session', id: s.id }, details: { stage: 'password', state } });
     return { result: { tenantId, userId, state, cookie: s.cookie, csrfToken: s.csrfToken, sessionId: s.id } };
   });
   if ('error' in out) throw out.error;
@@ -161,7 +161,7 @@ export async function completeSecondFactor(
   const who: AuditActor = { ...actor, type: 'user', id: s.userId, name: s.email };
   const out = await deps.db.tx({ tenantId: s.tenantId, actor: `user:${s.userId}` }, async (q) => {
     const r = await checkSecondFactor(q, deps, s.tenantId, s.userId, s.email, actor.ip ?? 'unknown', verifier);
-    const action = kind === 'login' ? 'auth.login' : 'auth.step_up';
+    const action = kind === 'login' ? 'auth.session.opened' : 'auth.session.stepped_up';
     if (!r.method) {
       await recordAudit(q, s.tenantId, who, { action, outcome: r.refusal ? 'denied' : 'failure', target: { type: 'session', id: s.sessionId }, details: { stage: 'mfa', reason: r.refusal?.reason ?? 'bad_code', ...(r.refusal ? { retry_after_seconds: r.refusal.retryAfter } : {}) } });
       return { error: r.refusal ? refusalProblem(r.refusal) : new ProblemError(401, 'mfa_code_invalid', 'The code is wrong, expired or already used.') };

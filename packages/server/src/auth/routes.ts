@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
-import { actorOf, ROLES, type UserPrincipal } from '../platform/principal.js';
-import { CSRF_HEADER, SESSION_COOKIE, listUserSessions, resolveAnySession, revokeSession, revokeUserSessions, rotateSession, sessionCookieOptions, type SessionState } from './sessions.js';
+import { ROLES, type UserPrincipal, actorOf } from '../platform/principal.js';
+import { CSRF_HEADER, SESSION_COOKIE, type SessionState, listUserSessions, resolveAnySession, revokeSession, revokeUserSessions, rotateSession, sessionCookieOptions } from './sessions.js';
 import { completeSecondFactor, passwordLogin } from './login.js';
 import { beginTotpEnrolment, getTotp, issueRecoveryCodes, otpauthUri, remainingRecoveryCodes, verifyUserTotp } from './totp.js';
 import { defineActions } from '../platform/pdp.js';
@@ -13,6 +13,7 @@ import { delegationRoutes } from './delegations.js';
 import { unlockUser } from './unlock.js';
 import { authorizeNewFactor, selfResource } from './self.js';
 import { guard, guardUser } from '../platform/guard.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   // Self-service on one's own account: every role; the resource is the caller's own user.
@@ -191,9 +192,9 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         // used afterwards). The session rotates (privilege change) and an enrolment session is full.
         const rot = await rotateSession(q, p.tenantId, p.sessionId, { state: 'full' });
         const actor = { ...actorOf(req), type: 'user' as const, id: p.userId, name: p.email };
-        await recordAudit(q, p.tenantId, actor, { action: 'auth.mfa_enrolled', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'totp' } });
-        await recordAudit(q, p.tenantId, actor, { action: 'auth.recovery_codes_issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });
-        if (state === 'mfa_enroll') await recordAudit(q, p.tenantId, actor, { action: 'auth.login', outcome: 'success', target: { type: 'session', id: p.sessionId }, details: { stage: 'mfa_enrolment', method: 'totp' } });
+        await recordAudit(q, p.tenantId, actor, { action: 'auth.mfa.enrolled', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'totp' } });
+        await recordAudit(q, p.tenantId, actor, { action: 'auth.recovery_codes.issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });
+        if (state === 'mfa_enroll') await recordAudit(q, p.tenantId, actor, { action: 'auth.session.opened', outcome: 'success', target: { type: 'session', id: p.sessionId }, details: { stage: 'mfa_enrolment', method: 'totp' } });
         return { ok: { codes, rot } };
       });
       if ('error' in out) throw out.error;
@@ -211,7 +212,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         if ((await getAuthSettings(q, p.tenantId)).mfaRequired) throw new ProblemError(409, 'mfa_required_by_tenant', 'Your organisation requires MFA; enrol another factor instead of removing this one.');
         await q.query(`DELETE FROM mfa_totp WHERE user_id = $1`, [p.userId]);
         await q.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [p.userId]);
-        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.mfa_removed', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'totp' } });
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.mfa.removed', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'totp' } });
       });
       reply.code(204);
     },
@@ -225,7 +226,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         if (!(await getTotp(q, p.userId))?.confirmed_at) throw new ProblemError(409, 'no_mfa', 'Enrol an authenticator before asking for recovery codes.');
         const codes = await issueRecoveryCodes(q, p.tenantId, p.userId);
-        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.recovery_codes_issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.recovery_codes.issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });
         return { recovery_codes: codes };
       });
     },
@@ -300,7 +301,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   app.post('/api/v1/auth/logout', { schema: { tags: ['auth'], summary: 'End this session.', response: { 204: { type: 'null' }, '4xx': problem } } }, async (req, reply) => {
     await guardUser(req, async (q, p) => {
       await revokeSession(q, p.sessionId);
-      await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.logout', outcome: 'success', target: { type: 'session', id: p.sessionId } });
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.session.closed', outcome: 'success', target: { type: 'session', id: p.sessionId } });
     });
     reply.clearCookie(SESSION_COOKIE, sessionCookieOptions());
     reply.code(204);
@@ -313,7 +314,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       const { principal: p } = await guard(req, 'auth.self.manage', selfResource);
       const ended = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const n = await revokeUserSessions(q, p.userId);
-        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.logout_all', outcome: 'success', target: { type: 'user', id: p.userId }, details: { ended: n } });
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.sessions.closed', outcome: 'success', target: { type: 'user', id: p.userId }, details: { ended: n } });
         return n;
       });
       reply.clearCookie(SESSION_COOKIE, sessionCookieOptions());
@@ -339,7 +340,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         const cur = await getAuthSettings(q, p.tenantId);
         const next = { stepUpMaxAgeSeconds: req.body.step_up_max_age_seconds ?? cur.stepUpMaxAgeSeconds, mfaRequired: req.body.mfa_required ?? cur.mfaRequired };
         await setAuthSettings(q, p.tenantId, next);
-        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.settings_changed', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { before: cur, after: next } });
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.settings.changed', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { before: cur, after: next } });
         return { step_up_max_age_seconds: next.stepUpMaxAgeSeconds, mfa_required: next.mfaRequired };
       });
     },

@@ -5,7 +5,7 @@
  * calls unlockUser directly.
  */
 import type { Database } from '@parapet/db';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { clearAccountThrottle } from './throttle.js';
 
@@ -25,7 +25,7 @@ export async function unlockUser(db: Database, tenantId: string, userId: string,
     const { rows } = await q.query<{ email: string }>(`SELECT email FROM users WHERE id = $1`, [userId]);
     if (!rows[0]) throw new ProblemError(404, 'user_not_found', 'There is no such user in this organisation.');
     const cleared = await clearAccountThrottle(q, rows[0].email, userId);
-    await recordAudit(q, tenantId, actor, { action: 'auth.account_unlocked', outcome: 'success', target: { type: 'user', id: userId }, details: { email: rows[0].email, cleared } });
+    await recordAudit(q, tenantId, actor, { action: 'auth.account.unlocked', outcome: 'success', target: { type: 'user', id: userId }, details: { email: rows[0].email, cleared } });
     return { userId, email: rows[0].email, cleared };
   });
 }

@@ -8,7 +8,7 @@ import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthe
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { actorOf } from '../platform/principal.js';
 import { guard } from '../platform/guard.js';
@@ -113,8 +113,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
         // Registration is not a verification: the MFA time is untouched (see authorizeNewFactor).
         const rot = await rotateSession(q, p.tenantId, p.sessionId, { state: 'full' });
         const actor = { ...actorOf(req), type: 'user' as const, id: p.userId, name: p.email };
-        await recordAudit(q, p.tenantId, actor, { action: 'auth.mfa_enrolled', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'webauthn', credential_id: c.id } });
-        if (codes) await recordAudit(q, p.tenantId, actor, { action: 'auth.recovery_codes_issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });
+        await recordAudit(q, p.tenantId, actor, { action: 'auth.mfa.enrolled', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'webauthn', credential_id: c.id } });
+        if (codes) await recordAudit(q, p.tenantId, actor, { action: 'auth.recovery_codes.issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });
         return { ok: { id: c.id, codes, rot } };
       });
       if ('error' in out) throw out.error;
@@ -199,7 +199,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const { rows } = await q.query<{ credential_id: string }>(`DELETE FROM webauthn_credentials WHERE id = $1 AND user_id = $2 RETURNING credential_id`, [req.params.id, p.userId]);
         if (!rows[0]) throw new ProblemError(404, 'credential_not_found', 'You have no such credential.');
-        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.mfa_removed', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'webauthn', credential_id: rows[0].credential_id } });
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.mfa.removed', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'webauthn', credential_id: rows[0].credential_id } });
       });
       reply.code(204);
     },

@@ -1,12 +1,13 @@
 /**
  * Key rotation for the CLI and jobs: the platform walk (platform/sealed.ts) plus one audit
- * entry per tenant whose values moved (`crypto.keys_rewrapped`).
+ * entry per tenant whose values moved (`crypto.keys.rewrapped`).
  */
 import type { KeyProvider } from '@parapet/core';
 import type { Database } from '@parapet/db';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { rewrapAll as platformRewrap, type RewrapReport } from '../platform/sealed.js';
 import type { WormVault } from '../vault/vault.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 export {
   registerSealedColumn, registerSealedColumn as registerEncryptedColumn, sealedColumns, sealedColumns as encryptedColumns, keyUsage, discoverSealedColumns,
@@ -24,7 +25,7 @@ export async function rewrapAll(db: Database, keys: KeyProvider, o: { vault?: Wo
     ...opts,
     onTenant: (tenantId, count) =>
       db.tx({ tenantId, actor: 'system:key-rotation' }, (q) =>
-        recordAudit(q, tenantId, { type: 'system', id: 'key-rotation' }, { action: 'crypto.keys_rewrapped', outcome: 'success', details: { count, active_key: active } }),
+        recordAudit(q, tenantId, { type: 'system', id: 'key-rotation' }, { action: 'crypto.keys.rewrapped', outcome: 'success', details: { count, active_key: active } }),
       ),
   });
 }

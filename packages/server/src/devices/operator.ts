@@ -8,7 +8,7 @@
  * carry `via: 'cli'`.
  */
 import type { Database } from '@parapet/db';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { createEnrollmentToken, type DeviceKind } from './tokens.js';
 import { listDevices, revokeDevice, type DeviceRow } from './fleet.js';
 
@@ -22,13 +22,13 @@ const actorOf = (o: Operator): AuditActor => ({ type: 'system', id: 'cli', name:
 
 /**
  * Creates a single-use enrollment token (lifetime in seconds, 60 s to 7 d) and audits
- * `device.token_created`. The returned `token` is shown once. Throws RangeError for a
+ * `device.token.created`. The returned `token` is shown once. Throws RangeError for a
  * lifetime out of bounds (nothing is written).
  */
 export function operatorCreateEnrollmentToken(db: Database, tenantId: string, op: Operator, o: { kind: DeviceKind; expiresInSeconds: number }): Promise<{ id: string; token: string; kind: DeviceKind; expiresAt: Date }> {
   return db.tx({ tenantId, actor: CREATED_BY }, async (q) => {
     const t = await createEnrollmentToken(q, { tenantId, kind: o.kind, expiresInSeconds: o.expiresInSeconds, createdBy: CREATED_BY });
-    await recordAudit(q, tenantId, actorOf(op), { action: 'device.token_created', outcome: 'success', target: { type: 'enrollment_token', id: t.id }, details: { kind: t.kind, expires_at: t.expiresAt.toISOString(), via: 'cli' } });
+    await recordAudit(q, tenantId, actorOf(op), { action: 'device.token.created', outcome: 'success', target: { type: 'enrollment_token', id: t.id }, details: { kind: t.kind, expires_at: t.expiresAt.toISOString(), via: 'cli' } });
     return t;
   });
 }

@@ -2,15 +2,16 @@ import './deactivation.js'; // registers the user-deactivation hook
 import type { FastifyInstance } from 'fastify';
 import { httpsig } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
-import { ProblemError, type ProblemCode } from '../http/problem.js';
-import { recordAudit } from '../audit/record.js';
+import { type ProblemCode, ProblemError } from '../http/problem.js';
+import { recordAudit } from '../platform/audit.js';
 import { actorOf } from '../platform/principal.js';
 import { defineActions } from '../platform/pdp.js';
-import { createEnrollmentToken, DEFAULT_TOKEN_SECONDS, hashSecret, MAX_TOKEN_SECONDS, parseToken, type DeviceKind } from './tokens.js';
+import { DEFAULT_TOKEN_SECONDS, type DeviceKind, MAX_TOKEN_SECONDS, createEnrollmentToken, hashSecret, parseToken } from './tokens.js';
 import { listDevices, revokeDevice } from './fleet.js';
 import { announcePins, serverPins } from './pins.js';
 import { auditRefusal, ed25519PublicKey, policy, refuse, signableOf } from './verify.js';
 import { guard, guardDevice } from '../platform/guard.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'device.token.create': { roles: ['admin'], stepUp: true },
@@ -72,7 +73,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
           throw new ProblemError(400, 'owner_not_found', 'The device owner must be an active user of this organisation.');
         }
         const t = await createEnrollmentToken(q, { tenantId: p.tenantId, kind: req.body.kind, expiresInSeconds: req.body.expires_in_seconds, createdBy: `user:${p.userId}`, ownerUserId: owner });
-        await recordAudit(q, p.tenantId, actorOf(req), { action: 'device.token_created', outcome: 'success', target: { type: 'enrollment_token', id: t.id }, details: { kind: t.kind, expires_at: t.expiresAt.toISOString(), owner_user_id: owner ?? null } });
+        await recordAudit(q, p.tenantId, actorOf(req), { action: 'device.token.created', outcome: 'success', target: { type: 'enrollment_token', id: t.id }, details: { kind: t.kind, expires_at: t.expiresAt.toISOString(), owner_user_id: owner ?? null } });
         return t;
       });
       reply.code(201);
@@ -191,7 +192,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
         const changed = (['version', 'platform', 'key_store'] as const).filter((k) => b[k] !== undefined && b[k] !== before[k]);
         // Heartbeats are frequent; the audit trail records status changes, not every beat.
         if (changed.length) {
-          await recordAudit(q, d.tenantId, actorOf(req), { action: 'device.heartbeat', outcome: 'success', target: { type: 'device', id: d.deviceId }, details: Object.fromEntries(changed.map((k) => [k, { from: before[k], to: b[k] }])) });
+          await recordAudit(q, d.tenantId, actorOf(req), { action: 'device.status.changed', outcome: 'success', target: { type: 'device', id: d.deviceId }, details: Object.fromEntries(changed.map((k) => [k, { from: before[k], to: b[k] }])) });
         }
       });
       return { device_id: d.deviceId, status: 'active', server_time: deps.now().toISOString() };

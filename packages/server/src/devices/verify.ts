@@ -55,7 +55,7 @@ export function parseKeyId(keyid: string | undefined): { tenantId: string; devic
  * Audits a refused device request in the named tenant: only when that tenant exists, and
  * within the per-tenant budget for unauthenticated traffic (audit/unauthenticated.ts).
  */
-export async function auditRefusal(db: Database, req: FastifyRequest, tenantId: string | undefined, action: 'device.request_refused' | 'device.enrolled', code: string, target?: { type: string; id: string }, actor?: { type: 'device'; id: string }): Promise<void> {
+export async function auditRefusal(db: Database, req: FastifyRequest, tenantId: string | undefined, action: 'device.request.refused' | 'device.enrolled', code: string, target?: { type: string; id: string }, actor?: { type: 'device'; id: string }): Promise<void> {
   if (!tenantId || !UUID.test(tenantId)) return;
   try {
     await recordUnauthenticated(db, tenantId, { ...actorOf(req), ...(actor ?? {}) }, { action, outcome: 'denied', ...(target ? { target } : {}), details: { code, method: req.method, path: req.url.split('?')[0] } });
@@ -169,7 +169,7 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
       httpsig.checkPolicy(parsed, policy(deps.now(), ['expires', 'nonce', 'keyid']));
     } catch (e) {
       if (!(e instanceof httpsig.SignatureError)) throw e;
-      await auditRefusal(deps.db, req, named?.tenantId, 'device.request_refused', e.code, named && { type: 'device', id: named.deviceId });
+      await auditRefusal(deps.db, req, named?.tenantId, 'device.request.refused', e.code, named && { type: 'device', id: named.deviceId });
       throw refuse(e.code, e.message);
     }
     if (!named) {
@@ -178,7 +178,7 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
     const { tenantId, deviceId } = named;
     const outcome = await accept(msg, parsed, tenantId, deviceId);
     if (!outcome.principal) {
-      await auditRefusal(deps.db, req, tenantId, 'device.request_refused', outcome.code!, { type: 'device', id: deviceId });
+      await auditRefusal(deps.db, req, tenantId, 'device.request.refused', outcome.code!, { type: 'device', id: deviceId });
       throw refuse(outcome.code!, outcome.detail!);
     }
     req.deviceSignature = { parsed, tenantId, deviceId };
@@ -201,7 +201,7 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
     const code = body.length > 0 && !covered ? 'content_digest_missing' : covered && !httpsig.verifyContentDigest(Array.isArray(digestHeader) ? digestHeader.join(', ') : digestHeader, body) ? 'content_digest_mismatch' : undefined;
     if (code !== undefined) {
       const tenantId = sig.tenantId ?? parseKeyId(sig.parsed.params.keyid)?.tenantId;
-      await auditRefusal(deps.db, req, tenantId, 'device.request_refused', code, sig.deviceId ? { type: 'device', id: sig.deviceId } : undefined);
+      await auditRefusal(deps.db, req, tenantId, 'device.request.refused', code, sig.deviceId ? { type: 'device', id: sig.deviceId } : undefined);
       throw refuse(code, code === 'content_digest_missing' ? 'A signed request with a body must cover a Content-Digest.' : 'The body does not match the signed Content-Digest; it was changed after signing.');
     }
     const out = Readable.from(body.length ? [body] : []) as Readable & { receivedEncodedLength?: number };

@@ -5,7 +5,7 @@
  * What counts as data access: for the tenant's own users and devices, every audit entry that
  * names a purpose (reads of people's data are audited with their purpose) and the export and
  * download events in {@link DATA_ACCESS_ACTIONS}; for vendor support, every request of a support
- * session (`support.request`, actor `system` / `support:<staff id>`), since each one reaches the
+ * session (`support.request.made`, actor `system` / `support:<staff id>`), since each one reaches the
  * customer's data under a grant. A support member's baseline is their own history in this tenant
  * (across grants and sessions), so a session reading far beyond what that member usually does
  * here raises an alert like anyone else's.
@@ -22,11 +22,13 @@
  * (`GET /api/v1/governance/alerts`) and, where webhooks are configured, a webhook event.
  */
 import type { Database, Queryable } from '@parapet/db';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, storedAuditEventNames, type AuditActor, type AuditEventName } from '../platform/audit.js';
 import { revealPii } from '../audit/pii.js';
 
-/** Audit actions that are data access whatever their purpose. */
-export const DATA_ACCESS_ACTIONS = ['audit.exported', 'audit.export', 'probe.evidence.downloaded', 'probe.evidence.exported', 'pulse.export', 'pulse.activity.read', 'pulse.activity.exported'];
+/** Audit events that are data access whatever their purpose. */
+export const DATA_ACCESS_ACTIONS: readonly AuditEventName[] = ['audit.log.exported', 'probe.evidence.downloaded', 'pulse.activity.read', 'pulse.activity.exported'];
+/** The same, as rows may store them (current and former names, platform/audit.ts). */
+const DATA_ACCESS_STORED = storedAuditEventNames(...DATA_ACCESS_ACTIONS);
 export const ANOMALY_DEFAULT_FLOOR = 50;
 /** Baseline window (hours). */
 export const ANOMALY_BASELINE_HOURS = 14 * 24;
@@ -61,10 +63,13 @@ export function isAnomalous(n: number, hourly: number[], floor: number): { anoma
   return { anomalous: n >= floor && n > ANOMALY_MEDIAN_FACTOR * median && n > p99, median, p99 };
 }
 
-/** Audit action of every request in a support session (governance/support-routes.ts). */
-export const SUPPORT_REQUEST_ACTION = 'support.request';
+/** Audit event of every request in a support session (governance/support-routes.ts). */
+export const SUPPORT_REQUEST_ACTION = 'support.request.made' satisfies AuditEventName;
+/** Its current and former names, as a SQL array literal's elements (names are [a-z._] only). */
+const SUPPORT_REQUEST_STORED = storedAuditEventNames(SUPPORT_REQUEST_ACTION);
+const SUPPORT_REQUEST_SQL = `ARRAY[${SUPPORT_REQUEST_STORED.map((n) => `'${n}'`).join(', ')}]`;
 const ACCESS_FILTER = `(((purpose IS NOT NULL OR action = ANY ($1::text[])) AND actor_type IN ('user', 'device'))
-  OR (action = '${SUPPORT_REQUEST_ACTION}' AND actor_type = 'system' AND actor_id LIKE 'support:%'))`;
+  OR (action = ANY (${SUPPORT_REQUEST_SQL}) AND actor_type = 'system' AND actor_id LIKE 'support:%'))`;
 
 /**
  * Checks one tenant at `now`; records an alert (and its audit entry) for each actor newly
@@ -78,7 +83,7 @@ export async function scoreTenant(db: Database, tenantId: string, now: Date, onA
     const current = await q.query<{ actor_type: string; actor_id: string; actor_name: string | null; n: string }>(
       `SELECT actor_type, actor_id, max(actor_name) AS actor_name, count(*)::text AS n FROM audit_log
         WHERE at > $2 AND at <= $3 AND ${ACCESS_FILTER} GROUP BY actor_type, actor_id HAVING count(*) >= $4`,
-      [DATA_ACCESS_ACTIONS, windowStart, now, floor],
+      [DATA_ACCESS_STORED, windowStart, now, floor],
     );
     const raised: AnomalyAlert[] = [];
     for (const c of current.rows) {
@@ -86,7 +91,7 @@ export async function scoreTenant(db: Database, tenantId: string, now: Date, onA
       const base = await q.query<{ h: string; n: string }>(
         `SELECT date_trunc('hour', at)::text AS h, count(*)::text AS n FROM audit_log
           WHERE actor_type = $2 AND actor_id = $3 AND at > $4 AND at <= $5 AND ${ACCESS_FILTER} GROUP BY 1`,
-        [DATA_ACCESS_ACTIONS, c.actor_type, c.actor_id, new Date(windowStart.getTime() - ANOMALY_BASELINE_HOURS * 3600_000), windowStart],
+        [DATA_ACCESS_STORED, c.actor_type, c.actor_id, new Date(windowStart.getTime() - ANOMALY_BASELINE_HOURS * 3600_000), windowStart],
       );
       const hourly = new Array<number>(ANOMALY_BASELINE_HOURS).fill(0);
       base.rows.forEach((r, i) => (hourly[i] = Number(r.n)));
@@ -103,7 +108,7 @@ export async function scoreTenant(db: Database, tenantId: string, now: Date, onA
       const alert: AnomalyAlert = { id: ins.rows[0]!.id, actor_type: c.actor_type, actor_id: c.actor_id, actor_name: c.actor_name, count: n, median: v.median, p99: v.p99, floor, window_start: windowStart.toISOString(), detected_at: now.toISOString(), acknowledged_at: null };
       // A support member's alert names the grants their requests in the window were made under.
       const grants = c.actor_type === 'system'
-        ? (await q.query<{ g: string }>(`SELECT DISTINCT details->>'grant_id' AS g FROM audit_log WHERE action = $1 AND actor_type = 'system' AND actor_id = $2 AND at > $3 AND at <= $4 ORDER BY 1`, [SUPPORT_REQUEST_ACTION, c.actor_id, windowStart, now])).rows.map((r) => r.g)
+        ? (await q.query<{ g: string }>(`SELECT DISTINCT details->>'grant_id' AS g FROM audit_log WHERE action = ANY ($1::text[]) AND actor_type = 'system' AND actor_id = $2 AND at > $3 AND at <= $4 ORDER BY 1`, [SUPPORT_REQUEST_STORED, c.actor_id, windowStart, now])).rows.map((r) => r.g)
         : undefined;
       const sys: AuditActor = { type: 'system', id: 'anomaly' };
       await recordAudit(q, tenantId, sys, {

@@ -11,7 +11,7 @@
  * person's data past erasure by omission. Other domains (Pulse) register their own erasers.
  */
 import type { Queryable } from '@parapet/db';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { destroySubjectKey } from '../audit/pii.js';
 import { ProblemError } from '../http/problem.js';
 

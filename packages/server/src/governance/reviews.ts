@@ -9,7 +9,7 @@
  */
 import type { Database, Queryable } from '@parapet/db';
 import { canonicalJsonBytes, dsse, type KeyProvider } from '@parapet/core';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ensureLogKey, openLogSigner } from '../audit/service.js';
 import { ProblemError } from '../http/problem.js';
 
@@ -204,7 +204,7 @@ export async function decideItem(q: Queryable, tenantId: string, actor: AuditAct
   if (decision === 'revoked') await revokeLine(q, tenantId, actor, item);
   await q.query(`UPDATE access_review_items SET decision = $3, decided_by = $4, decided_at = $5, note = $6 WHERE review_id = $1 AND id = $2`, [reviewId, itemId, decision, actor.id, now, note ?? null]);
   await recordAudit(q, tenantId, actor, {
-    action: decision === 'revoked' ? 'governance.review.item_revoked' : 'governance.review.item_confirmed',
+    action: decision === 'revoked' ? 'governance.review_item.revoked' : 'governance.review_item.confirmed',
     outcome: 'success',
     target: { type: 'access_review', id: reviewId },
     details: { item: itemId, kind: item.kind, subject_id: item.subject_id, label: item.label, ...(note ? { note } : {}) },
@@ -260,7 +260,7 @@ export async function reviewTick(db: Database, tenantId: string, now: Date): Pro
     const sys: AuditActor = { type: 'system', id: 'access-review' };
     const overdue = await q.query<{ id: string }>(`UPDATE access_reviews SET overdue_alerted_at = $1 WHERE status = 'open' AND due_at < $1 AND overdue_alerted_at IS NULL RETURNING id`, [now]);
     for (const r of overdue.rows) {
-      await recordAudit(q, tenantId, sys, { action: 'governance.review.overdue', outcome: 'failure', target: { type: 'access_review', id: r.id }, details: { due_before: now.toISOString() } });
+      await recordAudit(q, tenantId, sys, { action: 'governance.review.lapsed', outcome: 'failure', target: { type: 'access_review', id: r.id }, details: { due_before: now.toISOString() } });
       out.overdue = r.id;
     }
     const settings = (await q.query<{ days: string | null }>(`SELECT settings->>'access_review_interval_days' AS days FROM tenants WHERE id = $1`, [tenantId])).rows[0];

@@ -6,18 +6,19 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
-import { actorOf, type UserPrincipal } from '../platform/principal.js';
-import { recordAudit } from '../audit/record.js';
+import { type UserPrincipal, actorOf } from '../platform/principal.js';
+import { recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { listTenantIds } from '../tenants/service.js';
 import { forEachSettled } from '../platform/jobs.js';
 import { enqueue } from '../webhooks/deliver.js';
 import { anomalyAlert } from '../webhooks/ocsf.js';
-import { listAlerts, scoreTenant, type AnomalyAlert } from './anomaly.js';
+import { type AnomalyAlert, listAlerts, scoreTenant } from './anomaly.js';
 import type { Queryable } from '@parapet/db';
 import { erasePerson, listErasures } from './erasure.js';
-import { decideItem, getReview, listReviews, openReview, reviewEvidence, reviewTick, signOff, REVIEW_KINDS, REVIEW_PAYLOAD_TYPE } from './reviews.js';
+import { REVIEW_KINDS, REVIEW_PAYLOAD_TYPE, decideItem, getReview, listReviews, openReview, reviewEvidence, reviewTick, signOff } from './reviews.js';
 import { guard } from '../platform/guard.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'governance.review.read': { roles: ['admin', 'security_lead', 'auditor'] },

@@ -20,7 +20,7 @@ import { actorOf, type UserPrincipal } from '../platform/principal.js';
 import { CSRF_HEADER } from '../auth/sessions.js';
 import { relyingParty } from '../auth/webauthn.js';
 import { unlockUser } from '../auth/unlock.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import {
   listGrants, maxGrantHours, openGrant, openSupportSession, resolveSupportSession, revokeGrant, sha256, supportActor,
@@ -275,7 +275,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
     if (!p) return payload;
     await deps.db.tx({ tenantId: p.tenantId, actor: `system:support:${p.staffId}` }, (q) =>
       recordAudit(q, p.tenantId, supportActor(p, req.ip, req.headers['user-agent']), {
-        action: 'support.request',
+        action: 'support.request.made',
         outcome: reply.statusCode < 400 ? 'success' : reply.statusCode === 401 || reply.statusCode === 403 ? 'denied' : 'failure',
         target: { type: 'support_grant', id: p.grantId },
         details: { grant_id: p.grantId, session_id: p.sessionId, method: req.method, path: req.routeOptions.url ?? req.url.split('?')[0], status: reply.statusCode },

@@ -5,13 +5,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
-import { actorOf, ROLES } from '../platform/principal.js';
+import { ROLES, actorOf } from '../platform/principal.js';
 import { defineActions } from '../platform/pdp.js';
 import { SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { invitationText } from '../mail/messages.js';
-import { acceptInvitation, createInvitation, INVITATION_MAX_SECONDS, INVITATION_MIN_SECONDS, listInvitations, lookupInvitation, revokeInvitation, rolesManagedBy, setUserRoles } from './service.js';
+import { INVITATION_MAX_SECONDS, INVITATION_MIN_SECONDS, acceptInvitation, createInvitation, listInvitations, lookupInvitation, revokeInvitation, rolesManagedBy, setUserRoles } from './service.js';
 import { guard } from '../platform/guard.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'people.list': { roles: ['admin', 'security_lead', 'auditor'] },
@@ -158,7 +159,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
       const sent = await mailInvitation(deps, p.tenantId, p.email, r.invitation, link);
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>
         recordAudit(q, p.tenantId, actor, {
-          action: 'people.invitation_emailed', outcome: sent.ok ? 'success' : 'failure', target: { type: 'invitation', id: r.invitation.id },
+          action: 'people.invitation.emailed', outcome: sent.ok ? 'success' : 'failure', target: { type: 'invitation', id: r.invitation.id },
           details: sent.ok ? { email: r.invitation.email, message_id: sent.messageId } : { email: r.invitation.email, error: sent.error },
         }),
       );

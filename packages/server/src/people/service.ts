@@ -17,7 +17,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/password.js';
 import { createSession, revokeUserSessions, type SessionState } from '../auth/sessions.js';
@@ -81,7 +81,7 @@ export interface RoleChange {
 
 /**
  * Sets a user's roles (the caller has been authorized for people.roles.manage). Enforces the
- * three rules above; records `people.roles_changed`; ends the user's sessions so the next
+ * three rules above; records `people.roles.changed`; ends the user's sessions so the next
  * sign-in meets the MFA rule of the new roles. No change: nothing recorded.
  * Throws ProblemError 403 own_roles, 404 user_not_found, 409 roles_managed_externally,
  * 409 last_admin, 400 invalid_role.
@@ -105,7 +105,7 @@ export async function setUserRoles(q: Queryable, tenantId: string, actor: AuditA
   }
   await q.query(`UPDATE users SET roles = $2, updated_at = now() WHERE id = $1`, [targetId, to]);
   const ended = await revokeUserSessions(q, targetId);
-  await recordAudit(q, tenantId, actor, { action: 'people.roles_changed', outcome: 'success', target: { type: 'user', id: targetId }, details: { email: u.email, from, to, sessions_ended: ended } });
+  await recordAudit(q, tenantId, actor, { action: 'people.roles.changed', outcome: 'success', target: { type: 'user', id: targetId }, details: { email: u.email, from, to, sessions_ended: ended } });
   return { userId: u.id, email: u.email, from, to };
 }
 
@@ -147,7 +147,7 @@ function present(r: InvitationRow, now: Date): Invitation {
 /**
  * Creates an invitation; answers it with its token (shown once, never stored). Refuses an
  * address that already has an account (409 user_exists) or an open invitation (409
- * invitation_exists: revoke it first). Records `people.invitation_created` (no token in it).
+ * invitation_exists: revoke it first). Records `people.invitation.created` (no token in it).
  */
 export async function createInvitation(q: Queryable, tenantId: string, actor: AuditActor & { type: 'user' }, inv: NewInvitation, now: Date): Promise<{ invitation: Invitation; token: string }> {
   const email = inv.email.trim().toLowerCase();
@@ -171,7 +171,7 @@ export async function createInvitation(q: Queryable, tenantId: string, actor: Au
     [tenantId, email, roles, sha256(secret), actor.id, now, secs],
   );
   const row = rows[0]!;
-  await recordAudit(q, tenantId, actor, { action: 'people.invitation_created', outcome: 'success', target: { type: 'invitation', id: row.id }, details: { email, roles, expires_at: row.expires_at.toISOString() } });
+  await recordAudit(q, tenantId, actor, { action: 'people.invitation.created', outcome: 'success', target: { type: 'invitation', id: row.id }, details: { email, roles, expires_at: row.expires_at.toISOString() } });
   return { invitation: present(row, now), token: `pinv_${tenantId}.${secret}` };
 }
 
@@ -187,7 +187,7 @@ export async function revokeInvitation(q: Queryable, tenantId: string, actor: Au
   if (!r) throw new ProblemError(404, 'invitation_not_found', 'No such invitation.');
   if (r.accepted_at || r.revoked_at) throw new ProblemError(409, 'invitation_closed', `This invitation was ${r.accepted_at ? 'accepted' : 'revoked'} already.`);
   await q.query(`UPDATE invitations SET revoked_at = $2 WHERE id = $1`, [id, now]);
-  await recordAudit(q, tenantId, actor, { action: 'people.invitation_revoked', outcome: 'success', target: { type: 'invitation', id }, details: { email: r.email } });
+  await recordAudit(q, tenantId, actor, { action: 'people.invitation.revoked', outcome: 'success', target: { type: 'invitation', id }, details: { email: r.email } });
 }
 
 const unusable = () => new ProblemError(410, 'invitation_invalid', 'This invitation link is not valid: it was used, revoked or has expired. Ask an admin for a new one.');
@@ -256,7 +256,7 @@ export async function acceptInvitation(db: Database, token: string, password: st
     const state: SessionState = mustEnrolMfa(inv.roles, settings.mfaRequired) ? 'mfa_enroll' : 'full';
     const s = await createSession(q, { tenantId: t.tenantId, userId, ip: actor.ip, userAgent: actor.userAgent, state });
     const who: AuditActor = { ...actor, type: 'user', id: userId, name: inv.email };
-    await recordAudit(q, t.tenantId, who, { action: 'people.invitation_accepted', outcome: 'success', target: { type: 'user', id: userId }, details: { invitation_id: inv.id, email: inv.email, roles: inv.roles, session_state: state } });
+    await recordAudit(q, t.tenantId, who, { action: 'people.invitation.accepted', outcome: 'success', target: { type: 'user', id: userId }, details: { invitation_id: inv.id, email: inv.email, roles: inv.roles, session_state: state } });
     return { tenantId: t.tenantId, userId, email: inv.email, orgSlug: inv.slug, state, cookie: s.cookie, csrfToken: s.csrfToken };
   });
 }

@@ -66,7 +66,7 @@ export type ResourceArg = ResourceRef | ((p: UserPrincipal) => ResourceRef);
 export interface GuardOptions {
   /** The decision's context: purpose (also set on the tenant transaction), environment... */
   context?: DecisionContext;
-  /** The audit event a denial is recorded under; default `authz.denied`. */
+  /** The audit event a denial is recorded under; default `authz.access.denied`. */
   denialEvent?: string;
   /** The denial's audit target; default the resource (its id, or `*`). */
   denialTarget?: { type: string; id: string };
@@ -124,7 +124,7 @@ export async function guard<T>(req: FastifyRequest, action: string, resource: Re
     // Its own transaction: the request's work has not started (or will roll back), the entry stays.
     await grant.tx((q) =>
       deps.audit(q, p.tenantId, grant.actor, {
-        action: d.allowed ? 'authz.decision' : (opts.denialEvent ?? 'authz.denied'),
+        action: d.allowed ? 'authz.access.allowed' : (opts.denialEvent ?? 'authz.access.denied'),
         outcome: d.allowed ? 'success' : 'denied',
         target: (!d.allowed && opts.denialTarget) || { type: r.type, id: r.id ?? '*' },
         purpose: ctx.purpose,

@@ -15,6 +15,7 @@ import { isIP } from 'node:net';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { Principal, Role, UserPrincipal } from './principal.js';
 import { ProblemError } from '../http/problem.js';
+import { type AuditActor, recordAudit } from '../platform/audit.js';
 
 export interface Resource {
   type: string;

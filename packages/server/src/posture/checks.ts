@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { canonicalJsonBytes, dsse, type KeyProvider } from '@parapet/core';
 import { unsafeRoleReasons, type Database, type Queryable } from '@parapet/db';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ensureLogKey, openLogSigner } from '../audit/service.js';
 import type { AuditStatus } from '../audit/status.js';
 

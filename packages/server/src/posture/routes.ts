@@ -11,8 +11,9 @@ import { actorOf } from '../platform/principal.js';
 import { auditStatus } from '../audit/status.js';
 import { witnessesOf } from '../audit/witness-client.js';
 import { FsVault } from '../vault/fs.js';
-import { auditChecks, keyChecks, mfaCheck, rlsCheck, roleCheck, signPosture, supportGrantCheck, tlsChecks, POSTURE_PAYLOAD_TYPE, type PostureCheck } from './checks.js';
+import { POSTURE_PAYLOAD_TYPE, type PostureCheck, auditChecks, keyChecks, mfaCheck, rlsCheck, roleCheck, signPosture, supportGrantCheck, tlsChecks } from './checks.js';
 import { guard } from '../platform/guard.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'posture.read': { roles: ['admin', 'security_lead', 'auditor'] },

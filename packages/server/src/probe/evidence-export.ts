@@ -24,8 +24,8 @@ import type { FastifyInstance } from 'fastify';
 import { evidenceBundle } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
-import { actorOf, type UserPrincipal } from '../platform/principal.js';
-import { recordAudit } from '../audit/record.js';
+import { type UserPrincipal, actorOf } from '../platform/principal.js';
+import { type AuditEventName, recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { dataDirVault } from '../platform/vault.js';
 import { openVaultObject } from '../platform/sealed.js';
@@ -124,7 +124,7 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
       body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } },
     },
   }, async (req, reply) => {
-    const { principal: p } = await guard(req, 'probe.evidence.export', { type: 'probe_evidence' }, { denialEvent: 'probe.evidence.export_requested', denialTarget: { type: 'probe_scan', id: req.params.id } });
+    const { principal: p } = await guard(req, 'probe.evidence.export', { type: 'probe_evidence' }, { denialEvent: 'probe.evidence_export.requested', denialTarget: { type: 'probe_scan', id: req.params.id } });
     const r = await deps.db.tx(ctx(p), async (q) => {
       const scan = (await q.query<{ environment: string }>(`SELECT sc.environment FROM probe_scans s JOIN probe_scopes sc ON sc.tenant_id = s.tenant_id AND sc.id = s.scope WHERE s.id = $1`, [req.params.id])).rows[0];
       if (!scan) throw new ProblemError(404, 'scan_not_found', 'No such scan.');
@@ -134,7 +134,7 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
         `INSERT INTO probe_evidence_exports (tenant_id, scan_id, requested_by, state, approvals_required, reason, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
         [p.tenantId, req.params.id, p.userId, required === 0 ? 'approved' : 'requested', required, req.body.reason ?? '', now, new Date(now.getTime() + EXPORT_TTL_MS)],
       );
-      await recordAudit(q, p.tenantId, actorOf(req), { action: 'probe.evidence.export_requested', outcome: 'success', target: { type: 'probe_scan', id: req.params.id }, details: { export_id: rows[0]!.id, approvals_required: required, reason: req.body.reason ?? '', mfa_verified_at: p.mfaVerifiedAt?.toISOString() ?? null } });
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'probe.evidence_export.requested', outcome: 'success', target: { type: 'probe_scan', id: req.params.id }, details: { export_id: rows[0]!.id, approvals_required: required, reason: req.body.reason ?? '', mfa_verified_at: p.mfaVerifiedAt?.toISOString() ?? null } });
       return view((await q.query<ExportRow>(EXPORT_SQL, [rows[0]!.id])).rows[0]!);
     });
     reply.code(201);
@@ -144,7 +144,7 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
   app.post<{ Params: { id: string } }>('/api/v1/probe/evidence-exports/:id/approve', {
     schema: { tags: ['probe'], summary: 'Approve an evidence export of a production scope (lead or admin, not the requester, step-up MFA).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: {} } },
   }, async (req) => {
-    const { principal: p } = await guard(req, 'probe.evidence.export_approve', { type: 'probe_evidence' }, { denialEvent: 'probe.evidence.export_approved', denialTarget: { type: 'probe_scan', id: req.params.id } });
+    const { principal: p } = await guard(req, 'probe.evidence.export_approve', { type: 'probe_evidence' }, { denialEvent: 'probe.evidence_export.approved', denialTarget: { type: 'probe_scan', id: req.params.id } });
     return deps.db.tx(ctx(p), async (q) => {
       const x = (await q.query<ExportRow>(`${EXPORT_SQL} FOR UPDATE OF x`, [req.params.id])).rows[0];
       if (!x) throw new ProblemError(404, 'export_not_found', 'No such evidence export.');
@@ -155,7 +155,7 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
       if (dup.rows.length) throw new ProblemError(409, 'already_decided', 'You approved this export already; a second approver is needed.');
       await q.query(`INSERT INTO probe_evidence_export_approvals (tenant_id, export_id, user_id, mfa_verified_at, created_at) VALUES ($1, $2, $3, $4, $5)`, [p.tenantId, x.id, p.userId, p.mfaVerifiedAt, deps.now()]);
       if (Number(x.approvals) + 1 >= x.approvals_required) await q.query(`UPDATE probe_evidence_exports SET state = 'approved' WHERE id = $1`, [x.id]);
-      await recordAudit(q, p.tenantId, actorOf(req), { action: 'probe.evidence.export_approved', outcome: 'success', target: { type: 'probe_scan', id: x.scan_id }, details: { export_id: x.id, mfa_verified_at: p.mfaVerifiedAt?.toISOString() ?? null } });
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'probe.evidence_export.approved', outcome: 'success', target: { type: 'probe_scan', id: x.scan_id }, details: { export_id: x.id, mfa_verified_at: p.mfaVerifiedAt?.toISOString() ?? null } });
       return view((await q.query<ExportRow>(EXPORT_SQL, [x.id])).rows[0]!);
     });
   });
@@ -163,7 +163,7 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
   app.post<{ Params: { id: string } }>('/api/v1/probe/evidence-exports/:id/urls', {
     schema: { tags: ['probe'], summary: 'Signed download URLs (5 minutes) for the evidence bundle and every object of an approved export (the requester, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: {} } },
   }, async (req) => {
-    const { principal: p } = await guard(req, 'probe.evidence.export', { type: 'probe_evidence' }, { denialEvent: 'probe.evidence.url_issued', denialTarget: { type: 'probe_scan', id: req.params.id } });
+    const { principal: p } = await guard(req, 'probe.evidence.export', { type: 'probe_evidence' }, { denialEvent: 'probe.evidence_url.issued', denialTarget: { type: 'probe_scan', id: req.params.id } });
     return deps.db.tx(ctx(p), async (q) => {
       const x = (await q.query<ExportRow>(EXPORT_SQL, [req.params.id])).rows[0];
       if (!x) throw new ProblemError(404, 'export_not_found', 'No such evidence export.');
@@ -194,7 +194,7 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
       const bundle = { key: BUNDLE_KEY, url: await url(BUNDLE_KEY) };
       const objects = [];
       for (const o of objs.rows) objects.push({ key: o.object_key, sha256: o.sha256, size: o.size_bytes, url: await url(o.object_key) });
-      await recordAudit(q, p.tenantId, actorOf(req), { action: 'probe.evidence.url_issued', outcome: 'success', target: { type: 'probe_scan', id: x.scan_id }, details: { export_id: x.id, objects: objs.rows.length, expires_at: new Date(exp).toISOString(), via: vault.presignGet ? 's3_presigned' : 'server_signed' } });
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'probe.evidence_url.issued', outcome: 'success', target: { type: 'probe_scan', id: x.scan_id }, details: { export_id: x.id, objects: objs.rows.length, expires_at: new Date(exp).toISOString(), via: vault.presignGet ? 's3_presigned' : 'server_signed' } });
       return { expires_at: new Date(exp).toISOString(), bundle, objects };
     });
   });

@@ -12,7 +12,7 @@
  * the run fails so the job's failure metric shows it.
  */
 import type { Database } from '@parapet/db';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { tenantKey } from '../vault/sealed.js';
 import { VaultError, type WormVault } from '../vault/vault.js';
 

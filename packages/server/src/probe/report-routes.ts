@@ -9,10 +9,10 @@ import { probeReport } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
 import { actorOf } from '../platform/principal.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { listTenantIds } from '../tenants/service.js';
 import { forEachSettled } from '../platform/jobs.js';
-import { ensureReportKey, generateReport, moveReportPdfsToVault, readReportPdf, scansWithoutReport, type StoredReport } from './report.js';
+import { type StoredReport, ensureReportKey, generateReport, moveReportPdfsToVault, readReportPdf, scansWithoutReport } from './report.js';
 import { dataDirVault } from '../platform/vault.js';
 import { guard } from '../platform/guard.js';
 

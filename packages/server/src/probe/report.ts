@@ -8,7 +8,7 @@ import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
 import { buildPredicate, buildStatement, envelope, evidenceBundle, signReport, verifyReport, type DsseEnvelope, type KeyProvider, type ReportFinding, type ReportInput, type Severity } from '@parapet/core';
 import { issueCheckpoint, logKeys, logOrigin, treeFor } from '../audit/service.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit, storedAuditEventNames } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { renderReportPdf } from './report-pdf.js';
 import { registerSealedColumn } from '../platform/sealed.js';
@@ -107,9 +107,10 @@ export async function gatherReportInput(q: Queryable, tenantId: string, scanId: 
     [scanId],
   );
   const times = (await q.query<{ started: Date | null; finished: Date | null }>(
-    `SELECT min(at) FILTER (WHERE action = 'probe.scan.running') AS started, max(at) FILTER (WHERE action IN ('probe.scan.finished', 'probe.scan.failed')) AS finished
+    `SELECT min(at) FILTER (WHERE action = ANY ($2::text[])) AS started, max(at) FILTER (WHERE action = ANY ($3::text[])) AS finished
        FROM audit_log WHERE target_type = 'probe_scan' AND target_id = $1`,
-    [scanId],
+    // Scans run before the rename carry the former names (platform/audit.ts).
+    [scanId, storedAuditEventNames('probe.scan.started'), storedAuditEventNames('probe.scan.finished', 'probe.scan.failed')],
   )).rows[0];
   const lease = (
     await q.query<{ device_id: string; name: string; version: string | null }>(
@@ -286,7 +287,7 @@ export interface PdfMoveReport {
  *     creation + the tenant's evidence retention (not before now); an object already there
  *     (a pass that crashed before its commit) is kept;
  *  4. reads the object back, opens it and compares its SHA-256 again;
- *  5. only then clears `pdf`, sets `pdf_object_key` and records `probe.report.pdf_moved`.
+ *  5. only then clears `pdf`, sets `pdf_object_key` and records `probe.report_pdf.moved`.
  * A report failing 2-4 keeps its bytes and is listed in `failed` (retried by the next pass).
  * Idempotent (moved rows no longer match) and resumable (per-row commits).
  * @param o.batch rows at most in this pass (default 100)
@@ -333,7 +334,7 @@ export async function moveReportPdfsToVault(db: Database, keys: KeyProvider, vau
       }
       await q.query(`UPDATE probe_reports SET pdf = NULL, pdf_object_key = $2 WHERE scan_id = $1`, [r.scan_id, objectKey]);
       await recordAudit(q, tenantId, { type: 'system', id: 'probe-report' }, {
-        action: 'probe.report.pdf_moved',
+        action: 'probe.report_pdf.moved',
         outcome: 'success',
         target: { type: 'probe_scan', id: r.scan_id },
         details: { pdf_sha256: sha, object_key: objectKey, bytes: pdf.length },

@@ -7,14 +7,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PROBE_TYPES } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
-import { actorOf, type UserPrincipal } from '../platform/principal.js';
-import { recordAudit } from '../audit/record.js';
-import type { AuditAction } from '../audit/catalogue.js';
+import { type UserPrincipal, actorOf } from '../platform/principal.js';
+import { type AuditEventName, recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
-import { systemResolver, type Resolver } from './checks.js';
+import { type Resolver, systemResolver } from './checks.js';
 import * as svc from './service.js';
 import { listTenantIds } from '../tenants/service.js';
 import { guard } from '../platform/guard.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 /** How often overdue scan requests are expired (ms). */
 export const APPROVAL_EXPIRY_SWEEP_MS = 60_000;
@@ -32,7 +32,7 @@ defineActions({
   'probe.scan.approve': { roles: ['security_lead', 'admin'], stepUp: true },
   'probe.scan.reject': { roles: ['security_lead', 'admin'] },
   'probe.scan.cancel': { roles: ['operator', 'security_lead', 'admin'] },
-  'probe.approver_group.set': { roles: ['admin'], stepUp: true },
+  'probe.approver_group.changed': { roles: ['admin'], stepUp: true },
   'probe.approver_group.read': { roles: ['admin', 'security_lead', 'auditor'] },
 });
 
@@ -69,7 +69,7 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
    * `action`, and a refusal `fn` answers (4xx) is recorded under `action` too, in its own
    * transaction since the refused change rolled back.
    */
-  async function audited<T>(req: FastifyRequest, pdpAction: string, action: AuditAction, target: { type: string; id: string } | undefined, fn: (p: UserPrincipal) => Promise<T>): Promise<T> {
+  async function audited<T>(req: FastifyRequest, pdpAction: string, action: AuditEventName, target: { type: string; id: string } | undefined, fn: (p: UserPrincipal) => Promise<T>): Promise<T> {
     const g = await guard(req, pdpAction, { type: target?.type ?? 'probe', id: target?.id }, { denialEvent: action, ...(target ? { denialTarget: target } : {}) });
     try {
       return await fn(g.principal);
@@ -193,12 +193,12 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   app.post<{ Params: { id: string }; Body: { comment?: string } }>(
     '/api/v1/probe/scans/:id/approve',
     { schema: { tags: ['probe'], summary: 'Approve a scan (approver role, step-up MFA within 5 minutes, not the requester).', params: idParams, body: commentBody, response: { 200: scanView, ...problems } } },
-    async (req) => audited(req, 'probe.scan.approve', 'probe.scan.approval', { type: 'probe_scan', id: req.params.id }, (p) => svc.decideScan(ctx, p, actorOf(req), req.params.id, 'approve', req.body?.comment ?? '')),
+    async (req) => audited(req, 'probe.scan.approve', 'probe.scan.decided', { type: 'probe_scan', id: req.params.id }, (p) => svc.decideScan(ctx, p, actorOf(req), req.params.id, 'approve', req.body?.comment ?? '')),
   );
   app.post<{ Params: { id: string }; Body: { comment?: string } }>(
     '/api/v1/probe/scans/:id/reject',
     { schema: { tags: ['probe'], summary: 'Reject a scan; one rejection stops it.', params: idParams, body: commentBody, response: { 200: scanView, ...problems } } },
-    async (req) => audited(req, 'probe.scan.reject', 'probe.scan.approval', { type: 'probe_scan', id: req.params.id }, (p) => svc.decideScan(ctx, p, actorOf(req), req.params.id, 'reject', req.body?.comment ?? '')),
+    async (req) => audited(req, 'probe.scan.reject', 'probe.scan.decided', { type: 'probe_scan', id: req.params.id }, (p) => svc.decideScan(ctx, p, actorOf(req), req.params.id, 'reject', req.body?.comment ?? '')),
   );
   app.post<{ Params: { id: string } }>(
     '/api/v1/probe/scans/:id/cancel',
@@ -218,7 +218,7 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       },
     },
     async (req, reply) => {
-      await audited(req, 'probe.approver_group.set', 'probe.approver_group.set', { type: 'user', id: req.params.userId }, (p) => svc.setApproverGroup(ctx, p, actorOf(req), req.params.userId, req.body.group));
+      await audited(req, 'probe.approver_group.changed', 'probe.approver_group.changed', { type: 'user', id: req.params.userId }, (p) => svc.setApproverGroup(ctx, p, actorOf(req), req.params.userId, req.body.group));
       reply.code(204);
     },
   );

@@ -10,7 +10,7 @@ import { BATCH_LIMITS, PROBE_OUTCOMES, PROBE_TYPES, type ProbeResultInput } from
 import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
 import { actorOf } from '../platform/principal.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { forEachSettled } from '../platform/jobs.js';
 import { listTenantIds } from '../tenants/service.js';

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { KeyProvider } from '@parapet/core';
 import { canonicalJson, deriveFindings, fingerprintOf, parseAddress, parseCidr, resolvingProbe, ScopeMatcher, type ProbeResultInput, type Scope } from '@parapet/core';
 import type { Database, Queryable } from '@parapet/db';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import type { DevicePrincipal } from '../platform/principal.js';
 import { getSealed, putSealed, tenantKey } from '../vault/sealed.js';

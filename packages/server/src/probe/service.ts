@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, dsse, DsseError, parseScope, ScopeError, SCOPE_PAYLOAD_TYPE, type Scope } from '@parapet/core';
 import type { Database, Queryable } from '@parapet/db';
-import { recordAudit, type AuditActor } from '../audit/record.js';
-import type { AuditAction } from '../audit/catalogue.js';
+import { recordAudit, type AuditActor, type AuditEventName } from '../platform/audit.js';
+import type { ScanTransitionDetails } from './audit-events.js';
 import { ProblemError, type ProblemCode } from '../http/problem.js';
 import type { UserPrincipal } from '../platform/principal.js';
 import { checkScanRequest, type Resolver, type ScanRequestInput } from './checks.js';
@@ -166,13 +166,16 @@ export async function revokeScope(c: Ctx, p: UserPrincipal, actor: AuditActor, i
 
 // ---- scans ----
 
-const EVENT: Record<ScanState, AuditAction> = {
-  requested: 'probe.scan.requested', approved: 'probe.scan.approved', queued: 'probe.scan.queued', leased: 'probe.scan.leased', running: 'probe.scan.running',
+const EVENT: Record<ScanState, AuditEventName> = {
+  requested: 'probe.scan.requested', approved: 'probe.scan.approved', queued: 'probe.scan.queued', leased: 'probe.scan.leased', running: 'probe.scan.started',
   finished: 'probe.scan.finished', failed: 'probe.scan.failed', cancelled: 'probe.scan.cancelled', rejected: 'probe.scan.rejected', expired: 'probe.scan.expired',
 };
 
+/** What a lifecycle step records besides its states (the event's details, probe/audit-events.ts). */
+export type ScanStepDetails = Omit<ScanTransitionDetails, 'from' | 'to'>;
+
 /** One audited state change; refuses transitions the lifecycle does not allow. */
-export async function transition(q: Queryable, tenantId: string, actor: AuditActor, scanId: string, from: ScanState, to: ScanState, now: Date, details: Record<string, unknown> = {}): Promise<void> {
+export async function transition(q: Queryable, tenantId: string, actor: AuditActor, scanId: string, from: ScanState, to: ScanState, now: Date, details: ScanStepDetails = {}): Promise<void> {
   if (!NEXT[from].includes(to)) throw new ProblemError(409, 'scan_transition_invalid', `A scan cannot go from ${from} to ${to}.`);
   const r = await q.query(
     `UPDATE probe_scans SET state = $3, updated_at = $4, queued_at = CASE WHEN $3 = 'queued' THEN $4 ELSE queued_at END,
@@ -205,7 +208,7 @@ export async function setApproverGroup(c: Ctx, p: UserPrincipal, actor: AuditAct
         [p.tenantId, userId, group, c.now()],
       );
     }
-    await recordAudit(q, p.tenantId, actor, { action: 'probe.approver_group.set', outcome: 'success', target: { type: 'user', id: userId }, details: { group } });
+    await recordAudit(q, p.tenantId, actor, { action: 'probe.approver_group.changed', outcome: 'success', target: { type: 'user', id: userId }, details: { group } });
   });
 }
 
@@ -356,7 +359,7 @@ export async function decideScan(c: Ctx, p: UserPrincipal, actor: AuditActor, sc
     }
     if (decision === 'approve' && scan.approvals_required > 1 && (await tenantSettings(q, p.tenantId)).distinctGroups) await checkApproverGroup(q, scanId, p.userId);
     await q.query(`INSERT INTO probe_scan_approvals (tenant_id, scan_id, user_id, decision, mfa_verified_at, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [p.tenantId, scanId, p.userId, decision, p.mfaVerifiedAt, comment, now]);
-    await recordAudit(q, p.tenantId, actor, { action: 'probe.scan.approval', outcome: 'success', target: { type: 'probe_scan', id: scanId }, details: { decision, comment, mfa_verified_at: p.mfaVerifiedAt?.toISOString() ?? null } });
+    await recordAudit(q, p.tenantId, actor, { action: 'probe.scan.decided', outcome: 'success', target: { type: 'probe_scan', id: scanId }, details: { decision, comment, mfa_verified_at: p.mfaVerifiedAt?.toISOString() ?? null } });
     if (decision === 'reject') {
       await transition(q, p.tenantId, actor, scanId, 'requested', 'rejected', now, { comment });
       return false;
@@ -430,7 +433,7 @@ export async function leaseNextScan(c: Ctx, tenantId: string, worker: { id: stri
 }
 
 /** The worker reports progress on a job it holds: running, then finished or failed. */
-export async function reportScan(c: Ctx, tenantId: string, worker: { id: string }, scanId: string, to: 'running' | 'finished' | 'failed', details: Record<string, unknown> = {}): Promise<void> {
+export async function reportScan(c: Ctx, tenantId: string, worker: { id: string }, scanId: string, to: 'running' | 'finished' | 'failed', details: ScanStepDetails = {}): Promise<void> {
   await c.db.tx({ tenantId, actor: `device:${worker.id}` }, async (q) => {
     const r = await q.query<{ state: ScanState; leased_by: string | null }>(`SELECT state, leased_by FROM probe_scans WHERE id = $1 FOR UPDATE`, [scanId]);
     const s = r.rows[0];

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJsonBytes, type PulseBatch, type PulseInterval } from '@parapet/core';
 import type { Database, Queryable } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 import type { PulseSettings } from './settings.js';
 
 const STATE_CODE = { active: 0, idle: 1, paused: 2 } as const;

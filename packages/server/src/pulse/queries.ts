@@ -7,13 +7,13 @@
  */
 import type { Queryable } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
-import { recordAudit, type AuditActor } from '../audit/record.js';
-import { decide, type Resource } from '../platform/pdp.js';
+import { type AuditActor, recordAudit } from '../platform/audit.js';
+import { type Resource, decide } from '../platform/pdp.js';
 import { delegatedCategories, subjectRelations } from '../auth/relations.js';
 import type { UserPrincipal } from '../platform/principal.js';
-import { loadSettings, LEVELS, PERIODS, purposeOf, type Level, type Period, type PulseSettings } from './settings.js';
+import { LEVELS, type Level, PERIODS, type Period, type PulseSettings, loadSettings, purposeOf } from './settings.js';
 import { noisyCell } from './dp.js';
-import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type OrgTree } from './kanon.js';
+import { type Cell, type DayData, type OrgTree, aggregateCells, buildTree, teamOf, weekOf } from './kanon.js';
 
 const DAY_MS = 86_400_000;
 /** Longest range one question may cover (days). */
@@ -139,7 +139,7 @@ function daysOf(from: string, to: string): string[] {
  * Throws 400 pulse_purpose_unknown, 403 forbidden (the caller audits the denial in a
  * transaction of its own: see routes.ts), 404 pulse_subject_unknown.
  */
-export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, input: Partial<Question>, now: Date, o: { audit: 'pulse.activity.read' | 'pulse.export' } = { audit: 'pulse.activity.read' }): Promise<Answer> {
+export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, input: Partial<Question>, now: Date, o: { audit: 'pulse.activity.read' | 'pulse.activity.exported' } = { audit: 'pulse.activity.read' }): Promise<Answer> {
   const qn = normalise(input);
   const settings = await loadSettings(q, p.tenantId);
   const purpose = purposeOf(settings, qn.purpose);

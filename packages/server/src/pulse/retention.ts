@@ -8,7 +8,7 @@
  * expired rows are deleted through the (tenant_id, start_at, id) key, not by dropping tables.
  */
 import type { Database } from '@parapet/db';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { loadSettings } from './settings.js';
 
 const DAY_MS = 86_400_000;

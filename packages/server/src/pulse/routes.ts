@@ -5,25 +5,25 @@
  * People (session): settings (admins, step-up), questions (queries.ts), "my data".
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parsePulseBatch, pulseBatch, PulseBatchError, type PulseBatch } from '@parapet/core';
+import { type PulseBatch, PulseBatchError, parsePulseBatch, pulseBatch } from '@parapet/core';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { ProblemError } from '../http/problem.js';
-import { recordAudit } from '../audit/record.js';
-import { actorOf, type DevicePrincipal } from '../platform/principal.js';
-import { defineActions } from '../platform/pdp.js';
+import { currentAuditEventName, recordAudit, storedAuditEventNames } from '../platform/audit.js';
+import { type DevicePrincipal, actorOf } from '../platform/principal.js';
+import { decide, defineActions } from '../platform/pdp.js';
 import { EPSILON_MAX, EPSILON_MIN } from './dp.js';
-import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, policyKey, SETTINGS_COLUMNS, settingsOfRow, signPolicy, type PulseSettings } from './settings.js';
+import { GRANT_ROLES, LEVELS, PERIODS, type PulseSettings, SETTINGS_COLUMNS, agentPolicy, categoryKeys, loadSettings, policyKey, settingsOfRow, signPolicy } from './settings.js';
 import { ensurePartitions, resolveOverlaps, storeBatch } from './ingest.js';
-import { answerCsv, ask, isDay, orgTree, PulseDenied, type Question } from './queries.js';
+import { PulseDenied, type Question, answerCsv, ask, isDay, orgTree } from './queries.js';
 import { teamOf } from './kanon.js';
-import { decide } from '../platform/pdp.js';
 import { delegatedCategories } from '../auth/relations.js';
 import { purgeExpired } from './retention.js';
 import { listTenantIds } from '../tenants/service.js';
 import './erasure.js';
 import { revealPii } from '../audit/pii.js';
-import { guard, guardUser, guardDevice, guardAny } from '../platform/guard.js';
+import { guard, guardAny, guardDevice, guardUser } from '../platform/guard.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   // No role permit: only the Cedar policies in policies/30-pulse.cedar permit it.
@@ -190,7 +190,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       return deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
         const s = await loadSettings(q, d.tenantId);
         const { key, created } = await policyKey(q, deps.keys, d.tenantId);
-        if (created) await recordAudit(q, d.tenantId, { type: 'system', id: 'pulse-policy' }, { action: 'pulse.policy.key_created', outcome: 'success', target: { type: 'pulse_policy_key', id: key.keyId } });
+        if (created) await recordAudit(q, d.tenantId, { type: 'system', id: 'pulse-policy' }, { action: 'pulse.policy_key.created', outcome: 'success', target: { type: 'pulse_policy_key', id: key.keyId } });
         return { envelope: signPolicy(agentPolicy(d.tenantId, s), key), key_id: key.keyId, public_key_pem: key.publicKeyPem, version: s.policyVersion };
       });
     },
@@ -203,7 +203,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       return guardAny(req, async (q, p) => {
         await loadSettings(q, p.tenantId);
         const { key, created } = await policyKey(q, deps.keys, p.tenantId);
-        if (created) await recordAudit(q, p.tenantId, { type: 'system', id: 'pulse-policy' }, { action: 'pulse.policy.key_created', outcome: 'success', target: { type: 'pulse_policy_key', id: key.keyId } });
+        if (created) await recordAudit(q, p.tenantId, { type: 'system', id: 'pulse-policy' }, { action: 'pulse.policy_key.created', outcome: 'success', target: { type: 'pulse_policy_key', id: key.keyId } });
         return { key_id: key.keyId, public_key_pem: key.publicKeyPem };
       });
     },
@@ -252,7 +252,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
           );
           const after = await loadSettings(q, p.tenantId);
           const changed = Object.keys(b).sort();
-          await recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.settings.updated', outcome: 'success', target: { type: 'pulse_settings', id: p.tenantId }, details: { changed, policy_version: after.policyVersion, k_min: after.kMin, dp_epsilon: after.dpEpsilon } });
+          await recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.settings.changed', outcome: 'success', target: { type: 'pulse_settings', id: p.tenantId }, details: { changed, policy_version: after.policyVersion, k_min: after.kMin, dp_epsilon: after.dpEpsilon } });
           return settingsView(after);
         });
     },
@@ -276,7 +276,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   };
 
   /** Asks, recording a PDP denial (with the purpose) in a transaction of its own. */
-  async function askAudited(req: FastifyRequest, qn: Partial<Question>, audit: 'pulse.activity.read' | 'pulse.export') {
+  async function askAudited(req: FastifyRequest, qn: Partial<Question>, audit: 'pulse.activity.read' | 'pulse.activity.exported') {
     const g = await guardUser(req);
     const p = g.principal;
     try {
@@ -284,7 +284,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     } catch (e) {
       if (e instanceof PulseDenied) {
         await g.tx((q) =>
-          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.denied', outcome: 'denied', target: { type: 'pulse_activity', id: qn.subject ?? 'org' }, purpose: e.purpose, details: { action: 'pulse.activity.read', level: qn.level, period: qn.period, category: qn.category ?? null, policies: e.reasons } }),
+          recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.access.denied', outcome: 'denied', target: { type: 'pulse_activity', id: qn.subject ?? 'org' }, purpose: e.purpose, details: { action: 'pulse.activity.read', level: qn.level, period: qn.period, category: qn.category ?? null, policies: e.reasons } }),
         );
       }
       throw e;
@@ -301,7 +301,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     '/api/v1/pulse/activity.csv',
     { schema: { tags: ['pulse'], summary: 'The same question as CSV (what the viewer may see; suppressed cells say "fewer than k people").', querystring: questionQuery, response: { '4xx': problem } } },
     async (req, reply) => {
-      const a = await askAudited(req, req.query, 'pulse.export');
+      const a = await askAudited(req, req.query, 'pulse.activity.exported');
       reply.header('content-type', 'text/csv; charset=utf-8');
       reply.header('content-disposition', `attachment; filename="pulse-${a.level}-${a.period}-${a.from}-${a.to}.csv"`);
       return answerCsv(a);
@@ -369,10 +369,11 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       return guardUser(req, async (q, p) => {
         const { rows: sealed } = await q.query<{ seq: string; at: Date; actor_id: string; actor_name: string | null; action: string; purpose: string | null; details: Record<string, unknown> }>(
           `SELECT seq, at, actor_id, actor_name, action, purpose, details FROM audit_log
-            WHERE action IN ('pulse.activity.read', 'pulse.export') AND outcome = 'success'
+            WHERE action = ANY ($3::text[]) AND outcome = 'success'
               AND (details->'subjects' ? $1 OR details->>'scope' = 'org')
             ORDER BY seq DESC LIMIT $2`,
-          [p.userId, req.query.limit ?? 200],
+          // Rows written before the rename carry the former names (platform/audit.ts).
+          [p.userId, req.query.limit ?? 200, storedAuditEventNames('pulse.activity.read', 'pulse.activity.exported')],
         );
         // Readers' names are stored under their subject keys (audit/pii.ts).
         const rows = await revealPii(q, p.tenantId, sealed);
@@ -381,7 +382,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
             seq: Number(r.seq),
             at: new Date(r.at).toISOString(),
             who: { id: r.actor_id, name: r.actor_name, self: r.actor_id === p.userId },
-            action: r.action === 'pulse.export' ? 'export' : 'read',
+            action: currentAuditEventName(r.action) === 'pulse.activity.exported' ? 'export' : 'read',
             purpose: r.purpose,
             level: r.details.level,
             period: r.details.period,

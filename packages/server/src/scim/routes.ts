@@ -6,22 +6,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { type AuditActor, recordAudit } from '../platform/audit.js';
 import { actorOf } from '../platform/principal.js';
 import { defineActions } from '../platform/pdp.js';
 import { ProblemError } from '../http/problem.js';
 import { problemForDatabaseError } from '../http/bad-input.js';
 import { publicOrigin } from '../http/public-url.js';
 import { ScimError } from './errors.js';
-import { FilterError, matches, parseFilter, type Filter } from './filter.js';
-import { applyPatch, type PatchOperation } from './patch.js';
-import {
-  DEFAULT_COUNT, ERROR_SCHEMA, LIST_SCHEMA, MAX_RESULTS, PATCH_SCHEMA, SCIM_CONTENT_TYPE,
-  resourceTypesDocument, schemasDocument, serviceProviderConfig,
-} from './schema.js';
+import { type Filter, FilterError, matches, parseFilter } from './filter.js';
+import { type PatchOperation, applyPatch } from './patch.js';
+import { DEFAULT_COUNT, ERROR_SCHEMA, LIST_SCHEMA, MAX_RESULTS, PATCH_SCHEMA, SCIM_CONTENT_TYPE, resourceTypesDocument, schemasDocument, serviceProviderConfig } from './schema.js';
 import * as svc from './service.js';
-import { claimedTenant, issueScimToken, resolveScimToken, type ScimTokenInfo } from './tokens.js';
+import { type ScimTokenInfo, claimedTenant, issueScimToken, resolveScimToken } from './tokens.js';
 import { guard } from '../platform/guard.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'scim.token.create': { roles: ['admin'], stepUp: true },
@@ -116,7 +114,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     if (tenantId) {
       await deps.db.tx({ tenantId, actor: 'system:scim' }, async (q) => {
         const t = await q.query(`SELECT 1 FROM tenants WHERE id = $1`, [tenantId]);
-        if (t.rows.length) await recordAudit(q, tenantId, { ...actorOf(req), type: 'system', id: 'scim:unknown-token' }, { action: 'scim.auth_failed', outcome: 'denied', details: { path: req.url.split('?')[0] } });
+        if (t.rows.length) await recordAudit(q, tenantId, { ...actorOf(req), type: 'system', id: 'scim:unknown-token' }, { action: 'scim.auth.failed', outcome: 'denied', details: { path: req.url.split('?')[0] } });
       });
     }
     throw new ScimError(401, 'A valid SCIM bearer token is required.');
@@ -142,7 +140,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     } catch (e) {
       if ((e instanceof ScimError || e instanceof FilterError) && req.method !== 'GET') {
         await deps.db.tx({ tenantId: t.tenantId, actor: `scim:${t.tokenId}` }, (q) =>
-          recordAudit(q, t.tenantId, actor, { action: 'scim.request_rejected', outcome: 'failure', details: { method: req.method, path: req.url.split('?')[0], error: e.message } }),
+          recordAudit(q, t.tenantId, actor, { action: 'scim.request.rejected', outcome: 'failure', details: { method: req.method, path: req.url.split('?')[0], error: e.message } }),
         );
       }
       throw e;

@@ -3,7 +3,7 @@
  * transaction (RLS scopes every statement); PUT and PATCH both end in saveUser/saveGroup.
  */
 import type { Queryable } from '@parapet/db';
-import { recordAudit, type AuditActor } from '../audit/record.js';
+import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { revokeUserSessions } from '../auth/sessions.js';
 import { ScimError } from './errors.js';
 import { runDeactivationHooks } from './deactivation.js';

@@ -8,16 +8,17 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { envelope } from '@parapet/core';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { recordBudgeted } from '../audit/unauthenticated.js';
-import { actorOf, ROLES, type Role } from '../platform/principal.js';
+import { ROLES, type Role, actorOf } from '../platform/principal.js';
 import { defineActions } from '../platform/pdp.js';
-import { createSession, SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
+import { SESSION_COOKIE, createSession, sessionCookieOptions } from '../auth/sessions.js';
 import { ProblemError } from '../http/problem.js';
 import { registerSealedColumn } from '../platform/sealed.js';
-import { isMultiTenantIssuer, PRESETS, PRESET_INFO, resolveIssuer, type Preset } from './presets.js';
+import { PRESETS, PRESET_INFO, type Preset, isMultiTenantIssuer, resolveIssuer } from './presets.js';
 import { callbackProblem, checkIssuedAt, checkIssuerUrl, clientConfig, oidc } from './oidc.js';
 import { guard } from '../platform/guard.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'sso.config.read': { roles: ['admin'] },
@@ -319,7 +320,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
       const actor = { ...actorOf(req), type: 'system' as const, id: 'sso' };
       const fail = async (p: ProblemError, details: Record<string, unknown> = {}) => {
         // Anyone can send a callback naming an existing tenant: bounded (audit/unauthenticated.ts).
-        await deps.db.tx({ tenantId, actor: 'system:sso' }, (q) => recordBudgeted(q, tenantId, actor, { action: 'sso.login', outcome: 'failure', details: { code: p.code, ...details } }));
+        await deps.db.tx({ tenantId, actor: 'system:sso' }, (q) => recordBudgeted(q, tenantId, actor, { action: 'sso.login.completed', outcome: 'failure', details: { code: p.code, ...details } }));
         return p;
       };
       if (!sameBrowser) throw await fail(invalid(), { reason: 'state cookie missing or different' });
@@ -398,7 +399,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         const ua = req.headers['user-agent'];
         const session = await createSession(q, { tenantId, userId: user.id, ip: req.ip, userAgent: ua });
         await recordAudit(q, tenantId, { ...actorOf(req), type: 'user', id: user.id, name: user.email }, {
-          action: 'sso.login',
+          action: 'sso.login.completed',
           outcome: 'success',
           target: { type: 'session', id: session.id },
           details: { issuer, sub, provisioned, roles: user.roles },

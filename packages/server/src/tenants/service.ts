@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { isUniqueViolation, type Database, type Queryable } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
 import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/password.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../platform/audit.js';
 import { issueCheckpoint } from '../audit/service.js';
 import type { KeyProvider } from '@parapet/core';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 export interface Tenant {
   id: string;
@@ -37,7 +38,7 @@ export interface NewOrganisation {
 /**
  * Creates a tenant and its first admin in one transaction. The transaction's tenant is the
  * new id, which is what the tenants INSERT policy demands. With `keys`, the organisation's
- * audit log key and first signed checkpoint (covering tenant.created and user.created) are
+ * audit log key and first signed checkpoint (covering tenant.created and auth.user.created) are
  * made right after, so a new log is verifiable from the start rather than "no log key" until
  * the hourly job runs. A failure there leaves the organisation in place (the hourly job
  * signs later) and is reported in `checkpointError`.
@@ -66,7 +67,7 @@ export async function createOrganisation(db: Database, o: NewOrganisation, keys?
       const adminId = u.rows[0]!.id;
       const system = { type: 'system' as const, id: 'init', name: 'parapet init' };
       await recordAudit(q, id, system, { action: 'tenant.created', outcome: 'success', target: { type: 'tenant', id }, details: { slug, name: o.name } });
-      await recordAudit(q, id, system, { action: 'user.created', outcome: 'success', target: { type: 'user', id: adminId }, details: { email, roles: ['admin'] } });
+      await recordAudit(q, id, system, { action: 'auth.user.created', outcome: 'success', target: { type: 'user', id: adminId }, details: { email, roles: ['admin'] } });
       return { tenant: { id, slug, name: o.name }, adminId };
     });
   } catch (e) {

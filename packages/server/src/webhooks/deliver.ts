@@ -18,9 +18,10 @@ import type { Queryable } from '@parapet/db';
 import { envelope, type KeyProvider } from '@parapet/core';
 import { checkTarget, SsrfError, type CheckedTarget, type Lookup } from './ssrf.js';
 import { registerSealedColumn } from '../platform/sealed.js';
+import { recordAudit } from '../platform/audit.js';
 import { newMessageId, signHeaders } from './signing.js';
 import { enqueueOutbox, type BackoffPolicy, type Outbox, type OutboxMessage, type OutboxOutcome } from '../platform/outbox.js';
-import type { OcsfEvent, WebhookEventType } from './ocsf.js';
+import { storedWebhookEventTypes, type OcsfEvent, type WebhookEventType } from './ocsf.js';
 
 /** The outbox topic of webhook deliveries. */
 export const WEBHOOK_TOPIC = 'webhook.delivery';
@@ -60,12 +61,13 @@ export async function webhookSettings(q: Queryable): Promise<WebhookSettings> {
 }
 
 /**
- * Writes one outbox message per enabled endpoint subscribed to `type`, in the caller's
+ * Writes one outbox message per enabled endpoint subscribed to `type` (under its current or
+ * a former name, ocsf.ts WEBHOOK_EVENT_RENAMES), in the caller's
  * transaction (delivered after commit). The body is the Standard Webhooks envelope
  * `{type, timestamp, data}`; OCSF metadata.uid is the webhook-id. Returns the webhook-ids.
  */
 export async function enqueue(q: Queryable, tenantId: string, type: WebhookEventType, at: Date, build: (uid: string) => OcsfEvent): Promise<string[]> {
-  const eps = await q.query<{ id: string }>(`SELECT id FROM webhook_endpoints WHERE enabled AND (cardinality(events) = 0 OR $1 = ANY(events))`, [type]);
+  const eps = await q.query<{ id: string }>(`SELECT id FROM webhook_endpoints WHERE enabled AND (cardinality(events) = 0 OR events && $1::text[])`, [storedWebhookEventTypes(type)]);
   const ids: string[] = [];
   for (const ep of eps.rows) {
     const id = newMessageId();
@@ -210,7 +212,7 @@ export async function recordAttempts(q: Queryable, tenantId: string, xs: Readonl
 }
 
 /** The outcome of one attempt, with its delivery-log row (and the endpoint disabled on 410). */
-function outcome(d: WebhookDelivery, r: AttemptResult, at: Date): WebhookOutcome {
+function outcome(tenantId: string, d: WebhookDelivery, r: AttemptResult, at: Date): WebhookOutcome {
   const attempt = { d, r, at };
   if (r.status !== null && r.status >= 200 && r.status < 300) return { result: 'delivered', attempt };
   if (r.status === 410) {
@@ -219,7 +221,10 @@ function outcome(d: WebhookDelivery, r: AttemptResult, at: Date): WebhookOutcome
       error: 'The receiver answered 410 Gone; the endpoint was disabled.',
       attempt,
       record: async (q) => {
-        await q.query(`UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'The receiver answered 410 Gone.', disabled_at = $2, updated_at = $2 WHERE id = $1 AND enabled`, [d.endpoint_id, at]);
+        const off = await q.query(`UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'The receiver answered 410 Gone.', disabled_at = $2, updated_at = $2 WHERE id = $1 AND enabled`, [d.endpoint_id, at]);
+        if (off.rowCount) {
+          await recordAudit(q, tenantId, { type: 'system', id: 'webhooks' }, { action: 'webhook.endpoint.disabled', outcome: 'success', target: { type: 'webhook_endpoint', id: d.endpoint_id }, details: { reason: 'The receiver answered 410 Gone.', message_id: d.webhook_id } });
+        }
       },
     };
   }
@@ -246,7 +251,7 @@ export function consumeWebhooks(outbox: Outbox, o: ConsumerOptions): void {
         return c;
       };
       const r = await sendOnce(ep.url, ep.secret, d.webhook_id, d.body, { allowPrivateCidrs: b.settings.allowPrivateCidrs, ca: o.ca, lookup: o.lookup, check });
-      return outcome(d, r, outbox.now()); // the outbox's clock, as its schedule
+      return outcome(m.tenantId, d, r, outbox.now()); // the outbox's clock, as its schedule
     },
     {
       backoff: WEBHOOK_BACKOFF,

@@ -43,7 +43,7 @@ export function milestoneCrossed(before: number, after: number, planned: number)
 export async function emitScanProgress(q: Queryable, tenantId: string, scanId: string, before: number, after: number, planned: number, at: Date): Promise<void> {
   if (milestoneCrossed(before, after, planned) === undefined) return;
   const sc = await scopeOf(q, scanId);
-  await enqueue(q, tenantId, 'probe.scan.progress', at, (uid) => scanActivity('probe.scan.progress', { tenantId, scanId, scopeId: sc.scope_id, scopeVersion: sc.version, state: 'running', at, progress: { done: after, planned } }, uid));
+  await enqueue(q, tenantId, 'probe.scan.progressed', at, (uid) => scanActivity('probe.scan.progressed', { tenantId, scanId, scopeId: sc.scope_id, scopeVersion: sc.version, state: 'running', at, progress: { done: after, planned } }, uid));
 }
 
 /** Findings a finished scan opened (new) or resolved, as Compliance Finding events. */
@@ -57,5 +57,5 @@ export async function emitFindingEvents(q: Queryable, tenantId: string, scanId: 
 
 /** The audit log contradicts a checkpoint (or fails verification): alert every subscribed SIEM. */
 export async function emitIntegrityAlert(db: Database, tenantId: string, detail: string, at: Date): Promise<void> {
-  await db.tx({ tenantId, actor: 'system:audit-integrity' }, (q) => enqueue(q, tenantId, 'audit.integrity_alert', at, (uid) => integrityAlert(tenantId, detail, at, uid)));
+  await db.tx({ tenantId, actor: 'system:audit-integrity' }, (q) => enqueue(q, tenantId, 'audit.integrity.failed', at, (uid) => integrityAlert(tenantId, detail, at, uid)));
 }

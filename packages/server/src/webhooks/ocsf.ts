@@ -10,21 +10,47 @@ import type { Severity } from '@parapet/core';
 export const OCSF_VERSION = '1.1.0';
 const product = { name: 'Parapet Probe', vendor_name: 'Parapet', version: '0.1.0' };
 
-/** The event types an endpoint can subscribe to. */
+/**
+ * The event types an endpoint can subscribe to (the envelope's `type`, OCSF
+ * `metadata.event_code`). Named like audit events, `domain.object.verb` with a past
+ * participle (docs/audit.md); where a type reports the same step as an audit event it has
+ * the same name.
+ */
 export const WEBHOOK_EVENT_TYPES = [
   'probe.scan.requested',
   'probe.scan.approved',
   'probe.scan.rejected',
   'probe.scan.started',
-  'probe.scan.progress',
+  'probe.scan.progressed',
   'probe.scan.finished',
   'probe.finding.opened',
   'probe.finding.resolved',
-  'audit.integrity_alert',
+  'audit.integrity.failed',
   'governance.anomaly.detected',
-  'webhook.test',
+  'webhook.test.sent',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/**
+ * Former type → current type. Subscriptions stored under a former name keep receiving the
+ * event (under its current type); the API accepts a former name and stores the current one.
+ * Add a line whenever a type is renamed; never remove one.
+ */
+export const WEBHOOK_EVENT_RENAMES: Readonly<Record<string, WebhookEventType>> = {
+  'audit.integrity_alert': 'audit.integrity.failed',
+  'probe.scan.progress': 'probe.scan.progressed',
+  'webhook.test': 'webhook.test.sent',
+};
+
+/** Today's name of a subscribed or stored type (a former name maps to its successor). */
+export function currentWebhookEventType(t: string): string {
+  return WEBHOOK_EVENT_RENAMES[t] ?? t;
+}
+
+/** A type and its former names: what a stored subscription may say for it. */
+export function storedWebhookEventTypes(t: WebhookEventType): string[] {
+  return [t, ...Object.keys(WEBHOOK_EVENT_RENAMES).filter((old) => WEBHOOK_EVENT_RENAMES[old] === t)];
+}
 
 export type OcsfEvent = Record<string, unknown> & { class_uid: number; category_uid: number; activity_id: number; type_uid: number; time: number; severity_id: number; metadata: Record<string, unknown> };
 
@@ -40,7 +66,7 @@ const SCAN_ACTIVITY: Record<string, { id: number; name: string }> = {
   'probe.scan.approved': { id: 99, name: 'Approved' },
   'probe.scan.rejected': { id: 3, name: 'Cancelled' },
   'probe.scan.started': { id: 1, name: 'Started' },
-  'probe.scan.progress': { id: 99, name: 'Progress' },
+  'probe.scan.progressed': { id: 99, name: 'Progress' },
   'probe.scan.finished': { id: 2, name: 'Completed' },
 };
 
@@ -137,7 +163,7 @@ export function integrityAlert(tenantId: string, detail: string, at: Date, uid: 
     severity_id: 5,
     severity: 'Critical',
     status_id: 1,
-    metadata: metadata(tenantId, 'audit.integrity_alert', uid),
+    metadata: metadata(tenantId, 'audit.integrity.failed', uid),
     finding_info: { uid, title: 'Audit log integrity check failed', desc: detail, types: ['audit.integrity'] },
     message: detail,
   };
@@ -187,5 +213,5 @@ export function anomalyAlert(f: AnomalyFacts, uid: string): OcsfEvent {
 
 /** A test event an admin sends from the console: Scan Activity "Other", clearly marked. */
 export function testEvent(tenantId: string, at: Date, uid: string): OcsfEvent {
-  return { ...scanActivity('webhook.test', { tenantId, scanId: '00000000-0000-0000-0000-000000000000', scopeId: 'test', scopeVersion: 0, state: 'test', at }, uid), message: 'Parapet test event: the endpoint receives and verifies signed webhooks.' };
+  return { ...scanActivity('webhook.test.sent', { tenantId, scanId: '00000000-0000-0000-0000-000000000000', scopeId: 'test', scopeVersion: 0, state: 'test', at }, uid), message: 'Parapet test event: the endpoint receives and verifies signed webhooks.' };
 }

@@ -9,15 +9,16 @@ import type { FastifyInstance } from 'fastify';
 import { envelope, parseCidr } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
-import { actorOf, type UserPrincipal } from '../platform/principal.js';
-import { recordAudit } from '../audit/record.js';
+import { type UserPrincipal, actorOf } from '../platform/principal.js';
+import { type AuditEventName, recordAudit } from '../platform/audit.js';
 import { ProblemError, isProblemCode } from '../http/problem.js';
 import { checkTarget } from './ssrf.js';
 import { newMessageId, newSecret } from './signing.js';
-import { testEvent, WEBHOOK_EVENT_TYPES } from './ocsf.js';
-import { consumeWebhooks, MAX_ATTEMPTS, recordAttempt, secretBinding, sendOnce, webhookSettings, WEBHOOK_TOPIC, type WebhookDelivery } from './deliver.js';
+import { WEBHOOK_EVENT_RENAMES, WEBHOOK_EVENT_TYPES, currentWebhookEventType, testEvent } from './ocsf.js';
+import { MAX_ATTEMPTS, WEBHOOK_TOPIC, type WebhookDelivery, consumeWebhooks, recordAttempt, secretBinding, sendOnce, webhookSettings } from './deliver.js';
 import { enqueueOutbox, outboxFor, replayOutbox } from '../platform/outbox.js';
 import { guard } from '../platform/guard.js';
+import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
   'webhook.manage': { roles: ['admin'], stepUp: true },
@@ -26,7 +27,10 @@ defineActions({
 
 const problems = { '4xx': { $ref: 'Problem#' } } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
-const eventsSchema = { type: 'array', maxItems: WEBHOOK_EVENT_TYPES.length, uniqueItems: true, items: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] } } as const;
+// Former type names are still accepted (and stored under their current name).
+const eventsSchema = { type: 'array', maxItems: WEBHOOK_EVENT_TYPES.length, uniqueItems: true, items: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES, ...Object.keys(WEBHOOK_EVENT_RENAMES)] } } as const;
+/** A subscription list under current names, each once (an empty list means every type). */
+const currentTypes = (events: readonly string[]) => [...new Set(events.map(currentWebhookEventType))];
 const endpointView = {
   type: 'object',
   properties: {
@@ -36,7 +40,7 @@ const endpointView = {
 } as const;
 
 type EndpointRow = { id: string; url: string; description: string; events: string[]; enabled: boolean; disabled_reason: string | null; created_at: Date };
-const view = (r: EndpointRow) => ({ ...r, created_at: new Date(r.created_at).toISOString() });
+const view = (r: EndpointRow) => ({ ...r, events: currentTypes(r.events), created_at: new Date(r.created_at).toISOString() });
 const EP_COLS = `id, url, description, events, enabled, disabled_reason, created_at`;
 
 export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -65,9 +69,9 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       const now = deps.now();
       const { rows } = await q.query<EndpointRow>(
         `INSERT INTO webhook_endpoints (tenant_id, id, url, description, secret_sealed, events, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ${EP_COLS}`,
-        [p.tenantId, id, req.body.url, req.body.description ?? '', sealed, req.body.events ?? [], p.userId, now],
+        [p.tenantId, id, req.body.url, req.body.description ?? '', sealed, currentTypes(req.body.events ?? []), p.userId, now],
       );
-      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.endpoint.created', outcome: 'success', target: { type: 'webhook_endpoint', id }, details: { url: req.body.url, events: req.body.events ?? [] } });
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.endpoint.created', outcome: 'success', target: { type: 'webhook_endpoint', id }, details: { url: req.body.url, events: currentTypes(req.body.events ?? []) } });
       return rows[0]!;
     });
     reply.code(201);
@@ -105,7 +109,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
                 enabled = coalesce($5, enabled), disabled_reason = CASE WHEN $5 THEN NULL ELSE disabled_reason END,
                 disabled_at = CASE WHEN $5 THEN NULL ELSE disabled_at END, updated_at = $6
           WHERE id = $1 RETURNING ${EP_COLS}`,
-        [req.params.id, b.url ?? null, b.description ?? null, b.events ?? null, b.enabled ?? null, deps.now()],
+        [req.params.id, b.url ?? null, b.description ?? null, b.events ? currentTypes(b.events) : null, b.enabled ?? null, deps.now()],
       );
       if (!rows[0]) throw new ProblemError(404, 'webhook_endpoint_not_found', 'No such webhook endpoint.');
       await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.endpoint.updated', outcome: 'success', target: { type: 'webhook_endpoint', id: req.params.id }, details: { changed: Object.keys(b) } });
@@ -132,7 +136,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       response: { 200: { type: 'object', properties: { message_id: { type: 'string' }, delivered: { type: 'boolean' }, status: { type: ['integer', 'null'] }, latency_ms: { type: 'integer' }, response_snippet: { type: 'string' }, error_code: { type: ['string', 'null'] } } }, ...problems },
     },
   }, async (req) => {
-    const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.test_sent', denialTarget: { type: 'webhook_endpoint', id: req.params.id } });
+    const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.test.sent', denialTarget: { type: 'webhook_endpoint', id: req.params.id } });
     const now = deps.now();
     const ep = await deps.db.tx(ctx(p), async (q) => {
       const ep = (await q.query<{ url: string; secret_sealed: string; enabled: boolean }>(`SELECT url, secret_sealed, enabled FROM webhook_endpoints WHERE id = $1`, [req.params.id])).rows[0];
@@ -140,7 +144,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       return ep;
     });
     const id = newMessageId();
-    const msg: WebhookDelivery = { webhook_id: id, endpoint_id: req.params.id, event_type: 'webhook.test', body: JSON.stringify({ type: 'webhook.test', timestamp: now.toISOString(), data: testEvent(p.tenantId, now, id) }) };
+    const msg: WebhookDelivery = { webhook_id: id, endpoint_id: req.params.id, event_type: 'webhook.test.sent', body: JSON.stringify({ type: 'webhook.test.sent', timestamp: now.toISOString(), data: testEvent(p.tenantId, now, id) }) };
     const settings = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
     const secret = (await envelope.open(deps.keys, ep.secret_sealed, secretBinding(p.tenantId, req.params.id))).toString('utf8');
     const r = await sendOnce(ep.url, secret, id, msg.body, { allowPrivateCidrs: settings.allowPrivateCidrs, ca });
@@ -149,7 +153,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       // The test message is logged like any other, settled: it is delivered or it is done, never retried.
       await enqueueOutbox(q, p.tenantId, WEBHOOK_TOPIC, msg, { dedupeKey: id, maxAttempts: MAX_ATTEMPTS, settled: delivered ? 'delivered' : 'cancelled', now: deps.now() });
       await recordAttempt(q, p.tenantId, id, req.params.id, deps.now(), r);
-      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.test_sent', outcome: delivered ? 'success' : 'failure', target: { type: 'webhook_endpoint', id: req.params.id }, details: { message_id: id, status: r.status, error_code: r.errorCode } });
+      await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.test.sent', outcome: delivered ? 'success' : 'failure', target: { type: 'webhook_endpoint', id: req.params.id }, details: { message_id: id, status: r.status, error_code: r.errorCode } });
     });
     if (r.errorCode === 'webhook_redirect_refused') throw new ProblemError(422, 'webhook_redirect_refused', `The endpoint answered ${r.status} (a redirect); webhooks never follow redirects. Configure the final URL.`);
     if (r.errorCode?.startsWith('webhook_') && isProblemCode(r.errorCode)) throw new ProblemError(422, r.errorCode, r.snippet);

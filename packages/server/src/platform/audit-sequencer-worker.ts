@@ -1,10 +1,10 @@
 /**
- * The audit sequencer's thread (see ChainWorker in sequencer.ts): runs chainInbox rounds
+ * The audit sequencer's thread (see ChainWorker in audit-sequencer.ts): runs chainInbox rounds
  * on its own connection and answers with what each tenant had chained or why it failed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PostgresDatabase } from '@parapet/db';
-import { chainInbox, ChainError, type ChainReply } from './sequencer.js';
+import { chainInbox, ChainError, type ChainReply } from './audit-sequencer.js';
 
 const db = new PostgresDatabase({ url: (workerData as { url: string }).url, max: 1 });
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -2,7 +2,7 @@
  * The audit sequencer: moves committed entries from each tenant's inbox into its
  * hash-chained log, in batches.
  *
- * Business transactions only append to `audit_inbox` (record.ts), so writers of one tenant
+ * Business transactions only append to `audit_inbox` (recordAudit in audit.ts), so writers of one tenant
  * never wait for each other. The sequencer then, for each tenant with entries waiting and
  * in one transaction for all of them:
  *   1. takes the tenant's audit lock (the same lock a checkpoint takes),
@@ -20,7 +20,7 @@
 import { Worker } from 'node:worker_threads';
 import { PostgresDatabase, type Database, type Queryable } from '@parapet/db';
 import { leafBytes, merkle, ZERO_HASH } from '@parapet/core';
-import { recordOfRow, type RecordColumns } from './record.js';
+import { recordOfRow, type RecordColumns } from './audit-rows.js';
 
 /** Largest batch per tenant per transaction; a bigger backlog takes several rounds. */
 export const MAX_BATCH = 500;
@@ -275,7 +275,7 @@ class ChainWorker {
   private start(): Worker {
     // The sources are TypeScript run through tsx, whose loader a worker does not inherit.
     const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register();
-      await import(${JSON.stringify(new URL('./sequencer-worker.ts', import.meta.url).href)});`;
+      await import(${JSON.stringify(new URL('./audit-sequencer-worker.ts', import.meta.url).href)});`;
     const w = new Worker(boot, { eval: true, workerData: { url: this.url } });
     w.on('message', (m: ChainReply) => {
       this.waiting.get(m.id)?.resolve(m);
