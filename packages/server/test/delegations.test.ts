@@ -31,9 +31,9 @@ test('admins delegate app categories (step-up); the PDP reads them; others may n
   const log = await s.db.tx({ tenantId: admin.tenantId }, (q) => q.query<{ action: string; decision: string | null }>(`SELECT action, details->>'decision' AS decision FROM audit_log ORDER BY seq`));
   // authz.delegation.manage is sensitive: the guard records every decision, allowed or not.
   assert.deepEqual(log.rows.map((x) => (x.decision ? `${x.action}:${x.decision}` : x.action)), [
-    'authz.decision:allow', 'authz.delegation.granted',
-    'authz.decision:allow', // the duplicate, refused by the service (409)
-    'authz.denied:step_up_required', 'authz.denied:deny',
-    'authz.decision:allow', 'authz.delegation.revoked',
+    'authz.access.allowed:allow', 'authz.delegation.granted',
+    'authz.access.allowed:allow', // the duplicate, refused by the service (409)
+    'authz.access.denied:step_up_required', 'authz.access.denied:deny',
+    'authz.access.allowed:allow', 'authz.delegation.revoked',
   ]);
 });
