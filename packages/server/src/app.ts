@@ -11,6 +11,7 @@ import { registerAuthHooks } from './auth/hooks.js';
 import { configureAuditPii } from './audit/pii.js';
 import { JobRunner } from './platform/jobs.js';
 import { defineOutboxJob, outboxFor } from './platform/outbox.js';
+import { consumeSecurityAlerts } from './auth/security-alerts.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -123,6 +124,7 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
   outbox.now = deps.now;
   outbox.onError = (err, m) => app.log.warn({ err, outbox_id: m.id, tenant_id: m.tenantId, topic: m.topic, attempts: m.attempts }, 'outbox delivery failed; it will be retried');
   defineOutboxJob(jobs, deps.db);
+  if (deps.mailer) consumeSecurityAlerts(deps.db, deps.mailer);
   const withJobs: AppDeps = { ...deps, jobs };
   for (const mod of domainModules) {
     await app.register(async (child) => mod(child, withJobs));
