@@ -4,7 +4,8 @@ import { startServer } from './main.js';
 // `npm start`: run until SIGTERM / SIGINT, then drain and exit 0.
 try {
   const config = loadConfig();
-  const server = await startServer(config);
+  // Background jobs wait a moment, so the first requests after a start are not queued behind them.
+  const server = await startServer(config, { jobsDelayMs: 2000 });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
