@@ -40,10 +40,12 @@ const ENTRY = fileURLToPath(new URL('../src/cli-entry.ts', import.meta.url));
 const INPUT_DIRS = ['server/src', 'db/src', 'core/src', 'device-client/src'].map((d) => join(PACKAGES, d));
 const INPUT_FILES = ['server/package.json', 'db/package.json', 'core/package.json', 'device-client/package.json', 'server/build/bundle.mjs'].map((f) => join(PACKAGES, f)).concat(join(ROOT, 'package-lock.json'));
 
+// Plain concatenation, not path.join: on every `npm start` this runs for each source file,
+// and join's normalisation was most of its time.
 function newest(dir) {
   let n = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
+    const p = dir + '/' + e.name;
     n = Math.max(n, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
   }
   return n;
