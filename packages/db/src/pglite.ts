@@ -20,6 +20,13 @@ type PgliteLike = Pick<PGlite, 'query' | 'exec'> | Transaction;
 // The global WebAssembly object (Node's types declare its types but not the value).
 const wasm32 = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
 
+/**
+ * Settings for the embedded PostgreSQL beyond PGlite's own. shared_buffers: initdb's 128 MB is
+ * zeroed at every open, some 15 % of the CPU of opening a data dir (bench/startup); one
+ * connection evaluating Parapet does not use it, and pages not in it are one read away.
+ */
+const START_SETTINGS = ['-c', 'shared_buffers=32MB'];
+
 type Prepared = { pgliteWasmModule?: WebAssembly.Module; fsBundle?: Blob };
 let prepared: Promise<Prepared> | undefined;
 
@@ -85,7 +92,7 @@ export class PgliteDatabase implements Database {
    */
   static async open(dataDir?: string, o: { template?: Uint8Array } = {}): Promise<PgliteDatabase> {
     const load = o.template && (!dataDir || isEmptyDataDir(dataDir)) ? { loadDataDir: new Blob([o.template]) } : {};
-    const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...load, ...(await preparePglite()), parsers });
+    const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...load, ...(await preparePglite()), parsers, startParams: [...PGlite.defaultStartParams, ...START_SETTINGS] });
     return new PgliteDatabase(db);
   }
 
