@@ -84,8 +84,17 @@ export async function grantAppRole(s: AdminSession, loginRole: string): Promise<
   await s.exec(`GRANT ${ident(APP_ROLE)} TO ${ident(loginRole)}`);
 }
 
+/**
+ * Applies the migrations the database lacks, in version order, each in its own transaction
+ * under an advisory lock (so two migrators never interleave). A migration recorded with
+ * another checksum than its file's throws MigrationError.
+ *
+ * When every migration is recorded already with its checksum (every start after the first),
+ * that one read is all it does: no role checks, no lock, no DDL.
+ */
 export async function runMigrations(s: AdminSession, migrations?: Migration[]): Promise<MigrationReport> {
   const all = migrations ?? (await loadMigrations());
+  if (await allApplied(s, all)) return { applied: [], alreadyApplied: all.length };
   await ensureRoles(s);
   await s.query(`SELECT pg_advisory_lock($1)`, [MIGRATE_LOCK]);
   try {
@@ -128,6 +137,14 @@ export async function runMigrations(s: AdminSession, migrations?: Migration[]): 
   } finally {
     await s.query(`SELECT pg_advisory_unlock($1)`, [MIGRATE_LOCK]);
   }
+}
+
+/** True when the migrations table records exactly these checksums for every migration in `all`. */
+async function allApplied(s: AdminSession, all: Migration[]): Promise<boolean> {
+  const exists = await s.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [MIGRATIONS_TABLE]);
+  if (!exists.rows[0]?.t) return false;
+  const done = new Map((await s.query<{ version: string; checksum: string }>(`SELECT version, checksum FROM ${MIGRATIONS_TABLE}`)).rows.map((r) => [r.version, r.checksum]));
+  return all.every((m) => done.get(m.version) === m.checksum);
 }
 
 /** Versions in code that the database lacks. Runs as the app role (SELECT only). */

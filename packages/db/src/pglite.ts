@@ -1,4 +1,8 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { isEmptyDataDir } from './template.js';
 import { applyContext } from './context.js';
 import { runMigrations, pendingVersions, type AdminSession } from './migrate.js';
@@ -12,6 +16,42 @@ const parsers = {
 };
 
 type PgliteLike = Pick<PGlite, 'query' | 'exec'> | Transaction;
+
+// The global WebAssembly object (Node's types declare its types but not the value).
+const wasm32 = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
+
+/**
+ * Settings for the embedded PostgreSQL beyond PGlite's own. shared_buffers: initdb's 128 MB is
+ * zeroed at every open, some 15 % of the CPU of opening a data dir (bench/startup); one
+ * connection evaluating Parapet does not use it, and pages not in it are one read away.
+ */
+const START_SETTINGS = ['-c', 'shared_buffers=32MB'];
+
+type Prepared = { pgliteWasmModule?: WebAssembly.Module; fsBundle?: Blob };
+let prepared: Promise<Prepared> | undefined;
+
+/**
+ * Starts what opening an embedded database needs before it can boot PostgreSQL: compiling
+ * PGlite's WebAssembly (some 9 MB, on V8's background threads) and reading its file-system
+ * bundle. `npm start` calls it first thing, so this runs while the rest of the server's
+ * modules load on the main thread; `PgliteDatabase.open` then finds both ready. Idempotent;
+ * touches no data dir. When PGlite's files are not where this version keeps them, or the
+ * compile fails, `open` lets PGlite load them itself.
+ */
+export function preparePglite(): Promise<Prepared> {
+  return (prepared ??= (async (): Promise<Prepared> => {
+    try {
+      const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+      const wasm = join(dist, 'pglite.wasm');
+      const data = join(dist, 'pglite.data');
+      if (!existsSync(wasm) || !existsSync(data)) return {};
+      const [pgliteWasmModule, bundle] = await Promise.all([readFile(wasm).then((b) => wasm32.compile(b)), readFile(data)]);
+      return { pgliteWasmModule, fsBundle: new Blob([bundle]) };
+    } catch {
+      return {};
+    }
+  })());
+}
 
 function wrap(c: PgliteLike): Queryable {
   return {
@@ -52,7 +92,7 @@ export class PgliteDatabase implements Database {
    */
   static async open(dataDir?: string, o: { template?: Uint8Array } = {}): Promise<PgliteDatabase> {
     const load = o.template && (!dataDir || isEmptyDataDir(dataDir)) ? { loadDataDir: new Blob([o.template]) } : {};
-    const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...load, parsers });
+    const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...load, ...(await preparePglite()), parsers, startParams: [...PGlite.defaultStartParams, ...START_SETTINGS] });
     return new PgliteDatabase(db);
   }
 

@@ -1,12 +1,24 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { contextStatement } from './context.js';
 import { grantAppRole, pendingVersions, runMigrations, type AdminSession } from './migrate.js';
 import { OWNER_ROLE } from './roles.js';
 import { PostCommitWork, type AfterCommit } from './post-commit.js';
 import type { Database, MigrationReport, Queryable, QueryResult, TxContext } from './types.js';
 
-// int8 as a JS number (sequence numbers stay far below 2^53), like PGlite does.
-pg.types.setTypeParser(20, (v: string) => Number(v));
+let pgModule: typeof pg | undefined;
+/**
+ * The pg driver, loaded with the first PostgreSQL connection rather than with this module: a
+ * server on the embedded database never needs it (bench/startup). Sets int8 to parse as a JS
+ * number (sequence numbers stay far below 2^53), like PGlite does.
+ */
+export function pgDriver(): typeof pg {
+  if (!pgModule) {
+    pgModule = createRequire(import.meta.url)('pg') as typeof pg;
+    pgModule.types.setTypeParser(20, (v: string) => Number(v));
+  }
+  return pgModule;
+}
 
 function wrap(c: pg.ClientBase | pg.Pool): Queryable {
   return {
@@ -79,7 +91,7 @@ export class PostgresDatabase implements Database {
   }
 
   constructor(private readonly opts: PostgresOptions) {
-    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.max ?? 10, application_name: 'parapet' });
+    this.pool = new (pgDriver().Pool)({ connectionString: opts.url, max: opts.max ?? 10, application_name: 'parapet' });
     // An idle connection the server ended (restart, failover, pg_terminate_backend) is
     // dropped by the pool and replaced on next use; unhandled, the event would kill the process.
     this.pool.on('error', () => undefined);
@@ -124,7 +136,7 @@ export class PostgresDatabase implements Database {
   /** Runs `fn` with a migrator connection from DATABASE_ADMIN_URL. */
   async withAdmin<T>(fn: (s: AdminSession) => Promise<T>): Promise<T> {
     if (!this.opts.adminUrl) throw new Error('DATABASE_ADMIN_URL is not set; it is needed to migrate PostgreSQL.');
-    const c = new pg.Client({ connectionString: this.opts.adminUrl, application_name: 'parapet-migrate' });
+    const c = new (pgDriver().Client)({ connectionString: this.opts.adminUrl, application_name: 'parapet-migrate' });
     await c.connect();
     try {
       return await fn(adminOf(c));

@@ -7,9 +7,12 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { grantAppRole, runMigrations, ensureRoles, type AdminSession } from './migrate.js';
 import { PgliteDatabase } from './pglite.js';
-import { PostgresDatabase } from './postgres.js';
+import { PostgresDatabase, pgDriver } from './postgres.js';
 import { OWNER_ROLE, ident } from './roles.js';
 import type { Database } from './types.js';
+
+// The same pg the databases use, with its int8 parser set before this file's clients read.
+pgDriver();
 
 export interface TestDatabase {
   db: Database;

@@ -5,6 +5,14 @@
  * transpiling some hundred TypeScript modules through tsx is most of a later start's time
  * (bench/startup).
  *
+ * Code splitting: a module the sources load with `import('./x.js')` (the S3 vault driver, ...)
+ * becomes a chunk of its own under dist/chunks/, loaded when the import runs. Without it
+ * esbuild would inline the module and hoist its package imports (the AWS SDK, ...) to the top
+ * of the bundle, so every start would load them. Chunk names carry a content hash: a rebuild
+ * adds its chunks beside the old ones and then replaces the entry file in one rename, so a
+ * server still running the previous build can load its own chunks later; chunks no build
+ * references are removed after CHUNK_KEEP_DAYS.
+ *
  * Files the code finds next to itself (migrations, Cedar policies, the console, the audit
  * sequencer's worker) are located through `import.meta.url`; each source file's
  * `import.meta.url` is replaced by that file's own URL, so the bundle resolves them exactly
@@ -16,23 +24,28 @@
  * and the caller then runs the sources through tsx.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const PACKAGES = fileURLToPath(new URL('../../', import.meta.url));
 const ROOT = join(PACKAGES, '..');
 export const BUNDLE = fileURLToPath(new URL('../dist/parapet-server.mjs', import.meta.url));
+const DIST = dirname(BUNDLE);
+const CHUNKS = join(DIST, 'chunks');
+/** Unreferenced chunks older than this are deleted after a build (days). */
+const CHUNK_KEEP_DAYS = 7;
 const ENTRY = fileURLToPath(new URL('../src/cli-entry.ts', import.meta.url));
 // The workspace packages the server imports; their sources are the bundle's inputs.
 const INPUT_DIRS = ['server/src', 'db/src', 'core/src', 'device-client/src'].map((d) => join(PACKAGES, d));
 const INPUT_FILES = ['server/package.json', 'db/package.json', 'core/package.json', 'device-client/package.json', 'server/build/bundle.mjs'].map((f) => join(PACKAGES, f)).concat(join(ROOT, 'package-lock.json'));
 
+// Plain concatenation, not path.join: on every `npm start` this runs for each source file,
+// and join's normalisation was most of its time.
 function newest(dir) {
   let n = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
+    const p = dir + '/' + e.name;
     n = Math.max(n, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
   }
   return n;
@@ -46,14 +59,20 @@ export function bundleStale() {
   return inputs > built;
 }
 
-/** Builds dist/parapet-server.mjs (written to a temporary name, then renamed). Throws esbuild's error. */
+/**
+ * Builds dist/parapet-server.mjs and its chunks (into a temporary directory; the chunks are
+ * moved into dist/chunks/, then the entry is renamed into place). Throws esbuild's error.
+ */
 export async function buildBundle() {
   const esbuild = await import('esbuild');
-  const tmp = `${BUNDLE}.${process.pid}.tmp`;
+  const tmp = join(DIST, `.build-${process.pid}-${Date.now()}`);
   try {
     await esbuild.build({
-      entryPoints: [ENTRY],
-      outfile: tmp,
+      entryPoints: { 'parapet-server': ENTRY },
+      outdir: tmp,
+      outExtension: { '.js': '.mjs' },
+      chunkNames: 'chunks/[name]-[hash]',
+      splitting: true,
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -73,9 +92,26 @@ export async function buildBundle() {
         },
       ],
     });
-    await rename(tmp, BUNDLE);
+    await mkdir(CHUNKS, { recursive: true });
+    const made = new Set();
+    for (const name of existsSync(join(tmp, 'chunks')) ? await readdir(join(tmp, 'chunks')) : []) {
+      made.add(name);
+      await rename(join(tmp, 'chunks', name), join(CHUNKS, name));
+    }
+    await rename(join(tmp, 'parapet-server.mjs'), BUNDLE);
+    await pruneChunks(made);
   } finally {
-    await rm(tmp, { force: true });
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Deletes chunks this build did not make that are older than CHUNK_KEEP_DAYS. */
+async function pruneChunks(keep) {
+  const cutoff = Date.now() - CHUNK_KEEP_DAYS * 86_400_000;
+  for (const name of await readdir(CHUNKS)) {
+    if (keep.has(name)) continue;
+    const st = await stat(join(CHUNKS, name)).catch(() => undefined);
+    if (st && st.mtimeMs < cutoff) await rm(join(CHUNKS, name), { force: true });
   }
 }
 

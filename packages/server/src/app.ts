@@ -3,6 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import swagger from '@fastify/swagger';
 import type { AppDeps } from './deps.js';
 import { registerMetrics } from './http/metrics.js';
+import { LazySchemas } from './http/lazy-schemas.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemBody, problemSchema } from './http/problem.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { findUnstorable, problemForDatabaseError } from './http/bad-input.js';
@@ -14,6 +15,7 @@ import { installGuard } from './platform/guard.js';
 import { configureAuditPii } from './audit/pii.js';
 import { JobRunner } from './platform/jobs.js';
 import { defineOutboxJob, outboxFor } from './platform/outbox.js';
+import { consumeSecurityAlerts } from './auth/security-alerts.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,6 +31,8 @@ export interface BuildOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** How long after listening the remaining route schemas are compiled (ms). */
+const SCHEMA_WARM_DELAY_MS = 3000;
 
 /** Fastify's own 4xx errors, mapped to stable codes. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -40,7 +44,11 @@ const FASTIFY_CODES: Record<string, string> = {
 };
 
 export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<FastifyInstance> {
+  // Route validators and serializers are built on first use, the rest once the server listens
+  // (lazy-schemas.ts): building all of them before listening was most of a start's work.
+  const schemas = new LazySchemas();
   const app = Fastify({
+    schemaController: schemas.schemaController(),
     logger: o.logger ?? false,
     ...(o.https ? { https: { key: o.https.key, cert: o.https.cert, minVersion: 'TLSv1.3' as const } } : {}),
     // Accept a caller's request id only when it is harmless to log; otherwise make one.
@@ -53,6 +61,14 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
   }) as unknown as FastifyInstance;
 
   app.addSchema(problemSchema);
+  // What no request has compiled yet is compiled a while after listening, in small steps, so
+  // the first requests do not queue behind it and a schema error still shows in the log.
+  let warm: NodeJS.Timeout | undefined;
+  app.addHook('onListen', async () => {
+    warm = setTimeout(() => void schemas.compileAll((err) => app.log.error({ err }, 'a route schema does not compile')), SCHEMA_WARM_DELAY_MS);
+    warm.unref();
+  });
+  app.addHook('onClose', async () => clearTimeout(warm));
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -130,6 +146,7 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
   outbox.now = deps.now;
   outbox.onError = (err, m) => app.log.warn({ err, outbox_id: m.id, tenant_id: m.tenantId, topic: m.topic, attempts: m.attempts }, 'outbox delivery failed; it will be retried');
   defineOutboxJob(jobs, deps.db);
+  if (deps.mailer) consumeSecurityAlerts(deps.db, deps.mailer);
   const withJobs: AppDeps = { ...deps, jobs };
   for (const mod of domainModules) {
     await app.register(async (child) => mod(child, withJobs));

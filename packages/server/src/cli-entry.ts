@@ -1,10 +1,15 @@
+import { preparePglite } from '@parapet/db';
 import { ConfigError, loadConfig } from './config.js';
-import { startServer } from './main.js';
 
 // `npm start`: run until SIGTERM / SIGINT, then drain and exit 0.
 try {
   const config = loadConfig();
-  const server = await startServer(config);
+  // On the embedded database, PGlite's WebAssembly compiles on V8's background threads while
+  // the server's modules load (main.js is imported only now, for that reason).
+  if (!config.databaseUrl) void preparePglite();
+  const { startServer } = await import('./main.js');
+  // Background jobs wait a moment, so the first requests after a start are not queued behind them.
+  const server = await startServer(config, { jobsDelayMs: 2000 });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

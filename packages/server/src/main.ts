@@ -17,7 +17,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts Parapet from configuration: the same path `npm start` and the e2e tests take. */
 /** The relay URL without its password, for the log. */
 function redactSmtpUrl(url: string): string {
   const u = new URL(url);
@@ -25,7 +24,18 @@ function redactSmtpUrl(url: string): string {
   return u.toString();
 }
 
-export async function startServer(config: Config = loadConfig()): Promise<RunningServer> {
+/** How `startServer` runs beyond its configuration. */
+export interface StartOptions {
+  /**
+   * Real ms after listening before background jobs first run (default 0: at once). `npm start`
+   * gives its first requests this time: on the embedded database a job's queries hold the
+   * one connection, and the jobs only catch up periodic work.
+   */
+  jobsDelayMs?: number;
+}
+
+/** Starts Parapet from configuration: the same path `npm start` and the e2e tests take. */
+export async function startServer(config: Config = loadConfig(), o: StartOptions = {}): Promise<RunningServer> {
   const t0 = performance.now();
   const log = pino({ level: config.logLevel, base: { service: 'parapet-server' } });
   await ensureDataDir(config.dataDir);
@@ -33,14 +43,14 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
   // anything is opened. PostgreSQL replicas may share a data dir (it then holds only keys).
   const unlock = config.databaseUrl ? async () => undefined : await lockDataDir(config.dataDir);
   try {
-    return await startLocked(config, log, t0, unlock);
+    return await startLocked(config, log, t0, unlock, o);
   } catch (e) {
     await unlock();
     throw e;
   }
 }
 
-async function startLocked(config: Config, log: pino.Logger, t0: number, unlock: () => Promise<void>): Promise<RunningServer> {
+async function startLocked(config: Config, log: pino.Logger, t0: number, unlock: () => Promise<void>, o: StartOptions): Promise<RunningServer> {
   const tls = await loadTls({ dataDir: config.dataDir, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile });
   if (tls.selfSigned) log.warn({ spki_sha256: tls.spkiSha256 }, 'serving a self-signed certificate; set PARAPET_TLS_CERT_FILE and PARAPET_TLS_KEY_FILE in production');
   const keys = await FileKeyProvider.open(dataPaths(config.dataDir).keyFile);
@@ -89,7 +99,7 @@ async function startLocked(config: Config, log: pino.Logger, t0: number, unlock:
     { logger: { level: config.logLevel, base: { service: 'parapet-server' }, redact: ['req.headers.authorization', 'req.headers.cookie'] }, https: tls },
   );
   await app.listen({ port: config.port, host: config.host });
-  app.jobs.start();
+  app.jobs.start({ firstBeatMs: o.jobsDelayMs ?? 0 });
   const port = (app.server.address() as { port: number }).port;
   const url = `https://localhost:${port}`;
 

@@ -11,77 +11,37 @@ import assert from 'node:assert/strict';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { SMTPServer } from 'smtp-server';
 import { createTenant, loginAs, startTestServer, type TestServer } from '@parapet/server/testing';
 import { createSelfSigned } from '../src/tls/certificate.js';
 import { loadConfig, ConfigError } from '../src/config.js';
-
-interface Received {
-  from: string;
-  to: string[];
-  secure: boolean;
-  user: string | undefined;
-  raw: string;
-}
+import { Inbox, RELAY_PASSWORD, RELAY_USER, startRelay, stopRelay } from './fixtures/smtp-relay.js';
 
 let s: TestServer;
 let relay: SMTPServer;
 let port = 0;
 let dir: string;
 let cert: { cert: string; key: string };
-const inbox: Received[] = [];
-
-function startRelay(o: Partial<SMTPServerOptions> = {}, listenPort = 0): Promise<SMTPServer> {
-  const srv = new SMTPServer({
-    secure: false,
-    key: cert.key,
-    cert: cert.cert,
-    authMethods: ['PLAIN', 'LOGIN'],
-    // Refuse AUTH before STARTTLS, as a real submission server does (RFC 4954 §4).
-    allowInsecureAuth: false,
-    onAuth(auth, _session, cb) {
-      if (auth.username === 'parapet' && auth.password === 'relay pass/word') return cb(null, { user: auth.username });
-      return cb(new Error('Invalid username or password'));
-    },
-    onData(stream, session, cb) {
-      let raw = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (d: string) => (raw += d));
-      stream.on('end', () => {
-        inbox.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), secure: session.secure, user: session.user as string | undefined, raw });
-        cb(null);
-      });
-    },
-    logger: false,
-    ...o,
-  });
-  return new Promise((resolve, reject) => {
-    srv.on('error', reject);
-    srv.listen(listenPort, '127.0.0.1', () => resolve(srv));
-  });
-}
+const inbox = new Inbox();
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parapet-smtp-'));
   cert = await createSelfSigned(['mail.parapet.test']);
   await writeFile(join(dir, 'relay-ca.pem'), cert.cert);
-  relay = await startRelay();
+  relay = await startRelay(cert, inbox);
   port = (relay.server.address() as { port: number }).port;
   s = await startTestServer({
     // The password has characters that must be percent-encoded in a URL.
-    PARAPET_SMTP_URL: `smtp://parapet:${encodeURIComponent('relay pass/word')}@127.0.0.1:${port}`,
+    PARAPET_SMTP_URL: `smtp://${RELAY_USER}:${encodeURIComponent(RELAY_PASSWORD)}@127.0.0.1:${port}`,
     PARAPET_SMTP_FROM: 'Parapet <parapet@example.test>',
     PARAPET_SMTP_CA_FILE: join(dir, 'relay-ca.pem'),
   });
 });
 after(async () => {
   await s?.close();
-  await new Promise<void>((r) => (relay ? relay.close(() => r()) : r()));
+  await stopRelay(relay);
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Decodes a quoted-printable body (RFC 2045 §6.7) as nodemailer writes long lines. */
-const unQp = (b: string) => b.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
 
 test('an invitation is mailed over STARTTLS with AUTH; the mail holds the working link, the API answer does not', async () => {
   const tenantId = await createTenant(s.db, 'mail-co');
@@ -93,15 +53,14 @@ test('an invitation is mailed over STARTTLS with AUTH; the mail holds the workin
   assert.equal(r.json.token, undefined);
   assert.doesNotMatch(r.text, /pinv_/);
 
-  assert.equal(inbox.length, 1);
-  const m = inbox[0]!;
+  assert.equal(inbox.messages.length, 1);
+  const m = inbox.messages[0]!;
   assert.equal(m.secure, true, 'the session was upgraded with STARTTLS before MAIL FROM');
   assert.equal(m.user, 'parapet', 'the relay authenticated us');
   assert.equal(m.from, 'parapet@example.test');
   assert.deepEqual(m.to, ['lea@mail-co.test']);
-  const [head, ...rest] = m.raw.split(/\r?\n\r?\n/);
-  assert.match(head!, /^Subject: You are invited to mail-co on Parapet$/m);
-  const body = unQp(rest.join('\n\n'));
+  assert.equal(m.subject, 'You are invited to mail-co on Parapet');
+  const body = m.body;
   assert.match(body, /ada@mail-co\.test invited you to mail-co on Parapet \(organisation "mail-co"\) as: Security lead\./);
   assert.match(body, /authenticator app/);
   const link = /(https:\/\/\S+\/invite#(pinv_\S+))/.exec(body);
@@ -120,9 +79,9 @@ test('an invitation is mailed over STARTTLS with AUTH; the mail holds the workin
 });
 
 test('a relay without STARTTLS gets nothing: the admin gets the link and the refusal, audited as a failure', async () => {
-  const before = inbox.length;
-  await new Promise<void>((r) => relay.close(() => r()));
-  relay = await startRelay({ disabledCommands: ['STARTTLS'] }, port);
+  const before = inbox.messages.length;
+  await stopRelay(relay);
+  relay = await startRelay(cert, inbox, { disabledCommands: ['STARTTLS'] }, port);
   const tenantId = await createTenant(s.db, 'clear-co');
   const admin = await loginAs(s, { roles: ['admin'], tenantId, email: 'ada@clear-co.test', mfaFresh: true });
   const r = await admin.client.post('/api/v1/people/invitations', { email: 'pat@clear-co.test', roles: ['employee'] });
@@ -130,7 +89,7 @@ test('a relay without STARTTLS gets nothing: the admin gets the link and the ref
   assert.equal(r.json.emailed_to, undefined);
   assert.match(r.json.link, /\/invite#pinv_/);
   assert.match(r.json.email_error, /mail relay did not take the message.*STARTTLS/i);
-  assert.equal(inbox.length, before, 'no message reached the relay in clear text');
+  assert.equal(inbox.messages.length, before, 'no message reached the relay in clear text');
   const audit = await s.asAdmin((a) => a.query<{ outcome: string }>(`SELECT outcome FROM audit_log WHERE tenant_id = $1 AND action = 'people.invitation.emailed'`, [tenantId]));
   assert.deepEqual(audit.rows.map((x) => x.outcome), ['failure']);
 });

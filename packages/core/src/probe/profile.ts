@@ -4,7 +4,7 @@
  * canonical JSON) signed with the Ed25519 release key, embedded in the worker at build time
  * and verified at start against the release public key compiled into the same build.
  */
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { canonicalJson } from '../crypto/canonical-json.js';
 import { DsseError, verifyEnvelope } from '../crypto/dsse.js';
 import { PROBE_TYPES, type ProbeType } from './scope.js';
@@ -55,7 +55,9 @@ export const PROFILE_SCHEMA = {
   },
 } as const;
 
-const validate = new Ajv({ strict: true }).compile(PROFILE_SCHEMA);
+// Compiled on first use, not at import (see scope.ts).
+let compiled: ValidateFunction | undefined;
+const validator = (): ValidateFunction => (compiled ??= new Ajv({ strict: true }).compile(PROFILE_SCHEMA));
 
 export type ProfileProblem = 'missing' | 'malformed' | 'unsigned' | 'bad_signature' | 'wrong_type' | 'not_canonical' | 'invalid' | 'not_yet_valid' | 'expired';
 
@@ -68,6 +70,7 @@ export class ProfileError extends Error {
 
 /** Validates a profile document; throws ProfileError('invalid'). */
 export function parseProfile(doc: unknown): SafetyProfile {
+  const validate = validator();
   if (!validate(doc)) throw new ProfileError('invalid', `The safety profile does not match its schema (${validate.errors?.[0]?.instancePath || 'document'} ${validate.errors?.[0]?.message ?? ''}).`);
   const p = doc as unknown as SafetyProfile;
   if (!(Date.parse(p.valid_from) < Date.parse(p.valid_until))) throw new ProfileError('invalid', 'The safety profile ends before it starts.');

@@ -3,7 +3,7 @@
  * checks a scan request must pass (ports, probe types, rate, validity, time windows).
  * Containment lives in ./cidr.ts.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isCidr, ScopeMatcher } from './cidr.js';
 
 export const SCOPE_PAYLOAD_TYPE = 'application/vnd.parapet.scope+json';
@@ -105,8 +105,10 @@ export const SCOPE_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-const validateSchema = ajv.compile(SCOPE_SCHEMA);
+// Compiled on first use: compiling at import cost every process that loads @parapet/core
+// (the server's start-up among them) whether it ever parses a scope or not.
+let compiled: ValidateFunction | undefined;
+const validateSchema = (): ValidateFunction => (compiled ??= new Ajv({ allErrors: false, strict: true }).compile(SCOPE_SCHEMA));
 
 export class ScopeError extends Error {
   override name = 'ScopeError';
@@ -132,7 +134,8 @@ function minutes(hhmm: string): number {
 
 /** Validates a parsed scope document; returns it typed or throws ScopeError naming the first problem. */
 export function parseScope(doc: unknown): Scope {
-  if (!validateSchema(doc)) throw new ScopeError(`The scope does not match the schema: ${fmt(validateSchema.errors![0]!)}.`);
+  const validate = validateSchema();
+  if (!validate(doc)) throw new ScopeError(`The scope does not match the schema: ${fmt(validate.errors![0]!)}.`);
   const s = doc as unknown as Scope;
   for (const c of [...s.include, ...s.exclude, ...s.expected_policy.map((e) => e.cidr)]) if (!isCidr(c)) throw new ScopeError(`The scope names an invalid CIDR "${c}".`);
   for (const p of s.ports) {

@@ -15,6 +15,7 @@ import { countAttempt, dbThrottle, giveBackIp, ipKey, memoryThrottle, mfaKey, pa
 import { hasConfirmedMfa, useRecoveryCode, verifyUserTotp } from './totp.js';
 import { getAuthSettings } from './settings.js';
 import { mustEnrolMfa } from '../people/service.js';
+import { enqueueSecurityAlert } from './security-alerts.js';
 
 let dummyHash: Promise<string> | undefined;
 /** Unknown users cost the same Argon2 work as known ones, so timing does not reveal accounts. */
@@ -59,13 +60,14 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
   // Phase 1: count the attempt (commits), read the account.
   const pre = await deps.db.tx({ tenantId, actor: 'system:login' }, async (q) => {
     if (Math.random() < 1 / 64) await purgeStaleThrottle(q, now);
-    const refusal = await countAttempt(dbThrottle(q, tenantId), await passwordKeys(q, email, ip, now), now);
+    const delaysStarted: string[] = [];
+    const refusal = await countAttempt(dbThrottle(q, tenantId), await passwordKeys(q, email, ip, now), now, delaysStarted);
     const { rows } = await q.query<{ id: string; password_hash: string | null; status: string; roles: string[] }>(`SELECT id, password_hash, status, roles FROM users WHERE email = $1`, [email]);
     const user = rows[0];
     if (refusal) {
       await recordBudgeted(q, tenantId, actor, { action: 'auth.session.opened', outcome: 'denied', ...(user ? { target: { type: 'user', id: user.id } } : {}), details: { email, reason: refusal.reason, retry_after_seconds: refusal.retryAfter, stage: 'password' } });
     }
-    return { refusal, user };
+    return { refusal, user, delaysStarted };
   });
   if (pre.refusal) throw refusalProblem(pre.refusal);
 
@@ -81,6 +83,8 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
     if (!ok) {
       const reason = !u ? 'unknown_user' : u.status !== 'active' ? 'deactivated' : !u.password_hash ? 'no_password' : 'bad_password';
       await recordBudgeted(q, tenantId, { ...actor, ...(u ? { id: u.id, type: 'user', name: email } : {}) }, { action: 'auth.session.opened', outcome: 'failure', ...(u ? { target: { type: 'user', id: u.id } } : {}), details: { email, reason, stage: 'password' } });
+      // This failure started the account's delays: its owner hears of it (at most once an hour).
+      if (u && u.status === 'active' && pre.delaysStarted.length) await alertDelays(q, deps, tenantId, u.id, 'password', ip, now);
       return { error: invalid() };
     }
     const userId = u!.id;
@@ -97,13 +101,25 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
     // With a second factor outstanding the password's counters stay as they are: only the
     // second factor's success clears them (completeSecondFactor).
     if (state === 'mfa_pending') await giveBackIp(q, ip);
-    else await recordFullSignIn(q, tenantId, email, userId, ip, now);
+    else if (await recordFullSignIn(q, tenantId, email, userId, ip, now)) await alertNewAddress(q, deps, tenantId, userId, ip, now);
     const s = await createSession(q, { tenantId, userId, ip: actor.ip, userAgent: actor.userAgent, state });
     await recordAudit(q, tenantId, who, { action: state === 'full' ? 'auth.session.opened' : 'auth.mfa.challenged', outcome: 'success', target: { type: 'session', id: s.id }, details: { stage: 'password', state } });
     return { result: { tenantId, userId, state, cookie: s.cookie, csrfToken: s.csrfToken, sessionId: s.id } };
   });
   if ('error' in out) throw out.error;
   return out.result!;
+}
+
+/** Mails the owner that failed attempts started delays on their account (one mail per account, stage and hour). */
+async function alertDelays(q: Queryable, deps: AppDeps, tenantId: string, userId: string, stage: 'password' | 'mfa', ip: string, now: Date): Promise<void> {
+  const hour = Math.floor(now.getTime() / 3_600_000);
+  await enqueueSecurityAlert(q, tenantId, deps.mailer, { kind: 'sign_in_delayed', userId, at: now.toISOString(), ...(ip !== 'unknown' ? { ip } : {}), details: { stage } }, `delay:${userId}:${stage}:${hour}`);
+}
+
+/** Mails the owner that their account signed in from an address new to it. */
+async function alertNewAddress(q: Queryable, deps: AppDeps, tenantId: string, userId: string, ip: string, now: Date): Promise<void> {
+  if (ip === 'unknown') return;
+  await enqueueSecurityAlert(q, tenantId, deps.mailer, { kind: 'new_sign_in_address', userId, at: now.toISOString(), ip });
 }
 
 async function endPreviousSession(q: Queryable, tenantId: string, cookie: string): Promise<void> {
@@ -137,10 +153,13 @@ function codeVerifier(deps: AppDeps, tenantId: string, userId: string, f: Second
  */
 async function checkSecondFactor(q: Queryable, deps: AppDeps, tenantId: string, userId: string, email: string, ip: string, verify: MfaVerifier): Promise<{ method?: MfaMethod; refusal?: ThrottleRefusal }> {
   const now = deps.now();
-  const refusal = await countAttempt(dbThrottle(q, tenantId), [ipKey(ip), mfaKey(userId)], now);
+  const delaysStarted: string[] = [];
+  const refusal = await countAttempt(dbThrottle(q, tenantId), [ipKey(ip), mfaKey(userId)], now, delaysStarted);
   if (refusal) return { refusal };
   const method = await verify(q);
-  if (method) await recordFullSignIn(q, tenantId, email, userId, ip, now);
+  if (method && (await recordFullSignIn(q, tenantId, email, userId, ip, now))) await alertNewAddress(q, deps, tenantId, userId, ip, now);
+  // Wrong second factors after a right password: the person should know their password is out.
+  if (!method && delaysStarted.length) await alertDelays(q, deps, tenantId, userId, 'mfa', ip, now);
   return method ? { method } : {};
 }
 

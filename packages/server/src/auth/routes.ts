@@ -14,6 +14,7 @@ import { unlockUser } from './unlock.js';
 import { authorizeNewFactor, selfResource } from './self.js';
 import { guard, guardUser } from '../platform/guard.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
+import { enqueueSecurityAlert } from './security-alerts.js';
 
 defineActions({
   // Self-service on one's own account: every role; the resource is the caller's own user.
@@ -193,6 +194,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         const rot = await rotateSession(q, p.tenantId, p.sessionId, { state: 'full' });
         const actor = { ...actorOf(req), type: 'user' as const, id: p.userId, name: p.email };
         await recordAudit(q, p.tenantId, actor, { action: 'auth.mfa.enrolled', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'totp' } });
+        await enqueueSecurityAlert(q, p.tenantId, deps.mailer, { kind: 'mfa_added', userId: p.userId, at: deps.now().toISOString(), ip: req.ip, details: { method: 'totp' } });
         await recordAudit(q, p.tenantId, actor, { action: 'auth.recovery_codes.issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });
         if (state === 'mfa_enroll') await recordAudit(q, p.tenantId, actor, { action: 'auth.session.opened', outcome: 'success', target: { type: 'session', id: p.sessionId }, details: { stage: 'mfa_enrolment', method: 'totp' } });
         return { ok: { codes, rot } };
@@ -213,6 +215,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         await q.query(`DELETE FROM mfa_totp WHERE user_id = $1`, [p.userId]);
         await q.query(`DELETE FROM mfa_recovery_codes WHERE user_id = $1`, [p.userId]);
         await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.mfa.removed', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'totp' } });
+        await enqueueSecurityAlert(q, p.tenantId, deps.mailer, { kind: 'mfa_removed', userId: p.userId, at: deps.now().toISOString(), ip: req.ip, details: { method: 'totp' } });
       });
       reply.code(204);
     },
@@ -227,6 +230,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         if (!(await getTotp(q, p.userId))?.confirmed_at) throw new ProblemError(409, 'no_mfa', 'Enrol an authenticator before asking for recovery codes.');
         const codes = await issueRecoveryCodes(q, p.tenantId, p.userId);
         await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.recovery_codes.issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });
+        await enqueueSecurityAlert(q, p.tenantId, deps.mailer, { kind: 'recovery_codes_issued', userId: p.userId, at: deps.now().toISOString(), ip: req.ip });
         return { recovery_codes: codes };
       });
     },
@@ -358,7 +362,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
     async (req) => {
       const { principal: p } = await guard(req, 'auth.user.unlock', { type: 'user', id: req.params.id });
-      const r = await unlockUser(deps.db, p.tenantId, req.params.id, actorOf(req));
+      const r = await unlockUser(deps.db, p.tenantId, req.params.id, actorOf(req), { mailer: deps.mailer, by: p.email });
       return { user_id: r.userId, email: r.email, cleared: r.cleared };
     },
   );

@@ -136,14 +136,20 @@ export function memoryThrottle(org: string): ThrottleStore {
 
 /**
  * Counts one attempt on each key (none when any key refuses). Returns the refusal with the
- * longest wait, or undefined when the attempt may go ahead.
+ * longest wait, or undefined when the attempt may go ahead. `delaysStarted`, when given,
+ * receives the delay keys for which this attempt, should it fail, is the one that starts the
+ * delays (the first failure beyond the free ones): the moment to tell the account's owner.
  */
-export async function countAttempt(store: ThrottleStore, keys: string[], now: Date): Promise<ThrottleRefusal | undefined> {
+export async function countAttempt(store: ThrottleStore, keys: string[], now: Date, delaysStarted?: string[]): Promise<ThrottleRefusal | undefined> {
   const current = await store.read(keys);
   const steps = keys.map((key) => [key, step(key, current.get(key), now.getTime())] as const);
   const refusals = steps.flatMap(([, s]) => (s.refusal ? [s.refusal] : []));
   if (refusals.length) return refusals.sort((a, b) => b.retryAfter - a.retryAfter)[0];
-  for (const [key, s] of steps) await store.write(key, s.next);
+  for (const [key, s] of steps) {
+    await store.write(key, s.next);
+    const rule = ruleOf(key);
+    if (delaysStarted && rule.kind === 'delay' && s.next.failures === rule.free + 1) delaysStarted.push(key);
+  }
   return undefined;
 }
 
@@ -164,16 +170,25 @@ export async function giveBackIp(q: Queryable, ip: string): Promise<void> {
 
 /**
  * After a complete sign-in (every factor passed): the account's counters are cleared, the IP
- * gets its attempt back and the address becomes known to the account.
+ * gets its attempt back and the address becomes known to the account. Returns true when the
+ * account signed in from other addresses in the last 30 days but not from this one (a new
+ * address worth telling the person about); false for a known address and for an account's
+ * first sign-in in 30 days.
  */
-export async function recordFullSignIn(q: Queryable, tenantId: string, email: string, userId: string, ip: string, now: Date): Promise<void> {
+export async function recordFullSignIn(q: Queryable, tenantId: string, email: string, userId: string, ip: string, now: Date): Promise<boolean> {
   await q.query(`DELETE FROM login_throttle WHERE key = ANY($1::text[])`, [[accountKey(email), sourceKey(email, ip), mfaKey(userId)]]);
   await giveBackIp(q, ip);
+  const { rows } = await q.query<{ this_one: boolean; others: boolean }>(
+    `SELECT coalesce(bool_or(key = $2), false) AS this_one, coalesce(bool_or(key <> $2), false) AS others
+       FROM login_throttle WHERE starts_with(key, $1) AND window_started_at > $3`,
+    [`known:${email}|`, knownKey(email, ip), new Date(now.getTime() - KNOWN_SOURCE_SECONDS * 1000)],
+  );
   await q.query(
     `INSERT INTO login_throttle (tenant_id, key, failures, window_started_at) VALUES ($1, $2, 0, $3)
      ON CONFLICT (tenant_id, key) DO UPDATE SET window_started_at = EXCLUDED.window_started_at`,
     [tenantId, knownKey(email, ip), now],
   );
+  return rows[0]!.others && !rows[0]!.this_one;
 }
 
 /**

@@ -4,11 +4,11 @@
  * Authentication is a second factor (completes an mfa_pending login) or a step-up.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { recordAudit } from '../platform/audit.js';
+import { enqueueSecurityAlert } from './security-alerts.js';
 import { ProblemError } from '../http/problem.js';
 import { actorOf } from '../platform/principal.js';
 import { guard } from '../platform/guard.js';
@@ -17,6 +17,15 @@ import { rotateSession, SESSION_COOKIE, sessionCookieOptions } from './sessions.
 import { issueRecoveryCodes, remainingRecoveryCodes } from './totp.js';
 import { anySession } from './routes.js';
 import { authorizeNewFactor, selfResource } from './self.js';
+
+let lib: Promise<typeof import('@simplewebauthn/server')> | undefined;
+/**
+ * @simplewebauthn/server, loaded with the first WebAuthn ceremony: it brings @peculiar/x509
+ * and its ASN.1 schemas, a tenth of a start that never needs them (bench/startup).
+ */
+export function webauthnLib(): Promise<typeof import('@simplewebauthn/server')> {
+  return (lib ??= import('@simplewebauthn/server'));
+}
 
 const CHALLENGE_SECONDS = 5 * 60;
 
@@ -64,7 +73,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         await authorizeNewFactor(q, p, state, deps.now());
         const existing = await credentials(q, p.userId);
-        const options = await generateRegistrationOptions({
+        const options = await (await webauthnLib()).generateRegistrationOptions({
           rpName: 'Parapet',
           rpID,
           userName: p.email,
@@ -99,7 +108,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
         if (!challenge) return { error: new ProblemError(400, 'webauthn_challenge_missing', 'Ask for registration options first (they expire after 5 minutes).') };
         let v;
         try {
-          v = await verifyRegistrationResponse({ response: req.body.response, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
+          v = await (await webauthnLib()).verifyRegistrationResponse({ response: req.body.response, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
         } catch (e) {
           return { error: new ProblemError(400, 'webauthn_invalid', `The authenticator's answer did not verify: ${(e as Error).message}`) };
         }
@@ -114,6 +123,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
         const rot = await rotateSession(q, p.tenantId, p.sessionId, { state: 'full' });
         const actor = { ...actorOf(req), type: 'user' as const, id: p.userId, name: p.email };
         await recordAudit(q, p.tenantId, actor, { action: 'auth.mfa.enrolled', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'webauthn', credential_id: c.id } });
+        await enqueueSecurityAlert(q, p.tenantId, deps.mailer, { kind: 'mfa_added', userId: p.userId, at: deps.now().toISOString(), ip: req.ip, details: { method: 'webauthn' } });
         if (codes) await recordAudit(q, p.tenantId, actor, { action: 'auth.recovery_codes.issued', outcome: 'success', target: { type: 'user', id: p.userId }, details: { count: codes.length } });
         return { ok: { id: c.id, codes, rot } };
       });
@@ -132,7 +142,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const creds = await credentials(q, p.userId);
         if (!creds.length) throw new ProblemError(409, 'no_webauthn_credentials', 'Register a passkey or security key first.');
-        const options = await generateAuthenticationOptions({ rpID, allowCredentials: creds.map((c) => ({ id: c.credential_id, transports: c.transports })), userVerification: 'preferred' });
+        const options = await (await webauthnLib()).generateAuthenticationOptions({ rpID, allowCredentials: creds.map((c) => ({ id: c.credential_id, transports: c.transports })), userVerification: 'preferred' });
         await putChallenge(q, p.tenantId, p.sessionId, 'authenticate', options.challenge);
         return options;
       });
@@ -161,7 +171,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
           const cred = (await credentials(q, p.userId)).find((c) => c.credential_id === response.id);
           if (!challenge || !cred) return undefined;
           try {
-            const v = await verifyAuthenticationResponse({
+            const v = await (await webauthnLib()).verifyAuthenticationResponse({
               response,
               expectedChallenge: challenge,
               expectedOrigin: origin,
@@ -200,6 +210,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
         const { rows } = await q.query<{ credential_id: string }>(`DELETE FROM webauthn_credentials WHERE id = $1 AND user_id = $2 RETURNING credential_id`, [req.params.id, p.userId]);
         if (!rows[0]) throw new ProblemError(404, 'credential_not_found', 'You have no such credential.');
         await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.mfa.removed', outcome: 'success', target: { type: 'user', id: p.userId }, details: { method: 'webauthn', credential_id: rows[0].credential_id } });
+        await enqueueSecurityAlert(q, p.tenantId, deps.mailer, { kind: 'mfa_removed', userId: p.userId, at: deps.now().toISOString(), ip: req.ip, details: { method: 'webauthn' } });
       });
       reply.code(204);
     },

@@ -12,6 +12,7 @@
  */
 import type { Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
+import { SECURITY_ALERT_TOPIC } from '../auth/security-alerts.js';
 import { destroySubjectKey } from '../audit/pii.js';
 import { ProblemError } from '../http/problem.js';
 
@@ -131,6 +132,8 @@ export async function erasePerson(q: Queryable, tenantId: string, actor: AuditAc
   }
   await q.query(`UPDATE probe_signing_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE user_id = $1`, [userId, now]);
   await q.query(`DELETE FROM login_throttle WHERE key LIKE $1`, [`%${u.email.replace(/[\\%_]/g, (c) => '\\' + c)}%`]);
+  // Security-alert mails not yet sent name the person's account and client addresses.
+  await q.query(`DELETE FROM outbox WHERE topic = $1 AND payload->>'userId' = $2`, [SECURITY_ALERT_TOPIC, userId]);
   await q.query(
     `UPDATE users SET email = $2, display_name = '', password_hash = NULL, roles = '{}', status = 'erased' WHERE id = $1`,
     [userId, `erased-${userId}@erased.invalid`],

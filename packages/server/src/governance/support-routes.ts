@@ -12,13 +12,12 @@
  *   the grant id (onSend, before the answer leaves), and read_only grants refuse every change.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
 import { actorOf, type UserPrincipal } from '../platform/principal.js';
 import { CSRF_HEADER } from '../auth/sessions.js';
-import { relyingParty } from '../auth/webauthn.js';
+import { relyingParty, webauthnLib } from '../auth/webauthn.js';
 import { unlockUser } from '../auth/unlock.js';
 import { recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
@@ -133,7 +132,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
       return deps.db.tx({ actor: 'system:support-enrol' }, async (q) => {
         const e = await enrolment(q, req.body.email, req.body.code);
         const existing = (await q.query<{ credential_id: string }>(`SELECT credential_id FROM support_credentials WHERE staff_id = $1`, [e.staff_id])).rows;
-        const options = await generateRegistrationOptions({
+        const options = await (await webauthnLib()).generateRegistrationOptions({
           rpName: 'Parapet support', rpID, userName: req.body.email.trim().toLowerCase(), userID: new TextEncoder().encode(e.staff_id), attestationType: 'none',
           excludeCredentials: existing.map((c) => ({ id: c.credential_id })),
           authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
@@ -154,7 +153,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
         if (!e.challenge) throw new ProblemError(400, 'webauthn_challenge_missing', 'Ask for registration options first.');
         let v;
         try {
-          v = await verifyRegistrationResponse({ response: req.body.response, expectedChallenge: e.challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
+          v = await (await webauthnLib()).verifyRegistrationResponse({ response: req.body.response, expectedChallenge: e.challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
         } catch (err) {
           throw new ProblemError(400, 'webauthn_invalid', `The authenticator's answer did not verify: ${(err as Error).message}`);
         }
@@ -176,7 +175,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
       const { rpID } = relyingParty(req);
       if (req.body.email === undefined) {
         // Discoverable sign-in: any registered key may answer; the member is found from it at verify.
-        const options = await generateAuthenticationOptions({ rpID, userVerification: 'preferred' });
+        const options = await (await webauthnLib()).generateAuthenticationOptions({ rpID, userVerification: 'preferred' });
         await deps.db.tx({ actor: 'system:support-signin' }, async (q) => {
           await q.query(`DELETE FROM support_challenges WHERE expires_at < now()`);
           await q.query(`INSERT INTO support_challenges (challenge, staff_id, expires_at) VALUES ($1, NULL, now() + make_interval(secs => $2))`, [options.challenge, CHALLENGE_SECONDS]);
@@ -190,7 +189,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
           [email.trim().toLowerCase()],
         )).rows;
         // An unknown member gets options too (with a challenge nothing can answer): the answer does not tell who is enrolled.
-        const options = await generateAuthenticationOptions({ rpID, allowCredentials: creds.map((c) => ({ id: c.credential_id, transports: c.transports as never })), userVerification: 'preferred' });
+        const options = await (await webauthnLib()).generateAuthenticationOptions({ rpID, allowCredentials: creds.map((c) => ({ id: c.credential_id, transports: c.transports as never })), userVerification: 'preferred' });
         if (creds[0]) {
           await q.query(`DELETE FROM support_challenges WHERE expires_at < now()`);
           await q.query(`INSERT INTO support_challenges (challenge, staff_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))`, [options.challenge, creds[0].staff_id, CHALLENGE_SECONDS]);
@@ -227,7 +226,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
         )).rows[0];
         if (!cred) return undefined;
         try {
-          const v = await verifyAuthenticationResponse({
+          const v = await (await webauthnLib()).verifyAuthenticationResponse({
             response, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false,
             credential: { id: cred.credential_id, publicKey: new Uint8Array(cred.public_key), counter: Number(cred.sign_count), transports: cred.transports as never },
           });
@@ -319,7 +318,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
     { schema: { tags: ['support'], summary: "Support session (read_write grants only): clear a person's sign-in delays.", params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 200: { type: 'object', additionalProperties: false, properties: { user_id: { type: 'string' }, cleared: { type: 'integer' } } }, ...problems } } },
     async (req) => {
       const p = requireSupport(req, true);
-      const r = await unlockUser(deps.db, p.tenantId, req.params.id, supportActor(p, req.ip, req.headers['user-agent']));
+      const r = await unlockUser(deps.db, p.tenantId, req.params.id, supportActor(p, req.ip, req.headers['user-agent']), { mailer: deps.mailer, by: 'Parapet support' });
       return { user_id: r.userId, cleared: r.cleared };
     },
   );

@@ -9,7 +9,8 @@
  * only against PARAPET_SMTP_CA_FILE when set (a private relay's CA).
  */
 import { readFileSync } from 'node:fs';
-import nodemailer from 'nodemailer';
+import { createRequire } from 'node:module';
+import type Nodemailer from 'nodemailer';
 
 /** SMTP settings from the environment (see mailConfigFromEnv). */
 export interface MailConfig {
@@ -71,6 +72,9 @@ export function createMailer(c: MailConfig): Mailer {
       throw new MailConfigError(`Cannot read PARAPET_SMTP_CA_FILE ${c.caFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
     }
   }
+  // Loaded here rather than with this module: config.ts imports this file, and a server
+  // without a relay never needs nodemailer (bench/startup).
+  const nodemailer = createRequire(import.meta.url)('nodemailer') as typeof Nodemailer;
   const transport = nodemailer.createTransport({
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port: u.port ? Number(u.port) : implicitTls ? 465 : 587,

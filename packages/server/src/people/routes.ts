@@ -9,6 +9,7 @@ import { ROLES, actorOf } from '../platform/principal.js';
 import { defineActions } from '../platform/pdp.js';
 import { SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
 import { recordAudit } from '../platform/audit.js';
+import { enqueueSecurityAlert } from '../auth/security-alerts.js';
 import { invitationText } from '../mail/messages.js';
 import { INVITATION_MAX_SECONDS, INVITATION_MIN_SECONDS, acceptInvitation, createInvitation, listInvitations, lookupInvitation, revokeInvitation, rolesManagedBy, setUserRoles } from './service.js';
 import { guard } from '../platform/guard.js';
@@ -121,7 +122,13 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
     async (req) => {
       const { principal: p } = await guard(req, 'people.roles.manage', { type: 'user', id: req.params.id });
       const actor = { ...actorOf(req), type: 'user' as const };
-      const r = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => setUserRoles(q, p.tenantId, actor, req.params.id, req.body.roles));
+      const r = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
+        const change = await setUserRoles(q, p.tenantId, actor, req.params.id, req.body.roles);
+        if (change.from.join() !== change.to.join()) {
+          await enqueueSecurityAlert(q, p.tenantId, deps.mailer, { kind: 'roles_changed', userId: change.userId, at: deps.now().toISOString(), by: p.email, details: { from: change.from, to: change.to } });
+        }
+        return change;
+      });
       return { id: r.userId, email: r.email, roles: r.to, previous_roles: r.from };
     },
   );

@@ -43,6 +43,7 @@ export class JobRunner {
   private readonly jobs = new Map<string, Entry>();
   private readonly inflight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  private firstBeat: NodeJS.Timeout | undefined;
   private started = false;
   private stopped = false;
   private readonly lastSuccess: Gauge<'job'>;
@@ -130,18 +131,30 @@ export class JobRunner {
     return this.execute(name, fn);
   }
 
-  /** Starts the heartbeat (idempotent). Jobs declared with runAtStart run on the first beat. */
-  start(): void {
+  /**
+   * Starts the heartbeat (idempotent). Jobs declared with runAtStart run on the first beat,
+   * which comes at once or, with `firstBeatMs`, that many real ms later (`npm start` leaves
+   * its first requests that time before the periodic work competes with them).
+   */
+  start(o: { firstBeatMs?: number } = {}): void {
     if (this.started || this.stopped) return;
     this.started = true;
-    void this.runDue();
-    this.timer = setInterval(() => void this.runDue(), this.o.heartbeatMs ?? 1000);
-    this.timer.unref();
+    const beat = () => {
+      if (this.stopped) return;
+      void this.runDue();
+      this.timer = setInterval(() => void this.runDue(), this.o.heartbeatMs ?? 1000);
+      this.timer.unref();
+    };
+    if (o.firstBeatMs && o.firstBeatMs > 0) {
+      this.firstBeat = setTimeout(beat, o.firstBeatMs);
+      this.firstBeat.unref();
+    } else beat();
   }
 
   /** Stops the heartbeat and waits for runs in progress; later calls run nothing. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.firstBeat);
     clearInterval(this.timer);
     while (this.inflight.size) await Promise.all([...this.inflight]);
   }

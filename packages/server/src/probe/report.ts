@@ -10,7 +10,6 @@ import { buildPredicate, buildStatement, envelope, evidenceBundle, signReport, v
 import { issueCheckpoint, logKeys, logOrigin, treeFor } from '../audit/service.js';
 import { recordAudit, storedAuditEventNames } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
-import { renderReportPdf } from './report-pdf.js';
 import { registerSealedColumn } from '../platform/sealed.js';
 import { emitFindingEvents } from '../webhooks/events.js';
 import { openVaultObject } from '../platform/sealed.js';
@@ -212,6 +211,8 @@ export async function generateReport(db: Database, keys: KeyProvider, tenantId: 
     const key = await ensureReportKey(q, keys, tenantId);
     const at = now();
     const predicate = buildPredicate(input, at.toISOString(), key.publicKeyPem);
+    // pdfkit and its fonts load with the first report, not with the server (bench/startup).
+    const { renderReportPdf } = await import('./report-pdf.js');
     const pdf = await renderReportPdf(predicate);
     const statement = buildStatement(predicate, pdf);
     const env: DsseEnvelope = signReport(statement, await openReportKey(keys, tenantId, key));

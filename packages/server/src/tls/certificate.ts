@@ -1,10 +1,21 @@
-import 'reflect-metadata';
 import { webcrypto, X509Certificate, createHash, createPublicKey } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+let x509Module: Promise<typeof X509> | undefined;
+/**
+ * @peculiar/x509 (and the reflect-metadata it needs), loaded only to make a certificate: a
+ * start with an existing certificate never needs it, and loading it was a tenth of such a start.
+ */
+function loadX509(): Promise<typeof X509> {
+  return (x509Module ??= (async () => {
+    await import('reflect-metadata');
+    const x509 = await import('@peculiar/x509');
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+    return x509;
+  })());
+}
 
 export interface TlsMaterial {
   cert: string;
@@ -21,6 +32,7 @@ export function spkiSha256(certPem: string): string {
 
 /** A self-signed ECDSA P-256 certificate for localhost, valid for one year. */
 export async function createSelfSigned(hostnames: string[] = ['localhost']): Promise<{ cert: string; key: string }> {
+  const x509 = await loadX509();
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const now = Date.now();
