@@ -18,6 +18,7 @@ import type { AppDeps } from '../deps.js';
 import { ProblemError, type ProblemCode } from '../http/problem.js';
 import { recordUnauthenticated } from '../audit/unauthenticated.js';
 import { actorOf } from '../auth/principal.js';
+import { AcceptBatcher } from './accept-batcher.js';
 
 export const SKEW_SECONDS = 60;
 export const MAX_AGE_SECONDS = 300;
@@ -92,8 +93,11 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
   // that records the nonce (device_request_accept, migration 0020) also checks that the device
   // still exists, is active and has exactly the cached key. So revocation, erasure and a
   // replaced key take effect on the next request on every replica without any invalidation
-  // message, and an accepted request costs one database round trip.
+  // message, and an accepted request costs one database round trip, shared with the requests
+  // that arrive at the same time.
   const cache = new Map<string, CachedDevice>();
+  // Concurrent requests share one statement (devices/accept-batcher.ts, migration 0021).
+  const batcher = new AcceptBatcher(deps.db);
 
   async function lookup(tenantId: string, deviceId: string): Promise<CachedDevice | undefined> {
     const id = `${tenantId}.${deviceId}`;
@@ -126,13 +130,10 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
     }
     const nonce = parsed.params.nonce!;
     if (nonce.length < 16 || nonce.length > 128) return { code: 'signature_nonce_invalid', detail: 'The nonce must be 16 to 128 characters.' };
+    const created = parsed.params.created!;
     // Keep the nonce until a signature created with it could no longer pass the window.
-    const expires = new Date((parsed.params.created! + MAX_AGE_SECONDS + 2 * SKEW_SECONDS) * 1000);
-    const { rows } = await deps.db.statement<{ outcome: 'accepted' | 'replayed' | 'stale' | 'revoked' | 'unknown' }>(
-      `SELECT device_request_accept($1, $2, $3, $4, $5, $6) AS outcome`,
-      [tenantId, deviceId, d.rawKey, nonce, expires, new Date(parsed.params.created! * 1000)],
-    );
-    switch (rows[0]!.outcome) {
+    const verdict = await batcher.accept({ tenantId, deviceId, publicKey: d.rawKey, nonce, created, expires: created + MAX_AGE_SECONDS + 2 * SKEW_SECONDS });
+    switch (verdict) {
       case 'accepted':
         return { principal: { kind: 'device', tenantId, deviceId, deviceKind: d.kind, name: d.name } };
       case 'replayed':
