@@ -193,6 +193,16 @@ test("a request signed by another device's key is refused and audited", async ()
   assert.equal(rows[0]!.target_id, one.deviceId);
 });
 
+test('a signed body past 10 MiB is refused with 413 (the request is signed and digested correctly)', async () => {
+  const { dev, keyid } = await enrolled();
+  const body = Buffer.from(JSON.stringify({ version: 'x'.repeat(10 * 1024 * 1024) }));
+  const headers = { ...sign({ method: 'POST', path: '/api/v1/devices/heartbeat', key: dev.privateKey, keyid, body }), 'content-type': 'application/json' };
+  const r = await s.client().request('POST', '/api/v1/devices/heartbeat', { body, headers });
+  assert.equal(r.status, 413, r.text);
+  assert.equal(r.json.code, 'body_too_large');
+  assert.equal(r.json.detail, 'The signed body is too large.', 'refused while reading the signed body, before any parser');
+});
+
 test('expired, future-dated and unsigned-body requests are refused', async () => {
   const { dev, keyid } = await enrolled();
   const now = Math.floor(Date.now() / 1000);
