@@ -240,7 +240,7 @@ test('property: verifySignatureAsync gives the verdict verifySignature gives, fo
       f();
       return 'ok';
     } catch (e) {
-      return (e as SignatureError).code;
+      return (e as httpsig.SignatureError).code;
     }
   };
   await fc.assert(
@@ -251,7 +251,7 @@ test('property: verifySignatureAsync gives the verdict verifySignature gives, fo
       const signed = { ...req, headers: { ...req.headers, ...h } };
       const p = parseSignature(signed);
       const sent = [signed, { ...signed, method: 'PUT' }, { ...signed, headers: { ...signed.headers, 'x-thing': xv + 'x' } }, { ...signed, target: signed.target + '/x' }][change]!;
-      const async = await httpsig.verifySignatureAsync(sent, p, publicKey).then(() => 'ok', (e: SignatureError) => e.code);
+      const async = await httpsig.verifySignatureAsync(sent, p, publicKey).then(() => 'ok', (e: httpsig.SignatureError) => e.code);
       assert.equal(async, verdict(() => verifySignature(sent, p, publicKey)));
       assert.equal(async, change === 0 ? 'ok' : 'signature_invalid');
     }),
