@@ -1,9 +1,10 @@
 /**
  * bench/device-auth: device requests per second through the full Fastify path (hooks, body
  * parsing, route), signed (RFC 9421 verify + device lookup + nonce insert + Content-Digest) vs
- * the same requests unsigned, in the same run, on one core (node is single-threaded and the
- * default engine, PGlite, runs in this thread; with DATABASE_URL the PostgreSQL server's work
- * happens in other processes). Two loads, each signed and unsigned, rounds interleaved:
+ * the same requests unsigned, in the same run. The server's JavaScript runs in this one thread,
+ * as does the default engine, PGlite; the Ed25519 checks run on libuv's thread pool, and with
+ * DATABASE_URL the PostgreSQL server's work happens in other processes, so those use other
+ * cores when there are any. Two loads, each signed and unsigned, rounds interleaved:
  *   concurrent  C requests in flight at once (many devices; C = 32 by default), the rate a
  *               server sustains; concurrent requests share one nonce statement (group commit);
  *   sequential  one request at a time, so every signed request waits out its own database
