@@ -1,20 +1,29 @@
 /**
  * bench/device-auth: device requests per second through the full Fastify path (hooks, body
  * parsing, route), signed (RFC 9421 verify + device lookup + nonce insert + Content-Digest) vs
- * the same requests unsigned, in the same run, on one core (node is single-threaded and the
- * default engine, PGlite, runs in this thread; with DATABASE_URL the PostgreSQL server's work
- * happens in other processes). Usage: node --import tsx bench/device-auth/index.ts [N]
+ * the same requests unsigned, in the same run. The server's JavaScript runs in this one thread,
+ * as does the default engine, PGlite; the Ed25519 checks run on libuv's thread pool, and with
+ * DATABASE_URL the PostgreSQL server's work happens in other processes, so those use other
+ * cores when there are any. Two loads, each signed and unsigned, rounds interleaved:
+ *   concurrent  C requests in flight at once (many devices; C = 32 by default), the rate a
+ *               server sustains; concurrent requests share one nonce statement (group commit);
+ *   sequential  one request at a time, so every signed request waits out its own database
+ *               round trip: a latency figure more than a rate.
+ * Prints the ratios of each and the load average, since the machine may be shared.
+ * Usage: node --import tsx bench/device-auth/index.ts [N] [C] [concurrent,sequential]
  */
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpsig, KeyRing } from '@parapet/core';
 import { createTestDatabase } from '@parapet/db/testing';
 import { buildApp } from '@parapet/server';
 
-const N = Number(process.argv[2] ?? 2000);
-const ROUNDS = 3;
+const N = Number(process.argv[2] ?? 1000);
+const C = Number(process.argv[3] ?? 32);
+const LOADS = (process.argv[4] ?? 'concurrent,sequential').split(',');
+const ROUNDS = 4;
 
 const tdb = await createTestDatabase();
 const dataDir = await mkdtemp(join(tmpdir(), 'parapet-bench-'));
@@ -44,18 +53,23 @@ function signedHeaders(): Record<string, string> {
   return { ...h, ...s };
 }
 
-async function runBatch(headers: Array<Record<string, string>>, expect: string): Promise<number> {
+/** Sends every request, `concurrency` in flight at a time; returns the elapsed ms. */
+async function runBatch(headers: Array<Record<string, string>>, expect: string, concurrency = 1): Promise<number> {
   const t0 = performance.now();
-  for (const h of headers) {
-    const r = await app.inject({ method: 'POST', url: '/bench/echo', headers: h, payload });
-    if (r.statusCode !== 200 || r.json().principal !== expect) throw new Error(`unexpected ${r.statusCode} ${r.body}`);
-  }
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < headers.length) {
+      const h = headers[next++]!;
+      const r = await app.inject({ method: 'POST', url: '/bench/echo', headers: h, payload });
+      if (r.statusCode !== 200 || r.json().principal !== expect) throw new Error(`unexpected ${r.statusCode} ${r.body}`);
+    }
+  }));
   return performance.now() - t0;
 }
 
 // Pure verification cost (parse + policy + ed25519 verify), no HTTP or database.
 const sample = { method: 'POST', authority: host, target: '/bench/echo', headers: signedHeaders() };
-let t0 = performance.now();
+const t0 = performance.now();
 for (let i = 0; i < N; i++) {
   const p = httpsig.parseSignature(sample);
   httpsig.checkPolicy(p, { required: ['@method', '@authority', '@path', '@query'], skewSeconds: 60, maxAgeSeconds: 300 });
@@ -65,23 +79,47 @@ const pureVerifyPerSec = N / ((performance.now() - t0) / 1000);
 
 await runBatch(Array.from({ length: 200 }, () => ({ host, 'content-type': 'application/json' })), 'none'); // warm-up
 await runBatch(Array.from({ length: 200 }, signedHeaders), 'device');
-let unsignedMs = 0;
-let signedMs = 0;
-for (let r = 0; r < ROUNDS; r++) {
-  unsignedMs += await runBatch(Array.from({ length: N }, () => ({ host, 'content-type': 'application/json' })), 'none');
-  signedMs += await runBatch(Array.from({ length: N }, signedHeaders), 'device');
+await runBatch(Array.from({ length: 200 }, signedHeaders), 'device', C);
+const load = loadavg();
+/**
+ * Requests per second signed and unsigned at one concurrency, rounds interleaved (and which
+ * goes first alternating) so a change in the machine's load hits both alike. Also this
+ * process's CPU time per request (µs): on PGlite that includes the database's work, on
+ * PostgreSQL only the server's own.
+ */
+async function measure(concurrency: number) {
+  const ms = { unsigned: 0, signed: 0 };
+  const cpu = { unsigned: 0, signed: 0 };
+  const run = async (kind: 'unsigned' | 'signed') => {
+    // Signed just before sending, so `created` is fresh.
+    const headers = kind === 'signed' ? Array.from({ length: N }, signedHeaders) : Array.from({ length: N }, () => ({ host, 'content-type': 'application/json' }));
+    const c0 = process.cpuUsage();
+    ms[kind] += await runBatch(headers, kind === 'signed' ? 'device' : 'none', concurrency);
+    const c = process.cpuUsage(c0);
+    cpu[kind] += c.user + c.system;
+  };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const kind of r % 2 ? (['signed', 'unsigned'] as const) : (['unsigned', 'signed'] as const)) await run(kind);
+  }
+  const perSec = (k: 'unsigned' | 'signed') => (N * ROUNDS) / (ms[k] / 1000);
+  return {
+    concurrency,
+    unsigned_per_sec: Math.round(perSec('unsigned')),
+    signed_per_sec: Math.round(perSec('signed')),
+    signed_to_unsigned_ratio: Number((perSec('signed') / perSec('unsigned')).toFixed(3)),
+    cpu_us_per_request: { unsigned: Math.round(cpu.unsigned / (N * ROUNDS)), signed: Math.round(cpu.signed / (N * ROUNDS)) },
+  };
 }
-t0 = 0;
-const unsignedPerSec = (N * ROUNDS) / (unsignedMs / 1000);
-const signedPerSec = (N * ROUNDS) / (signedMs / 1000);
+const concurrent = LOADS.includes('concurrent') ? await measure(C) : undefined;
+const sequential = LOADS.includes('sequential') ? await measure(1) : undefined;
 const result = {
   bench: 'device-auth',
   engine: tdb.engine,
-  requests: N * ROUNDS,
-  unsigned_per_sec: Math.round(unsignedPerSec),
-  signed_per_sec: Math.round(signedPerSec),
-  signed_to_unsigned_ratio: Number((signedPerSec / unsignedPerSec).toFixed(3)),
+  requests_per_measurement: N * ROUNDS,
+  concurrent,
+  sequential,
   pure_verify_per_sec: Math.round(pureVerifyPerSec),
+  load_average_1m: [Number(load[0]!.toFixed(2)), Number(loadavg()[0]!.toFixed(2))],
   node: process.version,
 };
 console.log(JSON.stringify(result, null, 2));

@@ -58,6 +58,20 @@ test('RFC 9421 B.2.6: the RFC signature verifies with test-key-ed25519, and fail
   assert.throws(() => verifySignature(req, p, other), (e: unknown) => e instanceof SignatureError && e.code === 'signature_invalid');
 });
 
+test('RFC 9421 B.2.6 on the thread pool: verifySignatureAsync accepts the RFC signature and refuses every change', async () => {
+  const req = { ...testRequest(), headers: { ...testRequest().headers, 'signature-input': B26_INPUT, signature: B26_SIG } };
+  const p = parseSignature(req);
+  await httpsig.verifySignatureAsync(req, p, createPublicKey(RFC_PUBLIC));
+  const invalid = (e: unknown) => e instanceof SignatureError && e.code === 'signature_invalid';
+  for (const bad of [{ method: 'PUT' }, { target: '/bar' }, { authority: 'evil.example' }, { headers: { ...req.headers, 'content-length': '19' } }]) {
+    await assert.rejects(httpsig.verifySignatureAsync({ ...req, ...bad }, p, createPublicKey(RFC_PUBLIC)), invalid);
+  }
+  await assert.rejects(httpsig.verifySignatureAsync(req, p, generateKeyPairSync('ed25519').publicKey), invalid);
+  await assert.rejects(httpsig.verifySignatureAsync(req, { ...p, signature: p.signature.subarray(0, 63) }, createPublicKey(RFC_PUBLIC)), invalid);
+  // A key of another type is refused, not thrown from the thread pool.
+  await assert.rejects(httpsig.verifySignatureAsync(req, p, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey), invalid);
+});
+
 test('RFC 9421 §2.2: derived components of the RFC example request, each exactly as the section shows', () => {
   // §2.2 example: POST /path?param=value HTTP/1.1, Host: www.example.com, over https.
   const req = { method: 'POST', authority: 'www.example.com', target: '/path?param=value', headers: {} };
@@ -216,6 +230,32 @@ test('property: sign then parse then verify round-trips; any change of a covered
       },
     ),
     { numRuns: 150 },
+  );
+});
+
+test('property: verifySignatureAsync gives the verdict verifySignature gives, for intact and changed requests', async () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const verdict = (f: () => void) => {
+    try {
+      f();
+      return 'ok';
+    } catch (e) {
+      return (e as httpsig.SignatureError).code;
+    }
+  };
+  await fc.assert(
+    fc.asyncProperty(fc.array(pathSeg, { minLength: 1, maxLength: 4 }), fieldValue, fc.nat(3), async (segs, xv, change) => {
+      const req = { method: 'POST', authority: 'api.example.test', target: '/' + segs.join('/'), headers: { 'x-thing': xv } as Record<string, string> };
+      const comps = ['@method', '@authority', '@path', '@query', 'x-thing'];
+      const h = signRequest(req, { components: comps, params: { created: 1, nonce: 'n', keyid: 't.d' }, privateKey });
+      const signed = { ...req, headers: { ...req.headers, ...h } };
+      const p = parseSignature(signed);
+      const sent = [signed, { ...signed, method: 'PUT' }, { ...signed, headers: { ...signed.headers, 'x-thing': xv + 'x' } }, { ...signed, target: signed.target + '/x' }][change]!;
+      const async = await httpsig.verifySignatureAsync(sent, p, publicKey).then(() => 'ok', (e: httpsig.SignatureError) => e.code);
+      assert.equal(async, verdict(() => verifySignature(sent, p, publicKey)));
+      assert.equal(async, change === 0 ? 'ok' : 'signature_invalid');
+    }),
+    { numRuns: 100 },
   );
 });
 

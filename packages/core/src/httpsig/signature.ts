@@ -273,7 +273,11 @@ export function checkPolicy(p: ParsedSignature, policy: VerifyPolicy): void {
   }
 }
 
-/** Verifies the ed25519 signature over the recreated signature base. */
+/**
+ * Verifies the ed25519 signature over the recreated signature base. Throws SignatureError
+ * `signature_invalid`, or as `signatureBase` does for a request the components cannot be
+ * derived from.
+ */
 export function verifySignature(req: SignableRequest, p: ParsedSignature, publicKey: KeyObject): void {
   const base = signatureBase(req, p.components, p.serializedParams);
   let ok = false;
@@ -282,5 +286,24 @@ export function verifySignature(req: SignableRequest, p: ParsedSignature, public
   } catch {
     ok = false;
   }
+  if (!ok) throw new SignatureError('signature_invalid', 'The signature does not verify with the key it names.');
+}
+
+/**
+ * `verifySignature` with the Ed25519 check itself run on libuv's thread pool (node:crypto's
+ * callback form), so a server's event loop spends on a signed request only the signature base
+ * (a few µs) and not the verification (tens of µs). Same result and errors, as a rejection.
+ */
+export async function verifySignatureAsync(req: SignableRequest, p: ParsedSignature, publicKey: KeyObject): Promise<void> {
+  const base = Buffer.from(signatureBase(req, p.components, p.serializedParams), 'utf8');
+  const ok =
+    p.signature.length === 64 &&
+    (await new Promise<boolean>((resolve) => {
+      try {
+        edVerify(null, base, publicKey, p.signature, (err, valid) => resolve(!err && valid));
+      } catch {
+        resolve(false);
+      }
+    }));
   if (!ok) throw new SignatureError('signature_invalid', 'The signature does not verify with the key it names.');
 }

@@ -19,6 +19,7 @@ import type { AppDeps } from '../deps.js';
 import { ProblemError, type ProblemCode } from '../http/problem.js';
 import { recordUnauthenticated } from '../audit/unauthenticated.js';
 import { actorOf, registerPrincipalResolver } from '../platform/principal.js';
+import { AcceptBatcher } from './accept-batcher.js';
 
 export const SKEW_SECONDS = 60;
 export const MAX_AGE_SECONDS = 300;
@@ -93,8 +94,11 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
   // that records the nonce (device_request_accept, migration 0020) also checks that the device
   // still exists, is active and has exactly the cached key. So revocation, erasure and a
   // replaced key take effect on the next request on every replica without any invalidation
-  // message, and an accepted request costs one database round trip.
+  // message, and an accepted request costs one database round trip, shared with the requests
+  // that arrive at the same time.
   const cache = new Map<string, CachedDevice>();
+  // Concurrent requests share one statement (devices/accept-batcher.ts, migration 0021).
+  const batcher = new AcceptBatcher(deps.db);
 
   async function lookup(tenantId: string, deviceId: string): Promise<CachedDevice | undefined> {
     const id = `${tenantId}.${deviceId}`;
@@ -120,20 +124,18 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
     const d = await lookup(tenantId, deviceId);
     if (!d) return { code: 'device_unknown', detail: 'No enrolled device has this keyid.' };
     try {
-      httpsig.verifySignature(msg, parsed, d.key);
+      // On the thread pool: the event loop serves other requests meanwhile.
+      await httpsig.verifySignatureAsync(msg, parsed, d.key);
     } catch (e) {
       if (!(e instanceof httpsig.SignatureError)) throw e;
       return { code: e.code, detail: e.message };
     }
     const nonce = parsed.params.nonce!;
     if (nonce.length < 16 || nonce.length > 128) return { code: 'signature_nonce_invalid', detail: 'The nonce must be 16 to 128 characters.' };
+    const created = parsed.params.created!;
     // Keep the nonce until a signature created with it could no longer pass the window.
-    const expires = new Date((parsed.params.created! + MAX_AGE_SECONDS + 2 * SKEW_SECONDS) * 1000);
-    const { rows } = await deps.db.statement<{ outcome: 'accepted' | 'replayed' | 'stale' | 'revoked' | 'unknown' }>(
-      `SELECT device_request_accept($1, $2, $3, $4, $5, $6) AS outcome`,
-      [tenantId, deviceId, d.rawKey, nonce, expires, new Date(parsed.params.created! * 1000)],
-    );
-    switch (rows[0]!.outcome) {
+    const verdict = await batcher.accept({ tenantId, deviceId, publicKey: d.rawKey, nonce, created, expires: created + MAX_AGE_SECONDS + 2 * SKEW_SECONDS });
+    switch (verdict) {
       case 'accepted':
         return { principal: { kind: 'device', tenantId, deviceId, deviceKind: d.kind, name: d.name } };
       case 'replayed':
@@ -188,14 +190,7 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
   app.addHook('preParsing', async (req, _reply, payload) => {
     const sig = req.deviceSignature;
     if (!sig) return payload;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of payload as AsyncIterable<Buffer>) {
-      size += c.length;
-      if (size > MAX_SIGNED_BODY) throw new ProblemError(413, 'body_too_large', 'The signed body is too large.');
-      chunks.push(c);
-    }
-    const body = Buffer.concat(chunks);
+    const body = await readBody(payload as Readable);
     const covered = sig.parsed.components.includes('content-digest');
     const digestHeader = req.headers['content-digest'];
     const code = body.length > 0 && !covered ? 'content_digest_missing' : covered && !httpsig.verifyContentDigest(Array.isArray(digestHeader) ? digestHeader.join(', ') : digestHeader, body) ? 'content_digest_mismatch' : undefined;
@@ -204,8 +199,46 @@ export async function registerDeviceAuth(app: FastifyInstance, deps: AppDeps): P
       await auditRefusal(deps.db, req, tenantId, 'device.request.refused', code, sig.deviceId ? { type: 'device', id: sig.deviceId } : undefined);
       throw refuse(code, code === 'content_digest_missing' ? 'A signed request with a body must cover a Content-Digest.' : 'The body does not match the signed Content-Digest; it was changed after signing.');
     }
-    const out = Readable.from(body.length ? [body] : []) as Readable & { receivedEncodedLength?: number };
+    // A plain Readable holding the body (Readable.from would iterate it asynchronously).
+    const out = new Readable({ read() {} }) as Readable & { receivedEncodedLength?: number };
+    if (body.length) out.push(body);
+    out.push(null);
     out.receivedEncodedLength = body.length;
     return out;
+  });
+}
+
+/**
+ * The whole request body, read with stream events (cheaper per request than an async
+ * iterator). Rejects with a 413 problem past MAX_SIGNED_BODY bytes, or with the stream's error.
+ */
+function readBody(payload: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer | string) => {
+      const b = typeof c === 'string' ? Buffer.from(c) : c;
+      size += b.length;
+      if (size > MAX_SIGNED_BODY) {
+        done();
+        payload.resume(); // the rest is read and dropped, so the 413 reaches the client
+        reject(new ProblemError(413, 'body_too_large', 'The signed body is too large.'));
+        return;
+      }
+      chunks.push(b);
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (e: unknown) => {
+      done();
+      reject(e);
+    };
+    const done = () => {
+      payload.off('data', onData).off('end', onEnd).off('error', onError);
+      payload.pause();
+    };
+    payload.on('data', onData).on('end', onEnd).on('error', onError);
   });
 }
