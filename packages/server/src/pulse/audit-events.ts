@@ -6,6 +6,7 @@ export const PULSE_EVENTS = [
   'pulse.policy.key_created',
   'pulse.activity.read',
   'pulse.export',
+  'pulse.dp_budget.exhausted',
   'pulse.my_data.read',
   'pulse.retention.purged',
 ] as const;

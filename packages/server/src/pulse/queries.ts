@@ -12,6 +12,7 @@ import { decide, delegatedCategories, subjectRelations, type Resource } from '..
 import type { UserPrincipal } from '../auth/principal.js';
 import { loadSettings, LEVELS, PERIODS, purposeOf, type Level, type Period, type PulseSettings } from './settings.js';
 import { noisyCell } from './dp.js';
+import { answerKey, spendBudget, type DpBudget } from './budget.js';
 import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type OrgTree } from './kanon.js';
 
 const DAY_MS = 86_400_000;
@@ -52,8 +53,11 @@ export interface Answer {
   /** People the cells are about (person level: the subject; team: the team size; org: everyone). */
   people: number;
   cells: Cell[];
-  /** Present when the figures carry differential-privacy noise (org level, tenant setting on): ε per cell. */
-  dp?: { mechanism: 'laplace'; epsilon: number };
+  /**
+   * Present when the figures carry differential-privacy noise (org level, tenant setting on): ε
+   * per cell, and the viewer's budget after this answer (pulse/budget.ts).
+   */
+  dp?: { mechanism: 'laplace'; epsilon: number; budget?: DpBudget };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -135,8 +139,11 @@ function daysOf(from: string, to: string): string[] {
 
 /**
  * Decides (PDP) and, when allowed, answers one question and audits the read with its purpose.
- * Throws 400 pulse_purpose_unknown, 403 forbidden (the caller audits the denial in a
- * transaction of its own: see routes.ts), 404 pulse_subject_unknown.
+ * A noisy (differentially private) answer is charged to the viewer's ε budget first
+ * (pulse/budget.ts: a repeat of an answer already given is free), and the spend is in the
+ * read's audit entry. Throws 400 pulse_purpose_unknown, 403 forbidden and 429
+ * pulse_dp_budget_exhausted (the caller audits both refusals in a transaction of its own:
+ * see routes.ts), 404 pulse_subject_unknown.
  */
 export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, input: Partial<Question>, now: Date, o: { audit: 'pulse.activity.read' | 'pulse.export' } = { audit: 'pulse.activity.read' }): Promise<Answer> {
   const qn = normalise(input);
@@ -152,6 +159,19 @@ export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, inp
   const d = decide(p, 'pulse.activity.read', resource, ctx);
   if (!d.allowed) throw new PulseDenied(resource, purpose.key, d.reasons);
   const { answer, members } = await answerQuestion(q, p, qn, settings, now);
+  if (answer.dp) {
+    const { epsilon } = answer.dp;
+    answer.dp.budget = await spendBudget(q, {
+      tenantId: p.tenantId,
+      userId: p.userId,
+      limit: settings.dpBudget,
+      period: settings.dpBudgetPeriod,
+      epsilon,
+      key: answerKey(settings.dpKey, answer, epsilon),
+      released: answer.cells.some((c) => c.released),
+      now,
+    });
+  }
   const subjects = qn.level === 'org' ? undefined : members;
   await recordAudit(q, p.tenantId, actor, {
     action: o.audit,
@@ -168,6 +188,7 @@ export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, inp
       cells: answer.cells.length,
       suppressed: answer.cells.filter((c) => !c.released).length,
       ...(subjects ? { subjects } : { scope: 'org' }),
+      ...(answer.dp ? { dp: { epsilon: answer.dp.epsilon, ...answer.dp.budget } } : {}),
     },
   });
   return answer;
