@@ -126,7 +126,7 @@ test('an engineer sees their own timeline and who looked at their data, with pur
   assert.deepEqual(problems, []);
 });
 
-test('with differential privacy on, org-level charts print ε and say the figures are noisy', { skip: missing ?? false }, async () => {
+test('with differential privacy on, org-level charts print ε and say the figures are noisy, with the viewer\'s budget next to ε; a spent budget refuses', { skip: missing ?? false }, async () => {
   await s.db.tx({ tenantId: o.tenantId }, (q) => q.query(`UPDATE pulse_settings SET dp_epsilon = 0.5`));
   try {
     const { page, problems } = await tabFor('hr-partner');
@@ -140,10 +140,23 @@ test('with differential privacy on, org-level charts print ε and say the figure
     const rows = await page.getByRole('table', { name: 'Cells' }).locator('tbody tr').allInnerTexts();
     assert.equal(rows.length, 3);
     assert.ok(rows.some((r) => !/HR tools\s+16\s+8\.0/.test(r)), 'not the true figures (16 people, 8.0 h each day)');
+    // The viewer's ε budget next to ε: this answer cost 0.5 of the default 10 per month.
+    const budget = page.locator('.dp-budget');
+    assert.match(await budget.innerText(), /Your budget: ε 9\.5 of 10 left this month \(whole again .+\); this answer cost ε = 0\.5\./);
     await screenshot(page, 'console-pulse-dp');
+    // Asked again: the same answer, free.
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByText('this answer cost nothing (you were given it before)', { exact: false }).waitFor();
+    assert.match(await budget.innerText(), /ε 9\.5 of 10 left/);
+    // With the budget spent, another question is refused and says why.
+    await s.db.tx({ tenantId: o.tenantId }, (q) => q.query(`UPDATE pulse_settings SET dp_budget = 0.5`));
+    await page.getByLabel('From').fill(o.days[1]!);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByText('The question was refused').waitFor();
+    await page.getByText('0 of your 0.5 is left this month', { exact: false }).waitFor();
     assert.deepEqual(await cspViolations(page), []);
     assert.deepEqual(problems, []);
   } finally {
-    await s.db.tx({ tenantId: o.tenantId }, (q) => q.query(`UPDATE pulse_settings SET dp_epsilon = NULL`));
+    await s.db.tx({ tenantId: o.tenantId }, (q) => q.query(`UPDATE pulse_settings SET dp_epsilon = NULL, dp_budget = 10`));
   }
 });

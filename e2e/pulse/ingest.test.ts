@@ -92,6 +92,25 @@ test('conflicts: another batch under a used batch_id, or a used interval id with
   assert.deepEqual(refused.map((x) => x.details.code), ['pulse_batch_conflict', 'pulse_interval_conflict']);
 });
 
+test('an interval key already stored for someone else in the tenant refuses the whole batch with 409, writing nothing and auditing one entry per outcome', async () => {
+  const { admin, agent, tenantId } = await setup();
+  const other = await createUser(s.db, tenantId, { roles: ['employee'] });
+  const otherAgent = await enrollAgent(s, admin.client, dir, other.userId);
+  const d = dayStart(1);
+  const taken = iv(d + 8 * HOUR, d + 9 * HOUR);
+  assert.equal((await upload(otherAgent, batch([taken]))).status, 201);
+  // The same id and start from another person's agent: the lookup of this person's intervals
+  // does not see it, and the key (tenant, start, id) refuses it.
+  const r = await upload(agent, batch([iv(d + 6 * HOUR, d + 7 * HOUR), { ...taken }]));
+  assert.equal(r.status, 409, JSON.stringify(r.json));
+  assert.equal(r.json.code, 'pulse_interval_conflict');
+  assert.equal(await intervals(tenantId), 1, 'the fresh interval of the refused batch was not written');
+  assert.equal(await batches(tenantId), 1);
+  assert.equal((await rollupSecs(tenantId)).a, 3600);
+  assert.equal((await auditRows(tenantId, 'pulse.batch.received')).length, 1);
+  assert.deepEqual((await auditRows(tenantId, 'pulse.batch.refused')).map((x) => x.details.code), ['pulse_interval_conflict']);
+});
+
 test('refusals with their own codes: unknown category, too many intervals, too many bytes, future, expired, invalid', async () => {
   const { agent, tenantId } = await setup();
   const d = dayStart(1);

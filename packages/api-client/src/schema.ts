@@ -8090,6 +8090,9 @@ export interface paths {
                         }[];
                         k_min?: number;
                         dp_epsilon?: number | null;
+                        dp_budget?: number;
+                        /** @enum {unknown} */
+                        dp_budget_period?: "day" | "week" | "month";
                         detail_retention_days?: number;
                         rollup_retention_days?: number;
                         work_hours?: {

@@ -273,3 +273,54 @@ test('property: no combination of released day and week cells of any teams isola
     { numRuns: 150 },
   );
 });
+
+test('property: the compact form (contributors and totals summed per cell over the members, as SQL reads them) gives the very same cells as per-person data', () => {
+  const DAYS = ['2026-11-02', '2026-11-03', '2026-11-04'];
+  const gen = fc.integer({ min: 3, max: 12 }).chain((n) =>
+    fc.record({
+      managers: fc.array(fc.nat(), { minLength: n - 1, maxLength: n - 1 }),
+      // Per day, category and person: nothing, or active / idle / work-hours seconds with milliseconds.
+      figures: fc.array(fc.option(fc.record({ active: fc.integer({ min: 0, max: 36_000_000 }), idle: fc.integer({ min: 0, max: 3_600_000 }), work: fc.integer({ min: 0, max: 100 }) }), { nil: undefined }), { minLength: n * DAYS.length * 2, maxLength: n * DAYS.length * 2 }),
+      k: fc.integer({ min: 3, max: 4 }),
+      viewer: fc.integer({ min: -1, max: n - 1 }),
+      root: fc.integer({ min: -1, max: n - 1 }),
+      // Someone outside the team with data of their own: the totals leave them out.
+      outsider: fc.boolean(),
+    }),
+  );
+  fc.assert(
+    fc.property(gen, ({ managers, figures, k, viewer, root, outsider }) => {
+      const n = managers.length + 1;
+      const people: Person[] = [{ id: 'p0', manager_id: null }];
+      for (let i = 1; i < n; i++) people.push({ id: `p${i}`, manager_id: `p${managers[i - 1]! % i}` });
+      const tree = buildTree(people);
+      const r = root < 0 ? null : `p${root}`;
+      const members = r === null ? people.map((p) => p.id) : teamOf(tree, r);
+      const v = viewer < 0 ? 'outsider' : `p${viewer}`;
+      const data: DayData = new Map();
+      let x = 0;
+      for (const day of DAYS) {
+        for (const cat of ['dev', 'ops']) {
+          const m = new Map<string, { active: number; idle: number; work: number }>();
+          for (const p of people) {
+            const f = figures[x++];
+            // Milliseconds as the rollups hold them; work-hours time is part of active time.
+            if (f) m.set(p.id, { active: f.active / 1000, idle: f.idle / 1000, work: Math.min(f.active, f.work * 36_000) / 1000 });
+          }
+          if (outsider) m.set('outsider', { active: 1234.5, idle: 1, work: 0 });
+          data.set(`${day}|${cat}`, m);
+        }
+      }
+      const totals = new Map([...data].map(([key, m]) => {
+        const inTeam = [...m].filter(([p]) => members.includes(p));
+        const sum = (g: (f: { active: number; idle: number; work: number }) => number) => inTeam.reverse().reduce((s, [, f]) => s + g(f), 0);
+        return [key, { contributors: new Set(inTeam.filter(([, f]) => f.active + f.idle > 0).map(([p]) => p)), total: { active: sum((f) => f.active), idle: sum((f) => f.idle), work: sum((f) => f.work) } }];
+      }));
+      for (const period of ['day', 'week'] as const) {
+        const o = { tree, root: r, members, days: DAYS, categories: ['dev', 'ops'], viewer: v, k, period };
+        assert.deepEqual(aggregateCells({ ...o, data: new Map(), totals }), aggregateCells({ ...o, data }));
+      }
+    }),
+    { numRuns: 300 },
+  );
+});

@@ -47,8 +47,8 @@ interface Answer {
   settled_until: string | null;
   people: number;
   cells: Cell[];
-  /** Present when the org-level figures carry differential-privacy noise. */
-  dp?: { mechanism: string; epsilon: number };
+  /** Present when the org-level figures carry differential-privacy noise; `budget`: the viewer's ε budget after this answer. */
+  dp?: { mechanism: string; epsilon: number; budget?: { limit: number; period: string; period_start: string; resets_at: string; spent: number; remaining: number; charged: boolean } };
 }
 
 const DAY = 86_400_000;
@@ -101,6 +101,12 @@ function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; 
       {a.dp ? (
         <Notice kind="info">
           Differential privacy: every figure carries Laplace noise at ε = {a.dp.epsilon} per cell (smaller ε, more noise), so no one person's time can be read from it. The same question always gets the same noise.
+          {a.dp.budget ? (
+            <span className="dp-budget">
+              {' '}
+              Your budget: ε {a.dp.budget.remaining} of {a.dp.budget.limit} left this {a.dp.budget.period} (whole again {formatTime(a.dp.budget.resets_at)}); {a.dp.budget.charged ? `this answer cost ε = ${a.dp.epsilon}` : a.cells.some((c) => c.released) ? 'this answer cost nothing (you were given it before)' : 'this answer shows no figure and cost nothing'}.
+            </span>
+          ) : null}
         </Notice>
       ) : null}
       <div className="chart-grid">

@@ -104,6 +104,7 @@ export const PROBLEM_CODES = {
   pulse_batch_too_large: 413,
   pulse_category_unknown: 422,
   pulse_device_not_personal: 403,
+  pulse_dp_budget_exhausted: 429,
   pulse_interval_conflict: 409,
   pulse_interval_expired: 422,
   pulse_interval_in_future: 422,

@@ -17,6 +17,8 @@
  * changed (an erasure) gets fresh, independent noise, so the two answers cannot be subtracted
  * to cancel it. The privacy loss of one person's day in one category is therefore bounded by
  * the cells that contain it, a day cell and a week cell: 2ε, however often they are read.
+ * Each viewer also has an ε budget per period (pulse/budget.ts): every distinct noisy answer
+ * costs its ε, and a repeat, being the same answer, costs nothing.
  */
 import { createHmac } from 'node:crypto';
 import type { Cell } from './kanon.js';

@@ -20,6 +20,9 @@ import { registerEraser } from '../governance/erasure.js';
 registerEraser({ table: 'pulse_intervals', column: 'user_id', action: 'delete', order: 10 });
 registerEraser({ table: 'pulse_daily', column: 'user_id', action: 'delete', order: 10 });
 registerEraser({ table: 'pulse_batches', column: 'user_id', action: 'delete', order: 20 });
+// A viewer's differential-privacy ledger (pulse/budget.ts): the charges before the periods they belong to.
+registerEraser({ table: 'pulse_dp_charges', column: 'user_id', action: 'delete', order: 10 });
+registerEraser({ table: 'pulse_dp_budgets', column: 'user_id', action: 'delete', order: 20 });
 // Who last changed the Pulse settings is not needed once the change is in the audit log.
 // (The column holds the audit actor form `user:<id>`.)
 registerEraser({ table: 'pulse_settings', column: 'updated_by', action: async (q, userId) => (await q.query(`UPDATE pulse_settings SET updated_by = NULL WHERE updated_by = $1`, [`user:${userId}`])).rowCount ?? 0 });

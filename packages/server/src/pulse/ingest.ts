@@ -11,9 +11,11 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJsonBytes, type PulseBatch, type PulseInterval } from '@parapet/core';
-import type { Database, Queryable } from '@parapet/db';
+import { isUniqueViolation, type Database, type Queryable } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
-import { recordAudit, type AuditActor } from '../platform/audit.js';
+import { recordAudit, type AuditActor, type AuditEntry } from '../platform/audit.js';
+import { sealActorPii } from '../audit/pii.js';
+import { sequencerFor } from '../platform/audit-sequencer.js';
 import type { PulseSettings } from './settings.js';
 
 const STATE_CODE = { active: 0, idle: 1, paused: 2 } as const;
@@ -162,10 +164,17 @@ const ROLLUP_UPSERT = `ON CONFLICT (tenant_id, day, user_id, category) DO UPDATE
  * batch_id, other content) or `pulse_interval_conflict` (an interval id already stored with
  * other content); the caller's transaction then rolls back, so nothing is half-written.
  *
- * Round trips: the common case (a new batch of new intervals) is one statement (batch row,
- * lookup of the interval ids already stored, intervals and rollups as data-modifying CTEs
- * over arrays) plus the audit entry. Intervals already stored take a second path that
- * compares their content and stores only the new ones.
+ * Round trips: the common case (a new batch of new intervals) is one statement: the batch
+ * row, the lookup of the interval ids already stored, the intervals, the rollup increments and
+ * the audit entry, as data-modifying CTEs over arrays. Intervals already stored take a second
+ * path that compares their content, stores only the new ones and audits in a statement of its
+ * own.
+ *
+ * Per row, the common case is a plain INSERT ... SELECT FROM unnest: no ON CONFLICT (its
+ * speculative insertion costs a second index probe per row) and no RETURNING. The lookup has
+ * already found none of the ids stored for this person around these times; a row that still
+ * collides on the key (tenant, start, id) was stored by a concurrent upload of the same
+ * intervals, and its unique violation refuses the whole batch (409 pulse_interval_conflict).
  */
 export async function storeBatch(
   q: Queryable,
@@ -182,7 +191,18 @@ export async function storeBatch(
     if (r.end > hi) hi = r.end;
   }
   const sums = rollupsOf(rows, o.settings);
-  const { rows: [res] } = await q.query<{ received_at: Date | null; inserted: number; existing: Array<{ id: string; s: number; e: number; state: number; app: string | null; category: string | null; domain: string | null }> }>(
+  // The audit entry of the common case (no interval stored before), written by the same
+  // statement: what recordAudit writes, with the actor's personal fields sealed the same way.
+  const entry: AuditEntry = {
+    action: 'pulse.batch.received',
+    outcome: 'success',
+    target: { type: 'pulse_batch', id: batch.batch_id },
+    details: { subject: o.userId, intervals: batch.intervals.length, accepted: rows.length, duplicates: 0, merged: o.merged },
+  };
+  const actor = await sealActorPii(q, tenantId, o.actor);
+  let res: { received_at: Date | null; audit_id: number | null; inserted?: number; existing: Array<{ id: string; s: number; e: number; state: number; app: string | null; category: string | null; domain: string | null }> } | undefined;
+  try {
+    [res] = (await q.query<NonNullable<typeof res>>(
     `WITH t AS (SELECT * FROM unnest($9::bigint[], $10::uuid[], $11::bigint[], $12::smallint[], $13::text[], $14::text[], $15::text[]) AS t(s, id, e, st, app, cat, dom)),
      ex AS (SELECT id, (extract(epoch FROM start_at) * 1000)::bigint AS s, (extract(epoch FROM end_at) * 1000)::bigint AS e, state, app, category, domain
               FROM pulse_intervals WHERE user_id = $4 AND start_at >= $16 AND start_at < $17 AND id = ANY($10::uuid[])),
@@ -191,17 +211,23 @@ export async function storeBatch(
            ON CONFLICT (tenant_id, batch_id) DO NOTHING RETURNING received_at),
      go AS (SELECT 1 FROM b WHERE NOT EXISTS (SELECT 1 FROM ex)),
      ins AS (INSERT INTO pulse_intervals (tenant_id, start_at, id, end_at, user_id, device_id, state, app, category, domain)
-             SELECT $1, to_timestamp(s / 1000.0), id, to_timestamp(e / 1000.0), $4, $3, st, app, cat, dom FROM t WHERE EXISTS (SELECT 1 FROM go)
-             ON CONFLICT (tenant_id, start_at, id) DO NOTHING RETURNING 1),
+             SELECT $1, to_timestamp(s / 1000.0), id, to_timestamp(e / 1000.0), $4, $3, st, app, cat, dom FROM t WHERE EXISTS (SELECT 1 FROM go)),
      roll AS (INSERT INTO pulse_daily AS d (tenant_id, day, user_id, category, active_s, idle_s, paused_s, work_s, intervals)
               SELECT $1, day, $4, cat, a, i, p, w, n FROM unnest($18::date[], $19::text[], $20::float8[], $21::float8[], $22::float8[], $23::float8[], $24::int[]) AS r(day, cat, a, i, p, w, n)
                WHERE EXISTS (SELECT 1 FROM go)
-              ${ROLLUP_UPSERT} RETURNING 1)
-     SELECT (SELECT received_at FROM b) AS received_at, (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM roll)::int AS rolled,
+              ${ROLLUP_UPSERT}),
+     au AS (INSERT INTO audit_inbox (tenant_id, actor_type, actor_id, actor_name, ip, user_agent, action, target_type, target_id, purpose, outcome, details)
+            SELECT $1, $25, $26, $27, $28, $29, $30, $31, $32, NULL, $33, $34::jsonb WHERE EXISTS (SELECT 1 FROM go) RETURNING id)
+     SELECT (SELECT received_at FROM b) AS received_at, (SELECT id FROM au) AS audit_id,
             (SELECT coalesce(json_agg(ex), '[]'::json) FROM ex) AS existing`,
-    [tenantId, batch.batch_id, o.deviceId, o.userId, digest, o.now, batch.intervals.length, rows.length, ...intervalParams(rows),
-      new Date(rows.length ? lo - DAY_MS : 0), new Date(rows.length ? hi + DAY_MS : 0), ...rollupParams(sums)],
-  );
+      [tenantId, batch.batch_id, o.deviceId, o.userId, digest, o.now, batch.intervals.length, rows.length, ...intervalParams(rows),
+        new Date(rows.length ? lo - DAY_MS : 0), new Date(rows.length ? hi + DAY_MS : 0), ...rollupParams(sums),
+        actor.type, actor.id, actor.name ?? null, actor.ip ?? null, actor.userAgent ?? null, entry.action, entry.target!.type, entry.target!.id, entry.outcome, JSON.stringify(entry.details)],
+    )).rows;
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new ProblemError(409, 'pulse_interval_conflict', 'Some intervals of this batch were stored by a concurrent upload; send the batch again.');
+    throw e;
+  }
   if (!res?.received_at) {
     const prev = (await q.query<{ digest: Buffer; device_id: string; received_at: Date; interval_count: number; accepted: number; duplicates: number }>(
       `SELECT digest, device_id, received_at, interval_count, accepted, duplicates FROM pulse_batches WHERE batch_id = $1`, [batch.batch_id],
@@ -215,6 +241,11 @@ export async function storeBatch(
   }
   let fresh = rows;
   let duplicates = 0;
+  if (res.audit_id !== null) {
+    // The common case: every interval was new and is stored, with the audit entry.
+    q.afterCommit?.((db) => sequencerFor(db).kick(tenantId));
+    return { batch_id: batch.batch_id, received_at: new Date(res.received_at).toISOString(), intervals: batch.intervals.length, accepted: rows.length, duplicates: 0, merged: o.merged };
+  }
   if (res.existing.length) {
     const byId = new Map(res.existing.map((r) => [r.id, { id: r.id, start: Number(r.s), end: Number(r.e), state: r.state as 0 | 1 | 2, app: r.app, category: r.category, domain: r.domain }]));
     fresh = [];

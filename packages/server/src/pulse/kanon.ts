@@ -91,6 +91,17 @@ export interface Cell {
 /** figures[cellKey][person] where cellKey = `${day}|${category}`. */
 export type DayData = Map<string, Map<string, Figures>>;
 
+/**
+ * The compact form of a cell's data, per cellKey: who contributes (active + idle > 0) and the
+ * figures summed over every member of the team the cell is about. A member who does not
+ * contribute has no active, idle or work-hours time, so the sum over every member is the sum
+ * over the contributors; and the people a released cell sums (aggregateCells: the contributors
+ * below the root, the viewer among them when they are a member) are exactly the contributors
+ * among the members. So a released cell has the same figures from either form, and the
+ * release decision reads only who contributes.
+ */
+export type DayTotals = Map<string, { contributors: Set<string>; total: Figures }>;
+
 interface NodeStat {
   /** contributors (not the viewer) in team(X) */
   set: Set<string>;
@@ -130,6 +141,13 @@ export function weekOf(day: string): string {
   return new Date(t - dow * 86_400_000).toISOString().slice(0, 10);
 }
 
+/**
+ * Figures rounded to whole milliseconds: the rollups hold sums of millisecond-bounded
+ * intervals, and sums in another order (per person here, per cell in SQL) then agree exactly,
+ * so a cell's figures, and the noise drawn from them (dp.ts), do not depend on how it was read.
+ */
+const ms = (f: Figures): Figures => ({ active: Math.round(f.active * 1000) / 1000, idle: Math.round(f.idle * 1000) / 1000, work: Math.round(f.work * 1000) / 1000 });
+
 function sumFigures(data: Map<string, Figures> | undefined, people: Iterable<string>, viewer: string, viewerIn: boolean): Figures {
   const f = { active: 0, idle: 0, work: 0 };
   if (!data) return f;
@@ -147,6 +165,10 @@ function sumFigures(data: Map<string, Figures> | undefined, people: Iterable<str
  * per day or per ISO week, with k-anonymity and the differencing rule above applied.
  * `members` is team(root) (or everyone), used to add the viewer's own contribution back into
  * released values when the viewer is a member.
+ *
+ * The data comes per person (`data`) or, for the same result with far fewer rows to read, as
+ * `totals` ({@link DayTotals}, summed over exactly `members`); `data` is not read when
+ * `totals` is given.
  */
 export function aggregateCells(o: {
   tree: OrgTree;
@@ -155,12 +177,18 @@ export function aggregateCells(o: {
   days: string[];
   categories: string[];
   data: DayData;
+  totals?: DayTotals | undefined;
   viewer: string;
   k: number;
   period: 'day' | 'week';
 }): Cell[] {
   const viewerIn = o.members.includes(o.viewer);
-  const contributesOn = (day: string, cat: string) => {
+  const totals = o.totals;
+  const contributesOn = (day: string, cat: string): ((p: string) => boolean) => {
+    if (totals) {
+      const c = totals.get(`${day}|${cat}`)?.contributors;
+      return (p: string) => !!c?.has(p);
+    }
     const d = o.data.get(`${day}|${cat}`);
     return (p: string) => {
       const f = d?.get(p);
@@ -171,7 +199,7 @@ export function aggregateCells(o: {
     const st = evaluate(o.tree, o.root, contributesOn(day, cat), o.viewer, o.k);
     if (!st.released) return { period: day, category: cat, released: false };
     const viewerActive = viewerIn && contributesOn(day, cat)(o.viewer);
-    const f = sumFigures(o.data.get(`${day}|${cat}`), st.set, o.viewer, viewerActive);
+    const f = ms(totals ? (totals.get(`${day}|${cat}`)?.total ?? { active: 0, idle: 0, work: 0 }) : sumFigures(o.data.get(`${day}|${cat}`), st.set, o.viewer, viewerActive));
     if (viewerActive) st.set.add(o.viewer);
     return { period: day, category: cat, released: true, people: st.set.size, active_s: f.active, idle_s: f.idle, work_s: f.work, set: st.set };
   };

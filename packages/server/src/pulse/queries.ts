@@ -13,7 +13,8 @@ import { delegatedCategories, subjectRelations } from '../auth/relations.js';
 import type { UserPrincipal } from '../platform/principal.js';
 import { LEVELS, type Level, PERIODS, type Period, type PulseSettings, loadSettings, purposeOf } from './settings.js';
 import { noisyCell } from './dp.js';
-import { type Cell, type DayData, type OrgTree, aggregateCells, buildTree, teamOf, weekOf } from './kanon.js';
+import { answerKey, spendBudget, type DpBudget } from './budget.js';
+import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type DayTotals, type OrgTree } from './kanon.js';
 
 const DAY_MS = 86_400_000;
 /** Longest range one question may cover (days). */
@@ -53,8 +54,11 @@ export interface Answer {
   /** People the cells are about (person level: the subject; team: the team size; org: everyone). */
   people: number;
   cells: Cell[];
-  /** Present when the figures carry differential-privacy noise (org level, tenant setting on): ε per cell. */
-  dp?: { mechanism: 'laplace'; epsilon: number };
+  /**
+   * Present when the figures carry differential-privacy noise (org level, tenant setting on): ε
+   * per cell, and the viewer's budget after this answer (pulse/budget.ts).
+   */
+  dp?: { mechanism: 'laplace'; epsilon: number; budget?: DpBudget };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -136,8 +140,11 @@ function daysOf(from: string, to: string): string[] {
 
 /**
  * Decides (PDP) and, when allowed, answers one question and audits the read with its purpose.
- * Throws 400 pulse_purpose_unknown, 403 forbidden (the caller audits the denial in a
- * transaction of its own: see routes.ts), 404 pulse_subject_unknown.
+ * A noisy (differentially private) answer is charged to the viewer's ε budget first
+ * (pulse/budget.ts: a repeat of an answer already given is free), and the spend is in the
+ * read's audit entry. Throws 400 pulse_purpose_unknown, 403 forbidden and 429
+ * pulse_dp_budget_exhausted (the caller audits both refusals in a transaction of its own:
+ * see routes.ts), 404 pulse_subject_unknown.
  */
 export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, input: Partial<Question>, now: Date, o: { audit: 'pulse.activity.read' | 'pulse.activity.exported' } = { audit: 'pulse.activity.read' }): Promise<Answer> {
   const qn = normalise(input);
@@ -153,6 +160,19 @@ export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, inp
   const d = decide(p, 'pulse.activity.read', resource, ctx);
   if (!d.allowed) throw new PulseDenied(resource, purpose.key, d.reasons);
   const { answer, members } = await answerQuestion(q, p, qn, settings, now);
+  if (answer.dp) {
+    const { epsilon } = answer.dp;
+    answer.dp.budget = await spendBudget(q, {
+      tenantId: p.tenantId,
+      userId: p.userId,
+      limit: settings.dpBudget,
+      period: settings.dpBudgetPeriod,
+      epsilon,
+      key: answerKey(settings.dpKey, answer, epsilon),
+      released: answer.cells.some((c) => c.released),
+      now,
+    });
+  }
   const subjects = qn.level === 'org' ? undefined : members;
   await recordAudit(q, p.tenantId, actor, {
     action: o.audit,
@@ -169,6 +189,7 @@ export async function ask(q: Queryable, p: UserPrincipal, actor: AuditActor, inp
       cells: answer.cells.length,
       suppressed: answer.cells.filter((c) => !c.released).length,
       ...(subjects ? { subjects } : { scope: 'org' }),
+      ...(answer.dp ? { dp: { epsilon: answer.dp.epsilon, ...answer.dp.budget } } : {}),
     },
   });
   return answer;
@@ -233,7 +254,24 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
   }
   const members = [...everyone];
   const data: DayData = new Map();
-  if (days.length && members.length) {
+  // When every week of the question is about the same people (the usual case: their stored
+  // charts agree), the rollups are summed per cell in SQL, with who contributes (DayTotals):
+  // one row per day and category instead of one per person. Otherwise one row per person.
+  const oneTeam = [...teams.values()].every((t) => t.length === members.length);
+  let totals: DayTotals | undefined;
+  if (days.length && members.length && oneTeam) {
+    // Contributors come as positions in `members` (1-based), not as ids: a tenth of the bytes
+    // to send and parse for a whole organisation.
+    const { rows } = await q.query<{ day: string; category: string; contributors: number[] | null; a: number; i: number; w: number }>(
+      `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, d.category, array_agg(m.ord::int) FILTER (WHERE d.active_s + d.idle_s > 0) AS contributors,
+              sum(d.active_s)::float8 AS a, sum(d.idle_s)::float8 AS i, sum(d.work_s)::float8 AS w
+         FROM pulse_daily d JOIN unnest($3::uuid[]) WITH ORDINALITY AS m(user_id, ord) ON m.user_id = d.user_id
+        WHERE d.day >= $1::date AND d.day <= $2::date AND d.category <> '' ${qn.category ? 'AND d.category = $4' : ''}
+        GROUP BY d.day, d.category`,
+      [days[0], days[days.length - 1], members, ...(qn.category ? [qn.category] : [])],
+    );
+    totals = new Map(rows.map((r) => [`${r.day}|${r.category}`, { contributors: new Set((r.contributors ?? []).map((i) => members[i - 1]!)), total: { active: Number(r.a), idle: Number(r.i), work: Number(r.w) } }]));
+  } else if (days.length && members.length) {
     const teamFilter = qn.level === 'team' ? 'AND user_id = ANY($3::uuid[])' : '';
     const catFilter = qn.category ? `AND category = $${qn.level === 'team' ? 4 : 3}` : '';
     const params = [days[0], days[days.length - 1], ...(qn.level === 'team' ? [members] : []), ...(qn.category ? [qn.category] : [])];
@@ -252,7 +290,7 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
   const cells: Cell[] = [];
   for (const [w, wdays] of byWeek) {
     const { tree } = charts.get(w)!;
-    const weekCells = aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members: teams.get(w)!, days: wdays, categories, data, viewer: p.userId, k: settings.kMin, period: qn.period });
+    const weekCells = aggregateCells({ tree, root: qn.level === 'org' ? null : qn.subject!, members: teams.get(w)!, days: wdays, categories, data, totals, viewer: p.userId, k: settings.kMin, period: qn.period });
     // Org-level trends with differential privacy on: noisy figures only (pulse/dp.ts).
     const eps = qn.level === 'org' ? settings.dpEpsilon : null;
     cells.push(...(eps ? weekCells.map((c) => noisyCell(settings.dpKey, eps, 'org', c, qn.period === 'week' ? wdays.length : 1)) : weekCells));

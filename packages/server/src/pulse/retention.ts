@@ -34,6 +34,9 @@ export async function purgeExpired(db: Database, tenantId: string, now: Date): P
     const rollups = (await q.query(`DELETE FROM pulse_daily WHERE tenant_id = $1 AND day < $2::date`, [tenantId, rollupsBefore])).rowCount;
     // The stored charts of weeks that ended before the rollups kept.
     await q.query(`DELETE FROM pulse_week_charts WHERE tenant_id = $1 AND week + 7 <= $2::date`, [tenantId, rollupsBefore]);
+    // Differential-privacy ledgers of periods that began before the rollups kept (their
+    // charges go with them); what each read spent stays in its audit entry.
+    await q.query(`DELETE FROM pulse_dp_budgets WHERE tenant_id = $1 AND period_start < $2::date`, [tenantId, rollupsBefore]);
     const r: PurgeResult = { intervals, batches, rollups, detail_before: detailBefore.toISOString(), rollups_before: rollupsBefore };
     if (intervals + batches + rollups > 0) {
       await recordAudit(q, tenantId, { type: 'system', id: 'pulse-retention' }, { action: 'pulse.retention.purged', outcome: 'success', target: { type: 'pulse_data', id: tenantId }, details: { ...r, detail_retention_days: s.detailRetentionDays, rollup_retention_days: s.rollupRetentionDays } });

@@ -13,7 +13,8 @@ import { currentAuditEventName, recordAudit, storedAuditEventNames } from '../pl
 import { type DevicePrincipal, actorOf } from '../platform/principal.js';
 import { decide, defineActions } from '../platform/pdp.js';
 import { EPSILON_MAX, EPSILON_MIN } from './dp.js';
-import { GRANT_ROLES, LEVELS, PERIODS, type PulseSettings, SETTINGS_COLUMNS, agentPolicy, categoryKeys, loadSettings, policyKey, settingsOfRow, signPolicy } from './settings.js';
+import { BUDGET_MAX, BUDGET_MIN, BUDGET_PERIODS, DpBudgetExhausted, type BudgetPeriod } from './budget.js';
+import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, policyKey, SETTINGS_COLUMNS, settingsOfRow, signPolicy, type PulseSettings } from './settings.js';
 import { ensurePartitions, resolveOverlaps, storeBatch } from './ingest.js';
 import { PulseDenied, type Question, answerCsv, ask, isDay, orgTree } from './queries.js';
 import { teamOf } from './kanon.js';
@@ -69,6 +70,8 @@ const settingsView = (s: PulseSettings) => ({
   rollup_retention_days: s.rollupRetentionDays,
   work_hours: { start_hour: s.workStartHour, end_hour: s.workEndHour, days: s.workDays },
   dp_epsilon: s.dpEpsilon,
+  dp_budget: s.dpBudget,
+  dp_budget_period: s.dpBudgetPeriod,
   updated_at: s.updatedAt,
 });
 
@@ -96,6 +99,9 @@ const settingsBody = {
     /** ε per released org-level cell (Laplace noise, pulse/dp.ts); null turns differential privacy off. */
     // One schema with both types, not anyOf: Ajv's type coercion would turn 0 into null (off).
     dp_epsilon: { type: ['number', 'null'], minimum: EPSILON_MIN, maximum: EPSILON_MAX },
+    /** ε each viewer may spend on noisy org-level answers per dp_budget_period (pulse/budget.ts). */
+    dp_budget: { type: 'number', minimum: BUDGET_MIN, maximum: BUDGET_MAX },
+    dp_budget_period: { enum: [...BUDGET_PERIODS] },
     detail_retention_days: { type: 'integer', minimum: 1, maximum: 3650 },
     rollup_retention_days: { type: 'integer', minimum: 1, maximum: 3650 },
     work_hours: { type: 'object', required: ['start_hour', 'end_hour', 'days'], additionalProperties: false, properties: { start_hour: { type: 'integer', minimum: 0, maximum: 23 }, end_hour: { type: 'integer', minimum: 1, maximum: 24 }, days: { type: 'array', minItems: 1, maxItems: 7, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 7 } } } },
@@ -105,6 +111,8 @@ type SettingsBody = Partial<PulseSettings['policy']> & {
   purposes?: PulseSettings['purposes'];
   k_min?: number;
   dp_epsilon?: number | null;
+  dp_budget?: number;
+  dp_budget_period?: BudgetPeriod;
   detail_retention_days?: number;
   rollup_retention_days?: number;
   work_hours?: { start_hour: number; end_hour: number; days: number[] };
@@ -244,15 +252,19 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
           if (rollup < detail) throw new ProblemError(422, 'pulse_settings_invalid', 'Rollups must be kept at least as long as the intervals they summarise.');
           const wh = b.work_hours ?? { start_hour: before.workStartHour, end_hour: before.workEndHour, days: before.workDays };
           if (wh.end_hour <= wh.start_hour) throw new ProblemError(422, 'pulse_settings_invalid', 'Work hours must end after they start.');
+          const epsilon = b.dp_epsilon === undefined ? before.dpEpsilon : b.dp_epsilon;
+          const budget = b.dp_budget ?? before.dpBudget;
+          if (epsilon !== null && budget < epsilon) throw new ProblemError(422, 'pulse_settings_invalid', `A budget of ${budget} per viewer is less than ε = ${epsilon}, the cost of one answer: every org-level question would be refused.`);
           const policyChanged = JSON.stringify(policy) !== JSON.stringify(before.policy);
           await q.query(
             `UPDATE pulse_settings SET policy = $1, policy_version = policy_version + $2, purposes = $3, k_min = $4, detail_retention_days = $5, rollup_retention_days = $6,
-               work_start_hour = $7, work_end_hour = $8, work_days = $9, updated_at = now(), updated_by = $10, dp_epsilon = $11`,
-            [JSON.stringify(policy), policyChanged ? 1 : 0, JSON.stringify(purposes), b.k_min ?? before.kMin, detail, rollup, wh.start_hour, wh.end_hour, wh.days, `user:${p.userId}`, b.dp_epsilon === undefined ? before.dpEpsilon : b.dp_epsilon],
+               work_start_hour = $7, work_end_hour = $8, work_days = $9, updated_at = now(), updated_by = $10, dp_epsilon = $11,
+               dp_budget = $12, dp_budget_period = $13`,
+            [JSON.stringify(policy), policyChanged ? 1 : 0, JSON.stringify(purposes), b.k_min ?? before.kMin, detail, rollup, wh.start_hour, wh.end_hour, wh.days, `user:${p.userId}`, epsilon, budget, b.dp_budget_period ?? before.dpBudgetPeriod],
           );
           const after = await loadSettings(q, p.tenantId);
           const changed = Object.keys(b).sort();
-          await recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.settings.changed', outcome: 'success', target: { type: 'pulse_settings', id: p.tenantId }, details: { changed, policy_version: after.policyVersion, k_min: after.kMin, dp_epsilon: after.dpEpsilon } });
+          await recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.settings.changed', outcome: 'success', target: { type: 'pulse_settings', id: p.tenantId }, details: { changed, policy_version: after.policyVersion, k_min: after.kMin, dp_epsilon: after.dpEpsilon, dp_budget: after.dpBudget, dp_budget_period: after.dpBudgetPeriod } });
           return settingsView(after);
         });
     },
@@ -275,7 +287,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   };
 
-  /** Asks, recording a PDP denial (with the purpose) in a transaction of its own. */
+  /** Asks, recording a PDP denial or a refusal for want of DP budget (with the purpose) in a transaction of its own. */
   async function askAudited(req: FastifyRequest, qn: Partial<Question>, audit: 'pulse.activity.read' | 'pulse.activity.exported') {
     const g = await guardUser(req);
     const p = g.principal;
@@ -285,6 +297,11 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       if (e instanceof PulseDenied) {
         await g.tx((q) =>
           recordAudit(q, p.tenantId, actorOf(req), { action: 'authz.access.denied', outcome: 'denied', target: { type: 'pulse_activity', id: qn.subject ?? 'org' }, purpose: e.purpose, details: { action: 'pulse.activity.read', level: qn.level, period: qn.period, category: qn.category ?? null, policies: e.reasons } }),
+        );
+      }
+      if (e instanceof DpBudgetExhausted) {
+        await g.tx((q) =>
+          recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.dp_budget.exhausted', outcome: 'denied', target: { type: 'pulse_activity', id: 'org' }, purpose: qn.purpose, details: { level: qn.level, period: qn.period, from: qn.from, to: qn.to, category: qn.category ?? null, epsilon: e.epsilon, budget: e.budget } }),
         );
       }
       throw e;

@@ -8,6 +8,7 @@ import { canonicalJsonBytes, dsse, envelope, type DsseEnvelope, type KeyProvider
 import { pulseBatch } from '@parapet/core';
 import type { Queryable } from '@parapet/db';
 import { registerSealedColumn } from '../platform/sealed.js';
+import type { BudgetPeriod } from './budget.js';
 
 /** Who a purpose grant is for: the person themselves, a manager over their chain, a category delegate. */
 export const GRANT_ROLES = ['employee', 'manager', 'delegate'] as const;
@@ -47,6 +48,9 @@ export interface PulseSettings {
   dpEpsilon: number | null;
   /** The tenant's secret for drawing DP noise (never served). */
   dpKey: Uint8Array;
+  /** ε each viewer may spend on noisy answers per {@link dpBudgetPeriod} (pulse/budget.ts). */
+  dpBudget: number;
+  dpBudgetPeriod: BudgetPeriod;
   updatedAt: string;
 }
 
@@ -103,12 +107,14 @@ interface SettingsRow {
   work_days: number[];
   dp_epsilon: number | null;
   dp_key: Uint8Array;
+  dp_budget: number;
+  dp_budget_period: BudgetPeriod;
   updated_at: Date;
 }
 
 /** The settings columns, qualified by `alias`, for a query that reads them next to others. */
 export const SETTINGS_COLUMNS = (alias: string) =>
-  ['policy', 'policy_version', 'purposes', 'k_min', 'detail_retention_days', 'rollup_retention_days', 'work_start_hour', 'work_end_hour', 'work_days', 'dp_epsilon', 'dp_key', 'updated_at'].map((c) => `${alias}.${c}`).join(', ');
+  ['policy', 'policy_version', 'purposes', 'k_min', 'detail_retention_days', 'rollup_retention_days', 'work_start_hour', 'work_end_hour', 'work_days', 'dp_epsilon', 'dp_key', 'dp_budget', 'dp_budget_period', 'updated_at'].map((c) => `${alias}.${c}`).join(', ');
 
 /** Settings from a row of {@link SETTINGS_COLUMNS}; undefined when the tenant has none yet (policy is null). */
 export function settingsOfRow(r: object): PulseSettings | undefined {
@@ -128,6 +134,8 @@ function fromRow(r: SettingsRow): PulseSettings {
     workDays: r.work_days,
     dpEpsilon: r.dp_epsilon === null ? null : Number(r.dp_epsilon),
     dpKey: new Uint8Array(r.dp_key),
+    dpBudget: Number(r.dp_budget),
+    dpBudgetPeriod: r.dp_budget_period,
     updatedAt: new Date(r.updated_at).toISOString(),
   };
 }
