@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { recordAudit } from './record.js';
 import { dirtyTenants, sequencerFor, snapshotPending } from './sequencer.js';
 import { listTenantIds } from '../tenants/service.js';
-import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, retentionMonths, snapshotAuditLog } from './snapshot.js';
+import { AUDIT_RETENTION_MONTHS, DEFAULT_RETENTION_MONTHS, MAX_RETENTION_MONTHS, MIN_RETENTION_MONTHS, snapshotAuditLog } from './snapshot.js';
+import { readSetting, readSettings, writeSetting } from '../tenants/settings.js';
 import { sendToWitnesses, witnessRound, WITNESS_INTERVAL_MS } from './witness-client.js';
 import { auditStatus } from './status.js';
 import { FsVault } from '../vault/fs.js';
@@ -194,22 +195,21 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     schema: { tags: ['audit'], summary: 'How long audit snapshots are retained in the WORM vault.', response: { 200: retentionSchema, ...problems } },
   }, async (req) => {
     const p = await allow(req, 'audit.read');
-    const settings = await deps.db.tx(ctx(p), async (q) => (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants`)).rows[0]?.settings);
-    return retentionView(retentionMonths(settings));
+    return retentionView(await deps.db.tx(ctx(p), (q) => readSetting(q, AUDIT_RETENTION_MONTHS, p.tenantId)));
   });
   app.put<{ Body: { retention_months: number } }>('/api/v1/audit/settings', {
     schema: {
       tags: ['audit'],
       summary: 'Change the audit snapshot retention (admin, step-up). At least 24 months.',
-      body: { type: 'object', required: ['retention_months'], additionalProperties: false, properties: { retention_months: { type: 'integer', minimum: MIN_RETENTION_MONTHS, maximum: 1200 } } },
+      body: { type: 'object', required: ['retention_months'], additionalProperties: false, properties: { retention_months: { type: 'integer', minimum: MIN_RETENTION_MONTHS, maximum: MAX_RETENTION_MONTHS } } },
       response: { 200: retentionSchema, ...problems },
     },
   }, async (req) => {
     const p = await allow(req, 'audit.settings.update');
     const months = req.body.retention_months;
     await deps.db.tx(ctx(p), async (q) => {
-      const before = retentionMonths((await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants FOR UPDATE`)).rows[0]?.settings);
-      await q.query(`UPDATE tenants SET settings = settings || jsonb_build_object('audit_retention_months', $1::int)`, [months]);
+      const [before] = await readSettings(q, [AUDIT_RETENTION_MONTHS] as const, { tenantId: p.tenantId, forUpdate: true });
+      await writeSetting(q, AUDIT_RETENTION_MONTHS, months, p.tenantId);
       await recordAudit(q, p.tenantId, actorOf(req), { action: 'audit.settings_changed', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { retention_months: { before, after: months } } });
     });
     return retentionView(months);

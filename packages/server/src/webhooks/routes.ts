@@ -16,8 +16,9 @@ import { ProblemError, isProblemCode } from '../http/problem.js';
 import { checkTarget } from './ssrf.js';
 import { newMessageId, newSecret } from './signing.js';
 import { testEvent, WEBHOOK_EVENT_TYPES } from './ocsf.js';
-import { consumeWebhooks, MAX_ATTEMPTS, recordAttempt, secretBinding, sendOnce, webhookSettings, WEBHOOK_TOPIC, type WebhookDelivery } from './deliver.js';
+import { consumeWebhooks, MAX_ATTEMPTS, recordAttempt, secretBinding, sendOnce, webhookSettings, WEBHOOK_ALLOW_PRIVATE_CIDRS, WEBHOOK_TOPIC, type WebhookDelivery } from './deliver.js';
 import { enqueueOutbox, outboxFor, replayOutbox } from '../platform/outbox.js';
+import { writeSetting } from '../tenants/settings.js';
 
 defineActions({
   'webhook.manage': { roles: ['admin'], stepUp: true },
@@ -252,7 +253,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       }
     }
     await deps.db.tx(ctx(p), async (q) => {
-      await q.query(`UPDATE tenants SET settings = jsonb_set(settings, '{webhooks}', coalesce(settings->'webhooks', '{}'::jsonb) || jsonb_build_object('allow_private_cidrs', $1::jsonb))`, [JSON.stringify(list)]);
+      await writeSetting(q, WEBHOOK_ALLOW_PRIVATE_CIDRS, list, p.tenantId);
       await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.endpoint.updated', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { allow_private_cidrs: list } });
     });
     return { allow_private_cidrs: list };
