@@ -13,7 +13,8 @@ import { loadConfig, type Config } from './config.js';
 import { startServer, type RunningServer } from './main.js';
 import { loadTls } from './tls/certificate.js';
 import { createSession, CSRF_HEADER, SESSION_COOKIE } from './auth/sessions.js';
-import type { Role } from './platform/principal.js';
+import { type Role } from './platform/principal.js';
+import { insertUser } from './people/users.js';
 import { randomUUID } from 'node:crypto';
 
 export interface TestServer {
@@ -132,10 +133,8 @@ export async function createTenant(db: Database, slug = 't-' + randomUUID().slic
 /** Creates a user directly in the database (no password unless given as a hash). */
 export async function createUser(db: Database, tenantId: string, o: { roles: Role[]; email?: string; passwordHash?: string }): Promise<{ userId: string; email: string }> {
   const email = o.email ?? `${o.roles.join('-') || 'user'}-${randomUUID().slice(0, 8)}@example.test`;
-  const { rows } = await db.tx({ tenantId }, (q) =>
-    q.query<{ id: string }>(`INSERT INTO users (tenant_id, email, roles, password_hash) VALUES ($1, $2, $3, $4) RETURNING id`, [tenantId, email, o.roles, o.passwordHash ?? null]),
-  );
-  return { userId: rows[0]!.id, email };
+  const { id } = await db.tx({ tenantId }, (q) => insertUser(q, tenantId, { email, roles: o.roles, passwordHash: o.passwordHash ?? null }));
+  return { userId: id, email };
 }
 
 /**

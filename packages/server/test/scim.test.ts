@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, loginAs, createTenant, createUser, type TestServer, type TestClient } from '../src/testing.js';
 import { createSession, SESSION_COOKIE } from '../src/auth/sessions.js';
-import { onUserDeactivated } from '../src/scim/deactivation.js';
+import { onUserLifecycle } from '../src/people/users.js';
 
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -294,7 +294,7 @@ test('concurrent PATCHes adding members to one group all take effect', async () 
 
 test('deactivation runs the registered hooks (devices) in the same transaction', async () => {
   const seen: string[] = [];
-  onUserDeactivated('test-devices', async (q, _tenantId, userId) => {
+  onUserLifecycle('deactivated', 'test-devices', async (q, { userId }) => {
     // Runs inside the tenant transaction: the user is already deactivated there.
     const r = await q.query<{ status: string }>(`SELECT status FROM users WHERE id = $1`, [userId]);
     seen.push(`${userId}:${r.rows[0]!.status}`);

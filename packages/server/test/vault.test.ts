@@ -10,7 +10,8 @@ import { VaultError } from '../src/vault/vault.js';
 import { getSealed, putSealed, tenantKey } from '../src/vault/sealed.js';
 import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
 import { recordAudit } from '../src/platform/audit.js';
-import { retentionMonths } from '../src/audit/snapshot.js';
+import { AUDIT_RETENTION_MONTHS } from '../src/audit/snapshot.js';
+import { settingFrom } from '../src/tenants/settings.js';
 import { loadKeyFile } from '../src/crypto/keyfile.js';
 import { dataPaths } from '../src/datadir.js';
 
@@ -61,10 +62,10 @@ test('objects are encrypted before they reach the driver and bound to their tena
 });
 
 test('retention: default 7 years, never below 24 months', () => {
-  assert.equal(retentionMonths({}), 84);
-  assert.equal(retentionMonths({ audit_retention_months: 24 }), 24);
-  assert.equal(retentionMonths({ audit_retention_months: 6 }), 24);
-  assert.equal(retentionMonths({ audit_retention_months: 120 }), 120);
+  assert.equal(settingFrom(AUDIT_RETENTION_MONTHS, undefined), 84);
+  assert.equal(settingFrom(AUDIT_RETENTION_MONTHS, 24), 24);
+  assert.equal(settingFrom(AUDIT_RETENTION_MONTHS, 6), 24);
+  assert.equal(settingFrom(AUDIT_RETENTION_MONTHS, 120), 120);
 });
 
 let s: TestServer;

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { recordAudit } from '../platform/audit.js';
 import { dirtyTenants, sequencerFor, snapshotPending } from '../platform/audit-sequencer.js';
 import { listTenantIds } from '../tenants/service.js';
-import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, retentionMonths, snapshotAuditLog } from './snapshot.js';
+import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, snapshotAuditLog, AUDIT_RETENTION_MONTHS, MAX_RETENTION_MONTHS } from './snapshot.js';
 import { WITNESS_INTERVAL_MS, sendToWitnesses, witnessRound } from './witness-client.js';
+import { readSetting, readSettings, writeSetting } from '../tenants/settings.js';
 import { auditStatus } from './status.js';
 import { FsVault } from '../vault/fs.js';
 import { merkle } from '@parapet/core';
@@ -183,22 +184,21 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     schema: { tags: ['audit'], summary: 'How long audit snapshots are retained in the WORM vault.', response: { 200: retentionSchema, ...problems } },
   }, async (req) => {
     const { principal: p } = await guard(req, 'audit.read', auditLog);
-    const settings = await deps.db.tx(ctx(p), async (q) => (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants`)).rows[0]?.settings);
-    return retentionView(retentionMonths(settings));
+    return retentionView(await deps.db.tx(ctx(p), (q) => readSetting(q, AUDIT_RETENTION_MONTHS, p.tenantId)));
   });
   app.put<{ Body: { retention_months: number } }>('/api/v1/audit/settings', {
     schema: {
       tags: ['audit'],
       summary: 'Change the audit snapshot retention (admin, step-up). At least 24 months.',
-      body: { type: 'object', required: ['retention_months'], additionalProperties: false, properties: { retention_months: { type: 'integer', minimum: MIN_RETENTION_MONTHS, maximum: 1200 } } },
+      body: { type: 'object', required: ['retention_months'], additionalProperties: false, properties: { retention_months: { type: 'integer', minimum: MIN_RETENTION_MONTHS, maximum: MAX_RETENTION_MONTHS } } },
       response: { 200: retentionSchema, ...problems },
     },
   }, async (req) => {
     const { principal: p } = await guard(req, 'audit.settings.update', auditLog);
     const months = req.body.retention_months;
     await deps.db.tx(ctx(p), async (q) => {
-      const before = retentionMonths((await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants FOR UPDATE`)).rows[0]?.settings);
-      await q.query(`UPDATE tenants SET settings = settings || jsonb_build_object('audit_retention_months', $1::int)`, [months]);
+      const [before] = await readSettings(q, [AUDIT_RETENTION_MONTHS] as const, { tenantId: p.tenantId, forUpdate: true });
+      await writeSetting(q, AUDIT_RETENTION_MONTHS, months, p.tenantId);
       await recordAudit(q, p.tenantId, actorOf(req), { action: 'audit.settings.changed', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { retention_months: { before, after: months } } });
     });
     return retentionView(months);

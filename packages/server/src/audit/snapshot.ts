@@ -8,9 +8,17 @@ import type { WormVault } from '../vault/vault.js';
 import { putSealed, tenantKey } from '../vault/sealed.js';
 import { VaultError } from '../vault/vault.js';
 import { entriesRange, issueCheckpoint, logKeys, logOrigin } from './service.js';
+import { integerSetting, readSetting } from '../tenants/settings.js';
 
 export const DEFAULT_RETENTION_MONTHS = 84;
 export const MIN_RETENTION_MONTHS = 24;
+/** Longest retention an admin may set (100 years). */
+export const MAX_RETENTION_MONTHS = 1200;
+/**
+ * Tenant setting `audit_retention_months`: how long snapshots are locked in the WORM vault.
+ * A stored value below the minimum (or above the maximum) counts as that bound.
+ */
+export const AUDIT_RETENTION_MONTHS = integerSetting({ key: 'audit_retention_months', owner: 'audit', default: DEFAULT_RETENTION_MONTHS, min: MIN_RETENTION_MONTHS, max: MAX_RETENTION_MONTHS, outOfRange: 'clamp' });
 export const SNAPSHOT_FORMAT = 'parapet-audit-snapshot/v1';
 
 export interface SnapshotInfo {
@@ -27,13 +35,6 @@ function addMonths(d: Date, months: number): Date {
   return r;
 }
 
-/** Tenant setting `audit_retention_months`; below the minimum counts as the minimum. */
-export function retentionMonths(settings: Record<string, unknown> | null | undefined): number {
-  const v = settings?.audit_retention_months;
-  if (typeof v !== 'number' || !Number.isInteger(v)) return DEFAULT_RETENTION_MONTHS;
-  return Math.max(MIN_RETENTION_MONTHS, v);
-}
-
 /** Writes a snapshot of entries since the last one; undefined when nothing is new. */
 export async function snapshotAuditLog(db: Database, keys: KeyProvider, vault: WormVault, tenantId: string, now: Date): Promise<SnapshotInfo | undefined> {
   const cp = await issueCheckpoint(db, keys, tenantId, { vault });
@@ -41,8 +42,7 @@ export async function snapshotAuditLog(db: Database, keys: KeyProvider, vault: W
   const prep = await db.tx(ctx, async (q) => {
     const last = Number((await q.query<{ n: number | null }>(`SELECT max(to_seq) AS n FROM audit_snapshots`)).rows[0]!.n ?? 0);
     if (cp.treeSize <= last) return undefined;
-    const settings = (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants WHERE id = $1`, [tenantId])).rows[0]?.settings;
-    return { last, months: retentionMonths(settings), keys: (await logKeys(q)).map((k) => k.verifierKey), entries: await entriesRange(q, last + 1, cp.treeSize - last) };
+    return { last, months: await readSetting(q, AUDIT_RETENTION_MONTHS, tenantId), keys: (await logKeys(q)).map((k) => k.verifierKey), entries: await entriesRange(q, last + 1, cp.treeSize - last) };
   });
   if (!prep) return undefined;
   const body = {

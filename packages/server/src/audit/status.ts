@@ -7,7 +7,8 @@ import type { Database } from '@parapet/db';
 import { verifyExport } from '@parapet/core';
 import type { WormVault } from '../vault/vault.js';
 import { sequencerFor } from '../platform/audit-sequencer.js';
-import { witnessesOf } from './witness-client.js';
+import { AUDIT_WITNESSES } from './witness-client.js';
+import { readSetting } from '../tenants/settings.js';
 import { buildExport, latestCheckpoint, pinnedCheckpoint } from './service.js';
 
 /** The verification result; `state` 'nothing_to_verify' means no log key and no checkpoint yet. */
@@ -30,15 +31,15 @@ export async function auditStatus(db: Database, vault: WormVault, tenantId: stri
   // The vault's latest checkpoint bounds the log from below: fewer entries than it covers,
   // or other ones, fail verification even when the database's checkpoints were removed too.
   const pinned = await pinnedCheckpoint(vault, tenantId);
-  const { x, cp, settings } = await db.tx({ tenantId, actor }, async (q) => ({
+  const { x, cp, witnessList } = await db.tx({ tenantId, actor }, async (q) => ({
     x: await buildExport(q, tenantId, pinned),
     cp: await latestCheckpoint(q),
-    settings: (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants`)).rows[0]?.settings,
+    witnessList: await readSetting(q, AUDIT_WITNESSES, tenantId),
   }));
   if (x.log_keys.length === 0 && x.checkpoints.length === 0) {
     return { verified: false, state: 'nothing_to_verify', entries: x.entries.length, checkpoints: 0, cosignatures: 0, latest_checkpoint: null, witnesses: [], first_bad_entry: null, reason: null };
   }
-  const witnessKeys = witnessesOf(settings).map((w) => w.verifier_key);
+  const witnessKeys = witnessList.map((w) => w.verifier_key);
   const r = verifyExport(x, { witnesses: witnessKeys });
   // Stored cosignature lines follow the log's own signature in the checkpoint's note.
   const latest = cp ? x.checkpoints.find((n) => n.startsWith(cp.note)) : undefined;

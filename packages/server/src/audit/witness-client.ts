@@ -10,6 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Database } from '@parapet/db';
 import { merkle, signedNote } from '@parapet/core';
 import { latestCheckpoint, leafHashes, type StoredCheckpoint } from './service.js';
+import { listSetting, readSetting } from '../tenants/settings.js';
 
 export interface WitnessConfig {
   url: string;
@@ -40,18 +41,24 @@ export interface WitnessResult {
   detail: string;
 }
 
-export function witnessesOf(settings: Record<string, unknown> | undefined): WitnessConfig[] {
-  const w = settings?.audit_witnesses;
-  if (!Array.isArray(w)) return [];
-  return w.filter((x): x is WitnessConfig => typeof x?.url === 'string' && typeof x?.verifier_key === 'string' && (x.ca === undefined || typeof x.ca === 'string'));
-}
+/** Tenant setting `audit_witnesses`: the witnesses that cosign the log's checkpoints (malformed entries are left out). */
+export const AUDIT_WITNESSES = listSetting<WitnessConfig>({
+  key: 'audit_witnesses',
+  owner: 'audit',
+  default: [],
+  maxItems: 32,
+  item: (x) => {
+    const w = x as Partial<WitnessConfig> | null;
+    return typeof w?.url === 'string' && typeof w.verifier_key === 'string' && (w.ca === undefined || typeof w.ca === 'string') ? (w as WitnessConfig) : undefined;
+  },
+});
 
 export async function sendToWitnesses(db: Database, tenantId: string, cp: StoredCheckpoint): Promise<WitnessResult[]> {
   const ctx = { tenantId, actor: 'system:audit-witness' };
   const { witnesses, hashes, cosigned } = await db.tx(ctx, async (q) => {
-    const settings = (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants WHERE id = $1`, [tenantId])).rows[0]?.settings;
+    const witnesses = await readSetting(q, AUDIT_WITNESSES, tenantId);
     const cs = (await q.query<{ witness_key: string; n: number }>(`SELECT witness_key, max(tree_size) AS n FROM audit_cosignatures GROUP BY witness_key`)).rows;
-    return { witnesses: witnessesOf(settings), hashes: await leafHashes(q, cp.treeSize), cosigned: new Map(cs.map((r) => [r.witness_key, Number(r.n)])) };
+    return { witnesses, hashes: await leafHashes(q, cp.treeSize), cosigned: new Map(cs.map((r) => [r.witness_key, Number(r.n)])) };
   });
   const out: WitnessResult[] = [];
   for (const w of witnesses) {
@@ -106,8 +113,7 @@ export async function witnessRound(db: Database, tenantIds: string[]): Promise<M
   const out = new Map<string, WitnessResult[]>();
   for (const tenantId of tenantIds) {
     const due = await db.tx({ tenantId, actor: 'system:audit-witness' }, async (q) => {
-      const settings = (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants WHERE id = $1`, [tenantId])).rows[0]?.settings;
-      const ws = witnessesOf(settings);
+      const ws = await readSetting(q, AUDIT_WITNESSES, tenantId);
       if (!ws.length) return undefined;
       const cp = await latestCheckpoint(q);
       if (!cp) return undefined;

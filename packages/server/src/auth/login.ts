@@ -14,6 +14,7 @@ import { createSession, rotateSession, type SessionState } from './sessions.js';
 import { countAttempt, dbThrottle, giveBackIp, ipKey, memoryThrottle, mfaKey, passwordKeys, purgeStaleThrottle, recordFullSignIn, refusalProblem, type ThrottleRefusal } from './throttle.js';
 import { hasConfirmedMfa, useRecoveryCode, verifyUserTotp } from './totp.js';
 import { getAuthSettings } from './settings.js';
+import { setPasswordHash } from '../people/users.js';
 import { mustEnrolMfa } from '../people/service.js';
 import { enqueueSecurityAlert } from './security-alerts.js';
 
@@ -90,7 +91,7 @@ export async function passwordLogin(deps: AppDeps, input: LoginInput, actor: Aud
     const userId = u!.id;
     const who: AuditActor = { ...actor, type: 'user', id: userId, name: email };
     if (rehash) {
-      await q.query(`UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, [userId, rehash]);
+      await setPasswordHash(q, userId, rehash);
       await recordAudit(q, tenantId, who, { action: 'auth.password.rehashed', outcome: 'success', target: { type: 'user', id: userId } });
     }
     if (input.previousCookie) await endPreviousSession(q, tenantId, input.previousCookie);

@@ -1,6 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
-import type { UserPrincipal, Role } from '../platform/principal.js';
+import { type UserPrincipal, type Role } from '../platform/principal.js';
+import { onUserLifecycle } from '../people/users.js';
+import { settingFrom, settingSql } from '../tenants/settings.js';
+import { STEP_UP_MAX_AGE_SECONDS } from './settings.js';
 
 export const SESSION_COOKIE = '__Host-parapet_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -64,19 +67,19 @@ export async function resolveAnySession(db: Database, cookie: string): Promise<{
   if (!c) return undefined;
   const { tenantId, secret } = c;
   return db.tx({ tenantId, actor: 'system:session' }, async (q) => {
-    const { rows } = await q.query<{ id: string; user_id: string; email: string; roles: Role[]; mfa_verified_at: Date | null; csrf_token: string; state: SessionState; step_up: string | null }>(
+    const { rows } = await q.query<{ id: string; user_id: string; email: string; roles: Role[]; mfa_verified_at: Date | null; csrf_token: string; state: SessionState; step_up: unknown }>(
       `UPDATE sessions s SET last_seen_at = now()
          FROM users u, tenants t
         WHERE s.tenant_id = $1 AND s.token_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
           AND s.last_seen_at > now() - make_interval(secs => $3)
           AND u.tenant_id = s.tenant_id AND u.id = s.user_id AND u.status = 'active' AND t.id = s.tenant_id
-       RETURNING s.id, s.user_id, u.email, u.roles, s.mfa_verified_at, s.csrf_token, s.state, t.settings->>'step_up_max_age_seconds' AS step_up`,
+       RETURNING s.id, s.user_id, u.email, u.roles, s.mfa_verified_at, s.csrf_token, s.state, ${settingSql(STEP_UP_MAX_AGE_SECONDS, 't')} AS step_up`,
       [tenantId, hashToken(secret), SESSION_IDLE_SECONDS],
     );
     const r = rows[0];
     if (!r) return undefined;
     const principal: UserPrincipal = { kind: 'user', tenantId, userId: r.user_id, email: r.email, roles: r.roles, sessionId: r.id, mfaVerifiedAt: r.mfa_verified_at, csrfToken: r.csrf_token };
-    if (r.step_up !== null && Number.isInteger(Number(r.step_up))) principal.stepUpSeconds = Number(r.step_up);
+    principal.stepUpSeconds = settingFrom(STEP_UP_MAX_AGE_SECONDS, r.step_up);
     return { principal, state: r.state };
   });
 }
@@ -120,6 +123,11 @@ export async function revokeSession(q: Queryable, sessionId: string): Promise<vo
 export async function revokeUserSessions(q: Queryable, userId: string): Promise<number> {
   return (await q.query(`UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId])).rowCount;
 }
+
+// A deactivated person is signed out at once, and a role change is a privilege change: the
+// person signs in again, meeting the MFA rule of the new roles (CORE-AUTHN, CORE-SCIM).
+onUserLifecycle('deactivated', 'sessions', async (q, e) => ({ sessions_revoked: await revokeUserSessions(q, e.userId) }), { order: 10 });
+onUserLifecycle('roles_changed', 'sessions', async (q, e) => ({ sessions_revoked: await revokeUserSessions(q, e.userId) }), { order: 10 });
 
 export function sessionCookieOptions() {
   return { path: '/', httpOnly: true, secure: true, sameSite: 'strict' as const, maxAge: SESSION_ABSOLUTE_SECONDS };

@@ -1,7 +1,13 @@
 import type { Queryable } from '@parapet/db';
 import { DEFAULT_STEP_UP_SECONDS } from '../platform/pdp.js';
+import { booleanSetting, integerSetting, readSettings, writeSetting } from '../tenants/settings.js';
 
-/** Per-tenant identity settings, kept in tenants.settings (jsonb). */
+/** How old an MFA verification may be for step-up actions (seconds; CORE-MFA, default 5 minutes). */
+export const STEP_UP_MAX_AGE_SECONDS = integerSetting({ key: 'step_up_max_age_seconds', owner: 'auth', default: DEFAULT_STEP_UP_SECONDS, min: 30, max: 86_400 });
+/** Admins can require MFA for everyone: users without a factor must enrol at sign-in. */
+export const MFA_REQUIRED = booleanSetting({ key: 'mfa_required', owner: 'auth', default: false });
+
+/** Per-tenant identity settings (tenant settings slices above). */
 export interface AuthSettings {
   /** How old an MFA verification may be for step-up actions (CORE-MFA, default 5 minutes). */
   stepUpMaxAgeSeconds: number;
@@ -9,13 +15,13 @@ export interface AuthSettings {
   mfaRequired: boolean;
 }
 
-export async function getAuthSettings(q: Queryable, tenantId: string): Promise<AuthSettings> {
-  const { rows } = await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants WHERE id = $1`, [tenantId]);
-  const s = rows[0]?.settings ?? {};
-  const age = Number(s.step_up_max_age_seconds);
-  return { stepUpMaxAgeSeconds: Number.isInteger(age) && age > 0 ? age : DEFAULT_STEP_UP_SECONDS, mfaRequired: s.mfa_required === true };
+export async function getAuthSettings(q: Queryable, tenantId: string, o: { forUpdate?: boolean } = {}): Promise<AuthSettings> {
+  const [stepUpMaxAgeSeconds, mfaRequired] = await readSettings(q, [STEP_UP_MAX_AGE_SECONDS, MFA_REQUIRED] as const, { tenantId, ...o });
+  return { stepUpMaxAgeSeconds, mfaRequired };
 }
 
+/** Stores both settings; `stepUpMaxAgeSeconds` within the slice's bounds (the route's schema checks them). */
 export async function setAuthSettings(q: Queryable, tenantId: string, s: AuthSettings): Promise<void> {
-  await q.query(`UPDATE tenants SET settings = settings || $2::jsonb WHERE id = $1`, [tenantId, JSON.stringify({ step_up_max_age_seconds: s.stepUpMaxAgeSeconds, mfa_required: s.mfaRequired })]);
+  await writeSetting(q, STEP_UP_MAX_AGE_SECONDS, s.stepUpMaxAgeSeconds, tenantId);
+  await writeSetting(q, MFA_REQUIRED, s.mfaRequired, tenantId);
 }

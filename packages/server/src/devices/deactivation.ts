@@ -1,10 +1,10 @@
-import { onUserDeactivated } from '../scim/deactivation.js';
+import { onUserLifecycle } from '../people/users.js';
 
 /**
  * A deactivated person's devices stop working at once: revoked in the deactivating
  * transaction, so their next signed request is refused (CORE-SCIM, CORE-ENROLL).
  */
-onUserDeactivated('devices', async (q, _tenantId, userId) => {
+onUserLifecycle('deactivated', 'devices', async (q, { userId }) => {
   const { rows } = await q.query<{ id: string }>(
     `UPDATE devices SET status = 'revoked', revoked_at = now(), revoked_by = 'system:user-deactivated'
       WHERE owner_user_id = $1 AND status = 'active' RETURNING id`,

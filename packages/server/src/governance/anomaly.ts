@@ -24,12 +24,15 @@
 import type { Database, Queryable } from '@parapet/db';
 import { recordAudit, storedAuditEventNames, type AuditActor, type AuditEventName } from '../platform/audit.js';
 import { revealPii } from '../audit/pii.js';
+import { integerSetting, readSetting } from '../tenants/settings.js';
 
 /** Audit events that are data access whatever their purpose. */
 export const DATA_ACCESS_ACTIONS: readonly AuditEventName[] = ['audit.log.exported', 'probe.evidence.downloaded', 'pulse.activity.read', 'pulse.activity.exported'];
 /** The same, as rows may store them (current and former names, platform/audit.ts). */
 const DATA_ACCESS_STORED = storedAuditEventNames(...DATA_ACCESS_ACTIONS);
 export const ANOMALY_DEFAULT_FLOOR = 50;
+/** Tenant setting `anomaly_floor`: the fewest data accesses in an hour that can be anomalous (below 1 counts as 1). */
+export const ANOMALY_FLOOR = integerSetting({ key: 'anomaly_floor', owner: 'governance', default: ANOMALY_DEFAULT_FLOOR, min: 1, max: 1_000_000, outOfRange: 'clamp' });
 /** Baseline window (hours). */
 export const ANOMALY_BASELINE_HOURS = 14 * 24;
 export const ANOMALY_MEDIAN_FACTOR = 3;
@@ -77,8 +80,7 @@ const ACCESS_FILTER = `(((purpose IS NOT NULL OR action = ANY ($1::text[])) AND 
  */
 export async function scoreTenant(db: Database, tenantId: string, now: Date, onAlert?: (q: Queryable, a: AnomalyAlert) => Promise<void>): Promise<AnomalyAlert[]> {
   return db.tx({ tenantId, actor: 'system:anomaly' }, async (q) => {
-    const floorRow = (await q.query<{ floor: string | null }>(`SELECT settings->>'anomaly_floor' AS floor FROM tenants WHERE id = $1`, [tenantId])).rows[0];
-    const floor = Math.max(1, Number(floorRow?.floor ?? ANOMALY_DEFAULT_FLOOR) || ANOMALY_DEFAULT_FLOOR);
+    const floor = await readSetting(q, ANOMALY_FLOOR, tenantId);
     const windowStart = new Date(now.getTime() - 3600_000);
     const current = await q.query<{ actor_type: string; actor_id: string; actor_name: string | null; n: string }>(
       `SELECT actor_type, actor_id, max(actor_name) AS actor_name, count(*)::text AS n FROM audit_log

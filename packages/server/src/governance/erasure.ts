@@ -9,12 +9,15 @@
  * ({@link registerEraser}); `packages/server/test/erasure.test.ts` finds every foreign key to
  * `users` in the catalogue and fails when one is not declared, so a new table cannot keep a
  * person's data past erasure by omission. Other domains (Pulse) register their own erasers.
+ * The erasers run as the `erasers` subscriber of the person's `erased` lifecycle event
+ * (people/users.ts), which then anonymises the user row.
  */
 import type { Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { SECURITY_ALERT_TOPIC } from '../auth/security-alerts.js';
 import { destroySubjectKey } from '../audit/pii.js';
 import { ProblemError } from '../http/problem.js';
+import { clearManagerOf, eraseUser, onUserLifecycle } from '../people/users.js';
 
 /**
  * What erasure does to the rows of `table` whose `column` names the person:
@@ -92,6 +95,30 @@ registerEraser({ table: 'access_review_items', column: 'decided_by', action: 'ke
 registerEraser({ table: 'support_grants', column: 'created_by', action: 'keep', reason: 'the customer grant behind vendor support access is its evidence' });
 registerEraser({ table: 'support_grants', column: 'revoked_by', action: 'keep', reason: 'the customer grant behind vendor support access is its evidence' });
 
+/** What the column erasers did, per `table.column` (row counts), and what they kept. */
+export interface ErasedRows {
+  deleted: Record<string, number>;
+  nullified: Record<string, number>;
+  kept: string[];
+}
+
+/** Runs every declared eraser for `userId`, in order. */
+async function runErasers(q: Queryable, userId: string): Promise<ErasedRows> {
+  const out: ErasedRows = { deleted: {}, nullified: {}, kept: [] };
+  for (const e of erasers()) {
+    const id = `${e.table}.${e.column}`;
+    // The users table has one writer (people/users.ts).
+    if (id === 'users.manager_id') out.nullified[id] = await clearManagerOf(q, userId);
+    else if (e.action === 'keep') out.kept.push(id);
+    else if (e.action === 'delete') out.deleted[id] = (await q.query(`DELETE FROM ${e.table} WHERE ${e.column} = $1`, [userId])).rowCount ?? 0;
+    else if (e.action === 'nullify') out.nullified[id] = (await q.query(`UPDATE ${e.table} SET ${e.column} = NULL WHERE ${e.column} = $1`, [userId])).rowCount ?? 0;
+    else out.deleted[id] = await e.action(q, userId);
+  }
+  return out;
+}
+
+onUserLifecycle('erased', 'erasers', async (q, e) => ({ ...(await runErasers(q, e.userId)) }));
+
 /** What one erasure did, per table (row counts), and whether a subject key was destroyed. */
 export interface ErasureReport {
   request_id: string;
@@ -118,26 +145,14 @@ export async function erasePerson(q: Queryable, tenantId: string, actor: AuditAc
   }
   const { rows } = await q.query<{ id: string }>(`INSERT INTO erasure_requests (tenant_id, subject_id, reason, requested_by, requested_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [tenantId, userId, reason, actor.type === 'user' ? actor.id : null, now]);
   const requestId = rows[0]!.id;
-  const report: ErasureReport = { request_id: requestId, subject_id: userId, deleted: {}, nullified: {}, kept: [], subject_key_destroyed: false };
-  for (const e of erasers()) {
-    if (e.table === 'users' && e.column === 'manager_id') {
-      report.nullified['users.manager_id'] = (await q.query(`UPDATE users SET manager_id = NULL WHERE manager_id = $1`, [userId])).rowCount ?? 0;
-      continue;
-    }
-    const id = `${e.table}.${e.column}`;
-    if (e.action === 'keep') report.kept.push(id);
-    else if (e.action === 'delete') report.deleted[id] = (await q.query(`DELETE FROM ${e.table} WHERE ${e.column} = $1`, [userId])).rowCount ?? 0;
-    else if (e.action === 'nullify') report.nullified[id] = (await q.query(`UPDATE ${e.table} SET ${e.column} = NULL WHERE ${e.column} = $1`, [userId])).rowCount ?? 0;
-    else report.deleted[id] = await e.action(q, userId);
-  }
   await q.query(`UPDATE probe_signing_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE user_id = $1`, [userId, now]);
   await q.query(`DELETE FROM login_throttle WHERE key LIKE $1`, [`%${u.email.replace(/[\\%_]/g, (c) => '\\' + c)}%`]);
   // Security-alert mails not yet sent name the person's account and client addresses.
   await q.query(`DELETE FROM outbox WHERE topic = $1 AND payload->>'userId' = $2`, [SECURITY_ALERT_TOPIC, userId]);
-  await q.query(
-    `UPDATE users SET email = $2, display_name = '', password_hash = NULL, roles = '{}', status = 'erased' WHERE id = $1`,
-    [userId, `erased-${userId}@erased.invalid`],
-  );
+  // The erased lifecycle (people/users.ts) runs every subscriber, among them the column
+  // erasers (runErasers above), then anonymises the user row, in this transaction.
+  const done = (await eraseUser(q, tenantId, userId)).erasers as ErasedRows;
+  const report: ErasureReport = { request_id: requestId, subject_id: userId, ...done, subject_key_destroyed: false };
   report.subject_key_destroyed = await destroySubjectKey(q, tenantId, userId);
   await q.query(`UPDATE erasure_requests SET completed_at = $2, report = $3 WHERE id = $1`, [requestId, now, JSON.stringify(report)]);
   await recordAudit(q, tenantId, actor, { action: 'governance.erasure.completed', outcome: 'success', target: { type: 'user', id: userId }, details: { request_id: requestId, reason, deleted: report.deleted, nullified: report.nullified, kept: report.kept, subject_key_destroyed: report.subject_key_destroyed } });

@@ -12,6 +12,9 @@ import { canonicalJsonBytes, dsse, type KeyProvider } from '@parapet/core';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ensureLogKey, openLogSigner } from '../audit/service.js';
 import { ProblemError } from '../http/problem.js';
+import { setUserRoles } from '../people/users.js';
+import { integerSetting, readSetting } from '../tenants/settings.js';
+import type { Role } from '../platform/principal.js';
 
 export const REVIEW_PAYLOAD_TYPE = 'application/vnd.parapet.access-review+json';
 export const REVIEW_KINDS = ['role', 'delegation', 'scim_token', 'sso_config', 'signing_key', 'approver_group', 'support_grant', 'device'] as const;
@@ -20,6 +23,8 @@ export type ReviewKind = (typeof REVIEW_KINDS)[number];
 export const REVIEW_DEFAULT_DUE_MS = 14 * 86_400_000;
 /** Default review cadence (days) when the tenant sets none: one quarter. */
 export const REVIEW_DEFAULT_INTERVAL_DAYS = 91;
+/** Tenant setting `access_review_interval_days`: a review opens this long after the last one (1 to 3650 days). */
+export const ACCESS_REVIEW_INTERVAL_DAYS = integerSetting({ key: 'access_review_interval_days', owner: 'governance', default: REVIEW_DEFAULT_INTERVAL_DAYS, min: 1, max: 3650 });
 
 export interface ReviewItem {
   id: number;
@@ -155,9 +160,10 @@ async function revokeLine(q: Queryable, tenantId: string, actor: AuditActor, ite
         const admins = await q.query<{ id: string }>(`SELECT id FROM users WHERE status = 'active' AND 'admin' = ANY (roles) FOR UPDATE`);
         if (admins.rows.length <= 1 && admins.rows[0]?.id === item.subject_id) throw new ProblemError(409, 'last_admin', 'This is the last active admin; confirm it, or make someone else admin first.');
       }
-      await q.query(`UPDATE users SET roles = array_remove(roles, $2) WHERE id = $1`, [item.subject_id, role]);
-      // Role changes rotate privilege: the person's sessions end, so nothing keeps the old role.
-      await q.query(`DELETE FROM sessions WHERE user_id = $1`, [item.subject_id]);
+      // A role change rotates privilege: the lifecycle subscribers end the person's sessions,
+      // so nothing keeps the old role.
+      const cur = (await q.query<{ roles: Role[] }>(`SELECT roles FROM users WHERE id = $1 FOR UPDATE`, [item.subject_id])).rows[0];
+      if (cur) await setUserRoles(q, tenantId, item.subject_id, cur.roles.filter((r) => r !== role));
       return;
     }
     case 'delegation':
@@ -263,8 +269,7 @@ export async function reviewTick(db: Database, tenantId: string, now: Date): Pro
       await recordAudit(q, tenantId, sys, { action: 'governance.review.lapsed', outcome: 'failure', target: { type: 'access_review', id: r.id }, details: { due_before: now.toISOString() } });
       out.overdue = r.id;
     }
-    const settings = (await q.query<{ days: string | null }>(`SELECT settings->>'access_review_interval_days' AS days FROM tenants WHERE id = $1`, [tenantId])).rows[0];
-    const days = Number(settings?.days ?? REVIEW_DEFAULT_INTERVAL_DAYS) || REVIEW_DEFAULT_INTERVAL_DAYS;
+    const days = await readSetting(q, ACCESS_REVIEW_INTERVAL_DAYS, tenantId);
     const last = (await q.query<{ opened_at: Date; open: boolean }>(`SELECT opened_at, status = 'open' AS open FROM access_reviews ORDER BY opened_at DESC LIMIT 1`)).rows[0];
     if (last?.open) return out;
     if (last && now.getTime() - last.opened_at.getTime() < days * 86_400_000) return out;

@@ -13,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
+import { integerSetting, readSetting } from '../tenants/settings.js';
 
 export const SUPPORT_COOKIE = '__Host-parapet_support';
 /** Default and hard upper bound of a grant's duration (hours); a tenant lowers it with settings.support_grant_max_hours. */
@@ -116,11 +117,12 @@ export interface SupportGrant {
   sessions: Array<{ id: string; staff_email: string; created_at: string; last_seen_at: string; ip: string | null }>;
 }
 
+/** Tenant setting `support_grant_max_hours`: the longest grant an admin may open (1 hour to the hard maximum). */
+export const SUPPORT_GRANT_MAX_HOURS = integerSetting({ key: 'support_grant_max_hours', owner: 'governance', default: SUPPORT_GRANT_DEFAULT_MAX_HOURS, min: 1, max: SUPPORT_GRANT_HARD_MAX_HOURS, outOfRange: 'clamp' });
+
 /** The tenant's maximum grant duration (hours). */
 export async function maxGrantHours(q: Queryable, tenantId: string): Promise<number> {
-  const r = (await q.query<{ h: string | null }>(`SELECT settings->>'support_grant_max_hours' AS h FROM tenants WHERE id = $1`, [tenantId])).rows[0];
-  const h = Number(r?.h ?? SUPPORT_GRANT_DEFAULT_MAX_HOURS);
-  return Number.isFinite(h) && h >= 1 ? Math.min(h, SUPPORT_GRANT_HARD_MAX_HOURS) : SUPPORT_GRANT_DEFAULT_MAX_HOURS;
+  return readSetting(q, SUPPORT_GRANT_MAX_HOURS, tenantId);
 }
 
 /**

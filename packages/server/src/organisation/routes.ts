@@ -10,8 +10,9 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { ROLES, actorOf } from '../platform/principal.js';
 import { recordAudit } from '../platform/audit.js';
-import { SUPPORT_GRANT_DEFAULT_MAX_HOURS, SUPPORT_GRANT_HARD_MAX_HOURS, maxGrantHours } from '../governance/support.js';
+import { SUPPORT_GRANT_DEFAULT_MAX_HOURS, SUPPORT_GRANT_HARD_MAX_HOURS, maxGrantHours, SUPPORT_GRANT_MAX_HOURS } from '../governance/support.js';
 import { defineActions } from '../platform/pdp.js';
+import { writeSetting } from '../tenants/settings.js';
 import { ProblemError } from '../http/problem.js';
 import { guard } from '../platform/guard.js';
 
@@ -92,7 +93,7 @@ export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): P
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const before = await maxGrantHours(q, p.tenantId);
         if (h === undefined || h === before) return answer(before);
-        await q.query(`UPDATE tenants SET settings = settings || $2::jsonb WHERE id = $1`, [p.tenantId, JSON.stringify({ support_grant_max_hours: h })]);
+        await writeSetting(q, SUPPORT_GRANT_MAX_HOURS, h, p.tenantId);
         await recordAudit(q, p.tenantId, actorOf(req), { action: 'organisation.settings.changed', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { setting: 'support_grant_max_hours', before, after: h } });
         return answer(h);
       });

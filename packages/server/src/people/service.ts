@@ -20,7 +20,8 @@ import type { Database, Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/password.js';
-import { createSession, revokeUserSessions, type SessionState } from '../auth/sessions.js';
+import { createSession, type SessionState } from '../auth/sessions.js';
+import { insertUser, setUserRoles as storeRoles } from './users.js';
 import { getAuthSettings } from '../auth/settings.js';
 import { ROLES, type Role } from '../platform/principal.js';
 
@@ -103,8 +104,8 @@ export async function setUserRoles(q: Queryable, tenantId: string, actor: AuditA
   if (from.includes('admin') && !to.includes('admin') && u.status === 'active' && admins.filter((id) => id !== targetId).length === 0) {
     throw new ProblemError(409, 'last_admin', 'This is the last admin of the organisation; make someone else admin first.');
   }
-  await q.query(`UPDATE users SET roles = $2, updated_at = now() WHERE id = $1`, [targetId, to]);
-  const ended = await revokeUserSessions(q, targetId);
+  const changed = await storeRoles(q, tenantId, targetId, to);
+  const ended = (changed?.reports.sessions as { sessions_revoked?: number } | undefined)?.sessions_revoked ?? 0;
   await recordAudit(q, tenantId, actor, { action: 'people.roles.changed', outcome: 'success', target: { type: 'user', id: targetId }, details: { email: u.email, from, to, sessions_ended: ended } });
   return { userId: u.id, email: u.email, from, to };
 }
@@ -246,11 +247,7 @@ export async function acceptInvitation(db: Database, token: string, password: st
     const inv = rows[0];
     if (!inv) throw unusable();
     if ((await q.query(`SELECT 1 FROM users WHERE email = $1`, [inv.email])).rows.length) throw new ProblemError(409, 'user_exists', `${inv.email} already has an account in this organisation; sign in instead.`);
-    const u = await q.query<{ id: string }>(
-      `INSERT INTO users (tenant_id, email, display_name, roles, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [t.tenantId, inv.email, displayName?.trim() || inv.email, inv.roles, hash],
-    );
-    const userId = u.rows[0]!.id;
+    const userId = (await insertUser(q, t.tenantId, { email: inv.email, displayName: displayName?.trim() || inv.email, roles: inv.roles, passwordHash: hash })).id;
     await q.query(`UPDATE invitations SET accepted_user_id = $2 WHERE id = $1`, [inv.id, userId]);
     const settings = await getAuthSettings(q, t.tenantId);
     const state: SessionState = mustEnrolMfa(inv.roles, settings.mfaRequired) ? 'mfa_enroll' : 'full';

@@ -9,7 +9,8 @@ import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
 import { actorOf } from '../platform/principal.js';
 import { auditStatus } from '../audit/status.js';
-import { witnessesOf } from '../audit/witness-client.js';
+import { AUDIT_WITNESSES } from '../audit/witness-client.js';
+import { readSetting } from '../tenants/settings.js';
 import { FsVault } from '../vault/fs.js';
 import { POSTURE_PAYLOAD_TYPE, type PostureCheck, auditChecks, keyChecks, mfaCheck, rlsCheck, roleCheck, signPosture, supportGrantCheck, tlsChecks } from './checks.js';
 import { guard } from '../platform/guard.js';
@@ -55,7 +56,7 @@ export async function postureRoutes(app: FastifyInstance, deps: AppDeps): Promis
       keyRows: await keyChecks(q, deps.keys, now),
       mfa: await mfaCheck(q),
       support: await supportGrantCheck(q, now),
-      witnessCount: witnessesOf((await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants`)).rows[0]?.settings).length,
+      witnessCount: (await readSetting(q, AUDIT_WITNESSES, p.tenantId)).length,
     }));
     checks.push(...db);
     checks.push(...auditChecks(await auditStatus(deps.db, vault, p.tenantId, ctx.actor), witnessCount, now));

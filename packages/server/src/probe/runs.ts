@@ -17,6 +17,7 @@ import type { DevicePrincipal } from '../platform/principal.js';
 import { getSealed, putSealed, tenantKey } from '../vault/sealed.js';
 import { VaultError, type WormVault } from '../vault/vault.js';
 import { getScan, transition, type ScanState, type ScanView } from './service.js';
+import { numberSetting, readSetting } from '../tenants/settings.js';
 
 export interface RunCtx {
   db: Database;
@@ -29,6 +30,8 @@ export interface RunCtx {
 export const LEASE_SECONDS = { default: 60, min: 5, max: 900 } as const;
 /** Evidence is kept this long unless the tenant sets settings.probe.evidence_retention_days. */
 export const DEFAULT_EVIDENCE_RETENTION_DAYS = 365;
+/** Tenant setting `probe.evidence_retention_days` (30 to 3650 days). */
+export const PROBE_EVIDENCE_RETENTION_DAYS = numberSetting({ key: 'probe.evidence_retention_days', owner: 'probe', default: DEFAULT_EVIDENCE_RETENTION_DAYS, min: 30, max: 3650 });
 
 /**
  * Wake-ups for this instance's live streams (per tenant and scan), emitted after commit: a
@@ -183,9 +186,7 @@ const safeSegment = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /** Days evidence (and the scan's report PDF) is retained: settings.probe.evidence_retention_days (30-3650) or the default. */
 export async function evidenceRetention(q: Queryable, tenantId: string): Promise<number> {
-  const r = await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants WHERE id = $1`, [tenantId]);
-  const days = ((r.rows[0]?.settings?.probe ?? {}) as { evidence_retention_days?: unknown }).evidence_retention_days;
-  return typeof days === 'number' && days >= 30 && days <= 3650 ? days : DEFAULT_EVIDENCE_RETENTION_DAYS;
+  return readSetting(q, PROBE_EVIDENCE_RETENTION_DAYS, tenantId);
 }
 
 /**

@@ -11,11 +11,16 @@ import { ProblemError, type ProblemCode } from '../http/problem.js';
 import type { UserPrincipal } from '../platform/principal.js';
 import { checkScanRequest, type Resolver, type ScanRequestInput } from './checks.js';
 import { emitScanEvent } from '../webhooks/events.js';
+import { booleanSetting, numberSetting, readSettings } from '../tenants/settings.js';
 
 export const SCAN_STATES = ['requested', 'approved', 'queued', 'leased', 'running', 'finished', 'failed', 'cancelled', 'rejected', 'expired'] as const;
 export type ScanState = (typeof SCAN_STATES)[number];
 export const APPROVER_ROLES = ['security_lead', 'admin'] as const;
 export const DEFAULT_APPROVAL_TTL_HOURS = 24;
+/** Tenant setting `probe.approval_ttl_hours`: how long a requested scan waits for its approvals (one minute to 30 days). */
+export const PROBE_APPROVAL_TTL_HOURS = numberSetting({ key: 'probe.approval_ttl_hours', owner: 'probe', default: DEFAULT_APPROVAL_TTL_HOURS, min: 1 / 60, max: 24 * 30 });
+/** Tenant setting `probe.require_distinct_approver_groups`: the two approvals of a production scan come from two approver groups. */
+export const PROBE_DISTINCT_APPROVER_GROUPS = booleanSetting({ key: 'probe.require_distinct_approver_groups', owner: 'probe', default: false });
 
 /** The lifecycle: which state may follow which. */
 const NEXT: Record<ScanState, ScanState[]> = {
@@ -188,12 +193,10 @@ export async function transition(q: Queryable, tenantId: string, actor: AuditAct
   await emitScanEvent(q, tenantId, scanId, to, now, actor);
 }
 
-/** Tenant settings under settings.probe: approval_ttl_hours, require_distinct_approver_groups. */
+/** The tenant's Probe approval settings (slices above). */
 async function tenantSettings(q: Queryable, tenantId: string): Promise<{ ttlHours: number; distinctGroups: boolean }> {
-  const r = await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants WHERE id = $1`, [tenantId]);
-  const probe = (r.rows[0]?.settings?.probe ?? {}) as { approval_ttl_hours?: unknown; require_distinct_approver_groups?: unknown };
-  const ttl = typeof probe.approval_ttl_hours === 'number' && probe.approval_ttl_hours > 0 && probe.approval_ttl_hours <= 24 * 30 ? probe.approval_ttl_hours : DEFAULT_APPROVAL_TTL_HOURS;
-  return { ttlHours: ttl, distinctGroups: probe.require_distinct_approver_groups === true };
+  const [ttlHours, distinctGroups] = await readSettings(q, [PROBE_APPROVAL_TTL_HOURS, PROBE_DISTINCT_APPROVER_GROUPS] as const, { tenantId });
+  return { ttlHours, distinctGroups };
 }
 
 export async function setApproverGroup(c: Ctx, p: UserPrincipal, actor: AuditActor, userId: string, group: string | null): Promise<void> {

@@ -5,8 +5,8 @@
 import type { Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { revokeUserSessions } from '../auth/sessions.js';
+import { clearManagerOf, deactivateUser, insertUser, reactivateUser, updateUserProfile } from '../people/users.js';
 import { ScimError } from './errors.js';
-import { runDeactivationHooks } from './deactivation.js';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './schema.js';
 
 type Obj = Record<string, unknown>;
@@ -261,17 +261,13 @@ export async function createUser(c: Ctx, rep: Obj): Promise<Obj> {
   }
   let id: string;
   try {
-    const { rows } = await c.q.query<{ id: string }>(
-      `INSERT INTO users (tenant_id, email, display_name, roles, status) VALUES ($1, $2, $3, '{employee}', $4) RETURNING id`,
-      [c.tenantId, f.email, f.displayName, f.active ? 'active' : 'deactivated'],
-    );
-    id = rows[0]!.id;
+    id = (await insertUser(c.q, c.tenantId, { email: f.email, displayName: f.displayName, roles: ['employee'], status: f.active ? 'active' : 'deactivated' })).id;
   } catch (e) {
     if (uniqueViolation(e)) throw new ScimError(409, `A user with userName ${f.userName} already exists.`, 'uniqueness');
     throw e;
   }
   await checkManager(c.q, id, f.managerId);
-  await c.q.query(`UPDATE users SET manager_id = $2 WHERE id = $1`, [id, f.managerId]);
+  await updateUserProfile(c.q, id, { managerId: f.managerId });
   await c.q.query(
     `INSERT INTO scim_users (tenant_id, user_id, external_id, department, employee_number, attributes, user_name) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [c.tenantId, id, f.externalId ?? null, f.department ?? null, f.employeeNumber ?? null, JSON.stringify(f.attributes), f.userName],
@@ -303,9 +299,7 @@ export async function saveUser(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch
   const { rows } = await c.q.query<{ status: string }>(`SELECT status FROM users WHERE id = $1 FOR UPDATE`, [id]);
   const wasActive = rows[0]!.status === 'active';
   try {
-    await c.q.query(`UPDATE users SET email = $2, display_name = $3, status = $4, manager_id = $5, updated_at = now() WHERE id = $1`, [
-      id, f.email, f.displayName, f.active ? 'active' : 'deactivated', f.managerId,
-    ]);
+    await updateUserProfile(c.q, id, { email: f.email, displayName: f.displayName, managerId: f.managerId });
   } catch (e) {
     if (uniqueViolation(e)) throw new ScimError(409, `A user with userName ${f.userName} already exists.`, 'uniqueness');
     throw e;
@@ -319,29 +313,35 @@ export async function saveUser(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch
     if (uniqueViolation(e)) throw new ScimError(409, `A user with userName ${f.userName} already exists.`, 'uniqueness');
     throw e;
   });
+  // Deactivation runs the lifecycle subscribers (sessions, devices) before the update is
+  // audited, so the representation and `changed` show the new state; its own entry follows.
+  const hooks = wasActive && !f.active ? await deactivateUser(c.q, c.tenantId, id) : undefined;
+  if (!wasActive && f.active) await reactivateUser(c.q, id);
   const after = await getUser(c, id);
   const changed = Object.keys({ ...before, ...after }).filter((k) => k !== 'meta' && JSON.stringify(before[k]) !== JSON.stringify(after[k]));
   await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.updated', outcome: 'success', target: { type: 'user', id }, details: { via, changed } });
-  if (wasActive && !f.active) await deactivate(c, id, via);
+  if (hooks) await auditDeactivation(c, id, via, hooks);
   return after;
 }
 
-/** Ends the user's sessions at once; the account stays (deactivated) for the audit trail. */
-async function deactivate(c: Ctx, id: string, via: string): Promise<void> {
-  await c.q.query(`UPDATE users SET status = 'deactivated', updated_at = now() WHERE id = $1`, [id]);
-  const sessions = await revokeUserSessions(c.q, id);
-  const hooks = await runDeactivationHooks(c.q, c.tenantId, id);
-  await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.deactivated', outcome: 'success', target: { type: 'user', id }, details: { via, sessions_revoked: sessions, ...(Object.keys(hooks).length ? { hooks } : {}) } });
+/**
+ * Audits a deactivation (the account stays, deactivated, for the audit trail) with what the
+ * lifecycle subscribers did: `sessions_revoked` from the sessions subscriber, the others under `hooks`.
+ */
+async function auditDeactivation(c: Ctx, id: string, via: string, reports: Record<string, unknown>): Promise<void> {
+  const { sessions, ...hooks } = reports;
+  const sessionsRevoked = (sessions as { sessions_revoked?: number } | undefined)?.sessions_revoked ?? 0;
+  await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.user.deactivated', outcome: 'success', target: { type: 'user', id }, details: { via, sessions_revoked: sessionsRevoked, ...(Object.keys(hooks).length ? { hooks } : {}) } });
 }
 
 export async function deleteUser(c: Ctx, id: string): Promise<void> {
   await getUser(c, id); // 404 when absent or already deleted
-  const { rows } = await c.q.query<{ status: string }>(`SELECT status FROM users WHERE id = $1 FOR UPDATE`, [id]);
-  if (rows[0]!.status === 'active') await deactivate(c, id, 'delete');
+  const hooks = await deactivateUser(c.q, c.tenantId, id);
+  if (hooks) await auditDeactivation(c, id, 'delete', hooks);
   else await revokeUserSessions(c.q, id);
   await c.q.query(`DELETE FROM group_members WHERE user_id = $1`, [id]);
   // Reports of a deleted manager have no manager until the directory names a new one.
-  await c.q.query(`UPDATE users SET manager_id = NULL, updated_at = now() WHERE manager_id = $1`, [id]);
+  await clearManagerOf(c.q, id);
   await c.q.query(
     `INSERT INTO scim_users (tenant_id, user_id, deleted_at) VALUES ($1, $2, now())
      ON CONFLICT (tenant_id, user_id) DO UPDATE SET deleted_at = now(), updated_at = now()`,

@@ -14,6 +14,7 @@ import { ROLES, type Role, actorOf } from '../platform/principal.js';
 import { defineActions } from '../platform/pdp.js';
 import { SESSION_COOKIE, createSession, sessionCookieOptions } from '../auth/sessions.js';
 import { ProblemError } from '../http/problem.js';
+import { insertUser, setUserRoles } from '../people/users.js';
 import { registerSealedColumn } from '../platform/sealed.js';
 import { PRESETS, PRESET_INFO, type Preset, isMultiTenantIssuer, resolveIssuer } from './presets.js';
 import { callbackProblem, checkIssuedAt, checkIssuerUrl, clientConfig, oidc } from './oidc.js';
@@ -377,10 +378,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
             if (!row.jit_provisioning) return { problem: new ProblemError(403, 'sso_user_not_provisioned', 'You have no account in this organisation yet; ask an administrator.') };
             const roles = rolesFromGroups(groups, row.group_roles, row.default_roles);
             const name = typeof claims.name === 'string' ? claims.name.slice(0, 400) : '';
-            user = (await q.query<{ id: string; email: string; roles: Role[]; status: string }>(
-              `INSERT INTO users (tenant_id, email, display_name, roles) VALUES ($1, $2, $3, $4) RETURNING id, email, roles, status`,
-              [tenantId, email, name, roles],
-            )).rows[0]!;
+            user = await insertUser(q, tenantId, { email, displayName: name, roles });
             provisioned = true;
             await recordAudit(q, tenantId, actor, { action: 'sso.user.provisioned', outcome: 'success', target: { type: 'user', id: user.id }, details: { email, roles, issuer, sub } });
           }
@@ -390,7 +388,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         if (mapping && !provisioned) {
           const roles = rolesFromGroups(groups, row.group_roles, row.default_roles);
           if (roles.join() !== [...user.roles].sort((a, b) => ROLES.indexOf(a) - ROLES.indexOf(b)).join()) {
-            await q.query(`UPDATE users SET roles = $2, updated_at = now() WHERE id = $1`, [user.id, roles]);
+            await setUserRoles(q, tenantId, user.id, roles);
             await recordAudit(q, tenantId, actor, { action: 'sso.roles.changed', outcome: 'success', target: { type: 'user', id: user.id }, details: { from: user.roles, to: roles, groups } });
             user = { ...user, roles };
           }

@@ -4,6 +4,7 @@ import { ProblemError } from '../http/problem.js';
 import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/password.js';
 import { recordAudit } from '../platform/audit.js';
 import { issueCheckpoint } from '../audit/service.js';
+import { insertUser } from '../people/users.js';
 import type { KeyProvider } from '@parapet/core';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
@@ -60,11 +61,7 @@ export async function createOrganisation(db: Database, o: NewOrganisation, keys?
   try {
     made = await db.tx({ tenantId: id, actor: 'system:init' }, async (q: Queryable) => {
       await q.query(`INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $3)`, [id, slug, o.name]);
-      const u = await q.query<{ id: string }>(
-        `INSERT INTO users (tenant_id, email, display_name, roles, password_hash) VALUES ($1, $2, $3, ARRAY['admin'], $4) RETURNING id`,
-        [id, email, o.adminName ?? email, passwordHash],
-      );
-      const adminId = u.rows[0]!.id;
+      const adminId = (await insertUser(q, id, { email, displayName: o.adminName ?? email, roles: ['admin'], passwordHash })).id;
       const system = { type: 'system' as const, id: 'init', name: 'parapet init' };
       await recordAudit(q, id, system, { action: 'tenant.created', outcome: 'success', target: { type: 'tenant', id }, details: { slug, name: o.name } });
       await recordAudit(q, id, system, { action: 'auth.user.created', outcome: 'success', target: { type: 'user', id: adminId }, details: { email, roles: ['admin'] } });

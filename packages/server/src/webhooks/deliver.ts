@@ -22,6 +22,7 @@ import { recordAudit } from '../platform/audit.js';
 import { newMessageId, signHeaders } from './signing.js';
 import { enqueueOutbox, type BackoffPolicy, type Outbox, type OutboxMessage, type OutboxOutcome } from '../platform/outbox.js';
 import { storedWebhookEventTypes, type OcsfEvent, type WebhookEventType } from './ocsf.js';
+import { listSetting, readSetting } from '../tenants/settings.js';
 
 /** The outbox topic of webhook deliveries. */
 export const WEBHOOK_TOPIC = 'webhook.delivery';
@@ -53,11 +54,12 @@ export interface WebhookSettings {
   allowPrivateCidrs: string[];
 }
 
-/** settings.webhooks.allow_private_cidrs of the tenant (CIDRs an admin allowed as targets). */
+/** Tenant setting `webhooks.allow_private_cidrs`: non-public ranges an admin allowed as webhook targets (CIDR text). */
+export const WEBHOOK_ALLOW_PRIVATE_CIDRS = listSetting<string>({ key: 'webhooks.allow_private_cidrs', owner: 'webhooks', default: [], maxItems: 32, item: (x) => (typeof x === 'string' ? x : undefined) });
+
+/** The transaction's tenant's webhook settings. */
 export async function webhookSettings(q: Queryable): Promise<WebhookSettings> {
-  const s = (await q.query<{ settings: { webhooks?: { allow_private_cidrs?: unknown } } }>(`SELECT settings FROM tenants`)).rows[0]?.settings;
-  const list = s?.webhooks?.allow_private_cidrs;
-  return { allowPrivateCidrs: Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [] };
+  return { allowPrivateCidrs: await readSetting(q, WEBHOOK_ALLOW_PRIVATE_CIDRS) };
 }
 
 /**

@@ -15,9 +15,10 @@ import { ProblemError, isProblemCode } from '../http/problem.js';
 import { checkTarget } from './ssrf.js';
 import { newMessageId, newSecret } from './signing.js';
 import { WEBHOOK_EVENT_RENAMES, WEBHOOK_EVENT_TYPES, currentWebhookEventType, testEvent } from './ocsf.js';
-import { MAX_ATTEMPTS, WEBHOOK_TOPIC, type WebhookDelivery, consumeWebhooks, recordAttempt, secretBinding, sendOnce, webhookSettings } from './deliver.js';
+import { MAX_ATTEMPTS, WEBHOOK_TOPIC, type WebhookDelivery, consumeWebhooks, recordAttempt, secretBinding, sendOnce, webhookSettings, WEBHOOK_ALLOW_PRIVATE_CIDRS } from './deliver.js';
 import { enqueueOutbox, outboxFor, replayOutbox } from '../platform/outbox.js';
 import { guard } from '../platform/guard.js';
+import { writeSetting } from '../tenants/settings.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
@@ -241,7 +242,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       }
     }
     await deps.db.tx(ctx(p), async (q) => {
-      await q.query(`UPDATE tenants SET settings = jsonb_set(settings, '{webhooks}', coalesce(settings->'webhooks', '{}'::jsonb) || jsonb_build_object('allow_private_cidrs', $1::jsonb))`, [JSON.stringify(list)]);
+      await writeSetting(q, WEBHOOK_ALLOW_PRIVATE_CIDRS, list, p.tenantId);
       await recordAudit(q, p.tenantId, actorOf(req), { action: 'webhook.endpoint.updated', outcome: 'success', target: { type: 'tenant', id: p.tenantId }, details: { allow_private_cidrs: list } });
     });
     return { allow_private_cidrs: list };
