@@ -5,17 +5,17 @@
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
-import { recordBudgeted } from '../audit/unauthenticated.js';
+import { recordBudgeted } from '../audit/index.js';
 import { ProblemError } from '../http/problem.js';
-import { tenantBySlug } from '../tenants/service.js';
+import { tenantBySlug } from '../tenants/index.js';
 import { hashPassword, needsRehash, verifyPassword } from './password.js';
 import { createHash } from 'node:crypto';
 import { createSession, rotateSession, type SessionState } from './sessions.js';
 import { countAttempt, dbThrottle, giveBackIp, ipKey, memoryThrottle, mfaKey, passwordKeys, purgeStaleThrottle, recordFullSignIn, refusalProblem, type ThrottleRefusal } from './throttle.js';
 import { hasConfirmedMfa, useRecoveryCode, verifyUserTotp } from './totp.js';
 import { getAuthSettings } from './settings.js';
-import { setPasswordHash } from '../people/users.js';
-import { mustEnrolMfa } from '../people/service.js';
+import { setPasswordHash } from '../people/index.js';
+import { mustEnrolMfa } from '../people/index.js';
 import { enqueueSecurityAlert } from './security-alerts.js';
 
 let dummyHash: Promise<string> | undefined;

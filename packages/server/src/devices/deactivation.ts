@@ -1,4 +1,4 @@
-import { onUserLifecycle } from '../people/users.js';
+import { onUserLifecycle } from '../people/index.js';
 
 /**
  * A deactivated person's devices stop working at once: revoked in the deactivating

@@ -17,7 +17,7 @@ import { httpsig } from '@parapet/core';
 import type { Database } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { ProblemError, type ProblemCode } from '../http/problem.js';
-import { recordUnauthenticated } from '../audit/unauthenticated.js';
+import { recordUnauthenticated } from '../audit/index.js';
 import { actorOf, registerPrincipalResolver } from '../platform/principal.js';
 import { AcceptBatcher } from './accept-batcher.js';
 

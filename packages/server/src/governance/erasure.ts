@@ -14,10 +14,10 @@
  */
 import type { Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
-import { SECURITY_ALERT_TOPIC } from '../auth/security-alerts.js';
-import { destroySubjectKey } from '../audit/pii.js';
+import { SECURITY_ALERT_TOPIC } from '../auth/index.js';
+import { destroySubjectKey } from '../audit/index.js';
 import { ProblemError } from '../http/problem.js';
-import { clearManagerOf, eraseUser, onUserLifecycle } from '../people/users.js';
+import { clearManagerOf, eraseUser, onUserLifecycle } from '../people/index.js';
 
 /**
  * What erasure does to the rows of `table` whose `column` names the person:

@@ -10,10 +10,10 @@
 import type { Database, Queryable } from '@parapet/db';
 import { canonicalJsonBytes, dsse, type KeyProvider } from '@parapet/core';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
-import { ensureLogKey, openLogSigner } from '../audit/service.js';
+import { ensureLogKey, openLogSigner } from '../audit/index.js';
 import { ProblemError } from '../http/problem.js';
-import { setUserRoles } from '../people/users.js';
-import { integerSetting, readSetting } from '../tenants/settings.js';
+import { setUserRoles } from '../people/index.js';
+import { integerSetting, readSetting } from '../tenants/index.js';
 import type { Role } from '../platform/principal.js';
 
 export const REVIEW_PAYLOAD_TYPE = 'application/vnd.parapet.access-review+json';

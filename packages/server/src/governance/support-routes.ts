@@ -16,9 +16,9 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
 import { actorOf, type UserPrincipal } from '../platform/principal.js';
-import { CSRF_HEADER } from '../auth/sessions.js';
-import { relyingParty, webauthnLib } from '../auth/webauthn.js';
-import { unlockUser } from '../auth/unlock.js';
+import { CSRF_HEADER } from '../auth/index.js';
+import { relyingParty, webauthnLib } from '../auth/index.js';
+import { unlockUser } from '../auth/index.js';
 import { recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import {

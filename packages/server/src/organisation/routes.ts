@@ -10,9 +10,9 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { ROLES, actorOf } from '../platform/principal.js';
 import { recordAudit } from '../platform/audit.js';
-import { SUPPORT_GRANT_DEFAULT_MAX_HOURS, SUPPORT_GRANT_HARD_MAX_HOURS, maxGrantHours, SUPPORT_GRANT_MAX_HOURS } from '../governance/support.js';
+import { SUPPORT_GRANT_DEFAULT_MAX_HOURS, SUPPORT_GRANT_HARD_MAX_HOURS, maxGrantHours, SUPPORT_GRANT_MAX_HOURS } from '../governance/index.js';
 import { defineActions } from '../platform/pdp.js';
-import { writeSetting } from '../tenants/settings.js';
+import { writeSetting } from '../tenants/index.js';
 import { ProblemError } from '../http/problem.js';
 import { guard } from '../platform/guard.js';
 

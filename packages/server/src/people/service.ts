@@ -19,10 +19,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
-import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/password.js';
-import { createSession, type SessionState } from '../auth/sessions.js';
+import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/index.js';
+import { createSession, type SessionState } from '../auth/index.js';
 import { insertUser, setUserRoles as storeRoles } from './users.js';
-import { getAuthSettings } from '../auth/settings.js';
+import { getAuthSettings } from '../auth/index.js';
 import { ROLES, type Role } from '../platform/principal.js';
 
 /** Default and bounds of an invitation's lifetime (seconds). */

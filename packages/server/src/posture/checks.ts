@@ -10,8 +10,8 @@ import type { Server } from 'node:http';
 import { canonicalJsonBytes, dsse, type KeyProvider } from '@parapet/core';
 import { unsafeRoleReasons, type Database, type Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
-import { ensureLogKey, openLogSigner } from '../audit/service.js';
-import type { AuditStatus } from '../audit/status.js';
+import { ensureLogKey, openLogSigner } from '../audit/index.js';
+import type { AuditStatus } from '../audit/index.js';
 
 export const POSTURE_PAYLOAD_TYPE = 'application/vnd.parapet.posture+json';
 export type CheckStatus = 'pass' | 'warn' | 'fail';

@@ -7,11 +7,11 @@
 import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
 import { buildPredicate, buildStatement, envelope, evidenceBundle, signReport, verifyReport, type DsseEnvelope, type KeyProvider, type ReportFinding, type ReportInput, type Severity } from '@parapet/core';
-import { issueCheckpoint, logKeys, logOrigin, treeFor } from '../audit/service.js';
+import { issueCheckpoint, logKeys, logOrigin, treeFor } from '../audit/index.js';
 import { recordAudit, storedAuditEventNames } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { registerSealedColumn } from '../platform/sealed.js';
-import { emitFindingEvents } from '../webhooks/events.js';
+import { emitFindingEvents } from '../webhooks/index.js';
 import { openVaultObject } from '../platform/sealed.js';
 import { putSealed, tenantKey } from '../vault/sealed.js';
 import { VaultError, type WormVault } from '../vault/vault.js';

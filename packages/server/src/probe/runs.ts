@@ -6,7 +6,7 @@
  * as the device's own tenant, so a worker can only see and lease its tenant's jobs.
  */
 import { createHash } from 'node:crypto';
-import { emitScanProgress } from '../webhooks/events.js';
+import { emitScanProgress } from '../webhooks/index.js';
 import { EventEmitter } from 'node:events';
 import type { KeyProvider } from '@parapet/core';
 import { canonicalJson, deriveFindings, fingerprintOf, parseAddress, parseCidr, resolvingProbe, ScopeMatcher, type ProbeResultInput, type Scope } from '@parapet/core';
@@ -17,7 +17,7 @@ import type { DevicePrincipal } from '../platform/principal.js';
 import { getSealed, putSealed, tenantKey } from '../vault/sealed.js';
 import { VaultError, type WormVault } from '../vault/vault.js';
 import { getScan, transition, type ScanState, type ScanView } from './service.js';
-import { numberSetting, readSetting } from '../tenants/settings.js';
+import { numberSetting, readSetting } from '../tenants/index.js';
 
 export interface RunCtx {
   db: Database;

@@ -10,8 +10,8 @@ import type { ScanTransitionDetails } from './audit-events.js';
 import { ProblemError, type ProblemCode } from '../http/problem.js';
 import type { UserPrincipal } from '../platform/principal.js';
 import { checkScanRequest, type Resolver, type ScanRequestInput } from './checks.js';
-import { emitScanEvent } from '../webhooks/events.js';
-import { booleanSetting, numberSetting, readSettings } from '../tenants/settings.js';
+import { emitScanEvent } from '../webhooks/index.js';
+import { booleanSetting, numberSetting, readSettings } from '../tenants/index.js';
 
 export const SCAN_STATES = ['requested', 'approved', 'queued', 'leased', 'running', 'finished', 'failed', 'cancelled', 'rejected', 'expired'] as const;
 export type ScanState = (typeof SCAN_STATES)[number];

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '@parapet/db';
-import { registerEraser } from '../governance/erasure.js';
+import { registerEraser } from '../governance/index.js';
 
 registerEraser({ table: 'pulse_intervals', column: 'user_id', action: 'delete', order: 10 });
 registerEraser({ table: 'pulse_daily', column: 'user_id', action: 'delete', order: 10 });

@@ -14,7 +14,7 @@ import { canonicalJsonBytes, type PulseBatch, type PulseInterval } from '@parape
 import { isUniqueViolation, type Database, type Queryable } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
 import { recordAudit, type AuditActor, type AuditEntry } from '../platform/audit.js';
-import { sealActorPii } from '../audit/pii.js';
+import { sealActorPii } from '../audit/index.js';
 import { sequencerFor } from '../platform/audit-sequencer.js';
 import type { PulseSettings } from './settings.js';
 

@@ -9,7 +9,7 @@ import type { Queryable } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
 import { type AuditActor, recordAudit } from '../platform/audit.js';
 import { type Resource, decide } from '../platform/pdp.js';
-import { delegatedCategories, subjectRelations } from '../auth/relations.js';
+import { delegatedCategories, subjectRelations } from '../auth/index.js';
 import type { UserPrincipal } from '../platform/principal.js';
 import { LEVELS, type Level, PERIODS, type Period, type PulseSettings, loadSettings, purposeOf } from './settings.js';
 import { noisyCell } from './dp.js';

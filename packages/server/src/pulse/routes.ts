@@ -18,11 +18,11 @@ import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, 
 import { ensurePartitions, resolveOverlaps, storeBatch } from './ingest.js';
 import { PulseDenied, type Question, answerCsv, ask, isDay, orgTree } from './queries.js';
 import { teamOf } from './kanon.js';
-import { delegatedCategories } from '../auth/relations.js';
+import { delegatedCategories } from '../auth/index.js';
 import { purgeExpired } from './retention.js';
-import { listTenantIds } from '../tenants/service.js';
+import { listTenantIds } from '../tenants/index.js';
 import './erasure.js';
-import { revealPii } from '../audit/pii.js';
+import { revealPii } from '../audit/index.js';
 import { guard, guardAny, guardDevice, guardUser } from '../platform/guard.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 

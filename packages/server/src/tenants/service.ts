@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation, type Database, type Queryable } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
-import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/password.js';
+import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/index.js';
 import { recordAudit } from '../platform/audit.js';
-import { issueCheckpoint } from '../audit/service.js';
-import { insertUser } from '../people/users.js';
+import { issueCheckpoint } from '../audit/index.js';
+import { insertUser } from '../people/index.js';
 import type { KeyProvider } from '@parapet/core';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 

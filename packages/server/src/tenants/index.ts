@@ -1,0 +1,6 @@
+/**
+ * What the tenants domain offers other domains: they import these names from here, never a
+ * file of this folder (packages/server/test/import-rules.test.ts).
+ */
+export { listTenantIds, tenantBySlug } from './service.js';
+export { booleanSetting, integerSetting, listSetting, numberSetting, readSetting, readSettings, settingFrom, settingSql, writeSetting } from './settings.js';
