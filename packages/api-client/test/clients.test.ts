@@ -4,7 +4,7 @@
  * - the console (packages/console/src) calls `fetch` only in its client module, src/api.ts,
  *   which runs the typed client over it;
  * - the Node clients (device-client, agent, worker, CLI) name API paths only as the typed
- *   client's path templates: every `/api/...` string is exactly a path of the generated
+ *   client's path templates: every `/api/v1/...` string is exactly a path of the generated
  *   `paths`, on a line that calls a typed method (`.GET(`, `.POST(`, …) or names a type of
  *   it. A path built by hand (`/api/v1/devices/${id}`, concatenation, a raw request) fails.
  */
@@ -41,7 +41,7 @@ export function handBuiltPaths(file: string, text?: string): string[] {
   const bad: string[] = [];
   const lines = text === undefined ? codeLines(file) : text.split('\n').map((l, i) => [i + 1, l] as [number, string]);
   for (const [n, line] of lines) {
-    for (const m of line.matchAll(/(['"`])(\/api\/[^'"`]*)\1?/g)) {
+    for (const m of line.matchAll(/(['"`])(\/api\/v\d[^'"`]*)\1?/g)) {
       const path = m[2]!;
       const typedLine = /\.(GET|POST|PUT|DELETE|PATCH)\(|paths\[|(RequestBody|ResponseBody|Query)</.test(line);
       if (!PATHS.has(path) || m[1] === '`' && path.includes('${') || !typedLine) bad.push(`${relative(ROOT, file)}:${n}: ${line.trim()}`);

@@ -104,11 +104,7 @@ export interface EnrollOptions {
 }
 
 export class DeviceClient {
-  /**
-   * The typed API client of this device (@parapet/api-client): requests signed by the device
-   * key, sent over TLS pinned to `state.pins` (read at each request, so refreshed pins apply).
-   */
-  readonly api: ApiClient;
+  private typed: { server: string; api: ApiClient } | undefined;
 
   private constructor(
     readonly state: DeviceState,
@@ -116,8 +112,19 @@ export class DeviceClient {
     readonly store: KeyStore,
     private readonly statePath: string,
     private readonly ca?: string | string[],
-  ) {
-    this.api = deviceApi(state.server, key, state.keyid, () => ({ ca, pins: this.state.pins, servername: this.state.servername }));
+  ) {}
+
+  /**
+   * The typed API client of this device (@parapet/api-client) for `state.server`: requests
+   * signed by the device key, sent over TLS pinned to `state.pins` (read at each request, so
+   * refreshed pins apply at once).
+   */
+  get api(): ApiClient {
+    if (this.typed?.server !== this.state.server) {
+      const trust = () => ({ ca: this.ca, pins: this.state.pins, servername: this.state.servername });
+      this.typed = { server: this.state.server, api: deviceApi(this.state.server, this.key, this.state.keyid, trust) };
+    }
+    return this.typed.api;
   }
 
   /** Loads an enrolled device (state file plus key from the store). */
