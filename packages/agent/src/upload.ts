@@ -10,14 +10,12 @@
 import * as dsse from '@parapet/core/crypto/dsse';
 import * as pulseBatch from '@parapet/core/pulse/batch';
 import type { PulsePolicy } from '@parapet/core/pulse/batch';
-import type { HttpResponse } from '@parapet/device-client/transport';
+import type { DeviceClient } from '@parapet/device-client/client';
 import { makeCategoriser } from './scrub/categorise.js';
 import type { SealedBatch, Store } from './store.js';
 
-/** What the uploader needs from the device client (DeviceClient.request fits). */
-export interface SignedRequester {
-  request(method: string, path: string, json?: unknown): Promise<HttpResponse>;
-}
+/** What the uploader needs from the device client: its typed, signing API client. */
+export type SignedRequester = Pick<DeviceClient, 'api'>;
 
 export interface UploaderOptions {
   store: Store;
@@ -49,13 +47,9 @@ export class PolicyError extends Error {
 
 export type SendOutcome = { kind: 'sent'; batchId: string } | { kind: 'retry'; batchId: string; reason: string } | { kind: 'rejected'; batchId: string; code: string } | { kind: 'nothing' };
 
-function codeOf(r: HttpResponse): string {
-  try {
-    const j = r.json() as { code?: string } | undefined;
-    return j?.code ?? `http_${r.status}`;
-  } catch {
-    return `http_${r.status}`;
-  }
+/** The problem code of a typed client's answer (`http_<status>` when it has none). */
+function codeOf(r: { response: Response; error?: unknown }): string {
+  return (r.error as { code?: string } | undefined)?.code ?? `http_${r.response.status}`;
 }
 
 export class Uploader {
@@ -71,15 +65,16 @@ export class Uploader {
     let b: SealedBatch | undefined = this.o.store.pendingBatches()[0];
     b ??= this.o.store.sealBatch();
     if (!b) return { kind: 'nothing' };
-    let r: HttpResponse;
+    let r;
     try {
-      r = await this.o.client.request('POST', '/api/v1/pulse/batches', JSON.parse(b.body));
+      // The kept bytes go out as they are (the route reads the batch itself and declares no body schema).
+      r = await this.o.client.api.POST('/api/v1/pulse/batches', { body: b.body as never, bodySerializer: () => b.body });
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
       this.o.store.markAttempt(b.batchId, reason);
       return { kind: 'retry', batchId: b.batchId, reason };
     }
-    const code = r.status >= 200 && r.status < 300 ? 'ok' : codeOf(r);
+    const code = r.response.ok ? 'ok' : codeOf(r);
     if (code === 'ok' || code === 'pulse_batch_replayed') {
       this.o.store.markSent(b.batchId);
       return { kind: 'sent', batchId: b.batchId };
@@ -91,7 +86,7 @@ export class Uploader {
         return { kind: 'retry', batchId: b.batchId, reason: `${code}; re-queued under policy version ${policy.version}` };
       }
     }
-    if (r.status >= 400 && r.status < 500 && PERMANENT.has(code)) {
+    if (r.response.status >= 400 && r.response.status < 500 && PERMANENT.has(code)) {
       this.o.store.markRejected(b.batchId, code);
       return { kind: 'rejected', batchId: b.batchId, code };
     }
@@ -106,9 +101,10 @@ export class Uploader {
    * @throws PolicyError (one sentence), or the transport's errors.
    */
   async fetchPolicy(): Promise<PulsePolicy> {
-    const r = await this.o.client.request('GET', '/api/v1/pulse/policy');
-    if (r.status !== 200) throw new PolicyError(`The server did not send the Pulse policy (${codeOf(r)}).`);
-    const j = r.json() as { envelope: unknown; public_key_pem: string; version: number };
+    const r = await this.o.client.api.GET('/api/v1/pulse/policy');
+    if (r.response.status !== 200 || !r.data) throw new PolicyError(`The server did not send the Pulse policy (${codeOf(r)}).`);
+    const j = r.data;
+    if (!j.envelope || !j.public_key_pem) throw new PolicyError('The server sent a Pulse policy without its envelope or key.');
     const pinned = this.o.store.getSetting<string>('policy_key');
     const key = pinned ?? j.public_key_pem;
     if (pinned && pinned.trim() !== String(j.public_key_pem).trim()) throw new PolicyError('The server signs the Pulse policy with a key other than the one this device first received, so the policy was not applied; re-enroll the device if the key really changed.');

@@ -46,5 +46,7 @@ export async function openapiDocument(): Promise<Record<string, unknown>> {
 /** The text of src/schema.ts for the current server. */
 export async function schemaSource(): Promise<string> {
   const doc = await openapiDocument();
-  return HEADER + astToString(await openapiTS(doc as never));
+  // A schema `{ type: 'object' }` without properties is a free-form object (Record<string, unknown>),
+  // not an object that must be empty.
+  return HEADER + astToString(await openapiTS(doc as never, { emptyObjectsUnknown: true }));
 }

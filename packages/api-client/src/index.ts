@@ -10,9 +10,16 @@
  * `data` is the typed 2xx body; `error` the typed problem body (RFC 9457) otherwise.
  */
 import createClient, { type Client, type ClientOptions } from 'openapi-fetch';
+import type { HttpMethod, OperationRequestBodyContent, SuccessResponseJSON } from 'openapi-typescript-helpers';
 import type { paths } from './schema.js';
 
 export type { paths, components, operations } from './schema.js';
+
+/** The JSON body of a 2xx answer to `method path`, e.g. `ResponseBody<'/api/v1/people', 'get'>`. */
+export type ResponseBody<P extends keyof paths, M extends keyof paths[P] & HttpMethod> = SuccessResponseJSON<paths[P][M] & Record<string | number, unknown>>;
+
+/** The JSON request body of `method path`. */
+export type RequestBody<P extends keyof paths, M extends keyof paths[P] & HttpMethod> = NonNullable<OperationRequestBodyContent<paths[P][M]>>;
 
 /** The client type: openapi-fetch's Client over the Parapet paths. */
 export type ApiClient = Client<paths>;

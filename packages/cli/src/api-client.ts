@@ -11,11 +11,10 @@
  * server, else `PARAPET_CA_FILE` (or the CA file stored at login), else the system store.
  */
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:https';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { TLSSocket } from 'node:tls';
-import { readServerInfo, spkiSha256 } from '@parapet/server';
+import { readServerInfo } from '@parapet/server';
+import { PinMismatchError, send, type HttpResponse, type Trust } from '@parapet/device-client/transport';
 import { CliError, type Io } from './command.js';
 import { createApiClient, transportFrom, type ApiClient } from '@parapet/api-client';
 import { cliConfig } from './context.js';
@@ -111,63 +110,40 @@ export async function httpClient(url: string, o: { cookie?: string | undefined; 
   const pin = o.pin;
   let cookie = o.cookie;
   let csrf = '';
-  // No TLS session resumption: a resumed session shows no certificate to check the pin on.
-  const agent = new Agent(pin ? { rejectUnauthorized: false, maxCachedSessions: 0 } : ca ? { ca } : {});
-  const pinned = new WeakSet<object>();
+  // Device-client's transport: a pin is checked on secureConnect, before any byte is written.
+  const trust: Trust = pin ? { pin } : { ca, pins: [] };
   const mismatch = () => new CliError(`The server at ${url} does not have the pinned certificate (SPKI SHA-256 ${pin}).`);
+  const exchange = async (method: string, path: string, body?: unknown): Promise<ApiResponse> => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string> = {
+      ...(cookie ? { cookie: `${SESSION_COOKIE}=${cookie}` } : {}),
+      ...(csrf ? { 'x-csrf-token': csrf } : {}),
+      ...(data ? { 'content-type': 'application/json' } : {}),
+      accept: 'application/json',
+      'user-agent': 'parapet-cli',
+    };
+    let res: HttpResponse;
+    try {
+      res = await send(new URL(url + path), method, headers, data, trust);
+    } catch (e) {
+      throw e instanceof PinMismatchError ? mismatch() : new CliError(`Cannot reach ${url}: ${tlsHint(e as Error)}`);
+    }
+    let json: ApiResponse['json'] = {};
+    try {
+      json = res.body.length ? JSON.parse(res.body.toString('utf8')) : {};
+    } catch {
+      /* not JSON */
+    }
+    let setCookie: string | undefined;
+    for (const sc of ([] as string[]).concat(res.headers['set-cookie'] ?? [])) {
+      const m = new RegExp(`^${SESSION_COOKIE}=([^;]*)`).exec(sc);
+      if (m) setCookie = m[1];
+    }
+    return { status: res.status, json, setCookie };
+  };
+  // A rotated session cookie (step-up, MFA) and a new CSRF token replace the old ones.
   const raw = (method: string, path: string, body?: unknown) =>
-    new Promise<ApiResponse>((ok, reject) => {
-      const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const req = request(
-        url + path,
-        {
-          method,
-          agent,
-          headers: {
-            ...(cookie ? { cookie: `${SESSION_COOKIE}=${cookie}` } : {}),
-            ...(csrf ? { 'x-csrf-token': csrf } : {}),
-            ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}),
-            accept: 'application/json',
-            'user-agent': 'parapet-cli',
-          },
-        },
-        (res) => {
-          if (pin && !pinned.has(res.socket)) {
-            res.destroy();
-            reject(mismatch());
-            return;
-          }
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString();
-            let json: ApiResponse['json'] = {};
-            try {
-              json = text ? JSON.parse(text) : {};
-            } catch {
-              /* not JSON */
-            }
-            let setCookie: string | undefined;
-            for (const sc of ([] as string[]).concat(res.headers['set-cookie'] ?? [])) {
-              const m = new RegExp(`^${SESSION_COOKIE}=([^;]*)`).exec(sc);
-              if (m) setCookie = m[1];
-            }
-            ok({ status: res.statusCode ?? 0, json, setCookie });
-          });
-        },
-      );
-      // Check the pin as soon as the TLS handshake ends, before anything is sent.
-      req.on('socket', (sock) => {
-        (sock as TLSSocket).once('secureConnect', () => {
-          const der = (sock as TLSSocket).getPeerCertificate().raw;
-          const pem = der ? `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n` : '';
-          if (pin && pem && spkiSha256(pem) === pin) pinned.add(sock);
-          else if (pin) req.destroy(mismatch());
-        });
-      });
-      req.on('error', (e) => reject(e instanceof CliError ? e : new CliError(`Cannot reach ${url}: ${tlsHint(e)}`)));
-      req.end(data);
-    }).then(async (r) => {
+    exchange(method, path, body).then(async (r) => {
       if (r.setCookie && r.setCookie !== cookie) {
         cookie = r.setCookie;
         await o.onCookie?.(r.setCookie);
@@ -222,8 +198,10 @@ export async function connect(values: Record<string, unknown>, io?: Io): Promise
       if (persist && record) await writeStoredSession(persist, { ...record, cookie: next });
     },
   });
-  const who = await c.raw('GET', '/api/v1/auth/session');
-  if (who.status !== 200) throw new CliError('The session is not valid (expired, signed out or revoked); run "parapet login" again.');
+  // The session check and step-up go through the typed client over the same raw transport.
+  const typed = createApiClient({ baseUrl: url, fetch: transportFrom(url, c.raw) });
+  const who = await typed.GET('/api/v1/auth/session');
+  if (who.response.status !== 200) throw new CliError('The session is not valid (expired, signed out or revoked); run "parapet login" again.');
   const mfaCode = values['mfa-code'] as string | undefined;
   let asked = false;
   async function call(method: string, path: string, body?: unknown): Promise<ApiResponse> {
@@ -232,8 +210,8 @@ export async function connect(values: Record<string, unknown>, io?: Io): Promise
     const code = mfaCode ?? (io && process.stdin.isTTY ? await io.prompt('This needs a fresh MFA verification. Code from your authenticator app (or a recovery code): ', true) : undefined);
     if (!code) return r;
     asked = true;
-    const s = await c.raw('POST', '/api/v1/auth/step-up', code.trim().length === 6 ? { code: code.trim() } : { recovery_code: code.trim() });
-    if (s.status !== 200) return s;
+    const s = await typed.POST('/api/v1/auth/step-up', { body: code.trim().length === 6 ? { code: code.trim() } : { recovery_code: code.trim() } });
+    if (s.response.status !== 200) return { status: s.response.status, json: (s.error ?? {}) as ApiResponse['json'] };
     return c.raw(method, path, body);
   }
   return { url, raw: c.raw, call, client: createApiClient({ baseUrl: url, fetch: transportFrom(url, call) }) };

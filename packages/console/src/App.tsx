@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type ReactElement } from 'react';
-import { api, loadSession, onSignedOut, setCsrfToken, type Session } from './api';
+import { api, loadSession, ok, onSignedOut, setCsrfToken, type Session } from './api';
 import { navigate, usePath } from './router';
 import { ACCESS, hasRole, rememberedOrg, SessionContext } from './session';
 import { Shell } from './components/Shell';
@@ -54,8 +54,8 @@ export function App() {
     try {
       const s = await loadSession();
       if (!s) return setState({ kind: 'signed-out' });
-      // The header names the organisation; an older server without the route shows the slug typed at sign-in.
-      const org = await api.get<{ name: string; slug: string }>('/api/v1/organisation').then((o) => o.name || o.slug, () => rememberedOrg());
+      // The header names the organisation; the slug typed at sign-in stands in when it cannot be read.
+      const org = await ok(api.GET('/api/v1/organisation')).then((o) => o.name || o.slug, () => rememberedOrg());
       setState({ kind: 'signed-in', session: s, org });
     } catch (error) {
       setState({ kind: 'error', error });
@@ -72,7 +72,7 @@ export function App() {
 
   const signOut = useCallback(async () => {
     try {
-      await api.post('/api/v1/auth/logout');
+      await ok(api.POST('/api/v1/auth/logout'));
       setSignedOutNote('You have signed out. Your session has ended on the server.');
     } catch {
       setSignedOutNote('You are signed out here; the server could not be told, so the session ends by itself after 30 minutes idle.');

@@ -1,14 +1,38 @@
 /**
- * The console's only way to the server: same-origin fetch with the session cookie, the
- * session's CSRF token on unsafe methods, RFC 9457 problem details turned into ApiError, and
- * step-up: a 401 `step_up_required` asks the registered handler (the step-up dialog) for a
+ * The console's only way to the server: the generated typed client (@parapet/api-client, types
+ * from the server's OpenAPI document) over a same-origin fetch that sends the session cookie,
+ * the session's CSRF token on unsafe methods, turns RFC 9457 problem details into ApiError, and
+ * does step-up: a 401 `step_up_required` asks the registered handler (the step-up dialog) for a
  * fresh MFA verification and then repeats the original request once.
+ *
+ *   const people = await ok(api.GET('/api/v1/people', { signal }));
+ *
+ * Every call either resolves with the typed 2xx body (`ok` unwraps it) or rejects with ApiError
+ * (or the AbortError of its signal). This module is the only one that calls `fetch`
+ * (packages/console/test/client-only.test.ts).
  */
 
+import { createApiClient, type ApiClient, type paths, type RequestBody, type ResponseBody as GeneratedResponseBody, type Transport } from '@parapet/api-client';
 import { PROBLEM, type ProblemCode } from '@parapet/server/problem-codes';
 
 /** The server's problem-code catalogue; compare `ApiError.code` with these, never with typed strings. */
 export { PROBLEM, type ProblemCode };
+/** Types of request bodies, by path and method, from the generated client. */
+export type { RequestBody };
+
+/**
+ * A 2xx body as the server sends it. The routes' response schemas list no required members, so
+ * the generated types mark every member optional, while the server's serializer writes every
+ * member the route has: `AsSent` makes members present, deeply (nullable ones stay nullable).
+ * A member a route really leaves out (an invitation's `link` when it was e-mailed) is tested
+ * where it is read.
+ */
+export type AsSent<T> = T extends ReadonlyArray<infer U> ? AsSent<U>[] : T extends object ? { [K in keyof T]-?: AsSent<Exclude<T[K], undefined>> } : T;
+
+/** The 2xx body of `method path`, as sent: e.g. `ResponseBody<'/api/v1/people', 'get'>`. */
+export type ResponseBody<P extends keyof paths, M extends keyof paths[P] & ('get' | 'put' | 'post' | 'delete' | 'patch')> = AsSent<GeneratedResponseBody<P, M>>;
+/** The query parameters of `method path`, e.g. `Query<'/api/v1/audit/search', 'get'>`. */
+export type Query<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 
 /**
  * The codes an ApiError carries: the server's catalogue, plus three the console makes itself
@@ -64,9 +88,10 @@ export function onSignedOut(fn: () => void): () => void {
 export interface RequestOptions {
   /** Do not open the step-up dialog (the step-up call itself, or a repeat). */
   noStepUp?: boolean;
-  /** Do not announce a 401 as sign-out (sign-in page probes). */
+  /** Do not announce a 401 as sign-out (sign-in page probes, the support realm). */
   quiet401?: boolean;
-  signal?: AbortSignal;
+  /** The CSRF token to send on unsafe methods; default the tenant session's (setCsrfToken). */
+  csrf?: () => string | null;
 }
 
 async function parseProblem(res: Response): Promise<Problem> {
@@ -81,57 +106,69 @@ async function parseProblem(res: Response): Promise<Problem> {
   return { status: res.status, code: `http_${res.status}`, detail: `The server answered ${res.status} ${res.statusText}.` };
 }
 
-export async function request<T>(method: string, path: string, body?: unknown, o: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (UNSAFE.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
-  } catch (e) {
-    if ((e as Error).name === 'AbortError') throw e;
-    throw new ApiError({ status: 0, code: 'network_error', detail: 'Could not reach the server. Check your connection and try again.' });
-  }
-  if (res.ok) {
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
-  const problem = await parseProblem(res);
-  if (res.status === 401 && problem.code === PROBLEM.step_up_required && stepUpHandler && !o.noStepUp) {
-    if (await stepUpHandler(problem)) return request<T>(method, path, body, { ...o, noStepUp: true });
-    throw new ApiError({ ...problem, code: 'step_up_cancelled', detail: 'The action was not done: it needs a fresh verification.' });
-  }
-  if (res.status === 401 && problem.code === PROBLEM.unauthenticated && !o.quiet401) for (const fn of signedOutListeners) fn();
-  throw new ApiError(problem);
+/**
+ * The fetch under the typed client: same-origin with cookies, CSRF on unsafe methods, a non-2xx
+ * answer thrown as ApiError (so typed calls resolve only with 2xx bodies), step-up and sign-out
+ * as described in the module comment.
+ */
+function transport(o: RequestOptions): Transport {
+  const csrf = o.csrf ?? (() => csrfToken);
+  const send = async (request: Request, stepUpAllowed: boolean): Promise<Response> => {
+    // Kept unsent, so the request can be repeated after step-up (its body is read once).
+    const again = stepUpAllowed ? request.clone() : null;
+    request.headers.set('accept', 'application/json');
+    const token = csrf();
+    if (UNSAFE.has(request.method) && token) request.headers.set('x-csrf-token', token);
+    let res: Response;
+    try {
+      res = await fetch(request, { credentials: 'same-origin' });
+    } catch (e) {
+      if ((e as Error).name === 'AbortError') throw e;
+      throw new ApiError({ status: 0, code: 'network_error', detail: 'Could not reach the server. Check your connection and try again.' });
+    }
+    if (res.ok) return res;
+    const problem = await parseProblem(res);
+    if (res.status === 401 && problem.code === PROBLEM.step_up_required && stepUpHandler && again) {
+      // The step-up rotated the CSRF token: the repeat sends the new one.
+      if (await stepUpHandler(problem)) return send(again, false);
+      throw new ApiError({ ...problem, code: 'step_up_cancelled', detail: 'The action was not done: it needs a fresh verification.' });
+    }
+    if (res.status === 401 && problem.code === PROBLEM.unauthenticated && !o.quiet401) for (const fn of signedOutListeners) fn();
+    throw new ApiError(problem);
+  };
+  return (request) => send(request, !o.noStepUp);
 }
 
-export const api = {
-  get: <T>(path: string, o?: RequestOptions) => request<T>('GET', path, undefined, o),
-  post: <T>(path: string, body?: unknown, o?: RequestOptions) => request<T>('POST', path, body ?? {}, o),
-  put: <T>(path: string, body?: unknown, o?: RequestOptions) => request<T>('PUT', path, body ?? {}, o),
-  del: <T>(path: string, o?: RequestOptions) => request<T>('DELETE', path, undefined, o),
-};
-
-export interface Session {
-  tenant_id: string;
-  user_id: string;
-  email: string;
-  roles: string[];
-  mfa_verified_at: string | null;
-  csrf_token: string;
+/** A typed client with these options; `api` is the one with none. */
+export function apiWith(o: RequestOptions): ApiClient {
+  return createApiClient({ baseUrl: location.origin, fetch: transport(o) });
 }
+
+/** The typed client for the signed-in tenant session. */
+export const api: ApiClient = apiWith({});
+/** The same, without step-up (the step-up and passkey calls themselves). */
+export const apiNoStepUp: ApiClient = apiWith({ noStepUp: true });
+/** The same, where a 401 is an answer and not a sign-out (sign-in, invitations). */
+export const apiQuiet: ApiClient = apiWith({ noStepUp: true, quiet401: true });
+
+/** A 2xx body as `ok` returns it (as sent); `undefined` for answers without one (204). */
+export type Ok<D> = [D] extends [never] ? undefined : AsSent<D>;
+
+/**
+ * The 2xx body of a typed call. The transport has already thrown ApiError for anything else,
+ * so `data` is the answer's typed body (undefined for 204).
+ */
+export async function ok<D>(call: Promise<{ data?: D; response: Response }>): Promise<Ok<D>> {
+  return (await call).data as Ok<D>;
+}
+
+/** The signed-in session as GET /api/v1/auth/session answers it. */
+export type Session = ResponseBody<'/api/v1/auth/session', 'get'>;
 
 /** The signed-in session, or null when there is none. */
 export async function loadSession(): Promise<Session | null> {
   try {
-    const s = await api.get<Session>('/api/v1/auth/session', { quiet401: true });
+    const s = await ok(apiQuiet.GET('/api/v1/auth/session'));
     setCsrfToken(s.csrf_token);
     return s;
   } catch (e) {
@@ -146,7 +183,7 @@ export async function loadSession(): Promise<Session | null> {
 /** POSTs a TOTP code (or recovery code) to the step-up endpoint; the CSRF token rotates. */
 export async function stepUp(code: string): Promise<void> {
   const body = code.length === 6 ? { code } : { recovery_code: code };
-  const r = await api.post<{ csrf_token?: string }>('/api/v1/auth/step-up', body, { noStepUp: true });
+  const r = await ok(apiNoStepUp.POST('/api/v1/auth/step-up', { body }));
   if (r?.csrf_token) setCsrfToken(r.csrf_token);
 }
 
@@ -154,9 +191,4 @@ export async function stepUp(code: string): Promise<void> {
 export function describe(e: unknown): string {
   if (e instanceof ApiError) return e.problem.detail ?? e.message;
   return e instanceof Error ? e.message : String(e);
-}
-
-/** True when the server has no such route yet (a module not deployed on this server). */
-export function isMissingRoute(e: unknown): boolean {
-  return e instanceof ApiError && e.status === 404 && e.code === PROBLEM.not_found;
 }

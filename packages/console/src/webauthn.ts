@@ -6,17 +6,12 @@
  */
 import { browserSupportsWebAuthn, startAuthentication, startRegistration, WebAuthnError } from '@simplewebauthn/browser';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { api, ApiError, PROBLEM, setCsrfToken } from './api';
+import { api, apiNoStepUp, apiQuiet, ApiError, ok, PROBLEM, setCsrfToken, type ResponseBody } from './api';
 
 export type PasskeyOptions = PublicKeyCredentialRequestOptionsJSON;
 
-export interface WebauthnFactor {
-  type: 'webauthn';
-  id: string;
-  name: string;
-  created_at: string;
-  last_used_at: string | null;
-}
+/** A second factor as GET /api/v1/auth/mfa lists it; passkeys have `type: 'webauthn'`. */
+export type WebauthnFactor = ResponseBody<'/api/v1/auth/mfa', 'get'>['factors'][number];
 
 export const webauthnSupported = (): boolean => browserSupportsWebAuthn();
 
@@ -32,23 +27,25 @@ export function webauthnMessage(e: unknown): string | null {
 
 /** Registers a new passkey or security key; answers recovery codes when these are the user's first. */
 export async function registerPasskey(name: string): Promise<{ recovery_codes?: string[] }> {
-  const optionsJSON = await api.post<PublicKeyCredentialCreationOptionsJSON>('/api/v1/auth/webauthn/register/options');
+  // The options' schema is free-form (WebAuthn's own JSON); @simplewebauthn/browser types it.
+  const optionsJSON = (await ok(api.POST('/api/v1/auth/webauthn/register/options'))) as unknown as PublicKeyCredentialCreationOptionsJSON;
   const response = await startRegistration({ optionsJSON });
-  const r = await api.post<{ credential_id: string; recovery_codes?: string[]; csrf_token: string }>('/api/v1/auth/webauthn/register/verify', { response, ...(name ? { name } : {}) });
+  const r = await ok(api.POST('/api/v1/auth/webauthn/register/verify', { body: { response: { ...response }, ...(name ? { name } : {}) } }));
   setCsrfToken(r.csrf_token); // the session rotated
   return r.recovery_codes ? { recovery_codes: r.recovery_codes } : {};
 }
 
 /**
  * Asks the server for assertion options: works for a half-signed-in login (mfa_required) and
- * for step-up. Null when the user has no key (409 no_webauthn_credentials) or the server has
- * no WebAuthn routes, so callers can hide the option.
+ * for step-up. Null when the user has no key (409 no_webauthn_credentials), so callers can
+ * hide the option.
  */
 export async function passkeyOptions(o: { quiet401?: boolean } = {}): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
   try {
-    return await api.post<PublicKeyCredentialRequestOptionsJSON>('/api/v1/auth/webauthn/authenticate/options', undefined, { noStepUp: true, ...o });
+    // Free-form schema (WebAuthn's own JSON), typed by @simplewebauthn/browser.
+    return (await ok((o.quiet401 ? apiQuiet : apiNoStepUp).POST('/api/v1/auth/webauthn/authenticate/options'))) as unknown as PublicKeyCredentialRequestOptionsJSON;
   } catch (e) {
-    if (e instanceof ApiError && (e.code === PROBLEM.no_webauthn_credentials || (e.status === 404 && e.code === PROBLEM.not_found))) return null;
+    if (e instanceof ApiError && e.code === PROBLEM.no_webauthn_credentials) return null;
     throw e;
   }
 }
@@ -60,6 +57,6 @@ export async function verifyWithPasskey(o: { quiet401?: boolean; options?: Publi
   const optionsJSON = o.options ?? (await passkeyOptions({ quiet401: o.quiet401 ?? false }));
   if (!optionsJSON) throw new ApiError({ status: 409, code: PROBLEM.no_webauthn_credentials, detail: 'You have no passkey or security key registered.' });
   const response = await startAuthentication({ optionsJSON });
-  const r = await api.post<{ csrf_token: string }>('/api/v1/auth/webauthn/authenticate/verify', { response }, { noStepUp: true, quiet401: o.quiet401 ?? false });
+  const r = await ok((o.quiet401 ? apiQuiet : apiNoStepUp).POST('/api/v1/auth/webauthn/authenticate/verify', { body: { response: { ...response } } }));
   setCsrfToken(r.csrf_token);
 }

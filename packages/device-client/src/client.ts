@@ -2,6 +2,8 @@
  * The device side of CORE-ENROLL, shared by parapet-agent and parapet-worker: make a key pair
  * on the device, keep the private key in the key store, enroll with a token (the request signed
  * by the new key), then sign every request (RFC 9421, ed25519) and send it over pinned TLS.
+ * Requests go through the generated typed client (`DeviceClient.api`, @parapet/api-client)
+ * over `fetchOver` (transport.ts), which signs each request's final bytes.
  */
 import { createPrivateKey, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -9,7 +11,8 @@ import { dirname } from 'node:path';
 // The httpsig module alone (not the core index), so the single-file worker carries only what it uses.
 import * as httpsig from '@parapet/core/httpsig/index';
 import type { KeyStore, KeyStoreKind } from './keystore.js';
-import { httpsRequest, spkiSha256OfDer, type HttpResponse, type TransportOptions } from './transport.js';
+import { createApiClient, type ApiClient } from '@parapet/api-client';
+import { fetchOver, send, serverKeyOf, spkiSha256OfDer, type HttpResponse, type TransportOptions } from './transport.js';
 
 export type DeviceKind = 'agent' | 'worker';
 
@@ -73,14 +76,15 @@ export function signHeaders(url: URL, method: string, body: Buffer | undefined, 
   return { ...headers, ...sig };
 }
 
-function fail(r: HttpResponse): never {
-  let j: { code?: string; detail?: string } = {};
-  try {
-    j = r.json() ?? {};
-  } catch {
-    /* not JSON */
-  }
-  throw new DeviceRequestError(r.status, j.code ?? `http_${r.status}`, j.detail ?? `The server answered ${r.status}.`);
+/** Throws a typed client's problem answer (`error`, RFC 9457) as DeviceRequestError. */
+function fail(r: { response: Response; error?: unknown }): never {
+  const j = (r.error && typeof r.error === 'object' ? r.error : {}) as { code?: string; detail?: string };
+  throw new DeviceRequestError(r.response.status, j.code ?? `http_${r.response.status}`, j.detail ?? `The server answered ${r.response.status}.`);
+}
+
+/** The typed client of a device: every request signed by `key` as `keyid` and sent under `trust`. */
+function deviceApi(server: string, key: KeyObject, keyid: string, trust: TransportOptions | (() => TransportOptions)): ApiClient {
+  return createApiClient({ baseUrl: new URL(server).origin, fetch: fetchOver(trust, (url, method, body) => signHeaders(url, method, body, key, keyid)) });
 }
 
 export interface EnrollOptions {
@@ -100,6 +104,8 @@ export interface EnrollOptions {
 }
 
 export class DeviceClient {
+  private typed: { server: string; api: ApiClient } | undefined;
+
   private constructor(
     readonly state: DeviceState,
     private readonly key: KeyObject,
@@ -107,6 +113,19 @@ export class DeviceClient {
     private readonly statePath: string,
     private readonly ca?: string | string[],
   ) {}
+
+  /**
+   * The typed API client of this device (@parapet/api-client) for `state.server`: requests
+   * signed by the device key, sent over TLS pinned to `state.pins` (read at each request, so
+   * refreshed pins apply at once).
+   */
+  get api(): ApiClient {
+    if (this.typed?.server !== this.state.server) {
+      const trust = () => ({ ca: this.ca, pins: this.state.pins, servername: this.state.servername });
+      this.typed = { server: this.state.server, api: deviceApi(this.state.server, this.key, this.state.keyid, trust) };
+    }
+    return this.typed.api;
+  }
 
   /** Loads an enrolled device (state file plus key from the store). */
   static async open(o: { statePath: string; store: KeyStore; ca?: string | string[] }): Promise<DeviceClient> {
@@ -120,34 +139,36 @@ export class DeviceClient {
   static async enroll(o: EnrollOptions): Promise<DeviceClient> {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const raw = publicKey.export({ format: 'jwk' }).x!;
-    const url = new URL('/api/v1/devices/enroll', o.server);
-    const body = Buffer.from(
-      JSON.stringify({ token: o.token, kind: o.kind, name: o.name, public_key: raw, key_store: o.store.kind, ...(o.version ? { version: o.version } : {}), ...(o.platform ? { platform: o.platform } : {}) }),
-    );
     const transport: TransportOptions = { ca: o.ca, pins: o.expectPin ? [o.expectPin] : [], servername: o.servername };
-    const r = await httpsRequest(url, 'POST', signHeaders(url, 'POST', body, privateKey, 'enroll'), body, transport);
-    if (r.status !== 201) fail(r);
-    const j = r.json() as { device_id: string; tenant_id: string; keyid: string; pins: { current: string; backup: string } };
+    const r = await deviceApi(o.server, privateKey, 'enroll', transport).POST('/api/v1/devices/enroll', {
+      body: { token: o.token, kind: o.kind, name: o.name, public_key: raw, key_store: o.store.kind, ...(o.version ? { version: o.version } : {}), ...(o.platform ? { platform: o.platform } : {}) },
+    });
+    if (r.response.status !== 201 || !r.data) fail(r);
+    const j = r.data as { device_id: string; tenant_id: string; keyid: string; pins: { current: string; backup: string } };
     // The pins must describe the key we just talked to; otherwise something sits in between.
-    const seen = spkiSha256OfDer(r.serverKey.export({ type: 'spki', format: 'der' }));
-    if (j.pins.current !== seen) throw new Error('The server sent a pin that does not match the certificate of this connection; refusing to enroll.');
+    const seen = spkiSha256OfDer(serverKeyOf(r.response)!.export({ type: 'spki', format: 'der' }));
+    if (j.pins?.current !== seen) throw new Error('The server sent a pin that does not match the certificate of this connection; refusing to enroll.');
     await o.store.save(privateKey.export({ type: 'pkcs8', format: 'der' }));
     const state: DeviceState = { server: o.server, tenantId: j.tenant_id, deviceId: j.device_id, keyid: j.keyid, kind: o.kind, pins: [j.pins.current, j.pins.backup], servername: o.servername, keyStore: o.store.kind, keyStoreNote: o.store.fallbackReason };
     await saveState(o.statePath, state);
     return new DeviceClient(state, privateKey, o.store, o.statePath, o.ca);
   }
 
-  /** A signed request over pinned TLS. Throws PinMismatchError or DeviceRequestError. */
+  /**
+   * A signed request over pinned TLS to a path given whole, with any JSON body: for callers
+   * that must send what the typed client would not (tests of the server's refusals). Everything
+   * else uses `api`. Throws PinMismatchError or the socket's errors.
+   */
   async request(method: string, path: string, json?: unknown): Promise<HttpResponse> {
     const url = new URL(path, this.state.server);
     const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
-    return httpsRequest(url, method, signHeaders(url, method, body, this.key, this.state.keyid), body, { ca: this.ca, pins: this.state.pins, servername: this.state.servername });
+    return send(url, method, signHeaders(url, method, body, this.key, this.state.keyid), body, { ca: this.ca, pins: this.state.pins, servername: this.state.servername });
   }
 
   async heartbeat(status: { version?: string; platform?: string } = {}): Promise<{ device_id: string; status: string; server_time: string }> {
-    const r = await this.request('POST', '/api/v1/devices/heartbeat', { ...status, key_store: this.store.kind });
-    if (r.status !== 200) fail(r);
-    return r.json();
+    const r = await this.api.POST('/api/v1/devices/heartbeat', { body: { ...status, key_store: this.store.kind } });
+    if (r.response.status !== 200 || !r.data) fail(r);
+    return r.data as { device_id: string; status: string; server_time: string };
   }
 
   /**
@@ -155,10 +176,10 @@ export class DeviceClient {
    * pinned) connection, newer than the last one, and still containing that key's pin.
    */
   async refreshPins(): Promise<string[]> {
-    const r = await this.request('GET', '/api/v1/devices/pins');
-    if (r.status !== 200) fail(r);
-    const a = r.json() as { payload: string; signature: string };
-    this.state.pins = acceptPinAnnouncement(a, r.serverKey, this.state.pinsIssuedAt);
+    const r = await this.api.GET('/api/v1/devices/pins');
+    if (r.response.status !== 200 || !r.data) fail(r);
+    const a = r.data as { payload: string; signature: string };
+    this.state.pins = acceptPinAnnouncement(a, serverKeyOf(r.response)!, this.state.pinsIssuedAt);
     this.state.pinsIssuedAt = JSON.parse(Buffer.from(a.payload, 'base64').toString('utf8')).issued_at;
     await saveState(this.statePath, this.state);
     return this.state.pins;

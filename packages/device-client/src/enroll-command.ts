@@ -102,18 +102,12 @@ async function retireOld(kind: DeviceKind, dir: string, old: Awaited<ReturnType<
   }
   let r;
   try {
-    r = await c.request('POST', '/api/v1/devices/self/revoke');
+    r = await c.api.POST('/api/v1/devices/self/revoke');
   } catch (e) {
     throw new UsageError(`Could not revoke the old identity ${old.deviceId} at ${old.server} (${(e as Error).message.replace(/\.$/, '')}); ${adminHint}.`);
   }
   let code = 'ok';
-  if (r.status !== 200) {
-    try {
-      code = String((r.json() as { code?: string }).code ?? r.status);
-    } catch {
-      code = String(r.status);
-    }
-  }
+  if (r.response.status !== 200) code = String((r.error as { code?: string } | undefined)?.code ?? r.response.status);
   if (code !== 'ok' && code !== 'device_revoked') throw new UsageError(`The server refused to revoke the old identity ${old.deviceId} (${code}); ${adminHint}.`);
   io.out(`Revoked the previous identity ${old.deviceId}${code === 'device_revoked' ? ' (it was revoked already)' : ''}.`);
 }

@@ -1,7 +1,15 @@
 /**
- * HTTPS with public-key pinning: every connection's server certificate must have an SPKI
- * SHA-256 in the pin set, checked in checkServerIdentity (after the usual chain and name
- * checks), so a certificate that chains to a trusted CA but carries another key is refused.
+ * The one pinned HTTPS transport of Parapet's Node clients (agent, worker, CLI):
+ *
+ * - `httpsRequest`: public-key pinning on top of chain validation: every connection's server
+ *   certificate must have an SPKI SHA-256 in the pin set, checked in checkServerIdentity (after
+ *   the usual chain and name checks), so a certificate that chains to a trusted CA but carries
+ *   another key is refused. An empty pin set is chain validation alone.
+ * - `httpsRequestPinnedKey`: the key pin alone, checked on `secureConnect` before one byte of
+ *   the request is written (a local server with a self-signed certificate).
+ * - `send` picks one of them for a `Trust`; `fetchOver` makes a fetch-compatible function of it
+ *   for the generated typed client (@parapet/api-client), optionally signing each request.
+ *
  * No connection reuse and no TLS session cache: each request is a fresh, fully checked handshake.
  */
 import { createHash, type KeyObject } from 'node:crypto';
@@ -10,6 +18,7 @@ import { request as httpRequest } from 'node:http';
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import type { Transport } from '@parapet/api-client';
 
 export class PinMismatchError extends Error {
   override name = 'PinMismatchError';
@@ -143,4 +152,51 @@ export async function httpsRequestPinnedKey(url: URL, method: string, headers: R
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** How a request's server is trusted: a key pin alone (`pin`), or pins on top of a chain. */
+export type Trust = PinnedKeyOptions | TransportOptions;
+
+/**
+ * One HTTPS request under `trust`: `httpsRequestPinnedKey` for `{ pin }`, else `httpsRequest`.
+ * @throws PinMismatchError when the server's key is not pinned; the socket's errors otherwise.
+ */
+export function send(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, trust: Trust): Promise<HttpResponse> {
+  return 'pin' in trust ? httpsRequestPinnedKey(url, method, headers, body, trust) : httpsRequest(url, method, headers, body, trust);
+}
+
+/** Headers to add to a request (for example an RFC 9421 signature), given its final bytes. */
+export type RequestSigner = (url: URL, method: string, body: Buffer | undefined) => Record<string, string>;
+
+const serverKeys = new WeakMap<Response, KeyObject>();
+
+/** The server certificate's public key of the connection a `fetchOver` response came over. */
+export function serverKeyOf(res: Response): KeyObject | undefined {
+  return serverKeys.get(res);
+}
+
+/**
+ * A fetch-compatible function (Request → Response) that sends each request with `send` under
+ * `trust` (or what `trust()` answers at that request), after adding the headers `sign` returns for its method, URL and body bytes. This is
+ * the transport the typed client (@parapet/api-client) runs over in Node; `serverKeyOf` gives
+ * the key each answer came with.
+ */
+export function fetchOver(trust: Trust | (() => Trust), sign?: RequestSigner): Transport {
+  return async (request) => {
+    const url = new URL(request.url);
+    const bytes = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
+    const body = bytes?.length ? bytes : undefined;
+    const headers: Record<string, string> = {};
+    request.headers.forEach((v, k) => {
+      headers[k] = v;
+    });
+    Object.assign(headers, sign?.(url, request.method, body));
+    const r = await send(url, request.method, headers, body, typeof trust === 'function' ? trust() : trust);
+    const out = new Headers();
+    for (const [k, v] of Object.entries(r.headers)) for (const x of v === undefined ? [] : Array.isArray(v) ? v : [v]) out.append(k, x);
+    // A 204/205/304 answer must not carry a body.
+    const res = new Response(r.status === 204 || r.status === 205 || r.status === 304 ? null : r.body, { status: r.status, headers: out });
+    serverKeys.set(res, r.serverKey);
+    return res;
+  };
 }

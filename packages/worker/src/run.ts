@@ -22,6 +22,7 @@ import type { SafetyProfile } from '@parapet/core/probe/profile';
 import type { ProbeResultInput } from '@parapet/core/probe/results';
 import type { ProbeType } from '@parapet/core/probe/scope';
 import { parseCidr } from '@parapet/core/probe/cidr';
+import type { DeviceClient } from '@parapet/device-client/client';
 import { checkAddress, checkJob, JobRefused, systemResolver, type CheckedJob, type LeasedJob, type PlannedTarget, type Resolver } from './job-checks.js';
 import { RateLimiter, RttTimeout, runPool, Semaphore } from './limiter.js';
 import { tcpConnect } from './probes/tcp-connect.js';
@@ -30,10 +31,10 @@ import { tlsProbe } from './probes/tls.js';
 import { httpHeaders } from './probes/http-headers.js';
 import type { ProbeLimits, ProbeOutput } from './probes/types.js';
 
-/** What the runner needs from the device client: signed requests and the device's tenant. */
+/** What the runner needs from the device client: its typed, signing API client and the device's tenant. */
 export interface JobClient {
   state: { tenantId: string; deviceId: string };
-  request(method: string, path: string, json?: unknown): Promise<{ status: number; body: Buffer; json(): any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  api: DeviceClient['api'];
 }
 
 export interface RunOptions {
@@ -67,9 +68,10 @@ class LeaseLost extends Error {
   override name = 'LeaseLost';
 }
 
-async function call(c: JobClient, path: string, body: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const r = await c.request('POST', path, body);
-  return { status: r.status, json: r.body.length ? r.json() : undefined };
+/** A typed call's status and body (the 2xx body, or the problem document). */
+async function answer(call: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = await call;
+  return { status: r.response.status, json: r.data ?? r.error };
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -79,11 +81,11 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
   const log = o.log ?? (() => undefined);
   const leaseSeconds = o.leaseSeconds ?? 60;
   // The profile this worker runs under goes with every lease; the server records it with the run.
-  const lease = await call(o.client, '/api/v1/probe/jobs/lease', { lease_seconds: leaseSeconds, safety_profile: { version: o.profile.version, sha256: sha256(canonicalJson(o.profile)) } });
+  const lease = await answer(o.client.api.POST('/api/v1/probe/jobs/lease', { body: { lease_seconds: leaseSeconds, safety_profile: { version: o.profile.version, sha256: sha256(canonicalJson(o.profile)) } } }));
   if (lease.status === 204) return { status: 'idle' };
   if (lease.status !== 200) throw new Error(`The server refused the lease request (${lease.json?.code ?? lease.status}).`);
   const job = lease.json as LeasedJob;
-  const base = `/api/v1/probe/jobs/${job.lease_id}`;
+  const at = { params: { path: { lease: job.lease_id } } };
   const resolve = o.resolve ?? systemResolver;
   log(`Leased scan ${job.scan.id} (lease ${job.lease_id}).`);
 
@@ -92,7 +94,7 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
     checked = await checkJob(job, o.client.state.tenantId, o.profile, resolve);
   } catch (e) {
     if (!(e instanceof JobRefused)) throw e;
-    await call(o.client, `${base}/refuse`, { code: e.code, detail: e.message });
+    await answer(o.client.api.POST('/api/v1/probe/jobs/{lease}/refuse', { ...at, body: { code: e.code, detail: e.message } }));
     log(`Refused scan ${job.scan.id}: ${e.message}`);
     return { status: 'refused', scanId: job.scan.id, detail: e.message };
   }
@@ -118,7 +120,7 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
       if (killed()) return;
       let r;
       try {
-        r = await call(o.client, `${base}/results`, { batch_id: batchId, results });
+        r = await answer(o.client.api.POST('/api/v1/probe/jobs/{lease}/results', { ...at, body: { batch_id: batchId, results } }));
       } catch (e) {
         if (attempt >= 5) throw e;
         await sleep(200 * 2 ** attempt);
@@ -144,7 +146,7 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
   };
   const flushTimer = setInterval(() => void flush(true).catch(() => undefined), o.flushMs ?? 250);
   const renewTimer = setInterval(() => {
-    void call(o.client, `${base}/renew`, { lease_seconds: leaseSeconds, planned_probes: planned })
+    void answer(o.client.api.POST('/api/v1/probe/jobs/{lease}/renew', { ...at, body: { lease_seconds: leaseSeconds, planned_probes: planned } }))
       .then((r) => {
         if (r.status !== 200) stop.abort(new LeaseLost(r.json?.detail ?? 'lease lost'));
       })
@@ -221,7 +223,7 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
     const phase2Types = (['banner', 'tls', 'http_headers'] as const).filter(wants);
     planned = checked.targets.length * checked.ports.length * (wants('tcp_connect') ? 1 : 0);
     // The plan goes to the server at once, so progress and ETA show from the first result.
-    if (planned) void call(o.client, `${base}/renew`, { lease_seconds: leaseSeconds, planned_probes: planned }).catch(() => undefined);
+    if (planned) void answer(o.client.api.POST('/api/v1/probe/jobs/{lease}/renew', { ...at, body: { lease_seconds: leaseSeconds, planned_probes: planned } })).catch(() => undefined);
 
     // ---- connect phase ----
     if (wants('tcp_connect')) {
@@ -293,7 +295,7 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
       const open: Array<{ t: PlannedTarget; port: number }> = [];
       for (const t of checked.targets) for (const port of checked.ports) if (!wants('tcp_connect') || done.get(`${t.address}|${port}|tcp_connect`) === 'open') open.push({ t, port });
       planned += open.length * phase2Types.length;
-      void call(o.client, `${base}/renew`, { lease_seconds: leaseSeconds, planned_probes: planned }).catch(() => undefined);
+      void answer(o.client.api.POST('/api/v1/probe/jobs/{lease}/renew', { ...at, body: { lease_seconds: leaseSeconds, planned_probes: planned } })).catch(() => undefined);
       await Promise.all(
         open.map(async ({ t, port }) => {
           const key = (type: string) => `${t.address}|${port}|${type}`;
@@ -331,7 +333,7 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
     if (stop.signal.aborted) throw stop.signal.reason;
     await flush(true);
     if (stop.signal.aborted) throw stop.signal.reason;
-    const fin = await call(o.client, `${base}/finish`, { outcome: 'finished' });
+    const fin = await answer(o.client.api.POST('/api/v1/probe/jobs/{lease}/finish', { ...at, body: { outcome: 'finished' } }));
     if (fin.status !== 200) throw new LeaseLost(fin.json?.detail ?? `finish answered ${fin.status}`);
     log(`Finished scan ${job.scan.id}: ${reported} results, ${fin.json.findings} findings.`);
     return { status: 'finished', scanId: job.scan.id, probes: reported, attempts: limiter.released };
@@ -340,12 +342,12 @@ export async function runJob(o: RunOptions): Promise<RunOutcome> {
     if (e instanceof JobRefused || refusal) {
       const r = refusal ?? (e as JobRefused);
       await flushing.catch(() => undefined);
-      await call(o.client, `${base}/refuse`, { code: r.code, detail: r.message }).catch(() => undefined);
+      await answer(o.client.api.POST('/api/v1/probe/jobs/{lease}/refuse', { ...at, body: { code: r.code, detail: r.message } })).catch(() => undefined);
       log(`Refused scan ${job.scan.id} at probe time: ${r.message}`);
       return { status: 'refused', scanId: job.scan.id, detail: r.message, probes: reported };
     }
     if (e instanceof LeaseLost || stop.signal.aborted) return { status: 'lost', scanId: job.scan.id, detail: (e as Error).message, probes: reported };
-    await call(o.client, `${base}/finish`, { outcome: 'failed', reason: (e as Error).message.slice(0, 900) }).catch(() => undefined);
+    await answer(o.client.api.POST('/api/v1/probe/jobs/{lease}/finish', { ...at, body: { outcome: 'failed', reason: (e as Error).message.slice(0, 900) } })).catch(() => undefined);
     return { status: 'failed', scanId: job.scan.id, detail: (e as Error).message, probes: reported };
   } finally {
     clearInterval(flushTimer);

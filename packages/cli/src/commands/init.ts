@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { httpsRequestPinnedKey, PinMismatchError } from '@parapet/device-client/transport';
+import { createApiClient, type RequestBody } from '@parapet/api-client';
+import { fetchOver, PinMismatchError } from '@parapet/device-client/transport';
 import { createOrganisation, dataPaths, readServerInfo, ProblemError, slugify } from '@parapet/server';
 import { CliError, type Command } from '../command.js';
 import { cliConfig, describeTarget, withDatabase } from '../context.js';
@@ -18,10 +19,11 @@ async function readPasswordFile(path: string): Promise<string> {
  * POST to a running embedded server, trusting exactly the key it recorded in the data dir:
  * the pin is checked on the TLS connection before the bootstrap token or the password is sent.
  */
-async function postToServer(url: string, pin: string, token: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function postToServer(url: string, pin: string, token: string, body: RequestBody<'/api/v1/bootstrap/organisations', 'post'>): Promise<{ status: number; json: Record<string, unknown> }> {
   try {
-    const r = await httpsRequestPinnedKey(new URL('/api/v1/bootstrap/organisations', url), 'POST', { 'content-type': 'application/json', authorization: `Bearer ${token}` }, Buffer.from(JSON.stringify(body)), { pin });
-    return { status: r.status, json: (r.json() as Record<string, unknown> | undefined) ?? {} };
+    const api = createApiClient({ baseUrl: url, fetch: fetchOver({ pin }) });
+    const r = await api.POST('/api/v1/bootstrap/organisations', { body, headers: { authorization: `Bearer ${token}` } });
+    return { status: r.response.status, json: (r.data ?? r.error ?? {}) as Record<string, unknown> };
   } catch (e) {
     if (e instanceof PinMismatchError) throw new CliError('The server on the recorded port is not the one that wrote the data dir (its key does not match the recorded pin); nothing was sent to it.');
     throw e;
@@ -45,7 +47,7 @@ export const init: Command = {
     if (running) {
       // PGlite is single-process: go through the running server's bootstrap API.
       const token = (await readFile(dataPaths(config.dataDir).bootstrapToken, 'utf8')).trim();
-      const r = await postToServer(running.url, running.spkiSha256, token, { name: org, slug, admin_email: email, admin_password: password, admin_name: values.name });
+      const r = await postToServer(running.url, running.spkiSha256, token, { name: org, slug, admin_email: email, admin_password: password, ...(values.name ? { admin_name: values.name as string } : {}) });
       if (r.status !== 201) throw new CliError(String(r.json.detail ?? `The server answered ${r.status}.`));
       result = { tenantId: String(r.json.tenant_id), slug: String(r.json.slug), adminId: String(r.json.admin_id) };
     } else {

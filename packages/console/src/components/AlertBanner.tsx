@@ -1,16 +1,12 @@
 import { useEffect, useState } from 'react';
-import { api, describe } from '../api';
+import { api, apiWith, describe, ok, type ResponseBody } from '../api';
 import { hasRole, useSession } from '../session';
 import { formatTime } from '../useAsync';
 
-interface Alert {
-  id: string;
-  actor_name: string | null;
-  actor_id: string;
-  count: number;
-  median: number;
-  detected_at: string;
-}
+type Alert = NonNullable<ResponseBody<'/api/v1/governance/alerts', 'get'>['alerts']>[number];
+
+/** Polling is not the user's action: a 401 here is left to the page's own requests to announce. */
+const poll = apiWith({ quiet401: true });
 
 /** How often the banner asks for new anomaly alerts (ms). */
 const POLL_MS = 30_000;
@@ -30,7 +26,7 @@ export function AlertBanner() {
     if (!visible) return;
     let stop = false;
     const load = () =>
-      api.get<{ alerts: Alert[] }>('/api/v1/governance/alerts?open=true', { quiet401: true }).then(
+      ok(poll.GET('/api/v1/governance/alerts', { params: { query: { open: true } } })).then(
         (r) => !stop && setAlerts(r.alerts),
         () => undefined,
       );
@@ -55,7 +51,7 @@ export function AlertBanner() {
               type="button"
               className="btn btn-small"
               onClick={() =>
-                void api.post(`/api/v1/governance/alerts/${a.id}/acknowledge`, {}).then(
+                void ok(api.POST('/api/v1/governance/alerts/{id}/acknowledge', { params: { path: { id: a.id } } })).then(
                   () => setAlerts((x) => x.filter((y) => y.id !== a.id)),
                   (e) => setError(describe(e)),
                 )

@@ -1,18 +1,12 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, describe, setCsrfToken } from '../api';
+import { apiQuiet, describe, ok, setCsrfToken, type ResponseBody } from '../api';
 import { rememberOrg } from '../session';
 import { navigate } from '../router';
 import { Notice } from '../components/States';
 import { roleName } from '../components/Shell';
 import { TotpEnrolment } from './SignIn';
 
-interface InvitationInfo {
-  org_name: string;
-  org_slug: string;
-  email: string;
-  roles: string[];
-  expires_at: string;
-}
+type InvitationInfo = ResponseBody<'/api/v1/invitations/lookup', 'post'>;
 
 /**
  * The page an invitation link opens (`/invite#pinv_…`). The token is in the fragment, which
@@ -39,7 +33,7 @@ export function AcceptInvitePage({ onSignedIn }: { onSignedIn: () => Promise<voi
       setProblem('This page needs the whole invitation link, including the part after “#”.');
       return;
     }
-    api.post<InvitationInfo>('/api/v1/invitations/lookup', { token }, { quiet401: true }).then(setInfo, (e) => setProblem(describe(e)));
+    ok(apiQuiet.POST('/api/v1/invitations/lookup', { body: { token } })).then(setInfo, (e) => setProblem(describe(e)));
   }, [token]);
 
   const submit = async (e: FormEvent) => {
@@ -48,7 +42,7 @@ export function AcceptInvitePage({ onSignedIn }: { onSignedIn: () => Promise<voi
     setBusy(true);
     setError(null);
     try {
-      const r = await api.post<{ state: string; csrf_token: string; org_slug: string }>('/api/v1/invitations/accept', { token, password, ...(name.trim() ? { display_name: name.trim() } : {}) }, { quiet401: true });
+      const r = await ok(apiQuiet.POST('/api/v1/invitations/accept', { body: { token, password, ...(name.trim() ? { display_name: name.trim() } : {}) } }));
       setCsrfToken(r.csrf_token);
       rememberOrg(r.org_slug);
       setPassword('');

@@ -1,30 +1,13 @@
 import { useState } from 'react';
-import { api, describe } from '../api';
+import { api, describe, ok, type ResponseBody } from '../api';
 import { hasRole, useSession } from '../session';
 import { formatTime, useAsync } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { ConfirmDialog } from '../components/Dialog';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 
-interface Review {
-  id: string;
-  title: string;
-  opened_at: string;
-  due_at: string;
-  reviewers: string[];
-  status: 'open' | 'signed_off';
-  overdue: boolean;
-  signed_off_at: string | null;
-  counts: { total: number; pending: number; confirmed: number; revoked: number };
-}
-interface Item {
-  id: number;
-  kind: string;
-  label: string;
-  decision: 'pending' | 'confirmed' | 'revoked';
-  decided_at: string | null;
-  note: string | null;
-}
+type Review = ResponseBody<'/api/v1/governance/reviews', 'get'>['reviews'][number];
+type Item = ResponseBody<'/api/v1/governance/reviews/{id}', 'get'>['items'][number];
 
 const KIND_NAMES: Record<string, string> = {
   role: 'Role',
@@ -40,7 +23,7 @@ const KIND_NAMES: Record<string, string> = {
 /** Access reviews (CORE-REVIEW): open one, decide each line, sign off, download the signed evidence. */
 export function AccessReviewsPage() {
   const { session } = useSession();
-  const [list, reload] = useAsync((signal) => api.get<{ reviews: Review[] }>('/api/v1/governance/reviews', { signal }), []);
+  const [list, reload] = useAsync((signal) => ok(api.GET('/api/v1/governance/reviews', { signal })), []);
   const [selected, setSelected] = useState<string | null>(null);
   const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const canOpen = hasRole(session, 'admin');
@@ -49,7 +32,7 @@ export function AccessReviewsPage() {
     setMsg(null);
     try {
       const quarter = `Q${Math.floor(new Date().getMonth() / 3) + 1} ${new Date().getFullYear()}`;
-      const r = await api.post<Review>('/api/v1/governance/reviews', { title: `Access review ${quarter}` });
+      const r = await ok(api.POST('/api/v1/governance/reviews', { body: { title: `Access review ${quarter}` } }));
       setSelected(r.id);
       reload();
       setMsg({ kind: 'success', text: `Opened “${r.title}” with ${r.counts.total} lines to review.` });
@@ -103,7 +86,7 @@ export function AccessReviewsPage() {
 
 function ReviewDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
   const { session } = useSession();
-  const [state, reload] = useAsync((signal) => api.get<{ review: Review; items: Item[] }>(`/api/v1/governance/reviews/${id}`, { signal }), [id]);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/governance/reviews/{id}', { params: { path: { id } }, signal })), [id]);
   const [revoking, setRevoking] = useState<Item | null>(null);
   const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   if (state.status === 'loading') return <Loading label="Loading the review…" />;
@@ -113,14 +96,14 @@ function ReviewDetail({ id, onChanged }: { id: string; onChanged: () => void }) 
 
   async function decide(item: Item, decision: 'confirmed' | 'revoked') {
     setMsg(null);
-    await api.post(`/api/v1/governance/reviews/${id}/items/${item.id}/decision`, { decision });
+    await ok(api.POST('/api/v1/governance/reviews/{id}/items/{item}/decision', { params: { path: { id, item: item.id } }, body: { decision } }));
     reload();
     onChanged();
   }
   async function signOff() {
     setMsg(null);
     try {
-      await api.post(`/api/v1/governance/reviews/${id}/sign-off`, {});
+      await ok(api.POST('/api/v1/governance/reviews/{id}/sign-off', { params: { path: { id } } }));
       setMsg({ kind: 'success', text: 'Signed off. The signed evidence is ready to download.' });
       reload();
       onChanged();
@@ -129,7 +112,7 @@ function ReviewDetail({ id, onChanged }: { id: string; onChanged: () => void }) 
     }
   }
   async function download() {
-    const env = await api.get<unknown>(`/api/v1/governance/reviews/${id}/evidence`);
+    const env = await ok(api.GET('/api/v1/governance/reviews/{id}/evidence', { params: { path: { id } } }));
     const url = URL.createObjectURL(new Blob([JSON.stringify(env, null, 2)], { type: 'application/json' }));
     const a = document.createElement('a');
     a.href = url;

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api, describe, isMissingRoute } from '../api';
+import { api, describe, ok, type ResponseBody } from '../api';
 import { useSession } from '../session';
 import { formatTime, useAsync } from '../useAsync';
 import { DataTable } from '../components/DataTable';
@@ -10,15 +10,7 @@ import { TotpEnrolment } from './SignIn';
 import { navigate } from '../router';
 import { PasskeysSection } from './AccountPasskeys';
 
-interface SessionRow {
-  id: string;
-  current: boolean;
-  created_at: string;
-  last_seen_at: string;
-  expires_at: string;
-  ip: string | null;
-  user_agent: string | null;
-}
+type SessionRow = ResponseBody<'/api/v1/auth/sessions', 'get'>['sessions'][number];
 
 export function AccountPage() {
   const { session } = useSession();
@@ -46,16 +38,16 @@ export function AccountPage() {
 
 function MfaSection() {
   const { refresh } = useSession();
-  const [state, reload] = useAsync((signal) => api.get<{ factors: { type: string; confirmed_at: string | null; created_at: string }[]; recovery_codes_remaining: number }>('/api/v1/auth/mfa', { signal }), []);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/auth/mfa', { signal })), []);
   const [enrolling, setEnrolling] = useState(false);
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [newCodes, setNewCodes] = useState<string[] | null>(null);
 
-  const act = async (fn: () => Promise<unknown>, ok: string) => {
+  const act = async (fn: () => Promise<unknown>, done: string) => {
     setMessage(null);
     try {
       await fn();
-      setMessage({ kind: 'success', text: ok });
+      setMessage({ kind: 'success', text: done });
       reload();
     } catch (e) {
       setMessage({ kind: 'error', text: describe(e) });
@@ -64,7 +56,6 @@ function MfaSection() {
 
   let body;
   if (state.status === 'loading') body = <Loading label="Loading your sign-in methods…" />;
-  else if (state.status === 'error' && isMissingRoute(state.error)) body = <p className="muted">Two-step verification settings are not available on this server yet.</p>;
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
   else {
     const totp = state.data.factors.find((f) => f.type === 'totp' && f.confirmed_at);
@@ -77,10 +68,10 @@ function MfaSection() {
           <RecoveryCodeList codes={newCodes} label="New recovery codes" />
         ) : null}
         <div className="button-row">
-          <button type="button" className="btn" onClick={() => void act(async () => setNewCodes((await api.post<{ recovery_codes: string[] }>('/api/v1/auth/mfa/recovery-codes')).recovery_codes), 'New recovery codes issued; the old ones no longer work.')}>
+          <button type="button" className="btn" onClick={() => void act(async () => setNewCodes((await ok(api.POST('/api/v1/auth/mfa/recovery-codes'))).recovery_codes), 'New recovery codes issued; the old ones no longer work.')}>
             New recovery codes
           </button>
-          <button type="button" className="btn btn-danger" onClick={() => void act(() => api.del('/api/v1/auth/mfa/totp'), 'Authenticator removed.')}>
+          <button type="button" className="btn btn-danger" onClick={() => void act(() => ok(api.DELETE('/api/v1/auth/mfa/totp')), 'Authenticator removed.')}>
             Remove authenticator
           </button>
         </div>
@@ -114,31 +105,24 @@ function MfaSection() {
 }
 
 function SessionsSection() {
-  const { session } = useSession();
-  const [state, reload] = useAsync((signal) => api.get<{ sessions: SessionRow[] }>('/api/v1/auth/sessions', { signal }), []);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/auth/sessions', { signal })), []);
   const [error, setError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
 
   const everywhere = async () => {
     setError(null);
     try {
-      await api.post('/api/v1/auth/logout-all');
+      await ok(api.POST('/api/v1/auth/logout-all'));
       navigate('/sign-in');
       location.reload();
     } catch (e) {
-      setError(isMissingRoute(e) ? 'Signing out everywhere is not available on this server yet; use Sign out above.' : describe(e));
+      setError(describe(e));
       setConfirming(false);
     }
   };
 
   let body;
   if (state.status === 'loading') body = <Loading label="Loading your sessions…" />;
-  else if (state.status === 'error' && isMissingRoute(state.error))
-    body = (
-      <p className="muted">
-        The list of sessions is not available on this server yet. This session belongs to {session.email}.
-      </p>
-    );
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
   else
     body = (

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, describe, isMissingRoute } from '../api';
+import { api, describe, ok } from '../api';
 import { useSession } from '../session';
 import { formatTime, useAsync } from '../useAsync';
 import { DataTable } from '../components/DataTable';
@@ -11,7 +11,7 @@ import { registerPasskey, webauthnMessage, webauthnSupported, type WebauthnFacto
 export function PasskeysSection({ onChange }: { onChange?: () => void }) {
   const { refresh } = useSession();
   const [state, reload] = useAsync(
-    async (signal) => (await api.get<{ factors: { type: string }[] }>('/api/v1/auth/mfa', { signal })).factors.filter((f): f is WebauthnFactor => f.type === 'webauthn'),
+    async (signal) => (await ok(api.GET('/api/v1/auth/mfa', { signal }))).factors.filter((f) => f.type === 'webauthn'),
     [],
   );
   const [name, setName] = useState('');
@@ -46,7 +46,7 @@ export function PasskeysSection({ onChange }: { onChange?: () => void }) {
     setConfirming(null);
     try {
       // Needs step-up: the API client opens the dialog on step_up_required and repeats this.
-      await api.del(`/api/v1/auth/webauthn/credentials/${k.id}`);
+      await ok(api.DELETE('/api/v1/auth/webauthn/credentials/{id}', { params: { path: { id: k.id } } }));
       setMessage({ kind: 'success', text: `Removed ${k.name || 'the key'}.` });
       reload();
       onChange?.();
@@ -57,7 +57,6 @@ export function PasskeysSection({ onChange }: { onChange?: () => void }) {
 
   let body;
   if (state.status === 'loading') body = <Loading label="Loading your passkeys…" />;
-  else if (state.status === 'error' && isMissingRoute(state.error)) body = <p className="muted">Passkeys are not available on this server yet.</p>;
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
   else
     body = (

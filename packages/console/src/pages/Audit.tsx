@@ -1,28 +1,12 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, describe, isMissingRoute } from '../api';
+import { api, describe, ok, type Query, type ResponseBody } from '../api';
 import { useAsync, formatTime } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 
-interface Entry {
-  seq: number;
-  at: string;
-  actor_type: string;
-  actor_id: string;
-  actor_name: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  purpose: string | null;
-  outcome: 'success' | 'failure' | 'denied';
-  details: Record<string, unknown>;
-}
-interface Page {
-  entries: Entry[];
-  next_before_seq: number | null;
-}
+type Page = ResponseBody<'/api/v1/audit/search', 'get'>;
+type Entry = NonNullable<Page['entries']>[number];
+type SearchQuery = Query<'/api/v1/audit/search', 'get'>;
 interface Filters {
   actor: string;
   action: string;
@@ -36,15 +20,15 @@ const NO_FILTERS: Filters = { actor: '', action: '', target: '', outcome: '', si
 /** A name when the entry has one; otherwise type and id (UUIDs shortened, other ids whole). */
 const actorLabel = (e: Entry) => e.actor_name ?? `${e.actor_type}:${/^[0-9a-f]{8}-[0-9a-f-]{27}$/.test(e.actor_id) ? e.actor_id.slice(0, 8) : e.actor_id}`;
 
-function query(f: Filters, beforeSeq?: number): string {
-  const q = new URLSearchParams();
-  for (const k of ['actor', 'action', 'target', 'outcome'] as const) if (f[k].trim()) q.set(k, f[k].trim());
+function query(f: Filters, beforeSeq?: number): SearchQuery {
+  const q: SearchQuery = { limit: 50 };
+  for (const k of ['actor', 'action', 'target'] as const) if (f[k].trim()) q[k] = f[k].trim();
+  if (f.outcome.trim()) q.outcome = f.outcome.trim() as SearchQuery['outcome'];
   // datetime-local is local time without a zone; the API takes ISO instants.
-  if (f.since) q.set('since', new Date(f.since).toISOString());
-  if (f.until) q.set('until', new Date(f.until).toISOString());
-  if (beforeSeq) q.set('before_seq', String(beforeSeq));
-  q.set('limit', '50');
-  return q.toString();
+  if (f.since) q.since = new Date(f.since).toISOString();
+  if (f.until) q.until = new Date(f.until).toISOString();
+  if (beforeSeq) q.before_seq = beforeSeq;
+  return q;
 }
 
 export function AuditPage() {
@@ -56,7 +40,7 @@ export function AuditPage() {
     async (signal) => {
       setMore(null);
       setSelected(null);
-      return api.get<Page>(`/api/v1/audit/search?${query(applied)}`, { signal });
+      return ok(api.GET('/api/v1/audit/search', { params: { query: query(applied) }, signal }));
     },
     [applied],
   );
@@ -73,7 +57,7 @@ export function AuditPage() {
   };
   const loadOlder = async (before: number) => {
     try {
-      const r = await api.get<Page>(`/api/v1/audit/search?${query(applied, before)}`);
+      const r = await ok(api.GET('/api/v1/audit/search', { params: { query: query(applied, before) } }));
       setMore((m) => ({ entries: [...(m?.entries ?? []), ...r.entries], next: r.next_before_seq }));
     } catch (e) {
       setMore((m) => ({ entries: m?.entries ?? [], next: before, error: describe(e) }));
@@ -233,33 +217,22 @@ function EntryDetail({ entry: e, onClose }: { entry: Entry; onClose: () => void 
   );
 }
 
-interface LogStatus {
-  verified: boolean;
-  /** Absent on servers older than the field. */
-  state?: 'verified' | 'nothing_to_verify' | 'failed';
-  entries: number;
-  latest_checkpoint: { tree_size: number; created_at: string; key_id: string } | null;
-  witnesses: string[];
-  first_bad_entry: number | null;
-  reason: string | null;
-}
 
 /**
  * The server's verification of the whole log (chain, tree, signatures, witnesses) and the export for
  * `parapet audit verify`. The export needs a fresh MFA: the step-up dialog appears.
  */
 function ChainStatus() {
-  const [state, reload] = useAsync((signal) => api.get<LogStatus>('/api/v1/audit/status', { signal }), []);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/audit/status', { signal })), []);
   const [exporting, setExporting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  if (state.status === 'error' && isMissingRoute(state.error)) return null; // audit module not on this server
   const download = async () => {
     setExporting(true);
     setError(null);
     setDone(null);
     try {
-      const data = await api.get<{ entries?: unknown[] }>('/api/v1/audit/export');
+      const data = await ok(api.GET('/api/v1/audit/export'));
       const url = URL.createObjectURL(new Blob([JSON.stringify(data)], { type: 'application/json' }));
       const a = document.createElement('a');
       a.href = url;

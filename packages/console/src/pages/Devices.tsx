@@ -1,33 +1,15 @@
 import { useState, type FormEvent } from 'react';
-import { api, describe } from '../api';
+import { api, describe, ok, type ResponseBody } from '../api';
 import { hasRole, useSession } from '../session';
 import { formatTime, useAsync } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { ConfirmDialog, OneTimeSecret } from '../components/Dialog';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 
-export interface Device {
-  id: string;
-  kind: 'agent' | 'worker';
-  name: string;
-  status: 'active' | 'revoked';
-  enrolled_at: string;
-  revoked_at: string | null;
-  last_seen_at: string | null;
-  version: string | null;
-  platform: string | null;
-  key_store: 'os' | 'file' | null;
-}
+export type Device = ResponseBody<'/api/v1/devices', 'get'>['devices'][number];
 
-interface CreatedToken {
-  id: string;
-  token: string;
-  kind: 'agent' | 'worker';
-  expires_at: string;
-  /** The server's key pin, and its certificate when self-signed (absent on older servers). */
-  server_pin?: string | null;
-  server_ca_pem?: string | null;
-}
+/** A new enrollment token, with the server's key pin, and its certificate when self-signed. */
+type CreatedToken = ResponseBody<'/api/v1/devices/enrollment-tokens', 'post'>;
 
 /** The exact command for the machine: with --pin, and --ca when the certificate is self-signed. */
 export function enrollCommand(t: CreatedToken, origin: string): string {
@@ -57,7 +39,7 @@ const EXPIRIES = [
 
 export function DevicesPage() {
   const { session } = useSession();
-  const [state, reload] = useAsync((signal) => api.get<{ devices: Device[] }>('/api/v1/devices', { signal }), []);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/devices', { signal })), []);
   const canEnroll = hasRole(session, 'admin');
   const canRevoke = hasRole(session, 'admin', 'security_lead');
   const [revoking, setRevoking] = useState<Device | null>(null);
@@ -160,7 +142,7 @@ export function DevicesPage() {
           busyLabel="Revoking…"
           onClose={() => setRevoking(null)}
           onConfirm={async () => {
-            await api.post(`/api/v1/devices/${encodeURIComponent(revoking.id)}/revoke`);
+            await ok(api.POST('/api/v1/devices/{id}/revoke', { params: { path: { id: revoking.id } } }));
             setMsg(`${revoking.name} is revoked; its next request will be refused.`);
             reload();
           }}
@@ -186,7 +168,7 @@ function EnrollmentTokenCard() {
     setBusy(true);
     setError(null);
     try {
-      setCreated(await api.post<CreatedToken>('/api/v1/devices/enrollment-tokens', { kind, expires_in_seconds: expires }));
+      setCreated(await ok(api.POST('/api/v1/devices/enrollment-tokens', { body: { kind, expires_in_seconds: expires } })));
     } catch (err) {
       setError(describe(err));
     } finally {

@@ -1,31 +1,12 @@
-import { api, isMissingRoute } from '../api';
+import { api, ApiError, ok, type ResponseBody } from '../api';
 import { hasRole, useSession } from '../session';
 import { useAsync, formatTime } from '../useAsync';
 import { Link } from '../components/Link';
 import { Loading } from '../components/States';
 
-interface LogStatus {
-  verified: boolean;
-  state?: 'verified' | 'nothing_to_verify' | 'failed';
-  entries: number;
-  latest_checkpoint: { tree_size: number; created_at: string } | null;
-  reason: string | null;
-}
-
-/** One re-checked control of GET /api/v1/posture (CORE-POSTURE). */
-interface PostureCheck {
-  id: string;
-  title: string;
-  status: 'pass' | 'warn' | 'fail';
-  detail: string;
-}
-
-interface Posture {
-  overall: 'pass' | 'warn' | 'fail';
-  checked_at: string;
-  key_id: string;
-  checks: PostureCheck[];
-}
+type LogStatus = ResponseBody<'/api/v1/audit/status', 'get'>;
+/** GET /api/v1/posture (CORE-POSTURE): every control re-checked and signed. */
+type Posture = ResponseBody<'/api/v1/posture', 'get'>;
 
 const POSTURE_BADGE = { pass: ['badge-ok', 'Pass'], warn: ['badge-warn', 'Warning'], fail: ['badge-bad', 'Fail'] } as const;
 
@@ -36,19 +17,19 @@ interface DeploymentState {
   pendingScans: number | null;
 }
 
-/** Reads what the person may read; a route that is missing or forbidden leaves its card out. */
+/** Reads what the person may read; a route the person may not read (403) leaves its card out. */
 async function load(signal: AbortSignal, canAudit: boolean): Promise<DeploymentState> {
-  const soft = <T,>(p: Promise<T>) => p.catch((e) => (isMissingRoute(e) || (e as { status?: number }).status === 403 ? null : Promise.reject(e)));
+  const soft = <T,>(p: Promise<T>) => p.catch((e) => (e instanceof ApiError && e.status === 403 ? null : Promise.reject(e)));
   const [audit, devices, scans, posture] = await Promise.all([
-    canAudit ? soft(api.get<LogStatus>('/api/v1/audit/status', { signal })) : Promise.resolve(null),
-    soft(api.get<{ devices: Array<{ status: string }> }>('/api/v1/devices', { signal })),
-    soft(api.get<Array<{ state: string }>>('/api/v1/probe/scans?state=requested', { signal })),
-    soft(api.get<Posture>('/api/v1/posture', { signal })),
+    canAudit ? soft(ok(api.GET('/api/v1/audit/status', { signal }))) : Promise.resolve(null),
+    soft(ok(api.GET('/api/v1/devices', { signal })).then((r) => r.devices)),
+    soft(ok(api.GET('/api/v1/probe/scans', { params: { query: { state: 'requested' } }, signal }))),
+    soft(ok(api.GET('/api/v1/posture', { signal }))),
   ]);
   return {
     audit,
     posture,
-    devices: devices ? { active: devices.devices.filter((d) => d.status === 'active').length, revoked: devices.devices.filter((d) => d.status !== 'active').length } : null,
+    devices: devices ? { active: devices.filter((d) => d.status === 'active').length, revoked: devices.filter((d) => d.status !== 'active').length } : null,
     pendingScans: Array.isArray(scans) ? scans.length : null,
   };
 }
@@ -57,8 +38,8 @@ async function load(signal: AbortSignal, canAudit: boolean): Promise<DeploymentS
  * The landing page, by role: admins and security leads see the state of the deployment
  * (audit log verified up to N, devices, scans waiting for approval, the signed posture
  * re-check of every control); managers their team;
- * employees their own data and who viewed it. Cards for modules not on this server are left
- * out. Open findings and alerts appear once the scan worker and Pulse provide them.
+ * employees their own data and who viewed it. Cards the person may not read are left out.
+ * Open findings and alerts appear once the scan worker and Pulse provide them.
  */
 export function HomePage() {
   const { session } = useSession();

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { api, describe } from '../api';
+import { api, describe, ok, type RequestBody, type ResponseBody } from '../api';
 import { useAsync, formatTime } from '../useAsync';
 import { hasRole, useSession } from '../session';
 import { DataTable } from '../components/DataTable';
@@ -7,25 +7,10 @@ import { OneTimeSecret, trapTab } from '../components/Dialog';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 import { roleName } from '../components/Shell';
 
-interface Person {
-  id: string;
-  email: string;
-  display_name: string;
-  roles: string[];
-  status: string;
-  created_at: string;
-  /** Set when an identity provider sets this person's roles (then they are changed there). */
-  roles_managed_by?: 'sso' | 'scim' | null;
-}
-
-interface Invitation {
-  id: string;
-  email: string;
-  roles: string[];
-  status: 'open' | 'accepted' | 'expired' | 'revoked';
-  expires_at: string;
-  created_at: string;
-}
+/** `roles_managed_by` is set when an identity provider sets this person's roles (then they are changed there). */
+type Person = ResponseBody<'/api/v1/people', 'get'>['people'][number];
+type Invitation = ResponseBody<'/api/v1/people/invitations', 'get'>['invitations'][number];
+type Role = RequestBody<'/api/v1/people/{id}/roles', 'put'>['roles'][number];
 
 /** Every role, in the server's order, with what it is for. */
 export const ROLE_HELP: Array<{ role: string; help: string }> = [
@@ -46,24 +31,13 @@ const EXPIRIES = [
 const STATUS_NAMES: Record<string, string> = { active: 'Active', deactivated: 'Deactivated', erased: 'Erased' };
 
 /** What one erasure did (POST /api/v1/governance/erasures): row counts per table.column. */
-interface ErasureReport {
-  request_id: string;
-  subject_id: string;
-  deleted: Record<string, number>;
-  nullified: Record<string, number>;
-  kept: string[];
-  subject_key_destroyed: boolean;
-}
+type ErasureReport = ResponseBody<'/api/v1/governance/erasures', 'post'>;
 
-/** One erasure request (GET /api/v1/governance/erasures); `report` is set once it completed. */
-interface ErasureRequest {
-  id: string;
-  subject_id: string;
-  reason: string;
-  requested_at: string;
-  completed_at: string | null;
-  report?: Partial<ErasureReport>;
-}
+/**
+ * One erasure request (GET /api/v1/governance/erasures); `report` is set once it completed. Its
+ * schema is free-form, so the report is read as the erasure's answer, partly.
+ */
+type ErasureRequest = Omit<ResponseBody<'/api/v1/governance/erasures', 'get'>['erasures'][number], 'report'> & { report?: Partial<ErasureReport> };
 
 const countRows = (m: Record<string, number> | undefined) => Object.values(m ?? {}).reduce((a, b) => a + b, 0);
 
@@ -80,7 +54,7 @@ const managedLabel = (m: Person['roles_managed_by']) => (m === 'sso' ? 'SSO grou
 export function PeoplePage() {
   const { session } = useSession();
   const isAdmin = hasRole(session, 'admin');
-  const [state, reload] = useAsync((signal) => api.get<{ people: Person[]; truncated: boolean }>('/api/v1/people', { signal }), []);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/people', { signal })), []);
   const [editing, setEditing] = useState<Person | null>(null);
   const [msg, setMsg] = useState<string | null>(null);
   const [invTick, setInvTick] = useState(0);
@@ -226,7 +200,7 @@ function InviteCard({ onInvited }: { onInvited: () => void }) {
     setError(null);
     setMailed(null);
     try {
-      const r = await api.post<{ link?: string; emailed_to?: string; email_error?: string; invitation: { email: string; expires_at: string; roles: string[] } }>('/api/v1/people/invitations', { email: email.trim(), roles, expires_in_seconds: expires });
+      const r = await ok(api.POST('/api/v1/people/invitations', { body: { email: email.trim(), roles: roles as Role[], expires_in_seconds: expires } }));
       if (r.emailed_to) {
         setMailed(`Invitation mailed to ${r.emailed_to}: the link works once, until ${formatTime(r.invitation.expires_at)}.`);
       } else {
@@ -283,7 +257,7 @@ function InviteCard({ onInvited }: { onInvited: () => void }) {
 }
 
 function InvitationList({ tick, canRevoke }: { tick: number; canRevoke: boolean }) {
-  const [state, reload] = useAsync((signal) => api.get<{ invitations: Invitation[] }>('/api/v1/people/invitations', { signal }), [tick]);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/people/invitations', { signal })), [tick]);
   const [error, setError] = useState<string | null>(null);
   if (state.status !== 'ok') return state.status === 'error' ? <ErrorState error={state.error} onRetry={reload} /> : null;
   const open = state.data.invitations.filter((i) => i.status === 'open');
@@ -317,7 +291,7 @@ function InvitationList({ tick, canRevoke }: { tick: number; canRevoke: boolean 
                         aria-label={`Revoke the invitation for ${i.email}`}
                         onClick={() => {
                           setError(null);
-                          api.del(`/api/v1/people/invitations/${i.id}`).then(reload, (e) => setError(describe(e)));
+                          ok(api.DELETE('/api/v1/people/invitations/{id}', { params: { path: { id: i.id } } })).then(reload, (e) => setError(describe(e)));
                         }}
                       >
                         Revoke
@@ -346,7 +320,7 @@ function RolesDialog({ person, onClose, onSaved }: { person: Person; onClose: ()
     setBusy(true);
     setError(null);
     try {
-      const r = await api.put<{ roles: string[] }>(`/api/v1/people/${person.id}/roles`, { roles });
+      const r = await ok(api.PUT('/api/v1/people/{id}/roles', { params: { path: { id: person.id } }, body: { roles: roles as Role[] } }));
       onSaved(r.roles);
       onClose();
     } catch (err) {
@@ -414,7 +388,7 @@ function EraseDialog({ person, onClose, onErased }: { person: Person; onClose: (
     setBusy(true);
     setError(null);
     try {
-      const r = await api.post<ErasureReport>('/api/v1/governance/erasures', { user_id: person.id, reason: reason.trim() });
+      const r = await ok(api.POST('/api/v1/governance/erasures', { body: { user_id: person.id, reason: reason.trim() } }));
       onErased(r);
       onClose();
     } catch (err) {
@@ -469,7 +443,7 @@ function EraseDialog({ person, onClose, onErased }: { person: Person; onClose: (
 
 /** Erasure requests with what each removed, for admins and auditors (evidence for a data-protection authority). */
 function ErasureList({ tick }: { tick: number }) {
-  const [state, reload] = useAsync((signal) => api.get<{ erasures: ErasureRequest[] }>('/api/v1/governance/erasures', { signal }), [tick]);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/governance/erasures', { signal })).then((r) => ({ erasures: r.erasures as ErasureRequest[] })), [tick]);
   let body;
   if (state.status === 'loading') body = <Loading label="Loading erasure requests…" />;
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;

@@ -5,7 +5,7 @@
  * and the scan's findings with first/last seen.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { api } from '../api';
+import { api, ok } from '../api';
 import { useAsync, formatTime } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading } from '../components/States';
@@ -14,6 +14,8 @@ import { usePath } from '../router';
 import { Notice } from '../components/States';
 import { ProbeSetup, ScanDecision } from './ProbeSetup';
 
+// The scope, scan and finding answers' schemas are free-form in places (scope document, approvals,
+// leases, findings), so their shapes are kept here; scan results arrive as server-sent events.
 interface Scope { id: string; scope_id: string; version: number; name: string; environment: string; document: { include: string[]; exclude: string[]; ports?: Array<number | string>; probe_types?: string[]; max_packets_per_second?: number; expected_policy: Array<{ cidr: string; open_ports: number[] }> }; uploaded_at: string; valid_until: string; revoked_at: string | null }
 interface Scan { id: string; state: string; scope: { scope_id: string; version: number; environment: string }; targets: string[]; ports: number[]; probe_types: string[]; rate_pps: number; approvals_required: number; approvals: Array<{ user_id?: string; email: string; decision: string }>; requested_by: string; created_at: string; leases?: Array<{ device_id: string; leased_at: string; end_reason: string | null; safety_profile_version: number | null }> }
 interface Result { id: string; address: string; port: number; probe_type: string; outcome: string; reason: string; started_at: string; duration_ms: number; received_at: string; evidence_sha256: string | null }
@@ -46,11 +48,11 @@ export function ProbePage() {
   const [decided, setDecided] = useState<string | null>(null);
   const [state, reload] = useAsync(async (signal) => {
     const [scopes, scans, findings] = await Promise.all([
-      api.get<Scope[]>('/api/v1/probe/scopes', { signal }),
-      api.get<Scan[]>('/api/v1/probe/scans', { signal }),
-      api.get<Finding[]>('/api/v1/probe/findings?status=open', { signal }),
+      ok(api.GET('/api/v1/probe/scopes', { signal })),
+      ok(api.GET('/api/v1/probe/scans', { signal })),
+      ok(api.GET('/api/v1/probe/findings', { params: { query: { status: 'open' } }, signal })),
     ]);
-    return { scopes, scans, findings };
+    return { scopes: scopes as unknown as Scope[], scans: scans as unknown as Scan[], findings: findings as unknown as Finding[] };
   }, []);
   // A reload after a form keeps the page (and the form's message) on screen with the last data.
   const last = useRef<{ scopes: Scope[]; scans: Scan[]; findings: Finding[] } | null>(null);
@@ -137,10 +139,10 @@ export function ProbeScanPage({ id }: { id: string }) {
   const state = scan?.state;
   // A state change may mean a new lease: reload the scan for its workers and their safety profiles.
   useEffect(() => {
-    if (state && state !== 'requested' && state !== 'approved' && state !== 'queued') void api.get<Scan>(`/api/v1/probe/scans/${encodeURIComponent(id)}`).then((s) => setScan((prev) => (prev ? { ...prev, leases: s.leases } : s)), () => undefined);
+    if (state && state !== 'requested' && state !== 'approved' && state !== 'queued') void ok(api.GET('/api/v1/probe/scans/{id}', { params: { path: { id } } })).then((a) => a as unknown as Scan).then((s) => setScan((prev) => (prev ? { ...prev, leases: s.leases } : s)), () => undefined);
   }, [state, id]);
   useEffect(() => {
-    if (state === 'finished' || state === 'failed') void api.get<Finding[]>(`/api/v1/probe/findings?scan_id=${encodeURIComponent(id)}`).then(setFindings, setError);
+    if (state === 'finished' || state === 'failed') void ok(api.GET('/api/v1/probe/findings', { params: { query: { scan_id: id } } })).then((f) => setFindings(f as unknown as Finding[]), setError);
   }, [state, id]);
 
   const stats = useMemo(() => {

@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { api } from '../api';
+import { api, ok, type ResponseBody } from '../api';
 import { formatTime, useAsync } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading } from '../components/States';
@@ -8,16 +8,8 @@ const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 type Severity = (typeof SEVERITIES)[number];
 const COLOURS: Record<Severity, string> = { critical: '#8e1b1b', high: '#d64545', medium: '#e8833a', low: '#d9b310', info: '#627d98' };
 
-export interface ReportRow {
-  scan_id: string;
-  scope_id: string;
-  verdict: 'pass' | 'fail';
-  findings_open: Record<Severity, number>;
-  pdf_sha256: string;
-  bundle_sha256: string;
-  key_id: string;
-  created_at: string;
-}
+/** One signed report; `findings_open` counts open findings by severity. */
+export type ReportRow = ResponseBody<'/api/v1/probe/reports', 'get'>[number];
 
 /** Stacked bars of open findings by severity, one per report, oldest on the left. */
 function TrendChart({ rows }: { rows: ReportRow[] }) {
@@ -63,8 +55,8 @@ function TrendChart({ rows }: { rows: ReportRow[] }) {
 /** Probe reports: per-scope list with a findings trend, downloads of the signed JSON and the PDF, and the report key. */
 export function ProbeReportsPage() {
   const [scope, setScope] = useState('');
-  const [all] = useAsync((signal) => api.get<ReportRow[]>('/api/v1/probe/reports?limit=500', { signal }), []);
-  const [key] = useAsync((signal) => api.get<{ key_id: string; fingerprint: string; public_key_pem: string }>('/api/v1/probe/report-key', { signal }), []);
+  const [all] = useAsync((signal) => ok(api.GET('/api/v1/probe/reports', { params: { query: { limit: 500 } }, signal })), []);
+  const [key] = useAsync((signal) => ok(api.GET('/api/v1/probe/report-key', { signal })), []);
   const scopes = useMemo(() => (all.status === 'ok' ? [...new Set(all.data.map((r) => r.scope_id))].sort() : []), [all]);
   const rows = all.status === 'ok' ? all.data.filter((r) => !scope || r.scope_id === scope) : [];
   const scanParam = new URLSearchParams(location.search).get('scan');

@@ -7,14 +7,17 @@
  * rule; these forms only send what the person typed and show the problem detail it answers.
  */
 import { useId, useMemo, useState, type ChangeEvent, type FormEvent } from 'react';
-import { api, describe } from '../api';
+import { api, describe, ok, type RequestBody } from '../api';
 import { hasRole, useSession } from '../session';
 import { useAsync, formatTime } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { EmptyState, Notice } from '../components/States';
 
+// GET /api/v1/probe/keys and the scope and scan answers are free-form in places, so the shapes
+// read here are kept here.
 interface SigningKey { id: string; name: string; key_id: string; owner_email: string; created_at: string; revoked_at: string | null }
 /** The fields of a stored scope this page needs (GET /api/v1/probe/scopes). */
+type ProbeType = RequestBody<'/api/v1/probe/scans', 'post'>['probe_types'][number];
 export interface ScopeSummary { id: string; scope_id: string; version: number; environment: string; revoked_at: string | null; document: { ports?: Array<number | string>; probe_types?: string[]; max_packets_per_second?: number; include: string[] } }
 /** The fields of a scan this page needs (GET /api/v1/probe/scans). */
 export interface ScanSummary { id: string; state: string; requested_by: string; approvals: Array<{ user_id?: string; email: string; decision: string }> }
@@ -49,7 +52,7 @@ export function starterScope(tenantId: string, now = new Date()): string {
 function SigningKeys({ canRegister }: { canRegister: boolean }) {
   const id = useId();
   const [tick, setTick] = useState(0);
-  const [state] = useAsync((signal) => api.get<SigningKey[]>('/api/v1/probe/keys', { signal }), [tick]);
+  const [state] = useAsync(async (signal) => (await ok(api.GET('/api/v1/probe/keys', { signal }))) as unknown as SigningKey[], [tick]);
   const [name, setName] = useState('');
   const [pem, setPem] = useState('');
   const [busy, setBusy] = useState(false);
@@ -59,7 +62,7 @@ function SigningKeys({ canRegister }: { canRegister: boolean }) {
     setBusy(true);
     setMsg(null);
     try {
-      const r = await api.post<{ id: string; key_id: string }>('/api/v1/probe/keys', { name: name.trim(), public_key_pem: pem.trim() + '\n' });
+      const r = await ok(api.POST('/api/v1/probe/keys', { body: { name: name.trim(), public_key_pem: pem.trim() + '\n' } }));
       setMsg({ kind: 'success', text: `Registered "${name.trim()}" (key id ${r.key_id.slice(0, 16)}…). Scopes signed with its private key can now be uploaded.` });
       setName('');
       setPem('');
@@ -136,7 +139,8 @@ function ScopeUpload({ onUploaded }: { onUploaded: () => void }) {
     }
     setBusy(true);
     try {
-      const r = await api.post<{ scope_id: string; version: number }>('/api/v1/probe/scopes', { envelope });
+      // The server checks the envelope's shape and signature; a malformed one is its 400.
+      const r = await ok(api.POST('/api/v1/probe/scopes', { body: { envelope: envelope as RequestBody<'/api/v1/probe/scopes', 'post'>['envelope'] } }));
       setMsg({ kind: 'success', text: `Scope ${r.scope_id} v${r.version} uploaded; scans can now be requested inside it.` });
       setText('');
       onUploaded();
@@ -203,9 +207,9 @@ function ScanRequest({ scopes, onRequested }: { scopes: ScopeSummary[]; onReques
     }
     setBusy(true);
     try {
-      const r = await api.post<{ id: string; state: string; approvals_required: number }>('/api/v1/probe/scans', {
-        scope_id: chosen.scope_id, version: chosen.version, targets: words(targets), ports: portList, probe_types: types, rate_pps: Number(rate), ...(note.trim() ? { note: note.trim() } : {}),
-      });
+      const r = await ok(api.POST('/api/v1/probe/scans', {
+        body: { scope_id: chosen.scope_id, version: chosen.version, targets: words(targets), ports: portList, probe_types: types as ProbeType[], rate_pps: Number(rate), ...(note.trim() ? { note: note.trim() } : {}) },
+      }));
       setMsg({ kind: 'success', text: r.approvals_required ? `Scan ${r.id.slice(0, 8)} requested; it waits for ${r.approvals_required} approvals by other security leads or admins.` : `Scan ${r.id.slice(0, 8)} requested and queued for a worker.` });
       onRequested();
     } catch (err) {
@@ -275,7 +279,8 @@ export function ScanDecision({ scan, onDecided }: { scan: ScanSummary; onDecided
   const decide = async (word: 'approve' | 'reject') => {
     setBusy(true);
     try {
-      const r = await api.post<{ state: string }>(`/api/v1/probe/scans/${encodeURIComponent(scan.id)}/${word}`, {});
+      const at = { params: { path: { id: scan.id } }, body: {} };
+      const r = await ok(word === 'approve' ? api.POST('/api/v1/probe/scans/{id}/approve', at) : api.POST('/api/v1/probe/scans/{id}/reject', at));
       onDecided(`Scan ${scan.id.slice(0, 8)} ${word === 'approve' ? 'approved' : 'rejected'}; it is now ${r.state}.`);
     } catch (err) {
       onDecided(describe(err));

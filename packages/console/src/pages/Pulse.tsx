@@ -7,11 +7,12 @@
  * My Pulse data: one's own timeline and every read of one's data from the audit log.
  */
 import { useMemo, useState, type FormEvent } from 'react';
-import { api } from '../api';
+import { api, ok, type Query } from '../api';
 import { formatTime, useAsync } from '../useAsync';
 import { Chart, type ChartSeries } from '../components/Chart';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 
+// The Pulse routes declare no response schemas, so the shapes read here are kept here.
 interface Grant {
   role: string;
   level: 'person' | 'team' | 'org';
@@ -176,7 +177,7 @@ function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; 
 }
 
 export function PulseInsightsPage() {
-  const [scope] = useAsync((signal) => api.get<Scope>('/api/v1/pulse/me/scope', { signal }), []);
+  const [scope] = useAsync(async (signal) => (await ok(api.GET('/api/v1/pulse/me/scope', { signal }))) as unknown as Scope, []);
   if (scope.status === 'loading') return <Loading label="Loading what you may ask…" />;
   if (scope.status === 'error') return <ErrorState error={scope.error} />;
   return <Insights scope={scope.data} />;
@@ -208,10 +209,14 @@ function Insights({ scope }: { scope: Scope }) {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const qs = new URLSearchParams({ purpose, level, period, from, to, ...(level !== 'org' && subject ? { subject } : {}), ...(category ? { category } : {}) }).toString();
+    type Question = Query<'/api/v1/pulse/activity', 'get'>;
+    // The pickers offer only the purpose's granted levels and periods.
+    const query: Question = { purpose, level: level as Question['level'], period: period as Question['period'], from, to, ...(level !== 'org' && subject ? { subject } : {}), ...(category ? { category } : {}) };
+    // The same question as CSV, for the download link.
+    const qs = new URLSearchParams(query).toString();
     setBusy(true);
     try {
-      setResult({ a: await api.get<Answer>(`/api/v1/pulse/activity?${qs}`), qs });
+      setResult({ a: (await ok(api.GET('/api/v1/pulse/activity', { params: { query } }))) as unknown as Answer, qs });
     } catch (error) {
       setResult({ error });
     } finally {
@@ -315,11 +320,11 @@ export function MyPulsePage() {
   const range = { from: day(settled - 27 * DAY), to: day(settled) };
   const [data] = useAsync(
     async (signal) => {
-      const scope = await api.get<Scope>('/api/v1/pulse/me/scope', { signal });
+      const scope = (await ok(api.GET('/api/v1/pulse/me/scope', { signal }))) as unknown as Scope;
       const me = scope.people.find((p) => p.self)!;
       const purpose = scope.purposes.find((p) => p.grants.some((g) => g.role === 'employee' && g.level === 'person' && g.period === 'day'));
-      const answer = purpose ? await api.get<Answer>(`/api/v1/pulse/activity?${new URLSearchParams({ purpose: purpose.key, level: 'person', period: 'day', subject: me.id, ...range })}`, { signal }) : null;
-      const reads = await api.get<{ reads: Read[] }>('/api/v1/pulse/me/reads', { signal });
+      const answer = purpose ? ((await ok(api.GET('/api/v1/pulse/activity', { params: { query: { purpose: purpose.key, level: 'person', period: 'day', subject: me.id, ...range } }, signal }))) as unknown as Answer) : null;
+      const reads = (await ok(api.GET('/api/v1/pulse/me/reads', { signal }))) as unknown as { reads: Read[] };
       return { scope, answer, reads: reads.reads };
     },
     [],

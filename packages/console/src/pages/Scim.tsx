@@ -1,20 +1,14 @@
 import { useState, type FormEvent } from 'react';
-import { api, describe } from '../api';
+import { api, describe, ok, type ResponseBody } from '../api';
 import { formatTime, useAsync } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { ConfirmDialog, OneTimeSecret } from '../components/Dialog';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 
-interface ScimToken {
-  id: string;
-  name: string;
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
+type ScimToken = ResponseBody<'/api/v1/scim/tokens', 'get'>['tokens'][number];
 
 export function ScimPage() {
-  const [state, reload] = useAsync((signal) => api.get<{ tokens: ScimToken[] }>('/api/v1/scim/tokens', { signal }), []);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/scim/tokens', { signal })), []);
   const [revoking, setRevoking] = useState<ScimToken | null>(null);
   const [msg, setMsg] = useState<string | null>(null);
   const base = `${location.origin}/scim/v2`;
@@ -87,7 +81,7 @@ export function ScimPage() {
           busyLabel="Revoking…"
           onClose={() => setRevoking(null)}
           onConfirm={async () => {
-            await api.del(`/api/v1/scim/tokens/${encodeURIComponent(revoking.id)}`);
+            await ok(api.DELETE('/api/v1/scim/tokens/{id}', { params: { path: { id: revoking.id } } }));
             setMsg(`${revoking.name} is revoked; provisioning with it stops at once.`);
             reload();
           }}
@@ -110,7 +104,7 @@ function CreateToken({ base, onCreated }: { base: string; onCreated: () => void 
     setBusy(true);
     setError(null);
     try {
-      const r = await api.post<{ name: string; token: string }>('/api/v1/scim/tokens', { name: name.trim() });
+      const r = await ok(api.POST('/api/v1/scim/tokens', { body: { name: name.trim() } }));
       setCreated(r);
       setName('');
       onCreated();

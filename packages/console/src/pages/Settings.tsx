@@ -1,20 +1,12 @@
 import { useState, type FormEvent } from 'react';
-import { api, describe, isMissingRoute } from '../api';
+import { api, describe, ok, type ResponseBody } from '../api';
 import { hasRole, useSession } from '../session';
 import { useAsync } from '../useAsync';
 import { ErrorState, Loading, Notice } from '../components/States';
 import { Link } from '../components/Link';
 
-interface Retention {
-  retention_months: number;
-  default_months: number;
-  minimum_months: number;
-}
-
-interface AuthSettings {
-  step_up_max_age_seconds: number;
-  mfa_required: boolean;
-}
+type Retention = ResponseBody<'/api/v1/audit/settings', 'get'>;
+type AuthSettings = ResponseBody<'/api/v1/auth/settings', 'get'>;
 
 export function SettingsPage() {
   const { session } = useSession();
@@ -49,10 +41,9 @@ export function SettingsPage() {
 
 /** Name, slug and id; read-only because the API has no way to change them. */
 function OrganisationCard() {
-  const [state, reload] = useAsync((signal) => api.get<{ id: string; slug: string; name: string }>('/api/v1/organisation', { signal }), []);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/organisation', { signal })), []);
   let body;
   if (state.status === 'loading') body = <Loading />;
-  else if (state.status === 'error' && isMissingRoute(state.error)) body = <p className="muted">Organisation details are not available on this server yet.</p>;
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
   else
     body = (
@@ -83,7 +74,7 @@ function OrganisationCard() {
 function SignInSettings() {
   const { session } = useSession();
   const canEdit = hasRole(session, 'admin');
-  const [state, reload] = useAsync((signal) => api.get<AuthSettings>('/api/v1/auth/settings', { signal }), []);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/auth/settings', { signal })), []);
   const [draft, setDraft] = useState<AuthSettings | null>(null);
   const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   // What the admin typed, kept as typed: a value out of range is refused with a message, never
@@ -92,7 +83,6 @@ function SignInSettings() {
 
   let body;
   if (state.status === 'loading') body = <Loading />;
-  else if (state.status === 'error' && isMissingRoute(state.error)) body = <p className="muted">Sign-in settings are not available on this server yet.</p>;
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
   else {
     const v = draft ?? state.data;
@@ -106,7 +96,7 @@ function SignInSettings() {
         return;
       }
       try {
-        const saved = await api.put<AuthSettings>('/api/v1/auth/settings', { ...v, step_up_max_age_seconds: minutes * 60 });
+        const saved = await ok(api.PUT('/api/v1/auth/settings', { body: { ...v, step_up_max_age_seconds: minutes * 60 } }));
         setDraft(saved);
         setAgeText(null);
         setMsg({ kind: 'success', text: 'Settings saved.' });
@@ -165,12 +155,11 @@ function SignInSettings() {
 function RetentionSettings() {
   const { session } = useSession();
   const canEdit = hasRole(session, 'admin');
-  const [state, reload] = useAsync((signal) => api.get<Retention>('/api/v1/audit/settings', { signal }), []);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/audit/settings', { signal })), []);
   const [months, setMonths] = useState<number | null>(null);
   const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   let body;
   if (state.status === 'loading') body = <Loading />;
-  else if (state.status === 'error' && isMissingRoute(state.error)) body = <p className="muted">Retention settings are not available on this server yet.</p>;
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
   else {
     const r = state.data;
@@ -179,7 +168,7 @@ function RetentionSettings() {
       e.preventDefault();
       setMsg(null);
       try {
-        const saved = await api.put<Retention>('/api/v1/audit/settings', { retention_months: value });
+        const saved = await ok(api.PUT('/api/v1/audit/settings', { body: { retention_months: value } }));
         setMonths(saved.retention_months);
         setMsg({ kind: 'success', text: 'Retention saved.' });
       } catch (err) {
@@ -226,25 +215,19 @@ function RetentionSettings() {
   );
 }
 
-interface OrganisationSettings {
-  support_grant_max_hours: number;
-  support_grant_max_hours_default: number;
-  support_grant_max_hours_minimum: number;
-  support_grant_max_hours_maximum: number;
-}
+type OrganisationSettings = ResponseBody<'/api/v1/organisation/settings', 'get'>;
 
 /** The longest support grant an admin may open (admin, with step-up). */
 function SupportGrantSettings() {
   const { session } = useSession();
   const canEdit = hasRole(session, 'admin');
-  const [state, reload] = useAsync((signal) => api.get<OrganisationSettings>('/api/v1/organisation/settings', { signal }), []);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/organisation/settings', { signal })), []);
   // Kept as typed: an out-of-range value is refused with a message, never clamped.
   const [text, setText] = useState<string | null>(null);
   const [saved, setSaved] = useState<OrganisationSettings | null>(null);
   const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   let body;
   if (state.status === 'loading') body = <Loading />;
-  else if (state.status === 'error' && isMissingRoute(state.error)) body = <p className="muted">Support access settings are not available on this server yet.</p>;
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
   else {
     const v = saved ?? state.data;
@@ -258,7 +241,7 @@ function SupportGrantSettings() {
         return;
       }
       try {
-        const r = await api.put<OrganisationSettings>('/api/v1/organisation/settings', { support_grant_max_hours: h });
+        const r = await ok(api.PUT('/api/v1/organisation/settings', { body: { support_grant_max_hours: h } }));
         setSaved(r);
         setText(null);
         setMsg({ kind: 'success', text: `Support grants may now last at most ${r.support_grant_max_hours} hours.` });

@@ -1,15 +1,10 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, describe, PROBLEM, setCsrfToken } from '../api';
+import { api, apiQuiet, ApiError, describe, ok, PROBLEM, setCsrfToken, type ResponseBody } from '../api';
 import { rememberOrg, rememberedOrg } from '../session';
 import { Notice } from '../components/States';
 import { RecoveryCodeList } from '../components/RecoveryCodes';
 import { QrCode } from '../components/QrCode';
 import { passkeyOptions, verifyWithPasskey, webauthnMessage, webauthnSupported, type PasskeyOptions } from '../webauthn';
-
-interface LoginAnswer {
-  state: 'authenticated' | 'mfa_required' | 'mfa_enrollment_required';
-  csrf_token: string;
-}
 
 /** Lockout and throttling answers get a sentence with the wait, from retry_after. */
 function loginError(e: unknown): string {
@@ -53,7 +48,7 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => Promise<v
     setBusy(true);
     setError(null);
     try {
-      const r = await api.post<LoginAnswer>('/api/v1/auth/login', { org: org.trim().toLowerCase(), email: email.trim().toLowerCase(), password }, { quiet401: true });
+      const r = await ok(apiQuiet.POST('/api/v1/auth/login', { body: { org: org.trim().toLowerCase(), email: email.trim().toLowerCase(), password } }));
       rememberOrg(org.trim().toLowerCase());
       setCsrfToken(r.csrf_token);
       setPassword('');
@@ -76,7 +71,7 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => Promise<v
     setError(null);
     try {
       const body = useRecovery ? { recovery_code: code.trim() } : { code: code.trim() };
-      const r = await api.post<{ csrf_token: string }>('/api/v1/auth/mfa/verify', body, { quiet401: true });
+      const r = await ok(apiQuiet.POST('/api/v1/auth/mfa/verify', { body }));
       setCsrfToken(r.csrf_token);
       await onSignedIn();
     } catch (err) {
@@ -206,17 +201,16 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => Promise<v
  * server has the SSO module (GET /api/v1/sso/providers?org=) and the organisation has some.
  */
 function SsoOptions({ org }: { org: string }) {
-  const [providers, setProviders] = useState<{ id: string; name: string; login_url: string }[]>([]);
+  const [providers, setProviders] = useState<ResponseBody<'/api/v1/sso/providers', 'get'>['providers']>([]);
   useEffect(() => {
     const slug = org.trim().toLowerCase();
     setProviders([]);
     if (!/^[a-z0-9-]{2,63}$/.test(slug)) return;
     const ac = new AbortController();
     const t = setTimeout(() => {
-      api
-        .get<{ providers: { id: string; name: string; login_url: string }[] }>(`/api/v1/sso/providers?org=${encodeURIComponent(slug)}`, { quiet401: true, signal: ac.signal })
-        .then((r) => setProviders(r.providers ?? []))
-        .catch(() => setProviders([])); // no SSO module or none configured: password only
+      ok(apiQuiet.GET('/api/v1/sso/providers', { params: { query: { org: slug } }, signal: ac.signal }))
+        .then((r) => setProviders(r.providers))
+        .catch(() => setProviders([])); // none configured, or not answered: password only
     }, 300);
     return () => {
       clearTimeout(t);
@@ -252,7 +246,8 @@ export function TotpEnrolment({ onEnrolled, autoStart = false }: { onEnrolled: (
     setBusy(true);
     setError(null);
     try {
-      setSecret(await api.post('/api/v1/auth/mfa/totp/enroll'));
+      const s = await ok(api.POST('/api/v1/auth/mfa/totp/enroll'));
+      setSecret(s);
     } catch (e) {
       setError(describe(e));
     } finally {
@@ -269,7 +264,7 @@ export function TotpEnrolment({ onEnrolled, autoStart = false }: { onEnrolled: (
     setBusy(true);
     setError(null);
     try {
-      const r = await api.post<{ recovery_codes: string[]; csrf_token: string }>('/api/v1/auth/mfa/totp/confirm', { code: code.trim() });
+      const r = await ok(api.POST('/api/v1/auth/mfa/totp/confirm', { body: { code: code.trim() } }));
       setCsrfToken(r.csrf_token);
       setCodes(r.recovery_codes);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, describe, PROBLEM } from '../api';
+import { api, ApiError, describe, ok, PROBLEM, type RequestBody, type ResponseBody } from '../api';
 import { formatTime, useAsync } from '../useAsync';
 import { ConfirmDialog } from '../components/Dialog';
 import { ErrorState, Loading, Notice } from '../components/States';
@@ -8,6 +8,7 @@ import { roleName } from '../components/Shell';
 const ROLES = ['admin', 'security_lead', 'operator', 'manager', 'employee', 'auditor'] as const;
 type Role = (typeof ROLES)[number];
 
+/** GET /api/v1/sso/presets declares a free-form answer, so a preset's shape is kept here. */
 interface Preset {
   id: string;
   name: string;
@@ -17,21 +18,8 @@ interface Preset {
   notes: string;
 }
 
-interface SsoConfig {
-  preset: string;
-  issuer: string;
-  client_id: string;
-  has_client_secret: boolean;
-  scopes: string;
-  groups_claim: string | null;
-  group_roles: Record<string, Role[]>;
-  default_roles: Role[];
-  allowed_domains: string[];
-  jit_provisioning: boolean;
-  enabled: boolean;
-  redirect_uri: string;
-  updated_at: string;
-}
+type SsoConfig = ResponseBody<'/api/v1/sso/config', 'get'>;
+type SsoConfigBody = RequestBody<'/api/v1/sso/config', 'put'>;
 
 interface Draft {
   preset: string;
@@ -67,8 +55,8 @@ function draftOf(c: SsoConfig | null, presets: Preset[]): Draft {
     scopes: c?.scopes ?? preset.scopes,
     groups_claim: c ? (c.groups_claim ?? '') : (preset.groups_claim ?? ''),
     // Sorted by group: stored JSON objects do not keep the order they were typed in.
-    mappings: c ? Object.entries(c.group_roles).sort(([a], [b]) => a.localeCompare(b)).flatMap(([group, roles]) => roles.map((role) => ({ key: nextKey++, group, role }))) : [],
-    default_roles: c?.default_roles ?? ['employee'],
+    mappings: c ? Object.entries(c.group_roles).sort(([a], [b]) => a.localeCompare(b)).flatMap(([group, roles]) => roles.map((role) => ({ key: nextKey++, group, role: role as Role }))) : [],
+    default_roles: (c?.default_roles as Role[] | undefined) ?? ['employee'],
     allowed_domains: c?.allowed_domains.join(', ') ?? '',
     jit_provisioning: c?.jit_provisioning ?? true,
     enabled: c?.enabled ?? true,
@@ -77,8 +65,8 @@ function draftOf(c: SsoConfig | null, presets: Preset[]): Draft {
 
 export function SsoPage() {
   const [state, reload] = useAsync(async (signal) => {
-    const { presets } = await api.get<{ presets: Preset[] }>('/api/v1/sso/presets', { signal });
-    const config = await api.get<SsoConfig>('/api/v1/sso/config', { signal }).catch((e: unknown) => {
+    const { presets } = (await ok(api.GET('/api/v1/sso/presets', { signal }))) as { presets: Preset[] };
+    const config = await ok(api.GET('/api/v1/sso/config', { signal })).catch((e: unknown) => {
       if (e instanceof ApiError && e.code === PROBLEM.sso_not_configured) return null;
       throw e;
     });
@@ -125,8 +113,8 @@ function SsoForm({ presets, config, flash, onChanged }: { presets: Preset[]; con
       if (!g) continue;
       groupRoles[g] = [...new Set([...(groupRoles[g] ?? []), m.role])];
     }
-    const body: Record<string, unknown> = {
-      preset: d.preset,
+    const body: SsoConfigBody = {
+      preset: d.preset as SsoConfigBody['preset'],
       client_id: d.client_id.trim(),
       scopes: d.scopes.trim().replace(/\s+/g, ' '),
       groups_claim: d.groups_claim.trim() || null,
@@ -141,7 +129,7 @@ function SsoForm({ presets, config, flash, onChanged }: { presets: Preset[]; con
     // Write-only: sent only when typed; an empty field keeps the stored secret.
     if (d.client_secret) body.client_secret = d.client_secret;
     try {
-      const saved = await api.put<SsoConfig>('/api/v1/sso/config', body);
+      const saved = await ok(api.PUT('/api/v1/sso/config', { body }));
       onChanged(saved, 'Single sign-on saved. The identity provider answered its discovery request.');
     } catch (err) {
       setMsg({ kind: 'error', text: describe(err) });
@@ -352,7 +340,7 @@ function SsoForm({ presets, config, flash, onChanged }: { presets: Preset[]; con
           busyLabel="Removing…"
           onClose={() => setRemoving(false)}
           onConfirm={async () => {
-            await api.del('/api/v1/sso/config');
+            await ok(api.DELETE('/api/v1/sso/config'));
             onChanged(null, 'Single sign-on removed.');
           }}
         >

@@ -1,21 +1,12 @@
 import { useState, type FormEvent } from 'react';
-import { api, describe } from '../api';
+import { api, describe, ok, type ResponseBody } from '../api';
 import { hasRole, useSession } from '../session';
 import { formatTime, useAsync } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { ConfirmDialog } from '../components/Dialog';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 
-interface Grant {
-  id: string;
-  reason: string;
-  ticket: string;
-  scope: 'read_only' | 'read_write';
-  created_at: string;
-  expires_at: string;
-  status: 'open' | 'expired' | 'revoked';
-  sessions: Array<{ id: string; staff_email: string; created_at: string; last_seen_at: string; ip: string | null }>;
-}
+type Grant = ResponseBody<'/api/v1/support/grants', 'get'>['grants'][number];
 
 /**
  * Support access (CORE-SUPPORT): admins open a time-boxed grant for vendor support (step-up),
@@ -24,7 +15,7 @@ interface Grant {
 export function SupportAccessPage() {
   const { session } = useSession();
   const canManage = hasRole(session, 'admin');
-  const [state, reload] = useAsync((signal) => api.get<{ max_hours: number; grants: Grant[] }>('/api/v1/support/grants', { signal }), []);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/support/grants', { signal })), []);
   const [reason, setReason] = useState('');
   const [ticket, setTicket] = useState('');
   const [hours, setHours] = useState(4);
@@ -36,7 +27,7 @@ export function SupportAccessPage() {
     e.preventDefault();
     setMsg(null);
     try {
-      const g = await api.post<Grant>('/api/v1/support/grants', { reason, ticket, hours, scope });
+      const g = await ok(api.POST('/api/v1/support/grants', { body: { reason, ticket, hours, scope } }));
       setMsg({ kind: 'success', text: `Grant opened for ticket ${g.ticket} until ${formatTime(g.expires_at)}. Give support the grant id ${g.id}.` });
       setReason('');
       setTicket('');
@@ -46,7 +37,7 @@ export function SupportAccessPage() {
     }
   }
   async function revoke(g: Grant) {
-    await api.post(`/api/v1/support/grants/${g.id}/revoke`, {});
+    await ok(api.POST('/api/v1/support/grants/{id}/revoke', { params: { path: { id: g.id } } }));
     setMsg({ kind: 'success', text: `Grant for ticket ${g.ticket} revoked; its support sessions have ended.` });
     reload();
   }

@@ -11,62 +11,29 @@
  *   "Unlock sign-in" only under a read_write grant. Every request here is recorded in the
  *   customer's audit log by the server.
  *
- * These pages keep their own CSRF token: the tenant session's token (api.ts) belongs to another
- * cookie and is cleared whenever the tenant session is absent.
+ * These pages keep their own CSRF token (a client of their own, `support`): the tenant
+ * session's token (api.ts) belongs to another cookie and is cleared whenever the tenant session
+ * is absent; and a 401 here is not the tenant session ending.
  */
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { ApiError, describe, type Problem } from '../api';
+import { apiWith, ApiError, describe, ok, type ResponseBody } from '../api';
 import { navigate } from '../router';
 import { Loading, Notice } from '../components/States';
 import { webauthnMessage, webauthnSupported } from '../webauthn';
 
 /** The support session as GET /api/v1/support/session answers it. */
-export interface SupportSession {
-  tenant_id: string;
-  org: string;
-  org_name: string;
-  grant_id: string;
-  scope: 'read_only' | 'read_write';
-  expires_at: string;
-  staff_email: string;
-  ticket: string;
-  reason: string;
-  csrf_token: string;
-}
+export type SupportSession = ResponseBody<'/api/v1/support/session', 'get'>;
 
-interface SupportUser {
-  id: string;
-  email: string;
-  roles: string[];
-  status: string;
-}
+type SupportUser = ResponseBody<'/api/v1/support/tenant/users', 'get'>['users'][number];
 
 let supportCsrf: string | null = null;
 
-/** Same-origin JSON request with the support session's CSRF token; problem details become ApiError. */
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && supportCsrf) headers['x-csrf-token'] = supportCsrf;
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  if (!res.ok) {
-    const p = (json && typeof json === 'object' ? json : {}) as Partial<Problem>;
-    throw new ApiError({ ...p, status: p.status ?? res.status, code: p.code ?? `http_${res.status}`, detail: p.detail ?? `The server answered ${res.status}.` });
-  }
-  return json as T;
-}
+/** The typed client for the support realm: its own CSRF token, no step-up, no tenant sign-out. */
+const support = apiWith({ csrf: () => supportCsrf, noStepUp: true, quiet401: true });
 
-const SCOPE_TEXT: Record<SupportSession['scope'], string> = { read_only: 'Read only', read_write: 'Read and write' };
+const SCOPE_TEXT: Record<string, string> = { read_only: 'Read only', read_write: 'Read and write' };
 
 /** True for the paths this module renders (outside the tenant's signed-in shell). */
 export function isSupportPath(path: string): boolean {
@@ -121,9 +88,10 @@ function SupportSignInPage() {
     try {
       // Without an e-mail the browser offers any discoverable key registered for this site.
       const e = email.trim().toLowerCase();
-      const optionsJSON = await call<PublicKeyCredentialRequestOptionsJSON>('POST', '/api/v1/support/auth/options', e ? { email: e } : {});
+      // The options' schema is free-form (WebAuthn's own JSON); @simplewebauthn/browser types it.
+      const optionsJSON = (await ok(support.POST('/api/v1/support/auth/options', { body: e ? { email: e } : {} }))) as unknown as PublicKeyCredentialRequestOptionsJSON;
       const response = await startAuthentication({ optionsJSON });
-      const r = await call<{ csrf_token: string }>('POST', '/api/v1/support/auth/verify', { org: org.trim().toLowerCase(), grant_id: g, response });
+      const r = await ok(support.POST('/api/v1/support/auth/verify', { body: { org: org.trim().toLowerCase(), grant_id: g, response: { ...response } } }));
       supportCsrf = r.csrf_token;
       navigate('/support');
     } catch (err) {
@@ -182,9 +150,9 @@ function SupportEnrolPage() {
     setBusy(true);
     try {
       const body = { email: email.trim().toLowerCase(), code: code.trim() };
-      const optionsJSON = await call<PublicKeyCredentialCreationOptionsJSON>('POST', '/api/v1/support/enrol/options', body);
+      const optionsJSON = (await ok(support.POST('/api/v1/support/enrol/options', { body }))) as unknown as PublicKeyCredentialCreationOptionsJSON;
       const response = await startRegistration({ optionsJSON });
-      await call('POST', '/api/v1/support/enrol/verify', { ...body, response });
+      await ok(support.POST('/api/v1/support/enrol/verify', { body: { ...body, response: { ...response } } }));
       setCode('');
       setMsg({ kind: 'success', text: 'Security key registered. You can now sign in under a customer grant.' });
     } catch (err) {
@@ -222,7 +190,7 @@ function SupportView() {
   const [error, setError] = useState<string | null>(null);
   const load = useCallback(async () => {
     try {
-      const s = await call<SupportSession>('GET', '/api/v1/support/session');
+      const s = await ok(support.GET('/api/v1/support/session'));
       supportCsrf = s.csrf_token;
       setSession(s);
     } catch (e) {
@@ -242,7 +210,7 @@ function SupportView() {
   if (session === 'loading' || !session) return <div className="center-page"><Loading label="Loading the support session…" /></div>;
   const signOut = async () => {
     try {
-      await call('POST', '/api/v1/support/auth/logout');
+      await ok(support.POST('/api/v1/support/auth/logout'));
     } finally {
       supportCsrf = null;
       navigate('/support/sign-in');
@@ -256,7 +224,7 @@ function SupportView() {
           <strong>Vendor support session</strong> in <strong>{session.org_name || session.org}</strong> ({session.org}) as {session.staff_email}
         </p>
         <p>
-          Grant <code>{session.grant_id}</code> for ticket <strong>{session.ticket}</strong> · scope <strong>{SCOPE_TEXT[session.scope]}</strong> · ends{' '}
+          Grant <code>{session.grant_id}</code> for ticket <strong>{session.ticket}</strong> · scope <strong>{SCOPE_TEXT[session.scope] ?? session.scope}</strong> · ends{' '}
           <time dateTime={session.expires_at}>{until.toISOString().replace('T', ' ').slice(0, 16)} UTC</time>
         </p>
         <p className="small">Every request you make here is recorded in the customer's audit log with this grant id.</p>
@@ -277,7 +245,7 @@ function SupportPeople({ session }: { session: SupportSession }) {
   const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const writable = session.scope === 'read_write';
   useEffect(() => {
-    call<{ users: SupportUser[] }>('GET', '/api/v1/support/tenant/users').then(
+    ok(support.GET('/api/v1/support/tenant/users')).then(
       (r) => setUsers(r.users),
       (e) => setMsg({ kind: 'error', text: describe(e) }),
     );
@@ -285,7 +253,7 @@ function SupportPeople({ session }: { session: SupportSession }) {
   const unlock = async (u: SupportUser) => {
     setMsg(null);
     try {
-      const r = await call<{ cleared: number }>('POST', `/api/v1/support/tenant/users/${u.id}/unlock`);
+      const r = await ok(support.POST('/api/v1/support/tenant/users/{id}/unlock', { params: { path: { id: u.id } } }));
       setMsg({ kind: 'success', text: `Sign-in delays cleared for ${u.email} (${r.cleared} cleared).` });
     } catch (e) {
       setMsg({ kind: 'error', text: describe(e) });

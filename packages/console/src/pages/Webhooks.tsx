@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, describe, request } from '../api';
+import { api, describe, ok, type RequestBody, type ResponseBody } from '../api';
 import { hasRole, useSession } from '../session';
 import { formatTime, useAsync } from '../useAsync';
 import { DataTable } from '../components/DataTable';
@@ -8,15 +8,10 @@ import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 
 const EVENTS = ['probe.scan.requested', 'probe.scan.approved', 'probe.scan.rejected', 'probe.scan.started', 'probe.scan.progressed', 'probe.scan.finished', 'probe.finding.opened', 'probe.finding.resolved', 'audit.integrity.failed', 'governance.anomaly.detected'];
 
-interface Endpoint {
-  id: string;
-  url: string;
-  description: string;
-  events: string[];
-  enabled: boolean;
-  disabled_reason: string | null;
-  created_at: string;
-}
+type Endpoint = ResponseBody<'/api/v1/webhooks/endpoints', 'get'>[number];
+type EventType = NonNullable<RequestBody<'/api/v1/webhooks/endpoints', 'post'>['events']>[number];
+
+/** The delivery log's route declares no response schema, so its shape is kept here. */
 interface Attempt {
   n: number;
   at: string;
@@ -37,7 +32,7 @@ interface Message {
 const STATE_BADGE: Record<Message['state'], string> = { pending: 'badge', delivered: 'badge badge-ok', dead: 'badge badge-bad', cancelled: 'badge badge-warn' };
 
 function DeliveryLog({ endpoint, canManage }: { endpoint: Endpoint; canManage: boolean }) {
-  const [state, reload] = useAsync((signal) => api.get<Message[]>(`/api/v1/webhooks/endpoints/${endpoint.id}/messages?limit=100`, { signal }), [endpoint.id]);
+  const [state, reload] = useAsync(async (signal) => (await ok(api.GET('/api/v1/webhooks/endpoints/{id}/messages', { params: { path: { id: endpoint.id }, query: { limit: 100 } }, signal }))) as unknown as Message[], [endpoint.id]);
   const [msg, setMsg] = useState<string | null>(null);
   if (state.status === 'loading') return <Loading label="Loading deliveries…" />;
   if (state.status === 'error') return <ErrorState error={state.error} onRetry={reload} />;
@@ -76,7 +71,7 @@ function DeliveryLog({ endpoint, canManage }: { endpoint: Endpoint; canManage: b
               canManage && (m.state === 'dead' || m.state === 'cancelled') ? (
                 <button type="button" className="btn btn-small" onClick={async () => {
                   try {
-                    await api.post(`/api/v1/webhooks/messages/${m.id}/replay`);
+                    await ok(api.POST('/api/v1/webhooks/messages/{id}/replay', { params: { path: { id: m.id } }, body: {} }));
                     setMsg(`Message ${m.id} is queued again with the same webhook-id.`);
                     reload();
                   } catch (e) {
@@ -95,7 +90,7 @@ function DeliveryLog({ endpoint, canManage }: { endpoint: Endpoint; canManage: b
 export function WebhooksPage() {
   const { session } = useSession();
   const canManage = hasRole(session, 'admin');
-  const [state, reload] = useAsync((signal) => api.get<Endpoint[]>('/api/v1/webhooks/endpoints', { signal }), []);
+  const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/webhooks/endpoints', { signal })), []);
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<string[]>([]);
   const [created, setCreated] = useState<{ url: string; secret: string } | null>(null);
@@ -107,7 +102,7 @@ export function WebhooksPage() {
     e.preventDefault();
     setError(null);
     try {
-      const r = await api.post<Endpoint & { secret: string }>('/api/v1/webhooks/endpoints', { url, events });
+      const r = await ok(api.POST('/api/v1/webhooks/endpoints', { body: { url, events: events as EventType[] } }));
       setCreated({ url: r.url, secret: r.secret });
       setUrl('');
       reload();
@@ -151,11 +146,11 @@ export function WebhooksPage() {
                 {canManage ? (
                   <>
                     <button type="button" className="btn btn-small" onClick={() => act(async () => {
-                      const r = await api.post<{ delivered: boolean; status: number | null; latency_ms: number; error_code: string | null }>(`/api/v1/webhooks/endpoints/${e.id}/test`);
+                      const r = await ok(api.POST('/api/v1/webhooks/endpoints/{id}/test', { params: { path: { id: e.id } }, body: {} }));
                       return r.delivered ? `Test event delivered: ${r.status} in ${r.latency_ms} ms.` : `Test event not delivered: ${r.status ?? r.error_code}.`;
                     })}>Send test event</button>{' '}
-                    {!e.enabled ? <button type="button" className="btn btn-small" onClick={() => act(async () => (await request('PATCH', `/api/v1/webhooks/endpoints/${e.id}`, { enabled: true }), 'Endpoint enabled.'))}>Enable</button> : null}{' '}
-                    <button type="button" className="btn btn-small btn-danger" onClick={() => act(async () => (await api.del(`/api/v1/webhooks/endpoints/${e.id}`), 'Endpoint deleted.'))}>Delete</button>
+                    {!e.enabled ? <button type="button" className="btn btn-small" onClick={() => act(async () => (await ok(api.PATCH('/api/v1/webhooks/endpoints/{id}', { params: { path: { id: e.id } }, body: { enabled: true } })), 'Endpoint enabled.'))}>Enable</button> : null}{' '}
+                    <button type="button" className="btn btn-small btn-danger" onClick={() => act(async () => (await ok(api.DELETE('/api/v1/webhooks/endpoints/{id}', { params: { path: { id: e.id } } })), 'Endpoint deleted.'))}>Delete</button>
                   </>
                 ) : null}
               </span>
