@@ -15,15 +15,17 @@ defineActions({
   'authz.delegation.manage': { roles: ['admin'], stepUp: true, sensitive: true },
 });
 
-const problem = { $ref: 'Problem#' };
+const problem = { $ref: 'Problem#' } as const;
 const delegation = {
   type: 'object',
   properties: { id: { type: 'string' }, grantee_type: { type: 'string' }, grantee_id: { type: 'string' }, category: { type: 'string' }, created_at: { type: 'string' } },
+  required: ['id', 'grantee_type', 'grantee_id', 'category', 'created_at'],
+  additionalProperties: false,
 } as const;
 const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 
 export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get('/api/v1/auth/delegations', { schema: { tags: ['auth'], summary: 'Delegations of app categories to users and groups.', response: { 200: { type: 'object', properties: { delegations: { type: 'array', items: delegation } } }, '4xx': problem } } }, async (req) => {
+  app.get('/api/v1/auth/delegations', { schema: { tags: ['auth'], summary: 'Delegations of app categories to users and groups.', response: { 200: { type: 'object', properties: { delegations: { type: 'array', items: delegation } }, required: ['delegations'], additionalProperties: false }, '4xx': problem } } }, async (req) => {
     const p = requireUser(req);
     authorize(p, 'authz.delegation.read', { type: 'delegation', tenantId: p.tenantId });
     const { rows } = await deps.db.tx({ tenantId: p.tenantId }, (q) =>

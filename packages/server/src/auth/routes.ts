@@ -27,7 +27,7 @@ defineActions({
   'auth.user.unlock': { roles: ['admin'], stepUp: true },
 });
 
-const problem = { $ref: 'Problem#' };
+const problem = { $ref: 'Problem#' } as const;
 const sessionState = { type: 'string', enum: ['full', 'mfa_pending', 'mfa_enroll'] };
 const secondFactorBody = {
   type: 'object',
@@ -66,6 +66,14 @@ export async function authorizeNewFactor(q: Queryable, p: UserPrincipal, state: 
   authorize(p, 'auth.self.mfa.add', selfResource(p), {}, now);
 }
 
+/** A completed second factor: the session is full, its cookie and CSRF token rotated. */
+export const factorAnswer = {
+  type: 'object',
+  properties: { state: { type: 'string', enum: ['authenticated'] }, csrf_token: { type: 'string' }, mfa_verified_at: { type: 'string', format: 'date-time' }, method: { type: 'string' } },
+  required: ['state', 'csrf_token', 'mfa_verified_at', 'method'],
+  additionalProperties: false,
+} as const;
+
 function setCookie(reply: FastifyReply, cookie: string) {
   reply.setCookie(SESSION_COOKIE, cookie, sessionCookieOptions());
 }
@@ -88,6 +96,8 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
               mfa_verified_at: { type: ['string', 'null'] },
               csrf_token: { type: 'string' },
             },
+            required: ['tenant_id', 'user_id', 'email', 'roles', 'mfa_verified_at', 'csrf_token'],
+            additionalProperties: false,
           },
           401: problem,
         },
@@ -120,6 +130,8 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
               user_id: { type: 'string' },
               csrf_token: { type: 'string' },
             },
+            required: ['state', 'tenant_id', 'user_id', 'csrf_token'],
+            additionalProperties: false,
           },
           '4xx': problem,
         },
@@ -134,9 +146,9 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   );
 
   const factorResponse = {
-    200: { type: 'object', properties: { state: { type: 'string' }, csrf_token: { type: 'string' }, mfa_verified_at: { type: 'string' }, method: { type: 'string' } } },
+    200: factorAnswer,
     '4xx': problem,
-  };
+  } as const;
 
   app.post<{ Body: { code?: string; recovery_code?: string } }>(
     '/api/v1/auth/mfa/verify',
@@ -166,7 +178,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       schema: {
         tags: ['auth'],
         summary: 'Start TOTP enrolment: a new secret and its otpauth URI (for a QR code). Confirm with a code.',
-        response: { 200: { type: 'object', properties: { secret: { type: 'string' }, otpauth_uri: { type: 'string' } } }, '4xx': problem },
+        response: { 200: { type: 'object', properties: { secret: { type: 'string' }, otpauth_uri: { type: 'string' } }, required: ['secret', 'otpauth_uri'], additionalProperties: false }, '4xx': problem },
       },
     },
     async (req) => {
@@ -189,7 +201,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         tags: ['auth'],
         summary: 'Confirm TOTP enrolment with a current code; answers the one-time recovery codes (shown once).',
         body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: { type: 'string', minLength: 6, maxLength: 6 } } },
-        response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } }, csrf_token: { type: 'string' } } }, '4xx': problem },
+        response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } }, csrf_token: { type: 'string' } }, required: ['recovery_codes', 'csrf_token'], additionalProperties: false }, '4xx': problem },
       },
     },
     async (req, reply) => {
@@ -237,7 +249,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.post(
     '/api/v1/auth/mfa/recovery-codes',
-    { schema: { tags: ['auth'], summary: 'Issue new recovery codes, voiding the old ones (needs step-up).', response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } } } }, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Issue new recovery codes, voiding the old ones (needs step-up).', response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } } }, required: ['recovery_codes'], additionalProperties: false }, '4xx': problem } } },
     async (req) => {
       const p = requireUser(req);
       authorize(p, 'auth.self.mfa.reset', selfResource(p));
@@ -260,9 +272,20 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
           200: {
             type: 'object',
             properties: {
-              factors: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' }, created_at: { type: 'string' }, confirmed_at: { type: ['string', 'null'] }, last_used_at: { type: ['string', 'null'] } } } },
+              factors: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  // id, name and last_used_at belong to WebAuthn credentials only.
+                  properties: { type: { type: 'string', enum: ['totp', 'webauthn'] }, id: { type: 'string' }, name: { type: 'string' }, created_at: { type: 'string' }, confirmed_at: { type: ['string', 'null'] }, last_used_at: { type: ['string', 'null'] } },
+                  required: ['type', 'created_at', 'confirmed_at'],
+                  additionalProperties: false,
+                },
+              },
               recovery_codes_remaining: { type: 'integer' },
             },
+            required: ['factors', 'recovery_codes_remaining'],
+            additionalProperties: false,
           },
           '4xx': problem,
         },
@@ -300,9 +323,13 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
                 items: {
                   type: 'object',
                   properties: { id: { type: 'string' }, current: { type: 'boolean' }, created_at: { type: 'string' }, last_seen_at: { type: 'string' }, expires_at: { type: 'string' }, ip: { type: ['string', 'null'] }, user_agent: { type: ['string', 'null'] } },
+                  required: ['id', 'current', 'created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent'],
+                  additionalProperties: false,
                 },
               },
             },
+            required: ['sessions'],
+            additionalProperties: false,
           },
           '4xx': problem,
         },
@@ -330,7 +357,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.post(
     '/api/v1/auth/logout-all',
-    { schema: { tags: ['auth'], summary: 'Sign out everywhere: end every session of the signed-in user.', response: { 200: { type: 'object', properties: { ended: { type: 'integer' } } }, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Sign out everywhere: end every session of the signed-in user.', response: { 200: { type: 'object', properties: { ended: { type: 'integer' } }, required: ['ended'], additionalProperties: false }, '4xx': problem } } },
     async (req, reply) => {
       const p = requireUser(req);
       authorize(p, 'auth.self.manage', selfResource(p));
@@ -348,7 +375,8 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     type: 'object',
     properties: { step_up_max_age_seconds: { type: 'integer', minimum: 30, maximum: 86_400 }, mfa_required: { type: 'boolean' } },
   } as const;
-  app.get('/api/v1/auth/settings', { schema: { tags: ['auth'], summary: "The organisation's sign-in settings.", response: { 200: settingsSchema, '4xx': problem } } }, async (req) => {
+  const settingsView = { ...settingsSchema, required: ['step_up_max_age_seconds', 'mfa_required'], additionalProperties: false } as const;
+  app.get('/api/v1/auth/settings', { schema: { tags: ['auth'], summary: "The organisation's sign-in settings.", response: { 200: settingsView, '4xx': problem } } }, async (req) => {
     const p = requireUser(req);
     authorize(p, 'auth.settings.read', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId });
     const s = await deps.db.tx({ tenantId: p.tenantId }, (q) => getAuthSettings(q, p.tenantId));
@@ -356,7 +384,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   });
   app.put<{ Body: { step_up_max_age_seconds?: number; mfa_required?: boolean } }>(
     '/api/v1/auth/settings',
-    { schema: { tags: ['auth'], summary: 'Change the step-up age and whether MFA is required for everyone (admin, step-up).', body: { ...settingsSchema, additionalProperties: false }, response: { 200: settingsSchema, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Change the step-up age and whether MFA is required for everyone (admin, step-up).', body: { ...settingsSchema, additionalProperties: false }, response: { 200: settingsView, '4xx': problem } } },
     async (req) => {
       const p = requireUser(req);
       authorize(p, 'auth.settings.update', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId });
@@ -377,7 +405,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         tags: ['auth'],
         summary: "Clear a person's sign-in delays (password and second factor, from every address). Admin, step-up; audited.",
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
-        response: { 200: { type: 'object', properties: { user_id: { type: 'string' }, email: { type: 'string' }, cleared: { type: 'integer' } } }, '4xx': problem },
+        response: { 200: { type: 'object', properties: { user_id: { type: 'string' }, email: { type: 'string' }, cleared: { type: 'integer' } }, required: ['user_id', 'email', 'cleared'], additionalProperties: false }, '4xx': problem },
       },
     },
     async (req) => {

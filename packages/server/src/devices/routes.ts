@@ -17,8 +17,8 @@ defineActions({
   'device.revoke': { roles: ['admin', 'security_lead'], stepUp: true },
 });
 
-const problem = { $ref: 'Problem#' };
-const kind = { type: 'string', enum: ['agent', 'worker'] };
+const problem = { $ref: 'Problem#' } as const;
+const kind = { type: 'string', enum: ['agent', 'worker'] } as const;
 const deviceSchema = {
   type: 'object',
   properties: {
@@ -33,7 +33,10 @@ const deviceSchema = {
     platform: { type: ['string', 'null'] },
     key_store: { type: ['string', 'null'] },
   },
-};
+  required: ['id', 'kind', 'name', 'status', 'enrolled_at', 'revoked_at', 'last_seen_at', 'version', 'platform', 'key_store'],
+  additionalProperties: false,
+} as const;
+const revokedView = { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string', enum: ['revoked'] }, revoked_at: { type: 'string' } }, required: ['id', 'status', 'revoked_at'], additionalProperties: false } as const;
 const statusBody = {
   version: { type: 'string', maxLength: 64 },
   platform: { type: 'string', maxLength: 64 },
@@ -70,6 +73,8 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
               server_pin: { type: ['string', 'null'] },
               server_ca_pem: { type: ['string', 'null'] },
             },
+            required: ['id', 'token', 'kind', 'expires_at', 'server_pin', 'server_ca_pem'],
+            additionalProperties: false,
           },
           '4xx': problem,
         },
@@ -113,8 +118,10 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
               tenant_id: { type: 'string' },
               keyid: { type: 'string' },
               kind,
-              pins: { type: 'object', properties: { current: { type: 'string' }, backup: { type: 'string' } } },
+              pins: { type: 'object', properties: { current: { type: 'string' }, backup: { type: 'string' } }, required: ['current', 'backup'], additionalProperties: false },
             },
+            required: ['device_id', 'tenant_id', 'keyid', 'kind', 'pins'],
+            additionalProperties: false,
           },
           '4xx': problem,
         },
@@ -188,7 +195,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
         tags: ['devices'],
         summary: 'Device heartbeat (signed): records last seen, version, platform and key store.',
         body: { type: 'object', additionalProperties: false, properties: statusBody },
-        response: { 200: { type: 'object', properties: { device_id: { type: 'string' }, status: { type: 'string' }, server_time: { type: 'string' } } }, '4xx': problem },
+        response: { 200: { type: 'object', properties: { device_id: { type: 'string' }, status: { type: 'string' }, server_time: { type: 'string' } }, required: ['device_id', 'status', 'server_time'], additionalProperties: false }, '4xx': problem },
       },
     },
     async (req) => {
@@ -216,7 +223,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       schema: {
         tags: ['devices'],
         summary: 'Pin announcement (signed device request): the pins to hold, signed by the serving key.',
-        response: { 200: { type: 'object', properties: { payload: { type: 'string' }, signature: { type: 'string' } } }, '4xx': problem },
+        response: { 200: { type: 'object', properties: { payload: { type: 'string' }, signature: { type: 'string' } }, required: ['payload', 'signature'], additionalProperties: false }, '4xx': problem },
       },
     },
     async (req) => {
@@ -227,7 +234,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
 
   app.get(
     '/api/v1/devices',
-    { schema: { tags: ['devices'], summary: 'The fleet: every enrolled device with its status.', response: { 200: { type: 'object', properties: { devices: { type: 'array', items: deviceSchema } } }, '4xx': problem } } },
+    { schema: { tags: ['devices'], summary: 'The fleet: every enrolled device with its status.', response: { 200: { type: 'object', properties: { devices: { type: 'array', items: deviceSchema } }, required: ['devices'], additionalProperties: false }, '4xx': problem } } },
     async (req) => {
       const p = requireUser(req);
       await authorizeAudited(deps, req, p, 'device.list');
@@ -247,7 +254,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
         tags: ['devices'],
         summary: 'Revoke a device: its next signed request is refused.',
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
-        response: { 200: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' }, revoked_at: { type: 'string' } } }, '4xx': problem },
+        response: { 200: revokedView, '4xx': problem },
       },
     },
     async (req) => {
@@ -276,7 +283,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       schema: {
         tags: ['devices'],
         summary: 'Revoke this device (signed device request), e.g. before re-enrolling its machine.',
-        response: { 200: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' }, revoked_at: { type: 'string' } } }, '4xx': problem },
+        response: { 200: revokedView, '4xx': problem },
       },
     },
     async (req) => {

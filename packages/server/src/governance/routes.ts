@@ -43,7 +43,20 @@ const reviewSchema = {
     id: { type: 'string' }, title: { type: 'string' }, opened_at: { type: 'string' }, opened_by: { type: 'string' }, due_at: { type: 'string' },
     reviewers: { type: 'array', items: { type: 'string' } }, status: { enum: ['open', 'signed_off'] }, overdue: { type: 'boolean' },
     signed_off_at: { type: ['string', 'null'] }, signed_off_by: { type: ['string', 'null'] },
-    counts: { type: 'object', additionalProperties: false, properties: { total: { type: 'integer' }, pending: { type: 'integer' }, confirmed: { type: 'integer' }, revoked: { type: 'integer' } } },
+    counts: { type: 'object', additionalProperties: false, required: ['total', 'pending', 'confirmed', 'revoked'], properties: { total: { type: 'integer' }, pending: { type: 'integer' }, confirmed: { type: 'integer' }, revoked: { type: 'integer' } } },
+  },
+  required: ['id', 'title', 'opened_at', 'opened_by', 'due_at', 'reviewers', 'status', 'overdue', 'signed_off_at', 'signed_off_by', 'counts'],
+} as const;
+const nullableString = { type: ['string', 'null'] } as const;
+/** What a review line is about; which members are present depends on its kind (reviews.ts gatherLines). */
+const itemDetail = {
+  type: 'object',
+  additionalProperties: false,
+  required: [],
+  properties: {
+    user_id: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, grantee_type: { type: 'string' }, grantee_id: { type: 'string' }, category: { type: 'string' },
+    name: { type: 'string' }, last_used_at: nullableString, preset: { type: 'string' }, issuer: { type: 'string' }, client_id: { type: 'string' }, key_id: { type: 'string' }, owner: { type: 'string' },
+    group: { type: 'string' }, ticket: { type: 'string' }, scope: { type: 'string' }, expires_at: { type: 'string' }, kind: { type: 'string' }, last_seen_at: nullableString,
   },
 } as const;
 const itemSchema = {
@@ -51,14 +64,22 @@ const itemSchema = {
   additionalProperties: false,
   properties: {
     id: { type: 'integer' }, kind: { enum: [...REVIEW_KINDS] }, subject_id: { type: 'string' }, label: { type: 'string' },
-    detail: { type: 'object', additionalProperties: true }, decision: { enum: ['pending', 'confirmed', 'revoked'] },
+    detail: itemDetail, decision: { enum: ['pending', 'confirmed', 'revoked'] },
     decided_by: { type: ['string', 'null'] }, decided_at: { type: ['string', 'null'] }, note: { type: ['string', 'null'] },
   },
+  required: ['id', 'kind', 'subject_id', 'label', 'detail', 'decision', 'decided_by', 'decided_at', 'note'],
 } as const;
 const envelopeSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { payloadType: { type: 'string' }, payload: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } },
+  properties: { payloadType: { type: 'string' }, payload: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['keyid', 'sig'], properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } },
+  required: ['payloadType', 'payload', 'signatures'],
+} as const;
+/** governance/erasure.ts ErasureReport: counts per table.column deleted or nullified, the tables kept. */
+const erasureReportProperties = {
+  request_id: { type: 'string' }, subject_id: { type: 'string' },
+  deleted: { type: 'object', additionalProperties: { type: 'integer' } }, nullified: { type: 'object', additionalProperties: { type: 'integer' } },
+  kept: { type: 'array', items: { type: 'string' } }, subject_key_destroyed: { type: 'boolean' },
 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } } as const;
 
@@ -81,7 +102,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     }
   }
 
-  app.get('/api/v1/governance/reviews', { schema: { tags: ['governance'], summary: 'Access reviews, newest first.', response: { 200: { type: 'object', additionalProperties: false, properties: { reviews: { type: 'array', items: reviewSchema } } }, ...problems } } }, async (req) =>
+  app.get('/api/v1/governance/reviews', { schema: { tags: ['governance'], summary: 'Access reviews, newest first.', response: { 200: { type: 'object', additionalProperties: false, required: ['reviews'], properties: { reviews: { type: 'array', items: reviewSchema } } }, ...problems } } }, async (req) =>
     guarded(req, 'governance.review.read', undefined, async (p) => ({ reviews: await deps.db.tx(ctx(p), (q) => listReviews(q, deps.now())) })),
   );
 
@@ -109,7 +130,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/governance/reviews/:id',
-    { schema: { tags: ['governance'], summary: 'One access review with its lines.', params: idParams, response: { 200: { type: 'object', additionalProperties: false, properties: { review: reviewSchema, items: { type: 'array', items: itemSchema } } }, ...problems } } },
+    { schema: { tags: ['governance'], summary: 'One access review with its lines.', params: idParams, response: { 200: { type: 'object', additionalProperties: false, required: ['review', 'items'], properties: { review: reviewSchema, items: { type: 'array', items: itemSchema } } }, ...problems } } },
     async (req) =>
       guarded(req, 'governance.review.read', { type: 'access_review', id: req.params.id }, async (p) => {
         const r = await deps.db.tx(ctx(p), (q) => getReview(q, req.params.id, deps.now()));
@@ -142,7 +163,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
         tags: ['governance'],
         summary: 'Sign off a fully decided review (a named reviewer, step-up); answers the signed evidence (DSSE, signed with the audit log key).',
         params: idParams,
-        response: { 200: { type: 'object', additionalProperties: false, properties: { envelope: envelopeSchema, key_id: { type: 'string' }, public_key_pem: { type: 'string' }, payload_type: { type: 'string' } } }, ...problems },
+        response: { 200: { type: 'object', additionalProperties: false, required: ['envelope', 'key_id', 'public_key_pem', 'payload_type'], properties: { envelope: envelopeSchema, key_id: { type: 'string' }, public_key_pem: { type: 'string' }, payload_type: { type: 'string' } } }, ...problems },
       },
     },
     async (req) =>
@@ -171,10 +192,11 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
       id: { type: 'string' }, actor_type: { type: 'string' }, actor_id: { type: 'string' }, actor_name: { type: ['string', 'null'] }, count: { type: 'integer' },
       median: { type: 'number' }, p99: { type: 'number' }, floor: { type: 'integer' }, window_start: { type: 'string' }, detected_at: { type: 'string' }, acknowledged_at: { type: ['string', 'null'] },
     },
+    required: ['id', 'actor_type', 'actor_id', 'actor_name', 'count', 'median', 'p99', 'floor', 'window_start', 'detected_at', 'acknowledged_at'],
   } as const;
   app.get<{ Querystring: { open?: boolean } }>(
     '/api/v1/governance/alerts',
-    { schema: { tags: ['governance'], summary: 'Anomaly alerts: actors far beyond their data-access baseline (the console banner).', querystring: { type: 'object', additionalProperties: false, properties: { open: { type: 'boolean' } } }, response: { 200: { type: 'object', additionalProperties: false, properties: { alerts: { type: 'array', items: alertSchema } } }, ...problems } } },
+    { schema: { tags: ['governance'], summary: 'Anomaly alerts: actors far beyond their data-access baseline (the console banner).', querystring: { type: 'object', additionalProperties: false, properties: { open: { type: 'boolean' } } }, response: { 200: { type: 'object', additionalProperties: false, required: ['alerts'], properties: { alerts: { type: 'array', items: alertSchema } } }, ...problems } } },
     async (req) => {
       const p = requireUser(req);
       authorize(p, 'governance.alert.read', { type: 'anomaly_alert', tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
@@ -207,11 +229,8 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
           201: {
             type: 'object',
             additionalProperties: false,
-            properties: {
-              request_id: { type: 'string' }, subject_id: { type: 'string' },
-              deleted: { type: 'object', additionalProperties: { type: 'integer' } }, nullified: { type: 'object', additionalProperties: { type: 'integer' } },
-              kept: { type: 'array', items: { type: 'string' } }, subject_key_destroyed: { type: 'boolean' },
-            },
+            required: ['request_id', 'subject_id', 'deleted', 'nullified', 'kept', 'subject_key_destroyed'],
+            properties: erasureReportProperties,
           },
           ...problems,
         },
@@ -232,7 +251,12 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
       }
     },
   );
-  app.get('/api/v1/governance/erasures', { schema: { tags: ['governance'], summary: 'Erasure requests and what each removed (evidence for a data-protection authority).', response: { 200: { type: 'object', additionalProperties: false, properties: { erasures: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { id: { type: 'string' }, subject_id: { type: 'string' }, reason: { type: 'string' }, requested_at: { type: 'string' }, completed_at: { type: ['string', 'null'] }, report: { type: 'object', additionalProperties: true } } } } } }, ...problems } } }, async (req) => {
+  /** An erasure request; its report is empty until the erasure completed. */
+  const erasureView = {
+    type: 'object', additionalProperties: false, required: ['id', 'subject_id', 'reason', 'requested_at', 'completed_at', 'report'],
+    properties: { id: { type: 'string' }, subject_id: { type: 'string' }, reason: { type: 'string' }, requested_at: { type: 'string' }, completed_at: { type: ['string', 'null'] }, report: { type: 'object', additionalProperties: false, required: [], properties: erasureReportProperties } },
+  } as const;
+  app.get('/api/v1/governance/erasures', { schema: { tags: ['governance'], summary: 'Erasure requests and what each removed (evidence for a data-protection authority).', response: { 200: { type: 'object', additionalProperties: false, required: ['erasures'], properties: { erasures: { type: 'array', items: erasureView } } }, ...problems } } }, async (req) => {
     const p = requireUser(req);
     authorize(p, 'governance.erasure.read', { type: 'erasure_request', tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
     return { erasures: await deps.db.tx(ctx(p), (q) => listErasures(q)) };

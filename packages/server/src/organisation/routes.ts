@@ -39,6 +39,7 @@ const settingsAnswer = {
     support_grant_max_hours_minimum: { type: 'integer' },
     support_grant_max_hours_maximum: { type: 'integer' },
   },
+  required: ['support_grant_max_hours', 'support_grant_max_hours_default', 'support_grant_max_hours_minimum', 'support_grant_max_hours_maximum'],
 } as const;
 const answer = (h: number) => ({
   support_grant_max_hours: h,
@@ -55,7 +56,7 @@ export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): P
         tags: ['organisation'],
         summary: "The signed-in user's organisation.",
         response: {
-          200: { type: 'object', properties: { id: { type: 'string' }, slug: { type: 'string' }, name: { type: 'string' } } },
+          200: { type: 'object', properties: { id: { type: 'string' }, slug: { type: 'string' }, name: { type: 'string' } }, required: ['id', 'slug', 'name'], additionalProperties: false },
           '4xx': { $ref: 'Problem#' },
         },
       },

@@ -24,7 +24,8 @@ const checkSchema = {
 } as const;
 const envelopeSchema = {
   type: 'object', additionalProperties: false,
-  properties: { payloadType: { type: 'string' }, payload: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } },
+  required: ['payloadType', 'payload', 'signatures'],
+  properties: { payloadType: { type: 'string' }, payload: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['keyid', 'sig'], properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } },
 } as const;
 
 export async function postureRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -36,7 +37,7 @@ export async function postureRoutes(app: FastifyInstance, deps: AppDeps): Promis
       summary: `Re-check this deployment's controls now (TLS, RLS, database role, audit log and witnesses, key ages, MFA coverage, support grants); answers the checks and a DSSE envelope (${POSTURE_PAYLOAD_TYPE}) signed with the audit log key.`,
       response: {
         200: {
-          type: 'object', additionalProperties: false, required: ['overall', 'checked_at', 'checks', 'envelope'],
+          type: 'object', additionalProperties: false, required: ['overall', 'checked_at', 'key_id', 'checks', 'envelope'],
           properties: { overall: { enum: ['pass', 'warn', 'fail'] }, checked_at: { type: 'string' }, key_id: { type: 'string' }, checks: { type: 'array', items: checkSchema }, envelope: envelopeSchema },
         },
         ...problems,

@@ -14,6 +14,7 @@ import { listTenantIds } from '../tenants/service.js';
 import { forEachSettled } from '../platform/jobs.js';
 import { ensureReportKey, generateReport, moveReportPdfsToVault, readReportPdf, scansWithoutReport, type StoredReport } from './report.js';
 import { dataDirVault } from '../platform/vault.js';
+import { envelopeView } from './schemas.js';
 
 defineActions({
   'probe.report.read': { roles: ['operator', 'security_lead', 'admin', 'auditor'] },
@@ -31,7 +32,11 @@ const reportSchema = {
   type: 'object',
   required: ['scan_id', 'scope_id', 'verdict', 'findings_open', 'pdf_sha256', 'bundle_sha256', 'key_id', 'created_at'],
   properties: { scan_id: { type: 'string' }, scope_id: { type: 'string' }, verdict: { type: 'string', enum: ['pass', 'fail'] }, findings_open: counts, pdf_sha256: { type: 'string' }, bundle_sha256: { type: 'string' }, key_id: { type: 'string' }, created_at: { type: 'string', format: 'date-time' } },
+  additionalProperties: false,
 } as const;
+/** The signed report file: a DSSE envelope (payload: an in-toto Statement v1), sent as stored. */
+const reportFile = { description: 'The DSSE envelope.', content: { 'application/json': { schema: envelopeView } } } as const;
+const pdfFile = { description: 'The report PDF.', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } } as const;
 
 export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const vault = deps.vault ?? dataDirVault(deps.dataDir, deps.now);
@@ -77,7 +82,7 @@ export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Pr
     schema: {
       tags: ['probe'],
       summary: "The organisation's report signing key (Ed25519 SPKI PEM), its DSSE key id and fingerprint.",
-      response: { 200: { type: 'object', required: ['key_id', 'fingerprint', 'public_key_pem'], properties: { key_id: { type: 'string' }, fingerprint: { type: 'string' }, public_key_pem: { type: 'string' } } }, ...problems },
+      response: { 200: { type: 'object', required: ['key_id', 'fingerprint', 'public_key_pem'], properties: { key_id: { type: 'string' }, fingerprint: { type: 'string' }, public_key_pem: { type: 'string' } }, additionalProperties: false }, ...problems },
     },
   }, async (req) => {
     const p = allow(req);
@@ -104,12 +109,12 @@ export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Pr
       return body;
     });
   }
-  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/report.json', { schema: { tags: ['probe'], summary: 'The signed report: a DSSE envelope holding an in-toto Statement v1.', params: idParams } }, async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/report.json', { schema: { tags: ['probe'], summary: 'The signed report: a DSSE envelope holding an in-toto Statement v1.', params: idParams, response: { 200: reportFile, ...problems } } }, async (req, reply) => {
     const body = await download(req, 'json');
     reply.header('content-type', 'application/json; charset=utf-8').header('content-disposition', `attachment; filename="report-${req.params.id.slice(0, 8)}.json"`);
     return body;
   });
-  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/report.pdf', { schema: { tags: ['probe'], summary: 'The report PDF (its SHA-256 is a subject of the signed statement).', params: idParams } }, async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/report.pdf', { schema: { tags: ['probe'], summary: 'The report PDF (its SHA-256 is a subject of the signed statement).', params: idParams, response: { 200: pdfFile, ...problems } } }, async (req, reply) => {
     const body = await download(req, 'pdf');
     reply.header('content-type', 'application/pdf').header('content-disposition', `attachment; filename="report-${req.params.id.slice(0, 8)}.pdf"`);
     return body;

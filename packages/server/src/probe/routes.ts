@@ -4,7 +4,7 @@
  * the refused change rolled back.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { PROBE_TYPES } from '@parapet/core';
+import { PROBE_TYPES, SCOPE_SCHEMA } from '@parapet/core';
 import type { AppDeps } from '../deps.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { actorOf, requireUser, type UserPrincipal } from '../auth/principal.js';
@@ -13,6 +13,7 @@ import type { AuditAction } from '../audit/catalogue.js';
 import { ProblemError } from '../http/problem.js';
 import { systemResolver, type Resolver } from './checks.js';
 import * as svc from './service.js';
+import { dateTime, envelopeView, nullableDateTime, nullableString, scanView } from './schemas.js';
 import { listTenantIds } from '../tenants/service.js';
 
 /** How often overdue scan requests are expired (ms). */
@@ -37,17 +38,21 @@ defineActions({
 
 const problems = { '4xx': { $ref: 'Problem#' } } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
-const scanView = {
-  type: 'object',
-  additionalProperties: true,
-  properties: {
-    id: { type: 'string' }, state: { type: 'string' }, scope: { type: 'object', additionalProperties: true }, requested_by: { type: 'string' },
-    targets: { type: 'array', items: { type: 'string' } }, addresses: { type: 'array', items: { type: 'string' } }, ports: { type: 'array', items: { type: 'integer' } },
-    probe_types: { type: 'array', items: { type: 'string' } }, rate_pps: { type: 'integer' }, approvals_required: { type: 'integer' },
-    approvals: { type: 'array', items: { type: 'object', additionalProperties: true } }, note: { type: 'string' },
-    created_at: { type: 'string' }, updated_at: { type: 'string' }, expires_at: { type: 'string' }, queued_at: { type: ['string', 'null'] },
-    leases: { type: 'array', items: { type: 'object', additionalProperties: true } },
-  },
+const keyView = {
+  type: 'object', additionalProperties: false, required: ['id', 'name', 'key_id', 'user_id', 'owner_email', 'created_at', 'revoked_at'],
+  properties: { id: { type: 'string' }, name: { type: 'string' }, key_id: { type: 'string' }, user_id: { type: 'string' }, owner_email: { type: 'string' }, created_at: dateTime, revoked_at: nullableDateTime },
+} as const;
+/** The signed scope document as stored (PROBE-SCOPE), without the schema's `$id`. */
+const { $id: _scopeSchemaId, ...scopeDocument } = SCOPE_SCHEMA;
+const scopeProperties = {
+  id: { type: 'string' }, scope_id: { type: 'string' }, version: { type: 'integer' }, name: { type: 'string' }, environment: { type: 'string' }, document: scopeDocument,
+  signing_key: { type: 'string' }, uploaded_by: { type: 'string' }, uploaded_at: dateTime, valid_from: dateTime, valid_until: dateTime, revoked_at: nullableDateTime, revoke_reason: nullableString,
+} as const;
+const scopeRequired = ['id', 'scope_id', 'version', 'name', 'environment', 'document', 'signing_key', 'uploaded_by', 'uploaded_at', 'valid_from', 'valid_until', 'revoked_at', 'revoke_reason'] as const;
+const scopeView = { type: 'object', additionalProperties: false, required: scopeRequired, properties: scopeProperties } as const;
+const approverGroupView = {
+  type: 'object', additionalProperties: false, required: ['user_id', 'email', 'group_name', 'updated_at'],
+  properties: { user_id: { type: 'string' }, email: { type: 'string' }, group_name: { type: 'string' }, updated_at: dateTime },
 } as const;
 
 export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -89,7 +94,7 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       schema: {
         tags: ['probe'], summary: 'Register an Ed25519 scope-signing key (security lead, step-up MFA).',
         body: { type: 'object', additionalProperties: false, required: ['name', 'public_key_pem'], properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, public_key_pem: { type: 'string', maxLength: 4096 } } },
-        response: { 201: { type: 'object', properties: { id: { type: 'string' }, key_id: { type: 'string' } } }, ...problems },
+        response: { 201: { type: 'object', additionalProperties: false, required: ['id', 'key_id'], properties: { id: { type: 'string' }, key_id: { type: 'string' } } }, ...problems },
       },
     },
     async (req, reply) => {
@@ -98,7 +103,7 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       return r;
     },
   );
-  app.get('/api/v1/probe/keys', { schema: { tags: ['probe'], summary: 'Registered scope-signing keys.', response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/probe/keys', { schema: { tags: ['probe'], summary: 'Registered scope-signing keys.', response: { 200: { type: 'array', items: keyView }, ...problems } } }, async (req) => {
     const p = requireUser(req);
     authorize(p, 'probe.key.read', { type: 'probe_signing_key', tenantId: p.tenantId }, {}, deps.now());
     return svc.listKeys(ctx, p.tenantId);
@@ -120,7 +125,7 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       schema: {
         tags: ['probe'], summary: 'Upload a signed scope (DSSE envelope).',
         body: { type: 'object', additionalProperties: false, required: ['envelope'], properties: { envelope: envelopeSchema } },
-        response: { 201: { type: 'object', properties: { id: { type: 'string' }, scope_id: { type: 'string' }, version: { type: 'integer' }, environment: { type: 'string' } } }, ...problems },
+        response: { 201: { type: 'object', additionalProperties: false, required: ['id', 'scope_id', 'version', 'environment'], properties: { id: { type: 'string' }, scope_id: { type: 'string' }, version: { type: 'integer' }, environment: { type: 'string' } } }, ...problems },
       },
     },
     async (req, reply) => {
@@ -129,12 +134,12 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       return { id: r.id, scope_id: r.scope.id, version: r.scope.version, environment: r.scope.environment };
     },
   );
-  app.get('/api/v1/probe/scopes', { schema: { tags: ['probe'], summary: 'Uploaded scopes.', response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/probe/scopes', { schema: { tags: ['probe'], summary: 'Uploaded scopes.', response: { 200: { type: 'array', items: scopeView }, ...problems } } }, async (req) => {
     const p = requireUser(req);
     authorize(p, 'probe.scope.read', { type: 'probe_scope', tenantId: p.tenantId }, {}, deps.now());
     return svc.listScopes(ctx, p.tenantId);
   });
-  app.get<{ Params: { id: string } }>('/api/v1/probe/scopes/:id', { schema: { tags: ['probe'], summary: 'One scope with its envelope.', params: idParams, response: { 200: { type: 'object', additionalProperties: true }, ...problems } } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/api/v1/probe/scopes/:id', { schema: { tags: ['probe'], summary: 'One scope with its envelope.', params: idParams, response: { 200: { type: 'object', additionalProperties: false, required: [...scopeRequired, 'envelope'], properties: { ...scopeProperties, envelope: envelopeView } }, ...problems } } }, async (req) => {
     const p = requireUser(req);
     authorize(p, 'probe.scope.read', { type: 'probe_scope', id: req.params.id, tenantId: p.tenantId }, {}, deps.now());
     return svc.getScope(ctx, p.tenantId, req.params.id);
@@ -145,7 +150,7 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       schema: {
         tags: ['probe'], summary: 'Revoke a scope; its queued and future scans stop.', params: idParams,
         body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 } } },
-        response: { 200: { type: 'object', properties: { cancelled: { type: 'array', items: { type: 'string' } } } }, ...problems },
+        response: { 200: { type: 'object', additionalProperties: false, required: ['cancelled'], properties: { cancelled: { type: 'array', items: { type: 'string' } } } }, ...problems },
       },
     },
     async (req) => audited(req, 'probe.scope.revoke', 'probe.scope.revoked', { type: 'probe_scope', id: req.params.id }, (p) => svc.revokeScope(ctx, p, actorOf(req), req.params.id, req.body?.reason ?? '')),
@@ -223,7 +228,7 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       reply.code(204);
     },
   );
-  app.get('/api/v1/probe/approver-groups', { schema: { tags: ['probe'], summary: 'Approver groups.', response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/probe/approver-groups', { schema: { tags: ['probe'], summary: 'Approver groups.', response: { 200: { type: 'array', items: approverGroupView }, ...problems } } }, async (req) => {
     const p = requireUser(req);
     authorize(p, 'probe.approver_group.read', { type: 'probe_approver_group', tenantId: p.tenantId }, {}, deps.now());
     return svc.listApproverGroups(ctx, p.tenantId);

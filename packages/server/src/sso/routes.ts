@@ -62,6 +62,30 @@ const configView = {
     redirect_uri: { type: 'string' },
     updated_at: { type: 'string' },
   },
+  required: ['preset', 'issuer', 'client_id', 'has_client_secret', 'scopes', 'groups_claim', 'group_roles', 'default_roles', 'allowed_domains', 'jit_provisioning', 'enabled', 'redirect_uri', 'updated_at'],
+  additionalProperties: false,
+} as const;
+
+/** presets.ts PresetInfo, by preset id: how each IdP's issuer is found and what to configure there. */
+const presetsView = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['presets'],
+  properties: {
+    presets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'name', 'scopes', 'groups_claim', 'issuer', 'notes'],
+        properties: {
+          id: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, groups_claim: { type: ['string', 'null'] }, notes: { type: 'string' },
+          // kind fixed: url; directory: template with {directory}; given: neither.
+          issuer: { type: 'object', additionalProperties: false, required: ['kind'], properties: { kind: { type: 'string', enum: ['fixed', 'directory', 'given'] }, url: { type: 'string' }, template: { type: 'string' } } },
+        },
+      },
+    },
+  },
 } as const;
 
 const view = (r: ConfigRow, redirectUri: string) => ({
@@ -134,7 +158,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     }
   }
 
-  app.get('/api/v1/sso/presets', { schema: { tags: ['sso'], summary: 'IdP presets.', response: { 200: { type: 'object', additionalProperties: true } } } }, async () => ({
+  app.get('/api/v1/sso/presets', { schema: { tags: ['sso'], summary: 'IdP presets.', response: { 200: presetsView, '4xx': { $ref: 'Problem#' } } } }, async () => ({
     presets: PRESETS.map((id) => ({ id, name: PRESET_INFO[id].name, scopes: PRESET_INFO[id].scopes, groups_claim: PRESET_INFO[id].groupsClaim, issuer: PRESET_INFO[id].issuer, notes: PRESET_INFO[id].notes })),
   }));
 
@@ -252,7 +276,9 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         response: {
           200: {
             type: 'object',
-            properties: { providers: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, login_url: { type: 'string' } } } } },
+            additionalProperties: false,
+            required: ['providers'],
+            properties: { providers: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['id', 'name', 'login_url'], properties: { id: { type: 'string' }, name: { type: 'string' }, login_url: { type: 'string' } } } } },
           },
           '4xx': { $ref: 'Problem#' },
         },
@@ -317,7 +343,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         tags: ['sso'],
         summary: 'The identity provider returns here; on success a session cookie is set.',
         querystring: { type: 'object', properties: { state: { type: 'string', maxLength: 200 } }, additionalProperties: true },
-        response: { 200: { type: 'string' }, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
+        response: { 200: { description: 'A page that continues to the console.', content: { 'text/html': { schema: { type: 'string' } } } }, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
       },
     },
     async (req, reply) => {

@@ -36,6 +36,8 @@ export async function bootstrapRoutes(app: FastifyInstance, opts: { db: Database
           201: {
             type: 'object',
             properties: { tenant_id: { type: 'string' }, slug: { type: 'string' }, admin_id: { type: 'string' } },
+            required: ['tenant_id', 'slug', 'admin_id'],
+            additionalProperties: false,
           },
           '4xx': { $ref: 'Problem#' },
         },

@@ -27,13 +27,28 @@ defineActions({
 const problems = { '4xx': { $ref: 'Problem#' } } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
 const eventsSchema = { type: 'array', maxItems: WEBHOOK_EVENT_TYPES.length, uniqueItems: true, items: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] } } as const;
-const endpointView = {
+const endpointProperties = {
+  id: { type: 'string' }, url: { type: 'string' }, description: { type: 'string' }, events: { type: 'array', items: { type: 'string' } }, enabled: { type: 'boolean' },
+  disabled_reason: { type: ['string', 'null'] }, created_at: { type: 'string' },
+} as const;
+const endpointRequired = ['id', 'url', 'description', 'events', 'enabled', 'disabled_reason', 'created_at'] as const;
+const endpointView = { type: 'object', additionalProperties: false, required: endpointRequired, properties: endpointProperties } as const;
+/** A new endpoint, with its signing secret (shown this once). */
+const endpointCreated = { type: 'object', additionalProperties: false, required: [...endpointRequired, 'secret'], properties: { ...endpointProperties, secret: { type: 'string' } } } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+const attemptProperties = { status: { type: ['integer', 'null'] }, latency_ms: { type: 'integer' }, response_snippet: { type: 'string' }, error_code: nullableString } as const;
+/** One message of an endpoint's delivery log, with every attempt. */
+const messageView = {
   type: 'object',
+  additionalProperties: false,
+  required: ['id', 'event_type', 'state', 'next_attempt_at', 'created_at', 'finished_at', 'last_error', 'attempts'],
   properties: {
-    id: { type: 'string' }, url: { type: 'string' }, description: { type: 'string' }, events: { type: 'array', items: { type: 'string' } }, enabled: { type: 'boolean' },
-    disabled_reason: { type: ['string', 'null'] }, created_at: { type: 'string' }, secret: { type: 'string' },
+    id: { type: 'string' }, event_type: { type: 'string' }, state: { type: 'string' }, next_attempt_at: nullableString,
+    created_at: { type: 'string' }, finished_at: nullableString, last_error: nullableString,
+    attempts: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['n', 'at', 'status', 'latency_ms', 'response_snippet', 'error_code'], properties: { n: { type: 'integer' }, at: { type: 'string' }, ...attemptProperties } } },
   },
 } as const;
+const settingsView = { type: 'object', additionalProperties: false, required: ['allow_private_cidrs'], properties: { allow_private_cidrs: { type: 'array', items: { type: 'string' } } } } as const;
 
 type EndpointRow = { id: string; url: string; description: string; events: string[]; enabled: boolean; disabled_reason: string | null; created_at: Date };
 const view = (r: EndpointRow) => ({ ...r, created_at: new Date(r.created_at).toISOString() });
@@ -67,7 +82,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       tags: ['webhooks'],
       summary: 'Create a webhook endpoint (admin, step-up). The answer carries the signing secret; it is never shown again.',
       body: { type: 'object', additionalProperties: false, required: ['url'], properties: { url: { type: 'string', maxLength: 2000 }, description: { type: 'string', maxLength: 200 }, events: eventsSchema } },
-      response: { 201: endpointView, ...problems },
+      response: { 201: endpointCreated, ...problems },
     },
   }, async (req, reply) => {
     const p = await allow(req, 'webhook.manage', 'webhook.endpoint.created');
@@ -144,7 +159,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       summary: 'Send a signed test event to the endpoint now and report the attempt (admin, step-up). A redirect or refused target is a 422 with its code.',
       params: idParams,
       body: { type: 'object', additionalProperties: false, properties: {} },
-      response: { 200: { type: 'object', properties: { message_id: { type: 'string' }, delivered: { type: 'boolean' }, status: { type: ['integer', 'null'] }, latency_ms: { type: 'integer' }, response_snippet: { type: 'string' }, error_code: { type: ['string', 'null'] } } }, ...problems },
+      response: { 200: { type: 'object', additionalProperties: false, required: ['message_id', 'delivered', 'status', 'latency_ms', 'response_snippet', 'error_code'], properties: { message_id: { type: 'string' }, delivered: { type: 'boolean' }, ...attemptProperties } }, ...problems },
     },
   }, async (req) => {
     const p = await allow(req, 'webhook.manage', 'webhook.test_sent', req.params.id);
@@ -177,6 +192,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       summary: 'Delivery log: messages of the endpoint, newest first, each with its attempts (status, latency, response snippet).',
       params: idParams,
       querystring: { type: 'object', additionalProperties: false, properties: { state: { type: 'string', enum: ['pending', 'delivered', 'dead', 'cancelled'] }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } } },
+      response: { 200: { type: 'array', items: messageView }, ...problems },
     },
   }, async (req) => {
     const p = await allow(req, 'webhook.read', 'webhook.endpoint.updated');
@@ -209,7 +225,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       summary: 'Replay a dead (or cancelled) message: same webhook-id and body, a fresh retry schedule (admin, step-up).',
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^msg_[A-Za-z0-9]{16,40}$' } } },
       body: { type: 'object', additionalProperties: false, properties: {} },
-      response: { 202: { type: 'object', properties: { id: { type: 'string' }, state: { type: 'string' } } }, ...problems },
+      response: { 202: { type: 'object', additionalProperties: false, required: ['id', 'state'], properties: { id: { type: 'string' }, state: { type: 'string' } } }, ...problems },
     },
   }, async (req, reply) => {
     const p = await allow(req, 'webhook.manage', 'webhook.message.replayed');
@@ -229,7 +245,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return { id: req.params.id, state: 'pending' };
   });
 
-  app.get('/api/v1/webhooks/settings', { schema: { tags: ['webhooks'], summary: 'Private address ranges an admin allowed as webhook targets.' } }, async (req) => {
+  app.get('/api/v1/webhooks/settings', { schema: { tags: ['webhooks'], summary: 'Private address ranges an admin allowed as webhook targets.', response: { 200: settingsView, ...problems } } }, async (req) => {
     const p = await allow(req, 'webhook.read', 'webhook.endpoint.updated');
     const s = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
     return { allow_private_cidrs: s.allowPrivateCidrs };
@@ -240,6 +256,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
       tags: ['webhooks'],
       summary: 'Allow private, loopback or other non-public ranges as webhook targets (admin, step-up). Empty: public addresses only.',
       body: { type: 'object', additionalProperties: false, required: ['allow_private_cidrs'], properties: { allow_private_cidrs: { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 64 } } } },
+      response: { 200: settingsView, ...problems },
     },
   }, async (req) => {
     const p = await allow(req, 'webhook.manage', 'webhook.endpoint.updated');
