@@ -16,6 +16,7 @@ import { merkle } from '@parapet/core';
 import { emitIntegrityAlert } from '../webhooks/events.js';
 import { forEachSettled } from '../platform/jobs.js';
 import { AuditTamperError, buildExport, CheckpointScheduler, exportLog, ensureLogKey, entriesRange, issueCheckpoint, latestCheckpoint, logOrigin, treeFor, treeSize, type StoredCheckpoint } from './service.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'audit.read': { roles: ['admin', 'auditor'] },
@@ -81,7 +82,8 @@ const cpJson = (c: StoredCheckpoint) => ({ tree_size: c.treeSize, root_hash: c.r
  * The audit API: read-only for auditors and admins. There is no route that changes an
  * entry; issuing a checkpoint only signs what is already there.
  */
-export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function auditRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const sequencer = sequencerFor(deps.db);
   const chained = new Counter({ name: 'parapet_audit_entries_chained_total', help: 'Audit entries moved from the inbox into the hash chain.', registers: [app.metrics] });
   const failures = new Counter({ name: 'parapet_audit_sequencer_failures_total', help: 'Tenants whose audit entries could not be chained in a round (they stay in the inbox).', registers: [app.metrics] });
@@ -185,7 +187,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
 
   app.get('/api/v1/audit/checkpoint', {
-    schema: { tags: ['audit'], summary: 'The latest signed checkpoint (C2SP tlog-checkpoint signed note).', response: { 200: checkpointSchema, ...problems } },
+    schema: { tags: ['audit'], summary: 'The latest signed checkpoint (C2SP tlog-checkpoint signed note).', response: { 200: checkpointSchema, ...problems } } as const,
   }, async (req) => {
     const p = await allow(req, 'audit.read');
     const c = await deps.db.tx(ctx(p), (q) => latestCheckpoint(q));
@@ -203,19 +205,19 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   } as const;
   const retentionView = (months: number) => ({ retention_months: months, default_months: DEFAULT_RETENTION_MONTHS, minimum_months: MIN_RETENTION_MONTHS });
   app.get('/api/v1/audit/settings', {
-    schema: { tags: ['audit'], summary: 'How long audit snapshots are retained in the WORM vault.', response: { 200: retentionSchema, ...problems } },
+    schema: { tags: ['audit'], summary: 'How long audit snapshots are retained in the WORM vault.', response: { 200: retentionSchema, ...problems } } as const,
   }, async (req) => {
     const p = await allow(req, 'audit.read');
     const settings = await deps.db.tx(ctx(p), async (q) => (await q.query<{ settings: Record<string, unknown> }>(`SELECT settings FROM tenants`)).rows[0]?.settings);
     return retentionView(retentionMonths(settings));
   });
-  app.put<{ Body: { retention_months: number } }>('/api/v1/audit/settings', {
+  app.put('/api/v1/audit/settings', {
     schema: {
       tags: ['audit'],
       summary: 'Change the audit snapshot retention (admin, step-up). At least 24 months.',
       body: { type: 'object', required: ['retention_months'], additionalProperties: false, properties: { retention_months: { type: 'integer', minimum: MIN_RETENTION_MONTHS, maximum: 1200 } } },
       response: { 200: retentionSchema, ...problems },
-    },
+    } as const,
   }, async (req) => {
     const p = await allow(req, 'audit.settings.update');
     const months = req.body.retention_months;
@@ -255,14 +257,14 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         },
         ...problems,
       },
-    },
+    } as const,
   }, async (req) => {
     const p = await allow(req, 'audit.read');
     return auditStatus(deps.db, vault, p.tenantId, `user:${p.userId}`);
   });
 
   app.post('/api/v1/audit/checkpoints', {
-    schema: { tags: ['audit'], summary: 'Sign a checkpoint of the log as it is now (idempotent per tree size).', body: { type: 'object', additionalProperties: false, properties: {} }, response: { 201: checkpointSchema, ...problems } },
+    schema: { tags: ['audit'], summary: 'Sign a checkpoint of the log as it is now (idempotent per tree size).', body: { type: 'object', additionalProperties: false, properties: {} }, response: { 201: checkpointSchema, ...problems } } as const,
   }, async (req, reply) => {
     const p = await allow(req, 'audit.checkpoint');
     let c;
@@ -285,33 +287,33 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       tags: ['audit'],
       summary: "The log's public key as a signed-note verifier key.",
       response: { 200: { type: 'object', required: ['origin', 'verifier_key', 'key_id', 'public_key'], properties: { origin: { type: 'string' }, verifier_key: { type: 'string' }, key_id: { type: 'string' }, public_key: b64 }, additionalProperties: false }, ...problems },
-    },
+    } as const,
   }, async (req) => {
     const p = await allow(req, 'audit.read');
     const k = await deps.db.tx(ctx(p), (q) => ensureLogKey(q, deps.keys, p.tenantId));
     return { origin: logOrigin(p.tenantId), verifier_key: k.verifierKey, key_id: k.keyId, public_key: k.publicKey.toString('base64') };
   });
 
-  app.get<{ Querystring: { from?: number; limit?: number } }>('/api/v1/audit/entries', {
+  app.get('/api/v1/audit/entries', {
     schema: {
       tags: ['audit'],
       summary: 'A range of entries with their exact leaf bytes.',
       querystring: { type: 'object', additionalProperties: false, properties: { from: { type: 'integer', minimum: 1, default: 1 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
       response: { 200: { type: 'object', required: ['entries', 'tree_size'], properties: { tree_size: { type: 'integer' }, entries: { type: 'array', items: entrySchema } }, additionalProperties: false }, ...problems },
-    },
+    } as const,
   }, async (req) => {
     const p = await allow(req, 'audit.read');
     await sequencer.flush(p.tenantId);
     return deps.db.tx(ctx(p), async (q) => ({ tree_size: await treeSize(q), entries: await entriesRange(q, req.query.from ?? 1, req.query.limit ?? 100) }));
   });
 
-  app.get<{ Querystring: { index: number; tree_size: number } }>('/api/v1/audit/proof/inclusion', {
+  app.get('/api/v1/audit/proof/inclusion', {
     schema: {
       tags: ['audit'],
       summary: 'RFC 9162 inclusion proof of the entry at 0-based leaf index in the tree of tree_size entries.',
       querystring: { type: 'object', additionalProperties: false, required: ['index', 'tree_size'], properties: { index: { type: 'integer', minimum: 0 }, tree_size: { type: 'integer', minimum: 1 } } },
       response: { 200: { type: 'object', required: ['leaf_index', 'tree_size', 'leaf_hash', 'root_hash', 'proof'], properties: { leaf_index: { type: 'integer' }, tree_size: { type: 'integer' }, leaf_hash: b64, root_hash: b64, proof: proofSchema }, additionalProperties: false }, ...problems },
-    },
+    } as const,
   }, async (req) => {
     const p = await allow(req, 'audit.read');
     const { index, tree_size: size } = req.query;
@@ -322,13 +324,13 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     return { leaf_index: index, tree_size: size, leaf_hash: t.leaf(index).toString('base64'), root_hash: t.root(size).toString('base64'), proof: t.inclusionProof(index, size).map((h) => h.toString('base64')) };
   });
 
-  app.get<{ Querystring: { old: number; new: number } }>('/api/v1/audit/proof/consistency', {
+  app.get('/api/v1/audit/proof/consistency', {
     schema: {
       tags: ['audit'],
       summary: 'RFC 9162 consistency proof between tree sizes old and new.',
       querystring: { type: 'object', additionalProperties: false, required: ['old', 'new'], properties: { old: { type: 'integer', minimum: 0 }, new: { type: 'integer', minimum: 0 } } },
       response: { 200: { type: 'object', required: ['old', 'new', 'old_root', 'new_root', 'proof'], properties: { old: { type: 'integer' }, new: { type: 'integer' }, old_root: b64, new_root: b64, proof: proofSchema }, additionalProperties: false }, ...problems },
-    },
+    } as const,
   }, async (req) => {
     const p = await allow(req, 'audit.read');
     const { old, new: size } = req.query;
@@ -350,8 +352,8 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       tags: ['audit'],
       summary: 'Write new entries and their checkpoint to the WORM vault now (the daily job does the same).',
       body: { type: 'object', additionalProperties: false, properties: {} },
-      response: { 201: snapshotSchema, 200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['up_to_date'] } }, additionalProperties: false }, ...problems },
-    },
+      response: { 201: snapshotSchema, 200: { type: 'object', required: ['status'], properties: { status: { type: 'string', description: 'up_to_date' } }, additionalProperties: false }, ...problems },
+    } as const,
   }, async (req, reply) => {
     const p = await allow(req, 'audit.snapshot');
     const s = await snapshotAndAnchor(p.tenantId);
@@ -361,7 +363,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   });
 
   app.get('/api/v1/audit/snapshots', {
-    schema: { tags: ['audit'], summary: 'Snapshots in the WORM vault.', response: { 200: { type: 'object', required: ['snapshots'], properties: { snapshots: { type: 'array', items: snapshotSchema } }, additionalProperties: false }, ...problems } },
+    schema: { tags: ['audit'], summary: 'Snapshots in the WORM vault.', response: { 200: { type: 'object', required: ['snapshots'], properties: { snapshots: { type: 'array', items: snapshotSchema } }, additionalProperties: false }, ...problems } } as const,
   }, async (req) => {
     const p = await allow(req, 'audit.read');
     const rows = await deps.db.tx(ctx(p), async (q) => (await q.query<{ from_seq: number; to_seq: number; object_key: string; sha256: string; retain_until: Date }>(`SELECT from_seq, to_seq, object_key, sha256, retain_until FROM audit_snapshots ORDER BY to_seq`)).rows);
@@ -381,7 +383,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         },
         ...problems,
       },
-    },
+    } as const,
   }, async (req) => {
     const p = await allow(req, 'audit.export');
     const r = await exportLog(deps.db, deps.keys, p.tenantId, actorOf(req), vault);

@@ -9,6 +9,7 @@ import { isUniqueViolation } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
 import { actorOf, requireUser } from './principal.js';
 import { authorize, defineActions } from './pdp.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'authz.delegation.read': { roles: ['admin', 'auditor'] },
@@ -24,8 +25,9 @@ const delegation = {
 } as const;
 const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 
-export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get('/api/v1/auth/delegations', { schema: { tags: ['auth'], summary: 'Delegations of app categories to users and groups.', response: { 200: { type: 'object', properties: { delegations: { type: 'array', items: delegation } }, required: ['delegations'], additionalProperties: false }, '4xx': problem } } }, async (req) => {
+export async function delegationRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
+  app.get('/api/v1/auth/delegations', { schema: { tags: ['auth'], summary: 'Delegations of app categories to users and groups.', response: { 200: { type: 'object', properties: { delegations: { type: 'array', items: delegation } }, required: ['delegations'], additionalProperties: false }, '4xx': problem } } as const }, async (req) => {
     const p = requireUser(req);
     authorize(p, 'authz.delegation.read', { type: 'delegation', tenantId: p.tenantId });
     const { rows } = await deps.db.tx({ tenantId: p.tenantId }, (q) =>
@@ -34,7 +36,7 @@ export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Pro
     return { delegations: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })) };
   });
 
-  app.post<{ Body: { grantee_type: 'user' | 'group'; grantee_id: string; category: string } }>(
+  app.post(
     '/api/v1/auth/delegations',
     {
       schema: {
@@ -47,7 +49,7 @@ export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Pro
           properties: { grantee_type: { type: 'string', enum: ['user', 'group'] }, grantee_id: { type: 'string', pattern: UUID }, category: { type: 'string', minLength: 1, maxLength: 200 } },
         },
         response: { 201: delegation, '4xx': problem },
-      },
+      } as const,
     },
     async (req, reply) => {
       const p = requireUser(req);
@@ -72,9 +74,9 @@ export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Pro
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/api/v1/auth/delegations/:id',
-    { schema: { tags: ['auth'], summary: 'Remove a delegation (admin, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 204: { type: 'null' }, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Remove a delegation (admin, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 204: { type: 'null' }, '4xx': problem } } as const },
     async (req, reply) => {
       const p = requireUser(req);
       authorize(p, 'authz.delegation.manage', { type: 'delegation', id: req.params.id, tenantId: p.tenantId });

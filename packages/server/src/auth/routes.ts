@@ -12,6 +12,7 @@ import { getAuthSettings, setAuthSettings } from './settings.js';
 import { listWebauthnCredentials, webauthnRoutes } from './webauthn.js';
 import { delegationRoutes } from './delegations.js';
 import { unlockUser } from './unlock.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   // Self-service on one's own account: every role; the resource is the caller's own user.
@@ -69,7 +70,7 @@ export async function authorizeNewFactor(q: Queryable, p: UserPrincipal, state: 
 /** A completed second factor: the session is full, its cookie and CSRF token rotated. */
 export const factorAnswer = {
   type: 'object',
-  properties: { state: { type: 'string', enum: ['authenticated'] }, csrf_token: { type: 'string' }, mfa_verified_at: { type: 'string', format: 'date-time' }, method: { type: 'string' } },
+  properties: { state: { type: 'string', description: 'authenticated' }, csrf_token: { type: 'string' }, mfa_verified_at: { type: 'string', format: 'date-time' }, method: { type: 'string' } },
   required: ['state', 'csrf_token', 'mfa_verified_at', 'method'],
   additionalProperties: false,
 } as const;
@@ -78,7 +79,8 @@ function setCookie(reply: FastifyReply, cookie: string) {
   reply.setCookie(SESSION_COOKIE, cookie, sessionCookieOptions());
 }
 
-export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function authRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   app.get(
     '/api/v1/auth/session',
     {
@@ -101,7 +103,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
           },
           401: problem,
         },
-      },
+      } as const,
     },
     async (req) => {
       const p = requireUser(req);
@@ -109,7 +111,8 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  app.post<{ Body: { org: string; email: string; password: string } }>(
+  // On the untyped instance: the handler's state is computed, so its literal type widens.
+  parent.post<{ Body: { org: string; email: string; password: string } }>(
     '/api/v1/auth/login',
     {
       schema: {
@@ -135,7 +138,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
           },
           '4xx': problem,
         },
-      },
+      } as const,
     },
     async (req, reply) => {
       const r = await passwordLogin(deps, { ...req.body, previousCookie: req.cookies[SESSION_COOKIE] }, actorOf(req));
@@ -150,9 +153,9 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     '4xx': problem,
   } as const;
 
-  app.post<{ Body: { code?: string; recovery_code?: string } }>(
+  app.post(
     '/api/v1/auth/mfa/verify',
-    { schema: { tags: ['auth'], summary: 'Second factor of a login (TOTP code or recovery code); the session becomes full and its cookie rotates.', body: secondFactorBody, response: factorResponse } },
+    { schema: { tags: ['auth'], summary: 'Second factor of a login (TOTP code or recovery code); the session becomes full and its cookie rotates.', body: secondFactorBody, response: factorResponse } as const },
     async (req, reply) => {
       const { principal: p } = await anySession(req, deps, ['mfa_pending']);
       const r = await completeSecondFactor(deps, p, req.body, actorOf(req), 'login');
@@ -161,9 +164,9 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  app.post<{ Body: { code?: string; recovery_code?: string } }>(
+  app.post(
     '/api/v1/auth/step-up',
-    { schema: { tags: ['auth'], summary: 'Fresh MFA verification for step-up actions; the session cookie and CSRF token rotate.', body: secondFactorBody, response: factorResponse } },
+    { schema: { tags: ['auth'], summary: 'Fresh MFA verification for step-up actions; the session cookie and CSRF token rotate.', body: secondFactorBody, response: factorResponse } as const },
     async (req, reply) => {
       const p = requireUser(req);
       const r = await completeSecondFactor(deps, p, req.body, actorOf(req), 'step_up');
@@ -179,7 +182,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         tags: ['auth'],
         summary: 'Start TOTP enrolment: a new secret and its otpauth URI (for a QR code). Confirm with a code.',
         response: { 200: { type: 'object', properties: { secret: { type: 'string' }, otpauth_uri: { type: 'string' } }, required: ['secret', 'otpauth_uri'], additionalProperties: false }, '4xx': problem },
-      },
+      } as const,
     },
     async (req) => {
       const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
@@ -194,7 +197,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  app.post<{ Body: { code: string } }>(
+  app.post(
     '/api/v1/auth/mfa/totp/confirm',
     {
       schema: {
@@ -202,7 +205,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         summary: 'Confirm TOTP enrolment with a current code; answers the one-time recovery codes (shown once).',
         body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: { type: 'string', minLength: 6, maxLength: 6 } } },
         response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } }, csrf_token: { type: 'string' } }, required: ['recovery_codes', 'csrf_token'], additionalProperties: false }, '4xx': problem },
-      },
+      } as const,
     },
     async (req, reply) => {
       const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
@@ -233,7 +236,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.delete(
     '/api/v1/auth/mfa/totp',
-    { schema: { tags: ['auth'], summary: 'Remove the TOTP authenticator and recovery codes (needs step-up).', response: { 204: { type: 'null' }, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Remove the TOTP authenticator and recovery codes (needs step-up).', response: { 204: { type: 'null' }, '4xx': problem } } as const },
     async (req, reply) => {
       const p = requireUser(req);
       authorize(p, 'auth.self.mfa.reset', selfResource(p));
@@ -249,7 +252,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.post(
     '/api/v1/auth/mfa/recovery-codes',
-    { schema: { tags: ['auth'], summary: 'Issue new recovery codes, voiding the old ones (needs step-up).', response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } } }, required: ['recovery_codes'], additionalProperties: false }, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Issue new recovery codes, voiding the old ones (needs step-up).', response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } } }, required: ['recovery_codes'], additionalProperties: false }, '4xx': problem } } as const },
     async (req) => {
       const p = requireUser(req);
       authorize(p, 'auth.self.mfa.reset', selfResource(p));
@@ -277,7 +280,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
                 items: {
                   type: 'object',
                   // id, name and last_used_at belong to WebAuthn credentials only.
-                  properties: { type: { type: 'string', enum: ['totp', 'webauthn'] }, id: { type: 'string' }, name: { type: 'string' }, created_at: { type: 'string' }, confirmed_at: { type: ['string', 'null'] }, last_used_at: { type: ['string', 'null'] } },
+                  properties: { type: { type: 'string', description: 'totp or webauthn' }, id: { type: 'string' }, name: { type: 'string' }, created_at: { type: 'string' }, confirmed_at: { type: ['string', 'null'] }, last_used_at: { type: ['string', 'null'] } },
                   required: ['type', 'created_at', 'confirmed_at'],
                   additionalProperties: false,
                 },
@@ -289,7 +292,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
           },
           '4xx': problem,
         },
-      },
+      } as const,
     },
     async (req) => {
       const p = requireUser(req);
@@ -333,7 +336,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
           },
           '4xx': problem,
         },
-      },
+      } as const,
     },
     async (req) => {
       const p = requireUser(req);
@@ -345,7 +348,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  app.post('/api/v1/auth/logout', { schema: { tags: ['auth'], summary: 'End this session.', response: { 204: { type: 'null' }, '4xx': problem } } }, async (req, reply) => {
+  app.post('/api/v1/auth/logout', { schema: { tags: ['auth'], summary: 'End this session.', response: { 204: { type: 'null' }, '4xx': problem } } as const }, async (req, reply) => {
     const p = requireUser(req);
     await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
       await revokeSession(q, p.sessionId);
@@ -357,7 +360,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.post(
     '/api/v1/auth/logout-all',
-    { schema: { tags: ['auth'], summary: 'Sign out everywhere: end every session of the signed-in user.', response: { 200: { type: 'object', properties: { ended: { type: 'integer' } }, required: ['ended'], additionalProperties: false }, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Sign out everywhere: end every session of the signed-in user.', response: { 200: { type: 'object', properties: { ended: { type: 'integer' } }, required: ['ended'], additionalProperties: false }, '4xx': problem } } as const },
     async (req, reply) => {
       const p = requireUser(req);
       authorize(p, 'auth.self.manage', selfResource(p));
@@ -376,15 +379,15 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     properties: { step_up_max_age_seconds: { type: 'integer', minimum: 30, maximum: 86_400 }, mfa_required: { type: 'boolean' } },
   } as const;
   const settingsView = { ...settingsSchema, required: ['step_up_max_age_seconds', 'mfa_required'], additionalProperties: false } as const;
-  app.get('/api/v1/auth/settings', { schema: { tags: ['auth'], summary: "The organisation's sign-in settings.", response: { 200: settingsView, '4xx': problem } } }, async (req) => {
+  app.get('/api/v1/auth/settings', { schema: { tags: ['auth'], summary: "The organisation's sign-in settings.", response: { 200: settingsView, '4xx': problem } } as const }, async (req) => {
     const p = requireUser(req);
     authorize(p, 'auth.settings.read', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId });
     const s = await deps.db.tx({ tenantId: p.tenantId }, (q) => getAuthSettings(q, p.tenantId));
     return { step_up_max_age_seconds: s.stepUpMaxAgeSeconds, mfa_required: s.mfaRequired };
   });
-  app.put<{ Body: { step_up_max_age_seconds?: number; mfa_required?: boolean } }>(
+  app.put(
     '/api/v1/auth/settings',
-    { schema: { tags: ['auth'], summary: 'Change the step-up age and whether MFA is required for everyone (admin, step-up).', body: { ...settingsSchema, additionalProperties: false }, response: { 200: settingsView, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Change the step-up age and whether MFA is required for everyone (admin, step-up).', body: { ...settingsSchema, additionalProperties: false }, response: { 200: settingsView, '4xx': problem } } as const },
     async (req) => {
       const p = requireUser(req);
       authorize(p, 'auth.settings.update', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId });
@@ -398,7 +401,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/auth/users/:id/unlock',
     {
       schema: {
@@ -406,7 +409,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         summary: "Clear a person's sign-in delays (password and second factor, from every address). Admin, step-up; audited.",
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
         response: { 200: { type: 'object', properties: { user_id: { type: 'string' }, email: { type: 'string' }, cleared: { type: 'integer' } }, required: ['user_id', 'email', 'cleared'], additionalProperties: false }, '4xx': problem },
-      },
+      } as const,
     },
     async (req) => {
       const p = requireUser(req);
@@ -416,6 +419,6 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  await webauthnRoutes(app, deps);
-  await delegationRoutes(app, deps);
+  await webauthnRoutes(parent, deps);
+  await delegationRoutes(parent, deps);
 }

@@ -10,6 +10,7 @@ import { createEnrollmentToken, DEFAULT_TOKEN_SECONDS, hashSecret, MAX_TOKEN_SEC
 import { listDevices, revokeDevice } from './fleet.js';
 import { announcePins, serverPins } from './pins.js';
 import { auditRefusal, ed25519PublicKey, policy, refuse, signableOf } from './verify.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'device.token.create': { roles: ['admin'], stepUp: true },
@@ -36,12 +37,12 @@ const deviceSchema = {
   required: ['id', 'kind', 'name', 'status', 'enrolled_at', 'revoked_at', 'last_seen_at', 'version', 'platform', 'key_store'],
   additionalProperties: false,
 } as const;
-const revokedView = { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string', enum: ['revoked'] }, revoked_at: { type: 'string' } }, required: ['id', 'status', 'revoked_at'], additionalProperties: false } as const;
+const revokedView = { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string', description: 'revoked' }, revoked_at: { type: 'string' } }, required: ['id', 'status', 'revoked_at'], additionalProperties: false } as const;
 const statusBody = {
   version: { type: 'string', maxLength: 64 },
   platform: { type: 'string', maxLength: 64 },
   key_store: { type: 'string', enum: ['os', 'file'] },
-};
+} as const;
 
 /** authorize(), with the denial audited in the caller's tenant. */
 async function authorizeAudited(deps: AppDeps, req: FastifyRequest, p: UserPrincipal, action: string, id?: string): Promise<void> {
@@ -55,8 +56,9 @@ async function authorizeAudited(deps: AppDeps, req: FastifyRequest, p: UserPrinc
   }
 }
 
-export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.post<{ Body: { kind: DeviceKind; expires_in_seconds?: number; owner_user_id?: string } }>(
+export async function deviceRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
+  app.post(
     '/api/v1/devices/enrollment-tokens',
     {
       schema: {
@@ -78,7 +80,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
           },
           '4xx': problem,
         },
-      },
+      } as const,
     },
     async (req, reply) => {
       const p = requireUser(req);
@@ -97,7 +99,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
-  app.post<{ Body: { token: string; kind: DeviceKind; name: string; public_key: string; version?: string; platform?: string; key_store: 'os' | 'file' } }>(
+  app.post(
     '/api/v1/devices/enroll',
     {
       config: { deviceAuth: 'enroll' },
@@ -125,7 +127,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
           },
           '4xx': problem,
         },
-      },
+      } as const,
     },
     async (req, reply) => {
       const b = req.body;
@@ -188,7 +190,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
-  app.post<{ Body: { version?: string; platform?: string; key_store?: 'os' | 'file' } }>(
+  app.post(
     '/api/v1/devices/heartbeat',
     {
       schema: {
@@ -196,7 +198,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
         summary: 'Device heartbeat (signed): records last seen, version, platform and key store.',
         body: { type: 'object', additionalProperties: false, properties: statusBody },
         response: { 200: { type: 'object', properties: { device_id: { type: 'string' }, status: { type: 'string' }, server_time: { type: 'string' } }, required: ['device_id', 'status', 'server_time'], additionalProperties: false }, '4xx': problem },
-      },
+      } as const,
     },
     async (req) => {
       const d = requireDevice(req);
@@ -224,7 +226,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
         tags: ['devices'],
         summary: 'Pin announcement (signed device request): the pins to hold, signed by the serving key.',
         response: { 200: { type: 'object', properties: { payload: { type: 'string' }, signature: { type: 'string' } }, required: ['payload', 'signature'], additionalProperties: false }, '4xx': problem },
-      },
+      } as const,
     },
     async (req) => {
       requireDevice(req);
@@ -234,7 +236,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
 
   app.get(
     '/api/v1/devices',
-    { schema: { tags: ['devices'], summary: 'The fleet: every enrolled device with its status.', response: { 200: { type: 'object', properties: { devices: { type: 'array', items: deviceSchema } }, required: ['devices'], additionalProperties: false }, '4xx': problem } } },
+    { schema: { tags: ['devices'], summary: 'The fleet: every enrolled device with its status.', response: { 200: { type: 'object', properties: { devices: { type: 'array', items: deviceSchema } }, required: ['devices'], additionalProperties: false }, '4xx': problem } } as const },
     async (req) => {
       const p = requireUser(req);
       await authorizeAudited(deps, req, p, 'device.list');
@@ -247,7 +249,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/devices/:id/revoke',
     {
       schema: {
@@ -255,7 +257,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
         summary: 'Revoke a device: its next signed request is refused.',
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
         response: { 200: revokedView, '4xx': problem },
-      },
+      } as const,
     },
     async (req) => {
       const p = requireUser(req);
@@ -284,7 +286,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
         tags: ['devices'],
         summary: 'Revoke this device (signed device request), e.g. before re-enrolling its machine.',
         response: { 200: revokedView, '4xx': problem },
-      },
+      } as const,
     },
     async (req) => {
       const d = requireDevice(req);

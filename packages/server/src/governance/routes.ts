@@ -17,6 +17,7 @@ import { listAlerts, scoreTenant, type AnomalyAlert } from './anomaly.js';
 import type { Queryable } from '@parapet/db';
 import { erasePerson, listErasures } from './erasure.js';
 import { decideItem, getReview, listReviews, openReview, reviewEvidence, reviewTick, signOff, REVIEW_KINDS, REVIEW_PAYLOAD_TYPE } from './reviews.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'governance.review.read': { roles: ['admin', 'security_lead', 'auditor'] },
@@ -83,7 +84,8 @@ const erasureReportProperties = {
 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } } as const;
 
-export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function governanceRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
 
   /** Runs fn after the PDP allowed `action`; audits a refusal in its own transaction. */
@@ -102,11 +104,11 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     }
   }
 
-  app.get('/api/v1/governance/reviews', { schema: { tags: ['governance'], summary: 'Access reviews, newest first.', response: { 200: { type: 'object', additionalProperties: false, required: ['reviews'], properties: { reviews: { type: 'array', items: reviewSchema } } }, ...problems } } }, async (req) =>
+  app.get('/api/v1/governance/reviews', { schema: { tags: ['governance'], summary: 'Access reviews, newest first.', response: { 200: { type: 'object', additionalProperties: false, required: ['reviews'], properties: { reviews: { type: 'array', items: reviewSchema } } }, ...problems } } as const }, async (req) =>
     guarded(req, 'governance.review.read', undefined, async (p) => ({ reviews: await deps.db.tx(ctx(p), (q) => listReviews(q, deps.now())) })),
   );
 
-  app.post<{ Body: { title: string; reviewers?: string[]; due_at?: string } }>(
+  app.post(
     '/api/v1/governance/reviews',
     {
       schema: {
@@ -117,7 +119,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
           properties: { title: { type: 'string', minLength: 1, maxLength: 200 }, reviewers: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', pattern: UUID } }, due_at: { type: 'string', format: 'date-time' } },
         },
         response: { 201: reviewSchema, ...problems },
-      },
+      } as const,
     },
     async (req, reply) => {
       const r = await guarded(req, 'governance.review.open', undefined, (p) =>
@@ -128,9 +130,9 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/governance/reviews/:id',
-    { schema: { tags: ['governance'], summary: 'One access review with its lines.', params: idParams, response: { 200: { type: 'object', additionalProperties: false, required: ['review', 'items'], properties: { review: reviewSchema, items: { type: 'array', items: itemSchema } } }, ...problems } } },
+    { schema: { tags: ['governance'], summary: 'One access review with its lines.', params: idParams, response: { 200: { type: 'object', additionalProperties: false, required: ['review', 'items'], properties: { review: reviewSchema, items: { type: 'array', items: itemSchema } } }, ...problems } } as const },
     async (req) =>
       guarded(req, 'governance.review.read', { type: 'access_review', id: req.params.id }, async (p) => {
         const r = await deps.db.tx(ctx(p), (q) => getReview(q, req.params.id, deps.now()));
@@ -139,7 +141,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
       }),
   );
 
-  app.post<{ Params: { id: string; item: number }; Body: { decision: 'confirmed' | 'revoked'; note?: string } }>(
+  app.post(
     '/api/v1/governance/reviews/:id/items/:item/decision',
     {
       schema: {
@@ -148,7 +150,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
         params: { type: 'object', required: ['id', 'item'], properties: { id: { type: 'string', pattern: UUID }, item: { type: 'integer', minimum: 1, maximum: 1000000 } } },
         body: { type: 'object', required: ['decision'], additionalProperties: false, properties: { decision: { enum: ['confirmed', 'revoked'] }, note: { type: 'string', maxLength: 1000 } } },
         response: { 200: itemSchema, ...problems },
-      },
+      } as const,
     },
     async (req) =>
       guarded(req, 'governance.review.decide', { type: 'access_review', id: req.params.id }, (p) =>
@@ -156,7 +158,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
       ),
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/governance/reviews/:id/sign-off',
     {
       schema: {
@@ -164,7 +166,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
         summary: 'Sign off a fully decided review (a named reviewer, step-up); answers the signed evidence (DSSE, signed with the audit log key).',
         params: idParams,
         response: { 200: { type: 'object', additionalProperties: false, required: ['envelope', 'key_id', 'public_key_pem', 'payload_type'], properties: { envelope: envelopeSchema, key_id: { type: 'string' }, public_key_pem: { type: 'string' }, payload_type: { type: 'string' } } }, ...problems },
-      },
+      } as const,
     },
     async (req) =>
       guarded(req, 'governance.review.decide', { type: 'access_review', id: req.params.id }, async (p) => {
@@ -173,9 +175,9 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
       }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/governance/reviews/:id/evidence',
-    { schema: { tags: ['governance'], summary: 'The signed evidence of a signed-off review (DSSE envelope).', params: idParams, response: { 200: envelopeSchema, ...problems } } },
+    { schema: { tags: ['governance'], summary: 'The signed evidence of a signed-off review (DSSE envelope).', params: idParams, response: { 200: envelopeSchema, ...problems } } as const },
     async (req, reply) =>
       guarded(req, 'governance.review.read', { type: 'access_review', id: req.params.id }, async (p) => {
         const e = await deps.db.tx(ctx(p), (q) => reviewEvidence(q, req.params.id));
@@ -194,18 +196,18 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     },
     required: ['id', 'actor_type', 'actor_id', 'actor_name', 'count', 'median', 'p99', 'floor', 'window_start', 'detected_at', 'acknowledged_at'],
   } as const;
-  app.get<{ Querystring: { open?: boolean } }>(
+  app.get(
     '/api/v1/governance/alerts',
-    { schema: { tags: ['governance'], summary: 'Anomaly alerts: actors far beyond their data-access baseline (the console banner).', querystring: { type: 'object', additionalProperties: false, properties: { open: { type: 'boolean' } } }, response: { 200: { type: 'object', additionalProperties: false, required: ['alerts'], properties: { alerts: { type: 'array', items: alertSchema } } }, ...problems } } },
+    { schema: { tags: ['governance'], summary: 'Anomaly alerts: actors far beyond their data-access baseline (the console banner).', querystring: { type: 'object', additionalProperties: false, properties: { open: { type: 'boolean' } } }, response: { 200: { type: 'object', additionalProperties: false, required: ['alerts'], properties: { alerts: { type: 'array', items: alertSchema } } }, ...problems } } as const },
     async (req) => {
       const p = requireUser(req);
       authorize(p, 'governance.alert.read', { type: 'anomaly_alert', tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
       return { alerts: await deps.db.tx(ctx(p), (q) => listAlerts(q, p.tenantId, { open: req.query.open === true })) };
     },
   );
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/governance/alerts/:id/acknowledge',
-    { schema: { tags: ['governance'], summary: 'Acknowledge an anomaly alert (it leaves the banner; the audit entry stays).', params: idParams, response: { 204: { type: 'null' }, ...problems } } },
+    { schema: { tags: ['governance'], summary: 'Acknowledge an anomaly alert (it leaves the banner; the audit entry stays).', params: idParams, response: { 204: { type: 'null' }, ...problems } } as const },
     async (req, reply) => {
       const p = requireUser(req);
       authorize(p, 'governance.alert.acknowledge', { type: 'anomaly_alert', id: req.params.id, tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
@@ -218,7 +220,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     },
   );
 
-  app.post<{ Body: { user_id: string; reason: string } }>(
+  app.post(
     '/api/v1/governance/erasures',
     {
       schema: {
@@ -234,7 +236,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
           },
           ...problems,
         },
-      },
+      } as const,
     },
     async (req, reply) => {
       const p = requireUser(req);
@@ -256,7 +258,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     type: 'object', additionalProperties: false, required: ['id', 'subject_id', 'reason', 'requested_at', 'completed_at', 'report'],
     properties: { id: { type: 'string' }, subject_id: { type: 'string' }, reason: { type: 'string' }, requested_at: { type: 'string' }, completed_at: { type: ['string', 'null'] }, report: { type: 'object', additionalProperties: false, required: [], properties: erasureReportProperties } },
   } as const;
-  app.get('/api/v1/governance/erasures', { schema: { tags: ['governance'], summary: 'Erasure requests and what each removed (evidence for a data-protection authority).', response: { 200: { type: 'object', additionalProperties: false, required: ['erasures'], properties: { erasures: { type: 'array', items: erasureView } } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/governance/erasures', { schema: { tags: ['governance'], summary: 'Erasure requests and what each removed (evidence for a data-protection authority).', response: { 200: { type: 'object', additionalProperties: false, required: ['erasures'], properties: { erasures: { type: 'array', items: erasureView } } }, ...problems } } as const }, async (req) => {
     const p = requireUser(req);
     authorize(p, 'governance.erasure.read', { type: 'erasure_request', tenantId: p.tenantId }, {}, deps.now(), p.stepUpSeconds);
     return { erasures: await deps.db.tx(ctx(p), (q) => listErasures(q)) };

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '@parapet/db';
 import { ProblemError } from '../http/problem.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
-export async function healthRoutes(app: FastifyInstance, opts: { db: Database }): Promise<void> {
+export async function healthRoutes(parent: FastifyInstance, opts: { db: Database }): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const ok = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'], additionalProperties: false } as const;
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness: the process answers.', response: { 200: ok, '4xx': { $ref: 'Problem#' } } } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness: the process answers.', response: { 200: ok, '4xx': { $ref: 'Problem#' } } } as const }, async () => ({ status: 'ok' }));
   app.get(
     '/readyz',
     {
@@ -12,7 +14,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { db: Database })
         tags: ['operations'],
         summary: 'Readiness: the database answers and every migration is applied.',
         response: { 200: { ...ok, properties: { ...ok.properties, engine: { type: 'string' } }, required: ['status', 'engine'] }, '4xx': { $ref: 'Problem#' }, 503: { $ref: 'Problem#' } },
-      },
+      } as const,
     },
     async () => {
       try {

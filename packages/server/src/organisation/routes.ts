@@ -13,6 +13,7 @@ import { recordAudit } from '../audit/record.js';
 import { maxGrantHours, SUPPORT_GRANT_DEFAULT_MAX_HOURS, SUPPORT_GRANT_HARD_MAX_HOURS } from '../governance/support.js';
 import { authorize, defineActions } from '../auth/pdp.js';
 import { ProblemError } from '../http/problem.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'organisation.read': { roles: [...ROLES] },
@@ -48,7 +49,8 @@ const answer = (h: number) => ({
   support_grant_max_hours_maximum: SUPPORT_GRANT_MAX_HOURS_BOUNDS.maximum,
 });
 
-export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function organisationRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   app.get(
     '/api/v1/organisation',
     {
@@ -59,7 +61,7 @@ export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): P
           200: { type: 'object', properties: { id: { type: 'string' }, slug: { type: 'string' }, name: { type: 'string' } }, required: ['id', 'slug', 'name'], additionalProperties: false },
           '4xx': { $ref: 'Problem#' },
         },
-      },
+      } as const,
     },
     async (req) => {
       const p = requireUser(req);
@@ -74,7 +76,7 @@ export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): P
 
   app.get(
     '/api/v1/organisation/settings',
-    { schema: { tags: ['organisation'], summary: "The organisation's settings: the longest support grant an admin may open (hours), with its default and bounds.", response: { 200: settingsAnswer, '4xx': { $ref: 'Problem#' } } } },
+    { schema: { tags: ['organisation'], summary: "The organisation's settings: the longest support grant an admin may open (hours), with its default and bounds.", response: { 200: settingsAnswer, '4xx': { $ref: 'Problem#' } } } as const },
     async (req) => {
       const p = requireUser(req);
       authorize(p, 'organisation.settings.read', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId });
@@ -82,9 +84,9 @@ export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): P
     },
   );
 
-  app.put<{ Body: { support_grant_max_hours?: number } }>(
+  app.put(
     '/api/v1/organisation/settings',
-    { schema: { tags: ['organisation'], summary: 'Change the organisation settings (admin, step-up; audited). Grants already open keep their end.', body: settingsSchema, response: { 200: settingsAnswer, '4xx': { $ref: 'Problem#' } } } },
+    { schema: { tags: ['organisation'], summary: 'Change the organisation settings (admin, step-up; audited). Grants already open keep their end.', body: settingsSchema, response: { 200: settingsAnswer, '4xx': { $ref: 'Problem#' } } } as const },
     async (req) => {
       const p = requireUser(req);
       authorize(p, 'organisation.settings.update', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId }, {}, deps.now());

@@ -11,6 +11,7 @@ import { SESSION_COOKIE, sessionCookieOptions } from '../auth/sessions.js';
 import { recordAudit } from '../audit/record.js';
 import { invitationText } from '../mail/messages.js';
 import { acceptInvitation, createInvitation, INVITATION_MAX_SECONDS, INVITATION_MIN_SECONDS, listInvitations, lookupInvitation, revokeInvitation, rolesManagedBy, setUserRoles } from './service.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'people.list': { roles: ['admin', 'security_lead', 'auditor'] },
@@ -58,7 +59,8 @@ function consoleOrigin(host: string | undefined): string {
 /** A tenant's directory is small; beyond this the API would need paging. */
 export const PEOPLE_LIST_MAX = 5000;
 
-export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function peopleRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   app.get(
     '/api/v1/people',
     {
@@ -93,7 +95,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
           },
           '4xx': { $ref: 'Problem#' },
         },
-      },
+      } as const,
     },
     async (req) => {
       const p = requireUser(req);
@@ -112,7 +114,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
-  app.put<{ Params: { id: string }; Body: { roles: string[] } }>(
+  app.put(
     '/api/v1/people/:id/roles',
     {
       schema: {
@@ -121,7 +123,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } },
         body: { type: 'object', required: ['roles'], additionalProperties: false, properties: { roles: rolesSchema } },
         response: { 200: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, previous_roles: { type: 'array', items: { type: 'string' } } }, required: ['id', 'email', 'roles', 'previous_roles'], additionalProperties: false }, '4xx': problem },
-      },
+      } as const,
     },
     async (req) => {
       const p = requireUser(req);
@@ -132,13 +134,13 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
-  app.get('/api/v1/people/invitations', { schema: { tags: ['people'], summary: 'Invitations, newest first (admin, auditor). Tokens are never shown again.', response: { 200: { type: 'object', properties: { invitations: { type: 'array', items: invitationSchema } }, required: ['invitations'], additionalProperties: false }, '4xx': problem } } }, async (req) => {
+  app.get('/api/v1/people/invitations', { schema: { tags: ['people'], summary: 'Invitations, newest first (admin, auditor). Tokens are never shown again.', response: { 200: { type: 'object', properties: { invitations: { type: 'array', items: invitationSchema } }, required: ['invitations'], additionalProperties: false }, '4xx': problem } } as const }, async (req) => {
     const p = requireUser(req);
     authorize(p, 'people.invitations.read', { type: 'invitation', tenantId: p.tenantId });
     return { invitations: await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => listInvitations(q, deps.now())) };
   });
 
-  app.post<{ Body: { email: string; roles?: string[]; expires_in_seconds?: number } }>(
+  app.post(
     '/api/v1/people/invitations',
     {
       schema: {
@@ -150,7 +152,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
         },
         // token and link when the link is the admin's to pass on; emailed_to when it was mailed; email_error when mailing failed.
         response: { 201: { type: 'object', properties: { invitation: invitationSchema, token: { type: 'string' }, link: { type: 'string' }, emailed_to: { type: 'string' }, email_error: { type: 'string' } }, required: ['invitation'], additionalProperties: false }, '4xx': problem },
-      },
+      } as const,
     },
     async (req, reply) => {
       const p = requireUser(req);
@@ -176,9 +178,9 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/api/v1/people/invitations/:id',
-    { schema: { tags: ['people'], summary: 'Revoke an open invitation (admin, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 204: { type: 'null' }, '4xx': problem } } },
+    { schema: { tags: ['people'], summary: 'Revoke an open invitation (admin, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 204: { type: 'null' }, '4xx': problem } } as const },
     async (req, reply) => {
       const p = requireUser(req);
       authorize(p, 'people.invite', { type: 'invitation', id: req.params.id, tenantId: p.tenantId });
@@ -188,7 +190,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
   );
 
   // Pre-auth: the link's token is the credential.
-  app.post<{ Body: { token: string } }>(
+  app.post(
     '/api/v1/invitations/lookup',
     {
       schema: {
@@ -196,12 +198,12 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
         summary: 'What an invitation is for (organisation, email, roles, expiry); 410 when it cannot be used.',
         body: { type: 'object', required: ['token'], additionalProperties: false, properties: { token: tokenSchema } },
         response: { 200: { type: 'object', properties: { org_name: { type: 'string' }, org_slug: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, expires_at: { type: 'string' } }, required: ['org_name', 'org_slug', 'email', 'roles', 'expires_at'], additionalProperties: false }, '4xx': problem },
-      },
+      } as const,
     },
     async (req) => lookupInvitation(deps.db, req.body.token, deps.now()),
   );
 
-  app.post<{ Body: { token: string; password: string; display_name?: string } }>(
+  app.post(
     '/api/v1/invitations/accept',
     {
       schema: {
@@ -211,8 +213,8 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
           type: 'object', required: ['token', 'password'], additionalProperties: false,
           properties: { token: tokenSchema, password: { type: 'string', minLength: 1, maxLength: 1024 }, display_name: { type: 'string', maxLength: 200 } },
         },
-        response: { 200: { type: 'object', properties: { state: { type: 'string', enum: ['authenticated', 'mfa_enrollment_required'] }, tenant_id: { type: 'string' }, user_id: { type: 'string' }, org_slug: { type: 'string' }, email: { type: 'string' }, csrf_token: { type: 'string' } }, required: ['state', 'tenant_id', 'user_id', 'org_slug', 'email', 'csrf_token'], additionalProperties: false }, '4xx': problem },
-      },
+        response: { 200: { type: 'object', properties: { state: { type: 'string', description: 'authenticated or mfa_enrollment_required' }, tenant_id: { type: 'string' }, user_id: { type: 'string' }, org_slug: { type: 'string' }, email: { type: 'string' }, csrf_token: { type: 'string' } }, required: ['state', 'tenant_id', 'user_id', 'org_slug', 'email', 'csrf_token'], additionalProperties: false }, '4xx': problem },
+      } as const,
     },
     async (req, reply) => {
       const r = await acceptInvitation(deps.db, req.body.token, req.body.password, req.body.display_name, actorOf(req), deps.now());

@@ -12,6 +12,7 @@ import { auditStatus } from '../audit/status.js';
 import { witnessesOf } from '../audit/witness-client.js';
 import { FsVault } from '../vault/fs.js';
 import { auditChecks, keyChecks, mfaCheck, rlsCheck, roleCheck, signPosture, supportGrantCheck, tlsChecks, POSTURE_PAYLOAD_TYPE, type PostureCheck } from './checks.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'posture.read': { roles: ['admin', 'security_lead', 'auditor'] },
@@ -28,7 +29,8 @@ const envelopeSchema = {
   properties: { payloadType: { type: 'string' }, payload: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['keyid', 'sig'], properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } },
 } as const;
 
-export async function postureRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function postureRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const vault = deps.vault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
 
   app.get('/api/v1/posture', {
@@ -42,7 +44,7 @@ export async function postureRoutes(app: FastifyInstance, deps: AppDeps): Promis
         },
         ...problems,
       },
-    },
+    } as const,
   }, async (req, reply) => {
     const p = requireUser(req);
     authorize(p, 'posture.read', { type: 'tenant', id: p.tenantId, tenantId: p.tenantId }, {}, deps.now());

@@ -17,6 +17,7 @@ import { ProblemError } from '../http/problem.js';
 import { registerSealedColumn } from '../platform/sealed.js';
 import { isMultiTenantIssuer, PRESETS, PRESET_INFO, resolveIssuer, type Preset } from './presets.js';
 import { callbackProblem, checkIssuedAt, checkIssuerUrl, clientConfig, oidc } from './oidc.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'sso.config.read': { roles: ['admin'] },
@@ -144,7 +145,8 @@ export function rolesFromGroups(groups: unknown, map: Record<string, Role[]>, de
   return out.size ? ROLES.filter((r) => out.has(r)) : [...defaults];
 }
 
-export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function ssoRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   async function authorizeAudited(req: FastifyRequest, p: UserPrincipal, action: string): Promise<void> {
     try {
       authorize(p, action, { type: 'sso_config', tenantId: p.tenantId }, {}, deps.now());
@@ -158,11 +160,11 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     }
   }
 
-  app.get('/api/v1/sso/presets', { schema: { tags: ['sso'], summary: 'IdP presets.', response: { 200: presetsView, '4xx': { $ref: 'Problem#' } } } }, async () => ({
+  app.get('/api/v1/sso/presets', { schema: { tags: ['sso'], summary: 'IdP presets.', response: { 200: presetsView, '4xx': { $ref: 'Problem#' } } } as const }, async () => ({
     presets: PRESETS.map((id) => ({ id, name: PRESET_INFO[id].name, scopes: PRESET_INFO[id].scopes, groups_claim: PRESET_INFO[id].groupsClaim, issuer: PRESET_INFO[id].issuer, notes: PRESET_INFO[id].notes })),
   }));
 
-  app.get('/api/v1/sso/config', { schema: { tags: ['sso'], summary: "This tenant's IdP configuration (never the secret).", response: { 200: configView, '4xx': { $ref: 'Problem#' } } } }, async (req) => {
+  app.get('/api/v1/sso/config', { schema: { tags: ['sso'], summary: "This tenant's IdP configuration (never the secret).", response: { 200: configView, '4xx': { $ref: 'Problem#' } } } as const }, async (req) => {
     const p = requireUser(req);
     await authorizeAudited(req, p, 'sso.config.read');
     const row = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => (await q.query<ConfigRow>(`SELECT * FROM sso_configs`)).rows[0]);
@@ -196,7 +198,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
           },
         },
         response: { 200: configView, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
-      },
+      } as const,
     },
     async (req) => {
       const p = requireUser(req);
@@ -244,7 +246,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     },
   );
 
-  app.delete('/api/v1/sso/config', { schema: { tags: ['sso'], summary: 'Remove single sign-on. Needs step-up.', response: { 204: { type: 'null' }, '4xx': { $ref: 'Problem#' } } } }, async (req, reply) => {
+  app.delete('/api/v1/sso/config', { schema: { tags: ['sso'], summary: 'Remove single sign-on. Needs step-up.', response: { 204: { type: 'null' }, '4xx': { $ref: 'Problem#' } } } as const }, async (req, reply) => {
     const p = requireUser(req);
     await authorizeAudited(req, p, 'sso.config.write');
     await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
@@ -282,7 +284,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
           },
           '4xx': { $ref: 'Problem#' },
         },
-      },
+      } as const,
     },
     async (req) => {
       const { org } = req.query as { org: string };
@@ -302,7 +304,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         summary: 'Start a single sign-on login: redirects to the identity provider.',
         querystring: { type: 'object', required: ['tenant'], properties: { tenant: { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$' } } },
         response: { 302: { type: 'null' }, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
-      },
+      } as const,
     },
     async (req, reply) => {
       const { tenant: slug } = req.query as { tenant: string };
@@ -344,7 +346,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         summary: 'The identity provider returns here; on success a session cookie is set.',
         querystring: { type: 'object', properties: { state: { type: 'string', maxLength: 200 } }, additionalProperties: true },
         response: { 200: { description: 'A page that continues to the console.', content: { 'text/html': { schema: { type: 'string' } } } }, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
-      },
+      } as const,
     },
     async (req, reply) => {
       const state = (req.query as { state?: string }).state ?? '';

@@ -18,6 +18,7 @@ import { newMessageId, newSecret } from './signing.js';
 import { testEvent, WEBHOOK_EVENT_TYPES } from './ocsf.js';
 import { consumeWebhooks, MAX_ATTEMPTS, recordAttempt, secretBinding, sendOnce, webhookSettings, WEBHOOK_TOPIC, type WebhookDelivery } from './deliver.js';
 import { enqueueOutbox, outboxFor, replayOutbox } from '../platform/outbox.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'webhook.manage': { roles: ['admin'], stepUp: true },
@@ -54,7 +55,8 @@ type EndpointRow = { id: string; url: string; description: string; events: strin
 const view = (r: EndpointRow) => ({ ...r, created_at: new Date(r.created_at).toISOString() });
 const EP_COLS = `id, url, description, events, enabled, disabled_reason, created_at`;
 
-export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function webhookRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   // PARAPET_WEBHOOK_CA_FILE: extra CA certificates (PEM) for SIEM receivers with a private CA.
   const ca = process.env.PARAPET_WEBHOOK_CA_FILE ? readFileSync(process.env.PARAPET_WEBHOOK_CA_FILE, 'utf8') : undefined;
   // Delivery runs on the platform outbox: after each commit that enqueues, and by its periodic drain job.
@@ -77,13 +79,13 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
   }
   const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
 
-  app.post<{ Body: { url: string; description?: string; events?: string[] } }>('/api/v1/webhooks/endpoints', {
+  app.post('/api/v1/webhooks/endpoints', {
     schema: {
       tags: ['webhooks'],
       summary: 'Create a webhook endpoint (admin, step-up). The answer carries the signing secret; it is never shown again.',
       body: { type: 'object', additionalProperties: false, required: ['url'], properties: { url: { type: 'string', maxLength: 2000 }, description: { type: 'string', maxLength: 200 }, events: eventsSchema } },
       response: { 201: endpointCreated, ...problems },
-    },
+    } as const,
   }, async (req, reply) => {
     const p = await allow(req, 'webhook.manage', 'webhook.endpoint.created');
     const settings = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
@@ -104,20 +106,20 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return { ...view(row), secret };
   });
 
-  app.get('/api/v1/webhooks/endpoints', { schema: { tags: ['webhooks'], summary: 'Webhook endpoints (no secrets).', response: { 200: { type: 'array', items: endpointView }, ...problems } } }, async (req) => {
+  app.get('/api/v1/webhooks/endpoints', { schema: { tags: ['webhooks'], summary: 'Webhook endpoints (no secrets).', response: { 200: { type: 'array', items: endpointView }, ...problems } } as const }, async (req) => {
     const p = await allow(req, 'webhook.read', 'webhook.endpoint.updated');
     const { rows } = await deps.db.tx(ctx(p), (q) => q.query<EndpointRow>(`SELECT ${EP_COLS} FROM webhook_endpoints ORDER BY created_at`));
     return rows.map(view);
   });
 
-  app.patch<{ Params: { id: string }; Body: { url?: string; description?: string; events?: string[]; enabled?: boolean } }>('/api/v1/webhooks/endpoints/:id', {
+  app.patch('/api/v1/webhooks/endpoints/:id', {
     schema: {
       tags: ['webhooks'],
       summary: 'Change or re-enable an endpoint (admin, step-up).',
       params: idParams,
       body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { url: { type: 'string', maxLength: 2000 }, description: { type: 'string', maxLength: 200 }, events: eventsSchema, enabled: { type: 'boolean' } } },
       response: { 200: endpointView, ...problems },
-    },
+    } as const,
   }, async (req) => {
     const p = await allow(req, 'webhook.manage', 'webhook.endpoint.updated', req.params.id);
     if (req.body.url !== undefined) {
@@ -143,7 +145,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     });
   });
 
-  app.delete<{ Params: { id: string } }>('/api/v1/webhooks/endpoints/:id', { schema: { tags: ['webhooks'], summary: 'Delete an endpoint and its delivery log (admin, step-up).', params: idParams, response: { 204: { type: 'null' }, ...problems } } }, async (req, reply) => {
+  app.delete('/api/v1/webhooks/endpoints/:id', { schema: { tags: ['webhooks'], summary: 'Delete an endpoint and its delivery log (admin, step-up).', params: idParams, response: { 204: { type: 'null' }, ...problems } } as const }, async (req, reply) => {
     const p = await allow(req, 'webhook.manage', 'webhook.endpoint.deleted', req.params.id);
     await deps.db.tx(ctx(p), async (q) => {
       const r = await q.query(`DELETE FROM webhook_endpoints WHERE id = $1`, [req.params.id]);
@@ -153,14 +155,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     reply.code(204);
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/webhooks/endpoints/:id/test', {
+  app.post('/api/v1/webhooks/endpoints/:id/test', {
     schema: {
       tags: ['webhooks'],
       summary: 'Send a signed test event to the endpoint now and report the attempt (admin, step-up). A redirect or refused target is a 422 with its code.',
       params: idParams,
       body: { type: 'object', additionalProperties: false, properties: {} },
       response: { 200: { type: 'object', additionalProperties: false, required: ['message_id', 'delivered', 'status', 'latency_ms', 'response_snippet', 'error_code'], properties: { message_id: { type: 'string' }, delivered: { type: 'boolean' }, ...attemptProperties } }, ...problems },
-    },
+    } as const,
   }, async (req) => {
     const p = await allow(req, 'webhook.manage', 'webhook.test_sent', req.params.id);
     const now = deps.now();
@@ -186,14 +188,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return { message_id: id, delivered, status: r.status, latency_ms: r.latencyMs, response_snippet: r.snippet, error_code: r.errorCode };
   });
 
-  app.get<{ Params: { id: string }; Querystring: { state?: string; limit?: number } }>('/api/v1/webhooks/endpoints/:id/messages', {
+  app.get('/api/v1/webhooks/endpoints/:id/messages', {
     schema: {
       tags: ['webhooks'],
       summary: 'Delivery log: messages of the endpoint, newest first, each with its attempts (status, latency, response snippet).',
       params: idParams,
       querystring: { type: 'object', additionalProperties: false, properties: { state: { type: 'string', enum: ['pending', 'delivered', 'dead', 'cancelled'] }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } } },
       response: { 200: { type: 'array', items: messageView }, ...problems },
-    },
+    } as const,
   }, async (req) => {
     const p = await allow(req, 'webhook.read', 'webhook.endpoint.updated');
     return deps.db.tx(ctx(p), async (q) => {
@@ -219,14 +221,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     });
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/webhooks/messages/:id/replay', {
+  app.post('/api/v1/webhooks/messages/:id/replay', {
     schema: {
       tags: ['webhooks'],
       summary: 'Replay a dead (or cancelled) message: same webhook-id and body, a fresh retry schedule (admin, step-up).',
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^msg_[A-Za-z0-9]{16,40}$' } } },
       body: { type: 'object', additionalProperties: false, properties: {} },
       response: { 202: { type: 'object', additionalProperties: false, required: ['id', 'state'], properties: { id: { type: 'string' }, state: { type: 'string' } } }, ...problems },
-    },
+    } as const,
   }, async (req, reply) => {
     const p = await allow(req, 'webhook.manage', 'webhook.message.replayed');
     await deps.db.tx(ctx(p), async (q) => {
@@ -245,19 +247,19 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return { id: req.params.id, state: 'pending' };
   });
 
-  app.get('/api/v1/webhooks/settings', { schema: { tags: ['webhooks'], summary: 'Private address ranges an admin allowed as webhook targets.', response: { 200: settingsView, ...problems } } }, async (req) => {
+  app.get('/api/v1/webhooks/settings', { schema: { tags: ['webhooks'], summary: 'Private address ranges an admin allowed as webhook targets.', response: { 200: settingsView, ...problems } } as const }, async (req) => {
     const p = await allow(req, 'webhook.read', 'webhook.endpoint.updated');
     const s = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
     return { allow_private_cidrs: s.allowPrivateCidrs };
   });
 
-  app.put<{ Body: { allow_private_cidrs: string[] } }>('/api/v1/webhooks/settings', {
+  app.put('/api/v1/webhooks/settings', {
     schema: {
       tags: ['webhooks'],
       summary: 'Allow private, loopback or other non-public ranges as webhook targets (admin, step-up). Empty: public addresses only.',
       body: { type: 'object', additionalProperties: false, required: ['allow_private_cidrs'], properties: { allow_private_cidrs: { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 64 } } } },
       response: { 200: settingsView, ...problems },
-    },
+    } as const,
   }, async (req) => {
     const p = await allow(req, 'webhook.manage', 'webhook.endpoint.updated');
     const list: string[] = [];
