@@ -33,6 +33,7 @@ import { openVaultObject } from '../platform/sealed.js';
 import { tenantKey } from '../vault/sealed.js';
 import { VaultError } from '../vault/vault.js';
 import type { Queryable } from '@parapet/db';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'probe.evidence.export': { roles: ['security_lead', 'admin', 'auditor'], stepUp: true },
@@ -133,7 +134,8 @@ async function bundleOf(q: Queryable, scanId: string): Promise<Buffer> {
   return evidenceBundle(scanId, ev.rows.map((e) => ({ key: e.object_key, sha256: e.sha256, size: e.size_bytes, media_type: e.media_type })));
 }
 
-export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function evidenceExportRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const vault = deps.vault ?? dataDirVault(deps.dataDir, deps.now);
   const secret = await urlKey(deps.dataDir);
   const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
@@ -151,14 +153,14 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
     return p;
   }
 
-  app.post<{ Params: { id: string }; Body: { reason?: string } }>('/api/v1/probe/scans/:id/evidence-exports', {
+  app.post('/api/v1/probe/scans/:id/evidence-exports', {
     schema: {
       tags: ['probe'],
       summary: "Request an export of a scan's evidence (step-up). Production scopes then need two approvals; others are approved at once.",
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
       body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } },
       response: { 201: exportView, ...problems },
-    },
+    } as const,
   }, async (req, reply) => {
     const p = await allow(req, 'probe.evidence.export', 'probe.evidence.export_requested', req.params.id);
     const r = await deps.db.tx(ctx(p), async (q) => {
@@ -177,8 +179,8 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
     return r;
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/probe/evidence-exports/:id/approve', {
-    schema: { tags: ['probe'], summary: 'Approve an evidence export of a production scope (lead or admin, not the requester, step-up MFA).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: {} }, response: { 200: exportView, ...problems } },
+  app.post('/api/v1/probe/evidence-exports/:id/approve', {
+    schema: { tags: ['probe'], summary: 'Approve an evidence export of a production scope (lead or admin, not the requester, step-up MFA).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: {} }, response: { 200: exportView, ...problems } } as const,
   }, async (req) => {
     const p = await allow(req, 'probe.evidence.export_approve', 'probe.evidence.export_approved', req.params.id);
     return deps.db.tx(ctx(p), async (q) => {
@@ -196,8 +198,8 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
     });
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/probe/evidence-exports/:id/urls', {
-    schema: { tags: ['probe'], summary: 'Signed download URLs (5 minutes) for the evidence bundle and every object of an approved export (the requester, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: {} }, response: { 200: exportUrls, ...problems } },
+  app.post('/api/v1/probe/evidence-exports/:id/urls', {
+    schema: { tags: ['probe'], summary: 'Signed download URLs (5 minutes) for the evidence bundle and every object of an approved export (the requester, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: {} }, response: { 200: exportUrls, ...problems } } as const,
   }, async (req) => {
     const p = await allow(req, 'probe.evidence.export', 'probe.evidence.url_issued', req.params.id);
     return deps.db.tx(ctx(p), async (q) => {
@@ -236,10 +238,11 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
   });
 
   // No session: the signed URL is the authorization (it names tenant, export and object), as a presigned S3 GET would.
-  app.get<{ Querystring: { t: string } }>('/api/v1/probe/evidence/download', {
+  // On the untyped instance: the answer is the object's bytes, not a serialized value.
+  parent.get<{ Querystring: { t: string } }>('/api/v1/probe/evidence/download', {
     schema: { tags: ['probe'], summary: 'Download one evidence object or the bundle by signed URL (valid 5 minutes).', querystring: { type: 'object', required: ['t'], properties: { t: { type: 'string', maxLength: 2000 } } },
       // The bundle is JSON (the evidence manifest); every other object is the stored bytes.
-      response: { 200: { description: 'The object.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, 'application/json': { schema: { type: 'string', format: 'binary' } } } }, ...problems } },
+      response: { 200: { description: 'The object.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, 'application/json': { schema: { type: 'string', format: 'binary' } } } }, ...problems } } as const,
   }, async (req, reply) => {
     const c = verifyToken(secret, req.query.t, deps.now());
     const body = await deps.db.tx({ tenantId: c.tenant, actor: 'signed-url' }, async (q) => {
