@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { PULSE_BATCH_SCHEMA_ID, type PulseBatch, type PulseInterval } from '@parapet/core';
 import { createTestDatabase } from '@parapet/db/testing';
 import { PostgresDatabase } from '@parapet/db';
@@ -189,6 +189,8 @@ export async function runLoad(o: LoadOptions = {}): Promise<LoadResult> {
     log(`enrolled ${N} agents and ${M} workers in ${(enrollMs / 1000).toFixed(1)} s; running for ${(durationMs / 1000).toFixed(0)} s`);
 
     const lat: Record<RequestKind, number[]> = { batch: [], heartbeat: [], lease: [] };
+    /** Latencies since the last progress line, all kinds. */
+    const windowLat: number[] = [];
     const errs: Record<RequestKind, number> = { batch: 0, heartbeat: 0, lease: 0 };
     const errorSamples: string[] = [];
     const acked: string[] = [];
@@ -202,6 +204,7 @@ export async function runLoad(o: LoadOptions = {}): Promise<LoadResult> {
       try {
         const r = await d.request('POST', path, body);
         lat[kind].push(performance.now() - s);
+        windowLat.push(performance.now() - s);
         let json: unknown;
         try {
           json = r.json();
@@ -211,6 +214,7 @@ export async function runLoad(o: LoadOptions = {}): Promise<LoadResult> {
         return { status: r.status, json };
       } catch (e) {
         lat[kind].push(performance.now() - s);
+        windowLat.push(performance.now() - s);
         fail(kind, (e as Error).message);
         return undefined;
       }
@@ -273,14 +277,25 @@ export async function runLoad(o: LoadOptions = {}): Promise<LoadResult> {
         if (r && r.status !== 204) fail('lease', `${r.status} ${r.json?.code ?? ''}`);
       }
     };
+    // Per-window figures show whether latency grows with the data or comes in bursts, and the
+    // generator's own event-loop delay says how much of a latency is the generator being late
+    // to read its answer (it shares the cores with the replicas and PostgreSQL).
+    const eld = monitorEventLoopDelay({ resolution: 10 });
+    eld.enable();
     const progress = setInterval(() => {
       const n = lat.batch.length + lat.heartbeat.length + lat.lease.length;
-      log(`${((performance.now() - start) / 1000).toFixed(0)} s: ${n} requests, ${errs.batch + errs.heartbeat + errs.lease} errors`);
+      const win = Array.from(Float64Array.from(windowLat.splice(0)).sort());
+      log(
+        `${((performance.now() - start) / 1000).toFixed(0)} s: ${n} requests, ${errs.batch + errs.heartbeat + errs.lease} errors; ` +
+          `this window p50 ${percentile(win, 50).toFixed(0)} ms, p99 ${percentile(win, 99).toFixed(0)} ms; generator event-loop delay p99 ${(eld.percentile(99) / 1e6).toFixed(0)} ms, load ${loadavg()[0]!.toFixed(1)}`,
+      );
+      eld.reset();
     }, 30_000);
     try {
       await Promise.all([...agents.map(agentLoop), ...workers.map(workerLoop)]);
     } finally {
       clearInterval(progress);
+      eld.disable();
     }
     const elapsedMs = performance.now() - start;
     const cpuAfter = cpuPids.map(procCpuSeconds);

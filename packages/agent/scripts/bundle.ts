@@ -2,7 +2,8 @@
  * Bundles the agent into one ES module for installation (`npx tsx packages/agent/scripts/bundle.ts
  * [OUTFILE]`, default packages/agent/dist/parapet-agent.mjs): no TypeScript loader at run time,
  * which saves the agent about 18 MB of RSS. Native and lazily loaded packages stay external
- * (better-sqlite3-multiple-ciphers, @napi-rs/keyring, x11, dbus-next) and are resolved from
+ * (better-sqlite3-multiple-ciphers, @napi-rs/keyring, x11, dbus-next, and the macOS / Windows
+ * collector's @miniben90/x-win and koffi, which the Linux .deb leaves out) and are resolved from
  * node_modules next to the bundle. The local page's assets are copied next to it (OUTDIR/page).
  *
  * The file starts with a shebang that runs Node with {@link AGENT_NODE_FLAGS}; the systemd unit
@@ -36,7 +37,7 @@ export async function bundleAgent(outfile: string, flags: string[] = AGENT_NODE_
     format: 'esm',
     target: 'node20',
     outfile,
-    external: ['better-sqlite3-multiple-ciphers', '@napi-rs/keyring', 'x11', 'dbus-next'],
+    external: ['better-sqlite3-multiple-ciphers', '@napi-rs/keyring', 'x11', 'dbus-next', '@miniben90/x-win', 'koffi'],
     banner: { js: `#!/usr/bin/env -S node ${flags.join(' ')}\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);` },
     define: { PARAPET_AGENT_VERSION: JSON.stringify(AGENT_VERSION) },
     logLevel: 'error',

@@ -1,7 +1,8 @@
 /**
  * Evidence export when the server's vault is S3 (PARAPET_VAULT=s3), end to end over HTTP: the
- * server runs against an S3 stand-in on 127.0.0.1 (Object Lock answered, objects kept in
- * memory; header-signed SDK requests are served without checking their signatures), the
+ * server runs against the S3 stand-in of fixtures/s3-stand-in.ts (Object Lock answered,
+ * objects kept in memory; header-signed SDK requests are served without checking their
+ * signatures), the
  * scan's evidence is sealed in that vault, an auditor with step-up gets 5-minute URLs, and
  * they are presigned S3 GETs of export copies that the stand-in verifies with the SigV4
  * verifier of fixtures/sigv4.ts (checked against AWS's published example) before serving.
@@ -10,70 +11,29 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
 import { FileKeyProvider } from '../src/crypto/keyfile.js';
 import { dataPaths } from '../src/datadir.js';
 import { openVault } from '../src/platform/vault.js';
 import { putSealed } from '../src/vault/sealed.js';
 import { finishedScan } from './probe-finished-scan.js';
-import { fetchUrl, verifyPresigned, type Verdict } from './fixtures/sigv4.js';
+import { fetchUrl } from './fixtures/sigv4.js';
+import { startS3StandIn, type S3StandIn } from './fixtures/s3-stand-in.js';
 
 const CREDS = { id: 'PARAPETS3TEST', secret: 'stand-in/secret+key' };
-const objects = new Map<string, { body: Buffer; headers: IncomingMessage['headers'] }>();
-const verdicts: Verdict[] = [];
-let stand: Server;
-let endpoint: string;
+let stand: S3StandIn;
 let s: TestServer;
 const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
 
 before(async () => {
-  stand = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const u = new URL(req.url!, 'http://x');
-      const key = decodeURIComponent(u.pathname);
-      if (u.searchParams.has('X-Amz-Signature')) {
-        const v = verifyPresigned(req.method!, req.headers.host!, req.url!, { [CREDS.id]: CREDS.secret }, new Date());
-        verdicts.push(v);
-        const o = objects.get(key);
-        if (!v.ok) return void res.writeHead(403, { 'content-type': 'application/xml' }).end(`<Error><Code>${v.reason}</Code></Error>`);
-        if (!o) return void res.writeHead(404).end();
-        return void res.writeHead(200, { 'content-length': String(o.body.length) }).end(o.body);
-      }
-      if (req.method === 'GET' && u.searchParams.has('object-lock')) {
-        return void res.writeHead(200, { 'content-type': 'application/xml' }).end('<?xml version="1.0"?><ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>');
-      }
-      const o = objects.get(key);
-      const meta = (h: IncomingMessage['headers']) => ({
-        'x-amz-meta-sha256': String(h['x-amz-meta-sha256']),
-        'x-amz-object-lock-mode': String(h['x-amz-object-lock-mode']),
-        'x-amz-object-lock-retain-until-date': String(h['x-amz-object-lock-retain-until-date']),
-        'last-modified': new Date().toUTCString(),
-      });
-      if (req.method === 'HEAD') {
-        if (!o) res.writeHead(404).end();
-        else res.writeHead(200, { ...meta(o.headers), 'content-length': String(o.body.length) }).end();
-      } else if (req.method === 'PUT') {
-        if (o && req.headers['if-none-match'] === '*') return void res.writeHead(412).end();
-        objects.set(key, { body: Buffer.concat(chunks), headers: req.headers });
-        res.writeHead(200, { etag: '"x"' }).end();
-      } else if (req.method === 'GET') {
-        if (!o) res.writeHead(404, { 'content-type': 'application/xml' }).end('<?xml version="1.0"?><Error><Code>NoSuchKey</Code><Message>no</Message></Error>');
-        else res.writeHead(200, { ...meta(o.headers), 'content-length': String(o.body.length) }).end(o.body);
-      } else res.writeHead(405).end();
-    });
-  });
-  await new Promise<void>((ok) => stand.listen(0, '127.0.0.1', ok));
-  endpoint = `http://127.0.0.1:${(stand.address() as { port: number }).port}`;
+  stand = await startS3StandIn({ [CREDS.id]: CREDS.secret });
   process.env.AWS_ACCESS_KEY_ID = CREDS.id; // the SDK's default credential chain reads the process environment
   process.env.AWS_SECRET_ACCESS_KEY = CREDS.secret;
-  s = await startTestServer({ PARAPET_VAULT: 's3', PARAPET_S3_BUCKET: 'evidence', PARAPET_S3_PREFIX: 'srv/', PARAPET_S3_ENDPOINT: endpoint, PARAPET_S3_FORCE_PATH_STYLE: '1', PARAPET_S3_REGION: 'eu-west-1' });
+  s = await startTestServer({ PARAPET_VAULT: 's3', PARAPET_S3_BUCKET: 'evidence', PARAPET_S3_PREFIX: 'srv/', PARAPET_S3_ENDPOINT: stand.endpoint, PARAPET_S3_FORCE_PATH_STYLE: '1', PARAPET_S3_REGION: 'eu-west-1' });
 });
 after(async () => {
   await s?.close();
-  await new Promise<void>((ok) => stand.close(() => ok()));
+  await stand?.close();
   if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
   else process.env.AWS_ACCESS_KEY_ID = saved.id;
   if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
@@ -91,7 +51,7 @@ test('on the S3 vault the export URLs are presigned S3 GETs (5 minutes) of plain
     const body = Buffer.from(`{"evidence":"${o.object_key}"}`);
     plain.set(o.object_key, body);
     await putSealed(vault, keys, tenantId, o.object_key, body, new Date(Date.now() + 86400_000));
-    assert.ok(!objects.get(`/evidence/srv/tenants/${tenantId}/${o.object_key}`)!.body.includes(body), 'sealed in the bucket');
+    assert.ok(!stand.objects.get(`/evidence/srv/tenants/${tenantId}/${o.object_key}`)!.body.includes(body), 'sealed in the bucket');
   }
   const aud = await loginAs(s, { roles: ['auditor'], tenantId, mfaFresh: true });
   const x = await aud.client.post(`/api/v1/probe/scans/${scanId}/evidence-exports`, { reason: 'SOC 2 sample' });
@@ -102,16 +62,16 @@ test('on the S3 vault the export URLs are presigned S3 GETs (5 minutes) of plain
   assert.equal(urls.json.objects.length, objs.length);
   for (const o of urls.json.objects as Array<{ key: string; url: string; sha256: string }>) {
     const u = new URL(o.url);
-    assert.equal(u.origin, endpoint, 'a URL of the bucket, not of this server');
+    assert.equal(u.origin, stand.endpoint, 'a URL of the bucket, not of this server');
     assert.equal(decodeURIComponent(u.pathname), `/evidence/srv/tenants/${tenantId}/exports/${x.json.id}/${o.key}`);
     assert.equal(u.searchParams.get('X-Amz-Expires'), '300');
     // The copy is locked until the URL expires, and holds the opened object.
-    const copy = objects.get(decodeURIComponent(u.pathname))!;
+    const copy = stand.objects.get(decodeURIComponent(u.pathname))!;
     assert.equal(copy.headers['x-amz-object-lock-mode'], 'COMPLIANCE');
     const until = Date.parse(String(copy.headers['x-amz-object-lock-retain-until-date']));
     assert.ok(until >= t0 + 299_000 && until <= Date.now() + 301_000, String(copy.headers['x-amz-object-lock-retain-until-date']));
     const r = await fetchUrl(o.url);
-    assert.equal(r.status, 200, verdicts.at(-1)?.reason);
+    assert.equal(r.status, 200, stand.verdicts.at(-1)?.reason);
     assert.ok(r.body.equals(plain.get(o.key)!));
     const forged = new URL(o.url);
     forged.searchParams.set('X-Amz-Signature', 'f'.repeat(64));
@@ -130,7 +90,7 @@ test('on the S3 vault the export URLs are presigned S3 GETs (5 minutes) of plain
   // Report PDFs on this server went to the same bucket, sealed.
   const rep = await aud.client.get(`/api/v1/probe/scans/${scanId}/report`);
   assert.equal(rep.status, 200, rep.text);
-  const pdfObj = objects.get(`/evidence/srv/tenants/${tenantId}/probe/reports/${scanId}/${rep.json.pdf_sha256}.pdf`);
+  const pdfObj = stand.objects.get(`/evidence/srv/tenants/${tenantId}/probe/reports/${scanId}/${rep.json.pdf_sha256}.pdf`);
   assert.ok(pdfObj, 'the report PDF is in the S3 vault');
   assert.ok(!pdfObj.body.includes(Buffer.from('%PDF-')));
 });

@@ -14,12 +14,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3Vault } from '../src/vault/s3.js';
-import { fetchUrl, verifyPresigned, type Verdict } from './fixtures/sigv4.js';
+import { fetchUrl, verifyPresigned } from './fixtures/sigv4.js';
+import { startS3StandIn, type S3StandIn } from './fixtures/s3-stand-in.js';
 
 // AWS's published example credentials and expected values.
 const AWS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
@@ -77,35 +77,19 @@ test('the test\'s own verifier reproduces the published canonical request hash a
 
 // ---- the vault's presigned URLs over HTTP ----
 const SECRET = { accessKeyId: 'PARAPETTESTKEY', secretAccessKey: 'parapet/test+secret' };
-const stored = new Map<string, Buffer>();
-const verdicts: Verdict[] = [];
-let server: Server;
-let endpoint: string;
-let serverNow = new Date();
+let stand: S3StandIn;
 before(async () => {
-  server = createServer((req, res) => {
-    // S3Vault.open asks for the bucket's Object Lock configuration (a header-signed request, not checked here).
-    if (new URL(req.url!, 'http://x').searchParams.has('object-lock')) {
-      return void res.writeHead(200, { 'content-type': 'application/xml' }).end('<?xml version="1.0"?><ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>');
-    }
-    const v = verifyPresigned(req.method!, req.headers.host!, req.url!, { [SECRET.accessKeyId]: SECRET.secretAccessKey }, serverNow);
-    verdicts.push(v);
-    if (!v.ok) return void res.writeHead(403, { 'content-type': 'application/xml' }).end(`<Error><Code>${v.reason}</Code></Error>`);
-    const body = stored.get(decodeURIComponent(new URL(req.url!, 'http://x').pathname));
-    if (!body) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-length': String(body.length) }).end(body);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  stand = await startS3StandIn({ [SECRET.accessKeyId]: SECRET.secretAccessKey });
 });
-after(() => new Promise<void>((ok) => server.close(() => ok())));
+after(() => stand.close());
+const store = (path: string, body: Buffer) => stand.objects.set(path, { body, headers: {} });
 
 test('the vault\'s presigned GET: 5 minutes, host-only signature, verified on arrival; a changed key or signature, another secret or a late use is refused', async () => {
-  const open = (secretAccessKey: string) => S3Vault.open({ client: new S3Client({ endpoint, region: 'eu-west-1', forcePathStyle: true, credentials: { accessKeyId: SECRET.accessKeyId, secretAccessKey } }), bucket: 'evidence', prefix: 'parapet/' });
+  const open = (secretAccessKey: string) => S3Vault.open({ client: new S3Client({ endpoint: stand.endpoint, region: 'eu-west-1', forcePathStyle: true, credentials: { accessKeyId: SECRET.accessKeyId, secretAccessKey } }), bucket: 'evidence', prefix: 'parapet/' });
   const v2 = await open(SECRET.secretAccessKey);
   const key = 'tenants/t1/exports/x1/probe/scan/lease/10.0.0.1_443_tls.json';
   const data = Buffer.from('{"evidence":"bytes"}');
-  stored.set(`/evidence/parapet/${key}`, data);
+  store(`/evidence/parapet/${key}`, data);
   const at = new Date();
   const url = await v2.presignGet(key, 300, at);
   const u = new URL(url);
@@ -115,19 +99,19 @@ test('the vault\'s presigned GET: 5 minutes, host-only signature, verified on ar
   assert.match(u.searchParams.get('X-Amz-Credential')!, /^PARAPETTESTKEY\/\d{8}\/eu-west-1\/s3\/aws4_request$/);
   assert.equal(u.searchParams.get('X-Amz-Security-Token'), null);
 
-  serverNow = new Date(at.getTime() + 299_000);
+  stand.now = () => new Date(at.getTime() + 299_000);
   const ok = await fetchUrl(url);
-  assert.equal(ok.status, 200, verdicts.at(-1)?.reason);
+  assert.equal(ok.status, 200, stand.verdicts.at(-1)?.reason);
   assert.ok(ok.body.equals(data));
 
   const other = new URL(url);
   other.pathname = other.pathname.replace('10.0.0.1', '10.0.0.2');
-  stored.set(decodeURIComponent(other.pathname), data);
+  store(decodeURIComponent(other.pathname), data);
   assert.equal((await fetchUrl(other.toString())).status, 403, 'the signature covers the key');
   const forged = new URL(url);
   forged.searchParams.set('X-Amz-Signature', '0'.repeat(64));
   assert.equal((await fetchUrl(forged.toString())).status, 403);
-  assert.equal(verdicts.at(-1)?.reason, 'SignatureDoesNotMatch');
+  assert.equal(stand.verdicts.at(-1)?.reason, 'SignatureDoesNotMatch');
   const longer = new URL(url);
   longer.searchParams.set('X-Amz-Expires', '3600');
   assert.equal((await fetchUrl(longer.toString())).status, 403, 'the expiry is signed');
@@ -135,9 +119,9 @@ test('the vault\'s presigned GET: 5 minutes, host-only signature, verified on ar
   const wrong = await open('another');
   assert.equal((await fetchUrl(await wrong.presignGet(key, 300, at))).status, 403, 'another secret');
 
-  serverNow = new Date(at.getTime() + 301_000);
+  stand.now = () => new Date(at.getTime() + 301_000);
   assert.equal((await fetchUrl(url)).status, 403);
-  assert.equal(verdicts.at(-1)?.reason, 'expired');
+  assert.equal(stand.verdicts.at(-1)?.reason, 'expired');
   await assert.rejects(v2.presignGet(key, 0), RangeError);
   await assert.rejects(v2.presignGet('../escape', 300), /not a valid vault key/);
 });

@@ -1,5 +1,5 @@
 /**
- * The S3 driver against a stand-in S3 endpoint on 127.0.0.1. No S3-compatible server with
+ * The S3 driver against the S3 stand-in of fixtures/s3-stand-in.ts on 127.0.0.1. No S3-compatible server with
  * Object Lock is available offline here, so this asserts the exact requests and headers the
  * driver sends (Object Lock COMPLIANCE, retain-until, SHA-256 checksum, If-None-Match,
  * SSE-KMS) and its refusals, rather than the storage's enforcement; and that the server
@@ -8,70 +8,28 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3Vault } from '../src/vault/s3.js';
 import { VaultError } from '../src/vault/vault.js';
 import { loadConfig } from '../src/config.js';
 import { openVault } from '../src/platform/vault.js';
 import { startTestServer } from '../src/testing.js';
+import { startS3StandIn, type S3StandIn } from './fixtures/s3-stand-in.js';
 
-interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: Buffer }
-const seen: Seen[] = [];
-const objects = new Map<string, { body: Buffer; headers: IncomingMessage['headers'] }>();
-let lockEnabled = true;
-let server: Server;
-let endpoint: string;
-
+let stand: S3StandIn;
 before(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-      const u = new URL(req.url!, 'http://x');
-      const key = decodeURIComponent(u.pathname);
-      if (req.method === 'GET' && u.searchParams.has('object-lock')) {
-        if (!lockEnabled) {
-          res.writeHead(404, { 'content-type': 'application/xml' }).end('<?xml version="1.0"?><Error><Code>ObjectLockConfigurationNotFoundError</Code><Message>none</Message></Error>');
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'application/xml' }).end('<?xml version="1.0"?><ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>');
-        return;
-      }
-      const o = objects.get(key);
-      const meta = (h: IncomingMessage['headers']) => ({
-        'x-amz-meta-sha256': String(h['x-amz-meta-sha256']),
-        'x-amz-object-lock-mode': String(h['x-amz-object-lock-mode']),
-        'x-amz-object-lock-retain-until-date': String(h['x-amz-object-lock-retain-until-date']),
-        'last-modified': new Date().toUTCString(),
-      });
-      if (req.method === 'HEAD') {
-        if (!o) res.writeHead(404).end();
-        else res.writeHead(200, { ...meta(o.headers), 'content-length': String(o.body.length) }).end();
-      } else if (req.method === 'PUT') {
-        objects.set(key, { body, headers: req.headers });
-        res.writeHead(200, { etag: '"x"' }).end();
-      } else if (req.method === 'GET') {
-        if (!o) res.writeHead(404, { 'content-type': 'application/xml' }).end('<?xml version="1.0"?><Error><Code>NoSuchKey</Code><Message>no</Message></Error>');
-        else res.writeHead(200, { ...meta(o.headers), 'content-length': String(o.body.length) }).end(o.body);
-      } else res.writeHead(405).end();
-    });
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  stand = await startS3StandIn();
 });
-after(() => new Promise<void>((ok) => server.close(() => ok())));
+after(() => stand.close());
 
-const client = () => new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+const client = () => new S3Client({ endpoint: stand.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 
 test('refuses to start against a bucket without Object Lock', async () => {
-  lockEnabled = false;
+  stand.lockEnabled = false;
   try {
     await assert.rejects(S3Vault.open({ client: client(), bucket: 'plain' }), /does not have S3 Object Lock enabled/);
   } finally {
-    lockEnabled = true;
+    stand.lockEnabled = true;
   }
 });
 
@@ -79,9 +37,9 @@ test('PutObject carries COMPLIANCE lock, retain-until, SHA-256 checksum, If-None
   const v = await S3Vault.open({ client: client(), bucket: 'evidence', prefix: 'parapet/', kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/test' });
   const data = Buffer.from('sealed bytes');
   const until = new Date('2033-01-01T00:00:00Z');
-  seen.length = 0;
+  stand.seen.length = 0;
   await v.put('tenants/t1/obj', data, { retainUntil: until });
-  const put = seen.find((r) => r.method === 'PUT')!;
+  const put = stand.seen.find((r) => r.method === 'PUT')!;
   assert.equal(put.url.split('?')[0], '/evidence/parapet/tenants/t1/obj');
   assert.equal(put.headers['x-amz-object-lock-mode'], 'COMPLIANCE');
   assert.equal(put.headers['x-amz-object-lock-retain-until-date'], until.toISOString().replace('.000Z', 'Z'));
@@ -91,13 +49,13 @@ test('PutObject carries COMPLIANCE lock, retain-until, SHA-256 checksum, If-None
   assert.equal(put.headers['x-amz-server-side-encryption-aws-kms-key-id'], 'arn:aws:kms:eu-west-1:111122223333:key/test');
   assert.ok(put.body.equals(data));
   // Write-once: a second put of the key is refused before any PUT is sent.
-  seen.length = 0;
+  stand.seen.length = 0;
   await assert.rejects(v.put('tenants/t1/obj', data, { retainUntil: until }), (e: unknown) => e instanceof VaultError && e.code === 'exists');
-  assert.ok(!seen.some((r) => r.method === 'PUT'));
+  assert.ok(!stand.seen.some((r) => r.method === 'PUT'));
   assert.ok((await v.get('tenants/t1/obj')).equals(data));
   await assert.rejects(v.delete('tenants/t1/obj'), (e: unknown) => e instanceof VaultError && e.code === 'retained');
   // Altered content is caught on read.
-  objects.get('/evidence/parapet/tenants/t1/obj')!.body = Buffer.from('sealed bytez');
+  stand.objects.get('/evidence/parapet/tenants/t1/obj')!.body = Buffer.from('sealed bytez');
   await assert.rejects(v.get('tenants/t1/obj'), (e: unknown) => e instanceof VaultError && e.code === 'integrity');
 });
 
@@ -106,25 +64,25 @@ test('PARAPET_VAULT=s3 is what the server opens at start (npm start path): bad s
   assert.throws(() => loadConfig({ PARAPET_VAULT: 'tape' }), /"fs" or "s3"/);
   assert.throws(() => loadConfig({ PARAPET_VAULT: 's3', PARAPET_S3_BUCKET: 'b', PARAPET_S3_ENDPOINT: 'ftp://x' }), /http\(s\) URL/);
   assert.deepEqual(loadConfig({ PARAPET_DATA_DIR: '/srv/p' }).vault, { driver: 'fs', dir: '/srv/p/vault' });
-  const env = { PARAPET_VAULT: 's3', PARAPET_S3_BUCKET: 'evidence', PARAPET_S3_PREFIX: 'srv/', PARAPET_S3_ENDPOINT: endpoint, PARAPET_S3_FORCE_PATH_STYLE: '1', PARAPET_S3_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+  const env = { PARAPET_VAULT: 's3', PARAPET_S3_BUCKET: 'evidence', PARAPET_S3_PREFIX: 'srv/', PARAPET_S3_ENDPOINT: stand.endpoint, PARAPET_S3_FORCE_PATH_STYLE: '1', PARAPET_S3_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
   const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
   process.env.AWS_ACCESS_KEY_ID = 'test'; // the SDK's default credential chain reads the process environment
   process.env.AWS_SECRET_ACCESS_KEY = 'test';
   try {
-    lockEnabled = false;
+    stand.lockEnabled = false;
     await assert.rejects(startTestServer(env), /does not have S3 Object Lock enabled/);
-    lockEnabled = true;
-    seen.length = 0;
+    stand.lockEnabled = true;
+    stand.seen.length = 0;
     const s = await startTestServer(env);
     try {
-      assert.ok(seen.some((r) => r.method === 'GET' && /^\/evidence\/?\?object-lock/.test(r.url)), 'the server asked the bucket for its Object Lock configuration');
+      assert.ok(stand.seen.some((r) => r.method === 'GET' && /^\/evidence\/?\?object-lock/.test(r.url)), 'the server asked the bucket for its Object Lock configuration');
       const v = await openVault(s.config.vault);
       assert.ok(v instanceof S3Vault);
     } finally {
       await s.close();
     }
   } finally {
-    lockEnabled = true;
+    stand.lockEnabled = true;
     if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
     else process.env.AWS_ACCESS_KEY_ID = saved.id;
     if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;

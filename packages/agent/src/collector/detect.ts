@@ -1,36 +1,18 @@
 /**
- * Picks the collector for this session and says plainly what works. Only Linux X11 records
- * anything; elsewhere the agent records nothing rather than something wrong: on Wayland an
- * X11 connection (XWayland) sees only X clients, so its "active window" would be wrong
+ * Picks the collector for this session and says plainly what works. Linux X11, macOS and
+ * Windows record; elsewhere the agent records nothing rather than something wrong: on Wayland
+ * an X11 connection (XWayland) sees only X clients, so its "active window" would be wrong
  * whenever a native Wayland window has focus.
  */
 import { openX11Collector } from './x11.js';
+import { desktopInfo, openDesktopCollector } from './desktop.js';
 import type { Collector, CollectorInfo } from './types.js';
 
 export type Env = Record<string, string | undefined>;
 
 /** Classifies the session from the environment (no I/O), following XDG_SESSION_TYPE, WAYLAND_DISPLAY and XDG_CURRENT_DESKTOP. */
 export function detectSession(env: Env = process.env, platform: NodeJS.Platform = process.platform): CollectorInfo {
-  if (platform === 'darwin') {
-    return {
-      session: 'macos',
-      supported: false,
-      notes: [
-        'macOS: no collector is built in this version, so nothing is recorded.',
-        'The intended path is NSWorkspace frontmostApplication (bundle id) with the Accessibility permission for titles and CGEventSourceSecondsSinceLastEventType for idle; it is untested.',
-      ],
-    };
-  }
-  if (platform === 'win32') {
-    return {
-      session: 'windows',
-      supported: false,
-      notes: [
-        'Windows: no collector is built in this version, so nothing is recorded.',
-        'The intended path is GetForegroundWindow, GetWindowThreadProcessId (exe name) and GetLastInputInfo for idle; it is untested.',
-      ],
-    };
-  }
+  if (platform === 'darwin' || platform === 'win32') return desktopInfo(platform);
   const wayland = env.XDG_SESSION_TYPE === 'wayland' || (!!env.WAYLAND_DISPLAY && env.XDG_SESSION_TYPE !== 'x11');
   if (wayland) {
     const desk = (env.XDG_CURRENT_DESKTOP ?? '').toLowerCase();
@@ -66,8 +48,9 @@ export function nullCollector(info: CollectorInfo): Collector {
 }
 
 /** Opens the collector for this session; unsupported sessions get {@link nullCollector} with the reason. */
-export async function openCollector(env: Env = process.env): Promise<Collector> {
-  const info = detectSession(env);
+export async function openCollector(env: Env = process.env, platform: NodeJS.Platform = process.platform): Promise<Collector> {
+  const info = detectSession(env, platform);
   if (info.session === 'x11') return openX11Collector({ display: env.DISPLAY });
+  if (info.session === 'macos' || info.session === 'windows') return openDesktopCollector(platform);
   return nullCollector(info);
 }

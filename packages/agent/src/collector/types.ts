@@ -39,8 +39,8 @@ export interface CollectorInfo {
 /**
  * A platform collector. `sample` never throws for an ordinary window (closed mid-query, no title).
  *
- * Each platform supplies one (X11 here; macOS, Windows and the Wayland desktops would add theirs
- * in ./detect.ts `openCollector`): it reports the raw foreground window and idle time and
+ * Each platform supplies one (./x11.ts, ./desktop.ts for macOS and Windows; the Wayland desktops
+ * would add theirs in ./detect.ts `openCollector`): it reports the raw foreground window and idle time and
  * nothing else; controls, scrubbing, categorisation, merging, storage and upload are shared
  * and platform-free. Session-wide lock signals that are not tied to the window system (logind,
  * or a platform's own lock notification) are {@link LockSource}s passed to the recorder.
