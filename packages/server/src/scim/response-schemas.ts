@@ -120,6 +120,8 @@ export function scimList<R extends object>(resource: R) {
     type: 'object',
     additionalProperties: false,
     required: ['schemas', 'totalResults', 'startIndex', 'itemsPerPage', 'Resources'],
-    properties: { schemas: strings, totalResults: { type: 'integer' }, startIndex: { type: 'integer' }, itemsPerPage: { type: 'integer' }, Resources: { type: 'array', items: resource } },
+    // startIndex echoes the request's, which Ajv's coercion lets through as Infinity for
+    // "1e400"; as a number it is written null then, as JSON.stringify would, not refused.
+    properties: { schemas: strings, totalResults: { type: 'integer' }, startIndex: { type: 'number' }, itemsPerPage: { type: 'integer' }, Resources: { type: 'array', items: resource } },
   } as const;
 }

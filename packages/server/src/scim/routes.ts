@@ -37,9 +37,8 @@ const listQuery = {
   type: 'object',
   properties: {
     filter: { type: 'string', maxLength: 4096 },
-    // Bounded so the list answer can echo them (an unbounded integer may be Infinity).
-    startIndex: { type: 'integer', maximum: 2147483647 },
-    count: { type: 'integer', maximum: 2147483647 },
+    startIndex: { type: 'integer' },
+    count: { type: 'integer' },
     attributes: { type: 'string', maxLength: 2000 },
     excludedAttributes: { type: 'string', maxLength: 2000 },
   },
