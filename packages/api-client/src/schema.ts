@@ -32,6 +32,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -67,12 +76,21 @@ export interface paths {
                     content: {
                         "application/json": {
                             status: string;
-                            engine?: string;
+                            engine: string;
                         };
                     };
                 };
                 /** @description Default Response */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -126,9 +144,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            tenant_id?: string;
-                            slug?: string;
-                            admin_id?: string;
+                            tenant_id: string;
+                            slug: string;
+                            admin_id: string;
                         };
                     };
                 };
@@ -173,12 +191,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            tenant_id?: string;
-                            user_id?: string;
-                            email?: string;
-                            roles?: string[];
-                            mfa_verified_at?: string | null;
-                            csrf_token?: string;
+                            tenant_id: string;
+                            user_id: string;
+                            email: string;
+                            roles: string[];
+                            mfa_verified_at: string | null;
+                            csrf_token: string;
                         };
                     };
                 };
@@ -236,10 +254,10 @@ export interface paths {
                     content: {
                         "application/json": {
                             /** @enum {string} */
-                            state?: "authenticated" | "mfa_required" | "mfa_enrollment_required";
-                            tenant_id?: string;
-                            user_id?: string;
-                            csrf_token?: string;
+                            state: "authenticated" | "mfa_required" | "mfa_enrollment_required";
+                            tenant_id: string;
+                            user_id: string;
+                            csrf_token: string;
                         };
                     };
                 };
@@ -293,10 +311,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            state?: string;
-                            csrf_token?: string;
-                            mfa_verified_at?: string;
-                            method?: string;
+                            /** @description authenticated */
+                            state: string;
+                            csrf_token: string;
+                            /** Format: date-time */
+                            mfa_verified_at: string;
+                            method: string;
                         };
                     };
                 };
@@ -350,10 +370,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            state?: string;
-                            csrf_token?: string;
-                            mfa_verified_at?: string;
-                            method?: string;
+                            /** @description authenticated */
+                            state: string;
+                            csrf_token: string;
+                            /** Format: date-time */
+                            mfa_verified_at: string;
+                            method: string;
                         };
                     };
                 };
@@ -400,8 +422,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            secret?: string;
-                            otpauth_uri?: string;
+                            secret: string;
+                            otpauth_uri: string;
                         };
                     };
                 };
@@ -454,8 +476,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            recovery_codes?: string[];
-                            csrf_token?: string;
+                            recovery_codes: string[];
+                            csrf_token: string;
                         };
                     };
                 };
@@ -545,7 +567,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            recovery_codes?: string[];
+                            recovery_codes: string[];
                         };
                     };
                 };
@@ -590,15 +612,16 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            factors?: {
-                                type?: string;
+                            factors: {
+                                /** @description totp or webauthn */
+                                type: string;
                                 id?: string;
                                 name?: string;
-                                created_at?: string;
-                                confirmed_at?: string | null;
+                                created_at: string;
+                                confirmed_at: string | null;
                                 last_used_at?: string | null;
                             }[];
-                            recovery_codes_remaining?: number;
+                            recovery_codes_remaining: number;
                         };
                     };
                 };
@@ -645,14 +668,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            sessions?: {
-                                id?: string;
-                                current?: boolean;
-                                created_at?: string;
-                                last_seen_at?: string;
-                                expires_at?: string;
-                                ip?: string | null;
-                                user_agent?: string | null;
+                            sessions: {
+                                id: string;
+                                current: boolean;
+                                created_at: string;
+                                last_seen_at: string;
+                                expires_at: string;
+                                ip: string | null;
+                                user_agent: string | null;
                             }[];
                         };
                     };
@@ -745,7 +768,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            ended?: number;
+                            ended: number;
                         };
                     };
                 };
@@ -790,8 +813,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            step_up_max_age_seconds?: number;
-                            mfa_required?: boolean;
+                            step_up_max_age_seconds: number;
+                            mfa_required: boolean;
                         };
                     };
                 };
@@ -830,8 +853,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            step_up_max_age_seconds?: number;
-                            mfa_required?: boolean;
+                            step_up_max_age_seconds: number;
+                            mfa_required: boolean;
                         };
                     };
                 };
@@ -881,9 +904,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            user_id?: string;
-                            email?: string;
-                            cleared?: number;
+                            user_id: string;
+                            email: string;
+                            cleared: number;
                         };
                     };
                 };
@@ -930,7 +953,41 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            rp: {
+                                id?: string;
+                                name: string;
+                            };
+                            user: {
+                                id: string;
+                                name: string;
+                                displayName: string;
+                            };
+                            challenge: string;
+                            pubKeyCredParams: {
+                                alg: number;
+                                /** @enum {string} */
+                                type: "public-key";
+                            }[];
+                            timeout?: number;
+                            excludeCredentials?: {
+                                id: string;
+                                /** @enum {string} */
+                                type: "public-key";
+                                transports?: string[];
+                            }[];
+                            authenticatorSelection?: {
+                                authenticatorAttachment?: string;
+                                residentKey?: string;
+                                requireResidentKey?: boolean;
+                                userVerification?: string;
+                            };
+                            hints?: string[];
+                            attestation?: string;
+                            attestationFormats?: string[];
+                            /** WebAuthn client extension inputs */
+                            extensions?: {
+                                [key: string]: unknown;
+                            };
                         };
                     };
                 };
@@ -986,9 +1043,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            credential_id?: string;
+                            credential_id: string;
                             recovery_codes?: string[];
-                            csrf_token?: string;
+                            csrf_token: string;
                         };
                     };
                 };
@@ -1035,7 +1092,21 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            challenge: string;
+                            timeout?: number;
+                            rpId?: string;
+                            allowCredentials?: {
+                                id: string;
+                                /** @enum {string} */
+                                type: "public-key";
+                                transports?: string[];
+                            }[];
+                            userVerification?: string;
+                            hints?: string[];
+                            /** WebAuthn client extension inputs */
+                            extensions?: {
+                                [key: string]: unknown;
+                            };
                         };
                     };
                 };
@@ -1090,10 +1161,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            state?: string;
-                            csrf_token?: string;
-                            mfa_verified_at?: string;
-                            method?: string;
+                            /** @description authenticated */
+                            state: string;
+                            csrf_token: string;
+                            /** Format: date-time */
+                            mfa_verified_at: string;
+                            method: string;
                         };
                     };
                 };
@@ -1183,12 +1256,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            delegations?: {
-                                id?: string;
-                                grantee_type?: string;
-                                grantee_id?: string;
-                                category?: string;
-                                created_at?: string;
+                            delegations: {
+                                id: string;
+                                grantee_type: string;
+                                grantee_id: string;
+                                category: string;
+                                created_at: string;
                             }[];
                         };
                     };
@@ -1231,11 +1304,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            grantee_type?: string;
-                            grantee_id?: string;
-                            category?: string;
-                            created_at?: string;
+                            id: string;
+                            grantee_type: string;
+                            grantee_id: string;
+                            category: string;
+                            created_at: string;
                         };
                     };
                 };
@@ -1468,18 +1541,18 @@ export interface paths {
                         "application/json": {
                             verified: boolean;
                             /** @enum {string} */
-                            state?: "verified" | "nothing_to_verify" | "failed";
+                            state: "verified" | "nothing_to_verify" | "failed";
                             entries: number;
-                            checkpoints?: number;
-                            cosignatures?: number;
-                            latest_checkpoint?: {
-                                tree_size?: number;
-                                created_at?: string;
-                                key_id?: string;
+                            checkpoints: number;
+                            cosignatures: number;
+                            latest_checkpoint: {
+                                tree_size: number;
+                                created_at: string;
+                                key_id: string;
                             } | null;
-                            witnesses?: string[];
-                            first_bad_entry?: number | null;
-                            reason?: string | null;
+                            witnesses: string[];
+                            first_bad_entry: number | null;
+                            reason: string | null;
                         };
                     };
                 };
@@ -1645,24 +1718,27 @@ export interface paths {
                                 prev_hash: string;
                                 entry_hash: string;
                                 record: {
-                                    tenant_id?: string;
-                                    seq?: number;
-                                    at?: string;
-                                    actor?: {
-                                        type?: string;
-                                        id?: string;
-                                        name?: string | null;
-                                        ip?: string | null;
-                                        user_agent?: string | null;
+                                    tenant_id: string;
+                                    seq: number;
+                                    at: string;
+                                    actor: {
+                                        /** @enum {string} */
+                                        type: "user" | "device" | "system";
+                                        id: string;
+                                        name: string | null;
+                                        ip: string | null;
+                                        user_agent: string | null;
                                     };
-                                    action?: string;
-                                    outcome?: string;
-                                    target?: {
-                                        type?: string;
-                                        id?: string;
+                                    action: string;
+                                    /** @enum {string} */
+                                    outcome: "success" | "failure" | "denied";
+                                    target: {
+                                        type: string;
+                                        id: string;
                                     } | null;
-                                    purpose?: string | null;
-                                    details?: {
+                                    purpose: string | null;
+                                    /** Audit event details */
+                                    details: {
                                         [key: string]: unknown;
                                     };
                                 };
@@ -1869,6 +1945,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description up_to_date */
                             status: string;
                         };
                     };
@@ -1941,24 +2018,27 @@ export interface paths {
                                 prev_hash: string;
                                 entry_hash: string;
                                 record: {
-                                    tenant_id?: string;
-                                    seq?: number;
-                                    at?: string;
-                                    actor?: {
-                                        type?: string;
-                                        id?: string;
-                                        name?: string | null;
-                                        ip?: string | null;
-                                        user_agent?: string | null;
+                                    tenant_id: string;
+                                    seq: number;
+                                    at: string;
+                                    actor: {
+                                        /** @enum {string} */
+                                        type: "user" | "device" | "system";
+                                        id: string;
+                                        name: string | null;
+                                        ip: string | null;
+                                        user_agent: string | null;
                                     };
-                                    action?: string;
-                                    outcome?: string;
-                                    target?: {
-                                        type?: string;
-                                        id?: string;
+                                    action: string;
+                                    /** @enum {string} */
+                                    outcome: "success" | "failure" | "denied";
+                                    target: {
+                                        type: string;
+                                        id: string;
                                     } | null;
-                                    purpose?: string | null;
-                                    details?: {
+                                    purpose: string | null;
+                                    /** Audit event details */
+                                    details: {
                                         [key: string]: unknown;
                                     };
                                 };
@@ -2004,13 +2084,48 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            documentationUri: string;
+                            patch: {
+                                supported: boolean;
+                            };
+                            bulk: {
+                                supported: boolean;
+                                maxOperations: number;
+                                maxPayloadSize: number;
+                            };
+                            filter: {
+                                supported: boolean;
+                                maxResults: number;
+                            };
+                            changePassword: {
+                                supported: boolean;
+                            };
+                            sort: {
+                                supported: boolean;
+                            };
+                            etag: {
+                                supported: boolean;
+                            };
+                            authenticationSchemes: {
+                                type: string;
+                                name: string;
+                                description: string;
+                                primary?: boolean;
+                            }[];
+                            meta: {
+                                resourceType: string;
+                                created?: string;
+                                lastModified?: string;
+                                location: string;
+                                version?: string;
+                            };
                         };
                     };
                 };
@@ -2021,7 +2136,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2032,7 +2150,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2064,13 +2185,34 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            totalResults: number;
+                            startIndex: number;
+                            itemsPerPage: number;
+                            Resources: {
+                                schemas: string[];
+                                id: string;
+                                name: string;
+                                endpoint: string;
+                                schema: string;
+                                schemaExtensions?: {
+                                    schema: string;
+                                    required: boolean;
+                                }[];
+                                meta: {
+                                    resourceType: string;
+                                    created?: string;
+                                    lastModified?: string;
+                                    location: string;
+                                    version?: string;
+                                };
+                            }[];
                         };
                     };
                 };
@@ -2081,7 +2223,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2092,7 +2237,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2124,13 +2272,51 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            totalResults: number;
+                            startIndex: number;
+                            itemsPerPage: number;
+                            Resources: {
+                                schemas: string[];
+                                id: string;
+                                name: string;
+                                description: string;
+                                attributes: {
+                                    name: string;
+                                    type: string;
+                                    multiValued: boolean;
+                                    required: boolean;
+                                    caseExact: boolean;
+                                    mutability: string;
+                                    returned: string;
+                                    uniqueness: string;
+                                    referenceTypes?: string[];
+                                    subAttributes?: {
+                                        name: string;
+                                        type: string;
+                                        multiValued: boolean;
+                                        required: boolean;
+                                        caseExact: boolean;
+                                        mutability: string;
+                                        returned: string;
+                                        uniqueness: string;
+                                        referenceTypes?: string[];
+                                    }[];
+                                }[];
+                                meta: {
+                                    resourceType: string;
+                                    created?: string;
+                                    lastModified?: string;
+                                    location: string;
+                                    version?: string;
+                                };
+                            }[];
                         };
                     };
                 };
@@ -2141,7 +2327,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2152,7 +2341,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2185,13 +2377,45 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            id: string;
+                            name: string;
+                            description: string;
+                            attributes: {
+                                name: string;
+                                type: string;
+                                multiValued: boolean;
+                                required: boolean;
+                                caseExact: boolean;
+                                mutability: string;
+                                returned: string;
+                                uniqueness: string;
+                                referenceTypes?: string[];
+                                subAttributes?: {
+                                    name: string;
+                                    type: string;
+                                    multiValued: boolean;
+                                    required: boolean;
+                                    caseExact: boolean;
+                                    mutability: string;
+                                    returned: string;
+                                    uniqueness: string;
+                                    referenceTypes?: string[];
+                                }[];
+                            }[];
+                            meta: {
+                                resourceType: string;
+                                created?: string;
+                                lastModified?: string;
+                                location: string;
+                                version?: string;
+                            };
                         };
                     };
                 };
@@ -2202,7 +2426,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2213,7 +2440,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2246,13 +2476,28 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            id: string;
+                            name: string;
+                            endpoint: string;
+                            schema: string;
+                            schemaExtensions?: {
+                                schema: string;
+                                required: boolean;
+                            }[];
+                            meta: {
+                                resourceType: string;
+                                created?: string;
+                                lastModified?: string;
+                                location: string;
+                                version?: string;
+                            };
                         };
                     };
                 };
@@ -2263,7 +2508,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2274,7 +2522,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2312,13 +2563,86 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            totalResults: number;
+                            startIndex: number;
+                            itemsPerPage: number;
+                            Resources: ({
+                                schemas: string[];
+                                id: string;
+                                externalId?: string;
+                                userName?: string;
+                                name?: {
+                                    formatted?: string;
+                                    familyName?: string;
+                                    givenName?: string;
+                                    middleName?: string;
+                                    honorificPrefix?: string;
+                                    honorificSuffix?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                displayName?: string;
+                                nickName?: string;
+                                title?: string;
+                                userType?: string;
+                                preferredLanguage?: string;
+                                locale?: string;
+                                timezone?: string;
+                                active?: boolean;
+                                emails?: ({
+                                    value?: string;
+                                    display?: string;
+                                    type?: string;
+                                    primary?: boolean;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                phoneNumbers?: ({
+                                    value?: string;
+                                    display?: string;
+                                    type?: string;
+                                    primary?: boolean;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                groups?: ({
+                                    value: string;
+                                    display?: string;
+                                } & {
+                                    [key: string]: string;
+                                })[];
+                                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                                    employeeNumber?: string;
+                                    department?: string;
+                                    costCenter?: string;
+                                    organization?: string;
+                                    division?: string;
+                                    manager?: {
+                                        value: string;
+                                        displayName?: string;
+                                    } & {
+                                        [key: string]: string;
+                                    };
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                meta: {
+                                    resourceType: string;
+                                    created?: string;
+                                    lastModified?: string;
+                                    location: string;
+                                    version?: string;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                         };
                     };
                 };
@@ -2329,7 +2653,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2340,7 +2667,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2363,12 +2693,79 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            schemas: string[];
+                            id: string;
+                            externalId?: string;
+                            userName?: string;
+                            name?: {
+                                formatted?: string;
+                                familyName?: string;
+                                givenName?: string;
+                                middleName?: string;
+                                honorificPrefix?: string;
+                                honorificSuffix?: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            displayName?: string;
+                            nickName?: string;
+                            title?: string;
+                            userType?: string;
+                            preferredLanguage?: string;
+                            locale?: string;
+                            timezone?: string;
+                            active?: boolean;
+                            emails?: ({
+                                value?: string;
+                                display?: string;
+                                type?: string;
+                                primary?: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            phoneNumbers?: ({
+                                value?: string;
+                                display?: string;
+                                type?: string;
+                                primary?: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            groups?: ({
+                                value: string;
+                                display?: string;
+                            } & {
+                                [key: string]: string;
+                            })[];
+                            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                                employeeNumber?: string;
+                                department?: string;
+                                costCenter?: string;
+                                organization?: string;
+                                division?: string;
+                                manager?: {
+                                    value: string;
+                                    displayName?: string;
+                                } & {
+                                    [key: string]: string;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            meta: {
+                                resourceType: string;
+                                created?: string;
+                                lastModified?: string;
+                                location: string;
+                                version?: string;
+                            };
+                        } & {
                             [key: string]: unknown;
                         };
                     };
@@ -2380,7 +2777,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2391,7 +2791,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2425,12 +2828,79 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            schemas: string[];
+                            id: string;
+                            externalId?: string;
+                            userName?: string;
+                            name?: {
+                                formatted?: string;
+                                familyName?: string;
+                                givenName?: string;
+                                middleName?: string;
+                                honorificPrefix?: string;
+                                honorificSuffix?: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            displayName?: string;
+                            nickName?: string;
+                            title?: string;
+                            userType?: string;
+                            preferredLanguage?: string;
+                            locale?: string;
+                            timezone?: string;
+                            active?: boolean;
+                            emails?: ({
+                                value?: string;
+                                display?: string;
+                                type?: string;
+                                primary?: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            phoneNumbers?: ({
+                                value?: string;
+                                display?: string;
+                                type?: string;
+                                primary?: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            groups?: ({
+                                value: string;
+                                display?: string;
+                            } & {
+                                [key: string]: string;
+                            })[];
+                            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                                employeeNumber?: string;
+                                department?: string;
+                                costCenter?: string;
+                                organization?: string;
+                                division?: string;
+                                manager?: {
+                                    value: string;
+                                    displayName?: string;
+                                } & {
+                                    [key: string]: string;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            meta: {
+                                resourceType: string;
+                                created?: string;
+                                lastModified?: string;
+                                location: string;
+                                version?: string;
+                            };
+                        } & {
                             [key: string]: unknown;
                         };
                     };
@@ -2442,7 +2912,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2453,7 +2926,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2477,12 +2953,79 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            schemas: string[];
+                            id: string;
+                            externalId?: string;
+                            userName?: string;
+                            name?: {
+                                formatted?: string;
+                                familyName?: string;
+                                givenName?: string;
+                                middleName?: string;
+                                honorificPrefix?: string;
+                                honorificSuffix?: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            displayName?: string;
+                            nickName?: string;
+                            title?: string;
+                            userType?: string;
+                            preferredLanguage?: string;
+                            locale?: string;
+                            timezone?: string;
+                            active?: boolean;
+                            emails?: ({
+                                value?: string;
+                                display?: string;
+                                type?: string;
+                                primary?: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            phoneNumbers?: ({
+                                value?: string;
+                                display?: string;
+                                type?: string;
+                                primary?: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            groups?: ({
+                                value: string;
+                                display?: string;
+                            } & {
+                                [key: string]: string;
+                            })[];
+                            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                                employeeNumber?: string;
+                                department?: string;
+                                costCenter?: string;
+                                organization?: string;
+                                division?: string;
+                                manager?: {
+                                    value: string;
+                                    displayName?: string;
+                                } & {
+                                    [key: string]: string;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            meta: {
+                                resourceType: string;
+                                created?: string;
+                                lastModified?: string;
+                                location: string;
+                                version?: string;
+                            };
+                        } & {
                             [key: string]: unknown;
                         };
                     };
@@ -2494,7 +3037,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2505,7 +3051,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2537,7 +3086,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2577,12 +3143,79 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            schemas: string[];
+                            id: string;
+                            externalId?: string;
+                            userName?: string;
+                            name?: {
+                                formatted?: string;
+                                familyName?: string;
+                                givenName?: string;
+                                middleName?: string;
+                                honorificPrefix?: string;
+                                honorificSuffix?: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            displayName?: string;
+                            nickName?: string;
+                            title?: string;
+                            userType?: string;
+                            preferredLanguage?: string;
+                            locale?: string;
+                            timezone?: string;
+                            active?: boolean;
+                            emails?: ({
+                                value?: string;
+                                display?: string;
+                                type?: string;
+                                primary?: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            phoneNumbers?: ({
+                                value?: string;
+                                display?: string;
+                                type?: string;
+                                primary?: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            groups?: ({
+                                value: string;
+                                display?: string;
+                            } & {
+                                [key: string]: string;
+                            })[];
+                            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"?: {
+                                employeeNumber?: string;
+                                department?: string;
+                                costCenter?: string;
+                                organization?: string;
+                                division?: string;
+                                manager?: {
+                                    value: string;
+                                    displayName?: string;
+                                } & {
+                                    [key: string]: string;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            meta: {
+                                resourceType: string;
+                                created?: string;
+                                lastModified?: string;
+                                location: string;
+                                version?: string;
+                            };
+                        } & {
                             [key: string]: unknown;
                         };
                     };
@@ -2594,7 +3227,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2605,7 +3241,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2637,13 +3276,36 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            totalResults: number;
+                            startIndex: number;
+                            itemsPerPage: number;
+                            Resources: {
+                                schemas: string[];
+                                id: string;
+                                externalId?: string;
+                                displayName?: string;
+                                members?: ({
+                                    value: string;
+                                    display?: string;
+                                    type?: string;
+                                } & {
+                                    [key: string]: string;
+                                })[];
+                                meta: {
+                                    resourceType: string;
+                                    created?: string;
+                                    lastModified?: string;
+                                    location: string;
+                                    version?: string;
+                                };
+                            }[];
                         };
                     };
                 };
@@ -2654,7 +3316,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2665,7 +3330,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2688,13 +3356,30 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            id: string;
+                            externalId?: string;
+                            displayName?: string;
+                            members?: ({
+                                value: string;
+                                display?: string;
+                                type?: string;
+                            } & {
+                                [key: string]: string;
+                            })[];
+                            meta: {
+                                resourceType: string;
+                                created?: string;
+                                lastModified?: string;
+                                location: string;
+                                version?: string;
+                            };
                         };
                     };
                 };
@@ -2705,7 +3390,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2716,7 +3404,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2750,13 +3441,30 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            id: string;
+                            externalId?: string;
+                            displayName?: string;
+                            members?: ({
+                                value: string;
+                                display?: string;
+                                type?: string;
+                            } & {
+                                [key: string]: string;
+                            })[];
+                            meta: {
+                                resourceType: string;
+                                created?: string;
+                                lastModified?: string;
+                                location: string;
+                                version?: string;
+                            };
                         };
                     };
                 };
@@ -2767,7 +3475,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2778,7 +3489,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2802,13 +3516,30 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            id: string;
+                            externalId?: string;
+                            displayName?: string;
+                            members?: ({
+                                value: string;
+                                display?: string;
+                                type?: string;
+                            } & {
+                                [key: string]: string;
+                            })[];
+                            meta: {
+                                resourceType: string;
+                                created?: string;
+                                lastModified?: string;
+                                location: string;
+                                version?: string;
+                            };
                         };
                     };
                 };
@@ -2819,7 +3550,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2830,7 +3564,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2862,7 +3599,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2902,13 +3656,30 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                "2XX": {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            id: string;
+                            externalId?: string;
+                            displayName?: string;
+                            members?: ({
+                                value: string;
+                                display?: string;
+                                type?: string;
+                            } & {
+                                [key: string]: string;
+                            })[];
+                            meta: {
+                                resourceType: string;
+                                created?: string;
+                                lastModified?: string;
+                                location: string;
+                                version?: string;
+                            };
                         };
                     };
                 };
@@ -2919,7 +3690,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2930,7 +3704,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            schemas: string[];
+                            status: string;
+                            scimType?: string;
+                            detail: string;
                         };
                     };
                 };
@@ -2962,12 +3739,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            tokens?: {
-                                id?: string;
-                                name?: string;
-                                created_at?: string;
-                                last_used_at?: string | null;
-                                revoked_at?: string | null;
+                            tokens: {
+                                id: string;
+                                name: string;
+                                created_at: string;
+                                last_used_at: string | null;
+                                revoked_at: string | null;
                             }[];
                         };
                     };
@@ -3007,12 +3784,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            name?: string;
-                            created_at?: string;
-                            last_used_at?: string | null;
-                            revoked_at?: string | null;
-                            token?: string;
+                            id: string;
+                            name: string;
+                            created_at: string;
+                            last_used_at: string | null;
+                            revoked_at: string | null;
+                            token: string;
                         };
                     };
                 };
@@ -3102,8 +3879,29 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            presets: {
+                                id: string;
+                                name: string;
+                                scopes: string;
+                                groups_claim: string | null;
+                                notes: string;
+                                issuer: {
+                                    /** @enum {string} */
+                                    kind: "fixed" | "directory" | "given";
+                                    url?: string;
+                                    template?: string;
+                                };
+                            }[];
                         };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -3140,21 +3938,21 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            preset?: string;
-                            issuer?: string;
-                            client_id?: string;
-                            has_client_secret?: boolean;
-                            scopes?: string;
-                            groups_claim?: string | null;
-                            group_roles?: {
+                            preset: string;
+                            issuer: string;
+                            client_id: string;
+                            has_client_secret: boolean;
+                            scopes: string;
+                            groups_claim: string | null;
+                            group_roles: {
                                 [key: string]: string[];
                             };
-                            default_roles?: string[];
-                            allowed_domains?: string[];
-                            jit_provisioning?: boolean;
-                            enabled?: boolean;
-                            redirect_uri?: string;
-                            updated_at?: string;
+                            default_roles: string[];
+                            allowed_domains: string[];
+                            jit_provisioning: boolean;
+                            enabled: boolean;
+                            redirect_uri: string;
+                            updated_at: string;
                         };
                     };
                 };
@@ -3206,21 +4004,21 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            preset?: string;
-                            issuer?: string;
-                            client_id?: string;
-                            has_client_secret?: boolean;
-                            scopes?: string;
-                            groups_claim?: string | null;
-                            group_roles?: {
+                            preset: string;
+                            issuer: string;
+                            client_id: string;
+                            has_client_secret: boolean;
+                            scopes: string;
+                            groups_claim: string | null;
+                            group_roles: {
                                 [key: string]: string[];
                             };
-                            default_roles?: string[];
-                            allowed_domains?: string[];
-                            jit_provisioning?: boolean;
-                            enabled?: boolean;
-                            redirect_uri?: string;
-                            updated_at?: string;
+                            default_roles: string[];
+                            allowed_domains: string[];
+                            jit_provisioning: boolean;
+                            enabled: boolean;
+                            redirect_uri: string;
+                            updated_at: string;
                         };
                     };
                 };
@@ -3304,10 +4102,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            providers?: {
-                                id?: string;
-                                name?: string;
-                                login_url?: string;
+                            providers: {
+                                id: string;
+                                name: string;
+                                login_url: string;
                             }[];
                         };
                     };
@@ -3404,13 +4202,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description A page that continues to the console. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": string;
+                        "text/html": string;
                     };
                 };
                 /** @description Default Response */
@@ -3478,13 +4276,13 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            token?: string;
+                            id: string;
+                            token: string;
                             /** @enum {string} */
-                            kind?: "agent" | "worker";
-                            expires_at?: string;
-                            server_pin?: string | null;
-                            server_ca_pem?: string | null;
+                            kind: "agent" | "worker";
+                            expires_at: string;
+                            server_pin: string | null;
+                            server_ca_pem: string | null;
                         };
                     };
                 };
@@ -3545,14 +4343,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            device_id?: string;
-                            tenant_id?: string;
-                            keyid?: string;
+                            device_id: string;
+                            tenant_id: string;
+                            keyid: string;
                             /** @enum {string} */
-                            kind?: "agent" | "worker";
-                            pins?: {
-                                current?: string;
-                                backup?: string;
+                            kind: "agent" | "worker";
+                            pins: {
+                                current: string;
+                                backup: string;
                             };
                         };
                     };
@@ -3609,9 +4407,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            device_id?: string;
-                            status?: string;
-                            server_time?: string;
+                            device_id: string;
+                            status: string;
+                            server_time: string;
                         };
                     };
                 };
@@ -3656,8 +4454,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            payload?: string;
-                            signature?: string;
+                            payload: string;
+                            signature: string;
                         };
                     };
                 };
@@ -3704,19 +4502,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            devices?: {
-                                id?: string;
+                            devices: {
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "agent" | "worker";
-                                name?: string;
+                                kind: "agent" | "worker";
+                                name: string;
                                 /** @enum {string} */
-                                status?: "active" | "revoked";
-                                enrolled_at?: string;
-                                revoked_at?: string | null;
-                                last_seen_at?: string | null;
-                                version?: string | null;
-                                platform?: string | null;
-                                key_store?: string | null;
+                                status: "active" | "revoked";
+                                enrolled_at: string;
+                                revoked_at: string | null;
+                                last_seen_at: string | null;
+                                version: string | null;
+                                platform: string | null;
+                                key_store: string | null;
                             }[];
                         };
                     };
@@ -3768,9 +4566,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            status?: string;
-                            revoked_at?: string;
+                            id: string;
+                            /** @description revoked */
+                            status: string;
+                            revoked_at: string;
                         };
                     };
                 };
@@ -3817,9 +4616,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            status?: string;
-                            revoked_at?: string;
+                            id: string;
+                            /** @description revoked */
+                            status: string;
+                            revoked_at: string;
                         };
                     };
                 };
@@ -3864,7 +4664,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            id: string;
+                            name: string;
+                            key_id: string;
+                            user_id: string;
+                            owner_email: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            revoked_at: string | null;
                         }[];
                     };
                 };
@@ -3904,8 +4712,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            key_id?: string;
+                            id: string;
+                            key_id: string;
                         };
                     };
                 };
@@ -3995,7 +4803,54 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            id: string;
+                            scope_id: string;
+                            version: number;
+                            name: string;
+                            environment: string;
+                            document: {
+                                tenant: string;
+                                id: string;
+                                version: number;
+                                name: string;
+                                /** @enum {unknown} */
+                                environment: "production" | "non-production";
+                                include: string[];
+                                exclude: string[];
+                                ports: (number | string)[];
+                                probe_types: ("tcp_connect" | "banner" | "tls" | "http_headers")[];
+                                max_packets_per_second: number;
+                                time_windows: {
+                                    time_zone: string;
+                                    allowed: {
+                                        days: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+                                        start: string;
+                                        end: string;
+                                    }[];
+                                    blackouts: {
+                                        start: string;
+                                        end: string;
+                                        reason?: string;
+                                    }[];
+                                };
+                                valid_from: string;
+                                valid_until: string;
+                                expected_policy: {
+                                    cidr: string;
+                                    open_ports: number[];
+                                }[];
+                            };
+                            signing_key: string;
+                            uploaded_by: string;
+                            /** Format: date-time */
+                            uploaded_at: string;
+                            /** Format: date-time */
+                            valid_from: string;
+                            /** Format: date-time */
+                            valid_until: string;
+                            /** Format: date-time */
+                            revoked_at: string | null;
+                            revoke_reason: string | null;
                         }[];
                     };
                 };
@@ -4041,10 +4896,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            scope_id?: string;
-                            version?: number;
-                            environment?: string;
+                            id: string;
+                            scope_id: string;
+                            version: number;
+                            environment: string;
                         };
                     };
                 };
@@ -4091,7 +4946,62 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            id: string;
+                            scope_id: string;
+                            version: number;
+                            name: string;
+                            environment: string;
+                            document: {
+                                tenant: string;
+                                id: string;
+                                version: number;
+                                name: string;
+                                /** @enum {unknown} */
+                                environment: "production" | "non-production";
+                                include: string[];
+                                exclude: string[];
+                                ports: (number | string)[];
+                                probe_types: ("tcp_connect" | "banner" | "tls" | "http_headers")[];
+                                max_packets_per_second: number;
+                                time_windows: {
+                                    time_zone: string;
+                                    allowed: {
+                                        days: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+                                        start: string;
+                                        end: string;
+                                    }[];
+                                    blackouts: {
+                                        start: string;
+                                        end: string;
+                                        reason?: string;
+                                    }[];
+                                };
+                                valid_from: string;
+                                valid_until: string;
+                                expected_policy: {
+                                    cidr: string;
+                                    open_ports: number[];
+                                }[];
+                            };
+                            signing_key: string;
+                            uploaded_by: string;
+                            /** Format: date-time */
+                            uploaded_at: string;
+                            /** Format: date-time */
+                            valid_from: string;
+                            /** Format: date-time */
+                            valid_until: string;
+                            /** Format: date-time */
+                            revoked_at: string | null;
+                            revoke_reason: string | null;
+                            envelope: {
+                                payload: string;
+                                payloadType: string;
+                                signatures: {
+                                    keyid?: string;
+                                    sig: string;
+                                }[];
+                            };
                         };
                     };
                 };
@@ -4148,7 +5058,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            cancelled?: string[];
+                            cancelled: string[];
                         };
                     };
                 };
@@ -4194,33 +5104,43 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": ({
-                            id?: string;
-                            state?: string;
-                            scope?: {
-                                [key: string]: unknown;
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            state: "requested" | "approved" | "queued" | "leased" | "running" | "finished" | "failed" | "cancelled" | "rejected" | "expired";
+                            scope: {
+                                id: string;
+                                scope_id: string;
+                                version: number;
+                                environment: string;
                             };
-                            requested_by?: string;
-                            targets?: string[];
-                            addresses?: string[];
-                            ports?: number[];
-                            probe_types?: string[];
-                            rate_pps?: number;
-                            approvals_required?: number;
-                            approvals?: {
-                                [key: string]: unknown;
+                            requested_by: string;
+                            targets: string[];
+                            addresses: string[];
+                            ports: number[];
+                            probe_types: string[];
+                            rate_pps: number;
+                            approvals_required: number;
+                            approvals: {
+                                user_id: string;
+                                email: string;
+                                decision: string;
+                                created_at: string;
                             }[];
-                            note?: string;
-                            created_at?: string;
-                            updated_at?: string;
-                            expires_at?: string;
-                            queued_at?: string | null;
-                            leases?: {
-                                [key: string]: unknown;
+                            note: string;
+                            created_at: string;
+                            updated_at: string;
+                            expires_at: string;
+                            queued_at: string | null;
+                            leases: {
+                                device_id: string;
+                                leased_at: string;
+                                ended_at: string | null;
+                                end_reason: string | null;
+                                safety_profile_version: number | null;
+                                safety_profile_sha256: string | null;
                             }[];
-                        } & {
-                            [key: string]: unknown;
-                        })[];
+                        }[];
                     };
                 };
                 /** @description Default Response */
@@ -4264,31 +5184,41 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            state?: string;
-                            scope?: {
-                                [key: string]: unknown;
+                            id: string;
+                            /** @enum {string} */
+                            state: "requested" | "approved" | "queued" | "leased" | "running" | "finished" | "failed" | "cancelled" | "rejected" | "expired";
+                            scope: {
+                                id: string;
+                                scope_id: string;
+                                version: number;
+                                environment: string;
                             };
-                            requested_by?: string;
-                            targets?: string[];
-                            addresses?: string[];
-                            ports?: number[];
-                            probe_types?: string[];
-                            rate_pps?: number;
-                            approvals_required?: number;
-                            approvals?: {
-                                [key: string]: unknown;
+                            requested_by: string;
+                            targets: string[];
+                            addresses: string[];
+                            ports: number[];
+                            probe_types: string[];
+                            rate_pps: number;
+                            approvals_required: number;
+                            approvals: {
+                                user_id: string;
+                                email: string;
+                                decision: string;
+                                created_at: string;
                             }[];
-                            note?: string;
-                            created_at?: string;
-                            updated_at?: string;
-                            expires_at?: string;
-                            queued_at?: string | null;
-                            leases?: {
-                                [key: string]: unknown;
+                            note: string;
+                            created_at: string;
+                            updated_at: string;
+                            expires_at: string;
+                            queued_at: string | null;
+                            leases: {
+                                device_id: string;
+                                leased_at: string;
+                                ended_at: string | null;
+                                end_reason: string | null;
+                                safety_profile_version: number | null;
+                                safety_profile_sha256: string | null;
                             }[];
-                        } & {
-                            [key: string]: unknown;
                         };
                     };
                 };
@@ -4335,31 +5265,41 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            state?: string;
-                            scope?: {
-                                [key: string]: unknown;
+                            id: string;
+                            /** @enum {string} */
+                            state: "requested" | "approved" | "queued" | "leased" | "running" | "finished" | "failed" | "cancelled" | "rejected" | "expired";
+                            scope: {
+                                id: string;
+                                scope_id: string;
+                                version: number;
+                                environment: string;
                             };
-                            requested_by?: string;
-                            targets?: string[];
-                            addresses?: string[];
-                            ports?: number[];
-                            probe_types?: string[];
-                            rate_pps?: number;
-                            approvals_required?: number;
-                            approvals?: {
-                                [key: string]: unknown;
+                            requested_by: string;
+                            targets: string[];
+                            addresses: string[];
+                            ports: number[];
+                            probe_types: string[];
+                            rate_pps: number;
+                            approvals_required: number;
+                            approvals: {
+                                user_id: string;
+                                email: string;
+                                decision: string;
+                                created_at: string;
                             }[];
-                            note?: string;
-                            created_at?: string;
-                            updated_at?: string;
-                            expires_at?: string;
-                            queued_at?: string | null;
-                            leases?: {
-                                [key: string]: unknown;
+                            note: string;
+                            created_at: string;
+                            updated_at: string;
+                            expires_at: string;
+                            queued_at: string | null;
+                            leases: {
+                                device_id: string;
+                                leased_at: string;
+                                ended_at: string | null;
+                                end_reason: string | null;
+                                safety_profile_version: number | null;
+                                safety_profile_sha256: string | null;
                             }[];
-                        } & {
-                            [key: string]: unknown;
                         };
                     };
                 };
@@ -4416,31 +5356,41 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            state?: string;
-                            scope?: {
-                                [key: string]: unknown;
+                            id: string;
+                            /** @enum {string} */
+                            state: "requested" | "approved" | "queued" | "leased" | "running" | "finished" | "failed" | "cancelled" | "rejected" | "expired";
+                            scope: {
+                                id: string;
+                                scope_id: string;
+                                version: number;
+                                environment: string;
                             };
-                            requested_by?: string;
-                            targets?: string[];
-                            addresses?: string[];
-                            ports?: number[];
-                            probe_types?: string[];
-                            rate_pps?: number;
-                            approvals_required?: number;
-                            approvals?: {
-                                [key: string]: unknown;
+                            requested_by: string;
+                            targets: string[];
+                            addresses: string[];
+                            ports: number[];
+                            probe_types: string[];
+                            rate_pps: number;
+                            approvals_required: number;
+                            approvals: {
+                                user_id: string;
+                                email: string;
+                                decision: string;
+                                created_at: string;
                             }[];
-                            note?: string;
-                            created_at?: string;
-                            updated_at?: string;
-                            expires_at?: string;
-                            queued_at?: string | null;
-                            leases?: {
-                                [key: string]: unknown;
+                            note: string;
+                            created_at: string;
+                            updated_at: string;
+                            expires_at: string;
+                            queued_at: string | null;
+                            leases: {
+                                device_id: string;
+                                leased_at: string;
+                                ended_at: string | null;
+                                end_reason: string | null;
+                                safety_profile_version: number | null;
+                                safety_profile_sha256: string | null;
                             }[];
-                        } & {
-                            [key: string]: unknown;
                         };
                     };
                 };
@@ -4495,31 +5445,41 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            state?: string;
-                            scope?: {
-                                [key: string]: unknown;
+                            id: string;
+                            /** @enum {string} */
+                            state: "requested" | "approved" | "queued" | "leased" | "running" | "finished" | "failed" | "cancelled" | "rejected" | "expired";
+                            scope: {
+                                id: string;
+                                scope_id: string;
+                                version: number;
+                                environment: string;
                             };
-                            requested_by?: string;
-                            targets?: string[];
-                            addresses?: string[];
-                            ports?: number[];
-                            probe_types?: string[];
-                            rate_pps?: number;
-                            approvals_required?: number;
-                            approvals?: {
-                                [key: string]: unknown;
+                            requested_by: string;
+                            targets: string[];
+                            addresses: string[];
+                            ports: number[];
+                            probe_types: string[];
+                            rate_pps: number;
+                            approvals_required: number;
+                            approvals: {
+                                user_id: string;
+                                email: string;
+                                decision: string;
+                                created_at: string;
                             }[];
-                            note?: string;
-                            created_at?: string;
-                            updated_at?: string;
-                            expires_at?: string;
-                            queued_at?: string | null;
-                            leases?: {
-                                [key: string]: unknown;
+                            note: string;
+                            created_at: string;
+                            updated_at: string;
+                            expires_at: string;
+                            queued_at: string | null;
+                            leases: {
+                                device_id: string;
+                                leased_at: string;
+                                ended_at: string | null;
+                                end_reason: string | null;
+                                safety_profile_version: number | null;
+                                safety_profile_sha256: string | null;
                             }[];
-                        } & {
-                            [key: string]: unknown;
                         };
                     };
                 };
@@ -4568,31 +5528,41 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            state?: string;
-                            scope?: {
-                                [key: string]: unknown;
+                            id: string;
+                            /** @enum {string} */
+                            state: "requested" | "approved" | "queued" | "leased" | "running" | "finished" | "failed" | "cancelled" | "rejected" | "expired";
+                            scope: {
+                                id: string;
+                                scope_id: string;
+                                version: number;
+                                environment: string;
                             };
-                            requested_by?: string;
-                            targets?: string[];
-                            addresses?: string[];
-                            ports?: number[];
-                            probe_types?: string[];
-                            rate_pps?: number;
-                            approvals_required?: number;
-                            approvals?: {
-                                [key: string]: unknown;
+                            requested_by: string;
+                            targets: string[];
+                            addresses: string[];
+                            ports: number[];
+                            probe_types: string[];
+                            rate_pps: number;
+                            approvals_required: number;
+                            approvals: {
+                                user_id: string;
+                                email: string;
+                                decision: string;
+                                created_at: string;
                             }[];
-                            note?: string;
-                            created_at?: string;
-                            updated_at?: string;
-                            expires_at?: string;
-                            queued_at?: string | null;
-                            leases?: {
-                                [key: string]: unknown;
+                            note: string;
+                            created_at: string;
+                            updated_at: string;
+                            expires_at: string;
+                            queued_at: string | null;
+                            leases: {
+                                device_id: string;
+                                leased_at: string;
+                                ended_at: string | null;
+                                end_reason: string | null;
+                                safety_profile_version: number | null;
+                                safety_profile_sha256: string | null;
                             }[];
-                        } & {
-                            [key: string]: unknown;
                         };
                     };
                 };
@@ -4688,7 +5658,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            user_id: string;
+                            email: string;
+                            group_name: string;
+                            /** Format: date-time */
+                            updated_at: string;
                         }[];
                     };
                 };
@@ -4839,12 +5813,30 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The DSSE envelope. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            payload: string;
+                            payloadType: string;
+                            signatures: {
+                                keyid?: string;
+                                sig: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -4875,12 +5867,23 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The report PDF. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/pdf": string;
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -4977,14 +5980,13 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            url?: string;
-                            description?: string;
-                            events?: string[];
-                            enabled?: boolean;
-                            disabled_reason?: string | null;
-                            created_at?: string;
-                            secret?: string;
+                            id: string;
+                            url: string;
+                            description: string;
+                            events: string[];
+                            enabled: boolean;
+                            disabled_reason: string | null;
+                            created_at: string;
                         }[];
                     };
                 };
@@ -5025,14 +6027,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            url?: string;
-                            description?: string;
-                            events?: string[];
-                            enabled?: boolean;
-                            disabled_reason?: string | null;
-                            created_at?: string;
-                            secret?: string;
+                            id: string;
+                            url: string;
+                            description: string;
+                            events: string[];
+                            enabled: boolean;
+                            disabled_reason: string | null;
+                            created_at: string;
+                            secret: string;
                         };
                     };
                 };
@@ -5123,14 +6125,13 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            url?: string;
-                            description?: string;
-                            events?: string[];
-                            enabled?: boolean;
-                            disabled_reason?: string | null;
-                            created_at?: string;
-                            secret?: string;
+                            id: string;
+                            url: string;
+                            description: string;
+                            events: string[];
+                            enabled: boolean;
+                            disabled_reason: string | null;
+                            created_at: string;
                         };
                     };
                 };
@@ -5179,12 +6180,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            message_id?: string;
-                            delivered?: boolean;
-                            status?: number | null;
-                            latency_ms?: number;
-                            response_snippet?: string;
-                            error_code?: string | null;
+                            message_id: string;
+                            delivered: boolean;
+                            status: number | null;
+                            latency_ms: number;
+                            response_snippet: string;
+                            error_code: string | null;
                         };
                     };
                 };
@@ -5232,7 +6233,34 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            event_type: string;
+                            state: string;
+                            next_attempt_at: string | null;
+                            created_at: string;
+                            finished_at: string | null;
+                            last_error: string | null;
+                            attempts: {
+                                n: number;
+                                at: string;
+                                status: number | null;
+                                latency_ms: number;
+                                response_snippet: string;
+                                error_code: string | null;
+                            }[];
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -5276,8 +6304,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            state?: string;
+                            id: string;
+                            state: string;
                         };
                     };
                 };
@@ -5320,7 +6348,20 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            allow_private_cidrs: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -5345,7 +6386,20 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            allow_private_cidrs: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -5384,11 +6438,32 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            scan_id: string;
+                            requested_by: string;
+                            /** @enum {string} */
+                            state: "requested" | "approved";
+                            approvals_required: number;
+                            approvals: number;
+                            created_at: string;
+                            expires_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -5428,7 +6503,28 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            scan_id: string;
+                            requested_by: string;
+                            /** @enum {string} */
+                            state: "requested" | "approved";
+                            approvals_required: number;
+                            approvals: number;
+                            created_at: string;
+                            expires_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -5468,7 +6564,30 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            expires_at: string;
+                            bundle: {
+                                key: string;
+                                url: string;
+                            };
+                            objects: {
+                                key: string;
+                                sha256: string;
+                                size: number;
+                                url: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -5497,12 +6616,24 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The object. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/octet-stream": string;
+                        "application/json": string;
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -5550,7 +6681,63 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            lease_id: string;
+                            lease_expires_at: string;
+                            scan: {
+                                id: string;
+                                /** @enum {string} */
+                                state: "requested" | "approved" | "queued" | "leased" | "running" | "finished" | "failed" | "cancelled" | "rejected" | "expired";
+                                scope: {
+                                    id: string;
+                                    scope_id: string;
+                                    version: number;
+                                    environment: string;
+                                };
+                                requested_by: string;
+                                targets: string[];
+                                addresses: string[];
+                                ports: number[];
+                                probe_types: string[];
+                                rate_pps: number;
+                                approvals_required: number;
+                                approvals: {
+                                    user_id: string;
+                                    email: string;
+                                    decision: string;
+                                    created_at: string;
+                                }[];
+                                note: string;
+                                created_at: string;
+                                updated_at: string;
+                                expires_at: string;
+                                queued_at: string | null;
+                                leases: {
+                                    device_id: string;
+                                    leased_at: string;
+                                    ended_at: string | null;
+                                    end_reason: string | null;
+                                    safety_profile_version: number | null;
+                                    safety_profile_sha256: string | null;
+                                }[];
+                            };
+                            envelope: {
+                                payload: string;
+                                payloadType: string;
+                                signatures: {
+                                    keyid?: string;
+                                    sig: string;
+                                }[];
+                            };
+                            signing_keys: {
+                                key_id: string;
+                                public_key_pem: string;
+                            }[];
+                            done: {
+                                address: string;
+                                port: number;
+                                probe_type: string;
+                                outcome: string;
+                            }[];
                         };
                     };
                 };
@@ -5613,7 +6800,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            lease_expires_at?: string;
+                            lease_expires_at: string;
                         };
                     };
                 };
@@ -5685,9 +6872,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            accepted?: number;
-                            duplicates?: number;
-                            replayed?: boolean;
+                            accepted: number;
+                            duplicates: number;
+                            replayed: boolean;
                         };
                     };
                 };
@@ -5744,8 +6931,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            state?: string;
-                            findings?: number;
+                            state: string;
+                            findings: number;
                         };
                     };
                 };
@@ -5844,7 +7031,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            id: string;
+                            target: string;
+                            address: string;
+                            port: number;
+                            probe_type: string;
+                            outcome: string;
+                            reason: string;
+                            started_at: string;
+                            duration_ms: number;
+                            /** Probe observation */
+                            observed: {
+                                [key: string]: unknown;
+                            };
+                            device_id: string;
+                            evidence_id: string | null;
+                            evidence_sha256: string | null;
+                            received_at: string;
                         }[];
                     };
                 };
@@ -5949,7 +7152,33 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            id: string;
+                            scope_id: string;
+                            kind: string;
+                            /** @enum {string} */
+                            severity: "info" | "low" | "medium" | "high" | "critical";
+                            address: string;
+                            port: number;
+                            title: string;
+                            /** Finding detail */
+                            detail: {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            status: "open" | "resolved";
+                            /** Format: date-time */
+                            first_seen_at: string;
+                            /** Format: date-time */
+                            last_seen_at: string;
+                            /** Format: date-time */
+                            resolved_at: string | null;
+                            first_scan_id: string;
+                            last_scan_id: string;
+                            resolved_scan_id: string | null;
+                            last_result_id: string;
+                            evidence_id: string | null;
+                            evidence_sha256: string | null;
+                            times_seen: number;
                         }[];
                     };
                 };
@@ -5998,7 +7227,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            sha256: string;
+                            object_key: string;
+                            /** Probe transcript */
+                            transcript: {
+                                [key: string]: unknown;
+                            };
                         };
                     };
                 };
@@ -6040,12 +7274,23 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description An event stream. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -6081,17 +7326,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            people?: {
-                                id?: string;
-                                email?: string;
-                                display_name?: string;
-                                roles?: string[];
-                                status?: string;
-                                created_at?: string;
+                            people: {
+                                id: string;
+                                email: string;
+                                display_name: string;
+                                roles: string[];
+                                status: string;
+                                created_at: string;
                                 /** @enum {string|null} */
-                                roles_managed_by?: "sso" | "scim" | null;
+                                roles_managed_by: "sso" | "scim" | null;
                             }[];
-                            truncated?: boolean;
+                            truncated: boolean;
                         };
                     };
                 };
@@ -6147,10 +7392,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            email?: string;
-                            roles?: string[];
-                            previous_roles?: string[];
+                            id: string;
+                            email: string;
+                            roles: string[];
+                            previous_roles: string[];
                         };
                     };
                 };
@@ -6196,15 +7441,16 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            invitations?: {
-                                id?: string;
-                                email?: string;
-                                roles?: string[];
-                                created_at?: string;
-                                expires_at?: string;
-                                accepted_at?: string | null;
-                                revoked_at?: string | null;
-                                status?: string;
+                            invitations: {
+                                id: string;
+                                email: string;
+                                roles: string[];
+                                created_at: string;
+                                expires_at: string;
+                                accepted_at: string | null;
+                                revoked_at: string | null;
+                                /** @enum {string} */
+                                status: "open" | "accepted" | "expired" | "revoked";
                             }[];
                         };
                     };
@@ -6246,15 +7492,16 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            invitation?: {
-                                id?: string;
-                                email?: string;
-                                roles?: string[];
-                                created_at?: string;
-                                expires_at?: string;
-                                accepted_at?: string | null;
-                                revoked_at?: string | null;
-                                status?: string;
+                            invitation: {
+                                id: string;
+                                email: string;
+                                roles: string[];
+                                created_at: string;
+                                expires_at: string;
+                                accepted_at: string | null;
+                                revoked_at: string | null;
+                                /** @enum {string} */
+                                status: "open" | "accepted" | "expired" | "revoked";
                             };
                             token?: string;
                             link?: string;
@@ -6357,11 +7604,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            org_name?: string;
-                            org_slug?: string;
-                            email?: string;
-                            roles?: string[];
-                            expires_at?: string;
+                            org_name: string;
+                            org_slug: string;
+                            email: string;
+                            roles: string[];
+                            expires_at: string;
                         };
                     };
                 };
@@ -6416,12 +7663,13 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            state?: string;
-                            tenant_id?: string;
-                            user_id?: string;
-                            org_slug?: string;
-                            email?: string;
-                            csrf_token?: string;
+                            /** @description authenticated or mfa_enrollment_required */
+                            state: string;
+                            tenant_id: string;
+                            user_id: string;
+                            org_slug: string;
+                            email: string;
+                            csrf_token: string;
                         };
                     };
                 };
@@ -6475,24 +7723,25 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            entries?: {
-                                seq?: number;
-                                at?: string;
-                                actor_type?: string;
-                                actor_id?: string;
-                                actor_name?: string | null;
-                                ip?: string | null;
-                                user_agent?: string | null;
-                                action?: string;
-                                target_type?: string | null;
-                                target_id?: string | null;
-                                purpose?: string | null;
-                                outcome?: string;
-                                details?: {
+                            entries: {
+                                seq: number;
+                                at: string;
+                                actor_type: string;
+                                actor_id: string;
+                                actor_name: string | null;
+                                ip: string | null;
+                                user_agent: string | null;
+                                action: string;
+                                target_type: string | null;
+                                target_id: string | null;
+                                purpose: string | null;
+                                outcome: string;
+                                /** Audit event details */
+                                details: {
                                     [key: string]: unknown;
                                 };
                             }[];
-                            next_before_seq?: number | null;
+                            next_before_seq: number | null;
                         };
                     };
                 };
@@ -6539,9 +7788,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            slug?: string;
-                            name?: string;
+                            id: string;
+                            slug: string;
+                            name: string;
                         };
                     };
                 };
@@ -6588,10 +7837,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            support_grant_max_hours?: number;
-                            support_grant_max_hours_default?: number;
-                            support_grant_max_hours_minimum?: number;
-                            support_grant_max_hours_maximum?: number;
+                            support_grant_max_hours: number;
+                            support_grant_max_hours_default: number;
+                            support_grant_max_hours_minimum: number;
+                            support_grant_max_hours_maximum: number;
                         };
                     };
                 };
@@ -6630,10 +7879,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            support_grant_max_hours?: number;
-                            support_grant_max_hours_default?: number;
-                            support_grant_max_hours_minimum?: number;
-                            support_grant_max_hours_maximum?: number;
+                            support_grant_max_hours: number;
+                            support_grant_max_hours_default: number;
+                            support_grant_max_hours_minimum: number;
+                            support_grant_max_hours_maximum: number;
                         };
                     };
                 };
@@ -6679,23 +7928,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            reviews?: {
-                                id?: string;
-                                title?: string;
-                                opened_at?: string;
-                                opened_by?: string;
-                                due_at?: string;
-                                reviewers?: string[];
+                            reviews: {
+                                id: string;
+                                title: string;
+                                opened_at: string;
+                                opened_by: string;
+                                due_at: string;
+                                reviewers: string[];
                                 /** @enum {unknown} */
-                                status?: "open" | "signed_off";
-                                overdue?: boolean;
-                                signed_off_at?: string | null;
-                                signed_off_by?: string | null;
-                                counts?: {
-                                    total?: number;
-                                    pending?: number;
-                                    confirmed?: number;
-                                    revoked?: number;
+                                status: "open" | "signed_off";
+                                overdue: boolean;
+                                signed_off_at: string | null;
+                                signed_off_by: string | null;
+                                counts: {
+                                    total: number;
+                                    pending: number;
+                                    confirmed: number;
+                                    revoked: number;
                                 };
                             }[];
                         };
@@ -6739,22 +7988,22 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            title?: string;
-                            opened_at?: string;
-                            opened_by?: string;
-                            due_at?: string;
-                            reviewers?: string[];
+                            id: string;
+                            title: string;
+                            opened_at: string;
+                            opened_by: string;
+                            due_at: string;
+                            reviewers: string[];
                             /** @enum {unknown} */
-                            status?: "open" | "signed_off";
-                            overdue?: boolean;
-                            signed_off_at?: string | null;
-                            signed_off_by?: string | null;
-                            counts?: {
-                                total?: number;
-                                pending?: number;
-                                confirmed?: number;
-                                revoked?: number;
+                            status: "open" | "signed_off";
+                            overdue: boolean;
+                            signed_off_at: string | null;
+                            signed_off_by: string | null;
+                            counts: {
+                                total: number;
+                                pending: number;
+                                confirmed: number;
+                                revoked: number;
                             };
                         };
                     };
@@ -6802,39 +8051,57 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            review?: {
-                                id?: string;
-                                title?: string;
-                                opened_at?: string;
-                                opened_by?: string;
-                                due_at?: string;
-                                reviewers?: string[];
+                            review: {
+                                id: string;
+                                title: string;
+                                opened_at: string;
+                                opened_by: string;
+                                due_at: string;
+                                reviewers: string[];
                                 /** @enum {unknown} */
-                                status?: "open" | "signed_off";
-                                overdue?: boolean;
-                                signed_off_at?: string | null;
-                                signed_off_by?: string | null;
-                                counts?: {
-                                    total?: number;
-                                    pending?: number;
-                                    confirmed?: number;
-                                    revoked?: number;
+                                status: "open" | "signed_off";
+                                overdue: boolean;
+                                signed_off_at: string | null;
+                                signed_off_by: string | null;
+                                counts: {
+                                    total: number;
+                                    pending: number;
+                                    confirmed: number;
+                                    revoked: number;
                                 };
                             };
-                            items?: {
-                                id?: number;
+                            items: {
+                                id: number;
                                 /** @enum {unknown} */
-                                kind?: "role" | "delegation" | "scim_token" | "sso_config" | "signing_key" | "approver_group" | "support_grant" | "device";
-                                subject_id?: string;
-                                label?: string;
-                                detail?: {
-                                    [key: string]: unknown;
+                                kind: "role" | "delegation" | "scim_token" | "sso_config" | "signing_key" | "approver_group" | "support_grant" | "device";
+                                subject_id: string;
+                                label: string;
+                                detail: {
+                                    user_id?: string;
+                                    email?: string;
+                                    role?: string;
+                                    grantee_type?: string;
+                                    grantee_id?: string;
+                                    category?: string;
+                                    name?: string;
+                                    last_used_at?: string | null;
+                                    preset?: string;
+                                    issuer?: string;
+                                    client_id?: string;
+                                    key_id?: string;
+                                    owner?: string;
+                                    group?: string;
+                                    ticket?: string;
+                                    scope?: string;
+                                    expires_at?: string;
+                                    kind?: string;
+                                    last_seen_at?: string | null;
                                 };
                                 /** @enum {unknown} */
-                                decision?: "pending" | "confirmed" | "revoked";
-                                decided_by?: string | null;
-                                decided_at?: string | null;
-                                note?: string | null;
+                                decision: "pending" | "confirmed" | "revoked";
+                                decided_by: string | null;
+                                decided_at: string | null;
+                                note: string | null;
                             }[];
                         };
                     };
@@ -6895,19 +8162,37 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: number;
+                            id: number;
                             /** @enum {unknown} */
-                            kind?: "role" | "delegation" | "scim_token" | "sso_config" | "signing_key" | "approver_group" | "support_grant" | "device";
-                            subject_id?: string;
-                            label?: string;
-                            detail?: {
-                                [key: string]: unknown;
+                            kind: "role" | "delegation" | "scim_token" | "sso_config" | "signing_key" | "approver_group" | "support_grant" | "device";
+                            subject_id: string;
+                            label: string;
+                            detail: {
+                                user_id?: string;
+                                email?: string;
+                                role?: string;
+                                grantee_type?: string;
+                                grantee_id?: string;
+                                category?: string;
+                                name?: string;
+                                last_used_at?: string | null;
+                                preset?: string;
+                                issuer?: string;
+                                client_id?: string;
+                                key_id?: string;
+                                owner?: string;
+                                group?: string;
+                                ticket?: string;
+                                scope?: string;
+                                expires_at?: string;
+                                kind?: string;
+                                last_seen_at?: string | null;
                             };
                             /** @enum {unknown} */
-                            decision?: "pending" | "confirmed" | "revoked";
-                            decided_by?: string | null;
-                            decided_at?: string | null;
-                            note?: string | null;
+                            decision: "pending" | "confirmed" | "revoked";
+                            decided_by: string | null;
+                            decided_at: string | null;
+                            note: string | null;
                         };
                     };
                 };
@@ -6956,17 +8241,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            envelope?: {
-                                payloadType?: string;
-                                payload?: string;
-                                signatures?: {
-                                    keyid?: string;
-                                    sig?: string;
+                            envelope: {
+                                payloadType: string;
+                                payload: string;
+                                signatures: {
+                                    keyid: string;
+                                    sig: string;
                                 }[];
                             };
-                            key_id?: string;
-                            public_key_pem?: string;
-                            payload_type?: string;
+                            key_id: string;
+                            public_key_pem: string;
+                            payload_type: string;
                         };
                     };
                 };
@@ -7013,11 +8298,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            payloadType?: string;
-                            payload?: string;
-                            signatures?: {
-                                keyid?: string;
-                                sig?: string;
+                            payloadType: string;
+                            payload: string;
+                            signatures: {
+                                keyid: string;
+                                sig: string;
                             }[];
                         };
                     };
@@ -7067,18 +8352,18 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            alerts?: {
-                                id?: string;
-                                actor_type?: string;
-                                actor_id?: string;
-                                actor_name?: string | null;
-                                count?: number;
-                                median?: number;
-                                p99?: number;
-                                floor?: number;
-                                window_start?: string;
-                                detected_at?: string;
-                                acknowledged_at?: string | null;
+                            alerts: {
+                                id: string;
+                                actor_type: string;
+                                actor_id: string;
+                                actor_name: string | null;
+                                count: number;
+                                median: number;
+                                p99: number;
+                                floor: number;
+                                window_start: string;
+                                detected_at: string;
+                                acknowledged_at: string | null;
                             }[];
                         };
                     };
@@ -7171,14 +8456,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            erasures?: {
-                                id?: string;
-                                subject_id?: string;
-                                reason?: string;
-                                requested_at?: string;
-                                completed_at?: string | null;
-                                report?: {
-                                    [key: string]: unknown;
+                            erasures: {
+                                id: string;
+                                subject_id: string;
+                                reason: string;
+                                requested_at: string;
+                                completed_at: string | null;
+                                report: {
+                                    request_id?: string;
+                                    subject_id?: string;
+                                    deleted?: {
+                                        [key: string]: number;
+                                    };
+                                    nullified?: {
+                                        [key: string]: number;
+                                    };
+                                    kept?: string[];
+                                    subject_key_destroyed?: boolean;
                                 };
                             }[];
                         };
@@ -7220,16 +8514,16 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            request_id?: string;
-                            subject_id?: string;
-                            deleted?: {
+                            request_id: string;
+                            subject_id: string;
+                            deleted: {
                                 [key: string]: number;
                             };
-                            nullified?: {
+                            nullified: {
                                 [key: string]: number;
                             };
-                            kept?: string[];
-                            subject_key_destroyed?: boolean;
+                            kept: string[];
+                            subject_key_destroyed: boolean;
                         };
                     };
                 };
@@ -7274,25 +8568,25 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            max_hours?: number;
-                            grants?: {
-                                id?: string;
-                                reason?: string;
-                                ticket?: string;
+                            max_hours: number;
+                            grants: {
+                                id: string;
+                                reason: string;
+                                ticket: string;
                                 /** @enum {unknown} */
-                                scope?: "read_only" | "read_write";
-                                created_by?: string;
-                                created_at?: string;
-                                expires_at?: string;
-                                revoked_at?: string | null;
+                                scope: "read_only" | "read_write";
+                                created_by: string;
+                                created_at: string;
+                                expires_at: string;
+                                revoked_at: string | null;
                                 /** @enum {unknown} */
-                                status?: "open" | "expired" | "revoked";
-                                sessions?: {
-                                    id?: string;
-                                    staff_email?: string;
-                                    created_at?: string;
-                                    last_seen_at?: string;
-                                    ip?: string | null;
+                                status: "open" | "expired" | "revoked";
+                                sessions: {
+                                    id: string;
+                                    staff_email: string;
+                                    created_at: string;
+                                    last_seen_at: string;
+                                    ip: string | null;
                                 }[];
                             }[];
                         };
@@ -7337,23 +8631,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            reason?: string;
-                            ticket?: string;
+                            id: string;
+                            reason: string;
+                            ticket: string;
                             /** @enum {unknown} */
-                            scope?: "read_only" | "read_write";
-                            created_by?: string;
-                            created_at?: string;
-                            expires_at?: string;
-                            revoked_at?: string | null;
+                            scope: "read_only" | "read_write";
+                            created_by: string;
+                            created_at: string;
+                            expires_at: string;
+                            revoked_at: string | null;
                             /** @enum {unknown} */
-                            status?: "open" | "expired" | "revoked";
-                            sessions?: {
-                                id?: string;
-                                staff_email?: string;
-                                created_at?: string;
-                                last_seen_at?: string;
-                                ip?: string | null;
+                            status: "open" | "expired" | "revoked";
+                            sessions: {
+                                id: string;
+                                staff_email: string;
+                                created_at: string;
+                                last_seen_at: string;
+                                ip: string | null;
                             }[];
                         };
                     };
@@ -7403,23 +8697,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            reason?: string;
-                            ticket?: string;
+                            id: string;
+                            reason: string;
+                            ticket: string;
                             /** @enum {unknown} */
-                            scope?: "read_only" | "read_write";
-                            created_by?: string;
-                            created_at?: string;
-                            expires_at?: string;
-                            revoked_at?: string | null;
+                            scope: "read_only" | "read_write";
+                            created_by: string;
+                            created_at: string;
+                            expires_at: string;
+                            revoked_at: string | null;
                             /** @enum {unknown} */
-                            status?: "open" | "expired" | "revoked";
-                            sessions?: {
-                                id?: string;
-                                staff_email?: string;
-                                created_at?: string;
-                                last_seen_at?: string;
-                                ip?: string | null;
+                            status: "open" | "expired" | "revoked";
+                            sessions: {
+                                id: string;
+                                staff_email: string;
+                                created_at: string;
+                                last_seen_at: string;
+                                ip: string | null;
                             }[];
                         };
                     };
@@ -7474,7 +8768,41 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            rp: {
+                                id?: string;
+                                name: string;
+                            };
+                            user: {
+                                id: string;
+                                name: string;
+                                displayName: string;
+                            };
+                            challenge: string;
+                            pubKeyCredParams: {
+                                alg: number;
+                                /** @enum {string} */
+                                type: "public-key";
+                            }[];
+                            timeout?: number;
+                            excludeCredentials?: {
+                                id: string;
+                                /** @enum {string} */
+                                type: "public-key";
+                                transports?: string[];
+                            }[];
+                            authenticatorSelection?: {
+                                authenticatorAttachment?: string;
+                                residentKey?: string;
+                                requireResidentKey?: boolean;
+                                userVerification?: string;
+                            };
+                            hints?: string[];
+                            attestation?: string;
+                            attestationFormats?: string[];
+                            /** WebAuthn client extension inputs */
+                            extensions?: {
+                                [key: string]: unknown;
+                            };
                         };
                     };
                 };
@@ -7531,7 +8859,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            credential_id?: string;
+                            credential_id: string;
                         };
                     };
                 };
@@ -7584,7 +8912,21 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            [key: string]: unknown;
+                            challenge: string;
+                            timeout?: number;
+                            rpId?: string;
+                            allowCredentials?: {
+                                id: string;
+                                /** @enum {string} */
+                                type: "public-key";
+                                transports?: string[];
+                            }[];
+                            userVerification?: string;
+                            hints?: string[];
+                            /** WebAuthn client extension inputs */
+                            extensions?: {
+                                [key: string]: unknown;
+                            };
                         };
                     };
                 };
@@ -7641,11 +8983,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            csrf_token?: string;
-                            tenant_id?: string;
-                            grant_id?: string;
-                            scope?: string;
-                            expires_at?: string;
+                            csrf_token: string;
+                            tenant_id: string;
+                            grant_id: string;
+                            scope: string;
+                            expires_at: string;
                         };
                     };
                 };
@@ -7690,16 +9032,16 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            tenant_id?: string;
-                            org?: string;
-                            org_name?: string;
-                            grant_id?: string;
-                            scope?: string;
-                            expires_at?: string;
-                            staff_email?: string;
-                            ticket?: string;
-                            reason?: string;
-                            csrf_token?: string;
+                            tenant_id: string;
+                            org: string;
+                            org_name: string;
+                            grant_id: string;
+                            scope: string;
+                            expires_at: string;
+                            staff_email: string;
+                            ticket: string;
+                            reason: string;
+                            csrf_token: string;
                         };
                     };
                 };
@@ -7789,11 +9131,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            users?: {
-                                id?: string;
-                                email?: string;
-                                roles?: string[];
-                                status?: string;
+                            users: {
+                                id: string;
+                                email: string;
+                                roles: string[];
+                                status: string;
                             }[];
                         };
                     };
@@ -7845,8 +9187,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            user_id?: string;
-                            cleared?: number;
+                            user_id: string;
+                            cleared: number;
                         };
                     };
                 };
@@ -7893,12 +9235,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            batch_id?: string;
-                            received_at?: string;
-                            intervals?: number;
-                            accepted?: number;
-                            duplicates?: number;
-                            merged?: number;
+                            batch_id: string;
+                            received_at: string;
+                            intervals: number;
+                            accepted: number;
+                            duplicates: number;
+                            merged: number;
                         };
                     };
                 };
@@ -7943,17 +9285,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            envelope?: {
-                                payload?: string;
-                                payloadType?: string;
-                                signatures?: {
-                                    keyid?: string;
-                                    sig?: string;
+                            envelope: {
+                                payload: string;
+                                payloadType: string;
+                                signatures: {
+                                    keyid: string;
+                                    sig: string;
                                 }[];
                             };
-                            key_id?: string;
-                            public_key_pem?: string;
-                            version?: number;
+                            key_id: string;
+                            public_key_pem: string;
+                            version: number;
                         };
                     };
                 };
@@ -8000,8 +9342,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            key_id?: string;
-                            public_key_pem?: string;
+                            key_id: string;
+                            public_key_pem: string;
                         };
                     };
                 };
@@ -8041,6 +9383,54 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            policy: {
+                                categories: {
+                                    key: string;
+                                    name: string;
+                                }[];
+                                rules: {
+                                    category: string;
+                                    app?: string;
+                                    title?: string;
+                                    domain?: string;
+                                }[];
+                                idle_timeout_seconds: number;
+                                allow_local_categories: boolean;
+                                scrub_names: string[];
+                            };
+                            policy_version: number;
+                            purposes: {
+                                key: string;
+                                name: string;
+                                grants: {
+                                    /** @enum {unknown} */
+                                    role: "employee" | "manager" | "delegate";
+                                    /** @enum {unknown} */
+                                    level: "person" | "team" | "org";
+                                    /** @enum {unknown} */
+                                    period: "day" | "week";
+                                }[];
+                            }[];
+                            k_min: number;
+                            detail_retention_days: number;
+                            rollup_retention_days: number;
+                            work_hours: {
+                                start_hour: number;
+                                end_hour: number;
+                                days: number[];
+                            };
+                            dp_epsilon: number | null;
+                            updated_at: string;
+                        };
+                    };
+                };
                 /** @description Default Response */
                 "4XX": {
                     headers: {
@@ -8105,6 +9495,54 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            policy: {
+                                categories: {
+                                    key: string;
+                                    name: string;
+                                }[];
+                                rules: {
+                                    category: string;
+                                    app?: string;
+                                    title?: string;
+                                    domain?: string;
+                                }[];
+                                idle_timeout_seconds: number;
+                                allow_local_categories: boolean;
+                                scrub_names: string[];
+                            };
+                            policy_version: number;
+                            purposes: {
+                                key: string;
+                                name: string;
+                                grants: {
+                                    /** @enum {unknown} */
+                                    role: "employee" | "manager" | "delegate";
+                                    /** @enum {unknown} */
+                                    level: "person" | "team" | "org";
+                                    /** @enum {unknown} */
+                                    period: "day" | "week";
+                                }[];
+                            }[];
+                            k_min: number;
+                            detail_retention_days: number;
+                            rollup_retention_days: number;
+                            work_hours: {
+                                start_hour: number;
+                                end_hour: number;
+                                days: number[];
+                            };
+                            dp_epsilon: number | null;
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
                 "4XX": {
                     headers: {
                         [name: string]: unknown;
@@ -8147,6 +9585,43 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            purpose: string;
+                            /** @enum {unknown} */
+                            level: "person" | "team" | "org";
+                            /** @enum {unknown} */
+                            period: "day" | "week";
+                            from: string;
+                            to: string;
+                            subject: string | null;
+                            category: string | null;
+                            k: number;
+                            settled_until: string | null;
+                            people: number;
+                            cells: {
+                                period: string;
+                                category: string;
+                                released: boolean;
+                                people?: number;
+                                active_s?: number;
+                                idle_s?: number;
+                                work_s?: number;
+                                omitted_days?: number;
+                            }[];
+                            dp?: {
+                                /** @enum {string} */
+                                mechanism: "laplace";
+                                epsilon: number;
+                            };
+                        };
+                    };
+                };
                 /** @description Default Response */
                 "4XX": {
                     headers: {
@@ -8191,6 +9666,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description RFC 4180 CSV, one line per cell. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
                 /** @description Default Response */
                 "4XX": {
                     headers: {
@@ -8232,7 +9716,48 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            k: number;
+                            purposes: {
+                                key: string;
+                                name: string;
+                                grants: {
+                                    /** @enum {unknown} */
+                                    role: "employee" | "manager" | "delegate";
+                                    /** @enum {unknown} */
+                                    level: "person" | "team" | "org";
+                                    /** @enum {unknown} */
+                                    period: "day" | "week";
+                                }[];
+                            }[];
+                            teams: {
+                                id: string;
+                                name: string;
+                                size: number;
+                            }[];
+                            people: {
+                                id: string;
+                                name: string;
+                                self: boolean;
+                            }[];
+                            categories: {
+                                key: string;
+                                name: string;
+                            }[];
+                            delegated_categories: string[];
+                            can_configure: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -8264,6 +9789,27 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            purpose: string;
+                            intervals: {
+                                id: string;
+                                start: string;
+                                end: string;
+                                /** @enum {string} */
+                                state: "active" | "idle" | "paused";
+                                app: string | null;
+                                category: string | null;
+                                domain: string | null;
+                            }[];
+                        };
+                    };
+                };
                 /** @description Default Response */
                 "4XX": {
                     headers: {
@@ -8307,7 +9853,36 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            reads: {
+                                seq: number;
+                                at: string;
+                                who: {
+                                    id: string;
+                                    name: string | null;
+                                    self: boolean;
+                                };
+                                /** @enum {string} */
+                                action: "read" | "export";
+                                purpose: string | null;
+                                level?: string;
+                                period?: string;
+                                from?: string;
+                                to?: string;
+                                category: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -8346,7 +9921,7 @@ export interface paths {
                             /** @enum {unknown} */
                             overall: "pass" | "warn" | "fail";
                             checked_at: string;
-                            key_id?: string;
+                            key_id: string;
                             checks: {
                                 id: string;
                                 title: string;
@@ -8355,11 +9930,11 @@ export interface paths {
                                 detail: string;
                             }[];
                             envelope: {
-                                payloadType?: string;
-                                payload?: string;
-                                signatures?: {
-                                    keyid?: string;
-                                    sig?: string;
+                                payloadType: string;
+                                payload: string;
+                                signatures: {
+                                    keyid: string;
+                                    sig: string;
                                 }[];
                             };
                         };

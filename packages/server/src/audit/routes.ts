@@ -18,6 +18,7 @@ import { emitIntegrityAlert } from '../webhooks/index.js';
 import { forEachSettled } from '../platform/jobs.js';
 import { AuditTamperError, CheckpointScheduler, type StoredCheckpoint, buildExport, ensureLogKey, entriesRange, exportLog, issueCheckpoint, latestCheckpoint, logOrigin, treeFor, treeSize } from './service.js';
 import { guard } from '../platform/guard.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
@@ -45,6 +46,7 @@ const checkpointSchema = {
   type: 'object',
   required: ['tree_size', 'root_hash', 'key_id', 'note', 'created_at'],
   properties: { tree_size: { type: 'integer' }, root_hash: b64, key_id: { type: 'string' }, note: { type: 'string' }, created_at: { type: 'string', format: 'date-time' } },
+  additionalProperties: false,
 } as const;
 const recordSchema = {
   type: 'object',
@@ -52,18 +54,28 @@ const recordSchema = {
     tenant_id: { type: 'string' },
     seq: { type: 'integer' },
     at: { type: 'string' },
-    actor: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, name: { type: ['string', 'null'] }, ip: { type: ['string', 'null'] }, user_agent: { type: ['string', 'null'] } } },
+    actor: {
+      type: 'object',
+      properties: { type: { type: 'string', enum: ['user', 'device', 'system'] }, id: { type: 'string' }, name: { type: ['string', 'null'] }, ip: { type: ['string', 'null'] }, user_agent: { type: ['string', 'null'] } },
+      required: ['type', 'id', 'name', 'ip', 'user_agent'],
+      additionalProperties: false,
+    },
     action: { type: 'string' },
-    outcome: { type: 'string' },
-    target: { type: ['object', 'null'], properties: { type: { type: 'string' }, id: { type: 'string' } } },
+    outcome: { type: 'string', enum: ['success', 'failure', 'denied'] },
+    target: { type: ['object', 'null'], properties: { type: { type: 'string' }, id: { type: 'string' } }, required: ['type', 'id'], additionalProperties: false },
     purpose: { type: ['string', 'null'] },
-    details: { type: 'object', additionalProperties: true },
+    // Each event's own facts (its catalogue entry says which); the record is returned whole
+    // because verifiers hash it as stored.
+    details: { title: 'Audit event details', type: 'object', additionalProperties: true },
   },
+  required: ['tenant_id', 'seq', 'at', 'actor', 'action', 'outcome', 'target', 'purpose', 'details'],
+  additionalProperties: false,
 } as const;
 const entrySchema = {
   type: 'object',
   required: ['seq', 'leaf', 'prev_hash', 'entry_hash', 'record'],
   properties: { seq: { type: 'integer' }, leaf: b64, prev_hash: { type: 'string' }, entry_hash: { type: 'string' }, record: recordSchema },
+  additionalProperties: false,
 } as const;
 const proofSchema = { type: 'array', items: b64 } as const;
 
@@ -73,7 +85,8 @@ const cpJson = (c: StoredCheckpoint) => ({ tree_size: c.treeSize, root_hash: c.r
  * The audit API: read-only for auditors and admins. There is no route that changes an
  * entry; issuing a checkpoint only signs what is already there.
  */
-export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function auditRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const sequencer = sequencerFor(deps.db);
   const chained = new Counter({ name: 'parapet_audit_entries_chained_total', help: 'Audit entries moved from the inbox into the hash chain.', registers: [app.metrics] });
   const failures = new Counter({ name: 'parapet_audit_sequencer_failures_total', help: 'Tenants whose audit entries could not be chained in a round (they stay in the inbox).', registers: [app.metrics] });
@@ -164,7 +177,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
 
   app.get('/api/v1/audit/checkpoint', {
-    schema: { tags: ['audit'], summary: 'The latest signed checkpoint (C2SP tlog-checkpoint signed note).', response: { 200: checkpointSchema, ...problems } },
+    schema: { tags: ['audit'], summary: 'The latest signed checkpoint (C2SP tlog-checkpoint signed note).', response: { 200: checkpointSchema, ...problems } } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'audit.read', auditLog);
     const c = await deps.db.tx(ctx(p), (q) => latestCheckpoint(q));
@@ -178,21 +191,22 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     type: 'object',
     required: ['retention_months'],
     properties: { retention_months: { type: 'integer' }, default_months: { type: 'integer' }, minimum_months: { type: 'integer' } },
+    additionalProperties: false,
   } as const;
   const retentionView = (months: number) => ({ retention_months: months, default_months: DEFAULT_RETENTION_MONTHS, minimum_months: MIN_RETENTION_MONTHS });
   app.get('/api/v1/audit/settings', {
-    schema: { tags: ['audit'], summary: 'How long audit snapshots are retained in the WORM vault.', response: { 200: retentionSchema, ...problems } },
+    schema: { tags: ['audit'], summary: 'How long audit snapshots are retained in the WORM vault.', response: { 200: retentionSchema, ...problems } } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'audit.read', auditLog);
     return retentionView(await deps.db.tx(ctx(p), (q) => readSetting(q, AUDIT_RETENTION_MONTHS, p.tenantId)));
   });
-  app.put<{ Body: { retention_months: number } }>('/api/v1/audit/settings', {
+  app.put('/api/v1/audit/settings', {
     schema: {
       tags: ['audit'],
       summary: 'Change the audit snapshot retention (admin, step-up). At least 24 months.',
       body: { type: 'object', required: ['retention_months'], additionalProperties: false, properties: { retention_months: { type: 'integer', minimum: MIN_RETENTION_MONTHS, maximum: MAX_RETENTION_MONTHS } } },
       response: { 200: retentionSchema, ...problems },
-    },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'audit.settings.update', auditLog);
     const months = req.body.retention_months;
@@ -214,7 +228,8 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       response: {
         200: {
           type: 'object',
-          required: ['verified', 'entries'],
+          required: ['verified', 'state', 'entries', 'checkpoints', 'cosignatures', 'latest_checkpoint', 'witnesses', 'first_bad_entry', 'reason'],
+          additionalProperties: false,
           properties: {
             verified: { type: 'boolean' },
             // 'nothing_to_verify': no log key and no checkpoint yet (a log not yet signed is
@@ -223,7 +238,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
             entries: { type: 'integer' },
             checkpoints: { type: 'integer' },
             cosignatures: { type: 'integer' },
-            latest_checkpoint: { type: ['object', 'null'], properties: { tree_size: { type: 'integer' }, created_at: { type: 'string' }, key_id: { type: 'string' } } },
+            latest_checkpoint: { type: ['object', 'null'], properties: { tree_size: { type: 'integer' }, created_at: { type: 'string' }, key_id: { type: 'string' } }, required: ['tree_size', 'created_at', 'key_id'], additionalProperties: false },
             witnesses: { type: 'array', items: { type: 'string' } },
             first_bad_entry: { type: ['integer', 'null'] },
             reason: { type: ['string', 'null'] },
@@ -231,14 +246,14 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         },
         ...problems,
       },
-    },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'audit.read', auditLog);
     return auditStatus(deps.db, vault, p.tenantId, `user:${p.userId}`);
   });
 
   app.post('/api/v1/audit/checkpoints', {
-    schema: { tags: ['audit'], summary: 'Sign a checkpoint of the log as it is now (idempotent per tree size).', body: { type: 'object', additionalProperties: false, properties: {} }, response: { 201: checkpointSchema, ...problems } },
+    schema: { tags: ['audit'], summary: 'Sign a checkpoint of the log as it is now (idempotent per tree size).', body: { type: 'object', additionalProperties: false, properties: {} }, response: { 201: checkpointSchema, ...problems } } as const,
   }, async (req, reply) => {
     const { principal: p } = await guard(req, 'audit.checkpoint', auditLog);
     let c;
@@ -260,34 +275,34 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     schema: {
       tags: ['audit'],
       summary: "The log's public key as a signed-note verifier key.",
-      response: { 200: { type: 'object', required: ['origin', 'verifier_key', 'key_id', 'public_key'], properties: { origin: { type: 'string' }, verifier_key: { type: 'string' }, key_id: { type: 'string' }, public_key: b64 } }, ...problems },
-    },
+      response: { 200: { type: 'object', required: ['origin', 'verifier_key', 'key_id', 'public_key'], properties: { origin: { type: 'string' }, verifier_key: { type: 'string' }, key_id: { type: 'string' }, public_key: b64 }, additionalProperties: false }, ...problems },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'audit.read', auditLog);
     const k = await deps.db.tx(ctx(p), (q) => ensureLogKey(q, deps.keys, p.tenantId));
     return { origin: logOrigin(p.tenantId), verifier_key: k.verifierKey, key_id: k.keyId, public_key: k.publicKey.toString('base64') };
   });
 
-  app.get<{ Querystring: { from?: number; limit?: number } }>('/api/v1/audit/entries', {
+  app.get('/api/v1/audit/entries', {
     schema: {
       tags: ['audit'],
       summary: 'A range of entries with their exact leaf bytes.',
       querystring: { type: 'object', additionalProperties: false, properties: { from: { type: 'integer', minimum: 1, default: 1 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
-      response: { 200: { type: 'object', required: ['entries', 'tree_size'], properties: { tree_size: { type: 'integer' }, entries: { type: 'array', items: entrySchema } } }, ...problems },
-    },
+      response: { 200: { type: 'object', required: ['entries', 'tree_size'], properties: { tree_size: { type: 'integer' }, entries: { type: 'array', items: entrySchema } }, additionalProperties: false }, ...problems },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'audit.read', auditLog);
     await sequencer.flush(p.tenantId);
     return deps.db.tx(ctx(p), async (q) => ({ tree_size: await treeSize(q), entries: await entriesRange(q, req.query.from ?? 1, req.query.limit ?? 100) }));
   });
 
-  app.get<{ Querystring: { index: number; tree_size: number } }>('/api/v1/audit/proof/inclusion', {
+  app.get('/api/v1/audit/proof/inclusion', {
     schema: {
       tags: ['audit'],
       summary: 'RFC 9162 inclusion proof of the entry at 0-based leaf index in the tree of tree_size entries.',
       querystring: { type: 'object', additionalProperties: false, required: ['index', 'tree_size'], properties: { index: { type: 'integer', minimum: 0 }, tree_size: { type: 'integer', minimum: 1 } } },
-      response: { 200: { type: 'object', required: ['leaf_index', 'tree_size', 'leaf_hash', 'root_hash', 'proof'], properties: { leaf_index: { type: 'integer' }, tree_size: { type: 'integer' }, leaf_hash: b64, root_hash: b64, proof: proofSchema } }, ...problems },
-    },
+      response: { 200: { type: 'object', required: ['leaf_index', 'tree_size', 'leaf_hash', 'root_hash', 'proof'], properties: { leaf_index: { type: 'integer' }, tree_size: { type: 'integer' }, leaf_hash: b64, root_hash: b64, proof: proofSchema }, additionalProperties: false }, ...problems },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'audit.read', auditLog);
     const { index, tree_size: size } = req.query;
@@ -298,13 +313,13 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     return { leaf_index: index, tree_size: size, leaf_hash: t.leaf(index).toString('base64'), root_hash: t.root(size).toString('base64'), proof: t.inclusionProof(index, size).map((h) => h.toString('base64')) };
   });
 
-  app.get<{ Querystring: { old: number; new: number } }>('/api/v1/audit/proof/consistency', {
+  app.get('/api/v1/audit/proof/consistency', {
     schema: {
       tags: ['audit'],
       summary: 'RFC 9162 consistency proof between tree sizes old and new.',
       querystring: { type: 'object', additionalProperties: false, required: ['old', 'new'], properties: { old: { type: 'integer', minimum: 0 }, new: { type: 'integer', minimum: 0 } } },
-      response: { 200: { type: 'object', required: ['old', 'new', 'old_root', 'new_root', 'proof'], properties: { old: { type: 'integer' }, new: { type: 'integer' }, old_root: b64, new_root: b64, proof: proofSchema } }, ...problems },
-    },
+      response: { 200: { type: 'object', required: ['old', 'new', 'old_root', 'new_root', 'proof'], properties: { old: { type: 'integer' }, new: { type: 'integer' }, old_root: b64, new_root: b64, proof: proofSchema }, additionalProperties: false }, ...problems },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'audit.read', auditLog);
     const { old, new: size } = req.query;
@@ -319,14 +334,15 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     type: 'object',
     required: ['from_seq', 'to_seq', 'object_key', 'sha256', 'retain_until'],
     properties: { from_seq: { type: 'integer' }, to_seq: { type: 'integer' }, object_key: { type: 'string' }, sha256: { type: 'string' }, retain_until: { type: 'string', format: 'date-time' } },
+    additionalProperties: false,
   } as const;
   app.post('/api/v1/audit/snapshots', {
     schema: {
       tags: ['audit'],
       summary: 'Write new entries and their checkpoint to the WORM vault now (the daily job does the same).',
       body: { type: 'object', additionalProperties: false, properties: {} },
-      response: { 201: snapshotSchema, 200: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } }, ...problems },
-    },
+      response: { 201: snapshotSchema, 200: { type: 'object', required: ['status'], properties: { status: { type: 'string', description: 'up_to_date' } }, additionalProperties: false }, ...problems },
+    } as const,
   }, async (req, reply) => {
     const { principal: p } = await guard(req, 'audit.snapshot', auditLog);
     const s = await snapshotAndAnchor(p.tenantId);
@@ -336,7 +352,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   });
 
   app.get('/api/v1/audit/snapshots', {
-    schema: { tags: ['audit'], summary: 'Snapshots in the WORM vault.', response: { 200: { type: 'object', required: ['snapshots'], properties: { snapshots: { type: 'array', items: snapshotSchema } } }, ...problems } },
+    schema: { tags: ['audit'], summary: 'Snapshots in the WORM vault.', response: { 200: { type: 'object', required: ['snapshots'], properties: { snapshots: { type: 'array', items: snapshotSchema } }, additionalProperties: false }, ...problems } } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'audit.read', auditLog);
     const rows = await deps.db.tx(ctx(p), async (q) => (await q.query<{ from_seq: number; to_seq: number; object_key: string; sha256: string; retain_until: Date }>(`SELECT from_seq, to_seq, object_key, sha256, retain_until FROM audit_snapshots ORDER BY to_seq`)).rows);
@@ -352,10 +368,11 @@ export async function auditRoutes(app: FastifyInstance, deps: AppDeps): Promise<
           type: 'object',
           required: ['format', 'tenant_id', 'origin', 'log_keys', 'entries', 'checkpoints'],
           properties: { format: { type: 'string' }, tenant_id: { type: 'string' }, origin: { type: 'string' }, log_keys: { type: 'array', items: { type: 'string' } }, entries: { type: 'array', items: entrySchema }, checkpoints: { type: 'array', items: { type: 'string' } } },
+          additionalProperties: false,
         },
         ...problems,
       },
-    },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'audit.export', auditLog);
     const r = await exportLog(deps.db, deps.keys, p.tenantId, actorOf(req), vault);

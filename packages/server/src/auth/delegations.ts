@@ -10,21 +10,25 @@ import { ProblemError } from '../http/problem.js';
 import { actorOf } from '../platform/principal.js';
 import { defineActions } from '../platform/pdp.js';
 import { guard } from '../platform/guard.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'authz.delegation.read': { roles: ['admin', 'auditor'] },
   'authz.delegation.manage': { roles: ['admin'], stepUp: true, sensitive: true },
 });
 
-const problem = { $ref: 'Problem#' };
+const problem = { $ref: 'Problem#' } as const;
 const delegation = {
   type: 'object',
   properties: { id: { type: 'string' }, grantee_type: { type: 'string' }, grantee_id: { type: 'string' }, category: { type: 'string' }, created_at: { type: 'string' } },
+  required: ['id', 'grantee_type', 'grantee_id', 'category', 'created_at'],
+  additionalProperties: false,
 } as const;
 const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 
-export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get('/api/v1/auth/delegations', { schema: { tags: ['auth'], summary: 'Delegations of app categories to users and groups.', response: { 200: { type: 'object', properties: { delegations: { type: 'array', items: delegation } } }, '4xx': problem } } }, async (req) => {
+export async function delegationRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
+  app.get('/api/v1/auth/delegations', { schema: { tags: ['auth'], summary: 'Delegations of app categories to users and groups.', response: { 200: { type: 'object', properties: { delegations: { type: 'array', items: delegation } }, required: ['delegations'], additionalProperties: false }, '4xx': problem } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'authz.delegation.read', { type: 'delegation' });
     const { rows } = await deps.db.tx({ tenantId: p.tenantId }, (q) =>
       q.query<{ id: string; grantee_type: string; grantee_id: string; category: string; created_at: Date }>(`SELECT id, grantee_type, grantee_id, category, created_at FROM delegations ORDER BY created_at`),
@@ -32,7 +36,7 @@ export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Pro
     return { delegations: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })) };
   });
 
-  app.post<{ Body: { grantee_type: 'user' | 'group'; grantee_id: string; category: string } }>(
+  app.post(
     '/api/v1/auth/delegations',
     {
       schema: {
@@ -45,7 +49,7 @@ export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Pro
           properties: { grantee_type: { type: 'string', enum: ['user', 'group'] }, grantee_id: { type: 'string', pattern: UUID }, category: { type: 'string', minLength: 1, maxLength: 200 } },
         },
         response: { 201: delegation, '4xx': problem },
-      },
+      } as const,
     },
     async (req, reply) => {
       const { principal: p } = await guard(req, 'authz.delegation.manage', { type: 'delegation' });
@@ -69,9 +73,9 @@ export async function delegationRoutes(app: FastifyInstance, deps: AppDeps): Pro
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/api/v1/auth/delegations/:id',
-    { schema: { tags: ['auth'], summary: 'Remove a delegation (admin, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 204: { type: 'null' }, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Remove a delegation (admin, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 204: { type: 'null' }, '4xx': problem } } as const },
     async (req, reply) => {
       const { principal: p } = await guard(req, 'authz.delegation.manage', { type: 'delegation', id: req.params.id });
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {

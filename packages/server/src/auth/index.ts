@@ -9,4 +9,4 @@ export { CSRF_HEADER, SESSION_COOKIE, createSession, revokeUserSessions, session
 export type { SessionState } from './sessions.js';
 export { getAuthSettings } from './settings.js';
 export { unlockUser } from './unlock.js';
-export { relyingParty, webauthnLib } from './webauthn.js';
+export { creationOptions, relyingParty, requestOptions, webauthnLib } from './webauthn.js';

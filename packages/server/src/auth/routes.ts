@@ -15,6 +15,7 @@ import { authorizeNewFactor, selfResource } from './self.js';
 import { guard, guardUser } from '../platform/guard.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 import { enqueueSecurityAlert } from './security-alerts.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   // Self-service on one's own account: every role; the resource is the caller's own user.
@@ -30,7 +31,7 @@ defineActions({
   'auth.user.unlock': { roles: ['admin'], stepUp: true },
 });
 
-const problem = { $ref: 'Problem#' };
+const problem = { $ref: 'Problem#' } as const;
 const sessionState = { type: 'string', enum: ['full', 'mfa_pending', 'mfa_enroll'] };
 const secondFactorBody = {
   type: 'object',
@@ -51,11 +52,20 @@ export async function anySession(req: FastifyRequest, deps: AppDeps, states: Ses
   return r;
 }
 
+/** A completed second factor: the session is full, its cookie and CSRF token rotated. */
+export const factorAnswer = {
+  type: 'object',
+  properties: { state: { type: 'string', description: 'authenticated' }, csrf_token: { type: 'string' }, mfa_verified_at: { type: 'string', format: 'date-time' }, method: { type: 'string' } },
+  required: ['state', 'csrf_token', 'mfa_verified_at', 'method'],
+  additionalProperties: false,
+} as const;
+
 function setCookie(reply: FastifyReply, cookie: string) {
   reply.setCookie(SESSION_COOKIE, cookie, sessionCookieOptions());
 }
 
-export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function authRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   app.get(
     '/api/v1/auth/session',
     {
@@ -73,10 +83,12 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
               mfa_verified_at: { type: ['string', 'null'] },
               csrf_token: { type: 'string' },
             },
+            required: ['tenant_id', 'user_id', 'email', 'roles', 'mfa_verified_at', 'csrf_token'],
+            additionalProperties: false,
           },
           401: problem,
         },
-      },
+      } as const,
     },
     async (req) => {
       const { principal: p } = await guardUser(req);
@@ -84,7 +96,8 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  app.post<{ Body: { org: string; email: string; password: string } }>(
+  // On the untyped instance: the handler's state is computed, so its literal type widens.
+  parent.post<{ Body: { org: string; email: string; password: string } }>(
     '/api/v1/auth/login',
     {
       schema: {
@@ -105,10 +118,12 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
               user_id: { type: 'string' },
               csrf_token: { type: 'string' },
             },
+            required: ['state', 'tenant_id', 'user_id', 'csrf_token'],
+            additionalProperties: false,
           },
           '4xx': problem,
         },
-      },
+      } as const,
     },
     async (req, reply) => {
       const r = await passwordLogin(deps, { ...req.body, previousCookie: req.cookies[SESSION_COOKIE] }, actorOf(req));
@@ -119,13 +134,13 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   );
 
   const factorResponse = {
-    200: { type: 'object', properties: { state: { type: 'string' }, csrf_token: { type: 'string' }, mfa_verified_at: { type: 'string' }, method: { type: 'string' } } },
+    200: factorAnswer,
     '4xx': problem,
-  };
+  } as const;
 
-  app.post<{ Body: { code?: string; recovery_code?: string } }>(
+  app.post(
     '/api/v1/auth/mfa/verify',
-    { schema: { tags: ['auth'], summary: 'Second factor of a login (TOTP code or recovery code); the session becomes full and its cookie rotates.', body: secondFactorBody, response: factorResponse } },
+    { schema: { tags: ['auth'], summary: 'Second factor of a login (TOTP code or recovery code); the session becomes full and its cookie rotates.', body: secondFactorBody, response: factorResponse } as const },
     async (req, reply) => {
       const { principal: p } = await anySession(req, deps, ['mfa_pending']);
       const r = await completeSecondFactor(deps, p, req.body, actorOf(req), 'login');
@@ -134,9 +149,9 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  app.post<{ Body: { code?: string; recovery_code?: string } }>(
+  app.post(
     '/api/v1/auth/step-up',
-    { schema: { tags: ['auth'], summary: 'Fresh MFA verification for step-up actions; the session cookie and CSRF token rotate.', body: secondFactorBody, response: factorResponse } },
+    { schema: { tags: ['auth'], summary: 'Fresh MFA verification for step-up actions; the session cookie and CSRF token rotate.', body: secondFactorBody, response: factorResponse } as const },
     async (req, reply) => {
       const { principal: p } = await guardUser(req);
       const r = await completeSecondFactor(deps, p, req.body, actorOf(req), 'step_up');
@@ -151,8 +166,8 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       schema: {
         tags: ['auth'],
         summary: 'Start TOTP enrolment: a new secret and its otpauth URI (for a QR code). Confirm with a code.',
-        response: { 200: { type: 'object', properties: { secret: { type: 'string' }, otpauth_uri: { type: 'string' } } }, '4xx': problem },
-      },
+        response: { 200: { type: 'object', properties: { secret: { type: 'string' }, otpauth_uri: { type: 'string' } }, required: ['secret', 'otpauth_uri'], additionalProperties: false }, '4xx': problem },
+      } as const,
     },
     async (req) => {
       const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
@@ -167,15 +182,15 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  app.post<{ Body: { code: string } }>(
+  app.post(
     '/api/v1/auth/mfa/totp/confirm',
     {
       schema: {
         tags: ['auth'],
         summary: 'Confirm TOTP enrolment with a current code; answers the one-time recovery codes (shown once).',
         body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: { type: 'string', minLength: 6, maxLength: 6 } } },
-        response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } }, csrf_token: { type: 'string' } } }, '4xx': problem },
-      },
+        response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } }, csrf_token: { type: 'string' } }, required: ['recovery_codes', 'csrf_token'], additionalProperties: false }, '4xx': problem },
+      } as const,
     },
     async (req, reply) => {
       const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
@@ -207,7 +222,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.delete(
     '/api/v1/auth/mfa/totp',
-    { schema: { tags: ['auth'], summary: 'Remove the TOTP authenticator and recovery codes (needs step-up).', response: { 204: { type: 'null' }, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Remove the TOTP authenticator and recovery codes (needs step-up).', response: { 204: { type: 'null' }, '4xx': problem } } as const },
     async (req, reply) => {
       const { principal: p } = await guard(req, 'auth.self.mfa.reset', selfResource);
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
@@ -223,7 +238,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.post(
     '/api/v1/auth/mfa/recovery-codes',
-    { schema: { tags: ['auth'], summary: 'Issue new recovery codes, voiding the old ones (needs step-up).', response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } } } }, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Issue new recovery codes, voiding the old ones (needs step-up).', response: { 200: { type: 'object', properties: { recovery_codes: { type: 'array', items: { type: 'string' } } }, required: ['recovery_codes'], additionalProperties: false }, '4xx': problem } } as const },
     async (req) => {
       const { principal: p } = await guard(req, 'auth.self.mfa.reset', selfResource);
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
@@ -246,13 +261,24 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
           200: {
             type: 'object',
             properties: {
-              factors: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' }, created_at: { type: 'string' }, confirmed_at: { type: ['string', 'null'] }, last_used_at: { type: ['string', 'null'] } } } },
+              factors: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  // id, name and last_used_at belong to WebAuthn credentials only.
+                  properties: { type: { type: 'string', description: 'totp or webauthn' }, id: { type: 'string' }, name: { type: 'string' }, created_at: { type: 'string' }, confirmed_at: { type: ['string', 'null'] }, last_used_at: { type: ['string', 'null'] } },
+                  required: ['type', 'created_at', 'confirmed_at'],
+                  additionalProperties: false,
+                },
+              },
               recovery_codes_remaining: { type: 'integer' },
             },
+            required: ['factors', 'recovery_codes_remaining'],
+            additionalProperties: false,
           },
           '4xx': problem,
         },
-      },
+      } as const,
     },
     async (req) => {
       const { principal: p } = await guard(req, 'auth.self.read', selfResource);
@@ -285,13 +311,17 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
                 items: {
                   type: 'object',
                   properties: { id: { type: 'string' }, current: { type: 'boolean' }, created_at: { type: 'string' }, last_seen_at: { type: 'string' }, expires_at: { type: 'string' }, ip: { type: ['string', 'null'] }, user_agent: { type: ['string', 'null'] } },
+                  required: ['id', 'current', 'created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent'],
+                  additionalProperties: false,
                 },
               },
             },
+            required: ['sessions'],
+            additionalProperties: false,
           },
           '4xx': problem,
         },
-      },
+      } as const,
     },
     async (req) => {
       const { principal: p } = await guard(req, 'auth.self.read', selfResource);
@@ -302,7 +332,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  app.post('/api/v1/auth/logout', { schema: { tags: ['auth'], summary: 'End this session.', response: { 204: { type: 'null' }, '4xx': problem } } }, async (req, reply) => {
+  app.post('/api/v1/auth/logout', { schema: { tags: ['auth'], summary: 'End this session.', response: { 204: { type: 'null' }, '4xx': problem } } as const }, async (req, reply) => {
     await guardUser(req, async (q, p) => {
       await revokeSession(q, p.sessionId);
       await recordAudit(q, p.tenantId, actorOf(req), { action: 'auth.session.closed', outcome: 'success', target: { type: 'session', id: p.sessionId } });
@@ -313,7 +343,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.post(
     '/api/v1/auth/logout-all',
-    { schema: { tags: ['auth'], summary: 'Sign out everywhere: end every session of the signed-in user.', response: { 200: { type: 'object', properties: { ended: { type: 'integer' } } }, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Sign out everywhere: end every session of the signed-in user.', response: { 200: { type: 'object', properties: { ended: { type: 'integer' } }, required: ['ended'], additionalProperties: false }, '4xx': problem } } as const },
     async (req, reply) => {
       const { principal: p } = await guard(req, 'auth.self.manage', selfResource);
       const ended = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
@@ -330,14 +360,15 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     type: 'object',
     properties: { step_up_max_age_seconds: { type: 'integer', minimum: 30, maximum: 86_400 }, mfa_required: { type: 'boolean' } },
   } as const;
-  app.get('/api/v1/auth/settings', { schema: { tags: ['auth'], summary: "The organisation's sign-in settings.", response: { 200: settingsSchema, '4xx': problem } } }, async (req) => {
+  const settingsView = { ...settingsSchema, required: ['step_up_max_age_seconds', 'mfa_required'], additionalProperties: false } as const;
+  app.get('/api/v1/auth/settings', { schema: { tags: ['auth'], summary: "The organisation's sign-in settings.", response: { 200: settingsView, '4xx': problem } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'auth.settings.read', (p) => ({ type: 'tenant', id: p.tenantId }));
     const s = await deps.db.tx({ tenantId: p.tenantId }, (q) => getAuthSettings(q, p.tenantId));
     return { step_up_max_age_seconds: s.stepUpMaxAgeSeconds, mfa_required: s.mfaRequired };
   });
-  app.put<{ Body: { step_up_max_age_seconds?: number; mfa_required?: boolean } }>(
+  app.put(
     '/api/v1/auth/settings',
-    { schema: { tags: ['auth'], summary: 'Change the step-up age and whether MFA is required for everyone (admin, step-up).', body: { ...settingsSchema, additionalProperties: false }, response: { 200: settingsSchema, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Change the step-up age and whether MFA is required for everyone (admin, step-up).', body: { ...settingsSchema, additionalProperties: false }, response: { 200: settingsView, '4xx': problem } } as const },
     async (req) => {
       const { principal: p } = await guard(req, 'auth.settings.update', (p) => ({ type: 'tenant', id: p.tenantId }));
       return deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
@@ -350,15 +381,15 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/auth/users/:id/unlock',
     {
       schema: {
         tags: ['auth'],
         summary: "Clear a person's sign-in delays (password and second factor, from every address). Admin, step-up; audited.",
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
-        response: { 200: { type: 'object', properties: { user_id: { type: 'string' }, email: { type: 'string' }, cleared: { type: 'integer' } } }, '4xx': problem },
-      },
+        response: { 200: { type: 'object', properties: { user_id: { type: 'string' }, email: { type: 'string' }, cleared: { type: 'integer' } }, required: ['user_id', 'email', 'cleared'], additionalProperties: false }, '4xx': problem },
+      } as const,
     },
     async (req) => {
       const { principal: p } = await guard(req, 'auth.user.unlock', { type: 'user', id: req.params.id });
@@ -367,6 +398,6 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  await webauthnRoutes(app, deps);
-  await delegationRoutes(app, deps);
+  await webauthnRoutes(parent, deps);
+  await delegationRoutes(parent, deps);
 }

@@ -15,7 +15,7 @@ import { guard } from '../platform/guard.js';
 import { completeSecondFactor } from './login.js';
 import { rotateSession, SESSION_COOKIE, sessionCookieOptions } from './sessions.js';
 import { issueRecoveryCodes, remainingRecoveryCodes } from './totp.js';
-import { anySession } from './routes.js';
+import { anySession, factorAnswer } from './routes.js';
 import { authorizeNewFactor, selfResource } from './self.js';
 
 let lib: Promise<typeof import('@simplewebauthn/server')> | undefined;
@@ -60,13 +60,64 @@ interface CredRow {
 const credentials = async (q: Queryable, userId: string) =>
   (await q.query<CredRow & { id: string; name: string; created_at: Date; last_used_at: Date | null }>(`SELECT id, credential_id, public_key, sign_count, transports, name, created_at, last_used_at FROM webauthn_credentials WHERE user_id = $1 ORDER BY created_at`, [userId])).rows;
 
-const problem = { $ref: 'Problem#' };
+const problem = { $ref: 'Problem#' } as const;
 const anyObject = { type: 'object', additionalProperties: true } as const;
+const transports = { type: 'array', items: { type: 'string' } } as const;
+const credentialDescriptor = {
+  type: 'object',
+  properties: { id: { type: 'string' }, type: { type: 'string', enum: ['public-key'] }, transports },
+  required: ['id', 'type'],
+  additionalProperties: false,
+} as const;
+/**
+ * Client extension inputs (WebAuthn §9): an open registry of names, passed to the browser as
+ * generated, so the object stays free-form.
+ */
+const extensions = { title: 'WebAuthn client extension inputs', type: 'object', additionalProperties: true } as const;
+/** PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3 §5.4), as @simplewebauthn/server makes it. */
+export const creationOptions = {
+  type: 'object',
+  properties: {
+    rp: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } }, required: ['name'], additionalProperties: false },
+    user: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, displayName: { type: 'string' } }, required: ['id', 'name', 'displayName'], additionalProperties: false },
+    challenge: { type: 'string' },
+    pubKeyCredParams: { type: 'array', items: { type: 'object', properties: { alg: { type: 'integer' }, type: { type: 'string', enum: ['public-key'] } }, required: ['alg', 'type'], additionalProperties: false } },
+    timeout: { type: 'integer' },
+    excludeCredentials: { type: 'array', items: credentialDescriptor },
+    authenticatorSelection: {
+      type: 'object',
+      properties: { authenticatorAttachment: { type: 'string' }, residentKey: { type: 'string' }, requireResidentKey: { type: 'boolean' }, userVerification: { type: 'string' } },
+      required: [],
+      additionalProperties: false,
+    },
+    hints: { type: 'array', items: { type: 'string' } },
+    attestation: { type: 'string' },
+    attestationFormats: { type: 'array', items: { type: 'string' } },
+    extensions,
+  },
+  required: ['rp', 'user', 'challenge', 'pubKeyCredParams'],
+  additionalProperties: false,
+} as const;
+/** PublicKeyCredentialRequestOptionsJSON (WebAuthn Level 3 §5.5). */
+export const requestOptions = {
+  type: 'object',
+  properties: {
+    challenge: { type: 'string' },
+    timeout: { type: 'integer' },
+    rpId: { type: 'string' },
+    allowCredentials: { type: 'array', items: credentialDescriptor },
+    userVerification: { type: 'string' },
+    hints: { type: 'array', items: { type: 'string' } },
+    extensions,
+  },
+  required: ['challenge'],
+  additionalProperties: false,
+} as const;
 
 export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.post(
     '/api/v1/auth/webauthn/register/options',
-    { schema: { tags: ['auth'], summary: 'Options for registering a passkey or security key (navigator.credentials.create).', response: { 200: anyObject, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Options for registering a passkey or security key (navigator.credentials.create).', response: { 200: creationOptions, '4xx': problem } } },
     async (req) => {
       const { principal: p, state } = await anySession(req, deps, ['full', 'mfa_enroll']);
       const { rpID } = relyingParty(req);
@@ -95,7 +146,8 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
         tags: ['auth'],
         summary: 'Verify a registration and store the credential; answers recovery codes when the user had none.',
         body: { type: 'object', required: ['response'], additionalProperties: false, properties: { response: anyObject, name: { type: 'string', maxLength: 200 } } },
-        response: { 200: { type: 'object', properties: { credential_id: { type: 'string' }, recovery_codes: { type: 'array', items: { type: 'string' } }, csrf_token: { type: 'string' } } }, '4xx': problem },
+        // recovery_codes only with the account's first factor.
+        response: { 200: { type: 'object', properties: { credential_id: { type: 'string' }, recovery_codes: { type: 'array', items: { type: 'string' } }, csrf_token: { type: 'string' } }, required: ['credential_id', 'csrf_token'], additionalProperties: false }, '4xx': problem },
       },
     },
     async (req, reply) => {
@@ -135,7 +187,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
 
   app.post(
     '/api/v1/auth/webauthn/authenticate/options',
-    { schema: { tags: ['auth'], summary: 'Options for a WebAuthn assertion (second factor of a login, or step-up).', response: { 200: anyObject, '4xx': problem } } },
+    { schema: { tags: ['auth'], summary: 'Options for a WebAuthn assertion (second factor of a login, or step-up).', response: { 200: requestOptions, '4xx': problem } } },
     async (req) => {
       const { principal: p } = await anySession(req, deps, ['full', 'mfa_pending']);
       const { rpID } = relyingParty(req);
@@ -156,7 +208,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
         tags: ['auth'],
         summary: 'Verify a WebAuthn assertion: completes a pending login or is a step-up; the session cookie rotates.',
         body: { type: 'object', required: ['response'], additionalProperties: false, properties: { response: anyObject } },
-        response: { 200: { type: 'object', properties: { state: { type: 'string' }, csrf_token: { type: 'string' }, mfa_verified_at: { type: 'string' }, method: { type: 'string' } } }, '4xx': problem },
+        response: { 200: factorAnswer, '4xx': problem },
       },
     },
     async (req, reply) => {

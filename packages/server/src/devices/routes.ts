@@ -11,6 +11,7 @@ import { listDevices, revokeDevice } from './fleet.js';
 import { announcePins, serverPins } from './pins.js';
 import { auditRefusal, ed25519PublicKey, policy, refuse, signableOf } from './verify.js';
 import { guard, guardDevice } from '../platform/guard.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
@@ -19,8 +20,8 @@ defineActions({
   'device.revoke': { roles: ['admin', 'security_lead'], stepUp: true },
 });
 
-const problem = { $ref: 'Problem#' };
-const kind = { type: 'string', enum: ['agent', 'worker'] };
+const problem = { $ref: 'Problem#' } as const;
+const kind = { type: 'string', enum: ['agent', 'worker'] } as const;
 const deviceSchema = {
   type: 'object',
   properties: {
@@ -35,15 +36,19 @@ const deviceSchema = {
     platform: { type: ['string', 'null'] },
     key_store: { type: ['string', 'null'] },
   },
-};
+  required: ['id', 'kind', 'name', 'status', 'enrolled_at', 'revoked_at', 'last_seen_at', 'version', 'platform', 'key_store'],
+  additionalProperties: false,
+} as const;
+const revokedView = { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string', description: 'revoked' }, revoked_at: { type: 'string' } }, required: ['id', 'status', 'revoked_at'], additionalProperties: false } as const;
 const statusBody = {
   version: { type: 'string', maxLength: 64 },
   platform: { type: 'string', maxLength: 64 },
   key_store: { type: 'string', enum: ['os', 'file'] },
-};
+} as const;
 
-export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.post<{ Body: { kind: DeviceKind; expires_in_seconds?: number; owner_user_id?: string } }>(
+export async function deviceRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
+  app.post(
     '/api/v1/devices/enrollment-tokens',
     {
       schema: {
@@ -60,10 +65,12 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
               server_pin: { type: ['string', 'null'] },
               server_ca_pem: { type: ['string', 'null'] },
             },
+            required: ['id', 'token', 'kind', 'expires_at', 'server_pin', 'server_ca_pem'],
+            additionalProperties: false,
           },
           '4xx': problem,
         },
-      },
+      } as const,
     },
     async (req, reply) => {
       const { principal: p } = await guard(req, 'device.token.create', { type: 'device' });
@@ -81,7 +88,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
-  app.post<{ Body: { token: string; kind: DeviceKind; name: string; public_key: string; version?: string; platform?: string; key_store: 'os' | 'file' } }>(
+  app.post(
     '/api/v1/devices/enroll',
     {
       config: { deviceAuth: 'enroll' },
@@ -102,12 +109,14 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
               tenant_id: { type: 'string' },
               keyid: { type: 'string' },
               kind,
-              pins: { type: 'object', properties: { current: { type: 'string' }, backup: { type: 'string' } } },
+              pins: { type: 'object', properties: { current: { type: 'string' }, backup: { type: 'string' } }, required: ['current', 'backup'], additionalProperties: false },
             },
+            required: ['device_id', 'tenant_id', 'keyid', 'kind', 'pins'],
+            additionalProperties: false,
           },
           '4xx': problem,
         },
-      },
+      } as const,
     },
     async (req, reply) => {
       const b = req.body;
@@ -170,15 +179,15 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
-  app.post<{ Body: { version?: string; platform?: string; key_store?: 'os' | 'file' } }>(
+  app.post(
     '/api/v1/devices/heartbeat',
     {
       schema: {
         tags: ['devices'],
         summary: 'Device heartbeat (signed): records last seen, version, platform and key store.',
         body: { type: 'object', additionalProperties: false, properties: statusBody },
-        response: { 200: { type: 'object', properties: { device_id: { type: 'string' }, status: { type: 'string' }, server_time: { type: 'string' } } }, '4xx': problem },
-      },
+        response: { 200: { type: 'object', properties: { device_id: { type: 'string' }, status: { type: 'string' }, server_time: { type: 'string' } }, required: ['device_id', 'status', 'server_time'], additionalProperties: false }, '4xx': problem },
+      } as const,
     },
     async (req) => {
       const { principal: d } = await guardDevice(req);
@@ -205,8 +214,8 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       schema: {
         tags: ['devices'],
         summary: 'Pin announcement (signed device request): the pins to hold, signed by the serving key.',
-        response: { 200: { type: 'object', properties: { payload: { type: 'string' }, signature: { type: 'string' } } }, '4xx': problem },
-      },
+        response: { 200: { type: 'object', properties: { payload: { type: 'string' }, signature: { type: 'string' } }, required: ['payload', 'signature'], additionalProperties: false }, '4xx': problem },
+      } as const,
     },
     async (req) => {
       await guardDevice(req);
@@ -216,7 +225,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
 
   app.get(
     '/api/v1/devices',
-    { schema: { tags: ['devices'], summary: 'The fleet: every enrolled device with its status.', response: { 200: { type: 'object', properties: { devices: { type: 'array', items: deviceSchema } } }, '4xx': problem } } },
+    { schema: { tags: ['devices'], summary: 'The fleet: every enrolled device with its status.', response: { 200: { type: 'object', properties: { devices: { type: 'array', items: deviceSchema } }, required: ['devices'], additionalProperties: false }, '4xx': problem } } as const },
     async (req) => {
       const { principal: p } = await guard(req, 'device.list', { type: 'device' });
       const devices = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
@@ -228,15 +237,15 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/devices/:id/revoke',
     {
       schema: {
         tags: ['devices'],
         summary: 'Revoke a device: its next signed request is refused.',
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
-        response: { 200: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' }, revoked_at: { type: 'string' } } }, '4xx': problem },
-      },
+        response: { 200: revokedView, '4xx': problem },
+      } as const,
     },
     async (req) => {
       const { principal: p } = await guard(req, 'device.revoke', { type: 'device', id: req.params.id });
@@ -263,8 +272,8 @@ export async function deviceRoutes(app: FastifyInstance, deps: AppDeps): Promise
       schema: {
         tags: ['devices'],
         summary: 'Revoke this device (signed device request), e.g. before re-enrolling its machine.',
-        response: { 200: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' }, revoked_at: { type: 'string' } } }, '4xx': problem },
-      },
+        response: { 200: revokedView, '4xx': problem },
+      } as const,
     },
     async (req) => {
       const { principal: d } = await guardDevice(req);

@@ -18,6 +18,7 @@ import type { Queryable } from '@parapet/db';
 import { erasePerson, listErasures } from './erasure.js';
 import { REVIEW_KINDS, REVIEW_PAYLOAD_TYPE, decideItem, getReview, listReviews, openReview, reviewEvidence, reviewTick, signOff } from './reviews.js';
 import { guard } from '../platform/guard.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
@@ -45,7 +46,20 @@ const reviewSchema = {
     id: { type: 'string' }, title: { type: 'string' }, opened_at: { type: 'string' }, opened_by: { type: 'string' }, due_at: { type: 'string' },
     reviewers: { type: 'array', items: { type: 'string' } }, status: { enum: ['open', 'signed_off'] }, overdue: { type: 'boolean' },
     signed_off_at: { type: ['string', 'null'] }, signed_off_by: { type: ['string', 'null'] },
-    counts: { type: 'object', additionalProperties: false, properties: { total: { type: 'integer' }, pending: { type: 'integer' }, confirmed: { type: 'integer' }, revoked: { type: 'integer' } } },
+    counts: { type: 'object', additionalProperties: false, required: ['total', 'pending', 'confirmed', 'revoked'], properties: { total: { type: 'integer' }, pending: { type: 'integer' }, confirmed: { type: 'integer' }, revoked: { type: 'integer' } } },
+  },
+  required: ['id', 'title', 'opened_at', 'opened_by', 'due_at', 'reviewers', 'status', 'overdue', 'signed_off_at', 'signed_off_by', 'counts'],
+} as const;
+const nullableString = { type: ['string', 'null'] } as const;
+/** What a review line is about; which members are present depends on its kind (reviews.ts gatherLines). */
+const itemDetail = {
+  type: 'object',
+  additionalProperties: false,
+  required: [],
+  properties: {
+    user_id: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, grantee_type: { type: 'string' }, grantee_id: { type: 'string' }, category: { type: 'string' },
+    name: { type: 'string' }, last_used_at: nullableString, preset: { type: 'string' }, issuer: { type: 'string' }, client_id: { type: 'string' }, key_id: { type: 'string' }, owner: { type: 'string' },
+    group: { type: 'string' }, ticket: { type: 'string' }, scope: { type: 'string' }, expires_at: { type: 'string' }, kind: { type: 'string' }, last_seen_at: nullableString,
   },
 } as const;
 const itemSchema = {
@@ -53,18 +67,27 @@ const itemSchema = {
   additionalProperties: false,
   properties: {
     id: { type: 'integer' }, kind: { enum: [...REVIEW_KINDS] }, subject_id: { type: 'string' }, label: { type: 'string' },
-    detail: { type: 'object', additionalProperties: true }, decision: { enum: ['pending', 'confirmed', 'revoked'] },
+    detail: itemDetail, decision: { enum: ['pending', 'confirmed', 'revoked'] },
     decided_by: { type: ['string', 'null'] }, decided_at: { type: ['string', 'null'] }, note: { type: ['string', 'null'] },
   },
+  required: ['id', 'kind', 'subject_id', 'label', 'detail', 'decision', 'decided_by', 'decided_at', 'note'],
 } as const;
 const envelopeSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { payloadType: { type: 'string' }, payload: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } },
+  properties: { payloadType: { type: 'string' }, payload: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['keyid', 'sig'], properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } },
+  required: ['payloadType', 'payload', 'signatures'],
+} as const;
+/** governance/erasure.ts ErasureReport: counts per table.column deleted or nullified, the tables kept. */
+const erasureReportProperties = {
+  request_id: { type: 'string' }, subject_id: { type: 'string' },
+  deleted: { type: 'object', additionalProperties: { type: 'integer' } }, nullified: { type: 'object', additionalProperties: { type: 'integer' } },
+  kept: { type: 'array', items: { type: 'string' } }, subject_key_destroyed: { type: 'boolean' },
 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } } as const;
 
-export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function governanceRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
 
   /**
@@ -87,12 +110,11 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     }
   }
 
-
-  app.get('/api/v1/governance/reviews', { schema: { tags: ['governance'], summary: 'Access reviews, newest first.', response: { 200: { type: 'object', additionalProperties: false, properties: { reviews: { type: 'array', items: reviewSchema } } }, ...problems } } }, async (req) =>
+  app.get('/api/v1/governance/reviews', { schema: { tags: ['governance'], summary: 'Access reviews, newest first.', response: { 200: { type: 'object', additionalProperties: false, required: ['reviews'], properties: { reviews: { type: 'array', items: reviewSchema } } }, ...problems } } as const }, async (req) =>
     guarded(req, 'governance.review.read', undefined, async (p) => ({ reviews: await deps.db.tx(ctx(p), (q) => listReviews(q, deps.now())) })),
   );
 
-  app.post<{ Body: { title: string; reviewers?: string[]; due_at?: string } }>(
+  app.post(
     '/api/v1/governance/reviews',
     {
       schema: {
@@ -103,7 +125,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
           properties: { title: { type: 'string', minLength: 1, maxLength: 200 }, reviewers: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', pattern: UUID } }, due_at: { type: 'string', format: 'date-time' } },
         },
         response: { 201: reviewSchema, ...problems },
-      },
+      } as const,
     },
     async (req, reply) => {
       const r = await guarded(req, 'governance.review.open', undefined, (p) =>
@@ -114,9 +136,9 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/governance/reviews/:id',
-    { schema: { tags: ['governance'], summary: 'One access review with its lines.', params: idParams, response: { 200: { type: 'object', additionalProperties: false, properties: { review: reviewSchema, items: { type: 'array', items: itemSchema } } }, ...problems } } },
+    { schema: { tags: ['governance'], summary: 'One access review with its lines.', params: idParams, response: { 200: { type: 'object', additionalProperties: false, required: ['review', 'items'], properties: { review: reviewSchema, items: { type: 'array', items: itemSchema } } }, ...problems } } as const },
     async (req) =>
       guarded(req, 'governance.review.read', { type: 'access_review', id: req.params.id }, async (p) => {
         const r = await deps.db.tx(ctx(p), (q) => getReview(q, req.params.id, deps.now()));
@@ -125,7 +147,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
       }),
   );
 
-  app.post<{ Params: { id: string; item: number }; Body: { decision: 'confirmed' | 'revoked'; note?: string } }>(
+  app.post(
     '/api/v1/governance/reviews/:id/items/:item/decision',
     {
       schema: {
@@ -134,7 +156,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
         params: { type: 'object', required: ['id', 'item'], properties: { id: { type: 'string', pattern: UUID }, item: { type: 'integer', minimum: 1, maximum: 1000000 } } },
         body: { type: 'object', required: ['decision'], additionalProperties: false, properties: { decision: { enum: ['confirmed', 'revoked'] }, note: { type: 'string', maxLength: 1000 } } },
         response: { 200: itemSchema, ...problems },
-      },
+      } as const,
     },
     async (req) =>
       guarded(req, 'governance.review.decide', { type: 'access_review', id: req.params.id }, (p) =>
@@ -142,15 +164,15 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
       ),
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/governance/reviews/:id/sign-off',
     {
       schema: {
         tags: ['governance'],
         summary: 'Sign off a fully decided review (a named reviewer, step-up); answers the signed evidence (DSSE, signed with the audit log key).',
         params: idParams,
-        response: { 200: { type: 'object', additionalProperties: false, properties: { envelope: envelopeSchema, key_id: { type: 'string' }, public_key_pem: { type: 'string' }, payload_type: { type: 'string' } } }, ...problems },
-      },
+        response: { 200: { type: 'object', additionalProperties: false, required: ['envelope', 'key_id', 'public_key_pem', 'payload_type'], properties: { envelope: envelopeSchema, key_id: { type: 'string' }, public_key_pem: { type: 'string' }, payload_type: { type: 'string' } } }, ...problems },
+      } as const,
     },
     async (req) =>
       guarded(req, 'governance.review.decide', { type: 'access_review', id: req.params.id }, async (p) => {
@@ -159,9 +181,9 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
       }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/v1/governance/reviews/:id/evidence',
-    { schema: { tags: ['governance'], summary: 'The signed evidence of a signed-off review (DSSE envelope).', params: idParams, response: { 200: envelopeSchema, ...problems } } },
+    { schema: { tags: ['governance'], summary: 'The signed evidence of a signed-off review (DSSE envelope).', params: idParams, response: { 200: envelopeSchema, ...problems } } as const },
     async (req, reply) =>
       guarded(req, 'governance.review.read', { type: 'access_review', id: req.params.id }, async (p) => {
         const e = await deps.db.tx(ctx(p), (q) => reviewEvidence(q, req.params.id));
@@ -178,18 +200,19 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
       id: { type: 'string' }, actor_type: { type: 'string' }, actor_id: { type: 'string' }, actor_name: { type: ['string', 'null'] }, count: { type: 'integer' },
       median: { type: 'number' }, p99: { type: 'number' }, floor: { type: 'integer' }, window_start: { type: 'string' }, detected_at: { type: 'string' }, acknowledged_at: { type: ['string', 'null'] },
     },
+    required: ['id', 'actor_type', 'actor_id', 'actor_name', 'count', 'median', 'p99', 'floor', 'window_start', 'detected_at', 'acknowledged_at'],
   } as const;
-  app.get<{ Querystring: { open?: boolean } }>(
+  app.get(
     '/api/v1/governance/alerts',
-    { schema: { tags: ['governance'], summary: 'Anomaly alerts: actors far beyond their data-access baseline (the console banner).', querystring: { type: 'object', additionalProperties: false, properties: { open: { type: 'boolean' } } }, response: { 200: { type: 'object', additionalProperties: false, properties: { alerts: { type: 'array', items: alertSchema } } }, ...problems } } },
+    { schema: { tags: ['governance'], summary: 'Anomaly alerts: actors far beyond their data-access baseline (the console banner).', querystring: { type: 'object', additionalProperties: false, properties: { open: { type: 'boolean' } } }, response: { 200: { type: 'object', additionalProperties: false, required: ['alerts'], properties: { alerts: { type: 'array', items: alertSchema } } }, ...problems } } as const },
     async (req) => {
       const { principal: p } = await guard(req, 'governance.alert.read', { type: 'anomaly_alert' });
       return { alerts: await deps.db.tx(ctx(p), (q) => listAlerts(q, p.tenantId, { open: req.query.open === true })) };
     },
   );
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/governance/alerts/:id/acknowledge',
-    { schema: { tags: ['governance'], summary: 'Acknowledge an anomaly alert (it leaves the banner; the audit entry stays).', params: idParams, response: { 204: { type: 'null' }, ...problems } } },
+    { schema: { tags: ['governance'], summary: 'Acknowledge an anomaly alert (it leaves the banner; the audit entry stays).', params: idParams, response: { 204: { type: 'null' }, ...problems } } as const },
     async (req, reply) => {
       const { principal: p } = await guard(req, 'governance.alert.acknowledge', { type: 'anomaly_alert', id: req.params.id });
       await deps.db.tx(ctx(p), async (q) => {
@@ -201,7 +224,7 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
     },
   );
 
-  app.post<{ Body: { user_id: string; reason: string } }>(
+  app.post(
     '/api/v1/governance/erasures',
     {
       schema: {
@@ -212,15 +235,12 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
           201: {
             type: 'object',
             additionalProperties: false,
-            properties: {
-              request_id: { type: 'string' }, subject_id: { type: 'string' },
-              deleted: { type: 'object', additionalProperties: { type: 'integer' } }, nullified: { type: 'object', additionalProperties: { type: 'integer' } },
-              kept: { type: 'array', items: { type: 'string' } }, subject_key_destroyed: { type: 'boolean' },
-            },
+            required: ['request_id', 'subject_id', 'deleted', 'nullified', 'kept', 'subject_key_destroyed'],
+            properties: erasureReportProperties,
           },
           ...problems,
         },
-      },
+      } as const,
     },
     async (req, reply) => {
       const target = { type: 'user', id: req.body.user_id };
@@ -238,7 +258,12 @@ export async function governanceRoutes(app: FastifyInstance, deps: AppDeps): Pro
       }
     },
   );
-  app.get('/api/v1/governance/erasures', { schema: { tags: ['governance'], summary: 'Erasure requests and what each removed (evidence for a data-protection authority).', response: { 200: { type: 'object', additionalProperties: false, properties: { erasures: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { id: { type: 'string' }, subject_id: { type: 'string' }, reason: { type: 'string' }, requested_at: { type: 'string' }, completed_at: { type: ['string', 'null'] }, report: { type: 'object', additionalProperties: true } } } } } }, ...problems } } }, async (req) => {
+  /** An erasure request; its report is empty until the erasure completed. */
+  const erasureView = {
+    type: 'object', additionalProperties: false, required: ['id', 'subject_id', 'reason', 'requested_at', 'completed_at', 'report'],
+    properties: { id: { type: 'string' }, subject_id: { type: 'string' }, reason: { type: 'string' }, requested_at: { type: 'string' }, completed_at: { type: ['string', 'null'] }, report: { type: 'object', additionalProperties: false, required: [], properties: erasureReportProperties } },
+  } as const;
+  app.get('/api/v1/governance/erasures', { schema: { tags: ['governance'], summary: 'Erasure requests and what each removed (evidence for a data-protection authority).', response: { 200: { type: 'object', additionalProperties: false, required: ['erasures'], properties: { erasures: { type: 'array', items: erasureView } } }, ...problems } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'governance.erasure.read', { type: 'erasure_request' });
     return { erasures: await deps.db.tx(ctx(p), (q) => listErasures(q)) };
   });

@@ -16,9 +16,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
 import { actorOf, type UserPrincipal } from '../platform/principal.js';
-import { CSRF_HEADER } from '../auth/index.js';
-import { relyingParty, webauthnLib } from '../auth/index.js';
-import { unlockUser } from '../auth/index.js';
+import { CSRF_HEADER, relyingParty, webauthnLib, unlockUser, creationOptions, requestOptions } from '../auth/index.js';
 import { recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import {
@@ -44,8 +42,9 @@ const grantSchema = {
   properties: {
     id: { type: 'string' }, reason: { type: 'string' }, ticket: { type: 'string' }, scope: { enum: [...SUPPORT_SCOPES] }, created_by: { type: 'string' },
     created_at: { type: 'string' }, expires_at: { type: 'string' }, revoked_at: { type: ['string', 'null'] }, status: { enum: ['open', 'expired', 'revoked'] },
-    sessions: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { id: { type: 'string' }, staff_email: { type: 'string' }, created_at: { type: 'string' }, last_seen_at: { type: 'string' }, ip: { type: ['string', 'null'] } } } },
+    sessions: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['id', 'staff_email', 'created_at', 'last_seen_at', 'ip'], properties: { id: { type: 'string' }, staff_email: { type: 'string' }, created_at: { type: 'string' }, last_seen_at: { type: 'string' }, ip: { type: ['string', 'null'] } } } },
   },
+  required: ['id', 'reason', 'ticket', 'scope', 'created_by', 'created_at', 'expires_at', 'revoked_at', 'status', 'sessions'],
 } as const;
 
 /** The challenge a WebAuthn response answers (clientDataJSON.challenge), or undefined. */
@@ -66,7 +65,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
 
   // ---- customer side --------------------------------------------------------------------
 
-  app.get('/api/v1/support/grants', { schema: { tags: ['support'], summary: 'Support grants of this organisation, newest first, with the live support sessions of each.', response: { 200: { type: 'object', additionalProperties: false, properties: { max_hours: { type: 'integer' }, grants: { type: 'array', items: grantSchema } } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/support/grants', { schema: { tags: ['support'], summary: 'Support grants of this organisation, newest first, with the live support sessions of each.', response: { 200: { type: 'object', additionalProperties: false, required: ['max_hours', 'grants'], properties: { max_hours: { type: 'integer' }, grants: { type: 'array', items: grantSchema } } }, ...problems } } }, async (req) => {
     const { principal: p } = await guard(req, 'support.grant.read', { type: 'support_grant' });
     return deps.db.tx(tctx(p), async (q) => ({ max_hours: await maxGrantHours(q, p.tenantId), grants: await listGrants(q, deps.now()) }));
   });
@@ -126,7 +125,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
 
   app.post<{ Body: { email: string; code: string } }>(
     '/api/v1/support/enrol/options',
-    { schema: { tags: ['support'], summary: "Vendor support: registration options for a security key, with the operator's one-time enrolment code.", body: { type: 'object', required: ['email', 'code'], additionalProperties: false, properties: enrolBody }, response: { 200: anyObject, ...problems } } },
+    { schema: { tags: ['support'], summary: "Vendor support: registration options for a security key, with the operator's one-time enrolment code.", body: { type: 'object', required: ['email', 'code'], additionalProperties: false, properties: enrolBody }, response: { 200: creationOptions, ...problems } } },
     async (req) => {
       const { rpID } = relyingParty(req);
       return deps.db.tx({ actor: 'system:support-enrol' }, async (q) => {
@@ -145,7 +144,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
 
   app.post<{ Body: { email: string; code: string; response: RegistrationResponseJSON } }>(
     '/api/v1/support/enrol/verify',
-    { schema: { tags: ['support'], summary: 'Vendor support: store the security key; the enrolment code is used up.', body: { type: 'object', required: ['email', 'code', 'response'], additionalProperties: false, properties: { ...enrolBody, response: anyObject } }, response: { 200: { type: 'object', additionalProperties: false, properties: { credential_id: { type: 'string' } } }, ...problems } } },
+    { schema: { tags: ['support'], summary: 'Vendor support: store the security key; the enrolment code is used up.', body: { type: 'object', required: ['email', 'code', 'response'], additionalProperties: false, properties: { ...enrolBody, response: anyObject } }, response: { 200: { type: 'object', additionalProperties: false, required: ['credential_id'], properties: { credential_id: { type: 'string' } } }, ...problems } } },
     async (req) => {
       const { rpID, origin } = relyingParty(req);
       return deps.db.tx({ actor: 'system:support-enrol' }, async (q) => {
@@ -170,7 +169,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
 
   app.post<{ Body: { email?: string } }>(
     '/api/v1/support/auth/options',
-    { schema: { tags: ['support'], summary: 'Vendor support sign-in, step 1: assertion options for the member’s security keys, or without an e-mail for a discoverable key that names its member (there is no password sign-in).', body: { type: 'object', additionalProperties: false, properties: { email: { type: 'string', minLength: 3, maxLength: 320 } } }, response: { 200: anyObject, ...problems } } },
+    { schema: { tags: ['support'], summary: 'Vendor support sign-in, step 1: assertion options for the member’s security keys, or without an e-mail for a discoverable key that names its member (there is no password sign-in).', body: { type: 'object', additionalProperties: false, properties: { email: { type: 'string', minLength: 3, maxLength: 320 } } }, response: { 200: requestOptions, ...problems } } },
     async (req) => {
       const { rpID } = relyingParty(req);
       if (req.body.email === undefined) {
@@ -206,7 +205,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
         tags: ['support'],
         summary: "Vendor support sign-in, step 2: a security-key assertion plus the customer's organisation and open grant; answers a support session pinned to that grant.",
         body: { type: 'object', required: ['org', 'grant_id', 'response'], additionalProperties: false, properties: { org: { type: 'string', minLength: 1, maxLength: 63 }, grant_id: { type: 'string', pattern: UUID }, response: anyObject } },
-        response: { 200: { type: 'object', additionalProperties: false, properties: { csrf_token: { type: 'string' }, tenant_id: { type: 'string' }, grant_id: { type: 'string' }, scope: { type: 'string' }, expires_at: { type: 'string' } } }, ...problems },
+        response: { 200: { type: 'object', additionalProperties: false, required: ['csrf_token', 'tenant_id', 'grant_id', 'scope', 'expires_at'], properties: { csrf_token: { type: 'string' }, tenant_id: { type: 'string' }, grant_id: { type: 'string' }, scope: { type: 'string' }, expires_at: { type: 'string' } } }, ...problems },
       },
     },
     async (req, reply) => {
@@ -292,7 +291,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
   }
   const sctx = (p: SupportPrincipal) => ({ tenantId: p.tenantId, actor: `system:support:${p.staffId}` });
 
-  app.get('/api/v1/support/session', { schema: { tags: ['support'], summary: "The support session: its organisation, grant (ticket, reason), scope, end, and the session's CSRF token (so a reloaded console page can act).", response: { 200: { type: 'object', additionalProperties: false, properties: { tenant_id: { type: 'string' }, org: { type: 'string' }, org_name: { type: 'string' }, grant_id: { type: 'string' }, scope: { type: 'string' }, expires_at: { type: 'string' }, staff_email: { type: 'string' }, ticket: { type: 'string' }, reason: { type: 'string' }, csrf_token: { type: 'string' } } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/support/session', { schema: { tags: ['support'], summary: "The support session: its organisation, grant (ticket, reason), scope, end, and the session's CSRF token (so a reloaded console page can act).", response: { 200: { type: 'object', additionalProperties: false, required: ['tenant_id', 'org', 'org_name', 'grant_id', 'scope', 'expires_at', 'staff_email', 'ticket', 'reason', 'csrf_token'], properties: { tenant_id: { type: 'string' }, org: { type: 'string' }, org_name: { type: 'string' }, grant_id: { type: 'string' }, scope: { type: 'string' }, expires_at: { type: 'string' }, staff_email: { type: 'string' }, ticket: { type: 'string' }, reason: { type: 'string' }, csrf_token: { type: 'string' } } }, ...problems } } }, async (req) => {
     const p = requireSupport(req);
     const g = (await deps.db.tx(sctx(p), (q) => q.query<{ ticket: string; reason: string; slug: string; name: string }>(`SELECT g.ticket, g.reason, t.slug, t.name FROM support_grants g JOIN tenants t ON t.id = g.tenant_id WHERE g.id = $1`, [p.grantId]))).rows[0];
     return { tenant_id: p.tenantId, org: g?.slug ?? '', org_name: g?.name ?? '', grant_id: p.grantId, scope: p.scope, expires_at: p.expiresAt.toISOString(), staff_email: p.staffEmail, ticket: g?.ticket ?? '', reason: g?.reason ?? '', csrf_token: p.csrfToken };
@@ -308,14 +307,14 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
     reply.code(204);
   });
 
-  app.get('/api/v1/support/tenant/users', { schema: { tags: ['support'], summary: "Support session (read): the organisation's people, their roles and status.", response: { 200: { type: 'object', additionalProperties: false, properties: { users: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { id: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, status: { type: 'string' } } } } } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/support/tenant/users', { schema: { tags: ['support'], summary: "Support session (read): the organisation's people, their roles and status.", response: { 200: { type: 'object', additionalProperties: false, required: ['users'], properties: { users: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['id', 'email', 'roles', 'status'], properties: { id: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, status: { type: 'string' } } } } } }, ...problems } } }, async (req) => {
     const p = requireSupport(req);
     return { users: (await deps.db.tx(sctx(p), (q) => q.query<{ id: string; email: string; roles: string[]; status: string }>(`SELECT id, email, roles, status FROM users ORDER BY email LIMIT 1000`))).rows };
   });
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/support/tenant/users/:id/unlock',
-    { schema: { tags: ['support'], summary: "Support session (read_write grants only): clear a person's sign-in delays.", params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 200: { type: 'object', additionalProperties: false, properties: { user_id: { type: 'string' }, cleared: { type: 'integer' } } }, ...problems } } },
+    { schema: { tags: ['support'], summary: "Support session (read_write grants only): clear a person's sign-in delays.", params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 200: { type: 'object', additionalProperties: false, required: ['user_id', 'cleared'], properties: { user_id: { type: 'string' }, cleared: { type: 'integer' } } }, ...problems } } },
     async (req) => {
       const p = requireSupport(req, true);
       const r = await unlockUser(deps.db, p.tenantId, req.params.id, supportActor(p, req.ip, req.headers['user-agent']), { mailer: deps.mailer, by: 'Parapet support' });

@@ -15,6 +15,7 @@ import { defineActions } from '../platform/pdp.js';
 import { writeSetting } from '../tenants/index.js';
 import { ProblemError } from '../http/problem.js';
 import { guard } from '../platform/guard.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'organisation.read': { roles: [...ROLES] },
@@ -41,6 +42,7 @@ const settingsAnswer = {
     support_grant_max_hours_minimum: { type: 'integer' },
     support_grant_max_hours_maximum: { type: 'integer' },
   },
+  required: ['support_grant_max_hours', 'support_grant_max_hours_default', 'support_grant_max_hours_minimum', 'support_grant_max_hours_maximum'],
 } as const;
 const answer = (h: number) => ({
   support_grant_max_hours: h,
@@ -49,7 +51,8 @@ const answer = (h: number) => ({
   support_grant_max_hours_maximum: SUPPORT_GRANT_MAX_HOURS_BOUNDS.maximum,
 });
 
-export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function organisationRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   app.get(
     '/api/v1/organisation',
     {
@@ -57,10 +60,10 @@ export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): P
         tags: ['organisation'],
         summary: "The signed-in user's organisation.",
         response: {
-          200: { type: 'object', properties: { id: { type: 'string' }, slug: { type: 'string' }, name: { type: 'string' } } },
+          200: { type: 'object', properties: { id: { type: 'string' }, slug: { type: 'string' }, name: { type: 'string' } }, required: ['id', 'slug', 'name'], additionalProperties: false },
           '4xx': { $ref: 'Problem#' },
         },
-      },
+      } as const,
     },
     async (req) => {
       const { principal: p } = await guard(req, 'organisation.read', (p) => ({ type: 'tenant', id: p.tenantId }));
@@ -74,16 +77,16 @@ export async function organisationRoutes(app: FastifyInstance, deps: AppDeps): P
 
   app.get(
     '/api/v1/organisation/settings',
-    { schema: { tags: ['organisation'], summary: "The organisation's settings: the longest support grant an admin may open (hours), with its default and bounds.", response: { 200: settingsAnswer, '4xx': { $ref: 'Problem#' } } } },
+    { schema: { tags: ['organisation'], summary: "The organisation's settings: the longest support grant an admin may open (hours), with its default and bounds.", response: { 200: settingsAnswer, '4xx': { $ref: 'Problem#' } } } as const },
     async (req) => {
       const { principal: p } = await guard(req, 'organisation.settings.read', (p) => ({ type: 'tenant', id: p.tenantId }));
       return answer(await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => maxGrantHours(q, p.tenantId)));
     },
   );
 
-  app.put<{ Body: { support_grant_max_hours?: number } }>(
+  app.put(
     '/api/v1/organisation/settings',
-    { schema: { tags: ['organisation'], summary: 'Change the organisation settings (admin, step-up; audited). Grants already open keep their end.', body: settingsSchema, response: { 200: settingsAnswer, '4xx': { $ref: 'Problem#' } } } },
+    { schema: { tags: ['organisation'], summary: 'Change the organisation settings (admin, step-up; audited). Grants already open keep their end.', body: settingsSchema, response: { 200: settingsAnswer, '4xx': { $ref: 'Problem#' } } } as const },
     async (req) => {
       const { principal: p } = await guard(req, 'organisation.settings.update', (p) => ({ type: 'tenant', id: p.tenantId }));
       const h = req.body.support_grant_max_hours;

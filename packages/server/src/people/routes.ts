@@ -13,6 +13,7 @@ import { enqueueSecurityAlert } from '../auth/index.js';
 import { invitationText } from '../mail/messages.js';
 import { INVITATION_MAX_SECONDS, INVITATION_MIN_SECONDS, acceptInvitation, createInvitation, listInvitations, lookupInvitation, revokeInvitation, rolesManagedBy, setUserRoles } from './service.js';
 import { guard } from '../platform/guard.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
@@ -23,15 +24,17 @@ defineActions({
   'people.roles.manage': { roles: ['admin'], stepUp: true, sensitive: true },
 });
 
-const problem = { $ref: 'Problem#' };
+const problem = { $ref: 'Problem#' } as const;
 const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const rolesSchema = { type: 'array', maxItems: ROLES.length, items: { type: 'string', enum: [...ROLES] } } as const;
 const invitationSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, created_at: { type: 'string' },
-    expires_at: { type: 'string' }, accepted_at: { type: ['string', 'null'] }, revoked_at: { type: ['string', 'null'] }, status: { type: 'string' },
+    expires_at: { type: 'string' }, accepted_at: { type: ['string', 'null'] }, revoked_at: { type: ['string', 'null'] }, status: { type: 'string', enum: ['open', 'accepted', 'expired', 'revoked'] },
   },
+  required: ['id', 'email', 'roles', 'created_at', 'expires_at', 'accepted_at', 'revoked_at', 'status'],
+  additionalProperties: false,
 } as const;
 const tokenSchema = { type: 'string', minLength: 1, maxLength: 200 } as const;
 
@@ -59,7 +62,8 @@ function consoleOrigin(host: string | undefined): string {
 /** A tenant's directory is small; beyond this the API would need paging. */
 export const PEOPLE_LIST_MAX = 5000;
 
-export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function peopleRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   app.get(
     '/api/v1/people',
     {
@@ -83,14 +87,18 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
                     created_at: { type: 'string' },
                     roles_managed_by: { type: ['string', 'null'], enum: ['sso', 'scim', null] },
                   },
+                  required: ['id', 'email', 'display_name', 'roles', 'status', 'created_at', 'roles_managed_by'],
+                  additionalProperties: false,
                 },
               },
               truncated: { type: 'boolean' },
             },
+            required: ['people', 'truncated'],
+            additionalProperties: false,
           },
           '4xx': { $ref: 'Problem#' },
         },
-      },
+      } as const,
     },
     async (req) => {
       const { principal: p } = await guard(req, 'people.list', { type: 'people' });
@@ -108,7 +116,7 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
-  app.put<{ Params: { id: string }; Body: { roles: string[] } }>(
+  app.put(
     '/api/v1/people/:id/roles',
     {
       schema: {
@@ -116,8 +124,8 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
         summary: "Set a person's roles (admin, step-up). Not your own; not removing the last admin; not roles an identity provider manages.",
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } },
         body: { type: 'object', required: ['roles'], additionalProperties: false, properties: { roles: rolesSchema } },
-        response: { 200: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, previous_roles: { type: 'array', items: { type: 'string' } } } }, '4xx': problem },
-      },
+        response: { 200: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, previous_roles: { type: 'array', items: { type: 'string' } } }, required: ['id', 'email', 'roles', 'previous_roles'], additionalProperties: false }, '4xx': problem },
+      } as const,
     },
     async (req) => {
       const { principal: p } = await guard(req, 'people.roles.manage', { type: 'user', id: req.params.id });
@@ -133,12 +141,12 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
-  app.get('/api/v1/people/invitations', { schema: { tags: ['people'], summary: 'Invitations, newest first (admin, auditor). Tokens are never shown again.', response: { 200: { type: 'object', properties: { invitations: { type: 'array', items: invitationSchema } } }, '4xx': problem } } }, async (req) => {
+  app.get('/api/v1/people/invitations', { schema: { tags: ['people'], summary: 'Invitations, newest first (admin, auditor). Tokens are never shown again.', response: { 200: { type: 'object', properties: { invitations: { type: 'array', items: invitationSchema } }, required: ['invitations'], additionalProperties: false }, '4xx': problem } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'people.invitations.read', { type: 'invitation' });
     return { invitations: await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => listInvitations(q, deps.now())) };
   });
 
-  app.post<{ Body: { email: string; roles?: string[]; expires_in_seconds?: number } }>(
+  app.post(
     '/api/v1/people/invitations',
     {
       schema: {
@@ -148,8 +156,9 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
           type: 'object', required: ['email'], additionalProperties: false,
           properties: { email: { type: 'string', minLength: 3, maxLength: 320 }, roles: rolesSchema, expires_in_seconds: { type: 'integer', minimum: INVITATION_MIN_SECONDS, maximum: INVITATION_MAX_SECONDS } },
         },
-        response: { 201: { type: 'object', properties: { invitation: invitationSchema, token: { type: 'string' }, link: { type: 'string' }, emailed_to: { type: 'string' }, email_error: { type: 'string' } } }, '4xx': problem },
-      },
+        // token and link when the link is the admin's to pass on; emailed_to when it was mailed; email_error when mailing failed.
+        response: { 201: { type: 'object', properties: { invitation: invitationSchema, token: { type: 'string' }, link: { type: 'string' }, emailed_to: { type: 'string' }, email_error: { type: 'string' } }, required: ['invitation'], additionalProperties: false }, '4xx': problem },
+      } as const,
     },
     async (req, reply) => {
       const { principal: p } = await guard(req, 'people.invite', { type: 'invitation' });
@@ -174,9 +183,9 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/api/v1/people/invitations/:id',
-    { schema: { tags: ['people'], summary: 'Revoke an open invitation (admin, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 204: { type: 'null' }, '4xx': problem } } },
+    { schema: { tags: ['people'], summary: 'Revoke an open invitation (admin, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 204: { type: 'null' }, '4xx': problem } } as const },
     async (req, reply) => {
       const { principal: p } = await guard(req, 'people.invite', { type: 'invitation', id: req.params.id });
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => revokeInvitation(q, p.tenantId, actorOf(req), req.params.id, deps.now()));
@@ -185,20 +194,20 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
   );
 
   // Pre-auth: the link's token is the credential.
-  app.post<{ Body: { token: string } }>(
+  app.post(
     '/api/v1/invitations/lookup',
     {
       schema: {
         tags: ['people'],
         summary: 'What an invitation is for (organisation, email, roles, expiry); 410 when it cannot be used.',
         body: { type: 'object', required: ['token'], additionalProperties: false, properties: { token: tokenSchema } },
-        response: { 200: { type: 'object', properties: { org_name: { type: 'string' }, org_slug: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, expires_at: { type: 'string' } } }, '4xx': problem },
-      },
+        response: { 200: { type: 'object', properties: { org_name: { type: 'string' }, org_slug: { type: 'string' }, email: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, expires_at: { type: 'string' } }, required: ['org_name', 'org_slug', 'email', 'roles', 'expires_at'], additionalProperties: false }, '4xx': problem },
+      } as const,
     },
     async (req) => lookupInvitation(deps.db, req.body.token, deps.now()),
   );
 
-  app.post<{ Body: { token: string; password: string; display_name?: string } }>(
+  app.post(
     '/api/v1/invitations/accept',
     {
       schema: {
@@ -208,8 +217,8 @@ export async function peopleRoutes(app: FastifyInstance, deps: AppDeps): Promise
           type: 'object', required: ['token', 'password'], additionalProperties: false,
           properties: { token: tokenSchema, password: { type: 'string', minLength: 1, maxLength: 1024 }, display_name: { type: 'string', maxLength: 200 } },
         },
-        response: { 200: { type: 'object', properties: { state: { type: 'string' }, tenant_id: { type: 'string' }, user_id: { type: 'string' }, org_slug: { type: 'string' }, email: { type: 'string' }, csrf_token: { type: 'string' } } }, '4xx': problem },
-      },
+        response: { 200: { type: 'object', properties: { state: { type: 'string', description: 'authenticated or mfa_enrollment_required' }, tenant_id: { type: 'string' }, user_id: { type: 'string' }, org_slug: { type: 'string' }, email: { type: 'string' }, csrf_token: { type: 'string' } }, required: ['state', 'tenant_id', 'user_id', 'org_slug', 'email', 'csrf_token'], additionalProperties: false }, '4xx': problem },
+      } as const,
     },
     async (req, reply) => {
       const r = await acceptInvitation(deps.db, req.body.token, req.body.password, req.body.display_name, actorOf(req), deps.now());

@@ -14,6 +14,7 @@ import { readSetting } from '../tenants/index.js';
 import { FsVault } from '../vault/fs.js';
 import { POSTURE_PAYLOAD_TYPE, type PostureCheck, auditChecks, keyChecks, mfaCheck, rlsCheck, roleCheck, signPosture, supportGrantCheck, tlsChecks } from './checks.js';
 import { guard } from '../platform/guard.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
@@ -27,10 +28,12 @@ const checkSchema = {
 } as const;
 const envelopeSchema = {
   type: 'object', additionalProperties: false,
-  properties: { payloadType: { type: 'string' }, payload: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', additionalProperties: false, properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } },
+  required: ['payloadType', 'payload', 'signatures'],
+  properties: { payloadType: { type: 'string' }, payload: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['keyid', 'sig'], properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } },
 } as const;
 
-export async function postureRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function postureRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const vault = deps.vault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
 
   app.get('/api/v1/posture', {
@@ -39,12 +42,12 @@ export async function postureRoutes(app: FastifyInstance, deps: AppDeps): Promis
       summary: `Re-check this deployment's controls now (TLS, RLS, database role, audit log and witnesses, key ages, MFA coverage, support grants); answers the checks and a DSSE envelope (${POSTURE_PAYLOAD_TYPE}) signed with the audit log key.`,
       response: {
         200: {
-          type: 'object', additionalProperties: false, required: ['overall', 'checked_at', 'checks', 'envelope'],
+          type: 'object', additionalProperties: false, required: ['overall', 'checked_at', 'key_id', 'checks', 'envelope'],
           properties: { overall: { enum: ['pass', 'warn', 'fail'] }, checked_at: { type: 'string' }, key_id: { type: 'string' }, checks: { type: 'array', items: checkSchema }, envelope: envelopeSchema },
         },
         ...problems,
       },
-    },
+    } as const,
   }, async (req, reply) => {
     const { principal: p } = await guard(req, 'posture.read', (p) => ({ type: 'tenant', id: p.tenantId }));
     const ctx = { tenantId: p.tenantId, actor: `user:${p.userId}` };

@@ -33,6 +33,7 @@ import { tenantKey } from '../vault/sealed.js';
 import { VaultError } from '../vault/vault.js';
 import type { Queryable } from '@parapet/db';
 import { guard } from '../platform/guard.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'probe.evidence.export': { roles: ['security_lead', 'admin', 'auditor'], stepUp: true },
@@ -101,6 +102,28 @@ async function urlKey(dataDir: string): Promise<Buffer> {
 
 type ExportRow = { id: string; scan_id: string; requested_by: string; state: 'requested' | 'approved'; approvals_required: number; created_at: Date; expires_at: Date; approvals: number };
 const view = (r: ExportRow) => ({ id: r.id, scan_id: r.scan_id, requested_by: r.requested_by, state: r.state, approvals_required: r.approvals_required, approvals: Number(r.approvals), created_at: new Date(r.created_at).toISOString(), expires_at: new Date(r.expires_at).toISOString() });
+/** An evidence export request: view(). */
+const exportView = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'scan_id', 'requested_by', 'state', 'approvals_required', 'approvals', 'created_at', 'expires_at'],
+  properties: {
+    id: { type: 'string' }, scan_id: { type: 'string' }, requested_by: { type: 'string' }, state: { type: 'string', enum: ['requested', 'approved'] },
+    approvals_required: { type: 'integer' }, approvals: { type: 'integer' }, created_at: { type: 'string' }, expires_at: { type: 'string' },
+  },
+} as const;
+/** Download links of an approved export, valid until expires_at. */
+const exportUrls = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['expires_at', 'bundle', 'objects'],
+  properties: {
+    expires_at: { type: 'string' },
+    bundle: { type: 'object', additionalProperties: false, required: ['key', 'url'], properties: { key: { type: 'string' }, url: { type: 'string' } } },
+    objects: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['key', 'sha256', 'size', 'url'], properties: { key: { type: 'string' }, sha256: { type: 'string' }, size: { type: 'integer' }, url: { type: 'string' } } } },
+  },
+} as const;
+const problems = { '4xx': { $ref: 'Problem#' } } as const;
 const EXPORT_SQL = `SELECT x.id, x.scan_id, x.requested_by, x.state, x.approvals_required, x.created_at, x.expires_at,
   (SELECT count(*) FROM probe_evidence_export_approvals a WHERE a.tenant_id = x.tenant_id AND a.export_id = x.id) AS approvals
   FROM probe_evidence_exports x WHERE x.id = $1`;
@@ -111,18 +134,20 @@ async function bundleOf(q: Queryable, scanId: string): Promise<Buffer> {
   return evidenceBundle(scanId, ev.rows.map((e) => ({ key: e.object_key, sha256: e.sha256, size: e.size_bytes, media_type: e.media_type })));
 }
 
-export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function evidenceExportRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const vault = deps.vault ?? dataDirVault(deps.dataDir, deps.now);
   const secret = await urlKey(deps.dataDir);
   const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
 
-  app.post<{ Params: { id: string }; Body: { reason?: string } }>('/api/v1/probe/scans/:id/evidence-exports', {
+  app.post('/api/v1/probe/scans/:id/evidence-exports', {
     schema: {
       tags: ['probe'],
       summary: "Request an export of a scan's evidence (step-up). Production scopes then need two approvals; others are approved at once.",
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
       body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } },
-    },
+      response: { 201: exportView, ...problems },
+    } as const,
   }, async (req, reply) => {
     const { principal: p } = await guard(req, 'probe.evidence.export', { type: 'probe_evidence' }, { denialEvent: 'probe.evidence_export.requested', denialTarget: { type: 'probe_scan', id: req.params.id } });
     const r = await deps.db.tx(ctx(p), async (q) => {
@@ -141,8 +166,8 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
     return r;
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/probe/evidence-exports/:id/approve', {
-    schema: { tags: ['probe'], summary: 'Approve an evidence export of a production scope (lead or admin, not the requester, step-up MFA).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: {} } },
+  app.post('/api/v1/probe/evidence-exports/:id/approve', {
+    schema: { tags: ['probe'], summary: 'Approve an evidence export of a production scope (lead or admin, not the requester, step-up MFA).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: {} }, response: { 200: exportView, ...problems } } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'probe.evidence.export_approve', { type: 'probe_evidence' }, { denialEvent: 'probe.evidence_export.approved', denialTarget: { type: 'probe_scan', id: req.params.id } });
     return deps.db.tx(ctx(p), async (q) => {
@@ -160,8 +185,8 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
     });
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/probe/evidence-exports/:id/urls', {
-    schema: { tags: ['probe'], summary: 'Signed download URLs (5 minutes) for the evidence bundle and every object of an approved export (the requester, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: {} } },
+  app.post('/api/v1/probe/evidence-exports/:id/urls', {
+    schema: { tags: ['probe'], summary: 'Signed download URLs (5 minutes) for the evidence bundle and every object of an approved export (the requester, step-up).', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: {} }, response: { 200: exportUrls, ...problems } } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'probe.evidence.export', { type: 'probe_evidence' }, { denialEvent: 'probe.evidence_url.issued', denialTarget: { type: 'probe_scan', id: req.params.id } });
     return deps.db.tx(ctx(p), async (q) => {
@@ -200,8 +225,11 @@ export async function evidenceExportRoutes(app: FastifyInstance, deps: AppDeps):
   });
 
   // No session: the signed URL is the authorization (it names tenant, export and object), as a presigned S3 GET would.
-  app.get<{ Querystring: { t: string } }>('/api/v1/probe/evidence/download', {
-    schema: { tags: ['probe'], summary: 'Download one evidence object or the bundle by signed URL (valid 5 minutes).', querystring: { type: 'object', required: ['t'], properties: { t: { type: 'string', maxLength: 2000 } } } },
+  // On the untyped instance: the answer is the object's bytes, not a serialized value.
+  parent.get<{ Querystring: { t: string } }>('/api/v1/probe/evidence/download', {
+    schema: { tags: ['probe'], summary: 'Download one evidence object or the bundle by signed URL (valid 5 minutes).', querystring: { type: 'object', required: ['t'], properties: { t: { type: 'string', maxLength: 2000 } } },
+      // The bundle is JSON (the evidence manifest); every other object is the stored bytes.
+      response: { 200: { description: 'The object.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, 'application/json': { schema: { type: 'string', format: 'binary' } } } }, ...problems } } as const,
   }, async (req, reply) => {
     const c = verifyToken(secret, req.query.t, deps.now());
     const body = await deps.db.tx({ tenantId: c.tenant, actor: 'signed-url' }, async (q) => {

@@ -15,6 +15,8 @@ import { forEachSettled } from '../platform/jobs.js';
 import { type StoredReport, ensureReportKey, generateReport, moveReportPdfsToVault, readReportPdf, scansWithoutReport } from './report.js';
 import { dataDirVault } from '../platform/vault.js';
 import { guard } from '../platform/guard.js';
+import { envelopeView } from './schemas.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'probe.report.read': { roles: ['operator', 'security_lead', 'admin', 'auditor'] },
@@ -32,9 +34,14 @@ const reportSchema = {
   type: 'object',
   required: ['scan_id', 'scope_id', 'verdict', 'findings_open', 'pdf_sha256', 'bundle_sha256', 'key_id', 'created_at'],
   properties: { scan_id: { type: 'string' }, scope_id: { type: 'string' }, verdict: { type: 'string', enum: ['pass', 'fail'] }, findings_open: counts, pdf_sha256: { type: 'string' }, bundle_sha256: { type: 'string' }, key_id: { type: 'string' }, created_at: { type: 'string', format: 'date-time' } },
+  additionalProperties: false,
 } as const;
+/** The signed report file: a DSSE envelope (payload: an in-toto Statement v1), sent as stored. */
+const reportFile = { description: 'The DSSE envelope.', content: { 'application/json': { schema: envelopeView } } } as const;
+const pdfFile = { description: 'The report PDF.', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } as const } } } as const;
 
-export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function probeReportRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const vault = deps.vault ?? dataDirVault(deps.dataDir, deps.now);
   // The job: every finished scan gets its report without anyone asking (platform job runner).
   const sweep = async () => {
@@ -72,16 +79,16 @@ export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Pr
     schema: {
       tags: ['probe'],
       summary: "The organisation's report signing key (Ed25519 SPKI PEM), its DSSE key id and fingerprint.",
-      response: { 200: { type: 'object', required: ['key_id', 'fingerprint', 'public_key_pem'], properties: { key_id: { type: 'string' }, fingerprint: { type: 'string' }, public_key_pem: { type: 'string' } } }, ...problems },
-    },
+      response: { 200: { type: 'object', required: ['key_id', 'fingerprint', 'public_key_pem'], properties: { key_id: { type: 'string' }, fingerprint: { type: 'string' }, public_key_pem: { type: 'string' } }, additionalProperties: false }, ...problems },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'probe.report.read', { type: 'probe_report' });
     const k = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => ensureReportKey(q, deps.keys, p.tenantId));
     return { key_id: k.keyId, fingerprint: probeReport.fingerprint(k.keyId), public_key_pem: k.publicKeyPem };
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/report', {
-    schema: { tags: ['probe'], summary: "A finished scan's report: verdict, counts and digests (generated on first request if the job has not yet).", params: idParams, response: { 200: reportSchema, ...problems } },
+  app.get('/api/v1/probe/scans/:id/report', {
+    schema: { tags: ['probe'], summary: "A finished scan's report: verdict, counts and digests (generated on first request if the job has not yet).", params: idParams, response: { 200: reportSchema, ...problems } } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'probe.report.read', { type: 'probe_report' });
     return generateReport(deps.db, deps.keys, p.tenantId, req.params.id, deps.now, vault);
@@ -99,24 +106,25 @@ export async function probeReportRoutes(app: FastifyInstance, deps: AppDeps): Pr
       return body;
     });
   }
-  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/report.json', { schema: { tags: ['probe'], summary: 'The signed report: a DSSE envelope holding an in-toto Statement v1.', params: idParams } }, async (req, reply) => {
+  // The two files go out as stored bytes (on the untyped instance: nothing is serialized).
+  parent.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/report.json', { schema: { tags: ['probe'], summary: 'The signed report: a DSSE envelope holding an in-toto Statement v1.', params: idParams, response: { 200: reportFile, ...problems } } as const }, async (req, reply) => {
     const body = await download(req, 'json');
     reply.header('content-type', 'application/json; charset=utf-8').header('content-disposition', `attachment; filename="report-${req.params.id.slice(0, 8)}.json"`);
     return body;
   });
-  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/report.pdf', { schema: { tags: ['probe'], summary: 'The report PDF (its SHA-256 is a subject of the signed statement).', params: idParams } }, async (req, reply) => {
+  parent.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/report.pdf', { schema: { tags: ['probe'], summary: 'The report PDF (its SHA-256 is a subject of the signed statement).', params: idParams, response: { 200: pdfFile, ...problems } } as const }, async (req, reply) => {
     const body = await download(req, 'pdf');
     reply.header('content-type', 'application/pdf').header('content-disposition', `attachment; filename="report-${req.params.id.slice(0, 8)}.pdf"`);
     return body;
   });
 
-  app.get<{ Querystring: { scope_id?: string; limit?: number } }>('/api/v1/probe/reports', {
+  app.get('/api/v1/probe/reports', {
     schema: {
       tags: ['probe'],
       summary: 'Reports, newest first, optionally of one scope (its text id, across versions), with open findings by severity for trends.',
       querystring: { type: 'object', additionalProperties: false, properties: { scope_id: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } } },
       response: { 200: { type: 'array', items: reportSchema }, ...problems },
-    },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'probe.report.read', { type: 'probe_report' });
     const { rows } = await deps.db.tx({ tenantId: p.tenantId }, (q) =>

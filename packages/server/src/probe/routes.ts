@@ -14,6 +14,8 @@ import { type Resolver, systemResolver } from './checks.js';
 import * as svc from './service.js';
 import { listTenantIds } from '../tenants/index.js';
 import { guard } from '../platform/guard.js';
+import { approverGroupView, keyView, scanView, scopeDetail, scopeView } from './schemas.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 /** How often overdue scan requests are expired (ms). */
@@ -38,20 +40,8 @@ defineActions({
 
 const problems = { '4xx': { $ref: 'Problem#' } } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
-const scanView = {
-  type: 'object',
-  additionalProperties: true,
-  properties: {
-    id: { type: 'string' }, state: { type: 'string' }, scope: { type: 'object', additionalProperties: true }, requested_by: { type: 'string' },
-    targets: { type: 'array', items: { type: 'string' } }, addresses: { type: 'array', items: { type: 'string' } }, ports: { type: 'array', items: { type: 'integer' } },
-    probe_types: { type: 'array', items: { type: 'string' } }, rate_pps: { type: 'integer' }, approvals_required: { type: 'integer' },
-    approvals: { type: 'array', items: { type: 'object', additionalProperties: true } }, note: { type: 'string' },
-    created_at: { type: 'string' }, updated_at: { type: 'string' }, expires_at: { type: 'string' }, queued_at: { type: ['string', 'null'] },
-    leases: { type: 'array', items: { type: 'object', additionalProperties: true } },
-  },
-} as const;
-
-export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function probeRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   // Tests may inject a resolver through deps (`probeResolver`); production uses the system one.
   const resolve: Resolver = (deps as AppDeps & { probeResolver?: Resolver }).probeResolver ?? systemResolver;
   const ctx = { db: deps.db, now: deps.now, resolve };
@@ -87,14 +77,14 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   }
 
   // ---- signing keys ----
-  app.post<{ Body: { name: string; public_key_pem: string } }>(
+  app.post(
     '/api/v1/probe/keys',
     {
       schema: {
         tags: ['probe'], summary: 'Register an Ed25519 scope-signing key (security lead, step-up MFA).',
         body: { type: 'object', additionalProperties: false, required: ['name', 'public_key_pem'], properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, public_key_pem: { type: 'string', maxLength: 4096 } } },
-        response: { 201: { type: 'object', properties: { id: { type: 'string' }, key_id: { type: 'string' } } }, ...problems },
-      },
+        response: { 201: { type: 'object', additionalProperties: false, required: ['id', 'key_id'], properties: { id: { type: 'string' }, key_id: { type: 'string' } } }, ...problems },
+      } as const,
     },
     async (req, reply) => {
       const r = await audited(req, 'probe.key.register', 'probe.key.registered', undefined, (p) => svc.registerKey(ctx, p, actorOf(req), req.body.name, req.body.public_key_pem));
@@ -102,11 +92,11 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       return r;
     },
   );
-  app.get('/api/v1/probe/keys', { schema: { tags: ['probe'], summary: 'Registered scope-signing keys.', response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/probe/keys', { schema: { tags: ['probe'], summary: 'Registered scope-signing keys.', response: { 200: { type: 'array', items: keyView }, ...problems } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'probe.key.read', { type: 'probe_signing_key' });
     return svc.listKeys(ctx, p.tenantId);
   });
-  app.post<{ Params: { id: string } }>('/api/v1/probe/keys/:id/revoke', { schema: { tags: ['probe'], summary: 'Revoke a scope-signing key (step-up MFA).', params: idParams, response: { 204: { type: 'null' }, ...problems } } }, async (req, reply) => {
+  app.post('/api/v1/probe/keys/:id/revoke', { schema: { tags: ['probe'], summary: 'Revoke a scope-signing key (step-up MFA).', params: idParams, response: { 204: { type: 'null' }, ...problems } } as const }, async (req, reply) => {
     await audited(req, 'probe.key.revoke', 'probe.key.revoked', { type: 'probe_signing_key', id: req.params.id }, (p) => svc.revokeKey(ctx, p, actorOf(req), req.params.id));
     reply.code(204);
   });
@@ -116,15 +106,15 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     type: 'object', required: ['payload', 'payloadType', 'signatures'],
     properties: { payload: { type: 'string', maxLength: 1_000_000 }, payloadType: { type: 'string', maxLength: 200 }, signatures: { type: 'array', maxItems: 16, items: { type: 'object', required: ['sig'], properties: { keyid: { type: 'string', maxLength: 200 }, sig: { type: 'string', maxLength: 200 } } } } },
   } as const;
-  app.post<{ Body: { envelope: unknown } }>(
+  app.post(
     '/api/v1/probe/scopes',
     {
       bodyLimit: 2 * 1024 * 1024,
       schema: {
         tags: ['probe'], summary: 'Upload a signed scope (DSSE envelope).',
         body: { type: 'object', additionalProperties: false, required: ['envelope'], properties: { envelope: envelopeSchema } },
-        response: { 201: { type: 'object', properties: { id: { type: 'string' }, scope_id: { type: 'string' }, version: { type: 'integer' }, environment: { type: 'string' } } }, ...problems },
-      },
+        response: { 201: { type: 'object', additionalProperties: false, required: ['id', 'scope_id', 'version', 'environment'], properties: { id: { type: 'string' }, scope_id: { type: 'string' }, version: { type: 'integer' }, environment: { type: 'string' } } }, ...problems },
+      } as const,
     },
     async (req, reply) => {
       const r = await audited(req, 'probe.scope.upload', 'probe.scope.uploaded', undefined, (p) => svc.uploadScope(ctx, p, actorOf(req), req.body.envelope));
@@ -132,28 +122,28 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       return { id: r.id, scope_id: r.scope.id, version: r.scope.version, environment: r.scope.environment };
     },
   );
-  app.get('/api/v1/probe/scopes', { schema: { tags: ['probe'], summary: 'Uploaded scopes.', response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/probe/scopes', { schema: { tags: ['probe'], summary: 'Uploaded scopes.', response: { 200: { type: 'array', items: scopeView }, ...problems } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'probe.scope.read', { type: 'probe_scope' });
     return svc.listScopes(ctx, p.tenantId);
   });
-  app.get<{ Params: { id: string } }>('/api/v1/probe/scopes/:id', { schema: { tags: ['probe'], summary: 'One scope with its envelope.', params: idParams, response: { 200: { type: 'object', additionalProperties: true }, ...problems } } }, async (req) => {
+  app.get('/api/v1/probe/scopes/:id', { schema: { tags: ['probe'], summary: 'One scope with its envelope.', params: idParams, response: { 200: scopeDetail, ...problems } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'probe.scope.read', { type: 'probe_scope', id: req.params.id });
     return svc.getScope(ctx, p.tenantId, req.params.id);
   });
-  app.post<{ Params: { id: string }; Body: { reason?: string } }>(
+  app.post(
     '/api/v1/probe/scopes/:id/revoke',
     {
       schema: {
         tags: ['probe'], summary: 'Revoke a scope; its queued and future scans stop.', params: idParams,
         body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 } } },
-        response: { 200: { type: 'object', properties: { cancelled: { type: 'array', items: { type: 'string' } } } }, ...problems },
-      },
+        response: { 200: { type: 'object', additionalProperties: false, required: ['cancelled'], properties: { cancelled: { type: 'array', items: { type: 'string' } } } }, ...problems },
+      } as const,
     },
     async (req) => audited(req, 'probe.scope.revoke', 'probe.scope.revoked', { type: 'probe_scope', id: req.params.id }, (p) => svc.revokeScope(ctx, p, actorOf(req), req.params.id, req.body?.reason ?? '')),
   );
 
   // ---- scans ----
-  app.post<{ Body: svc.ScanRequest }>(
+  app.post(
     '/api/v1/probe/scans',
     {
       schema: {
@@ -169,7 +159,7 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
           },
         },
         response: { 201: scanView, ...problems },
-      },
+      } as const,
     },
     async (req, reply) => {
       const r = await audited(req, 'probe.scan.request', 'probe.scan.refused', undefined, (p) => svc.requestScan(ctx, p, actorOf(req), req.body));
@@ -177,37 +167,37 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       return r;
     },
   );
-  app.get<{ Querystring: { state?: string } }>(
+  app.get(
     '/api/v1/probe/scans',
-    { schema: { tags: ['probe'], summary: 'Scans, newest first.', querystring: { type: 'object', additionalProperties: false, properties: { state: { enum: [...svc.SCAN_STATES] } } }, response: { 200: { type: 'array', items: scanView }, ...problems } } },
+    { schema: { tags: ['probe'], summary: 'Scans, newest first.', querystring: { type: 'object', additionalProperties: false, properties: { state: { enum: [...svc.SCAN_STATES] } } }, response: { 200: { type: 'array', items: scanView }, ...problems } } as const },
     async (req) => {
       const { principal: p } = await guard(req, 'probe.scan.read', { type: 'probe_scan' });
       return svc.listScans(ctx, p.tenantId, req.query.state);
     },
   );
-  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id', { schema: { tags: ['probe'], summary: 'One scan with its approvals.', params: idParams, response: { 200: scanView, ...problems } } }, async (req) => {
+  app.get('/api/v1/probe/scans/:id', { schema: { tags: ['probe'], summary: 'One scan with its approvals.', params: idParams, response: { 200: scanView, ...problems } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'probe.scan.read', { type: 'probe_scan', id: req.params.id });
     return svc.getScan(ctx, p.tenantId, req.params.id);
   });
   const commentBody = { type: 'object', additionalProperties: false, properties: { comment: { type: 'string', maxLength: 2000 } } } as const;
-  app.post<{ Params: { id: string }; Body: { comment?: string } }>(
+  app.post(
     '/api/v1/probe/scans/:id/approve',
-    { schema: { tags: ['probe'], summary: 'Approve a scan (approver role, step-up MFA within 5 minutes, not the requester).', params: idParams, body: commentBody, response: { 200: scanView, ...problems } } },
+    { schema: { tags: ['probe'], summary: 'Approve a scan (approver role, step-up MFA within 5 minutes, not the requester).', params: idParams, body: commentBody, response: { 200: scanView, ...problems } } as const },
     async (req) => audited(req, 'probe.scan.approve', 'probe.scan.decided', { type: 'probe_scan', id: req.params.id }, (p) => svc.decideScan(ctx, p, actorOf(req), req.params.id, 'approve', req.body?.comment ?? '')),
   );
-  app.post<{ Params: { id: string }; Body: { comment?: string } }>(
+  app.post(
     '/api/v1/probe/scans/:id/reject',
-    { schema: { tags: ['probe'], summary: 'Reject a scan; one rejection stops it.', params: idParams, body: commentBody, response: { 200: scanView, ...problems } } },
+    { schema: { tags: ['probe'], summary: 'Reject a scan; one rejection stops it.', params: idParams, body: commentBody, response: { 200: scanView, ...problems } } as const },
     async (req) => audited(req, 'probe.scan.reject', 'probe.scan.decided', { type: 'probe_scan', id: req.params.id }, (p) => svc.decideScan(ctx, p, actorOf(req), req.params.id, 'reject', req.body?.comment ?? '')),
   );
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/probe/scans/:id/cancel',
-    { schema: { tags: ['probe'], summary: 'Cancel a scan that has not finished.', params: idParams, response: { 200: scanView, ...problems } } },
+    { schema: { tags: ['probe'], summary: 'Cancel a scan that has not finished.', params: idParams, response: { 200: scanView, ...problems } } as const },
     async (req) => audited(req, 'probe.scan.cancel', 'probe.scan.cancelled', { type: 'probe_scan', id: req.params.id }, (p) => svc.cancelScan(ctx, p, actorOf(req), req.params.id)),
   );
 
   // ---- approver groups (for the optional "two different groups" rule) ----
-  app.put<{ Params: { userId: string }; Body: { group: string | null } }>(
+  app.put(
     '/api/v1/probe/approver-groups/:userId',
     {
       schema: {
@@ -215,14 +205,14 @@ export async function probeRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         params: { type: 'object', required: ['userId'], properties: { userId: { type: 'string', format: 'uuid' } } },
         body: { type: 'object', additionalProperties: false, required: ['group'], properties: { group: { type: ['string', 'null'], minLength: 1, maxLength: 100 } } },
         response: { 204: { type: 'null' }, ...problems },
-      },
+      } as const,
     },
     async (req, reply) => {
       await audited(req, 'probe.approver_group.changed', 'probe.approver_group.changed', { type: 'user', id: req.params.userId }, (p) => svc.setApproverGroup(ctx, p, actorOf(req), req.params.userId, req.body.group));
       reply.code(204);
     },
   );
-  app.get('/api/v1/probe/approver-groups', { schema: { tags: ['probe'], summary: 'Approver groups.', response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/probe/approver-groups', { schema: { tags: ['probe'], summary: 'Approver groups.', response: { 200: { type: 'array', items: approverGroupView }, ...problems } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'probe.approver_group.read', { type: 'probe_approver_group' });
     return svc.listApproverGroups(ctx, p.tenantId);
   });

@@ -20,6 +20,8 @@ import type { WormVault } from '../vault/vault.js';
 import { getScan } from './service.js';
 import * as runs from './runs.js';
 import { guard, guardDevice } from '../platform/guard.js';
+import { evidenceObject, jobLease, probeFinding, probeResult } from './schemas.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'probe.result.read': { roles: ['operator', 'security_lead', 'admin', 'auditor'] },
@@ -51,6 +53,9 @@ const resultSchema = {
   },
 } as const;
 
+/** A text/event-stream body (WHATWG HTML §9.2): `snapshot`, then `state`, `results` and `findings` events of JSON data. */
+const eventStream = { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } as const } } } as const;
+
 export interface ProbeRunDeps {
   /** The evidence vault; default the filesystem WORM vault in the data directory. */
   probeVault?: WormVault;
@@ -60,7 +65,8 @@ export interface ProbeRunDeps {
 export const FEED_POLL_MS = 500;
 export const FEED_OVERLAP_MS = 10_000;
 
-export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function probeRunRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   // Evidence goes to the configured vault (PARAPET_VAULT), as the exports that read it expect.
   const vault = (deps as AppDeps & ProbeRunDeps).probeVault ?? deps.vault ?? new FsVault(join(deps.dataDir, 'vault'), deps.now);
   const ctx: runs.RunCtx = { db: deps.db, now: deps.now, vault, keys: deps.keys };
@@ -72,7 +78,7 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
   });
 
   // ---- worker devices ----
-  app.post<{ Body: { lease_seconds?: number; safety_profile?: runs.ReportedProfile } }>(
+  app.post(
     '/api/v1/probe/jobs/lease',
     {
       schema: {
@@ -85,36 +91,36 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
             safety_profile: { type: 'object', additionalProperties: false, required: ['version', 'sha256'], properties: { version: { type: 'integer', minimum: 1, maximum: 2147483647 }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
           },
         },
-        response: { 200: { type: 'object', additionalProperties: true }, 204: { type: 'null' }, ...problems },
-      },
+        response: { 200: jobLease, 204: { type: 'null' }, ...problems },
+      } as const,
     },
     async (req, reply) => {
       const { principal: d } = await guardDevice(req);
       const job = await runs.leaseJob(ctx, d, req.body?.lease_seconds ?? runs.LEASE_SECONDS.default, req.ip, req.body?.safety_profile);
-      if (!job) return reply.code(204).send();
+      if (!job) return reply.code(204).send(null);
       return job;
     },
   );
-  app.post<{ Params: { lease: string }; Body: { lease_seconds?: number; planned_probes?: number } }>(
+  app.post(
     '/api/v1/probe/jobs/:lease/renew',
     {
       schema: {
         tags: ['probe'], summary: 'Extend a live lease (and report the planned probe count for progress).', params: leaseParams,
         body: { type: 'object', additionalProperties: false, properties: { lease_seconds: { type: 'integer', minimum: runs.LEASE_SECONDS.min, maximum: runs.LEASE_SECONDS.max }, planned_probes: { type: 'integer', minimum: 0, maximum: 100_000_000 } } },
-        response: { 200: { type: 'object', properties: { lease_expires_at: { type: 'string' } } }, ...problems },
-      },
+        response: { 200: { type: 'object', additionalProperties: false, required: ['lease_expires_at'], properties: { lease_expires_at: { type: 'string' } } }, ...problems },
+      } as const,
     },
     async (req) => runs.renewLease(ctx, (await guardDevice(req)).principal, req.params.lease, req.body?.lease_seconds ?? runs.LEASE_SECONDS.default, req.body?.planned_probes),
   );
-  app.post<{ Params: { lease: string }; Body: { batch_id: string; results: ProbeResultInput[] } }>(
+  app.post(
     '/api/v1/probe/jobs/:lease/results',
     {
       bodyLimit: 9 * 1024 * 1024,
       schema: {
         tags: ['probe'], summary: 'Report a batch of probe results with their transcripts; idempotent by batch_id.', params: leaseParams,
         body: { type: 'object', additionalProperties: false, required: ['batch_id', 'results'], properties: { batch_id: uuid, results: { type: 'array', maxItems: BATCH_LIMITS.maxResults, items: resultSchema } } },
-        response: { 200: { type: 'object', properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, replayed: { type: 'boolean' } } }, ...problems },
-      },
+        response: { 200: { type: 'object', additionalProperties: false, required: ['accepted', 'duplicates', 'replayed'], properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, replayed: { type: 'boolean' } } }, ...problems },
+      } as const,
     },
     async (req) => {
       for (const r of req.body.results) {
@@ -123,25 +129,25 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
       return runs.reportBatch(ctx, (await guardDevice(req)).principal, req.params.lease, req.body.batch_id, req.body.results, req.ip);
     },
   );
-  app.post<{ Params: { lease: string }; Body: { outcome: 'finished' | 'failed'; reason?: string } }>(
+  app.post(
     '/api/v1/probe/jobs/:lease/finish',
     {
       schema: {
         tags: ['probe'], summary: 'Finish the job (findings are derived) or mark it failed.', params: leaseParams,
         body: { type: 'object', additionalProperties: false, required: ['outcome'], properties: { outcome: { enum: ['finished', 'failed'] }, reason: { type: 'string', maxLength: 1000 } } },
-        response: { 200: { type: 'object', properties: { state: { type: 'string' }, findings: { type: 'integer' } } }, ...problems },
-      },
+        response: { 200: { type: 'object', additionalProperties: false, required: ['state', 'findings'], properties: { state: { type: 'string' }, findings: { type: 'integer' } } }, ...problems },
+      } as const,
     },
     async (req) => runs.finishJob(ctx, (await guardDevice(req)).principal, req.params.lease, req.body.outcome, req.body.reason ?? '', req.ip),
   );
-  app.post<{ Params: { lease: string }; Body: { code: string; detail: string } }>(
+  app.post(
     '/api/v1/probe/jobs/:lease/refuse',
     {
       schema: {
         tags: ['probe'], summary: "The worker's own checks refused the job; nothing was sent. The scan fails and the refusal is audited.", params: leaseParams,
         body: { type: 'object', additionalProperties: false, required: ['code', 'detail'], properties: { code: { type: 'string', pattern: '^[a-z_]{1,64}$' }, detail: { type: 'string', maxLength: 1000 } } },
         response: { 204: { type: 'null' }, ...problems },
-      },
+      } as const,
     },
     async (req, reply) => {
       await runs.refuseJob(ctx, (await guardDevice(req)).principal, req.params.lease, req.body.code, req.body.detail, req.ip);
@@ -150,7 +156,7 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
   );
 
   // ---- people ----
-  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/results', { schema: { tags: ['probe'], summary: "A scan's probe results.", params: idParams, response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems } } }, async (req) => {
+  app.get('/api/v1/probe/scans/:id/results', { schema: { tags: ['probe'], summary: "A scan's probe results.", params: idParams, response: { 200: { type: 'array', items: probeResult }, ...problems } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'probe.result.read', { type: 'probe_scan', id: req.params.id });
     return runs.listResults(ctx, p.tenantId, req.params.id);
   });
@@ -161,25 +167,25 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
     required: ['planned', 'done', 'first_at', 'last_at'],
     properties: { planned: { type: 'integer', minimum: 0 }, done: { type: 'integer', minimum: 0 }, first_at: { type: ['string', 'null'], format: 'date-time' }, last_at: { type: ['string', 'null'], format: 'date-time' } },
   } as const;
-  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/progress', { schema: { tags: ['probe'], summary: 'Planned and done probes, first and last result time.', params: idParams, response: { 200: PROGRESS, ...problems } } }, async (req) => {
+  app.get('/api/v1/probe/scans/:id/progress', { schema: { tags: ['probe'], summary: 'Planned and done probes, first and last result time.', params: idParams, response: { 200: PROGRESS, ...problems } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'probe.result.read', { type: 'probe_scan', id: req.params.id });
     return runs.scanProgress(ctx, p.tenantId, req.params.id);
   });
-  app.get<{ Querystring: { scope_id?: string; scan_id?: string; status?: 'open' | 'resolved' } }>(
+  app.get(
     '/api/v1/probe/findings',
     {
       schema: {
         tags: ['probe'], summary: 'Findings with first seen, last seen and resolved, most severe first.',
         querystring: { type: 'object', additionalProperties: false, properties: { scope_id: { type: 'string', maxLength: 100 }, scan_id: uuid, status: { enum: ['open', 'resolved'] } } },
-        response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } }, ...problems },
-      },
+        response: { 200: { type: 'array', items: probeFinding }, ...problems },
+      } as const,
     },
     async (req) => {
       const { principal: p } = await guard(req, 'probe.finding.read', { type: 'probe_finding' });
       return runs.listFindings(ctx, p.tenantId, { ...(req.query.scope_id ? { scopeId: req.query.scope_id } : {}), ...(req.query.scan_id ? { scanId: req.query.scan_id } : {}), ...(req.query.status ? { status: req.query.status } : {}) });
     },
   );
-  app.get<{ Params: { id: string } }>('/api/v1/probe/evidence/:id', { schema: { tags: ['probe'], summary: 'One evidence transcript, decrypted and checked against its SHA-256 (audited).', params: idParams, response: { 200: { type: 'object', additionalProperties: true }, ...problems } } }, async (req) => {
+  app.get('/api/v1/probe/evidence/:id', { schema: { tags: ['probe'], summary: 'One evidence transcript, decrypted and checked against its SHA-256 (audited).', params: idParams, response: { 200: evidenceObject, ...problems } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'probe.evidence.read', { type: 'probe_evidence', id: req.params.id });
     const e = await runs.readEvidence(ctx, p.tenantId, req.params.id);
     await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) => recordAudit(q, p.tenantId, actorOf(req), { action: 'probe.evidence.read', outcome: 'success', target: { type: 'probe_evidence', id: req.params.id } }));
@@ -187,7 +193,7 @@ export async function probeRunRoutes(app: FastifyInstance, deps: AppDeps): Promi
   });
 
   // Live view: the scan's state and progress now, then every change as it commits.
-  app.get<{ Params: { id: string } }>('/api/v1/probe/scans/:id/events', { schema: { tags: ['probe'], summary: 'Server-sent events: snapshot, then results, state and findings as they happen.', params: idParams } }, async (req, reply) => {
+  app.get('/api/v1/probe/scans/:id/events', { schema: { tags: ['probe'], summary: 'Server-sent events: snapshot, then results, state and findings as they happen.', params: idParams, response: { 200: eventStream, ...problems } } as const }, async (req, reply) => {
     const { principal: p } = await guard(req, 'probe.result.read', { type: 'probe_scan', id: req.params.id });
     const scan = await getScan(ctx, p.tenantId, req.params.id);
     const [results, progress, first] = await Promise.all([runs.listResults(ctx, p.tenantId, scan.id), runs.scanProgress(ctx, p.tenantId, scan.id), runs.scanFeed(ctx, p.tenantId, scan.id, new Date(), new Set())]);

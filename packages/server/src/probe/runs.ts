@@ -18,6 +18,7 @@ import { getSealed, putSealed, tenantKey } from '../vault/sealed.js';
 import { VaultError, type WormVault } from '../vault/vault.js';
 import { getScan, transition, type ScanState, type ScanView } from './service.js';
 import { numberSetting, readSetting } from '../tenants/index.js';
+import { type JobLeaseView, type ProbeFindingView, type ProbeResultView } from './schemas.js';
 
 export interface RunCtx {
   db: Database;
@@ -47,17 +48,12 @@ const emit = (tenantId: string, e: ProbeEvent) => probeEvents.emit(`${tenantId}:
 
 const deviceActor = (d: DevicePrincipal, ip?: string): AuditActor => ({ type: 'device', id: d.deviceId, name: d.name, ...(ip ? { ip } : {}) });
 
-export interface JobLease {
-  lease_id: string;
-  lease_expires_at: string;
-  scan: ScanView;
-  /** The signed scope as uploaded; the worker verifies it itself. */
-  envelope: unknown;
-  /** The tenant's scope-signing keys that are not revoked (the worker checks the envelope against them). */
-  signing_keys: Array<{ key_id: string; public_key_pem: string }>;
-  /** What earlier leases of this scan already recorded: the worker skips these. */
-  done: Array<{ address: string; port: number; probe_type: string; outcome: string }>;
-}
+/**
+ * A leased job (the `jobLease` schema): the scan, the signed scope as uploaded (the worker
+ * verifies it itself against the tenant's unrevoked scope-signing keys), and what earlier
+ * leases of the scan already recorded (the worker skips these).
+ */
+export type JobLease = JobLeaseView;
 
 /**
  * Leases the oldest queued job of the device's tenant, or one whose lease ran out (that lease
@@ -75,7 +71,7 @@ export async function leaseJob(c: RunCtx, d: DevicePrincipal, leaseSeconds: numb
   const actor = deviceActor(d, ip);
   const seconds = Math.min(LEASE_SECONDS.max, Math.max(LEASE_SECONDS.min, Math.floor(leaseSeconds)));
   const r = await c.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
-    const found = await q.query<{ id: string; state: ScanState; envelope: unknown }>(
+    const found = await q.query<{ id: string; state: ScanState; envelope: JobLease['envelope'] | string }>(
       `SELECT c.id, c.state, s.envelope FROM probe_scans c JOIN probe_scopes s ON s.tenant_id = c.tenant_id AND s.id = c.scope
         WHERE (c.state = 'queued' OR (c.state IN ('leased', 'running') AND c.lease_expires_at < $1)) AND s.revoked_at IS NULL AND s.valid_until > $1
         ORDER BY c.queued_at, c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED`,
@@ -164,22 +160,8 @@ async function endLeaseCancelled(c: RunCtx, d: DevicePrincipal, leaseId: string)
   await c.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, (q) => q.query(`UPDATE probe_job_leases SET ended_at = $2, end_reason = 'cancelled' WHERE id = $1 AND ended_at IS NULL`, [leaseId, c.now()]));
 }
 
-export interface ResultView {
-  id: string;
-  target: string;
-  address: string;
-  port: number;
-  probe_type: string;
-  outcome: string;
-  reason: string;
-  started_at: string;
-  duration_ms: number;
-  observed: unknown;
-  device_id: string;
-  evidence_id: string | null;
-  evidence_sha256: string | null;
-  received_at: string;
-}
+/** One probe result as the API answers it (the `probeResult` schema). */
+export type ResultView = ProbeResultView;
 
 const sha256Hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const safeSegment = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -380,7 +362,7 @@ export function resultView(r: Record<string, unknown>): ResultView {
   const iso = (x: unknown) => (x instanceof Date ? x.toISOString() : new Date(String(x)).toISOString());
   return {
     id: String(r.id), target: String(r.target), address: String(r.address), port: Number(r.port), probe_type: String(r.probe_type), outcome: String(r.outcome), reason: String(r.reason),
-    started_at: iso(r.started_at), duration_ms: Number(r.duration_ms), observed: typeof r.observed === 'string' ? JSON.parse(r.observed) : r.observed, device_id: String(r.device_id),
+    started_at: iso(r.started_at), duration_ms: Number(r.duration_ms), observed: (typeof r.observed === 'string' ? JSON.parse(r.observed) : r.observed) as ResultView['observed'], device_id: String(r.device_id),
     evidence_id: r.evidence_id ? String(r.evidence_id) : null, evidence_sha256: r.evidence_sha256 ? String(r.evidence_sha256) : null, received_at: iso(r.received_at),
   };
 }
@@ -437,7 +419,7 @@ export async function listFindings(c: { db: Database }, tenantId: string, o: { s
   if (o.status) where.push(`f.status = $${params.push(o.status)}`);
   if (o.scanId) where.push(`EXISTS (SELECT 1 FROM probe_scan_findings sf WHERE sf.tenant_id = f.tenant_id AND sf.finding_id = f.id AND sf.scan_id = $${params.push(o.scanId)})`);
   const r = await c.db.tx({ tenantId }, (q) =>
-    q.query(
+    q.query<ProbeFindingView>(
       `SELECT f.id, f.scope_id, f.kind, f.severity, f.address, f.port, f.title, f.detail, f.status, f.first_seen_at, f.last_seen_at, f.resolved_at, f.first_scan_id, f.last_scan_id, f.resolved_scan_id,
               f.last_result_id, r.evidence_id, r.evidence_sha256,
               (SELECT count(*)::int FROM probe_scan_findings sf WHERE sf.tenant_id = f.tenant_id AND sf.finding_id = f.id AND sf.state = 'present') AS times_seen
@@ -447,11 +429,11 @@ export async function listFindings(c: { db: Database }, tenantId: string, o: { s
       params,
     ),
   );
-  return r.rows.map((x: Record<string, unknown>) => ({ ...x, port: Number(x.port), detail: typeof x.detail === 'string' ? JSON.parse(x.detail) : x.detail }));
+  return r.rows.map((x) => ({ ...x, port: Number(x.port), detail: (typeof x.detail === 'string' ? JSON.parse(x.detail) : x.detail) as ProbeFindingView['detail'] }));
 }
 
 /** The decrypted transcript of one evidence object, checked against its stored SHA-256. */
-export async function readEvidence(c: RunCtx, tenantId: string, evidenceId: string): Promise<{ sha256: string; object_key: string; transcript: unknown }> {
+export async function readEvidence(c: RunCtx, tenantId: string, evidenceId: string): Promise<{ sha256: string; object_key: string; transcript: Record<string, unknown> }> {
   const r = await c.db.tx({ tenantId }, (q) => q.query<{ object_key: string; sha256: string; purged_at: Date | null }>(`SELECT object_key, sha256, purged_at FROM probe_evidence WHERE id = $1`, [evidenceId]));
   const e = r.rows[0];
   if (!e) throw new ProblemError(404, 'evidence_not_found', 'No such evidence.');

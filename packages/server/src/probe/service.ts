@@ -12,6 +12,8 @@ import type { UserPrincipal } from '../platform/principal.js';
 import { checkScanRequest, type Resolver, type ScanRequestInput } from './checks.js';
 import { emitScanEvent } from '../webhooks/index.js';
 import { booleanSetting, numberSetting, readSettings } from '../tenants/index.js';
+import { type ReplyOf } from '../http/type-provider.js';
+import { type ApproverGroupView, type KeyView, type ScopeDetail, type ScopeView, type scanView } from './schemas.js';
 
 export const SCAN_STATES = ['requested', 'approved', 'queued', 'leased', 'running', 'finished', 'failed', 'cancelled', 'rejected', 'expired'] as const;
 export type ScanState = (typeof SCAN_STATES)[number];
@@ -74,7 +76,7 @@ export async function revokeKey(c: Ctx, p: UserPrincipal, actor: AuditActor, id:
 
 export async function listKeys(c: Ctx, tenantId: string) {
   const { rows } = await c.db.tx({ tenantId }, (q) =>
-    q.query(`SELECT k.id, k.name, k.key_id, k.user_id, u.email AS owner_email, k.created_at, k.revoked_at FROM probe_signing_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id ORDER BY k.created_at`),
+    q.query<KeyView>(`SELECT k.id, k.name, k.key_id, k.user_id, u.email AS owner_email, k.created_at, k.revoked_at FROM probe_signing_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id ORDER BY k.created_at`),
   );
   return rows;
 }
@@ -147,11 +149,11 @@ export async function uploadScope(c: Ctx, p: UserPrincipal, actor: AuditActor, e
 const SCOPE_COLS = `id, scope_id, version, name, environment, document, signing_key, uploaded_by, uploaded_at, valid_from, valid_until, revoked_at, revoke_reason`;
 
 export async function listScopes(c: Ctx, tenantId: string) {
-  return (await c.db.tx({ tenantId }, (q) => q.query(`SELECT ${SCOPE_COLS} FROM probe_scopes ORDER BY scope_id, version`))).rows;
+  return (await c.db.tx({ tenantId }, (q) => q.query<ScopeView>(`SELECT ${SCOPE_COLS} FROM probe_scopes ORDER BY scope_id, version`))).rows;
 }
 
 export async function getScope(c: Ctx, tenantId: string, id: string) {
-  const r = await c.db.tx({ tenantId }, (q) => q.query(`SELECT ${SCOPE_COLS}, envelope FROM probe_scopes WHERE id = $1`, [id]));
+  const r = await c.db.tx({ tenantId }, (q) => q.query<ScopeDetail>(`SELECT ${SCOPE_COLS}, envelope FROM probe_scopes WHERE id = $1`, [id]));
   if (!r.rows.length) throw new ProblemError(404, 'scope_not_found', 'No such scope.');
   return r.rows[0]!;
 }
@@ -216,7 +218,7 @@ export async function setApproverGroup(c: Ctx, p: UserPrincipal, actor: AuditAct
 }
 
 export async function listApproverGroups(c: Ctx, tenantId: string) {
-  return (await c.db.tx({ tenantId }, (q) => q.query(`SELECT g.user_id, u.email, g.group_name, g.updated_at FROM probe_approver_groups g JOIN users u ON u.tenant_id = g.tenant_id AND u.id = g.user_id ORDER BY g.group_name, u.email`))).rows;
+  return (await c.db.tx({ tenantId }, (q) => q.query<ApproverGroupView>(`SELECT g.user_id, u.email, g.group_name, g.updated_at FROM probe_approver_groups g JOIN users u ON u.tenant_id = g.tenant_id AND u.id = g.user_id ORDER BY g.group_name, u.email`))).rows;
 }
 
 /** With distinct groups required, this approver needs a group no earlier approver shares. */
@@ -281,26 +283,8 @@ export async function requestScan(c: Ctx & { resolve: Resolver }, p: UserPrincip
   return getScan(c, p.tenantId, id);
 }
 
-export interface ScanView {
-  id: string;
-  state: ScanState;
-  scope: { id: string; scope_id: string; version: number; environment: string };
-  requested_by: string;
-  targets: string[];
-  addresses: string[];
-  ports: number[];
-  probe_types: string[];
-  rate_pps: number;
-  approvals_required: number;
-  approvals: Array<{ user_id: string; email: string; decision: string; created_at: string }>;
-  note: string;
-  created_at: string;
-  updated_at: string;
-  expires_at: string;
-  queued_at: string | null;
-  /** Every lease of the scan, oldest first: the worker device and the safety profile it reported (null when it reported none). */
-  leases: Array<{ device_id: string; leased_at: string; ended_at: string | null; end_reason: string | null; safety_profile_version: number | null; safety_profile_sha256: string | null }>;
-}
+/** A scan as the API answers it (the `scanView` schema). */
+export type ScanView = ReplyOf<typeof scanView>;
 
 const SCAN_SELECT = `SELECT c.id, c.state, c.scope, s.scope_id, s.version, s.environment, c.requested_by, c.targets, c.addresses, c.ports, c.probe_types, c.rate_pps,
   c.approvals_required, c.note, c.created_at, c.updated_at, c.expires_at, c.queued_at,

@@ -33,7 +33,7 @@ defineActions({
   'pulse.settings.update': { roles: ['admin'], stepUp: true, sensitive: true },
 });
 
-const problem = { $ref: 'Problem#' };
+const problem = { $ref: 'Problem#' } as const;
 const DAY_MS = 86_400_000;
 
 /**
@@ -75,7 +75,61 @@ const settingsView = (s: PulseSettings) => ({
   updated_at: s.updatedAt,
 });
 
-const grantSchema = { type: 'object', required: ['role', 'level', 'period'], additionalProperties: false, properties: { role: { enum: [...GRANT_ROLES] }, level: { enum: [...LEVELS] }, period: { enum: [...PERIODS] } } };
+const grantSchema = { type: 'object', required: ['role', 'level', 'period'], additionalProperties: false, properties: { role: { enum: [...GRANT_ROLES] }, level: { enum: [...LEVELS] }, period: { enum: [...PERIODS] } } } as const;
+const categoryView = { type: 'object', required: ['key', 'name'], additionalProperties: false, properties: { key: { type: 'string' }, name: { type: 'string' } } } as const;
+const purposeView = { type: 'object', required: ['key', 'name', 'grants'], additionalProperties: false, properties: { key: { type: 'string' }, name: { type: 'string' }, grants: { type: 'array', items: grantSchema } } } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+/** settingsView(): what an admin or auditor sees of the tenant's Pulse settings (never the DP key). */
+const settingsResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['policy', 'policy_version', 'purposes', 'k_min', 'detail_retention_days', 'rollup_retention_days', 'work_hours', 'dp_epsilon', 'updated_at'],
+  properties: {
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['categories', 'rules', 'idle_timeout_seconds', 'allow_local_categories', 'scrub_names'],
+      properties: {
+        categories: { type: 'array', items: categoryView },
+        rules: { type: 'array', items: { type: 'object', required: ['category'], additionalProperties: false, properties: { category: { type: 'string' }, app: { type: 'string' }, title: { type: 'string' }, domain: { type: 'string' } } } },
+        idle_timeout_seconds: { type: 'integer' },
+        allow_local_categories: { type: 'boolean' },
+        scrub_names: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    policy_version: { type: 'integer' },
+    purposes: { type: 'array', items: purposeView },
+    k_min: { type: 'integer' },
+    detail_retention_days: { type: 'integer' },
+    rollup_retention_days: { type: 'integer' },
+    work_hours: { type: 'object', required: ['start_hour', 'end_hour', 'days'], additionalProperties: false, properties: { start_hour: { type: 'integer' }, end_hour: { type: 'integer' }, days: { type: 'array', items: { type: 'integer' } } } },
+    dp_epsilon: { type: ['number', 'null'] },
+    updated_at: { type: 'string' },
+  },
+} as const;
+/** queries.ts Answer: k-anonymous cells; figures only on released cells. */
+const answerResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['purpose', 'level', 'period', 'from', 'to', 'subject', 'category', 'k', 'settled_until', 'people', 'cells'],
+  properties: {
+    purpose: { type: 'string' }, level: { enum: [...LEVELS] }, period: { enum: [...PERIODS] }, from: { type: 'string' }, to: { type: 'string' },
+    subject: nullableString, category: nullableString, k: { type: 'integer' }, settled_until: nullableString, people: { type: 'integer' },
+    cells: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['period', 'category', 'released'],
+        properties: {
+          period: { type: 'string' }, category: { type: 'string' }, released: { type: 'boolean' },
+          people: { type: 'number' }, active_s: { type: 'number' }, idle_s: { type: 'number' }, work_s: { type: 'number' }, omitted_days: { type: 'integer' },
+        },
+      },
+    },
+    dp: { type: 'object', additionalProperties: false, required: ['mechanism', 'epsilon'], properties: { mechanism: { type: 'string', enum: ['laplace'] }, epsilon: { type: 'number' } } },
+  },
+} as const;
 const settingsBody = {
   type: 'object',
   additionalProperties: false,
@@ -118,6 +172,44 @@ type SettingsBody = Partial<PulseSettings['policy']> & {
   work_hours?: { start_hour: number; end_hour: number; days: number[] };
 };
 
+/** What the signed-in person may ask (GET /api/v1/pulse/me/scope). */
+const meScope = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['k', 'purposes', 'teams', 'people', 'categories', 'delegated_categories', 'can_configure'],
+  properties: {
+    k: { type: 'integer' },
+    purposes: { type: 'array', items: purposeView },
+    teams: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['id', 'name', 'size'], properties: { id: { type: 'string' }, name: { type: 'string' }, size: { type: 'integer' } } } },
+    people: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['id', 'name', 'self'], properties: { id: { type: 'string' }, name: { type: 'string' }, self: { type: 'boolean' } } } },
+    categories: { type: 'array', items: categoryView },
+    delegated_categories: { type: 'array', items: { type: 'string' } },
+    can_configure: { type: 'boolean' },
+  },
+} as const;
+/** Reads of the signed-in person's data, from the audit log; the question's fields as audited. */
+const meReads = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['reads'],
+  properties: {
+    reads: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['seq', 'at', 'who', 'action', 'purpose', 'category'],
+        properties: {
+          seq: { type: 'integer' }, at: { type: 'string' },
+          who: { type: 'object', additionalProperties: false, required: ['id', 'name', 'self'], properties: { id: { type: 'string' }, name: nullableString, self: { type: 'boolean' } } },
+          action: { type: 'string', enum: ['read', 'export'] }, purpose: nullableString,
+          level: { type: 'string' }, period: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, category: nullableString,
+        },
+      },
+    },
+  },
+} as const;
+
 export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.post(
     '/api/v1/pulse/batches',
@@ -128,7 +220,12 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         tags: ['pulse'],
         summary: 'Upload a Pulse batch (signed agent request). Idempotent by batch_id and interval id.',
         response: {
-          201: { type: 'object', properties: { batch_id: { type: 'string' }, received_at: { type: 'string' }, intervals: { type: 'integer' }, accepted: { type: 'integer' }, duplicates: { type: 'integer' }, merged: { type: 'integer' } } },
+          201: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['batch_id', 'received_at', 'intervals', 'accepted', 'duplicates', 'merged'],
+            properties: { batch_id: { type: 'string' }, received_at: { type: 'string' }, intervals: { type: 'integer' }, accepted: { type: 'integer' }, duplicates: { type: 'integer' }, merged: { type: 'integer' } },
+          },
           '4xx': problem,
         },
       },
@@ -181,8 +278,15 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         response: {
           200: {
             type: 'object',
+            additionalProperties: false,
+            required: ['envelope', 'key_id', 'public_key_pem', 'version'],
             properties: {
-              envelope: { type: 'object', properties: { payload: { type: 'string' }, payloadType: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } } },
+              envelope: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['payload', 'payloadType', 'signatures'],
+                properties: { payload: { type: 'string' }, payloadType: { type: 'string' }, signatures: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['keyid', 'sig'], properties: { keyid: { type: 'string' }, sig: { type: 'string' } } } } },
+              },
               key_id: { type: 'string' },
               public_key_pem: { type: 'string' },
               version: { type: 'integer' },
@@ -206,7 +310,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.get(
     '/api/v1/pulse/policy/key',
-    { schema: { tags: ['pulse'], summary: "The tenant's policy-signing public key (signed agent request or a signed-in person).", response: { 200: { type: 'object', properties: { key_id: { type: 'string' }, public_key_pem: { type: 'string' } } }, '4xx': problem } } },
+    { schema: { tags: ['pulse'], summary: "The tenant's policy-signing public key (signed agent request or a signed-in person).", response: { 200: { type: 'object', additionalProperties: false, required: ['key_id', 'public_key_pem'], properties: { key_id: { type: 'string' }, public_key_pem: { type: 'string' } } }, '4xx': problem } } },
     async (req) => {
       return guardAny(req, async (q, p) => {
         await loadSettings(q, p.tenantId);
@@ -217,13 +321,13 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   );
 
-  app.get('/api/v1/pulse/settings', { schema: { tags: ['pulse'], summary: "The tenant's Pulse settings (admins and auditors).", response: { '4xx': problem } } }, async (req) => {
+  app.get('/api/v1/pulse/settings', { schema: { tags: ['pulse'], summary: "The tenant's Pulse settings (admins and auditors).", response: { 200: settingsResponse, '4xx': problem } } }, async (req) => {
     return guard(req, 'pulse.settings.read', { type: 'pulse_settings' }, {}, async (q, p) => settingsView(await loadSettings(q, p.tenantId)));
   });
 
   app.put<{ Body: SettingsBody }>(
     '/api/v1/pulse/settings',
-    { schema: { tags: ['pulse'], summary: 'Change Pulse settings (admins, fresh MFA): policy, purposes, k, retention, work hours. The policy version goes up by one.', body: settingsBody, response: { '4xx': problem } } },
+    { schema: { tags: ['pulse'], summary: 'Change Pulse settings (admins, fresh MFA): policy, purposes, k, retention, work hours. The policy version goes up by one.', body: settingsBody, response: { 200: settingsResponse, '4xx': problem } } },
     async (req) => {
       const b = req.body;
       return guard(req, 'pulse.settings.update', { type: 'pulse_settings' }, {}, async (q, p) => {
@@ -310,13 +414,13 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.get<{ Querystring: Question }>(
     '/api/v1/pulse/activity',
-    { schema: { tags: ['pulse'], summary: 'Time per category for a person, a team (a manager\'s reporting chain) or the org, per day or week, under a named purpose. Aggregates are k-anonymous; suppressed cells carry released: false.', querystring: questionQuery, response: { '4xx': problem } } },
+    { schema: { tags: ['pulse'], summary: 'Time per category for a person, a team (a manager\'s reporting chain) or the org, per day or week, under a named purpose. Aggregates are k-anonymous; suppressed cells carry released: false.', querystring: questionQuery, response: { 200: answerResponse, '4xx': problem } } },
     async (req) => askAudited(req, req.query, 'pulse.activity.read'),
   );
 
   app.get<{ Querystring: Question }>(
     '/api/v1/pulse/activity.csv',
-    { schema: { tags: ['pulse'], summary: 'The same question as CSV (what the viewer may see; suppressed cells say "fewer than k people").', querystring: questionQuery, response: { '4xx': problem } } },
+    { schema: { tags: ['pulse'], summary: 'The same question as CSV (what the viewer may see; suppressed cells say "fewer than k people").', querystring: questionQuery, response: { 200: { description: 'RFC 4180 CSV, one line per cell.', content: { 'text/csv': { schema: { type: 'string' } } } }, '4xx': problem } } },
     async (req, reply) => {
       const a = await askAudited(req, req.query, 'pulse.activity.exported');
       reply.header('content-type', 'text/csv; charset=utf-8');
@@ -325,7 +429,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   );
 
-  app.get('/api/v1/pulse/me/scope', { schema: { tags: ['pulse'], summary: 'What the signed-in person may ask: purposes with their grants for this person, teams and people of their reporting chain, delegated categories, k.' } }, async (req) => {
+  app.get('/api/v1/pulse/me/scope', { schema: { tags: ['pulse'], summary: 'What the signed-in person may ask: purposes with their grants for this person, teams and people of their reporting chain, delegated categories, k.', response: { 200: meScope, '4xx': problem } } }, async (req) => {
     return guardUser(req, async (q, p) => {
       const s = await loadSettings(q, p.tenantId);
       const delegated = await delegatedCategories(q, p.userId);
@@ -355,7 +459,26 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         tags: ['pulse'],
         summary: "The signed-in person's own intervals (full detail), at most 5,000, under the my_data purpose.",
         querystring: { type: 'object', required: ['from', 'to'], additionalProperties: false, properties: { from: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' }, to: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } } },
-        response: { '4xx': problem },
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['purpose', 'intervals'],
+            properties: {
+              purpose: { type: 'string' },
+              intervals: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['id', 'start', 'end', 'state', 'app', 'category', 'domain'],
+                  properties: { id: { type: 'string' }, start: { type: 'string' }, end: { type: 'string' }, state: { type: 'string', enum: ['active', 'idle', 'paused'] }, app: nullableString, category: nullableString, domain: nullableString },
+                },
+              },
+            },
+          },
+          '4xx': problem,
+        },
       },
     },
     async (req) => {
@@ -381,7 +504,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.get<{ Querystring: { limit?: number } }>(
     '/api/v1/pulse/me/reads',
-    { schema: { tags: ['pulse'], summary: "Every read of the signed-in person's Pulse data, from the audit log: who, when, purpose, level and period.", querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } } } } },
+    { schema: { tags: ['pulse'], summary: "Every read of the signed-in person's Pulse data, from the audit log: who, when, purpose, level and period.", querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } } }, response: { 200: meReads, '4xx': problem } } },
     async (req) => {
       return guardUser(req, async (q, p) => {
         const { rows: sealed } = await q.query<{ seq: string; at: Date; actor_id: string; actor_name: string | null; action: string; purpose: string | null; details: Record<string, unknown> }>(

@@ -19,6 +19,7 @@ import { DEFAULT_COUNT, ERROR_SCHEMA, LIST_SCHEMA, MAX_RESULTS, PATCH_SCHEMA, SC
 import * as svc from './service.js';
 import { type ScimTokenInfo, claimedTenant, issueScimToken, resolveScimToken } from './tokens.js';
 import { guard } from '../platform/guard.js';
+import { scimError, scimGroup, scimList, scimResourceType, scimSchemaResource, scimServiceProviderConfig, scimUser } from './response-schemas.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
@@ -29,7 +30,7 @@ defineActions({
 
 type Obj = Record<string, unknown>;
 const anyObject = { type: 'object', additionalProperties: true } as const;
-const scimResponses = { '2xx': anyObject, '4xx': anyObject, '5xx': anyObject } as const;
+const scimErrors = { '4xx': scimError, '5xx': scimError } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 100 } } } as const;
 const listQuery = {
   type: 'object',
@@ -154,17 +155,17 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   };
 
   // ---------------------------------------------------------------------- discovery
-  const discovery = (path: string, doc: (b: string) => unknown) =>
-    app.get(`/scim/v2/${path}`, { schema: { tags: ['scim'], summary: `SCIM ${path}`, response: scimResponses } }, async (req, reply) => {
+  const discovery = (path: string, doc: (b: string) => unknown, answer: object) =>
+    app.get(`/scim/v2/${path}`, { schema: { tags: ['scim'], summary: `SCIM ${path}`, response: { 200: answer, ...scimErrors } } }, async (req, reply) => {
       await auth(req);
       const d = doc(base(req));
       reply.type(SCIM_CONTENT_TYPE);
       return Array.isArray(d) ? { schemas: [LIST_SCHEMA], totalResults: d.length, startIndex: 1, itemsPerPage: d.length, Resources: d } : d;
     });
-  discovery('ServiceProviderConfig', serviceProviderConfig);
-  discovery('ResourceTypes', resourceTypesDocument);
-  discovery('Schemas', schemasDocument);
-  app.get('/scim/v2/Schemas/:id', { schema: { tags: ['scim'], params: idParams, response: scimResponses } }, async (req, reply) => {
+  discovery('ServiceProviderConfig', serviceProviderConfig, scimServiceProviderConfig);
+  discovery('ResourceTypes', resourceTypesDocument, scimList(scimResourceType));
+  discovery('Schemas', schemasDocument, scimList(scimSchemaResource));
+  app.get('/scim/v2/Schemas/:id', { schema: { tags: ['scim'], params: idParams, response: { 200: scimSchemaResource, ...scimErrors } } }, async (req, reply) => {
     await auth(req);
     const { id } = req.params as { id: string };
     const s = schemasDocument(base(req)).find((x) => x.id === id);
@@ -172,7 +173,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     reply.type(SCIM_CONTENT_TYPE);
     return s;
   });
-  app.get('/scim/v2/ResourceTypes/:id', { schema: { tags: ['scim'], params: idParams, response: scimResponses } }, async (req, reply) => {
+  app.get('/scim/v2/ResourceTypes/:id', { schema: { tags: ['scim'], params: idParams, response: { 200: scimResourceType, ...scimErrors } } }, async (req, reply) => {
     await auth(req);
     const { id } = req.params as { id: string };
     const s = resourceTypesDocument(base(req)).find((x) => x.id === id);
@@ -184,6 +185,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   // ---------------------------------------------------------------------- resources
   type Kind = {
     path: 'Users' | 'Groups';
+    resource: typeof scimUser | typeof scimGroup;
     list: (c: svc.Ctx, narrow: { email?: string | undefined }) => Promise<Obj[]>;
     get: (c: svc.Ctx, id: string) => Promise<Obj>;
     create: (c: svc.Ctx, rep: Obj) => Promise<Obj>;
@@ -191,12 +193,12 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     del: (c: svc.Ctx, id: string) => Promise<void>;
   };
   const kinds: Kind[] = [
-    { path: 'Users', list: svc.listUsers, get: svc.getUser, create: svc.createUser, save: svc.saveUser, del: svc.deleteUser },
-    { path: 'Groups', list: svc.listGroups, get: svc.getGroup, create: svc.createGroup, save: svc.saveGroup, del: svc.deleteGroup },
+    { path: 'Users', resource: scimUser, list: svc.listUsers, get: svc.getUser, create: svc.createUser, save: svc.saveUser, del: svc.deleteUser },
+    { path: 'Groups', resource: scimGroup, list: svc.listGroups, get: svc.getGroup, create: svc.createGroup, save: svc.saveGroup, del: svc.deleteGroup },
   ];
 
   for (const k of kinds) {
-    app.get(`/scim/v2/${k.path}`, { schema: { tags: ['scim'], summary: `List ${k.path} (filter, startIndex, count)`, querystring: listQuery, response: scimResponses } }, async (req, reply) => {
+    app.get(`/scim/v2/${k.path}`, { schema: { tags: ['scim'], summary: `List ${k.path} (filter, startIndex, count)`, querystring: listQuery, response: { 200: scimList(k.resource), ...scimErrors } } }, async (req, reply) => {
       const qs = req.query as { filter?: string; startIndex?: number; count?: number; attributes?: string; excludedAttributes?: string };
       let filter: Filter | undefined;
       const all = await withScim(req, (c) => {
@@ -214,18 +216,18 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       return { schemas: [LIST_SCHEMA], totalResults: hits.length, startIndex, itemsPerPage: page.length, Resources: page };
     });
 
-    app.get(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, querystring: projQuery, response: scimResponses } }, async (req, reply) => {
+    app.get(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, querystring: projQuery, response: { 200: k.resource, ...scimErrors } } }, async (req, reply) => {
       const { id } = req.params as { id: string };
       const r = await withScim(req, (c) => k.get(c, id));
       return send(reply, 200, project(r, req.query as Obj as { attributes?: string }));
     });
 
-    app.post(`/scim/v2/${k.path}`, { schema: { tags: ['scim'], body: anyObject, response: scimResponses } }, async (req, reply) => {
+    app.post(`/scim/v2/${k.path}`, { schema: { tags: ['scim'], body: anyObject, response: { 201: k.resource, ...scimErrors } } }, async (req, reply) => {
       const r = await withScim(req, (c) => k.create(c, req.body as Obj));
       return send(reply, 201, r);
     });
 
-    app.put(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, body: anyObject, response: scimResponses } }, async (req, reply) => {
+    app.put(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, body: anyObject, response: { 200: k.resource, ...scimErrors } } }, async (req, reply) => {
       const { id } = req.params as { id: string };
       const r = await withScim(req, async (c) => {
         await svc.lockResource(c, k.path === 'Users' ? 'users' : 'groups', id);
@@ -263,7 +265,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
             },
             additionalProperties: true,
           },
-          response: scimResponses,
+          response: { 200: k.resource, ...scimErrors },
         },
       },
       async (req, reply) => {
@@ -279,7 +281,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       },
     );
 
-    app.delete(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, response: { 204: { type: 'null' }, '4xx': anyObject } } }, async (req, reply) => {
+    app.delete(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, response: { 204: { type: 'null' }, ...scimErrors } } }, async (req, reply) => {
       const { id } = req.params as { id: string };
       await withScim(req, (c) => k.del(c, id));
       reply.code(204);
@@ -290,6 +292,8 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 async function scimAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const tokenView = {
     type: 'object',
+    additionalProperties: false,
+    required: ['id', 'name', 'created_at', 'last_used_at', 'revoked_at'],
     properties: {
       id: { type: 'string' },
       name: { type: 'string' },
@@ -306,7 +310,7 @@ async function scimAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<voi
         tags: ['scim'],
         summary: 'Issue a SCIM bearer token for this tenant (shown once). Needs step-up.',
         body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 200 } } },
-        response: { 201: { type: 'object', properties: { ...tokenView.properties, token: { type: 'string' } } }, '4xx': { $ref: 'Problem#' } },
+        response: { 201: { type: 'object', additionalProperties: false, required: [...tokenView.required, 'token'], properties: { ...tokenView.properties, token: { type: 'string' } } }, '4xx': { $ref: 'Problem#' } },
       },
     },
     async (req, reply) => {
@@ -324,7 +328,7 @@ async function scimAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<voi
 
   app.get(
     '/api/v1/scim/tokens',
-    { schema: { tags: ['scim'], summary: 'SCIM tokens of this tenant (never the secrets).', response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: tokenView } } }, '4xx': { $ref: 'Problem#' } } } },
+    { schema: { tags: ['scim'], summary: 'SCIM tokens of this tenant (never the secrets).', response: { 200: { type: 'object', additionalProperties: false, required: ['tokens'], properties: { tokens: { type: 'array', items: tokenView } } }, '4xx': { $ref: 'Problem#' } } } },
     async (req) => {
       const { principal: p } = await guard(req, 'scim.token.list', { type: 'scim_token' });
       const { rows } = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, (q) =>

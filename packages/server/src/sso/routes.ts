@@ -19,6 +19,7 @@ import { registerSealedColumn } from '../platform/sealed.js';
 import { PRESETS, PRESET_INFO, type Preset, isMultiTenantIssuer, resolveIssuer } from './presets.js';
 import { callbackProblem, checkIssuedAt, checkIssuerUrl, clientConfig, oidc } from './oidc.js';
 import { guard } from '../platform/guard.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
@@ -64,6 +65,30 @@ const configView = {
     enabled: { type: 'boolean' },
     redirect_uri: { type: 'string' },
     updated_at: { type: 'string' },
+  },
+  required: ['preset', 'issuer', 'client_id', 'has_client_secret', 'scopes', 'groups_claim', 'group_roles', 'default_roles', 'allowed_domains', 'jit_provisioning', 'enabled', 'redirect_uri', 'updated_at'],
+  additionalProperties: false,
+} as const;
+
+/** presets.ts PresetInfo, by preset id: how each IdP's issuer is found and what to configure there. */
+const presetsView = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['presets'],
+  properties: {
+    presets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'name', 'scopes', 'groups_claim', 'issuer', 'notes'],
+        properties: {
+          id: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, groups_claim: { type: ['string', 'null'] }, notes: { type: 'string' },
+          // kind fixed: url; directory: template with {directory}; given: neither.
+          issuer: { type: 'object', additionalProperties: false, required: ['kind'], properties: { kind: { type: 'string', enum: ['fixed', 'directory', 'given'] }, url: { type: 'string' }, template: { type: 'string' } } },
+        },
+      },
+    },
   },
 } as const;
 
@@ -123,12 +148,14 @@ export function rolesFromGroups(groups: unknown, map: Record<string, Role[]>, de
   return out.size ? ROLES.filter((r) => out.has(r)) : [...defaults];
 }
 
-export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get('/api/v1/sso/presets', { schema: { tags: ['sso'], summary: 'IdP presets.', response: { 200: { type: 'object', additionalProperties: true } } } }, async () => ({
+export async function ssoRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
+
+  app.get('/api/v1/sso/presets', { schema: { tags: ['sso'], summary: 'IdP presets.', response: { 200: presetsView, '4xx': { $ref: 'Problem#' } } } as const }, async () => ({
     presets: PRESETS.map((id) => ({ id, name: PRESET_INFO[id].name, scopes: PRESET_INFO[id].scopes, groups_claim: PRESET_INFO[id].groupsClaim, issuer: PRESET_INFO[id].issuer, notes: PRESET_INFO[id].notes })),
   }));
 
-  app.get('/api/v1/sso/config', { schema: { tags: ['sso'], summary: "This tenant's IdP configuration (never the secret).", response: { 200: configView, '4xx': { $ref: 'Problem#' } } } }, async (req) => {
+  app.get('/api/v1/sso/config', { schema: { tags: ['sso'], summary: "This tenant's IdP configuration (never the secret).", response: { 200: configView, '4xx': { $ref: 'Problem#' } } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'sso.config.read', { type: 'sso_config' });
     const row = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => (await q.query<ConfigRow>(`SELECT * FROM sso_configs`)).rows[0]);
     if (!row) throw new ProblemError(404, 'sso_not_configured', 'This organisation has no single sign-on configured.');
@@ -161,7 +188,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
           },
         },
         response: { 200: configView, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
-      },
+      } as const,
     },
     async (req) => {
       const { principal: p } = await guard(req, 'sso.config.write', { type: 'sso_config' });
@@ -208,7 +235,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     },
   );
 
-  app.delete('/api/v1/sso/config', { schema: { tags: ['sso'], summary: 'Remove single sign-on. Needs step-up.', response: { 204: { type: 'null' }, '4xx': { $ref: 'Problem#' } } } }, async (req, reply) => {
+  app.delete('/api/v1/sso/config', { schema: { tags: ['sso'], summary: 'Remove single sign-on. Needs step-up.', response: { 204: { type: 'null' }, '4xx': { $ref: 'Problem#' } } } as const }, async (req, reply) => {
     const { principal: p } = await guard(req, 'sso.config.write', { type: 'sso_config' });
     await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
       const r = await q.query<{ id: string }>(`DELETE FROM sso_configs RETURNING id`);
@@ -239,11 +266,13 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         response: {
           200: {
             type: 'object',
-            properties: { providers: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, login_url: { type: 'string' } } } } },
+            additionalProperties: false,
+            required: ['providers'],
+            properties: { providers: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['id', 'name', 'login_url'], properties: { id: { type: 'string' }, name: { type: 'string' }, login_url: { type: 'string' } } } } },
           },
           '4xx': { $ref: 'Problem#' },
         },
-      },
+      } as const,
     },
     async (req) => {
       const { org } = req.query as { org: string };
@@ -263,7 +292,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         summary: 'Start a single sign-on login: redirects to the identity provider.',
         querystring: { type: 'object', required: ['tenant'], properties: { tenant: { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$' } } },
         response: { 302: { type: 'null' }, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
-      },
+      } as const,
     },
     async (req, reply) => {
       const { tenant: slug } = req.query as { tenant: string };
@@ -304,8 +333,8 @@ export async function ssoRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         tags: ['sso'],
         summary: 'The identity provider returns here; on success a session cookie is set.',
         querystring: { type: 'object', properties: { state: { type: 'string', maxLength: 200 } }, additionalProperties: true },
-        response: { 200: { type: 'string' }, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
-      },
+        response: { 200: { description: 'A page that continues to the console.', content: { 'text/html': { schema: { type: 'string' } } } }, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
+      } as const,
     },
     async (req, reply) => {
       const state = (req.query as { state?: string }).state ?? '';

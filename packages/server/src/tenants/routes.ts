@@ -4,16 +4,18 @@ import type { Database } from '@parapet/db';
 import type { KeyProvider } from '@parapet/core';
 import { ProblemError } from '../http/problem.js';
 import { createOrganisation } from './service.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 /**
  * Bootstrap: creating an organisation needs the bootstrap token from the server's data dir,
  * so only someone with file access to the server can do it. `parapet init` uses this when
  * the embedded database is held by a running server.
  */
-export async function bootstrapRoutes(app: FastifyInstance, opts: { db: Database; keys?: KeyProvider; bootstrapToken?: string | undefined }): Promise<void> {
+export async function bootstrapRoutes(parent: FastifyInstance, opts: { db: Database; keys?: KeyProvider; bootstrapToken?: string | undefined }): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const digest = (s: string) => createHash('sha256').update(s).digest();
   const expected = opts.bootstrapToken ? digest(opts.bootstrapToken) : undefined;
-  app.post<{ Body: { name: string; slug?: string; admin_email: string; admin_password: string; admin_name?: string } }>(
+  app.post(
     '/api/v1/bootstrap/organisations',
     {
       schema: {
@@ -36,10 +38,12 @@ export async function bootstrapRoutes(app: FastifyInstance, opts: { db: Database
           201: {
             type: 'object',
             properties: { tenant_id: { type: 'string' }, slug: { type: 'string' }, admin_id: { type: 'string' } },
+            required: ['tenant_id', 'slug', 'admin_id'],
+            additionalProperties: false,
           },
           '4xx': { $ref: 'Problem#' },
         },
-      },
+      } as const,
     },
     async (req, reply) => {
       const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];

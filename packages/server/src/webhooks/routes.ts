@@ -19,6 +19,7 @@ import { MAX_ATTEMPTS, WEBHOOK_TOPIC, type WebhookDelivery, consumeWebhooks, rec
 import { enqueueOutbox, outboxFor, replayOutbox } from '../platform/outbox.js';
 import { guard } from '../platform/guard.js';
 import { writeSetting } from '../tenants/index.js';
+import { type ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
@@ -32,19 +33,35 @@ const idParams = { type: 'object', required: ['id'], properties: { id: { type: '
 const eventsSchema = { type: 'array', maxItems: WEBHOOK_EVENT_TYPES.length, uniqueItems: true, items: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES, ...Object.keys(WEBHOOK_EVENT_RENAMES)] } } as const;
 /** A subscription list under current names, each once (an empty list means every type). */
 const currentTypes = (events: readonly string[]) => [...new Set(events.map(currentWebhookEventType))];
-const endpointView = {
+const endpointProperties = {
+  id: { type: 'string' }, url: { type: 'string' }, description: { type: 'string' }, events: { type: 'array', items: { type: 'string' } }, enabled: { type: 'boolean' },
+  disabled_reason: { type: ['string', 'null'] }, created_at: { type: 'string' },
+} as const;
+const endpointRequired = ['id', 'url', 'description', 'events', 'enabled', 'disabled_reason', 'created_at'] as const;
+const endpointView = { type: 'object', additionalProperties: false, required: endpointRequired, properties: endpointProperties } as const;
+/** A new endpoint, with its signing secret (shown this once). */
+const endpointCreated = { type: 'object', additionalProperties: false, required: [...endpointRequired, 'secret'], properties: { ...endpointProperties, secret: { type: 'string' } } } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+const attemptProperties = { status: { type: ['integer', 'null'] }, latency_ms: { type: 'integer' }, response_snippet: { type: 'string' }, error_code: nullableString } as const;
+/** One message of an endpoint's delivery log, with every attempt. */
+const messageView = {
   type: 'object',
+  additionalProperties: false,
+  required: ['id', 'event_type', 'state', 'next_attempt_at', 'created_at', 'finished_at', 'last_error', 'attempts'],
   properties: {
-    id: { type: 'string' }, url: { type: 'string' }, description: { type: 'string' }, events: { type: 'array', items: { type: 'string' } }, enabled: { type: 'boolean' },
-    disabled_reason: { type: ['string', 'null'] }, created_at: { type: 'string' }, secret: { type: 'string' },
+    id: { type: 'string' }, event_type: { type: 'string' }, state: { type: 'string' }, next_attempt_at: nullableString,
+    created_at: { type: 'string' }, finished_at: nullableString, last_error: nullableString,
+    attempts: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['n', 'at', 'status', 'latency_ms', 'response_snippet', 'error_code'], properties: { n: { type: 'integer' }, at: { type: 'string' }, ...attemptProperties } } },
   },
 } as const;
+const settingsView = { type: 'object', additionalProperties: false, required: ['allow_private_cidrs'], properties: { allow_private_cidrs: { type: 'array', items: { type: 'string' } } } } as const;
 
 type EndpointRow = { id: string; url: string; description: string; events: string[]; enabled: boolean; disabled_reason: string | null; created_at: Date };
 const view = (r: EndpointRow) => ({ ...r, events: currentTypes(r.events), created_at: new Date(r.created_at).toISOString() });
 const EP_COLS = `id, url, description, events, enabled, disabled_reason, created_at`;
 
-export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function webhookRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   // PARAPET_WEBHOOK_CA_FILE: extra CA certificates (PEM) for SIEM receivers with a private CA.
   const ca = process.env.PARAPET_WEBHOOK_CA_FILE ? readFileSync(process.env.PARAPET_WEBHOOK_CA_FILE, 'utf8') : undefined;
   // Delivery runs on the platform outbox: after each commit that enqueues, and by its periodic drain job.
@@ -52,13 +69,13 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
 
   const ctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
 
-  app.post<{ Body: { url: string; description?: string; events?: string[] } }>('/api/v1/webhooks/endpoints', {
+  app.post('/api/v1/webhooks/endpoints', {
     schema: {
       tags: ['webhooks'],
       summary: 'Create a webhook endpoint (admin, step-up). The answer carries the signing secret; it is never shown again.',
       body: { type: 'object', additionalProperties: false, required: ['url'], properties: { url: { type: 'string', maxLength: 2000 }, description: { type: 'string', maxLength: 200 }, events: eventsSchema } },
-      response: { 201: endpointView, ...problems },
-    },
+      response: { 201: endpointCreated, ...problems },
+    } as const,
   }, async (req, reply) => {
     const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.endpoint.created', denialTarget: { type: 'webhook_endpoint', id: '-' } });
     const settings = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
@@ -79,20 +96,20 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return { ...view(row), secret };
   });
 
-  app.get('/api/v1/webhooks/endpoints', { schema: { tags: ['webhooks'], summary: 'Webhook endpoints (no secrets).', response: { 200: { type: 'array', items: endpointView }, ...problems } } }, async (req) => {
+  app.get('/api/v1/webhooks/endpoints', { schema: { tags: ['webhooks'], summary: 'Webhook endpoints (no secrets).', response: { 200: { type: 'array', items: endpointView }, ...problems } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'webhook.read', { type: 'webhook_endpoint' });
     const { rows } = await deps.db.tx(ctx(p), (q) => q.query<EndpointRow>(`SELECT ${EP_COLS} FROM webhook_endpoints ORDER BY created_at`));
     return rows.map(view);
   });
 
-  app.patch<{ Params: { id: string }; Body: { url?: string; description?: string; events?: string[]; enabled?: boolean } }>('/api/v1/webhooks/endpoints/:id', {
+  app.patch('/api/v1/webhooks/endpoints/:id', {
     schema: {
       tags: ['webhooks'],
       summary: 'Change or re-enable an endpoint (admin, step-up).',
       params: idParams,
       body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { url: { type: 'string', maxLength: 2000 }, description: { type: 'string', maxLength: 200 }, events: eventsSchema, enabled: { type: 'boolean' } } },
       response: { 200: endpointView, ...problems },
-    },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.endpoint.updated', denialTarget: { type: 'webhook_endpoint', id: req.params.id } });
     if (req.body.url !== undefined) {
@@ -118,7 +135,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     });
   });
 
-  app.delete<{ Params: { id: string } }>('/api/v1/webhooks/endpoints/:id', { schema: { tags: ['webhooks'], summary: 'Delete an endpoint and its delivery log (admin, step-up).', params: idParams, response: { 204: { type: 'null' }, ...problems } } }, async (req, reply) => {
+  app.delete('/api/v1/webhooks/endpoints/:id', { schema: { tags: ['webhooks'], summary: 'Delete an endpoint and its delivery log (admin, step-up).', params: idParams, response: { 204: { type: 'null' }, ...problems } } as const }, async (req, reply) => {
     const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.endpoint.deleted', denialTarget: { type: 'webhook_endpoint', id: req.params.id } });
     await deps.db.tx(ctx(p), async (q) => {
       const r = await q.query(`DELETE FROM webhook_endpoints WHERE id = $1`, [req.params.id]);
@@ -128,14 +145,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     reply.code(204);
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/webhooks/endpoints/:id/test', {
+  app.post('/api/v1/webhooks/endpoints/:id/test', {
     schema: {
       tags: ['webhooks'],
       summary: 'Send a signed test event to the endpoint now and report the attempt (admin, step-up). A redirect or refused target is a 422 with its code.',
       params: idParams,
       body: { type: 'object', additionalProperties: false, properties: {} },
-      response: { 200: { type: 'object', properties: { message_id: { type: 'string' }, delivered: { type: 'boolean' }, status: { type: ['integer', 'null'] }, latency_ms: { type: 'integer' }, response_snippet: { type: 'string' }, error_code: { type: ['string', 'null'] } } }, ...problems },
-    },
+      response: { 200: { type: 'object', additionalProperties: false, required: ['message_id', 'delivered', 'status', 'latency_ms', 'response_snippet', 'error_code'], properties: { message_id: { type: 'string' }, delivered: { type: 'boolean' }, ...attemptProperties } }, ...problems },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.test.sent', denialTarget: { type: 'webhook_endpoint', id: req.params.id } });
     const now = deps.now();
@@ -161,13 +178,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return { message_id: id, delivered, status: r.status, latency_ms: r.latencyMs, response_snippet: r.snippet, error_code: r.errorCode };
   });
 
-  app.get<{ Params: { id: string }; Querystring: { state?: string; limit?: number } }>('/api/v1/webhooks/endpoints/:id/messages', {
+  app.get('/api/v1/webhooks/endpoints/:id/messages', {
     schema: {
       tags: ['webhooks'],
       summary: 'Delivery log: messages of the endpoint, newest first, each with its attempts (status, latency, response snippet).',
       params: idParams,
       querystring: { type: 'object', additionalProperties: false, properties: { state: { type: 'string', enum: ['pending', 'delivered', 'dead', 'cancelled'] }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } } },
-    },
+      response: { 200: { type: 'array', items: messageView }, ...problems },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'webhook.read', { type: 'webhook_endpoint' });
     return deps.db.tx(ctx(p), async (q) => {
@@ -193,14 +211,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     });
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/webhooks/messages/:id/replay', {
+  app.post('/api/v1/webhooks/messages/:id/replay', {
     schema: {
       tags: ['webhooks'],
       summary: 'Replay a dead (or cancelled) message: same webhook-id and body, a fresh retry schedule (admin, step-up).',
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^msg_[A-Za-z0-9]{16,40}$' } } },
       body: { type: 'object', additionalProperties: false, properties: {} },
-      response: { 202: { type: 'object', properties: { id: { type: 'string' }, state: { type: 'string' } } }, ...problems },
-    },
+      response: { 202: { type: 'object', additionalProperties: false, required: ['id', 'state'], properties: { id: { type: 'string' }, state: { type: 'string' } } }, ...problems },
+    } as const,
   }, async (req, reply) => {
     const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.message.replayed', denialTarget: { type: 'webhook_endpoint', id: '-' } });
     await deps.db.tx(ctx(p), async (q) => {
@@ -219,18 +237,19 @@ export async function webhookRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return { id: req.params.id, state: 'pending' };
   });
 
-  app.get('/api/v1/webhooks/settings', { schema: { tags: ['webhooks'], summary: 'Private address ranges an admin allowed as webhook targets.' } }, async (req) => {
+  app.get('/api/v1/webhooks/settings', { schema: { tags: ['webhooks'], summary: 'Private address ranges an admin allowed as webhook targets.', response: { 200: settingsView, ...problems } } as const }, async (req) => {
     const { principal: p } = await guard(req, 'webhook.read', { type: 'webhook_endpoint' });
     const s = await deps.db.tx(ctx(p), (q) => webhookSettings(q));
     return { allow_private_cidrs: s.allowPrivateCidrs };
   });
 
-  app.put<{ Body: { allow_private_cidrs: string[] } }>('/api/v1/webhooks/settings', {
+  app.put('/api/v1/webhooks/settings', {
     schema: {
       tags: ['webhooks'],
       summary: 'Allow private, loopback or other non-public ranges as webhook targets (admin, step-up). Empty: public addresses only.',
       body: { type: 'object', additionalProperties: false, required: ['allow_private_cidrs'], properties: { allow_private_cidrs: { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 64 } } } },
-    },
+      response: { 200: settingsView, ...problems },
+    } as const,
   }, async (req) => {
     const { principal: p } = await guard(req, 'webhook.manage', { type: 'webhook_endpoint' }, { denialEvent: 'webhook.endpoint.updated', denialTarget: { type: 'webhook_endpoint', id: '-' } });
     const list: string[] = [];
