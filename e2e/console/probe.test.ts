@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { canonicalJson } from '@parapet/core';
-import { type TestServer } from '@parapet/server/testing';
+import type { TestServer } from '@parapet/server/testing';
 import { browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
 import { enrollWorker, newOrg, requestScan, scopeDoc, uploadScope, type Org } from '../../packages/worker/test/harness.js';
 

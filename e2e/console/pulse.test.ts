@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { type TestServer } from '@parapet/server/testing';
+import type { TestServer } from '@parapet/server/testing';
 import { browserSuite, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
 import { buildOrg, type SimOrg } from '../pulse/org-sim.js';
 

@@ -13,7 +13,7 @@ import { loadConfig, type Config } from './config.js';
 import { startServer, type RunningServer } from './main.js';
 import { loadTls } from './tls/certificate.js';
 import { createSession, CSRF_HEADER, SESSION_COOKIE } from './auth/sessions.js';
-import { type Role } from './platform/principal.js';
+import type { Role } from './platform/principal.js';
 import { insertUser } from './people/users.js';
 import { randomUUID } from 'node:crypto';
 

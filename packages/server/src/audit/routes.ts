@@ -18,7 +18,7 @@ import { emitIntegrityAlert } from '../webhooks/index.js';
 import { forEachSettled } from '../platform/jobs.js';
 import { AuditTamperError, CheckpointScheduler, type StoredCheckpoint, buildExport, ensureLogKey, entriesRange, exportLog, issueCheckpoint, latestCheckpoint, logOrigin, treeFor, treeSize } from './service.js';
 import { guard } from '../platform/guard.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({

@@ -10,7 +10,7 @@ import { ProblemError } from '../http/problem.js';
 import { actorOf } from '../platform/principal.js';
 import { defineActions } from '../platform/pdp.js';
 import { guard } from '../platform/guard.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'authz.delegation.read': { roles: ['admin', 'auditor'] },

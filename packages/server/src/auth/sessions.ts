@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
-import { type UserPrincipal, type Role } from '../platform/principal.js';
+import type { UserPrincipal, Role } from '../platform/principal.js';
 import { onUserLifecycle } from '../people/index.js';
 import { settingFrom, settingSql } from '../tenants/index.js';
 import { STEP_UP_MAX_AGE_SECONDS } from './settings.js';

@@ -11,7 +11,7 @@ import { listDevices, revokeDevice } from './fleet.js';
 import { announcePins, serverPins } from './pins.js';
 import { auditRefusal, ed25519PublicKey, policy, refuse, signableOf } from './verify.js';
 import { guard, guardDevice } from '../platform/guard.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({

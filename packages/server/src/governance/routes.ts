@@ -18,7 +18,7 @@ import type { Queryable } from '@parapet/db';
 import { erasePerson, listErasures } from './erasure.js';
 import { REVIEW_KINDS, REVIEW_PAYLOAD_TYPE, decideItem, getReview, listReviews, openReview, reviewEvidence, reviewTick, signOff } from './reviews.js';
 import { guard } from '../platform/guard.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({

@@ -15,7 +15,7 @@ import { defineActions } from '../platform/pdp.js';
 import { writeSetting } from '../tenants/index.js';
 import { ProblemError } from '../http/problem.js';
 import { guard } from '../platform/guard.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'organisation.read': { roles: [...ROLES] },

@@ -13,7 +13,7 @@ import { enqueueSecurityAlert } from '../auth/index.js';
 import { invitationText } from '../mail/messages.js';
 import { INVITATION_MAX_SECONDS, INVITATION_MIN_SECONDS, acceptInvitation, createInvitation, listInvitations, lookupInvitation, revokeInvitation, rolesManagedBy, setUserRoles } from './service.js';
 import { guard } from '../platform/guard.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({

@@ -14,7 +14,7 @@ import { readSetting } from '../tenants/index.js';
 import { FsVault } from '../vault/fs.js';
 import { POSTURE_PAYLOAD_TYPE, type PostureCheck, auditChecks, keyChecks, mfaCheck, rlsCheck, roleCheck, signPosture, supportGrantCheck, tlsChecks } from './checks.js';
 import { guard } from '../platform/guard.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({

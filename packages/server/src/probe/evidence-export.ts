@@ -33,7 +33,7 @@ import { tenantKey } from '../vault/sealed.js';
 import { VaultError } from '../vault/vault.js';
 import type { Queryable } from '@parapet/db';
 import { guard } from '../platform/guard.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'probe.evidence.export': { roles: ['security_lead', 'admin', 'auditor'], stepUp: true },

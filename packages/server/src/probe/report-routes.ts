@@ -16,7 +16,7 @@ import { type StoredReport, ensureReportKey, generateReport, moveReportPdfsToVau
 import { dataDirVault } from '../platform/vault.js';
 import { guard } from '../platform/guard.js';
 import { envelopeView } from './schemas.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'probe.report.read': { roles: ['operator', 'security_lead', 'admin', 'auditor'] },

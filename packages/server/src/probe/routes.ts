@@ -15,7 +15,7 @@ import * as svc from './service.js';
 import { listTenantIds } from '../tenants/index.js';
 import { guard } from '../platform/guard.js';
 import { approverGroupView, keyView, scanView, scopeDetail, scopeView } from './schemas.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 /** How often overdue scan requests are expired (ms). */

@@ -21,7 +21,7 @@ import { getScan } from './service.js';
 import * as runs from './runs.js';
 import { guard, guardDevice } from '../platform/guard.js';
 import { evidenceObject, jobLease, probeFinding, probeResult } from './schemas.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 
 defineActions({
   'probe.result.read': { roles: ['operator', 'security_lead', 'admin', 'auditor'] },

@@ -18,7 +18,7 @@ import { getSealed, putSealed, tenantKey } from '../vault/sealed.js';
 import { VaultError, type WormVault } from '../vault/vault.js';
 import { getScan, transition, type ScanState, type ScanView } from './service.js';
 import { numberSetting, readSetting } from '../tenants/index.js';
-import { type JobLeaseView, type ProbeFindingView, type ProbeResultView } from './schemas.js';
+import type { JobLeaseView, ProbeFindingView, ProbeResultView } from './schemas.js';
 
 export interface RunCtx {
   db: Database;

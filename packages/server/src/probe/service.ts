@@ -12,8 +12,8 @@ import type { UserPrincipal } from '../platform/principal.js';
 import { checkScanRequest, type Resolver, type ScanRequestInput } from './checks.js';
 import { emitScanEvent } from '../webhooks/index.js';
 import { booleanSetting, numberSetting, readSettings } from '../tenants/index.js';
-import { type ReplyOf } from '../http/type-provider.js';
-import { type ApproverGroupView, type KeyView, type ScopeDetail, type ScopeView, type scanView } from './schemas.js';
+import type { ReplyOf } from '../http/type-provider.js';
+import type { ApproverGroupView, KeyView, ScopeDetail, ScopeView, scanView } from './schemas.js';
 
 export const SCAN_STATES = ['requested', 'approved', 'queued', 'leased', 'running', 'finished', 'failed', 'cancelled', 'rejected', 'expired'] as const;
 export type ScanState = (typeof SCAN_STATES)[number];

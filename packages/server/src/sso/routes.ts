@@ -19,7 +19,7 @@ import { registerSealedColumn } from '../platform/sealed.js';
 import { PRESETS, PRESET_INFO, type Preset, isMultiTenantIssuer, resolveIssuer } from './presets.js';
 import { callbackProblem, checkIssuedAt, checkIssuerUrl, clientConfig, oidc } from './oidc.js';
 import { guard } from '../platform/guard.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({

@@ -19,7 +19,7 @@ import { MAX_ATTEMPTS, WEBHOOK_TOPIC, type WebhookDelivery, consumeWebhooks, rec
 import { enqueueOutbox, outboxFor, replayOutbox } from '../platform/outbox.js';
 import { guard } from '../platform/guard.js';
 import { writeSetting } from '../tenants/index.js';
-import { type ApiTypeProvider } from '../http/type-provider.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
