@@ -84,13 +84,17 @@ function catalogue(sources: Array<{ file: string; text: string }>) {
         else if (c === ')' || c === '}' || c === ']') depth--;
         else if (c === "'" || c === '"') {
           const close = text.indexOf(c, j + 1);
+          if (close < 0) break; // an apostrophe in a comment: no literal follows
           const lit = text.slice(j + 1, close);
           j = close;
           if (depth === 1 && ACTION.test(lit)) {
             calls.push({ file, callee: m[1]!, action: lit });
             break;
           }
-        } else if (c === '`') j = text.indexOf('`', j + 1);
+        } else if (c === '`') {
+          j = text.indexOf('`', j + 1);
+          if (j < 0) break;
+        }
       }
     }
   }
@@ -114,4 +118,9 @@ test('the reader catches a declaration nobody asks for and a call naming an unde
   assert.deepEqual([...declared.keys()].filter((a) => !used.has(a)), ['a.thing.unused']);
   assert.deepEqual(calls.map((c) => `${c.callee}:${c.action}`), ['authorize:a.thing.read', 'guard:a.thing.raed', 'allow:a.thing.read']);
   assert.deepEqual(calls.filter((c) => !declared.has(c.action)).map((c) => c.action), ['a.thing.raed']);
+});
+
+test('an unmatched quote inside a call (an apostrophe in a comment) ends the scan of that call', () => {
+  const { calls } = catalogue([{ file: 'a/routes.ts', text: "await guard(req, // the viewer's own team\n  scope);\nconst t = `x" }]);
+  assert.deepEqual(calls, []);
 });
