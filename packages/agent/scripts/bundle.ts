@@ -15,13 +15,12 @@ import { build } from 'esbuild';
 
 /**
  * V8 flags for the long-running agent, chosen by bench/agent (RSS and CPU measured in the same
- * run): `--lite-mode` keeps V8 from allocating optimised code and feedback for a process that
- * does about 3 ms of work per second; `--max-semi-space-size=1` (MB) keeps the young generation
- * small; `--single-threaded` drops V8's worker threads and their heaps. `--lite-mode` already
- * turns WebAssembly off (the agent uses none); `--no-expose-wasm` says so up front, so V8 does
- * not warn "disabling flag --expose_wasm" on stderr at every start.
+ * run): `--max-semi-space-size=1` (MB) keeps the young generation small; `--single-threaded`
+ * drops V8's worker threads and their heaps. `--lite-mode` (and with it `--jitless`) would save
+ * more, but it turns WebAssembly off, and Node's fetch, Request and Response (undici, under the
+ * generated API client) compile their HTTP parser to WebAssembly on first use.
  */
-export const AGENT_NODE_FLAGS = ['--lite-mode', '--no-expose-wasm', '--max-semi-space-size=1', '--single-threaded'];
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded'];
 
 const here = new URL('.', import.meta.url).pathname;
 

@@ -33,7 +33,7 @@ test('the bundle runs with its flags and answers exactly like the source form', 
   execFileSync(out, ['exclude', 'keepassxc', '--state-dir', sd], { env });
   const shown = JSON.parse(execFileSync(process.execPath, [src, 'show', '--json', '--state-dir', sd], { env }).toString()) as { controls: string[] };
   assert.ok(shown.controls.some((l) => l.includes('keepassxc')), JSON.stringify(shown.controls));
-  // The flags reach V8: --lite-mode is visible to the process as an exec argument.
+  // The flags reach V8: they are visible to the process as exec arguments.
   const probe = join(work, 'dist', 'probe.mjs');
   writeFileSync(probe, `#!/usr/bin/env -S node ${AGENT_NODE_FLAGS.join(' ')}\nconsole.log(JSON.stringify(process.execArgv));\n`, { mode: 0o755 });
   assert.deepEqual(JSON.parse(execFileSync(probe).toString()), AGENT_NODE_FLAGS);
