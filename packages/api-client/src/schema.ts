@@ -9427,6 +9427,9 @@ export interface paths {
                                 days: number[];
                             };
                             dp_epsilon: number | null;
+                            dp_budget: number;
+                            /** @enum {unknown} */
+                            dp_budget_period: "day" | "week" | "month";
                             updated_at: string;
                         };
                     };
@@ -9538,6 +9541,9 @@ export interface paths {
                                 days: number[];
                             };
                             dp_epsilon: number | null;
+                            dp_budget: number;
+                            /** @enum {unknown} */
+                            dp_budget_period: "day" | "week" | "month";
                             updated_at: string;
                         };
                     };
@@ -9613,11 +9619,22 @@ export interface paths {
                                 idle_s?: number;
                                 work_s?: number;
                                 omitted_days?: number;
+                                paused_s?: number;
                             }[];
                             dp?: {
                                 /** @enum {string} */
                                 mechanism: "laplace";
                                 epsilon: number;
+                                budget?: {
+                                    limit: number;
+                                    /** @enum {unknown} */
+                                    period: "day" | "week" | "month";
+                                    period_start: string;
+                                    resets_at: string;
+                                    spent: number;
+                                    remaining: number;
+                                    charged: boolean;
+                                };
                             };
                         };
                     };

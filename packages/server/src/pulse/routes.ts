@@ -83,7 +83,7 @@ const nullableString = { type: ['string', 'null'] } as const;
 const settingsResponse = {
   type: 'object',
   additionalProperties: false,
-  required: ['policy', 'policy_version', 'purposes', 'k_min', 'detail_retention_days', 'rollup_retention_days', 'work_hours', 'dp_epsilon', 'updated_at'],
+  required: ['policy', 'policy_version', 'purposes', 'k_min', 'detail_retention_days', 'rollup_retention_days', 'work_hours', 'dp_epsilon', 'dp_budget', 'dp_budget_period', 'updated_at'],
   properties: {
     policy: {
       type: 'object',
@@ -104,6 +104,8 @@ const settingsResponse = {
     rollup_retention_days: { type: 'integer' },
     work_hours: { type: 'object', required: ['start_hour', 'end_hour', 'days'], additionalProperties: false, properties: { start_hour: { type: 'integer' }, end_hour: { type: 'integer' }, days: { type: 'array', items: { type: 'integer' } } } },
     dp_epsilon: { type: ['number', 'null'] },
+    dp_budget: { type: 'number' },
+    dp_budget_period: { enum: [...BUDGET_PERIODS] },
     updated_at: { type: 'string' },
   },
 } as const;
@@ -124,10 +126,27 @@ const answerResponse = {
         properties: {
           period: { type: 'string' }, category: { type: 'string' }, released: { type: 'boolean' },
           people: { type: 'number' }, active_s: { type: 'number' }, idle_s: { type: 'number' }, work_s: { type: 'number' }, omitted_days: { type: 'integer' },
+          /** Paused time, on the viewer's own cells of the `paused` category only. */
+          paused_s: { type: 'number' },
         },
       },
     },
-    dp: { type: 'object', additionalProperties: false, required: ['mechanism', 'epsilon'], properties: { mechanism: { type: 'string', enum: ['laplace'] }, epsilon: { type: 'number' } } },
+    dp: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['mechanism', 'epsilon'],
+      properties: {
+        mechanism: { type: 'string', enum: ['laplace'] },
+        epsilon: { type: 'number' },
+        /** The viewer's ε budget after this answer (pulse/budget.ts DpBudget). */
+        budget: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['limit', 'period', 'period_start', 'resets_at', 'spent', 'remaining', 'charged'],
+          properties: { limit: { type: 'number' }, period: { enum: [...BUDGET_PERIODS] }, period_start: { type: 'string' }, resets_at: { type: 'string' }, spent: { type: 'number' }, remaining: { type: 'number' }, charged: { type: 'boolean' } },
+        },
+      },
+    },
   },
 } as const;
 const settingsBody = {
