@@ -148,12 +148,13 @@ test('a domain imports another domain only through its index.ts', () => {
 
 /**
  * Domain-level cycles that remain, each edge listed: the identity core (auth, people), the
- * organisation record (tenants) and the audit log read each other. A new edge that closes a
+ * organisation record (tenants: creating an organisation makes its admin and its first audit
+ * checkpoint) and the audit log read each other. A new edge that closes a
  * cycle fails here; removing one of these means removing it from the list.
  */
 const KNOWN_CYCLE_EDGES = [
-  'audit -> tenants', 'audit -> webhooks', 'auth -> audit', 'auth -> people', 'auth -> tenants',
-  'people -> auth', 'tenants -> audit', 'tenants -> auth', 'tenants -> people', 'webhooks -> tenants',
+  'audit -> tenants', 'auth -> audit', 'auth -> people', 'auth -> tenants',
+  'people -> auth', 'tenants -> audit', 'tenants -> auth', 'tenants -> people',
 ];
 
 function cycleEdges(edges: Set<string>): string[] {

@@ -3,7 +3,7 @@
  *  - `people/users.ts` is the only module that writes the `users` table (read from every
  *    package's sources and every migration), and the lifecycle subscribers registered once
  *    every module is loaded are exactly the expected ones;
- *  - `tenants/settings.ts` is the only module that reads or writes the tenant settings
+ *  - `platform/settings.ts` is the only module that reads or writes the tenant settings
  *    document, every declared slice has a parser that never throws and never answers outside
  *    its bounds, a default within them, and the declared keys are exactly the expected ones;
  *  - lifecycle subscribers run inside the changing transaction (a failing one rolls the change
@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import { createTestDatabase, type TestDatabase } from '@parapet/db/testing';
 import '../src/modules.js';
 import { deactivateUser, eraseUser, insertUser, onUserLifecycle, setUserRoles, userLifecycleSubscribers } from '../src/people/users.js';
-import { readSetting, readSettings, settingFrom, settingSlices, writeSetting, type SettingSlice } from '../src/tenants/settings.js';
+import { readSetting, readSettings, settingFrom, settingSlices, writeSetting, type SettingSlice } from '../src/platform/settings.js';
 import { PROBE_APPROVAL_TTL_HOURS, PROBE_DISTINCT_APPROVER_GROUPS } from '../src/probe/service.js';
 import { AUDIT_RETENTION_MONTHS } from '../src/audit/snapshot.js';
 import { WEBHOOK_ALLOW_PRIVATE_CIDRS } from '../src/webhooks/deliver.js';
@@ -51,7 +51,7 @@ const SOURCES = [
 ].map((f) => ({ file: rel(f), text: readFileSync(f, 'utf8') }));
 
 const USERS_OWNER = 'packages/server/src/people/users.ts';
-const SETTINGS_OWNER = 'packages/server/src/tenants/settings.ts';
+const SETTINGS_OWNER = 'packages/server/src/platform/settings.ts';
 
 /** SQL that writes the users table (any statement form; `scim_users` and the like are other tables). */
 const USERS_WRITE = /\b(?:INSERT\s+INTO|UPDATE(?:\s+ONLY)?|DELETE\s+FROM(?:\s+ONLY)?|MERGE\s+INTO|TRUNCATE(?:\s+TABLE)?(?:\s+ONLY)?|COPY)\s+(?:"?public"?\.)?"?users"?(?![\w$])/gi;
@@ -105,7 +105,7 @@ test('the users-write rule fails on writes in any form and ignores other tables'
   for (const text of fine) assert.deepEqual(usersWriters([{ file: 'src/x.ts', text }]), [], text);
 });
 
-test('no module but tenants/settings.ts reads or writes the tenant settings document', () => {
+test('no module but platform/settings.ts reads or writes the tenant settings document', () => {
   assert.deepEqual(settingsAccess(SOURCES), []);
   assert.ok(settingsAccess([{ file: 'x.ts', text: readFileSync(join(ROOT, SETTINGS_OWNER), 'utf8') }]).length >= 3);
 });

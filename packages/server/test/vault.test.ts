@@ -11,7 +11,7 @@ import { getSealed, putSealed, tenantKey } from '../src/vault/sealed.js';
 import { startTestServer, loginAs, type TestServer } from '../src/testing.js';
 import { recordAudit } from '../src/platform/audit.js';
 import { AUDIT_RETENTION_MONTHS } from '../src/audit/snapshot.js';
-import { settingFrom } from '../src/tenants/settings.js';
+import { settingFrom } from '../src/platform/settings.js';
 import { loadKeyFile } from '../src/crypto/keyfile.js';
 import { dataPaths } from '../src/datadir.js';
 

@@ -10,7 +10,7 @@ import { dirtyTenants, sequencerFor, snapshotPending } from '../platform/audit-s
 import { listTenantIds } from '../tenants/index.js';
 import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, snapshotAuditLog, AUDIT_RETENTION_MONTHS, MAX_RETENTION_MONTHS } from './snapshot.js';
 import { WITNESS_INTERVAL_MS, sendToWitnesses, witnessRound } from './witness-client.js';
-import { readSetting, readSettings, writeSetting } from '../tenants/index.js';
+import { readSetting, readSettings, writeSetting } from '../platform/settings.js';
 import { auditStatus } from './status.js';
 import { FsVault } from '../vault/fs.js';
 import { merkle } from '@parapet/core';

@@ -8,7 +8,7 @@ import type { WormVault } from '../vault/vault.js';
 import { putSealed, tenantKey } from '../vault/sealed.js';
 import { VaultError } from '../vault/vault.js';
 import { entriesRange, issueCheckpoint, logKeys, logOrigin } from './service.js';
-import { integerSetting, readSetting } from '../tenants/index.js';
+import { integerSetting, readSetting } from '../platform/settings.js';
 
 export const DEFAULT_RETENTION_MONTHS = 84;
 export const MIN_RETENTION_MONTHS = 24;

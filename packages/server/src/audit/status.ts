@@ -8,7 +8,7 @@ import { verifyExport } from '@parapet/core';
 import type { WormVault } from '../vault/vault.js';
 import { sequencerFor } from '../platform/audit-sequencer.js';
 import { AUDIT_WITNESSES } from './witness-client.js';
-import { readSetting } from '../tenants/index.js';
+import { readSetting } from '../platform/settings.js';
 import { buildExport, latestCheckpoint, pinnedCheckpoint } from './service.js';
 
 /** The verification result; `state` 'nothing_to_verify' means no log key and no checkpoint yet. */

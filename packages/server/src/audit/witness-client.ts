@@ -10,7 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Database } from '@parapet/db';
 import { merkle, signedNote } from '@parapet/core';
 import { latestCheckpoint, leafHashes, type StoredCheckpoint } from './service.js';
-import { listSetting, readSetting } from '../tenants/index.js';
+import { listSetting, readSetting } from '../platform/settings.js';
 
 export interface WitnessConfig {
   url: string;

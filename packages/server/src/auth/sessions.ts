@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
 import type { UserPrincipal, Role } from '../platform/principal.js';
 import { onUserLifecycle } from '../people/index.js';
-import { settingFrom, settingSql } from '../tenants/index.js';
+import { settingFrom, settingSql } from '../platform/settings.js';
 import { STEP_UP_MAX_AGE_SECONDS } from './settings.js';
 
 export const SESSION_COOKIE = '__Host-parapet_session';

@@ -1,6 +1,6 @@
 import type { Queryable } from '@parapet/db';
 import { DEFAULT_STEP_UP_SECONDS } from '../platform/pdp.js';
-import { booleanSetting, integerSetting, readSettings, writeSetting } from '../tenants/index.js';
+import { booleanSetting, integerSetting, readSettings, writeSetting } from '../platform/settings.js';
 
 /** How old an MFA verification may be for step-up actions (seconds; CORE-MFA, default 5 minutes). */
 export const STEP_UP_MAX_AGE_SECONDS = integerSetting({ key: 'step_up_max_age_seconds', owner: 'auth', default: DEFAULT_STEP_UP_SECONDS, min: 30, max: 86_400 });

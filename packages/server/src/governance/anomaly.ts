@@ -24,7 +24,7 @@
 import type { Database, Queryable } from '@parapet/db';
 import { recordAudit, storedAuditEventNames, type AuditActor, type AuditEventName } from '../platform/audit.js';
 import { revealPii } from '../audit/index.js';
-import { integerSetting, readSetting } from '../tenants/index.js';
+import { integerSetting, readSetting } from '../platform/settings.js';
 
 /** Audit events that are data access whatever their purpose. */
 export const DATA_ACCESS_ACTIONS: readonly AuditEventName[] = ['audit.log.exported', 'probe.evidence.downloaded', 'pulse.activity.read', 'pulse.activity.exported'];

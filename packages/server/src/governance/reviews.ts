@@ -13,7 +13,7 @@ import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ensureLogKey, openLogSigner } from '../audit/index.js';
 import { ProblemError } from '../http/problem.js';
 import { setUserRoles } from '../people/index.js';
-import { integerSetting, readSetting } from '../tenants/index.js';
+import { integerSetting, readSetting } from '../platform/settings.js';
 import type { Role } from '../platform/principal.js';
 
 export const REVIEW_PAYLOAD_TYPE = 'application/vnd.parapet.access-review+json';

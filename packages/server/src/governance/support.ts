@@ -13,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
-import { integerSetting, readSetting } from '../tenants/index.js';
+import { integerSetting, readSetting } from '../platform/settings.js';
 
 export const SUPPORT_COOKIE = '__Host-parapet_support';
 /** Default and hard upper bound of a grant's duration (hours); a tenant lowers it with settings.support_grant_max_hours. */

@@ -12,7 +12,7 @@ import { ROLES, actorOf } from '../platform/principal.js';
 import { recordAudit } from '../platform/audit.js';
 import { SUPPORT_GRANT_DEFAULT_MAX_HOURS, SUPPORT_GRANT_HARD_MAX_HOURS, maxGrantHours, SUPPORT_GRANT_MAX_HOURS } from '../governance/index.js';
 import { defineActions } from '../platform/pdp.js';
-import { writeSetting } from '../tenants/index.js';
+import { writeSetting } from '../platform/settings.js';
 import { ProblemError } from '../http/problem.js';
 import { guard } from '../platform/guard.js';
 import type { ApiTypeProvider } from '../http/type-provider.js';

@@ -10,7 +10,7 @@ import { defineActions } from '../platform/pdp.js';
 import { actorOf } from '../platform/principal.js';
 import { auditStatus } from '../audit/index.js';
 import { AUDIT_WITNESSES } from '../audit/index.js';
-import { readSetting } from '../tenants/index.js';
+import { readSetting } from '../platform/settings.js';
 import { FsVault } from '../vault/fs.js';
 import { POSTURE_PAYLOAD_TYPE, type PostureCheck, auditChecks, keyChecks, mfaCheck, rlsCheck, roleCheck, signPosture, supportGrantCheck, tlsChecks } from './checks.js';
 import { guard } from '../platform/guard.js';

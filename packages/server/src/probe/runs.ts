@@ -17,7 +17,7 @@ import type { DevicePrincipal } from '../platform/principal.js';
 import { getSealed, putSealed, tenantKey } from '../vault/sealed.js';
 import { VaultError, type WormVault } from '../vault/vault.js';
 import { getScan, transition, type ScanState, type ScanView } from './service.js';
-import { numberSetting, readSetting } from '../tenants/index.js';
+import { numberSetting, readSetting } from '../platform/settings.js';
 import type { JobLeaseView, ProbeFindingView, ProbeResultView } from './schemas.js';
 
 export interface RunCtx {

@@ -11,7 +11,7 @@ import { ProblemError, type ProblemCode } from '../http/problem.js';
 import type { UserPrincipal } from '../platform/principal.js';
 import { checkScanRequest, type Resolver, type ScanRequestInput } from './checks.js';
 import { emitScanEvent } from '../webhooks/index.js';
-import { booleanSetting, numberSetting, readSettings } from '../tenants/index.js';
+import { booleanSetting, numberSetting, readSettings } from '../platform/settings.js';
 import type { ReplyOf } from '../http/type-provider.js';
 import type { ApproverGroupView, KeyView, ScopeDetail, ScopeView, scanView } from './schemas.js';
 

@@ -3,4 +3,3 @@
  * file of this folder (packages/server/test/import-rules.test.ts).
  */
 export { listTenantIds, tenantBySlug } from './service.js';
-export { booleanSetting, integerSetting, listSetting, numberSetting, readSetting, readSettings, settingFrom, settingSql, writeSetting } from './settings.js';

@@ -22,7 +22,7 @@ import { recordAudit } from '../platform/audit.js';
 import { newMessageId, signHeaders } from './signing.js';
 import { enqueueOutbox, type BackoffPolicy, type Outbox, type OutboxMessage, type OutboxOutcome } from '../platform/outbox.js';
 import { storedWebhookEventTypes, type OcsfEvent, type WebhookEventType } from './ocsf.js';
-import { listSetting, readSetting } from '../tenants/index.js';
+import { listSetting, readSetting } from '../platform/settings.js';
 
 /** The outbox topic of webhook deliveries. */
 export const WEBHOOK_TOPIC = 'webhook.delivery';

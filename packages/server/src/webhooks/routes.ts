@@ -18,7 +18,7 @@ import { WEBHOOK_EVENT_RENAMES, WEBHOOK_EVENT_TYPES, currentWebhookEventType, te
 import { MAX_ATTEMPTS, WEBHOOK_TOPIC, type WebhookDelivery, consumeWebhooks, recordAttempt, secretBinding, sendOnce, webhookSettings, WEBHOOK_ALLOW_PRIVATE_CIDRS } from './deliver.js';
 import { enqueueOutbox, outboxFor, replayOutbox } from '../platform/outbox.js';
 import { guard } from '../platform/guard.js';
-import { writeSetting } from '../tenants/index.js';
+import { writeSetting } from '../platform/settings.js';
 import type { ApiTypeProvider } from '../http/type-provider.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
