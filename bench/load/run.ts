@@ -198,13 +198,17 @@ export async function runLoad(o: LoadOptions = {}): Promise<LoadResult> {
       errs[kind]++;
       if (errorSamples.length < 10) errorSamples.push(`${kind}: ${what}`);
     };
+    /** Records one latency (ms) for its kind and for the current progress window. */
+    const took = (kind: RequestKind, ms: number) => {
+      lat[kind].push(ms);
+      windowLat.push(ms);
+    };
     /** One timed request; returns the status, or undefined on a transport error. */
     const timed = async (kind: RequestKind, d: DeviceClient, path: string, body: unknown): Promise<{ status: number; json: any } | undefined> => { // eslint-disable-line @typescript-eslint/no-explicit-any
       const s = performance.now();
       try {
         const r = await d.request('POST', path, body);
-        lat[kind].push(performance.now() - s);
-        windowLat.push(performance.now() - s);
+        took(kind, performance.now() - s);
         let json: unknown;
         try {
           json = r.json();
@@ -213,8 +217,7 @@ export async function runLoad(o: LoadOptions = {}): Promise<LoadResult> {
         }
         return { status: r.status, json };
       } catch (e) {
-        lat[kind].push(performance.now() - s);
-        windowLat.push(performance.now() - s);
+        took(kind, performance.now() - s);
         fail(kind, (e as Error).message);
         return undefined;
       }
