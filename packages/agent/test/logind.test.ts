@@ -100,11 +100,15 @@ test('the recorder ends the interval at a logind lock and records nothing until 
     const tUnlock = Date.now();
     for (let i = 0; i < 5; i++) await rec.tick(), await sleep(100);
     await rec.stop();
+    // A poll delayed past the pulse time (a loaded machine) may split either side in two; what
+    // matters is that the intervals stop at the lock, resume after unlock and nothing lies between.
     const ivs = store.intervals(0, Infinity).filter((x) => x.app === 'xterm');
-    assert.equal(ivs.length, 2, JSON.stringify(ivs));
-    assert.ok(ivs[0]!.end <= tLock + 150, 'the first interval ends at the lock');
-    assert.ok(ivs[1]!.start >= tUnlock - 150, 'the next starts after unlock');
-    assert.ok(ivs[1]!.start - ivs[0]!.end >= 700, 'nothing in between');
+    const before = ivs.filter((x) => x.start < tLock);
+    const after = ivs.filter((x) => x.start >= tLock);
+    assert.ok(before.length >= 1 && after.length >= 1, JSON.stringify(ivs));
+    for (const x of before) assert.ok(x.end <= tLock + 150, `an interval before the lock ends at it: ${JSON.stringify(ivs)}`);
+    for (const x of after) assert.ok(x.start >= tUnlock - 150, `an interval after the lock starts after unlock: ${JSON.stringify(ivs)}`);
+    assert.ok(Math.min(...after.map((x) => x.start)) - Math.max(...before.map((x) => x.end)) >= 700, 'nothing in between');
     // The tray also shows "locked" while the X screen saver is active (no logind lock).
     const rec2 = new Recorder({ collector, store, pollMs: 100, locks: [lock] });
     await rec2.tick();
