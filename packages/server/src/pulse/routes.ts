@@ -20,7 +20,7 @@ import { PulseDenied, type Question, answerCsv, ask, isDay, orgTree } from './qu
 import { teamOf } from './kanon.js';
 import { delegatedCategories } from '../auth/index.js';
 import { purgeExpired } from './retention.js';
-import { listTenantIds } from '../tenants/index.js';
+import { listTenantIds } from '../platform/tenants.js';
 import './erasure.js';
 import { revealPii } from '../audit/index.js';
 import { guard, guardAny, guardDevice, guardUser } from '../platform/guard.js';
