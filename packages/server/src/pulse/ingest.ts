@@ -91,12 +91,15 @@ export function workSeconds(start: number, end: number, s: Pick<PulseSettings, '
 /** Per (UTC day, category) sums for the rollup table. */
 export function rollupsOf(rows: Row[], s: Pick<PulseSettings, 'workStartHour' | 'workEndHour' | 'workDays'>): Array<{ day: string; category: string; active: number; idle: number; paused: number; work: number; n: number }> {
   const acc = new Map<string, { day: string; category: string; active: number; idle: number; paused: number; work: number; n: number }>();
+  // A batch spans a few days: each day's date string is made once, not once per interval.
+  const dayStrings = new Map<number, string>();
   for (const r of rows) {
     for (let day = Math.floor(r.start / DAY_MS) * DAY_MS; day < r.end; day += DAY_MS) {
       const lo = Math.max(r.start, day);
       const hi = Math.min(r.end, day + DAY_MS);
       const secs = (hi - lo) / 1000;
-      const dayStr = new Date(day).toISOString().slice(0, 10);
+      let dayStr = dayStrings.get(day);
+      if (dayStr === undefined) dayStrings.set(day, (dayStr = new Date(day).toISOString().slice(0, 10)));
       const category = r.category ?? '';
       const k = `${dayStr}|${category}`;
       let a = acc.get(k);
@@ -121,7 +124,11 @@ const monthsEnsured = new WeakMap<Database, Set<string>>();
  * (creating a partition locks the parent; the ingest transaction should not hold that lock).
  */
 export async function ensurePartitions(db: Database, tenantId: string, rows: Array<{ start: number }>): Promise<void> {
-  const months = new Set(rows.map((r) => new Date(r.start).toISOString().slice(0, 7)));
+  // The distinct days first (integer division), then their months: a batch spans a few days,
+  // and a date string per row would cost more than the rest of this check.
+  const days = new Set<number>();
+  for (const r of rows) days.add(Math.floor(r.start / DAY_MS));
+  const months = new Set([...days].map((d) => new Date(d * DAY_MS).toISOString().slice(0, 7)));
   let known = monthsEnsured.get(db);
   if (!known) monthsEnsured.set(db, (known = new Set()));
   for (const m of months) {
@@ -138,10 +145,13 @@ export async function ensurePartitions(db: Database, tenantId: string, rows: Arr
  * canonicalisation, on the ingest hot path.
  */
 export function batchDigest(batch: PulseBatch): Buffer {
-  const h = createHash('sha256').update('parapet.pulse.batch-digest/v2\n');
-  h.update(JSON.stringify([batch.schema, batch.batch_id, batch.created_at]));
-  for (const i of batch.intervals) h.update(JSON.stringify([i.id, i.start, i.end, i.state, i.app, i.category, i.domain]));
-  return h.digest();
+  // One update of the joined text: the same bytes, so the same digest, as one update per
+  // interval, without a call into the hash per interval.
+  const parts = new Array<string>(batch.intervals.length + 1);
+  parts[0] = JSON.stringify([batch.schema, batch.batch_id, batch.created_at]);
+  let k = 1;
+  for (const i of batch.intervals) parts[k++] = JSON.stringify([i.id, i.start, i.end, i.state, i.app, i.category, i.domain]);
+  return createHash('sha256').update('parapet.pulse.batch-digest/v2\n').update(parts.join('')).digest();
 }
 
 /** The digest batches stored before {@link batchDigest} carry: SHA-256 of the RFC 8785 canonical JSON. */
