@@ -65,8 +65,11 @@ function stateDir(v: { 'state-dir'?: string | undefined }): string {
 
 async function openStore(dir: string, env: Env): Promise<Store> {
   const enrolled = existsSync(join(dir, 'state.json')) ? await loadState(join(dir, 'state.json')).catch(() => undefined) : undefined;
-  const file = env.PARAPET_AGENT_KEY_STORE === 'file' || enrolled?.keyStore === 'file';
-  return Store.open({ dir, keyStore: file ? 'file' : 'auto' });
+  const requested = env.PARAPET_AGENT_KEY_STORE === 'file';
+  const file = requested || enrolled?.keyStore === 'file';
+  // The device key fell back to a file (no OS store at enrollment): say that, not "requested".
+  const fileReason = !requested && enrolled?.keyStore === 'file' ? enrolled.keyStoreNote : undefined;
+  return Store.open({ dir, keyStore: file ? 'file' : 'auto', fileReason });
 }
 
 async function* stdinLines(): AsyncIterable<string> {

@@ -62,6 +62,11 @@ export interface OpenStoreOptions {
   dir: string;
   /** 'file' skips the OS credential store (tests, headless hosts). */
   keyStore?: 'auto' | 'file';
+  /**
+   * Why 'file' was chosen when the person did not ask for it (the device key already fell back to
+   * a file because no OS credential store was available); recorded and shown instead of "requested".
+   */
+  fileReason?: string | undefined;
   /** Injected key store (tests). */
   store?: KeyStore;
 }
@@ -90,17 +95,18 @@ async function storeKey(o: OpenStoreOptions): Promise<{ key: Buffer; report: Key
     await ks.save(key);
   }
   if (key.length !== 32) throw new StoreError('The local store key has the wrong length; the store was left untouched.');
+  const note = known ? known.note : (ks.kind === 'file' && o.fileReason) || ks.fallbackReason;
   if (!known) {
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
-    writeFileSync(infoPath, JSON.stringify({ key_store: ks.kind, note: ks.fallbackReason } satisfies KeyFileInfo) + '\n', { mode: 0o600 });
+    writeFileSync(infoPath, JSON.stringify({ key_store: ks.kind, note } satisfies KeyFileInfo) + '\n', { mode: 0o600 });
     chmodSync(infoPath, 0o600);
   }
   const sentence =
     ks.kind === 'os'
       ? 'The local store key is in the OS credential store.'
-      : ks.fallbackReason === 'file store requested'
+      : note === 'file store requested'
         ? `The local store key is in the encrypted file ${join(o.dir, 'store.key')} because the file key store was requested.`
-        : `The local store key is in the encrypted file ${join(o.dir, 'store.key')} because no OS credential store was available (${known?.note ?? ks.fallbackReason ?? 'reason not recorded'}).`;
+        : `The local store key is in the encrypted file ${join(o.dir, 'store.key')} because no OS credential store was available (${note ?? 'reason not recorded'}).`;
   return { key, report: { kind: ks.kind, sentence } };
 }
 

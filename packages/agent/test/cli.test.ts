@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,27 @@ test('a store whose key file was replaced, or whose database is damaged, is one 
   kek[0]! ^= 1;
   writeFileSync(join(sd, 'store.key.kek'), kek);
   assertOneSentence(await run(['show', '--state-dir', sd]), 'agent', /key cannot be read from its key store|cannot be decrypted/);
+});
+
+test('a device key that fell back to a file gives the local store its reason, not "requested"', async () => {
+  // As enroll writes it on a host without an OS credential store (the README's Xvfb desktop).
+  const state = (sd: string, keyStoreNote: string) => {
+    mkdirSync(sd, { recursive: true });
+    writeFileSync(join(sd, 'state.json'), JSON.stringify({ server: 'https://127.0.0.1:1', tenantId: 't', deviceId: 'd', keyid: 't.d', kind: 'agent', pins: ['a', 'b'], keyStore: 'file', keyStoreNote }));
+  };
+  const fell = join(dir, 'fell-back');
+  state(fell, 'no OS credential store: AccessDenied');
+  for (let i = 0; i < 2; i++) {
+    const r = await runBin(bin, ['show', '--state-dir', fell], { PARAPET_AGENT_KEY_STORE: '' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /store\.key because no OS credential store was available \(no OS credential store: AccessDenied\)\./);
+    assert.doesNotMatch(r.stdout + r.stderr, /requested/);
+  }
+  // Enrolled with --key-store file, it was asked for.
+  const asked = join(dir, 'asked');
+  state(asked, 'file store requested');
+  const r = await runBin(bin, ['show', '--state-dir', asked], { PARAPET_AGENT_KEY_STORE: '' });
+  assert.match(r.stdout + r.stderr, /store\.key because the file key store was requested\./);
 });
 
 test('--help lists the Pulse commands after the device commands', async () => {
