@@ -104,3 +104,20 @@ test('the CLI writes no audit rows itself: no source imports the audit writer or
     assert.doesNotMatch(text, /(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+audit_/i, `${f} writes an audit table`);
   }
 });
+
+test('with the embedded database in use by a running server, devices commands point to the console page and leave the database alone', { skip: usingPostgres() ? 'the refusal is for the embedded engine only' : false }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parapet-cli-dev-busy-'));
+  try {
+    // server.json as the server writes it; this test process stands in for the live server pid.
+    await writeFile(join(dir, 'server.json'), JSON.stringify({ pid: process.pid, url: 'https://localhost:8443', spkiSha256: 'x', engine: 'pglite' }) + '\n');
+    const env = { PARAPET_DATA_DIR: dir, DATABASE_URL: '', DATABASE_ADMIN_URL: '' };
+    for (const args of [['devices', 'token', 'create', '--org', 'devco', '--kind', 'agent'], ['devices', 'list', '--org', 'devco']]) {
+      const r = await run(args, env);
+      assert.equal(r.code, 1, r.out);
+      assert.equal(r.err.trim(), "The embedded database is in use by the running server; create tokens and manage devices on the console's Devices page (https://localhost:8443/devices) or stop the server.");
+    }
+    assert.deepEqual(readdirSync(dir), ['server.json'], 'no database was opened');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

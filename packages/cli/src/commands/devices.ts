@@ -24,8 +24,9 @@ function operator(): Operator {
 async function inOrg<T>(org: unknown, fn: (db: Database, tenantId: string) => Promise<T>): Promise<T> {
   if (typeof org !== 'string' || !org) throw new CliError('Name the organisation with --org SLUG.');
   const config = cliConfig();
-  if (!config.databaseUrl && (await readServerInfo(config.dataDir))) {
-    throw new CliError('The embedded database is in use by the running server; use the devices API (/api/v1/devices) or stop the server.');
+  const info = config.databaseUrl ? undefined : await readServerInfo(config.dataDir);
+  if (info) {
+    throw new CliError(`The embedded database is in use by the running server; create tokens and manage devices on the console's Devices page (${info.url}/devices) or stop the server.`);
   }
   return withDatabase(config, async (db) => {
     if (db.engine === 'pglite') await db.migrate();
