@@ -49,6 +49,12 @@ test('parapet scan request / approve / list through the API with a session', asy
   const list = await run(['scan', 'list', '--state', 'queued'], env(op));
   assert.equal(list.code, 0, list.err);
   assert.match(list.out, new RegExp(`${scan.id}\\s+queued`));
+  // A rejection is listed as such, not counted as an approval.
+  const r2 = await run(['scan', 'request', '--scope', 'web', '--version', '1', '--target', '10.0.0.3', '--port', '443', '--probe', 'tls', '--rate', '10', '--json'], env(op));
+  assert.equal(r2.code, 0, r2.err);
+  const rejected = await run(['scan', 'reject', JSON.parse(r2.out).id, '--comment', 'not ours'], env(a));
+  assert.equal(rejected.code, 0, rejected.err);
+  assert.match(rejected.out, /rejected .* approvals 0\/2  rejected by \S+  targets 10\.0\.0\.3/);
   const noSession = await run(['scan', 'list'], { PARAPET_DATA_DIR: s.dataDir, PARAPET_SESSION: '' });
   assert.equal(noSession.code, 1);
 });

@@ -15,8 +15,11 @@ type ScanState = NonNullable<NonNullable<paths['/api/v1/probe/scans']['get']['pa
 
 function printScan(io: Io, s: Record<string, unknown>): void {
   const scope = s.scope as { scope_id: string; version: number; environment: string };
-  const approvals = (s.approvals as unknown[]).length;
-  io.out(`${s.id}  ${String(s.state).padEnd(9)}  ${scope.scope_id} v${scope.version} (${scope.environment})  approvals ${approvals}/${s.approvals_required}  targets ${(s.targets as string[]).join(',')}  ports ${(s.ports as number[]).join(',')}`);
+  // `approvals` holds every decision; a rejection is not an approval.
+  const decisions = s.approvals as Array<{ email: string; decision: string }>;
+  const approvals = decisions.filter((d) => d.decision === 'approve').length;
+  const rejected = decisions.filter((d) => d.decision === 'reject').map((d) => d.email);
+  io.out(`${s.id}  ${String(s.state).padEnd(9)}  ${scope.scope_id} v${scope.version} (${scope.environment})  approvals ${approvals}/${s.approvals_required}${rejected.length ? `  rejected by ${rejected.join(',')}` : ''}  targets ${(s.targets as string[]).join(',')}  ports ${(s.ports as number[]).join(',')}`);
 }
 
 const common = API_OPTIONS;
