@@ -14,12 +14,14 @@ const argv = process.argv.slice(2);
 const err = (l: string) => process.stderr.write(`parapet-agent: ${l}\n`);
 const out = (l: string) => process.stdout.write(l + '\n');
 
-if (argv[0] === undefined || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+// `--help` after any command (`run --help`, `enroll --help`) prints the whole help, device and Pulse commands.
+const wantsHelp = argv[0] === undefined || argv[0] === 'help' || argv.includes('--help') || argv.includes('-h');
+if (wantsHelp) {
   out(helpText('agent') + '\n' + AGENT_HELP);
   process.exitCode = argv[0] === undefined ? 2 : 0;
 } else if (argv[0] === '--version' || argv[0] === 'version') {
   out(version);
-} else if (AGENT_COMMANDS.includes(argv[0])) {
+} else if (argv[0] !== undefined && AGENT_COMMANDS.includes(argv[0])) {
   const stopSignal = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

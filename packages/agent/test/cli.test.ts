@@ -116,6 +116,11 @@ test('--help lists the Pulse commands after the device commands', async () => {
   const h = await run(['--help']);
   assert.equal(h.code, 0);
   for (const c of ['enroll --server URL', 'run [--idle-timeout SECONDS]', 'rules test [--rules FILE]', 'pause [--for 1h | --until-resumed]', 'hours set mon-fri 09:00-17:30 --tz Europe/Berlin', 'show [--today] [--pending]', 'page [--port N]']) assert.ok(h.stdout.includes(c), c);
+  // After a command too: `run --help` was an unknown option, `enroll --help` left out the Pulse commands.
+  for (const args of [['run', '--help'], ['hours', 'set', '-h'], ['enroll', '--help']]) {
+    const r = await run(args);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, h.stdout, ''], args.join(' '));
+  }
 });
 
 const analyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find(existsSync);

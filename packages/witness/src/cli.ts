@@ -42,6 +42,10 @@ async function run(argv: string[], io: WitnessIo, signal?: AbortSignal): Promise
     return;
   }
   if (cmd !== 'serve') throw new UsageError(`Unknown command "${cmd}"; the witness has one command, serve.`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(USAGE);
+    return;
+  }
   let values;
   try {
     ({ values } = parseArgs({

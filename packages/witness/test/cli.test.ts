@@ -70,6 +70,9 @@ test('parapet-witness serve: TLS needs both a certificate and a key, and unreada
 });
 
 test('parapet-witness: usage errors exit 2 with one sentence and the usage line; a port in use exits 1', async () => {
+  const help = await runCli(['serve', '--help']);
+  assert.deepEqual([help.code, help.err], [0, '']);
+  assert.match(help.out, /^Usage: parapet-witness serve --dir DIR/);
   const none = await runCli(['serve']);
   assert.equal(none.code, 2);
   assert.match(none.err, /^Give --dir DIR, --name NAME and at least one --log VERIFIER_KEY\.\nUsage: parapet-witness serve /);
