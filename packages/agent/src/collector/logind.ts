@@ -36,7 +36,8 @@ export async function watchLogind(o: LogindOptions = {}): Promise<LockSource> {
   // dbus-next reports a failed connection as an 'error' event: a rejection while starting;
   // afterwards a lost system bus leaves the X11 screen saver check in place.
   let fail: (e: Error) => void = () => {};
-  bus.on('error', (e: Error) => fail(e));
+  // A socket error from the bus's transport (dbus-next's message names only its C++ source line): say which bus.
+  bus.on('error', (e: Error & { code?: string }) => fail(new Error(`no system D-Bus at ${address} (${e.code ?? e.message.replace(/\.$/, '')})`)));
   const setup = async () => {
     const manager = await bus.getProxyObject(LOGIN1, '/org/freedesktop/login1');
     const m = manager.getInterface(`${LOGIN1}.Manager`);
