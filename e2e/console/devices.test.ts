@@ -142,6 +142,30 @@ test('an enrollment token is shown once with a copy button, and it enrolls a dev
   assert.deepEqual(problems, []);
 });
 
+test('an agent token names whose machine it is, so the enrolled agent is personal (Pulse uploads need that)', { skip: missing ?? false }, async () => {
+  const admin = await loginAs(s, { roles: ['admin'], tenantId, mfaFresh: true });
+  const emp = await createUser(s.db, tenantId, { roles: ['employee'], email: 'erin.owner@example.test' });
+  const { page, problems } = await tab(await sessionCookie(s, tenantId, admin.userId, { mfaFresh: true }));
+  await page.goto(`${s.url}/devices`);
+  await page.getByRole('radio', { name: /Agent/ }).check();
+  // Without an owner the form does not submit (the select is required).
+  await page.getByRole('button', { name: 'Create enrollment token' }).click();
+  assert.equal(await page.getByLabel('Whose machine').evaluate((el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing), true);
+  assert.equal(await page.getByTestId('one-time-secret').count(), 0);
+  await page.getByLabel('Whose machine').selectOption({ label: emp.email });
+  await page.getByRole('button', { name: 'Create enrollment token' }).click();
+  const token = (await page.getByTestId('one-time-secret').innerText()).trim();
+  const store = await openKeyStore({ service: 'parapet-console-test', account: 'erin', filePath: join(dir, 'erin', 'device.key'), prefer: 'file' });
+  const a = await DeviceClient.enroll({ server: s.url, token, kind: 'agent', name: 'erin-laptop', store, statePath: join(dir, 'erin', 'state.json'), ca: s.ca, version: '1', platform: 'linux' });
+  const owner = await s.asAdmin(async (q) => (await q.query<{ owner_user_id: string | null }>(`SELECT owner_user_id FROM devices WHERE id = $1`, [a.state.deviceId])).rows[0]?.owner_user_id);
+  assert.equal(owner, emp.userId);
+  // A worker token names nobody.
+  await page.getByRole('button', { name: 'I have copied it, hide it' }).click();
+  await page.getByRole('radio', { name: /Worker/ }).check();
+  assert.equal(await page.getByLabel('Whose machine').count(), 0);
+  assert.deepEqual(problems, []);
+});
+
 test('a new organisation sees an empty state that says how to enroll; an auditor sees the fleet read-only', { skip: missing ?? false }, async () => {
   const other = await createTenant(s.db, 'emptyco');
   const admin = await createUser(s.db, other, { roles: ['admin'] });

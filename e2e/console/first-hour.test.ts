@@ -108,6 +108,7 @@ test('audit: the entry detail opens in view beside the table; the export downloa
 test('devices: the enroll command names --ca and --pin for a self-signed server', { skip: missing ?? false }, async () => {
   const t = await tab();
   await t.page.goto(`${s.url}/devices`);
+  await t.page.getByLabel('Whose machine').selectOption({ index: 1 });
   await t.page.getByRole('button', { name: 'Create enrollment token' }).click();
   const cmd = await t.page.getByTestId('enroll-command').innerText();
   const pin = (await s.asAdmin(async () => undefined), s.ca ? (await import('@parapet/server')).spkiSha256(s.ca) : '');

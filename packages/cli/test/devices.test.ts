@@ -36,6 +36,19 @@ test('parapet devices token create / list / revoke, audited as the CLI', async (
     assert.equal(bad.err.trim(), 'Give --kind agent or --kind worker.');
     assert.equal((await run(['devices', 'list', '--org', 'nope'], env)).err.trim(), 'No organisation with slug "nope".');
 
+    // An agent token names whose machine it is (Pulse takes uploads only from such an agent).
+    assert.equal((await run(['devices', 'token', 'create', '--org', 'devco', '--kind', 'agent'], env)).err.trim(), 'Name whose machine the agent is with --owner EMAIL (Pulse accepts uploads only from an agent enrolled to its owner).');
+    assert.equal((await run(['devices', 'token', 'create', '--org', 'devco', '--kind', 'worker', '--owner', 'a@devco.example'], env)).err.trim(), 'A worker belongs to no person; --owner is for agent tokens.');
+    const nobody = await run(['devices', 'token', 'create', '--org', 'devco', '--kind', 'agent', '--owner', 'nobody@devco.example'], env);
+    assert.deepEqual([nobody.code, nobody.err.trim()], [1, 'No active person with the email nobody@devco.example in this organisation.']);
+    const personal = await run(['devices', 'token', 'create', '--org', 'devco', '--kind', 'agent', '--owner', 'A@devco.example', '--json'], env);
+    assert.equal(personal.code, 0, personal.err);
+    const ownerOf = await withDb((db) => db.tx({ tenantId }, async (q) => (await q.query<{ email: string }>(
+      `SELECT u.email FROM device_enrollment_tokens t JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.owner_user_id WHERE t.id = $1`, [JSON.parse(personal.out).id])).rows[0]?.email));
+    assert.equal(ownerOf, 'a@devco.example');
+    const ownerAudit = await withDb((db) => db.tx({ tenantId }, async (q) => (await q.query<{ details: { owner_user_id: string | null } }>(`SELECT details FROM audit_log WHERE action = 'device.token.created' ORDER BY seq DESC LIMIT 1`)).rows[0]?.details));
+    assert.match(ownerAudit?.owner_user_id ?? '', /^[0-9a-f-]{36}$/);
+
     const made = await run(['devices', 'token', 'create', '--org', 'devco', '--kind', 'worker', '--expires', '30m', '--json'], env);
     assert.equal(made.code, 0, made.err);
     const tok = JSON.parse(made.out);
@@ -67,6 +80,7 @@ test('parapet devices token create / list / revoke, audited as the CLI', async (
     assert.deepEqual(
       audit.map((a) => [a.action, a.actor_type, a.actor_id, a.outcome]),
       [
+        ['device.token.created', 'system', 'cli', 'success'],
         ['device.token.created', 'system', 'cli', 'success'],
         ['device.listed', 'system', 'cli', 'success'],
         ['device.revoked', 'system', 'cli', 'success'],
@@ -111,7 +125,7 @@ test('with the embedded database in use by a running server, devices commands po
     // server.json as the server writes it; this test process stands in for the live server pid.
     await writeFile(join(dir, 'server.json'), JSON.stringify({ pid: process.pid, url: 'https://localhost:8443', spkiSha256: 'x', engine: 'pglite' }) + '\n');
     const env = { PARAPET_DATA_DIR: dir, DATABASE_URL: '', DATABASE_ADMIN_URL: '' };
-    for (const args of [['devices', 'token', 'create', '--org', 'devco', '--kind', 'agent'], ['devices', 'list', '--org', 'devco']]) {
+    for (const args of [['devices', 'token', 'create', '--org', 'devco', '--kind', 'agent', '--owner', 'a@devco.example'], ['devices', 'list', '--org', 'devco']]) {
       const r = await run(args, env);
       assert.equal(r.code, 1, r.out);
       assert.equal(r.err.trim(), "The embedded database is in use by the running server; create tokens and manage devices on the console's Devices page (https://localhost:8443/devices) or stop the server.");

@@ -39,14 +39,26 @@ async function inOrg<T>(org: unknown, fn: (db: Database, tenantId: string) => Pr
 export const devicesTokenCreate: Command = {
   path: ['devices', 'token', 'create'],
   summary: 'Create a single-use enrollment token for an agent or worker (shown once).',
-  usage: 'parapet devices token create --org SLUG --kind agent|worker [--expires 1h] [--json]',
-  options: { org: { type: 'string' }, kind: { type: 'string' }, expires: { type: 'string' } },
+  usage: 'parapet devices token create --org SLUG --kind agent|worker [--owner EMAIL] [--expires 1h] [--json]',
+  details: 'An agent token names whose machine it is (--owner EMAIL, an active person): Pulse accepts uploads only from such an agent.',
+  options: { org: { type: 'string' }, kind: { type: 'string' }, owner: { type: 'string' }, expires: { type: 'string' } },
   async run({ values, io }) {
     const kind = values.kind as string | undefined;
     if (kind !== 'agent' && kind !== 'worker') throw new CliError('Give --kind agent or --kind worker.');
+    const owner = values.owner as string | undefined;
+    if (kind === 'agent' && !owner) throw new CliError('Name whose machine the agent is with --owner EMAIL (Pulse accepts uploads only from an agent enrolled to its owner).');
+    if (kind === 'worker' && owner) throw new CliError('A worker belongs to no person; --owner is for agent tokens.');
     const seconds = values.expires === undefined ? 3600 : parseDuration(values.expires as string);
     if (seconds === undefined || seconds < 60 || seconds > MAX_TOKEN_SECONDS) throw new CliError('--expires takes a duration from 60s to 7d, such as 30m or 1h.');
-    const t = await inOrg(values.org, (db, tenantId) => operatorCreateEnrollmentToken(db, tenantId, operator(), { kind: kind as DeviceKind, expiresInSeconds: seconds }));
+    const t = await inOrg(values.org, async (db, tenantId) => {
+      let ownerUserId: string | undefined;
+      if (owner) {
+        const { rows } = await db.tx({ tenantId }, (q) => q.query<{ id: string }>(`SELECT id FROM users WHERE lower(email) = lower($1) AND status = 'active'`, [owner]));
+        ownerUserId = rows[0]?.id;
+        if (!ownerUserId) throw new CliError(`No active person with the email ${owner} in this organisation.`);
+      }
+      return operatorCreateEnrollmentToken(db, tenantId, operator(), { kind: kind as DeviceKind, expiresInSeconds: seconds, ownerUserId });
+    });
     if (io.json) io.out(JSON.stringify({ id: t.id, token: t.token, kind: t.kind, expires_at: t.expiresAt.toISOString() }));
     else io.out(`${t.token}\n\nSingle-use ${t.kind} enrollment token, valid until ${t.expiresAt.toISOString()}. It is shown only now.`);
   },

@@ -163,10 +163,15 @@ function EnrollmentTokenCard() {
   const [expires, setExpires] = useState(EXPIRIES[0]!.seconds);
   const { busy, message, run } = useSubmit();
   const [created, setCreated] = useState<CreatedToken | null>(null);
+  // Pulse accepts uploads only from an agent enrolled to its owner (docs/pulse.md), so an agent token names one.
+  const [owner, setOwner] = useState('');
+  const [people] = useAsync((signal) => ok(api.GET('/api/v1/people', { signal })), []);
+  const active = people.status === 'ok' ? people.data.people.filter((p) => p.status === 'active').sort((a, b) => a.email.localeCompare(b.email)) : [];
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void run(async () => setCreated(await ok(api.POST('/api/v1/devices/enrollment-tokens', { body: { kind, expires_in_seconds: expires } }))));
+    const body = kind === 'agent' ? { kind, expires_in_seconds: expires, owner_user_id: owner } : { kind, expires_in_seconds: expires };
+    void run(async () => setCreated(await ok(api.POST('/api/v1/devices/enrollment-tokens', { body }))));
   };
 
   return (
@@ -203,6 +208,19 @@ function EnrollmentTokenCard() {
               </label>
             </div>
           </div>
+          {kind === 'agent' ? (
+            <div className="field">
+              <label htmlFor="token-owner">Whose machine</label>
+              <select id="token-owner" value={owner} onChange={(e) => setOwner(e.target.value)} required>
+                <option value="">{people.status === 'loading' ? 'Loading people…' : 'Choose a person'}</option>
+                {active.map((p) => (
+                  <option key={p.id} value={p.id}>
+                    {p.email}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : null}
           <ExpirySelect id="token-expiry" label="Expires after" options={EXPIRIES} value={expires} onChange={setExpires} />
           <div className="field">
             <button type="submit" className="btn btn-primary" disabled={busy}>

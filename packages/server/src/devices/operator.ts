@@ -22,13 +22,14 @@ const actorOf = (o: Operator): AuditActor => ({ type: 'system', id: 'cli', name:
 
 /**
  * Creates a single-use enrollment token (lifetime in seconds, 60 s to 7 d) and audits
- * `device.token.created`. The returned `token` is shown once. Throws RangeError for a
- * lifetime out of bounds (nothing is written).
+ * `device.token.created`. `ownerUserId` names the person whose machine an agent is (Pulse
+ * accepts uploads only from such an agent); the caller checks that the person is active. The
+ * returned `token` is shown once. Throws RangeError for a lifetime out of bounds (nothing is written).
  */
-export function operatorCreateEnrollmentToken(db: Database, tenantId: string, op: Operator, o: { kind: DeviceKind; expiresInSeconds: number }): Promise<{ id: string; token: string; kind: DeviceKind; expiresAt: Date }> {
+export function operatorCreateEnrollmentToken(db: Database, tenantId: string, op: Operator, o: { kind: DeviceKind; expiresInSeconds: number; ownerUserId?: string | undefined }): Promise<{ id: string; token: string; kind: DeviceKind; expiresAt: Date }> {
   return db.tx({ tenantId, actor: CREATED_BY }, async (q) => {
-    const t = await createEnrollmentToken(q, { tenantId, kind: o.kind, expiresInSeconds: o.expiresInSeconds, createdBy: CREATED_BY });
-    await recordAudit(q, tenantId, actorOf(op), { action: 'device.token.created', outcome: 'success', target: { type: 'enrollment_token', id: t.id }, details: { kind: t.kind, expires_at: t.expiresAt.toISOString(), via: 'cli' } });
+    const t = await createEnrollmentToken(q, { tenantId, kind: o.kind, expiresInSeconds: o.expiresInSeconds, createdBy: CREATED_BY, ownerUserId: o.ownerUserId });
+    await recordAudit(q, tenantId, actorOf(op), { action: 'device.token.created', outcome: 'success', target: { type: 'enrollment_token', id: t.id }, details: { kind: t.kind, expires_at: t.expiresAt.toISOString(), owner_user_id: o.ownerUserId ?? null, via: 'cli' } });
     return t;
   });
 }
