@@ -92,13 +92,13 @@ test('every route is registered on the instance typed by the API type provider',
   const all = registrations();
   const typed = all.filter((r) => r.typed);
   ctx.diagnostic(`route registrations: ${all.length}, on the type provider: ${typed.length}, untyped by design: ${all.length - typed.length}`);
+  const wrong = all.filter((r) => !r.typed && UNTYPED[r.key] === undefined).map((r) => `${r.where} ${r.key}`);
+  assert.deepEqual(wrong, [], 'routes registered without the type provider: use `parent.withTypeProvider<ApiTypeProvider>()`');
   // The checker found the route modules (a broken walk would pass vacuously).
   assert.ok(typed.length >= 140, `only ${typed.length} typed registrations found`);
   for (const probe of ['pulse/routes.ts POST /api/v1/pulse/batches', 'scim/routes.ts POST /api/v1/scim/tokens', 'auth/webauthn.ts POST /api/v1/auth/webauthn/register/verify', 'audit/routes-console.ts GET /api/v1/audit/search']) {
     assert.ok(typed.some((r) => r.key === probe), `${probe} is found and typed`);
   }
-  const wrong = all.filter((r) => !r.typed && UNTYPED[r.key] === undefined).map((r) => `${r.where} ${r.key}`);
-  assert.deepEqual(wrong, [], 'routes registered without the type provider: use `parent.withTypeProvider<ApiTypeProvider>()`');
   const stale = Object.keys(UNTYPED).filter((k) => !all.some((r) => r.key === k && !r.typed));
   assert.deepEqual(stale, [], 'UNTYPED entries no untyped route uses');
 });
