@@ -18,6 +18,7 @@ import { BUDGET_MAX, BUDGET_MIN, BUDGET_PERIODS, DpBudgetExhausted } from './bud
 import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, policyKey, SETTINGS_COLUMNS, settingsOfRow, signPolicy, type PulseSettings } from './settings.js';
 import { ensurePartitions, resolveOverlaps, storeBatch } from './ingest.js';
 import { PulseDenied, type Question, answerCsv, ask, isDay, orgTree } from './queries.js';
+import { answerResponse, questionQuery } from './schemas.js';
 import { teamOf } from './kanon.js';
 import { delegatedCategories } from '../auth/index.js';
 import { purgeExpired } from './retention.js';
@@ -108,46 +109,6 @@ const settingsResponse = {
     dp_budget: { type: 'number' },
     dp_budget_period: { enum: [...BUDGET_PERIODS] },
     updated_at: { type: 'string' },
-  },
-} as const;
-/** queries.ts Answer: k-anonymous cells; figures only on released cells. */
-const answerResponse = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['purpose', 'level', 'period', 'from', 'to', 'subject', 'category', 'k', 'settled_until', 'people', 'cells'],
-  properties: {
-    purpose: { type: 'string' }, level: { enum: [...LEVELS] }, period: { enum: [...PERIODS] }, from: { type: 'string' }, to: { type: 'string' },
-    subject: nullableString, category: nullableString, k: { type: 'integer' }, settled_until: nullableString, people: { type: 'integer' },
-    cells: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['period', 'category', 'released'],
-        properties: {
-          period: { type: 'string' }, category: { type: 'string' }, released: { type: 'boolean' },
-          people: { type: 'number' }, active_s: { type: 'number' }, idle_s: { type: 'number' }, work_s: { type: 'number' }, omitted_days: { type: 'integer' },
-          /** Paused time, on the viewer's own cells of the `paused` category only. */
-          paused_s: { type: 'number' },
-        },
-      },
-    },
-    dp: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['mechanism', 'epsilon'],
-      properties: {
-        mechanism: { type: 'string', enum: ['laplace'] },
-        epsilon: { type: 'number' },
-        /** The viewer's ε budget after this answer (pulse/budget.ts DpBudget). */
-        budget: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['limit', 'period', 'period_start', 'resets_at', 'spent', 'remaining', 'charged'],
-          properties: { limit: { type: 'number' }, period: { enum: [...BUDGET_PERIODS] }, period_start: { type: 'string' }, resets_at: { type: 'string' }, spent: { type: 'number' }, remaining: { type: 'number' }, charged: { type: 'boolean' } },
-        },
-      },
-    },
   },
 } as const;
 const settingsBody = {
@@ -394,20 +355,6 @@ export async function pulseRoutes(parent: FastifyInstance, deps: AppDeps): Promi
 
   // ---- questions ----
 
-  const questionQuery = {
-    type: 'object',
-    required: ['purpose', 'level', 'period', 'from', 'to'],
-    additionalProperties: false,
-    properties: {
-      purpose: { type: 'string', maxLength: 64 },
-      level: { enum: [...LEVELS] },
-      period: { enum: [...PERIODS] },
-      from: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
-      to: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
-      subject: { type: 'string', format: 'uuid' },
-      category: { type: 'string', pattern: pulseBatch.CATEGORY_KEY },
-    },
-  } as const;
 
   /** Asks, recording a PDP denial or a refusal for want of DP budget (with the purpose) in a transaction of its own. */
   async function askAudited(req: FastifyRequest, qn: Partial<Question>, audit: 'pulse.activity.read' | 'pulse.activity.exported') {
