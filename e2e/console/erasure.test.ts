@@ -6,23 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { createTenant, loginAs, type TestServer } from '@parapet/server/testing';
+import { loginAs } from '@parapet/server/testing';
 import { erasePerson } from '@parapet/server/governance/erasure';
-import { adminWithTotp, browserSuite, openTab, screenshot, sessionCookie, totp } from './harness.js';
+import { screenshot, sessionCookie, totp } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 
-let s: TestServer;
-let browser: Browser;
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
-  },
-});
+const suite = consoleSuite();
+const missing = suite.skip;
 
 test('an admin erases a person: typed e-mail, reason, step-up; the person is erased and the request listed', { skip: missing ?? false }, async () => {
-  const tenantId = await createTenant(s.db, 'eraseco');
-  const admin = await adminWithTotp(s, tenantId, 'ada.admin@eraseco.test');
+  const { s } = suite;
+  const { tenantId, admin, page, problems } = await suite.orgWithAdmin('eraseco', 'ada.admin@eraseco.test');
   const eve = await loginAs(s, { roles: ['employee'], tenantId, email: 'eve.employee@eraseco.test' });
   // Eve does something audited under her name, so she has an audit subject key to destroy.
   const enrol = await eve.client.post('/api/v1/auth/mfa/totp/enroll');
@@ -30,9 +24,6 @@ test('an admin erases a person: typed e-mail, reason, step-up; the person is era
   assert.equal((await eve.client.post('/api/v1/auth/mfa/totp/confirm', { code: totp(enrol.json.secret, Date.now() / 1000) })).status, 200);
   assert.equal((await eve.client.get('/api/v1/auth/session')).status, 200);
 
-  const t = await openTab(browser, s, await sessionCookie(s, tenantId, admin.userId));
-  tabs.push(t);
-  const { page, problems } = t;
   await page.goto(`${s.url}/people`);
   const people = page.getByRole('table', { name: 'People' });
   const row = people.locator('tbody tr', { hasText: 'eve.employee@eraseco.test' });
@@ -86,8 +77,7 @@ test('an admin erases a person: typed e-mail, reason, step-up; the person is era
 
   // An auditor reads the requests but gets no erase buttons.
   const aud = await loginAs(s, { roles: ['auditor'], tenantId, email: 'otto.auditor@eraseco.test' });
-  const ta = await openTab(browser, s, await sessionCookie(s, tenantId, aud.userId));
-  tabs.push(ta);
+  const ta = await suite.tab(await sessionCookie(s, tenantId, aud.userId));
   await ta.page.goto(`${s.url}/people`);
   await ta.page.getByRole('table', { name: 'Erasure requests' }).locator('tbody tr', { hasText: 'ticket DPR-7' }).waitFor();
   assert.equal(await ta.page.getByRole('button', { name: /^Erase / }).count(), 0);
@@ -96,13 +86,10 @@ test('an admin erases a person: typed e-mail, reason, step-up; the person is era
 });
 
 test('a refusal is shown as a plain sentence and changes nothing; the last admin cannot be erased', { skip: missing ?? false }, async () => {
-  const tenantId = await createTenant(s.db, 'refuseco');
-  const admin = await adminWithTotp(s, tenantId, 'ada.admin@refuseco.test');
+  const { s } = suite;
+  const { tenantId, admin, page, problems } = await suite.orgWithAdmin('refuseco', 'ada.admin@refuseco.test');
   const bo = await loginAs(s, { roles: ['admin'], tenantId, email: 'bo.admin@refuseco.test' });
 
-  const t = await openTab(browser, s, await sessionCookie(s, tenantId, admin.userId));
-  tabs.push(t);
-  const { page, problems } = t;
   await page.goto(`${s.url}/people`);
   await page.getByRole('button', { name: 'Erase bo.admin@refuseco.test' }).click();
   const dialog = page.getByRole('alertdialog', { name: 'Erase bo.admin@refuseco.test?' });

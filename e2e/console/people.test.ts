@@ -4,27 +4,19 @@
  * browser, chooses a password and must enrol an authenticator before getting in; the admin
  * then changes someone's roles (not their own).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { createTenant, createUser, type TestServer } from '@parapet/server/testing';
-import { adminWithTotp, browserSuite, openTab, screenshot, sessionCookie, totp } from './harness.js';
+import { createUser } from '@parapet/server/testing';
+import { screenshot, totp } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 
-let s: TestServer;
-let browser: Browser;
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
-  },
-});
+const suite = consoleSuite();
+const missing = suite.skip;
 
 test('invite a security lead, accept with password and MFA enrolment, change roles', { skip: missing ?? false }, async () => {
-  const tenantId = await createTenant(s.db, 'people-co');
-  const admin = await adminWithTotp(s, tenantId, 'ada@people.test');
+  const { s } = suite;
+  const { tenantId, admin, ...a } = await suite.orgWithAdmin('people-co', 'ada@people.test');
   const emp = await createUser(s.db, tenantId, { roles: ['employee'], email: 'eve@people.test' });
-  const a = await openTab(browser, s, await sessionCookie(s, tenantId, admin.userId));
-  tabs.push(a);
   const page = a.page;
   await page.goto(`${s.url}/people`);
   const card = page.getByRole('region', { name: 'Invite someone' });
@@ -42,8 +34,7 @@ test('invite a security lead, accept with password and MFA enrolment, change rol
   await screenshot(page, 'console-people-invited');
 
   // The invitee, in a browser of their own.
-  const b = await openTab(browser, s);
-  tabs.push(b);
+  const b = await suite.tab();
   await b.page.goto(link.replace(/^https:\/\/[^/]+/, s.url));
   await b.page.getByRole('heading', { name: 'Accept your invitation' }).waitFor();
   await b.page.getByText('lea@people.test', { exact: true }).first().waitFor();
@@ -62,8 +53,7 @@ test('invite a security lead, accept with password and MFA enrolment, change rol
   assert.equal(await b.page.getByTestId('user-email').textContent(), 'lea@people.test');
   await screenshot(b.page, 'console-invite-accepted');
   // Used once: the same link now says so.
-  const c = await openTab(browser, s);
-  tabs.push(c);
+  const c = await suite.tab();
   await c.page.goto(link.replace(/^https:\/\/[^/]+/, s.url));
   await c.page.getByTestId('invite-error').getByText(/not valid/).waitFor();
 

@@ -7,42 +7,30 @@
  * anything; a read-write grant offers "Unlock sign-in", which works and is in the customer's
  * audit log with the grant id. Revoking the grant sends the open page back to sign-in.
  *
- * WebAuthn refuses IP addresses as relying party, so the browser uses https://localhost:<port>.
+ * WebAuthn refuses IP addresses as relying party, so the browser uses https://localhost:<port>
+ * (fixtures.ts `base`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { createTenant, createUser, loginAs, type TestServer } from '@parapet/server/testing';
+import { createTenant, createUser, loginAs } from '@parapet/server/testing';
 import { addSupportStaff } from '@parapet/server/governance/support';
-import { browserSuite, openTab, screenshot } from './harness.js';
+import { screenshot } from './harness.js';
+import { consoleSuite, virtualAuthenticator } from './fixtures.js';
 
-let s: TestServer;
-let browser: Browser;
-let base: string;
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
-    base = `https://localhost:${s.port}`;
-  },
-});
+const suite = consoleSuite();
+const missing = suite.skip;
 
 test('support: enrol a security key, sign in under a grant with it, see what the grant allows, lose access on revocation', { skip: missing ?? false }, async () => {
+  const { s, base } = suite;
   const tenantId = await createTenant(s.db, 'helpme');
   const admin = await loginAs(s, { roles: ['admin'], tenantId, mfaFresh: true });
   const victim = await createUser(s.db, tenantId, { roles: ['employee'], email: 'lee.locked@helpme.test' });
   const staffEmail = 'sam.support@vendor.test';
   const { code } = await addSupportStaff(s.db, staffEmail, 'Sam Support');
 
-  const t = await openTab(browser, s);
-  tabs.push(t);
-  const { page, problems } = t;
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
+  const { page, problems } = await suite.tab();
   // A roaming security key (USB), as support staff would carry.
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
-  });
+  const key = await virtualAuthenticator(page, 'usb');
 
   // Enrolment with the operator's one-time code.
   await page.goto(`${base}/support/enrol`);
@@ -50,7 +38,7 @@ test('support: enrol a security key, sign in under a grant with it, see what the
   await page.getByLabel('Enrolment code').fill(code);
   await page.getByRole('button', { name: 'Register security key' }).click();
   await page.getByText('Security key registered.', { exact: false }).waitFor();
-  assert.equal((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length, 1);
+  assert.equal((await key.credentials()).length, 1);
 
   // The sign-in page asks for no password at all.
   await page.goto(`${base}/support/sign-in`);

@@ -4,57 +4,25 @@
  * in with password + passkey (no TOTP), confirms a step-up with it, and the audit page shows it.
  *
  * WebAuthn refuses IP addresses as relying party, so the browser uses https://localhost:<port>
- * (the test certificate covers localhost); the server derives the RP ID from the Host header.
+ * (fixtures.ts `base`).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { createTenant, createUser, type TestServer } from '@parapet/server/testing';
+import { createUser } from '@parapet/server/testing';
 import { hashPassword } from '@parapet/server/auth/password';
-import { browserSuite, openTab, screenshot, totp } from './harness.js';
+import { screenshot, totp } from './harness.js';
+import { consoleSuite, signInWithPassword, virtualAuthenticator } from './fixtures.js';
 
-let s: TestServer;
-let browser: Browser;
-let base: string;
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
-    base = `https://localhost:${s.port}`;
-  },
-});
-
-/** A platform authenticator with user verification, like a laptop's passkey store. */
-async function virtualAuthenticator(page: Page): Promise<{ credentials: () => Promise<unknown[]> }> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
-  });
-  return { credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials };
-}
-
-async function signInWithPassword(page: Page, email: string, password: string) {
-  await page.goto(`${base}/sign-in`);
-  await page.getByLabel('Organisation').fill('pk');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+const suite = consoleSuite();
+const missing = suite.skip;
 
 test('passkey: register in My account, sign in with password + passkey, step-up with it, audit shows it all', { skip: missing ?? false }, async () => {
-  const tenantId = await createTenant(s.db, 'pk');
-  const password = 'passkey person passphrase';
-  const u = await createUser(s.db, tenantId, { roles: ['auditor'], email: 'kim.key@pk.test', passwordHash: await hashPassword(password) });
-  const { page, problems } = await (async () => {
-    const t = await openTab(browser, s);
-    tabs.push(t);
-    return t;
-  })();
+  const { s, base } = suite;
+  const { tenantId, user: u, page, problems, signIn } = await suite.orgWithPasswordUser('pk', 'auditor', 'kim.key@pk.test', 'passkey person passphrase');
   const authenticator = await virtualAuthenticator(page);
 
   // Signed in with a password only (no factor yet), the user adds a passkey.
-  await signInWithPassword(page, u.email, password);
+  await signIn();
   await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
   await page.goto(`${base}/account`);
   const section = page.getByRole('region', { name: 'Passkeys and security keys' });
@@ -76,7 +44,7 @@ test('passkey: register in My account, sign in with password + passkey, step-up 
   // Sign out, then sign in: password, then the passkey (no code typed).
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await signInWithPassword(page, u.email, password);
+  await signIn();
   await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
   const usePasskey = page.getByRole('button', { name: 'Use a passkey or security key' });
   await usePasskey.waitFor();
@@ -123,24 +91,10 @@ test('passkey: register in My account, sign in with password + passkey, step-up 
 });
 
 test('passkey: a key the browser no longer holds gives a clear message and a recovery code still works; no passkey offered to a TOTP-only user', { skip: missing ?? false }, async () => {
-  const tenantId = await createTenant(s.db, 'pk2');
+  const { s, base } = suite;
   const password = 'lost key person passphrase';
-  const u = await createUser(s.db, tenantId, { roles: ['employee'], email: 'lou.lost@pk2.test', passwordHash: await hashPassword(password) });
-  const t = await openTab(browser, s);
-  tabs.push(t);
-  const { page, problems } = t;
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
-  });
-  const signIn = async () => {
-    await page.goto(`${base}/sign-in`);
-    await page.getByLabel('Organisation').fill('pk2');
-    await page.getByLabel('Email').fill(u.email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  };
+  const { tenantId, page, problems, signIn } = await suite.orgWithPasswordUser('pk2', 'employee', 'lou.lost@pk2.test', password);
+  const authenticator = await virtualAuthenticator(page);
   await signIn();
   await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
   await page.goto(`${base}/account`);
@@ -153,7 +107,7 @@ test('passkey: a key the browser no longer holds gives a clear message and a rec
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   // The device lost the key (reset phone); the server still lists it.
-  await cdp.send('WebAuthn.clearCredentials', { authenticatorId });
+  await authenticator.clear();
   await signIn();
   await page.getByRole('button', { name: 'Use a passkey or security key' }).click();
   await page.getByTestId('signin-error').waitFor({ timeout: 90_000 });
@@ -174,11 +128,7 @@ test('passkey: a key the browser no longer holds gives a clear message and a rec
   c.headers['x-csrf-token'] = l.json.csrf_token;
   const secret: string = (await c.post('/api/v1/auth/mfa/totp/enroll')).json.secret;
   assert.equal((await c.post('/api/v1/auth/mfa/totp/confirm', { code: totp(secret, Date.now() / 1000) })).status, 200);
-  await page.goto(`${base}/sign-in`);
-  await page.getByLabel('Organisation').fill('pk2');
-  await page.getByLabel('Email').fill(totpUser.email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInWithPassword(page, base, 'pk2', totpUser.email, password);
   await page.getByLabel('Verification code').waitFor();
   assert.equal(await page.getByRole('button', { name: 'Use a passkey or security key' }).count(), 0);
   await page.getByLabel('Verification code').fill(totp(secret, Date.now() / 1000 + 30));

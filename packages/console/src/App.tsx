@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type ReactElement } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
 import { api, loadSession, ok, onSignedOut, setCsrfToken, type Session } from './api';
 import { navigate, usePath } from './router';
 import { ACCESS, hasRole, rememberedOrg, SessionContext } from './session';
@@ -50,27 +50,37 @@ export function App() {
   // Said on the sign-in page after a sign-out, so the click visibly did something.
   const [signedOutNote, setSignedOutNote] = useState<string | null>(null);
 
+  // Counts sign-outs. A refresh that was still reading the session when one happened must not
+  // apply what it read: that would put the signed-out browser back on a signed-in page (its
+  // session answer or the organisation's 401 arriving after the sign-out).
+  const signOuts = useRef(0);
+
   const refresh = useCallback(async () => {
+    const at = signOuts.current;
+    const current = () => signOuts.current === at;
     try {
       const s = await loadSession();
+      if (!current()) return;
       if (!s) return setState({ kind: 'signed-out' });
       // The header names the organisation; the slug typed at sign-in stands in when it cannot be read.
       const org = await ok(api.GET('/api/v1/organisation')).then((o) => o.name || o.slug, () => rememberedOrg());
-      setState({ kind: 'signed-in', session: s, org });
+      if (current()) setState({ kind: 'signed-in', session: s, org });
     } catch (error) {
-      setState({ kind: 'error', error });
+      if (current()) setState({ kind: 'error', error });
     }
   }, []);
 
   useEffect(() => {
     void refresh();
     return onSignedOut(() => {
+      signOuts.current++;
       setCsrfToken(null);
       setState({ kind: 'signed-out' });
     });
   }, [refresh]);
 
   const signOut = useCallback(async () => {
+    signOuts.current++;
     try {
       await ok(api.POST('/api/v1/auth/logout'));
       setSignedOutNote('You have signed out. Your session has ended on the server.');

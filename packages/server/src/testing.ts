@@ -14,7 +14,7 @@ import { startServer, type RunningServer } from './main.js';
 import { loadTls } from './tls/certificate.js';
 import { createSession, CSRF_HEADER, SESSION_COOKIE } from './auth/sessions.js';
 import type { Role } from './platform/principal.js';
-import { insertUser } from './people/users.js';
+import { insertUser } from './platform/users.js';
 import { randomUUID } from 'node:crypto';
 
 export interface TestServer {

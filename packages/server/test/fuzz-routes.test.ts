@@ -6,13 +6,12 @@
 // the OpenAPI document at run time, so routes added later are fuzzed without editing this.
 // The case count is bounded (CASES_PER_OPERATION per identity) and printed; the seed is
 // PARAPET_FUZZ_SEED or fixed, and printed, so a failure can be replayed.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startTestServer, loginAs, type TestServer, type TestClient, type TestResponse } from '../src/testing.js';
+import { loginAs, type TestClient, type TestResponse } from '../src/testing.js';
 import { ROLES } from '../src/platform/principal.js';
-
-type Schema = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { openApiFixture, type Schema } from './fixtures/openapi.js';
 interface Operation {
   method: string;
   path: string;
@@ -38,28 +37,12 @@ function prng(seed: number) {
 }
 type Rng = ReturnType<typeof prng>;
 
-let s: TestServer;
-let spec: Schema;
-before(async () => {
-  s = await startTestServer();
-  const r = await s.client().get('/api/v1/openapi.json');
-  assert.equal(r.status, 200);
-  spec = r.json;
-});
-after(() => s.close());
-
-function resolve(schema: Schema | undefined): Schema {
-  let x = schema ?? {};
-  for (let i = 0; i < 10 && typeof x.$ref === 'string'; i++) {
-    const name = x.$ref.replace(/^#\/components\/schemas\//, '');
-    x = spec.components?.schemas?.[name] ?? {};
-  }
-  return x;
-}
+const openapi = openApiFixture();
+const { resolve } = openapi;
 
 function operations(): Operation[] {
   const ops: Operation[] = [];
-  for (const [path, item] of Object.entries(spec.paths as Record<string, Record<string, Schema>>)) {
+  for (const [path, item] of Object.entries(openapi.spec.paths as Record<string, Record<string, Schema>>)) {
     for (const [method, op] of Object.entries(item)) {
       if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
       const params = (op.parameters ?? []) as Array<{ name: string; in: string; schema?: Schema; required?: boolean }>;
@@ -222,6 +205,7 @@ interface Identity {
 }
 
 test('fuzz: no route answers 5xx to bad input, as an MFA-fresh admin and unauthenticated', async (t) => {
+  const { s } = openapi;
   const ops = operations();
   assert.ok(ops.length >= 50, `only ${ops.length} operations in the OpenAPI document`);
   // The admin holds every role, so role checks do not stop the fuzz at the door.

@@ -1,6 +1,6 @@
 /**
  * Owners and their registries, in the style of the RLS catalogue test:
- *  - `people/users.ts` is the only module that writes the `users` table (read from every
+ *  - `platform/users.ts` is the only module that writes the `users` table (read from every
  *    package's sources and every migration), and the lifecycle subscribers registered once
  *    every module is loaded are exactly the expected ones;
  *  - `platform/settings.ts` is the only module that reads or writes the tenant settings
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { createTestDatabase, type TestDatabase } from '@parapet/db/testing';
 import '../src/modules.js';
-import { deactivateUser, eraseUser, insertUser, onUserLifecycle, setUserRoles, userLifecycleSubscribers } from '../src/people/users.js';
+import { deactivateUser, eraseUser, insertUser, onUserLifecycle, setUserRoles, userLifecycleSubscribers } from '../src/platform/users.js';
 import { readSetting, readSettings, settingFrom, settingSlices, writeSetting, type SettingSlice } from '../src/platform/settings.js';
 import { PROBE_APPROVAL_TTL_HOURS, PROBE_DISTINCT_APPROVER_GROUPS } from '../src/probe/service.js';
 import { AUDIT_RETENTION_MONTHS } from '../src/audit/snapshot.js';
@@ -50,7 +50,7 @@ const SOURCES = [
   ...walk(join(ROOT, 'packages/db/migrations'), /\.sql$/),
 ].map((f) => ({ file: rel(f), text: readFileSync(f, 'utf8') }));
 
-const USERS_OWNER = 'packages/server/src/people/users.ts';
+const USERS_OWNER = 'packages/server/src/platform/users.ts';
 const SETTINGS_OWNER = 'packages/server/src/platform/settings.ts';
 
 /** SQL that writes the users table (any statement form; `scim_users` and the like are other tables). */
@@ -82,7 +82,7 @@ function settingsAccess(sources: Array<{ file: string; text: string }>): string[
   return out;
 }
 
-test('no module but people/users.ts writes the users table', (ctx) => {
+test('no module but platform/users.ts writes the users table', (ctx) => {
   ctx.diagnostic(`sources read: ${SOURCES.length}`);
   assert.ok(SOURCES.some((s) => s.file === USERS_OWNER) && SOURCES.length > 100);
   assert.deepEqual(usersWriters(SOURCES), []);

@@ -7,11 +7,9 @@
 // roles per group) is typed and allowed; a free-form object is allowed only where its schema's
 // `title` is listed in EXCEPTIONS with the reason. Routes are read from the OpenAPI document at
 // run time, so a route added without a complete schema fails here.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '../src/testing.js';
-
-type Schema = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { openApiFixture, type Schema } from './fixtures/openapi.js';
 
 /** Schemas (by `title`) whose content is free-form by design, with the reason. */
 const EXCEPTIONS: Record<string, string> = {
@@ -23,23 +21,8 @@ const EXCEPTIONS: Record<string, string> = {
   'WebAuthn client extension inputs': 'WebAuthn §9: an open registry of extension identifiers, passed to the browser as @simplewebauthn/server makes them.',
 };
 
-let s: TestServer;
-let spec: Schema;
-before(async () => {
-  s = await startTestServer();
-  const r = await s.client().get('/api/v1/openapi.json');
-  assert.equal(r.status, 200);
-  spec = r.json;
-});
-after(() => s.close());
-
-function resolve(x: Schema): Schema {
-  for (let i = 0; i < 10 && x && typeof x.$ref === 'string'; i++) {
-    const name = decodeURIComponent(x.$ref.replace(/^#\/components\/schemas\//, ''));
-    x = spec.components?.schemas?.[name] ?? {};
-  }
-  return x;
-}
+const openapi = openApiFixture();
+const { resolve } = openapi;
 
 /** The problems of one schema node and its children; `where` is `<op> <status> <pointer>`. */
 function walk(node: Schema, where: string, pointer: string, used: Set<string>, out: string[]): void {
@@ -82,7 +65,7 @@ test('every 2xx response has a complete schema and every operation answers error
   const used = new Set<string>();
   let operations = 0;
   let responses = 0;
-  for (const [path, item] of Object.entries(spec.paths as Record<string, Record<string, Op>>)) {
+  for (const [path, item] of Object.entries(openapi.spec.paths as Record<string, Record<string, Op>>)) {
     for (const [method, op] of Object.entries(item)) {
       if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
       operations++;

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, loginAs, createTenant, createUser, type TestServer, type TestClient } from '../src/testing.js';
 import { createSession, SESSION_COOKIE } from '../src/auth/sessions.js';
-import { onUserLifecycle } from '../src/people/users.js';
+import { onUserLifecycle } from '../src/platform/users.js';
 
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';

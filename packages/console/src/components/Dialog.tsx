@@ -1,5 +1,5 @@
-import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
-import { describe } from '../api';
+import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode, type Ref } from 'react';
+import { useSubmit } from '../useSubmit';
 
 /** Keeps Tab inside `root` (the dialog); shared by the dialogs. */
 export function trapTab(e: KeyboardEvent<HTMLElement>): void {
@@ -14,6 +14,92 @@ export function trapTab(e: KeyboardEvent<HTMLElement>): void {
     e.preventDefault();
     first?.focus();
   }
+}
+
+/**
+ * The frame every console dialog shares: a modal over a backdrop with role `dialog` (or
+ * `alertdialog` for a destructive one, `alert`), named by its `title` heading and described by
+ * `description` (shown muted under the title) when there is one. Tab stays inside; Escape calls
+ * `onCancel` unless `busy` (an action is running and must not be abandoned half-way).
+ * `children` are the dialog's body: its form, its DialogFoot.
+ */
+export function DialogFrame({
+  title,
+  description,
+  alert = false,
+  busy = false,
+  onCancel,
+  children,
+}: {
+  title: ReactNode;
+  description?: ReactNode;
+  alert?: boolean;
+  busy?: boolean;
+  onCancel: () => void;
+  children: ReactNode;
+}) {
+  const titleId = useId();
+  const descId = useId();
+  return (
+    <div className="dialog-backdrop">
+      <div
+        className="dialog"
+        role={alert ? 'alertdialog' : 'dialog'}
+        aria-modal="true"
+        aria-labelledby={titleId}
+        aria-describedby={description ? descId : undefined}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && !busy) onCancel();
+          trapTab(e);
+        }}
+      >
+        <h2 id={titleId}>{title}</h2>
+        {description ? (
+          <div id={descId} className="muted">
+            {description}
+          </div>
+        ) : null}
+        {children}
+      </div>
+    </div>
+  );
+}
+
+/**
+ * The foot of a dialog: the last error as an alert (with `errorId`, for a field's
+ * aria-describedby), then Cancel and the dialog's own action button(s) (`children`). Cancel is
+ * disabled while `busy`; `cancelRef` lets a dialog focus it first.
+ */
+export function DialogFoot({
+  error,
+  errorId,
+  busy = false,
+  onCancel,
+  cancelRef,
+  children,
+}: {
+  error: string | null | undefined;
+  errorId?: string;
+  busy?: boolean;
+  onCancel: () => void;
+  cancelRef?: Ref<HTMLButtonElement>;
+  children: ReactNode;
+}) {
+  return (
+    <>
+      {error ? (
+        <p id={errorId} className="field-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <div className="dialog-actions">
+        <button ref={cancelRef} type="button" className="btn" onClick={onCancel} disabled={busy}>
+          Cancel
+        </button>
+        {children}
+      </div>
+    </>
+  );
 }
 
 /**
@@ -38,12 +124,9 @@ export function ConfirmDialog({
   onConfirm: () => Promise<void>;
   onClose: () => void;
 }) {
-  const titleId = useId();
-  const descId = useId();
   const cancel = useRef<HTMLButtonElement>(null);
   const opener = useRef<Element | null>(document.activeElement);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, message, run } = useSubmit();
 
   useEffect(() => {
     cancel.current?.focus();
@@ -57,50 +140,24 @@ export function ConfirmDialog({
     };
   }, []);
 
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onConfirm();
-      onClose();
-    } catch (e) {
-      setError(describe(e));
-      setBusy(false);
-    }
-  };
-
   return (
-    <div className="dialog-backdrop">
-      <div
-        className="dialog"
-        role="alertdialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        aria-describedby={descId}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape' && !busy) onClose();
-          trapTab(e);
-        }}
-      >
-        <h2 id={titleId}>{title}</h2>
-        <div id={descId} className="muted">
-          {children}
-        </div>
-        {error ? (
-          <p className="field-error" role="alert">
-            {error}
-          </p>
-        ) : null}
-        <div className="dialog-actions">
-          <button ref={cancel} type="button" className="btn" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="button" className="btn btn-danger-solid" onClick={() => void confirm()} aria-busy={busy || undefined}>
-            {busy ? busyLabel : confirmLabel}
-          </button>
-        </div>
-      </div>
-    </div>
+    <DialogFrame title={title} description={children} alert busy={busy} onCancel={onClose}>
+      <DialogFoot error={message?.text} busy={busy} onCancel={onClose} cancelRef={cancel}>
+        <button
+          type="button"
+          className="btn btn-danger-solid"
+          onClick={() =>
+            void run(async () => {
+              await onConfirm();
+              onClose();
+            })
+          }
+          aria-busy={busy || undefined}
+        >
+          {busy ? busyLabel : confirmLabel}
+        </button>
+      </DialogFoot>
+    </DialogFrame>
   );
 }
 

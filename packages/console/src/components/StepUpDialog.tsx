@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { describe, setStepUpHandler, stepUp, type Problem } from '../api';
-import { trapTab } from './Dialog';
+import { DialogFoot, DialogFrame } from './Dialog';
+import { PasskeyOption } from './PasskeyOption';
+import { useSubmit } from '../useSubmit';
 import { passkeyOptions, verifyWithPasskey, webauthnMessage, webauthnSupported, type PasskeyOptions } from '../webauthn';
 
 interface Pending {
@@ -39,8 +41,8 @@ export function StepUpProvider({ children }: { children: ReactNode }) {
 
 function StepUpDialog({ onDone }: { onDone: (ok: boolean) => void }) {
   const [code, setCode] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, message, run } = useSubmit((err) => webauthnMessage(err) ?? describe(err));
+  const error = message?.text;
   const input = useRef<HTMLInputElement>(null);
   const opener = useRef<Element | null>(document.activeElement);
   // Assertion options when the user has a passkey or security key: the dialog then offers it.
@@ -57,19 +59,16 @@ function StepUpDialog({ onDone }: { onDone: (ok: boolean) => void }) {
     };
   }, []);
 
-  const usePasskey = async () => {
-    setBusy(true);
-    setError(null);
+  const usePasskey = () => {
     const options = passkey;
-    try {
-      await verifyWithPasskey({ options });
-      onDone(true);
-    } catch (err) {
-      setError(webauthnMessage(err) ?? describe(err));
-      setBusy(false);
+    return run(
+      async () => {
+        await verifyWithPasskey({ options });
+        onDone(true);
+      },
       // A challenge is single use: the next try gets fresh options.
-      setPasskey(await passkeyOptions().catch(() => options));
-    }
+      async () => setPasskey(await passkeyOptions().catch(() => options)),
+    );
   };
 
   useEffect(() => {
@@ -80,78 +79,49 @@ function StepUpDialog({ onDone }: { onDone: (ok: boolean) => void }) {
     };
   }, []);
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await stepUp(code.trim());
-      onDone(true);
-    } catch (err) {
-      setError(describe(err));
-      setBusy(false);
-      input.current?.select();
-    }
+    void run(
+      async () => {
+        await stepUp(code.trim());
+        onDone(true);
+      },
+      () => input.current?.select(),
+    );
   };
 
   return (
-    <div className="dialog-backdrop">
-      <div
-        className="dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="stepup-title"
-        aria-describedby="stepup-desc"
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') onDone(false);
-          trapTab(e);
-        }}
-      >
-        <h2 id="stepup-title">Confirm it's you</h2>
-        <p id="stepup-desc" className="muted">
-          This action needs a fresh verification. {passkey ? 'Use your passkey or security key, or enter' : 'Enter'} the 6-digit code from your authenticator app, or a recovery code.
-        </p>
-        {passkey ? (
-          <div className="passkey-option">
-            <button type="button" className="btn btn-block" onClick={() => void usePasskey()} disabled={busy}>
-              Use a passkey or security key
-            </button>
-            <p className="divider-text muted small">or enter a code</p>
-          </div>
-        ) : null}
-        <form onSubmit={submit}>
-          <div className="field">
-            <label htmlFor="stepup-code">Verification code</label>
-            <input
-              ref={input}
-              id="stepup-code"
-              name="code"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              value={code}
-              onChange={(e) => setCode(e.target.value)}
-              required
-              minLength={6}
-              maxLength={32}
-              aria-invalid={error ? true : undefined}
-              aria-describedby={error ? 'stepup-error' : undefined}
-            />
-          </div>
-          {error ? (
-            <p id="stepup-error" className="field-error" role="alert">
-              {error}
-            </p>
-          ) : null}
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={() => onDone(false)}>
-              Cancel
-            </button>
-            <button type="submit" className="btn btn-primary" disabled={busy || code.trim().length < 6}>
-              {busy ? 'Verifying…' : 'Verify and continue'}
-            </button>
-          </div>
-        </form>
-      </div>
-    </div>
+    <DialogFrame
+      title="Confirm it's you"
+      description={<p>This action needs a fresh verification. {passkey ? 'Use your passkey or security key, or enter' : 'Enter'} the 6-digit code from your authenticator app, or a recovery code.</p>}
+      onCancel={() => onDone(false)}
+    >
+      {passkey ? <PasskeyOption onUse={() => void usePasskey()} busy={busy} /> : null}
+      <form onSubmit={submit}>
+        <div className="field">
+          <label htmlFor="stepup-code">Verification code</label>
+          <input
+            ref={input}
+            id="stepup-code"
+            name="code"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+            required
+            minLength={6}
+            maxLength={32}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? 'stepup-error' : undefined}
+          />
+        </div>
+        {/* Cancel stays usable while a verification runs: the action then is not done. */}
+        <DialogFoot error={error} errorId="stepup-error" onCancel={() => onDone(false)}>
+          <button type="submit" className="btn btn-primary" disabled={busy || code.trim().length < 6}>
+            {busy ? 'Verifying…' : 'Verify and continue'}
+          </button>
+        </DialogFoot>
+      </form>
+    </DialogFrame>
   );
 }

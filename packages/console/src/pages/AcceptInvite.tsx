@@ -3,8 +3,10 @@ import { apiQuiet, describe, ok, setCsrfToken, type ResponseBody } from '../api'
 import { rememberOrg } from '../session';
 import { navigate } from '../router';
 import { Notice } from '../components/States';
+import { SignInCard } from '../components/SignInCard';
 import { roleName } from '../components/Shell';
 import { TotpEnrolment } from './SignIn';
+import { useSubmit } from '../useSubmit';
 
 type InvitationInfo = ResponseBody<'/api/v1/invitations/lookup', 'post'>;
 
@@ -21,8 +23,7 @@ export function AcceptInvitePage({ onSignedIn }: { onSignedIn: () => Promise<voi
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [again, setAgain] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, message, setMessage, run } = useSubmit();
   const [step, setStep] = useState<'password' | 'enrol'>('password');
 
   useEffect(() => {
@@ -36,12 +37,10 @@ export function AcceptInvitePage({ onSignedIn }: { onSignedIn: () => Promise<voi
     ok(apiQuiet.POST('/api/v1/invitations/lookup', { body: { token } })).then(setInfo, (e) => setProblem(describe(e)));
   }, [token]);
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (password !== again) return setError('The two passwords differ.');
-    setBusy(true);
-    setError(null);
-    try {
+    if (password !== again) return setMessage({ kind: 'error', text: 'The two passwords differ.' });
+    void run(async () => {
       const r = await ok(apiQuiet.POST('/api/v1/invitations/accept', { body: { token, password, ...(name.trim() ? { display_name: name.trim() } : {}) } }));
       setCsrfToken(r.csrf_token);
       rememberOrg(r.org_slug);
@@ -49,11 +48,7 @@ export function AcceptInvitePage({ onSignedIn }: { onSignedIn: () => Promise<voi
       setAgain('');
       if (r.state === 'mfa_enrollment_required') setStep('enrol');
       else await done();
-    } catch (err) {
-      setError(describe(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const done = async () => {
@@ -62,53 +57,46 @@ export function AcceptInvitePage({ onSignedIn }: { onSignedIn: () => Promise<voi
   };
 
   return (
-    <div className="signin-page">
-      <main className="signin-card" aria-labelledby="invite-title">
-        <div className="brand brand-large">
-          <span className="brand-mark" aria-hidden="true" />
-          <span className="brand-name">Parapet</span>
-        </div>
-        <h1 id="invite-title">{step === 'enrol' ? 'Set up two-step verification' : 'Accept your invitation'}</h1>
-        {problem ? (
-          <Notice kind="error">
-            <span data-testid="invite-error">{problem}</span>
-          </Notice>
-        ) : null}
-        {!problem && !info ? <p className="muted">Checking the invitation…</p> : null}
-        {info && step === 'password' ? (
-          <form onSubmit={submit} className="stack">
-            <p>
-              You are invited to <strong>{info.org_name}</strong> (organisation <code>{info.org_slug}</code>) as <strong>{info.email}</strong>, with the role{info.roles.length > 1 ? 's' : ''} {info.roles.map(roleName).join(', ')}.
-            </p>
-            {error ? <Notice kind="error">{error}</Notice> : null}
-            <input type="email" autoComplete="username" value={info.email} readOnly hidden />
-            <div className="field">
-              <label htmlFor="invite-name">Your name</label>
-              <input id="invite-name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} />
-            </div>
-            <div className="field">
-              <label htmlFor="invite-password">Choose a password</label>
-              <input id="invite-password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} required minLength={12} aria-describedby="invite-password-hint" />
-              <p id="invite-password-hint" className="field-hint">
-                At least 12 characters; a few unrelated words work well.
-              </p>
-            </div>
-            <div className="field">
-              <label htmlFor="invite-password2">Password again</label>
-              <input id="invite-password2" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} required minLength={12} />
-            </div>
-            <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-              {busy ? 'Creating your account…' : 'Create my account'}
-            </button>
-          </form>
-        ) : null}
-        {step === 'enrol' ? (
-          <div className="stack">
-            <p>Your role needs two-step verification. Set up an authenticator app to finish.</p>
-            <TotpEnrolment onEnrolled={done} />
+    <SignInCard title={step === 'enrol' ? 'Set up two-step verification' : 'Accept your invitation'}>
+      {problem ? (
+        <Notice kind="error">
+          <span data-testid="invite-error">{problem}</span>
+        </Notice>
+      ) : null}
+      {!problem && !info ? <p className="muted">Checking the invitation…</p> : null}
+      {info && step === 'password' ? (
+        <form onSubmit={submit} className="stack">
+          <p>
+            You are invited to <strong>{info.org_name}</strong> (organisation <code>{info.org_slug}</code>) as <strong>{info.email}</strong>, with the role{info.roles.length > 1 ? 's' : ''} {info.roles.map(roleName).join(', ')}.
+          </p>
+          {message ? <Notice kind={message.kind}>{message.text}</Notice> : null}
+          <input type="email" autoComplete="username" value={info.email} readOnly hidden />
+          <div className="field">
+            <label htmlFor="invite-name">Your name</label>
+            <input id="invite-name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} />
           </div>
-        ) : null}
-      </main>
-    </div>
+          <div className="field">
+            <label htmlFor="invite-password">Choose a password</label>
+            <input id="invite-password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} required minLength={12} aria-describedby="invite-password-hint" />
+            <p id="invite-password-hint" className="field-hint">
+              At least 12 characters; a few unrelated words work well.
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor="invite-password2">Password again</label>
+            <input id="invite-password2" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} required minLength={12} />
+          </div>
+          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+            {busy ? 'Creating your account…' : 'Create my account'}
+          </button>
+        </form>
+      ) : null}
+      {step === 'enrol' ? (
+        <div className="stack">
+          <p>Your role needs two-step verification. Set up an authenticator app to finish.</p>
+          <TotpEnrolment onEnrolled={done} />
+        </div>
+      ) : null}
+    </SignInCard>
   );
 }

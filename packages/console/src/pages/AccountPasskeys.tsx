@@ -5,6 +5,7 @@ import { formatTime, useAsync } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 import { RecoveryCodeList } from '../components/RecoveryCodes';
+import { useSubmit } from '../useSubmit';
 import { registerPasskey, webauthnMessage, webauthnSupported, type WebauthnFactor } from '../webauthn';
 
 /** My account: "Passkeys and security keys": list, register (WebAuthn create), remove (step-up). */
@@ -15,18 +16,15 @@ export function PasskeysSection({ onChange }: { onChange?: () => void }) {
     [],
   );
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  const { busy, message, setMessage, run } = useSubmit((err) => webauthnMessage(err) ?? describe(err));
   const [codes, setCodes] = useState<string[] | null>(null);
   // The key whose removal waits for a second click (removal is not undoable).
   const [confirming, setConfirming] = useState<string | null>(null);
   const supported = webauthnSupported();
 
-  const add = async (e: FormEvent) => {
+  const add = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setMessage(null);
-    try {
+    void run(async () => {
       const r = await registerPasskey(name.trim());
       setName('');
       setCodes(r.recovery_codes ?? null);
@@ -34,11 +32,7 @@ export function PasskeysSection({ onChange }: { onChange?: () => void }) {
       reload();
       onChange?.();
       await refresh(); // registering verified this session (new CSRF token, fresh MFA time)
-    } catch (err) {
-      setMessage({ kind: 'error', text: webauthnMessage(err) ?? describe(err) });
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const remove = async (k: WebauthnFactor) => {

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { api, describe, ok, type Query, type ResponseBody } from '../api';
 import { useAsync, formatTime } from '../useAsync';
+import { useSubmit } from '../useSubmit';
 import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 
@@ -224,14 +225,9 @@ function EntryDetail({ entry: e, onClose }: { entry: Entry; onClose: () => void 
  */
 function ChainStatus() {
   const [state, reload] = useAsync((signal) => ok(api.GET('/api/v1/audit/status', { signal })), []);
-  const [exporting, setExporting] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const download = async () => {
-    setExporting(true);
-    setError(null);
-    setDone(null);
-    try {
+  const { busy: exporting, message, run } = useSubmit();
+  const download = () =>
+    run(async () => {
       const data = await ok(api.GET('/api/v1/audit/export'));
       const url = URL.createObjectURL(new Blob([JSON.stringify(data)], { type: 'application/json' }));
       const a = document.createElement('a');
@@ -240,14 +236,9 @@ function ChainStatus() {
       document.body.append(a);
       a.click();
       a.remove();
-      setDone(`Downloaded ${a.download} (${data?.entries?.length ?? 0} entries). Check it with: parapet audit verify ${a.download}`);
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    } catch (e) {
-      setError(describe(e));
-    } finally {
-      setExporting(false);
-    }
-  };
+      return `Downloaded ${a.download} (${data?.entries?.length ?? 0} entries). Check it with: parapet audit verify ${a.download}`;
+    });
   let body;
   if (state.status === 'loading') body = <Loading label="Verifying the log…" />;
   else if (state.status === 'error') body = <ErrorState error={state.error} onRetry={reload} />;
@@ -283,9 +274,9 @@ function ChainStatus() {
           {exporting ? 'Preparing export…' : 'Download export'}
         </button>
       </div>
-      {error ? <p className="field-error" role="alert">{error}</p> : null}
+      {message?.kind === 'error' ? <p className="field-error" role="alert">{message.text}</p> : null}
       <p className="small" role="status" data-testid="export-status">
-        {done ?? ''}
+        {message?.kind === 'success' ? message.text : ''}
       </p>
       {body}
       <p className="muted small">

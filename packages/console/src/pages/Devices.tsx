@@ -1,10 +1,12 @@
 import { useState, type FormEvent } from 'react';
-import { api, describe, ok, type ResponseBody } from '../api';
+import { api, ok, type ResponseBody } from '../api';
 import { hasRole, useSession } from '../session';
 import { formatTime, useAsync } from '../useAsync';
+import { useSubmit } from '../useSubmit';
 import { DataTable } from '../components/DataTable';
 import { ConfirmDialog, OneTimeSecret } from '../components/Dialog';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
+import { ExpirySelect } from '../components/ExpirySelect';
 
 export type Device = ResponseBody<'/api/v1/devices', 'get'>['devices'][number];
 
@@ -159,28 +161,19 @@ export function DevicesPage() {
 function EnrollmentTokenCard() {
   const [kind, setKind] = useState<'agent' | 'worker'>('agent');
   const [expires, setExpires] = useState(EXPIRIES[0]!.seconds);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, message, run } = useSubmit();
   const [created, setCreated] = useState<CreatedToken | null>(null);
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      setCreated(await ok(api.POST('/api/v1/devices/enrollment-tokens', { body: { kind, expires_in_seconds: expires } })));
-    } catch (err) {
-      setError(describe(err));
-    } finally {
-      setBusy(false);
-    }
+    void run(async () => setCreated(await ok(api.POST('/api/v1/devices/enrollment-tokens', { body: { kind, expires_in_seconds: expires } }))));
   };
 
   return (
     <section className="card" aria-labelledby="enroll-h">
       <h2 id="enroll-h">Enroll a device</h2>
       <p className="muted">A token enrolls one device, once. Give it to whoever installs the agent or worker.</p>
-      {error ? <Notice kind="error">{error}</Notice> : null}
+      {message ? <Notice kind={message.kind}>{message.text}</Notice> : null}
       {created ? (
         <OneTimeSecret label={`Enrollment token for ${created.kind === 'agent' ? 'an agent' : 'a worker'}`} value={created.token} onDone={() => setCreated(null)}>
           <p className="small">Valid until {formatTime(created.expires_at)}. On the machine, run:</p>
@@ -210,16 +203,7 @@ function EnrollmentTokenCard() {
               </label>
             </div>
           </div>
-          <div className="field">
-            <label htmlFor="token-expiry">Expires after</label>
-            <select id="token-expiry" value={expires} onChange={(e) => setExpires(Number(e.target.value))}>
-              {EXPIRIES.map((x) => (
-                <option key={x.seconds} value={x.seconds}>
-                  {x.label}
-                </option>
-              ))}
-            </select>
-          </div>
+          <ExpirySelect id="token-expiry" label="Expires after" options={EXPIRIES} value={expires} onChange={setExpires} />
           <div className="field">
             <button type="submit" className="btn btn-primary" disabled={busy}>
               {busy ? 'Creating…' : 'Create enrollment token'}

@@ -1,10 +1,12 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { api, describe, ok, type RequestBody, type ResponseBody } from '../api';
 import { useAsync, formatTime } from '../useAsync';
+import { useSubmit } from '../useSubmit';
 import { hasRole, useSession } from '../session';
 import { DataTable } from '../components/DataTable';
-import { OneTimeSecret, trapTab } from '../components/Dialog';
+import { DialogFoot, DialogFrame, OneTimeSecret } from '../components/Dialog';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
+import { ExpirySelect } from '../components/ExpirySelect';
 import { roleName } from '../components/Shell';
 
 /** `roles_managed_by` is set when an identity provider sets this person's roles (then they are changed there). */
@@ -189,39 +191,29 @@ function InviteCard({ onInvited }: { onInvited: () => void }) {
   const [email, setEmail] = useState('');
   const [roles, setRoles] = useState<string[]>(['employee']);
   const [expires, setExpires] = useState(EXPIRIES[1]!.seconds);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, message, setMessage, run } = useSubmit();
   const [created, setCreated] = useState<{ link: string; email: string; expires_at: string; roles: string[] } | null>(null);
-  const [mailed, setMailed] = useState<string | null>(null);
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    setMailed(null);
-    try {
+    void run(async () => {
       const r = await ok(api.POST('/api/v1/people/invitations', { body: { email: email.trim(), roles: roles as Role[], expires_in_seconds: expires } }));
       if (r.emailed_to) {
-        setMailed(`Invitation mailed to ${r.emailed_to}: the link works once, until ${formatTime(r.invitation.expires_at)}.`);
+        setMessage({ kind: 'success', text: `Invitation mailed to ${r.emailed_to}: the link works once, until ${formatTime(r.invitation.expires_at)}.` });
       } else {
-        if (r.email_error) setError(`${r.email_error} Pass the link below on yourself.`);
+        if (r.email_error) setMessage({ kind: 'error', text: `${r.email_error} Pass the link below on yourself.` });
         setCreated({ link: r.link ?? '', ...r.invitation });
       }
       setEmail('');
       onInvited();
-    } catch (err) {
-      setError(describe(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
     <section className="card" aria-labelledby={`${id}-h`}>
       <h2 id={`${id}-h`}>Invite someone</h2>
       <p className="muted">Parapet makes a one-time link and mails it when the server has a mail relay (PARAPET_SMTP_URL); otherwise it shows the link once for you to send. They choose a password, and admins and security leads set up two-step verification, when they open it.</p>
-      {error ? <Notice kind="error">{error}</Notice> : null}
-      {mailed ? <Notice kind="success">{mailed}</Notice> : null}
+      {message ? <Notice kind={message.kind}>{message.text}</Notice> : null}
       {created ? (
         <OneTimeSecret label={`Invitation link for ${created.email}`} value={created.link} onDone={() => setCreated(null)}>
           <p className="small">
@@ -235,16 +227,7 @@ function InviteCard({ onInvited }: { onInvited: () => void }) {
             <input id={`${id}-email`} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoComplete="off" />
           </div>
           <RoleChecks value={roles} onChange={setRoles} idPrefix={`${id}-role`} />
-          <div className="field">
-            <label htmlFor={`${id}-exp`}>Link expires after</label>
-            <select id={`${id}-exp`} value={expires} onChange={(e) => setExpires(Number(e.target.value))}>
-              {EXPIRIES.map((x) => (
-                <option key={x.seconds} value={x.seconds}>
-                  {x.label}
-                </option>
-              ))}
-            </select>
-          </div>
+          <ExpirySelect id={`${id}-exp`} label="Link expires after" options={EXPIRIES} value={expires} onChange={setExpires} />
           <div>
             <button type="submit" className="btn btn-primary" disabled={busy || !roles.length}>
               {busy ? 'Creating…' : 'Create invitation link'}
@@ -309,59 +292,33 @@ function InvitationList({ tick, canRevoke }: { tick: number; canRevoke: boolean 
 function RolesDialog({ person, onClose, onSaved }: { person: Person; onClose: () => void; onSaved: (roles: string[]) => void }) {
   const id = useId();
   const [roles, setRoles] = useState<string[]>(person.roles);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, message, run } = useSubmit();
   const first = useRef<HTMLDivElement>(null);
   useEffect(() => {
     first.current?.querySelector<HTMLInputElement>('input')?.focus();
   }, []);
-  const save = async (e: FormEvent) => {
+  const save = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const r = await ok(api.PUT('/api/v1/people/{id}/roles', { params: { path: { id: person.id } }, body: { roles: roles as Role[] } }));
       onSaved(r.roles);
       onClose();
-    } catch (err) {
-      setError(describe(err));
-      setBusy(false);
-    }
+    });
   };
   return (
-    <div className="dialog-backdrop">
-      <div
-        className="dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={`${id}-t`}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape' && !busy) onClose();
-          trapTab(e);
-        }}
-      >
-        <h2 id={`${id}-t`}>Roles of {person.email}</h2>
-        <form onSubmit={save} className="stack">
-          <div ref={first}>
-            <RoleChecks value={roles} onChange={setRoles} idPrefix={`${id}-r`} />
-          </div>
-          <p className="muted small">Saving ends their sessions; the new roles apply when they sign in again. It needs a fresh two-step verification.</p>
-          {error ? (
-            <p className="field-error" role="alert">
-              {error}
-            </p>
-          ) : null}
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={onClose} disabled={busy}>
-              Cancel
-            </button>
-            <button type="submit" className="btn btn-primary" disabled={busy}>
-              {busy ? 'Saving…' : 'Save roles'}
-            </button>
-          </div>
-        </form>
-      </div>
-    </div>
+    <DialogFrame title={`Roles of ${person.email}`} busy={busy} onCancel={onClose}>
+      <form onSubmit={save} className="stack">
+        <div ref={first}>
+          <RoleChecks value={roles} onChange={setRoles} idPrefix={`${id}-r`} />
+        </div>
+        <p className="muted small">Saving ends their sessions; the new roles apply when they sign in again. It needs a fresh two-step verification.</p>
+        <DialogFoot error={message?.text} busy={busy} onCancel={onClose}>
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            {busy ? 'Saving…' : 'Save roles'}
+          </button>
+        </DialogFoot>
+      </form>
+    </DialogFrame>
   );
 }
 
@@ -374,70 +331,50 @@ function EraseDialog({ person, onClose, onErased }: { person: Person; onClose: (
   const id = useId();
   const [typed, setTyped] = useState('');
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, message, run } = useSubmit();
   const first = useRef<HTMLInputElement>(null);
   useEffect(() => {
     first.current?.focus();
   }, []);
   const matches = typed.trim().toLowerCase() === person.email.toLowerCase();
   const ready = matches && reason.trim().length > 0;
-  const erase = async (e: FormEvent) => {
+  const erase = (e: FormEvent) => {
     e.preventDefault();
     if (!ready) return;
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const r = await ok(api.POST('/api/v1/governance/erasures', { body: { user_id: person.id, reason: reason.trim() } }));
       onErased(r);
       onClose();
-    } catch (err) {
-      setError(describe(err));
-      setBusy(false);
-    }
+    });
   };
   return (
-    <div className="dialog-backdrop">
-      <div
-        className="dialog"
-        role="alertdialog"
-        aria-modal="true"
-        aria-labelledby={`${id}-t`}
-        aria-describedby={`${id}-d`}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape' && !busy) onClose();
-          trapTab(e);
-        }}
-      >
-        <h2 id={`${id}-t`}>Erase {person.email}?</h2>
-        <p id={`${id}-d`} className="muted">
+    <DialogFrame
+      title={`Erase ${person.email}?`}
+      description={
+        <p>
           This cannot be undone. Their activity data, devices, sessions, sign-in factors and identity are deleted; audit entries about them stay verifiable, but their name, e-mail and IP address in them become unreadable. Records that are evidence (scan approvals, signed scopes, reviews) keep pointing at an anonymous placeholder.
         </p>
-        <form onSubmit={erase} className="stack">
-          <div className="field">
-            <label htmlFor={`${id}-email`}>Type their e-mail to confirm</label>
-            <input ref={first} id={`${id}-email`} type="text" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} />
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-reason`}>Reason (kept in the erasure record)</label>
-            <textarea id={`${id}-reason`} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={1000} rows={3} />
-          </div>
-          {error ? (
-            <p className="field-error" role="alert">
-              {error}
-            </p>
-          ) : null}
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={onClose} disabled={busy}>
-              Cancel
-            </button>
-            <button type="submit" className="btn btn-danger-solid" disabled={busy || !ready} aria-busy={busy || undefined}>
-              {busy ? 'Erasing…' : 'Erase permanently'}
-            </button>
-          </div>
-        </form>
-      </div>
-    </div>
+      }
+      alert
+      busy={busy}
+      onCancel={onClose}
+    >
+      <form onSubmit={erase} className="stack">
+        <div className="field">
+          <label htmlFor={`${id}-email`}>Type their e-mail to confirm</label>
+          <input ref={first} id={`${id}-email`} type="text" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-reason`}>Reason (kept in the erasure record)</label>
+          <textarea id={`${id}-reason`} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={1000} rows={3} />
+        </div>
+        <DialogFoot error={message?.text} busy={busy} onCancel={onClose}>
+          <button type="submit" className="btn btn-danger-solid" disabled={busy || !ready} aria-busy={busy || undefined}>
+            {busy ? 'Erasing…' : 'Erase permanently'}
+          </button>
+        </DialogFoot>
+      </form>
+    </DialogFrame>
   );
 }
 

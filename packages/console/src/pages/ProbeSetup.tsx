@@ -10,6 +10,7 @@ import { useId, useMemo, useState, type ChangeEvent, type FormEvent } from 'reac
 import { api, describe, ok, type RequestBody } from '../api';
 import { hasRole, useSession } from '../session';
 import { useAsync, formatTime } from '../useAsync';
+import { useSubmit } from '../useSubmit';
 import { DataTable } from '../components/DataTable';
 import { EmptyState, Notice } from '../components/States';
 
@@ -55,23 +56,16 @@ function SigningKeys({ canRegister }: { canRegister: boolean }) {
   const [state] = useAsync(async (signal) => (await ok(api.GET('/api/v1/probe/keys', { signal }))) as unknown as SigningKey[], [tick]);
   const [name, setName] = useState('');
   const [pem, setPem] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
-  const submit = async (e: FormEvent) => {
+  const { busy, message: msg, run } = useSubmit();
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setMsg(null);
-    try {
+    void run(async () => {
       const r = await ok(api.POST('/api/v1/probe/keys', { body: { name: name.trim(), public_key_pem: pem.trim() + '\n' } }));
-      setMsg({ kind: 'success', text: `Registered "${name.trim()}" (key id ${r.key_id.slice(0, 16)}…). Scopes signed with its private key can now be uploaded.` });
       setName('');
       setPem('');
       setTick((t) => t + 1);
-    } catch (err) {
-      setMsg({ kind: 'error', text: describe(err) });
-    } finally {
-      setBusy(false);
-    }
+      return `Registered "${name.trim()}" (key id ${r.key_id.slice(0, 16)}…). Scopes signed with its private key can now be uploaded.`;
+    });
   };
   return (
     <section className="card stack" aria-labelledby={`${id}-h`}>
@@ -121,8 +115,7 @@ function ScopeUpload({ onUploaded }: { onUploaded: () => void }) {
   const { session } = useSession();
   const template = useMemo(() => starterScope(session.tenant_id), [session.tenant_id]);
   const [text, setText] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  const { busy, message: msg, setMessage: setMsg, run } = useSubmit();
   const pick = async (e: ChangeEvent<HTMLInputElement>) => {
     const f = e.target.files?.[0];
     if (f) setText(await f.text());
@@ -137,18 +130,13 @@ function ScopeUpload({ onUploaded }: { onUploaded: () => void }) {
       setMsg({ kind: 'error', text: 'That is not JSON: paste the whole SCOPE.dsse.json that `parapet scope sign` wrote, or choose the file.' });
       return;
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       // The server checks the envelope's shape and signature; a malformed one is its 400.
       const r = await ok(api.POST('/api/v1/probe/scopes', { body: { envelope: envelope as RequestBody<'/api/v1/probe/scopes', 'post'>['envelope'] } }));
-      setMsg({ kind: 'success', text: `Scope ${r.scope_id} v${r.version} uploaded; scans can now be requested inside it.` });
       setText('');
       onUploaded();
-    } catch (err) {
-      setMsg({ kind: 'error', text: describe(err) });
-    } finally {
-      setBusy(false);
-    }
+      return `Scope ${r.scope_id} v${r.version} uploaded; scans can now be requested inside it.`;
+    });
   };
   return (
     <section className="card stack" aria-labelledby={`${id}-h`}>
@@ -193,8 +181,7 @@ function ScanRequest({ scopes, onRequested }: { scopes: ScopeSummary[]; onReques
   const [types, setTypes] = useState<string[]>(['tcp_connect']);
   const [rate, setRate] = useState('10');
   const [note, setNote] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  const { busy, message: msg, setMessage: setMsg, run } = useSubmit();
   if (!chosen) return null;
   const allowedTypes = PROBE_TYPES.filter((t) => !chosen.document.probe_types || chosen.document.probe_types.includes(t));
   const submit = async (e: FormEvent) => {
@@ -205,18 +192,13 @@ function ScanRequest({ scopes, onRequested }: { scopes: ScopeSummary[]; onReques
       setMsg({ kind: 'error', text: `Ports are whole numbers from 1 to 65535, separated by spaces or commas; "${ports}" is not. Nothing was requested.` });
       return;
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       const r = await ok(api.POST('/api/v1/probe/scans', {
         body: { scope_id: chosen.scope_id, version: chosen.version, targets: words(targets), ports: portList, probe_types: types as ProbeType[], rate_pps: Number(rate), ...(note.trim() ? { note: note.trim() } : {}) },
       }));
-      setMsg({ kind: 'success', text: r.approvals_required ? `Scan ${r.id.slice(0, 8)} requested; it waits for ${r.approvals_required} approvals by other security leads or admins.` : `Scan ${r.id.slice(0, 8)} requested and queued for a worker.` });
       onRequested();
-    } catch (err) {
-      setMsg({ kind: 'error', text: describe(err) });
-    } finally {
-      setBusy(false);
-    }
+      return r.approvals_required ? `Scan ${r.id.slice(0, 8)} requested; it waits for ${r.approvals_required} approvals by other security leads or admins.` : `Scan ${r.id.slice(0, 8)} requested and queued for a worker.`;
+    });
   };
   return (
     <section className="card stack" aria-labelledby={`${id}-h`}>
@@ -271,23 +253,21 @@ function ScanRequest({ scopes, onRequested }: { scopes: ScopeSummary[]; onReques
 /** Approve / Reject for one scan, when this person may decide it (the server checks again). */
 export function ScanDecision({ scan, onDecided }: { scan: ScanSummary; onDecided: (text: string) => void }) {
   const { session } = useSession();
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useSubmit();
   if (scan.state !== 'requested' || !hasRole(session, 'security_lead', 'admin')) return null;
   if (scan.requested_by === session.user_id) return <span className="muted small">Yours: others approve</span>;
   const mine = scan.approvals.find((a) => a.user_id === session.user_id || a.email === session.email);
   if (mine) return <span className="muted small">You {mine.decision === 'approve' ? 'approved' : 'rejected'}</span>;
-  const decide = async (word: 'approve' | 'reject') => {
-    setBusy(true);
-    try {
-      const at = { params: { path: { id: scan.id } }, body: {} };
-      const r = await ok(word === 'approve' ? api.POST('/api/v1/probe/scans/{id}/approve', at) : api.POST('/api/v1/probe/scans/{id}/reject', at));
-      onDecided(`Scan ${scan.id.slice(0, 8)} ${word === 'approve' ? 'approved' : 'rejected'}; it is now ${r.state}.`);
-    } catch (err) {
-      onDecided(describe(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  // The page shows the outcome (onDecided), success or the server's refusal.
+  const decide = (word: 'approve' | 'reject') =>
+    run(
+      async () => {
+        const at = { params: { path: { id: scan.id } }, body: {} };
+        const r = await ok(word === 'approve' ? api.POST('/api/v1/probe/scans/{id}/approve', at) : api.POST('/api/v1/probe/scans/{id}/reject', at));
+        onDecided(`Scan ${scan.id.slice(0, 8)} ${word === 'approve' ? 'approved' : 'rejected'}; it is now ${r.state}.`);
+      },
+      (err) => onDecided(describe(err)),
+    );
   return (
     <span className="row-actions">
       <button type="button" className="btn btn-small btn-primary" disabled={busy} onClick={() => void decide('approve')} aria-label={`Approve scan ${scan.id.slice(0, 8)}`}>

@@ -9,6 +9,7 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { api, ok, type Query } from '../api';
 import { formatTime, useAsync } from '../useAsync';
+import { useSubmit } from '../useSubmit';
 import { Chart, type ChartSeries } from '../components/Chart';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 
@@ -203,7 +204,7 @@ function Insights({ scope }: { scope: Scope }) {
   const [from, setFrom] = useState(day(settled - 27 * DAY));
   const [to, setTo] = useState(day(settled));
   const [result, setResult] = useState<{ a: Answer; qs: string } | { error: unknown } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useSubmit();
 
   if (!scope.purposes.length) return <EmptyState title="No purpose lets you ask Pulse questions.">Your organisation's Pulse policy grants your roles nothing beyond your own data.</EmptyState>;
 
@@ -214,14 +215,11 @@ function Insights({ scope }: { scope: Scope }) {
     const query: Question = { purpose, level: level as Question['level'], period: period as Question['period'], from, to, ...(level !== 'org' && subject ? { subject } : {}), ...(category ? { category } : {}) };
     // The same question as CSV, for the download link.
     const qs = new URLSearchParams(query).toString();
-    setBusy(true);
-    try {
-      setResult({ a: (await ok(api.GET('/api/v1/pulse/activity', { params: { query } }))) as unknown as Answer, qs });
-    } catch (error) {
-      setResult({ error });
-    } finally {
-      setBusy(false);
-    }
+    // A refusal is shown as the answer (ErrorState), in place of the last one.
+    await run(
+      async () => setResult({ a: (await ok(api.GET('/api/v1/pulse/activity', { params: { query } }))) as unknown as Answer, qs }),
+      (error) => setResult({ error }),
+    );
   };
 
   return (

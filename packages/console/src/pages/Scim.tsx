@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import { api, describe, ok, type ResponseBody } from '../api';
+import { api, ok, type ResponseBody } from '../api';
 import { formatTime, useAsync } from '../useAsync';
+import { useSubmit } from '../useSubmit';
 import { DataTable } from '../components/DataTable';
 import { ConfirmDialog, OneTimeSecret } from '../components/Dialog';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
@@ -95,24 +96,17 @@ export function ScimPage() {
 
 function CreateToken({ base, onCreated }: { base: string; onCreated: () => void }) {
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, message, run } = useSubmit();
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const r = await ok(api.POST('/api/v1/scim/tokens', { body: { name: name.trim() } }));
       setCreated(r);
       setName('');
       onCreated();
-    } catch (err) {
-      setError(describe(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -126,7 +120,7 @@ function CreateToken({ base, onCreated }: { base: string; onCreated: () => void 
         <dt>Authentication</dt>
         <dd>HTTP header, bearer token (create one below)</dd>
       </dl>
-      {error ? <Notice kind="error">{error}</Notice> : null}
+      {message ? <Notice kind={message.kind}>{message.text}</Notice> : null}
       {created ? (
         <OneTimeSecret label={`SCIM token “${created.name}”`} value={created.token} onDone={() => setCreated(null)} />
       ) : (

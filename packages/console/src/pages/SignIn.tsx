@@ -4,6 +4,9 @@ import { rememberOrg, rememberedOrg } from '../session';
 import { Notice } from '../components/States';
 import { RecoveryCodeList } from '../components/RecoveryCodes';
 import { QrCode } from '../components/QrCode';
+import { PasskeyOption } from '../components/PasskeyOption';
+import { SignInCard } from '../components/SignInCard';
+import { useSubmit, type Message } from '../useSubmit';
 import { passkeyOptions, verifyWithPasskey, webauthnMessage, webauthnSupported, type PasskeyOptions } from '../webauthn';
 
 /** Lockout and throttling answers get a sentence with the wait, from retry_after. */
@@ -16,6 +19,15 @@ function loginError(e: unknown): string {
   return describe(e);
 }
 
+/**
+ * A failed sign-in step as the page shows it: a lockout or throttle as a warning with its wait,
+ * a WebAuthn refusal in words, anything else as the server's detail.
+ */
+const signInMessage = (e: unknown): Message => ({
+  kind: e instanceof ApiError && e.code === PROBLEM.too_many_attempts ? 'warning' : 'error',
+  text: webauthnMessage(e) ?? loginError(e),
+});
+
 type Step = { kind: 'password' } | { kind: 'mfa' } | { kind: 'enrol' };
 
 export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => Promise<void>; notice?: string | null }) {
@@ -25,8 +37,7 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => Promise<v
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [useRecovery, setUseRecovery] = useState(false);
-  const [error, setError] = useState<{ text: string; locked: boolean } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, message: error, run } = useSubmit(signInMessage);
   // Assertion options when the user has a passkey (fetched at mfa_required; null = none).
   const [passkey, setPasskey] = useState<PasskeyOptions | null>(null);
   const codeInput = useRef<HTMLInputElement>(null);
@@ -38,16 +49,9 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => Promise<v
     if (step.kind === 'mfa') codeInput.current?.focus();
   }, [step, useRecovery]);
 
-  const fail = (e: unknown) => {
-    const locked = e instanceof ApiError && e.code === PROBLEM.too_many_attempts;
-    setError({ text: loginError(e), locked });
-  };
-
-  const submitPassword = async (e: FormEvent) => {
+  const submitPassword = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const r = await ok(apiQuiet.POST('/api/v1/auth/login', { body: { org: org.trim().toLowerCase(), email: email.trim().toLowerCase(), password } }));
       rememberOrg(org.trim().toLowerCase());
       setCsrfToken(r.csrf_token);
@@ -58,141 +62,117 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => Promise<v
         if (r.state === 'mfa_required' && webauthnSupported()) setPasskey(await passkeyOptions({ quiet401: true }).catch(() => null));
         setStep({ kind: r.state === 'mfa_required' ? 'mfa' : 'enrol' });
       }
-    } catch (err) {
-      fail(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  const submitCode = async (e: FormEvent) => {
+  const submitCode = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body = useRecovery ? { recovery_code: code.trim() } : { code: code.trim() };
-      const r = await ok(apiQuiet.POST('/api/v1/auth/mfa/verify', { body }));
-      setCsrfToken(r.csrf_token);
-      await onSignedIn();
-    } catch (err) {
-      fail(err);
-      setCode('');
-    } finally {
-      setBusy(false);
-    }
+    void run(
+      async () => {
+        const body = useRecovery ? { recovery_code: code.trim() } : { code: code.trim() };
+        const r = await ok(apiQuiet.POST('/api/v1/auth/mfa/verify', { body }));
+        setCsrfToken(r.csrf_token);
+        await onSignedIn();
+      },
+      () => setCode(''),
+    );
   };
 
-  const submitPasskey = async () => {
-    setBusy(true);
-    setError(null);
+  const submitPasskey = () => {
     const options = passkey;
-    try {
-      await verifyWithPasskey({ quiet401: true, options });
-      await onSignedIn();
-    } catch (err) {
-      setError({ text: webauthnMessage(err) ?? loginError(err), locked: err instanceof ApiError && err.code === PROBLEM.too_many_attempts });
+    return run(
+      async () => {
+        await verifyWithPasskey({ quiet401: true, options });
+        await onSignedIn();
+      },
       // The next try asks for fresh options (a challenge is single use).
-      setPasskey(options ? await passkeyOptions({ quiet401: true }).catch(() => options) : null);
-    } finally {
-      setBusy(false);
-    }
+      async () => setPasskey(options ? await passkeyOptions({ quiet401: true }).catch(() => options) : null),
+    );
   };
 
   return (
-    <div className="signin-page">
-      <main className="signin-card" aria-labelledby="signin-title">
-        <div className="brand brand-large">
-          <span className="brand-mark" aria-hidden="true" />
-          <span className="brand-name">Parapet</span>
+    <SignInCard
+      title={step.kind === 'mfa' ? 'Two-step verification' : step.kind === 'enrol' ? 'Set up two-step verification' : 'Sign in'}
+      footer={<p className="signin-footer muted small">Parapet · security platform. Sessions end after 30 minutes of inactivity.</p>}
+    >
+      {error ? (
+        <Notice kind={error.kind}>
+          <span data-testid="signin-error">{error.text}</span>
+        </Notice>
+      ) : null}
+      {notice && !error && step.kind === 'password' ? (
+        <Notice kind="success">
+          <span data-testid="signed-out-notice">{notice}</span>
+        </Notice>
+      ) : null}
+
+      {step.kind === 'password' ? (
+        <form onSubmit={submitPassword} noValidate={false}>
+          <div className="field">
+            <label htmlFor="signin-org">Organisation</label>
+            <input id="signin-org" name="org" autoComplete="organization" value={org} onChange={(e) => setOrg(e.target.value)} required pattern="[A-Za-z0-9\-]+" aria-describedby="signin-org-hint" />
+            <p id="signin-org-hint" className="field-hint">
+              Your organisation's short name, as in your invitation.
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor="signin-email">Email</label>
+            <input id="signin-email" name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required />
+          </div>
+          <div className="field">
+            <label htmlFor="signin-password">Password</label>
+            <input id="signin-password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+          </div>
+          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+            {busy ? 'Signing in…' : 'Sign in'}
+          </button>
+          <SsoOptions org={org} />
+        </form>
+      ) : null}
+
+      {step.kind === 'mfa' && passkey ? <PasskeyOption onUse={() => void submitPasskey()} busy={busy} /> : null}
+
+      {step.kind === 'mfa' ? (
+        <form onSubmit={submitCode}>
+          <p className="muted">{useRecovery ? 'Enter one of your recovery codes. Each code works once.' : 'Enter the 6-digit code from your authenticator app.'}</p>
+          <div className="field">
+            <label htmlFor="signin-code">{useRecovery ? 'Recovery code' : 'Verification code'}</label>
+            <input
+              ref={codeInput}
+              id="signin-code"
+              name="code"
+              inputMode={useRecovery ? 'text' : 'numeric'}
+              autoComplete="one-time-code"
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+              required
+              minLength={6}
+              maxLength={useRecovery ? 32 : 6}
+            />
+          </div>
+          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+            {busy ? 'Verifying…' : 'Verify'}
+          </button>
+          <button
+            type="button"
+            className="btn-link"
+            onClick={() => {
+              setUseRecovery(!useRecovery);
+              setCode('');
+            }}
+          >
+            {useRecovery ? 'Use your authenticator app instead' : 'Use a recovery code instead'}
+          </button>
+        </form>
+      ) : null}
+
+      {step.kind === 'enrol' ? (
+        <div>
+          <p>Your organisation requires two-step verification. Set up an authenticator app to finish signing in.</p>
+          <EnrolAfterLogin onDone={onSignedIn} />
         </div>
-        <h1 id="signin-title">{step.kind === 'mfa' ? 'Two-step verification' : step.kind === 'enrol' ? 'Set up two-step verification' : 'Sign in'}</h1>
-        {error ? (
-          <Notice kind={error.locked ? 'warning' : 'error'}>
-            <span data-testid="signin-error">{error.text}</span>
-          </Notice>
-        ) : null}
-        {notice && !error && step.kind === 'password' ? (
-          <Notice kind="success">
-            <span data-testid="signed-out-notice">{notice}</span>
-          </Notice>
-        ) : null}
-
-        {step.kind === 'password' ? (
-          <form onSubmit={submitPassword} noValidate={false}>
-            <div className="field">
-              <label htmlFor="signin-org">Organisation</label>
-              <input id="signin-org" name="org" autoComplete="organization" value={org} onChange={(e) => setOrg(e.target.value)} required pattern="[A-Za-z0-9\-]+" aria-describedby="signin-org-hint" />
-              <p id="signin-org-hint" className="field-hint">
-                Your organisation's short name, as in your invitation.
-              </p>
-            </div>
-            <div className="field">
-              <label htmlFor="signin-email">Email</label>
-              <input id="signin-email" name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required />
-            </div>
-            <div className="field">
-              <label htmlFor="signin-password">Password</label>
-              <input id="signin-password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
-            </div>
-            <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-              {busy ? 'Signing in…' : 'Sign in'}
-            </button>
-            <SsoOptions org={org} />
-          </form>
-        ) : null}
-
-        {step.kind === 'mfa' && passkey ? (
-          <div className="passkey-option">
-            <button type="button" className="btn btn-block" onClick={() => void submitPasskey()} disabled={busy}>
-              Use a passkey or security key
-            </button>
-            <p className="divider-text muted small">or enter a code</p>
-          </div>
-        ) : null}
-
-        {step.kind === 'mfa' ? (
-          <form onSubmit={submitCode}>
-            <p className="muted">{useRecovery ? 'Enter one of your recovery codes. Each code works once.' : 'Enter the 6-digit code from your authenticator app.'}</p>
-            <div className="field">
-              <label htmlFor="signin-code">{useRecovery ? 'Recovery code' : 'Verification code'}</label>
-              <input
-                ref={codeInput}
-                id="signin-code"
-                name="code"
-                inputMode={useRecovery ? 'text' : 'numeric'}
-                autoComplete="one-time-code"
-                value={code}
-                onChange={(e) => setCode(e.target.value)}
-                required
-                minLength={6}
-                maxLength={useRecovery ? 32 : 6}
-              />
-            </div>
-            <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-              {busy ? 'Verifying…' : 'Verify'}
-            </button>
-            <button
-              type="button"
-              className="btn-link"
-              onClick={() => {
-                setUseRecovery(!useRecovery);
-                setCode('');
-              }}
-            >
-              {useRecovery ? 'Use your authenticator app instead' : 'Use a recovery code instead'}
-            </button>
-          </form>
-        ) : null}
-
-        {step.kind === 'enrol' ? (
-          <div>
-            <p>Your organisation requires two-step verification. Set up an authenticator app to finish signing in.</p>
-            <EnrolAfterLogin onDone={onSignedIn} />
-          </div>
-        ) : null}
-      </main>
-      <p className="signin-footer muted small">Parapet · security platform. Sessions end after 30 minutes of inactivity.</p>
-    </div>
+      ) : null}
+    </SignInCard>
   );
 }
 
@@ -239,39 +219,21 @@ export function TotpEnrolment({ onEnrolled, autoStart = false }: { onEnrolled: (
   const [secret, setSecret] = useState<{ secret: string; otpauth_uri: string } | null>(null);
   const [code, setCode] = useState('');
   const [codes, setCodes] = useState<string[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, message: error, run } = useSubmit();
 
-  const start = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const s = await ok(api.POST('/api/v1/auth/mfa/totp/enroll'));
-      setSecret(s);
-    } catch (e) {
-      setError(describe(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const start = () => run(async () => setSecret(await ok(api.POST('/api/v1/auth/mfa/totp/enroll'))));
   // Opened from a button that already said "set up": start at once.
   useEffect(() => {
     if (autoStart) void start();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
-  const confirm = async (e: FormEvent) => {
+  const confirm = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const r = await ok(api.POST('/api/v1/auth/mfa/totp/confirm', { body: { code: code.trim() } }));
       setCsrfToken(r.csrf_token);
       setCodes(r.recovery_codes);
-    } catch (err) {
-      setError(describe(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (codes) {
@@ -290,7 +252,7 @@ export function TotpEnrolment({ onEnrolled, autoStart = false }: { onEnrolled: (
   }
   return (
     <div className="stack">
-      {error ? <Notice kind="error">{error}</Notice> : null}
+      {error ? <Notice kind={error.kind}>{error.text}</Notice> : null}
       {!secret && autoStart && !error ? (
         <p className="muted">Preparing a new key…</p>
       ) : !secret ? (

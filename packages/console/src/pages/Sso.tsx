@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError, describe, ok, PROBLEM, type RequestBody, type ResponseBody } from '../api';
 import { formatTime, useAsync } from '../useAsync';
+import { useSubmit } from '../useSubmit';
 import { ConfirmDialog } from '../components/Dialog';
 import { ErrorState, Loading, Notice } from '../components/States';
 import { roleName } from '../components/Shell';
@@ -90,8 +91,7 @@ export function SsoPage() {
 
 function SsoForm({ presets, config, flash, onChanged }: { presets: Preset[]; config: SsoConfig | null; flash: string | null; onChanged: (c: SsoConfig | null, message: string) => void }) {
   const [d, setD] = useState<Draft>(() => draftOf(config, presets));
-  const [busy, setBusy] = useState(false);
-  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(flash ? { kind: 'success', text: flash } : null);
+  const { busy, message: msg, run } = useSubmit(describe, flash ? { kind: 'success', text: flash } : null);
   const [removing, setRemoving] = useState(false);
   const preset = presets.find((p) => p.id === d.preset) ?? presets[0]!;
   const redirectUri = config?.redirect_uri ?? `${location.origin}/api/v1/sso/callback`;
@@ -103,38 +103,34 @@ function SsoForm({ presets, config, flash, onChanged }: { presets: Preset[]; con
     set({ preset: id, issuer: p.issuer.kind === 'fixed' ? p.issuer.url : '', directory: '', scopes: p.scopes, groups_claim: p.groups_claim ?? '' });
   };
 
-  const save = async (e: FormEvent) => {
+  const save = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setMsg(null);
-    const groupRoles: Record<string, Role[]> = {};
-    for (const m of d.mappings) {
-      const g = m.group.trim();
-      if (!g) continue;
-      groupRoles[g] = [...new Set([...(groupRoles[g] ?? []), m.role])];
-    }
-    const body: SsoConfigBody = {
-      preset: d.preset as SsoConfigBody['preset'],
-      client_id: d.client_id.trim(),
-      scopes: d.scopes.trim().replace(/\s+/g, ' '),
-      groups_claim: d.groups_claim.trim() || null,
-      group_roles: groupRoles,
-      default_roles: d.default_roles,
-      allowed_domains: d.allowed_domains.split(/[\s,]+/).map((x) => x.trim().toLowerCase()).filter(Boolean),
-      jit_provisioning: d.jit_provisioning,
-      enabled: d.enabled,
-    };
-    if (preset.issuer.kind === 'directory') body.directory = d.directory.trim();
-    else if (preset.issuer.kind === 'given') body.issuer = d.issuer.trim();
-    // Write-only: sent only when typed; an empty field keeps the stored secret.
-    if (d.client_secret) body.client_secret = d.client_secret;
-    try {
+    // On success the page shows the saved configuration in a new form (keyed by its time).
+    void run(async () => {
+      const groupRoles: Record<string, Role[]> = {};
+      for (const m of d.mappings) {
+        const g = m.group.trim();
+        if (!g) continue;
+        groupRoles[g] = [...new Set([...(groupRoles[g] ?? []), m.role])];
+      }
+      const body: SsoConfigBody = {
+        preset: d.preset as SsoConfigBody['preset'],
+        client_id: d.client_id.trim(),
+        scopes: d.scopes.trim().replace(/\s+/g, ' '),
+        groups_claim: d.groups_claim.trim() || null,
+        group_roles: groupRoles,
+        default_roles: d.default_roles,
+        allowed_domains: d.allowed_domains.split(/[\s,]+/).map((x) => x.trim().toLowerCase()).filter(Boolean),
+        jit_provisioning: d.jit_provisioning,
+        enabled: d.enabled,
+      };
+      if (preset.issuer.kind === 'directory') body.directory = d.directory.trim();
+      else if (preset.issuer.kind === 'given') body.issuer = d.issuer.trim();
+      // Write-only: sent only when typed; an empty field keeps the stored secret.
+      if (d.client_secret) body.client_secret = d.client_secret;
       const saved = await ok(api.PUT('/api/v1/sso/config', { body }));
       onChanged(saved, 'Single sign-on saved. The identity provider answered its discovery request.');
-    } catch (err) {
-      setMsg({ kind: 'error', text: describe(err) });
-      setBusy(false);
-    }
+    });
   };
 
   const issuerPreview = preset.issuer.kind === 'directory' ? preset.issuer.template.replace('{directory}', d.directory || '{directory}') : null;

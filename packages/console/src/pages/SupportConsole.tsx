@@ -21,7 +21,9 @@ import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequest
 import { apiWith, ApiError, describe, ok, type ResponseBody } from '../api';
 import { navigate } from '../router';
 import { Loading, Notice } from '../components/States';
+import { SignInCard } from '../components/SignInCard';
 import { webauthnMessage, webauthnSupported } from '../webauthn';
+import { useSubmit } from '../useSubmit';
 
 /** The support session as GET /api/v1/support/session answers it. */
 export type SupportSession = ResponseBody<'/api/v1/support/session', 'get'>;
@@ -52,17 +54,9 @@ function Frame({ title, children }: { title: string; children: ReactNode }) {
     document.title = `${title} · Parapet support`;
   }, [title]);
   return (
-    <div className="signin-page">
-      <main className="signin-card" aria-labelledby="support-title">
-        <div className="brand brand-large">
-          <span className="brand-mark" aria-hidden="true" />
-          <span className="brand-name">Parapet vendor support</span>
-        </div>
-        <h1 id="support-title">{title}</h1>
-        {children}
-      </main>
-      <p className="signin-footer muted small">For the platform vendor's support staff only. Customers sign in at <a href="/sign-in">the usual sign-in page</a>.</p>
-    </div>
+    <SignInCard brand="Parapet vendor support" title={title} footer={<p className="signin-footer muted small">For the platform vendor's support staff only. Customers sign in at <a href="/sign-in">the usual sign-in page</a>.</p>}>
+      {children}
+    </SignInCard>
   );
 }
 
@@ -74,18 +68,15 @@ function SupportSignInPage() {
   const [org, setOrg] = useState('');
   const [grant, setGrant] = useState('');
   const [email, setEmail] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
+  const { busy, message: error, setMessage, run } = useSubmit(keyError);
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setError(null);
     const g = grant.trim().toLowerCase();
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(g)) {
-      setError('The grant id is the identifier the customer gave you (8-4-4-4-12 hexadecimal digits).');
+      setMessage({ kind: 'error', text: 'The grant id is the identifier the customer gave you (8-4-4-4-12 hexadecimal digits).' });
       return;
     }
-    setBusy(true);
-    try {
+    void run(async () => {
       // Without an e-mail the browser offers any discoverable key registered for this site.
       const e = email.trim().toLowerCase();
       // The options' schema is free-form (WebAuthn's own JSON); @simplewebauthn/browser types it.
@@ -94,11 +85,7 @@ function SupportSignInPage() {
       const r = await ok(support.POST('/api/v1/support/auth/verify', { body: { org: org.trim().toLowerCase(), grant_id: g, response: { ...response } } }));
       supportCsrf = r.csrf_token;
       navigate('/support');
-    } catch (err) {
-      setError(keyError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Frame title="Support sign-in">
@@ -106,7 +93,7 @@ function SupportSignInPage() {
       {!webauthnSupported() ? <Notice kind="warning">This browser cannot use security keys; support sign-in needs one.</Notice> : null}
       {error ? (
         <div data-testid="support-signin-error">
-          <Notice kind="error">{error}</Notice>
+          <Notice kind={error.kind}>{error.text}</Notice>
         </div>
       ) : null}
       <form onSubmit={submit} className="stack" noValidate>
@@ -142,24 +129,17 @@ function SupportSignInPage() {
 function SupportEnrolPage() {
   const [email, setEmail] = useState('');
   const [code, setCode] = useState('');
-  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
+  const { busy, message: msg, run } = useSubmit(keyError);
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setMsg(null);
-    setBusy(true);
-    try {
+    void run(async () => {
       const body = { email: email.trim().toLowerCase(), code: code.trim() };
       const optionsJSON = (await ok(support.POST('/api/v1/support/enrol/options', { body }))) as unknown as PublicKeyCredentialCreationOptionsJSON;
       const response = await startRegistration({ optionsJSON });
       await ok(support.POST('/api/v1/support/enrol/verify', { body: { ...body, response: { ...response } } }));
       setCode('');
-      setMsg({ kind: 'success', text: 'Security key registered. You can now sign in under a customer grant.' });
-    } catch (err) {
-      setMsg({ kind: 'error', text: keyError(err) });
-    } finally {
-      setBusy(false);
-    }
+      return 'Security key registered. You can now sign in under a customer grant.';
+    });
   };
   return (
     <Frame title="Register a security key">

@@ -7,7 +7,7 @@ import { ProblemError } from '../http/problem.js';
 import { join } from 'node:path';
 import { recordAudit } from '../platform/audit.js';
 import { dirtyTenants, sequencerFor, snapshotPending } from '../platform/audit-sequencer.js';
-import { listTenantIds } from '../tenants/index.js';
+import { listTenantIds } from '../platform/tenants.js';
 import { DEFAULT_RETENTION_MONTHS, MIN_RETENTION_MONTHS, snapshotAuditLog, AUDIT_RETENTION_MONTHS, MAX_RETENTION_MONTHS } from './snapshot.js';
 import { WITNESS_INTERVAL_MS, sendToWitnesses, witnessRound } from './witness-client.js';
 import { readSetting, readSettings, writeSetting } from '../platform/settings.js';

@@ -7,6 +7,6 @@ export { delegatedCategories, subjectRelations } from './relations.js';
 export { SECURITY_ALERT_TOPIC, enqueueSecurityAlert } from './security-alerts.js';
 export { CSRF_HEADER, SESSION_COOKIE, createSession, revokeUserSessions, sessionCookieOptions } from './sessions.js';
 export type { SessionState } from './sessions.js';
-export { getAuthSettings } from './settings.js';
+export { getAuthSettings, mustEnrolMfa } from './settings.js';
 export { unlockUser } from './unlock.js';
 export { creationOptions, relyingParty, requestOptions, webauthnLib } from './webauthn.js';

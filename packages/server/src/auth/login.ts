@@ -7,15 +7,14 @@ import type { AppDeps } from '../deps.js';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { recordBudgeted } from '../audit/index.js';
 import { ProblemError } from '../http/problem.js';
-import { tenantBySlug } from '../tenants/index.js';
+import { tenantBySlug } from '../platform/tenants.js';
 import { hashPassword, needsRehash, verifyPassword } from './password.js';
 import { createHash } from 'node:crypto';
 import { createSession, rotateSession, type SessionState } from './sessions.js';
 import { countAttempt, dbThrottle, giveBackIp, ipKey, memoryThrottle, mfaKey, passwordKeys, purgeStaleThrottle, recordFullSignIn, refusalProblem, type ThrottleRefusal } from './throttle.js';
 import { hasConfirmedMfa, useRecoveryCode, verifyUserTotp } from './totp.js';
-import { getAuthSettings } from './settings.js';
-import { setPasswordHash } from '../people/index.js';
-import { mustEnrolMfa } from '../people/index.js';
+import { getAuthSettings, mustEnrolMfa } from './settings.js';
+import { setPasswordHash } from '../platform/users.js';
 import { enqueueSecurityAlert } from './security-alerts.js';
 
 let dummyHash: Promise<string> | undefined;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '@parapet/db';
 import type { UserPrincipal, Role } from '../platform/principal.js';
-import { onUserLifecycle } from '../people/index.js';
+import { onUserLifecycle } from '../platform/users.js';
 import { settingFrom, settingSql } from '../platform/settings.js';
 import { STEP_UP_MAX_AGE_SECONDS } from './settings.js';
 

@@ -1,11 +1,20 @@
 import type { Queryable } from '@parapet/db';
 import { DEFAULT_STEP_UP_SECONDS } from '../platform/pdp.js';
+import type { Role } from '../platform/principal.js';
 import { booleanSetting, integerSetting, readSettings, writeSetting } from '../platform/settings.js';
 
 /** How old an MFA verification may be for step-up actions (seconds; CORE-MFA, default 5 minutes). */
 export const STEP_UP_MAX_AGE_SECONDS = integerSetting({ key: 'step_up_max_age_seconds', owner: 'auth', default: DEFAULT_STEP_UP_SECONDS, min: 30, max: 86_400 });
 /** Admins can require MFA for everyone: users without a factor must enrol at sign-in. */
 export const MFA_REQUIRED = booleanSetting({ key: 'mfa_required', owner: 'auth', default: false });
+
+/** Roles whose holders must have MFA from their first sign-in (CORE-MFA default). */
+export const PRIVILEGED_ROLES: readonly Role[] = ['admin', 'security_lead'];
+
+/** True when someone with these roles must enrol MFA before their first full session. */
+export function mustEnrolMfa(roles: readonly string[], tenantRequiresMfa: boolean): boolean {
+  return tenantRequiresMfa || roles.some((r) => (PRIVILEGED_ROLES as readonly string[]).includes(r));
+}
 
 /** Per-tenant identity settings (tenant settings slices above). */
 export interface AuthSettings {

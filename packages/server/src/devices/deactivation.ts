@@ -1,4 +1,4 @@
-import { onUserLifecycle } from '../people/index.js';
+import { onUserLifecycle } from '../platform/users.js';
 
 /**
  * A deactivated person's devices stop working at once: revoked in the deactivating

@@ -10,14 +10,14 @@
  * `users` in the catalogue and fails when one is not declared, so a new table cannot keep a
  * person's data past erasure by omission. Other domains (Pulse) register their own erasers.
  * The erasers run as the `erasers` subscriber of the person's `erased` lifecycle event
- * (people/users.ts), which then anonymises the user row.
+ * (platform/users.ts), which then anonymises the user row.
  */
 import type { Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { SECURITY_ALERT_TOPIC } from '../auth/index.js';
 import { destroySubjectKey } from '../audit/index.js';
 import { ProblemError } from '../http/problem.js';
-import { clearManagerOf, eraseUser, onUserLifecycle } from '../people/index.js';
+import { clearManagerOf, eraseUser, onUserLifecycle } from '../platform/users.js';
 
 /**
  * What erasure does to the rows of `table` whose `column` names the person:
@@ -107,7 +107,7 @@ async function runErasers(q: Queryable, userId: string): Promise<ErasedRows> {
   const out: ErasedRows = { deleted: {}, nullified: {}, kept: [] };
   for (const e of erasers()) {
     const id = `${e.table}.${e.column}`;
-    // The users table has one writer (people/users.ts).
+    // The users table has one writer (platform/users.ts).
     if (id === 'users.manager_id') out.nullified[id] = await clearManagerOf(q, userId);
     else if (e.action === 'keep') out.kept.push(id);
     else if (e.action === 'delete') out.deleted[id] = (await q.query(`DELETE FROM ${e.table} WHERE ${e.column} = $1`, [userId])).rowCount ?? 0;
@@ -149,7 +149,7 @@ export async function erasePerson(q: Queryable, tenantId: string, actor: AuditAc
   await q.query(`DELETE FROM login_throttle WHERE key LIKE $1`, [`%${u.email.replace(/[\\%_]/g, (c) => '\\' + c)}%`]);
   // Security-alert mails not yet sent name the person's account and client addresses.
   await q.query(`DELETE FROM outbox WHERE topic = $1 AND payload->>'userId' = $2`, [SECURITY_ALERT_TOPIC, userId]);
-  // The erased lifecycle (people/users.ts) runs every subscriber, among them the column
+  // The erased lifecycle (platform/users.ts) runs every subscriber, among them the column
   // erasers (runErasers above), then anonymises the user row, in this transaction.
   const done = (await eraseUser(q, tenantId, userId)).erasers as ErasedRows;
   const report: ErasureReport = { request_id: requestId, subject_id: userId, ...done, subject_key_destroyed: false };

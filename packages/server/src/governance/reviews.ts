@@ -12,7 +12,7 @@ import { canonicalJsonBytes, dsse, type KeyProvider } from '@parapet/core';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ensureLogKey, openLogSigner } from '../audit/index.js';
 import { ProblemError } from '../http/problem.js';
-import { setUserRoles } from '../people/index.js';
+import { setUserRoles } from '../platform/users.js';
 import { integerSetting, readSetting } from '../platform/settings.js';
 import type { Role } from '../platform/principal.js';
 

@@ -9,7 +9,7 @@ import { defineActions } from '../platform/pdp.js';
 import { type UserPrincipal, actorOf } from '../platform/principal.js';
 import { recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
-import { listTenantIds } from '../tenants/index.js';
+import { listTenantIds } from '../platform/tenants.js';
 import { forEachSettled } from '../platform/jobs.js';
 import { enqueue } from '../webhooks/index.js';
 import { anomalyAlert } from '../webhooks/index.js';

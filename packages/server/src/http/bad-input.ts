@@ -35,6 +35,37 @@ export function unstorableReason(s: string): string | undefined {
  * ("body", "query", "params") in the problem's `pointer` extension (RFC 6901).
  */
 export function findUnstorable(value: unknown, where: string): ProblemError | undefined {
+  // Every request passes here (a Pulse batch has thousands of strings): a first walk builds no
+  // paths, and only input that fails it is walked again to name where.
+  return storable(value) ? undefined : locateUnstorable(value, where);
+}
+
+/** True when no string or key in `value` is unstorable and nesting stays within MAX_DEPTH. */
+function storable(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  const depths: number[] = [0];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    const depth = depths.pop()!;
+    if (typeof v === 'string') {
+      if (unstorableReason(v)) return false;
+      continue;
+    }
+    if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) continue;
+    if (depth >= MAX_DEPTH) return false;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push(v[i]), depths.push(depth + 1);
+      continue;
+    }
+    for (const k of Object.keys(v)) {
+      if (unstorableReason(k)) return false;
+      stack.push((v as Record<string, unknown>)[k]), depths.push(depth + 1);
+    }
+  }
+  return true;
+}
+
+function locateUnstorable(value: unknown, where: string): ProblemError | undefined {
   const stack: Array<[unknown, string, number]> = [[value, '', 0]];
   while (stack.length > 0) {
     const [v, path, depth] = stack.pop()!;

@@ -21,16 +21,14 @@ import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/index.js';
 import { createSession, type SessionState } from '../auth/index.js';
-import { insertUser, setUserRoles as storeRoles } from './users.js';
-import { getAuthSettings } from '../auth/index.js';
+import { insertUser, setUserRoles as storeRoles } from '../platform/users.js';
+import { getAuthSettings, mustEnrolMfa } from '../auth/index.js';
 import { ROLES, type Role } from '../platform/principal.js';
 
 /** Default and bounds of an invitation's lifetime (seconds). */
 export const INVITATION_DEFAULT_SECONDS = 72 * 3600;
 export const INVITATION_MIN_SECONDS = 5 * 60;
 export const INVITATION_MAX_SECONDS = 30 * 24 * 3600;
-/** Roles whose holders must have MFA from their first sign-in (CORE-MFA default). */
-export const PRIVILEGED_ROLES: readonly Role[] = ['admin', 'security_lead'];
 
 const TOKEN = /^pinv_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
@@ -39,11 +37,6 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest();
 export function normaliseRoles(roles: readonly string[]): Role[] {
   for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) throw new ProblemError(400, 'invalid_role', `"${r}" is not a role; roles are ${ROLES.join(', ')}.`);
   return ROLES.filter((r) => roles.includes(r));
-}
-
-/** True when someone with these roles must enrol MFA before their first full session. */
-export function mustEnrolMfa(roles: readonly string[], tenantRequiresMfa: boolean): boolean {
-  return tenantRequiresMfa || roles.some((r) => (PRIVILEGED_ROLES as readonly string[]).includes(r));
 }
 
 /** Splits a token into its tenant id and secret; undefined when it is not one. */

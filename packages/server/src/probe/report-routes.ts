@@ -10,7 +10,7 @@ import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
 import { actorOf } from '../platform/principal.js';
 import { recordAudit } from '../platform/audit.js';
-import { listTenantIds } from '../tenants/index.js';
+import { listTenantIds } from '../platform/tenants.js';
 import { forEachSettled } from '../platform/jobs.js';
 import { type StoredReport, ensureReportKey, generateReport, moveReportPdfsToVault, readReportPdf, scansWithoutReport } from './report.js';
 import { dataDirVault } from '../platform/vault.js';

@@ -12,7 +12,7 @@ import { type AuditEventName, recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { type Resolver, systemResolver } from './checks.js';
 import * as svc from './service.js';
-import { listTenantIds } from '../tenants/index.js';
+import { listTenantIds } from '../platform/tenants.js';
 import { guard } from '../platform/guard.js';
 import { approverGroupView, keyView, scanView, scopeDetail, scopeView } from './schemas.js';
 import type { ApiTypeProvider } from '../http/type-provider.js';

@@ -13,7 +13,7 @@ import { actorOf } from '../platform/principal.js';
 import { recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
 import { forEachSettled } from '../platform/jobs.js';
-import { listTenantIds } from '../tenants/index.js';
+import { listTenantIds } from '../platform/tenants.js';
 import { EVIDENCE_RETENTION_JOB_MS, purgeExpiredEvidence } from './evidence-retention.js';
 import { FsVault } from '../vault/fs.js';
 import type { WormVault } from '../vault/vault.js';

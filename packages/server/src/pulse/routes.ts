@@ -20,7 +20,7 @@ import { PulseDenied, type Question, answerCsv, ask, isDay, orgTree } from './qu
 import { teamOf } from './kanon.js';
 import { delegatedCategories } from '../auth/index.js';
 import { purgeExpired } from './retention.js';
-import { listTenantIds } from '../tenants/index.js';
+import { listTenantIds } from '../platform/tenants.js';
 import './erasure.js';
 import { revealPii } from '../audit/index.js';
 import { guard, guardAny, guardDevice, guardUser } from '../platform/guard.js';
@@ -275,7 +275,8 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
           const unknown = [...new Set(batch.intervals.map((i) => i.category).filter((c): c is string => c !== null && !known.has(c)))];
           if (unknown.length) throw new ProblemError(422, 'pulse_category_unknown', `Unknown categories: ${unknown.slice(0, 10).join(', ')}. Fetch the current policy.`, { categories: unknown.slice(0, 50), policy_version: settings.policyVersion });
           const oldest = now.getTime() - settings.detailRetentionDays * DAY_MS;
-          const old = batch.intervals.find((i) => Date.parse(i.start) < oldest);
+          // rows are sorted by start and the first is never clipped: it starts earliest.
+          const old = rows[0] && rows[0].start < oldest ? rows[0] : undefined;
           if (old) throw new ProblemError(422, 'pulse_interval_expired', `Interval ${old.id} is older than the detail retention (${settings.detailRetentionDays} days).`, { interval_id: old.id });
           return storeBatch(q, { tenantId: d.tenantId, deviceId: d.deviceId, userId, actor: actorOf(req), batch, rows, merged, settings, now });
         });

@@ -5,7 +5,7 @@
 import type { Queryable } from '@parapet/db';
 import { recordAudit, type AuditActor } from '../platform/audit.js';
 import { revokeUserSessions } from '../auth/index.js';
-import { clearManagerOf, deactivateUser, insertUser, reactivateUser, updateUserProfile } from '../people/index.js';
+import { clearManagerOf, deactivateUser, insertUser, reactivateUser, updateUserProfile } from '../platform/users.js';
 import { ScimError } from './errors.js';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './schema.js';
 

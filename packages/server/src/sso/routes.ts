@@ -14,7 +14,7 @@ import { ROLES, type Role, actorOf } from '../platform/principal.js';
 import { defineActions } from '../platform/pdp.js';
 import { SESSION_COOKIE, createSession, sessionCookieOptions } from '../auth/index.js';
 import { ProblemError } from '../http/problem.js';
-import { insertUser, setUserRoles } from '../people/index.js';
+import { insertUser, setUserRoles } from '../platform/users.js';
 import { registerSealedColumn } from '../platform/sealed.js';
 import { PRESETS, PRESET_INFO, type Preset, isMultiTenantIssuer, resolveIssuer } from './presets.js';
 import { callbackProblem, checkIssuedAt, checkIssuerUrl, clientConfig, oidc } from './oidc.js';

@@ -4,28 +4,15 @@ import { ProblemError } from '../http/problem.js';
 import { checkPasswordPolicy, hashPassword, WeakPasswordError } from '../auth/index.js';
 import { recordAudit } from '../platform/audit.js';
 import { issueCheckpoint } from '../audit/index.js';
-import { insertUser } from '../people/index.js';
+import { insertUser } from '../platform/users.js';
+import type { Tenant } from '../platform/tenants.js';
 import type { KeyProvider } from '@parapet/core';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
-
-export interface Tenant {
-  id: string;
-  slug: string;
-  name: string;
-}
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function slugify(name: string): string {
   return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
-}
-
-/** Finds a tenant by slug before anyone is signed in (the only pre-auth tenant lookup). */
-export async function tenantBySlug(db: Database, slug: string): Promise<Tenant | undefined> {
-  return db.tx({ tenantSlug: slug }, async (q) => {
-    const { rows } = await q.query<Tenant>(`SELECT id, slug, name FROM tenants WHERE slug = $1`, [slug]);
-    return rows[0];
-  });
 }
 
 export interface NewOrganisation {
@@ -78,9 +65,4 @@ export async function createOrganisation(db: Database, o: NewOrganisation, keys?
   } catch (e) {
     return { ...made, checkpointError: (e as Error).message };
   }
-}
-
-/** Every tenant id, for system jobs that then work tenant by tenant in their own transactions. */
-export async function listTenantIds(db: Database): Promise<string[]> {
-  return db.tx({ listTenants: true, actor: 'system:jobs' }, async (q) => (await q.query<{ id: string }>(`SELECT id FROM tenants ORDER BY created_at, id`)).rows.map((r) => r.id));
 }

@@ -11,10 +11,13 @@
  * Writers elsewhere (SCIM, SSO, invitations, `parapet init`, access reviews, erasure, the
  * password rehash at sign-in) call these functions; `test/owners.test.ts` reads the sources
  * and fails when any other module writes `users`, and checks the registered subscribers
- * against the expected list.
+ * against the expected list. It is platform code because the domains that write users (people,
+ * auth, tenants, SCIM, SSO, governance) and those that subscribe (auth's sessions, devices,
+ * governance's erasers) build on it, and a registry they all import cannot sit inside one of
+ * them without an import cycle.
  */
 import type { Queryable } from '@parapet/db';
-import type { Role } from '../platform/principal.js';
+import type { Role } from './principal.js';
 
 /** What each lifecycle event tells its subscribers. */
 export interface UserLifecycleEvents {
