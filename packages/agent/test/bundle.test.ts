@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestServer, loginAs, createUser } from '@parapet/server/testing';
+import { startTestServer } from '@parapet/server/testing';
+import { agentEnrolment } from './enrolment.js';
 import { AGENT_NODE_FLAGS, bundleAgent } from '../scripts/bundle.js';
 import { Store } from '../src/store.js';
 import type { Interval } from '../src/heartbeat.js';
@@ -79,15 +80,10 @@ test('the bundle enrolls, heartbeats and uploads signed batches under its flags 
 
   const s = await startTestServer();
   try {
-    const admin = await loginAs(s, { roles: ['admin'], mfaFresh: true });
-    const person = await createUser(s.db, admin.tenantId, { roles: ['employee'] });
-    const t = await admin.client.post('/api/v1/devices/enrollment-tokens', { kind: 'agent', owner_user_id: person.userId });
-    assert.equal(t.status, 201, t.text);
-    const caFile = join(work, 'ca.pem');
-    writeFileSync(caFile, s.ca);
+    const { token, caFile, tenantId } = await agentEnrolment(s, work);
     const sd = join(work, 'enrolled');
     const env = { PARAPET_AGENT_KEY_STORE: 'file' };
-    const runs = [await probed(out, ['enroll', '--server', s.url, '--token', t.json.token, '--ca', caFile, '--state-dir', sd, '--key-store', 'file'], env)];
+    const runs = [await probed(out, ['enroll', '--server', s.url, '--token', token, '--ca', caFile, '--state-dir', sd, '--key-store', 'file'], env)];
     runs.push(await probed(out, ['heartbeat', '--state-dir', sd], env));
     // Intervals as the recorder stores them (the source form opens the same SQLCipher store).
     const store = await Store.open({ dir: sd, keyStore: 'file' });
@@ -104,9 +100,9 @@ test('the bundle enrolls, heartbeats and uploads signed batches under its flags 
       assert.deepEqual(r.seen, { undici: [], wasm: 'undefined' });
     }
     // The batches arrived, signed by the device key (the server verifies RFC 9421 on each), once each.
-    const rows = await s.asAdmin(async (q) => (await q.query<{ id: string }>(`SELECT id::text FROM pulse_intervals WHERE tenant_id = $1`, [admin.tenantId])).rows.map((r) => r.id));
+    const rows = await s.asAdmin(async (q) => (await q.query<{ id: string }>(`SELECT id::text FROM pulse_intervals WHERE tenant_id = $1`, [tenantId])).rows.map((r) => r.id));
     assert.deepEqual(rows.sort(), ivs.map((i) => i.id).sort());
-    const batches = await s.asAdmin(async (q) => (await q.query<{ n: string }>(`SELECT count(*) AS n FROM pulse_batches WHERE tenant_id = $1`, [admin.tenantId])).rows[0]!.n);
+    const batches = await s.asAdmin(async (q) => (await q.query<{ n: string }>(`SELECT count(*) AS n FROM pulse_batches WHERE tenant_id = $1`, [tenantId])).rows[0]!.n);
     assert.equal(Number(batches), 2, '600 intervals in batches of 500');
   } finally {
     await s.close();

@@ -11,6 +11,7 @@ import { auditEventNamesByPrefix } from '../platform/audit.js';
 import { revealPii } from './pii.js';
 import { guard } from '../platform/guard.js';
 import type { ApiTypeProvider } from '../http/type-provider.js';
+import type { RecordColumns } from '../platform/audit-rows.js';
 
 defineActions({
   // Same readers as the audit module's own audit.read: admins and auditors.
@@ -18,21 +19,7 @@ defineActions({
 });
 
 /** An audit_log row as the search reads it (actor_name, ip and user_agent opened by revealPii). */
-interface AuditLogRow {
-  seq: number;
-  at: Date;
-  actor_type: string;
-  actor_id: string;
-  actor_name: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  purpose: string | null;
-  outcome: string;
-  details: Record<string, unknown>;
-}
+type AuditLogRow = Omit<RecordColumns, 'tenant_id' | 'at'> & { seq: number; at: Date };
 
 /** Escapes LIKE wildcards so a filter is matched literally. */
 const like = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
