@@ -5,11 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestServer, loginAs, createUser, type TestServer } from '@parapet/server/testing';
+import { startTestServer, type TestServer } from '@parapet/server/testing';
+import { agentEnrolment } from './enrolment.js';
 import { runBin } from '@parapet/device-client/testing';
 import { Store } from '../src/store.js';
 import { missingX11Tools, sleep, startDesktop, type Desktop } from './xvfb.js';
@@ -47,16 +48,11 @@ function startAgent(args: string[], env: Record<string, string>): { p: ChildProc
 }
 
 test('parapet-agent run under Xvfb against the real server: windows, pause, exclusion, show, batches once each', { skip }, async () => {
-  const admin = await loginAs(s, { roles: ['admin'], mfaFresh: true });
-  const person = await createUser(s.db, admin.tenantId, { roles: ['employee'] });
-  const t = await admin.client.post('/api/v1/devices/enrollment-tokens', { kind: 'agent', owner_user_id: person.userId });
-  assert.equal(t.status, 201, t.text);
-  const caFile = join(dir, 'ca.pem');
-  await writeFile(caFile, s.ca);
+  const { token, caFile, tenantId } = await agentEnrolment(s, dir);
   const sd = join(dir, 'agent');
   const env = { ...d.env, PARAPET_AGENT_KEY_STORE: 'file' };
   const cli = (args: string[]) => runBin(bin, [...args, '--state-dir', sd], env);
-  const e = await runBin(bin, ['enroll', '--server', s.url, '--token', t.json.token, '--ca', caFile, '--state-dir', sd, '--key-store', 'file'], env);
+  const e = await runBin(bin, ['enroll', '--server', s.url, '--token', token, '--ca', caFile, '--state-dir', sd, '--key-store', 'file'], env);
   assert.equal(e.code, 0, e.stderr);
 
   const term = await d.open('xterm', ['-T', 'Mail – alice.smith@example.com – https://mail.example.org/inbox/4711'], 'Mail – alice.smith@example.com – https://mail.example.org/inbox/4711');
@@ -114,12 +110,12 @@ test('parapet-agent run under Xvfb against the real server: windows, pause, excl
   assert.match(text.stdout, /paused +\(uploaded\)/);
 
   // On the server: each interval exactly once, with exactly the uploaded fields; batches once each.
-  const rows = await s.asAdmin(async (q) => (await q.query<{ id: string; app: string | null; category: string | null; domain: string | null; state: number; ms: number }>(`SELECT id::text, app, category, domain, state, (extract(epoch from end_at - start_at) * 1000)::float8 AS ms FROM pulse_intervals WHERE tenant_id = $1 ORDER BY start_at`, [admin.tenantId])).rows);
+  const rows = await s.asAdmin(async (q) => (await q.query<{ id: string; app: string | null; category: string | null; domain: string | null; state: number; ms: number }>(`SELECT id::text, app, category, domain, state, (extract(epoch from end_at - start_at) * 1000)::float8 AS ms FROM pulse_intervals WHERE tenant_id = $1 ORDER BY start_at`, [tenantId])).rows);
   assert.deepEqual(rows.map((r) => r.id).sort(), j.intervals.map((i) => i.id).sort());
   assert.deepEqual(rows.map((r) => Math.round(r.ms)), j.intervals.map((i) => i.end - i.start));
   const store = await Store.open({ dir: sd, keyStore: 'file' });
   const sent = store.intervals(0, Infinity).map((i) => i.batchId);
   store.close();
-  const batches = await s.asAdmin(async (q) => (await q.query<{ batch_id: string }>(`SELECT batch_id::text FROM pulse_batches WHERE tenant_id = $1`, [admin.tenantId])).rows.map((r) => r.batch_id));
+  const batches = await s.asAdmin(async (q) => (await q.query<{ batch_id: string }>(`SELECT batch_id::text FROM pulse_batches WHERE tenant_id = $1`, [tenantId])).rows.map((r) => r.batch_id));
   assert.deepEqual(batches.sort(), [...new Set(sent)].sort());
 });

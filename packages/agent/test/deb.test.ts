@@ -8,11 +8,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestServer, loginAs, createUser, type TestServer } from '@parapet/server/testing';
+import { startTestServer, type TestServer } from '@parapet/server/testing';
+import { agentEnrolment } from './enrolment.js';
 import { packageAgent, type AgentDeb } from '../scripts/package-deb.js';
 import { AGENT_NODE_FLAGS, AGENT_VERSION } from '../scripts/bundle.js';
 import { missingX11Tools, sleep, startDesktop, type Desktop } from './xvfb.js';
@@ -143,20 +144,15 @@ after(async () => {
 test('the extracted agent enrolls, reports status and records real X11 windows that arrive on the server', { skip: runSkip }, async () => {
   s = await startTestServer();
   d = await startDesktop();
-  const admin = await loginAs(s, { roles: ['admin'], mfaFresh: true });
-  const person = await createUser(s.db, admin.tenantId, { roles: ['employee'] });
-  const t = await admin.client.post('/api/v1/devices/enrollment-tokens', { kind: 'agent', owner_user_id: person.userId });
-  assert.equal(t.status, 201, t.text);
-  const caFile = join(work, 'ca.pem');
-  writeFileSync(caFile, s.ca);
+  const { token, caFile, tenantId } = await agentEnrolment(s, work);
   const sd = join(work, 'state');
   const env = { ...d.env, PARAPET_AGENT_KEY_STORE: 'file' };
-  const e = await agent(['enroll', '--server', s.url, '--token', t.json.token, '--ca', caFile, '--state-dir', sd, '--key-store', 'file'], env);
+  const e = await agent(['enroll', '--server', s.url, '--token', token, '--ca', caFile, '--state-dir', sd, '--key-store', 'file'], env);
   assert.equal(e.code, 0, e.stderr);
   const st = await agent(['status', '--json', '--state-dir', sd], env);
   assert.equal(st.code, 0, st.stderr);
   const status = JSON.parse(st.stdout) as { enrolled: boolean; kind: string; server: string; tenant_id: string };
-  assert.deepEqual([status.enrolled, status.kind, status.server, status.tenant_id], [true, 'agent', s.url, admin.tenantId]);
+  assert.deepEqual([status.enrolled, status.kind, status.server, status.tenant_id], [true, 'agent', s.url, tenantId]);
 
   const term = await d.open('xterm', ['-T', 'Review – bob@example.com – https://git.example.org/pr/12'], 'Review – bob@example.com – https://git.example.org/pr/12');
   const msg = await d.open('xmessage', ['-title', 'Build 4711 done', 'x'], 'Build 4711 done');
@@ -192,7 +188,7 @@ test('the extracted agent enrolls, reports status and records real X11 windows t
   assert.deepEqual(seq, ['xterm', 'xmessage', 'xterm'], JSON.stringify(j.intervals));
   assert.ok(j.intervals.every((i) => i.uploaded));
   assert.ok(j.intervals.filter((i) => i.app === 'xterm').every((i) => i.domain === 'example.org'));
-  const rows = await s.asAdmin(async (q) => (await q.query<{ id: string }>(`SELECT id::text FROM pulse_intervals WHERE tenant_id = $1`, [admin.tenantId])).rows.map((r) => r.id));
+  const rows = await s.asAdmin(async (q) => (await q.query<{ id: string }>(`SELECT id::text FROM pulse_intervals WHERE tenant_id = $1`, [tenantId])).rows.map((r) => r.id));
   assert.deepEqual(rows.sort(), j.intervals.map((i) => i.id).sort());
   // The local page from the package: its own assets and uPlot from the package's node_modules.
   const pg = spawn(installed, ['page', '--port', '0', '--state-dir', sd], { cwd: work, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -12,6 +12,7 @@
 import createClient, { type Client, type ClientOptions } from 'openapi-fetch';
 import type { HttpMethod, OperationRequestBodyContent, SuccessResponseJSON } from 'openapi-typescript-helpers';
 import type { paths } from './schema.js';
+import type { LiteRequest } from './fetch-lite.js';
 
 export type { paths, components, operations } from './schema.js';
 
@@ -29,10 +30,19 @@ export type Transport = (request: Request) => Promise<Response>;
 
 /**
  * Creates a typed client. `baseUrl` is the server's origin (no trailing slash needed; paths
- * carry `/api/v1`). `fetch` defaults to the global fetch.
+ * carry `/api/v1`). `fetch` defaults to the global fetch. `Request` is the class requests are
+ * built with, default the global Request; a Node process that must not load undici passes
+ * LiteRequest (./fetch-lite.ts) together with a transport that answers without Node's
+ * Response (device-client's `fetchOver`).
  */
-export function createApiClient(o: { baseUrl: string; fetch?: Transport; headers?: ClientOptions['headers'] }): ApiClient {
-  return createClient<paths>({ baseUrl: o.baseUrl.replace(/\/+$/, ''), ...(o.fetch ? { fetch: o.fetch } : {}), ...(o.headers ? { headers: o.headers } : {}) });
+export function createApiClient(o: { baseUrl: string; fetch?: Transport; headers?: ClientOptions['headers']; Request?: typeof Request | typeof LiteRequest }): ApiClient {
+  return createClient<paths>({
+    baseUrl: o.baseUrl.replace(/\/+$/, ''),
+    ...(o.fetch ? { fetch: o.fetch } : {}),
+    ...(o.headers ? { headers: o.headers } : {}),
+    // LiteRequest has the members openapi-fetch and fetchOver use, not all of Request's.
+    ...(o.Request ? { Request: o.Request as typeof Request } : {}),
+  });
 }
 
 /** One answer from a non-fetch transport, as `transportFrom` needs it. */

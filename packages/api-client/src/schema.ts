@@ -612,15 +612,20 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            factors: {
-                                /** @description totp or webauthn */
-                                type: string;
-                                id?: string;
-                                name?: string;
+                            factors: ({
+                                /** @enum {string} */
+                                type: "totp";
                                 created_at: string;
                                 confirmed_at: string | null;
-                                last_used_at?: string | null;
-                            }[];
+                            } | {
+                                /** @enum {string} */
+                                type: "webauthn";
+                                id: string;
+                                name: string;
+                                created_at: string;
+                                confirmed_at: string;
+                                last_used_at: string | null;
+                            })[];
                             recovery_codes_remaining: number;
                         };
                     };
@@ -1028,6 +1033,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** WebAuthn RegistrationResponseJSON */
                         response: {
                             [key: string]: unknown;
                         };
@@ -1147,6 +1153,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** WebAuthn AuthenticationResponseJSON */
                         response: {
                             [key: string]: unknown;
                         };
@@ -8845,6 +8852,7 @@ export interface paths {
                     "application/json": {
                         email: string;
                         code: string;
+                        /** WebAuthn RegistrationResponseJSON */
                         response: {
                             [key: string]: unknown;
                         };
@@ -8969,6 +8977,7 @@ export interface paths {
                     "application/json": {
                         org: string;
                         grant_id: string;
+                        /** WebAuthn AuthenticationResponseJSON */
                         response: {
                             [key: string]: unknown;
                         };

@@ -21,16 +21,10 @@ export { PROBLEM, type ProblemCode };
 export type { RequestBody };
 
 /**
- * A 2xx body as the server sends it. The routes' response schemas list no required members, so
- * the generated types mark every member optional, while the server's serializer writes every
- * member the route has: `AsSent` makes members present, deeply (nullable ones stay nullable).
- * A member a route really leaves out (an invitation's `link` when it was e-mailed) is tested
- * where it is read.
+ * The 2xx body of `method path`, e.g. `ResponseBody<'/api/v1/people', 'get'>`: the generated
+ * type, whose members are required exactly where the route's response schema requires them.
  */
-export type AsSent<T> = T extends ReadonlyArray<infer U> ? AsSent<U>[] : T extends object ? { [K in keyof T]-?: AsSent<Exclude<T[K], undefined>> } : T;
-
-/** The 2xx body of `method path`, as sent: e.g. `ResponseBody<'/api/v1/people', 'get'>`. */
-export type ResponseBody<P extends keyof paths, M extends keyof paths[P] & ('get' | 'put' | 'post' | 'delete' | 'patch')> = AsSent<GeneratedResponseBody<P, M>>;
+export type ResponseBody<P extends keyof paths, M extends keyof paths[P] & ('get' | 'put' | 'post' | 'delete' | 'patch')> = GeneratedResponseBody<P, M>;
 /** The query parameters of `method path`, e.g. `Query<'/api/v1/audit/search', 'get'>`. */
 export type Query<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 
@@ -151,8 +145,8 @@ export const apiNoStepUp: ApiClient = apiWith({ noStepUp: true });
 /** The same, where a 401 is an answer and not a sign-out (sign-in, invitations). */
 export const apiQuiet: ApiClient = apiWith({ noStepUp: true, quiet401: true });
 
-/** A 2xx body as `ok` returns it (as sent); `undefined` for answers without one (204). */
-export type Ok<D> = [D] extends [never] ? undefined : AsSent<D>;
+/** A 2xx body as `ok` returns it; `undefined` for answers without one (204). */
+export type Ok<D> = [D] extends [never] ? undefined : D;
 
 /**
  * The 2xx body of a typed call. The transport has already thrown ApiError for anything else,

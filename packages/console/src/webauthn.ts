@@ -10,8 +10,12 @@ import { api, apiNoStepUp, apiQuiet, ApiError, ok, PROBLEM, setCsrfToken, type R
 
 export type PasskeyOptions = PublicKeyCredentialRequestOptionsJSON;
 
-/** A second factor as GET /api/v1/auth/mfa lists it; passkeys have `type: 'webauthn'`. */
-export type WebauthnFactor = ResponseBody<'/api/v1/auth/mfa', 'get'>['factors'][number];
+/** A second factor as GET /api/v1/auth/mfa lists it. */
+export type Factor = ResponseBody<'/api/v1/auth/mfa', 'get'>['factors'][number];
+/** A passkey or security key as GET /api/v1/auth/mfa lists it. */
+export type WebauthnFactor = Extract<Factor, { type: 'webauthn' }>;
+/** Whether a factor is a passkey or security key. */
+export const isWebauthn = (f: Factor): f is WebauthnFactor => f.type === 'webauthn';
 
 export const webauthnSupported = (): boolean => browserSupportsWebAuthn();
 

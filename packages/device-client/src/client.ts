@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import * as httpsig from '@parapet/core/httpsig/index';
 import type { KeyStore, KeyStoreKind } from './keystore.js';
 import { createApiClient, type ApiClient } from '@parapet/api-client';
+import { LiteRequest } from '@parapet/api-client/fetch-lite';
 import { fetchOver, send, serverKeyOf, spkiSha256OfDer, type HttpResponse, type TransportOptions } from './transport.js';
 
 export type DeviceKind = 'agent' | 'worker';
@@ -84,7 +85,8 @@ function fail(r: { response: Response; error?: unknown }): never {
 
 /** The typed client of a device: every request signed by `key` as `keyid` and sent under `trust`. */
 function deviceApi(server: string, key: KeyObject, keyid: string, trust: TransportOptions | (() => TransportOptions)): ApiClient {
-  return createApiClient({ baseUrl: new URL(server).origin, fetch: fetchOver(trust, (url, method, body) => signHeaders(url, method, body, key, keyid)) });
+  // LiteRequest and fetchOver's LiteResponse: a device process never loads undici (see fetch-lite.ts).
+  return createApiClient({ baseUrl: new URL(server).origin, Request: LiteRequest, fetch: fetchOver(trust, (url, method, body) => signHeaders(url, method, body, key, keyid)) });
 }
 
 export interface EnrollOptions {

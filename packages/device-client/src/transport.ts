@@ -8,7 +8,8 @@
  * - `httpsRequestPinnedKey`: the key pin alone, checked on `secureConnect` before one byte of
  *   the request is written (a local server with a self-signed certificate).
  * - `send` picks one of them for a `Trust`; `fetchOver` makes a fetch-compatible function of it
- *   for the generated typed client (@parapet/api-client), optionally signing each request.
+ *   for the generated typed client (@parapet/api-client), optionally signing each request; it
+ *   answers with a LiteResponse, so it works without undici (and without WebAssembly).
  *
  * No connection reuse and no TLS session cache: each request is a fresh, fully checked handshake.
  */
@@ -19,6 +20,7 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { Transport } from '@parapet/api-client';
+import { LiteResponse } from '@parapet/api-client/fetch-lite';
 
 export class PinMismatchError extends Error {
   override name = 'PinMismatchError';
@@ -168,35 +170,39 @@ export function send(url: URL, method: string, headers: Record<string, string>, 
 /** Headers to add to a request (for example an RFC 9421 signature), given its final bytes. */
 export type RequestSigner = (url: URL, method: string, body: Buffer | undefined) => Record<string, string>;
 
-const serverKeys = new WeakMap<Response, KeyObject>();
+const serverKeys = new WeakMap<object, KeyObject>();
 
 /** The server certificate's public key of the connection a `fetchOver` response came over. */
-export function serverKeyOf(res: Response): KeyObject | undefined {
+export function serverKeyOf(res: object): KeyObject | undefined {
   return serverKeys.get(res);
 }
 
 /**
  * A fetch-compatible function (Request → Response) that sends each request with `send` under
- * `trust` (or what `trust()` answers at that request), after adding the headers `sign` returns for its method, URL and body bytes. This is
- * the transport the typed client (@parapet/api-client) runs over in Node; `serverKeyOf` gives
- * the key each answer came with.
+ * `trust` (or what `trust()` answers at that request), after adding the headers `sign` returns
+ * for its method, URL and body bytes. This is the transport the typed client
+ * (@parapet/api-client) runs over in Node; `serverKeyOf` gives the key each answer came with.
+ *
+ * It reads only `url`, `method`, `headers.forEach` and `arrayBuffer()` of the request (a
+ * Request or a LiteRequest), and answers with a LiteResponse (@parapet/api-client/fetch-lite:
+ * status, ok, statusText, headers, arrayBuffer() / text() / json(); no stream body), so this
+ * path never loads undici, whose HTTP parser needs WebAssembly.
  */
 export function fetchOver(trust: Trust | (() => Trust), sign?: RequestSigner): Transport {
   return async (request) => {
     const url = new URL(request.url);
-    const bytes = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
-    const body = bytes?.length ? bytes : undefined;
+    const bytes = Buffer.from(await request.arrayBuffer());
+    const body = bytes.length ? bytes : undefined;
     const headers: Record<string, string> = {};
     request.headers.forEach((v, k) => {
       headers[k] = v;
     });
     Object.assign(headers, sign?.(url, request.method, body));
     const r = await send(url, request.method, headers, body, typeof trust === 'function' ? trust() : trust);
-    const out = new Headers();
-    for (const [k, v] of Object.entries(r.headers)) for (const x of v === undefined ? [] : Array.isArray(v) ? v : [v]) out.append(k, x);
     // A 204/205/304 answer must not carry a body.
-    const res = new Response(r.status === 204 || r.status === 205 || r.status === 304 ? null : r.body, { status: r.status, headers: out });
+    const res = new LiteResponse(r.status === 204 || r.status === 205 || r.status === 304 ? null : r.body, { status: r.status, statusText: '', headers: r.headers });
     serverKeys.set(res, r.serverKey);
-    return res;
+    // LiteResponse has the members openapi-fetch and Parapet's callers read, not all of Response's.
+    return res as unknown as Response;
   };
 }

@@ -248,6 +248,8 @@ test('with MFA enrolled, login answers mfa_required; the session is full only af
   const factors = await c.get('/api/v1/auth/mfa');
   assert.equal(factors.json.recovery_codes_remaining, 9);
   assert.equal(factors.json.factors[0].type, 'totp');
+  // The totp member of the factor union: no credential id, name or last use.
+  assert.deepEqual(Object.keys(factors.json.factors[0]).sort(), ['confirmed_at', 'created_at', 'type']);
   const log = await audit(a.tenantId);
   assert.ok(log.some((e) => e.action === 'auth.session.opened' && e.outcome === 'failure' && e.details.stage === 'mfa'));
   assert.ok(log.some((e) => e.action === 'auth.session.opened' && e.outcome === 'success' && e.details.method === 'recovery_code'));

@@ -34,6 +34,10 @@ test('register a security key, then sign in with password + WebAuthn; replayed o
   assert.equal(codes.length, 10, 'first factor brings recovery codes');
   const f = await c0.get('/api/v1/auth/mfa');
   assert.deepEqual(f.json.factors.map((x: { type: string }) => x.type), ['webauthn']);
+  // The webauthn member of the factor union: every member present, nothing of a TOTP factor's.
+  assert.deepEqual(Object.keys(f.json.factors[0]).sort(), ['confirmed_at', 'created_at', 'id', 'last_used_at', 'name', 'type']);
+  assert.equal(f.json.factors[0].name, 'soft key');
+  assert.equal(f.json.factors[0].last_used_at, null);
 
   const c = s.client();
   const l = await c.post('/api/v1/auth/login', { org: slug, email: u.email, password: PW });

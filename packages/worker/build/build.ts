@@ -22,8 +22,9 @@ export const ALLOWED_INPUTS: RegExp[] = [
   /^packages\/core\/src\/probe\/(cidr|scope|profile|results)\.ts$/,
   /^packages\/core\/src\/httpsig\/(index|signature|digest)\.ts$/,
   /^packages\/device-client\/src\/(client|transport|keystore|device-cli|enroll-command)\.ts$/,
-  // The generated typed client: its types vanish in the bundle; openapi-fetch builds and sends the requests.
-  /^packages\/api-client\/src\/index\.ts$/,
+  // The generated typed client: its types vanish in the bundle; openapi-fetch builds and sends the
+  // requests; fetch-lite's LiteRequest and LiteResponse carry them over the device transport.
+  /^packages\/api-client\/src\/(index|fetch-lite)\.ts$/,
   // Libraries: JSON canonicalisation, schema validation, address parsing, structured fields.
   /^node_modules\/(canonicalize|ajv|fast-deep-equal|json-schema-traverse|fast-uri|ipaddr\.js|structured-headers|require-from-string|openapi-fetch)\//,
 ];

@@ -6,13 +6,13 @@ import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 import { RecoveryCodeList } from '../components/RecoveryCodes';
 import { useSubmit } from '../useSubmit';
-import { registerPasskey, webauthnMessage, webauthnSupported, type WebauthnFactor } from '../webauthn';
+import { isWebauthn, registerPasskey, webauthnMessage, webauthnSupported, type WebauthnFactor } from '../webauthn';
 
 /** My account: "Passkeys and security keys": list, register (WebAuthn create), remove (step-up). */
 export function PasskeysSection({ onChange }: { onChange?: () => void }) {
   const { refresh } = useSession();
   const [state, reload] = useAsync(
-    async (signal) => (await ok(api.GET('/api/v1/auth/mfa', { signal }))).factors.filter((f) => f.type === 'webauthn'),
+    async (signal) => (await ok(api.GET('/api/v1/auth/mfa', { signal }))).factors.filter(isWebauthn),
     [],
   );
   const [name, setName] = useState('');

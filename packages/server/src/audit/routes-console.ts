@@ -10,28 +10,23 @@ import { sequencerFor } from '../platform/audit-sequencer.js';
 import { auditEventNamesByPrefix } from '../platform/audit.js';
 import { revealPii } from './pii.js';
 import { guard } from '../platform/guard.js';
+import type { ApiTypeProvider } from '../http/type-provider.js';
+import type { RecordColumns } from '../platform/audit-rows.js';
 
 defineActions({
   // Same readers as the audit module's own audit.read: admins and auditors.
   'audit.log.browse': { roles: ['admin', 'auditor'] },
 });
 
-interface Query {
-  actor?: string;
-  action?: string;
-  target?: string;
-  outcome?: 'success' | 'failure' | 'denied';
-  since?: string;
-  until?: string;
-  before_seq?: number;
-  limit?: number;
-}
+/** An audit_log row as the search reads it (actor_name, ip and user_agent opened by revealPii). */
+type AuditLogRow = Omit<RecordColumns, 'tenant_id' | 'at'> & { seq: number; at: Date };
 
 /** Escapes LIKE wildcards so a filter is matched literally. */
 const like = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
-export async function auditConsoleRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get<{ Querystring: Query }>(
+export async function auditConsoleRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
+  app.get(
     '/api/v1/audit/search',
     {
       schema: {
@@ -116,7 +111,7 @@ export async function auditConsoleRoutes(app: FastifyInstance, deps: AppDeps): P
           q,
           p.tenantId,
           (
-            await q.query<{ seq: number; at: Date; details: Record<string, unknown>; actor_name: unknown; ip: unknown; user_agent: unknown } & Record<string, unknown>>(
+            await q.query<AuditLogRow>(
               `SELECT seq, at, actor_type, actor_id, actor_name, ip, user_agent, action, target_type, target_id, purpose, outcome, details
                  FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
                 ORDER BY seq DESC LIMIT ${arg(limit + 1)}`,

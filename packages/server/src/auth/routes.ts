@@ -96,8 +96,9 @@ export async function authRoutes(parent: FastifyInstance, deps: AppDeps): Promis
     },
   );
 
-  // On the untyped instance: the handler's state is computed, so its literal type widens.
-  parent.post<{ Body: { org: string; email: string; password: string } }>(
+  /** The login answer's `state` for the session state the password sign-in made. */
+  const LOGIN_STATE = { full: 'authenticated', mfa_pending: 'mfa_required', mfa_enroll: 'mfa_enrollment_required' } as const;
+  app.post(
     '/api/v1/auth/login',
     {
       schema: {
@@ -128,8 +129,7 @@ export async function authRoutes(parent: FastifyInstance, deps: AppDeps): Promis
     async (req, reply) => {
       const r = await passwordLogin(deps, { ...req.body, previousCookie: req.cookies[SESSION_COOKIE] }, actorOf(req));
       setCookie(reply, r.cookie);
-      const state = r.state === 'full' ? 'authenticated' : r.state === 'mfa_pending' ? 'mfa_required' : 'mfa_enrollment_required';
-      return { state, tenant_id: r.tenantId, user_id: r.userId, csrf_token: r.csrfToken };
+      return { state: LOGIN_STATE[r.state], tenant_id: r.tenantId, user_id: r.userId, csrf_token: r.csrfToken };
     },
   );
 
@@ -264,11 +264,20 @@ export async function authRoutes(parent: FastifyInstance, deps: AppDeps): Promis
               factors: {
                 type: 'array',
                 items: {
-                  type: 'object',
-                  // id, name and last_used_at belong to WebAuthn credentials only.
-                  properties: { type: { type: 'string', description: 'totp or webauthn' }, id: { type: 'string' }, name: { type: 'string' }, created_at: { type: 'string' }, confirmed_at: { type: ['string', 'null'] }, last_used_at: { type: ['string', 'null'] } },
-                  required: ['type', 'created_at', 'confirmed_at'],
-                  additionalProperties: false,
+                  anyOf: [
+                    {
+                      type: 'object',
+                      properties: { type: { type: 'string', enum: ['totp'] }, created_at: { type: 'string' }, confirmed_at: { type: ['string', 'null'] } },
+                      required: ['type', 'created_at', 'confirmed_at'],
+                      additionalProperties: false,
+                    },
+                    {
+                      type: 'object',
+                      properties: { type: { type: 'string', enum: ['webauthn'] }, id: { type: 'string' }, name: { type: 'string' }, created_at: { type: 'string' }, confirmed_at: { type: 'string' }, last_used_at: { type: ['string', 'null'] } },
+                      required: ['type', 'id', 'name', 'created_at', 'confirmed_at', 'last_used_at'],
+                      additionalProperties: false,
+                    },
+                  ],
                 },
               },
               recovery_codes_remaining: { type: 'integer' },
@@ -287,8 +296,8 @@ export async function authRoutes(parent: FastifyInstance, deps: AppDeps): Promis
         const w = await listWebauthnCredentials(q, p.userId);
         return {
           factors: [
-            ...t.rows.map((r) => ({ type: 'totp', created_at: r.created_at.toISOString(), confirmed_at: r.confirmed_at?.toISOString() ?? null })),
-            ...w.map((c) => ({ type: 'webauthn', id: c.id, name: c.name, created_at: c.created_at.toISOString(), confirmed_at: c.created_at.toISOString(), last_used_at: c.last_used_at?.toISOString() ?? null })),
+            ...t.rows.map((r) => ({ type: 'totp' as const, created_at: r.created_at.toISOString(), confirmed_at: r.confirmed_at?.toISOString() ?? null })),
+            ...w.map((c) => ({ type: 'webauthn' as const, id: c.id, name: c.name, created_at: c.created_at.toISOString(), confirmed_at: c.created_at.toISOString(), last_used_at: c.last_used_at?.toISOString() ?? null })),
           ],
           recovery_codes_remaining: await remainingRecoveryCodes(q, p.userId),
         };

@@ -4,12 +4,12 @@
  * Authentication is a second factor (completes an mfa_pending login) or a step-up.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { recordAudit } from '../platform/audit.js';
 import { enqueueSecurityAlert } from './security-alerts.js';
 import { ProblemError } from '../http/problem.js';
+import { type ApiTypeProvider, webauthnAssertion, webauthnRegistration } from '../http/type-provider.js';
 import { actorOf } from '../platform/principal.js';
 import { guard } from '../platform/guard.js';
 import { completeSecondFactor } from './login.js';
@@ -61,7 +61,6 @@ const credentials = async (q: Queryable, userId: string) =>
   (await q.query<CredRow & { id: string; name: string; created_at: Date; last_used_at: Date | null }>(`SELECT id, credential_id, public_key, sign_count, transports, name, created_at, last_used_at FROM webauthn_credentials WHERE user_id = $1 ORDER BY created_at`, [userId])).rows;
 
 const problem = { $ref: 'Problem#' } as const;
-const anyObject = { type: 'object', additionalProperties: true } as const;
 const transports = { type: 'array', items: { type: 'string' } } as const;
 const credentialDescriptor = {
   type: 'object',
@@ -76,6 +75,7 @@ const credentialDescriptor = {
 const extensions = { title: 'WebAuthn client extension inputs', type: 'object', additionalProperties: true } as const;
 /** PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3 §5.4), as @simplewebauthn/server makes it. */
 export const creationOptions = {
+  title: 'WebAuthn PublicKeyCredentialCreationOptionsJSON',
   type: 'object',
   properties: {
     rp: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } }, required: ['name'], additionalProperties: false },
@@ -100,6 +100,7 @@ export const creationOptions = {
 } as const;
 /** PublicKeyCredentialRequestOptionsJSON (WebAuthn Level 3 §5.5). */
 export const requestOptions = {
+  title: 'WebAuthn PublicKeyCredentialRequestOptionsJSON',
   type: 'object',
   properties: {
     challenge: { type: 'string' },
@@ -114,7 +115,8 @@ export const requestOptions = {
   additionalProperties: false,
 } as const;
 
-export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function webauthnRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   app.post(
     '/api/v1/auth/webauthn/register/options',
     { schema: { tags: ['auth'], summary: 'Options for registering a passkey or security key (navigator.credentials.create).', response: { 200: creationOptions, '4xx': problem } } },
@@ -139,13 +141,13 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
     },
   );
 
-  app.post<{ Body: { response: RegistrationResponseJSON; name?: string } }>(
+  app.post(
     '/api/v1/auth/webauthn/register/verify',
     {
       schema: {
         tags: ['auth'],
         summary: 'Verify a registration and store the credential; answers recovery codes when the user had none.',
-        body: { type: 'object', required: ['response'], additionalProperties: false, properties: { response: anyObject, name: { type: 'string', maxLength: 200 } } },
+        body: { type: 'object', required: ['response'], additionalProperties: false, properties: { response: webauthnRegistration, name: { type: 'string', maxLength: 200 } } },
         // recovery_codes only with the account's first factor.
         response: { 200: { type: 'object', properties: { credential_id: { type: 'string' }, recovery_codes: { type: 'array', items: { type: 'string' } }, csrf_token: { type: 'string' } }, required: ['credential_id', 'csrf_token'], additionalProperties: false }, '4xx': problem },
       },
@@ -201,13 +203,13 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
     },
   );
 
-  app.post<{ Body: { response: AuthenticationResponseJSON } }>(
+  app.post(
     '/api/v1/auth/webauthn/authenticate/verify',
     {
       schema: {
         tags: ['auth'],
         summary: 'Verify a WebAuthn assertion: completes a pending login or is a step-up; the session cookie rotates.',
-        body: { type: 'object', required: ['response'], additionalProperties: false, properties: { response: anyObject } },
+        body: { type: 'object', required: ['response'], additionalProperties: false, properties: { response: webauthnAssertion } },
         response: { 200: factorAnswer, '4xx': problem },
       },
     },
@@ -246,7 +248,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: AppDeps): Promi
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/api/v1/auth/webauthn/credentials/:id',
     {
       schema: {

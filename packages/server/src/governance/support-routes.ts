@@ -12,13 +12,13 @@
  *   the grant id (onSend, before the answer leaves), and read_only grants refuse every change.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { AppDeps } from '../deps.js';
 import { defineActions } from '../platform/pdp.js';
 import { actorOf, type UserPrincipal } from '../platform/principal.js';
 import { CSRF_HEADER, relyingParty, webauthnLib, unlockUser, creationOptions, requestOptions } from '../auth/index.js';
 import { recordAudit } from '../platform/audit.js';
 import { ProblemError } from '../http/problem.js';
+import { type ApiTypeProvider, webauthnAssertion, webauthnRegistration } from '../http/type-provider.js';
 import {
   listGrants, maxGrantHours, openGrant, openSupportSession, resolveSupportSession, revokeGrant, sha256, supportActor,
   SUPPORT_COOKIE, SUPPORT_SCOPES, SUPPORT_GRANT_HARD_MAX_HOURS, type SupportPrincipal, type SupportScope,
@@ -35,7 +35,6 @@ const CHALLENGE_SECONDS = 5 * 60;
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const problems = { '4xx': { $ref: 'Problem#' } } as const;
-const anyObject = { type: 'object', additionalProperties: true } as const;
 const grantSchema = {
   type: 'object',
   additionalProperties: false,
@@ -59,7 +58,8 @@ function challengeOf(response: { response?: { clientDataJSON?: unknown } }): str
 
 const refusedSignIn = () => new ProblemError(401, 'support_signin_failed', 'The security key did not verify for this support member.');
 
-export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function supportRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const supportOf = new WeakMap<FastifyRequest, SupportPrincipal>();
   const tctx = (p: UserPrincipal) => ({ tenantId: p.tenantId, actor: `user:${p.userId}` });
 
@@ -70,7 +70,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return deps.db.tx(tctx(p), async (q) => ({ max_hours: await maxGrantHours(q, p.tenantId), grants: await listGrants(q, deps.now()) }));
   });
 
-  app.post<{ Body: { reason: string; ticket: string; hours: number; scope: SupportScope } }>(
+  app.post(
     '/api/v1/support/grants',
     {
       schema: {
@@ -99,7 +99,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/support/grants/:id/revoke',
     { schema: { tags: ['support'], summary: 'Revoke a support grant (admin): its support sessions end at once.', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 200: grantSchema, ...problems } } },
     async (req) => {
@@ -123,7 +123,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return r;
   }
 
-  app.post<{ Body: { email: string; code: string } }>(
+  app.post(
     '/api/v1/support/enrol/options',
     { schema: { tags: ['support'], summary: "Vendor support: registration options for a security key, with the operator's one-time enrolment code.", body: { type: 'object', required: ['email', 'code'], additionalProperties: false, properties: enrolBody }, response: { 200: creationOptions, ...problems } } },
     async (req) => {
@@ -142,9 +142,9 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
     },
   );
 
-  app.post<{ Body: { email: string; code: string; response: RegistrationResponseJSON } }>(
+  app.post(
     '/api/v1/support/enrol/verify',
-    { schema: { tags: ['support'], summary: 'Vendor support: store the security key; the enrolment code is used up.', body: { type: 'object', required: ['email', 'code', 'response'], additionalProperties: false, properties: { ...enrolBody, response: anyObject } }, response: { 200: { type: 'object', additionalProperties: false, required: ['credential_id'], properties: { credential_id: { type: 'string' } } }, ...problems } } },
+    { schema: { tags: ['support'], summary: 'Vendor support: store the security key; the enrolment code is used up.', body: { type: 'object', required: ['email', 'code', 'response'], additionalProperties: false, properties: { ...enrolBody, response: webauthnRegistration } }, response: { 200: { type: 'object', additionalProperties: false, required: ['credential_id'], properties: { credential_id: { type: 'string' } } }, ...problems } } },
     async (req) => {
       const { rpID, origin } = relyingParty(req);
       return deps.db.tx({ actor: 'system:support-enrol' }, async (q) => {
@@ -167,7 +167,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
     },
   );
 
-  app.post<{ Body: { email?: string } }>(
+  app.post(
     '/api/v1/support/auth/options',
     { schema: { tags: ['support'], summary: 'Vendor support sign-in, step 1: assertion options for the member’s security keys, or without an e-mail for a discoverable key that names its member (there is no password sign-in).', body: { type: 'object', additionalProperties: false, properties: { email: { type: 'string', minLength: 3, maxLength: 320 } } }, response: { 200: requestOptions, ...problems } } },
     async (req) => {
@@ -198,13 +198,13 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
     },
   );
 
-  app.post<{ Body: { org: string; grant_id: string; response: AuthenticationResponseJSON } }>(
+  app.post(
     '/api/v1/support/auth/verify',
     {
       schema: {
         tags: ['support'],
         summary: "Vendor support sign-in, step 2: a security-key assertion plus the customer's organisation and open grant; answers a support session pinned to that grant.",
-        body: { type: 'object', required: ['org', 'grant_id', 'response'], additionalProperties: false, properties: { org: { type: 'string', minLength: 1, maxLength: 63 }, grant_id: { type: 'string', pattern: UUID }, response: anyObject } },
+        body: { type: 'object', required: ['org', 'grant_id', 'response'], additionalProperties: false, properties: { org: { type: 'string', minLength: 1, maxLength: 63 }, grant_id: { type: 'string', pattern: UUID }, response: webauthnAssertion } },
         response: { 200: { type: 'object', additionalProperties: false, required: ['csrf_token', 'tenant_id', 'grant_id', 'scope', 'expires_at'], properties: { csrf_token: { type: 'string' }, tenant_id: { type: 'string' }, grant_id: { type: 'string' }, scope: { type: 'string' }, expires_at: { type: 'string' } } }, ...problems },
       },
     },
@@ -312,7 +312,7 @@ export async function supportRoutes(app: FastifyInstance, deps: AppDeps): Promis
     return { users: (await deps.db.tx(sctx(p), (q) => q.query<{ id: string; email: string; roles: string[]; status: string }>(`SELECT id, email, roles, status FROM users ORDER BY email LIMIT 1000`))).rows };
   });
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/v1/support/tenant/users/:id/unlock',
     { schema: { tags: ['support'], summary: "Support session (read_write grants only): clear a person's sign-in delays.", params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } }, response: { 200: { type: 'object', additionalProperties: false, required: ['user_id', 'cleared'], properties: { user_id: { type: 'string' }, cleared: { type: 'integer' } } }, ...problems } } },
     async (req) => {

@@ -163,15 +163,7 @@ const same = (a: Row, b: Row) => a.start === b.start && a.end === b.end && a.sta
 
 type Sums = ReturnType<typeof rollupsOf>;
 const rollupParams = (sums: Sums) => [sums.map((x) => x.day), sums.map((x) => x.category), sums.map((x) => x.active), sums.map((x) => x.idle), sums.map((x) => x.paused), sums.map((x) => x.work), sums.map((x) => x.n)];
-/**
- * The rows as one JSON text (`[{id, start, end, state, app, category, domain}, ...]`, times in ms
- * since the epoch), read in SQL by {@link ROWS_FROM_JSON}: one parameter the driver sends as is,
- * where seven array parameters cost it an escaping pass over every element (measured here: a
- * third less Node CPU and a little less time in PostgreSQL for 500 rows).
- */
-const intervalJson = (rows: Row[]) => JSON.stringify(rows);
-const ROWS_FROM_JSON = (param: string) =>
-  `SELECT * FROM json_to_recordset(${param}::json) AS t(start bigint, id uuid, "end" bigint, state smallint, app text, category text, domain text)`;
+const intervalParams = (rows: Row[]) => [rows.map((x) => x.start), rows.map((x) => x.id), rows.map((x) => x.end), rows.map((x) => x.state), rows.map((x) => x.app), rows.map((x) => x.category), rows.map((x) => x.domain)];
 const ROLLUP_UPSERT = `ON CONFLICT (tenant_id, day, user_id, category) DO UPDATE SET active_s = d.active_s + excluded.active_s, idle_s = d.idle_s + excluded.idle_s,
          paused_s = d.paused_s + excluded.paused_s, work_s = d.work_s + excluded.work_s, intervals = d.intervals + excluded.intervals`;
 
@@ -221,24 +213,24 @@ export async function storeBatch(
   let res: { received_at: Date | null; audit_id: number | null; inserted?: number; existing: Array<{ id: string; s: number; e: number; state: number; app: string | null; category: string | null; domain: string | null }> } | undefined;
   try {
     [res] = (await q.query<NonNullable<typeof res>>(
-    `WITH t AS MATERIALIZED (${ROWS_FROM_JSON('$9')}),
+    `WITH t AS (SELECT * FROM unnest($9::bigint[], $10::uuid[], $11::bigint[], $12::smallint[], $13::text[], $14::text[], $15::text[]) AS t(s, id, e, st, app, cat, dom)),
      ex AS (SELECT id, (extract(epoch FROM start_at) * 1000)::bigint AS s, (extract(epoch FROM end_at) * 1000)::bigint AS e, state, app, category, domain
-              FROM pulse_intervals WHERE user_id = $4 AND start_at >= $10 AND start_at < $11 AND id = ANY(ARRAY(SELECT id FROM t))),
+              FROM pulse_intervals WHERE user_id = $4 AND start_at >= $16 AND start_at < $17 AND id = ANY($10::uuid[])),
      b AS (INSERT INTO pulse_batches (tenant_id, batch_id, device_id, user_id, digest, received_at, interval_count, accepted, duplicates)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8 - (SELECT count(*) FROM ex), (SELECT count(*) FROM ex))
            ON CONFLICT (tenant_id, batch_id) DO NOTHING RETURNING received_at),
      go AS (SELECT 1 FROM b WHERE NOT EXISTS (SELECT 1 FROM ex)),
      ins AS (INSERT INTO pulse_intervals (tenant_id, start_at, id, end_at, user_id, device_id, state, app, category, domain)
-             SELECT $1, to_timestamp(start / 1000.0), id, to_timestamp("end" / 1000.0), $4, $3, state, app, category, domain FROM t WHERE EXISTS (SELECT 1 FROM go)),
+             SELECT $1, to_timestamp(s / 1000.0), id, to_timestamp(e / 1000.0), $4, $3, st, app, cat, dom FROM t WHERE EXISTS (SELECT 1 FROM go)),
      roll AS (INSERT INTO pulse_daily AS d (tenant_id, day, user_id, category, active_s, idle_s, paused_s, work_s, intervals)
-              SELECT $1, day, $4, cat, a, i, p, w, n FROM unnest($12::date[], $13::text[], $14::float8[], $15::float8[], $16::float8[], $17::float8[], $18::int[]) AS r(day, cat, a, i, p, w, n)
+              SELECT $1, day, $4, cat, a, i, p, w, n FROM unnest($18::date[], $19::text[], $20::float8[], $21::float8[], $22::float8[], $23::float8[], $24::int[]) AS r(day, cat, a, i, p, w, n)
                WHERE EXISTS (SELECT 1 FROM go)
               ${ROLLUP_UPSERT}),
      au AS (INSERT INTO audit_inbox (tenant_id, actor_type, actor_id, actor_name, ip, user_agent, action, target_type, target_id, purpose, outcome, details)
-            SELECT $1, $19, $20, $21, $22, $23, $24, $25, $26, NULL, $27, $28::jsonb WHERE EXISTS (SELECT 1 FROM go) RETURNING id)
+            SELECT $1, $25, $26, $27, $28, $29, $30, $31, $32, NULL, $33, $34::jsonb WHERE EXISTS (SELECT 1 FROM go) RETURNING id)
      SELECT (SELECT received_at FROM b) AS received_at, (SELECT id FROM au) AS audit_id,
             (SELECT coalesce(json_agg(ex), '[]'::json) FROM ex) AS existing`,
-      [tenantId, batch.batch_id, o.deviceId, o.userId, digest, o.now, batch.intervals.length, rows.length, intervalJson(rows),
+      [tenantId, batch.batch_id, o.deviceId, o.userId, digest, o.now, batch.intervals.length, rows.length, ...intervalParams(rows),
         new Date(rows.length ? lo - DAY_MS : 0), new Date(rows.length ? hi + DAY_MS : 0), ...rollupParams(sums),
         actor.type, actor.id, actor.name ?? null, actor.ip ?? null, actor.userAgent ?? null, entry.action, entry.target!.type, entry.target!.id, entry.outcome, JSON.stringify(entry.details)],
     )).rows;
@@ -276,10 +268,10 @@ export async function storeBatch(
     if (fresh.length) {
       const ins = await q.query(
         `INSERT INTO pulse_intervals (tenant_id, start_at, id, end_at, user_id, device_id, state, app, category, domain)
-         SELECT $1, to_timestamp(start / 1000.0), id, to_timestamp("end" / 1000.0), $2, $3, state, app, category, domain
-           FROM (${ROWS_FROM_JSON('$4')}) t
+         SELECT $1, to_timestamp(s / 1000.0), id, to_timestamp(e / 1000.0), $2, $3, st, app, cat, dom
+           FROM unnest($4::bigint[], $5::uuid[], $6::bigint[], $7::smallint[], $8::text[], $9::text[], $10::text[]) AS t(s, id, e, st, app, cat, dom)
          ON CONFLICT (tenant_id, start_at, id) DO NOTHING`,
-        [tenantId, o.userId, o.deviceId, intervalJson(fresh)],
+        [tenantId, o.userId, o.deviceId, ...intervalParams(fresh)],
       );
       res.inserted = ins.rowCount;
       await q.query(

@@ -15,6 +15,9 @@ import { LEVELS, type Level, PERIODS, type Period, type PulseSettings, loadSetti
 import { noisyCell } from './dp.js';
 import { answerKey, spendBudget, type DpBudget } from './budget.js';
 import { aggregateCells, buildTree, teamOf, weekOf, type Cell, type DayData, type DayTotals, type OrgTree } from './kanon.js';
+import type { Answer, Question } from './schemas.js';
+
+export type { Answer, Question };
 
 const DAY_MS = 86_400_000;
 /** Longest range one question may cover (days). */
@@ -26,40 +29,6 @@ export const MAX_RANGE_DAYS = 366;
  */
 export const SETTLE_MS = DAY_MS;
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
-
-export interface Question {
-  purpose: string;
-  level: Level;
-  period: Period;
-  /** First and last day (YYYY-MM-DD, UTC), inclusive. Weeks are widened to whole ISO weeks. */
-  from: string;
-  to: string;
-  /** The person (level person) or the manager whose reporting chain is the team (level team). */
-  subject?: string | undefined;
-  /** Only this category. Required for category delegates. */
-  category?: string | undefined;
-}
-
-export interface Answer {
-  purpose: string;
-  level: Level;
-  period: Period;
-  from: string;
-  to: string;
-  subject: string | null;
-  category: string | null;
-  k: number;
-  /** Last day an aggregate may cover (level team/org). */
-  settled_until: string | null;
-  /** People the cells are about (person level: the subject; team: the team size; org: everyone). */
-  people: number;
-  cells: Cell[];
-  /**
-   * Present when the figures carry differential-privacy noise (org level, tenant setting on): ε
-   * per cell, and the viewer's budget after this answer (pulse/budget.ts).
-   */
-  dp?: { mechanism: 'laplace'; epsilon: number; budget?: DpBudget };
-}
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** A real calendar day in YYYY-MM-DD (Date.parse alone accepts 2026-02-31). */

@@ -5,6 +5,7 @@
  * People (session): settings (admins, step-up), questions (queries.ts), "my data".
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 import { type PulseBatch, PulseBatchError, parsePulseBatch, pulseBatch } from '@parapet/core';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
@@ -13,10 +14,11 @@ import { currentAuditEventName, recordAudit, storedAuditEventNames } from '../pl
 import { type DevicePrincipal, actorOf } from '../platform/principal.js';
 import { decide, defineActions } from '../platform/pdp.js';
 import { EPSILON_MAX, EPSILON_MIN } from './dp.js';
-import { BUDGET_MAX, BUDGET_MIN, BUDGET_PERIODS, DpBudgetExhausted, type BudgetPeriod } from './budget.js';
+import { BUDGET_MAX, BUDGET_MIN, BUDGET_PERIODS, DpBudgetExhausted } from './budget.js';
 import { agentPolicy, categoryKeys, GRANT_ROLES, LEVELS, loadSettings, PERIODS, policyKey, SETTINGS_COLUMNS, settingsOfRow, signPolicy, type PulseSettings } from './settings.js';
 import { ensurePartitions, resolveOverlaps, storeBatch } from './ingest.js';
 import { PulseDenied, type Question, answerCsv, ask, isDay, orgTree } from './queries.js';
+import { answerResponse, questionQuery } from './schemas.js';
 import { teamOf } from './kanon.js';
 import { delegatedCategories } from '../auth/index.js';
 import { purgeExpired } from './retention.js';
@@ -109,46 +111,6 @@ const settingsResponse = {
     updated_at: { type: 'string' },
   },
 } as const;
-/** queries.ts Answer: k-anonymous cells; figures only on released cells. */
-const answerResponse = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['purpose', 'level', 'period', 'from', 'to', 'subject', 'category', 'k', 'settled_until', 'people', 'cells'],
-  properties: {
-    purpose: { type: 'string' }, level: { enum: [...LEVELS] }, period: { enum: [...PERIODS] }, from: { type: 'string' }, to: { type: 'string' },
-    subject: nullableString, category: nullableString, k: { type: 'integer' }, settled_until: nullableString, people: { type: 'integer' },
-    cells: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['period', 'category', 'released'],
-        properties: {
-          period: { type: 'string' }, category: { type: 'string' }, released: { type: 'boolean' },
-          people: { type: 'number' }, active_s: { type: 'number' }, idle_s: { type: 'number' }, work_s: { type: 'number' }, omitted_days: { type: 'integer' },
-          /** Paused time, on the viewer's own cells of the `paused` category only. */
-          paused_s: { type: 'number' },
-        },
-      },
-    },
-    dp: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['mechanism', 'epsilon'],
-      properties: {
-        mechanism: { type: 'string', enum: ['laplace'] },
-        epsilon: { type: 'number' },
-        /** The viewer's ε budget after this answer (pulse/budget.ts DpBudget). */
-        budget: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['limit', 'period', 'period_start', 'resets_at', 'spent', 'remaining', 'charged'],
-          properties: { limit: { type: 'number' }, period: { enum: [...BUDGET_PERIODS] }, period_start: { type: 'string' }, resets_at: { type: 'string' }, spent: { type: 'number' }, remaining: { type: 'number' }, charged: { type: 'boolean' } },
-        },
-      },
-    },
-  },
-} as const;
 const settingsBody = {
   type: 'object',
   additionalProperties: false,
@@ -179,17 +141,7 @@ const settingsBody = {
     rollup_retention_days: { type: 'integer', minimum: 1, maximum: 3650 },
     work_hours: { type: 'object', required: ['start_hour', 'end_hour', 'days'], additionalProperties: false, properties: { start_hour: { type: 'integer', minimum: 0, maximum: 23 }, end_hour: { type: 'integer', minimum: 1, maximum: 24 }, days: { type: 'array', minItems: 1, maxItems: 7, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 7 } } } },
   },
-};
-type SettingsBody = Partial<PulseSettings['policy']> & {
-  purposes?: PulseSettings['purposes'];
-  k_min?: number;
-  dp_epsilon?: number | null;
-  dp_budget?: number;
-  dp_budget_period?: BudgetPeriod;
-  detail_retention_days?: number;
-  rollup_retention_days?: number;
-  work_hours?: { start_hour: number; end_hour: number; days: number[] };
-};
+} as const;
 
 /** What the signed-in person may ask (GET /api/v1/pulse/me/scope). */
 const meScope = {
@@ -229,7 +181,13 @@ const meReads = {
   },
 } as const;
 
-export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+/** The `batch_id` member of a body that may not be a batch at all (for the refusal's audit entry). */
+const batchIdOf = (body: unknown): unknown => (typeof body === 'object' && body !== null && 'batch_id' in body ? body.batch_id : undefined);
+/** A member of an audit entry's details that the entry's writer stores as a string. */
+const textOf = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export async function pulseRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   app.post(
     '/api/v1/pulse/batches',
     {
@@ -251,7 +209,8 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
     async (req, reply) => {
       const { principal: d } = await guardDevice(req);
-      const raw = req.body as Partial<PulseBatch> | undefined;
+      // The body has no request schema: parsePulseBatch validates it and answers with Pulse's own codes.
+      const raw = req.body;
       const size = Number(req.headers['content-length'] ?? 0);
       try {
         if (size > pulseBatch.PULSE_BATCH_MAX_BYTES) throw new ProblemError(413, 'pulse_batch_too_large', `A batch body is at most ${pulseBatch.PULSE_BATCH_MAX_BYTES} bytes.`);
@@ -283,7 +242,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         reply.code(201);
         return receipt;
       } catch (e) {
-        if (e instanceof ProblemError) await auditRefusal(deps, req, d, e.code, raw?.batch_id);
+        if (e instanceof ProblemError) await auditRefusal(deps, req, d, e.code, batchIdOf(raw));
         throw e;
       }
     },
@@ -345,7 +304,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     return guard(req, 'pulse.settings.read', { type: 'pulse_settings' }, {}, async (q, p) => settingsView(await loadSettings(q, p.tenantId)));
   });
 
-  app.put<{ Body: SettingsBody }>(
+  app.put(
     '/api/v1/pulse/settings',
     { schema: { tags: ['pulse'], summary: 'Change Pulse settings (admins, fresh MFA): policy, purposes, k, retention, work hours. The policy version goes up by one.', body: settingsBody, response: { 200: settingsResponse, '4xx': problem } } },
     async (req) => {
@@ -396,20 +355,6 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   // ---- questions ----
 
-  const questionQuery = {
-    type: 'object',
-    required: ['purpose', 'level', 'period', 'from', 'to'],
-    additionalProperties: false,
-    properties: {
-      purpose: { type: 'string', maxLength: 64 },
-      level: { enum: [...LEVELS] },
-      period: { enum: [...PERIODS] },
-      from: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
-      to: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
-      subject: { type: 'string', format: 'uuid' },
-      category: { type: 'string', pattern: pulseBatch.CATEGORY_KEY },
-    },
-  };
 
   /** Asks, recording a PDP denial or a refusal for want of DP budget (with the purpose) in a transaction of its own. */
   async function askAudited(req: FastifyRequest, qn: Partial<Question>, audit: 'pulse.activity.read' | 'pulse.activity.exported') {
@@ -432,13 +377,13 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     }
   }
 
-  app.get<{ Querystring: Question }>(
+  app.get(
     '/api/v1/pulse/activity',
     { schema: { tags: ['pulse'], summary: 'Time per category for a person, a team (a manager\'s reporting chain) or the org, per day or week, under a named purpose. Aggregates are k-anonymous; suppressed cells carry released: false.', querystring: questionQuery, response: { 200: answerResponse, '4xx': problem } } },
     async (req) => askAudited(req, req.query, 'pulse.activity.read'),
   );
 
-  app.get<{ Querystring: Question }>(
+  app.get(
     '/api/v1/pulse/activity.csv',
     { schema: { tags: ['pulse'], summary: 'The same question as CSV (what the viewer may see; suppressed cells say "fewer than k people").', querystring: questionQuery, response: { 200: { description: 'RFC 4180 CSV, one line per cell.', content: { 'text/csv': { schema: { type: 'string' } } } }, '4xx': problem } } },
     async (req, reply) => {
@@ -472,7 +417,7 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     });
   });
 
-  app.get<{ Querystring: { from: string; to: string } }>(
+  app.get(
     '/api/v1/pulse/me/timeline',
     {
       schema: {
@@ -511,18 +456,19 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         const purpose = s.purposes.find((x) => x.grants.some((g) => g.role === 'employee' && g.level === 'person' && g.period === 'day'));
         const d = purpose && decide(p, 'pulse.activity.read', { type: 'pulse_activity', id: p.userId, tenantId: p.tenantId, attrs: { subject: p.userId, managerChain: [], level: 'person', period: 'day' } }, { purpose: purpose.key, purposeGrants: purpose.grants });
         if (!purpose || !d?.allowed) throw new ProblemError(403, 'forbidden', 'No purpose on your organisation\'s list lets people see their own data.');
-        const { rows } = await q.query<{ id: string; start_at: Date; end_at: Date; state: number; app: string | null; category: string | null; domain: string | null }>(
+        // state: 0 active, 1 idle, 2 paused (the column's CHECK constraint).
+        const { rows } = await q.query<{ id: string; start_at: Date; end_at: Date; state: 0 | 1 | 2; app: string | null; category: string | null; domain: string | null }>(
           `SELECT id, start_at, end_at, state, app, category, domain FROM pulse_intervals WHERE user_id = $1 AND start_at >= $2::date AND start_at < $3::date + 1 ORDER BY start_at LIMIT 5000`,
           [p.userId, from, to],
         );
         await recordAudit(q, p.tenantId, actorOf(req), { action: 'pulse.activity.read', outcome: 'success', target: { type: 'pulse_activity', id: p.userId }, purpose: purpose.key, details: { level: 'person', period: 'interval', from, to, subjects: [p.userId], cells: rows.length, suppressed: 0 } });
-        const states = ['active', 'idle', 'paused'];
+        const states = ['active', 'idle', 'paused'] as const;
         return { purpose: purpose.key, intervals: rows.map((r) => ({ id: r.id, start: new Date(r.start_at).toISOString(), end: new Date(r.end_at).toISOString(), state: states[r.state], app: r.app, category: r.category, domain: r.domain })) };
       });
     },
   );
 
-  app.get<{ Querystring: { limit?: number } }>(
+  app.get(
     '/api/v1/pulse/me/reads',
     { schema: { tags: ['pulse'], summary: "Every read of the signed-in person's Pulse data, from the audit log: who, when, purpose, level and period.", querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } } }, response: { 200: meReads, '4xx': problem } } },
     async (req) => {
@@ -544,11 +490,11 @@ export async function pulseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
             who: { id: r.actor_id, name: r.actor_name, self: r.actor_id === p.userId },
             action: currentAuditEventName(r.action) === 'pulse.activity.exported' ? 'export' : 'read',
             purpose: r.purpose,
-            level: r.details.level,
-            period: r.details.period,
-            from: r.details.from,
-            to: r.details.to,
-            category: r.details.category ?? null,
+            level: textOf(r.details.level),
+            period: textOf(r.details.period),
+            from: textOf(r.details.from),
+            to: textOf(r.details.to),
+            category: textOf(r.details.category) ?? null,
           })),
         };
       });

@@ -2,6 +2,7 @@
  * Response schemas of the SCIM 2.0 service provider (RFC 7643, RFC 7644): discovery documents,
  * resources, list responses and errors (`as const`, so the type provider infers from them).
  */
+import type { ReplyOf } from '../http/type-provider.js';
 import { ENTERPRISE_SCHEMA } from './schema.js';
 
 const str = { type: 'string' } as const;
@@ -113,6 +114,13 @@ export const scimGroup = {
     meta,
   },
 } as const;
+
+/** An attribute of a schema resource (scim/schema.ts). */
+export type ScimAttributeDefinition = ReplyOf<typeof attributeDefinition>;
+/** A User as the service provider renders it (scim/service.ts). */
+export type ScimUser = ReplyOf<typeof scimUser>;
+/** A Group as the service provider renders it (scim/service.ts). */
+export type ScimGroup = ReplyOf<typeof scimGroup>;
 
 /** RFC 7644 §3.4.2 list response of `resource`. */
 export function scimList<R extends object>(resource: R) {

@@ -4,6 +4,7 @@
  * tenant's grant to its identity provider, so there is no user principal to authorize.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiTypeProvider } from '../http/type-provider.js';
 import type { Queryable } from '@parapet/db';
 import type { AppDeps } from '../deps.js';
 import { type AuditActor, recordAudit } from '../platform/audit.js';
@@ -14,12 +15,12 @@ import { problemForDatabaseError } from '../http/bad-input.js';
 import { publicOrigin } from '../http/public-url.js';
 import { ScimError } from './errors.js';
 import { type Filter, FilterError, matches, parseFilter } from './filter.js';
-import { type PatchOperation, applyPatch } from './patch.js';
+import { applyPatch } from './patch.js';
 import { DEFAULT_COUNT, ERROR_SCHEMA, LIST_SCHEMA, MAX_RESULTS, PATCH_SCHEMA, SCIM_CONTENT_TYPE, resourceTypesDocument, schemasDocument, serviceProviderConfig } from './schema.js';
 import * as svc from './service.js';
 import { type ScimTokenInfo, claimedTenant, issueScimToken, resolveScimToken } from './tokens.js';
 import { guard } from '../platform/guard.js';
-import { scimError, scimGroup, scimList, scimResourceType, scimSchemaResource, scimServiceProviderConfig, scimUser } from './response-schemas.js';
+import { type ScimGroup, type ScimUser, scimError, scimGroup, scimList, scimResourceType, scimSchemaResource, scimServiceProviderConfig, scimUser } from './response-schemas.js';
 import './audit-events.js'; // this domain's audit events (platform/audit.ts)
 
 defineActions({
@@ -48,17 +49,24 @@ function scimBody(status: number, detail: string, scimType?: string): Obj {
   return { schemas: [ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail };
 }
 
-/** `attributes` / `excludedAttributes` on top-level names; id, schemas and meta always stay. */
-function project(r: Obj, q: { attributes?: string | undefined; excludedAttributes?: string | undefined }): Obj {
+/** A resource the service provider answers; every member but `schemas`, `id` and `meta` is optional. */
+type ScimResource = ScimUser | ScimGroup;
+
+/**
+ * `attributes` / `excludedAttributes` on top-level names; id, schemas and meta always stay, so
+ * the result is still an `R` (its other members are optional).
+ */
+function project<R extends ScimResource>(r: R, q: { attributes?: string | undefined; excludedAttributes?: string | undefined }): R {
   const names = (s: string) => s.split(',').map((x) => x.trim().toLowerCase().split('.')[0]!).filter(Boolean);
   const keep = new Set(['id', 'schemas', 'meta']);
+  const only = (pick: (k: string) => boolean): R => Object.fromEntries(Object.entries(r).filter(([k]) => keep.has(k) || pick(k.toLowerCase()))) as R;
   if (q.attributes) {
     const want = new Set(names(q.attributes));
-    return Object.fromEntries(Object.entries(r).filter(([k]) => keep.has(k) || want.has(k.toLowerCase())));
+    return only((k) => want.has(k));
   }
   if (q.excludedAttributes) {
     const drop = new Set(names(q.excludedAttributes));
-    return Object.fromEntries(Object.entries(r).filter(([k]) => keep.has(k) || !drop.has(k.toLowerCase())));
+    return only((k) => !drop.has(k));
   }
   return r;
 }
@@ -69,7 +77,8 @@ export async function scimRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   await app.register(async (c) => scimAdminRoutes(c, deps));
 }
 
-async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+async function scimProtocolRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   // SCIM clients send application/scim+json; parse it like JSON (this plugin only).
   app.addContentTypeParser('application/scim+json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, app.getDefaultJsonParser('error', 'error'));
 
@@ -148,9 +157,9 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     }
   }
 
-  const send = (reply: FastifyReply, status: number, body: Obj) => {
+  const send = <R extends ScimResource>(reply: FastifyReply, status: number, body: R): R => {
     reply.code(status).type(SCIM_CONTENT_TYPE);
-    if (status === 201 && typeof (body.meta as Obj | undefined)?.location === 'string') reply.header('location', (body.meta as Obj).location as string);
+    if (status === 201) reply.header('location', body.meta.location);
     return body;
   };
 
@@ -167,7 +176,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   discovery('Schemas', schemasDocument, scimList(scimSchemaResource));
   app.get('/scim/v2/Schemas/:id', { schema: { tags: ['scim'], params: idParams, response: { 200: scimSchemaResource, ...scimErrors } } }, async (req, reply) => {
     await auth(req);
-    const { id } = req.params as { id: string };
+    const { id } = req.params;
     const s = schemasDocument(base(req)).find((x) => x.id === id);
     if (!s) throw new ScimError(404, `Schema ${id} not found.`);
     reply.type(SCIM_CONTENT_TYPE);
@@ -175,7 +184,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   });
   app.get('/scim/v2/ResourceTypes/:id', { schema: { tags: ['scim'], params: idParams, response: { 200: scimResourceType, ...scimErrors } } }, async (req, reply) => {
     await auth(req);
-    const { id } = req.params as { id: string };
+    const { id } = req.params;
     const s = resourceTypesDocument(base(req)).find((x) => x.id === id);
     if (!s) throw new ScimError(404, `Resource type ${id} not found.`);
     reply.type(SCIM_CONTENT_TYPE);
@@ -186,10 +195,10 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
   type Kind = {
     path: 'Users' | 'Groups';
     resource: typeof scimUser | typeof scimGroup;
-    list: (c: svc.Ctx, narrow: { email?: string | undefined }) => Promise<Obj[]>;
-    get: (c: svc.Ctx, id: string) => Promise<Obj>;
-    create: (c: svc.Ctx, rep: Obj) => Promise<Obj>;
-    save: (c: svc.Ctx, id: string, rep: Obj, via: 'put' | 'patch') => Promise<Obj>;
+    list: (c: svc.Ctx, narrow: { email?: string | undefined }) => Promise<ScimResource[]>;
+    get: (c: svc.Ctx, id: string) => Promise<ScimResource>;
+    create: (c: svc.Ctx, rep: Obj) => Promise<ScimResource>;
+    save: (c: svc.Ctx, id: string, rep: Obj, via: 'put' | 'patch') => Promise<ScimResource>;
     del: (c: svc.Ctx, id: string) => Promise<void>;
   };
   const kinds: Kind[] = [
@@ -199,7 +208,7 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   for (const k of kinds) {
     app.get(`/scim/v2/${k.path}`, { schema: { tags: ['scim'], summary: `List ${k.path} (filter, startIndex, count)`, querystring: listQuery, response: { 200: scimList(k.resource), ...scimErrors } } }, async (req, reply) => {
-      const qs = req.query as { filter?: string; startIndex?: number; count?: number; attributes?: string; excludedAttributes?: string };
+      const qs = req.query;
       let filter: Filter | undefined;
       const all = await withScim(req, (c) => {
         if (qs.filter !== undefined) filter = parseFilter(qs.filter);
@@ -217,22 +226,22 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     });
 
     app.get(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, querystring: projQuery, response: { 200: k.resource, ...scimErrors } } }, async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const r = await withScim(req, (c) => k.get(c, id));
-      return send(reply, 200, project(r, req.query as Obj as { attributes?: string }));
+      return send(reply, 200, project(r, req.query));
     });
 
     app.post(`/scim/v2/${k.path}`, { schema: { tags: ['scim'], body: anyObject, response: { 201: k.resource, ...scimErrors } } }, async (req, reply) => {
-      const r = await withScim(req, (c) => k.create(c, req.body as Obj));
+      const r = await withScim(req, (c) => k.create(c, req.body));
       return send(reply, 201, r);
     });
 
     app.put(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, body: anyObject, response: { 200: k.resource, ...scimErrors } } }, async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const r = await withScim(req, async (c) => {
         await svc.lockResource(c, k.path === 'Users' ? 'users' : 'groups', id);
         await k.get(c, id);
-        return k.save(c, id, req.body as Obj, 'put');
+        return k.save(c, id, req.body, 'put');
       });
       return send(reply, 200, r);
     });
@@ -269,8 +278,8 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
         },
       },
       async (req, reply) => {
-        const { id } = req.params as { id: string };
-        const body = req.body as { schemas?: string[]; Operations: PatchOperation[] };
+        const { id } = req.params;
+        const body = req.body;
         if (body.schemas && !body.schemas.includes(PATCH_SCHEMA)) throw new ScimError(400, `A PATCH body names the schema ${PATCH_SCHEMA}.`, 'invalidSyntax');
         const r = await withScim(req, async (c) => {
           await svc.lockResource(c, k.path === 'Users' ? 'users' : 'groups', id);
@@ -282,14 +291,15 @@ async function scimProtocolRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     );
 
     app.delete(`/scim/v2/${k.path}/:id`, { schema: { tags: ['scim'], params: idParams, response: { 204: { type: 'null' }, ...scimErrors } } }, async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       await withScim(req, (c) => k.del(c, id));
       reply.code(204);
     });
   }
 }
 
-async function scimAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+async function scimAdminRoutes(parent: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = parent.withTypeProvider<ApiTypeProvider>();
   const tokenView = {
     type: 'object',
     additionalProperties: false,
@@ -315,7 +325,7 @@ async function scimAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<voi
     },
     async (req, reply) => {
       const { principal: p } = await guard(req, 'scim.token.create', { type: 'scim_token' });
-      const { name } = req.body as { name: string };
+      const { name } = req.body;
       const out = await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const t = await issueScimToken(q, p.tenantId, name, p.userId);
         await recordAudit(q, p.tenantId, actorOf(req), { action: 'scim.token.created', outcome: 'success', target: { type: 'scim_token', id: t.id }, details: { name } });
@@ -343,7 +353,7 @@ async function scimAdminRoutes(app: FastifyInstance, deps: AppDeps): Promise<voi
     { schema: { tags: ['scim'], summary: 'Revoke a SCIM token at once.', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, response: { 204: { type: 'null' }, '4xx': { $ref: 'Problem#' } } } },
     async (req, reply) => {
       const { principal: p } = await guard(req, 'scim.token.revoke', { type: 'scim_token' });
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       await deps.db.tx({ tenantId: p.tenantId, actor: `user:${p.userId}` }, async (q) => {
         const r = await q.query(`UPDATE scim_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id]);
         if (!r.rowCount) throw new ProblemError(404, 'scim_token_not_found', 'No active SCIM token has that id in this tenant.');

@@ -6,6 +6,8 @@ export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
+import type { ScimAttributeDefinition } from './response-schemas.js';
+
 export const MAX_RESULTS = 1000;
 export const DEFAULT_COUNT = 100;
 
@@ -21,7 +23,7 @@ type Attr = {
   referenceTypes?: string[];
 };
 
-function attr(a: Attr): Record<string, unknown> {
+function attr({ subAttributes, ...a }: Attr): ScimAttributeDefinition {
   return {
     multiValued: false,
     required: false,
@@ -30,7 +32,7 @@ function attr(a: Attr): Record<string, unknown> {
     returned: 'default',
     uniqueness: 'none',
     ...a,
-    ...(a.subAttributes ? { subAttributes: a.subAttributes.map(attr) } : {}),
+    ...(subAttributes ? { subAttributes: subAttributes.map(attr) } : {}),
   };
 }
 

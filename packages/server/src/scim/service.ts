@@ -8,6 +8,7 @@ import { revokeUserSessions } from '../auth/index.js';
 import { clearManagerOf, deactivateUser, insertUser, reactivateUser, updateUserProfile } from '../platform/users.js';
 import { ScimError } from './errors.js';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './schema.js';
+import type { ScimGroup, ScimUser } from './response-schemas.js';
 
 type Obj = Record<string, unknown>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -88,7 +89,7 @@ async function userGroups(q: Queryable, ids: string[] | null): Promise<Map<strin
  */
 const NOT_APPLIED = new Set(['roles', 'password']);
 
-function renderUser(r: UserRow, groups: Array<{ value: string; display: string }>, base: string): Obj {
+function renderUser(r: UserRow, groups: Array<{ value: string; display: string }>, base: string): ScimUser {
   const attrs = Object.fromEntries(Object.entries(r.attributes ?? {}).filter(([k]) => !NOT_APPLIED.has(k.toLowerCase())));
   const extOther = isObj(attrs[ENTERPRISE_SCHEMA]) ? (attrs[ENTERPRISE_SCHEMA] as Obj) : {};
   delete attrs[ENTERPRISE_SCHEMA];
@@ -103,7 +104,7 @@ function renderUser(r: UserRow, groups: Array<{ value: string; display: string }
     ...(r.external_id ? { externalId: r.external_id } : {}),
     ...attrs,
     userName: typeof attrs.userName === 'string' ? attrs.userName : r.email,
-    ...(attrs.displayName || r.display_name ? { displayName: attrs.displayName ?? r.display_name } : {}),
+    ...(attrs.displayName || r.display_name ? { displayName: String(attrs.displayName ?? r.display_name) } : {}),
     active: r.status === 'active',
     emails: Array.isArray(attrs.emails) && attrs.emails.length ? attrs.emails : [{ value: r.email, type: 'work', primary: true }],
     groups: groups.map((g) => ({ ...g, $ref: `${base}/Groups/${g.value}` })),
@@ -122,7 +123,7 @@ function renderUser(r: UserRow, groups: Array<{ value: string; display: string }
  * All users of the tenant, or only those whose email is `narrow.email` (the provider's usual
  * `userName eq "…"` lookup; the caller still applies the full filter to the result).
  */
-export async function listUsers(c: Ctx, narrow: { email?: string | undefined } = {}): Promise<Obj[]> {
+export async function listUsers(c: Ctx, narrow: { email?: string | undefined } = {}): Promise<ScimUser[]> {
   const { rows } = narrow.email
     ? await c.q.query<UserRow>(`${USER_SELECT} AND u.email = $1 ORDER BY u.created_at, u.id`, [narrow.email.toLowerCase()])
     : await c.q.query<UserRow>(`${USER_SELECT} ORDER BY u.created_at, u.id`);
@@ -130,7 +131,7 @@ export async function listUsers(c: Ctx, narrow: { email?: string | undefined } =
   return rows.map((r) => renderUser(r, groups.get(r.id) ?? [], c.base));
 }
 
-export async function getUser(c: Ctx, id: string): Promise<Obj> {
+export async function getUser(c: Ctx, id: string): Promise<ScimUser> {
   if (!UUID.test(id)) throw new ScimError(404, `User ${id} not found.`);
   const { rows } = await c.q.query<UserRow>(`${USER_SELECT} AND u.id = $1`, [id]);
   if (!rows[0]) throw new ScimError(404, `User ${id} not found.`);
@@ -244,7 +245,7 @@ function uniqueViolation(e: unknown): boolean {
   return (e as { code?: string }).code === '23505';
 }
 
-export async function createUser(c: Ctx, rep: Obj): Promise<Obj> {
+export async function createUser(c: Ctx, rep: Obj): Promise<ScimUser> {
   const f = userFields(rep);
   // A user SCIM deleted earlier comes back (re-hire) on the same account, so their audit trail
   // stays one history; any other existing account with that email is a uniqueness conflict.
@@ -285,7 +286,7 @@ export async function createUser(c: Ctx, rep: Obj): Promise<Obj> {
 }
 
 /** Replaces a user's SCIM state with `rep` (PUT, and PATCH after applying its operations). */
-export async function saveUser(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch'): Promise<Obj> {
+export async function saveUser(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch'): Promise<ScimUser> {
   const before = await getUser(c, id);
   const f = userFields(rep);
   // The uniqueness check applies to a new name. Keeping one's name (in any case) never
@@ -380,7 +381,7 @@ async function groupMembers(q: Queryable, ids: string[] | null): Promise<Map<str
   return m;
 }
 
-function renderGroup(g: GroupRow, members: Array<{ value: string; display: string }>, base: string): Obj {
+function renderGroup(g: GroupRow, members: Array<{ value: string; display: string }>, base: string): ScimGroup {
   return {
     schemas: [GROUP_SCHEMA],
     id: g.id,
@@ -391,13 +392,13 @@ function renderGroup(g: GroupRow, members: Array<{ value: string; display: strin
   };
 }
 
-export async function listGroups(c: Ctx): Promise<Obj[]> {
+export async function listGroups(c: Ctx): Promise<ScimGroup[]> {
   const { rows } = await c.q.query<GroupRow>(`SELECT id, display_name, external_id, created_at, updated_at FROM groups ORDER BY created_at, id`);
   const members = await groupMembers(c.q, null);
   return rows.map((g) => renderGroup(g, members.get(g.id) ?? [], c.base));
 }
 
-export async function getGroup(c: Ctx, id: string): Promise<Obj> {
+export async function getGroup(c: Ctx, id: string): Promise<ScimGroup> {
   if (!UUID.test(id)) throw new ScimError(404, `Group ${id} not found.`);
   const { rows } = await c.q.query<GroupRow>(`SELECT id, display_name, external_id, created_at, updated_at FROM groups WHERE id = $1`, [id]);
   if (!rows[0]) throw new ScimError(404, `Group ${id} not found.`);
@@ -436,7 +437,7 @@ async function setMembers(c: Ctx, groupId: string, members: string[]): Promise<v
   );
 }
 
-export async function createGroup(c: Ctx, rep: Obj): Promise<Obj> {
+export async function createGroup(c: Ctx, rep: Obj): Promise<ScimGroup> {
   const f = groupFields(rep);
   const { rows } = await c.q.query<{ id: string }>(`INSERT INTO groups (tenant_id, display_name, external_id) VALUES ($1, $2, $3) RETURNING id`, [c.tenantId, f.displayName, f.externalId ?? null]);
   const id = rows[0]!.id;
@@ -445,12 +446,12 @@ export async function createGroup(c: Ctx, rep: Obj): Promise<Obj> {
   return getGroup(c, id);
 }
 
-export async function saveGroup(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch'): Promise<Obj> {
+export async function saveGroup(c: Ctx, id: string, rep: Obj, via: 'put' | 'patch'): Promise<ScimGroup> {
   const before = await getGroup(c, id);
   const f = groupFields(rep);
   await c.q.query(`UPDATE groups SET display_name = $2, external_id = $3, updated_at = now() WHERE id = $1`, [id, f.displayName, f.externalId ?? null]);
   await setMembers(c, id, f.members);
-  const oldIds = new Set((before.members as Array<{ value: string }>).map((m) => m.value));
+  const oldIds = new Set((before.members ?? []).map((m) => m.value));
   const added = f.members.filter((m) => !oldIds.has(m));
   const removed = [...oldIds].filter((m) => !f.members.includes(m));
   await recordAudit(c.q, c.tenantId, c.actor, { action: 'scim.group.updated', outcome: 'success', target: { type: 'group', id }, details: { via, displayName: f.displayName, added, removed } });

@@ -192,10 +192,7 @@ export async function ssoRoutes(parent: FastifyInstance, deps: AppDeps): Promise
     },
     async (req) => {
       const { principal: p } = await guard(req, 'sso.config.write', { type: 'sso_config' });
-      const b = req.body as {
-        preset: Preset; issuer?: string; directory?: string; client_id: string; client_secret?: string; scopes?: string; groups_claim?: string | null;
-        group_roles?: Record<string, Role[]>; default_roles?: Role[]; allowed_domains?: string[]; jit_provisioning?: boolean; enabled?: boolean;
-      };
+      const b = req.body;
       const issuer = resolveIssuer(b.preset, b);
       if (typeof issuer !== 'string') throw new ProblemError(400, 'sso_issuer_required', issuer.error);
       if (isMultiTenantIssuer(issuer)) throw multiTenant();
@@ -275,7 +272,7 @@ export async function ssoRoutes(parent: FastifyInstance, deps: AppDeps): Promise
       } as const,
     },
     async (req) => {
-      const { org } = req.query as { org: string };
+      const { org } = req.query;
       const t = await deps.db.tx({ tenantSlug: org }, async (q) => (await q.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = $1`, [org])).rows[0]);
       // An unknown organisation and one without SSO look the same: no providers.
       if (!t) return { providers: [] };
@@ -295,7 +292,7 @@ export async function ssoRoutes(parent: FastifyInstance, deps: AppDeps): Promise
       } as const,
     },
     async (req, reply) => {
-      const { tenant: slug } = req.query as { tenant: string };
+      const { tenant: slug } = req.query;
       const t = await deps.db.tx({ tenantSlug: slug }, async (q) => (await q.query<{ id: string }>(`SELECT id FROM tenants WHERE slug = $1`, [slug])).rows[0]);
       if (!t) throw new ProblemError(404, 'sso_not_configured', 'This organisation has no single sign-on configured.');
       const tenantId = t.id;
@@ -337,7 +334,7 @@ export async function ssoRoutes(parent: FastifyInstance, deps: AppDeps): Promise
       } as const,
     },
     async (req, reply) => {
-      const state = (req.query as { state?: string }).state ?? '';
+      const state = req.query.state ?? '';
       const tenantId = state.split('.')[0] ?? '';
       const cookieState = req.cookies[SSO_STATE_COOKIE] ?? '';
       reply.clearCookie(SSO_STATE_COOKIE, { path: '/', httpOnly: true, secure: true, sameSite: 'lax' });
