@@ -22,6 +22,7 @@ import { makeClassifier, Recorder } from './recorder.js';
 import { RuleError, type Rule } from './scrub/categorise.js';
 import { showData, showText, startOfLocalDay } from './show.js';
 import { Store, StoreError } from './store.js';
+import { acquireRunLock, RunLockError } from './run-lock.js';
 import { PolicyError, Uploader } from './upload.js';
 
 export interface AgentIo {
@@ -164,6 +165,17 @@ async function run(args: string[], io: AgentIo): Promise<number> {
   const pollMs = values['poll-ms'] === undefined ? 1000 : Number(values['poll-ms']);
   if (!(Number.isInteger(pollMs) && pollMs >= 100 && pollMs <= 60_000)) throw new UsageError('--poll-ms takes whole milliseconds between 100 and 60000.');
   const dir = stateDir(values);
+  const lock = acquireRunLock(dir);
+  try {
+    return await record(dir, values, { idle, pollMs }, io);
+  } finally {
+    lock.release();
+  }
+}
+
+async function record(dir: string, values: { 'no-upload'?: boolean | undefined; 'no-tray'?: boolean | undefined; page?: boolean | undefined; 'upload-every'?: string | undefined }, o: { idle: number | undefined; pollMs: number }, io: AgentIo): Promise<number> {
+  const env = io.env ?? process.env;
+  const { idle, pollMs } = o;
   const store = await openStore(dir, env);
   const collector = await openCollector(env).catch((e: Error) => {
     store.close();
@@ -343,7 +355,7 @@ export async function agentCli(argv: string[], io: AgentIo): Promise<number> {
   } catch (e) {
     const parse = (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') ?? false;
     const usage = e instanceof UsageError || e instanceof ControlError || parse;
-    io.err(!parse && (usage || e instanceof StoreError || e instanceof RuleError) ? (e as Error).message : explainDevice('agent', e, undefined, false));
+    io.err(!parse && (usage || e instanceof StoreError || e instanceof RuleError || e instanceof RunLockError) ? (e as Error).message : explainDevice('agent', e, undefined, false));
     return usage ? 2 : 1;
   }
 }

@@ -112,6 +112,39 @@ test('a device key that fell back to a file gives the local store its reason, no
   assert.match(r.stdout + r.stderr, /store\.key because the file key store was requested\./);
 });
 
+test('one run per state dir: a live parapet-agent holding run.pid refuses a second run in one sentence; a dead holder or an unrelated process is taken over, and the lock is released', async () => {
+  const sd = join(dir, 'locked');
+  mkdirSync(sd, { recursive: true });
+  const lock = join(sd, 'run.pid');
+  // A live process whose command line names parapet-agent, as a recording agent's does.
+  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', 'parapet-agent', 'run'], { stdio: 'ignore' });
+  try {
+    writeFileSync(lock, `${holder.pid}\n`);
+    const r = await runBin(bin, ['run', '--no-upload', '--no-tray', '--state-dir', sd], { ...env, DISPLAY: ':987' });
+    assert.equal(r.code, 1, r.stderr);
+    assertOneSentence(r, 'agent', new RegExp(`Another parapet-agent run \\(pid ${holder.pid}\\) is recording into`));
+    assert.equal(readFileSync(lock, 'utf8').trim(), String(holder.pid), 'the holder keeps its lock');
+  } finally {
+    holder.kill();
+  }
+  // A live process that is not an agent (a reused pid) and a pid that no longer runs are stale:
+  // the run goes on (and here stops at the missing display), then removes the lock it took.
+  const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+  try {
+    for (const pid of [other.pid, dead]) {
+      writeFileSync(lock, `${pid}\n`);
+      const r = await runBin(bin, ['run', '--no-upload', '--no-tray', '--state-dir', sd], { ...env, DISPLAY: ':987' });
+      assert.equal(r.code, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, /Another parapet-agent run/);
+      assert.match(r.stderr, /display/i);
+      assert.equal(existsSync(lock), false, `the lock over pid ${pid} was taken over and released`);
+    }
+  } finally {
+    other.kill();
+  }
+});
+
 test('--help lists the Pulse commands after the device commands', async () => {
   const h = await run(['--help']);
   assert.equal(h.code, 0);
