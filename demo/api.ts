@@ -19,6 +19,8 @@ export class Api {
   private csrf: string | undefined;
   /** Last TOTP time step this person used; codes must move forward (replay protection). */
   lastStep = 0;
+  /** When this person last stepped up (ms since the epoch). */
+  private steppedUpAt = -Infinity;
   totpSecret: string | undefined;
 
   constructor(readonly base: string, readonly ca: string) {}
@@ -92,6 +94,7 @@ export class Api {
 
   /** Password sign-in, then the second factor when one is enrolled. */
   async login(org: string, email: string, password: string): Promise<void> {
+    this.steppedUpAt = -Infinity; // a step-up belongs to the session it was made in
     const r = await this.call<{ state: string }>('POST', '/api/v1/auth/login', { org, email, password });
     if (r.state !== 'mfa_required') return;
     try {
@@ -112,8 +115,14 @@ export class Api {
     return c.recovery_codes;
   }
 
-  /** A fresh MFA verification for step-up actions. */
+  /**
+   * A fresh MFA verification for step-up actions, unless this person stepped up in the last
+   * 2 minutes: the server's step-up lasts 5 minutes by default, and every new code has to wait
+   * for a TOTP time step not used yet (up to 30 s each).
+   */
   async stepUp(): Promise<void> {
+    if (Date.now() - this.steppedUpAt < 120_000) return;
     await this.call('POST', '/api/v1/auth/step-up', { code: await this.code() });
+    this.steppedUpAt = Date.now();
   }
 }
