@@ -41,13 +41,20 @@ export async function startDesktop(): Promise<Desktop> {
   const env = { ...process.env, DISPLAY: display, XDG_SESSION_TYPE: 'x11', WAYLAND_DISPLAY: '' } as Record<string, string>;
   delete env.WAYLAND_DISPLAY;
   const x = (cmd: string, args: string[]) => run(cmd, args, { env });
-  procs.push(spawn('openbox', ['--sm-disable'], { env, stdio: 'ignore' }));
-  // openbox is up when it has set _NET_SUPPORTING_WM_CHECK on the root window.
-  for (let i = 0; i < 100; i++) {
-    const r = await x('xprop', ['-root', '_NET_SUPPORTING_WM_CHECK']).catch(() => ({ stdout: '' }));
-    if (/window id/.test(r.stdout)) break;
-    await sleep(100);
-  }
+  let wm: ChildProcess | undefined;
+  // openbox is up when it has set _NET_SUPPORTING_WM_CHECK on the root window. Focus goes
+  // through it, so one that exited (seen once on a loaded CI run) is started again.
+  const ensureWm = async () => {
+    if (wm && wm.exitCode === null && wm.signalCode === null) return;
+    wm = spawn('openbox', ['--sm-disable'], { env, stdio: 'ignore' });
+    procs.push(wm);
+    for (let i = 0; i < 100; i++) {
+      const r = await x('xprop', ['-root', '_NET_SUPPORTING_WM_CHECK']).catch(() => ({ stdout: '' }));
+      if (/window id/.test(r.stdout)) return;
+      await sleep(100);
+    }
+  };
+  await ensureWm();
   const active = async () => (await x('xdotool', ['getactivewindow']).catch(() => ({ stdout: '' }))).stdout.trim();
   return {
     display,
@@ -65,7 +72,10 @@ export async function startDesktop(): Promise<Desktop> {
     async activate(wid) {
       // windowactivate asks the window manager (_NET_ACTIVE_WINDOW); on a busy machine openbox
       // sometimes drops the request, so every few tries also raise and focus the window directly.
-      for (let i = 0; i < 100; i++) {
+      // Bounded by time, not tries: each try spawns xdotool, which a loaded machine makes slow.
+      const deadline = Date.now() + 30_000;
+      for (let i = 0; Date.now() < deadline; i++) {
+        await ensureWm();
         await x('xdotool', ['windowactivate', wid]).catch(() => undefined);
         if ((await active()) === wid) return;
         if (i % 5 === 4) {
