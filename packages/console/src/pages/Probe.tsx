@@ -5,7 +5,7 @@
  * and the scan's findings with first/last seen.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { api, ok } from '../api';
+import { api, ok, type ResponseBody } from '../api';
 import { useAsync, formatTime } from '../useAsync';
 import { DataTable } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading } from '../components/States';
@@ -14,12 +14,12 @@ import { usePath } from '../router';
 import { Notice } from '../components/States';
 import { ProbeSetup, ScanDecision } from './ProbeSetup';
 
-// The scope, scan and finding answers' schemas are free-form in places (scope document, approvals,
-// leases, findings), so their shapes are kept here; scan results arrive as server-sent events.
-interface Scope { id: string; scope_id: string; version: number; name: string; environment: string; document: { include: string[]; exclude: string[]; ports?: Array<number | string>; probe_types?: string[]; max_packets_per_second?: number; expected_policy: Array<{ cidr: string; open_ports: number[] }> }; uploaded_at: string; valid_until: string; revoked_at: string | null }
-interface Scan { id: string; state: string; scope: { scope_id: string; version: number; environment: string }; targets: string[]; ports: number[]; probe_types: string[]; rate_pps: number; approvals_required: number; approvals: Array<{ user_id?: string; email: string; decision: string }>; requested_by: string; created_at: string; leases?: Array<{ device_id: string; leased_at: string; end_reason: string | null; safety_profile_version: number | null }> }
+// Scopes, scans and findings are the API's own answer types; scan results arrive as server-sent
+// events, whose shape is kept here.
+type Scope = ResponseBody<'/api/v1/probe/scopes', 'get'>[number];
+type Scan = ResponseBody<'/api/v1/probe/scans/{id}', 'get'>;
 interface Result { id: string; address: string; port: number; probe_type: string; outcome: string; reason: string; started_at: string; duration_ms: number; received_at: string; evidence_sha256: string | null }
-interface Finding { id: string; kind: string; severity: string; address: string; port: number; title: string; status: string; first_seen_at: string; last_seen_at: string; resolved_at: string | null; times_seen: number; scope_id: string }
+type Finding = ResponseBody<'/api/v1/probe/findings', 'get'>[number];
 
 const SEVERITY_ORDER: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
 
@@ -52,7 +52,7 @@ export function ProbePage() {
       ok(api.GET('/api/v1/probe/scans', { signal })),
       ok(api.GET('/api/v1/probe/findings', { params: { query: { status: 'open' } }, signal })),
     ]);
-    return { scopes: scopes as unknown as Scope[], scans: scans as unknown as Scan[], findings: findings as unknown as Finding[] };
+    return { scopes, scans, findings };
   }, []);
   // A reload after a form keeps the page (and the form's message) on screen with the last data.
   const last = useRef<{ scopes: Scope[]; scans: Scan[]; findings: Finding[] } | null>(null);
@@ -125,7 +125,7 @@ export function ProbeScanPage({ id }: { id: string }) {
     });
     es.addEventListener('results', (e) => add((JSON.parse((e as MessageEvent).data) as { results: Result[] }).results));
     es.addEventListener('state', (e) => {
-      const d = JSON.parse((e as MessageEvent).data) as { state: string; planned_probes?: number };
+      const d = JSON.parse((e as MessageEvent).data) as { state: Scan['state']; planned_probes?: number };
       setScan((s) => (s ? { ...s, state: d.state } : s));
       if (d.planned_probes !== undefined) setPlanned(d.planned_probes);
     });
@@ -139,10 +139,10 @@ export function ProbeScanPage({ id }: { id: string }) {
   const state = scan?.state;
   // A state change may mean a new lease: reload the scan for its workers and their safety profiles.
   useEffect(() => {
-    if (state && state !== 'requested' && state !== 'approved' && state !== 'queued') void ok(api.GET('/api/v1/probe/scans/{id}', { params: { path: { id } } })).then((a) => a as unknown as Scan).then((s) => setScan((prev) => (prev ? { ...prev, leases: s.leases } : s)), () => undefined);
+    if (state && state !== 'requested' && state !== 'approved' && state !== 'queued') void ok(api.GET('/api/v1/probe/scans/{id}', { params: { path: { id } } })).then((s) => setScan((prev) => (prev ? { ...prev, leases: s.leases } : s)), () => undefined);
   }, [state, id]);
   useEffect(() => {
-    if (state === 'finished' || state === 'failed') void ok(api.GET('/api/v1/probe/findings', { params: { query: { scan_id: id } } })).then((f) => setFindings(f as unknown as Finding[]), setError);
+    if (state === 'finished' || state === 'failed') void ok(api.GET('/api/v1/probe/findings', { params: { query: { scan_id: id } } })).then(setFindings, setError);
   }, [state, id]);
 
   const stats = useMemo(() => {

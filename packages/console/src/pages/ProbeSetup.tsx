@@ -7,7 +7,7 @@
  * rule; these forms only send what the person typed and show the problem detail it answers.
  */
 import { useId, useMemo, useState, type ChangeEvent, type FormEvent } from 'react';
-import { api, describe, ok, type RequestBody } from '../api';
+import { api, describe, ok, type RequestBody, type ResponseBody } from '../api';
 import { hasRole, useSession } from '../session';
 import { useAsync, formatTime } from '../useAsync';
 import { useSubmit } from '../useSubmit';
@@ -16,7 +16,7 @@ import { EmptyState, Notice } from '../components/States';
 
 // GET /api/v1/probe/keys and the scope and scan answers are free-form in places, so the shapes
 // read here are kept here.
-interface SigningKey { id: string; name: string; key_id: string; owner_email: string; created_at: string; revoked_at: string | null }
+type SigningKey = ResponseBody<'/api/v1/probe/keys', 'get'>[number];
 /** The fields of a stored scope this page needs (GET /api/v1/probe/scopes). */
 type ProbeType = RequestBody<'/api/v1/probe/scans', 'post'>['probe_types'][number];
 export interface ScopeSummary { id: string; scope_id: string; version: number; environment: string; revoked_at: string | null; document: { ports?: Array<number | string>; probe_types?: string[]; max_packets_per_second?: number; include: string[] } }
@@ -53,7 +53,7 @@ export function starterScope(tenantId: string, now = new Date()): string {
 function SigningKeys({ canRegister }: { canRegister: boolean }) {
   const id = useId();
   const [tick, setTick] = useState(0);
-  const [state] = useAsync(async (signal) => (await ok(api.GET('/api/v1/probe/keys', { signal }))) as unknown as SigningKey[], [tick]);
+  const [state] = useAsync(async (signal) => await ok(api.GET('/api/v1/probe/keys', { signal })), [tick]);
   const [name, setName] = useState('');
   const [pem, setPem] = useState('');
   const { busy, message: msg, run } = useSubmit();

@@ -7,51 +7,16 @@
  * My Pulse data: one's own timeline and every read of one's data from the audit log.
  */
 import { useMemo, useState, type FormEvent } from 'react';
-import { api, ok, type Query } from '../api';
+import { api, ok, type Query, type ResponseBody } from '../api';
 import { formatTime, useAsync } from '../useAsync';
 import { useSubmit } from '../useSubmit';
 import { Chart, type ChartSeries } from '../components/Chart';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
 
-// The Pulse routes declare no response schemas, so the shapes read here are kept here.
-interface Grant {
-  role: string;
-  level: 'person' | 'team' | 'org';
-  period: 'day' | 'week';
-}
-interface Scope {
-  k: number;
-  purposes: Array<{ key: string; name: string; grants: Grant[] }>;
-  teams: Array<{ id: string; name: string; size: number }>;
-  people: Array<{ id: string; name: string; self: boolean }>;
-  categories: Array<{ key: string; name: string }>;
-  delegated_categories: string[];
-}
-interface Cell {
-  period: string;
-  category: string;
-  released: boolean;
-  people?: number;
-  active_s?: number;
-  idle_s?: number;
-  work_s?: number;
-  paused_s?: number;
-  /** Week cells: days of the week whose day cell is suppressed, left out of the figures. */
-  omitted_days?: number;
-}
-interface Answer {
-  purpose: string;
-  level: string;
-  period: string;
-  from: string;
-  to: string;
-  k: number;
-  settled_until: string | null;
-  people: number;
-  cells: Cell[];
-  /** Present when the org-level figures carry differential-privacy noise; `budget`: the viewer's ε budget after this answer. */
-  dp?: { mechanism: string; epsilon: number; budget?: { limit: number; period: string; period_start: string; resets_at: string; spent: number; remaining: number; charged: boolean } };
-}
+type Scope = ResponseBody<'/api/v1/pulse/me/scope', 'get'>;
+type Grant = Scope['purposes'][number]['grants'][number];
+type Answer = ResponseBody<'/api/v1/pulse/activity', 'get'>;
+type Cell = Answer['cells'][number];
 
 const DAY = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -178,7 +143,7 @@ function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; 
 }
 
 export function PulseInsightsPage() {
-  const [scope] = useAsync(async (signal) => (await ok(api.GET('/api/v1/pulse/me/scope', { signal }))) as unknown as Scope, []);
+  const [scope] = useAsync(async (signal) => await ok(api.GET('/api/v1/pulse/me/scope', { signal })), []);
   if (scope.status === 'loading') return <Loading label="Loading what you may ask…" />;
   if (scope.status === 'error') return <ErrorState error={scope.error} />;
   return <Insights scope={scope.data} />;
@@ -217,7 +182,7 @@ function Insights({ scope }: { scope: Scope }) {
     const qs = new URLSearchParams(query).toString();
     // A refusal is shown as the answer (ErrorState), in place of the last one.
     await run(
-      async () => setResult({ a: (await ok(api.GET('/api/v1/pulse/activity', { params: { query } }))) as unknown as Answer, qs }),
+      async () => setResult({ a: await ok(api.GET('/api/v1/pulse/activity', { params: { query } })), qs }),
       (error) => setResult({ error }),
     );
   };
@@ -300,29 +265,18 @@ function Insights({ scope }: { scope: Scope }) {
   );
 }
 
-interface Read {
-  seq: number;
-  at: string;
-  who: { id: string; name: string | null; self: boolean };
-  action: 'read' | 'export';
-  purpose: string | null;
-  level: string;
-  period: string;
-  from: string;
-  to: string;
-  category: string | null;
-}
+type Read = ResponseBody<'/api/v1/pulse/me/reads', 'get'>['reads'][number];
 
 export function MyPulsePage() {
   const settled = Math.floor(Date.now() / DAY) * DAY;
   const range = { from: day(settled - 27 * DAY), to: day(settled) };
   const [data] = useAsync(
     async (signal) => {
-      const scope = (await ok(api.GET('/api/v1/pulse/me/scope', { signal }))) as unknown as Scope;
+      const scope = await ok(api.GET('/api/v1/pulse/me/scope', { signal }));
       const me = scope.people.find((p) => p.self)!;
       const purpose = scope.purposes.find((p) => p.grants.some((g) => g.role === 'employee' && g.level === 'person' && g.period === 'day'));
-      const answer = purpose ? ((await ok(api.GET('/api/v1/pulse/activity', { params: { query: { purpose: purpose.key, level: 'person', period: 'day', subject: me.id, ...range } }, signal }))) as unknown as Answer) : null;
-      const reads = (await ok(api.GET('/api/v1/pulse/me/reads', { signal }))) as unknown as { reads: Read[] };
+      const answer = purpose ? await ok(api.GET('/api/v1/pulse/activity', { params: { query: { purpose: purpose.key, level: 'person', period: 'day', subject: me.id, ...range } }, signal })) : null;
+      const reads = await ok(api.GET('/api/v1/pulse/me/reads', { signal }));
       return { scope, answer, reads: reads.reads };
     },
     [],

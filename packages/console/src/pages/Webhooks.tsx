@@ -11,28 +11,12 @@ const EVENTS = ['probe.scan.requested', 'probe.scan.approved', 'probe.scan.rejec
 type Endpoint = ResponseBody<'/api/v1/webhooks/endpoints', 'get'>[number];
 type EventType = NonNullable<RequestBody<'/api/v1/webhooks/endpoints', 'post'>['events']>[number];
 
-/** The delivery log's route declares no response schema, so its shape is kept here. */
-interface Attempt {
-  n: number;
-  at: string;
-  status: number | null;
-  latency_ms: number;
-  response_snippet: string;
-  error_code: string | null;
-}
-interface Message {
-  id: string;
-  event_type: string;
-  state: 'pending' | 'delivered' | 'dead' | 'cancelled';
-  attempts: Attempt[];
-  next_attempt_at: string | null;
-  created_at: string;
-}
+type Message = ResponseBody<'/api/v1/webhooks/endpoints/{id}/messages', 'get'>[number];
 
 const STATE_BADGE: Record<Message['state'], string> = { pending: 'badge', delivered: 'badge badge-ok', dead: 'badge badge-bad', cancelled: 'badge badge-warn' };
 
 function DeliveryLog({ endpoint, canManage }: { endpoint: Endpoint; canManage: boolean }) {
-  const [state, reload] = useAsync(async (signal) => (await ok(api.GET('/api/v1/webhooks/endpoints/{id}/messages', { params: { path: { id: endpoint.id }, query: { limit: 100 } }, signal }))) as unknown as Message[], [endpoint.id]);
+  const [state, reload] = useAsync(async (signal) => await ok(api.GET('/api/v1/webhooks/endpoints/{id}/messages', { params: { path: { id: endpoint.id }, query: { limit: 100 } }, signal })), [endpoint.id]);
   const [msg, setMsg] = useState<string | null>(null);
   if (state.status === 'loading') return <Loading label="Loading deliveries…" />;
   if (state.status === 'error') return <ErrorState error={state.error} onRetry={reload} />;
