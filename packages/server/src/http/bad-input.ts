@@ -35,52 +35,37 @@ export function unstorableReason(s: string): string | undefined {
  * ("body", "query", "params") in the problem's `pointer` extension (RFC 6901).
  */
 export function findUnstorable(value: unknown, where: string): ProblemError | undefined {
-  // Every request passes here (a Pulse batch has thousands of strings): a first walk builds no
-  // paths, and only input that fails it is walked again to name where.
-  return storable(value) ? undefined : locateUnstorable(value, where);
-}
-
-/** True when no string or key in `value` is unstorable and nesting stays within MAX_DEPTH. */
-function storable(value: unknown): boolean {
-  const stack: unknown[] = [value];
-  const depths: number[] = [0];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    const depth = depths.pop()!;
-    if (typeof v === 'string') {
-      if (unstorableReason(v)) return false;
-      continue;
-    }
-    if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) continue;
-    if (depth >= MAX_DEPTH) return false;
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) stack.push(v[i]), depths.push(depth + 1);
-      continue;
-    }
-    for (const k of Object.keys(v)) {
-      if (unstorableReason(k)) return false;
-      stack.push((v as Record<string, unknown>)[k]), depths.push(depth + 1);
-    }
+  // Every request passes here (a Pulse batch has thousands of strings), so an entry keeps its
+  // parent and key, and a JSON pointer is spelled out only for the entry that fails.
+  interface Entry {
+    v: unknown;
+    up: Entry | undefined;
+    key: string;
+    depth: number;
   }
-  return true;
-}
-
-function locateUnstorable(value: unknown, where: string): ProblemError | undefined {
-  const stack: Array<[unknown, string, number]> = [[value, '', 0]];
+  const pointer = (e: Entry | undefined): string => {
+    let path = '';
+    for (; e?.up; e = e.up) path = `/${e.key.replace(/~/g, '~0').replace(/\//g, '~1')}${path}`;
+    return path;
+  };
+  const stack: Entry[] = [{ v: value, up: undefined, key: '', depth: 0 }];
   while (stack.length > 0) {
-    const [v, path, depth] = stack.pop()!;
+    const e = stack.pop()!;
+    const v = e.v;
     if (typeof v === 'string') {
       const why = unstorableReason(v);
-      if (why) return new ProblemError(400, 'unstorable_string', `The ${where} value at "${path || '/'}" ${why}.`, { pointer: `${where}${path}` });
+      if (why) {
+        const path = pointer(e);
+        return new ProblemError(400, 'unstorable_string', `The ${where} value at "${path || '/'}" ${why}.`, { pointer: `${where}${path}` });
+      }
       continue;
     }
     if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) continue;
-    if (depth >= MAX_DEPTH) return new ProblemError(400, 'nesting_too_deep', `The ${where} is nested deeper than ${MAX_DEPTH} levels.`, { pointer: `${where}${path}` });
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (e.depth >= MAX_DEPTH) return new ProblemError(400, 'nesting_too_deep', `The ${where} is nested deeper than ${MAX_DEPTH} levels.`, { pointer: `${where}${pointer(e)}` });
+    for (const k of Object.keys(v)) {
       const why = unstorableReason(k);
-      const p = `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      if (why) return new ProblemError(400, 'unstorable_string', `A ${where} member name ${why}.`, { pointer: `${where}${path}` });
-      stack.push([x, p, depth + 1]);
+      if (why) return new ProblemError(400, 'unstorable_string', `A ${where} member name ${why}.`, { pointer: `${where}${pointer(e)}` });
+      stack.push({ v: (v as Record<string, unknown>)[k], up: e, key: k, depth: e.depth + 1 });
     }
   }
   return undefined;
