@@ -107,6 +107,24 @@ async function rulesTest(args: string[], io: AgentIo): Promise<number> {
   return 0;
 }
 
+/**
+ * The signing client of the identity `<dir>/state.json` names now, for the uploader of a long
+ * run: `enroll --force` while the agent runs replaces the identity, and the next upload round
+ * signs with the new one (the state file is read each round; the key only when the device id changed).
+ */
+export function currentDeviceClient(dir: string, log?: (line: string) => void): () => Promise<DeviceClient> {
+  let cur: DeviceClient | undefined;
+  return async () => {
+    const id = (await loadState(join(dir, 'state.json'))).deviceId;
+    if (cur?.state.deviceId !== id) {
+      const next = await deviceClient(dir);
+      if (cur) log?.(`This device was enrolled again; uploads are now signed as ${next.state.deviceId}.`);
+      cur = next;
+    }
+    return cur;
+  };
+}
+
 async function deviceClient(dir: string): Promise<DeviceClient> {
   const state = await loadState(join(dir, 'state.json'));
   const ks = await openEnrolledStore('agent', dir, state);
@@ -130,7 +148,11 @@ async function uploadNow(args: string[], io: AgentIo): Promise<number> {
       if (r.kind === 'nothing') break;
       if (r.kind === 'sent') sent++;
       else if (r.kind === 'rejected') io.err(`The server refused batch ${r.batchId} for good (${r.code}); it stays on this device.`);
-      else if (!/re-queued/.test(r.reason)) {
+      else if (r.kind === 'held') {
+        io.err(r.sentence);
+        return 1;
+      } else if (/re-queued/.test(r.reason)) io.err(`Batch ${r.batchId} was not sent (${r.reason}).`);
+      else {
         io.err(`Batch ${r.batchId} could not be sent (${r.reason}); it stays queued and is sent by the next run or upload.`);
         return 1;
       }
@@ -194,7 +216,8 @@ async function record(dir: string, values: { 'no-upload'?: boolean | undefined; 
   let uploader: Uploader | undefined;
   const enrolled = existsSync(join(dir, 'state.json'));
   if (!values['no-upload'] && enrolled) {
-    const client = await deviceClient(dir);
+    const client = currentDeviceClient(dir, io.err);
+    await client(); // a broken identity stops run here, as one sentence
     const every = values['upload-every'] === undefined ? 30_000 : Number(values['upload-every']);
     uploader = new Uploader({ store, client, idleMs: every, baseMs: Math.min(2000, every), log: io.err });
   } else io.err(enrolled ? 'Uploading is off (--no-upload); intervals stay on this device.' : 'This device is not enrolled, so intervals stay on this device until it is.');

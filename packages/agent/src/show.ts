@@ -6,6 +6,7 @@
 import { describeHours, readControls } from './control.js';
 import { currentPolicy } from './policy.js';
 import { uploadForm, type Store, type StoredInterval } from './store.js';
+import { HELD_SETTING, holdSentence, type UploadHold } from './upload.js';
 
 export interface ShowData {
   /** Local day shown, [from, to) in ms. */
@@ -15,6 +16,10 @@ export interface ShowData {
   pending: { sealed: Array<{ batch_id: string; attempts: number; last_error: string | null; body: string }>; unsealed: string[]; open: string | null };
   rejected: Array<{ batchId: string; rejected: string }>;
   dropped: number;
+  /** Intervals dropped unsent because they were older than the tenant's detail retention. */
+  expired: number;
+  /** Why uploads are held (the device is not personal), one sentence; null when they are not. */
+  held: string | null;
   controls: string[];
   keyStore: string;
   policy: { tenant: string; version: number };
@@ -53,6 +58,8 @@ export function showData(store: Store, o: { from: number; to: number; now?: numb
     },
     rejected: store.rejectedBatches(),
     dropped: store.counter('dropped'),
+    expired: store.counter('expired'),
+    held: ((h) => (h ? holdSentence(h, store.waitingCount()) : null))(store.getSetting<UploadHold>(HELD_SETTING)),
     controls: controlLines(store, now),
     keyStore: store.keyStore.sentence,
     policy: { tenant: policy.tenant, version: policy.version },
@@ -73,12 +80,14 @@ export function showText(d: ShowData, o: { recorded: boolean; pending: boolean }
     }
   }
   if (o.pending) {
+    if (d.held) out.push('', d.held);
     const n = d.pending.sealed.length + d.pending.unsealed.length;
     out.push('', n === 0 ? 'Nothing is waiting to be sent.' : 'Waiting to be sent, byte for byte (your own categories never leave this device):');
     for (const b of d.pending.sealed) out.push(`batch ${b.batch_id} (sealed, ${b.attempts} attempts${b.last_error ? `, last error ${b.last_error}` : ''}):`, b.body);
     if (d.pending.unsealed.length) out.push('intervals not yet in a batch (each line is exactly what a batch will carry):', ...d.pending.unsealed);
     if (d.pending.open) out.push('the interval being recorded now (its end still grows):', d.pending.open);
     for (const r of d.rejected) out.push(`batch ${r.batchId} was refused by the server (${r.rejected}) and is kept here, not sent again.`);
+    if (d.expired) out.push(`${d.expired} intervals were dropped unsent because they were older than the server keeps (its detail retention).`);
     if (d.dropped) out.push(`${d.dropped} intervals were dropped unsent because the upload queue was full.`);
   }
   return out;

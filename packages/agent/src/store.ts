@@ -167,6 +167,9 @@ export class Store {
       db.pragma('busy_timeout=5000');
       db.pragma('foreign_keys=ON');
       db.exec(SCHEMA);
+      // An earlier agent marked batches refused as not personal as refused for good; they are
+      // held now (upload.ts), so they go back to the queue and are sent once the device has an owner.
+      db.prepare("UPDATE batches SET rejected = NULL WHERE rejected = 'pulse_device_not_personal'").run();
       // The file is encrypted, but its size and timing still say something: keep it the owner's.
       for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
     } catch (e) {
@@ -267,6 +270,27 @@ export class Store {
       this.db.prepare('DELETE FROM batches WHERE batch_id = ?').run(batchId);
       return rows.length;
     })();
+  }
+
+  /**
+   * The server refused a batch because some of its intervals start before `notBefore` (ms), the
+   * tenant's detail retention (it stored nothing): those intervals are deleted and counted
+   * (`meta.expired`, shown by `show`), the others go back to the queue for a new batch.
+   * @returns how many intervals were dropped.
+   */
+  dropExpired(batchId: string, notBefore: number): number {
+    return this.db.transaction(() => {
+      const dropped = this.db.prepare('DELETE FROM intervals WHERE batch_id = ? AND start_ms < ?').run(batchId, notBefore).changes;
+      this.db.prepare('UPDATE intervals SET batch_id = NULL WHERE batch_id = ?').run(batchId);
+      this.db.prepare('DELETE FROM batches WHERE batch_id = ?').run(batchId);
+      if (dropped) this.db.prepare("INSERT INTO meta (key, value) VALUES ('expired', ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value").run(dropped);
+      return dropped;
+    })();
+  }
+
+  /** Intervals waiting on this device: closed and not yet accepted by the server (sealed or not). */
+  waitingCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM intervals i LEFT JOIN batches b USING (batch_id) WHERE i.open = 0 AND b.sent_ms IS NULL AND b.rejected IS NULL').get() as { n: number }).n;
   }
 
   /** The server refused the batch for good (e.g. a schema problem); kept for `show`, never retried. */

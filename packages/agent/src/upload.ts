@@ -19,7 +19,11 @@ export type SignedRequester = Pick<DeviceClient, 'api'>;
 
 export interface UploaderOptions {
   store: Store;
-  client: SignedRequester;
+  /**
+   * The signing client, or a function giving the client of the identity the device holds now
+   * (called before each round of run(), so a re-enrolment takes effect without a restart).
+   */
+  client: SignedRequester | (() => Promise<SignedRequester>);
   /** First retry delay bound (ms); default 2 000. */
   baseMs?: number;
   /** Largest retry delay bound (ms); default 300 000 (5 min). */
@@ -33,19 +37,49 @@ export interface UploaderOptions {
 }
 
 /**
- * Problem codes after which resending the same bytes cannot succeed (docs/pulse.md, agent API).
- * `pulse_batch_replayed` is a success: the server already holds exactly this batch.
- * `pulse_category_unknown` re-queues the intervals under the fresh policy; anything else
- * (network, 5xx, 401 signature or device problems, `pulse_interval_in_future`) is retried.
+ * How each refusal is handled (docs/agent.md, "When the server refuses a batch"):
+ * - `pulse_batch_replayed` is a success: the server already holds exactly this batch.
+ * - `pulse_device_not_personal` holds the batch: the bytes are fine, the device's identity is
+ *   not (no owner, or the owner is not active). It stays queued, is retried at the backoff
+ *   (an owner may be reactivated) and is sent once `enroll --force` gives the device an owner;
+ *   {@link HELD_SETTING} records the hold for `show`.
+ * - `pulse_category_unknown` re-queues the intervals under the fresh policy.
+ * - `pulse_interval_expired` drops the intervals older than the tenant's detail retention
+ *   (the problem's `not_before`) and re-queues the rest.
+ * - `pulse_interval_conflict` naming an interval: that id holds other content on the server;
+ *   without one, a concurrent upload of the same batch won, and resending gets `replayed`.
+ * - The codes in PERMANENT: resending the same bytes cannot succeed; the batch is kept on the
+ *   device as refused (shown by `show`) and never sent again.
+ * - Anything else (network, 5xx, 401 signature or device problems, `pulse_interval_in_future`) is retried.
  */
-const PERMANENT = new Set(['pulse_batch_invalid', 'pulse_batch_too_large', 'pulse_interval_invalid', 'pulse_batch_conflict', 'pulse_interval_conflict', 'pulse_interval_expired', 'pulse_device_not_personal']);
+const PERMANENT = new Set(['pulse_batch_invalid', 'pulse_batch_too_large', 'pulse_interval_invalid', 'pulse_batch_conflict', 'pulse_interval_conflict']);
+
+/** The store setting that says uploads are held: `{ code, since (ms), detail }`; cleared by the next accepted batch. */
+export const HELD_SETTING = 'upload_held';
+
+/** Why uploads are held, as `show` and the log say it. */
+export interface UploadHold {
+  code: string;
+  since: number;
+  detail: string;
+}
+
+/** The plain sentence for a hold: what is wrong and what the person does about it. */
+export function holdSentence(h: UploadHold, waiting: number): string {
+  return `Uploads are held since ${new Date(h.since).toISOString()}: the server refuses this device's data because it is not enrolled to a person (${h.code}); ${waiting} intervals wait on this device and nothing is lost. Enroll it again with a token that names its owner (parapet-agent enroll --force --server URL --token TOKEN); they are sent then.`;
+}
 
 /** A policy that does not verify, or a policy key that changed: kept out, one sentence. */
 export class PolicyError extends Error {
   override name = 'PolicyError';
 }
 
-export type SendOutcome = { kind: 'sent'; batchId: string } | { kind: 'retry'; batchId: string; reason: string } | { kind: 'rejected'; batchId: string; code: string } | { kind: 'nothing' };
+export type SendOutcome =
+  | { kind: 'sent'; batchId: string }
+  | { kind: 'retry'; batchId: string; reason: string }
+  | { kind: 'held'; batchId: string; code: string; sentence: string }
+  | { kind: 'rejected'; batchId: string; code: string }
+  | { kind: 'nothing' };
 
 /** The problem code of a typed client's answer (`http_<status>` when it has none). */
 function codeOf(r: { response: Response; error?: unknown }): string {
@@ -57,8 +91,19 @@ export class Uploader {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
+  private client: SignedRequester | undefined;
+  /** Whether the hold was already logged by this run(). */
+  private held = false;
 
-  constructor(private readonly o: UploaderOptions) {}
+  constructor(private readonly o: UploaderOptions) {
+    if (typeof o.client !== 'function') this.client = o.client;
+  }
+
+  /** The client to sign with now (asks the option's function, when it is one). */
+  private async currentClient(): Promise<SignedRequester> {
+    if (typeof this.o.client === 'function') this.client = await this.o.client();
+    return this.client!;
+  }
 
   /** Sends one batch (sealing one first when none is pending). */
   async sendOne(): Promise<SendOutcome> {
@@ -68,7 +113,7 @@ export class Uploader {
     let r;
     try {
       // The kept bytes go out as they are (the route reads the batch itself and declares no body schema).
-      r = await this.o.client.api.POST('/api/v1/pulse/batches', { body: b.body as never, bodySerializer: () => b.body });
+      r = await (this.client ?? (await this.currentClient())).api.POST('/api/v1/pulse/batches', { body: b.body as never, bodySerializer: () => b.body });
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
       this.o.store.markAttempt(b.batchId, reason);
@@ -77,7 +122,28 @@ export class Uploader {
     const code = r.response.ok ? 'ok' : codeOf(r);
     if (code === 'ok' || code === 'pulse_batch_replayed') {
       this.o.store.markSent(b.batchId);
+      if (this.o.store.getSetting(HELD_SETTING)) this.o.store.setSetting(HELD_SETTING, undefined);
       return { kind: 'sent', batchId: b.batchId };
+    }
+    const problem = (r.error ?? {}) as { detail?: string; not_before?: string; interval_id?: string };
+    if (code === 'pulse_device_not_personal') {
+      this.o.store.markAttempt(b.batchId, code);
+      const hold: UploadHold = this.o.store.getSetting<UploadHold>(HELD_SETTING) ?? { code, since: Date.now(), detail: problem.detail ?? '' };
+      this.o.store.setSetting(HELD_SETTING, hold);
+      return { kind: 'held', batchId: b.batchId, code, sentence: holdSentence(hold, this.o.store.waitingCount()) };
+    }
+    if (code === 'pulse_interval_expired') {
+      // Without not_before (a server that does not send it) only the interval named is dropped.
+      const named = problem.interval_id ? this.o.store.intervals(0, Number.MAX_SAFE_INTEGER).find((i) => i.id === problem.interval_id) : undefined;
+      const notBefore = problem.not_before ? Date.parse(problem.not_before) : named ? named.start + 1 : NaN;
+      if (Number.isFinite(notBefore)) {
+        const n = this.o.store.dropExpired(b.batchId, notBefore);
+        return { kind: 'retry', batchId: b.batchId, reason: `${code}: ${n} intervals older than the server keeps (before ${new Date(notBefore).toISOString()}) were dropped, the rest re-queued` };
+      }
+    }
+    if (code === 'pulse_interval_conflict' && !problem.interval_id) {
+      this.o.store.markAttempt(b.batchId, code);
+      return { kind: 'retry', batchId: b.batchId, reason: code };
     }
     if (code === 'pulse_category_unknown') {
       const policy = await this.fetchPolicy().catch(() => undefined);
@@ -101,7 +167,7 @@ export class Uploader {
    * @throws PolicyError (one sentence), or the transport's errors.
    */
   async fetchPolicy(): Promise<PulsePolicy> {
-    const r = await this.o.client.api.GET('/api/v1/pulse/policy');
+    const r = await (await this.currentClient()).api.GET('/api/v1/pulse/policy');
     if (r.response.status !== 200 || !r.data) throw new PolicyError(`The server did not send the Pulse policy (${codeOf(r)}).`);
     const j = r.data;
     if (!j.envelope || !j.public_key_pem) throw new PolicyError('The server sent a Pulse policy without its envelope or key.');
@@ -138,11 +204,29 @@ export class Uploader {
         await this.fetchPolicy().catch((e: Error) => this.o.log?.(e instanceof PolicyError ? e.message : `The Pulse policy could not be fetched (${(e as NodeJS.ErrnoException).code ?? e.message}); the cached one stays in use.`));
       }
       let delay = this.o.idleMs ?? 30_000;
-      const out = await this.sendOne().catch((e: Error) => ({ kind: 'retry' as const, batchId: '', reason: e.message }));
+      const before = this.client;
+      const wasHeld = this.o.store.getSetting(HELD_SETTING) !== undefined;
+      const out = await this.currentClient()
+        .then(() => {
+          // A new identity (enroll --force): whatever was held is tried at once with it.
+          if (before && before !== this.client) this.failures = 0;
+          return this.sendOne();
+        })
+        .catch((e: Error) => ({ kind: 'retry' as const, batchId: '', reason: e.message }));
       if (out.kind === 'sent' || out.kind === 'rejected') {
         this.failures = 0;
         if (out.kind === 'rejected') this.o.log?.(`The server refused batch ${out.batchId} for good (${out.code}); it stays on this device and is shown by parapet-agent show.`);
+        if (out.kind === 'sent' && wasHeld) {
+          this.o.log?.('Uploads resumed: the server accepts this device\'s data again.');
+        }
+        this.held = false;
         delay = 0;
+      } else if (out.kind === 'held') {
+        this.failures++;
+        delay = this.backoff(this.failures);
+        // Said once per hold (and again after a new identity is held too), not at every retry.
+        if (!this.held || before !== this.client) this.o.log?.(out.sentence);
+        this.held = true;
       } else if (out.kind === 'retry') {
         this.failures++;
         delay = this.backoff(this.failures);

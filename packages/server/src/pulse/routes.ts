@@ -236,7 +236,7 @@ export async function pulseRoutes(parent: FastifyInstance, deps: AppDeps): Promi
           const oldest = now.getTime() - settings.detailRetentionDays * DAY_MS;
           // rows are sorted by start and the first is never clipped: it starts earliest.
           const old = rows[0] && rows[0].start < oldest ? rows[0] : undefined;
-          if (old) throw new ProblemError(422, 'pulse_interval_expired', `Interval ${old.id} is older than the detail retention (${settings.detailRetentionDays} days).`, { interval_id: old.id });
+          if (old) throw new ProblemError(422, 'pulse_interval_expired', `Interval ${old.id} is older than the detail retention (${settings.detailRetentionDays} days).`, { interval_id: old.id, not_before: new Date(oldest).toISOString() });
           return storeBatch(q, { tenantId: d.tenantId, deviceId: d.deviceId, userId, actor: actorOf(req), batch, rows, merged, settings, now });
         });
         reply.code(201);
