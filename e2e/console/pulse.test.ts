@@ -44,6 +44,47 @@ async function ask(page: Page, o2: { purpose: string; level: string; period: str
   await page.getByRole('table', { name: 'Cells' }).waitFor();
 }
 
+test('purpose limitation: no purpose is preselected, nothing is asked until the viewer chooses one and the page says why; the choice lasts for the browser session', { skip: missing ?? false }, async () => {
+  const { page, problems } = await tabFor('lead111');
+  const asked: string[] = [];
+  page.on('request', (r) => void (r.url().includes('/api/v1/pulse/activity') && asked.push(r.url())));
+  await page.goto(`${s.url}/pulse`);
+  await page.getByRole('form', { name: 'Question' }).waitFor();
+  const purpose = page.getByLabel('Purpose');
+  assert.equal(await purpose.inputValue(), '', 'no purpose is chosen for the viewer');
+  assert.equal(await purpose.locator('option:checked').innerText(), 'Choose a purpose…');
+  const why = page.getByText('Choose the purpose of your question first.');
+  await why.waitFor();
+  assert.match(await why.innerText(), /recorded with your question in the audit log/);
+  assert.equal(await purpose.getAttribute('aria-describedby'), 'pulse-purpose-why');
+  const show = page.getByRole('button', { name: 'Show' });
+  assert.equal(await show.isDisabled(), true);
+  assert.equal(await page.getByLabel('Level').isDisabled(), true);
+  // Enter in a field submits the form only through its (disabled) button: still nothing asked.
+  await page.getByLabel('From').press('Enter');
+  await page.waitForTimeout(300);
+  assert.deepEqual(asked, []);
+
+  await purpose.selectOption('wellbeing');
+  assert.equal(await show.isDisabled(), false);
+  assert.equal(await why.count(), 0);
+  assert.deepEqual(await page.getByLabel('Level').locator('option').allInnerTexts(), ['Team']);
+  assert.deepEqual(asked, [], 'choosing a purpose does not ask anything by itself');
+  // The choice is kept for this browser session (a reload), not for a new one.
+  await page.reload();
+  await page.getByRole('form', { name: 'Question' }).waitFor();
+  assert.equal(await page.getByLabel('Purpose').inputValue(), 'wellbeing');
+  await ask(page, { purpose: 'wellbeing', level: 'team', period: 'day', subject: o.people.get('lead111')!.id, from: o.days[0]!, to: o.days[2]! });
+  assert.equal(asked.length, 1);
+  assert.equal(new URL(asked[0]!).searchParams.get('purpose'), 'wellbeing');
+  const fresh = await tabFor('lead111');
+  await fresh.page.goto(`${s.url}/pulse`);
+  await fresh.page.getByRole('form', { name: 'Question' }).waitFor();
+  assert.equal(await fresh.page.getByLabel('Purpose').inputValue(), '');
+  assert.deepEqual(problems, []);
+  assert.deepEqual(fresh.problems, []);
+});
+
 test('a lead asks about their team: charts, suppressed cells as "fewer than 5 people", CSV of what is shown; no CSP violation', { skip: missing ?? false }, async () => {
   const { page, problems } = await tabFor('lead111');
   await page.goto(`${s.url}/pulse`);

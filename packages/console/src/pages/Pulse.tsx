@@ -12,6 +12,7 @@ import { formatTime, useAsync } from '../useAsync';
 import { useSubmit } from '../useSubmit';
 import { Chart, type ChartSeries } from '../components/Chart';
 import { EmptyState, ErrorState, Loading, Notice } from '../components/States';
+import { useSession } from '../session';
 
 type Scope = ResponseBody<'/api/v1/pulse/me/scope', 'get'>;
 type Grant = Scope['purposes'][number]['grants'][number];
@@ -142,6 +143,16 @@ function AnswerView({ a, names, csv }: { a: Answer; names: Map<string, string>; 
   );
 }
 
+/**
+ * The purpose this person chose on this tab (sessionStorage, keyed by user: another person
+ * signing in on the same tab chooses their own). Purpose limitation: the page never picks one.
+ */
+const purposeKey = (userId: string) => `parapet.pulse.purpose.${userId}`;
+function chosenPurpose(userId: string, scope: Scope): string {
+  const p = sessionStorage.getItem(purposeKey(userId)) ?? '';
+  return scope.purposes.some((x) => x.key === p) ? p : '';
+}
+
 export function PulseInsightsPage() {
   const [scope] = useAsync(async (signal) => await ok(api.GET('/api/v1/pulse/me/scope', { signal })), []);
   if (scope.status === 'loading') return <Loading label="Loading what you may ask…" />;
@@ -151,7 +162,13 @@ export function PulseInsightsPage() {
 
 function Insights({ scope }: { scope: Scope }) {
   const names = useMemo(() => new Map(scope.categories.map((c) => [c.key, c.name])), [scope]);
-  const [purpose, setPurpose] = useState(scope.purposes.find((p) => p.key !== 'my_data')?.key ?? scope.purposes[0]?.key ?? '');
+  const { session } = useSession();
+  // No default: the viewer names the purpose of their question themselves (SPEC PULSE-ACCESS).
+  const [purpose, setPurposeState] = useState(() => chosenPurpose(session.user_id, scope));
+  const setPurpose = (p: string) => {
+    setPurposeState(p);
+    if (p) sessionStorage.setItem(purposeKey(session.user_id), p);
+  };
   const grants = scope.purposes.find((p) => p.key === purpose)?.grants ?? [];
   const levels = uniq(grants.map((g) => g.level));
   const [levelPick, setLevel] = useState<string>('');
@@ -175,6 +192,7 @@ function Insights({ scope }: { scope: Scope }) {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    if (!purpose) return;
     type Question = Query<'/api/v1/pulse/activity', 'get'>;
     // The pickers offer only the purpose's granted levels and periods.
     const query: Question = { purpose, level: level as Question['level'], period: period as Question['period'], from, to, ...(level !== 'org' && subject ? { subject } : {}), ...(category ? { category } : {}) };
@@ -194,7 +212,10 @@ function Insights({ scope }: { scope: Scope }) {
         <div className="form-row">
           <div className="field">
             <label htmlFor="pulse-purpose">Purpose</label>
-            <select id="pulse-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)}>
+            <select id="pulse-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)} required aria-describedby={purpose ? undefined : 'pulse-purpose-why'}>
+              <option value="" disabled>
+                Choose a purpose…
+              </option>
               {scope.purposes.map((p) => (
                 <option key={p.key} value={p.key}>
                   {p.name}
@@ -204,7 +225,7 @@ function Insights({ scope }: { scope: Scope }) {
           </div>
           <div className="field">
             <label htmlFor="pulse-level">Level</label>
-            <select id="pulse-level" value={level} onChange={(e) => setLevel(e.target.value)}>
+            <select id="pulse-level" disabled={!purpose} value={level} onChange={(e) => setLevel(e.target.value)}>
               {levels.map((l) => (
                 <option key={l} value={l}>
                   {l === 'person' ? 'Person' : l === 'team' ? 'Team' : 'Whole organisation'}
@@ -214,7 +235,7 @@ function Insights({ scope }: { scope: Scope }) {
           </div>
           <div className="field">
             <label htmlFor="pulse-period">Period</label>
-            <select id="pulse-period" value={period} onChange={(e) => setPeriod(e.target.value)}>
+            <select id="pulse-period" disabled={!purpose} value={period} onChange={(e) => setPeriod(e.target.value)}>
               {periods.map((p) => (
                 <option key={p} value={p}>
                   {p === 'day' ? 'Per day' : 'Per week'}
@@ -255,10 +276,15 @@ function Insights({ scope }: { scope: Scope }) {
           </div>
         </div>
         <div className="button-row">
-          <button className="btn btn-primary" type="submit" disabled={busy || !level || !period}>
+          <button className="btn btn-primary" type="submit" disabled={busy || !purpose || !level || !period}>
             {busy ? 'Asking…' : 'Show'}
           </button>
         </div>
+        {purpose ? null : (
+          <p id="pulse-purpose-why" className="field-hint">
+            Choose the purpose of your question first. Activity data may be read only for a purpose on your organisation's list, chosen by you for this question: the purpose decides what you may see and is recorded with your question in the audit log. Nothing is asked until you choose one; your choice is kept for the rest of this browser session.
+          </p>
+        )}
       </form>
       {result === null ? null : 'error' in result ? <ErrorState title="The question was refused" error={result.error} /> : <AnswerView a={result.a} names={names} csv={`/api/v1/pulse/activity.csv?${result.qs}`} />}
     </div>
