@@ -50,6 +50,11 @@ test('employee: their own data in full detail (paused time included), nobody els
   const week = await ask('eng1111', { purpose: 'my_data', level: 'person', period: 'week', subject: id('eng1111') });
   const dev = (week.json.cells as Cell[]).filter((c) => c.category === 'development').reduce((a, c) => a + c.active_s!, 0);
   assert.equal(dev, 3 * 7200);
+  // Paused time is summed into the week like the rest, on the person's own `paused` cells only.
+  const paused = (week.json.cells as Cell[]).filter((c) => c.category === 'paused');
+  assert.equal(paused.reduce((a, c) => a + c.paused_s!, 0), 3 * 1800);
+  assert.ok(paused.every((c) => c.active_s === 0 && c.idle_s === 0));
+  assert.ok((week.json.cells as Cell[]).every((c) => (c.category === 'paused') === (c.paused_s !== undefined)));
   for (const [q, why] of [
     [{ purpose: 'my_data', level: 'person', period: 'day', subject: id('eng1112') }, 'a colleague'],
     [{ purpose: 'wellbeing', level: 'team', period: 'day', subject: id('lead111') }, 'a team'],

@@ -84,6 +84,13 @@ export interface Cell {
   active_s?: number;
   idle_s?: number;
   work_s?: number;
+  /**
+   * Paused time (s): only on a person's own cells of the `paused` category (answerQuestion at
+   * person level). Paused intervals carry no category (core batch schema), so their rollups are
+   * the `''` category, which the aggregates here never read: paused time is in no team or org
+   * cell, and a person who only paused is not a contributor counted towards k.
+   */
+  paused_s?: number;
   /** Week cells: days of the week (in the range asked) whose day cell is suppressed, left out of the figures. */
   omitted_days?: number;
 }

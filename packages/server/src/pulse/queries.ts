@@ -186,7 +186,7 @@ export async function answerQuestion(q: Queryable, p: UserPrincipal, qn: Questio
         WHERE user_id = $1 AND day >= $2::date AND day <= $3::date ${qn.category ? 'AND category = $4' : ''}`,
       qn.category ? [qn.subject, qn.from, qn.to, qn.category] : [qn.subject, qn.from, qn.to],
     );
-    const acc = new Map<string, Cell & { paused_s?: number }>();
+    const acc = new Map<string, Cell>();
     for (const r of rows) {
       if (r.category === '' && !self) continue;
       const period = qn.period === 'week' ? weekOf(r.day) : r.day;
