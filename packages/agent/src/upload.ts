@@ -66,7 +66,7 @@ export interface UploadHold {
 
 /** The plain sentence for a hold: what is wrong and what the person does about it. */
 export function holdSentence(h: UploadHold, waiting: number): string {
-  return `Uploads are held since ${new Date(h.since).toISOString()}: the server refuses this device's data because it is not enrolled to a person (${h.code}); ${waiting} intervals wait on this device and nothing is lost. Enroll it again with a token that names its owner (parapet-agent enroll --force --server URL --token TOKEN); they are sent then.`;
+  return `Uploads are held since ${new Date(h.since).toISOString()}: the server refuses this device's data because it is not enrolled to an active person (${h.code}); ${waiting} intervals are kept on this device for it. Enroll it again with a token that names its owner (parapet-agent enroll --force --server URL --token TOKEN); they are sent then.`;
 }
 
 /** A policy that does not verify, or a policy key that changed: kept out, one sentence. */

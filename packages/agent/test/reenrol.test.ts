@@ -84,7 +84,7 @@ test('refused as not personal: held with a plain sentence, not refused for good;
 
   const up1 = await runBin(bin, ['upload', '--state-dir', a.sd], env);
   assert.equal(up1.code, 1, up1.stdout);
-  assert.match(up1.stderr, /not enrolled to a person/);
+  assert.match(up1.stderr, /not enrolled to an active person/);
   assert.match(up1.stderr, /enroll --force/);
   assert.doesNotMatch(up1.stderr, /for good/);
   // Nothing was sealed beyond the one batch tried, nothing is marked refused, and show says why.
@@ -93,7 +93,7 @@ test('refused as not personal: held with a plain sentence, not refused for good;
   assert.deepEqual(mid.rejectedBatches(), []);
   assert.equal(mid.unsealed().length, 200);
   const shown = showText(showData(mid, { from: 0, to: Date.now() }), { recorded: false, pending: true }).join('\n');
-  assert.match(shown, /Uploads are held.*not enrolled to a person.*700 intervals wait on this device/s);
+  assert.match(shown, /Uploads are held.*not enrolled to an active person.*700 intervals are kept on this device/s);
   mid.close();
   const show = await runBin(bin, ['show', '--pending', '--state-dir', a.sd], env);
   assert.match(show.stdout, /Uploads are held/);
@@ -141,7 +141,7 @@ test('a running uploader holds, says so once, and picks up the identity enroll -
     assert.fail(`${what}; log:\n${log.join('\n')}`);
   };
   await until('the refusals are retried a few times', () => (store.pendingBatches()[0]?.attempts ?? 0) >= 4);
-  const held = log.filter((l) => /not enrolled to a person/.test(l));
+  const held = log.filter((l) => /not enrolled to an active person/.test(l));
   assert.equal(held.length, 1, `one plain sentence, not one per retry:\n${log.join('\n')}`);
   assert.deepEqual(store.rejectedBatches(), []);
 
