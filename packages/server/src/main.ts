@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import pino from 'pino';
-import { openDatabase, PostgresDatabase, type Database } from '@parapet/db';
+import { loadMigrations, openDatabase, PostgresDatabase, type Database } from '@parapet/db';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
@@ -56,6 +56,7 @@ async function startLocked(config: Config, log: pino.Logger, t0: number, unlock:
   const keys = await FileKeyProvider.open(dataPaths(config.dataDir).keyFile);
 
   const db = await openDatabase({ databaseUrl: config.databaseUrl, databaseAdminUrl: config.databaseAdminUrl, dataDir: config.dataDir });
+  let migrated: string[] | undefined;
   try {
     if (db instanceof PostgresDatabase) {
       await db.assertSafeRole();
@@ -68,6 +69,9 @@ async function startLocked(config: Config, log: pino.Logger, t0: number, unlock:
     }
     const pending = await db.pendingMigrations();
     if (pending.length) log.error({ pending }, 'database migrations are pending; run "parapet db migrate" (readyz answers 503 until then)');
+    // server.json names what the embedded database holds, so `parapet db migrate` can tell
+    // whether this server's start-up migration already did its work.
+    if (db.engine === 'pglite') migrated = (await loadMigrations()).map((m) => `${m.version}_${m.name}`).filter((v) => !pending.includes(v));
   } catch (e) {
     await db.close();
     keys.close();
@@ -114,7 +118,7 @@ async function startLocked(config: Config, log: pino.Logger, t0: number, unlock:
     await new Promise<void>((ok) => redirect!.listen(config.httpRedirectPort, config.host, ok));
   }
 
-  await writeServerInfo(config.dataDir, { pid: process.pid, url, spkiSha256: tls.spkiSha256, engine: db.engine });
+  await writeServerInfo(config.dataDir, { pid: process.pid, url, spkiSha256: tls.spkiSha256, engine: db.engine, migrations: migrated });
   log.info({ url, engine: db.engine, data_dir: config.dataDir, startup_ms: Math.round(performance.now() - t0) }, 'Parapet is listening');
   // The hint names this server's data dir: a CLI run with another one would create the
   // organisation in a database this server never reads.
