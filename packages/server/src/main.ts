@@ -32,6 +32,8 @@ export interface StartOptions {
    * one connection, and the jobs only catch up periodic work.
    */
   jobsDelayMs?: number;
+  /** The built console to serve (AppDeps.consoleDist); default packages/console/dist. */
+  consoleDist?: string;
 }
 
 /** Starts Parapet from configuration: the same path `npm start` and the e2e tests take. */
@@ -99,7 +101,7 @@ async function startLocked(config: Config, log: pino.Logger, t0: number, unlock:
   }
   if (config.smtp) log.info({ smtp: redactSmtpUrl(config.smtp.url), from: config.smtp.from }, 'invitations are mailed through this relay (STARTTLS or TLS required)');
   const app = await buildApp(
-    { db, keys, tls, dataDir: config.dataDir, bootstrapToken, metricsToken, vault, mailer, now: () => new Date() },
+    { db, keys, tls, dataDir: config.dataDir, bootstrapToken, metricsToken, vault, mailer, consoleDist: o.consoleDist, now: () => new Date() },
     { logger: { level: config.logLevel, base: { service: 'parapet-server' }, redact: ['req.headers.authorization', 'req.headers.cookie'] }, https: tls },
   );
   await app.listen({ port: config.port, host: config.host });
