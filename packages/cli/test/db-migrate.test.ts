@@ -9,7 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +63,7 @@ async function startServer(tdb?: TestDatabase): Promise<Running> {
 
 const versions = async () => (await loadMigrations()).map((m) => `${m.version}_${m.name}`);
 
-test('embedded database held by a running server that migrated it at start: one sentence saying so, exit 0, nothing opened', { skip: usingPostgres() ? 'the embedded engine only' : false }, async () => {
+test('embedded database held by a running server that migrated it at start: one sentence saying so, exit 0, the server still ready', { skip: usingPostgres() ? 'the embedded engine only' : false }, async () => {
   const s = await startServer();
   try {
     const pid = s.child.pid!;
@@ -76,9 +77,19 @@ test('embedded database held by a running server that migrated it at start: one 
     assert.equal(j.code, 0, j.err);
     assert.deepEqual(JSON.parse(j.out), { applied: [], alreadyApplied: all.length, serverPid: pid });
 
-    // The server still serves from its database: the CLI opened nothing beside it.
-    const info = JSON.parse(await readFile(join(s.dataDir, 'server.json'), 'utf8')) as { migrations: string[] };
+    const info = JSON.parse(await readFile(join(s.dataDir, 'server.json'), 'utf8')) as { url: string; migrations: string[] };
     assert.deepEqual(info.migrations, all, 'server.json names every migration the server applied');
+    // The server still answers from its database, migrations current.
+    const ready = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsGet(`${info.url}/readyz`, { ca: readFileSync(join(s.dataDir, 'tls', 'server.crt')) }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+    });
+    assert.equal(ready.status, 200, ready.body);
+    assert.equal(JSON.parse(ready.body).status, 'ready');
   } finally {
     await s.stop();
   }
@@ -118,6 +129,22 @@ test('embedded data dir locked by a server that has not written server.json yet 
     assertOneSentence(r.err);
     assert.equal(r.err.trim(), `A Parapet server (pid ${process.pid}) holds the embedded database in ${dir} and has not said which migrations it applied (it may still be starting); wait for it to listen and run this again, or stop it first.`);
     assert.deepEqual(readdirSync(dir), ['server.lock'], 'no database was opened');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('no DATABASE_URL beside a server on PostgreSQL sharing the data dir: refuses to make an embedded database nobody reads, exit 1', { skip: usingPostgres() ? 'the embedded engine only' : false }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parapet-cli-migrate-pg-'));
+  try {
+    // server.json as a PostgreSQL server writes it (no lock: replicas may share a data dir);
+    // this test process stands in for its pid.
+    await writeFile(join(dir, 'server.json'), JSON.stringify({ pid: process.pid, url: 'https://localhost:8443', spkiSha256: 'x', engine: 'postgres' }) + '\n');
+    const r = await runCli(['db', 'migrate'], { PARAPET_DATA_DIR: dir, DATABASE_URL: '', DATABASE_ADMIN_URL: '' });
+    assert.equal(r.code, 1, r.out);
+    assertOneSentence(r.err);
+    assert.equal(r.err.trim(), `The Parapet server running on the data dir ${dir} (pid ${process.pid}) uses PostgreSQL; set DATABASE_URL and DATABASE_ADMIN_URL as it has them and run "parapet db migrate" again.`);
+    assert.deepEqual(readdirSync(dir), ['server.json'], 'no embedded database was made');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -41,11 +41,18 @@ export const dbMigrate: Command = {
  * only process that may open it, and it migrates at start. Returns that server's pid and the
  * number of migrations when its server.json records every migration this checkout has;
  * undefined when no server holds the data dir. Throws CliError (one sentence: stop the server
- * first) when one holds it but has not applied them all, or has not yet said what it applied.
+ * first) when one holds it but has not applied them all, or has not yet said what it applied;
+ * and when the server running on the data dir uses PostgreSQL (the CLI lacks DATABASE_URL).
  */
 async function migratedByRunningServer(dataDir: string): Promise<{ pid: number; count: number } | undefined> {
   const info = await readServerInfo(dataDir);
-  const pid = (await dataDirHolder(dataDir)) ?? info?.pid;
+  const holder = await dataDirHolder(dataDir);
+  if (!holder && info && info.engine !== 'pglite') {
+    // A server on PostgreSQL shares this data dir (keys only); without DATABASE_URL this would
+    // migrate an embedded database that no server reads.
+    throw new CliError(`The Parapet server running on the data dir ${dataDir} (pid ${info.pid}) uses PostgreSQL; set DATABASE_URL and DATABASE_ADMIN_URL as it has them and run "parapet db migrate" again.`);
+  }
+  const pid = holder ?? info?.pid;
   if (!pid) return undefined;
   const ours = (await loadMigrations()).map((m) => `${m.version}_${m.name}`);
   const theirs = info?.pid === pid ? info.migrations : undefined;
