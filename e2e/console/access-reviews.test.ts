@@ -6,31 +6,25 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import type { Browser } from 'playwright-core';
 import { dsse } from '@parapet/core';
-import { createTenant, loginAs, type TestServer } from '@parapet/server/testing';
+import { createTenant, loginAs } from '@parapet/server/testing';
 import { REVIEW_PAYLOAD_TYPE } from '@parapet/server/governance/reviews';
 import { scoreTenant } from '@parapet/server/governance/anomaly';
 import { recordAudit } from '@parapet/server/platform/audit';
-import { browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
+import { screenshot, sessionCookie } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 
-let s: TestServer;
-let browser: Browser;
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
-  },
-});
+const suite = consoleSuite();
+const missing = suite.skip;
 
 test('an admin reviews access: open, confirm, revoke, sign off, download the signed evidence', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const tenantId = await createTenant(s.db, 'reviewco');
   const admin = await loginAs(s, { roles: ['admin'], tenantId, email: 'ada.admin@reviewco.test' });
   const emp = await loginAs(s, { roles: ['auditor'], tenantId, email: 'eve.auditor@reviewco.test' });
   assert.equal((await emp.client.get('/api/v1/audit/entries')).status, 200);
 
-  const t = await openTab(browser, s, await sessionCookie(s, tenantId, admin.userId, { mfaFresh: true }));
-  tabs.push(t);
+  const t = await suite.tab(await sessionCookie(s, tenantId, admin.userId, { mfaFresh: true }));
   const { page, problems } = t;
   await page.goto(`${s.url}/access-reviews`);
   await page.getByRole('button', { name: 'Open a review now' }).click();
@@ -56,6 +50,7 @@ test('an admin reviews access: open, confirm, revoke, sign off, download the sig
 });
 
 test('the anomaly banner shows an open alert to an admin, who acknowledges it', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const tenantId = await createTenant(s.db, 'alertco');
   const admin = await loginAs(s, { roles: ['admin'], tenantId, email: 'ada.admin@alertco.test' });
   const reader = await loginAs(s, { roles: ['manager'], tenantId, email: 'mo.manager@alertco.test' });
@@ -63,8 +58,7 @@ test('the anomaly banner shows an open alert to an admin, who acknowledges it', 
     for (let i = 0; i < 80; i++) await recordAudit(q, tenantId, { type: 'user', id: reader.userId, name: reader.email }, { action: 'authz.access.allowed', outcome: 'success', details: { action: 'pulse.activity.read', decision: 'allow', policies: [] }, purpose: 'wellbeing', target: { type: 'pulse_person', id: `p${i}` } });
   });
   assert.equal((await scoreTenant(s.db, tenantId, new Date())).length, 1);
-  const t = await openTab(browser, s, await sessionCookie(s, tenantId, admin.userId));
-  tabs.push(t);
+  const t = await suite.tab(await sessionCookie(s, tenantId, admin.userId));
   await t.page.goto(`${s.url}/account`);
   const banner = t.page.getByTestId('anomaly-banner');
   await banner.getByText('mo.manager@alertco.test made 80 data reads or exports').waitFor();

@@ -5,32 +5,24 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { createTenant, createUser, loginAs, type TestServer } from '@parapet/server/testing';
+import { createTenant, createUser, loginAs } from '@parapet/server/testing';
 import { hashPassword } from '@parapet/server/auth/password';
-import { browserSuite, focusedText, openTab, screenshot, sessionCookie, type Tab, totp } from './harness.js';
+import { focusedText, screenshot, sessionCookie, type Tab, totp } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 
-let s: TestServer;
-let browser: Browser;
 let tenantId: string;
 let admin: { userId: string; email: string };
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
+const suite = consoleSuite({
+  setup: async (s) => {
     tenantId = await createTenant(s.db, 'acme');
     admin = await createUser(s.db, tenantId, { roles: ['admin'], email: 'ada.admin@acme.test' });
   },
 });
-
-async function tab(cookie?: string) {
-  const t = await openTab(browser, s, cookie);
-  tabs.push(t);
-  return t;
-}
+const missing = suite.skip;
 
 test('signed out: the sign-in page is shown, labelled, with no CSP or script errors', { skip: missing ?? false }, async () => {
-  const { page, problems } = await tab();
+  const { s } = suite;
+  const { page, problems } = await suite.tab();
   await page.goto(`${s.url}/people`);
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   // The deep link is kept for after sign-in.
@@ -41,7 +33,8 @@ test('signed out: the sign-in page is shown, labelled, with no CSP or script err
 });
 
 test('signed in with a session cookie: header shows user and org, navigation works by mouse and keyboard', { skip: missing ?? false }, async () => {
-  const { page, problems } = await tab(await sessionCookie(s, tenantId, admin.userId));
+  const { s } = suite;
+  const { page, problems } = await suite.tab(await sessionCookie(s, tenantId, admin.userId));
   // Everyone lands on Home (home.test.ts); People is one link away.
   await page.goto(`${s.url}/people`);
   await page.getByRole('heading', { level: 1, name: 'People' }).waitFor();
@@ -91,8 +84,9 @@ test('signed in with a session cookie: header shows user and org, navigation wor
 });
 
 test('an employee does not see admin pages and is told why when opening one', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const emp = await createUser(s.db, tenantId, { roles: ['employee'], email: 'eve.employee@acme.test' });
-  const { page, problems } = await tab(await sessionCookie(s, tenantId, emp.userId));
+  const { page, problems } = await suite.tab(await sessionCookie(s, tenantId, emp.userId));
   await page.goto(`${s.url}/`);
   await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
   const nav = page.getByRole('navigation', { name: 'Main' });
@@ -104,9 +98,10 @@ test('an employee does not see admin pages and is told why when opening one', { 
 });
 
 test('People: filter, sort and page through the table', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const names = ['zed', 'yara', 'xavier', 'walt', 'vera'];
   for (let i = 0; i < 30; i++) await createUser(s.db, tenantId, { roles: [i % 3 === 0 ? 'auditor' : 'employee'], email: `${names[i % 5]}${String(i).padStart(2, '0')}@acme.test` });
-  const { page, problems } = await tab(await sessionCookie(s, tenantId, admin.userId));
+  const { page, problems } = await suite.tab(await sessionCookie(s, tenantId, admin.userId));
   await page.goto(`${s.url}/people`);
   const table = page.getByRole('table', { name: 'People' });
   await table.waitFor();
@@ -139,8 +134,9 @@ test('People: filter, sort and page through the table', { skip: missing ?? false
 });
 
 test('Audit log: a sign-out in the browser shows up as an auth.session.closed entry', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const leaver = await createUser(s.db, tenantId, { roles: ['employee'], email: 'lee.leaver@acme.test' });
-  const a = await tab(await sessionCookie(s, tenantId, leaver.userId));
+  const a = await suite.tab(await sessionCookie(s, tenantId, leaver.userId));
   await a.page.goto(`${s.url}/account`);
   await a.page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
   await a.page.getByRole('button', { name: 'Sign out', exact: true }).click();
@@ -151,7 +147,7 @@ test('Audit log: a sign-out in the browser shows up as an auth.session.closed en
   assert.deepEqual(a.problems, []);
 
   const auditor = await createUser(s.db, tenantId, { roles: ['auditor'], email: 'aud.itor@acme.test' });
-  const { page, problems } = await tab(await sessionCookie(s, tenantId, auditor.userId));
+  const { page, problems } = await suite.tab(await sessionCookie(s, tenantId, auditor.userId));
   await page.goto(`${s.url}/audit`);
   const table = page.getByRole('table', { name: 'Audit entries' });
   await table.waitFor();
@@ -180,11 +176,12 @@ test('Audit log: a sign-out in the browser shows up as an auth.session.closed en
 });
 
 test('sign-in with a password (runs once the identity module provides POST /api/v1/auth/login)', { skip: missing ?? false }, async (t) => {
+  const { s } = suite;
   const probe = await s.client().post('/api/v1/auth/login', { org: 'acme', email: 'x@acme.test', password: 'x' });
   if (probe.status === 404 && probe.json?.code === 'not_found') return t.skip('the login API is not on this server yet');
   const password = 'correct horse battery staple';
   const u = await createUser(s.db, tenantId, { roles: ['auditor'], email: 'pat.password@acme.test', passwordHash: await hashPassword(password) });
-  const { page, problems } = await tab();
+  const { page, problems } = await suite.tab();
   await page.goto(`${s.url}/sign-in`);
   await page.getByLabel('Organisation').fill('acme');
   await page.getByLabel('Email').fill(u.email);
@@ -207,6 +204,7 @@ test('TOTP: the RFC 6238 helper matches the RFC test vector', () => {
 });
 
 test('step-up: a sensitive action opens the dialog, a wrong code shows the detail, a right one repeats the action (runs once the identity module is on the server)', { skip: missing ?? false }, async (t) => {
+  const { s } = suite;
   const probe = await s.client().post('/api/v1/auth/step-up', { code: '000000' });
   if (probe.status === 404 && probe.json?.code === 'not_found') return t.skip('the step-up API is not on this server yet');
   // An admin enrols an authenticator through the API (that session is verified by enrolling)...
@@ -217,7 +215,7 @@ test('step-up: a sensitive action opens the dialog, a wrong code shows the detai
   const confirmed = await a.client.post('/api/v1/auth/mfa/totp/confirm', { code: totp(secret, Date.now() / 1000) });
   assert.equal(confirmed.status, 200, confirmed.text);
   // ...and then works in the browser in a session whose MFA is not fresh.
-  const { page, problems } = await tab(await sessionCookie(s, tenantId, a.userId));
+  const { page, problems } = await suite.tab(await sessionCookie(s, tenantId, a.userId));
   await page.goto(`${s.url}/settings`);
   const age = page.getByLabel('Step-up age (minutes)');
   await age.waitFor();
@@ -244,6 +242,7 @@ test('step-up: a sensitive action opens the dialog, a wrong code shows the detai
 });
 
 test('sign-in with MFA: the code step, then a lockout message after repeated wrong passwords (runs once the identity module is on the server)', { skip: missing ?? false }, async (t) => {
+  const { s } = suite;
   const probe = await s.client().post('/api/v1/auth/mfa/verify', { code: '000000' });
   if (probe.status === 404 && probe.json?.code === 'not_found') return t.skip('the MFA login API is not on this server yet');
   const password = 'mfa person passphrase';
@@ -256,7 +255,7 @@ test('sign-in with MFA: the code step, then a lockout message after repeated wro
   const secret: string = (await api.post('/api/v1/auth/mfa/totp/enroll')).json.secret;
   assert.equal((await api.post('/api/v1/auth/mfa/totp/confirm', { code: totp(secret, Date.now() / 1000) })).status, 200);
 
-  const { page, problems } = await tab();
+  const { page, problems } = await suite.tab();
   await page.goto(`${s.url}/sign-in`);
   await page.getByLabel('Organisation').fill('acme');
   await page.getByLabel('Email').fill(u.email);
@@ -287,11 +286,12 @@ test('sign-in with MFA: the code step, then a lockout message after repeated wro
 });
 
 test('My account: enrol an authenticator (QR and key), see recovery codes once, then sign out everywhere (runs once the identity module is on the server)', { skip: missing ?? false }, async (t) => {
+  const { s } = suite;
   const probe = await s.client().get('/api/v1/auth/mfa');
   if (probe.status === 404 && probe.json?.code === 'not_found') return t.skip('the MFA API is not on this server yet');
   const u = await createUser(s.db, tenantId, { roles: ['manager'], email: 'max.manager@acme.test' });
   const other = await sessionCookie(s, tenantId, u.userId);
-  const { page, problems } = await tab(await sessionCookie(s, tenantId, u.userId));
+  const { page, problems } = await suite.tab(await sessionCookie(s, tenantId, u.userId));
   await page.goto(`${s.url}/account`);
   await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
   await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
@@ -319,6 +319,7 @@ test('My account: enrol an authenticator (QR and key), see recovery codes once, 
 });
 
 test('Audit log: verified-up-to status, checkpoint and the export behind step-up (runs once the identity and audit modules are on the server)', { skip: missing ?? false }, async (t) => {
+  const { s } = suite;
   const c0 = s.client();
   const probes = [await c0.post('/api/v1/auth/step-up', { code: '000000' }), await c0.get('/api/v1/audit/checkpoint')];
   if (probes.some((p) => p.status === 404 && p.json?.code === 'not_found')) return t.skip('the step-up or checkpoint API is not on this server yet');
@@ -328,7 +329,7 @@ test('Audit log: verified-up-to status, checkpoint and the export behind step-up
   a.client.headers['x-csrf-token'] = (await a.client.get('/api/v1/auth/session')).json.csrf_token;
   assert.equal((await a.client.post('/api/v1/audit/checkpoints')).status, 201);
 
-  const { page, problems } = await tab(await sessionCookie(s, tenantId, a.userId));
+  const { page, problems } = await suite.tab(await sessionCookie(s, tenantId, a.userId));
   await page.goto(`${s.url}/audit`);
   await page.getByTestId('checkpoint-status').waitFor();
   assert.match(await page.getByTestId('checkpoint-status').innerText(), /Verified up to entry \d+; checkpoint of entries 1–\d+ signed at .+\. No witness cosignatures yet\./);

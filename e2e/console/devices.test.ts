@@ -10,19 +10,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { createTenant, createUser, loginAs, type TestServer } from '@parapet/server/testing';
+import { createTenant, createUser, loginAs } from '@parapet/server/testing';
 import { DeviceClient, DeviceRequestError, openKeyStore } from '@parapet/device-client';
-import { adminWithTotp, browserSuite, focusedText, openTab, screenshot, sessionCookie } from './harness.js';
+import { adminWithTotp, focusedText, screenshot, sessionCookie } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 
-let s: TestServer;
-let browser: Browser;
 let dir: string;
 let tenantId: string;
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
+const suite = consoleSuite({
+  setup: async (s) => {
     dir = await mkdtemp(join(tmpdir(), 'parapet-console-devices-'));
     tenantId = await createTenant(s.db, 'devco');
   },
@@ -30,15 +26,11 @@ const { skip: missing, tabs } = browserSuite({
     if (dir) await rm(dir, { recursive: true, force: true });
   },
 });
-
-async function tab(cookie?: string) {
-  const t = await openTab(browser, s, cookie);
-  tabs.push(t);
-  return t;
-}
+const missing = suite.skip;
 
 /** Enrolls a device with the real device client (token made by an MFA-fresh admin session). */
 async function enroll(name: string, kind: 'agent' | 'worker') {
+  const { s } = suite;
   const issuer = await loginAs(s, { roles: ['admin'], tenantId, mfaFresh: true });
   const t = await issuer.client.post('/api/v1/devices/enrollment-tokens', { kind });
   assert.equal(t.status, 201, t.text);
@@ -47,12 +39,13 @@ async function enroll(name: string, kind: 'agent' | 'worker') {
 }
 
 test('an admin revokes a device: confirmation, step-up, the device is refused, the audit log shows device.revoked', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const laptop = await enroll('ada-laptop', 'agent');
   const worker = await enroll('scan-worker-1', 'worker');
   assert.equal((await laptop.heartbeat()).status, 'active');
   const admin = await adminWithTotp(s, tenantId, 'ada.admin@devco.test');
 
-  const { page, problems } = await tab(await sessionCookie(s, tenantId, admin.userId));
+  const { page, problems } = await suite.tab(await sessionCookie(s, tenantId, admin.userId));
   await page.goto(`${s.url}/devices`);
   const table = page.getByRole('table', { name: 'Devices' });
   await table.waitFor();
@@ -113,8 +106,9 @@ test('an admin revokes a device: confirmation, step-up, the device is refused, t
 });
 
 test('an enrollment token is shown once with a copy button, and it enrolls a device', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const admin = await loginAs(s, { roles: ['admin'], tenantId, mfaFresh: true });
-  const { page, context, problems } = await tab(await sessionCookie(s, tenantId, admin.userId, { mfaFresh: true }));
+  const { page, context, problems } = await suite.tab(await sessionCookie(s, tenantId, admin.userId, { mfaFresh: true }));
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.url });
   await page.goto(`${s.url}/devices`);
   await page.getByRole('radio', { name: /Worker/ }).check();
@@ -143,9 +137,10 @@ test('an enrollment token is shown once with a copy button, and it enrolls a dev
 });
 
 test('an agent token names whose machine it is, so the enrolled agent is personal (Pulse uploads need that)', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const admin = await loginAs(s, { roles: ['admin'], tenantId, mfaFresh: true });
   const emp = await createUser(s.db, tenantId, { roles: ['employee'], email: 'erin.owner@example.test' });
-  const { page, problems } = await tab(await sessionCookie(s, tenantId, admin.userId, { mfaFresh: true }));
+  const { page, problems } = await suite.tab(await sessionCookie(s, tenantId, admin.userId, { mfaFresh: true }));
   await page.goto(`${s.url}/devices`);
   await page.getByRole('radio', { name: /Agent/ }).check();
   // Without an owner the form does not submit (the select is required).
@@ -167,9 +162,10 @@ test('an agent token names whose machine it is, so the enrolled agent is persona
 });
 
 test('a new organisation sees an empty state that says how to enroll; an auditor sees the fleet read-only', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const other = await createTenant(s.db, 'emptyco');
   const admin = await createUser(s.db, other, { roles: ['admin'] });
-  const a = await tab(await sessionCookie(s, other, admin.userId));
+  const a = await suite.tab(await sessionCookie(s, other, admin.userId));
   await a.page.goto(`${s.url}/devices`);
   await a.page.getByText('No devices enrolled yet.').waitFor();
   assert.match(await a.page.locator('.state-empty').innerText(), /parapet-agent enroll --server/);
@@ -177,7 +173,7 @@ test('a new organisation sees an empty state that says how to enroll; an auditor
   assert.deepEqual(a.problems, []);
 
   const auditor = await createUser(s.db, tenantId, { roles: ['auditor'] });
-  const { page, problems } = await tab(await sessionCookie(s, tenantId, auditor.userId));
+  const { page, problems } = await suite.tab(await sessionCookie(s, tenantId, auditor.userId));
   await page.goto(`${s.url}/devices`);
   await page.getByRole('table', { name: 'Devices' }).waitFor();
   assert.equal(await page.getByRole('button', { name: /^Revoke/ }).count(), 0);

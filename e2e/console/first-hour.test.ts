@@ -6,33 +6,31 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { createTenant, createUser, type TestServer } from '@parapet/server/testing';
-import { browserSuite, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
+import { createTenant, createUser } from '@parapet/server/testing';
+import { screenshot, sessionCookie, type Tab } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 
-let s: TestServer;
-let browser: Browser;
 let tenantId: string;
 let admin: { userId: string; email: string };
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
+const suite = consoleSuite({
+  setup: async (s) => {
     tenantId = await createTenant(s.db, 'first-hour');
     admin = await createUser(s.db, tenantId, { roles: ['admin'], email: 'a.very.long.admin.address@first-hour.example.test' });
     for (let i = 0; i < 5; i++) await createUser(s.db, tenantId, { roles: ['employee'], email: `person-with-a-long-name-${i}@first-hour.example.test` });
   },
 });
+const missing = suite.skip;
 
 async function tab(o: { fresh?: boolean } = {}) {
-  const t = await openTab(browser, s, await sessionCookie(s, tenantId, admin.userId, { mfaFresh: o.fresh ?? true }));
-  tabs.push(t);
+  const { s } = suite;
+  const t = await suite.tab(await sessionCookie(s, tenantId, admin.userId, { mfaFresh: o.fresh ?? true }));
   return t;
 }
 
 const overflow = (t: Tab) => t.page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
 
 test('390 px wide: no page scrolls sideways, the menu folds behind a button', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const t = await tab();
   await t.page.setViewportSize({ width: 390, height: 844 });
   for (const path of ['/people', '/devices', '/audit', '/settings', '/account', '/sso', '/scim']) {
@@ -61,6 +59,7 @@ test('390 px wide: no page scrolls sideways, the menu folds behind a button', { 
 });
 
 test('times carry their time zone; the step-up age refuses 0 with a message and saves nothing', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const t = await tab();
   await t.page.goto(`${s.url}/people`);
   const added = await t.page.getByRole('row').nth(1).locator('td').nth(4).innerText();
@@ -82,6 +81,7 @@ test('times carry their time zone; the step-up age refuses 0 with a message and 
 });
 
 test('audit: the entry detail opens in view beside the table; the export download says it happened', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const t = await tab();
   await t.page.goto(`${s.url}/audit`);
   const view = t.page.getByRole('button', { name: /View entry/ }).last();
@@ -106,6 +106,7 @@ test('audit: the entry detail opens in view beside the table; the export downloa
 });
 
 test('devices: the enroll command names --ca and --pin for a self-signed server', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const t = await tab();
   await t.page.goto(`${s.url}/devices`);
   await t.page.getByLabel('Whose machine').selectOption({ index: 1 });
@@ -121,6 +122,7 @@ test('devices: the enroll command names --ca and --pin for a self-signed server'
 });
 
 test('sign-out says it happened', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const t = await tab();
   await t.page.goto(`${s.url}/account`);
   await t.page.getByRole('button', { name: 'Sign out', exact: true }).click();

@@ -38,17 +38,19 @@ export interface ConsoleSuite {
 type Role = Parameters<typeof createUser>[2]['roles'][number];
 
 /**
- * One server and one Chromium for a test file (harness.ts browserSuite, same options): call at
- * the top level, read `s`, `browser` and `base` inside tests.
+ * One server and one Chromium for a test file (harness.ts browserSuite, same options; `setup`
+ * runs once both are up, for the file's own shared data): call at the top level, read `s`,
+ * `browser` and `base` inside tests.
  */
-export function consoleSuite(o: Omit<Parameters<typeof browserSuite>[0], 'setup'> = {}): ConsoleSuite {
+export function consoleSuite(o: Parameters<typeof browserSuite>[0] = {}): ConsoleSuite {
   let s: TestServer | undefined;
   let browser: Browser | undefined;
   const { skip, tabs } = browserSuite({
     ...o,
-    setup: (srv, br) => {
+    setup: async (srv, br) => {
       s = srv;
       browser = br;
+      await o.setup?.(srv, br);
     },
   });
   const started = () => {

@@ -36,13 +36,15 @@ export async function launchBrowser(): Promise<Browser> {
 
 /**
  * One server and one Chromium for a test file. Registers a `before` hook that runs `prepare`,
- * starts the server (with `env`) and the browser, then hands both to `setup`; and an `after` hook
+ * starts the server (with `env` and `start`) and the browser, then hands both to `setup`; and an `after` hook
  * that closes every tab pushed onto `tabs`, the browser, the server, then runs `teardown`.
  * `skip` is the reason the browser is missing (or false), for each test's options. Throws (via
  * browserMissing) under CI when Chromium is not installed.
  */
 export function browserSuite(o: {
   env?: Record<string, string>;
+  /** Start options for the server (startTestServer's second argument), e.g. the console dist to serve. */
+  start?: Parameters<typeof startTestServer>[1];
   prepare?: () => Promise<void>;
   setup?: (s: TestServer, browser: Browser) => Promise<void> | void;
   teardown?: () => Promise<void> | void;
@@ -54,7 +56,7 @@ export function browserSuite(o: {
   before(async () => {
     if (skip) return;
     await o.prepare?.();
-    s = await startTestServer(o.env);
+    s = await startTestServer(o.env, o.start);
     browser = await launchBrowser();
     await o.setup?.(s, browser);
   });

@@ -5,26 +5,20 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { createTenant, createUser, loginAs, type TestServer } from '@parapet/server/testing';
-import { browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
+import { createTenant, createUser, loginAs } from '@parapet/server/testing';
+import { screenshot, sessionCookie } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 
-let s: TestServer;
-let browser: Browser;
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
-  },
-});
+const suite = consoleSuite();
+const missing = suite.skip;
 
 test('home: the admin sees the deployment state; manager and employee see their own cards', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const tenantId = await createTenant(s.db, 'home-co');
   const admin = await loginAs(s, { roles: ['admin'], tenantId, mfaFresh: true });
   // A signed checkpoint, so the audit card has something verified to report.
   assert.equal((await admin.client.post('/api/v1/audit/checkpoints', {})).status, 201);
-  const t = await openTab(browser, s, await sessionCookie(s, tenantId, admin.userId));
-  tabs.push(t);
+  const t = await suite.tab(await sessionCookie(s, tenantId, admin.userId));
   await t.page.goto(`${s.url}/`);
   await t.page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
   await t.page.getByTestId('home-audit').getByText(/Verified/).waitFor();
@@ -44,8 +38,7 @@ test('home: the admin sees the deployment state; manager and employee see their 
 
   for (const [roles, team] of [[['manager'], 1], [['employee'], 0]] as const) {
     const u = await createUser(s.db, tenantId, { roles: [...roles] });
-    const x = await openTab(browser, s, await sessionCookie(s, tenantId, u.userId));
-    tabs.push(x);
+    const x = await suite.tab(await sessionCookie(s, tenantId, u.userId));
     await x.page.goto(`${s.url}/`);
     await x.page.getByTestId('home-me').getByText(u.email).waitFor();
     assert.equal(await x.page.getByTestId('home-team').count(), team);

@@ -9,22 +9,18 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
-import { createTenant, createUser, loginAs, type TestServer } from '@parapet/server/testing';
-import { adminWithTotp, browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
+import { createTenant, createUser, loginAs } from '@parapet/server/testing';
+import { adminWithTotp, screenshot, sessionCookie } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 
 process.env.PARAPET_SSO_ALLOW_HTTP_LOOPBACK = '1';
 
-let s: TestServer;
-let browser: Browser;
 let tenantId: string;
 let idp: Server;
 let issuer: string;
 let discoveryHits = 0;
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
+const suite = consoleSuite({
+  setup: async (s) => {
     tenantId = await createTenant(s.db, 'idco');
     // Just a discovery document: saving the configuration reads nothing else.
     idp = createServer((req, res) => {
@@ -49,16 +45,12 @@ const { skip: missing, tabs } = browserSuite({
     idp?.close();
   },
 });
-
-async function tab(cookie?: string) {
-  const t = await openTab(browser, s, cookie);
-  tabs.push(t);
-  return t;
-}
+const missing = suite.skip;
 
 test('SCIM: create a token (shown once), it provisions; revoke it after a confirmation, it is refused', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const admin = await createUser(s.db, tenantId, { roles: ['admin'], email: 'sid.scim@idco.test' });
-  const { page, problems } = await tab(await sessionCookie(s, tenantId, admin.userId, { mfaFresh: true }));
+  const { page, problems } = await suite.tab(await sessionCookie(s, tenantId, admin.userId, { mfaFresh: true }));
   await page.goto(`${s.url}/`);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'SCIM provisioning' }).click();
   await page.getByRole('heading', { level: 1, name: 'SCIM provisioning' }).waitFor();
@@ -95,8 +87,9 @@ test('SCIM: create a token (shown once), it provisions; revoke it after a confir
 });
 
 test('SSO: pick a preset, fill the client and a group mapping, save through step-up; the secret stays write-only', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const admin = await adminWithTotp(s, tenantId, 'sue.sso@idco.test');
-  const { page, problems } = await tab(await sessionCookie(s, tenantId, admin.userId));
+  const { page, problems } = await suite.tab(await sessionCookie(s, tenantId, admin.userId));
   await page.goto(`${s.url}/sso`);
   await page.getByRole('heading', { level: 1, name: 'Single sign-on' }).waitFor();
   await page.getByText('Single sign-on is not set up yet.').waitFor();
@@ -160,7 +153,7 @@ test('SSO: pick a preset, fill the client and a group mapping, save through step
   assert.deepEqual(problems, []);
 
   // Signed out, the sign-in page offers the organisation's provider once its slug is typed.
-  const out = await tab();
+  const out = await suite.tab();
   await out.page.goto(`${s.url}/sign-in`);
   await out.page.getByLabel('Organisation').fill('idco');
   const sso = out.page.getByRole('link', { name: 'Continue with Okta' });
@@ -173,9 +166,10 @@ test('SSO: pick a preset, fill the client and a group mapping, save through step
 });
 
 test('Organisation settings: details read-only, MFA policy, step-up age and retention saved by an admin; an auditor sees everything read-only', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const org = await createTenant(s.db, 'setco');
   const admin = await createUser(s.db, org, { roles: ['admin'], email: 'olga.org@setco.test' });
-  const { page, problems } = await tab(await sessionCookie(s, org, admin.userId, { mfaFresh: true }));
+  const { page, problems } = await suite.tab(await sessionCookie(s, org, admin.userId, { mfaFresh: true }));
   await page.goto(`${s.url}/settings`);
   const details = page.getByTestId('org-details');
   await details.waitFor();
@@ -206,7 +200,7 @@ test('Organisation settings: details read-only, MFA policy, step-up age and rete
   assert.deepEqual(problems, []);
 
   const auditor = await createUser(s.db, org, { roles: ['auditor'] });
-  const a = await tab(await sessionCookie(s, org, auditor.userId));
+  const a = await suite.tab(await sessionCookie(s, org, auditor.userId));
   await a.page.goto(`${s.url}/settings`);
   const box = a.page.getByLabel('Require two-step verification for everyone');
   await box.waitFor();

@@ -12,20 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
 import { verifyReport } from '@parapet/core';
-import { loginAs, type TestServer } from '@parapet/server/testing';
+import { loginAs } from '@parapet/server/testing';
 import { createSelfSigned } from '@parapet/server/tls/certificate';
 import { finishedScan } from '../../packages/server/test/probe-finished-scan.js';
-import { browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
+import { screenshot, sessionCookie } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 
-let s: TestServer;
-let browser: Browser;
 let rx: ChildProcess | undefined;
 let rxPort = 0;
 let tls: { cert: string; key: string };
 let dir: string;
-const { skip: missing, tabs } = browserSuite({
+const suite = consoleSuite({
   prepare: async () => {
     dir = await mkdtemp(join(tmpdir(), 'parapet-console-report-'));
     tls = await createSelfSigned(['localhost']);
@@ -33,9 +31,7 @@ const { skip: missing, tabs } = browserSuite({
     await writeFile(join(dir, 'key.pem'), tls.key);
     process.env.PARAPET_WEBHOOK_CA_FILE = join(dir, 'cert.pem');
   },
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
+  setup: async () => {
     rx = spawn(process.execPath, [fileURLToPath(new URL('../../packages/server/test/fixtures/webhook-receiver.mjs', import.meta.url))], { env: { ...process.env, CERT: join(dir, 'cert.pem'), KEY: join(dir, 'key.pem'), PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
     rxPort = JSON.parse(await new Promise<string>((r) => rx!.stdout!.once('data', (d: Buffer) => r(d.toString())))).port;
   },
@@ -43,6 +39,7 @@ const { skip: missing, tabs } = browserSuite({
     rx?.kill('SIGTERM');
   },
 });
+const missing = suite.skip;
 
 const rxCall = (method: string, path: string, body?: unknown) =>
   new Promise<any>((resolve, reject) => {
@@ -56,10 +53,10 @@ const rxCall = (method: string, path: string, body?: unknown) =>
   });
 
 test('reports page: trend chart, PDF and signed JSON downloads that verify with the published key', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const { tenantId, scanId, op } = await finishedScan(s, { scopeId: 'dmz' });
   assert.equal((await op.client.get(`/api/v1/probe/scans/${scanId}/report`)).status, 200);
-  const t = await openTab(browser, s, await sessionCookie(s, tenantId, op.userId));
-  tabs.push(t);
+  const t = await suite.tab(await sessionCookie(s, tenantId, op.userId));
   await t.page.goto(`${s.url}/probe/reports?scan=${scanId}`);
   const table = t.page.getByRole('table', { name: 'Reports' });
   await table.waitFor();
@@ -81,10 +78,10 @@ test('reports page: trend chart, PDF and signed JSON downloads that verify with 
 });
 
 test('webhooks page: add an endpoint, secret shown once, send a test event the receiver verifies, delivery log', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const admin = await loginAs(s, { roles: ['admin'], mfaFresh: true });
   assert.equal((await admin.client.request('PUT', '/api/v1/webhooks/settings', { json: { allow_private_cidrs: ['127.0.0.0/8'] } })).status, 200);
-  const t = await openTab(browser, s, await sessionCookie(s, admin.tenantId, admin.userId, { mfaFresh: true }));
-  tabs.push(t);
+  const t = await suite.tab(await sessionCookie(s, admin.tenantId, admin.userId, { mfaFresh: true }));
   await t.page.goto(`${s.url}/webhooks`);
   await t.page.getByLabel('HTTPS URL').fill(`https://localhost:${rxPort}/ok`);
   await t.page.getByRole('button', { name: 'Add endpoint' }).click();

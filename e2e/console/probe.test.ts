@@ -7,22 +7,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import type { Browser } from 'playwright-core';
 import { canonicalJson } from '@parapet/core';
-import type { TestServer } from '@parapet/server/testing';
-import { browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
+import { screenshot, sessionCookie } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 import { enrollWorker, newOrg, requestScan, scopeDoc, uploadScope, type Org } from '../../packages/worker/test/harness.js';
 
-let s: TestServer;
-let browser: Browser;
 let org: Org;
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
+const suite = consoleSuite({
+  setup: async (s) => {
     org = await newOrg(s);
   },
 });
+const missing = suite.skip;
 
 const result = (port: number, outcome: string) => {
   const transcript = { port, outcome };
@@ -30,10 +26,10 @@ const result = (port: number, outcome: string) => {
 };
 
 test('an operator watches a scan live: results appear as the worker reports them, then the findings', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   await uploadScope(org, scopeDoc(org, 'console-live', { expected_policy: [{ cidr: '10.0.0.20/32', open_ports: [443] }] }));
   const scanId = await requestScan(org, { scope_id: 'console-live', targets: ['10.0.0.20'], ports: [22, 80, 443], probe_types: ['tcp_connect'], rate_pps: 10 });
-  const t = await openTab(browser, s, await sessionCookie(s, org.tenantId, org.operator.userId));
-  tabs.push(t);
+  const t = await suite.tab(await sessionCookie(s, org.tenantId, org.operator.userId));
   const { page, problems } = t;
   await page.goto(`${s.url}/probe/scans/${scanId}`);
   await page.getByTestId('scan-state').filter({ hasText: 'queued' }).waitFor();

@@ -7,27 +7,24 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import type { TestServer } from '@parapet/server/testing';
-import { browserSuite, openTab, screenshot, sessionCookie, type Tab } from './harness.js';
+import type { Page } from 'playwright-core';
+import { screenshot, sessionCookie, type Tab } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 import { buildOrg, type SimOrg } from '../pulse/org-sim.js';
 
-let s: TestServer;
-let browser: Browser;
 let o: SimOrg;
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
+const suite = consoleSuite({
+  setup: async (s) => {
     o = await buildOrg(s);
   },
 });
+const missing = suite.skip;
 
 /** A tab signed in as `key`, counting securitypolicyviolation events in the page. */
 async function tabFor(key: string): Promise<Tab> {
-  const t = await openTab(browser, s, await sessionCookie(s, o.tenantId, o.people.get(key)!.id, { mfaFresh: true }));
+  const { s } = suite;
+  const t = await suite.tab(await sessionCookie(s, o.tenantId, o.people.get(key)!.id, { mfaFresh: true }));
   await t.page.addInitScript('window.__csp = []; document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));');
-  tabs.push(t);
   return t;
 }
 const cspViolations = (page: Page) => page.evaluate<string[]>('window.__csp');
@@ -86,6 +83,7 @@ test('purpose limitation: no purpose is preselected, nothing is asked until the 
 });
 
 test('a lead asks about their team: charts, suppressed cells as "fewer than 5 people", CSV of what is shown; no CSP violation', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const { page, problems } = await tabFor('lead111');
   await page.goto(`${s.url}/pulse`);
   await page.getByRole('form', { name: 'Question' }).waitFor();
@@ -113,6 +111,7 @@ test('a lead asks about their team: charts, suppressed cells as "fewer than 5 pe
 });
 
 test('a week figure that leaves out days with fewer than 5 people says how many, in the table, the notice and the CSV', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const { page, problems } = await tabFor('lead111');
   await page.goto(`${s.url}/pulse`);
   await page.getByRole('form', { name: 'Question' }).waitFor();
@@ -134,6 +133,7 @@ test('a week figure that leaves out days with fewer than 5 people says how many,
 });
 
 test('the HR delegate sees only the delegated category across the org', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const { page, problems } = await tabFor('hr-partner');
   await page.goto(`${s.url}/pulse`);
   await page.getByRole('form', { name: 'Question' }).waitFor();
@@ -150,6 +150,7 @@ test('the HR delegate sees only the delegated category across the org', { skip: 
 });
 
 test('an engineer sees their own timeline and who looked at their data, with purpose and level', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   // Someone reads the engineer's data first: the lead, under a people-level purpose.
   const lead = await o.as('lead111');
   const r = await lead.get(`/api/v1/pulse/activity?${new URLSearchParams({ purpose: 'security_investigation', level: 'person', period: 'day', subject: o.people.get('eng1111')!.id, from: o.days[0]!, to: o.days[2]! })}`);
@@ -168,6 +169,7 @@ test('an engineer sees their own timeline and who looked at their data, with pur
 });
 
 test('with differential privacy on, org-level charts print ε and say the figures are noisy, with the viewer\'s budget next to ε; a spent budget refuses', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   await s.db.tx({ tenantId: o.tenantId }, (q) => q.query(`UPDATE pulse_settings SET dp_epsilon = 0.5`));
   try {
     const { page, problems } = await tabFor('hr-partner');

@@ -5,24 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { createTenant, loginAs, type TestServer } from '@parapet/server/testing';
-import { browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
+import { createTenant, loginAs } from '@parapet/server/testing';
+import { screenshot, sessionCookie } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 
-let s: TestServer;
-let browser: Browser;
-const { skip: missing, tabs } = browserSuite({
-  setup: async (srv, br) => {
-    s = srv;
-    browser = br;
-  },
-});
+const suite = consoleSuite();
+const missing = suite.skip;
 
 test('an admin opens a support grant, sees it, and revokes it', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const tenantId = await createTenant(s.db, 'supportco');
   const admin = await loginAs(s, { roles: ['admin'], tenantId, email: 'ada.admin@supportco.test' });
-  const t = await openTab(browser, s, await sessionCookie(s, tenantId, admin.userId, { mfaFresh: true }));
-  tabs.push(t);
+  const t = await suite.tab(await sessionCookie(s, tenantId, admin.userId, { mfaFresh: true }));
   const { page, problems } = t;
   await page.goto(`${s.url}/support-access`);
   await page.getByText('No support grants.').waitFor();

@@ -6,24 +6,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { createTenant, loginAs, type TestServer } from '@parapet/server/testing';
-import { adminWithTotp, browserSuite, openTab, screenshot, sessionCookie } from './harness.js';
+import { createTenant, loginAs } from '@parapet/server/testing';
+import { adminWithTotp, screenshot, sessionCookie } from './harness.js';
+import { consoleSuite } from './fixtures.js';
 
-let s: TestServer;
-let browser: Browser;
-const { skip: missing, tabs } = browserSuite({
-  setup: (srv, br) => {
-    s = srv;
-    browser = br;
-  },
-});
+const suite = consoleSuite();
+const missing = suite.skip;
 
 test('Settings: an admin sets the longest support grant with step-up, within bounds; grant opening follows it; an auditor only reads it', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const tenantId = await createTenant(s.db, 'maxhours');
   const admin = await adminWithTotp(s, tenantId, 'ada.admin@maxhours.test');
-  const t = await openTab(browser, s, await sessionCookie(s, tenantId, admin.userId));
-  tabs.push(t);
+  const t = await suite.tab(await sessionCookie(s, tenantId, admin.userId));
   const { page, problems } = t;
   await page.goto(`${s.url}/settings`);
   const card = page.getByRole('region', { name: 'Support access' });
@@ -61,8 +55,7 @@ test('Settings: an admin sets the longest support grant with step-up, within bou
 
   // An auditor sees the value, read-only.
   const auditor = await loginAs(s, { roles: ['auditor'], tenantId });
-  const ta = await openTab(browser, s, await sessionCookie(s, tenantId, auditor.userId));
-  tabs.push(ta);
+  const ta = await suite.tab(await sessionCookie(s, tenantId, auditor.userId));
   await ta.page.goto(`${s.url}/settings`);
   const acard = ta.page.getByRole('region', { name: 'Support access' });
   await acard.getByText('Only admins can change this setting.').waitFor();

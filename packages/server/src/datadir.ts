@@ -92,6 +92,12 @@ export interface ServerInfo {
   url: string;
   spkiSha256: string;
   engine: string;
+  /**
+   * Embedded engine only: the migrations (`0001_name`, in order) the database held once this
+   * server's start-up migration was done. Absent for PostgreSQL, whose migrations
+   * `parapet db migrate` may apply while servers run.
+   */
+  migrations?: string[];
 }
 
 export async function writeServerInfo(dir: string, info: ServerInfo): Promise<void> {

@@ -23,6 +23,8 @@ export interface AppDeps {
   metricsToken?: string | undefined;
   /** Outgoing mail (PARAPET_SMTP_URL); absent: invitation links are shown to pass on. */
   mailer?: Mailer | undefined;
+  /** The built web console to serve (a Vite dist folder); absent: packages/console/dist, built when missing or stale. */
+  consoleDist?: string | undefined;
   /** Clock, replaceable in tests. */
   now: () => Date;
 }

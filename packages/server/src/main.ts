@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import pino from 'pino';
-import { openDatabase, PostgresDatabase, type Database } from '@parapet/db';
+import { loadMigrations, openDatabase, PostgresDatabase, type Database } from '@parapet/db';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
@@ -32,6 +32,8 @@ export interface StartOptions {
    * one connection, and the jobs only catch up periodic work.
    */
   jobsDelayMs?: number;
+  /** The built console to serve (AppDeps.consoleDist); default packages/console/dist. */
+  consoleDist?: string;
 }
 
 /** Starts Parapet from configuration: the same path `npm start` and the e2e tests take. */
@@ -56,6 +58,7 @@ async function startLocked(config: Config, log: pino.Logger, t0: number, unlock:
   const keys = await FileKeyProvider.open(dataPaths(config.dataDir).keyFile);
 
   const db = await openDatabase({ databaseUrl: config.databaseUrl, databaseAdminUrl: config.databaseAdminUrl, dataDir: config.dataDir });
+  let migrated: string[] | undefined;
   try {
     if (db instanceof PostgresDatabase) {
       await db.assertSafeRole();
@@ -68,6 +71,9 @@ async function startLocked(config: Config, log: pino.Logger, t0: number, unlock:
     }
     const pending = await db.pendingMigrations();
     if (pending.length) log.error({ pending }, 'database migrations are pending; run "parapet db migrate" (readyz answers 503 until then)');
+    // server.json names what the embedded database holds, so `parapet db migrate` can tell
+    // whether this server's start-up migration already did its work.
+    if (db.engine === 'pglite') migrated = (await loadMigrations()).map((m) => `${m.version}_${m.name}`).filter((v) => !pending.includes(v));
   } catch (e) {
     await db.close();
     keys.close();
@@ -95,7 +101,7 @@ async function startLocked(config: Config, log: pino.Logger, t0: number, unlock:
   }
   if (config.smtp) log.info({ smtp: redactSmtpUrl(config.smtp.url), from: config.smtp.from }, 'invitations are mailed through this relay (STARTTLS or TLS required)');
   const app = await buildApp(
-    { db, keys, tls, dataDir: config.dataDir, bootstrapToken, metricsToken, vault, mailer, now: () => new Date() },
+    { db, keys, tls, dataDir: config.dataDir, bootstrapToken, metricsToken, vault, mailer, consoleDist: o.consoleDist, now: () => new Date() },
     { logger: { level: config.logLevel, base: { service: 'parapet-server' }, redact: ['req.headers.authorization', 'req.headers.cookie'] }, https: tls },
   );
   await app.listen({ port: config.port, host: config.host });
@@ -114,7 +120,7 @@ async function startLocked(config: Config, log: pino.Logger, t0: number, unlock:
     await new Promise<void>((ok) => redirect!.listen(config.httpRedirectPort, config.host, ok));
   }
 
-  await writeServerInfo(config.dataDir, { pid: process.pid, url, spkiSha256: tls.spkiSha256, engine: db.engine });
+  await writeServerInfo(config.dataDir, { pid: process.pid, url, spkiSha256: tls.spkiSha256, engine: db.engine, migrations: migrated });
   log.info({ url, engine: db.engine, data_dir: config.dataDir, startup_ms: Math.round(performance.now() - t0) }, 'Parapet is listening');
   // The hint names this server's data dir: a CLI run with another one would create the
   // organisation in a database this server never reads.

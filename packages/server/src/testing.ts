@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createTestDatabase, settled, type TestDatabase } from '@parapet/db/testing';
 import { PgliteDatabase, type AdminSession, type Database } from '@parapet/db';
 import { loadConfig, type Config } from './config.js';
-import { startServer, type RunningServer } from './main.js';
+import { startServer, type RunningServer, type StartOptions } from './main.js';
 import { loadTls } from './tls/certificate.js';
 import { createSession, CSRF_HEADER, SESSION_COOKIE } from './auth/sessions.js';
 import type { Role } from './platform/principal.js';
@@ -31,7 +31,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/** Starts a test server with extra environment (`env`) and start options (`o`, e.g. the console dist to serve). */
+export async function startTestServer(env: Record<string, string> = {}, o: StartOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parapet-test-'));
   let tdb: TestDatabase | undefined;
   const vars: Record<string, string> = { PARAPET_DATA_DIR: dataDir, PARAPET_PORT: '0', PARAPET_HOST: '127.0.0.1', PARAPET_LOG_LEVEL: 'silent', ...env };
@@ -43,7 +44,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const config = loadConfig({ ...vars, ...(tdb ? {} : { DATABASE_URL: '', DATABASE_ADMIN_URL: '' }) });
   let server: RunningServer;
   try {
-    server = await startServer(config);
+    server = await startServer(config, o);
   } catch (e) {
     await tdb?.close();
     throw e;

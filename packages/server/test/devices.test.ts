@@ -109,6 +109,17 @@ test('enrollment: proof of possession, device id and pins; then signed heartbeat
   assert.ok(list.json.devices[0].last_seen_at);
   assert.deepEqual((await audit(a.tenantId, 'device.enrolled')).map((x) => x.outcome), ['success']);
   assert.equal((await audit(a.tenantId, 'device.status.changed')).length, 1);
+  // The same values again: no status change; a new version: one change, from the old value.
+  assert.equal((await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '0.2.0', platform: 'linux' }, dev.privateKey, r.json.keyid).go()).status, 200);
+  assert.equal((await audit(a.tenantId, 'device.status.changed')).length, 1);
+  assert.equal((await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '0.3.0' }, dev.privateKey, r.json.keyid).go()).status, 200);
+  const changes = await audit(a.tenantId, 'device.status.changed');
+  assert.equal(changes.length, 2);
+  assert.deepEqual(changes[1]!.details, { version: { from: '0.2.0', to: '0.3.0' } });
+  const after = (await a.client.get('/api/v1/devices')).json.devices[0];
+  assert.equal(after.version, '0.3.0');
+  assert.equal(after.platform, 'linux');
+  assert.equal(after.key_store, 'os');
 });
 
 test('enrollment refuses a reused token, an expired token and a token of the wrong kind; each audited', async () => {

@@ -193,11 +193,15 @@ export async function deviceRoutes(parent: FastifyInstance, deps: AppDeps): Prom
       const { principal: d } = await guardDevice(req);
       const b = req.body ?? {};
       await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
-        const before = (await q.query<{ version: string | null; platform: string | null; key_store: string | null }>(`SELECT version, platform, key_store FROM devices WHERE id = $1`, [d.deviceId])).rows[0]!;
-        await q.query(
-          `UPDATE devices SET last_seen_at = now(), version = COALESCE($2, version), platform = COALESCE($3, platform), key_store = COALESCE($4, key_store) WHERE id = $1`,
+        // One round trip: the row is locked and read (`old`, the values before) and updated by
+        // the same statement; RETURNING gives the values the device had before this beat.
+        const before = (await q.query<{ version: string | null; platform: string | null; key_store: string | null }>(
+          `UPDATE devices d SET last_seen_at = now(), version = COALESCE($2, old.version), platform = COALESCE($3, old.platform), key_store = COALESCE($4, old.key_store)
+             FROM (SELECT id, version, platform, key_store FROM devices WHERE id = $1 FOR UPDATE) old
+            WHERE d.id = old.id
+            RETURNING old.version, old.platform, old.key_store`,
           [d.deviceId, b.version ?? null, b.platform ?? null, b.key_store ?? null],
-        );
+        )).rows[0]!;
         const changed = (['version', 'platform', 'key_store'] as const).filter((k) => b[k] !== undefined && b[k] !== before[k]);
         // Heartbeats are frequent; the audit trail records status changes, not every beat.
         if (changed.length) {
