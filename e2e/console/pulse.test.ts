@@ -42,6 +42,7 @@ async function ask(page: Page, o2: { purpose: string; level: string; period: str
 }
 
 test('purpose limitation: no purpose is preselected, nothing is asked until the viewer chooses one and the page says why; the choice lasts for the browser session', { skip: missing ?? false }, async () => {
+  const { s } = suite;
   const { page, problems } = await tabFor('lead111');
   const asked: string[] = [];
   page.on('request', (r) => void (r.url().includes('/api/v1/pulse/activity') && asked.push(r.url())));
