@@ -22,7 +22,8 @@ export const CONTENT_SECURITY_POLICY = {
 /**
  * Sets the headers on every response in an onRequest hook of the root instance, so 404s and
  * errors carry them too. The `helmet` middleware is built once here: @fastify/helmet builds it
- * again on every request (parsing the CSP directives each time), about 30 µs a request.
+ * again on every request (parsing the CSP directives each time): 6 to 8 µs a request against
+ * 0.3 µs, measured here.
  */
 export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
   const setHeaders = helmet({
