@@ -163,22 +163,7 @@ const same = (a: Row, b: Row) => a.start === b.start && a.end === b.end && a.sta
 
 type Sums = ReturnType<typeof rollupsOf>;
 const rollupParams = (sums: Sums) => [sums.map((x) => x.day), sums.map((x) => x.category), sums.map((x) => x.active), sums.map((x) => x.idle), sums.map((x) => x.paused), sums.map((x) => x.work), sums.map((x) => x.n)];
-/**
- * A PostgreSQL array literal (docs §8.15.6) of elements that need no quoting: finite numbers and
- * UUIDs the batch schema checked. The driver would quote and escape every element of a JS
- * array (two regular-expression replaces each), a tenth of the ingest's JavaScript per batch.
- */
-const plainArray = (xs: Array<number | string>): string => `{${xs.join(',')}}`;
-const intervalParams = (rows: Row[]) => [
-  plainArray(rows.map((x) => x.start)),
-  plainArray(rows.map((x) => x.id)),
-  plainArray(rows.map((x) => x.end)),
-  plainArray(rows.map((x) => x.state)),
-  // Free text: the driver quotes and escapes it.
-  rows.map((x) => x.app),
-  rows.map((x) => x.category),
-  rows.map((x) => x.domain),
-];
+const intervalParams = (rows: Row[]) => [rows.map((x) => x.start), rows.map((x) => x.id), rows.map((x) => x.end), rows.map((x) => x.state), rows.map((x) => x.app), rows.map((x) => x.category), rows.map((x) => x.domain)];
 const ROLLUP_UPSERT = `ON CONFLICT (tenant_id, day, user_id, category) DO UPDATE SET active_s = d.active_s + excluded.active_s, idle_s = d.idle_s + excluded.idle_s,
          paused_s = d.paused_s + excluded.paused_s, work_s = d.work_s + excluded.work_s, intervals = d.intervals + excluded.intervals`;
 
