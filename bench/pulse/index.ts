@@ -1,11 +1,12 @@
 /**
  * bench/pulse (PostgreSQL only: set DATABASE_URL and DATABASE_ADMIN_URL).
  * Run: npm run bench -- pulse   or   node --import tsx bench/pulse/index.ts [--people 200 --days 84 --per-day 27] [--full]
- *      [--batches 80 --batch-size 500] (batch size: intervals per upload, at most 5,000) [--only ingest|views] [--rounds 3] [--agents 4]
+ *      [--batches 80 --batch-size 500] (batch size: intervals per upload, at most 5,000) [--only ingest|views] [--rounds 3] [--agents 8]
  *
  * 1. Ingest: intervals/s through the signed batch API (Fastify inject: RFC 9421 verify, nonce,
  *    parse, overlap resolution, idempotency checks, intervals + daily rollups + audit entry in
- *    one transaction), --agents (4) agents in parallel, --batch-size intervals per batch; against a raw
+ *    one transaction), --agents (8) agents uploading at once, so the server is busy: with 4 its
+ *    event loop idles while each batch waits for its commit; --batch-size intervals per batch; against a raw
  *    `COPY pulse_intervals FROM STDIN` (psql) of rows of the same shape, in the same run.
  * 2. Manager week view: GET /api/v1/pulse/activity (session, PDP, k-anonymity and the
  *    differencing rule, audit entry) for a ~100-person team and for the whole org, over
@@ -26,7 +27,7 @@ import { PostgresDatabase } from '@parapet/db';
 import { buildApp } from '@parapet/server';
 import { createSession, SESSION_COOKIE } from '@parapet/server/auth/sessions';
 
-const { values } = parseArgs({ options: { people: { type: 'string', default: '200' }, days: { type: 'string', default: '84' }, 'per-day': { type: 'string', default: '27' }, full: { type: 'boolean', default: false }, batches: { type: 'string', default: '80' }, 'batch-size': { type: 'string', default: '500' }, requests: { type: 'string', default: '40' }, only: { type: 'string' }, rounds: { type: 'string', default: '3' }, agents: { type: 'string', default: '4' } } });
+const { values } = parseArgs({ options: { people: { type: 'string', default: '200' }, days: { type: 'string', default: '84' }, 'per-day': { type: 'string', default: '27' }, full: { type: 'boolean', default: false }, batches: { type: 'string', default: '80' }, 'batch-size': { type: 'string', default: '500' }, requests: { type: 'string', default: '40' }, only: { type: 'string' }, rounds: { type: 'string', default: '3' }, agents: { type: 'string', default: '8' } } });
 const AGENTS = Number(values.agents);
 const ROUNDS = Number(values.rounds);
 const ONLY = values.only as 'ingest' | 'views' | undefined;
