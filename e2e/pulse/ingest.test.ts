@@ -71,6 +71,24 @@ test('idempotent: the same batch again is pulse_batch_replayed and stores nothin
   assert.equal((await rollupSecs(tenantId)).a, 3 * 3600, 'rollups counted each interval once');
 });
 
+test('a batch re-sent by the same person\'s machine enrolled again is a replay; the same bytes from someone else\'s agent are a conflict', async () => {
+  const { admin, person, agent, tenantId } = await setup();
+  const d = dayStart(1);
+  const b = batch([iv(d + 9 * HOUR, d + 10 * HOUR)]);
+  assert.equal((await upload(agent, b)).status, 201);
+  const again = await enrollAgent(s, admin.client, dir, person.userId);
+  const resent = await upload(again, b);
+  assert.equal(resent.status, 409);
+  assert.equal(resent.json.code, 'pulse_batch_replayed');
+  assert.equal(resent.json.receipt.accepted, 1);
+  const other = await createUser(s.db, tenantId, { roles: ['employee'] });
+  const stranger = await upload(await enrollAgent(s, admin.client, dir, other.userId), b);
+  assert.equal(stranger.status, 409);
+  assert.equal(stranger.json.code, 'pulse_batch_conflict');
+  assert.equal(stranger.json.receipt, undefined, 'no receipt for another person');
+  assert.equal(await intervals(tenantId), 1);
+});
+
 test('conflicts: another batch under a used batch_id, or a used interval id with other content, are refused whole', async () => {
   const { agent, tenantId } = await setup();
   const d = dayStart(1);

@@ -170,8 +170,9 @@ const ROLLUP_UPSERT = `ON CONFLICT (tenant_id, day, user_id, category) DO UPDATE
 /**
  * Stores one batch in the caller's tenant transaction `q`: batch row, new intervals, rollup
  * increments and the audit entry. Throws ProblemError 409 `pulse_batch_replayed` (already
- * received, same content; `receipt` holds the first answer), `pulse_batch_conflict` (same
- * batch_id, other content) or `pulse_interval_conflict` (an interval id already stored with
+ * received, same content, from this device or another device of the same person; `receipt`
+ * holds the first answer), `pulse_batch_conflict` (same batch_id, other content or another
+ * person) or `pulse_interval_conflict` (an interval id already stored with
  * other content); the caller's transaction then rolls back, so nothing is half-written.
  *
  * Round trips: the common case (a new batch of new intervals) is one statement: the batch
@@ -239,11 +240,13 @@ export async function storeBatch(
     throw e;
   }
   if (!res?.received_at) {
-    const prev = (await q.query<{ digest: Buffer; device_id: string; received_at: Date; interval_count: number; accepted: number; duplicates: number }>(
-      `SELECT digest, device_id, received_at, interval_count, accepted, duplicates FROM pulse_batches WHERE batch_id = $1`, [batch.batch_id],
+    const prev = (await q.query<{ digest: Buffer; device_id: string; user_id: string; received_at: Date; interval_count: number; accepted: number; duplicates: number }>(
+      `SELECT digest, device_id, user_id, received_at, interval_count, accepted, duplicates FROM pulse_batches WHERE batch_id = $1`, [batch.batch_id],
     )).rows[0]!;
     const stored = Buffer.from(prev.digest);
-    if ((stored.equals(digest) || stored.equals(canonicalBatchDigest(batch))) && prev.device_id === o.deviceId) {
+    // The same person's machine enrolled again (a new device) re-sends what its queue held,
+    // perhaps a batch whose answer it never received: that is a replay too, not a conflict.
+    if ((stored.equals(digest) || stored.equals(canonicalBatchDigest(batch))) && (prev.device_id === o.deviceId || prev.user_id === o.userId)) {
       const receipt: Receipt = { batch_id: batch.batch_id, received_at: new Date(prev.received_at).toISOString(), intervals: prev.interval_count, accepted: prev.accepted, duplicates: prev.duplicates, merged: 0 };
       throw new ProblemError(409, 'pulse_batch_replayed', 'This batch was received before; nothing was stored again.', { receipt });
     }
