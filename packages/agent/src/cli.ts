@@ -23,7 +23,7 @@ import { RuleError, type Rule } from './scrub/categorise.js';
 import { showData, showText, startOfLocalDay } from './show.js';
 import { Store, StoreError } from './store.js';
 import { acquireRunLock, RunLockError } from './run-lock.js';
-import { PolicyError, Uploader } from './upload.js';
+import { HELD_SETTING, holdSentence, PolicyError, Uploader, type UploadHold } from './upload.js';
 
 export interface AgentIo {
   out(line: string): void;
@@ -362,6 +362,32 @@ async function control(command: string, args: string[], io: AgentIo): Promise<nu
       }
     }
     throw new UsageError(`Unknown command ${command}.`);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * What `status` adds for Pulse, in text mode (`--json` stays the device's own shape): the upload
+ * hold as one sentence, or how many intervals wait to be sent. Nothing on a machine without a
+ * Pulse store; a store that cannot be opened is named in one line and does not change the exit code.
+ */
+export async function pulseStatus(args: string[], io: AgentIo): Promise<void> {
+  const { values } = parseArgs({ args, options: { 'state-dir': { type: 'string' }, json: { type: 'boolean' } }, strict: false, allowPositionals: true });
+  if (values.json === true) return;
+  const dir = stateDir({ 'state-dir': typeof values['state-dir'] === 'string' ? values['state-dir'] : undefined });
+  if (!existsSync(join(dir, 'pulse.db'))) return;
+  let store: Store;
+  try {
+    store = await openStore(dir, io.env ?? process.env);
+  } catch (e) {
+    io.out(`Pulse: the local store could not be opened (${(e as Error).message}).`);
+    return;
+  }
+  try {
+    const hold = store.getSetting<UploadHold>(HELD_SETTING);
+    const waiting = store.waitingCount();
+    io.out(hold ? `Pulse: ${holdSentence(hold, waiting)}` : `Pulse: ${waiting} intervals waiting to be sent.`);
   } finally {
     store.close();
   }

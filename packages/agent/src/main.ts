@@ -2,7 +2,7 @@
 // @parapet/device-client (shared with parapet-worker).
 import { readFileSync } from 'node:fs';
 import { helpText, runDeviceBin } from '@parapet/device-client/device-cli';
-import { AGENT_COMMANDS, AGENT_HELP, agentCli } from './cli.js';
+import { AGENT_COMMANDS, AGENT_HELP, agentCli, pulseStatus } from './cli.js';
 
 /** Set by scripts/bundle.ts (esbuild `define`): the installed bundle has no package.json beside it. */
 declare const PARAPET_AGENT_VERSION: string | undefined;
@@ -31,4 +31,5 @@ if (wantsHelp) {
   if (argv[0] !== 'run' && argv[0] !== 'page') process.exit(process.exitCode);
 } else {
   await runDeviceBin('agent', { version });
+  if (argv[0] === 'status' && process.exitCode === 0) await pulseStatus(argv.slice(1), { out, err });
 }

@@ -97,6 +97,9 @@ test('refused as not personal: held with a plain sentence, not refused for good;
   mid.close();
   const show = await runBin(bin, ['show', '--pending', '--state-dir', a.sd], env);
   assert.match(show.stdout, /Uploads are held/);
+  const status = await runBin(bin, ['status', '--state-dir', a.sd], env);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /Pulse: Uploads are held.*700 intervals are kept/s);
   assert.equal((await serverRows(a.tenantId)).intervals, 0);
 
   // The same owner re-enrolls the machine; the first identity is revoked by enroll --force.
@@ -115,6 +118,7 @@ test('refused as not personal: held with a plain sentence, not refused for good;
   assert.equal((await serverRows(a.tenantId)).intervals, ivs.length, 'nothing counted twice');
   const after = await runBin(bin, ['show', '--pending', '--state-dir', a.sd], env);
   assert.doesNotMatch(after.stdout, /Uploads are held|refused by the server/);
+  assert.match((await runBin(bin, ['status', '--state-dir', a.sd], env)).stdout, /Pulse: 0 intervals waiting to be sent\./);
 });
 
 test('a running uploader holds, says so once, and picks up the identity enroll --force wrote without a restart', async () => {
