@@ -63,6 +63,16 @@ async function startServer(tdb?: TestDatabase): Promise<Running> {
 
 const versions = async () => (await loadMigrations()).map((m) => `${m.version}_${m.name}`);
 
+/** Runs `fn` with a fresh temporary directory, removed afterwards whatever happens. */
+async function inTempDir(prefix: string, fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 test('embedded database held by a running server that migrated it at start: one sentence saying so, exit 0, the server still ready', { skip: usingPostgres() ? 'the embedded engine only' : false }, async () => {
   const s = await startServer();
   try {
@@ -120,8 +130,7 @@ test('embedded database held by a server that started before a migration existed
 });
 
 test('embedded data dir locked by a server that has not written server.json yet (still starting): refuses, exit 1, database not opened', { skip: usingPostgres() ? 'the embedded engine only' : false }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'parapet-cli-migrate-starting-'));
-  try {
+  await inTempDir('parapet-cli-migrate-starting-', async (dir) => {
     // This test process stands in for a server between taking the lock and listening.
     await writeFile(join(dir, 'server.lock'), `${process.pid}\n`);
     const r = await runCli(['db', 'migrate'], { PARAPET_DATA_DIR: dir, DATABASE_URL: '', DATABASE_ADMIN_URL: '' });
@@ -129,14 +138,11 @@ test('embedded data dir locked by a server that has not written server.json yet 
     assertOneSentence(r.err);
     assert.equal(r.err.trim(), `A Parapet server (pid ${process.pid}) holds the embedded database in ${dir} and has not said which migrations it applied (it may still be starting); wait for it to listen and run this again, or stop it first.`);
     assert.deepEqual(readdirSync(dir), ['server.lock'], 'no database was opened');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('no DATABASE_URL beside a server on PostgreSQL sharing the data dir: refuses to make an embedded database nobody reads, exit 1', { skip: usingPostgres() ? 'the embedded engine only' : false }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'parapet-cli-migrate-pg-'));
-  try {
+  await inTempDir('parapet-cli-migrate-pg-', async (dir) => {
     // server.json as a PostgreSQL server writes it (no lock: replicas may share a data dir);
     // this test process stands in for its pid.
     await writeFile(join(dir, 'server.json'), JSON.stringify({ pid: process.pid, url: 'https://localhost:8443', spkiSha256: 'x', engine: 'postgres' }) + '\n');
@@ -145,22 +151,17 @@ test('no DATABASE_URL beside a server on PostgreSQL sharing the data dir: refuse
     assertOneSentence(r.err);
     assert.equal(r.err.trim(), `The Parapet server running on the data dir ${dir} (pid ${process.pid}) uses PostgreSQL; set DATABASE_URL and DATABASE_ADMIN_URL as it has them and run "parapet db migrate" again.`);
     assert.deepEqual(readdirSync(dir), ['server.json'], 'no embedded database was made');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('embedded database with no server: db migrate opens it and reports it up to date', { skip: usingPostgres() ? 'the embedded engine only' : false }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'parapet-cli-migrate-idle-'));
-  try {
+  await inTempDir('parapet-cli-migrate-idle-', async (dir) => {
     const env = { PARAPET_DATA_DIR: dir, DATABASE_URL: '', DATABASE_ADMIN_URL: '' };
     const r = await runCli(['db', 'migrate', '--json'], env);
     assert.equal(r.code, 0, r.err);
     const report = JSON.parse(r.out) as { applied: string[]; alreadyApplied: number };
     assert.equal(report.applied.length + report.alreadyApplied, (await versions()).length);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('PostgreSQL with a running server: db migrate runs beside it and finds the database up to date', { skip: usingPostgres() ? false : 'needs DATABASE_URL and DATABASE_ADMIN_URL' }, async () => {
