@@ -387,3 +387,51 @@ test('a signature created before the database last started is refused as stale; 
   const fresh = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '1' }, dev.privateKey, r.json.keyid).go();
   assert.equal(fresh.status, 200, fresh.text);
 });
+
+test('a device revoked or erased after its signature was accepted and before the heartbeat writes: device_revoked / device_unknown (401), not a 500 or an update of a revoked device', async () => {
+  // The race is made deterministic: the heartbeat's transaction runs the revocation (or the
+  // erasure) itself just before the heartbeat statement, as if another request had committed it
+  // after the signature check (which found the device active).
+  type Tx = (ctx: unknown, fn: (q: { query: (sql: string, p?: unknown[]) => Promise<unknown> }) => Promise<unknown>) => Promise<unknown>;
+  const realTx = (Object.getPrototypeOf(s.db) as { tx: Tx }).tx;
+  let race: ((q: { query: (sql: string, p?: unknown[]) => Promise<unknown> }) => Promise<unknown>) | undefined;
+  (s.db as unknown as { tx: Tx }).tx = function (this: unknown, ctx, fn) {
+    return realTx.call(this, ctx, (q) =>
+      fn(new Proxy(q, {
+        get(t, p) {
+          if (p !== 'query') return Reflect.get(t, p, t) as unknown;
+          return async (sql: string, params?: unknown[]) => {
+            if (race && /UPDATE devices d SET last_seen_at/.test(sql)) {
+              const r = race;
+              race = undefined;
+              await r(t);
+            }
+            return t.query(sql, params);
+          };
+        },
+      })),
+    );
+  };
+  try {
+    const { a, dev, keyid, deviceId } = await enrolled();
+    race = (q) => q.query(`UPDATE devices SET status = 'revoked', revoked_at = now() WHERE id = $1`, [deviceId]);
+    const revoked = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '9.9.9' }, dev.privateKey, keyid).go();
+    assert.equal(race, undefined, 'the race ran');
+    assert.equal(revoked.status, 401, revoked.text);
+    assert.equal(revoked.json.code, 'device_revoked');
+    const row = (await s.asAdmin((q) => q.query<{ status: string; version: string }>(`SELECT status, version FROM devices WHERE tenant_id = $1 AND id = $2`, [a.tenantId, deviceId]))).rows[0]!;
+    assert.deepEqual({ ...row }, { status: 'revoked', version: '0.1.0' });
+
+    const two = await enrolled();
+    race = async (q) => {
+      await q.query(`DELETE FROM device_nonces WHERE device_id = $1`, [two.deviceId]);
+      await q.query(`DELETE FROM devices WHERE id = $1`, [two.deviceId]);
+    };
+    const erased = await send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: '9.9.9' }, two.dev.privateKey, two.keyid).go();
+    assert.equal(race, undefined, 'the race ran');
+    assert.equal(erased.status, 401, erased.text);
+    assert.equal(erased.json.code, 'device_unknown');
+  } finally {
+    delete (s.db as unknown as { tx?: Tx }).tx;
+  }
+});

@@ -192,22 +192,33 @@ export async function deviceRoutes(parent: FastifyInstance, deps: AppDeps): Prom
     async (req) => {
       const { principal: d } = await guardDevice(req);
       const b = req.body ?? {};
-      await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
+      const gone = await deps.db.tx({ tenantId: d.tenantId, actor: `device:${d.deviceId}` }, async (q) => {
         // One round trip: the row is locked and read (`old`, the values before) and updated by
         // the same statement; RETURNING gives the values the device had before this beat.
+        // Only an active device beats: one revoked or erased after its signature was accepted
+        // (another request committed in between) is refused like a request signed after it.
         const before = (await q.query<{ version: string | null; platform: string | null; key_store: string | null }>(
           `UPDATE devices d SET last_seen_at = now(), version = COALESCE($2, old.version), platform = COALESCE($3, old.platform), key_store = COALESCE($4, old.key_store)
-             FROM (SELECT id, version, platform, key_store FROM devices WHERE id = $1 FOR UPDATE) old
+             FROM (SELECT id, version, platform, key_store FROM devices WHERE id = $1 AND status = 'active' FOR UPDATE) old
             WHERE d.id = old.id
             RETURNING old.version, old.platform, old.key_store`,
           [d.deviceId, b.version ?? null, b.platform ?? null, b.key_store ?? null],
-        )).rows[0]!;
+        )).rows[0];
+        if (!before) {
+          const row = (await q.query(`SELECT 1 FROM devices WHERE id = $1`, [d.deviceId])).rows[0];
+          return row ? refuse('device_revoked', 'This device has been revoked; enroll it again with a new token.') : refuse('device_unknown', 'No enrolled device has this keyid.');
+        }
         const changed = (['version', 'platform', 'key_store'] as const).filter((k) => b[k] !== undefined && b[k] !== before[k]);
         // Heartbeats are frequent; the audit trail records status changes, not every beat.
         if (changed.length) {
           await recordAudit(q, d.tenantId, actorOf(req), { action: 'device.status.changed', outcome: 'success', target: { type: 'device', id: d.deviceId }, details: Object.fromEntries(changed.map((k) => [k, { from: before[k], to: b[k] }])) });
         }
+        return undefined;
       });
+      if (gone) {
+        await auditRefusal(deps.db, req, d.tenantId, 'device.request.refused', gone.code, { type: 'device', id: d.deviceId });
+        throw gone;
+      }
       return { device_id: d.deviceId, status: 'active', server_time: deps.now().toISOString() };
     },
   );
