@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { AppDeps } from './deps.js';
 import { registerMetrics } from './http/metrics.js';
 import { LazySchemas } from './http/lazy-schemas.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemBody, problemSchema } from './http/problem.js';
-import { registerSecurityHeaders } from './http/security-headers.js';
+import { registerSecurityHeaders, setSecurityHeaders } from './http/security-headers.js';
 import { findUnstorable, problemForDatabaseError } from './http/bad-input.js';
 import { domainModules } from './modules.js';
 import { registerSessionResolver } from './auth/hooks.js';
@@ -57,6 +57,20 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // A path parameter that is not valid percent-encoding or longer than the router allows is
+    // answered before any hook runs: without this, fastify writes its own JSON without the
+    // security headers, request id or problem format every other answer has.
+    frameworkErrors: (err, req, reply) => {
+      setSecurityHeaders(req.raw, reply.raw);
+      const path = (req.raw.url ?? '/').split('?')[0]!;
+      const detail = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment of this request is longer than the server accepts.' : 'A path segment of this request is not valid percent-encoding.';
+      void (reply as unknown as FastifyReply)
+        .code(400)
+        .header('x-request-id', req.id)
+        .header('cache-control', 'no-store')
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(JSON.stringify({ ...problemBody(400, 'invalid_request', detail), instance: path, request_id: req.id }));
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }) as unknown as FastifyInstance;
 

@@ -64,6 +64,22 @@ test('every response carries HSTS, a strict CSP, nosniff and a referrer policy (
   for (const r of cases) assertStrictHeaders(r.headers, `status ${r.status}`);
 });
 
+test('responses fastify answers itself carry the same headers and are problem details: a path parameter that is not valid percent-encoding (fastify answered it without any hook), an over-long one, a body over the limit, an unknown method', async () => {
+  const c = s.client();
+  const cases: Array<[Awaited<ReturnType<typeof c.get>>, number, string]> = [
+    [await c.get('/api/v1/probe/scans/%E0%A4%A'), 400, 'invalid_request'],
+    [await c.get(`/api/v1/probe/scans/${'a'.repeat(600)}`), 404, 'not_found'],
+    [await c.request('POST', '/api/v1/bootstrap/organisations', { body: `{"name":"${'x'.repeat(1_100_000)}"}`, headers: { 'content-type': 'application/json' } }), 413, 'body_too_large'],
+    [await c.request('PROPFIND', '/healthz'), 404, 'not_found'],
+  ];
+  for (const [r, status, code] of cases) {
+    assert.equal(r.status, status, r.text);
+    assertStrictHeaders(r.headers, `status ${r.status}`);
+    assert.match(String(r.headers['content-type']), /^application\/problem\+json/, `status ${r.status}`);
+    assert.equal(r.json.code, code);
+  }
+});
+
 test('errors are RFC 9457 problem details with a stable code', async () => {
   const c = s.client();
   const nf = await c.get('/nope?x=1');
