@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMigrations } from '@parapet/db';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '@parapet/db/testing';
-import { assertOneSentence, runCli } from './run-cli.js';
+import { assertOneSentence, BIN, runCli } from './run-cli.js';
 
 const SERVER = fileURLToPath(new URL('../../server/bin/parapet-server.js', import.meta.url));
 
@@ -152,6 +152,33 @@ test('no DATABASE_URL beside a server on PostgreSQL sharing the data dir: refuse
     assert.equal(r.err.trim(), `The Parapet server running on the data dir ${dir} (pid ${process.pid}) uses PostgreSQL; set DATABASE_URL and DATABASE_ADMIN_URL as it has them and run "parapet db migrate" again.`);
     assert.deepEqual(readdirSync(dir), ['server.json'], 'no embedded database was made');
   });
+});
+
+test('a crashed server\'s server.lock and server.json, with a dead pid or with the pid the CLI itself now has (a restarted container): stale, db migrate migrates, exit 0', { skip: usingPostgres() ? 'the embedded engine only' : false }, async () => {
+  const dead = spawn(process.execPath, ['-e', '']);
+  const deadPid = dead.pid!;
+  await new Promise((r) => dead.on('exit', r));
+  for (const pid of [String(deadPid), '$$']) {
+    await inTempDir('parapet-cli-migrate-crashed-', async (dir) => {
+      // The shell writes the files with the pid given ($$: its own), then execs the CLI, which keeps that pid.
+      const info = `{"pid":${pid},"url":"https://localhost:8443","spkiSha256":"x","engine":"pglite","migrations":[]}`;
+      const script = `printf '%s\\n' ${pid} > "$D/server.lock"; printf '%s\\n' "${info.replace(/"/g, '\\"')}" > "$D/server.json"; exec "$NODE" "$BIN" db migrate --json`;
+      const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const p = spawn('/bin/sh', ['-c', script], { env: { ...process.env, D: dir, NODE: process.execPath, BIN, PARAPET_DATA_DIR: dir, DATABASE_URL: '', DATABASE_ADMIN_URL: '' } });
+        let out = '';
+        let err = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.stderr.on('data', (d) => (err += d));
+        p.on('close', (code) => resolve({ code, out, err }));
+      });
+      assert.equal(r.code, 0, `pid ${pid}: ${r.err}`);
+      // The CLI opened the database itself: no server's pid in the report.
+      const report = JSON.parse(r.out) as { applied: string[]; alreadyApplied: number; serverPid?: number };
+      assert.equal(report.serverPid, undefined, `pid ${pid}: ${r.out}`);
+      assert.equal(report.applied.length + report.alreadyApplied, (await versions()).length);
+      assert.ok(readdirSync(dir).length > 2, `pid ${pid}: the embedded database was made`);
+    });
+  }
 });
 
 test('embedded database with no server: db migrate opens it and reports it up to date', { skip: usingPostgres() ? 'the embedded engine only' : false }, async () => {

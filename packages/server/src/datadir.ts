@@ -25,10 +25,13 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The pid of the live server holding the data dir, or undefined. */
+/**
+ * The pid of the live server holding the data dir, or undefined. A lock naming this very process
+ * is stale (a crashed server's pid given to the caller, as in a restarted container).
+ */
 export async function dataDirHolder(dir: string): Promise<number | undefined> {
   const holder = Number((await readFile(dataPaths(dir).lock, 'utf8').catch(() => '')).trim());
-  return Number.isInteger(holder) && holder > 0 && alive(holder) ? holder : undefined;
+  return Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder) ? holder : undefined;
 }
 
 /**
@@ -112,6 +115,9 @@ export async function readServerInfo(dir: string): Promise<ServerInfo | undefine
   try {
     const info = JSON.parse(await readFile(dataPaths(dir).serverInfo, 'utf8')) as ServerInfo;
     process.kill(info.pid, 0); // throws when no such process
+    // Our own pid in the file is stale: a crashed server's pid now given to this process
+    // (a restarted container numbers its processes from the same start).
+    if (info.pid === process.pid) return undefined;
     return info;
   } catch {
     return undefined;

@@ -61,7 +61,7 @@ async function migratedByRunningServer(dataDir: string): Promise<{ pid: number; 
   }
   const missing = ours.filter((v) => !theirs.includes(v));
   if (missing.length) {
-    throw new CliError(`The running Parapet server (pid ${pid}) holds the embedded database in ${dataDir} and started before migration${missing.length > 1 ? 's' : ''} ${missing.join(', ')} existed; stop the server first, then run "parapet db migrate" (or start the server again, which migrates).`);
+    throw new CliError(`The running Parapet server (pid ${pid}) holds the embedded database in ${dataDir} and started before migration${missing.length > 1 ? 's' : ''} ${missing.length > 3 ? `${missing.slice(0, 3).join(', ')} and ${missing.length - 3} more` : missing.join(', ')} existed; stop the server first, then run "parapet db migrate" (or start the server again, which migrates).`);
   }
   return { pid, count: ours.length };
 }
