@@ -75,6 +75,11 @@ test('purpose limitation: no purpose is preselected, nothing is asked until the 
   await ask(page, { purpose: 'wellbeing', level: 'team', period: 'day', subject: o.people.get('lead111')!.id, from: o.days[0]!, to: o.days[2]! });
   assert.equal(asked.length, 1);
   assert.equal(new URL(asked[0]!).searchParams.get('purpose'), 'wellbeing');
+  // That answer was read for wellbeing: choosing another purpose takes it (and its CSV link) off the screen.
+  await page.getByLabel('Purpose').selectOption('security_investigation');
+  assert.equal(await page.getByRole('table', { name: 'Cells' }).count(), 0, 'the answer read for another purpose is gone');
+  assert.equal(await page.getByRole('link', { name: /CSV/ }).count(), 0);
+  assert.equal(asked.length, 1);
   const fresh = await tabFor('lead111');
   await fresh.page.goto(`${s.url}/pulse`);
   await fresh.page.getByRole('form', { name: 'Question' }).waitFor();

@@ -166,6 +166,9 @@ function Insights({ scope }: { scope: Scope }) {
   // No default: the viewer names the purpose of their question themselves (SPEC PULSE-ACCESS).
   const [purpose, setPurposeState] = useState(() => chosenPurpose(session.user_id, scope));
   const setPurpose = (p: string) => {
+    // The answer on screen was read for the purpose it was asked under: it is not kept on
+    // screen (nor its CSV link) under another one.
+    if (p !== purpose) setResult(null);
     setPurposeState(p);
     if (p) sessionStorage.setItem(purposeKey(session.user_id), p);
   };
