@@ -110,16 +110,20 @@ async function rulesTest(args: string[], io: AgentIo): Promise<number> {
 /**
  * The signing client of the identity `<dir>/state.json` names now, for the uploader of a long
  * run: `enroll --force` while the agent runs replaces the identity, and the next upload round
- * signs with the new one (the state file is read each round; the key only when the device id changed).
+ * signs with the new one (the state file is read each round; the key only when the state changed).
  */
 export function currentDeviceClient(dir: string, log?: (line: string) => void): () => Promise<DeviceClient> {
   let cur: DeviceClient | undefined;
+  let seen = '';
   return async () => {
-    const id = (await loadState(join(dir, 'state.json'))).deviceId;
-    if (cur?.state.deviceId !== id) {
+    // The whole state, not only the device id: enroll --force --ca saves it twice (the new
+    // identity, then its CA file), and a round that read the first must not keep it.
+    const now = JSON.stringify(await loadState(join(dir, 'state.json')));
+    if (!cur || now !== seen) {
       const next = await deviceClient(dir);
-      if (cur) log?.(`This device was enrolled again; uploads are now signed as ${next.state.deviceId}.`);
+      if (cur && cur.state.deviceId !== next.state.deviceId) log?.(`This device was enrolled again; uploads are now signed as ${next.state.deviceId}.`);
       cur = next;
+      seen = now;
     }
     return cur;
   };

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, loginAs, type TestServer } from '@parapet/server/testing';
 import { runBin } from '@parapet/device-client/testing';
-import { loadState } from '@parapet/device-client';
+import { loadState, saveState } from '@parapet/device-client';
 import { Store, BATCH_SIZE } from '../src/store.js';
 import { Uploader } from '../src/upload.js';
 import { currentDeviceClient } from '../src/cli.js';
@@ -202,4 +202,23 @@ test('expired intervals: only those older than the detail retention are dropped 
   assert.equal(after.pendingBatches().length + after.unsealed().length, 0);
   assert.match(showText(showData(after, { from: 0, to: Date.now() }), { recorded: false, pending: true }).join('\n'), /30 intervals were dropped unsent because they were older than the server keeps/);
   after.close();
+});
+
+test('a running agent that reads state.json between the two writes of enroll --force --ca (first without the CA file, then with it) signs with the complete identity afterwards', async () => {
+  const a = await ownerlessAgent('ca-window');
+  const forced = await a.enroll(await a.ownedToken(), ['--force']);
+  assert.equal(forced.code, 0, forced.stderr);
+  const statePath = join(a.sd, 'state.json');
+  const complete = await loadState(statePath);
+  assert.ok(complete.caFile, 'enroll --ca records the CA file');
+  const get = currentDeviceClient(a.sd);
+  // What DeviceClient.enroll saves first; enroll-command then writes ca.pem and saves again.
+  const { caFile: _ca, ...partial } = complete;
+  await saveState(statePath, partial);
+  await get();
+  await saveState(statePath, complete);
+  const c = await get();
+  assert.equal(c.state.caFile, complete.caFile);
+  const hb = await c.api.POST('/api/v1/devices/heartbeat', { body: {} });
+  assert.equal(hb.response.status, 200);
 });
