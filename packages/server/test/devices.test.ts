@@ -435,3 +435,20 @@ test('a device revoked or erased after its signature was accepted and before the
     delete (s.db as unknown as { tx?: Tx }).tx;
   }
 });
+
+test('concurrent heartbeats of one device: each audited change starts from the value the one before it left, and the row ends at the last', async () => {
+  const { a, dev, keyid, deviceId } = await enrolled();
+  for (let round = 0; round < 4; round++) {
+    const rs = await Promise.all(['a', 'b', 'c'].map((v) => send(s.client(), 'POST', '/api/v1/devices/heartbeat', { version: `${round}.${v}` }, dev.privateKey, keyid).go()));
+    for (const r of rs) assert.equal(r.status, 200, r.text);
+  }
+  const changes = (await audit(a.tenantId, 'device.status.changed')).map((e) => e.details.version as { from: string; to: string });
+  assert.equal(changes.length, 12);
+  let cur = '0.1.0';
+  for (const c of changes) {
+    assert.equal(c.from, cur, JSON.stringify(changes));
+    cur = c.to;
+  }
+  const row = (await s.asAdmin((q) => q.query<{ version: string }>(`SELECT version FROM devices WHERE tenant_id = $1 AND id = $2`, [a.tenantId, deviceId]))).rows[0]!;
+  assert.equal(row.version, cur);
+});
