@@ -43,6 +43,9 @@ export interface UploaderOptions {
  *   not (no owner, or the owner is not active). It stays queued, is retried at the backoff
  *   (an owner may be reactivated) and is sent once `enroll --force` gives the device an owner;
  *   {@link HELD_SETTING} records the hold for `show`.
+ * - `device_revoked` and `device_unknown` hold the batch the same way: the server no longer
+ *   knows this identity (revoked, as when its owner is deactivated, or erased). Reactivating
+ *   the owner does not bring a revoked device back; `enroll --force` does.
  * - `pulse_category_unknown` re-queues the intervals under the fresh policy.
  * - `pulse_interval_expired` drops the intervals older than the tenant's detail retention
  *   (the problem's `not_before`) and re-queues the rest.
@@ -50,7 +53,7 @@ export interface UploaderOptions {
  *   without one, a concurrent upload of the same batch won, and resending gets `replayed`.
  * - The codes in PERMANENT: resending the same bytes cannot succeed; the batch is kept on the
  *   device as refused (shown by `show`) and never sent again.
- * - Anything else (network, 5xx, 401 signature or device problems, `pulse_interval_in_future`) is retried.
+ * - Anything else (network, 5xx, 401 signature problems, `pulse_interval_in_future`) is retried.
  */
 const PERMANENT = new Set(['pulse_batch_invalid', 'pulse_batch_too_large', 'pulse_interval_invalid', 'pulse_batch_conflict', 'pulse_interval_conflict']);
 
@@ -64,9 +67,16 @@ export interface UploadHold {
   detail: string;
 }
 
+/** Refusals that hold uploads until the device has an identity the server takes (see above). */
+const HOLDING = new Set(['pulse_device_not_personal', 'device_revoked', 'device_unknown']);
+
 /** The plain sentence for a hold: what is wrong and what the person does about it. */
 export function holdSentence(h: UploadHold, waiting: number): string {
-  return `Uploads are held since ${new Date(h.since).toISOString()}: the server refuses this device's data because it is not enrolled to an active person (${h.code}); ${waiting} intervals are kept on this device for it. Enroll it again with a token that names its owner (parapet-agent enroll --force --server URL --token TOKEN); they are sent then.`;
+  const why =
+    h.code === 'pulse_device_not_personal'
+      ? 'the server refuses this device\'s data because it is not enrolled to an active person'
+      : 'the server no longer accepts this device\'s identity (it was revoked, for example when its owner was deactivated, or removed)';
+  return `Uploads are held since ${new Date(h.since).toISOString()}: ${why} (${h.code}); ${waiting} intervals are kept on this device for it. Enroll it again with a token that names its owner (parapet-agent enroll --force --server URL --token TOKEN); they are sent then.`;
 }
 
 /** A policy that does not verify, or a policy key that changed: kept out, one sentence. */
@@ -126,9 +136,11 @@ export class Uploader {
       return { kind: 'sent', batchId: b.batchId };
     }
     const problem = (r.error ?? {}) as { detail?: string; not_before?: string; interval_id?: string };
-    if (code === 'pulse_device_not_personal') {
+    if (HOLDING.has(code)) {
       this.o.store.markAttempt(b.batchId, code);
-      const hold: UploadHold = this.o.store.getSetting<UploadHold>(HELD_SETTING) ?? { code, since: Date.now(), detail: problem.detail ?? '' };
+      const prev = this.o.store.getSetting<UploadHold>(HELD_SETTING);
+      // Held since the first refusal; the reason is the latest one.
+      const hold: UploadHold = prev?.code === code ? prev : { code, since: prev?.since ?? Date.now(), detail: problem.detail ?? '' };
       this.o.store.setSetting(HELD_SETTING, hold);
       return { kind: 'held', batchId: b.batchId, code, sentence: holdSentence(hold, this.o.store.waitingCount()) };
     }

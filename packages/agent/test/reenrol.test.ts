@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, loginAs, type TestServer } from '@parapet/server/testing';
+import { deactivateUser } from '@parapet/server/platform/users';
 import { runBin } from '@parapet/device-client/testing';
 import { loadState, saveState } from '@parapet/device-client';
 import { Store, BATCH_SIZE } from '../src/store.js';
@@ -221,4 +222,42 @@ test('a running agent that reads state.json between the two writes of enroll --f
   assert.equal(c.state.caFile, complete.caFile);
   const hb = await c.api.POST('/api/v1/devices/heartbeat', { body: {} });
   assert.equal(hb.response.status, 200);
+});
+
+test('owner deactivated (their devices are revoked) and reactivated: uploads are held with the remedy, nothing lost; after enroll --force everything arrives once', async () => {
+  const a = await ownerlessAgent('deactivated');
+  const owned = await a.enroll(await a.ownedToken(), ['--force']);
+  assert.equal(owned.code, 0, owned.stderr);
+  const first = intervals(30, Date.now() - 3 * H);
+  const second = intervals(30, Date.now() - 2 * H);
+  const save = async (ivs: Interval[]) => {
+    const st = await Store.open({ dir: a.sd, keyStore: 'file' });
+    st.saveIntervals(ivs, null);
+    st.close();
+  };
+  await save(first);
+  assert.equal((await runBin(bin, ['upload', '--state-dir', a.sd], env)).code, 0);
+
+  await s.db.tx({ tenantId: a.tenantId }, (q) => deactivateUser(q, a.tenantId, a.userId));
+  await save(second);
+  const up = await runBin(bin, ['upload', '--state-dir', a.sd], env);
+  assert.equal(up.code, 1, up.stdout);
+  assert.match(up.stderr, /Uploads are held since .*no longer accepts this device's identity.*\(device_revoked\); 30 intervals are kept on this device.*enroll --force/s);
+  assert.doesNotMatch(up.stderr, /sent by the next run or upload/);
+  assert.match((await runBin(bin, ['status', '--state-dir', a.sd], env)).stdout, /Pulse: Uploads are held.*30 intervals are kept/s);
+
+  // Reactivating the owner does not bring the revoked device back: still held, still kept.
+  await s.asAdmin((q) => q.query(`UPDATE users SET status = 'active' WHERE tenant_id = $1 AND id = $2`, [a.tenantId, a.userId]));
+  assert.equal((await runBin(bin, ['upload', '--state-dir', a.sd], env)).code, 1);
+  assert.equal((await serverRows(a.tenantId)).intervals, first.length);
+
+  const again = await a.enroll(await a.ownedToken(), ['--force']);
+  assert.equal(again.code, 0, again.stderr);
+  const sent = await runBin(bin, ['upload', '--state-dir', a.sd], env);
+  assert.equal(sent.code, 0, sent.stderr);
+  const rows = await serverRows(a.tenantId);
+  assert.equal(rows.intervals, first.length + second.length);
+  assert.equal(rows.distinct, first.length + second.length);
+  assert.deepEqual(rows.users, [a.userId]);
+  assert.doesNotMatch((await runBin(bin, ['show', '--pending', '--state-dir', a.sd], env)).stdout, /Uploads are held/);
 });
