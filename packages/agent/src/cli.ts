@@ -23,6 +23,7 @@ import { RuleError, type Rule } from './scrub/categorise.js';
 import { showData, showText, startOfLocalDay } from './show.js';
 import { Store, StoreError } from './store.js';
 import { acquireRunLock, RunLockError } from './run-lock.js';
+import { reconcileOwner } from './owner.js';
 import { HELD_SETTING, holdSentence, PolicyError, Uploader, type UploadHold } from './upload.js';
 
 export interface AgentIo {
@@ -64,13 +65,23 @@ function stateDir(v: { 'state-dir'?: string | undefined }): string {
   return v['state-dir'] ?? defaultStateDir('agent');
 }
 
-async function openStore(dir: string, env: Env): Promise<Store> {
+/**
+ * Opens the local store. Every command opens it this way, so a machine enrolled again for
+ * another person drops the previous person's intervals (owner.ts) before anything is shown or
+ * sent; `log` gets the one sentence that says so.
+ */
+async function openStore(dir: string, env: Env, log?: (line: string) => void): Promise<Store> {
   const enrolled = existsSync(join(dir, 'state.json')) ? await loadState(join(dir, 'state.json')).catch(() => undefined) : undefined;
   const requested = env.PARAPET_AGENT_KEY_STORE === 'file';
   const file = requested || enrolled?.keyStore === 'file';
   // The device key fell back to a file (no OS store at enrollment): say that, not "requested".
   const fileReason = !requested && enrolled?.keyStore === 'file' ? enrolled.keyStoreNote : undefined;
-  return Store.open({ dir, keyStore: file ? 'file' : 'auto', fileReason });
+  const store = await Store.open({ dir, keyStore: file ? 'file' : 'auto', fileReason });
+  if (enrolled) {
+    const said = reconcileOwner(store, enrolled.ownerUserId);
+    if (said) log?.(said);
+  }
+  return store;
 }
 
 async function* stdinLines(): AsyncIterable<string> {
@@ -86,7 +97,7 @@ async function rulesTest(args: string[], io: AgentIo): Promise<number> {
   else {
     const dir = stateDir(values);
     if (existsSync(join(dir, 'pulse.db'))) {
-      const store = await openStore(dir, io.env ?? process.env);
+      const store = await openStore(dir, io.env ?? process.env, io.err);
       policy = currentPolicy(store);
       local = localRules(store);
       store.close();
@@ -112,7 +123,7 @@ async function rulesTest(args: string[], io: AgentIo): Promise<number> {
  * run: `enroll --force` while the agent runs replaces the identity, and the next upload round
  * signs with the new one (the state file is read each round; the key only when the state changed).
  */
-export function currentDeviceClient(dir: string, log?: (line: string) => void): () => Promise<DeviceClient> {
+export function currentDeviceClient(dir: string, log?: (line: string) => void, store?: Store): () => Promise<DeviceClient> {
   let cur: DeviceClient | undefined;
   let seen = '';
   return async () => {
@@ -122,6 +133,9 @@ export function currentDeviceClient(dir: string, log?: (line: string) => void): 
     if (!cur || now !== seen) {
       const next = await deviceClient(dir);
       if (cur && cur.state.deviceId !== next.state.deviceId) log?.(`This device was enrolled again; uploads are now signed as ${next.state.deviceId}.`);
+      // Enrolled again for another person while running: their predecessor's intervals go first.
+      const said = store && reconcileOwner(store, next.state.ownerUserId);
+      if (said) log?.(said);
       cur = next;
       seen = now;
     }
@@ -142,7 +156,7 @@ async function uploadNow(args: string[], io: AgentIo): Promise<number> {
   const dir = stateDir(values);
   if (!existsSync(join(dir, 'state.json'))) throw new UsageError(`This agent is not enrolled yet (no state in ${dir}); run parapet-agent enroll first.`);
   const client = await deviceClient(dir);
-  const store = await openStore(dir, io.env ?? process.env);
+  const store = await openStore(dir, io.env ?? process.env, io.err);
   try {
     const up = new Uploader({ store, client });
     await up.fetchPolicy().catch((e: Error) => io.err(e instanceof PolicyError ? e.message : `The Pulse policy could not be fetched (${(e as NodeJS.ErrnoException).code ?? e.message}); the cached one stays in use.`));
@@ -202,7 +216,7 @@ async function run(args: string[], io: AgentIo): Promise<number> {
 async function record(dir: string, values: { 'no-upload'?: boolean | undefined; 'no-tray'?: boolean | undefined; page?: boolean | undefined; 'upload-every'?: string | undefined }, o: { idle: number | undefined; pollMs: number }, io: AgentIo): Promise<number> {
   const env = io.env ?? process.env;
   const { idle, pollMs } = o;
-  const store = await openStore(dir, env);
+  const store = await openStore(dir, env, io.err);
   const collector = await openCollector(env).catch((e: Error) => {
     store.close();
     throw new Error(`The display ${env.DISPLAY ?? ''} cannot be opened (${e.message.replace(/\.$/, '')}).`);
@@ -220,7 +234,7 @@ async function record(dir: string, values: { 'no-upload'?: boolean | undefined; 
   let uploader: Uploader | undefined;
   const enrolled = existsSync(join(dir, 'state.json'));
   if (!values['no-upload'] && enrolled) {
-    const client = currentDeviceClient(dir, io.err);
+    const client = currentDeviceClient(dir, io.err, store);
     await client(); // a broken identity stops run here, as one sentence
     const every = values['upload-every'] === undefined ? 30_000 : Number(values['upload-every']);
     uploader = new Uploader({ store, client, idleMs: every, baseMs: Math.min(2000, every), log: io.err });
@@ -297,7 +311,7 @@ async function control(command: string, args: string[], io: AgentIo): Promise<nu
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!(Number.isInteger(port) && port >= 0 && port < 65536)) throw new UsageError('--port takes a port number.');
 
-  const store = await openStore(stateDir(values), env);
+  const store = await openStore(stateDir(values), env, io.err);
   try {
     const now = Date.now();
     switch (command) {
@@ -383,7 +397,7 @@ export async function pulseStatus(args: string[], io: AgentIo): Promise<void> {
   if (!existsSync(join(dir, 'pulse.db'))) return;
   let store: Store;
   try {
-    store = await openStore(dir, io.env ?? process.env);
+    store = await openStore(dir, io.env ?? process.env, io.out);
   } catch (e) {
     io.out(`Pulse: the local store could not be opened (${(e as Error).message}).`);
     return;

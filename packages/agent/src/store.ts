@@ -317,6 +317,25 @@ export class Store {
     })();
   }
 
+  /**
+   * The machine changed hands (enrolled again for another person): every closed interval and
+   * every batch recorded for the previous person is deleted, sent or not, so none is uploaded
+   * as the new person's time and `show` does not show it to them. The interval being recorded
+   * now stays (it belongs to whoever uses the machine). Counts the unsent ones in
+   * `meta.handed_over`.
+   * @returns how many intervals were deleted unsent, and how many in all.
+   */
+  forgetPreviousOwner(): { unsent: number; total: number } {
+    return this.db.transaction(() => {
+      const unsent = (this.db.prepare('SELECT count(*) AS n FROM intervals i LEFT JOIN batches b USING (batch_id) WHERE i.open = 0 AND b.sent_ms IS NULL').get() as { n: number }).n;
+      const total = this.db.prepare('DELETE FROM intervals WHERE open = 0').run().changes;
+      this.db.prepare('UPDATE intervals SET batch_id = NULL WHERE batch_id IS NOT NULL').run();
+      this.db.prepare('DELETE FROM batches').run();
+      if (unsent) this.db.prepare("INSERT INTO meta (key, value) VALUES ('handed_over', ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value").run(unsent);
+      return { unsent, total };
+    })();
+  }
+
   counter(key: string): number {
     return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: number } | undefined)?.value ?? 0;
   }

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestServer, loginAs, type TestServer } from '@parapet/server/testing';
+import { startTestServer, loginAs, createUser, type TestServer } from '@parapet/server/testing';
 import { deactivateUser } from '@parapet/server/platform/users';
 import { runBin } from '@parapet/device-client/testing';
 import { loadState, saveState } from '@parapet/device-client';
@@ -260,4 +260,39 @@ test('owner deactivated (their devices are revoked) and reactivated: uploads are
   assert.equal(rows.distinct, first.length + second.length);
   assert.deepEqual(rows.users, [a.userId]);
   assert.doesNotMatch((await runBin(bin, ['show', '--pending', '--state-dir', a.sd], env)).stdout, /Uploads are held/);
+});
+
+test('handed to another person: enroll --force with their token deletes the previous person\'s intervals, so none is uploaded or shown as the new person\'s', async () => {
+  const a = await ownerlessAgent('handover');
+  const admin = await loginAs(s, { roles: ['admin'], mfaFresh: true, tenantId: a.tenantId });
+  const tokenFor = async (userId: string) => {
+    const r = await admin.client.post('/api/v1/devices/enrollment-tokens', { kind: 'agent', owner_user_id: userId });
+    assert.equal(r.status, 201, r.text);
+    return r.json.token as string;
+  };
+  // The machine is the first person's: the state records its owner, the store adopts it.
+  assert.equal((await a.enroll(await tokenFor(a.userId), ['--force'])).code, 0);
+  assert.equal((await loadState(join(a.sd, 'state.json'))).ownerUserId, a.userId);
+  const store = await Store.open({ dir: a.sd, keyStore: 'file' });
+  store.saveIntervals(intervals(20, Date.now() - 2 * H), null);
+  store.close();
+  const up1 = await runBin(bin, ['upload', '--state-dir', a.sd], env);
+  assert.equal(up1.code, 0, up1.stderr);
+  assert.equal((await serverRows(a.tenantId)).intervals, 20);
+  const later = await Store.open({ dir: a.sd, keyStore: 'file' });
+  later.saveIntervals(intervals(7, Date.now() - H), null);
+  later.close();
+  // Handed to someone else before those 7 were sent.
+  const next = await createUser(s.db, a.tenantId, { roles: ['employee'] });
+  assert.equal((await a.enroll(await tokenFor(next.userId), ['--force'])).code, 0);
+  const shown = await runBin(bin, ['show', '--state-dir', a.sd], env);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stderr, /enrolled again for another person, so the 27 intervals recorded for the previous one were deleted from it \(7 never sent\)/);
+  assert.doesNotMatch(shown.stdout, /\bcode\b/, 'nothing of the first person is shown');
+  const up2 = await runBin(bin, ['upload', '--state-dir', a.sd], env);
+  assert.equal(up2.code, 0, up2.stderr);
+  assert.match(up2.stdout, /Nothing was waiting/);
+  const rows = await serverRows(a.tenantId);
+  assert.equal(rows.intervals, 20, 'the 7 unsent intervals were not uploaded');
+  assert.deepEqual(rows.users, [a.userId], 'nothing is stored as the new person\'s');
 });

@@ -107,3 +107,41 @@ test('retention deletes only uploaded intervals older than 14 days; the queue bo
   assert.deepEqual(s.pendingBatches(), []);
   s.close();
 });
+
+test('a machine enrolled again for another person deletes the previous person\'s intervals, sent or not; a late owner adopts an ownerless queue', async () => {
+  const { reconcileOwner, OWNER_SETTING } = await import('../src/owner.js');
+  const A = randomUUID();
+  const B = randomUUID();
+  const dir = join(root, 'owner');
+  const s = await Store.open({ dir, keyStore: 'file' });
+  // States written before servers returned the owner change nothing.
+  assert.equal(reconcileOwner(s, undefined), undefined);
+  assert.equal(s.getSetting(OWNER_SETTING), undefined);
+  // Enrolled for nobody first (held as not personal), then the owner's token: the queue stays.
+  assert.equal(reconcileOwner(s, null), undefined);
+  s.saveIntervals(Array.from({ length: BATCH_SIZE + 10 }, (_, k) => iv(k)), null);
+  assert.equal(reconcileOwner(s, A), undefined);
+  assert.equal(s.waitingCount(), BATCH_SIZE + 10, 'the late owner takes the queue');
+  // A's machine: one batch sent, one sealed and unsent, intervals not yet sealed, one open.
+  const sent = s.sealBatch(T0)!;
+  s.markSent(sent.batchId, T0);
+  s.saveIntervals(Array.from({ length: 5 }, (_, k) => iv(BATCH_SIZE + 20 + k)), iv(BATCH_SIZE + 40));
+  const unsent = s.sealBatch(T0)!;
+  assert.equal(reconcileOwner(s, A), undefined, 'the same owner again: nothing happens');
+  assert.equal(s.waitingCount(), 15);
+  // Handed to B: everything of A's is gone, sent or not; only the open interval stays.
+  const said = reconcileOwner(s, B);
+  assert.equal(said, `This machine was enrolled again for another person, so the ${BATCH_SIZE + 15} intervals recorded for the previous one were deleted from it (15 never sent); none is uploaded as the new person's time.`);
+  assert.equal(s.getSetting(OWNER_SETTING), B);
+  assert.equal(s.waitingCount(), 0);
+  assert.equal(s.sealBatch(T0), undefined, 'nothing left to send');
+  assert.deepEqual(s.pendingBatches(), []);
+  assert.equal(s.intervals(0, Number.MAX_SAFE_INTEGER).filter((i) => !i.open).length, 0, 'show has nothing of A to show B');
+  assert.equal(s.intervals(0, Number.MAX_SAFE_INTEGER).length, 1, 'the interval being recorded stays');
+  assert.equal(s.counter('handed_over'), 15);
+  assert.ok(unsent.batchId);
+  // B's machine enrolled for nobody: B's data does not go to an unknown person either.
+  s.saveIntervals([iv(BATCH_SIZE + 50)], null);
+  assert.match(reconcileOwner(s, null) ?? '', /the 1 interval recorded for the previous one was deleted from it \(1 never sent\)/);
+  s.close();
+});

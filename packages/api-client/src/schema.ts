@@ -4359,6 +4359,8 @@ export interface paths {
                                 current: string;
                                 backup: string;
                             };
+                            /** @description The person whose machine this is (the token's owner); null for a worker or an agent enrolled without one. */
+                            owner_user_id: string | null;
                         };
                     };
                 };

@@ -34,6 +34,11 @@ export interface DeviceState {
   keyStoreNote?: string | undefined;
   /** Trust anchor file given with --ca at enrollment, copied into the state directory. */
   caFile?: string | undefined;
+  /**
+   * The person whose machine this is, as the server said at enrollment (the token's owner); null
+   * when the token named nobody; absent in states written before servers said it.
+   */
+  ownerUserId?: string | null | undefined;
 }
 
 export class DeviceRequestError extends Error {
@@ -146,12 +151,12 @@ export class DeviceClient {
       body: { token: o.token, kind: o.kind, name: o.name, public_key: raw, key_store: o.store.kind, ...(o.version ? { version: o.version } : {}), ...(o.platform ? { platform: o.platform } : {}) },
     });
     if (r.response.status !== 201 || !r.data) fail(r);
-    const j = r.data as { device_id: string; tenant_id: string; keyid: string; pins: { current: string; backup: string } };
+    const j = r.data as { device_id: string; tenant_id: string; keyid: string; pins: { current: string; backup: string }; owner_user_id?: string | null };
     // The pins must describe the key we just talked to; otherwise something sits in between.
     const seen = spkiSha256OfDer(serverKeyOf(r.response)!.export({ type: 'spki', format: 'der' }));
     if (j.pins?.current !== seen) throw new Error('The server sent a pin that does not match the certificate of this connection; refusing to enroll.');
     await o.store.save(privateKey.export({ type: 'pkcs8', format: 'der' }));
-    const state: DeviceState = { server: o.server, tenantId: j.tenant_id, deviceId: j.device_id, keyid: j.keyid, kind: o.kind, pins: [j.pins.current, j.pins.backup], servername: o.servername, keyStore: o.store.kind, keyStoreNote: o.store.fallbackReason };
+    const state: DeviceState = { server: o.server, tenantId: j.tenant_id, deviceId: j.device_id, keyid: j.keyid, kind: o.kind, pins: [j.pins.current, j.pins.backup], servername: o.servername, keyStore: o.store.kind, keyStoreNote: o.store.fallbackReason, ownerUserId: j.owner_user_id };
     await saveState(o.statePath, state);
     return new DeviceClient(state, privateKey, o.store, o.statePath, o.ca);
   }

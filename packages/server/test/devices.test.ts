@@ -93,6 +93,7 @@ test('enrollment: proof of possession, device id and pins; then signed heartbeat
   assert.equal(r.status, 201, r.text);
   assert.equal(r.json.tenant_id, a.tenantId);
   assert.equal(r.json.keyid, `${a.tenantId}.${r.json.device_id}`);
+  assert.equal(r.json.owner_user_id, null, 'a token naming nobody: no owner');
   const certSpki = new X509Certificate(s.ca).publicKey.export({ type: 'spki', format: 'der' });
   const { createHash } = await import('node:crypto');
   assert.equal(r.json.pins.current, createHash('sha256').update(certSpki).digest('base64'));

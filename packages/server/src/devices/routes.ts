@@ -110,8 +110,9 @@ export async function deviceRoutes(parent: FastifyInstance, deps: AppDeps): Prom
               keyid: { type: 'string' },
               kind,
               pins: { type: 'object', properties: { current: { type: 'string' }, backup: { type: 'string' } }, required: ['current', 'backup'], additionalProperties: false },
+              owner_user_id: { type: ['string', 'null'], description: "The person whose machine this is (the token's owner); null for a worker or an agent enrolled without one." },
             },
-            required: ['device_id', 'tenant_id', 'keyid', 'kind', 'pins'],
+            required: ['device_id', 'tenant_id', 'keyid', 'kind', 'pins', 'owner_user_id'],
             additionalProperties: false,
           },
           '4xx': problem,
@@ -162,7 +163,7 @@ export async function deviceRoutes(parent: FastifyInstance, deps: AppDeps): Prom
             target: { type: 'device', id: deviceId },
             details: { kind: b.kind, token_id: t.id, key_store: b.key_store, platform: b.platform ?? null, version: b.version ?? null },
           });
-          return { deviceId };
+          return { deviceId, ownerUserId: t.owner_user_id };
         })
         .catch((e: unknown) => {
           // A token naming a tenant that does not exist fails on RLS/foreign keys: same answer as a bad token.
@@ -175,7 +176,7 @@ export async function deviceRoutes(parent: FastifyInstance, deps: AppDeps): Prom
         throw outcome.refused;
       }
       reply.code(201);
-      return { device_id: outcome.deviceId, tenant_id: tenantId, keyid: `${tenantId}.${outcome.deviceId}`, kind: b.kind, pins };
+      return { device_id: outcome.deviceId, tenant_id: tenantId, keyid: `${tenantId}.${outcome.deviceId}`, kind: b.kind, pins, owner_user_id: outcome.ownerUserId };
     },
   );
 
