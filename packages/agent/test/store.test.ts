@@ -123,6 +123,9 @@ test('a machine enrolled again for another person deletes the previous person\'s
   assert.equal(reconcileOwner(s, A), undefined);
   assert.equal(s.waitingCount(), BATCH_SIZE + 10, 'the late owner takes the queue');
   // A's machine: one batch sent, one sealed and unsent, intervals not yet sealed, one open.
+  s.setSetting('hours', { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' });
+  s.setSetting('local_rules', [{ category: 'my-secret-category', app: MARK }]);
+  s.setSetting('policy', { version: 3 });
   const sent = s.sealBatch(T0)!;
   s.markSent(sent.batchId, T0);
   s.saveIntervals(Array.from({ length: 5 }, (_, k) => iv(BATCH_SIZE + 20 + k)), iv(BATCH_SIZE + 40));
@@ -131,7 +134,10 @@ test('a machine enrolled again for another person deletes the previous person\'s
   assert.equal(s.waitingCount(), 15);
   // Handed to B: everything of A's is gone, sent or not; only the open interval stays.
   const said = reconcileOwner(s, B);
-  assert.equal(said, `This machine was enrolled again for another person, so the ${BATCH_SIZE + 15} intervals recorded for the previous one were deleted from it (15 never sent); none is uploaded as the new person's time.`);
+  assert.equal(said, `This machine was enrolled again for another person, so the ${BATCH_SIZE + 15} intervals recorded for the previous one were deleted from it (15 never sent); none is uploaded as the new person's time. Their own controls (pause, working hours, excluded apps, categories) were cleared.`);
+  assert.equal(s.getSetting('hours'), undefined);
+  assert.equal(s.getSetting('local_rules'), undefined);
+  assert.deepEqual(s.getSetting('policy'), { version: 3 }, "the organisation's policy stays");
   assert.equal(s.getSetting(OWNER_SETTING), B);
   assert.equal(s.waitingCount(), 0);
   assert.equal(s.sealBatch(T0), undefined, 'nothing left to send');
