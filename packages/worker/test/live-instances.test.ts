@@ -95,7 +95,10 @@ test('a live stream on instance B shows every result, the findings and the end o
   assert.ok(results.every((x) => x.outcome === 'closed'));
   const states = events.filter((e) => e.event === 'state').map((e) => e.data.state as string);
   assert.equal(states.at(-1), 'finished');
-  assert.ok(states.includes('running'), states.join(','));
+  // B samples the scan's state every FEED_POLL_MS, so a short 'running' can fall between two
+  // reads; what it tells is in lifecycle order, never backwards.
+  const order = ['queued', 'leased', 'running', 'finished'];
+  assert.ok(states.every((x, i) => i === 0 || order.indexOf(x) >= order.indexOf(states[i - 1]!) && order.includes(x)), states.join(','));
   const findings = events.find((e) => e.event === 'findings');
   assert.equal(findings?.data.findings, 1, 'port 24000 is expected open: expected_port_closed');
   // Order: every result and the findings count come before the end.
