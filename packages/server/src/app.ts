@@ -43,6 +43,14 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_EMPTY_TYPE: 'unsupported_media_type',
 };
 
+/**
+ * A problem body (RFC 9457) as every answer of this server carries it: `instance` is the request's
+ * path without its query, `request_id` the id also sent as x-request-id.
+ */
+function problemFor<B extends object>(body: B, url: string | undefined, requestId: string): B & { instance: string; request_id: string } {
+  return { ...body, instance: (url ?? '/').split('?')[0]!, request_id: requestId };
+}
+
 export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<FastifyInstance> {
   // Route validators and serializers are built on first use, the rest once the server listens
   // (lazy-schemas.ts): building all of them before listening was most of a start's work.
@@ -62,14 +70,13 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
     // security headers, request id or problem format every other answer has.
     frameworkErrors: (err, req, reply) => {
       setSecurityHeaders(req.raw, reply.raw);
-      const path = (req.raw.url ?? '/').split('?')[0]!;
       const detail = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment of this request is longer than the server accepts.' : 'A path segment of this request is not valid percent-encoding.';
       void (reply as unknown as FastifyReply)
         .code(400)
         .header('x-request-id', req.id)
         .header('cache-control', 'no-store')
         .type(PROBLEM_CONTENT_TYPE)
-        .send(JSON.stringify({ ...problemBody(400, 'invalid_request', detail), instance: path, request_id: req.id }));
+        .send(JSON.stringify(problemFor(problemBody(400, 'invalid_request', detail), req.raw.url, req.id)));
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }) as unknown as FastifyInstance;
@@ -119,7 +126,7 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
     reply
       .code(404)
       .type(PROBLEM_CONTENT_TYPE)
-      .send({ ...problemBody(404, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`), instance: req.url.split('?')[0], request_id: req.id });
+      .send(problemFor(problemBody(404, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`), req.url, req.id));
   });
 
   app.setErrorHandler((err: FastifyError | ProblemError, req, reply) => {
@@ -148,7 +155,7 @@ export async function buildApp(deps: AppDeps, o: BuildOptions = {}): Promise<Fas
     reply
       .code(body.status)
       .type(PROBLEM_CONTENT_TYPE)
-      .send({ ...body, instance: req.url.split('?')[0], request_id: req.id });
+      .send(problemFor(body, req.url, req.id));
   });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
